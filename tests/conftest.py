@@ -1,0 +1,20 @@
+"""Shared fixtures: every test runs against its own data dir, never the user's."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+@pytest.fixture(autouse=True)
+def wan22_home(tmp_path_factory, monkeypatch):
+    """Point WAN22_HOME at a fresh folder so no test touches real user data."""
+    home = tmp_path_factory.mktemp("wan22home")
+    monkeypatch.setenv("WAN22_HOME", str(home))
+    return home

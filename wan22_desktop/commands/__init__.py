@@ -1,0 +1,1 @@
+"""Command groups of the ``wan22`` CLI, one module each."""

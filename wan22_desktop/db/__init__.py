@@ -1,0 +1,1 @@
+"""SQLAlchemy data layer: the job queue, the history of generations, downloads, settings."""

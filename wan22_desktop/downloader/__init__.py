@@ -1,0 +1,1 @@
+"""Model downloads from Hugging Face and ModelScope: resumable, verified, cancellable."""

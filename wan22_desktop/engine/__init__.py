@@ -1,0 +1,1 @@
+"""Everything that needs torch. Runs in worker processes, never in the GUI process."""

@@ -1,0 +1,1 @@
+"""Our own PyTorch implementation of the Wan2.2 networks, solvers and checkpoint loading."""
