@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import pkgutil
 import sys
 from typing import Sequence
 
@@ -17,9 +18,13 @@ from wan22_desktop.errors import Wan22Error
 
 log = logging.getLogger(__name__)
 
-# Command-group modules; each has ``register(subparsers)`` that adds its parsers and sets
-# ``func(args) -> int`` on them.
-COMMAND_MODULES: tuple[str, ...] = ()
+
+def command_modules() -> list[str]:
+    """Every module in ``wan22_desktop.commands``; each has ``register(subparsers)`` that adds its
+    parsers and sets ``func(args) -> int`` on them. Discovered, so command groups stay independent."""
+    import wan22_desktop.commands as pkg
+
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--home", help="data folder to use (default: $WAN22_HOME or the OS's)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         importlib.import_module(f"wan22_desktop.commands.{name}").register(sub)
     return parser
 
