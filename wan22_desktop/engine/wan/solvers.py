@@ -20,8 +20,8 @@ Official quirks kept on purpose (they change the numbers):
   DPM++'s at exactly shift(1.0) = 1.0.
 - Schedules are built in float64 (numpy), the timesteps are ``int64(sigma * 1000)`` of those float64
   values (truncation), and only then are the sigmas cast to float32 with a final 0 appended.
-- Every solver coefficient is a float32 0-dim CPU tensor computed op by op as upstream does
-  (a vectorised log over all sigmas can differ in the last bit, so we don't precompute).
+- Every solver coefficient is a float32 0-dim CPU tensor computed op by op as upstream does (not
+  precomputed over all sigmas at once, so a vectorised kernel can't round differently from theirs).
 - The UniC correction uses the data prediction made from the *uncorrected* sample.
 - At DPM++'s first steps sigma = 1 gives lambda = -inf; the infinities cancel the way upstream's do
   (step 0 becomes ``sigma_1 * x + alpha_1 * x0``, and step 1's second-order term vanishes).
@@ -120,7 +120,6 @@ class FlowSolver:
         self.shift = shift
         self.timesteps = timesteps_from_sigmas(sigmas64)
         self.sigmas = _float32_with_final_zero(sigmas64)
-        self._index = 0
         self.reset()
 
     @property
@@ -140,14 +139,16 @@ class FlowSolver:
         The step index is the number of calls so far, not a search for ``t`` in ``timesteps``
         (upstream's way at the first call): counting stays right when a long, strongly shifted
         schedule repeats an integer timestep. ``t`` is only checked against ``timesteps[i]`` so a
-        pipeline that skips or repeats a step fails loudly; pass ``None`` to skip the check.
+        pipeline that skips or repeats a step fails loudly; pass ``None`` to skip the check. ``t`` is
+        the scalar step timestep (an int or a one-element tensor), as upstream passes it even when the
+        network gets per-token timesteps (TI2V image-to-video).
         Returns a new float32 tensor; the inputs are not modified.
         """
         i = self._index
         if i >= self.steps:
             raise RuntimeError(f"{self.name}: all {self.steps} steps already taken; call reset()")
         if t is not None:
-            given = int(t.reshape(-1)[0]) if isinstance(t, torch.Tensor) else int(t)
+            given = int(t.item()) if isinstance(t, torch.Tensor) else int(t)
             expected = int(self.timesteps[i])
             if given != expected:
                 raise ValueError(f"{self.name}: step {i} expects timestep {expected}, got {given}")
