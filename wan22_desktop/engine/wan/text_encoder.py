@@ -3,7 +3,7 @@
 Tokenizer folder (`<ckpt>/google/umt5-xxl`): `AutoTokenizer` needs `tokenizer_config.json` (it names
 the class, `T5Tokenizer`) and `tokenizer.json` (the Unigram vocabulary, normalizer and `</s>` template).
 `special_tokens_map.json` is read when present. `spiece.model` is only used when `tokenizer.json`
-is missing, and then needs the `sentencepiece` package to convert it (slow, seconds per load).
+is missing; transformers then converts it with the `sentencepiece` package.
 """
 
 from __future__ import annotations
