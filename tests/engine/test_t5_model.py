@@ -68,7 +68,8 @@ def test_config_from_foreign_state_dicts_fails_with_reason() -> None:
     with pytest.raises(ValueError, match="token_embedding.weight"):
         t5_config_from_state_dict(vae_like)
     with torch.device("meta"):
-        sd = dict(T5Encoder(T5Config(vocab_size=10, dim=8, dim_attn=8, dim_ffn=8, num_heads=2, num_layers=3)).state_dict())
+        cfg = T5Config(vocab_size=10, dim=8, dim_attn=8, dim_ffn=8, num_heads=2, num_layers=3)
+        sd = dict(T5Encoder(cfg).state_dict())
     for key in [k for k in sd if k.startswith("blocks.1.")]:
         del sd[key]
     with pytest.raises(ValueError, match=r"blocks \[1\] are missing"):

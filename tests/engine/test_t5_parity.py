@@ -61,7 +61,9 @@ def test_key_mapping_table(key: str, hf_key: str) -> None:
     assert hf_to_official_key(hf_key) == key
 
 
-@pytest.mark.parametrize("bad", ["blocks.0.attn.q.bias", "encoder.weight", "blocks.x.norm1.weight", "decoder.norm.weight"])
+@pytest.mark.parametrize(
+    "bad", ["blocks.0.attn.q.bias", "encoder.weight", "blocks.x.norm1.weight", "decoder.norm.weight"]
+)
 def test_key_mapping_rejects_foreign_keys(bad: str) -> None:
     with pytest.raises(KeyError):
         official_to_hf_key(bad)

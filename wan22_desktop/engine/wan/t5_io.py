@@ -38,7 +38,9 @@ def read_t5_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     """torch.load with weights_only and mmap; every failure becomes a UserInputError naming the file."""
     path = Path(path)
     if not path.is_file():
-        raise UserInputError(f"T5 checkpoint not found: {path}", hint=f"Download {T5_CHECKPOINT_NAME} into the model folder.")
+        raise UserInputError(
+            f"T5 checkpoint not found: {path}", hint=f"Download {T5_CHECKPOINT_NAME} into the model folder."
+        )
     try:
         try:
             sd = torch.load(path, map_location="cpu", mmap=True, weights_only=True)
@@ -120,7 +122,7 @@ def save_t5_encoder(
     """Write the official format (a plain state dict); via a temp name so a partial file never looks done."""
     path = Path(path)
     sd = model_or_sd.state_dict() if isinstance(model_or_sd, torch.nn.Module) else model_or_sd
-    out = {k: (v.detach().to("cpu", dtype) if dtype is not None else v.detach().to("cpu")).contiguous() for k, v in sd.items()}
+    out = {k: v.detach().to("cpu", dtype or v.dtype).contiguous() for k, v in sd.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
     torch.save(out, tmp)
