@@ -174,6 +174,24 @@ def test_missing_tokenizer_folder(tmp_path) -> None:
     assert "tokenizer.json" in info.value.hint
 
 
+@pytest.mark.parametrize("drop", ["tokenizer_config.json", "special_tokens_map.json"])
+def test_either_config_file_is_enough(tmp_path, drop: str) -> None:
+    folder = write_tiny_tokenizer(tmp_path / "tok")
+    (folder / drop).unlink()
+    tok = load_tokenizer(folder)
+    assert (tok.pad_token_id, tok.eos_token_id) == (0, 1)
+    assert tok("a cat")["input_ids"][-1] == 1
+
+
+def test_tokenizer_without_special_token_files_is_rejected(tmp_path) -> None:
+    folder = write_tiny_tokenizer(tmp_path / "tok")
+    (folder / "tokenizer_config.json").unlink()
+    (folder / "special_tokens_map.json").unlink()
+    with pytest.raises(UserInputError, match="no pad or end-of-sequence token") as info:
+        load_tokenizer(folder)
+    assert "tokenizer_config.json" in info.value.hint
+
+
 def test_broken_tokenizer_json(tmp_path) -> None:
     folder = write_tiny_tokenizer(tmp_path / "tok")
     (folder / "tokenizer.json").write_text("{ not json", encoding="utf-8")

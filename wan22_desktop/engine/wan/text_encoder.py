@@ -1,9 +1,11 @@
 """The usable text encoder: official prompt cleaning, umT5 tokenization, encoding, per-prompt trimming.
 
-Tokenizer folder (`<ckpt>/google/umt5-xxl`): `AutoTokenizer` needs `tokenizer_config.json` (it names
-the class, `T5Tokenizer`) and `tokenizer.json` (the Unigram vocabulary, normalizer and `</s>` template).
-`special_tokens_map.json` is read when present. `spiece.model` is only used when `tokenizer.json`
-is missing; transformers then converts it with the `sentencepiece` package.
+Tokenizer folder (`<ckpt>/google/umt5-xxl`, which ships `spiece.model`, `tokenizer.json`,
+`tokenizer_config.json`, `special_tokens_map.json`): `AutoTokenizer` needs `tokenizer.json` (Unigram
+vocabulary, normalizer, `</s>` template) and one of `tokenizer_config.json` (names the class,
+`T5Tokenizer`, and the special tokens) or `special_tokens_map.json` (without both there is no pad
+token). `spiece.model` is not read while tokenizer.json exists; alone it did not load here
+(transformers 5 could not convert it without `protobuf`).
 """
 
 from __future__ import annotations
@@ -44,19 +46,23 @@ def load_tokenizer(folder: str | os.PathLike[str]) -> Any:
     from transformers import AutoTokenizer
 
     folder = Path(folder)
-    if not (folder / "tokenizer.json").is_file() and not (folder / "spiece.model").is_file():
+    redownload = "Download google/umt5-xxl/ again from the Wan2.2 model repository."
+    if not (folder / "tokenizer.json").is_file():
         raise UserInputError(
-            f"umT5 tokenizer not found in {folder}",
+            f"umT5 tokenizer not found: {folder / 'tokenizer.json'} is missing",
             hint="The model folder needs google/umt5-xxl/ with tokenizer.json and tokenizer_config.json.",
         )
     try:
-        return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     except Exception as exc:  # transformers raises many types for a broken folder
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserInputError(f"cannot load the umT5 tokenizer from {folder} ({reason})", hint=redownload) from exc
+    if tokenizer.pad_token_id is None or tokenizer.eos_token_id is None:
         raise UserInputError(
-            f"cannot load the umT5 tokenizer from {folder} ({reason})",
-            hint="Download google/umt5-xxl/ again from the Wan2.2 model repository.",
-        ) from exc
+            f"the umT5 tokenizer in {folder} defines no pad or end-of-sequence token",
+            hint="tokenizer_config.json or special_tokens_map.json is missing; " + redownload,
+        )
+    return tokenizer
 
 
 def resolve_t5_device(device: torch.device | str, t5_cpu: bool, cuda_available: bool) -> torch.device:
