@@ -1,0 +1,29 @@
+"""Fixtures for prompt extension: the fake DashScope server and a keyring-free environment."""
+
+from __future__ import annotations
+
+import keyring
+import pytest
+from keyring.backends import fail
+
+from tests.prompt_extend.fake_dashscope import FakeDashScope, FakeDashScopeServer
+from wan22_desktop.engine import prompt_extend
+
+
+@pytest.fixture
+def no_keyring():
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def dashscope(monkeypatch, no_keyring):
+    """A running fake DashScope; DASH_API_URL and DASH_API_KEY point at it; no retry waits."""
+    fake = FakeDashScope()
+    with FakeDashScopeServer(fake) as server:
+        monkeypatch.setenv("DASH_API_URL", server.base_url)
+        monkeypatch.setenv("DASH_API_KEY", fake.valid_key)
+        monkeypatch.setattr(prompt_extend, "RETRY_BACKOFF_S", 0.0)
+        yield fake
