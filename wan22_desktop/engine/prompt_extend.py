@@ -375,16 +375,18 @@ def free_memory(device: str) -> int:
 
 
 def _check_fits(folder: Path, device: str) -> None:
+    """Fail before loading, not by an OOM halfway: the weights load into RAM, then move to the
+    GPU when one is used, so both must have room."""
     need = weights_bytes(folder)
-    free = free_memory(device)
-    short = memory_shortfall(need, free)
-    if short:
-        gib = 1024**3
-        where = "GPU memory" if device.startswith("cuda") else "RAM"
-        raise _Failure(
-            f"{folder.name} needs about {need * MEMORY_MARGIN / gib:.1f} GiB of {where}, "
-            f"{free / gib:.1f} GiB is free",
-            "choose a smaller model (e.g. Qwen2.5_3B / QwenVL2.5_3B) or the dashscope method")
+    for where in (["cpu", device] if device.startswith("cuda") else ["cpu"]):
+        free = free_memory(where)
+        if memory_shortfall(need, free):
+            gib = 1024**3
+            kind = "GPU memory" if where.startswith("cuda") else "RAM"
+            raise _Failure(
+                f"{folder.name} needs about {need * MEMORY_MARGIN / gib:.1f} GiB of {kind}, "
+                f"{free / gib:.1f} GiB is free",
+                "choose a smaller model (e.g. Qwen2.5_3B / QwenVL2.5_3B) or the dashscope method")
 
 
 def _resolve_device(device: str) -> str:
@@ -438,8 +440,8 @@ def _generate_text(folder: Path, prompt: str, system: str, seed: int, device: st
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype="auto", device_map=device,
-                                                 local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype="auto", local_files_only=True)
+    model = model.to(device).eval()
     try:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
         text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -458,8 +460,8 @@ def _generate_vision(folder: Path, prompt: str, system: str, image: Any, seed: i
 
     processor = AutoProcessor.from_pretrained(folder, min_pixels=VL_MIN_PIXELS,
                                               max_pixels=VL_MAX_PIXELS, local_files_only=True)
-    model = AutoModelForImageTextToText.from_pretrained(folder, dtype="auto", device_map=device,
-                                                        local_files_only=True)
+    model = AutoModelForImageTextToText.from_pretrained(folder, dtype="auto", local_files_only=True)
+    model = model.to(device).eval()
     try:
         messages = [
             {"role": "system", "content": [{"type": "text", "text": system}]},
