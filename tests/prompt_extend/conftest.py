@@ -7,6 +7,7 @@ import pytest
 from keyring.backends import fail
 
 from tests.prompt_extend.fake_dashscope import FakeDashScope, FakeDashScopeServer
+from tests.prompt_extend.tiny_qwen import make_tiny_qwen2
 from wan22_desktop.engine import prompt_extend
 
 
@@ -27,3 +28,9 @@ def dashscope(monkeypatch, no_keyring):
         monkeypatch.setenv("DASH_API_KEY", fake.valid_key)
         monkeypatch.setattr(prompt_extend, "RETRY_BACKOFF_S", 0.0)
         yield fake
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen2(tmp_path_factory):
+    """A tiny random Qwen2 instruct model folder, built once per test session."""
+    return make_tiny_qwen2(tmp_path_factory.mktemp("qwen2") / "Qwen2.5-tiny")

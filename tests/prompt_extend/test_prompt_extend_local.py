@@ -7,18 +7,12 @@ import os
 
 import pytest
 
-from tests.prompt_extend.tiny_qwen import make_tiny_qwen2
 from wan22_desktop.engine import prompt_extend
 from wan22_desktop.engine.prompt_extend import clean_output, extend_prompt
 from wan22_desktop.engine.prompt_system import system_prompt
 from wan22_desktop.errors import OperationError
 
 TOKENS = 12  # new tokens per call: enough to show sampling, cheap on a loaded CI box
-
-
-@pytest.fixture(scope="session")
-def tiny_qwen2(tmp_path_factory):
-    return make_tiny_qwen2(tmp_path_factory.mktemp("qwen2") / "Qwen2.5-tiny")
 
 
 def _live_models() -> int:
