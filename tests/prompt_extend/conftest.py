@@ -34,3 +34,11 @@ def dashscope(monkeypatch, no_keyring):
 def tiny_qwen2(tmp_path_factory):
     """A tiny random Qwen2 instruct model folder, built once per test session."""
     return make_tiny_qwen2(tmp_path_factory.mktemp("qwen2") / "Qwen2.5-tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_vl(tmp_path_factory):
+    """A tiny random Qwen2.5-VL model folder, built once per test session."""
+    from tests.prompt_extend.tiny_qwen import make_tiny_qwen25_vl
+
+    return make_tiny_qwen25_vl(tmp_path_factory.mktemp("qwen-vl") / "QwenVL2.5-tiny")

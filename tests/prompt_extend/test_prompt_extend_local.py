@@ -126,3 +126,45 @@ def test_hub_is_never_contacted(tiny_qwen2, monkeypatch):
     assert os.environ.get("HF_HUB_OFFLINE") == "1"
     r = extend_prompt("a dog", method="local_qwen", target_lang="en", model="someone/not-here")
     assert not r.ok and "someone/not-here is not downloaded" in r.warning
+
+
+@pytest.fixture
+def frame(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "frame.png"
+    Image.new("RGB", (120, 90), (30, 140, 220)).save(path)
+    return path
+
+
+def test_vision_model_writes_a_prompt_from_the_image_reproducibly(tiny_qwen_vl, frame):
+    from transformers import Qwen2_5_VLForConditionalGeneration
+
+    a = extend_prompt("", method="local_qwen", target_lang="en", model=str(tiny_qwen_vl),
+                      image=frame, seed=21, max_new_tokens=TOKENS)
+    b = extend_prompt("", method="local_qwen", target_lang="en", model=str(tiny_qwen_vl),
+                      image=frame, seed=21, max_new_tokens=TOKENS)
+    assert a.ok, a.warning
+    assert a.prompt and a.prompt == b.prompt and a.original == ""
+    gc.collect()
+    assert not any(type(o) is Qwen2_5_VLForConditionalGeneration for o in gc.get_objects())
+
+
+def test_vision_inputs_expand_the_image_slot_to_one_token_per_merged_patch(tiny_qwen_vl, frame):
+    from PIL import Image
+
+    inputs = prompt_extend._vision_inputs(tiny_qwen_vl, "she waves", system_prompt("i2v", "en"),
+                                          Image.open(frame).convert("RGB"))
+    t, h, w = inputs["image_grid_thw"][0].tolist()
+    # min_pixels (256*28*28) upscales the 120x90 frame: at least 256 merged 28x28 patches
+    assert t == 1 and h * w // 4 >= 256
+    n_image_tokens = int((inputs["input_ids"] == inputs["tokenizer"].convert_tokens_to_ids(
+        "<|image_pad|>")).sum())
+    assert n_image_tokens == h * w // 4
+    assert inputs["pixel_values"].shape[0] == t * h * w
+
+
+def test_text_model_given_an_image_fails_clearly(tiny_qwen2, frame):
+    r = extend_prompt("x", method="local_qwen", target_lang="en", model=str(tiny_qwen2),
+                      image=frame)
+    assert not r.ok and "text-only model; image prompts need a Qwen-VL model" in r.warning

@@ -55,6 +55,7 @@ LOCAL_VISION_MODEL = "QwenVL2.5_7B"
 MAX_NEW_TOKENS = 512
 VL_MIN_PIXELS = 256 * 28 * 28
 VL_MAX_PIXELS = 1280 * 28 * 28
+IMAGE_TOKEN = "<|image_pad|>"
 MEMORY_MARGIN = 1.2  # weights x this must fit: activations, KV cache and the allocator need room
 
 
@@ -389,6 +390,16 @@ def _check_fits(folder: Path, device: str) -> None:
                 "choose a smaller model (e.g. Qwen2.5_3B / QwenVL2.5_3B) or the dashscope method")
 
 
+def _is_vision_model(folder: Path) -> bool:
+    import json
+
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise _Failure(f"cannot read {folder.name}/config.json") from None
+    return "vision_config" in config
+
+
 def _resolve_device(device: str) -> str:
     """CUDA when asked and present; otherwise the CPU (the fallback on machines without a GPU)."""
     if device.startswith("cuda"):
@@ -404,6 +415,9 @@ def _local_qwen_extend(prompt: str, system: str, image: str | Path | None, model
                        device: str, max_new_tokens: int) -> str:
     folder = resolve_local_model(model)
     pil_image = load_image(image) if image is not None else None
+    if pil_image is not None and not _is_vision_model(folder):
+        raise _Failure(f"{folder.name} is a text-only model; image prompts need a Qwen-VL model",
+                       "use e.g. --prompt_extend_model QwenVL2.5_7B, or no image")
     device = _resolve_device(device)
     _check_fits(folder, device)
     if pil_image is None:
@@ -454,25 +468,47 @@ def _generate_text(folder: Path, prompt: str, system: str, seed: int, device: st
         _release()
 
 
+def _vision_inputs(folder: Path, prompt: str, system: str, image: Any) -> dict[str, Any]:
+    """Token ids and pixel values for Qwen2-VL / Qwen2.5-VL, built the way their processor does
+    for one image: the chat template's single image placeholder is expanded to one token per
+    merged patch. Done here so the video half of the processor (which needs torchvision) is not
+    required."""
+    from transformers import AutoImageProcessor, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    image_processor = AutoImageProcessor.from_pretrained(
+        folder, min_pixels=VL_MIN_PIXELS, max_pixels=VL_MAX_PIXELS, local_files_only=True)
+    pixels = image_processor(images=[image], return_tensors="pt")
+    merge = int(getattr(image_processor, "merge_size", 2))
+    n_tokens = int(pixels["image_grid_thw"][0].prod()) // (merge * merge)
+    messages = [
+        {"role": "system", "content": [{"type": "text", "text": system}]},
+        {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]},
+    ]
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    if text.count(IMAGE_TOKEN) != 1:
+        raise _Failure(f"{folder.name} is not a Qwen-VL model (its chat template has no image slot)",
+                       "use a QwenVL model for image prompts, e.g. QwenVL2.5_7B")
+    text = text.replace(IMAGE_TOKEN, IMAGE_TOKEN * n_tokens)
+    encoded = tokenizer([text], return_tensors="pt")
+    return {"tokenizer": tokenizer, **encoded, **pixels}
+
+
 def _generate_vision(folder: Path, prompt: str, system: str, image: Any, seed: int, device: str,
                      max_new_tokens: int) -> str:
-    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from transformers import AutoModelForImageTextToText
 
-    processor = AutoProcessor.from_pretrained(folder, min_pixels=VL_MIN_PIXELS,
-                                              max_pixels=VL_MAX_PIXELS, local_files_only=True)
+    inputs = _vision_inputs(folder, prompt, system, image)
+    tokenizer = inputs.pop("tokenizer")
     model = AutoModelForImageTextToText.from_pretrained(folder, dtype="auto", local_files_only=True)
     model = model.to(device).eval()
     try:
-        messages = [
-            {"role": "system", "content": [{"type": "text", "text": system}]},
-            {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]},
-        ]
-        text = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        inputs = processor(text=[text], images=[image], return_tensors="pt").to(model.device)
+        inputs = {k: v.to(device) for k, v in inputs.items()}
+        if "pixel_values" in inputs:  # the vision tower runs in the model's dtype
+            inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
         out = _seeded_generate(model, inputs, seed, device, max_new_tokens)
-        new_tokens = out[:, inputs["input_ids"].shape[1]:]
-        return processor.batch_decode(new_tokens, skip_special_tokens=True,
-                                      clean_up_tokenization_spaces=False)[0]
+        new_tokens = out[0, inputs["input_ids"].shape[1]:]
+        return tokenizer.decode(new_tokens, skip_special_tokens=True)
     finally:
         del model
         _release()
