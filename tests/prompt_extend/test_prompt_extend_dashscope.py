@@ -23,8 +23,10 @@ def photo(tmp_path):
     return path
 
 
-def test_text_extension_success(dashscope):
-    r = extend_prompt("a cat surfing", method="dashscope", target_lang="en", seed=42)
+def test_text_extension_success(dashscope, caplog):
+    with caplog.at_level(logging.DEBUG):
+        r = extend_prompt("a cat surfing", method="dashscope", target_lang="en", seed=42)
+    assert dashscope.valid_key not in caplog.text  # not even the SDK's debug logging
     assert r.ok and r.warning is None
     assert r.original == "a cat surfing" and r.method == "dashscope" and r.model == "qwen-plus"
     assert r.prompt == ("Extended by qwen-plus (seed 42, images 0): a cat surfing, soft light, "
