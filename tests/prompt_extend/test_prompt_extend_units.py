@@ -96,3 +96,50 @@ def test_importing_the_module_is_cheap():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          timeout=60, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_official_flags_parse_into_options_fields():
+    import argparse
+
+    from wan22_desktop.commands.prompt import add_prompt_extend_flags, prompt_extend_fields
+
+    parser = argparse.ArgumentParser()
+    add_prompt_extend_flags(parser)
+    assert prompt_extend_fields(parser.parse_args([])) == {
+        "enabled": False, "method": "local_qwen", "model": None, "target_lang": "zh",
+        "required": False}
+    args = parser.parse_args(["--use_prompt_extend", "--prompt_extend_method", "dashscope",
+                              "--prompt_extend_model", "qwen-max",
+                              "--prompt_extend_target_lang", "en", "--prompt_extend_required"])
+    assert prompt_extend_fields(args) == {
+        "enabled": True, "method": "dashscope", "model": "qwen-max", "target_lang": "en",
+        "required": True}
+
+
+def test_extend_with_options_skips_when_disabled_and_passes_options_through(monkeypatch):
+    from dataclasses import dataclass
+
+    from wan22_desktop.engine.prompt_extend import extend_with_options
+
+    @dataclass(frozen=True)
+    class Options:
+        enabled: bool
+        method: str = "dashscope"
+        model: str | None = None
+        target_lang: str = "en"
+        required: bool = False
+
+    assert extend_with_options(Options(False), "a cat") is None
+    monkeypatch.delenv("DASH_API_KEY", raising=False)
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        r = extend_with_options(Options(True), "a cat", seed=3)
+        assert r is not None and not r.ok and r.method == "dashscope" and r.seed == 3
+        with pytest.raises(Exception, match="no DashScope API key"):
+            extend_with_options(Options(True, required=True), "a cat")
+    finally:
+        keyring.set_keyring(previous)

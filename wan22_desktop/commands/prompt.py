@@ -35,6 +35,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ext.set_defaults(func=cmd_extend)
 
 
+def add_prompt_extend_flags(parser: argparse.ArgumentParser) -> None:
+    """The official ``generate.py`` flags, for ``wan22 generate`` and ``wan22 queue add``; plus
+    ``--prompt_extend_required`` (fail the job instead of falling back to the original prompt)."""
+    g = parser.add_argument_group("prompt extension")
+    g.add_argument("--use_prompt_extend", action="store_true",
+                   help="rewrite the prompt with a language model before generating")
+    g.add_argument("--prompt_extend_method", choices=("dashscope", "local_qwen"),
+                   default="local_qwen", help="dashscope (API key needed) or local_qwen")
+    g.add_argument("--prompt_extend_model", default=None,
+                   help="model name, alias (Qwen2.5_7B, QwenVL2.5_7B, ...) or local folder")
+    g.add_argument("--prompt_extend_target_lang", choices=("zh", "en"), default="zh",
+                   help="language of the extended prompt")
+    g.add_argument("--prompt_extend_required", action="store_true",
+                   help="fail the job if extension fails (default: use the original prompt)")
+
+
+def prompt_extend_fields(args: argparse.Namespace) -> dict[str, object]:
+    """Keyword arguments for ``request.PromptExtendOptions`` from the flags above."""
+    return {"enabled": bool(args.use_prompt_extend), "method": args.prompt_extend_method,
+            "model": args.prompt_extend_model, "target_lang": args.prompt_extend_target_lang,
+            "required": bool(args.prompt_extend_required)}
+
+
 def cmd_extend(args: argparse.Namespace) -> int:
     from wan22_desktop.engine.prompt_extend import extend_prompt
 

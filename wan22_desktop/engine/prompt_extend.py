@@ -25,7 +25,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from wan22_desktop.engine.prompt_system import LANGS, prompt_kind, system_prompt
 from wan22_desktop.errors import OperationError, UserInputError
@@ -143,6 +143,27 @@ def extend_prompt(
     return ExtendResult(True, text, prompt, method, used_model, None, seconds, seed)
 
 
+class ExtendOptions(Protocol):
+    """What a job asks for (``request.PromptExtendOptions`` has these fields)."""
+
+    enabled: bool
+    method: str
+    model: str | None
+    target_lang: str
+    required: bool
+
+
+def extend_with_options(options: ExtendOptions, prompt: str, *, image: str | Path | None = None,
+                        seed: int = -1, device: str = "cpu") -> ExtendResult | None:
+    """The worker's extension step: None when the job did not ask for extension."""
+    if not options.enabled:
+        return None
+    return extend_prompt(prompt, method=options.method,  # type: ignore[arg-type]
+                         target_lang=options.target_lang,  # type: ignore[arg-type]
+                         image=image, model=options.model, seed=seed, required=options.required,
+                         device=device)
+
+
 def _failed(prompt: str, method: str, model: str, seed: int, started: float, required: bool,
             reason: str, hint: str | None) -> ExtendResult:
     if required:
@@ -257,7 +278,8 @@ def _dashscope_extend(prompt: str, system: str, image: str | Path | None, model:
     failure = _Failure("DashScope was not called")
     for attempt in range(1, RETRY_TIMES + 1):
         try:
-            response = api.call(model, messages=messages, seed=seed, result_format="message",
+            response = api.call(model, messages=messages, seed=seed % 2**31,  # API's range
+                                result_format="message",
                                 api_key=key, base_address=base_url, request_timeout=timeout)
             return _dashscope_text(response)
         except _Failure as f:
