@@ -168,7 +168,9 @@ def _failed(prompt: str, method: str, model: str, seed: int, started: float, req
             reason: str, hint: str | None) -> ExtendResult:
     if required:
         raise OperationError(f"prompt extension failed: {reason}", hint)
-    warning = f"prompt extension failed ({reason}); the original prompt was used"
+    warning = f"prompt extension failed: {reason}; the original prompt was used"
+    if hint:
+        warning += f" (hint: {hint})"
     log.warning("%s", warning)
     return ExtendResult(False, prompt, prompt, method, model, warning,
                         time.perf_counter() - started, seed)
