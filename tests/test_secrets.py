@@ -130,3 +130,27 @@ def test_no_backend_still_allows_the_environment_variable(no_keyring, monkeypatc
     assert secrets.get_dashscope_key() == KEY
     st = secrets.key_status()
     assert st.source == "env" and st.keyring_error
+
+
+class BrokenKeyring(MemoryKeyring):
+    """A backend whose transport fails with an error keyring does not wrap (e.g. D-Bus)."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise ConnectionError("dbus went away")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise ConnectionError("dbus went away")
+
+
+def test_unexpected_backend_errors_become_keyring_unavailable(monkeypatch):
+    monkeypatch.delenv("DASH_API_KEY", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(BrokenKeyring())
+    try:
+        with pytest.raises(secrets.KeyringUnavailable, match="ConnectionError"):
+            secrets.set_dashscope_key(KEY)
+        assert secrets.get_dashscope_key() is None
+        assert "ConnectionError" in secrets.key_status().keyring_error
+        assert secrets.worker_env({"A": "1"}) == {"A": "1"}
+    finally:
+        keyring.set_keyring(previous)

@@ -88,7 +88,12 @@ def _keyring_call(op: str, *args: str) -> str | None:
     """
     from keyring.errors import KeyringError, PasswordDeleteError
 
-    _check_backend()
+    try:
+        _check_backend()
+    except KeyringUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken keyring config (bad PYTHON_KEYRING_BACKEND)
+        raise KeyringUnavailable(f"the keyring cannot start ({type(exc).__name__})") from None
     try:
         return getattr(_keyring(), op)(*args)
     except PasswordDeleteError:
@@ -96,6 +101,9 @@ def _keyring_call(op: str, *args: str) -> str | None:
     except KeyringError as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise KeyringUnavailable(reason) from None
+    except Exception as exc:  # noqa: BLE001 - e.g. D-Bus errors a backend does not wrap
+        log.debug("keyring %s failed", op, exc_info=True)
+        raise KeyringUnavailable(f"the keyring backend failed ({type(exc).__name__})") from None
 
 
 def _keyring_key() -> str | None:
