@@ -78,8 +78,14 @@ def _import_all_and_report(modules: list[str]) -> set[str]:
 
 def test_gui_db_downloader_and_core_leave_torch_out():
     modules = _modules("wan22_desktop.gui") + _modules("wan22_desktop.db") + _modules("wan22_desktop.downloader")
-    loaded = _import_all_and_report(modules + CORE + _modules("wan22_desktop.commands"))
+    loaded = _import_all_and_report(modules + CORE)
     assert "torch" not in loaded
+
+
+def test_command_modules_import_torch_lazily():
+    """cli imports every command module to build its parser: torch there would slow every command."""
+    loaded = _import_all_and_report(_modules("wan22_desktop.commands") + ["wan22_desktop.cli"])
+    assert "torch" not in loaded, "import torch inside the command's function, not at module level"
 
 
 def test_db_downloader_and_core_leave_qt_out():
