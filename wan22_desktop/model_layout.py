@@ -128,7 +128,7 @@ def check_layout(root: Path, task: str | None = None) -> LayoutReport:
             problem = "a Wan2.1-style single model (no high_noise_model/low_noise_model): not Wan2.2"
         return LayoutReport(root, None, (LayoutProblem(DIT_CONFIG, problem),), ())
     if task is not None and detected is not None and detected != task:
-        where = DIT_CONFIG if not get_task(detected).is_moe else _join(get_task(detected).dit_folders[0], DIT_CONFIG)
+        where = _join(get_task(detected).dit_folders[0], DIT_CONFIG)
         return LayoutReport(
             root, detected, (LayoutProblem(where, f"this folder holds {detected}, not {task}"),), ()
         )
