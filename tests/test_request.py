@@ -64,6 +64,8 @@ def test_overrides_are_normalised():
     assert r.prompt_extend == PromptExtendOptions(enabled=True)
     assert GenerationRequest.for_task("ti2v-5B", guidance=6).guidance == Guidance(6.0, 6.0)
     assert GenerationRequest.for_task("ti2v-5B", negative_prompt="").effective_negative_prompt == ""
+    assert GenerationRequest.for_task("ti2v-5B", size="704x1280", image="").size == "704*1280"
+    assert GenerationRequest.for_task("ti2v-5B", image="").image is None
 
 
 @pytest.mark.parametrize("overrides,match", [

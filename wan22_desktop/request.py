@@ -156,6 +156,12 @@ class GenerationRequest:
         for name, conv in _FIELD_TYPES.items():
             set_(self, name, conv(name, getattr(self, name)))
         set_(self, "task", _as_str("task", self.task))
+        if self.image == "":
+            set_(self, "image", None)
+        try:  # canonical "W*H" (a "1280x720" from a form becomes "1280*720"); validate() reports junk
+            set_(self, "size", "{}*{}".format(*parse_size(self.size)))
+        except UserInputError:
+            pass
         set_(self, "guidance", _coerce_guidance(self.guidance))
         set_(self, "prompt_extend", _sub_options(PromptExtendOptions, self.prompt_extend))
         set_(self, "memory", _sub_options(MemoryOptions, self.memory))
@@ -443,7 +449,7 @@ def _nearest_frames(n: int) -> int:
 
 def _check_image(r: GenerationRequest) -> list[str]:
     spec = r.spec
-    if r.image is None or r.image == "":
+    if r.image is None:
         if spec.image is ImageUse.REQUIRED:
             raise UserInputError(f"{spec.name} needs a start image", "choose an image (--image PATH)")
         return []
