@@ -92,3 +92,17 @@ def test_doctor_without_torch(tmp_path):
     p = subprocess.run([sys.executable, "-c", code.replace("'--json', ", "")], capture_output=True,
                        text=True, env=env, cwd=REPO, timeout=120)
     assert p.returncode == 0 and "torch         not usable" in p.stdout and "none - CPU only" in p.stdout
+
+
+def test_text_format_of_gpus_and_cuda_build(capsys):
+    """The GPU lines, from a real report with a GPU entry added (no GPU on CI)."""
+    from wan22_desktop.commands.doctor import format_report, gather
+
+    r = gather(app_paths())
+    r["torch"] = {**r["torch"], "installed": True, "cuda_build": "12.8", "hip_build": None}
+    r["gpus"] = [{"index": 0, "name": "NVIDIA H100 80GB HBM3", "vram_bytes": 85_520_809_984,
+                  "compute_capability": "9.0"}]
+    text = format_report(r)
+    assert "(CUDA 12.8)" in text
+    assert "[0] NVIDIA H100 80GB HBM3, 79.6 GiB, compute 9.0" in text
+    assert "none - CPU only" not in text
