@@ -57,9 +57,16 @@ def _modules(package: str) -> list[str]:
     return names
 
 
-CORE = ["wan22_desktop.errors", "wan22_desktop.paths", "wan22_desktop.logs", "wan22_desktop.tasks",
-        "wan22_desktop.request", "wan22_desktop.settings", "wan22_desktop.model_layout",
-        "wan22_desktop.cli"]
+def _top_level_modules() -> list[str]:
+    """Plain modules right under wan22_desktop (tasks, request, settings, sizes, secrets, ...).
+
+    They are shared by every part, so they must stay pure; ``__main__`` starts the GUI.
+    """
+    return sorted(f"wan22_desktop.{m.name}" for m in pkgutil.iter_modules(wan22_desktop.__path__)
+                  if not m.ispkg and m.name != "__main__")
+
+
+CORE = _top_level_modules()
 
 
 def _import_all_and_report(modules: list[str]) -> set[str]:
@@ -101,14 +108,17 @@ def test_engine_leaves_qt_out():
     assert not loaded & {"PySide6", "shiboken6"}
 
 
-def test_every_module_is_covered_by_a_wall():
-    """New top-level parts must be placed: either in a contract or named here as free."""
+def test_every_package_is_behind_a_wall():
+    """A new sub-package must be placed: in a contract in pyproject.toml, or named here as free.
+
+    (Plain top-level modules need no entry: the live import checks above hold them pure.)
+    """
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
     covered = {m for c in config["contracts"] for m in c["source_modules"]}
-    free = {"wan22_desktop.cli", "wan22_desktop.commands", "wan22_desktop.__main__", "wan22_desktop.secrets"}
-    top = {f"wan22_desktop.{m.name}" for m in pkgutil.iter_modules(wan22_desktop.__path__)}
-    assert top - covered - free == set(), "add the new module to a contract in pyproject.toml"
+    free = {"wan22_desktop.commands"}  # CLI glue; checked for lazy torch imports above
+    packages = {f"wan22_desktop.{m.name}" for m in pkgutil.iter_modules(wan22_desktop.__path__) if m.ispkg}
+    assert packages - covered - free == set(), "add the new package to a contract in pyproject.toml"
 
 
 def _readme_commands() -> list[str]:

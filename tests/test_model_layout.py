@@ -166,13 +166,15 @@ def test_truncated_and_wrong_pth(tmp_path):
 def test_tokenizer_problems(tmp_path):
     root = make_checkpoint(tmp_path / "k", "ti2v-5B")
     tok = root / "google/umt5-xxl"
-    (tok / "tokenizer.json").unlink()
-    assert check_layout(root).ok  # spiece.model is enough
     (tok / "spiece.model").unlink()
+    assert check_layout(root).ok  # tokenizer.json is what AutoTokenizer reads
+    (tok / "tokenizer.json").unlink()
     (tok / "tokenizer_config.json").write_text("nope")
     problems = _problems(root)
-    assert problems["google/umt5-xxl/tokenizer.json"].startswith("missing")
+    assert problems["google/umt5-xxl/tokenizer.json"] == "missing"
     assert problems["google/umt5-xxl/tokenizer_config.json"].startswith("invalid JSON")
+    (tok / "tokenizer.json").write_bytes(b"")
+    assert _problems(root)["google/umt5-xxl/tokenizer.json"] == "empty"
 
 
 def test_wrong_task_folder_is_refused(tmp_path):

@@ -20,8 +20,10 @@ from wan22_desktop.tasks import TASKS, TaskSpec, get_task, task_for_model_type
 DIT_CONFIG = "config.json"
 DIT_INDEX = "diffusion_pytorch_model.safetensors.index.json"
 DIT_SINGLE = "diffusion_pytorch_model.safetensors"
-TOKENIZER_CONFIG = "tokenizer_config.json"
-TOKENIZER_FILES = ("tokenizer.json", "spiece.model")  # AutoTokenizer needs one of them
+# What AutoTokenizer reads from google/umt5-xxl/. The official folder also has spiece.model and
+# special_tokens_map.json, but spiece.model alone does not load with transformers 5 (the T5
+# text encoder requires tokenizer.json), so it is not accepted in place of tokenizer.json.
+TOKENIZER_FILES = ("tokenizer_config.json", "tokenizer.json")
 
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors caps its JSON header at 100 MB too
 _MAX_JSON = 64 * 1024 * 1024
@@ -67,9 +69,8 @@ def required_files(task: str, root: Path) -> list[str]:
     for folder in spec.dit_folders:
         out.append(_join(folder, DIT_CONFIG))
         out.extend(_dit_weight_files(root, folder))
-    out += [spec.vae_file, spec.t5_file, _join(spec.tokenizer_dir, TOKENIZER_CONFIG)]
-    present = [f for f in TOKENIZER_FILES if (root / spec.tokenizer_dir / f).is_file()]
-    out.append(_join(spec.tokenizer_dir, (present or [TOKENIZER_FILES[0]])[0]))
+    out += [spec.vae_file, spec.t5_file]
+    out += [_join(spec.tokenizer_dir, name) for name in TOKENIZER_FILES]
     return out
 
 
@@ -215,19 +216,17 @@ def _check_pth(root: Path, rel: str) -> list[LayoutProblem]:
 
 def _check_tokenizer(root: Path, folder: str) -> list[LayoutProblem]:
     problems: list[LayoutProblem] = []
-    config = _join(folder, TOKENIZER_CONFIG)
-    try:
-        _read_json(root / config)
-    except FileNotFoundError:
-        problems.append(LayoutProblem(config, "missing"))
-    except (OSError, ValueError) as exc:
-        problems.append(LayoutProblem(config, f"invalid JSON: {exc}"))
-    present = [f for f in TOKENIZER_FILES if (root / folder / f).is_file()]
-    if not present:
-        problems.append(LayoutProblem(_join(folder, TOKENIZER_FILES[0]), f"missing (or {TOKENIZER_FILES[1]})"))
-    for name in present:
-        if (root / folder / name).stat().st_size == 0:
-            problems.append(LayoutProblem(_join(folder, name), "empty"))
+    for name in TOKENIZER_FILES:
+        rel = _join(folder, name)
+        try:
+            if (root / rel).stat().st_size == 0:
+                problems.append(LayoutProblem(rel, "empty"))
+            elif name == "tokenizer_config.json":
+                _read_json(root / rel)  # tokenizer.json is ~16 MB: its size is enough here
+        except FileNotFoundError:
+            problems.append(LayoutProblem(rel, "missing"))
+        except (OSError, ValueError) as exc:
+            problems.append(LayoutProblem(rel, f"invalid JSON: {exc}"))
     return problems
 
 
