@@ -1,6 +1,7 @@
 """The hardware probe, in this process and through a subprocess (the path the GUI takes)."""
 
-from wan22_desktop.engine.hardware import GPU, Hardware, probe, probe_in_subprocess
+from wan22_desktop.engine.hardware import GPU, Hardware, probe_in_subprocess
+from wan22_desktop.engine.hardware_probe import probe
 
 
 def test_probe_on_cpu_machine(tmp_path):

@@ -2,20 +2,7 @@
 
 import pytest
 
-from wan22_desktop.sizes import (best_output_size, i2v_output_size, latent_frames, parse_size,
-                                 sequence_length)
-
-
-@pytest.mark.parametrize("text,expected", [("1280*720", (1280, 720)), ("704x1280", (704, 1280)),
-                                           (" 832 * 480 ", (832, 480))])
-def test_parse_size(text, expected):
-    assert parse_size(text) == expected
-
-
-@pytest.mark.parametrize("text", ["1280", "a*b", "1280*720*3", "-1*5"])
-def test_parse_size_rejects(text):
-    with pytest.raises(ValueError):
-        parse_size(text)
+from wan22_desktop.sizes import best_output_size, i2v_output_size, latent_frames, sequence_length
 
 
 @pytest.mark.parametrize("img,area,expected", [

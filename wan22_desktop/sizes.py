@@ -10,15 +10,6 @@ from __future__ import annotations
 import math
 
 
-def parse_size(size: str) -> tuple[int, int]:
-    """``"1280*720"`` (also ``1280x720``) -> ``(1280, 720)`` as (width, height)."""
-    text = size.lower().replace("x", "*").replace(" ", "")
-    parts = text.split("*")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"size must look like 1280*720 (width*height), got {size!r}")
-    return int(parts[0]), int(parts[1])
-
-
 def i2v_output_size(image_w: int, image_h: int, max_area: int, vae_stride: int = 8,
                     patch: int = 2) -> tuple[int, int]:
     """Official I2V-A14B rule: lat = floor(floor(sqrt(area*ar) / stride) / patch) * patch.
