@@ -110,3 +110,25 @@ def test_orm_models_match_the_migrated_schema(db: Database) -> None:
                                                      "compare_type": True})
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == []
+
+
+def test_threads_share_one_database_safely(db: Database) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(10):
+                queue.enqueue(db, make_request(seed=n * 100 + i))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assert below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    positions = [j.position for j in queue.list_jobs(db)]
+    assert len(positions) == 40 and len(set(positions)) == 40  # write lock taken up front
