@@ -13,7 +13,7 @@ import pytest
 
 from wan22_desktop.db import queue as q
 from wan22_desktop.db.database import Database, open_database
-from wan22_desktop.db.lease import RunnerIdentity, current_lease
+from wan22_desktop.db.lease import RunnerIdentity, current_lease, release_lease
 from wan22_desktop.errors import OperationError
 
 from .conftest import make_request
@@ -84,7 +84,8 @@ def test_recovery_marks_interrupted_after_the_limit(db_path: Path) -> None:
     q.enqueue(db, make_request())
     me = RunnerIdentity.current()
     for _ in range(2):
-        q.claim_next(db, "ghost")
+        q.claim_next(db, "ghost")  # a runner from before leases existed, say
         q.start_runner(db, me, max_interruptions=2)
+        release_lease(db, me)
     assert q.get_job(db, 1).status == "interrupted"
     db.close()

@@ -72,3 +72,16 @@ def test_release_lets_the_next_runner_in(db: Database) -> None:
     release_lease(db, me)
     assert current_lease(db) is None
     acquire_lease(db, RunnerIdentity("other-host", 7, "y"))
+
+
+def test_only_the_lease_holder_may_claim(db: Database) -> None:
+    from wan22_desktop.db import queue as q
+
+    from .conftest import make_request
+
+    q.enqueue(db, make_request(), count=2)
+    me, other = RunnerIdentity.current(), RunnerIdentity("other-host", 5, "o")
+    acquire_lease(db, other)
+    with pytest.raises(OperationError, match="does not hold the queue"):
+        q.claim_next(db, me.holder)
+    assert q.claim_next(db, other.holder).id == 1

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from wan22_desktop.db.base import utcnow
 from wan22_desktop.db.database import Database
-from wan22_desktop.db.lease import RunnerIdentity, acquire_lease
+from wan22_desktop.db.lease import QUEUE_LEASE, RunnerIdentity, acquire_lease
 from wan22_desktop.db.models import (
     CANCELLED, DONE, FAILED, INTERRUPTED, LANES, QUEUED, RETRYABLE_STATUSES, RUNNING, Generation,
-    Job, QueueState)
+    Job, QueueState, RunnerLease)
 from wan22_desktop.errors import OperationError, UserInputError
 from wan22_desktop.request import SEED_MAX, GenerationRequest
 
@@ -270,11 +270,19 @@ def recover_orphans(db: Database, runner_id: str, *,
 
 
 def claim_next(db: Database, runner_id: str) -> Job | None:
-    """Atomically take the next queued job for ``runner_id``; None if paused or nothing queued."""
+    """Atomically take the next queued job for ``runner_id``; None if paused or nothing queued.
+
+    When a runner holds the queue lease, only that runner may claim: one that lost the lease
+    (presumed dead, then back) gets an ``OperationError`` instead of a job.
+    """
     nxt = (select(Job.id).where(Job.status == QUEUED)
            .order_by(Job.priority, Job.position, Job.id).limit(1).scalar_subquery())
 
     def claim(s: Session) -> Job | None:
+        lease = s.get(RunnerLease, QUEUE_LEASE)
+        if lease is not None and lease.holder != runner_id:
+            raise OperationError(f"this runner does not hold the queue (pid {lease.pid} on host "
+                                 f"{lease.host} does)", hint="stop this runner")
         if (st := s.get(QueueState, 1)) is not None and st.paused:
             return None
         while True:
