@@ -58,6 +58,19 @@ def test_add_maps_the_official_flags(capsys: pytest.CaptureFixture[str]) -> None
     assert req["memory"] == {"offload_model": "off", "convert_model_dtype": "on", "t5_cpu": "on"}
 
 
+def test_add_stores_the_image_as_an_absolute_path(capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(tmp_path / "start.png")
+    monkeypatch.chdir(tmp_path)
+    (job,) = add(capsys, "--image", "start.png")
+    assert job["request"]["image"] == str(tmp_path / "start.png")
+    code, _, err = run(capsys, "queue", "add", "--task", "i2v-A14B", "--prompt", "x")
+    assert code == 2 and "needs a start image" in err
+
+
 def test_add_bad_input_exits_2_and_writes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "queue", "add", "--task", "ti2v-5B", "--prompt", "x",
                          "--frame_num", "80")

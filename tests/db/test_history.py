@@ -44,6 +44,7 @@ def test_filters_by_task_favourite_tag_and_date(db: Database) -> None:
     assert ids(h.list_generations(db, h.HistoryFilter(favourite=False))) == [c.id, a.id]
     assert ids(h.list_generations(db, h.HistoryFilter(tag="night"))) == [c.id]
     assert ids(h.list_generations(db, h.HistoryFilter(tag="nigh"))) == []
+    assert ids(h.list_generations(db, h.HistoryFilter(tag="n_ght"))) == []  # no LIKE wildcards
     window = h.HistoryFilter(since=T0 + timedelta(hours=1), until=T0 + timedelta(days=2))
     assert ids(h.list_generations(db, window)) == [b.id]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from wan22_desktop.db import queue as q
@@ -112,6 +113,9 @@ def request_changes(args: argparse.Namespace, base: MemoryOptions | None = None)
                        ("sample_shift", "sample_shift"), ("sample_solver", "solver")):
         if getattr(args, flag) is not None:
             out[name] = getattr(args, flag)
+    if out.get("image"):
+        # The runner may have another working directory: store where the file really is.
+        out["image"] = str(Path(out["image"]).expanduser().resolve())
     if args.sample_guide_scale is not None:
         out["guidance"] = _guidance(args.sample_guide_scale)
     memory: dict[str, str] = {}

@@ -161,7 +161,8 @@ def _filtered(q: Select, flt: HistoryFilter, s: Session) -> tuple[Select, dict[s
     if flt.until:
         q = q.where(Generation.created_at < flt.until)
     if flt.tag:
-        q = q.where(Generation.tags_json.contains(json.dumps(flt.tag.strip(), ensure_ascii=False)))
+        q = q.where(Generation.tags_json.contains(json.dumps(flt.tag.strip(), ensure_ascii=False),
+                                                  autoescape=True))
     text_query = (flt.search or "").strip()
     if text_query:
         if sqlite.is_sqlite(s.get_bind()) and len(text_query) >= sqlite.FTS_MIN_QUERY_CHARS:
