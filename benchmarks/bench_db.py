@@ -86,14 +86,14 @@ def main() -> None:
         raw = sqlite3.connect(path)
 
         def raw_page() -> object:
-            return raw.execute("SELECT * FROM generations ORDER BY created_at DESC, id DESC "
+            return raw.execute("SELECT * FROM generations ORDER BY id DESC "
                                "LIMIT 50").fetchall(), raw.execute(
                 "SELECT count(*) FROM generations").fetchone()
 
         def raw_like(q: str) -> Callable[[], object]:
             where = "WHERE prompt LIKE ? OR final_prompt LIKE ?"
             args_ = (f"%{q}%", f"%{q}%")
-            return lambda: (raw.execute(f"SELECT * FROM generations {where} ORDER BY created_at "
+            return lambda: (raw.execute(f"SELECT * FROM generations {where} ORDER BY id "
                                         "DESC LIMIT 50", args_).fetchall(),
                             raw.execute(f"SELECT count(*) FROM generations {where}", args_).fetchone())
 

@@ -139,5 +139,9 @@ def fts_rowids_sql() -> str:
     return f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_query"
 
 
+def fts_count_sql() -> str:
+    return f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_query"
+
+
 def is_fts_table(name: str) -> bool:
     return name == FTS_TABLE or name.startswith(FTS_TABLE + "_")
