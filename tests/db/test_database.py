@@ -132,3 +132,9 @@ def test_threads_share_one_database_safely(db: Database) -> None:
     assert errors == []
     positions = [j.position for j in queue.list_jobs(db)]
     assert len(positions) == 40 and len(set(positions)) == 40  # write lock taken up front
+
+
+def test_too_old_sqlite_library_is_explained() -> None:
+    assert sqlite.library_problem((3, 40, 1)) is None
+    problem = sqlite.library_problem((3, 31, 1))
+    assert problem is not None and "3.31.1" in problem and "3.35.0" in problem

@@ -117,6 +117,9 @@ def open_database(path_or_url: str | os.PathLike[str], *, create: bool = True,
     ``migrate_to`` exists for tests of old schemas; the app always wants "head".
     """
     url, path = _resolve(path_or_url)
+    if url.startswith("sqlite") and (problem := sqlite.library_problem()):
+        raise OperationError(problem, hint="use a newer Python (3.11+ builds from python.org ship "
+                                           "a recent SQLite) or the packaged app")
     if path is not None:
         _check_file(path, create=create)
     engine = create_engine(url, connect_args=_connect_args(url, busy_timeout_s))

@@ -21,6 +21,19 @@ FTS_TABLE = "generations_fts"
 FTS_MIN_QUERY_CHARS = 3
 
 
+# UPDATE ... RETURNING (the atomic claim) needs 3.35; the FTS5 trigram tokenizer needs 3.34.
+MIN_SQLITE = (3, 35, 0)
+
+
+def library_problem(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> str | None:
+    """Why the SQLite library Python was built with is too old for us, or None."""
+    if version < MIN_SQLITE:
+        have = ".".join(map(str, version))
+        need = ".".join(map(str, MIN_SQLITE))
+        return f"this Python's SQLite library is {have}; Wan22 Desktop needs {need} or newer"
+    return None
+
+
 def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
     return engine_or_conn.dialect.name == "sqlite"
 
