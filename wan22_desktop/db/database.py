@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from wan22_desktop.db import migrate, sqlite
+from wan22_desktop.db import sqlite
 from wan22_desktop.errors import OperationError
 from wan22_desktop.paths import AppPaths
 
@@ -167,6 +167,8 @@ def _check_file(path: Path, *, create: bool) -> None:
 
 
 def _migrate(db: Database, target: str) -> None:
+    from wan22_desktop.db import migrate  # alembic is slow to import: only when a DB is opened
+
     try:
         if not migrate.needs_upgrade(db.engine, target):
             return
