@@ -78,3 +78,14 @@ def test_missing_official_key_rejected():
 def test_unknown_task():
     with pytest.raises(ValueError, match="unknown task"):
         preset("t2v-1.3B")
+
+
+@pytest.mark.parametrize(
+    ("latent", "sp", "expected"),
+    [((21, 90, 160), 1, 75_600), ((21, 60, 104), 1, 32_760), ((31, 44, 80), 1, 27_280),
+     ((21, 60, 104), 8, 32_760), ((1, 2, 6), 4, 4), ((1, 2, 10), 4, 8)],
+)
+def test_seq_len_for(latent, sp, expected):
+    from wan22_desktop.engine.wan.dit_config import seq_len_for
+
+    assert seq_len_for(latent, sp_size=sp) == expected

@@ -132,6 +132,16 @@ def preset(task: str) -> DiTConfig:
         raise ValueError(f"unknown task {task!r}; known: {', '.join(PRESETS)}") from None
 
 
+def seq_len_for(latent_shape: tuple[int, int, int], patch_size: tuple[int, int, int] = (1, 2, 2),
+                sp_size: int = 1) -> int:
+    """DiT token count for a latent [F, H, W], rounded up to a multiple of the Ulysses size
+    (upstream: ceil(H·W/(p_h·p_w) · F / sp) · sp; 1280×720×81 frames → 75,600)."""
+    f, h, w = latent_shape
+    p_t, p_h, p_w = patch_size
+    tokens = (f // p_t) * (h // p_h) * (w // p_w)
+    return -(-tokens // sp_size) * sp_size
+
+
 def tiny_dit_config(task: str, **overrides: Any) -> DiTConfig:
     """A few-kB DiT with the task's channel layout, for generated test checkpoints.
 

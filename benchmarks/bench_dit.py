@@ -1,0 +1,115 @@
+"""Forward time of our WanDiT against diffusers' WanTransformer3DModel, same weights, same run.
+
+Prints both medians, the ratio ours/diffusers (target ≤ 1.0), achieved GFLOP/s from an explicit
+FLOP count, and the max relative difference of the outputs as a sanity check.
+
+    python benchmarks/bench_dit.py [--runs 5] [--threads N] [--frames 4 --height 64 --width 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from wan22_desktop.engine.wan.convert_diffusers import diffusers_config, dit_official_to_diffusers  # noqa: E402
+from wan22_desktop.engine.wan.dit import WanDiT  # noqa: E402
+from wan22_desktop.engine.wan.dit_config import DiTConfig  # noqa: E402
+
+
+def forward_flops(cfg: DiTConfig, tokens: int) -> float:
+    """Matmul FLOPs of one forward (2 per multiply-add); element-wise work is ignored."""
+    c, s, l_txt = cfg.dim, tokens, cfg.text_len
+    per_block = (
+        2 * s * c * c * 4  # self-attn q, k, v, o
+        + 2 * 2 * s * s * c  # q·kᵀ and p·v
+        + 2 * s * c * c * 2 + 2 * l_txt * c * c * 2  # cross-attn q, o and k, v over text
+        + 2 * 2 * s * l_txt * c
+        + 2 * s * c * cfg.ffn_dim * 2  # FFN
+    )
+    embed = 2 * s * cfg.in_dim * cfg.patch_volume * c + 2 * l_txt * (cfg.text_dim * c + c * c)
+    head = 2 * s * c * cfg.patch_volume * cfg.out_dim
+    return cfg.num_layers * per_block + embed + head
+
+
+def timed(fn, runs: int) -> tuple[float, list[float]]:
+    fn()  # warm-up (allocator, thread pools), not counted
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--frames", type=int, default=4)
+    parser.add_argument("--height", type=int, default=64)
+    parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--dim", type=int, default=256)
+    parser.add_argument("--heads", type=int, default=2)
+    parser.add_argument("--layers", type=int, default=4)
+    args = parser.parse_args()
+
+    from diffusers import WanTransformer3DModel
+
+    torch.set_num_threads(args.threads)
+    cfg = DiTConfig(model_type="t2v", in_dim=16, out_dim=16, dim=args.dim, ffn_dim=4 * args.dim,
+                    num_heads=args.heads, num_layers=args.layers)
+    torch.manual_seed(0)
+    ours = WanDiT(cfg).eval().requires_grad_(False)
+    with torch.no_grad():
+        for p in ours.parameters():
+            p.normal_(0, 0.02)
+    theirs = WanTransformer3DModel(**diffusers_config(cfg)).eval().requires_grad_(False)
+    theirs.load_state_dict(dit_official_to_diffusers(ours.state_dict()), strict=True)
+
+    x = torch.randn(16, args.frames, args.height, args.width)
+    tokens = args.frames * (args.height // 2) * (args.width // 2)
+    ctx = torch.randn(120, cfg.text_dim)
+    ctx_padded = torch.cat([ctx, ctx.new_zeros(cfg.text_len - ctx.shape[0], cfg.text_dim)])[None]
+    t = torch.tensor([875.0])
+
+    def run_ours() -> torch.Tensor:
+        with torch.inference_mode():
+            return ours([x], t, [ctx], seq_len=tokens)[0]
+
+    def run_theirs() -> torch.Tensor:
+        with torch.inference_mode():
+            return theirs(x[None], t, ctx_padded, return_dict=False)[0][0]
+
+    # Interleave the two so background load on a shared machine hits both alike.
+    med_ours, all_ours = timed(run_ours, args.runs)
+    med_theirs, all_theirs = timed(run_theirs, args.runs)
+    med_ours2, all_ours2 = timed(run_ours, args.runs)
+    med_theirs2, all_theirs2 = timed(run_theirs, args.runs)
+    med_ours = statistics.median(all_ours + all_ours2)
+    med_theirs = statistics.median(all_theirs + all_theirs2)
+
+    ref = run_theirs()
+    diff = (run_ours() - ref).abs().max() / ref.abs().max()
+    flops = forward_flops(cfg, tokens)
+    print(f"config: dim {cfg.dim}, heads {cfg.num_heads}x{cfg.head_dim}, layers {cfg.num_layers}, "
+          f"ffn {cfg.ffn_dim}, tokens {tokens} (latent 16x{args.frames}x{args.height}x{args.width}), "
+          f"text {cfg.text_len}x{cfg.text_dim}, fp32, device cpu, threads {args.threads}")
+    print(f"forward FLOPs (matmuls): {flops / 1e9:.2f} GFLOP")
+    print(f"ours      median {med_ours * 1e3:8.1f} ms  ({flops / med_ours / 1e9:6.1f} GFLOP/s)  "
+          f"runs {[round(v * 1e3) for v in all_ours + all_ours2]}")
+    print(f"diffusers median {med_theirs * 1e3:8.1f} ms  ({flops / med_theirs / 1e9:6.1f} GFLOP/s)  "
+          f"runs {[round(v * 1e3) for v in all_theirs + all_theirs2]}")
+    print(f"ratio ours/diffusers: {med_ours / med_theirs:.3f}  (target <= 1.0)")
+    print(f"max |ours - diffusers| / max |diffusers|: {diff.item():.2e}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
