@@ -141,13 +141,21 @@ def test_bf16_autocast_mode_keeps_fp32_islands():
         for p in model.parameters():
             p.mul_(0.5)
     x, ctx = torch.randn(16, 2, 4, 4), torch.randn(3, cfg.text_dim)
+    seen: dict[str, torch.dtype] = {}
+    model.blocks[0].register_forward_hook(
+        lambda mod, args, out: seen.update(block_in=args[0].dtype, block_out=out.dtype))
+    model.blocks[0].self_attn.q.register_forward_hook(
+        lambda mod, args, out: seen.update(q=out.dtype))
     with torch.no_grad():
         ref = model([x], torch.tensor([500]), [ctx], seq_len=8)[0]
+        assert set(seen.values()) == {torch.float32}
         with torch.autocast("cpu", dtype=torch.bfloat16):
             e, e0 = model.embed_time(torch.tensor([500]), 8)
             low = model([x], torch.tensor([500]), [ctx], seq_len=8)[0]
     assert e.dtype == torch.float32 and e0.dtype == torch.float32  # time MLP is an fp32 island
     assert low.dtype == torch.float32
+    # Patch embedding runs in bf16; the residual stream is fp32 after the first residual add.
+    assert seen == {"block_in": torch.bfloat16, "q": torch.bfloat16, "block_out": torch.float32}
     rel = (low - ref).abs().max() / ref.abs().max()
     assert 0 < rel < 0.1
 
@@ -162,3 +170,6 @@ def test_bad_inputs():
         model([x], torch.tensor([1, 2]), [ctx], seq_len=4)
     with pytest.raises(ValueError, match="seq_len"):
         model([x], torch.ones(1, 5), [ctx], seq_len=4)
+    i2v = _random_dit(tiny_dit_config("i2v-A14B", text_len=8))
+    with pytest.raises(ValueError, match="36 input channels"):
+        i2v([x], torch.tensor([1]), [ctx], seq_len=4)

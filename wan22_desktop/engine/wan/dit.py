@@ -198,10 +198,15 @@ class WanDiT(nn.Module):
     ) -> list[torch.Tensor]:
         """x: latents [C_in, F, H, W]; t: [B] or per-token [B, seq_len]; context: [L_i, text_dim]
         text embeddings (L_i ≤ text_len); y: i2v conditioning concatenated to x on channels.
-        Returns fp32 [out_dim, F, H, W] per sample."""
+        Returns fp32 [out_dim, F, H, W] per sample. (Upstream only accepts a [B] t for B = 1;
+        here any B works, each sample with its own t.)"""
         cfg = self.config
         if y is not None:
             x = [torch.cat([u, v], dim=0) for u, v in zip(x, y)]
+        if any(u.shape[0] != cfg.in_dim for u in x):
+            need = "latent + y channels" if y is not None or cfg.model_type != "i2v" else "y (i2v)"
+            raise ValueError(f"the DiT takes {cfg.in_dim} input channels, got "
+                             f"{[u.shape[0] for u in x]}; check the {need}")
         if len(x) != len(context) or len(x) != t.shape[0]:
             raise ValueError(f"batch mismatch: {len(x)} latents, {t.shape[0]} timesteps, "
                              f"{len(context)} contexts")
