@@ -4,13 +4,16 @@ Prints both medians, the ratio ours/diffusers (target ≤ 1.0), achieved GFLOP/s
 FLOP count, and the max relative difference of the outputs as a sanity check.
 
     python benchmarks/bench_dit.py [--runs 5] [--threads N] [--frames 4 --height 64 --width 64]
+    python benchmarks/bench_dit.py --load-ram   # peak RSS of load_dit relative to the weights size
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,6 +51,48 @@ def timed(fn, runs: int) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
+# VmHWM (peak resident set of this process image; Linux). ru_maxrss would be inherited from
+# the parent across exec and hide the child's own peak.
+_LOAD_CHILD = """
+import sys, torch
+sys.path.insert(0, {root!r})
+from wan22_desktop.engine.wan.dit_io import load_dit
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+dtype = None if {dtype!r} == "none" else getattr(torch, {dtype!r})
+before = hwm()
+model = load_dit({folder!r}, dtype=dtype)
+touched = sum(float(p.sum()) for p in model.parameters())  # fault in lazily mapped pages
+print(before, hwm(), sum(p.numel() * p.element_size() for p in model.parameters()))
+"""
+
+
+def measure_load_ram(layers: int, dim: int) -> None:
+    """Peak RSS growth of load_dit in a fresh process, against the loaded weights' bytes."""
+    from wan22_desktop.engine.wan.dit_io import save_dit
+
+    cfg = DiTConfig(model_type="t2v", dim=dim, ffn_dim=4 * dim, num_heads=dim // 128,
+                    num_layers=layers)
+    with tempfile.TemporaryDirectory() as tmp:
+        with torch.device("meta"):
+            meta = WanDiT(cfg)
+        state = {k: torch.randn(v.shape) * 0.02 for k, v in meta.state_dict().items()}
+        save_dit(state, cfg, Path(tmp), max_shard_bytes=128 * 1024**2)
+        stored = sum(v.numel() * 4 for v in state.values())
+        del state
+        shards = len(list(Path(tmp).glob("*.safetensors")))
+        print(f"checkpoint: dim {dim}, layers {layers}, {stored / 2**20:.0f} MiB fp32 in {shards} shards")
+        root = str(Path(__file__).resolve().parents[1])
+        for dtype in ("none", "bfloat16"):
+            code = _LOAD_CHILD.format(root=root, dtype=dtype, folder=tmp)
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            before, after, loaded = (int(v) for v in out.stdout.split())
+            print(f"load dtype {dtype:8s}: peak RSS growth {(after - before) / 2**20:7.0f} MiB = "
+                  f"{(after - before) / loaded:.2f} x the loaded weights ({loaded / 2**20:.0f} MiB)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -58,7 +103,12 @@ def main() -> int:
     parser.add_argument("--dim", type=int, default=256)
     parser.add_argument("--heads", type=int, default=2)
     parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--load-ram", action="store_true",
+                        help="measure load_dit peak memory instead of forward time")
     args = parser.parse_args()
+    if args.load_ram:
+        measure_load_ram(layers=8, dim=1024)
+        return 0
 
     from diffusers import WanTransformer3DModel
 
