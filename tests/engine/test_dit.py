@@ -173,3 +173,19 @@ def test_bad_inputs():
     i2v = _random_dit(tiny_dit_config("i2v-A14B", text_len=8))
     with pytest.raises(ValueError, match="36 input channels"):
         i2v([x], torch.tensor([1]), [ctx], seq_len=4)
+
+
+def test_per_token_time_mlp_mode_matches_default():
+    """The upstream-style per-token time MLP and our distinct-t MLP give the same numbers."""
+    cfg = tiny_dit_config("ti2v-5B", text_len=8)
+    model = _random_dit(cfg, seed=7)
+    x, ctx = torch.randn(48, 2, 4, 4), torch.randn(3, cfg.text_dim)
+    t = torch.full((1, 8), 640.0)
+    t[0, :4] = 0.0
+    with torch.no_grad():
+        fast = model([x], t, [ctx], seq_len=8)[0]
+        model.per_token_time_mlp = True
+        e, e0 = model.embed_time(torch.tensor([640.0]), 8)
+        slow = model([x], t, [ctx], seq_len=8)[0]
+    assert e.shape == (1, 8, cfg.dim) and e0.shape == (1, 8, 6, cfg.dim)
+    torch.testing.assert_close(slow, fast, atol=1e-5, rtol=1e-5)

@@ -179,6 +179,12 @@ class WanDiT(nn.Module):
         # RoPE tables are plain attributes, not buffers, so `.to(bf16)` never casts them and
         # they never enter the state dict. Built lazily per device (also works from `meta`).
         self._rope_tables: dict[torch.device, torch.Tensor] = {}
+        # True: run the time MLP on every token's t like upstream (B·seq_len rows; for A14B at
+        # 720p that is a 9.3 GB e0 plus a same-size temporary per block). The default embeds
+        # each distinct t once: the same math, but BLAS takes other kernels for 1 row than for
+        # 75,600, so rows differ at ~1e-7, which bf16 rounding can magnify. Set True only to
+        # reproduce upstream bit for bit (measured: identical in CPU-emulated bf16 mode).
+        self.per_token_time_mlp = False
 
     def rope_table(self, device: torch.device) -> torch.Tensor:
         """complex128 [1024, head_dim/2] on ``device``, cached."""
@@ -238,15 +244,20 @@ class WanDiT(nn.Module):
     def embed_time(self, t: torch.Tensor, seq_len: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Time embedding e [B, S', C] and its projection e0 [B, S', 6, C], both fp32.
 
-        Upstream embeds every token's t (S' = seq_len). The MLP is row-wise, so we embed each
-        distinct t once and gather: same numbers; S' = 1 (broadcast) for a [B] t."""
+        Upstream embeds every token's t (S' = seq_len). The MLP is row-wise, so by default we
+        embed each distinct t once and gather; S' = 1 (broadcast) when t is constant per sample.
+        See ``per_token_time_mlp``."""
         if t.dim() == 1:
             t = t[:, None]
         elif t.dim() != 2 or t.shape[1] != seq_len:
             raise ValueError(f"t must be [B] or [B, seq_len={seq_len}], got {tuple(t.shape)}")
-        elif bool((t == t[:, :1]).all()):
-            t = t[:, :1]  # constant per sample (TI2V text-to-video): broadcast, don't materialise
-        values, index = torch.unique(t, return_inverse=True)
+        if self.per_token_time_mlp:
+            t = t.expand(t.shape[0], seq_len)
+            values, index = t.flatten(), torch.arange(t.numel(), device=t.device).view(t.shape)
+        else:
+            if t.shape[1] > 1 and bool((t == t[:, :1]).all()):
+                t = t[:, :1]  # constant per sample (A14B, TI2V t2v mode): broadcast
+            values, index = torch.unique(t, return_inverse=True)
         with _no_autocast(t):
             s = sinusoid(self.config.freq_dim, values).float()
             e_u = _linear32(self.time_embedding[2], F.silu(_linear32(self.time_embedding[0], s)))
