@@ -216,30 +216,34 @@ class WanDiT(nn.Module):
         if len(x) != len(context) or len(x) != t.shape[0]:
             raise ValueError(f"batch mismatch: {len(x)} latents, {t.shape[0]} timesteps, "
                              f"{len(context)} contexts")
-        weight = self.patch_embedding.weight
-
-        # Patchify: [1, C, f, h, w] -> tokens [1, L_i, C] in (f, h, w) row-major order.
-        tokens, grids = [], []
-        for u in x:
-            p = self.patch_embedding(u.unsqueeze(0).to(device=weight.device, dtype=weight.dtype))
-            grids.append((p.shape[2], p.shape[3], p.shape[4]))
-            tokens.append(p.flatten(2).transpose(1, 2))
-        seq_lens = [u.shape[1] for u in tokens]
-        if max(seq_lens) > seq_len:
-            raise ValueError(f"seq_len {seq_len} is shorter than the {max(seq_lens)} latent tokens")
-        h = torch.cat([F.pad(u, (0, 0, 0, seq_len - u.shape[1])) for u in tokens])
-
-        e, e0 = self.embed_time(t.to(weight.device), seq_len)
+        device = self.patch_embedding.weight.device
+        h, grids, seq_lens = self.patchify(x, seq_len)
+        e, e0 = self.embed_time(t.to(device), seq_len)
         ctx = self.embed_text(context)
-        freqs = self._grid_freqs(grids, weight.device)
-        k_lens = None
+        freqs = self.rope_freqs(grids, device)
+        k_lens = None  # no mask at all when nothing is padded (lets SDPA take its fastest kernel)
         if min(seq_lens) < seq_len:
-            k_lens = torch.tensor(seq_lens, dtype=torch.int32, device=weight.device)
+            k_lens = torch.tensor(seq_lens, dtype=torch.int32, device=device)
 
         for block in self.blocks:
             h = block(h, e0, k_lens, freqs, ctx)
         out = self.head(h, e)
         return [u.float() for u in self.unpatchify(out, grids)]
+
+    def patchify(self, x: list[torch.Tensor], seq_len: int) -> tuple[torch.Tensor, list[Grid], list[int]]:
+        """Latents [C_in, F, H, W] -> zero-padded tokens [B, seq_len, C] in (f, h, w) row-major
+        order, the token grids and the real token counts."""
+        weight = self.patch_embedding.weight
+        tokens, grids = [], []
+        for u in x:
+            p = self.patch_embedding(u.unsqueeze(0).to(device=weight.device, dtype=weight.dtype))
+            grids.append((p.shape[2], p.shape[3], p.shape[4]))
+            tokens.append(p.flatten(2).transpose(1, 2))  # [1, L_i, C]
+        seq_lens = [u.shape[1] for u in tokens]
+        if max(seq_lens) > seq_len:
+            raise ValueError(f"seq_len {seq_len} is shorter than the {max(seq_lens)} latent tokens")
+        h = torch.cat([F.pad(u, (0, 0, 0, seq_len - u.shape[1])) for u in tokens])
+        return h, grids, seq_lens
 
     def embed_time(self, t: torch.Tensor, seq_len: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Time embedding e [B, S', C] and its projection e0 [B, S', 6, C], both fp32.
@@ -278,7 +282,8 @@ class WanDiT(nn.Module):
             rows.append(F.pad(u, (0, 0, 0, text_len - u.shape[0])))
         return self.text_embedding(torch.stack(rows))
 
-    def _grid_freqs(self, grids: list[Grid], device: torch.device) -> list[torch.Tensor]:
+    def rope_freqs(self, grids: list[Grid], device: torch.device) -> list[torch.Tensor]:
+        """Per-sample RoPE rotations [L_i, D/2]; equal grids share one tensor (fast path)."""
         table = self.rope_table(device)
         cache: dict[Grid, torch.Tensor] = {}
         for g in grids:
