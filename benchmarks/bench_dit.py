@@ -41,14 +41,16 @@ def forward_flops(cfg: DiTConfig, tokens: int) -> float:
     return cfg.num_layers * per_block + embed + head
 
 
-def timed(fn, runs: int) -> tuple[float, list[float]]:
+def timed(fn, runs: int) -> tuple[list[float], list[float]]:
+    """Wall and process-CPU seconds per run. CPU time is steadier on a shared machine."""
     fn()  # warm-up (allocator, thread pools), not counted
-    times = []
+    wall, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return wall, cpu
 
 
 # VmHWM (peak resident set of this process image; Linux). ru_maxrss would be inherited from
@@ -137,14 +139,16 @@ def main() -> int:
         with torch.inference_mode():
             return theirs(x[None], t, ctx_padded, return_dict=False)[0][0]
 
-    # Interleave the two so background load on a shared machine hits both alike.
-    med_ours, all_ours = timed(run_ours, args.runs)
-    med_theirs, all_theirs = timed(run_theirs, args.runs)
-    med_ours2, all_ours2 = timed(run_ours, args.runs)
-    med_theirs2, all_theirs2 = timed(run_theirs, args.runs)
-    med_ours = statistics.median(all_ours + all_ours2)
-    med_theirs = statistics.median(all_theirs + all_theirs2)
-
+    # Alternate the two so background load on a shared machine hits both alike.
+    wall_o, cpu_o, wall_t, cpu_t = [], [], [], []
+    for _ in range(2):
+        w, c = timed(run_ours, args.runs)
+        wall_o += w
+        cpu_o += c
+        w, c = timed(run_theirs, args.runs)
+        wall_t += w
+        cpu_t += c
+    med = statistics.median
     ref = run_theirs()
     diff = (run_ours() - ref).abs().max() / ref.abs().max()
     flops = forward_flops(cfg, tokens)
@@ -152,11 +156,11 @@ def main() -> int:
           f"ffn {cfg.ffn_dim}, tokens {tokens} (latent 16x{args.frames}x{args.height}x{args.width}), "
           f"text {cfg.text_len}x{cfg.text_dim}, fp32, device cpu, threads {args.threads}")
     print(f"forward FLOPs (matmuls): {flops / 1e9:.2f} GFLOP")
-    print(f"ours      median {med_ours * 1e3:8.1f} ms  ({flops / med_ours / 1e9:6.1f} GFLOP/s)  "
-          f"runs {[round(v * 1e3) for v in all_ours + all_ours2]}")
-    print(f"diffusers median {med_theirs * 1e3:8.1f} ms  ({flops / med_theirs / 1e9:6.1f} GFLOP/s)  "
-          f"runs {[round(v * 1e3) for v in all_theirs + all_theirs2]}")
-    print(f"ratio ours/diffusers: {med_ours / med_theirs:.3f}  (target <= 1.0)")
+    for name, wall, cpu in (("ours", wall_o, cpu_o), ("diffusers", wall_t, cpu_t)):
+        print(f"{name:9s} wall median {med(wall) * 1e3:8.1f} ms ({flops / med(wall) / 1e9:5.1f} GFLOP/s)"
+              f"  cpu median {med(cpu) * 1e3:8.1f} ms  wall runs {[round(v * 1e3) for v in wall]}")
+    print(f"ratio ours/diffusers: wall {med(wall_o) / med(wall_t):.3f}, "
+          f"cpu {med(cpu_o) / med(cpu_t):.3f}  (target <= 1.0)")
     print(f"max |ours - diffusers| / max |diffusers|: {diff.item():.2e}")
     return 0
 
