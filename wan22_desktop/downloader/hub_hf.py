@@ -26,7 +26,7 @@ def list_files(repo_id: str, *, revision: str | None = None, endpoint: str | Non
                              hint="unset HF_HUB_OFFLINE to download, or import a folder you already have")
     from huggingface_hub import HfApi, hf_hub_url
     from huggingface_hub.utils import build_hf_headers
-    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+    from huggingface_hub.errors import RepositoryNotFoundError
 
     api = HfApi(endpoint=endpoint, token=token)
     try:
@@ -36,7 +36,7 @@ def list_files(repo_id: str, *, revision: str | None = None, endpoint: str | Non
     except RepositoryNotFoundError as exc:
         raise OperationError(f"{repo_id} not found on {api.endpoint}",
                              hint="check the model name, or log in if the repo is gated") from exc
-    except (HfHubHTTPError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - httpx, hub and OS errors all mean "this source failed"
         raise OperationError(f"cannot list {repo_id} on {api.endpoint}: {exc}",
                              hint="check the network or try another source (--source modelscope)") from exc
     headers = build_hf_headers(token=token)

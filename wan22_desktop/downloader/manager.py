@@ -48,6 +48,7 @@ class DownloadInfo:
     source: str
     endpoint: str | None
     status: str
+    revision: str | None
     done_bytes: int
     total_bytes: int
     target_dir: str
@@ -56,7 +57,7 @@ class DownloadInfo:
 
 
 def _info(d: Download) -> DownloadInfo:
-    return DownloadInfo(d.id, d.model_id, d.source, d.endpoint, d.status, d.done_bytes, d.total_bytes,
+    return DownloadInfo(d.id, d.model_id, d.source, d.endpoint, d.status, d.revision, d.done_bytes, d.total_bytes,
                         d.target_dir, d.error_message, d.error_hint)
 
 
@@ -233,14 +234,16 @@ class DownloadManager:
         self._set_status(download_id, "running", clear_error=True)
         last: Wan22Error | None = None
         for i, source in enumerate(sources):
-            endpoint = info.endpoint if source == info.source else None
+            same = source == info.source
+            endpoint = info.endpoint if same else None
+            revision = info.revision if same else None  # a commit id means nothing to the other hub
             if i:
                 log.warning("download %s: %s failed (%s); trying %s", download_id, sources[i - 1], last, source)
                 with self._session() as s:
                     d = s.get(Download, download_id)
                     d.source, d.endpoint = source, None
             try:
-                self._download(download_id, model, source, endpoint, target, flag)
+                self._download(download_id, model, source, endpoint, revision, target, flag)
                 return self.get(download_id)
             except Stopped as stop:
                 self._set_status(download_id, stop.reason)
@@ -265,12 +268,12 @@ class DownloadManager:
         return commit, wanted
 
     def _download(self, download_id: int, model: CatalogModel, source: str, endpoint: str | None,
-                  target: Path, flag: StopFlag) -> None:
-        info = self.get(download_id)
-        commit, files = self._list(model, source, endpoint, None)
+                  revision: str | None, target: Path, flag: StopFlag) -> None:
+        # Listing at the pinned commit on a resume keeps all files from one version of the repo.
+        commit, files = self._list(model, source, endpoint, revision)
         dests = {f.path: target_path(target, f.path) for f in files}  # rejects traversal names
         total = sum(f.size or 0 for f in files)
-        self._save_manifest(download_id, files, total, commit if info.revision is None else info.revision)
+        self._save_manifest(download_id, files, total, commit)
         remaining = sum(max(0, (f.size or 0) - partial_bytes(dests[f.path])) for f in files)
         free = self.free_space(_existing_parent(target))
         if free < remaining + DISK_MARGIN:
