@@ -31,7 +31,7 @@ class Faults:
     corrupt_once: set[str] = field(default_factory=set)  # path -> serve flipped bytes once
     throttle: float = 0.0  # seconds to sleep per 64 KiB chunk
     extra_listing: list[dict] = field(default_factory=list)  # raw entries added to listings
-    fail_listing: bool = False
+    fail_listing: int = 0  # HTTP status for listings (0: answer normally)
 
 
 class FakeHub:
@@ -129,7 +129,7 @@ def _make_handler(hub: FakeHub):
 
         def _hf_tree(self, repo: str) -> None:
             if hub.faults.fail_listing:
-                return self._json({"error": "down"}, 503)
+                return self._json({"error": "down"}, hub.faults.fail_listing)
             out = []
             for m in (hub.meta(repo, p) for p in hub.files(repo)):
                 e = {"type": "file", "oid": m["git"], "size": m["size"], "path": m["path"]}
@@ -140,7 +140,7 @@ def _make_handler(hub: FakeHub):
 
         def _ms_files(self, repo: str) -> None:
             if hub.faults.fail_listing:
-                return self._json({"Code": 500, "Message": "down"}, 503)
+                return self._json({"Code": 500, "Message": "down"}, hub.faults.fail_listing)
             files = [{"Path": m["path"], "Name": m["path"].split("/")[-1], "Size": m["size"],
                       "Sha256": m["sha256"], "Type": "blob", "Revision": "master"}
                      for m in (hub.meta(repo, p) for p in hub.files(repo))]

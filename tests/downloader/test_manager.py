@@ -132,7 +132,7 @@ def test_failed_source_falls_back_to_the_other(hub, online, sessions, tmp_path, 
 
 
 def test_without_fallback_the_error_names_the_other_source(hub, online, sessions, tmp_path):
-    hub.faults.fail_listing = True
+    hub.faults.fail_listing = 400  # 5xx would make huggingface_hub back off for ~20 s
     mgr = DownloadManager(sessions, tmp_path / "models", retry=FAST)
     did = mgr.create("ti2v-5B", endpoint=hub.url)
     with pytest.raises(OperationError) as exc:
