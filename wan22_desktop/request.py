@@ -1,0 +1,553 @@
+"""GenerationRequest: the one description of a job, from the form to the database to the worker.
+
+Pure data (no torch). ``validate`` is where user mistakes are caught, before anything is queued;
+the JSON form is versioned so rows written by older versions keep loading.
+
+JSON schema versions (``schema_version``):
+
+* **1** - the first, flat format named after the official ``generate.py`` flags
+  (``sample_guide_scale``, ``sample_solver``, ``base_seed``, ``use_prompt_extend``,
+  ``prompt_extend_*``, ``offload_model``/``convert_model_dtype``/``t5_cpu`` as booleans).
+* **2** - the current, structured format: ``guidance``, ``prompt_extend`` and ``memory`` are
+  objects, memory switches are ``"auto" | "on" | "off"``, plus ``gpus``, ``output_format``,
+  ``fps`` and ``negative_prompt``.
+
+Loading rules: a version newer than ``SCHEMA_VERSION`` is refused (update the app); older ones
+are upgraded step by step; fields missing from a dict take the task's defaults; **unknown keys are
+an error** naming them, because silently dropping them would lose what the user asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from wan22_desktop.errors import UserInputError
+from wan22_desktop.tasks import (
+    DEFAULT_NEGATIVE_PROMPT,
+    ImageUse,
+    TaskSpec,
+    get_task,
+    parse_size,
+)
+
+SCHEMA_VERSION = 2
+
+SOLVERS = ("unipc", "dpm++")
+OUTPUT_FORMATS = ("mp4", "png", "npy")
+EXTEND_METHODS = ("local_qwen", "dashscope")
+TARGET_LANGS = ("zh", "en")
+SWITCH_VALUES = ("auto", "on", "off")
+
+# Limits chosen for this app (the official code asserts less); each is one table row in the tests.
+FRAME_MIN, FRAME_MAX = 5, 241  # 4n+1 only: 5 frames is the shortest clip, 241 ~10 s at 24 fps
+SIDE_MIN, SIDE_MAX = 128, 2048  # pixels, for sizes outside the official presets
+STEPS_MIN, STEPS_MAX = 1, 200
+SHIFT_MAX = 100.0
+GUIDANCE_MIN, GUIDANCE_MAX = 0.0, 30.0
+SEED_MAX = sys.maxsize  # official: random.randint(0, sys.maxsize); fits torch's manual_seed
+GPUS_MAX = 64
+FPS_MIN, FPS_MAX = 1, 120
+IMAGE_MIN_SIDE = 32
+PROMPT_WARN_CHARS = 2000  # T5 reads 512 tokens; far longer text is cut
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """Classifier-free guidance scales in the official (low-noise, high-noise) order."""
+
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, value: "Guidance | float | int | tuple[float, float] | list[float]") -> "Guidance":
+        """Accept a Guidance, one number (both experts, like the official CLI) or a pair."""
+        if isinstance(value, Guidance):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return cls(float(value), float(value))
+        if isinstance(value, (tuple, list)) and len(value) == 2:
+            return cls(_as_float("guidance", value[0]), _as_float("guidance", value[1]))
+        raise UserInputError(
+            f"guidance {value!r} is not a number or a (low, high) pair", "for example 5.0 or 3.0,4.0"
+        )
+
+
+@dataclass(frozen=True)
+class PromptExtendOptions:
+    """Rewrite the prompt with an LLM first (official ``--use_prompt_extend``).
+
+    ``required``: fail the job when extension fails, instead of the official fallback to the
+    original prompt.
+    """
+
+    enabled: bool = False
+    method: str = "local_qwen"
+    model: str | None = None
+    target_lang: str = "zh"
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class MemoryOptions:
+    """Memory switches; "auto" lets the planner decide from the hardware."""
+
+    offload_model: str = "auto"
+    convert_model_dtype: str = "auto"
+    t5_cpu: str = "auto"
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    task: str
+    prompt: str
+    negative_prompt: str | None  # None: the official default negative prompt
+    image: str | None
+    size: str  # "W*H"
+    frame_num: int
+    sample_steps: int
+    sample_shift: float
+    guidance: Guidance
+    solver: str = "unipc"
+    seed: int = -1  # -1: pick one when the job is resolved
+    prompt_extend: PromptExtendOptions = field(default_factory=PromptExtendOptions)
+    memory: MemoryOptions = field(default_factory=MemoryOptions)
+    gpus: int | None = None  # None: all that fit
+    output_format: str = "mp4"
+    fps: int | None = None  # None: the task's default
+
+    # ---- construction
+
+    @classmethod
+    def for_task(cls, task: str, **overrides: Any) -> "GenerationRequest":
+        """A request with the official defaults of ``task``; ``overrides`` replace fields.
+
+        ``guidance`` may be given as one number or a pair; ``prompt_extend``/``memory`` as dicts.
+        """
+        spec = get_task(task)
+        values: dict[str, Any] = dict(
+            task=spec.name,
+            prompt="",
+            negative_prompt=None,
+            image=None,
+            size=spec.default_size,
+            frame_num=spec.frame_num,
+            sample_steps=spec.sample_steps,
+            sample_shift=spec.sample_shift,
+            guidance=Guidance(*spec.guidance),
+        )
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(overrides) - names)
+        if unknown:
+            raise TypeError(f"unknown GenerationRequest fields: {', '.join(unknown)}")
+        values.update(overrides)
+        return cls(**values)
+
+    def __post_init__(self) -> None:
+        # Normalise once here, so every path (form, CLI, JSON, replace) yields the same types and
+        # a wrong type is a one-line UserInputError rather than a crash deep in the worker.
+        set_ = object.__setattr__
+        if isinstance(self.image, Path):
+            set_(self, "image", str(self.image))
+        for name, conv in _FIELD_TYPES.items():
+            set_(self, name, conv(name, getattr(self, name)))
+        set_(self, "task", _as_str("task", self.task))
+        set_(self, "guidance", _coerce_guidance(self.guidance))
+        set_(self, "prompt_extend", _sub_options(PromptExtendOptions, self.prompt_extend))
+        set_(self, "memory", _sub_options(MemoryOptions, self.memory))
+
+    # ---- derived
+
+    @property
+    def spec(self) -> TaskSpec:
+        return get_task(self.task)
+
+    @property
+    def width(self) -> int:
+        return parse_size(self.size)[0]
+
+    @property
+    def height(self) -> int:
+        return parse_size(self.size)[1]
+
+    @property
+    def effective_negative_prompt(self) -> str:
+        return DEFAULT_NEGATIVE_PROMPT if self.negative_prompt is None else self.negative_prompt
+
+    @property
+    def effective_fps(self) -> int:
+        return self.spec.fps if self.fps is None else self.fps
+
+    @property
+    def label(self) -> str:
+        """Short summary for lists: task, size, frames, seed and the start of the prompt."""
+        text = " ".join(self.prompt.split()) or ("(image only)" if self.image else "(no prompt)")
+        if len(text) > 48:
+            text = text[:47] + "…"
+        seed = "random seed" if self.seed < 0 else f"seed {self.seed}"
+        return f"{self.task} {self.size} {self.frame_num}f {self.sample_steps} steps, {seed}: {text}"
+
+    # ---- validation
+
+    def validate(self) -> list[str]:
+        """Raise UserInputError on the first invalid field; return warnings (may be empty)."""
+        warnings: list[str] = []
+        for rule in _RULES:
+            warnings.extend(rule(self))
+        return warnings
+
+    # ---- seeds
+
+    def resolved(self, rng: random.Random | None = None) -> "GenerationRequest":
+        """A copy with a concrete seed (official: ``random.randint(0, sys.maxsize)`` for -1)."""
+        if self.seed >= 0:
+            return self
+        return self.with_seed((rng or random.SystemRandom()).randint(0, SEED_MAX))
+
+    def with_seed(self, seed: int) -> "GenerationRequest":
+        return replace(self, seed=seed)
+
+    # ---- JSON
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (Guidance, PromptExtendOptions, MemoryOptions)):
+                value = {sf.name: getattr(value, sf.name) for sf in fields(value)}
+            d[f.name] = value
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "GenerationRequest":
+        """Load any known schema version; see the module docstring for the rules."""
+        if not isinstance(d, Mapping):
+            raise UserInputError("a request must be a JSON object", "check the request file")
+        data = upgrade(dict(d))
+        data.pop("schema_version")
+        if "task" not in data:
+            raise UserInputError("the request has no task", "add \"task\": \"ti2v-5B\" (or another)")
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise UserInputError(
+                f"unknown request field(s): {', '.join(unknown)}",
+                "remove them, or update Wan22 Desktop if a newer version wrote this request",
+            )
+        spec = get_task(_as_str("task", data.pop("task")))
+        return cls.for_task(spec.name, **data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, s: str) -> "GenerationRequest":
+        try:
+            data = json.loads(s)
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise UserInputError(f"the request is not valid JSON: {exc}", "check the request file") from None
+        return cls.from_dict(data)
+
+
+# ---------------------------------------------------------------------------- schema upgrades
+
+
+def _upgrade_v1_to_v2(d: dict[str, Any]) -> dict[str, Any]:
+    """v1 used the official generate.py flag names, flat; v2 groups them."""
+    out: dict[str, Any] = {}
+    renames = {"sample_solver": "solver", "base_seed": "seed"}
+    flat_extend = {
+        "use_prompt_extend": "enabled",
+        "prompt_extend_method": "method",
+        "prompt_extend_model": "model",
+        "prompt_extend_target_lang": "target_lang",
+    }
+    flat_memory = ("offload_model", "convert_model_dtype", "t5_cpu")
+    extend: dict[str, Any] = {}
+    memory: dict[str, Any] = {}
+    for key, value in d.items():
+        if key == "sample_guide_scale":
+            if value is not None:
+                out["guidance"] = value
+        elif key in renames:
+            out[renames[key]] = value
+        elif key in flat_extend:
+            extend[flat_extend[key]] = value
+        elif key in flat_memory:
+            # v1 booleans: None (official "decide for me") -> auto
+            memory[key] = "auto" if value is None else ("on" if value else "off")
+        else:
+            out[key] = value
+    if extend:
+        out["prompt_extend"] = {k: v for k, v in extend.items() if v is not None}
+    if memory:
+        out["memory"] = memory
+    out["schema_version"] = 2
+    return out
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _upgrade_v1_to_v2}
+
+
+def upgrade(d: dict[str, Any]) -> dict[str, Any]:
+    """Bring a request dict of any older schema version up to ``SCHEMA_VERSION``."""
+    version = d.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise UserInputError(
+            f"the request has no valid schema_version ({version!r})",
+            f"requests carry \"schema_version\": {SCHEMA_VERSION}",
+        )
+    if version > SCHEMA_VERSION:
+        raise UserInputError(
+            f"the request was written by a newer Wan22 Desktop (schema {version}; "
+            f"this one reads up to {SCHEMA_VERSION})",
+            "update Wan22 Desktop",
+        )
+    while d["schema_version"] < SCHEMA_VERSION:
+        d = UPGRADES[d["schema_version"]](d)
+    return d
+
+
+# ---------------------------------------------------------------------------- field coercion
+
+
+_TYPE_HINT = "check the request's fields (wan22 generate --help lists them)"
+
+
+def _as_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise UserInputError(f"{name} must be a whole number, got {value!r}", _TYPE_HINT)
+    return value
+
+
+def _as_float(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UserInputError(f"{name} must be a number, got {value!r}", _TYPE_HINT)
+    return float(value)
+
+
+def _as_str(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise UserInputError(f"{name} must be text, got {value!r}", _TYPE_HINT)
+    return value
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise UserInputError(f"{name} must be true or false, got {value!r}", _TYPE_HINT)
+    return value
+
+
+def _optional(conv: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+    return lambda name, value: None if value is None else conv(name, value)
+
+
+_FIELD_TYPES: dict[str, Callable[[str, Any], Any]] = {
+    "prompt": _as_str,
+    "negative_prompt": _optional(_as_str),
+    "image": _optional(_as_str),
+    "size": _as_str,
+    "frame_num": _as_int,
+    "sample_steps": _as_int,
+    "sample_shift": _as_float,
+    "solver": _as_str,
+    "seed": _as_int,
+    "gpus": _optional(_as_int),
+    "output_format": _as_str,
+    "fps": _optional(_as_int),
+}
+_SUB_TYPES: dict[str, Callable[[str, Any], Any]] = {
+    "enabled": _as_bool,
+    "method": _as_str,
+    "model": _optional(_as_str),
+    "target_lang": _as_str,
+    "required": _as_bool,
+    "offload_model": _as_str,
+    "convert_model_dtype": _as_str,
+    "t5_cpu": _as_str,
+}
+
+
+def _coerce_guidance(value: Any) -> Guidance:
+    if isinstance(value, Mapping):
+        if set(value) != {"low", "high"}:
+            raise UserInputError(f"guidance must have exactly low and high, got {dict(value)!r}", _TYPE_HINT)
+        return Guidance(_as_float("guidance.low", value["low"]), _as_float("guidance.high", value["high"]))
+    g = Guidance.of(value)
+    return Guidance(_as_float("guidance.low", g.low), _as_float("guidance.high", g.high))
+
+
+def _sub_options(cls: type, value: Any) -> Any:
+    group = "prompt_extend" if cls is PromptExtendOptions else "memory"
+    if isinstance(value, cls):
+        value = {f.name: getattr(value, f.name) for f in fields(cls)}
+    if not isinstance(value, Mapping):
+        raise UserInputError(f"{group} must be an object, got {value!r}", _TYPE_HINT)
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(value) - names)
+    if unknown:
+        raise UserInputError(
+            f"unknown {group} field(s): {', '.join(unknown)}", f"known: {', '.join(sorted(names))}"
+        )
+    return cls(**{k: _SUB_TYPES[k](f"{group}.{k}", v) for k, v in value.items()})
+
+
+# ---------------------------------------------------------------------------- validation rules
+# Each rule returns warnings or raises UserInputError with a one-line reason and a hint.
+
+
+def _check_task(r: GenerationRequest) -> list[str]:
+    get_task(r.task)
+    return []
+
+
+def _check_size(r: GenerationRequest) -> list[str]:
+    spec = r.spec
+    w, h = parse_size(r.size)
+    presets = ", ".join(spec.supported_sizes)
+    if f"{w}*{h}" in spec.supported_sizes:
+        return []
+    g = spec.spatial_granularity
+    if w % g or h % g:
+        raise UserInputError(
+            f"size {w}*{h} does not fit {spec.name}: both sides must be multiples of {g} px",
+            f"official sizes for {spec.name}: {presets}",
+        )
+    if not (SIDE_MIN <= w <= SIDE_MAX and SIDE_MIN <= h <= SIDE_MAX):
+        raise UserInputError(
+            f"size {w}*{h} is out of range: each side must be {SIDE_MIN}..{SIDE_MAX} px",
+            f"official sizes for {spec.name}: {presets}",
+        )
+    return [f"size {w}*{h} is not an official {spec.name} size ({presets}); quality may suffer"]
+
+
+def _check_frames(r: GenerationRequest) -> list[str]:
+    n = r.frame_num
+    if n < FRAME_MIN or n > FRAME_MAX or (n - 1) % 4:
+        raise UserInputError(
+            f"frame count {n} is not allowed: it must be 4n+1 between {FRAME_MIN} and {FRAME_MAX}",
+            f"for example {_nearest_frames(n)}, or {r.spec.frame_num} (the {r.spec.name} default)",
+        )
+    return []
+
+
+def _nearest_frames(n: int) -> int:
+    n = min(max(n, FRAME_MIN), FRAME_MAX)
+    return 4 * round((n - 1) / 4) + 1
+
+
+def _check_image(r: GenerationRequest) -> list[str]:
+    spec = r.spec
+    if r.image is None or r.image == "":
+        if spec.image is ImageUse.REQUIRED:
+            raise UserInputError(f"{spec.name} needs a start image", "choose an image (--image PATH)")
+        return []
+    if spec.image is ImageUse.REFUSED:
+        raise UserInputError(
+            f"{spec.name} does not take an image",
+            "use i2v-A14B or ti2v-5B to start from an image, or remove the image",
+        )
+    return _check_image_file(Path(r.image))
+
+
+def _check_image_file(path: Path) -> list[str]:
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.is_file():
+        raise UserInputError(f"image not found: {path}", "check the path")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            w, h = img.size
+    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise UserInputError(f"cannot read image {path.name}: {exc}", "use a PNG, JPEG or WebP file") from None
+    except OSError as exc:
+        raise UserInputError(f"cannot read image {path.name}: {exc}", "the file may be damaged") from None
+    if min(w, h) < IMAGE_MIN_SIDE:
+        raise UserInputError(
+            f"image {path.name} is too small ({w}x{h})", f"use at least {IMAGE_MIN_SIDE} px per side"
+        )
+    return []
+
+
+def _check_prompt(r: GenerationRequest) -> list[str]:
+    if not r.prompt.strip():
+        if not r.image:
+            raise UserInputError("the prompt is empty", "describe the video you want")
+        if not r.prompt_extend.enabled:
+            raise UserInputError(
+                "the prompt is empty",
+                "describe the motion, or turn on prompt extension to let it invent one from the image",
+            )
+    if len(r.prompt) > PROMPT_WARN_CHARS:
+        return [f"the prompt is very long ({len(r.prompt)} characters); text beyond 512 tokens is ignored"]
+    return []
+
+
+def _check_numbers(r: GenerationRequest) -> list[str]:
+    if not STEPS_MIN <= r.sample_steps <= STEPS_MAX:
+        raise UserInputError(
+            f"steps {r.sample_steps} out of range {STEPS_MIN}..{STEPS_MAX}",
+            f"the {r.task} default is {r.spec.sample_steps}",
+        )
+    if not 0.0 < r.sample_shift <= SHIFT_MAX:
+        raise UserInputError(
+            f"shift {r.sample_shift} out of range (0, {SHIFT_MAX:g}]",
+            f"the {r.task} default is {r.spec.sample_shift:g}",
+        )
+    for name, value in (("low", r.guidance.low), ("high", r.guidance.high)):
+        if not GUIDANCE_MIN <= value <= GUIDANCE_MAX:
+            raise UserInputError(
+                f"guidance ({name}) {value:g} out of range {GUIDANCE_MIN:g}..{GUIDANCE_MAX:g}",
+                f"the {r.task} default is {_fmt_guidance(r.spec)}",
+            )
+    if not r.spec.is_moe and r.guidance.low != r.guidance.high:
+        raise UserInputError(
+            f"{r.task} has one model, so it takes one guidance scale, not ({r.guidance.low:g}, {r.guidance.high:g})",
+            "give a single number",
+        )
+    if r.seed != -1 and not 0 <= r.seed <= SEED_MAX:
+        raise UserInputError(f"seed {r.seed} out of range", f"use -1 (random) or 0..{SEED_MAX}")
+    if r.gpus is not None and not 1 <= r.gpus <= GPUS_MAX:
+        raise UserInputError(f"gpus {r.gpus} out of range", "use at least 1, or leave it on auto")
+    if r.fps is not None and not FPS_MIN <= r.fps <= FPS_MAX:
+        raise UserInputError(f"fps {r.fps} out of range {FPS_MIN}..{FPS_MAX}", f"the {r.task} default is {r.spec.fps}")
+    return []
+
+
+def _check_choices(r: GenerationRequest) -> list[str]:
+    _choice("solver", r.solver, SOLVERS)
+    _choice("output format", r.output_format, OUTPUT_FORMATS)
+    _choice("prompt extension method", r.prompt_extend.method, EXTEND_METHODS)
+    _choice("prompt extension language", r.prompt_extend.target_lang, TARGET_LANGS)
+    if r.prompt_extend.model is not None and not r.prompt_extend.model.strip():
+        raise UserInputError("prompt extension model is empty", "leave it unset for the default model")
+    for name in ("offload_model", "convert_model_dtype", "t5_cpu"):
+        _choice(name, getattr(r.memory, name), SWITCH_VALUES)
+    return []
+
+
+def _choice(what: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise UserInputError(f"unknown {what} {value!r}", f"choose one of: {', '.join(allowed)}")
+
+
+def _fmt_guidance(spec: TaskSpec) -> str:
+    low, high = spec.guidance
+    return f"{low:g}" if low == high else f"({low:g}, {high:g})"
+
+
+_RULES: tuple[Callable[[GenerationRequest], list[str]], ...] = (
+    _check_task,
+    _check_choices,
+    _check_size,
+    _check_frames,
+    _check_numbers,
+    _check_prompt,
+    _check_image,
+)
