@@ -1,0 +1,91 @@
+"""Real processes: concurrent claimers never share a job; a SIGKILLed runner's job is recovered."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from wan22_desktop.db import queue as q
+from wan22_desktop.db.database import Database, open_database
+from wan22_desktop.db.lease import RunnerIdentity, current_lease
+from wan22_desktop.errors import OperationError
+
+from .conftest import make_request
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _child(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "tests.db._procs", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_concurrent_claimers_never_get_the_same_job(db: Database, db_path: Path,
+                                                    tmp_path: Path) -> None:
+    n_jobs, n_procs = 120, 4
+    q.enqueue(db, make_request(seed=0), count=n_jobs)
+    go = tmp_path / "go"
+    procs = [_child("claim", str(db_path), f"r{i}", str(go)) for i in range(n_procs)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready", p.stderr.read()
+    go.touch()
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    claimed = [i for r in results for i in r]
+    assert len(claimed) == len(set(claimed)) == n_jobs  # disjoint and complete
+    assert sum(1 for r in results if r) >= 2  # the claims really were concurrent
+    for i, r in enumerate(results):
+        assert {j.runner_id for j in q.list_jobs(db) if j.id in r} <= {f"r{i}"}
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_runner_killed_while_running_is_recovered_on_restart(db: Database, db_path: Path) -> None:
+    q.enqueue(db, make_request(), count=2)
+    child = _child("hang", str(db_path))
+    try:
+        line = child.stdout.readline()
+        assert line, child.stderr.read()
+        info = json.loads(line)
+        assert q.get_job(db, info["job"]).status == "running"
+        # While it lives, nobody else may run the queue.
+        with pytest.raises(OperationError, match=f"pid {child.pid} on host"):
+            q.start_runner(db, RunnerIdentity.current())
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        child.stdout.close()
+        child.stderr.close()
+    assert child.returncode == -signal.SIGKILL
+
+    # Restart: the lease (valid for 300 s more) is stale because its pid is gone.
+    me = RunnerIdentity.current()
+    recovered = q.start_runner(db, me)
+    assert [j.id for j in recovered] == [info["job"]]
+    job = q.get_job(db, info["job"])
+    assert (job.status, job.interruptions, job.runner_id) == ("queued", 1, None)
+    assert info["holder"] in job.status_reason
+    assert current_lease(db).holder == me.holder
+    again = q.claim_next(db, me.holder)
+    assert (again.id, again.attempts) == (info["job"], 2)
+
+
+def test_recovery_marks_interrupted_after_the_limit(db_path: Path) -> None:
+    db = open_database(db_path)
+    q.enqueue(db, make_request())
+    me = RunnerIdentity.current()
+    for _ in range(2):
+        q.claim_next(db, "ghost")
+        q.start_runner(db, me, max_interruptions=2)
+    assert q.get_job(db, 1).status == "interrupted"
+    db.close()

@@ -1,0 +1,184 @@
+"""Opening the database: the one entry point every other part uses.
+
+``open_database`` accepts a file path (SQLite) or a SQLAlchemy URL, checks the file before touching
+it, backs it up and migrates it, and returns a ``Database`` whose sessions commit on success and
+roll back on error. SQLite lock contention is retried a bounded number of times, then reported
+as one clear ``OperationError``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from wan22_desktop.db import migrate, sqlite
+from wan22_desktop.errors import OperationError
+from wan22_desktop.paths import AppPaths
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BUSY_HINT = ("another Wan22 Desktop window, runner or tool is writing to this data folder; "
+             "wait for it or close it, then try again")
+CORRUPT_HINT = ("the file was left untouched; move it aside or restore a *.backup-* copy from the "
+                "same folder, then start again (a new, empty database will be created)")
+
+
+class DatabaseBusyError(OperationError):
+    """SQLite stayed locked by another process through the busy timeout and every retry."""
+
+
+@dataclass
+class Database:
+    """An open database. Thread-safe: each ``session()`` takes its own pooled connection."""
+
+    engine: Engine
+    path: Path | None = None  # the SQLite file, None for other URLs
+    lock_retries: int = 3
+    retry_pause_s: float = 0.05
+    _sessions: sessionmaker[Session] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Objects stay readable after commit so callers (GUI, CLI) can use them as snapshots.
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def label(self) -> str:
+        return str(self.path) if self.path else self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return sqlite.is_sqlite(self.engine)
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A unit of work: commit on success, roll back on error. ``write=True`` takes SQLite's
+        write lock at the start, so a busy database waits (busy timeout) instead of failing."""
+        s = self._sessions()
+        try:
+            if write and self.is_sqlite:
+                s.connection(execution_options=sqlite.write_execution_options())
+            yield s
+            s.commit()
+        except BaseException as exc:
+            s.rollback()
+            if isinstance(exc, OperationalError) and sqlite.is_locked_error(exc):
+                raise self.busy_error() from exc
+            raise
+        finally:
+            s.close()
+
+    def transact(self, fn: Callable[[Session], T], *, write: bool = True) -> T:
+        """Run ``fn`` in a session, retrying the whole unit when SQLite reports a lock."""
+        for attempt in range(self.lock_retries + 1):
+            try:
+                with self.session(write=write) as s:
+                    return fn(s)
+            except DatabaseBusyError:
+                if attempt == self.lock_retries:
+                    raise
+                log.warning("database busy (attempt %d of %d)", attempt + 1, self.lock_retries + 1)
+                time.sleep(self.retry_pause_s * (2**attempt))
+        raise AssertionError("unreachable")
+
+    def read(self, fn: Callable[[Session], T]) -> T:
+        return self.transact(fn, write=False)
+
+    def busy_error(self) -> DatabaseBusyError:
+        return DatabaseBusyError(f"the database {self.label} is busy (locked by another process)",
+                              hint=BUSY_HINT)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def open_database(path_or_url: str | os.PathLike[str], *, create: bool = True,
+                  migrate_to: str = "head", busy_timeout_s: float = 5.0,
+                  lock_retries: int = 3) -> Database:
+    """Open (and create/migrate) a database from a file path or a SQLAlchemy URL.
+
+    ``migrate_to`` exists for tests of old schemas; the app always wants "head".
+    """
+    url, path = _resolve(path_or_url)
+    if path is not None:
+        _check_file(path, create=create)
+    engine = create_engine(url, connect_args=_connect_args(url, busy_timeout_s))
+    if sqlite.is_sqlite(engine):
+        sqlite.configure_engine(engine, busy_timeout_s=busy_timeout_s)
+    db = Database(engine=engine, path=path, lock_retries=lock_retries)
+    try:
+        _migrate(db, migrate_to)
+    except BaseException:
+        engine.dispose()
+        raise
+    return db
+
+
+def open_app_database(paths: AppPaths, **kwargs: object) -> Database:
+    """The data dir's own database (``paths.database``), creating folders as needed."""
+    paths.data.mkdir(parents=True, exist_ok=True)
+    return open_database(paths.database, **kwargs)  # type: ignore[arg-type]
+
+
+def _resolve(path_or_url: str | os.PathLike[str]) -> tuple[str, Path | None]:
+    raw = os.fspath(path_or_url)
+    if "://" in raw:
+        if raw.startswith("sqlite:///") and raw != "sqlite:///:memory:":
+            return raw, Path(raw[len("sqlite:///"):])
+        return raw, None
+    path = Path(raw).expanduser()
+    return f"sqlite:///{path}", path
+
+
+def _connect_args(url: str, busy_timeout_s: float) -> dict[str, object]:
+    # pysqlite's own timeout is the busy timeout at connect time (before our pragma runs).
+    return {"timeout": busy_timeout_s} if url.startswith("sqlite") else {}
+
+
+def _check_file(path: Path, *, create: bool) -> None:
+    why = sqlite.check_sqlite_file(path)
+    if why:
+        raise OperationError(f"cannot open the database {path}: {why}", hint=CORRUPT_HINT)
+    if not path.exists():
+        if not create:
+            raise OperationError(f"there is no database at {path}",
+                                 hint="check the path, or --home, or let the app create one")
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _migrate(db: Database, target: str) -> None:
+    try:
+        if not migrate.needs_upgrade(db.engine, target):
+            return
+        if db.path is not None and db.path.exists() and db.path.stat().st_size > 0 \
+                and migrate.has_user_tables(db.engine):
+            migrate.backup_sqlite(db.path)
+        migrate.upgrade(db.engine, target)
+    except OperationalError as exc:
+        if sqlite.is_locked_error(exc):
+            raise db.busy_error() from exc
+        raise _corrupt(db, exc) from exc
+    except DatabaseError as exc:
+        raise _corrupt(db, exc) from exc
+
+
+def _corrupt(db: Database, exc: BaseException) -> OperationError:
+    detail = str(getattr(exc, "orig", exc)).splitlines()[0]
+    return OperationError(f"cannot open the database {db.label}: {detail}", hint=CORRUPT_HINT)

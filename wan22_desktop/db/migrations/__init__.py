@@ -1,0 +1,1 @@
+"""Alembic migration scripts, run programmatically by ``wan22_desktop.db.migrate`` (no alembic.ini)."""

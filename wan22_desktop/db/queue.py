@@ -1,0 +1,411 @@
+"""Queue operations: what users do to jobs, and what the runner does with them.
+
+The jobs table is the only truth about the queue. Requests are validated before anything is
+written, seeds are made concrete at enqueue time, and the runner's claim is one atomic UPDATE, so
+two runners (or a runner and a stale one) can never start the same job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session
+
+from wan22_desktop.db.base import utcnow
+from wan22_desktop.db.database import Database
+from wan22_desktop.db.lease import RunnerIdentity, acquire_lease
+from wan22_desktop.db.models import (
+    CANCELLED, DONE, FAILED, INTERRUPTED, LANES, QUEUED, RETRYABLE_STATUSES, RUNNING, Generation,
+    Job, QueueState)
+from wan22_desktop.errors import OperationError, UserInputError
+from wan22_desktop.request import SEED_MAX, GenerationRequest
+
+log = logging.getLogger(__name__)
+
+MoveTo = Literal["up", "down", "top", "bottom"] | int
+DEFAULT_MAX_INTERRUPTIONS = 3
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """What a worker reports for a finished job; becomes a row in ``generations``."""
+
+    video_path: str
+    final_prompt: str | None = None
+    thumbnail_path: str | None = None
+    frames: int = 0
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    duration_s: float = 0.0
+    timings: Mapping[str, float] = field(default_factory=dict)
+    peak_memory_bytes: int | None = None
+    model_path: str | None = None
+
+
+# ---- enqueue
+
+
+def seed_variations(request: GenerationRequest, count: int, *, random_seeds: bool = False,
+                    rng: random.Random | None = None) -> list[GenerationRequest]:
+    """``count`` copies of ``request`` with concrete seeds: seed, seed+1, ... or random ones.
+
+    A request whose seed is -1 always gets independent random seeds.
+    """
+    if not 1 <= count <= MAX_BATCH:
+        raise UserInputError(f"count {count} out of range", f"queue 1..{MAX_BATCH} variations at once")
+    if random_seeds or request.seed < 0:
+        rng = rng or random.SystemRandom()
+        return [request.with_seed(-1).resolved(rng) for _ in range(count)]
+    return [request.with_seed((request.seed + i) % (SEED_MAX + 1)) for i in range(count)]
+
+
+def enqueue(db: Database, request: GenerationRequest, *, count: int = 1, lane: str = "normal",
+            random_seeds: bool = False, rng: random.Random | None = None) -> list[Job]:
+    """Validate, then queue ``count`` seed variations at the end of ``lane`` ("now" or "normal")."""
+    return enqueue_many(db, seed_variations(request, count, random_seeds=random_seeds, rng=rng),
+                        lane=lane)
+
+
+def enqueue_many(db: Database, requests: Sequence[GenerationRequest], *,
+                 lane: str = "normal") -> list[Job]:
+    priority = _lane_rank(lane)
+    resolved = [r.resolved() for r in requests]
+    for r in resolved:
+        r.validate()  # raises UserInputError before anything is written
+
+    def add(s: Session) -> list[Job]:
+        start = _next_position(s, priority)
+        jobs = [Job(request_json=r.to_json(), task=r.task, prompt=r.prompt, status=QUEUED,
+                    priority=priority, position=start + i) for i, r in enumerate(resolved)]
+        s.add_all(jobs)
+        s.flush()
+        return jobs
+
+    return db.transact(add)
+
+
+# ---- reading
+
+
+def get_job(db: Database, job_id: int) -> Job:
+    return db.read(lambda s: _job(s, job_id))
+
+
+def list_jobs(db: Database, *, statuses: Sequence[str] | None = None,
+              limit: int | None = None) -> list[Job]:
+    """Running first, then queued in run order, then finished ones newest first."""
+    group = case((Job.status == RUNNING, 0), (Job.status == QUEUED, 1), else_=2)
+    q = select(Job).order_by(group, Job.priority, Job.position,
+                             Job.finished_at.desc(), Job.id.desc())
+    if statuses:
+        q = q.where(Job.status.in_(list(statuses)))
+    if limit:
+        q = q.limit(limit)
+    return db.read(lambda s: list(s.scalars(q)))
+
+
+def counts_by_status(db: Database) -> dict[str, int]:
+    q = select(Job.status, func.count()).group_by(Job.status)
+    return db.read(lambda s: {st: n for st, n in s.execute(q)})
+
+
+# ---- user operations
+
+
+def move_job(db: Database, job_id: int, to: MoveTo) -> Job:
+    """Move a queued job within its lane: up, down, top, bottom or to a 1-based position."""
+
+    def move(s: Session) -> Job:
+        job = _job(s, job_id)
+        if job.status != QUEUED:
+            raise UserInputError(f"job {job_id} is {job.status}; only queued jobs can be moved",
+                                 "see `wan22 queue list`")
+        lane = list(s.scalars(select(Job).where(Job.status == QUEUED, Job.priority == job.priority)
+                              .order_by(Job.position, Job.id)))
+        i = lane.index(job)
+        target = {"up": i - 1, "down": i + 1, "top": 0, "bottom": len(lane) - 1}.get(to) \
+            if isinstance(to, str) else to - 1
+        if target is None:
+            raise UserInputError(f"cannot move to {to!r}", "use up, down, top, bottom or a position")
+        target = max(0, min(len(lane) - 1, target))
+        lane.insert(target, lane.pop(i))
+        base = min(j.position for j in lane)
+        for n, j in enumerate(lane):
+            j.position = base + n
+        return job
+
+    return db.transact(move)
+
+
+def set_paused(db: Database, paused: bool) -> None:
+    """Pause or resume the whole queue; a running job finishes, no new one is claimed."""
+
+    def apply(s: Session) -> None:
+        state = _state(s)
+        state.paused = paused
+        state.paused_at = utcnow() if paused else None
+
+    db.transact(apply)
+
+
+def is_paused(db: Database) -> bool:
+    return db.read(lambda s: bool((st := s.get(QueueState, 1)) and st.paused))
+
+
+def cancel_job(db: Database, job_id: int) -> Job:
+    """Queued: cancelled at once. Running: flag it; the runner stops at the next step."""
+
+    def cancel(s: Session) -> Job:
+        job = _job(s, job_id)
+        if job.status == QUEUED:
+            job.status, job.finished_at = CANCELLED, utcnow()
+            job.status_reason = "cancelled by the user"
+        elif job.status == RUNNING:
+            job.cancel_requested = True
+        else:
+            raise UserInputError(f"job {job_id} is already {job.status}", "nothing to cancel")
+        return job
+
+    return db.transact(cancel)
+
+
+def retry_job(db: Database, job_id: int) -> Job:
+    """Queue a failed, cancelled or interrupted job again, at the end of its lane."""
+
+    def retry(s: Session) -> Job:
+        job = _job(s, job_id)
+        if job.status not in RETRYABLE_STATUSES:
+            raise UserInputError(f"job {job_id} is {job.status}; only failed, cancelled or "
+                                 "interrupted jobs can be retried", "see `wan22 queue list`")
+        job.status, job.position = QUEUED, _next_position(s, job.priority)
+        job.cancel_requested, job.interruptions, job.runner_id = False, 0, None
+        job.started_at = job.finished_at = None
+        job.error_kind = job.error_message = job.error_hint = None
+        job.status_reason = "retried by the user"
+        _clear_progress(job)
+        return job
+
+    return db.transact(retry)
+
+
+def edit_job(db: Database, job_id: int, **changes: Any) -> Job:
+    """Change fields of a queued job's request (``GenerationRequest`` field names), validated."""
+
+    def edit(s: Session) -> Job:
+        job = _job(s, job_id)
+        if job.status != QUEUED:
+            raise UserInputError(f"job {job_id} is {job.status}; only queued jobs can be edited",
+                                 "retry it first, or queue a new one")
+        old = GenerationRequest.from_json(job.request_json)
+        try:
+            new = replace(old, **changes)
+        except TypeError as exc:
+            raise UserInputError(f"cannot edit job {job_id}: {exc}", "check the field names") from None
+        new = new.resolved()
+        new.validate()  # raises before the transaction writes anything
+        job.request_json, job.task, job.prompt = new.to_json(), new.task, new.prompt
+        return job
+
+    return db.transact(edit)
+
+
+def delete_job(db: Database, job_id: int) -> None:
+    def delete(s: Session) -> None:
+        job = _job(s, job_id)
+        if job.status == RUNNING:
+            raise UserInputError(f"job {job_id} is running", "cancel it first, then remove it")
+        s.delete(job)
+
+    db.transact(delete)
+
+
+# ---- runner side
+
+
+def start_runner(db: Database, me: RunnerIdentity, *, ttl_s: float = 30.0,
+                 max_interruptions: int = DEFAULT_MAX_INTERRUPTIONS) -> list[Job]:
+    """Take the queue lease, then recover jobs that a dead runner left ``running``."""
+    acquire_lease(db, me, ttl_s=ttl_s)
+    return recover_orphans(db, me.holder, max_interruptions=max_interruptions)
+
+
+def recover_orphans(db: Database, runner_id: str, *,
+                    max_interruptions: int = DEFAULT_MAX_INTERRUPTIONS) -> list[Job]:
+    """Jobs ``running`` under another runner id: requeue them (at the front of their lane, they
+    were next), or mark them ``interrupted`` once they have been interrupted too often.
+    Only call while holding the lease: then any other runner id is a dead runner."""
+
+    def recover(s: Session) -> list[Job]:
+        orphans = list(s.scalars(select(Job).where(Job.status == RUNNING,
+                                                   (Job.runner_id != runner_id) | Job.runner_id.is_(None))))
+        now = utcnow()
+        for job in orphans:
+            job.interruptions += 1
+            who = job.runner_id or "an unknown runner"
+            if job.cancel_requested:
+                job.status, job.finished_at = CANCELLED, now
+                job.status_reason = f"cancelled; its runner ({who}) stopped before finishing"
+            elif job.interruptions >= max_interruptions:
+                job.status, job.finished_at = INTERRUPTED, now
+                job.status_reason = (f"interrupted {job.interruptions} times (last runner {who}); "
+                                     "not requeued again")
+            else:
+                job.status = QUEUED
+                job.position = _first_position(s, job.priority) - 1
+                job.status_reason = f"requeued: runner {who} stopped while running it"
+            job.runner_id = None
+            _clear_progress(job)
+            log.warning("job %s: %s", job.id, job.status_reason)
+        return orphans
+
+    return db.transact(recover)
+
+
+def claim_next(db: Database, runner_id: str) -> Job | None:
+    """Atomically take the next queued job for ``runner_id``; None if paused or nothing queued."""
+    nxt = (select(Job.id).where(Job.status == QUEUED)
+           .order_by(Job.priority, Job.position, Job.id).limit(1).scalar_subquery())
+
+    def claim(s: Session) -> Job | None:
+        if (st := s.get(QueueState, 1)) is not None and st.paused:
+            return None
+        while True:
+            now = utcnow()
+            # The status check in WHERE makes the claim safe even where the sub-select and the
+            # update are not serialized (other databases): a lost race updates zero rows.
+            claimed = s.execute(
+                update(Job).where(Job.id == nxt, Job.status == QUEUED)
+                .values(status=RUNNING, runner_id=runner_id, started_at=now, updated_at=now,
+                        attempts=Job.attempts + 1, cancel_requested=False, status_reason=None,
+                        progress_step=None, progress_total=None, progress_phase=None,
+                        progress_eta_s=None)
+                .returning(Job.id)
+                .execution_options(synchronize_session=False)).scalar()
+            if claimed is not None:
+                return s.get(Job, claimed)
+            if s.scalar(select(func.count()).select_from(Job).where(Job.status == QUEUED)) == 0:
+                return None
+
+    return db.transact(claim)
+
+
+def update_progress(db: Database, job_id: int, runner_id: str, *, step: int | None = None,
+                    total: int | None = None, phase: str | None = None,
+                    eta_s: float | None = None) -> bool:
+    """Record progress; returns True when the user asked to cancel this job."""
+
+    def apply(s: Session) -> bool:
+        job = _owned(s, job_id, runner_id)
+        job.progress_step, job.progress_total = step, total
+        job.progress_phase, job.progress_eta_s = phase, eta_s
+        return job.cancel_requested
+
+    return db.transact(apply)
+
+
+def set_plan(db: Database, job_id: int, runner_id: str, plan: Mapping[str, Any]) -> None:
+    def apply(s: Session) -> None:
+        _owned(s, job_id, runner_id).plan_json = json.dumps(plan, ensure_ascii=False, sort_keys=True)
+
+    db.transact(apply)
+
+
+def finish_job(db: Database, job_id: int, runner_id: str, result: GenerationResult) -> Generation:
+    """Mark the job done and add its generation to the history, in one transaction."""
+
+    def done(s: Session) -> Generation:
+        job = _owned(s, job_id, runner_id)
+        req = GenerationRequest.from_json(job.request_json)
+        gen = Generation(
+            request_json=job.request_json, task=job.task, prompt=req.prompt,
+            final_prompt=result.final_prompt, seed=req.seed, video_path=result.video_path,
+            thumbnail_path=result.thumbnail_path, frames=result.frames, width=result.width,
+            height=result.height, fps=result.fps, duration_s=result.duration_s,
+            timings_json=json.dumps(dict(result.timings), sort_keys=True),
+            plan_json=job.plan_json, peak_memory_bytes=result.peak_memory_bytes,
+            model_path=result.model_path, model_task=job.task, favourite=False, tags_json="[]")
+        s.add(gen)
+        s.flush()
+        job.status, job.finished_at, job.generation_id = DONE, utcnow(), gen.id
+        job.progress_step = job.progress_total
+        return gen
+
+    return db.transact(done)
+
+
+def fail_job(db: Database, job_id: int, runner_id: str, *, kind: str, message: str,
+             hint: str | None = None) -> Job:
+    def fail(s: Session) -> Job:
+        job = _owned(s, job_id, runner_id)
+        job.status, job.finished_at = FAILED, utcnow()
+        job.error_kind, job.error_message, job.error_hint = kind, message, hint
+        return job
+
+    return db.transact(fail)
+
+
+def mark_cancelled(db: Database, job_id: int, runner_id: str) -> Job:
+    """The runner stopped a job because the user cancelled it."""
+
+    def stop(s: Session) -> Job:
+        job = _owned(s, job_id, runner_id)
+        job.status, job.finished_at, job.status_reason = CANCELLED, utcnow(), "cancelled by the user"
+        return job
+
+    return db.transact(stop)
+
+
+# ---- helpers
+
+
+def _job(s: Session, job_id: int) -> Job:
+    job = s.get(Job, job_id)
+    if job is None:
+        raise UserInputError(f"there is no job {job_id}", "see `wan22 queue list` for job ids")
+    return job
+
+
+def _owned(s: Session, job_id: int, runner_id: str) -> Job:
+    job = _job(s, job_id)
+    if job.status != RUNNING or job.runner_id != runner_id:
+        # A runner that was presumed dead (its jobs recovered) must not overwrite them.
+        raise OperationError(f"job {job_id} is no longer run by this runner ({job.status})",
+                             hint="another runner took over the queue; stop this one")
+    return job
+
+
+def _state(s: Session) -> QueueState:
+    state = s.get(QueueState, 1)
+    if state is None:
+        state = QueueState(id=1, paused=False)
+        s.add(state)
+    return state
+
+
+def _lane_rank(lane: str) -> int:
+    if lane not in LANES:
+        raise UserInputError(f"unknown lane {lane!r}", f"choose one of: {', '.join(LANES)}")
+    return LANES[lane]
+
+
+def _next_position(s: Session, priority: int) -> int:
+    top = s.scalar(select(func.max(Job.position)).where(Job.priority == priority))
+    return 1 if top is None else top + 1
+
+
+def _first_position(s: Session, priority: int) -> int:
+    low = s.scalar(select(func.min(Job.position)).where(Job.priority == priority,
+                                                        Job.status == QUEUED))
+    return 1 if low is None else low
+
+
+def _clear_progress(job: Job) -> None:
+    job.progress_step = job.progress_total = job.progress_phase = job.progress_eta_s = None
