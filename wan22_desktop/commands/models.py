@@ -9,23 +9,20 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from wan22_desktop.errors import UserInputError
 
 
 def open_sessions(args: argparse.Namespace) -> tuple[sessionmaker, Path]:
-    """The app DB and models folder. Kept in one place so it can move to db.database later."""
-    from wan22_desktop.db.base import Base
+    """The app DB (created and migrated by db.database) and the models folder."""
+    from wan22_desktop.db.database import open_app_database
     from wan22_desktop.paths import app_paths
 
     paths = app_paths(args.home).ensure()
-    engine = create_engine(f"sqlite:///{paths.database}")
-    import wan22_desktop.db.downloads  # noqa: F401 - registers the tables
-
-    Base.metadata.create_all(engine)
-    return sessionmaker(engine, expire_on_commit=False), paths.models
+    db = open_app_database(paths)
+    return sessionmaker(db.engine, expire_on_commit=False), paths.models
 
 
 def _emit(args, obj: dict) -> None:
