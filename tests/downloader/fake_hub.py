@@ -23,6 +23,7 @@ class Sent:
     range_start: int
     status: int
     bytes_sent: int
+    auth: str | None = None  # the Authorization header the request carried
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Faults:
     corrupt_once: set[str] = field(default_factory=set)  # path -> serve flipped bytes once
     throttle: float = 0.0  # seconds to sleep per 64 KiB chunk
     extra_listing: list[dict] = field(default_factory=list)  # raw entries added to listings
+    redirect_host: str | None = None  # answer file GETs with a 302 to this host (like the hub's CDN)
     fail_listing: int = 0  # HTTP status for listings (0: answer normally)
 
 
@@ -122,6 +124,15 @@ def _make_handler(hub: FakeHub):
                 # huggingface_hub: /{o}/{n}/resolve/{rev}/{path...}
                 if len(parts) >= 5 and parts[2] == "resolve":
                     repo = "/".join(parts[:2])
+                    other = hub.faults.redirect_host
+                    if other and not head and self.headers.get("Host", "").split(":")[0] != other:
+                        hub.record(Sent("REDIRECT", "/".join(parts[4:]), 0, 302, 0,
+                                        self.headers.get("Authorization")))
+                        self.send_response(302)
+                        self.send_header("Location", f"http://{other}:{self.server.server_address[1]}{self.path}")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
                     return self._file(repo, "/".join(parts[4:]), head, hf=True)
             except KeyError:
                 pass
@@ -201,7 +212,7 @@ def _make_handler(hub: FakeHub):
             except (BrokenPipeError, ConnectionResetError, OSError):
                 pass
             finally:
-                hub.record(Sent("GET", m["path"], start, status, sent))
+                hub.record(Sent("GET", m["path"], start, status, sent, self.headers.get("Authorization")))
 
     return Handler
 

@@ -132,3 +132,19 @@ def test_import_reports_missing_files(tiny_repo, tmp_path):
     (broken / "Wan2.2_VAE.pth").unlink()
     out = wan22(tmp_path, "models", "import", str(broken), "--model", "ti2v-5B")
     assert out.returncode == 2 and "Wan2.2_VAE.pth" in out.stderr
+
+
+def test_download_source_and_models_folder_come_from_settings(hub, tmp_path, tiny_repo):
+    from wan22_desktop.paths import app_paths
+    from wan22_desktop.settings import Settings
+
+    home, models = tmp_path / "home", tmp_path / "elsewhere"
+    settings = Settings.load(app_paths(home))
+    settings.set("download_source", "modelscope")
+    settings.set("models_dir", str(models))
+    settings.save()
+    env = dict(_env("http://127.0.0.1:9"), MODELSCOPE_DOMAIN=hub.url)  # HF would fail; it is not asked
+    out = wan22(home, "models", "download", "ti2v-5B", env=env)
+    assert out.returncode == 0, out.stderr
+    assert "11 files from modelscope" in out.stderr
+    assert (models / "Wan2.2-TI2V-5B" / SHARD).read_bytes() == (tiny_repo / SHARD).read_bytes()

@@ -144,3 +144,14 @@ def test_disk_full_mid_file_stops_cleanly(hub, online, tmp_path, tiny_repo):
     fetch_file(rf, dest, retry=FAST)  # space is back: continues from the kept prefix
     assert dest.read_bytes() == (tiny_repo / SHARD).read_bytes()
     assert hub.gets(SHARD)[-1].range_start == len(kept)
+
+
+def test_token_goes_to_the_hub_but_not_to_the_cdn_it_redirects_to(hub, online, tmp_path, tiny_repo):
+    _, files = hub_hf.list_files(REPO_ID, endpoint=hub.url, token="hf_secret")
+    rf = next(f for f in files if f.path == "config.json")
+    hub.faults.redirect_host = "localhost"
+    fetch_file(rf, tmp_path / "config.json", retry=FAST)
+    assert (tmp_path / "config.json").read_bytes() == (tiny_repo / "config.json").read_bytes()
+    redirect = next(s for s in hub.log if s.method == "REDIRECT")
+    assert redirect.auth == "Bearer hf_secret"
+    assert hub.gets("config.json")[-1].auth is None

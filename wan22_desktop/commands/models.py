@@ -16,13 +16,22 @@ from wan22_desktop.errors import UserInputError
 
 
 def open_sessions(args: argparse.Namespace) -> tuple[sessionmaker, Path]:
-    """The app DB (created and migrated by db.database) and the models folder."""
+    """The app DB (created and migrated by db.database) and the models folder from the settings."""
     from wan22_desktop.db.database import open_app_database
     from wan22_desktop.paths import app_paths
+    from wan22_desktop.settings import effective_paths
 
     paths = app_paths(args.home).ensure()
     db = open_app_database(paths)
-    return sessionmaker(db.engine, expire_on_commit=False), paths.models
+    models = effective_paths(paths, _settings(args)).models
+    return sessionmaker(db.engine, expire_on_commit=False), models
+
+
+def _settings(args: argparse.Namespace):
+    from wan22_desktop.paths import app_paths
+    from wan22_desktop.settings import Settings
+
+    return Settings.load(app_paths(args.home))
 
 
 def _emit(args, obj: dict) -> None:
@@ -99,6 +108,10 @@ def cmd_download(args: argparse.Namespace) -> int:
     from wan22_desktop.downloader.progress import DownloadEvent
 
     sessions, models_dir = open_sessions(args)
+    settings = _settings(args)
+    source = args.source or settings.get("download_source")
+    endpoint = args.endpoint or (settings.get("hf_endpoint") or None if source == "hf" else None)
+    fallback = settings.get("auto_fallback_source") if args.fallback is None else args.fallback
     bar = ProgressBar()
 
     def on_event(e: DownloadEvent) -> None:
@@ -107,9 +120,9 @@ def cmd_download(args: argparse.Namespace) -> int:
         else:
             bar(e)
 
-    mgr = DownloadManager(sessions, models_dir, on_event=on_event, auto_fallback=args.auto_fallback)
+    mgr = DownloadManager(sessions, models_dir, on_event=on_event, auto_fallback=fallback)
     mgr.recover()
-    did = mgr.create(args.model, source=args.source, endpoint=args.endpoint, revision=args.revision,
+    did = mgr.create(args.model, source=source, endpoint=endpoint, revision=args.revision,
                      target_dir=Path(args.target) if args.target else None)
     t = mgr.start(did)
     try:
@@ -233,11 +246,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     d = sub.add_parser("download", help="download a model (continues where it stopped)")
     d.add_argument("model", help="ti2v-5B, t2v-A14B, i2v-A14B, qwen-… or a repo id")
-    d.add_argument("--source", choices=("hf", "modelscope"), default="hf")
+    d.add_argument("--source", choices=("hf", "modelscope"), help="default: the download_source setting")
     d.add_argument("--endpoint", help="mirror URL (Hugging Face mirror or ModelScope site)")
     d.add_argument("--revision", help="branch, tag or commit (default: the source's main branch)")
     d.add_argument("--target", help="folder to download into (default: the app's models folder)")
-    d.add_argument("--auto-fallback", action="store_true", help="if the source fails, try the other one")
+    d.add_argument("--fallback", action=argparse.BooleanOptionalAction, default=None,
+                   help="if the source fails, try the other one (default: the auto_fallback_source setting)")
     d.set_defaults(func=cmd_download)
 
     v = sub.add_parser("verify", help="check sizes, hashes and layout of an installed model or a folder")

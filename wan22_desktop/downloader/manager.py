@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from contextlib import contextmanager
 
@@ -31,6 +31,9 @@ from wan22_desktop.downloader.transfer import (
     ChecksumMismatch, DiskFull, RetryPolicy, StopFlag, Stopped, fetch_file, partial_bytes,
 )
 from wan22_desktop.errors import OperationError, UserInputError, Wan22Error
+
+if TYPE_CHECKING:
+    from wan22_desktop.db.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,7 @@ class DownloadManager:
 
     def __init__(
         self,
-        db: sessionmaker | Engine,
+        db: "sessionmaker | Engine | Database",
         models_dir: Path,
         *,
         on_event: Callable[[DownloadEvent], None] | None = None,
@@ -84,6 +87,8 @@ class DownloadManager:
         token: str | None = None,
         event_interval: float = 0.2,
     ) -> None:
+        if not isinstance(db, (sessionmaker, Engine)):
+            db = db.engine  # a db.database.Database
         self.sessions = db if isinstance(db, sessionmaker) else sessionmaker(db, expire_on_commit=False)
         self.models_dir = Path(models_dir)
         self.on_event = on_event or (lambda e: None)
