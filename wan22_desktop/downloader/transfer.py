@@ -202,8 +202,9 @@ def fetch_file(
     meta.write_text(json.dumps(state))
     received = 0
     for _ in range(2):  # a second round only after a checksum mismatch
-        received += _download_into(rf, part, meta, state, on_bytes, flag, retry, sleep)
-        problem = verify_file(part, rf, flag)
+        got, hashers = _download_into(rf, part, meta, state, on_bytes, flag, retry, sleep)
+        received += got
+        problem = _problem(part, rf, hashers)
         if problem is None:
             os.replace(part, dest)
             meta.unlink(missing_ok=True)
@@ -217,26 +218,40 @@ def fetch_file(
     )
 
 
+def _problem(part: Path, rf: RemoteFile, hashers: list["hashlib._Hash"]) -> str | None:
+    size = part.stat().st_size
+    if rf.size is not None and size != rf.size:
+        return f"size {size} != {rf.size}"
+    if not hash_matches(rf, hashers):
+        return f"{'sha256' if rf.sha256 else 'git blob id'} {hashers[0].hexdigest()} != {rf.sha256 or rf.git_sha1}"
+    return None
+
+
 def _download_into(rf, part: Path, meta: Path, state: dict, on_bytes, flag, retry: RetryPolicy,
-                   sleep) -> int:
+                   sleep) -> tuple[int, list["hashlib._Hash"]]:
+    """Bring ``part`` to full size. The hash is computed as bytes arrive (the kept prefix is read
+    once at the start), so a 57 GB shard is not read back from disk to be verified."""
     received = 0
     failures = 0
     have = part.stat().st_size if part.exists() else 0
     if rf.size is not None and have > rf.size:  # cannot be ours; the hash check would fail anyway
         _move_aside(part)
         have = 0
+    hashers = _new_hashers(rf)
+    if have:
+        _hash_prefix(part, hashers, flag)
     on_bytes(have)
     while True:
         if flag:
             flag.check()
         if rf.size is not None and have == rf.size:
-            return received
+            return received, hashers
         try:
-            got = _one_request(rf, part, have, meta, state, on_bytes, flag, retry.timeout)
+            got = _one_request(rf, part, have, meta, state, on_bytes, flag, retry.timeout, hashers)
             received += got
             have = part.stat().st_size
             if rf.size is None:
-                return received
+                return received, hashers
             if got:
                 failures = 0
                 continue
@@ -246,6 +261,7 @@ def _download_into(rf, part: Path, meta: Path, state: dict, on_bytes, flag, retr
             on_bytes(-have)
             part.unlink(missing_ok=True)
             state["etag"] = None
+            hashers[:] = _new_hashers(rf)
             have = 0
             continue
         except (urllib.error.URLError, http.client.HTTPException, ConnectionError, socket.timeout,
@@ -278,7 +294,7 @@ def _http_error(rf: RemoteFile, exc: urllib.error.HTTPError) -> OperationError:
 
 
 def _one_request(rf: RemoteFile, part: Path, have: int, meta: Path, state: dict, on_bytes, flag,
-                 timeout: float) -> int:
+                 timeout: float, hashers: list["hashlib._Hash"]) -> int:
     """One GET continuing at ``have``. If-Range carries the validator this server gave us for the
     kept prefix, so a changed file comes back whole (200) instead of being spliced."""
     headers = dict(rf.headers)
@@ -318,6 +334,8 @@ def _one_request(rf: RemoteFile, part: Path, have: int, meta: Path, state: dict,
                     if not block:
                         break
                     _write_all(f, block)
+                    for h in hashers:  # only after the write: hash and file hold the same bytes
+                        h.update(block)
                     written += len(block)
                     on_bytes(len(block))
             except OSError as exc:
