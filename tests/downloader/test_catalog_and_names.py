@@ -87,3 +87,19 @@ def test_rate_meter_uses_a_sliding_window():
 def test_human_formats():
     assert human_bytes(999) == "999 B" and human_bytes(34_180_000_000) == "34.2 GB"
     assert human_eta(None) == "--:--" and human_eta(75) == "01:15" and human_eta(3725) == "1:02:05"
+
+
+def test_hub_clients_stay_torch_free():
+    """`import modelscope` pulls in torch; the downloader runs in the GUI process and must not."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; from wan22_desktop.downloader import hub_hf, hub_modelscope, manager;"
+            "hub_modelscope._api('http://127.0.0.1:9', None); hub_hf._offline();"
+            "from huggingface_hub import HfApi, hf_hub_url;"
+            "print(sorted(m for m in ('torch', 'PySide6') if m in sys.modules))")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
