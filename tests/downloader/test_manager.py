@@ -155,3 +155,19 @@ def test_recover_marks_dead_running_rows_paused(sessions, tmp_path):
     assert mgr.recover() == [1]
     info = mgr.get(1)
     assert info.status == "paused" and "interrupted" in info.error_message
+
+
+def test_download_of_an_incomplete_repo_is_not_installed(hub, online, sessions, tmp_path, tiny_repo):
+    import shutil
+
+    broken = tmp_path / "broken_repo"
+    shutil.copytree(tiny_repo, broken)
+    (broken / "Wan2.2_VAE.pth").unlink()
+    hub.repos[REPO_ID] = broken
+    mgr = DownloadManager(sessions, tmp_path / "models", retry=FAST)
+    did = mgr.create("ti2v-5B", endpoint=hub.url)
+    with pytest.raises(OperationError, match="incomplete.*Wan2.2_VAE.pth"):
+        mgr.run(did)
+    assert mgr.get(did).status == "failed"
+    with sessions() as s:
+        assert s.scalars(select(InstalledModel)).all() == []

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from wan22_desktop.downloader.catalog import MODELS, CatalogModel, get_model
+from wan22_desktop.downloader.installed import register
 from wan22_desktop.errors import OperationError, UserInputError
 
 
@@ -63,8 +64,6 @@ def folder_size(root: Path) -> int:
 
 def import_folder(s: Session, root: Path, *, model: str | None = None, origin: str = "import") -> LayoutResult:
     """Validate ``root`` and register it in place (no copy). Raises with the list of problems."""
-    from wan22_desktop.downloader.manager import register
-
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise UserInputError(f"{root} is not a folder", hint="give the folder that holds config.json")

@@ -22,9 +22,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from wan22_desktop.db.base import utcnow
-from wan22_desktop.db.downloads import Download, DownloadFile, InstalledModel
+from wan22_desktop.db.downloads import Download, DownloadFile
 from wan22_desktop.downloader import hub_hf, hub_modelscope
 from wan22_desktop.downloader.catalog import CatalogModel, check_source, get_model
+from wan22_desktop.downloader.installed import register
+from wan22_desktop.downloader.local_scan import check_folder
 from wan22_desktop.downloader.progress import DownloadEvent, RateMeter, eta, human_bytes
 from wan22_desktop.downloader.remote import RemoteFile, target_path
 from wan22_desktop.downloader.transfer import (
@@ -333,6 +335,11 @@ class DownloadManager:
                 raise
             self._set_file(download_id, f.path, status="done", verified=True, done=f.size or 0)
             emit("file_done", force=True)
+        if model.tasks:  # every file matched the hub; now the folder must be one the engine loads
+            layout = check_folder(target, model.tasks[0])
+            if not layout.ok:
+                raise OperationError(f"downloaded {model.key} but the folder is incomplete: {layout.summary}",
+                                     hint="the source's repo differs from the official layout; try another source")
         self._finish(download_id, model, target, total)
         state["file"] = ""
         emit("status", "done", force=True)
@@ -398,12 +405,3 @@ class DownloadManager:
             d.status, d.done_bytes, d.finished_at = "done", total, utcnow()
             register(s, model.repo_id, target, origin="download", tasks=model.tasks, size=total)
 
-
-def register(s: Session, repo_id: str, path: Path, *, origin: str, tasks: tuple[str, ...], size: int) -> None:
-    """Record an installed model folder (idempotent per path)."""
-    row = s.scalars(select(InstalledModel).where(InstalledModel.path == str(path))).first()
-    if row is None:
-        row = InstalledModel(model_id=repo_id, path=str(path), origin=origin)
-        s.add(row)
-    row.model_id, row.origin = repo_id, origin
-    row.tasks, row.size_bytes, row.verified_at = ",".join(tasks), size, utcnow()
