@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ID, SHARD
+from conftest import SHARD
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,11 +11,10 @@ import logging
 import shutil
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
-
-from contextlib import contextmanager
 
 from filelock import FileLock, Timeout
 from sqlalchemy import Engine, select
