@@ -171,3 +171,26 @@ def test_download_of_an_incomplete_repo_is_not_installed(hub, online, sessions, 
     assert mgr.get(did).status == "failed"
     with sessions() as s:
         assert s.scalars(select(InstalledModel)).all() == []
+
+
+def test_unexpected_error_is_recorded_not_left_running(sessions, tmp_path):
+    def broken_lister(*args, **kwargs):
+        raise KeyError("surprise")
+
+    mgr = DownloadManager(sessions, tmp_path / "models", listers={"hf": broken_lister})
+    did = mgr.create("ti2v-5B")
+    with pytest.raises(OperationError, match="unexpected KeyError"):
+        mgr.run(did)
+    info = mgr.get(did)
+    assert info.status == "failed" and "log file" in info.error_hint
+
+
+def test_downloads_share_one_database_safely(hub, online, tmp_path, tiny_repo):
+    """Three file threads writing progress through db.database (WAL, write lock taken up front)."""
+    from wan22_desktop.db.database import open_database
+
+    with open_database(tmp_path / "app.db") as db:
+        mgr = DownloadManager(db, tmp_path / "models", retry=FAST, parallel_files=3)
+        did = mgr.create("ti2v-5B", endpoint=hub.url)
+        assert mgr.run(did).status == "done"
+    _assert_official_layout(tmp_path / "models" / "Wan2.2-TI2V-5B", tiny_repo)

@@ -7,22 +7,29 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+if TYPE_CHECKING:
+    from wan22_desktop.db.database import Database
+
 from wan22_desktop.errors import UserInputError
 
 
-def open_sessions(args: argparse.Namespace) -> tuple[sessionmaker, Path]:
+def open_db(args: argparse.Namespace) -> tuple["Database", Path]:
     """The app DB (created and migrated by db.database) and the models folder from the settings."""
     from wan22_desktop.db.database import open_app_database
     from wan22_desktop.paths import app_paths
     from wan22_desktop.settings import effective_paths
 
     paths = app_paths(args.home).ensure()
-    db = open_app_database(paths)
-    models = effective_paths(paths, _settings(args)).models
+    return open_app_database(paths), effective_paths(paths, _settings(args)).models
+
+
+def open_sessions(args: argparse.Namespace) -> tuple[sessionmaker, Path]:
+    db, models = open_db(args)
     return sessionmaker(db.engine, expire_on_commit=False), models
 
 
@@ -45,8 +52,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     from wan22_desktop.downloader.manager import DownloadManager
     from wan22_desktop.downloader.progress import human_bytes
 
-    sessions, models_dir = open_sessions(args)
-    mgr = DownloadManager(sessions, models_dir)
+    db, models_dir = open_db(args)
+    sessions = sessionmaker(db.engine, expire_on_commit=False)
+    mgr = DownloadManager(db, models_dir)
     mgr.recover()
     with sessions() as s:
         installed = s.scalars(select(InstalledModel)).all()
@@ -106,7 +114,7 @@ def cmd_download(args: argparse.Namespace) -> int:
     from wan22_desktop.downloader.manager import DownloadManager
     from wan22_desktop.downloader.progress import DownloadEvent
 
-    sessions, models_dir = open_sessions(args)
+    db, models_dir = open_db(args)
     settings = _settings(args)
     source = args.source or settings.get("download_source")
     endpoint = args.endpoint or (settings.get("hf_endpoint") or None if source == "hf" else None)
@@ -119,7 +127,7 @@ def cmd_download(args: argparse.Namespace) -> int:
         else:
             bar(e)
 
-    mgr = DownloadManager(sessions, models_dir, on_event=on_event, auto_fallback=fallback)
+    mgr = DownloadManager(db, models_dir, on_event=on_event, auto_fallback=fallback)
     mgr.recover()
     did = mgr.create(args.model, source=source, endpoint=endpoint, revision=args.revision,
                      target_dir=Path(args.target) if args.target else None)

@@ -11,6 +11,7 @@ import logging
 import shutil
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,10 +88,15 @@ class DownloadManager:
         free_space: Callable[[Path], int] = lambda p: shutil.disk_usage(p).free,
         token: str | None = None,
         event_interval: float = 0.2,
+        parallel_files: int = 3,
     ) -> None:
-        if not isinstance(db, (sessionmaker, Engine)):
-            db = db.engine  # a db.database.Database
+        self._database = None if isinstance(db, (sessionmaker, Engine)) else db  # a db.database.Database
+        if self._database is not None:
+            db = self._database.engine
         self.sessions = db if isinstance(db, sessionmaker) else sessionmaker(db, expire_on_commit=False)
+        # One writer at a time in this process: SQLite cannot upgrade two deferred transactions'
+        # read locks at once ("database is locked" without waiting), and file threads write often.
+        self._db_lock = threading.Lock()
         self.models_dir = Path(models_dir)
         self.on_event = on_event or (lambda e: None)
         self.retry = retry
@@ -99,14 +105,23 @@ class DownloadManager:
         self.free_space = free_space
         self.token = token
         self.event_interval = event_interval
+        # A few files at once: one connection per file rarely fills a fast line, and the big
+        # repos are a dozen similar-sized shards.
+        self.parallel_files = max(1, parallel_files)
         self._flags: dict[int, StopFlag] = {}
         self._threads: dict[int, threading.Thread] = {}
         self._lock = threading.Lock()
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        with self.sessions() as s, s.begin():
-            yield s
+        with self._db_lock:
+            if self._database is not None:
+                # Takes the write lock up front, so another process's writer is waited for.
+                with self._database.session(write=True) as s:
+                    yield s
+            else:
+                with self.sessions() as s, s.begin():
+                    yield s
 
     # ---- Queries and intents
 
@@ -229,6 +244,14 @@ class DownloadManager:
                                  hint="wait for it, or stop it there") from exc
         try:
             return self._run_locked(download_id, flag, target)
+        except Wan22Error:
+            raise
+        except Exception as exc:  # a bug or an unforeseen error: the row must not stay "running"
+            log.exception("download %s failed unexpectedly", download_id)
+            err = OperationError(f"download failed: unexpected {type(exc).__name__}: {exc}",
+                                 hint="the log file has the details; run the download again to continue")
+            self._fail(download_id, err)
+            raise err from exc
         finally:
             lock.release()
             Path(lock.lock_file).unlink(missing_ok=True)
@@ -289,59 +312,77 @@ class DownloadManager:
                 hint="free some space or download into another folder (--target)",
             )
         meter = RateMeter()
-        state = {"done": 0, "file": "", "file_done": 0, "file_total": 0, "last": 0.0}
+        lock = threading.RLock()  # one writer of counters and one emitter at a time
+        per_file = {f.path: 0 for f in files}
+        sizes = {f.path: f.size for f in files}
+        state = {"done": 0, "last": 0.0}
 
-        def emit(kind: str, status: str = "running", force: bool = False) -> None:
-            now = time.monotonic()
-            if not force and now - state["last"] < self.event_interval:
-                return
-            state["last"] = now
-            speed = meter.speed()
-            self.on_event(DownloadEvent(
-                kind=kind, download_id=download_id, status=status, done=state["done"], total=total,
-                speed=speed, eta=eta(total - state["done"], speed), path=state["file"] or None,
-                file_done=state["file_done"], file_total=state["file_total"]))
+        def emit(kind: str, path: str | None = None, status: str = "running", force: bool = False) -> None:
+            with lock:
+                now = time.monotonic()
+                if not force and now - state["last"] < self.event_interval:
+                    return
+                state["last"] = now
+                speed = meter.speed()
+                self.on_event(DownloadEvent(
+                    kind=kind, download_id=download_id, status=status, done=state["done"], total=total,
+                    speed=speed, eta=eta(total - state["done"], speed), path=path,
+                    file_done=per_file.get(path, 0) if path else 0, file_total=sizes.get(path) if path else None))
 
         self.on_event(DownloadEvent("listed", download_id, "running", 0, total,
                                     message=f"{len(files)} files from {source}"))
-        last_db = 0.0
-        for f in files:
-            state.update(file=f.path, file_done=0, file_total=f.size or 0)
-            first = [True]
+        attempt = StopFlag(parent=flag)  # stops the siblings when one file fails
+
+        def fetch_one(f: RemoteFile) -> None:
+            first = True
+            last_db = 0.0
 
             def on_bytes(n: int) -> None:
-                nonlocal last_db
-                state["done"] += n
-                state["file_done"] += n
-                if first[0]:
-                    first[0] = False  # the kept prefix: no network bytes, no speed
-                else:
-                    meter.add(max(n, 0))
-                emit("progress")
+                nonlocal first, last_db
+                with lock:
+                    state["done"] += n
+                    per_file[f.path] += n
+                    if first:
+                        first = False  # the kept prefix: no network bytes, no speed
+                    else:
+                        meter.add(max(n, 0))
+                    emit("progress", f.path)
+                    done, file_done = state["done"], per_file[f.path]
                 if time.monotonic() - last_db > 1.0:
                     last_db = time.monotonic()
-                    self._save_progress(download_id, f.path, state["file_done"], state["done"])
+                    self._save_progress(download_id, f.path, file_done, done)
 
             self._set_file(download_id, f.path, status="downloading")
             try:
-                fetch_file(f, dests[f.path], on_bytes=on_bytes, flag=flag, retry=self.retry)
+                fetch_file(f, dests[f.path], on_bytes=on_bytes, flag=attempt, retry=self.retry)
             except Stopped:
-                self._save_progress(download_id, f.path, state["file_done"], state["done"], status="pending")
-                emit("status", flag.reason or "paused", force=True)
+                self._save_progress(download_id, f.path, per_file[f.path], state["done"], status="pending")
                 raise
             except Wan22Error as err:
                 self._set_file(download_id, f.path, status="failed", error=err.message)
                 raise
             self._set_file(download_id, f.path, status="done", verified=True, done=f.size or 0)
-            emit("file_done", force=True)
+            emit("file_done", f.path, force=True)
+
+        errors: list[BaseException] = []
+        with ThreadPoolExecutor(max_workers=self.parallel_files, thread_name_prefix=f"dl{download_id}") as pool:
+            for fut in as_completed([pool.submit(fetch_one, f) for f in files]):
+                exc = fut.exception()
+                if exc is not None and not isinstance(exc, Stopped):
+                    errors.append(exc)
+                    attempt.stop("failed")
+        if errors:
+            raise errors[0]
+        if flag.reason:
+            emit("status", None, flag.reason, force=True)
+            raise Stopped(flag.reason)
         if model.tasks:  # every file matched the hub; now the folder must be one the engine loads
             layout = check_folder(target, model.tasks[0])
             if not layout.ok:
                 raise OperationError(f"downloaded {model.key} but the folder is incomplete: {layout.summary}",
                                      hint="the source's repo differs from the official layout; try another source")
         self._finish(download_id, model, target, total)
-        state["file"] = ""
-        emit("status", "done", force=True)
+        emit("status", None, "done", force=True)
 
     # ---- DB writes (short transactions; each thread its own session)
 

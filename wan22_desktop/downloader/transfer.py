@@ -54,13 +54,20 @@ class ChecksumMismatch(OperationError):
 
 
 class StopFlag:
-    """Cooperative stop signal, checked between chunks (set from another thread)."""
+    """Cooperative stop signal, checked between chunks (set from another thread). A child flag
+    also stops when its parent does, so one failed file can stop its siblings without touching
+    the user's pause/cancel flag."""
 
-    def __init__(self) -> None:
-        self.reason: str | None = None
+    def __init__(self, parent: "StopFlag | None" = None) -> None:
+        self._reason: str | None = None
+        self.parent = parent
+
+    @property
+    def reason(self) -> str | None:
+        return self._reason or (self.parent.reason if self.parent else None)
 
     def stop(self, reason: str) -> None:
-        self.reason = reason
+        self._reason = reason
 
     def check(self) -> None:
         if self.reason:
