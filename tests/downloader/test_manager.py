@@ -194,3 +194,31 @@ def test_downloads_share_one_database_safely(hub, online, tmp_path, tiny_repo):
         did = mgr.create("ti2v-5B", endpoint=hub.url)
         assert mgr.run(did).status == "done"
     _assert_official_layout(tmp_path / "models" / "Wan2.2-TI2V-5B", tiny_repo)
+
+
+def test_switching_source_drops_the_other_hubs_pinned_commit(hub, online, sessions, tmp_path, tiny_repo):
+    mgr = DownloadManager(sessions, tmp_path / "models", retry=FAST)
+    did = mgr.create("ti2v-5B", endpoint=hub.url)
+    with sessions() as s, s.begin():
+        s.get(Download, did).revision = "0123456789abcdef0123456789abcdef01234567"  # pinned by an HF run
+    assert mgr.create("ti2v-5B", source="modelscope", endpoint=hub.url) == did
+    assert mgr.run(did).status == "done"
+    assert mgr.get(did).revision == "master"
+    _assert_official_layout(tmp_path / "models" / "Wan2.2-TI2V-5B", tiny_repo)
+
+
+def test_second_process_on_the_same_folder_is_refused(hub, online, sessions, tmp_path):
+    from filelock import FileLock
+
+    mgr = DownloadManager(sessions, tmp_path / "models", retry=FAST)
+    did = mgr.create("ti2v-5B", endpoint=hub.url)
+    target = Path(mgr.get(did).target_dir)
+    target.mkdir(parents=True)
+    with FileLock(str(target / ".wan22-download.lock")):  # as another process would hold it
+        with pytest.raises(OperationError, match="another process"):
+            mgr.run(did)
+        assert mgr.get(did).status == "queued"  # the owner's row is left alone
+        mgr._set_status(did, "running")  # what the owner would have written
+        assert mgr.recover() == []  # a live owner: not marked interrupted
+    assert mgr.recover() == [did]  # the owner is gone: resumable
+    assert mgr.get(did).status == "paused"

@@ -137,7 +137,9 @@ class DownloadManager:
                 Download.model_id == m.repo_id, Download.target_dir == str(target),
                 Download.status != "done")).first()
             if old is not None:
-                old.source, old.endpoint, old.revision = source, endpoint, revision or old.revision
+                # A pinned commit belongs to one hub; switching source starts from the asked revision.
+                pinned = old.revision if old.source == source else None
+                old.source, old.endpoint, old.revision = source, endpoint, revision or pinned
                 return old.id
             d = Download(model_id=m.repo_id, source=source, endpoint=endpoint, revision=revision,
                          target_dir=str(target), status="queued", total_bytes=m.fallback_size)
@@ -240,8 +242,12 @@ class DownloadManager:
         try:
             lock.acquire(timeout=0)
         except Timeout as exc:
-            raise OperationError(f"{target} is being downloaded by another process",
-                                 hint="wait for it, or stop it there") from exc
+            err = OperationError(f"{target} is being downloaded by another process",
+                                 hint="wait for it, or stop it there")
+            # The row is left as it is: the other process owns it.
+            self.on_event(DownloadEvent("status", download_id, info.status, info.done_bytes, info.total_bytes,
+                                        message=err.message, hint=err.hint))
+            raise err from exc
         try:
             return self._run_locked(download_id, flag, target)
         except Wan22Error:
