@@ -212,8 +212,9 @@ class WanVAE22(nn.Module):
         self.decoder = Decoder3d(cfg)
 
     def _stats(self, like: Tensor) -> tuple[Tensor, Tensor]:
-        # Built per call (not buffers) so the state dict stays exactly the official one.
-        kw = {"dtype": torch.float32, "device": like.device}
+        # Built per call (not buffers) so the state dict stays exactly the official one; in the
+        # compute dtype, as the official wrapper builds them in its ``dtype``.
+        kw = {"dtype": like.dtype, "device": like.device}
         return torch.tensor(self.config.latents_mean, **kw), torch.tensor(self.config.latents_std, **kw)
 
     def encode_raw(self, x: Tensor) -> Tensor:

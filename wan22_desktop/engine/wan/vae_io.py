@@ -7,7 +7,7 @@ host memory stays near the file size instead of twice it.
 from __future__ import annotations
 
 import contextlib
-import pickle
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Union
@@ -137,15 +137,11 @@ def _read_state_dict(path: Path) -> Mapping[str, Tensor]:
     if not path.is_file():
         raise UserInputError(f"VAE checkpoint not found: {path}", hint="Check the model folder path.")
     try:
-        try:
-            sd = torch.load(path, map_location="cpu", mmap=True, weights_only=True)
-        except RuntimeError as exc:
-            if "mmap" not in str(exc):
-                raise
-            # Legacy (non-zip) torch.save files cannot be mmapped; they are read whole once.
-            sd = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, EOFError, OSError, ValueError, AttributeError) as exc:
-        raise UserInputError(f"Cannot read VAE checkpoint {path.name}: {_one_line(exc)}", hint=hint) from exc
+        # Legacy (non-zip) torch.save files cannot be mmapped; they are read whole, once.
+        sd = torch.load(path, map_location="cpu", mmap=zipfile.is_zipfile(path), weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to unpickle an untrusted file means "unreadable"
+        reason = f"{type(exc).__name__}: {_one_line(exc)}"
+        raise UserInputError(f"Cannot read VAE checkpoint {path.name} ({reason})", hint=hint) from exc
     if not isinstance(sd, Mapping) or not sd or not all(isinstance(v, Tensor) for v in sd.values()):
         raise UserInputError(f"{path.name} does not hold a VAE state dict (a dict of tensors)", hint=hint)
     return sd
@@ -154,6 +150,22 @@ def _read_state_dict(path: Path) -> Mapping[str, Tensor]:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
+
+
+def _mismatch(model: nn.Module, sd: Mapping[str, Tensor]) -> str | None:
+    """A one-line account of missing, unexpected and mis-shaped tensors, or None if all match."""
+    want = model.state_dict()
+    problems = [f"missing {k}" for k in want if k not in sd]
+    problems += [f"unexpected {k}" for k in sd if k not in want]
+    problems += [
+        f"{k} has shape {tuple(sd[k].shape)}, expected {tuple(want[k].shape)}"
+        for k in want
+        if k in sd and sd[k].shape != want[k].shape
+    ]
+    if not problems:
+        return None
+    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    return problems[0] + more
 
 
 def load_vae(
@@ -173,6 +185,9 @@ def load_vae(
         config = vae_config_from_state_dict(sd, version)
         with torch.device("meta"):
             model = build_vae_model(config)
+        problem = _mismatch(model, sd)
+        if problem:
+            raise ValueError(problem)
         model.load_state_dict(sd, strict=True, assign=True)
     except (ValueError, RuntimeError, KeyError) as exc:
         raise UserInputError(f"{path.name} is not a Wan{version} VAE: {_one_line(exc)}", hint=hint) from exc
