@@ -64,6 +64,26 @@ def test_load_round_trip_gives_identical_outputs(saved, monkeypatch: pytest.Monk
         assert torch.equal(vae.decode([latent])[0], model.decode(latent.unsqueeze(0))[0])
 
 
+def _mapped_ranges(path: Path) -> list[tuple[int, int]]:
+    ranges = []
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 6 and parts[5] == str(path.resolve()):
+            lo, hi = (int(v, 16) for v in parts[0].split("-"))
+            ranges.append((lo, hi))
+    return ranges
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
+def test_fp32_load_keeps_weights_in_the_mmapped_file(saved) -> None:
+    """No copy in host RAM: every parameter points into the file's memory mapping."""
+    version, _, path = saved
+    vae = load_vae(path, version)
+    ranges = _mapped_ranges(path)
+    assert ranges
+    assert all(any(lo <= p.data_ptr() < hi for lo, hi in ranges) for p in vae.model.parameters())
+
+
 def test_load_in_bf16_still_returns_fp32(saved) -> None:
     version, _, path = saved
     vae = load_vae(path, version, dtype=torch.bfloat16)
