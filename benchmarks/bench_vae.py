@@ -2,7 +2,7 @@
 
 Decodes a random latent of ``--frames`` video frames at ``--size`` pixels with a random-weight VAE
 of base width ``--dim`` (real structure, reduced width so it runs on a laptop CPU), fp32. Prints the
-median of ``--runs`` timed runs after one warm-up for each, the ratio ours / diffusers (target <= 1.0),
+median of ``--runs`` timed runs (alternating, after one warm-up each), the ratio ours / diffusers (target <= 1.0),
 and the max abs difference of the two outputs.
 
     python benchmarks/bench_vae.py --version 2.1 --dim 32 --frames 17 --size 256
@@ -22,18 +22,27 @@ from wan22_desktop.engine.wan.vae_config import VAEConfig
 from wan22_desktop.engine.wan.vae_io import VideoVAE, tiny_vae
 
 
-def _median_seconds(fn: Callable[[], torch.Tensor], runs: int, device: torch.device) -> tuple[float, torch.Tensor]:
-    out = fn()  # warm-up (allocator, kernel selection), excluded
-    times = []
+def _timed(fn: Callable[[], torch.Tensor], device: torch.device) -> tuple[float, torch.Tensor]:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    out = fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0, out
+
+
+def _interleaved_medians(
+    fns: dict[str, Callable[[], torch.Tensor]], runs: int, device: torch.device
+) -> dict[str, tuple[float, torch.Tensor]]:
+    """One untimed warm-up each, then alternate the contenders so both see the same machine load."""
+    outs = {name: fn() for name, fn in fns.items()}
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(runs):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        out = fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+        for name, fn in fns.items():
+            t, outs[name] = _timed(fn, device)
+            times[name].append(t)
+    return {name: (statistics.median(times[name]), outs[name]) for name in fns}
 
 
 def main() -> None:
@@ -74,8 +83,8 @@ def main() -> None:
         with torch.no_grad():
             return ref.decode(lat.unsqueeze(0) / inv_std + mean).sample[0]
 
-    t_ref, out_ref = _median_seconds(theirs, args.runs, device)
-    t_ours, out_ours = _median_seconds(ours, args.runs, device)
+    results = _interleaved_medians({"diffusers": theirs, "ours": ours}, args.runs, device)
+    (t_ref, out_ref), (t_ours, out_ours) = results["diffusers"], results["ours"]
     print(f"Wan{args.version} VAE decode, dim {cfg.dim}/{cfg.dec_dim}, latent {tuple(lat.shape)} -> "
           f"video {tuple(out_ours.shape)}, fp32, {device}, threads {torch.get_num_threads()}, "
           f"median of {args.runs}")

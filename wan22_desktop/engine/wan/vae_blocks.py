@@ -70,13 +70,18 @@ class CausalConv3d(nn.Conv3d):
         self.padding = (0, 0, 0)
 
     def forward(self, x: Tensor, cache_x: Tensor | None = None) -> Tensor:
-        padding = list(self._causal_padding)
-        if cache_x is not None and padding[4] > 0:
-            x = torch.cat([cache_x.to(x.device), x], dim=2)
-            padding[4] -= cache_x.shape[2]
-        if any(padding):
-            x = F.pad(x, padding)
-        return super().forward(x)
+        pw, _, ph, _, pt, _ = self._causal_padding
+        if not (pw or ph or pt):
+            return super().forward(x)
+        cached = cache_x.shape[2] if cache_x is not None and pt > 0 else 0
+        # One zero-filled buffer instead of cat + pad: same conv input, one copy fewer.
+        b, c, t, h, w = x.shape
+        buf = x.new_zeros(b, c, max(pt, cached) + t, h + 2 * ph, w + 2 * pw)
+        front = max(pt - cached, 0)
+        if cached:
+            buf[:, :, front : front + cached, ph : ph + h, pw : pw + w] = cache_x
+        buf[:, :, front + cached :, ph : ph + h, pw : pw + w] = x
+        return super().forward(buf)
 
 
 def cached_conv(conv: CausalConv3d, x: Tensor, cache: FeatureCache | None) -> Tensor:
