@@ -42,6 +42,8 @@ def _interleaved_medians(
         for name, fn in fns.items():
             t, outs[name] = _timed(fn, device)
             times[name].append(t)
+    for name in fns:
+        print(f"  {name:9s} runs: " + ", ".join(f"{t:.3f}" for t in times[name]) + " s")
     return {name: (statistics.median(times[name]), outs[name]) for name in fns}
 
 
