@@ -43,7 +43,7 @@ def _interleaved_medians(
             t, outs[name] = _timed(fn, device)
             times[name].append(t)
     for name in fns:
-        print(f"  {name:9s} runs: " + ", ".join(f"{t:.3f}" for t in times[name]) + " s")
+        print(f"  {name:9s} runs: " + ", ".join(f"{t:.3f}" for t in times[name]) + f" s (min {min(times[name]):.3f})")
     return {name: (statistics.median(times[name]), outs[name]) for name in fns}
 
 
