@@ -61,6 +61,10 @@ def _swap_prefix(rest: str, pairs: tuple[tuple[str, str], ...], reverse: bool = 
     return rest
 
 
+# What may follow a layer index inside a level: a residual block's or a resample's own parameters.
+_LAYER_TAIL = re.compile(r"(residual\.[0236]|shortcut|resample\.1|time_conv)\.(weight|bias|gamma)")
+
+
 def _check_version(version: str) -> None:
     if version not in ("2.1", "2.2"):
         raise ValueError(f"version must be '2.1' or '2.2', got {version!r}")
@@ -88,8 +92,12 @@ def official_key_to_diffusers(key: str, version: str, num_res_blocks: int) -> st
         return f"{side}.{_MIDDLE_TO_DIFF[m.group(1)]}{tail}"
     if version == "2.1":
         if side == "encoder" and (m := re.fullmatch(r"downsamples\.(\d+)\.(.+)", rest)):
+            if not _LAYER_TAIL.fullmatch(m.group(2)):
+                raise ValueError(f"not a Wan{version} VAE key: {key!r}")
             return f"encoder.down_blocks.{m.group(1)}.{_swap_prefix(m.group(2), _RES_TO_DIFF)}"
         if side == "decoder" and (m := re.fullmatch(r"upsamples\.(\d+)\.(.+)", rest)):
+            if not _LAYER_TAIL.fullmatch(m.group(2)):
+                raise ValueError(f"not a Wan{version} VAE key: {key!r}")
             blk, pos = divmod(int(m.group(1)), r + 2)
             if pos <= r:
                 return f"decoder.up_blocks.{blk}.resnets.{pos}.{_swap_prefix(m.group(2), _RES_TO_DIFF)}"
