@@ -1,0 +1,95 @@
+"""The shell: main window, views registry, state persistence, translations, no torch in the GUI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from wan22_desktop.gui.context import AppContext
+from wan22_desktop.gui.main_window import MainWindow
+from wan22_desktop.gui.notifier import Notice
+from wan22_desktop.errors import OperationError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_window_lists_views_and_switches(qtbot, ctx):
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    win.show()
+    assert win.keys[:2] == ["generate", "queue"] and "settings" in win.keys
+    ctx.events.sig_view_requested.emit("settings")
+    assert win.current_key() == "settings"
+    assert win.stack.currentWidget() is win.view("settings")
+
+
+def test_errors_shown_as_message_and_hint(qtbot, ctx):
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    ctx.notifier.error(OperationError("disk full", "free some space"))
+    assert win.status_area.message.text() == "disk full — free some space"
+    ctx.notifier.error(RuntimeError("boom"))
+    assert "RuntimeError" in win.status_area.message.text()
+    assert "boom" not in win.status_area.message.text()  # details only in the log
+
+
+def test_window_state_persists(qtbot, ctx, wan22_home):
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(700, 520)
+    win.splitter.setSizes([210, 490])
+    win.show_view("queue")
+    win.close()  # saves state and settings
+    saved = json.loads(ctx.paths.data.joinpath("settings.json").read_text())
+    assert saved["ui_state"]["main_window"]["view"] == "queue"
+
+    reopened = AppContext.open(str(wan22_home), hardware=ctx.hardware())
+    try:
+        win2 = MainWindow(reopened)
+        qtbot.addWidget(win2)
+        win2.show()
+        assert win2.current_key() == "queue"
+        assert win2.size().width() == 700 and win2.size().height() == 520
+        assert win2.splitter.sizes()[0] == 210
+    finally:
+        reopened.close()
+
+
+def test_no_torch_after_main_window_is_up(wan22_home):
+    """The GUI process must never import torch (it would also slow start-up by seconds)."""
+    code = textwrap.dedent("""
+        import sys
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from wan22_desktop.gui.context import AppContext
+        from wan22_desktop.gui.main_window import MainWindow
+        from wan22_desktop.gui.runner_controller import RunnerController
+        ctx = AppContext.open()
+        win = MainWindow(ctx)
+        win.show()
+        app.processEvents()
+        win._build_all()
+        ctx.runner = RunnerController(ctx, start=False)
+        win.attach_runner(ctx.runner)
+        app.processEvents()
+        assert len(win._views) == len(win.keys)
+        bad = sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))
+        print("TORCH:", bad)
+        ctx.close()
+    """)
+    env = {**os.environ, "WAN22_HOME": str(wan22_home), "QT_QPA_PLATFORM": "offscreen",
+           "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "TORCH: []" in out.stdout
+
+
+def test_notice_text_joins_hint():
+    assert Notice("info", "saved").text() == "saved"
+    assert Notice("error", "a", "b").text() == "a — b"
