@@ -13,7 +13,7 @@ from wan22_desktop.request import GenerationRequest
 from wan22_desktop.request_cli import request_to_argv, request_to_cli, unexpressed_fields
 
 
-def _parse_back(line: str) -> GenerationRequest:
+def parse_back(line: str) -> GenerationRequest:
     """Parse with the app's own parser: ``wan22 generate`` once it exists, else ``wan22 queue add``
     (the same official flag set)."""
     argv = shlex.split(line)
@@ -64,7 +64,7 @@ def test_command_line_parses_back_to_the_same_request(request_: GenerationReques
     line = request_to_cli(request_)
     assert "\n" not in line or "'" in line  # newlines only inside quotes
     assert unexpressed_fields(request_) == []
-    assert _parse_back(line) == request_
+    assert parse_back(line) == request_
 
 
 def test_image_and_prompt_extension_round_trip(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_image_and_prompt_extension_round_trip(tmp_path: Path) -> None:
     assert argv[argv.index("--prompt_extend_method") + 1] == "dashscope"
     if not _has_prompt_extend_flags():
         pytest.skip("the --use_prompt_extend flags are not in this build's CLI yet")
-    assert _parse_back(request_to_cli(req)) == req
+    assert parse_back(request_to_cli(req)) == req
 
 
 def test_official_flag_names_only() -> None:

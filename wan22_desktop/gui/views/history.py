@@ -1,0 +1,464 @@
+"""History: every finished video as a thumbnail grid (animated on hover) or a table, with search,
+filters, a detail pane and the actions users take on a result.
+
+All database work goes through ``ctx.tasks.run_db`` and all decoding through ``ctx.tasks.run``;
+the widgets only render rows and turn clicks into those calls. Messages go to ``ctx.notifier``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+    QLineEdit, QListView, QMessageBox, QPushButton, QSplitter, QStackedWidget, QTableView,
+    QTextBrowser, QToolButton, QVBoxLayout, QWidget,
+)
+
+from wan22_desktop.db import history as dbh
+from wan22_desktop.db import queue as dbq
+from wan22_desktop.db.views import generation_to_dict
+from wan22_desktop.gui.history_actions import (
+    DATE_CHOICES, date_range, detail_html, last_frame_path, next_clip_request,
+)
+from wan22_desktop.gui.history_frames import last_frame, save_png
+from wan22_desktop.gui.history_model import HistoryModel, HistoryQuery, Row
+from wan22_desktop.gui.history_thumbs import THUMB_SIZE, HoverPreview, ThumbnailCache
+from wan22_desktop.request import GenerationRequest
+from wan22_desktop.request_cli import request_to_cli, unexpressed_fields
+from wan22_desktop.tasks import TASKS
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "history_view"
+SEARCH_DEBOUNCE_MS = 300
+
+
+class HistoryView(QWidget):
+    """The history gallery. Built as ``HistoryView(ctx, parent)`` by the main window."""
+
+    # ---- Signals
+    sig_selection_changed = Signal(object)
+    """The shown row changed. Args: the row dict, or None when nothing is selected."""
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.thumbs = ThumbnailCache(ctx.tasks, parent=self)
+        self.hover = HoverPreview(ctx.tasks, parent=self)
+        self.model = HistoryModel(ctx.db, ctx.tasks, thumbs=self.thumbs, hover=self.hover, parent=self)
+        self._current: Row | None = None
+        self._stale = False
+
+        self._build_filters()
+        self._build_views()
+        self._build_detail()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("historySplitter")
+        self.splitter.addWidget(self.stack)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.filter_bar)
+        layout.addWidget(self.splitter, 1)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
+        self._search_timer.timeout.connect(self.apply_filters)
+        self.model.sig_loaded.connect(self._on_loaded)
+        self.model.sig_load_failed.connect(ctx.notifier.error)
+        self.model.modelReset.connect(lambda: self._show_row(None))
+        ctx.events.sig_history_changed.connect(self._on_history_changed)
+        QShortcut(QKeySequence.StandardKey.Delete, self, self.delete_selected)
+        self._restore_state()
+        self.model.reload()
+
+    # ---- construction
+
+    def _build_filters(self) -> None:
+        self.search = QLineEdit(self)
+        self.search.setObjectName("historySearch")
+        self.search.setPlaceholderText(self.tr("Search prompts…"))
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.task_combo = QComboBox(self)
+        self.task_combo.addItem(self.tr("All tasks"), None)
+        for name in TASKS:
+            self.task_combo.addItem(name, name)
+        self.status_combo = QComboBox(self)
+        for label, value in ((self.tr("Finished"), "done"), (self.tr("Failed"), "failed"),
+                             (self.tr("Cancelled"), "cancelled"), (self.tr("Interrupted"), "interrupted")):
+            self.status_combo.addItem(label, value)
+        self.date_combo = QComboBox(self)
+        labels = {"any": self.tr("Any time"), "today": self.tr("Last 24 hours"),
+                  "week": self.tr("Last 7 days"), "month": self.tr("Last 30 days")}
+        for key in DATE_CHOICES:
+            self.date_combo.addItem(labels[key], key)
+        self.fav_check = QCheckBox(self.tr("Favourites"), self)
+        self.tag_filter = QLineEdit(self)
+        self.tag_filter.setPlaceholderText(self.tr("Tag"))
+        self.tag_filter.setMaximumWidth(120)
+        self.tag_filter.editingFinished.connect(self.apply_filters)
+        for combo in (self.task_combo, self.status_combo, self.date_combo):
+            combo.currentIndexChanged.connect(self.apply_filters)
+        self.fav_check.toggled.connect(self.apply_filters)
+
+        self.grid_button = QToolButton(self)
+        self.grid_button.setText(self.tr("Grid"))
+        self.list_button = QToolButton(self)
+        self.list_button.setText(self.tr("List"))
+        self.mode_group = QButtonGroup(self)
+        for i, b in enumerate((self.grid_button, self.list_button)):
+            b.setCheckable(True)
+            self.mode_group.addButton(b, i)
+        self.grid_button.setChecked(True)
+        self.mode_group.idClicked.connect(self.set_mode)
+        self.count_label = QLabel(self)
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.search, 1)
+        for w in (self.task_combo, self.status_combo, self.date_combo, self.fav_check, self.tag_filter,
+                  self.count_label, self.grid_button, self.list_button):
+            bar.addWidget(w)
+        self.filter_bar = bar
+
+    def _build_views(self) -> None:
+        self.grid = QListView(self)
+        self.grid.setObjectName("historyGrid")
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setUniformItemSizes(True)  # lets Qt lay out 10k items without asking each
+        self.grid.setIconSize(THUMB_SIZE)
+        self.grid.setGridSize(QSize(THUMB_SIZE.width() + 24, THUMB_SIZE.height() + 48))
+        self.grid.setWordWrap(True)
+        self.grid.setSpacing(6)
+        self.grid.setMouseTracking(True)
+        self.grid.setModel(self.model)
+        self.grid.entered.connect(self._on_hover)
+        self.grid.viewport().installEventFilter(self)
+
+        self.table = QTableView(self)
+        self.table.setObjectName("historyTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setIconSize(QSize(64, 36))
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(40)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionModel(self.grid.selectionModel())  # one selection for both modes
+
+        for view in (self.grid, self.table):
+            view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            view.doubleClicked.connect(lambda _i: self.play_selected())
+        self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
+
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.grid)
+        self.stack.addWidget(self.table)
+
+    def _build_detail(self) -> None:
+        self.detail = QWidget(self)
+        self.detail_text = QTextBrowser(self.detail)
+        self.detail_text.setObjectName("historyDetail")
+        self.detail_text.setOpenLinks(False)
+
+        def button(text: str, slot: Any, tip: str = "") -> QPushButton:
+            b = QPushButton(text, self.detail)
+            b.clicked.connect(lambda _c=False: slot())
+            if tip:
+                b.setToolTip(tip)
+            return b
+
+        self.play_button = button(self.tr("Play"), self.play_selected)
+        self.rerun_button = button(self.tr("Re-run"), lambda: self.rerun(new_seed=False),
+                                   self.tr("Queue the same request with the same seed"))
+        self.remix_button = button(self.tr("Remix"), lambda: self.rerun(new_seed=True),
+                                   self.tr("Queue the same request with a new seed"))
+        self.continue_button = button(self.tr("Continue from last frame"), self.use_last_frame,
+                                      self.tr("Start a new image-to-video job from the last frame"))
+        self.edit_button = button(self.tr("Edit in Generate"), self.edit_in_generate)
+        self.fav_button = button(self.tr("Favourite"), self.toggle_favourite)
+        self.fav_button.setCheckable(True)
+        self.copy_button = button(self.tr("Copy command"), self.copy_command,
+                                  self.tr("Copy a wan22 generate command line"))
+        self.folder_button = button(self.tr("Open folder"), self.open_folder)
+        self.delete_button = button(self.tr("Delete…"), self.delete_selected)
+        self.tags_edit = QLineEdit(self.detail)
+        self.tags_edit.setPlaceholderText(self.tr("tags, comma separated"))
+        self.tags_edit.returnPressed.connect(lambda: self.apply_tags(self.tags_edit.text()))
+        self.retry_button = button(self.tr("Retry"), self.retry_job)
+
+        rows = [(self.play_button, self.fav_button), (self.rerun_button, self.remix_button),
+                (self.continue_button, self.edit_button), (self.copy_button, self.folder_button),
+                (self.delete_button, self.retry_button)]
+        layout = QVBoxLayout(self.detail)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.detail_text, 1)
+        layout.addWidget(self.tags_edit)
+        for pair in rows:
+            line = QHBoxLayout()
+            for b in pair:
+                line.addWidget(b)
+            layout.addLayout(line)
+        self._show_row(None)
+
+    # ---- main-window hooks
+
+    def on_shown(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.model.reload()
+
+    def save_state(self) -> None:
+        self.ctx.settings.set_state(STATE_KEY, {
+            "mode": self.stack.currentIndex(),
+            "splitter": self.splitter.sizes(),
+        })
+
+    def shutdown(self) -> None:
+        self._search_timer.stop()
+        self.hover.stop()
+
+    def _restore_state(self) -> None:
+        state = self.ctx.settings.get_state(STATE_KEY, {}) or {}
+        self.set_mode(int(state.get("mode", 0)))
+        sizes = state.get("splitter")
+        if isinstance(sizes, list) and len(sizes) == 2:
+            self.splitter.setSizes([int(s) for s in sizes])
+        else:
+            self.splitter.setSizes([900, 340])
+
+    # ---- filters and modes
+
+    def current_query(self) -> HistoryQuery:
+        tag = self.tag_filter.text().strip() or None
+        flt = dbh.HistoryFilter(
+            task=self.task_combo.currentData(), favourite=True if self.fav_check.isChecked() else None,
+            since=date_range(self.date_combo.currentData()), tag=tag,
+            search=self.search.text().strip() or None)
+        return HistoryQuery(flt, self.status_combo.currentData())
+
+    def apply_filters(self) -> None:
+        self._search_timer.stop()
+        query = self.current_query()
+        if query != self.model.query:
+            self.model.set_query(query)
+
+    def set_mode(self, mode: int) -> None:
+        """0: thumbnail grid, 1: table."""
+        mode = 1 if mode == 1 else 0
+        self.stack.setCurrentIndex(mode)
+        (self.list_button if mode else self.grid_button).setChecked(True)
+
+    def _on_loaded(self, loaded: int, total: int) -> None:
+        self.count_label.setText(self.tr("%n result(s)", "", total))
+
+    def _on_history_changed(self) -> None:
+        if self.isVisible():
+            self.model.reload()
+        else:
+            self._stale = True
+
+    # ---- hover animation
+
+    def _on_hover(self, index: QModelIndex) -> None:
+        row = self.model.row(index.row()) if index.isValid() else None
+        if row is not None and row["kind"] == "generation":
+            self.hover.start(row)
+        else:
+            self.hover.stop()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self.grid.viewport() and event.type() == QEvent.Type.Leave:
+            self.hover.stop()
+        return super().eventFilter(obj, event)
+
+    # ---- selection and detail
+
+    def select_row(self, r: int) -> None:
+        index = self.model.index(r, 0)
+        self.grid.selectionModel().setCurrentIndex(
+            index, self.grid.selectionModel().SelectionFlag.ClearAndSelect
+            | self.grid.selectionModel().SelectionFlag.Rows)
+
+    def selected_row(self) -> Row | None:
+        return self._current
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._show_row(self.model.row(current.row()) if current.isValid() else None)
+
+    def _show_row(self, row: Row | None) -> None:
+        self._current = row
+        is_gen = row is not None and row["kind"] == "generation"
+        self.detail_text.setHtml(detail_html(row, self.tr) if row else
+                                 "<p>" + self.tr("Select a video to see its details.") + "</p>")
+        for b in (self.play_button, self.continue_button, self.fav_button, self.folder_button,
+                  self.delete_button, self.tags_edit):
+            b.setEnabled(is_gen)
+        for b in (self.rerun_button, self.remix_button, self.copy_button, self.edit_button):
+            b.setEnabled(row is not None)
+        self.retry_button.setVisible(row is not None and row["kind"] == "job")
+        self.fav_button.setChecked(bool(is_gen and row and row["favourite"]))
+        self.tags_edit.setText(", ".join(row.get("tags", [])) if is_gen and row else "")
+        self.sig_selection_changed.emit(row)
+
+    def _replace_current(self, gen: Any) -> None:
+        row = {"kind": "generation", **generation_to_dict(gen)}
+        self.model.update_row(row)
+        if self._current is not None and self._current["id"] == row["id"]:
+            self._show_row(row)
+
+    # ---- actions
+
+    def _request(self, row: Row) -> GenerationRequest:
+        return GenerationRequest.from_dict(row["request"])
+
+    def play_selected(self) -> None:
+        row = self._current
+        if row is None or row["kind"] != "generation":
+            return
+        if not Path(row["video_path"]).is_file():
+            self.ctx.notifier.warning(self.tr("The video file is missing"), row["video_path"])
+            return
+        self.ctx.events.sig_play_requested.emit(row["video_path"])
+
+    def rerun(self, new_seed: bool) -> None:
+        """Queue the stored request again: same seed (re-run) or a new one (remix)."""
+        row = self._current
+        if row is None:
+            return
+        db = self.ctx.db
+        if row["kind"] == "generation":
+            gid = row["id"]
+            work = lambda: dbh.rerun(db, gid, new_seed=new_seed)  # noqa: E731
+        else:
+            req = self._request(row)
+            req = req.with_seed(-1) if new_seed else req
+            work = lambda: dbq.enqueue(db, req)[0]  # noqa: E731
+        self.ctx.tasks.run_db(work, self._queued, self.ctx.notifier.error)
+
+    def retry_job(self) -> None:
+        row = self._current
+        if row is None or row["kind"] != "job":
+            return
+        db, jid = self.ctx.db, row["id"]
+        self.ctx.tasks.run_db(lambda: dbq.retry_job(db, jid), self._queued, self.ctx.notifier.error)
+
+    def _queued(self, job: Any) -> None:
+        self.ctx.notifier.info(self.tr("Queued job #%1").replace("%1", str(job.id)))
+        self.ctx.events.sig_queue_changed.emit()
+
+    def toggle_favourite(self) -> None:
+        row = self._current
+        if row is None or row["kind"] != "generation":
+            return
+        db, gid, value = self.ctx.db, row["id"], not row["favourite"]
+        self.ctx.tasks.run_db(lambda: dbh.set_favourite(db, gid, value), self._replace_current,
+                              self._mark_failed)
+
+    def apply_tags(self, text: str) -> None:
+        row = self._current
+        if row is None or row["kind"] != "generation":
+            return
+        db, gid = self.ctx.db, row["id"]
+        tags = [t for t in text.split(",")]
+        self.ctx.tasks.run_db(lambda: dbh.set_tags(db, gid, tags), self._replace_current,
+                              self._mark_failed)
+
+    def _mark_failed(self, exc: BaseException) -> None:
+        self.ctx.notifier.error(exc)
+        if self._current is not None:
+            self._show_row(self._current)  # undo the optimistic check state
+
+    def confirm_delete(self, row: Row) -> tuple[bool, bool]:
+        """Ask before deleting. Returns (delete?, also delete the files?)."""
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Delete from history"),
+                          self.tr("Delete this video from the history?"),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        files = QCheckBox(self.tr("Also delete the video and thumbnail files"), box)
+        box.setCheckBox(files)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Yes, files.isChecked()
+
+    def delete_selected(self) -> None:
+        row = self._current
+        if row is None or row["kind"] != "generation":
+            return
+        ok, with_files = self.confirm_delete(row)
+        if not ok:
+            return
+        db, gid, outputs = self.ctx.db, row["id"], self.ctx.paths.outputs
+        self.hover.stop()
+
+        def done(result: dbh.DeleteResult) -> None:
+            self.model.remove_row("generation", gid)
+            self.thumbs.forget(gid)
+            if with_files and result.kept_files:
+                self.ctx.notifier.info(self.tr("Deleted; files outside the outputs folder were kept"),
+                                       ", ".join(result.kept_files))
+            else:
+                self.ctx.notifier.info(self.tr("Deleted from the history"))
+
+        self.ctx.tasks.run_db(lambda: dbh.delete_generation(db, gid, delete_files=with_files,
+                                                            outputs_dir=outputs),
+                              done, self.ctx.notifier.error)
+
+    def open_folder(self) -> None:
+        row = self._current
+        if row is None or row["kind"] != "generation":
+            return
+        folder = Path(row["video_path"]).parent
+        if not folder.is_dir():
+            self.ctx.notifier.warning(self.tr("The folder no longer exists"), str(folder))
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def copy_command(self) -> str | None:
+        """Copy the row's request as a ``wan22 generate`` line; returns the line."""
+        row = self._current
+        if row is None:
+            return None
+        req = self._request(row)
+        if row["kind"] == "generation":
+            req = req.with_seed(int(row["seed"]))
+        line = request_to_cli(req)
+        QGuiApplication.clipboard().setText(line)
+        lost = unexpressed_fields(req)
+        if lost:
+            self.ctx.notifier.info(self.tr("Command copied; these settings have no flag: %1")
+                                   .replace("%1", ", ".join(lost)))
+        else:
+            self.ctx.notifier.info(self.tr("Command copied to the clipboard"))
+        return line
+
+    def edit_in_generate(self) -> None:
+        row = self._current
+        if row is not None:
+            self.ctx.events.sig_generate_prefill_requested.emit(self._request(row), None)
+
+    def use_last_frame(self) -> None:
+        """Save the last frame as a PNG in the data folder and open Generate with it as the image."""
+        row = self._current
+        if row is None or row["kind"] != "generation":
+            return
+        video, target = row["video_path"], last_frame_path(self.ctx.paths.data, row["id"])
+        previous = self._request(row)
+
+        def extract() -> GenerationRequest:
+            save_png(last_frame(video), target)
+            return next_clip_request(previous, target)
+
+        def done(request: GenerationRequest) -> None:
+            self.ctx.events.sig_generate_prefill_requested.emit(request, None)
+
+        self.ctx.tasks.run(extract, done, self.ctx.notifier.error)
+
