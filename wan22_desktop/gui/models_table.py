@@ -1,0 +1,146 @@
+"""The Models view's table: one row per catalogue model, with live download progress."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem
+
+from wan22_desktop.downloader.progress import DownloadEvent, human_bytes, human_eta
+from wan22_desktop.gui.models_state import ModelRow
+
+_Index = QModelIndex | QPersistentModelIndex
+ProgressRole = Qt.ItemDataRole.UserRole + 1
+RowRole = Qt.ItemDataRole.UserRole + 2
+
+SOURCE_NAMES = {"hf": "Hugging Face", "modelscope": "ModelScope"}
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("ModelsTable", text)
+
+
+def status_text(row: ModelRow, speed: float = 0.0, eta_s: float | None = None) -> str:
+    d = row.download
+    if d is not None and d.status in ("queued", "running", "verifying"):
+        words = {"queued": _tr("Waiting"), "running": _tr("Downloading"), "verifying": _tr("Verifying")}
+        extra = f" · {human_bytes(speed)}/s · {human_eta(eta_s)}" if d.status == "running" and speed else ""
+        return f"{words[d.status]} ({SOURCE_NAMES.get(d.source, d.source)}){extra}"
+    if d is not None and d.status == "paused":
+        return _tr("Paused")
+    if d is not None and d.status == "failed" and not row.installed:
+        return _tr("Failed: %1").replace("%1", d.error_message or "")
+    if d is not None and d.status == "cancelled" and not row.installed:
+        return _tr("Cancelled")
+    if row.installed:
+        return _tr("Installed")
+    return _tr("Not installed")
+
+
+class ModelsTableModel(QAbstractTableModel):
+    COLUMNS = ("model", "status", "progress", "size", "location")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[ModelRow] = []
+        self._speed: dict[int, tuple[float, float | None]] = {}  # download id -> (speed, eta)
+
+    def set_rows(self, rows: list[ModelRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row(self, r: int) -> ModelRow:
+        return self._rows[r]
+
+    @property
+    def rows(self) -> list[ModelRow]:
+        return list(self._rows)
+
+    def row_for_key(self, key: str) -> int:
+        return next((i for i, r in enumerate(self._rows) if r.model.key == key), -1)
+
+    def apply_event(self, e: DownloadEvent) -> bool:
+        """Update one row from a download event without re-reading the database; False when no
+        row shows that download yet (the caller re-reads)."""
+        for i, r in enumerate(self._rows):
+            if r.download is not None and r.download.id == e.download_id:
+                d = replace(r.download, status=e.status, done_bytes=e.done, total_bytes=e.total or r.download.total_bytes,
+                            error_message=e.message if e.status == "failed" else r.download.error_message)
+                self._rows[i] = replace(r, download=d)
+                self._speed[e.download_id] = (e.speed, e.eta)
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
+                return True
+        return False
+
+    # ---- QAbstractTableModel
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return {"model": _tr("Model"), "status": _tr("Status"), "progress": _tr("Progress"),
+                "size": _tr("Size"), "location": _tr("Location")}[self.COLUMNS[section]]
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        col = self.COLUMNS[index.column()]
+        if role == RowRole:
+            return row
+        if role == ProgressRole and col == "progress":
+            p = row.progress
+            return None if p is None else int(round(p * 100))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if row.download is not None and row.download.error_message:
+                return row.download.error_message + (f"\n{row.download.error_hint}" if row.download.error_hint else "")
+            return row.model.repo_id
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if col == "model":
+            suffix = _tr(" (optional)") if row.model.optional else ""
+            return f"{row.model.title}{suffix}"
+        if col == "status":
+            speed, eta_s = self._speed.get(row.download.id, (0.0, None)) if row.download else (0.0, None)
+            return status_text(row, speed, eta_s)
+        if col == "progress":
+            d = row.download
+            if d is None or row.progress is None:
+                return ""
+            return f"{human_bytes(d.done_bytes)} / {human_bytes(d.total_bytes)}"
+        if col == "size":
+            if row.installed:
+                return human_bytes(row.installed_bytes)
+            return "~" + human_bytes(row.download.total_bytes if row.download else row.model.fallback_size)
+        if col == "location":
+            if row.installed:
+                return "; ".join(c.path for c in row.installed)
+            return row.download.target_dir if row.download else ""
+        return None
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Draws the progress column as a progress bar with its byte count."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        value = index.data(ProgressRole)
+        if value is None:
+            super().paint(painter, option, index)
+            return
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 4, -2, -4)
+        bar.minimum, bar.maximum, bar.progress = 0, 100, int(value)
+        bar.text = f"{value}% · {index.data()}"
+        bar.textVisible = True
+        bar.state = option.state
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
