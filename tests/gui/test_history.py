@@ -146,7 +146,8 @@ def test_detail_pane_shows_everything(qtbot, ctx):
     view.select_row(0)
     text = view.detail_text.toPlainText()
     for expected in ("a lighthouse in a storm", "a lighthouse in a storm, cinematic", "77",
-                     "123.0 MiB", "sampling", "tiny test", "sample_steps", gen.video_path):
+                     "123.0 MiB", "sampling", "tiny test", "sample_steps", "guidance.low",
+                     "memory.t5_cpu", gen.video_path):
         assert expected in text, expected
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QMediaPlayer
 
@@ -115,13 +116,32 @@ def test_opened_from_the_play_request(qtbot, ctx, clip):
     view.shutdown()
 
 
-def test_full_screen_toggles(qtbot, ctx, clip):
+def test_full_screen_toggles_and_keeps_the_keys(qtbot, ctx, clip):
     view = open_player(qtbot, ctx)
-    view.open(clip, autoplay=False)
+    with qtbot.waitSignal(view.sig_media_loaded, timeout=10000):
+        view.open(clip, autoplay=False)
     view.toggle_full_screen()
-    qtbot.waitUntil(view.video.isFullScreen, timeout=3000)
-    view.set_full_screen(False)
-    qtbot.waitUntil(lambda: not view.video.isFullScreen(), timeout=3000)
+    assert view.video.isFullScreen() and view.video.isWindow()
+    qtbot.waitUntil(lambda: bool(view.video.windowState() & Qt.WindowState.WindowFullScreen), timeout=3000)
+    qtbot.keyClick(view.video, Qt.Key.Key_Right)  # shortcuts reach the player from full screen
+    qtbot.waitUntil(lambda: view.current_frame() == 1, timeout=3000)
+    qtbot.keyClick(view.video, Qt.Key.Key_Escape)
+    assert not view.video.isFullScreen() and not view.video.isWindow()
+    assert view.video.parentWidget() is view and view.layout().indexOf(view.video) == 0
+    view.shutdown()
+
+
+def test_picture_shows_in_a_grab(qtbot, ctx, clip):
+    """The surface paints through QPainter, so screenshots and offscreen grabs show the video."""
+    view = open_player(qtbot, ctx)
+    with qtbot.waitSignal(view.sig_media_loaded, timeout=10000):
+        view.open(clip)
+    qtbot.waitUntil(lambda: view.video.videoSink().videoFrame().isValid(), timeout=5000)
+    view.player.pause()
+    qtbot.wait(50)
+    img = view.video.grab().toImage()
+    centre = img.pixelColor(img.width() // 2, img.height() // 2)
+    assert centre.name() != "#111111"  # not the empty background
     view.shutdown()
 
 

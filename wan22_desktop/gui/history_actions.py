@@ -74,6 +74,17 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested request groups as dotted rows (``guidance.low``), sorted: one value per line."""
+    out: list[tuple[str, Any]] = []
+    for k, v in sorted(d.items()):
+        if isinstance(v, dict):
+            out += flatten(v, f"{prefix}{k}.")
+        else:
+            out.append((f"{prefix}{k}", v))
+    return out
+
+
 def detail_html(row: dict[str, Any], tr: Callable[[str], str]) -> str:
     """The detail pane for one row: prompts, every request field, plan, timings, peak memory."""
     e = html.escape
@@ -108,8 +119,8 @@ def detail_html(row: dict[str, Any], tr: Callable[[str], str]) -> str:
             (tr("Tags"), ", ".join(row.get("tags") or [])), (tr("Note"), row.get("note"))])
         timings = row.get("timings") or {}
         section(tr("Timings (s)"), [(k, v) for k, v in sorted(timings.items())])
-    section(tr("Parameters"), [(k, v) for k, v in sorted(request.items())
-                               if k not in ("prompt", "schema_version")])
+    section(tr("Parameters"), flatten({k: v for k, v in request.items()
+                                       if k not in ("prompt", "schema_version")}))
     plan = row.get("plan")
     if plan:
         reasons = plan.get("reasons") if isinstance(plan, dict) else None

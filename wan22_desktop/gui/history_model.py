@@ -264,7 +264,7 @@ class HistoryModel(QAbstractTableModel):
 
     def _display(self, row: Row, col: str) -> Any:
         if col == "prompt":
-            return short_prompt(row)
+            return ("★ " if row.get("favourite") else "") + short_prompt(row)
         if col == "task":
             return row["task"]
         if col == "created":

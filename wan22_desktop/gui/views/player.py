@@ -12,10 +12,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtMultimedia import QMediaMetaData, QMediaPlayer
-from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QStyle,
     QToolButton, QVBoxLayout, QWidget,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from wan22_desktop.errors import OperationError, UserInputError
 from wan22_desktop.gui.player_math import DEFAULT_FPS, SPEEDS, format_time, frame_at, step_position
+from wan22_desktop.gui.player_surface import VideoSurface
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,12 @@ class PlayerView(QWidget):
         self._scrubbing = False
 
         self.player = QMediaPlayer(self)
-        self.video = QVideoWidget(self)
+        self.video = VideoSurface(self)
         self.video.setObjectName("playerVideo")
         self.video.setMinimumSize(320, 180)
-        self.video.installEventFilter(self)
-        self.player.setVideoOutput(self.video)
+        self.video.sig_double_clicked.connect(self.toggle_full_screen)
+        self.video.sig_key_pressed.connect(self._on_full_screen_key)
+        self.player.setVideoOutput(self.video.item)
 
         style = self.style()
         self.open_button = QPushButton(self.tr("Open…"), self)
@@ -110,7 +111,6 @@ class PlayerView(QWidget):
         for key, slot in ((Qt.Key.Key_Space, self.toggle_play), (Qt.Key.Key_Left, lambda: self.step_frames(-1)),
                           (Qt.Key.Key_Right, lambda: self.step_frames(1)), (Qt.Key.Key_F, self.toggle_full_screen)):
             QShortcut(QKeySequence(key), self, slot)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.video, lambda: self.set_full_screen(False))
         if ctx is not None:
             ctx.events.sig_play_requested.connect(lambda path: self.open(path, autoplay=True))
         self._set_enabled(False)
@@ -172,18 +172,17 @@ class PlayerView(QWidget):
         return frame_at(self.player.position(), self.fps)
 
     def set_full_screen(self, on: bool) -> None:
-        if on == self.video.isFullScreen():
-            return
-        self.video.setFullScreen(on)
+        self.video.set_full_screen(on)
 
     def toggle_full_screen(self) -> None:
         self.set_full_screen(not self.video.isFullScreen())
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if obj is self.video and event.type() == QEvent.Type.MouseButtonDblClick:
-            self.toggle_full_screen()
-            return True
-        return super().eventFilter(obj, event)
+    def _on_full_screen_key(self, key: int) -> None:
+        actions = {Qt.Key.Key_Space: self.toggle_play, Qt.Key.Key_Left: lambda: self.step_frames(-1),
+                   Qt.Key.Key_Right: lambda: self.step_frames(1), Qt.Key.Key_F: self.toggle_full_screen}
+        for k, action in actions.items():
+            if int(k.value) == key:
+                action()
 
     # ---- export
 
@@ -225,6 +224,7 @@ class PlayerView(QWidget):
     # ---- main-window hooks
 
     def shutdown(self) -> None:
+        self.set_full_screen(False)
         self.player.stop()
         self.player.setSource(QUrl())
 
