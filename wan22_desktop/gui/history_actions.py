@@ -11,7 +11,9 @@ import html
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication
 
 from wan22_desktop.db.base import utcnow
 from wan22_desktop.request import GenerationRequest
@@ -20,6 +22,8 @@ from wan22_desktop.tasks import ImageUse, get_task
 # A clip's last frame continues it: image tasks take it as is, text-only tasks hand over to their
 # image twin (same size presets, same 14B family).
 IMAGE_TASK_FOR = {"t2v-A14B": "i2v-A14B", "i2v-A14B": "i2v-A14B", "ti2v-5B": "ti2v-5B"}
+
+translate = QCoreApplication.translate
 
 DATE_CHOICES: dict[str, timedelta | None] = {
     "any": None, "today": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30),
@@ -85,7 +89,7 @@ def flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return out
 
 
-def detail_html(row: dict[str, Any], tr: Callable[[str], str]) -> str:
+def detail_html(row: dict[str, Any]) -> str:
     """The detail pane for one row: prompts, every request field, plan, timings, peak memory."""
     e = html.escape
     parts: list[str] = []
@@ -101,30 +105,30 @@ def detail_html(row: dict[str, Any], tr: Callable[[str], str]) -> str:
             parts.append(f"<h4>{e(title)}</h4><p>{e(text)}</p>")
 
     request = row.get("request") or {}
-    text_block(tr("Prompt"), row.get("prompt") or request.get("prompt"))
+    text_block(translate("HistoryDetail", "Prompt"), row.get("prompt") or request.get("prompt"))
     if row.get("final_prompt") and row.get("final_prompt") != row.get("prompt"):
-        text_block(tr("Extended prompt"), row["final_prompt"])
+        text_block(translate("HistoryDetail", "Extended prompt"), row["final_prompt"])
     if row.get("kind") == "job":
         err = row.get("error") or {}
-        section(tr("Job"), [(tr("Status"), row.get("status")), (tr("Reason"), row.get("status_reason")),
-                            (tr("Error"), err.get("message")), (tr("Hint"), err.get("hint")),
-                            (tr("Finished"), row.get("finished_at"))])
+        section(translate("HistoryDetail", "Job"), [(translate("HistoryDetail", "Status"), row.get("status")), (translate("HistoryDetail", "Reason"), row.get("status_reason")),
+                            (translate("HistoryDetail", "Error"), err.get("message")), (translate("HistoryDetail", "Hint"), err.get("hint")),
+                            (translate("HistoryDetail", "Finished"), row.get("finished_at"))])
     else:
-        section(tr("Video"), [
-            (tr("File"), row.get("video_path")), (tr("Size"), f"{row.get('width')}×{row.get('height')}"),
-            (tr("Frames"), row.get("frames")), (tr("FPS"), row.get("fps")),
-            (tr("Duration (s)"), row.get("duration_s")), (tr("Seed"), row.get("seed")),
-            (tr("Created"), row.get("created_at")), (tr("Model folder"), row.get("model_path")),
-            (tr("Peak memory"), human_bytes(row.get("peak_memory_bytes"))),
-            (tr("Tags"), ", ".join(row.get("tags") or [])), (tr("Note"), row.get("note"))])
+        section(translate("HistoryDetail", "Video"), [
+            (translate("HistoryDetail", "File"), row.get("video_path")), (translate("HistoryDetail", "Size"), f"{row.get('width')}×{row.get('height')}"),
+            (translate("HistoryDetail", "Frames"), row.get("frames")), (translate("HistoryDetail", "FPS"), row.get("fps")),
+            (translate("HistoryDetail", "Duration (s)"), row.get("duration_s")), (translate("HistoryDetail", "Seed"), row.get("seed")),
+            (translate("HistoryDetail", "Created"), row.get("created_at")), (translate("HistoryDetail", "Model folder"), row.get("model_path")),
+            (translate("HistoryDetail", "Peak memory"), human_bytes(row.get("peak_memory_bytes"))),
+            (translate("HistoryDetail", "Tags"), ", ".join(row.get("tags") or [])), (translate("HistoryDetail", "Note"), row.get("note"))])
         timings = row.get("timings") or {}
-        section(tr("Timings (s)"), [(k, v) for k, v in sorted(timings.items())])
-    section(tr("Parameters"), flatten({k: v for k, v in request.items()
+        section(translate("HistoryDetail", "Timings (s)"), [(k, v) for k, v in sorted(timings.items())])
+    section(translate("HistoryDetail", "Parameters"), flatten({k: v for k, v in request.items()
                                        if k not in ("prompt", "schema_version")}))
     plan = row.get("plan")
     if plan:
         reasons = plan.get("reasons") if isinstance(plan, dict) else None
-        section(tr("Plan"), [(k, v) for k, v in sorted(plan.items()) if k != "reasons"]
+        section(translate("HistoryDetail", "Plan"), [(k, v) for k, v in sorted(plan.items()) if k != "reasons"]
                 if isinstance(plan, dict) else [("plan", plan)])
         if reasons:
             items = "".join(f"<li>{e(_fmt(r))}</li>" for r in reasons)

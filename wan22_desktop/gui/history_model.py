@@ -34,10 +34,7 @@ JOB_STATUSES = (FAILED, CANCELLED, INTERRUPTED)
 MAX_JOB_ROWS = 500
 Row = dict[str, Any]
 _Index = QModelIndex | QPersistentModelIndex
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("HistoryModel", text)
+translate = QCoreApplication.translate
 
 
 @dataclass(frozen=True)
@@ -76,7 +73,7 @@ def _job_matches(job: Row, flt: dbh.HistoryFilter) -> bool:
 
 
 def short_prompt(row: Row, limit: int = 60) -> str:
-    text = " ".join((row.get("prompt") or "").split()) or _tr("(no prompt)")
+    text = " ".join((row.get("prompt") or "").split()) or translate("HistoryModel", "(no prompt)")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -239,9 +236,9 @@ class HistoryModel(QAbstractTableModel):
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
-        return {"prompt": _tr("Prompt"), "task": _tr("Task"), "size": _tr("Size"),
-                "frames": _tr("Frames"), "seed": _tr("Seed"), "created": _tr("Created"),
-                "favourite": _tr("★"), "tags": _tr("Tags")}[self.COLUMNS[section]]
+        return {"prompt": translate("HistoryModel", "Prompt"), "task": translate("HistoryModel", "Task"), "size": translate("HistoryModel", "Size"),
+                "frames": translate("HistoryModel", "Frames"), "seed": translate("HistoryModel", "Seed"), "created": translate("HistoryModel", "Created"),
+                "favourite": translate("HistoryModel", "★"), "tags": translate("HistoryModel", "Tags")}[self.COLUMNS[section]]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):

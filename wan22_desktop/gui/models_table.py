@@ -16,28 +16,26 @@ _Index = QModelIndex | QPersistentModelIndex
 ProgressRole = Qt.ItemDataRole.UserRole + 1
 RowRole = Qt.ItemDataRole.UserRole + 2
 
+translate = QCoreApplication.translate
+
 SOURCE_NAMES = {"hf": "Hugging Face", "modelscope": "ModelScope"}
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("ModelsTable", text)
 
 
 def status_text(row: ModelRow, speed: float = 0.0, eta_s: float | None = None) -> str:
     d = row.download
     if d is not None and d.status in ("queued", "running", "verifying"):
-        words = {"queued": _tr("Waiting"), "running": _tr("Downloading"), "verifying": _tr("Verifying")}
+        words = {"queued": translate("ModelsTable", "Waiting"), "running": translate("ModelsTable", "Downloading"), "verifying": translate("ModelsTable", "Verifying")}
         extra = f" · {human_bytes(speed)}/s · {human_eta(eta_s)}" if d.status == "running" and speed else ""
         return f"{words[d.status]} ({SOURCE_NAMES.get(d.source, d.source)}){extra}"
     if d is not None and d.status == "paused":
-        return _tr("Paused")
+        return translate("ModelsTable", "Paused")
     if d is not None and d.status == "failed" and not row.installed:
-        return _tr("Failed: %1").replace("%1", d.error_message or "")
+        return translate("ModelsTable", "Failed: %1").replace("%1", d.error_message or "")
     if d is not None and d.status == "cancelled" and not row.installed:
-        return _tr("Cancelled")
+        return translate("ModelsTable", "Cancelled")
     if row.installed:
-        return _tr("Installed")
-    return _tr("Not installed")
+        return translate("ModelsTable", "Installed")
+    return translate("ModelsTable", "Not installed")
 
 
 class ModelsTableModel(QAbstractTableModel):
@@ -87,8 +85,8 @@ class ModelsTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
-        return {"model": _tr("Model"), "status": _tr("Status"), "progress": _tr("Progress"),
-                "size": _tr("Size"), "location": _tr("Location")}[self.COLUMNS[section]]
+        return {"model": translate("ModelsTable", "Model"), "status": translate("ModelsTable", "Status"), "progress": translate("ModelsTable", "Progress"),
+                "size": translate("ModelsTable", "Size"), "location": translate("ModelsTable", "Location")}[self.COLUMNS[section]]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -107,7 +105,7 @@ class ModelsTableModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if col == "model":
-            suffix = _tr(" (optional)") if row.model.optional else ""
+            suffix = translate("ModelsTable", " (optional)") if row.model.optional else ""
             return f"{row.model.title}{suffix}"
         if col == "status":
             speed, eta_s = self._speed.get(row.download.id, (0.0, None)) if row.download else (0.0, None)

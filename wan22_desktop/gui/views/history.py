@@ -303,7 +303,7 @@ class HistoryView(QWidget):
     def _show_row(self, row: Row | None) -> None:
         self._current = row
         is_gen = row is not None and row["kind"] == "generation"
-        self.detail_text.setHtml(detail_html(row, self.tr) if row else
+        self.detail_text.setHtml(detail_html(row) if row else
                                  "<p>" + self.tr("Select a video to see its details.") + "</p>")
         for b in (self.play_button, self.continue_button, self.fav_button, self.folder_button,
                   self.delete_button, self.tags_edit):
