@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import (QAbstractTableModel, QCoreApplication, QMimeData, QModelIndex,
-                            QPersistentModelIndex, Qt, Signal)
+from PySide6.QtCore import (QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QMimeData,
+                            QModelIndex, QPersistentModelIndex, Qt, Signal)
 
 from wan22_desktop.gui.generate_eta import format_duration
 
@@ -22,16 +22,22 @@ JobRole = Qt.ItemDataRole.UserRole + 2        # the job dict
 Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("id", "status", "prompt", "task", "progress", "phase", "step", "eta", "seed")
+_C = "JobTableModel"
 _HEADERS = {
-    "id": "#", "status": "Status", "prompt": "Prompt", "task": "Task", "progress": "Progress",
-    "phase": "Phase", "step": "Step", "eta": "ETA", "seed": "Seed",
+    "id": "#", "status": QT_TRANSLATE_NOOP(_C, "Status"), "prompt": QT_TRANSLATE_NOOP(_C, "Prompt"),
+    "task": QT_TRANSLATE_NOOP(_C, "Task"), "progress": QT_TRANSLATE_NOOP(_C, "Progress"),
+    "phase": QT_TRANSLATE_NOOP(_C, "Phase"), "step": QT_TRANSLATE_NOOP(_C, "Step"),
+    "eta": QT_TRANSLATE_NOOP(_C, "ETA"), "seed": QT_TRANSLATE_NOOP(_C, "Seed"),
 }
-_STATUS_WORDS = {"queued": "Queued", "running": "Running", "done": "Done", "failed": "Failed",
-                 "cancelled": "Cancelled", "interrupted": "Interrupted"}
+_STATUS_WORDS = {
+    "queued": QT_TRANSLATE_NOOP(_C, "Queued"), "running": QT_TRANSLATE_NOOP(_C, "Running"),
+    "done": QT_TRANSLATE_NOOP(_C, "Done"), "failed": QT_TRANSLATE_NOOP(_C, "Failed"),
+    "cancelled": QT_TRANSLATE_NOOP(_C, "Cancelled"), "interrupted": QT_TRANSLATE_NOOP(_C, "Interrupted"),
+}
 
 
 def _t(text: str) -> str:
-    return QCoreApplication.translate("JobTableModel", text)
+    return QCoreApplication.translate(_C, text)
 
 
 def merged_progress(job: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
@@ -122,7 +128,7 @@ class JobTableModel(QAbstractTableModel):
             if job["status"] == "queued" and job.get("lane") == "now":
                 word += " ⏫"
             if job.get("cancel_requested") and job["status"] == "running":
-                word = _t("Cancelling…")
+                word = QCoreApplication.translate("JobTableModel", "Cancelling…")
             return word
         if column == "prompt":
             return " ".join((job.get("prompt") or "").split())
