@@ -12,6 +12,7 @@ from pathlib import Path
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.main_window import MainWindow
 from wan22_desktop.gui.notifier import Notice
+from wan22_desktop.gui.view_registry import ViewSpec
 from wan22_desktop.errors import OperationError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,8 +38,13 @@ def test_errors_shown_as_message_and_hint(qtbot, ctx):
     assert "boom" not in win.status_area.message.text()  # details only in the log
 
 
+LIGHT_VIEWS = tuple(ViewSpec(k, k.title(), f"wan22_desktop.gui.views.not_here_{k}:View")
+                    for k in ("generate", "queue", "settings"))
+
+
 def test_window_state_persists(qtbot, ctx, wan22_home):
-    win = MainWindow(ctx)
+    # Placeholder views: the offscreen screen is small and real views set minimum sizes.
+    win = MainWindow(ctx, views=LIGHT_VIEWS)
     qtbot.addWidget(win)
     win.show()
     win.resize(700, 520)
@@ -50,7 +56,7 @@ def test_window_state_persists(qtbot, ctx, wan22_home):
 
     reopened = AppContext.open(str(wan22_home), hardware=ctx.hardware())
     try:
-        win2 = MainWindow(reopened)
+        win2 = MainWindow(reopened, views=LIGHT_VIEWS)
         qtbot.addWidget(win2)
         win2.show()
         assert win2.current_key() == "queue"

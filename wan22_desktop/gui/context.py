@@ -13,7 +13,8 @@ API for views (part A and part B):
 * ``ctx.events`` (``AppEvents``): app-wide intents and changes, e.g.
   ``ctx.events.sig_view_requested.emit("player")``, ``sig_play_requested.emit(path)``,
   ``sig_generate_prefill_requested.emit(request, job_id_or_None)``; ``sig_queue_changed`` and
-  ``sig_history_changed`` tell views to refresh.
+  ``sig_history_changed`` tell views to refresh; ``sig_queue_counts_changed(counts, paused)``
+  carries the queue's state (status bar, tray).
 * ``ctx.hardware(callback)``: the probed ``Hardware`` (probed once, in a subprocess, lazily);
   ``ctx.runner``: the ``RunnerController`` (set by the app; may be None in tests).
 
@@ -53,6 +54,9 @@ class AppEvents(QObject):
 
     sig_queue_changed = Signal()
     """Jobs were added, edited, moved or removed by this window."""
+
+    sig_queue_counts_changed = Signal(dict, bool)
+    """The queue's state as last read. Args: {status: count}, whether the queue is paused."""
 
     sig_history_changed = Signal()
     """Generations were added or changed (a job finished, a mark changed)."""

@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         ctx.events.sig_view_requested.connect(self.show_view)
         ctx.events.sig_play_requested.connect(lambda _path: self.show_view("player"))
         ctx.events.sig_generate_prefill_requested.connect(lambda *_: self.show_view("generate"))
+        ctx.events.sig_queue_counts_changed.connect(self._on_queue_counts)
         self.sidebar.currentRowChanged.connect(self._on_row_changed)
 
         self.resize(1280, 820)
@@ -123,6 +124,13 @@ class MainWindow(QMainWindow):
     def _build_all(self) -> None:
         for key in self.keys:
             self.view(key)
+
+    def _on_queue_counts(self, counts: dict, paused: bool) -> None:
+        running, queued = counts.get("running", 0), counts.get("queued", 0)
+        text = self.tr("Queue: %1 running, %2 waiting").replace("%1", str(running)).replace("%2", str(queued))
+        if paused:
+            text += self.tr(" (paused)")
+        self.status_area.set_queue_text(text)
 
     # ---- runner
 

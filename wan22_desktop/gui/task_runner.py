@@ -61,7 +61,8 @@ class TaskRunner(QObject):
 
     @property
     def busy(self) -> bool:
-        return any(not f.done() for f in self._pending)
+        """True until every submitted task has finished *and* its callback has run."""
+        return bool(self._pending)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop accepting work and wait for running tasks (callbacks after this are dropped)."""

@@ -12,7 +12,7 @@ import random
 from dataclasses import fields, replace
 from typing import Any
 
-from PySide6.QtCore import QRegularExpression, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
@@ -42,6 +42,13 @@ DICE_MAX = 2**32 - 1  # a dice seed is easy to read back; any 0..SEED_MAX may be
 _FIELD_OF_MESSAGE = (("prompt", "prompt"), ("image", "image"), ("frame", "frames"),
                      ("size", "size"), ("steps", "steps"), ("shift", "shift"),
                      ("guidance", "guidance"), ("seed", "seed"))
+
+
+# Size names from generate_form (Qt-free), listed here so the translation tools find them.
+SIZE_WORDS = (QT_TRANSLATE_NOOP("GenerateView", "720p landscape"),
+              QT_TRANSLATE_NOOP("GenerateView", "720p portrait"),
+              QT_TRANSLATE_NOOP("GenerateView", "480p landscape"),
+              QT_TRANSLATE_NOOP("GenerateView", "480p portrait"))
 
 
 def load_installed(db: Any) -> dict[str, InstalledModel]:
@@ -91,13 +98,12 @@ class GenerateView(QWidget):
     # ---- building
 
     def _build(self) -> None:
-        tr = self.tr
         self.task = QComboBox(self)
         self.task.setObjectName("task")
-        for key, label in ((gf.AUTO, tr("Auto (let the planner choose)")),
-                           ("t2v-A14B", tr("Text → Video (A14B)")),
-                           ("i2v-A14B", tr("Image → Video (A14B)")),
-                           ("ti2v-5B", tr("Text/Image → Video (5B)"))):
+        for key, label in ((gf.AUTO, self.tr("Auto (let the planner choose)")),
+                           ("t2v-A14B", self.tr("Text → Video (A14B)")),
+                           ("i2v-A14B", self.tr("Image → Video (A14B)")),
+                           ("ti2v-5B", self.tr("Text/Image → Video (5B)"))):
             self.task.addItem(label, key)
         self.task_note = QLabel(self)
         self.task_note.setWordWrap(True)
@@ -105,23 +111,23 @@ class GenerateView(QWidget):
 
         self.prompt = QPlainTextEdit(self)
         self.prompt.setObjectName("prompt")
-        self.prompt.setPlaceholderText(tr("Describe the video: subject, action, scene, style…"))
+        self.prompt.setPlaceholderText(self.tr("Describe the video: subject, action, scene, style…"))
         self.prompt.setMinimumHeight(90)
         self.prompt.setMaximumHeight(160)
         self.chips = ChipPanel(self, ui_language=self.ctx.settings.get("language"))
         self.chips.setMaximumHeight(110)
         self.chip_lang = QComboBox(self)
         self.chip_lang.setObjectName("chipLanguage")
-        self.chip_lang.addItem(tr("Phrases: match the prompt"), "auto")
+        self.chip_lang.addItem(self.tr("Phrases: match the prompt"), "auto")
         self.chip_lang.addItem("中文", "zh")
         self.chip_lang.addItem("English", "en")
 
-        self.negative_custom = QCheckBox(tr("Use my own negative prompt"), self)
+        self.negative_custom = QCheckBox(self.tr("Use my own negative prompt"), self)
         self.negative = QPlainTextEdit(self)
         self.negative.setObjectName("negativePrompt")
         self.negative.setPlaceholderText(DEFAULT_NEGATIVE_PROMPT)
         self.negative.setMaximumHeight(80)
-        self.negative_box = Collapsible(tr("Negative prompt (official default)"), self)
+        self.negative_box = Collapsible(self.tr("Negative prompt (official default)"), self)
         nl = QVBoxLayout(self.negative_box.body)
         nl.setContentsMargins(16, 0, 0, 0)
         nl.addWidget(self.negative_custom)
@@ -134,26 +140,26 @@ class GenerateView(QWidget):
         self.seconds.setRange(0.2, 15.0)
         self.seconds.setDecimals(1)
         self.seconds.setSingleStep(0.5)
-        self.seconds.setSuffix(tr(" s"))
+        self.seconds.setSuffix(self.tr(" s"))
         self.frames = QSpinBox(self)
         self.frames.setObjectName("frames")
         self.frames.setRange(5, 241)
         self.frames.setSingleStep(4)
-        self.frames.setSuffix(tr(" frames"))
+        self.frames.setSuffix(self.tr(" frames"))
         self.fps_note = QLabel(self)
         self.quality = QComboBox(self)
         self.quality.setObjectName("quality")
-        for key, label in (("draft", tr("Draft (fast preview)")), ("standard", tr("Standard")),
-                           ("official", tr("Official (best)"))):
+        for key, label in (("draft", self.tr("Draft (fast preview)")), ("standard", self.tr("Standard")),
+                           ("official", self.tr("Official (best)"))):
             self.quality.addItem(label, key)
 
         # Advanced
-        self.advanced = Collapsible(tr("Advanced"), self)
+        self.advanced = Collapsible(self.tr("Advanced"), self)
         adv = QFormLayout(self.advanced.body)
         self.steps = QSpinBox(self)
         self.steps.setObjectName("steps")
         self.steps.setRange(1, 200)
-        self.steps_custom = QCheckBox(tr("custom"), self)
+        self.steps_custom = QCheckBox(self.tr("custom"), self)
         self.guidance_high = QDoubleSpinBox(self)
         self.guidance_high.setObjectName("guidanceHigh")
         self.guidance_low = QDoubleSpinBox(self)
@@ -174,31 +180,31 @@ class GenerateView(QWidget):
         for name in ("offload_model", "convert_model_dtype", "t5_cpu"):
             box = QComboBox(self)
             box.setObjectName(name)
-            box.addItem(tr("auto"), "auto")
-            box.addItem(tr("on"), "on")
-            box.addItem(tr("off"), "off")
+            box.addItem(self.tr("auto"), "auto")
+            box.addItem(self.tr("on"), "on")
+            box.addItem(self.tr("off"), "off")
             self.memory[name] = box
         self.gpus = QSpinBox(self)
         self.gpus.setObjectName("gpus")
         self.gpus.setRange(0, 64)
-        self.gpus.setSpecialValueText(tr("all that help"))
+        self.gpus.setSpecialValueText(self.tr("all that help"))
         steps_row = QHBoxLayout()
         steps_row.addWidget(self.steps)
         steps_row.addWidget(self.steps_custom)
-        self.guidance_high_label = QLabel(tr("Guidance (high-noise expert)"), self)
-        self.guidance_low_label = QLabel(tr("Guidance (low-noise expert)"), self)
-        adv.addRow(tr("Steps"), steps_row)
+        self.guidance_high_label = QLabel(self.tr("Guidance (high-noise expert)"), self)
+        self.guidance_low_label = QLabel(self.tr("Guidance (low-noise expert)"), self)
+        adv.addRow(self.tr("Steps"), steps_row)
         adv.addRow(self.guidance_high_label, self.guidance_high)
         adv.addRow(self.guidance_low_label, self.guidance_low)
-        adv.addRow(tr("Shift"), self.shift)
-        adv.addRow(tr("Solver"), self.solver)
-        adv.addRow(tr("Offload model to CPU"), self.memory["offload_model"])
-        adv.addRow(tr("bf16 weights"), self.memory["convert_model_dtype"])
-        adv.addRow(tr("T5 on CPU"), self.memory["t5_cpu"])
-        adv.addRow(tr("GPUs"), self.gpus)
+        adv.addRow(self.tr("Shift"), self.shift)
+        adv.addRow(self.tr("Solver"), self.solver)
+        adv.addRow(self.tr("Offload model to CPU"), self.memory["offload_model"])
+        adv.addRow(self.tr("bf16 weights"), self.memory["convert_model_dtype"])
+        adv.addRow(self.tr("T5 on CPU"), self.memory["t5_cpu"])
+        adv.addRow(self.tr("GPUs"), self.gpus)
 
         # Seed
-        self.seed_random = QCheckBox(tr("Random"), self)
+        self.seed_random = QCheckBox(self.tr("Random"), self)
         self.seed_random.setObjectName("seedRandom")
         self.seed = QLineEdit(self)
         self.seed.setObjectName("seed")
@@ -206,24 +212,24 @@ class GenerateView(QWidget):
         self.seed.setPlaceholderText("0 … " + str(SEED_MAX))
         self.dice = QToolButton(self)
         self.dice.setObjectName("dice")
-        self.dice.setText(tr("Roll"))
-        self.dice.setToolTip(tr("Roll a new seed"))
+        self.dice.setText(self.tr("Roll"))
+        self.dice.setToolTip(self.tr("Roll a new seed"))
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed_random)
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(self.dice)
 
         # Prompt extension
-        self.extend = QCheckBox(tr("Extend the prompt with an LLM"), self)
+        self.extend = QCheckBox(self.tr("Extend the prompt with an LLM"), self)
         self.extend.setObjectName("extend")
         self.extend_method = QComboBox(self)
         self.extend_method.setObjectName("extendMethod")
-        self.extend_method.addItem(tr("Local Qwen"), "local_qwen")
-        self.extend_method.addItem(tr("DashScope (online)"), "dashscope")
+        self.extend_method.addItem(self.tr("Local Qwen"), "local_qwen")
+        self.extend_method.addItem(self.tr("DashScope (online)"), "dashscope")
         self.extend_lang = QComboBox(self)
         self.extend_lang.setObjectName("extendLang")
-        self.extend_lang.addItem(tr("Chinese"), "zh")
-        self.extend_lang.addItem(tr("English"), "en")
+        self.extend_lang.addItem(self.tr("Chinese"), "zh")
+        self.extend_lang.addItem(self.tr("English"), "en")
         extend_row = QHBoxLayout()
         extend_row.addWidget(self.extend)
         extend_row.addWidget(self.extend_method)
@@ -236,11 +242,11 @@ class GenerateView(QWidget):
         self.count.setRange(1, 100)
         self.variation = QComboBox(self)
         self.variation.setObjectName("variation")
-        self.variation.addItem(tr("consecutive seeds"), False)
-        self.variation.addItem(tr("random seeds"), True)
+        self.variation.addItem(self.tr("consecutive seeds"), False)
+        self.variation.addItem(self.tr("random seeds"), True)
         batch_row = QHBoxLayout()
         batch_row.addWidget(self.count)
-        batch_row.addWidget(QLabel(tr("videos with"), self))
+        batch_row.addWidget(QLabel(self.tr("videos with"), self))
         batch_row.addWidget(self.variation)
         batch_row.addStretch(1)
 
@@ -252,20 +258,20 @@ class GenerateView(QWidget):
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow(tr("Task"), self.task)
+        form.addRow(self.tr("Task"), self.task)
         form.addRow("", self.task_note)
-        form.addRow(tr("Prompt"), self.prompt)
+        form.addRow(self.tr("Prompt"), self.prompt)
         chips_col = QVBoxLayout()
         chips_col.addWidget(self.chips)
         chips_col.addWidget(self.chip_lang, 0, Qt.AlignmentFlag.AlignLeft)
-        form.addRow(tr("Style"), chips_col)
+        form.addRow(self.tr("Style"), chips_col)
         form.addRow("", self.negative_box)
-        form.addRow(tr("Size"), self.size)
-        form.addRow(tr("Duration"), duration_row)
-        form.addRow(tr("Quality"), self.quality)
-        form.addRow(tr("Seed"), seed_row)
-        form.addRow(tr("Prompt extension"), extend_row)
-        form.addRow(tr("Batch"), batch_row)
+        form.addRow(self.tr("Size"), self.size)
+        form.addRow(self.tr("Duration"), duration_row)
+        form.addRow(self.tr("Quality"), self.quality)
+        form.addRow(self.tr("Seed"), seed_row)
+        form.addRow(self.tr("Prompt extension"), extend_row)
+        form.addRow(self.tr("Batch"), batch_row)
         form.addRow("", self.advanced)
 
         left = QWidget(self)
@@ -277,7 +283,7 @@ class GenerateView(QWidget):
 
         # Right side: image, plan, messages, actions
         self.image = ImageDropZone(self)
-        self.image_box = QGroupBox(tr("Start image"), self)
+        self.image_box = QGroupBox(self.tr("Start image"), self)
         QVBoxLayout(self.image_box).addWidget(self.image)
         self.plan_panel = PlanPanel(self)
         self.message = QLabel(self)
@@ -286,15 +292,15 @@ class GenerateView(QWidget):
         self.message.setStyleSheet("color: #c62828;")
         self.edit_banner = QLabel(self)
         self.edit_banner.setObjectName("editBanner")
-        self.generate_now = QPushButton(tr("Generate now"), self)
+        self.generate_now = QPushButton(self.tr("Generate now"), self)
         self.generate_now.setObjectName("generateNow")
-        self.generate_now.setToolTip(tr("Put this job at the front of the queue"))
+        self.generate_now.setToolTip(self.tr("Put this job at the front of the queue"))
         self.add_to_queue = QPushButton(self)
         self.add_to_queue.setObjectName("addToQueue")
         self.add_to_queue.setDefault(True)
-        self.save_edit = QPushButton(tr("Save changes"), self)
+        self.save_edit = QPushButton(self.tr("Save changes"), self)
         self.save_edit.setObjectName("saveEdit")
-        self.cancel_edit = QPushButton(tr("Cancel editing"), self)
+        self.cancel_edit = QPushButton(self.tr("Cancel editing"), self)
         self.cancel_edit.setObjectName("cancelEdit")
         actions = QHBoxLayout()
         actions.addStretch(1)

@@ -75,8 +75,8 @@ class PlanPanel(QGroupBox):
         for colour, text in notes:
             parts.append(f"<p style='color:{colour};margin:2px 0'>{html.escape(text)}</p>")
         if pv.eta is not None:
-            parts.append(f"<p style='color:palette(mid);font-size:small'>"
-                         f"{html.escape(self.tr('Time is an estimate scaled from the official timings, model loading not included.'))}</p>")
+            note = self.tr("Time is an estimate scaled from the official timings, model loading not included.")
+            parts.append(f"<p style='color:palette(mid);font-size:small'>{html.escape(note)}</p>")
         self.body.setText("".join(parts))
         if p is not None:
             self.body.setToolTip("\n".join(f"{k}: {v}" for k, v in p.reasons.items()))
