@@ -245,3 +245,16 @@ def test_hover_cycles_frames(qtbot, ctx):
 def test_query_default_is_all_finished(qtbot, ctx):
     view = open_view(qtbot, ctx)
     assert view.current_query() == HistoryQuery()
+
+
+def test_new_results_appear_and_the_selection_stays(qtbot, ctx):
+    first = add_finished(ctx, "the first clip", seed=1)
+    view = open_view(qtbot, ctx)
+    view.select_row(0)
+    add_finished(ctx, "written by a runner in another process", seed=2)
+    view.on_shown()  # e.g. the user comes back to the view
+    qtbot.waitUntil(lambda: view.model.rowCount() == 2, timeout=3000)
+    assert view.selected_row()["id"] == first.id
+    ctx.events.sig_history_changed.emit()  # the runner in this window finished a job
+    wait_idle(qtbot, ctx)
+    assert view.model.rowCount() == 2 and view.selected_row()["id"] == first.id

@@ -52,6 +52,7 @@ class HistoryView(QWidget):
         self.hover = HoverPreview(ctx.tasks, parent=self)
         self.model = HistoryModel(ctx.db, ctx.tasks, thumbs=self.thumbs, hover=self.hover, parent=self)
         self._current: Row | None = None
+        self._reselect: tuple[str, int] | None = None
         self._stale = False
 
         self._build_filters()
@@ -218,9 +219,27 @@ class HistoryView(QWidget):
     # ---- main-window hooks
 
     def on_shown(self) -> None:
+        """Reload when something finished meanwhile (also by a runner in another process)."""
         if self._stale:
             self._stale = False
-            self.model.reload()
+            self.reload()
+            return
+        db = self.ctx.db
+        known = max((self.model.row(r)["id"] for r in range(self.model.rowCount())
+                     if self.model.row(r)["kind"] == "generation"), default=0)
+
+        def newest() -> int:
+            items = dbh.list_generations(db, page_size=1).items
+            return items[0].id if items else 0
+
+        self.ctx.tasks.run_db(newest, lambda top: self.reload() if top > known else None,
+                              self.ctx.notifier.error)
+
+    def reload(self) -> None:
+        """Re-read the first page, keeping the selected row selected if it is still there."""
+        if self._current is not None:
+            self._reselect = (self._current["kind"], self._current["id"])
+        self.model.reload()
 
     def save_state(self) -> None:
         self.ctx.settings.set_state(STATE_KEY, {
@@ -265,10 +284,15 @@ class HistoryView(QWidget):
 
     def _on_loaded(self, loaded: int, total: int) -> None:
         self.count_label.setText(self.tr("%n result(s)", "", total))
+        if self._reselect is not None:
+            index = self.model.index_of(*self._reselect)
+            self._reselect = None
+            if index.isValid():
+                self.select_row(index.row())
 
     def _on_history_changed(self) -> None:
         if self.isVisible():
-            self.model.reload()
+            self.reload()
         else:
             self._stale = True
 
