@@ -170,209 +170,209 @@
     <context>
         <name>HistoryView</name>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="87" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="88" />
             <source>Search prompts…</source>
             <translation>搜索提示词…</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="91" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="92" />
             <source>All tasks</source>
             <translation>全部任务类型</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="95" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="96" />
             <source>Finished</source>
             <translation>已完成</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="95" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="96" />
             <source>Failed</source>
             <translation>失败</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="96" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="97" />
             <source>Cancelled</source>
             <translation>已取消</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="96" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="97" />
             <source>Interrupted</source>
             <translation>已中断</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="99" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="100" />
             <source>Any time</source>
             <translation>全部时间</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="99" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="100" />
             <source>Last 24 hours</source>
             <translation>最近 24 小时</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="100" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="101" />
             <source>Last 7 days</source>
             <translation>最近 7 天</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="100" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="101" />
             <source>Last 30 days</source>
             <translation>最近 30 天</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="103" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="104" />
             <source>Favourites</source>
             <translation>收藏</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="105" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="106" />
             <source>Tag</source>
             <translation>标签</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="113" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="114" />
             <source>Grid</source>
             <translation>网格</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="115" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="116" />
             <source>List</source>
             <translation>列表</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="185" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="189" />
             <source>Play</source>
             <translation>播放</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="186" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="190" />
             <source>Re-run</source>
             <translation>重新生成</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="187" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="191" />
             <source>Queue the same request with the same seed</source>
             <translation>用相同的参数和种子再次加入队列</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="188" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="192" />
             <source>Remix</source>
             <translation>换种子重做</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="189" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="193" />
             <source>Queue the same request with a new seed</source>
             <translation>用相同的参数和新的种子加入队列</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="190" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="194" />
             <source>Continue from last frame</source>
             <translation>从最后一帧继续</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="191" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="195" />
             <source>Start a new image-to-video job from the last frame</source>
             <translation>以最后一帧为图像，新建图生视频任务</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="192" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="196" />
             <source>Edit in Generate</source>
             <translation>在生成页编辑</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="193" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="197" />
             <source>Favourite</source>
             <translation>收藏</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="195" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="199" />
             <source>Copy command</source>
             <translation>复制命令</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="196" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="200" />
             <source>Copy a wan22 generate command line</source>
             <translation>复制一条 wan22 generate 命令行</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="197" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="201" />
             <source>Open folder</source>
             <translation>打开文件夹</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="198" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="202" />
             <source>Delete…</source>
             <translation>删除…</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="200" />
-            <source>tags, comma separated</source>
-            <translation>标签，用逗号分隔</translation>
+            <location filename="../../wan22_desktop/gui/views/history.py" line="204" />
+            <source>Tags, comma separated (Enter saves)</source>
+            <translation>标签，用逗号分隔（回车保存）</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="202" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="206" />
             <source>Retry</source>
             <translation>重试</translation>
         </message>
         <message numerus="yes">
-            <location filename="../../wan22_desktop/gui/views/history.py" line="267" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="289" />
             <source>%n result(s)</source>
             <translation>
                 <numerusform>%n 个结果</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="307" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="334" />
             <source>Select a video to see its details.</source>
             <translation>选择一个视频以查看详情。</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="334" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="375" />
             <source>The video file is missing</source>
             <translation>视频文件不存在</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="361" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="402" />
             <source>Queued job #%1</source>
             <translation>已加入队列：任务 #%1</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="388" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="429" />
             <source>Delete from history</source>
             <translation>从历史中删除</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="389" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="430" />
             <source>Delete this video from the history?</source>
             <translation>要从历史中删除这个视频吗？</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="391" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="432" />
             <source>Also delete the video and thumbnail files</source>
             <translation>同时删除视频和缩略图文件</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="410" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="451" />
             <source>Deleted; files outside the outputs folder were kept</source>
             <translation>已删除；输出文件夹之外的文件已保留</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="413" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="454" />
             <source>Deleted from the history</source>
             <translation>已从历史中删除</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="425" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="466" />
             <source>The folder no longer exists</source>
             <translation>文件夹已不存在</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="441" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="482" />
             <source>Command copied; these settings have no flag: %1</source>
             <translation>命令已复制；以下设置没有对应的参数：%1</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/history.py" line="444" />
+            <location filename="../../wan22_desktop/gui/views/history.py" line="485" />
             <source>Command copied to the clipboard</source>
             <translation>命令已复制到剪贴板</translation>
         </message>
@@ -453,127 +453,127 @@
     <context>
         <name>ModelsView</name>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="75" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="78" />
             <source>Refresh</source>
             <translation>刷新</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="101" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="104" />
             <source>Mirror endpoint (optional), e.g. https://hf-mirror.com</source>
             <translation>镜像地址（可选），例如 https://hf-mirror.com</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="102" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="105" />
             <source>Download</source>
             <translation>下载</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="103" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="106" />
             <source>Pause</source>
             <translation>暂停</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="104" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="107" />
             <source>Resume</source>
             <translation>继续</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="105" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="108" />
             <source>Cancel</source>
             <translation>取消</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="111" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="114" />
             <source>Source:</source>
             <translation>下载源：</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="119" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="122" />
             <source>Ready to generate</source>
             <translation>可用于生成</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="122" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="125" />
             <source>Import folder…</source>
             <translation>导入文件夹…</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="123" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="126" />
             <source>Use a model folder already on disk, in place (no copy)</source>
             <translation>直接使用磁盘上已有的模型文件夹（不复制）</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="125" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="128" />
             <source>Look in caches</source>
             <translation>查找缓存</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="126" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="129" />
             <source>Find models downloaded before with huggingface-cli or modelscope</source>
             <translation>查找以前用 huggingface-cli 或 modelscope 下载的模型</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="130" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="133" />
             <source>Use this copy</source>
             <translation>使用这份副本</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="132" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="135" />
             <source>Models on this computer</source>
             <translation>本机上的模型</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="193" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="196" />
             <source>✓ %1 — ready (%2)</source>
             <translation>✓ %1 — 可用（%2）</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="195" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="198" />
             <source>✗ %1 — %2</source>
             <translation>✗ %1 — %2</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="200" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="203" />
             <source>Models folder: %1 — %2 free, %3 used by installed models</source>
             <translation>模型文件夹：%1 — 剩余 %2，已安装模型占用 %3</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="255" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="258" />
             <source>The mirror endpoint must be an http(s) URL</source>
             <translation>镜像地址必须是 http(s) 网址</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="256" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="259" />
             <source>for example https://hf-mirror.com, or leave it empty</source>
             <translation>例如 https://hf-mirror.com，或留空</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="299" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="302" />
             <source>Download finished</source>
             <translation>下载完成</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="317" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="321" />
             <source>Model folder added: %1</source>
             <translation>已添加模型文件夹：%1</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="321" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="333" />
             <source>Choose a model folder</source>
             <translation>选择模型文件夹</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="334" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="346" />
             <source>Hugging Face cache</source>
             <translation>Hugging Face 缓存</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="334" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="346" />
             <source>ModelScope cache</source>
             <translation>ModelScope 缓存</translation>
         </message>
         <message>
-            <location filename="../../wan22_desktop/gui/views/models.py" line="337" />
+            <location filename="../../wan22_desktop/gui/views/models.py" line="349" />
             <source>No other copies found</source>
             <translation>没有找到其他副本</translation>
         </message>
@@ -684,6 +684,11 @@
             <location filename="../../wan22_desktop/gui/views/player.py" line="260" />
             <source>the file may be damaged or use an unsupported codec</source>
             <translation>文件可能已损坏，或使用了不支持的编码</translation>
+        </message>
+        <message>
+            <location filename="../../wan22_desktop/gui/views/player.py" line="296" />
+            <source>Wan22 Player</source>
+            <translation>Wan22 播放器</translation>
         </message>
     </context>
 </TS>

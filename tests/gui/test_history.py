@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
 
 from wan22_desktop.db import history as dbh
 from wan22_desktop.db import queue as dbq
@@ -258,3 +258,40 @@ def test_new_results_appear_and_the_selection_stays(qtbot, ctx):
     ctx.events.sig_history_changed.emit()  # the runner in this window finished a job
     wait_idle(qtbot, ctx)
     assert view.model.rowCount() == 2 and view.selected_row()["id"] == first.id
+
+
+class _UrlCatcher(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[QUrl] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url)
+
+
+def test_open_folder_asks_the_desktop_for_the_video_folder(qtbot, ctx):
+    gen = add_finished(ctx, "where am I", seed=1)
+    view = open_view(qtbot, ctx)
+    view.select_row(0)
+    catcher = _UrlCatcher()
+    QDesktopServices.setUrlHandler("file", catcher, "open")  # Qt's own hook, instead of a file manager
+    try:
+        qtbot.mouseClick(view.folder_button, Qt.MouseButton.LeftButton)
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert [u.toLocalFile() for u in catcher.urls] == [str(Path(gen.video_path).parent)]
+
+
+def test_context_menu_offers_the_row_actions(qtbot, ctx, monkeypatch):
+    add_finished(ctx, "right click me", seed=1)
+    view = open_view(qtbot, ctx)
+    shown = []
+    monkeypatch.setattr("wan22_desktop.gui.views.history.QMenu.popup",
+                        lambda menu, _pos: shown.append([a.text() for a in menu.actions()]))
+    index = view.model.index(0, 0)
+    qtbot.waitUntil(lambda: view.grid.visualRect(index).isValid())
+    view.grid.customContextMenuRequested.emit(view.grid.visualRect(index).center())
+    assert view.selected_row()["prompt"] == "right click me"
+    assert shown and {"Play", "Re-run", "Remix", "Copy command", "Delete…"} <= set(shown[0])
+    assert "Retry" not in shown[0]  # only for failed jobs

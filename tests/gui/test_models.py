@@ -80,7 +80,7 @@ def test_import_folder_registers_it_and_the_task_becomes_ready(qtbot, ctx, tiny_
     shutil.copytree(tiny_repo, folder)
     assert check_layout(folder, "ti2v-5B").ok
     view = open_view(qtbot, ctx)
-    with qtbot.waitSignal(view.sig_refreshed, timeout=5000):
+    with qtbot.waitSignals([view.sig_refreshed, view.sig_models_changed], timeout=5000):
         view.import_folder(folder)
     idle(qtbot, ctx)
     row = view.rows[view.table_model.row_for_key("ti2v-5B")]

@@ -155,3 +155,4 @@ def test_standalone_without_a_context(qtbot, clip):
     view.open(clip.parent / "nope.mp4")
     assert "nope.mp4" in view.status.text()
     view.shutdown()
+

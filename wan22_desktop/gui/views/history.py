@@ -11,11 +11,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QListView, QMessageBox, QPushButton, QSplitter, QStackedWidget, QTableView,
+    QLineEdit, QListView, QMenu, QMessageBox, QPushButton, QSplitter, QStackedWidget, QTableView,
     QTextBrowser, QToolButton, QVBoxLayout, QWidget,
 )
 
@@ -164,6 +164,9 @@ class HistoryView(QWidget):
         for view in (self.grid, self.table):
             view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             view.doubleClicked.connect(lambda _i: self.play_selected())
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            view.customContextMenuRequested.connect(
+                lambda pos, v=view: self._context_menu(v, pos))
         self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
 
         self.stack = QStackedWidget(self)
@@ -198,7 +201,7 @@ class HistoryView(QWidget):
         self.folder_button = button(self.tr("Open folder"), self.open_folder)
         self.delete_button = button(self.tr("Delete…"), self.delete_selected)
         self.tags_edit = QLineEdit(self.detail)
-        self.tags_edit.setPlaceholderText(self.tr("tags, comma separated"))
+        self.tags_edit.setPlaceholderText(self.tr("Tags, comma separated (Enter saves)"))
         self.tags_edit.returnPressed.connect(lambda: self.apply_tags(self.tags_edit.text()))
         self.retry_button = button(self.tr("Retry"), self.retry_job)
 
@@ -344,6 +347,20 @@ class HistoryView(QWidget):
         self.model.update_row(row)
         if self._current is not None and self._current["id"] == row["id"]:
             self._show_row(row)
+
+    def _context_menu(self, view: QAbstractItemView, pos: QPoint) -> None:
+        """The detail pane's enabled buttons, as a right-click menu on the item."""
+        index = view.indexAt(pos)
+        if not index.isValid():
+            return
+        self.select_row(index.row())
+        menu = QMenu(self)
+        for b in (self.play_button, self.rerun_button, self.remix_button, self.continue_button,
+                  self.edit_button, self.fav_button, self.copy_button, self.folder_button,
+                  self.retry_button, self.delete_button):
+            if b.isEnabled() and b.isVisible():
+                menu.addAction(b.text(), b.click)
+        menu.popup(view.viewport().mapToGlobal(pos))
 
     # ---- actions
 

@@ -46,6 +46,9 @@ class ModelsView(QWidget):
     sig_copies_found = Signal(list)
     """A cache scan finished. Args: list of ``FoundCopy``."""
 
+    sig_models_changed = Signal()
+    """A model folder was added (download finished, import, cache copy registered)."""
+
     def __init__(self, ctx: Any, parent: QWidget | None = None, *,
                  manager: DownloadManager | None = None) -> None:
         super().__init__(parent)
@@ -297,6 +300,7 @@ class ModelsView(QWidget):
                     self.ctx.notifier.error(OperationError(e.message, e.hint))
                 elif e.status == "done":
                     self.ctx.notifier.info(self.tr("Download finished"))
+                    self._announce_models_changed()
         self._update_buttons()
         if refresh:
             self.refresh()
@@ -316,6 +320,14 @@ class ModelsView(QWidget):
     def _imported(self, result: Any) -> None:
         self.ctx.notifier.info(self.tr("Model folder added: %1").replace("%1", result.summary))
         self.refresh()
+        self._announce_models_changed()
+
+    def _announce_models_changed(self) -> None:
+        self.sig_models_changed.emit()
+        # App-wide, for Generate's installed-model list, once the shell declares the signal.
+        app_signal = getattr(self.ctx.events, "sig_models_changed", None)
+        if app_signal is not None:
+            app_signal.emit()
 
     def _choose_import(self) -> None:
         path = QFileDialog.getExistingDirectory(self, self.tr("Choose a model folder"), str(self.ctx.paths.models))

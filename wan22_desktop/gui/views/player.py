@@ -282,3 +282,26 @@ class PlayerView(QWidget):
         if self.ctx is not None:
             self.ctx.notifier.info(message)
         self.status.setText(message)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m wan22_desktop.gui.views.player [VIDEO]``: the player on its own window."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    args = sys.argv[1:] if argv is None else argv
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    view = PlayerView()
+    view.setWindowTitle(QApplication.translate("PlayerView", "Wan22 Player"))
+    view.resize(960, 600)
+    view.show()
+    if args:
+        view.open(args[0])
+    code = app.exec()
+    view.shutdown()
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
