@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import imageio_ffmpeg
+import numpy as np
 from PySide6.QtGui import QImage
 
 from wan22_desktop.errors import OperationError
 
-if TYPE_CHECKING:  # numpy is imported on first decode: it is not needed to open the window
-    import numpy as np
+# numpy and imageio_ffmpeg are imported here, on the GUI thread, on purpose: a first import of an
+# extension module on a worker thread holds the GIL through dlopen, which can deadlock with the
+# GUI thread loading a Qt plugin at the same moment.
 
 
 def _scaled_size(w: int, h: int, max_side: int | None) -> tuple[int, int]:
@@ -29,9 +31,6 @@ def _scaled_size(w: int, h: int, max_side: int | None) -> tuple[int, int]:
 
 def iter_frames(path: str | os.PathLike[str], max_side: int | None = None) -> Iterator[np.ndarray]:
     """Yield [H, W, 3] uint8 frames, scaled by ffmpeg when ``max_side`` is given."""
-    import imageio_ffmpeg
-    import numpy as np
-
     if not Path(path).is_file():
         raise OperationError(f"video not found: {path}", "it was moved or deleted")
     probe = imageio_ffmpeg.read_frames(str(path))
@@ -84,8 +83,6 @@ def last_frame(path: str | os.PathLike[str]) -> np.ndarray:
 
 def to_qimage(frame: np.ndarray) -> QImage:
     """A QImage that owns its pixels (the numpy buffer may go away)."""
-    import numpy as np
-
     frame = np.ascontiguousarray(frame)
     h, w, _ = frame.shape
     return QImage(frame.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()

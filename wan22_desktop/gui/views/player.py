@@ -45,13 +45,14 @@ class PlayerView(QWidget):
         self._fps_given = False
         self._scrubbing = False
 
-        self.player = QMediaPlayer(self)
+        self._player: QMediaPlayer | None = None  # see ``player``
+        self._loop = True
+        self._rate = 1.0
         self.video = VideoSurface(self)
         self.video.setObjectName("playerVideo")
         self.video.setMinimumSize(320, 180)
         self.video.sig_double_clicked.connect(self.toggle_full_screen)
         self.video.sig_key_pressed.connect(self._on_full_screen_key)
-        self.player.setVideoOutput(self.video.item)
 
         style = self.style()
         self.open_button = QPushButton(self.tr("Open…"), self)
@@ -102,18 +103,30 @@ class PlayerView(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.status)
 
-        self.player.durationChanged.connect(self._on_duration)
-        self.player.positionChanged.connect(self._on_position)
-        self.player.playbackStateChanged.connect(self._on_state)
-        self.player.mediaStatusChanged.connect(self._on_media_status)
-        self.player.errorOccurred.connect(self._on_error)
-        self.set_loop(True)
         for key, slot in ((Qt.Key.Key_Space, self.toggle_play), (Qt.Key.Key_Left, lambda: self.step_frames(-1)),
                           (Qt.Key.Key_Right, lambda: self.step_frames(1)), (Qt.Key.Key_F, self.toggle_full_screen)):
             QShortcut(QKeySequence(key), self, slot)
         if ctx is not None:
             ctx.events.sig_play_requested.connect(lambda path: self.open(path, autoplay=True))
         self._set_enabled(False)
+
+    @property
+    def player(self) -> QMediaPlayer:
+        """Created on first use, not with the view: creating the first QMediaPlayer loads the FFmpeg
+        backend (dlopen), and at start-up that raced a worker thread's first import of an extension
+        module (keyring -> cryptography) into a GIL/loader-lock deadlock."""
+        if self._player is None:
+            p = QMediaPlayer(self)
+            p.setVideoOutput(self.video.item)
+            p.setLoops(QMediaPlayer.Loops.Infinite if self._loop else QMediaPlayer.Loops.Once)
+            p.setPlaybackRate(self._rate)
+            p.durationChanged.connect(self._on_duration)
+            p.positionChanged.connect(self._on_position)
+            p.playbackStateChanged.connect(self._on_state)
+            p.mediaStatusChanged.connect(self._on_media_status)
+            p.errorOccurred.connect(self._on_error)
+            self._player = p
+        return self._player
 
     # ---- loading
 
@@ -142,24 +155,31 @@ class PlayerView(QWidget):
     # ---- controls
 
     def toggle_play(self) -> None:
+        if self.path is None:
+            return
         if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
             self.player.pause()
         else:
             self.player.play()
 
     def set_loop(self, on: bool) -> None:
-        self.player.setLoops(QMediaPlayer.Loops.Infinite if on else QMediaPlayer.Loops.Once)
+        self._loop = on
+        if self._player is not None:
+            self._player.setLoops(QMediaPlayer.Loops.Infinite if on else QMediaPlayer.Loops.Once)
         if self.loop_check.isChecked() != on:
             self.loop_check.setChecked(on)
 
     def set_speed(self, rate: float) -> None:
-        self.player.setPlaybackRate(float(rate))
+        self._rate = float(rate)
+        if self._player is not None:
+            self._player.setPlaybackRate(self._rate)
         i = self.speed_combo.findData(rate)
         if i >= 0 and i != self.speed_combo.currentIndex():
             self.speed_combo.setCurrentIndex(i)
 
     def seek(self, position_ms: int) -> None:
-        self.player.setPosition(int(position_ms))
+        if self._player is not None:
+            self._player.setPosition(int(position_ms))
 
     def step_frames(self, step: int) -> None:
         """Pause and move ``step`` frames (negative: back)."""
@@ -169,7 +189,7 @@ class PlayerView(QWidget):
         self.seek(step_position(self.player.position(), self.fps, step, self.player.duration()))
 
     def current_frame(self) -> int:
-        return frame_at(self.player.position(), self.fps)
+        return frame_at(self._player.position(), self.fps) if self._player is not None else 0
 
     def set_full_screen(self, on: bool) -> None:
         self.video.set_full_screen(on)
@@ -209,7 +229,8 @@ class PlayerView(QWidget):
         return folder / f"{stem}-frame{self.current_frame():04d}.png"
 
     def _choose_export(self) -> None:
-        self.player.pause()
+        if self._player is not None:
+            self._player.pause()
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Export frame"), str(self.default_export_path()),
                                               self.tr("PNG image (*.png)"))
         if not path:
@@ -225,8 +246,9 @@ class PlayerView(QWidget):
 
     def shutdown(self) -> None:
         self.set_full_screen(False)
-        self.player.stop()
-        self.player.setSource(QUrl())
+        if self._player is not None:
+            self._player.stop()
+            self._player.setSource(QUrl())
 
     # ---- player events
 
