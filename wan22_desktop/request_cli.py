@@ -1,7 +1,8 @@
 """A stored request as a ``wan22 generate`` command line (History's "copy as command").
 
 Uses the official ``generate.py`` flag names so the line also reads right to someone who knows the
-upstream script. Pure: no Qt, no I/O.
+upstream script, plus ``--negative_prompt`` and ``--prompt_extend_required``, which are ours (the
+official script always uses its default negative prompt). Pure: no Qt, no I/O.
 
 Some request fields have no official flag; ``unexpressed_fields`` names them so the GUI can say
 what the copied line leaves out instead of silently dropping it:

@@ -143,6 +143,7 @@ class HistoryView(QWidget):
         self.grid.setMouseTracking(True)
         self.grid.setModel(self.model)
         self.grid.entered.connect(self._on_hover)
+        self.grid.viewportEntered.connect(self.hover.stop)  # over the gaps between items
         self.grid.viewport().installEventFilter(self)
 
         self.table = QTableView(self)
