@@ -161,6 +161,7 @@ class QueueRunner:
         self.worker: WorkerProcess | None = None
         self._stop = threading.Event()
         self._requeue_on_stop = True
+        self.interrupted = False  # set by a signal handler (Ctrl-C) that called stop()
         self._last_beat = 0.0
         self._idle_since: float | None = None
         self.summary = RunSummary()

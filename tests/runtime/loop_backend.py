@@ -6,8 +6,9 @@ worker/launcher/runner machinery is exercised by real computation in a real subp
 injected through the worker's environment (set by the test):
 
 * ``LOOP_STEP_S``: extra seconds per step (gives a test time to act mid-job);
-* ``LOOP_HANG_AT``: at this step, sleep for an hour (a hung kernel);
-* ``LOOP_OOM_AT``: at this step, raise torch's real ``OutOfMemoryError``.
+* ``LOOP_HANG_AT``: at this step of a job whose prompt contains "hang", sleep for an hour;
+* ``LOOP_OOM_AT``: at this step of a job whose prompt contains "oom", raise torch's real
+  ``OutOfMemoryError``.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class LoopBackend:
 
     def generate(self, pipeline: TinyVelocity, request: Any, prompt: str, progress: Any) -> np.ndarray:
         step_s = float(os.environ.get("LOOP_STEP_S", "0"))
-        hang_at, oom_at = _env_int("LOOP_HANG_AT"), _env_int("LOOP_OOM_AT")
+        hang_at = _env_int("LOOP_HANG_AT") if "hang" in prompt else None
+        oom_at = _env_int("LOOP_OOM_AT") if "oom" in prompt else None
         progress.phase("text_encoding")
         g = torch.Generator().manual_seed(request.seed % (2**63))
         cond = torch.randn(CHANNELS, generator=torch.Generator().manual_seed(zlib.crc32(prompt.encode())))
