@@ -31,7 +31,7 @@ class Home:
     checkpoint: Path
 
     def enqueue(self, prompt: str = "a red fox", *, steps: int = 4, seed: int = 11, count: int = 1) -> list[int]:
-        req = GenerationRequest.for_task(TASK, prompt=prompt, size="64*64", frame_num=5,
+        req = GenerationRequest.for_task(TASK, prompt=prompt, size="128*128", frame_num=5,
                                          sample_steps=steps, seed=seed)
         return [j.id for j in q.enqueue(self.db, req, count=count)]
 

@@ -20,7 +20,7 @@ CPU_PLAN = {"task": "ti2v-5B", "device": "cpu", "nproc": 1}
 
 
 def _request(prompt: str = "a cat", steps: int = 4) -> dict:
-    return GenerationRequest.for_task("ti2v-5B", prompt=prompt, size="64*64", frame_num=5,
+    return GenerationRequest.for_task("ti2v-5B", prompt=prompt, size="128*128", frame_num=5,
                                       sample_steps=steps, seed=5).to_dict()
 
 
@@ -95,7 +95,7 @@ def test_job_end_to_end_then_warm_job_skips_loading(worker, ckpt, tmp_path):
     previews = [e for e in first if isinstance(e, P.Preview)]
     assert [p.step for p in previews] == [2, 4] and os.path.getsize(previews[-1].path) > 0
     assert os.path.getsize(done1.outputs[0]) > 0 and os.path.getsize(done1.thumbnail) > 0
-    assert (done1.frames, done1.width, done1.height, done1.fps, done1.seed) == (5, 64, 64, 24, 5)
+    assert (done1.frames, done1.width, done1.height, done1.fps, done1.seed) == (5, 128, 128, 24, 5)
     assert done1.final_prompt == "a cat" and done1.peak_cpu_bytes > 0
 
 

@@ -1,0 +1,193 @@
+"""The queue runner in-process, driving real worker subprocesses (loop backend, tiny sizes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from wan22_desktop.db import history
+from wan22_desktop.db import queue as q
+from wan22_desktop.engine.hardware import Hardware
+from wan22_desktop.request import GenerationRequest, MemoryOptions
+from wan22_desktop.runner import (
+    QueueRunner, RunnerOptions, hang_limit, output_paths, overrides_for, safer_request)
+
+from tests.runtime.helpers import make_home, wait_for
+
+NO_GPU = Hardware(ram_total_gib=64.0, ram_available_gib=32.0, cpu_count=2)
+
+
+@pytest.fixture
+def home(tmp_path, worker_env):
+    h = make_home(tmp_path / "home")
+    yield h
+    h.db.close()
+
+
+def _runner(home, events=None, **opts) -> QueueRunner:
+    env = opts.pop("env", {})
+    options = RunnerOptions(keep_awake=False, poll_s=0.05, preview_every=2,
+                            worker_env={**env}, **opts)
+    return QueueRunner(home.db, home.paths, options, hardware=NO_GPU,
+                       on_event=(events.append if events is not None else None))
+
+
+def _in_thread(runner: QueueRunner) -> threading.Thread:
+    t = threading.Thread(target=runner.run, daemon=True)
+    t.start()
+    return t
+
+
+def test_job_end_to_end_into_history(home):
+    [job_id] = home.enqueue("a red fox running")
+    events = []
+    summary = _runner(home, events).run()
+    assert summary.done == [job_id] and summary.stopped_reason == "the queue is empty"
+    job = home.job(job_id)
+    assert job.status == "done" and job.progress_step == 4
+    plan = json.loads(job.plan_json)
+    assert plan["device"] == "cpu" and plan["checkpoint"] == str(home.checkpoint)
+    gen = history.get_generation(home.db, job.generation_id)
+    assert Path(gen.video_path).is_file() and Path(gen.video_path).parent == home.paths.outputs
+    assert Path(gen.thumbnail_path).is_file()
+    assert gen.final_prompt == "a red fox running" and gen.seed == 11
+    assert (gen.frames, gen.width, gen.height, gen.fps) == (5, 128, 128, 24.0)
+    timings = json.loads(gen.timings_json)
+    assert {"loading", "sampling", "decoding", "saving", "total", "claim_to_first_step"} <= set(timings)
+    assert gen.peak_memory_bytes > 0 and json.loads(gen.plan_json) == plan
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "started" and kinds[-1] == "stopped"
+    assert kinds.index("claimed") < kinds.index("planned") < kinds.index("done")
+
+
+def test_second_job_runs_on_the_warm_worker(home):
+    ids = home.enqueue(count=2)
+    events = []
+    assert _runner(home, events).run().done == ids
+    assert sum(e.kind == "worker" for e in events) == 1
+    t1, t2 = (json.loads(history.get_generation(home.db, home.job(i).generation_id).timings_json)
+              for i in ids)
+    assert "loading" in t1 and "loading" not in t2
+
+
+def test_cancel_from_the_database_during_sampling(home):
+    [job_id] = home.enqueue(steps=60)
+    runner = _runner(home, env={"LOOP_STEP_S": "0.1"})
+    t = _in_thread(runner)
+    wait_for(lambda: (home.job(job_id).progress_step or 0) >= 2)
+    t0 = time.monotonic()
+    q.cancel_job(home.db, job_id)
+    wait_for(lambda: home.job(job_id).status == "cancelled", timeout=10)
+    assert time.monotonic() - t0 < 2.5
+    t.join(20)
+    assert not t.is_alive() and runner.summary.cancelled == [job_id]
+
+
+def test_sigkill_of_the_worker_fails_the_job_as_crashed_and_the_next_runs_fresh(home):
+    [first], [second] = home.enqueue(steps=30), home.enqueue(steps=3)
+    events = []
+    runner = _runner(home, events, env={"LOOP_STEP_S": "0.1"})
+    t = _in_thread(runner)
+    wait_for(lambda: (home.job(first).progress_step or 0) >= 2)
+    killed = runner.worker.pid
+    os.kill(killed, signal.SIGKILL)
+    t.join(60)
+    job = home.job(first)
+    assert job.status == "failed" and job.error_kind == "crashed"
+    assert "SIGKILL" in job.error_message and "sampling" in job.error_message
+    assert "step" in job.error_message and job.error_hint
+    assert home.job(second).status == "done"
+    workers = [e.data.pid for e in events if e.kind == "worker"]
+    assert len(workers) == 2 and workers[0] == killed and workers[1] != killed
+
+
+def test_hang_watchdog_kills_and_records_hang(home):
+    hung, ok = home.enqueue("please hang", steps=6)[0], home.enqueue("fine", steps=3)[0]
+    runner = _runner(home, env={"LOOP_HANG_AT": "3", "LOOP_STEP_S": "0.05"},
+                     hang_floor_s=1.5, hang_factor=3.0)
+    t0 = time.monotonic()
+    summary = runner.run()
+    job = home.job(hung)
+    assert job.status == "failed" and job.error_kind == "hang", job.error_message
+    assert "after step 2 of 6" in job.error_message
+    assert summary.done == [ok] and time.monotonic() - t0 < 30
+
+
+def test_out_of_memory_then_retry_with_a_safer_plan(home):
+    [job_id] = home.enqueue("oom here")
+    _runner(home, env={"LOOP_OOM_AT": "1"}).run()
+    job = home.job(job_id)
+    assert job.status == "failed" and job.error_kind == "out_of_memory"
+    assert "offload" in job.error_hint
+    q.retry_job(home.db, job_id)
+    req = safer_request(GenerationRequest.from_json(home.job(job_id).request_json))
+    q.edit_job(home.db, job_id, memory=req.memory)
+    assert GenerationRequest.from_json(home.job(job_id).request_json).memory == MemoryOptions("on", "on", "on")
+
+
+def test_pause_finishes_the_job_then_frees_the_worker(home):
+    first, second = home.enqueue(steps=12, count=2)
+    runner = _runner(home, env={"LOOP_STEP_S": "0.1"})
+    t = _in_thread(runner)
+    wait_for(lambda: (home.job(first).progress_step or 0) >= 1)
+    worker_pid = runner.worker.pid
+    q.set_paused(home.db, True)
+    t.join(30)
+    assert not t.is_alive() and runner.summary.stopped_reason == "the queue is paused"
+    assert home.job(first).status == "done" and home.job(second).status == "queued"
+    assert runner.worker is None and not psutil.pid_exists(worker_pid) or \
+        psutil.Process(worker_pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_pause_with_pause_cancels_leaves_the_job_queued(home):
+    [job_id] = home.enqueue(steps=60)
+    runner = _runner(home, env={"LOOP_STEP_S": "0.1"}, pause_cancels=True)
+    t = _in_thread(runner)
+    wait_for(lambda: (home.job(job_id).progress_step or 0) >= 1)
+    q.set_paused(home.db, True)
+    t.join(20)
+    job = home.job(job_id)
+    assert job.status == "queued" and runner.summary.requeued == [job_id]
+
+
+def test_stop_leaves_the_current_job_queued(home):
+    [job_id] = home.enqueue(steps=60)
+    runner = _runner(home, env={"LOOP_STEP_S": "0.1"})
+    t = _in_thread(runner)
+    wait_for(lambda: (home.job(job_id).progress_step or 0) >= 1)
+    runner.stop()
+    t.join(20)
+    assert not t.is_alive() and home.job(job_id).status == "queued"
+    assert home.job(job_id).progress_step is None
+
+
+def test_a_job_for_a_model_that_is_not_installed_fails_cleanly(home):
+    req = GenerationRequest.for_task("t2v-A14B", prompt="x", size="832*480", frame_num=5, seed=1)
+    [job] = q.enqueue(home.db, req)
+    [ok] = home.enqueue()
+    summary = _runner(home).run()
+    failed = home.job(job.id)
+    assert failed.status == "failed" and failed.error_kind == "input"
+    assert "GPU" in failed.error_message
+    assert summary.done == [ok]
+
+
+def test_pure_helpers():
+    assert hang_limit([], 3.0, 10.0) == 10.0
+    assert hang_limit([1.0, 2.0, 30.0], 3.0, 1.0) == 6.0
+    req = GenerationRequest.for_task("ti2v-5B", prompt="p", seed=3,
+                                     memory=MemoryOptions("on", "off", "auto"), gpus=2)
+    ov = overrides_for(req)
+    assert (ov.offload_model, ov.convert_model_dtype, ov.t5_cpu, ov.gpus) == (True, False, None, 2)
+    video, thumb = output_paths(Path("/o"), 9, req)
+    assert video.parent == Path("/o") and video.name.endswith("_job9_ti2v-5B_3.mp4")
+    assert thumb.parent == Path("/o/.thumbnails") and thumb.suffix == ".jpg"
+    npy = output_paths(Path("/o"), 9, GenerationRequest.for_task("ti2v-5B", seed=1, output_format="png"))[0]
+    assert npy.suffix == ""
