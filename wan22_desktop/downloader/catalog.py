@@ -1,0 +1,109 @@
+"""The models the app can download: official Wan2.2 repos and optional Qwen prompt-extension models.
+
+Sizes come from the hub at run time (listing metadata). The figures here are fallbacks shown before
+the hub answers (or when it cannot be reached), taken from the reference notes on the official
+layouts (docs/wan22-reference.md §2); they are never used to verify a file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+from wan22_desktop.errors import UserInputError
+
+SOURCES = ("hf", "modelscope")
+
+# Files that are part of a repo but never needed to run it (demo media, docs, training assets).
+_SKIP = ("assets/*", "examples/*", "*.md", ".gitattributes", "*.png", "*.jpg", "*.jpeg", "*.gif",
+         "*.mp4", "*.webp")
+
+_T5 = "models_t5_umt5-xxl-enc-bf16.pth"
+_TOKENIZER = "google/umt5-xxl/*"
+
+GB = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class CatalogModel:
+    """One downloadable repo. ``patterns`` select the files a run needs (glob, relative paths)."""
+
+    key: str  # short name users type: "ti2v-5B"
+    repo_id: str  # same id on Hugging Face and ModelScope
+    title: str
+    tasks: tuple[str, ...]
+    patterns: tuple[str, ...]
+    fallback_size: int  # bytes, approximate; shown before the hub answers
+    optional: bool = False
+    skip: tuple[str, ...] = field(default=_SKIP)
+
+    def wants(self, path: str) -> bool:
+        """Whether a remote file belongs to what this model needs."""
+        if any(fnmatch.fnmatchcase(path, p) for p in self.skip):
+            return False
+        return any(fnmatch.fnmatchcase(path, p) for p in self.patterns)
+
+
+_A14B_PATTERNS = (
+    "high_noise_model/*", "low_noise_model/*", "Wan2.1_VAE.pth", _T5, _TOKENIZER, "configuration.json",
+)
+
+MODELS: tuple[CatalogModel, ...] = (
+    CatalogModel(
+        key="t2v-A14B", repo_id="Wan-AI/Wan2.2-T2V-A14B", title="Wan2.2 text-to-video, 14B MoE",
+        tasks=("t2v-A14B",), patterns=_A14B_PATTERNS,
+        # 2 experts x ~57.2 GB fp32 shards + T5 11.36 GB + VAE 0.51 GB
+        fallback_size=126_200_000_000,
+    ),
+    CatalogModel(
+        key="i2v-A14B", repo_id="Wan-AI/Wan2.2-I2V-A14B", title="Wan2.2 image-to-video, 14B MoE",
+        tasks=("i2v-A14B",), patterns=_A14B_PATTERNS, fallback_size=126_200_000_000,
+    ),
+    CatalogModel(
+        key="ti2v-5B", repo_id="Wan-AI/Wan2.2-TI2V-5B", title="Wan2.2 text/image-to-video, 5B",
+        tasks=("ti2v-5B",),
+        patterns=("config.json", "diffusion_pytorch_model*.safetensors",
+                  "diffusion_pytorch_model.safetensors.index.json", "Wan2.2_VAE.pth", _T5, _TOKENIZER,
+                  "configuration.json"),
+        # 3 shards 20.0 GB + T5 11.36 GB + VAE 2.82 GB
+        fallback_size=34_180_000_000,
+    ),
+    # Local prompt extension (official defaults: Qwen2.5-7B/14B-Instruct, Qwen2.5-VL-3B/7B-Instruct).
+    CatalogModel(key="qwen-text-small", repo_id="Qwen/Qwen2.5-7B-Instruct",
+                 title="Prompt extension, text (7B)", tasks=(), patterns=("*",),
+                 fallback_size=15_230_000_000, optional=True),
+    CatalogModel(key="qwen-text-large", repo_id="Qwen/Qwen2.5-14B-Instruct",
+                 title="Prompt extension, text (14B)", tasks=(), patterns=("*",),
+                 fallback_size=29_540_000_000, optional=True),
+    CatalogModel(key="qwen-vl-small", repo_id="Qwen/Qwen2.5-VL-3B-Instruct",
+                 title="Prompt extension, image+text (3B)", tasks=(), patterns=("*",),
+                 fallback_size=7_510_000_000, optional=True),
+    CatalogModel(key="qwen-vl-large", repo_id="Qwen/Qwen2.5-VL-7B-Instruct",
+                 title="Prompt extension, image+text (7B)", tasks=(), patterns=("*",),
+                 fallback_size=16_580_000_000, optional=True),
+)
+
+
+def get_model(name: str) -> CatalogModel:
+    """Resolve a catalogue key (``ti2v-5B``) or repo id (``Wan-AI/Wan2.2-TI2V-5B``), case-insensitive."""
+    wanted = name.strip().lower()
+    for m in MODELS:
+        if wanted in (m.key.lower(), m.repo_id.lower(), m.repo_id.split("/")[-1].lower()):
+            return m
+    raise UserInputError(
+        f"unknown model {name!r}",
+        hint="choose one of: " + ", ".join(m.key for m in MODELS),
+    )
+
+
+def model_for_repo(repo_id: str) -> CatalogModel | None:
+    for m in MODELS:
+        if m.repo_id.lower() == repo_id.lower():
+            return m
+    return None
+
+
+def check_source(source: str) -> str:
+    if source not in SOURCES:
+        raise UserInputError(f"unknown source {source!r}", hint="use hf or modelscope")
+    return source

@@ -1,0 +1,128 @@
+"""Reuse what is on disk: register official-layout folders in place and find copies in the Hugging
+Face and ModelScope caches. The layout rules live in ``wan22_desktop.model_layout`` (one checker for
+the whole app); this module only finds folders and records them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from wan22_desktop.downloader.catalog import MODELS, CatalogModel, get_model
+from wan22_desktop.downloader.installed import register
+from wan22_desktop.errors import OperationError, UserInputError
+
+
+@dataclass(frozen=True)
+class LayoutResult:
+    ok: bool
+    task: str | None
+    problems: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class FoundCopy:
+    repo_id: str
+    path: Path
+    origin: str  # "hf-cache" | "modelscope-cache"
+
+
+def check_folder(root: Path, task: str | None = None) -> LayoutResult:
+    """The app's layout checker, behind the narrow interface this package needs."""
+    try:
+        from wan22_desktop import model_layout
+    except ImportError as exc:  # until the core branch is merged
+        raise OperationError("the model layout checker is not part of this build",
+                             hint="update the app") from exc
+    if task is None:
+        task = model_layout.detect_task(root)
+    report = model_layout.check_layout(root, task)
+    return LayoutResult(ok=bool(report.ok), task=report.task, problems=tuple(str(p) for p in report.problems),
+                        summary=report.summary())
+
+
+def model_for_task(task: str | None) -> CatalogModel | None:
+    for m in MODELS:
+        if task and task in m.tasks:
+            return m
+    return None
+
+
+def folder_size(root: Path) -> int:
+    total = 0
+    for dirpath, _, names in os.walk(root, followlinks=False):
+        for n in names:
+            try:
+                total += (Path(dirpath) / n).stat().st_size  # follows HF-cache blob symlinks
+            except OSError:
+                pass
+    return total
+
+
+def import_folder(s: Session, root: Path, *, model: str | None = None, origin: str = "import") -> LayoutResult:
+    """Validate ``root`` and register it in place (no copy). Raises with the list of problems."""
+    root = Path(root).expanduser().resolve()
+    if not root.is_dir():
+        raise UserInputError(f"{root} is not a folder", hint="give the folder that holds config.json")
+    wanted = get_model(model) if model else None
+    result = check_folder(root, wanted.tasks[0] if wanted and wanted.tasks else None)
+    if not result.ok:
+        raise UserInputError(
+            f"{root} is not a complete model folder: " + "; ".join(result.problems[:5])
+            + (f" (and {len(result.problems) - 5} more)" if len(result.problems) > 5 else ""),
+            hint="download the missing files with `wan22 models download`, or point at the right folder",
+        )
+    m = wanted or model_for_task(result.task)
+    if m is None:
+        raise UserInputError(f"cannot tell which model {root} holds", hint="pass --model")
+    register(s, m.repo_id, root, origin=origin, tasks=m.tasks, size=folder_size(root))
+    return result
+
+
+# ---- Caches
+
+def hf_cache_root() -> Path:
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE)
+
+
+def modelscope_cache_root() -> Path:
+    env = os.environ.get("MODELSCOPE_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "modelscope" / "hub"
+
+
+def _hf_snapshot(repo_dir: Path) -> Path | None:
+    snaps = repo_dir / "snapshots"
+    if not snaps.is_dir():
+        return None
+    ref = repo_dir / "refs" / "main"
+    if ref.is_file():
+        p = snaps / ref.read_text().strip()
+        if p.is_dir():
+            return p
+    candidates = sorted((p for p in snaps.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    return candidates[-1] if candidates else None
+
+
+def find_copies(hf_cache: Path | None = None, ms_cache: Path | None = None,
+                models: tuple[CatalogModel, ...] = MODELS) -> list[FoundCopy]:
+    """Folders in the two caches that hold a catalogue repo (complete or not: check before use)."""
+    hf_root = hf_cache or hf_cache_root()
+    ms_root = ms_cache or modelscope_cache_root()
+    found: list[FoundCopy] = []
+    for m in models:
+        owner, name = m.repo_id.split("/")
+        snap = _hf_snapshot(hf_root / f"models--{owner}--{name}")
+        if snap is not None:
+            found.append(FoundCopy(m.repo_id, snap, "hf-cache"))
+        # modelscope writes "." in names as "___"; newer versions add a "models/" level
+        for cand in (ms_root / "models" / owner / name, ms_root / "models" / owner / name.replace(".", "___"),
+                     ms_root / owner / name, ms_root / owner / name.replace(".", "___")):
+            if cand.is_dir() and any(cand.iterdir()):
+                found.append(FoundCopy(m.repo_id, cand, "modelscope-cache"))
+                break
+    return found
