@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Callable
 
 from wan22_desktop.db import queue as q
-from wan22_desktop.db.base import utcnow
 from wan22_desktop.db.database import Database, open_app_database
-from wan22_desktop.db.downloads import InstalledModel
+from wan22_desktop.downloader.installed import register
 from wan22_desktop.paths import AppPaths, app_paths
 from wan22_desktop.request import GenerationRequest
 
@@ -46,11 +45,8 @@ def make_home(root: Path) -> Home:
     ckpt = write_checkpoint(paths.models / "loop-ti2v")
     size = sum(f.stat().st_size for f in ckpt.iterdir())
 
-    def register(s):
-        s.add(InstalledModel(model_id="Wan-AI/Wan2.2-TI2V-5B", path=str(ckpt), origin="import",
-                             tasks=TASK, size_bytes=size, verified_at=utcnow()))
-
-    db.transact(register)
+    db.transact(lambda s: register(s, "Wan-AI/Wan2.2-TI2V-5B", ckpt, origin="import",
+                                   tasks=(TASK,), size=size))
     return Home(root, paths, db, ckpt)
 
 

@@ -13,9 +13,9 @@ How the maps are derived (no trained factors are shipped with the official code)
   ``c / C`` on the colour wheel (three cosines 120 degrees apart), scaled by ``1 / sqrt(C)``.
   Channels are therefore spread evenly over hues, and the preview shows structure and motion in
   stable colours; the hues are not the final video's.
-* ``fit_projection`` solves the least-squares map from latents to a real decode; with real weights
-  installed, ``python -c`` a fit on one decoded clip gives a better-coloured map to put in
-  ``PROJECTIONS`` (kept out of the tests: the tiny random-weight VAEs decode noise).
+* ``fit_projection`` solves the least-squares map from latents to a real decode. With the real
+  VAE weights, a fit on one decoded clip gives true colours and can replace the hue map here;
+  the tests check the fit on a known linear decoder only (tiny random-weight VAEs decode noise).
 
 Pure numpy: the worker converts the tensor once (``latents.float().cpu().numpy()``).
 """
