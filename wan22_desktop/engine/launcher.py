@@ -151,14 +151,16 @@ class WorkerProcess:
         return self.proc.poll() is None
 
     def kill(self) -> None:
-        """Kill the worker's whole process group at once (all ranks, all helpers)."""
+        """Kill the worker's whole process tree at once: its group, and the groups of
+        descendants that made their own (torchrun starts every rank in a new session)."""
         if os.name == "nt":
             subprocess.run(["taskkill", "/F", "/T", "/PID", str(self.pid)], capture_output=True)
         else:
-            try:
-                os.killpg(self.pid, signal.SIGKILL)  # the group id is the worker's pid (new session)
-            except (ProcessLookupError, PermissionError):
-                pass
+            for pgid in [self.pid] + _descendant_pids(self.pid):
+                try:
+                    os.killpg(pgid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -191,7 +193,20 @@ class WorkerProcess:
             except (ProcessLookupError, PermissionError):
                 pass
 
+    def tree(self) -> list[int]:
+        """The worker's pid and every descendant's (ranks, helpers)."""
+        return [self.pid] + _descendant_pids(self.pid)
+
     def _close(self) -> None:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+
+def _descendant_pids(pid: int) -> list[int]:
+    try:
+        import psutil
+
+        return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+    except Exception:  # noqa: BLE001 - gone already, or psutil unavailable
+        return []

@@ -301,6 +301,8 @@ class Worker:
         if self.parent_gone.is_set():
             return
         log.warning("parent gone (%s): stopping", why)
+        if self.rank != 0:
+            os._exit(3)  # a rank waits in collectives that will never complete: just go
         self.parent_gone.set()
         self.cancel.set()
         self.commands.put(None)
@@ -464,6 +466,18 @@ def _init_distributed(world_size: int) -> None:
         dist.init_process_group(backend=backend)
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this rank when its parent (torchrun's agent) dies, however it dies."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
 def _ready(channel: EventChannel) -> None:
     torch_version, devices = None, []
     try:
@@ -489,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
     events = take_stdout_for_events()
     channel = EventChannel(events if rank == 0 else None)
     worker = Worker(channel, load_backend(), rank=rank, world_size=world)
+    if world > 1:
+        _die_with_parent()
     _init_distributed(world)
     if rank == 0:
         threading.Thread(target=worker.read_commands, args=(sys.stdin,), daemon=True,
