@@ -41,11 +41,15 @@ class TinyVelocity(torch.nn.Module):
         return self.conv(x.unsqueeze(0)).squeeze(0) + bias
 
 
-def write_checkpoint(folder: Path, seed: int = 0) -> Path:
-    """A folder holding the tiny network's weights (what ``load`` reads)."""
+def write_checkpoint(folder: Path, seed: int = 0, extra_mb: int = 0) -> Path:
+    """A folder holding the tiny network's weights (what ``load`` reads); ``extra_mb`` of padding
+    makes loading cost something (benchmarks of the warm worker)."""
     torch.manual_seed(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    save_file(TinyVelocity().state_dict(), str(folder / WEIGHTS))
+    tensors = TinyVelocity().state_dict()
+    if extra_mb:
+        tensors["padding"] = torch.randn(extra_mb * 2**18)
+    save_file(tensors, str(folder / WEIGHTS))
     return folder
 
 
@@ -57,7 +61,9 @@ def _env_int(name: str) -> int | None:
 class LoopBackend:
     def load(self, checkpoint: str, task: str, plan: Any) -> TinyVelocity:
         model = TinyVelocity()
-        model.load_state_dict(load_file(str(Path(checkpoint) / WEIGHTS)))
+        tensors = load_file(str(Path(checkpoint) / WEIGHTS))
+        tensors.pop("padding", None)
+        model.load_state_dict(tensors)
         return model.eval()
 
     def generate(self, pipeline: TinyVelocity, request: Any, prompt: str, progress: Any) -> np.ndarray:
