@@ -246,14 +246,23 @@ class QueueRunner:
     # ---- one job
 
     def hardware(self) -> Hardware:
+        """Probed once per runner, in a subprocess (no torch here), heartbeating meanwhile."""
         if self._hardware is None:
             source = self._hardware_source
-            if callable(source):
-                self._hardware = source()
-            else:
+            if not callable(source):
                 from wan22_desktop.engine.hardware import probe_in_subprocess
 
-                self._hardware = probe_in_subprocess([self.paths.outputs, self.paths.models])
+                folders = [self.paths.outputs, self.paths.models]
+                source = lambda: probe_in_subprocess(folders)  # noqa: E731
+            box: list[Hardware] = []
+            t = threading.Thread(target=lambda: box.append(source()), daemon=True, name="probe")
+            t.start()
+            while t.is_alive():
+                t.join(1.0)
+                self._heartbeat()
+            if not box:
+                raise OperationError("the hardware probe failed", "see the log file")
+            self._hardware = box[0]
         return self._hardware
 
     def _run_job(self, job: Job) -> None:
@@ -299,7 +308,7 @@ class QueueRunner:
             env.update(self.options.worker_env)
             self.worker = WorkerProcess(nproc=nproc, env=env,
                                         log_path=self.paths.logs / "worker.log")
-            ready = self.worker.wait_ready()
+            ready = self.worker.wait_ready(tick=self._heartbeat)
             self._emit("worker", message=f"worker {ready.pid} ready (torch {ready.torch_version})",
                        data=ready)
         return self.worker

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -114,10 +114,14 @@ class WorkerProcess:
         except queue.Empty:
             return None
 
-    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> P.Ready:
+    def wait_ready(self, timeout: float = READY_TIMEOUT_S,
+                   tick: Callable[[], None] | None = None) -> P.Ready:
+        """Wait for ``ready``; ``tick`` is called about once a second meanwhile (lease heartbeat)."""
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
-            ev = self.next_event(left)
+            ev = self.next_event(min(left, 1.0))
+            if tick is not None:
+                tick()
             if isinstance(ev, P.Ready):
                 self.ready = ev
                 return ev
