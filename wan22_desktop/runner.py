@@ -160,6 +160,7 @@ class QueueRunner:
         self.me = identity or RunnerIdentity.current()
         self.worker: WorkerProcess | None = None
         self._stop = threading.Event()
+        self._release_requested = threading.Event()
         self._requeue_on_stop = True
         self.interrupted = False  # set by a signal handler (Ctrl-C) that called stop()
         self._last_beat = 0.0
@@ -173,6 +174,10 @@ class QueueRunner:
         ``requeue_current`` is False), the worker is shut down and the lease released."""
         self._requeue_on_stop = requeue_current
         self._stop.set()
+
+    def release_worker(self) -> None:
+        """Free the GPU: the worker is stopped after the running job (at once when idle)."""
+        self._release_requested.set()
 
     @property
     def stopping(self) -> bool:
@@ -191,6 +196,9 @@ class QueueRunner:
         try:
             while not self._stop.is_set():
                 self._heartbeat()
+                if self._release_requested.is_set():
+                    self._release_requested.clear()
+                    self._stop_worker("release requested")
                 if q.is_paused(self.db):
                     self._stop_worker("the queue is paused")
                     if not self.options.forever:

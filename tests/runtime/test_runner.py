@@ -39,6 +39,13 @@ def _runner(home, events=None, **opts) -> QueueRunner:
                        on_event=(events.append if events is not None else None))
 
 
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def _in_thread(runner: QueueRunner) -> threading.Thread:
     t = threading.Thread(target=runner.run, daemon=True)
     t.start()
@@ -142,8 +149,7 @@ def test_pause_finishes_the_job_then_frees_the_worker(home):
     t.join(30)
     assert not t.is_alive() and runner.summary.stopped_reason == "the queue is paused"
     assert home.job(first).status == "done" and home.job(second).status == "queued"
-    assert runner.worker is None and not psutil.pid_exists(worker_pid) or \
-        psutil.Process(worker_pid).status() == psutil.STATUS_ZOMBIE
+    assert runner.worker is None and _gone(worker_pid)
 
 
 def test_pause_with_pause_cancels_leaves_the_job_queued(home):
@@ -191,3 +197,19 @@ def test_pure_helpers():
     assert thumb.parent == Path("/o/.thumbnails") and thumb.suffix == ".jpg"
     npy = output_paths(Path("/o"), 9, GenerationRequest.for_task("ti2v-5B", seed=1, output_format="png"))[0]
     assert npy.suffix == ""
+
+
+def test_release_worker_frees_it_while_waiting_for_jobs(home):
+    [first] = home.enqueue()
+    runner = _runner(home, forever=True)
+    t = _in_thread(runner)
+    wait_for(lambda: home.job(first).status == "done", timeout=60)
+    pid = runner.worker.pid
+    runner.release_worker()
+    wait_for(lambda: runner.worker is None, timeout=15)
+    assert _gone(pid)
+    [second] = home.enqueue()  # the next job starts a fresh worker
+    wait_for(lambda: home.job(second).status == "done", timeout=60)
+    runner.stop()
+    t.join(20)
+    assert not t.is_alive()
