@@ -424,7 +424,7 @@ class _JobWatch:
                 self.first_step_s = now - self.claimed_at
             self.last_step_at = self.last_progress = now
             self.phase, self.step, self.total, self.eta = "sampling", ev.step, ev.total, ev.eta_s
-            self._write(now, force=ev.step == ev.total)
+            self._write(now, force=ev.step in (1, ev.total))
         elif isinstance(ev, P.Preview):
             self.last_progress = now
         elif isinstance(ev, P.Log):

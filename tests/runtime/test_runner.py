@@ -213,3 +213,22 @@ def test_release_worker_frees_it_while_waiting_for_jobs(home):
     runner.stop()
     t.join(20)
     assert not t.is_alive()
+
+
+def test_a_worker_that_ignores_cancel_is_killed_and_the_job_cancelled(home):
+    [stuck] = home.enqueue("hang in here", steps=6)
+    [after] = home.enqueue(steps=3)
+    events = []
+    runner = _runner(home, events, env={"LOOP_HANG_AT": "2"}, cancel_grace_s=1.0,
+                     hang_floor_s=60.0)
+    t = _in_thread(runner)
+    wait_for(lambda: (home.job(stuck).progress_step or 0) >= 1)
+    wait_for(lambda: runner.worker is not None)
+    stuck_worker = runner.worker.pid
+    q.cancel_job(home.db, stuck)
+    wait_for(lambda: home.job(stuck).status == "cancelled", timeout=10)
+    assert _gone(stuck_worker)
+    wait_for(lambda: home.job(after).status == "done", timeout=60)
+    runner.stop()
+    t.join(20)
+    assert any(e.kind == "cancelled" and "killed" in e.message for e in events)
