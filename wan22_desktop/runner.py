@@ -35,7 +35,7 @@ from wan22_desktop.db.models import Job
 from wan22_desktop.engine import protocol as P
 from wan22_desktop.engine.hardware import Hardware
 from wan22_desktop.engine.launcher import Exited, WorkerProcess, describe_exit
-from wan22_desktop.engine.planner import InstalledModel, JobShape, Plan, PlanError, PlanOverrides, plan
+from wan22_desktop.engine.planner import InstalledModel, JobShape, Plan, PlanOverrides, plan
 from wan22_desktop.errors import OperationError, Wan22Error
 from wan22_desktop.keep_awake import KeepAwake
 from wan22_desktop.paths import AppPaths
@@ -280,10 +280,7 @@ class QueueRunner:
             request = GenerationRequest.from_json(job.request_json)
             job_plan = plan(job_shape(request), self.hardware(), installed_models(self.db),
                             overrides_for(request))
-        except PlanError as exc:
-            self._fail(job.id, "input", exc.message, exc.hint)
-            return
-        except Wan22Error as exc:
+        except Wan22Error as exc:  # PlanError included: nothing fits this machine
             self._fail(job.id, "input", exc.message, exc.hint)
             return
         if not job_plan.checkpoint:
@@ -294,9 +291,11 @@ class QueueRunner:
         self._emit("planned", job.id, job_plan.summary(), job_plan)
         try:
             worker = self._ensure_worker(job_plan.nproc)
-        except OperationError as exc:
-            self._fail(job.id, "crashed", exc.message, exc.hint)
-            return
+        except OperationError:
+            # A worker that cannot start fails every job alike (a broken install, no torch):
+            # keep the job queued and stop, instead of burning through the queue.
+            self._requeue_current(job.id)
+            raise
         video, thumb = output_paths(self.paths.outputs, job.id, request)
         cmd = P.RunJob(job.id, request.to_dict(), job_plan.to_dict(), job_plan.checkpoint,
                        str(video), str(thumb), str(self.paths.cache / "previews"),
@@ -314,9 +313,13 @@ class QueueRunner:
 
             env = worker_env(os.environ)
             env.update(self.options.worker_env)
-            self.worker = WorkerProcess(nproc=nproc, env=env,
-                                        log_path=self.paths.logs / "worker.log")
-            ready = self.worker.wait_ready(tick=self._heartbeat)
+            worker = WorkerProcess(nproc=nproc, env=env, log_path=self.paths.logs / "worker.log")
+            try:
+                ready = worker.wait_ready(tick=self._heartbeat)
+            except BaseException:
+                worker.kill()
+                raise
+            self.worker = worker
             self._emit("worker", message=f"worker {ready.pid} ready (torch {ready.torch_version})",
                        data=ready)
         return self.worker

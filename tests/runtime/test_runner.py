@@ -15,6 +15,7 @@ import pytest
 from wan22_desktop.db import history
 from wan22_desktop.db import queue as q
 from wan22_desktop.engine.hardware import Hardware
+from wan22_desktop.errors import OperationError
 from wan22_desktop.request import GenerationRequest, MemoryOptions
 from wan22_desktop.runner import (
     QueueRunner, RunnerOptions, hang_limit, output_paths, overrides_for, safer_request)
@@ -232,3 +233,13 @@ def test_a_worker_that_ignores_cancel_is_killed_and_the_job_cancelled(home):
     runner.stop()
     t.join(20)
     assert any(e.kind == "cancelled" and "killed" in e.message for e in events)
+
+
+def test_a_worker_that_cannot_start_stops_the_runner_and_keeps_the_job(home):
+    [job_id] = home.enqueue()
+    runner = _runner(home, env={"WAN22_WORKER_BACKEND": "no_such_module:Backend"})
+    with pytest.raises(OperationError, match="the worker did not start"):
+        runner.run()
+    job = home.job(job_id)
+    assert job.status == "queued" and job.runner_id is None
+    assert (home.paths.logs / "worker.log").read_text().count("no_such_module") >= 1

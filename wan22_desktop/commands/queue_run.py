@@ -110,6 +110,8 @@ class _Display:
             data = ev.data
             if isinstance(data, P.Message):
                 data = {"type": data.type, **asdict(data)}
+            elif hasattr(data, "to_dict"):
+                data = data.to_dict()
             elif not isinstance(data, (dict, list, str, int, float, type(None))):
                 data = None
             print(json.dumps({"event": ev.kind, "job_id": ev.job_id, "message": ev.message,
