@@ -119,6 +119,13 @@ def output_paths(outputs: Path, job_id: int, request: GenerationRequest,
     return outputs / f"{stem}{suffix}", outputs / ".thumbnails" / f"{stem}.jpg"
 
 
+def plan_request(request: GenerationRequest, hardware: Hardware,
+                 installed: Mapping[str, InstalledModel]) -> Plan:
+    """The plan a job gets: the GUI's preview calls this with the same inputs as the runner
+    (``QueueRunner.hardware()``, ``installed_models(db)``), so what is shown is what runs."""
+    return plan(job_shape(request), hardware, installed, overrides_for(request))
+
+
 def hang_limit(step_times: list[float], factor: float, floor: float) -> float:
     """Seconds without progress after which a sampling worker is considered hung."""
     if not step_times:
@@ -278,8 +285,7 @@ class QueueRunner:
         self._emit("claimed", job.id, job.prompt)
         try:
             request = GenerationRequest.from_json(job.request_json)
-            job_plan = plan(job_shape(request), self.hardware(), installed_models(self.db),
-                            overrides_for(request))
+            job_plan = plan_request(request, self.hardware(), installed_models(self.db))
         except Wan22Error as exc:  # PlanError included: nothing fits this machine
             self._fail(job.id, "input", exc.message, exc.hint)
             return

@@ -18,7 +18,8 @@ from wan22_desktop.engine.hardware import Hardware
 from wan22_desktop.errors import OperationError
 from wan22_desktop.request import GenerationRequest, MemoryOptions
 from wan22_desktop.runner import (
-    QueueRunner, RunnerOptions, hang_limit, output_paths, overrides_for, safer_request)
+    QueueRunner, RunnerOptions, hang_limit, installed_models, output_paths, overrides_for,
+    plan_request, safer_request)
 
 from tests.runtime.helpers import make_home, wait_for
 
@@ -62,6 +63,9 @@ def test_job_end_to_end_into_history(home):
     assert job.status == "done" and job.progress_step == 4
     plan = json.loads(job.plan_json)
     assert plan["device"] == "cpu" and plan["checkpoint"] == str(home.checkpoint)
+    # The preview the GUI shows before the job (same inputs) is the plan that ran.
+    request = GenerationRequest.from_json(job.request_json)
+    assert plan_request(request, NO_GPU, installed_models(home.db)).to_dict() == plan
     gen = history.get_generation(home.db, job.generation_id)
     assert Path(gen.video_path).is_file() and Path(gen.video_path).parent == home.paths.outputs
     assert Path(gen.thumbnail_path).is_file()
