@@ -201,3 +201,30 @@ def test_worker_command_single_and_torchrun():
     cmd = worker_command(4, python="py")
     assert cmd[:3] == ["py", "-m", "torch.distributed.run"] and "--standalone" in cmd
     assert "--nproc_per_node=4" in cmd and cmd[-2:] == ["-m", "wan22_desktop.engine.worker"]
+
+
+def test_prompt_extension_runs_in_the_worker_with_the_key_from_its_environment(ckpt, tmp_path,
+                                                                              worker_env):
+    from tests.prompt_extend.fake_dashscope import FakeDashScope, FakeDashScopeServer
+
+    fake = FakeDashScope()
+    with FakeDashScopeServer(fake) as server:
+        env = {**os.environ, **worker_env, "DASH_API_URL": server.base_url,
+               "DASH_API_KEY": fake.valid_key}
+        w = WorkerProcess(env=env)
+        try:
+            w.wait_ready(60)
+            req = GenerationRequest.for_task(
+                "ti2v-5B", prompt="a koi pond", size="128*128", frame_num=5, sample_steps=2, seed=5,
+                prompt_extend={"enabled": True, "method": "dashscope", "target_lang": "en"})
+            w.send(P.RunJob(1, req.to_dict(), CPU_PLAN, str(ckpt), str(tmp_path / "o.mp4")))
+            events = []
+            while not isinstance(ev := w.next_event(30), (P.Done, P.Failed)):
+                assert ev is not None
+                events.append(ev)
+        finally:
+            w.kill()
+    assert isinstance(ev, P.Done), ev
+    assert "prompt_extension" in [e.phase for e in events if isinstance(e, P.Phase)]
+    assert ev.final_prompt.startswith("Extended by") and "a koi pond" in ev.final_prompt
+    assert ev.prompt_warning is None and len(fake.requests) == 1

@@ -396,9 +396,20 @@ class Worker:
         from wan22_desktop.engine.prompt_extend import extend_with_options
 
         progress.phase("prompt_extension")
-        result = extend_with_options(request.prompt_extend, request.prompt, image=request.image,
-                                     seed=request.seed % (2**31), device=str(plan.get("device", "cpu")))
-        return (result.prompt, result.warning) if result is not None else (request.prompt, None)
+        out: tuple[str, str | None] = (request.prompt, None)
+        if self.rank == 0:  # once, not once per rank (an API call, or an LLM on every GPU)
+            result = extend_with_options(request.prompt_extend, request.prompt, image=request.image,
+                                         seed=request.seed % (2**31),
+                                         device=str(plan.get("device", "cpu")))
+            if result is not None:
+                out = (result.prompt, result.warning)
+        if self.world_size > 1:
+            import torch.distributed as dist
+
+            box = [out]
+            dist.broadcast_object_list(box, src=0)
+            out = box[0]
+        return out
 
     def _save(self, video: np.ndarray, request: Any, cmd: P.RunJob) -> tuple[list[str], str | None]:
         from wan22_desktop.engine.video_io import save_thumbnail, save_video
