@@ -306,10 +306,14 @@ class QueueRunner:
         cmd = P.RunJob(job.id, request.to_dict(), job_plan.to_dict(), job_plan.checkpoint,
                        str(video), str(thumb), str(self.paths.cache / "previews"),
                        self.options.preview_every)
-        if not worker.send(cmd):
-            self._worker_died(job.id, worker, "loading", None, None)
-            return
-        _JobWatch(self, job.id, worker, job_plan, claimed_at).run()
+        try:
+            if not worker.send(cmd):
+                self._worker_died(job.id, worker, "loading", None, None)
+                return
+            _JobWatch(self, job.id, worker, job_plan, claimed_at).run()
+        finally:
+            # The preview only means something while the job runs; history has the thumbnail.
+            (self.paths.cache / "previews" / f"job-{job.id}.png").unlink(missing_ok=True)
 
     def _ensure_worker(self, nproc: int) -> WorkerProcess:
         if self.worker is not None and (not self.worker.alive or self.worker.nproc != nproc):

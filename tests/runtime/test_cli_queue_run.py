@@ -14,6 +14,8 @@ from wan22_desktop.db import history
 
 from tests.runtime.helpers import cli, make_home, wait_for
 
+pytestmark = pytest.mark.slow  # real CLI processes: each starts a hardware probe and a worker
+
 
 @pytest.fixture
 def home(tmp_path, worker_env):

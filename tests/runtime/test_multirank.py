@@ -20,7 +20,8 @@ from wan22_desktop.engine.launcher import WorkerProcess
 from tests.runtime.loop_backend import write_checkpoint
 from tests.runtime.test_worker import _request
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="torchrun process groups: POSIX")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(sys.platform == "win32", reason="torchrun process groups: POSIX")]
 PLAN = {"task": "ti2v-5B", "device": "cpu", "nproc": 2}
 
 

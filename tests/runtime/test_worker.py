@@ -228,3 +228,15 @@ def test_prompt_extension_runs_in_the_worker_with_the_key_from_its_environment(c
     assert "prompt_extension" in [e.phase for e in events if isinstance(e, P.Phase)]
     assert ev.final_prompt.startswith("Extended by") and "a koi pond" in ev.final_prompt
     assert ev.prompt_warning is None and len(fake.requests) == 1
+
+
+def test_rotate_log_keeps_one_previous_file(tmp_path):
+    from wan22_desktop.engine.launcher import rotate_log
+
+    log = tmp_path / "logs" / "worker.log"
+    rotate_log(log)  # nothing yet: creates the folder
+    log.write_bytes(b"x" * 100)
+    rotate_log(log, max_bytes=200)
+    assert log.exists()
+    rotate_log(log, max_bytes=50)
+    assert not log.exists() and (tmp_path / "logs" / "worker.log.1").stat().st_size == 100

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 WORKER_MODULE = "wan22_desktop.engine.worker"
 READY_TIMEOUT_S = 120.0   # torch import + CUDA init on a cold disk can take a minute
 SHUTDOWN_GRACE_S = 5.0
+LOG_MAX_BYTES = 20 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,16 @@ def worker_command(nproc: int = 1, *, python: str | None = None,
     # The ranks' parent is torchrun's agent, so they watch that, not us (no --parent-pid).
     return [python, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
             "-m", WORKER_MODULE]
+
+
+def rotate_log(path: Path, max_bytes: int = LOG_MAX_BYTES) -> None:
+    """Keep one previous worker log: an overnight queue must not grow it without bound."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if path.stat().st_size > max_bytes:
+            os.replace(path, path.with_name(path.name + ".1"))
+    except FileNotFoundError:
+        pass
 
 
 def describe_exit(returncode: int | None) -> str:
@@ -75,7 +86,7 @@ class WorkerProcess:
         self._log_file: IO[bytes] | None = None
         stderr: int | IO[bytes] = subprocess.DEVNULL
         if log_path is not None:
-            log_path.parent.mkdir(parents=True, exist_ok=True)
+            rotate_log(log_path)
             self._log_file = open(log_path, "ab")  # noqa: SIM115 - lives as long as the process
             stderr = self._log_file
         kwargs: dict = {}
