@@ -14,6 +14,7 @@ import pytest
 
 from wan22_desktop.db import history
 from wan22_desktop.db import queue as q
+from wan22_desktop.engine import protocol as P
 from wan22_desktop.engine.hardware import Hardware
 from wan22_desktop.errors import OperationError
 from wan22_desktop.request import GenerationRequest, MemoryOptions
@@ -76,6 +77,8 @@ def test_job_end_to_end_into_history(home):
     assert gen.peak_memory_bytes > 0 and json.loads(gen.plan_json) == plan
     kinds = [e.kind for e in events]
     assert kinds[0] == "started" and kinds[-1] == "stopped"
+    previews = [e.data for e in events if isinstance(e.data, P.Preview)]
+    assert previews and not Path(previews[-1].path).exists()  # shown while running, then dropped
     assert kinds.index("claimed") < kinds.index("planned") < kinds.index("done")
 
 
