@@ -240,3 +240,10 @@ def test_rotate_log_keeps_one_previous_file(tmp_path):
     assert log.exists()
     rotate_log(log, max_bytes=50)
     assert not log.exists() and (tmp_path / "logs" / "worker.log.1").stat().st_size == 100
+
+
+@pytest.mark.parametrize("code, text", [
+    (-signal.SIGKILL, "killed by SIGKILL"), (-signal.SIGSEGV, "killed by SIGSEGV"),
+    (3, "exited with code 3"), (None, "stopped answering")])
+def test_describe_exit(code, text):
+    assert text in describe_exit(code)
