@@ -5,6 +5,7 @@ It is not a Wan pipeline and nothing here claims to test generation quality: it 
 worker/launcher/runner machinery is exercised by real computation in a real subprocess. Faults are
 injected through the worker's environment (set by the test):
 
+* ``LOOP_PRINT``: print to stdout (must not corrupt the protocol);
 * ``LOOP_STEP_S``: extra seconds per step (gives a test time to act mid-job);
 * ``LOOP_HANG_AT``: at this step of a job whose prompt contains "hang", sleep for an hour;
 * ``LOOP_OOM_AT``: at this step of a job whose prompt contains "oom", raise torch's real
@@ -72,6 +73,9 @@ class LoopBackend:
         step_s = float(os.environ.get("LOOP_STEP_S", "0"))
         hang_at = _env_int("LOOP_HANG_AT") if "hang" in prompt else None
         oom_at = _env_int("LOOP_OOM_AT") if "oom" in prompt else None
+        if os.environ.get("LOOP_PRINT"):  # a chatty library writing to stdout and to fd 1
+            print("noise from a library", flush=True)
+            os.write(1, b"raw noise on fd 1\n")
         progress.phase("text_encoding")
         g = torch.Generator().manual_seed(request.seed % (2**63))
         cond = torch.randn(CHANNELS, generator=torch.Generator().manual_seed(zlib.crc32(prompt.encode())))

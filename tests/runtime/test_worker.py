@@ -247,3 +247,18 @@ def test_rotate_log_keeps_one_previous_file(tmp_path):
     (3, "exited with code 3"), (None, "stopped answering")])
 def test_describe_exit(code, text):
     assert text in describe_exit(code)
+
+
+def test_library_output_on_stdout_never_reaches_the_protocol(ckpt, tmp_path, worker_env, caplog):
+    w = WorkerProcess(env={**os.environ, **worker_env, "LOOP_PRINT": "1"},
+                      log_path=tmp_path / "worker.log")
+    try:
+        w.wait_ready(60)
+        with caplog.at_level("WARNING", logger="wan22_desktop.engine.launcher"):
+            events = _run(w, 1, ckpt, tmp_path)
+        assert isinstance(events[-1], P.Done)
+        assert not [r for r in caplog.records if "not JSON" in r.getMessage()]
+    finally:
+        w.kill()
+    text = (tmp_path / "worker.log").read_text()
+    assert "noise from a library" in text and "raw noise on fd 1" in text
