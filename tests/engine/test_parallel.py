@@ -10,7 +10,10 @@ from __future__ import annotations
 import copy
 import multiprocessing as mp
 import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -182,6 +185,19 @@ def _rank_main(r: int, port: int, out_dir: str) -> None:
         parallel.shutdown_distributed()
 
 
+def _torchrun_rank(out_dir: str) -> None:
+    """Body of a rank started by real torchrun (the group comes from its env and agent store)."""
+    from datetime import timedelta
+    ctx = parallel.init_distributed(timeout=timedelta(seconds=60))
+    try:
+        case = _cases()["t2v"]
+        dit = parallel.apply_sequence_parallel(_random_dit(case["task"], seed=1))
+        torch.save({"world": ctx.world_size, "out": _forward(dit, case)},
+                   Path(out_dir) / f"torchrun.{ctx.rank}.pt")
+    finally:
+        parallel.shutdown_distributed()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -297,6 +313,32 @@ def test_sharded_moe_sampling_matches_single_process(ranks):
     assert (steps >= 875).any() and (steps < 875).any()  # both experts take part
     for res in ranks("sampling"):
         assert (res["latent"] - ref).abs().max().item() <= TOL
+
+
+def test_ranks_started_by_torchrun(tmp_path):
+    """The launch the worker gets: `torchrun --standalone --nproc_per_node 2`."""
+    here = Path(__file__).resolve().parent
+    script = tmp_path / "rank.py"
+    script.write_text(f"import sys\nsys.path.insert(0, {str(here)!r})\n"
+                      f"import test_parallel\ntest_parallel._torchrun_rank({str(tmp_path)!r})\n")
+    env = {**os.environ, "PYTHONPATH": str(here.parents[1])}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+           str(WORLD), str(script)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True, text=True)
+    try:
+        log, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:  # timed out: take torchrun and its ranks down together
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 0, log
+    case = _cases()["t2v"]
+    ref = _forward(_random_dit(case["task"], seed=1), case)
+    for r in range(WORLD):
+        res = torch.load(tmp_path / f"torchrun.{r}.pt", weights_only=True)
+        assert res["world"] == WORLD
+        assert _max_diff(res["out"], ref) <= TOL
 
 
 # ---- One process ---------------------------------------------------------------------------------
