@@ -11,7 +11,6 @@ import copy
 import multiprocessing as mp
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -167,9 +166,11 @@ SCENARIOS: dict[str, Callable[[int], dict]] = {
 
 
 def _rank_main(r: int, port: int, out_dir: str) -> None:
-    """A torchrun-like rank: the group comes from the environment, as in the worker."""
+    """A torchrun-like rank: the group comes from the environment, as in the worker, and the
+    rendezvous store is the parent's (torchrun's agent store), so no rank races for a port."""
     os.environ.update(RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE=str(WORLD),
-                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+                      TORCHELASTIC_USE_AGENT_STORE="True")
     torch.set_num_threads(1)
     try:
         from datetime import timedelta
@@ -198,17 +199,12 @@ def _torchrun_rank(out_dir: str) -> None:
         parallel.shutdown_distributed()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _run_ranks(out_dir: Path, timeout: float = 180.0) -> None:
     """Start WORLD rank processes and wait; none outlives this call, whatever happens."""
     ctx = mp.get_context("spawn")
-    port = _free_port()
-    procs = [ctx.Process(target=_rank_main, args=(r, port, str(out_dir)), daemon=True)
+    store = torch.distributed.TCPStore("127.0.0.1", 0, WORLD, is_master=True,
+                                       wait_for_workers=False)  # held until the ranks are gone
+    procs = [ctx.Process(target=_rank_main, args=(r, store.port, str(out_dir)), daemon=True)
              for r in range(WORLD)]
     for p in procs:
         p.start()
