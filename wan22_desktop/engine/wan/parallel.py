@@ -10,6 +10,18 @@ before unpatchify. Needs num_heads % N == 0.
 
 Every helper works in a single process too (world size 1: no group, identity), and on CPU with
 gloo, which is how the tests prove parity without GPUs.
+
+Use in a worker started by ``torchrun --nproc_per_node N`` (official order: SP, then FSDP)::
+
+    ctx = init_distributed()                      # every rank; no-op without torchrun
+    t5 = shard_model_fsdp(t5, sync_states=False) if plan.t5_fsdp else t5.to(ctx.device)
+    for dit in experts:
+        apply_sequence_parallel(dit)              # when plan.ulysses_size > 1 (= N)
+        dit = shard_model_fsdp(dit) if plan.dit_fsdp else dit.to(ctx.device)
+    seed = broadcast_object(seed)                 # and the extended prompt: rank 0 decides
+    ...                                           # every rank samples; every rank gets the
+    if ctx.rank == 0: decode, write, report       # full latent, only rank 0 decodes/writes
+    shutdown_distributed()
 """
 
 from __future__ import annotations
@@ -156,7 +168,9 @@ def all_to_all(x: torch.Tensor, scatter_dim: int, gather_dim: int,
             received = torch.empty_like(send)
             dist.all_to_all_single(received, send, group=group)
             return _cat_received(received, gather_dim)
-        except (RuntimeError, NotImplementedError):
+        except (RuntimeError, NotImplementedError) as exc:
+            if "support" not in str(exc).lower():
+                raise  # a real failure (timeout, peer gone), not a missing op
             _NO_ALL_TO_ALL.add(key)
     table = [torch.empty_like(send) for _ in range(n)]
     dist.all_gather(table, send, group=group)
