@@ -136,6 +136,10 @@ def _rank_fsdp(r: int) -> dict:
     out["local_numel"] = sum(p.numel() for p in sharded.parameters())
     out["wrapped_blocks"] = sum(type(b).__name__ == "FullyShardedDataParallel"
                                 for b in dit.blocks)
+    # The other order: SP applied to an already sharded DiT reaches the module inside.
+    sharded = parallel.shard_model_fsdp(_random_dit("t2v-A14B", seed=1), param_dtype=torch.float32)
+    out["fsdp_then_sp"] = _forward(parallel.apply_sequence_parallel(sharded), case)
+    out["fsdp_then_sp_active"] = sharded.module.sequence_parallel is not None
     # Official mixed precision (bf16 params, fp32 reduce/buffers), no SP: each rank runs the
     # full sequence, so it must match the single process with bf16-rounded weights.
     sharded = parallel.shard_model_fsdp(_random_dit("t2v-A14B", seed=1), param_dtype=torch.bfloat16)
@@ -278,6 +282,7 @@ def test_fsdp_with_ulysses_matches_single_process_and_shards(ranks):
     results = ranks("fsdp")
     for res in results:
         assert _max_diff(res["fsdp_sp_fp32"], ref) <= TOL  # rank 1's own weights were replaced
+        assert _max_diff(res["fsdp_then_sp"], ref) <= TOL and res["fsdp_then_sp_active"]
         assert res["wrapped_blocks"] == len(model.blocks)
         assert res["local_numel"] <= total // WORLD + 16  # each rank keeps about half
     assert sum(res["local_numel"] for res in results) >= total
