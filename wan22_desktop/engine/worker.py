@@ -404,11 +404,9 @@ class Worker:
             if result is not None:
                 out = (result.prompt, result.warning)
         if self.world_size > 1:
-            import torch.distributed as dist
+            from wan22_desktop.engine.wan.parallel import broadcast_object
 
-            box = [out]
-            dist.broadcast_object_list(box, src=0)
-            out = box[0]
+            out = broadcast_object(out)  # type: ignore[assignment]
         return out
 
     def _save(self, video: np.ndarray, request: Any, cmd: P.RunJob) -> tuple[list[str], str | None]:
@@ -448,33 +446,17 @@ def _gpu_peak() -> int | None:
 
 def _broadcast_command(msg: P.Message | None) -> P.Message | None:
     """Rank 0's command, on every rank (as its protocol line, so every rank decodes the same)."""
-    import torch.distributed as dist
+    from wan22_desktop.engine.wan.parallel import broadcast_object
 
-    box = [None if msg is None else msg.to_line()]
-    dist.broadcast_object_list(box, src=0)
-    return None if box[0] is None else P.decode(box[0], P.COMMANDS)
+    line = broadcast_object(None if msg is None else msg.to_line())
+    return None if line is None else P.decode(str(line), P.COMMANDS)
 
 
 def _broadcast_flag(flag: bool) -> bool:
-    import torch
-    import torch.distributed as dist
+    """Rank 0's cancel flag on every rank, so all ranks leave the loop at the same step."""
+    from wan22_desktop.engine.wan.parallel import broadcast_object
 
-    t = torch.tensor([1 if flag else 0], dtype=torch.int32)
-    if dist.get_backend() == "nccl":
-        t = t.cuda()
-    dist.broadcast(t, src=0)
-    return bool(t.item())
-
-
-def _init_distributed(world_size: int) -> None:
-    import torch
-    import torch.distributed as dist
-
-    if world_size > 1 and not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        if backend == "nccl":
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        dist.init_process_group(backend=backend)
+    return bool(broadcast_object(flag))
 
 
 def _die_with_parent() -> None:
@@ -515,8 +497,10 @@ def main(argv: list[str] | None = None) -> int:
     channel = EventChannel(events if rank == 0 else None)
     worker = Worker(channel, load_backend(), rank=rank, world_size=world)
     if world > 1:
+        from wan22_desktop.engine.wan.parallel import init_distributed
+
         _die_with_parent()
-    _init_distributed(world)
+        init_distributed()  # nccl on CUDA, gloo on CPU; from torchrun's environment
     if rank == 0:
         threading.Thread(target=worker.read_commands, args=(sys.stdin,), daemon=True,
                          name="commands").start()
@@ -527,10 +511,9 @@ def main(argv: list[str] | None = None) -> int:
         return worker.serve()
     finally:
         if world > 1:
-            import torch.distributed as dist
+            from wan22_desktop.engine.wan.parallel import shutdown_distributed
 
-            if dist.is_initialized():
-                dist.destroy_process_group()
+            shutdown_distributed()
 
 
 if __name__ == "__main__":
