@@ -49,3 +49,37 @@ def test_tiny_ti2v_checkpoint_through_the_runner(tmp_path, monkeypatch):
         assert gens[0].frames == 5 and json.loads(gens[0].plan_json)["device"] == "cpu"
         assert "loading" in json.loads(gens[0].timings_json)
         assert "loading" not in json.loads(gens[1].timings_json)
+
+
+@pytest.mark.slow
+def test_cancel_a_real_tiny_generation_during_sampling(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.delenv("WAN22_WORKER_BACKEND", raising=False)
+    paths = app_paths(tmp_path / "home").ensure()
+    ckpt = Path(tiny.make_tiny_checkpoint("t2v-A14B", paths.models / "tiny-t2v"))
+    size = sum(f.stat().st_size for f in ckpt.rglob("*") if f.is_file())
+    with open_app_database(paths) as db:
+        db.transact(lambda s: register(s, "Wan-AI/Wan2.2-T2V-A14B", ckpt, origin="import",
+                                       tasks=("t2v-A14B",), size=size))
+        req = GenerationRequest.for_task("t2v-A14B", prompt="cancel me", size="832*480",
+                                         frame_num=5, sample_steps=200, seed=2)
+        [job] = q.enqueue(db, req)
+        events = []
+        options = RunnerOptions(keep_awake=False, poll_s=0.05, progress_interval_s=0.05,
+                                worker_env={"PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")})
+        runner = QueueRunner(db, paths, options, hardware=Hardware(ram_total_gib=64.0),
+                             on_event=events.append)
+        t = threading.Thread(target=runner.run)
+        t.start()
+        deadline = time.monotonic() + 120
+        while (q.get_job(db, job.id).progress_step or 0) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        t0 = time.monotonic()
+        q.cancel_job(db, job.id)
+        t.join(60)
+        assert q.get_job(db, job.id).status == "cancelled"
+        assert time.monotonic() - t0 < 5.0
+        experts = {e.data.expert for e in events if e.kind == "progress" and hasattr(e.data, "expert")}
+        assert "high_noise_model" in experts  # the MoE's first expert ran before the cancel

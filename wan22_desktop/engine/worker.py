@@ -76,30 +76,48 @@ class PipelineBackend(Protocol):
 
 
 class WanBackend:
-    """The Wan2.2 pipelines (``engine/wan/pipelines.py``), imported only when a job needs them."""
+    """The Wan2.2 pipelines (``engine/wan/pipelines``), imported only when a job needs them."""
+
+    # Pipeline phases the protocol does not name are reported as the nearest one it does.
+    PHASE_ALIASES = {"image_encoding": "text_encoding", "preparing": None}
 
     def load(self, checkpoint: str, task: str, plan: Mapping[str, Any]) -> Any:
-        try:
-            from wan22_desktop.engine.wan import pipelines
-        except ImportError as exc:
-            raise OperationError("this build has no Wan pipelines (engine/wan/pipelines.py)",
-                                 "install a complete Wan22 Desktop") from exc
-        return pipelines.WanPipeline.from_checkpoint(
-            checkpoint, task, device=plan.get("device", "cuda"),
-            offload_model=bool(plan.get("offload_model")),
-            convert_model_dtype=bool(plan.get("convert_model_dtype")),
-            t5_cpu=bool(plan.get("t5_cpu")))
+        import torch
+
+        from wan22_desktop.engine.wan.pipelines import MemoryConfig, WanPipeline
+
+        device = str(plan.get("device") or "cuda")
+        # bf16 on CUDA is the official mode; the CPU runs tiny checkpoints in fp32.
+        dtype = torch.float32 if device == "cpu" else torch.bfloat16
+        memory = MemoryConfig(offload_model=bool(plan.get("offload_model")),
+                              convert_model_dtype=bool(plan.get("convert_model_dtype")),
+                              t5_cpu=bool(plan.get("t5_cpu")))
+        return WanPipeline.from_checkpoint(checkpoint, task, device=device, dtype=dtype, memory=memory)
 
     def generate(self, pipeline: Any, request: Any, prompt: str, progress: "JobProgress") -> np.ndarray:
-        def on_step(step: int, total: int, timestep: float, expert: str | None, latents: Any) -> None:
-            progress.step(step, total, timestep, expert, latents)
+        from wan22_desktop.engine.wan.pipelines import Cancelled
 
-        return pipeline.generate(request, prompt=prompt, callback=on_step, on_phase=progress.phase)
+        def on_step(info: Any) -> None:
+            progress.step(info.step, info.total, info.timestep, info.expert, info.latents)
+
+        def on_phase(name: str) -> None:
+            name = self.PHASE_ALIASES.get(name, name)  # type: ignore[assignment]
+            if name is not None and name != progress.current_phase:
+                progress.phase(name)
+
+        try:
+            result = pipeline.generate(
+                prompt, image=request.image, size=request.size, frame_num=request.frame_num,
+                sample_steps=request.sample_steps, sample_shift=request.sample_shift,
+                guidance=(request.guidance.low, request.guidance.high), solver=request.solver,
+                seed=request.seed, negative_prompt=request.negative_prompt, callback=on_step,
+                on_phase=on_phase)
+        except Cancelled as exc:
+            raise JobCancelled() from exc
+        return result.video
 
     def release(self, pipeline: Any) -> None:
-        close = getattr(pipeline, "close", None)
-        if close is not None:
-            close()
+        pass  # dropping the last reference frees it; the worker then empties the CUDA cache
 
 
 def load_backend(spec: str | None = None) -> PipelineBackend:
