@@ -5,7 +5,7 @@ database. The worker runs the small torch loop of the supervision tests (``tests
 loop_backend.py``) with ``--extra-mb`` of weights to load, so the figures are the runtime's own
 costs, not a model's. References measured in the same run: the worker's own phase timings.
 
-    python benchmarks/bench_runtime.py [--runs 5] [--extra-mb 256] [--step-s 0.05]
+    python benchmarks/bench_runtime.py [--runs 5] [--extra-mb 256] [--step-s 0.05] [--real]
 """
 
 from __future__ import annotations
@@ -66,19 +66,35 @@ def cancel_latency_worker(root: Path, runs: int, step_s: float) -> list[float]:
     return out
 
 
-def runner_figures(root: Path, runs: int, extra_mb: int, step_s: float) -> dict:
+def _real_home(root: Path) -> tuple:
+    """A data dir with a tiny official-layout TI2V-5B checkpoint and the real pipelines."""
+    from wan22_desktop.downloader.installed import register
+    from wan22_desktop.engine.wan.tiny import make_tiny_checkpoint
+
     home = make_home(root / "home")
-    write_checkpoint(home.checkpoint, extra_mb=extra_mb)
+    ckpt = Path(make_tiny_checkpoint("ti2v-5B", home.paths.models / "tiny-ti2v"))
+    size = sum(f.stat().st_size for f in ckpt.rglob("*") if f.is_file())
+    home.db.transact(lambda s: register(s, "Wan-AI/Wan2.2-TI2V-5B", ckpt, origin="import",
+                                        tasks=("ti2v-5B",), size=size))
+    return home, {"PYTHONPATH": str(REPO)}
+
+
+def runner_figures(root: Path, runs: int, extra_mb: int, step_s: float, real: bool) -> dict:
+    if real:
+        home, backend = _real_home(root)
+    else:
+        home, backend = make_home(root / "home"), BACKEND
+        write_checkpoint(home.checkpoint, extra_mb=extra_mb)
     ids = home.enqueue(steps=4, count=runs)
     runner = QueueRunner(home.db, home.paths, RunnerOptions(keep_awake=False, poll_s=0.05,
-                                                            worker_env=BACKEND), hardware=NO_GPU)
+                                                            worker_env=backend), hardware=NO_GPU)
     runner.run()
     timings = [json.loads(history.get_generation(home.db, home.job(i).generation_id).timings_json)
                for i in ids]
     # Cancel from the database (what the GUI and `wan22 queue cancel` do): includes the poll.
     [cid] = home.enqueue(steps=200)
     runner = QueueRunner(home.db, home.paths, RunnerOptions(
-        keep_awake=False, poll_s=0.05, worker_env={**BACKEND, "LOOP_STEP_S": str(step_s)}),
+        keep_awake=False, poll_s=0.05, worker_env={**backend, "LOOP_STEP_S": str(step_s)}),
         hardware=NO_GPU)
     t = threading.Thread(target=runner.run)
     t.start()
@@ -98,15 +114,19 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--extra-mb", type=int, default=256, help="weights the loop backend loads")
-    ap.add_argument("--step-s", type=float, default=0.05, help="seconds per sampling step")
+    ap.add_argument("--step-s", type=float, default=0.05, help="seconds per sampling step (loop)")
+    ap.add_argument("--real", action="store_true",
+                    help="the real Wan pipelines on a tiny TI2V-5B checkpoint (runner figures)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         lat = cancel_latency_worker(root, args.runs, args.step_s)
-        fig = runner_figures(root, args.runs, args.extra_mb, args.step_s)
+        fig = runner_figures(root, args.runs, args.extra_mb, args.step_s, args.real)
     cold, warm = fig["timings"][0], fig["timings"][1:]
-    print(f"runtime benchmark: CPU, loop backend, 128x128, 5 frames, 4 steps, "
-          f"{args.extra_mb} MB of weights, {args.runs} jobs")
+    what = ("real pipelines, tiny TI2V-5B checkpoint" if args.real
+            else f"loop backend, {args.extra_mb} MB of weights")
+    print(f"runtime benchmark: CPU, {what}, 128x128, 5 frames, 4 steps, {args.runs} jobs "
+          "(worker cancel latency: loop backend)")
     print(f"cancel latency, worker (Cancel sent -> Failed read), step {args.step_s * 1000:.0f} ms: {_med(lat)}")
     print(f"cancel latency, from the database (queue cancel -> job row cancelled): "
           f"{fig['db_cancel'] * 1000:.1f} ms")
