@@ -262,3 +262,14 @@ def test_library_output_on_stdout_never_reaches_the_protocol(ckpt, tmp_path, wor
         w.kill()
     text = (tmp_path / "worker.log").read_text()
     assert "noise from a library" in text and "raw noise on fd 1" in text
+
+
+def test_cancel_that_arrives_before_the_job_starts_still_cancels_it(worker, ckpt, tmp_path):
+    worker.send(P.RunJob(3, _request(steps=50), CPU_PLAN, str(ckpt), str(tmp_path / "o3.mp4")))
+    worker.send(P.Cancel(3))
+    events = []
+    while not isinstance(ev := worker.next_event(30), (P.Done, P.Failed)):
+        assert ev is not None
+        events.append(ev)
+    assert isinstance(ev, P.Failed) and ev.kind == "cancelled"
+    assert not [e for e in events if isinstance(e, P.Step)] or ev.step < 50

@@ -290,6 +290,8 @@ class Worker:
         self.cancel = threading.Event()
         self.parent_gone = threading.Event()
         self.current_job: int | None = None
+        self.cancelled_ids: set[int] = set()
+        self._job_lock = threading.Lock()  # current_job and the cancel flag change together
         self._loaded: tuple[tuple, Any] | None = None
 
     # -- the reader side (rank 0 only): runs in a thread, never blocks on the job
@@ -306,8 +308,10 @@ class Worker:
             if isinstance(msg, P.Ping):
                 self.channel.emit(P.Pong())
             elif isinstance(msg, P.Cancel):
-                if msg.job_id == self.current_job:
-                    self.cancel.set()
+                with self._job_lock:
+                    self.cancelled_ids.add(msg.job_id)  # also a job still waiting in the queue
+                    if msg.job_id == self.current_job:
+                        self.cancel.set()
             else:
                 self.commands.put(msg)
                 if isinstance(msg, P.Shutdown):
@@ -367,9 +371,12 @@ class Worker:
     def run_job(self, cmd: P.RunJob) -> None:
         from wan22_desktop.request import GenerationRequest
 
-        self.current_job = cmd.job_id
-        if not self.parent_gone.is_set():
-            self.cancel.clear()
+        with self._job_lock:
+            self.current_job = cmd.job_id
+            if not self.parent_gone.is_set() and cmd.job_id not in self.cancelled_ids:
+                self.cancel.clear()
+            else:
+                self.cancel.set()  # cancelled before it started: stops at the first check
         progress = JobProgress(cmd.job_id, self.channel, self.cancel, cmd.preview_dir,
                                cmd.preview_every,
                                sync_cancel=_broadcast_flag if self.world_size > 1 else (lambda f: f))
