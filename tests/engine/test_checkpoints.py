@@ -133,6 +133,27 @@ def test_layout_is_checked_before_anything_heavy(tiny, tmp_path, monkeypatch):
         load_checkpoint(root, "ti2v-5B")
 
 
+def test_cuda_without_a_gpu_is_a_clear_error(tiny, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for load in (lambda: load_checkpoint(tiny["ti2v-5B"], "ti2v-5B", device="cuda"),
+                 lambda: load_experts(tiny["ti2v-5B"], "ti2v-5B", device="cuda:0"),
+                 lambda: load_vae_for_task(tiny["ti2v-5B"], "ti2v-5B", device="cuda"),
+                 lambda: load_text_encoder_for_task(tiny["ti2v-5B"], "ti2v-5B", device="cuda", t5_cpu=True)):
+        with pytest.raises(UserInputError, match="no CUDA GPU is available") as info:
+            load()
+        assert "wan22 doctor" in info.value.hint
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_loads_onto_the_gpu(tiny):
+    ck = load_checkpoint(tiny["t2v-A14B"], "t2v-A14B", device="cuda", convert_model_dtype=True, t5_cpu=True)
+    assert {p.device.type for d in ck.dits for p in d.parameters()} == {"cuda"}
+    assert {p.dtype for d in ck.dits for p in d.parameters()} == {torch.bfloat16}
+    assert ck.vae.device.type == "cuda" and ck.text_encoder is not None
+    assert ck.text_encoder.device.type == "cpu"
+    assert ck.text_encoder.encode(["a cat"])[0].device.type == "cuda"
+
+
 def _truncate(path: Path, keep: int) -> None:
     with path.open("r+b") as fh:
         fh.truncate(keep)
