@@ -201,6 +201,12 @@ def _experts_disagree(root: Path) -> None:
     path.write_text(json.dumps(config))
 
 
+def _configs_do_not_fit_the_weights(root: Path) -> None:
+    for expert in ("high_noise_model", "low_noise_model"):
+        path = root / expert / "config.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "num_layers": 1}))
+
+
 def _missing_tokenizer(root: Path) -> None:
     os.remove(root / "google/umt5-xxl/tokenizer.json")
 
@@ -217,6 +223,8 @@ BROKEN = [
     (_wan22_vae_in_wan21_place, "Wan2.1_VAE.pth", "is not a Wan2.1 VAE"),
     (_narrow_t5, "models_t5_umt5-xxl-enc-bf16.pth", "16 wide, the DiT reads 32"),
     (_experts_disagree, "low_noise_model/config.json", "differs from high_noise_model/config.json"),
+    (_configs_do_not_fit_the_weights, "high_noise_model/diffusion_pytorch_model*.safetensors",
+     "do not fit its config.json: unexpected"),
 ]
 
 

@@ -151,7 +151,7 @@ def load_experts(root: Path, task: str, *, device: torch.device | str = "cpu",
     device = require_device(device)
     read_task_dit_config(root, task)
     return tuple(
-        _as_checkpoint_error(spec, folder or ".",
+        _as_checkpoint_error(spec, _rel(folder, "diffusion_pytorch_model*.safetensors"),
                              lambda f=folder: load_dit(root / f, device=device, dtype=dtype))
         for folder in spec.dit_folders
     )
