@@ -260,7 +260,10 @@ class WanPipeline:
             return noise, cond, (width, height)
         if spec.model_type == "ti2v" and image is not None:
             g = stride[1] * ph
-            width, height = best_output_size(image.width, image.height, area, g, g)
+            try:
+                width, height = best_output_size(image.width, image.height, area, g, g)
+            except ZeroDivisionError:  # the area holds no g-px row/column at this aspect ratio
+                width = height = 0
             _check_output(spec, width, height)
             shape = C.latent_shape(z_dim, frame_num, width, height, stride)
             noise = C.initial_noise(shape, seed, device)
