@@ -161,6 +161,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if not ckpt.is_dir():
         raise UserInputError(f"checkpoint folder not found: {ckpt}",
                              f"download it with `wan22 models download {args.task}`")
+    from wan22_desktop.model_layout import require_layout
+
+    require_layout(ckpt, args.task)  # headers only: a bad folder fails before any heavy work
     request = build_request(args)
     for warning in check_request(request):
         print(f"warning: {warning}", file=sys.stderr)
