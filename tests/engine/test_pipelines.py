@@ -321,3 +321,28 @@ def test_input_errors(pipes, image_path, tmp_path) -> None:
 def test_checkpoint_of_another_task_is_refused(ckpts) -> None:
     with pytest.raises(UserInputError, match="t2v-A14B"):
         WanPipeline.from_checkpoint(ckpts["t2v-A14B"], "i2v-A14B", device="cpu", dtype=torch.float32)
+
+
+# ---- devices and precision -----------------------------------------------------------------------
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="tests the fallback of a machine without CUDA")
+def test_cuda_requested_without_a_gpu_falls_back_to_the_cpu(ckpts) -> None:
+    pipe = WanPipeline.from_checkpoint(ckpts["ti2v-5B"], "ti2v-5B", device="cuda", dtype=torch.float32)
+    assert pipe.device == torch.device("cpu")
+    r = pipe.generate("a cat", size="32*32", frame_num=5, sample_steps=2, seed=0)
+    assert r.video.shape == (3, 5, 32, 32)
+
+
+def test_official_bf16_mode_with_memory_options_runs_close_to_fp32(ckpts, pipes) -> None:
+    """bf16 autocast with converted DiT weights, T5 on the CPU in bf16, offload: the GPU recipe,
+    here on the CPU. bf16 rounding keeps it near, not equal to, the fp32 video."""
+    memory = MemoryConfig(offload_model=True, convert_model_dtype=True, t5_cpu=True)
+    pipe = WanPipeline.from_checkpoint(ckpts["t2v-A14B"], "t2v-A14B", device="cpu",
+                                       dtype=torch.bfloat16, memory=memory)
+    assert {next(m.parameters()).dtype for m in pipe.experts.values()} == {torch.bfloat16}
+    assert pipe.text_encoder.dtype == torch.bfloat16
+    kw = dict(size="32*32", frame_num=5, sample_steps=3, seed=1)
+    bf16 = pipe.generate("a cat", **kw).video
+    fp32 = pipes["t2v-A14B"].generate("a cat", **kw).video
+    assert bf16.dtype == np.float32 and 0 < np.abs(bf16 - fp32).max() < 0.1
