@@ -31,7 +31,7 @@ from .vae_io import VideoVAE, load_vae
 
 __all__ = [
     "LoadedCheckpoint", "load_checkpoint", "load_experts", "load_text_encoder_for_task",
-    "load_vae_for_task", "read_task_dit_config",
+    "load_vae_for_task", "read_task_dit_config", "require_device",
 ]
 
 T = TypeVar("T")
@@ -105,6 +105,20 @@ def _mismatch(spec: TaskSpec, rel: str, problem: str) -> UserInputError:
                           f"{problem}", _download_hint(spec))
 
 
+def require_device(device: torch.device | str) -> torch.device:
+    """The device, or a clear error when it is a GPU this machine does not have (rather than a
+    torch error minutes into loading). The planner picks the CPU when there is no GPU."""
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UserInputError("CUDA was asked for but no CUDA GPU is available",
+                                 "check the GPU and its driver with `wan22 doctor`, or run on the CPU")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise UserInputError(f"GPU {dev.index} does not exist ({torch.cuda.device_count()} found)",
+                                 "choose another GPU index")
+    return dev
+
+
 def _rel(folder: str, name: str) -> str:
     return f"{folder}/{name}" if folder else name
 
@@ -134,9 +148,10 @@ def load_experts(root: Path, task: str, *, device: torch.device | str = "cpu",
     """The task's DiT(s) in ``spec.dit_folders`` order; dtype None keeps the stored fp32."""
     spec = get_task(task)
     root = Path(root)
+    device = require_device(device)
     read_task_dit_config(root, task)
     return tuple(
-        _as_checkpoint_error(spec, folder or ".",
+        _as_checkpoint_error(spec, _rel(folder, "diffusion_pytorch_model*.safetensors"),
                              lambda f=folder: load_dit(root / f, device=device, dtype=dtype))
         for folder in spec.dit_folders
     )
@@ -147,6 +162,7 @@ def load_vae_for_task(root: Path, task: str, *, device: torch.device | str = "cp
                       dit_config: DiTConfig | None = None) -> VideoVAE:
     """The task's VAE (fp32 like upstream). With ``dit_config``, its latent width must be the DiT's."""
     spec = get_task(task)
+    device = require_device(device)
     version = "2.2" if spec.vae_file.startswith("Wan2.2") else "2.1"
     vae = _as_checkpoint_error(spec, spec.vae_file,
                                lambda: load_vae(Path(root) / spec.vae_file, version, device=device, dtype=dtype))
@@ -163,6 +179,7 @@ def load_text_encoder_for_task(root: Path, task: str, *, device: torch.device | 
     for the real files); that is checked on the mmapped CPU tensors, before any copy to a GPU."""
     spec = get_task(task)
     root = Path(root)
+    device = require_device(device)
     cfg = dit_config or read_task_dit_config(root, task)
     model = _as_checkpoint_error(spec, spec.t5_file, lambda: t5_encoder_from_state_dict(
         read_t5_state_dict(root / spec.t5_file), source="the file"))
@@ -199,6 +216,7 @@ def load_checkpoint(root: Path, task: str, *, device: torch.device | str = "cpu"
     """
     spec = get_task(task)
     root = Path(root)
+    device = require_device(device)
     layout = require_layout(root, task)
     cfg = read_task_dit_config(root, task)
     text_encoder = (load_text_encoder_for_task(root, task, device=device, dtype=dtype, t5_cpu=t5_cpu,
