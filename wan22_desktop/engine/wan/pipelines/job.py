@@ -94,7 +94,8 @@ def run_request(
     if pipeline is None:
         if on_phase:
             on_phase("loading")
-        pipeline = WanPipeline.from_checkpoint(ckpt_dir, request.task, device=device, dtype=dtype,  # type: ignore[arg-type]
+        assert ckpt_dir is not None
+        pipeline = WanPipeline.from_checkpoint(ckpt_dir, request.task, device=device, dtype=dtype,
                                                memory=memory)
         timings["loading"] = pipeline.load_seconds
     result = pipeline.generate(
