@@ -1,8 +1,10 @@
-"""The runner with the real Wan pipelines on a tiny official-layout checkpoint.
+"""The runner with the real Wan pipelines on tiny official-layout checkpoints.
 
-Runs once ``engine/wan/pipelines.py`` (branch pipe) and ``engine/wan/tiny.py`` (branch ckpt) are in
-the tree; until then it is skipped. It checks the worker's default backend (``WanBackend``) end
-to end: claim -> plan -> worker -> pipeline -> mp4 -> history row, then a warm second job.
+The worker's default backend (``WanBackend``) end to end: claim -> plan -> worker -> pipeline ->
+mp4 -> history row, and a warm second job; a cancel during real MoE sampling; a SIGKILL of the
+worker mid-sampling (job ``crashed``, the next job completes on a fresh worker). Fault injection
+the real pipeline cannot do (hangs, OOM) is covered with the loop backend in test_runner.py.
+Skipped only in a tree without ``engine/wan/pipelines`` and ``engine/wan/tiny``.
 """
 
 from __future__ import annotations
@@ -83,3 +85,42 @@ def test_cancel_a_real_tiny_generation_during_sampling(tmp_path, monkeypatch):
         assert time.monotonic() - t0 < 5.0
         experts = {e.data.expert for e in events if e.kind == "progress" and hasattr(e.data, "expert")}
         assert "high_noise_model" in experts  # the MoE's first expert ran before the cancel
+
+
+@pytest.mark.slow
+def test_sigkill_of_a_real_worker_mid_sampling_then_a_fresh_worker_runs_the_next(tmp_path, monkeypatch):
+    import signal
+    import threading
+    import time
+
+    monkeypatch.delenv("WAN22_WORKER_BACKEND", raising=False)
+    paths = app_paths(tmp_path / "home").ensure()
+    ckpt = Path(tiny.make_tiny_checkpoint("ti2v-5B", paths.models / "tiny-ti2v"))
+    size = sum(f.stat().st_size for f in ckpt.rglob("*") if f.is_file())
+    with open_app_database(paths) as db:
+        db.transact(lambda s: register(s, "Wan-AI/Wan2.2-TI2V-5B", ckpt, origin="import",
+                                       tasks=("ti2v-5B",), size=size))
+        base = GenerationRequest.for_task("ti2v-5B", prompt="kill me", size="128*128",
+                                          frame_num=5, sample_steps=150, seed=3)
+        [victim] = q.enqueue(db, base)
+        [survivor] = q.enqueue(db, GenerationRequest.for_task(
+            "ti2v-5B", prompt="next", size="128*128", frame_num=5, sample_steps=2, seed=4))
+        events = []
+        options = RunnerOptions(keep_awake=False, poll_s=0.05, progress_interval_s=0.05,
+                                worker_env={"PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")})
+        runner = QueueRunner(db, paths, options, hardware=Hardware(ram_total_gib=64.0),
+                             on_event=events.append)
+        t = threading.Thread(target=runner.run)
+        t.start()
+        deadline = time.monotonic() + 120
+        while (q.get_job(db, victim.id).progress_step or 0) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        killed = runner.worker.pid
+        os.kill(killed, signal.SIGKILL)
+        t.join(120)
+        job = q.get_job(db, victim.id)
+        assert job.status == "failed" and job.error_kind == "crashed"
+        assert "SIGKILL" in job.error_message and "sampling" in job.error_message
+        assert q.get_job(db, survivor.id).status == "done"
+        pids = [e.data.pid for e in events if e.kind == "worker"]
+        assert pids[0] == killed and len(pids) == 2 and pids[1] != killed
