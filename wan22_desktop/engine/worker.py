@@ -38,7 +38,7 @@ from typing import Any, Protocol, TextIO
 import numpy as np
 
 from wan22_desktop.engine import protocol as P
-from wan22_desktop.errors import OperationError, UserInputError, Wan22Error
+from wan22_desktop.errors import UserInputError, Wan22Error
 
 log = logging.getLogger("wan22_desktop.worker")
 
