@@ -10,6 +10,7 @@ Skipped only in a tree without ``engine/wan/pipelines`` and ``engine/wan/tiny``.
 from __future__ import annotations
 
 import json
+import sys
 import os
 from pathlib import Path
 
@@ -124,3 +125,37 @@ def test_sigkill_of_a_real_worker_mid_sampling_then_a_fresh_worker_runs_the_next
         assert q.get_job(db, survivor.id).status == "done"
         pids = [e.data.pid for e in events if e.kind == "worker"]
         assert pids[0] == killed and len(pids) == 2 and pids[1] != killed
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="torchrun process groups: POSIX")
+def test_two_rank_ulysses_worker_makes_the_single_process_video(tmp_path, monkeypatch):
+    """torchrun with 2 gloo ranks, Ulysses over both: the raw video equals one process's."""
+    import numpy as np
+
+    from wan22_desktop.engine import protocol as P
+    from wan22_desktop.engine.launcher import WorkerProcess
+
+    monkeypatch.delenv("WAN22_WORKER_BACKEND", raising=False)
+    ckpt = Path(tiny.make_tiny_checkpoint("ti2v-5B", tmp_path / "tiny-ti2v"))
+    req = GenerationRequest.for_task("ti2v-5B", prompt="two ranks", size="128*128", frame_num=5,
+                                     sample_steps=3, seed=7).to_dict()
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    videos = {}
+    for nproc in (1, 2):
+        plan = {"task": "ti2v-5B", "device": "cpu", "nproc": nproc, "ulysses_size": nproc}
+        w = WorkerProcess(nproc=nproc, env=env, log_path=tmp_path / f"worker{nproc}.log")
+        try:
+            w.wait_ready(120)
+            out = tmp_path / f"video{nproc}.npy"
+            w.send(P.RunJob(1, req, plan, str(ckpt), str(out)))
+            while not isinstance(ev := w.next_event(120), (P.Done, P.Failed)):
+                assert ev is not None
+            assert isinstance(ev, P.Done), ev
+            videos[nproc] = np.load(out)
+        finally:
+            w.kill()
+    assert "Ulysses sequence parallelism over 2 ranks" in (tmp_path / "worker2.log").read_text()
+    assert videos[1].shape == videos[2].shape == (3, 5, 128, 128)
+    np.testing.assert_allclose(videos[2], videos[1], atol=1e-5, rtol=0)
+    print("max |2 ranks - 1 process| =", float(np.abs(videos[2] - videos[1]).max()))

@@ -38,7 +38,7 @@ from typing import Any, Protocol, TextIO
 import numpy as np
 
 from wan22_desktop.engine import protocol as P
-from wan22_desktop.errors import UserInputError, Wan22Error
+from wan22_desktop.errors import OperationError, UserInputError, Wan22Error
 
 log = logging.getLogger("wan22_desktop.worker")
 
@@ -92,7 +92,32 @@ class WanBackend:
         memory = MemoryConfig(offload_model=bool(plan.get("offload_model")),
                               convert_model_dtype=bool(plan.get("convert_model_dtype")),
                               t5_cpu=bool(plan.get("t5_cpu")))
-        return WanPipeline.from_checkpoint(checkpoint, task, device=device, dtype=dtype, memory=memory)
+        pipeline = WanPipeline.from_checkpoint(checkpoint, task, device=device, dtype=dtype,
+                                               memory=memory)
+        self._parallelize(pipeline, plan)
+        return pipeline
+
+    @staticmethod
+    def _parallelize(pipeline: Any, plan: Mapping[str, Any]) -> None:
+        """Ulysses sequence parallelism over the worker's ranks (official ``--ulysses_size``).
+
+        It is transparent to the pipeline: every rank makes the same call and gets the full
+        output. FSDP sharding needs the pipeline to hand its experts/T5 over for wrapping, which
+        it does not yet: with ``dit_fsdp``/``t5_fsdp`` every rank holds the whole model."""
+        from wan22_desktop.engine.wan.parallel import apply_sequence_parallel, world_size
+
+        uly = int(plan.get("ulysses_size") or 1)
+        if uly > 1:
+            if world_size() != uly:
+                raise OperationError(f"the plan splits the sequence over {uly} processes but "
+                                     f"this worker has {world_size()}",
+                                     "let the planner choose the GPU count, or start the job again")
+            for dit in pipeline.experts.values():
+                apply_sequence_parallel(dit)
+            log.info("Ulysses sequence parallelism over %d ranks", uly)
+        if plan.get("dit_fsdp") or plan.get("t5_fsdp"):
+            log.warning("FSDP sharding is not wired into the pipelines yet: every rank holds the "
+                        "whole model")
 
     def generate(self, pipeline: Any, request: Any, prompt: str, progress: "JobProgress") -> np.ndarray:
         from wan22_desktop.engine.wan.pipelines import Cancelled
