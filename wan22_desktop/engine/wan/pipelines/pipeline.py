@@ -262,7 +262,7 @@ class WanPipeline:
             g = stride[1] * ph
             try:
                 width, height = best_output_size(image.width, image.height, area, g, g)
-            except ZeroDivisionError:  # the area holds no g-px row/column at this aspect ratio
+            except ValueError:  # the area holds no g-px row/column at this aspect ratio
                 width = height = 0
             _check_output(spec, width, height)
             shape = C.latent_shape(z_dim, frame_num, width, height, stride)
