@@ -23,6 +23,8 @@ from wan22_desktop.errors import Wan22Error
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.i18n import RESOURCES, choose_language, install_translators
 from wan22_desktop.gui.notifier import notice_for
+from wan22_desktop.gui.qt_check import HINT as QT_HINT
+from wan22_desktop.gui.qt_check import pyside_problem
 from wan22_desktop.logs import setup_logging
 from wan22_desktop.paths import app_paths
 
@@ -86,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     log_file = setup_logging(paths.logs, verbose=args.debug)
     log.info("wan22-desktop starting; data dir %s", paths.data)
 
+    if problem := pyside_problem():
+        log.error("%s", problem)
+        print(f"wan22-desktop: {problem}\nhint: {QT_HINT}", file=sys.stderr)
+        return 1
     QApplication.setApplicationName(APP_ID)
     QApplication.setApplicationDisplayName("Wan22 Desktop")
     QApplication.setDesktopFileName("wan22-desktop")
