@@ -99,3 +99,28 @@ def test_no_torch_after_main_window_is_up(wan22_home):
 def test_notice_text_joins_hint():
     assert Notice("info", "saved").text() == "saved"
     assert Notice("error", "a", "b").text() == "a — b"
+
+
+def test_notifications_for_finished_jobs_and_empty_queue(qtbot, ctx):
+    from wan22_desktop.gui.app import app_icon
+    from wan22_desktop.gui.tray import Tray
+
+    tray = Tray(ctx, app_icon())
+    ctx.events.sig_queue_counts_changed.emit({"running": 1, "queued": 1}, False)
+    tray.on_job_event("done", 4, "out.mp4")
+    tray.on_job_event("failed", 5, "out of memory")
+    ctx.events.sig_queue_counts_changed.emit({"done": 2}, False)
+    assert [t for t, _ in tray.sent] == ["Video ready", "Job failed", "Queue finished"]
+    assert "out of memory" in tray.sent[1][1]
+    if tray.icon is None:  # offscreen: no tray, so the status area carries it
+        assert ctx.notifier.last.message.startswith("Queue finished")
+    ctx.settings.set("notifications", False)
+    tray.on_job_event("done", 6, "")
+    assert len(tray.sent) == 3
+
+
+def test_app_icon_has_bitmaps_and_svg(qapp):
+    from wan22_desktop.gui.app import app_icon
+
+    icon = app_icon()
+    assert not icon.isNull() and 256 in [s.width() for s in icon.availableSizes()]

@@ -115,12 +115,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from wan22_desktop.gui.main_window import MainWindow  # after translators: titles translate
     from wan22_desktop.gui.runner_controller import RunnerController
+    from wan22_desktop.gui.tray import Tray
 
     window = MainWindow(ctx, icon=app.windowIcon())
     window.show()
     log.info("window shown; log file %s", log_file)
     ctx.runner = RunnerController(ctx, start=not args.no_runner)
     window.attach_runner(ctx.runner)
+    tray = Tray(ctx, app.windowIcon())
+    tray.attach_runner(ctx.runner)
+    tray.sig_show_requested.connect(lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
+    tray.sig_quit_requested.connect(window.close)
     if args.quit_after_shown:
         QTimer.singleShot(0, window.close)
     app.setQuitOnLastWindowClosed(True)
