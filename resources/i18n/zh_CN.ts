@@ -4,7 +4,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../wan22_desktop/gui/app.py" line="99" />
+        <location filename="../../wan22_desktop/gui/app.py" line="105" />
         <source>Wan22 Desktop is already open for this data folder.</source>
         <translation>Wan22 Desktop 已经在使用这个数据文件夹。</translation>
     </message>
@@ -238,37 +238,37 @@
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="267" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="265" />
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="269" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="267" />
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="270" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="268" />
         <source>Duration</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="271" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="269" />
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="272" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="270" />
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="273" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="271" />
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="274" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="272" />
         <source>Batch</source>
         <translation>批量</translation>
     </message>
@@ -390,45 +390,160 @@
 <context>
     <name>JobTableModel</name>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="131" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="26" />
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="26" />
+        <source>Prompt</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="27" />
+        <source>Task</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="27" />
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="28" />
+        <source>Phase</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="28" />
+        <source>Step</source>
+        <translation>步</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="29" />
+        <source>ETA</source>
+        <translation>剩余时间</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="29" />
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="32" />
+        <source>Queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="32" />
+        <source>Running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="33" />
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="33" />
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="34" />
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="34" />
+        <source>Interrupted</source>
+        <translation>已中断</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="40" />
+        <source>loading model</source>
+        <translation>加载模型</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="41" />
+        <source>extending prompt</source>
+        <translation>扩写提示词</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="42" />
+        <source>encoding text</source>
+        <translation>编码文本</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="43" />
+        <source>sampling</source>
+        <translation>采样</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="44" />
+        <source>decoding</source>
+        <translation>解码</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="45" />
+        <source>saving</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="153" />
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="162" />
+        <source>s</source>
+        <translation>秒</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="162" />
+        <source>min</source>
+        <translation>分</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="162" />
+        <source>h</source>
+        <translation>小时</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="43" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="48" />
         <source>Wan22 Desktop</source>
         <translation>Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="130" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="137" />
         <source>Queue: %1 running, %2 waiting</source>
         <translation>队列：%1 个运行中，%2 个等待</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="132" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="139" />
         <source> (paused)</source>
         <translation>（已暂停）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="148" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="155" />
         <source>Runner: on</source>
         <translation>运行器：运行中</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="149" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="156" />
         <source>Runner: another process</source>
         <translation>运行器：其他进程</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="150" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="157" />
         <source>Runner: stopped</source>
         <translation>运行器：已停止</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="151" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="158" />
         <source>Runner: not installed</source>
         <translation>运行器：未安装</translation>
     </message>
@@ -711,11 +826,26 @@
     </message>
     <message>
         <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="62" />
+        <source>s</source>
+        <translation>秒</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="62" />
+        <source>min</source>
+        <translation>分</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="62" />
+        <source>h</source>
+        <translation>小时</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="63" />
         <source>Estimated time</source>
         <translation>预计耗时</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="78" />
+        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="79" />
         <source>Time is an estimate scaled from the official timings, model loading not included.</source>
         <translation>耗时按官方测速数据推算，仅供参考，不含模型加载时间。</translation>
     </message>
@@ -723,118 +853,118 @@
 <context>
     <name>QueueView</name>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="106" />
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="223" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="110" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="227" />
         <source>Pause queue</source>
         <translation>暂停队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="109" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="113" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="111" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="115" />
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="113" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="117" />
         <source>Edit…</source>
         <translation>编辑…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="115" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="119" />
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="117" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="121" />
         <source>Move up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="119" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="123" />
         <source>Move down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="121" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="125" />
         <source>Release GPU</source>
         <translation>释放 GPU</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="124" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="128" />
         <source>Cancel requested</source>
         <translation>已请求取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="125" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="129" />
         <source>Job queued again</source>
         <translation>任务已重新排队</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="126" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="130" />
         <source>Job removed</source>
         <translation>任务已移除</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="150" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="154" />
         <source>Now rendering</source>
         <translation>正在渲染</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="184" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="188" />
         <source>Stop the worker after the current job to free GPU memory</source>
         <translation>当前任务结束后停止工作进程，释放显存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="185" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="189" />
         <source>Available when this window runs the queue</source>
         <translation>仅当本窗口运行队列时可用</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="223" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="227" />
         <source>Resume queue</source>
         <translation>恢复队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="234" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="238" />
         <source>This window runs the queue.</source>
         <translation>本窗口正在运行队列。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="237" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="241" />
         <source>The queue is run by another process (pid %1 on %2); this window only shows it.</source>
         <translation>队列由另一个进程运行（%2 上的 pid %1），本窗口只显示状态。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="240" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="244" />
         <source>No runner is working on this queue.</source>
         <translation>当前没有运行器处理这个队列。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="251" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="255" />
         <source>Nothing is rendering</source>
         <translation>没有正在渲染的任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="260" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="264" />
         <source>step %1 of %2</source>
         <translation>第 %1/%2 步</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="267" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="271" />
         <source>Preview appears after the first steps</source>
         <translation>前几步之后会显示预览</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="312" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="316" />
         <source>Queue paused: the running job finishes, no new one starts</source>
         <translation>队列已暂停：当前任务会完成，不再开始新任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="313" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="317" />
         <source>Queue resumed</source>
         <translation>队列已恢复</translation>
     </message>
@@ -885,102 +1015,102 @@
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="137" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="142" />
         <source>Takes effect when the app starts again</source>
         <translation>重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="142" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="146" />
         <source>* takes effect when the app starts again</source>
         <translation>* 重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="154" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="158" />
         <source>changes will not be saved</source>
         <translation>修改不会被保存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="191" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="195" />
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="204" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="208" />
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="205" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="209" />
         <source>Default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="242" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="246" />
         <source>Saved. This takes effect when the app starts again.</source>
         <translation>已保存，重新启动应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="247" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="251" />
         <source>DashScope API key (for online prompt extension)</source>
         <translation>DashScope API 密钥（用于在线扩写提示词）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="254" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="258" />
         <source>paste a key (sk-…) to store it in the OS keyring</source>
         <translation>粘贴密钥（sk-…），将保存到系统钥匙串</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="255" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="259" />
         <source>Save key</source>
         <translation>保存密钥</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="257" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="261" />
         <source>Remove key</source>
         <translation>删除密钥</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="259" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="263" />
         <source>Test</source>
         <translation>测试</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="283" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="287" />
         <source>In use: %1 from the DASH_API_KEY environment variable</source>
         <translation>正在使用：来自 DASH_API_KEY 环境变量的 %1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="285" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="289" />
         <source>Stored in the OS keyring: %1</source>
         <translation>已保存在系统钥匙串中：%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="287" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="291" />
         <source>No key stored</source>
         <translation>未保存密钥</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="305" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="309" />
         <source>Key saved in the OS keyring.</source>
         <translation>密钥已保存到系统钥匙串。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="313" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="317" />
         <source>Key removed.</source>
         <translation>密钥已删除。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="313" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="317" />
         <source>No key was stored.</source>
         <translation>没有已保存的密钥。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="321" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="325" />
         <source>Testing…</source>
         <translation>正在测试…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="327" />
+        <location filename="../../wan22_desktop/gui/views/settings.py" line="331" />
         <source>The key works.</source>
         <translation>密钥可用。</translation>
     </message>
@@ -991,6 +1121,64 @@
         <location filename="../../wan22_desktop/gui/widgets/status_area.py" line="26" />
         <source>Dismiss</source>
         <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>Tray</name>
+    <message>
+        <location filename="../../wan22_desktop/gui/tray.py" line="34" />
+        <source>Show Wan22 Desktop</source>
+        <translation>显示 Wan22 Desktop</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/tray.py" line="35" />
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/tray.py" line="43" />
+        <source>Wan22 Desktop</source>
+        <translation>Wan22 Desktop</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/tray.py" line="53" />
+        <source>Wan22 Desktop — %1 running, %2 waiting</source>
+        <translation>Wan22 Desktop — %1 个运行中，%2 个等待</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/tray.py" line="54" />
+        <source> (paused)</source>
+        <translation>（已暂停）</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/tray.py" line="57" />
+        <source>Queue finished</source>
+        <translation>队列已完成</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/tray.py" line="57" />
+        <source>All jobs are done.</source>
+        <translation>所有任务都已完成。</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/tray.py" line="62" />
+        <source>Video ready</source>
+        <translation>视频已生成</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/tray.py" line="62" />
+        <source>Job %1 finished.</source>
+        <translation>任务 %1 已完成。</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/tray.py" line="64" />
+        <source>Job failed</source>
+        <translation>任务失败</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/tray.py" line="64" />
+        <source>Job %1: %2</source>
+        <translation>任务 %1：%2</translation>
     </message>
 </context>
 <context>

@@ -33,6 +33,11 @@ from wan22_desktop.gui.widgets.status_area import StatusArea
 log = logging.getLogger(__name__)
 
 STATE_KEY = "main_window"
+SIDEBAR_STYLE = """
+QListWidget#sidebar { background: palette(base); font-size: 11pt; outline: 0; }
+QListWidget#sidebar::item { padding: 9px 14px; border-radius: 6px; margin: 2px 6px; }
+QListWidget#sidebar::item:selected { background: palette(highlight); color: palette(highlighted-text); }
+"""
 
 
 class MainWindow(QMainWindow):
@@ -50,6 +55,8 @@ class MainWindow(QMainWindow):
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setIconSize(QSize(20, 20))
         self.sidebar.setMinimumWidth(120)
+        self.sidebar.setFrameShape(QListWidget.Shape.NoFrame)
+        self.sidebar.setStyleSheet(SIDEBAR_STYLE)
         self.stack = QStackedWidget(self)
         for spec in views:
             item = QListWidgetItem(spec.translated_title())

@@ -12,7 +12,7 @@ import random
 from dataclasses import fields, replace
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QRegularExpression, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QLocale, QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
@@ -114,8 +114,8 @@ class GenerateView(QWidget):
         self.prompt.setPlaceholderText(self.tr("Describe the video: subject, action, scene, style…"))
         self.prompt.setMinimumHeight(90)
         self.prompt.setMaximumHeight(160)
-        self.chips = ChipPanel(self, ui_language=self.ctx.settings.get("language"))
-        self.chips.setMaximumHeight(110)
+        self.chips = ChipPanel(self, ui_language=QLocale().name())
+        self.chips.setMaximumHeight(96)
         self.chip_lang = QComboBox(self)
         self.chip_lang.setObjectName("chipLanguage")
         self.chip_lang.addItem(self.tr("Phrases: match the prompt"), "auto")
@@ -261,10 +261,8 @@ class GenerateView(QWidget):
         form.addRow(self.tr("Task"), self.task)
         form.addRow("", self.task_note)
         form.addRow(self.tr("Prompt"), self.prompt)
-        chips_col = QVBoxLayout()
-        chips_col.addWidget(self.chips)
-        chips_col.addWidget(self.chip_lang, 0, Qt.AlignmentFlag.AlignLeft)
-        form.addRow(self.tr("Style"), chips_col)
+        self.chips.setCornerWidget(self.chip_lang, Qt.Corner.TopRightCorner)
+        form.addRow(self.tr("Style"), self.chips)
         form.addRow("", self.negative_box)
         form.addRow(self.tr("Size"), self.size)
         form.addRow(self.tr("Duration"), duration_row)
@@ -275,7 +273,9 @@ class GenerateView(QWidget):
         form.addRow("", self.advanced)
 
         left = QWidget(self)
-        left.setLayout(form)
+        column = QVBoxLayout(left)
+        column.addLayout(form)
+        column.addStretch(1)  # rows keep their natural height; spare space goes below
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
