@@ -4,7 +4,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../wan22_desktop/gui/app.py" line="105" />
+        <location filename="../../wan22_desktop/gui/app.py" line="106" />
         <source>Wan22 Desktop is already open for this data folder.</source>
         <translation>Wan22 Desktop 已经在使用这个数据文件夹。</translation>
     </message>
@@ -58,298 +58,303 @@
     </message>
     <message>
         <location filename="../../wan22_desktop/gui/views/generate.py" line="121" />
-        <source>Phrases: match the prompt</source>
-        <translation>短语：跟随提示词语言</translation>
+        <source>Auto</source>
+        <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="125" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="122" />
+        <source>Language of the inserted phrases (Auto: the prompt's language)</source>
+        <translation>插入短语的语言（自动：跟随提示词的语言）</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="126" />
         <source>Use my own negative prompt</source>
         <translation>使用自定义负向提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="130" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="131" />
         <source>Negative prompt (official default)</source>
         <translation>负向提示词（官方默认）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="143" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="144" />
         <source> s</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="148" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="149" />
         <source> frames</source>
         <translation> 帧</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="152" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="153" />
         <source>Draft (fast preview)</source>
         <translation>草稿（快速预览）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="152" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="153" />
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="153" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="154" />
         <source>Official (best)</source>
         <translation>官方（最佳）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="157" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="158" />
         <source>Advanced</source>
         <translation>高级</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="162" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="163" />
         <source>custom</source>
         <translation>自定义</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="183" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="184" />
         <source>auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="184" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="185" />
         <source>on</source>
         <translation>开</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="185" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="186" />
         <source>off</source>
         <translation>关</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="190" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="191" />
         <source>all that help</source>
         <translation>全部可用</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="194" />
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="481" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="195" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="482" />
         <source>Guidance (high-noise expert)</source>
         <translation>引导强度（高噪声专家）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="195" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="196" />
         <source>Guidance (low-noise expert)</source>
         <translation>引导强度（低噪声专家）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="196" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="197" />
         <source>Steps</source>
         <translation>步数</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="199" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="200" />
         <source>Shift</source>
         <translation>偏移（shift）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="200" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="201" />
         <source>Solver</source>
         <translation>求解器</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="201" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="202" />
         <source>Offload model to CPU</source>
         <translation>模型卸载到 CPU</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="202" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="203" />
         <source>bf16 weights</source>
         <translation>bf16 权重</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="203" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="204" />
         <source>T5 on CPU</source>
         <translation>T5 在 CPU 上运行</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="204" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="205" />
         <source>GPUs</source>
         <translation>GPU 数量</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="207" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="208" />
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="215" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="216" />
         <source>Roll</source>
         <translation>掷骰</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="216" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="217" />
         <source>Roll a new seed</source>
         <translation>随机生成一个新种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="223" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="224" />
         <source>Extend the prompt with an LLM</source>
         <translation>用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="227" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="228" />
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="228" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="229" />
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="231" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="232" />
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="232" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="233" />
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="245" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="246" />
         <source>consecutive seeds</source>
         <translation>连续种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="246" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="247" />
         <source>random seeds</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="249" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="250" />
         <source>videos with</source>
         <translation>个视频，使用</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="261" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="262" />
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="263" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="264" />
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="265" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="266" />
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="267" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="268" />
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="268" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="269" />
         <source>Duration</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="269" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="270" />
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="270" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="271" />
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="271" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="272" />
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="272" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="273" />
         <source>Batch</source>
         <translation>批量</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="286" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="287" />
         <source>Start image</source>
         <translation>首帧图像</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="295" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="296" />
         <source>Generate now</source>
         <translation>立即生成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="297" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="298" />
         <source>Put this job at the front of the queue</source>
         <translation>把这个任务放到队列最前面</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="301" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="302" />
         <source>Save changes</source>
         <translation>保存修改</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="303" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="304" />
         <source>Cancel editing</source>
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="473" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="474" />
         <source>at %1 fps</source>
         <translation>（%1 fps）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="475" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="476" />
         <source>Start image (required)</source>
         <translation>首帧图像（必需）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="476" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="477" />
         <source>Start image (optional)</source>
         <translation>首帧图像（可选）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="477" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="478" />
         <source>Start image (not used by this task)</source>
         <translation>首帧图像（此任务不使用）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="482" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="483" />
         <source>Guidance</source>
         <translation>引导强度</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="600" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="601" />
         <source>Output: %1×%2 (%3)</source>
         <translation>输出：%1×%2（%3）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="624" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="625" />
         <source>Add to queue</source>
         <translation>加入队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="625" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="626" />
         <source>Add %1 to queue</source>
         <translation>加入队列（%1 个）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="647" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="648" />
         <source>Queued %n job(s)</source>
         <translation>
             <numerusform>已加入 %n 个任务</numerusform></translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="664" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="665" />
         <source>Job %1 updated</source>
         <translation>任务 %1 已更新</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="673" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="674" />
         <source>Editing queued job %1</source>
         <translation>正在编辑排队中的任务 %1</translation>
     </message>

@@ -124,3 +124,36 @@ def test_app_icon_has_bitmaps_and_svg(qapp):
 
     icon = app_icon()
     assert not icon.isNull() and 256 in [s.width() for s in icon.availableSizes()]
+
+
+def test_entry_point_starts_shows_the_window_and_logs(wan22_home):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-m", "wan22_desktop.gui.app", "--home", str(wan22_home),
+                          "--no-runner", "--quit-after-shown"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "WAN22_SHOWN" in out.stdout
+    log = (wan22_home / "logs" / "wan22.log").read_text()
+    assert "window shown" in log
+    saved = json.loads((wan22_home / "data" / "settings.json").read_text())
+    assert "main_window" in saved["ui_state"] and "generate_form" in saved["ui_state"]
+
+
+def test_excepthook_shows_message_and_logs_traceback(qtbot, ctx, caplog):
+    import logging
+
+    from wan22_desktop.gui.app import install_excepthook
+
+    old_hook, old_thread_hook = sys.excepthook, __import__("threading").excepthook
+    try:
+        install_excepthook(ctx)
+        try:
+            raise OperationError("the disk is full", "free some space")
+        except OperationError as exc:
+            with caplog.at_level(logging.ERROR):
+                sys.excepthook(type(exc), exc, exc.__traceback__)
+        assert ctx.notifier.last.text() == "the disk is full — free some space"
+        assert "Traceback" in caplog.text and "OperationError" in caplog.text
+    finally:
+        sys.excepthook = old_hook
+        __import__("threading").excepthook = old_thread_hook

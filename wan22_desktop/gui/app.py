@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from types import TracebackType
@@ -126,8 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     tray.attach_runner(ctx.runner)
     tray.sig_show_requested.connect(lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
     tray.sig_quit_requested.connect(window.close)
-    if args.quit_after_shown:
-        QTimer.singleShot(0, window.close)
+    if args.quit_after_shown:  # benchmarks/bench_gui.py: report when the first frame is up
+        def shown() -> None:
+            print(f"WAN22_SHOWN {time.time():.6f}", flush=True)
+            window.close()
+
+        QTimer.singleShot(0, shown)
     app.setQuitOnLastWindowClosed(True)
     try:
         code = app.exec()

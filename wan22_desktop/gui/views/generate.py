@@ -118,7 +118,8 @@ class GenerateView(QWidget):
         self.chips.setMaximumHeight(96)
         self.chip_lang = QComboBox(self)
         self.chip_lang.setObjectName("chipLanguage")
-        self.chip_lang.addItem(self.tr("Phrases: match the prompt"), "auto")
+        self.chip_lang.addItem(self.tr("Auto"), "auto")
+        self.chip_lang.setToolTip(self.tr("Language of the inserted phrases (Auto: the prompt's language)"))
         self.chip_lang.addItem("中文", "zh")
         self.chip_lang.addItem("English", "en")
 
