@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--home", type=Path, help="demo data dir (default: a new temporary folder)")
     p.add_argument("--size", default="1280x820")
     p.add_argument("--lang", nargs="+", default=["en", "zh_CN"])
+    p.add_argument("--theme", default="system", choices=("system", "light", "dark"))
     p.add_argument("--probe", action="store_true", help="probe this machine instead of a fixed RTX 4090")
     args = p.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -148,9 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     from wan22_desktop.gui.context import AppContext
     from wan22_desktop.gui.i18n import install_translators, remove_translators
     from wan22_desktop.gui.runner_controller import RunnerController
+    from wan22_desktop.gui.theme import apply_theme
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setWindowIcon(app_icon())
+    apply_theme(app, args.theme)
     hardware = None if args.probe else Hardware(
         gpus=(GPU(0, "NVIDIA GeForce RTX 4090", 24.0, 22.8, (8, 9)),), ram_total_gib=64.0,
         ram_available_gib=51.0, cpu_count=16)

@@ -154,6 +154,7 @@ class FakeRunner:
     def run(self):
         if self.refuse:
             raise self.refuse
+        self.on_event(types.SimpleNamespace(kind="started", job_id=None, message="runner me", data=None))
         for step in range(1, 40):
             self.on_event(types.SimpleNamespace(kind="progress", job_id=7, message="sampling",
                                                 data=types.SimpleNamespace(step=step, total=40, eta_s=1.0)))

@@ -26,6 +26,7 @@ from wan22_desktop.gui.i18n import RESOURCES, choose_language, install_translato
 from wan22_desktop.gui.notifier import notice_for
 from wan22_desktop.gui.qt_check import HINT as QT_HINT
 from wan22_desktop.gui.qt_check import pyside_problem
+from wan22_desktop.gui.theme import apply_theme
 from wan22_desktop.logs import setup_logging
 from wan22_desktop.paths import app_paths
 
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, "Wan22 Desktop", f"{exc.message}\n\n{exc.hint or ''}")
         return exc.exit_code
     translators = install_translators(app, choose_language(ctx.settings))
+    apply_theme(app, ctx.settings.get("theme"))
     install_excepthook(ctx)
 
     from wan22_desktop.gui.main_window import MainWindow  # after translators: titles translate

@@ -14,9 +14,12 @@ from typing import Any
 from PySide6.QtCore import (QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QMimeData,
                             QModelIndex, QPersistentModelIndex, Qt, Signal)
 
+from PySide6.QtGui import QColor
+
 from wan22_desktop.gui.generate_eta import format_duration
 
 MIME = "application/x-wan22-job-id"
+STATUS_COLOURS = {"failed": "#d32f2f", "interrupted": "#d32f2f", "running": "#1e88e5"}
 ProgressRole = Qt.ItemDataRole.UserRole + 1   # (done, total) or None
 JobRole = Qt.ItemDataRole.UserRole + 2        # the job dict
 Index = QModelIndex | QPersistentModelIndex
@@ -140,6 +143,8 @@ class JobTableModel(QAbstractTableModel):
             return self._display(job, column, progress)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(job)
+        if role == Qt.ItemDataRole.ForegroundRole and column == "status" and job["status"] in STATUS_COLOURS:
+            return QColor(STATUS_COLOURS[job["status"]])
         return None
 
     def _display(self, job: dict[str, Any], column: str, progress: dict[str, Any]) -> str:

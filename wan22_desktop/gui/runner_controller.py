@@ -119,8 +119,7 @@ class RunnerController(QObject):
 
     def _run(self) -> None:
         try:
-            self.ctx.tasks.post(lambda: self._set_mode(RUNNING, ""))
-            self._runner.run()
+            self._runner.run()  # "running" once it reports "started" (it holds the lease then)
         except Wan22Error as exc:
             message, hint = exc.message, exc.hint or ""
             held = "queue is being run by" in message
@@ -144,6 +143,12 @@ class RunnerController(QObject):
     # ---- on the GUI thread
 
     def _deliver(self, kind: str, job_id: int | None, message: str) -> None:
+        if kind == "started":
+            self._set_mode(RUNNING, message)
+            return
+        if kind == "stopped":
+            self._set_mode(STOPPED, message)
+            return
         if kind == "idle":
             self.sig_queue_idle.emit()
             return
