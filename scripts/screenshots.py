@@ -2,10 +2,9 @@
 
     python scripts/screenshots.py OUT_DIR [--home DEMO_DIR] [--size 1280x820] [--lang en zh_CN]
 
-The demo data dir holds a few finished generations (tiny mp4s written by ``video_io.save_video``
+The demo data dir holds a tiny random TI2V-5B checkpoint (installed), a few finished generations (tiny mp4s written by ``video_io.save_video``
 from synthetic frames, with thumbnails), queued jobs, one failed job and one running job with
-progress and a live preview, plus an "installed" TI2V-5B entry, so every view has something real
-to show. Hardware is a fixed RTX 4090 description unless ``--probe`` asks for the real probe.
+progress and a live preview, so every view has something real to show. Hardware is a fixed RTX 4090 description unless ``--probe`` asks for the real probe.
 Runs offscreen by default (``QT_QPA_PLATFORM=offscreen``); under Xvfb set ``QT_QPA_PLATFORM=xcb``.
 Files are named ``<lang>_<view>.png``.
 """
@@ -52,11 +51,30 @@ def synthetic_video(seed: int, frames: int = 17, width: int = 320, height: int =
     return np.stack(np.broadcast_arrays(r, g, b)).astype("float32") * 0.9
 
 
-def seed_demo(home: Path) -> dict:
+def install_tiny_checkpoint(db, folder: Path, python: str) -> None:
+    """A tiny random TI2V-5B checkpoint (``wan22 dev make-tiny-checkpoint``, needs torch in
+    ``python``) registered as installed; without torch a placeholder row stands in for it."""
+    import subprocess
+
+    from wan22_desktop.db.downloads import InstalledModel
+    from wan22_desktop.downloader.local_scan import import_folder
+
+    made = subprocess.run([python, "-m", "wan22_desktop.cli", "dev", "make-tiny-checkpoint",
+                           "--task", "ti2v-5B", "--out", str(folder)], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if made.returncode == 0:
+        db.transact(lambda s: import_folder(s, folder))
+        return
+    print(f"note: no tiny checkpoint ({(made.stderr.strip().splitlines() or ['?'])[-1]}); "
+          "pass --checkpoint-python with a torch environment", file=sys.stderr)
+    db.transact(lambda s: s.add(InstalledModel(model_id="Wan-AI/Wan2.2-TI2V-5B", path=str(folder),
+                                               origin="import", tasks="ti2v-5B", size_bytes=0)))
+
+
+def seed_demo(home: Path, checkpoint_python: str = sys.executable) -> dict:
     """Fill ``home`` with a demo queue and history; return ids and paths for the screenshots."""
     from wan22_desktop.db import queue as q
     from wan22_desktop.db.database import open_app_database
-    from wan22_desktop.db.downloads import InstalledModel
     from wan22_desktop.db.lease import RunnerIdentity, release_lease
     from wan22_desktop.engine.video_io import save_thumbnail, save_video
     from wan22_desktop.paths import app_paths
@@ -95,9 +113,7 @@ def seed_demo(home: Path) -> dict:
         q.update_progress(db, running.id, me.holder, step=18, total=50, phase="sampling", eta_s=412.0)
         for prompt in QUEUED_PROMPTS:
             q.enqueue(db, GenerationRequest.for_task("ti2v-5B", prompt=prompt, seed=-1))
-        db.transact(lambda s: s.add(InstalledModel(
-            model_id="Wan-AI/Wan2.2-TI2V-5B", path=str(paths.models / "Wan2.2-TI2V-5B"),
-            origin="download", tasks="ti2v-5B", size_bytes=34 * 1024**3)))
+        install_tiny_checkpoint(db, paths.models / "Wan2.2-TI2V-5B-tiny", checkpoint_python)
     finally:
         release_lease(db, me)  # the screenshot window shows the queue without running it
         db.close()
@@ -135,12 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", default="1280x820")
     p.add_argument("--lang", nargs="+", default=["en", "zh_CN"])
     p.add_argument("--theme", default="system", choices=("system", "light", "dark"))
+    p.add_argument("--checkpoint-python", default=sys.executable,
+                   help="a Python with torch for the tiny checkpoint (default: this one)")
     p.add_argument("--probe", action="store_true", help="probe this machine instead of a fixed RTX 4090")
     args = p.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     home = args.home or Path(tempfile.mkdtemp(prefix="wan22-demo-"))
     os.environ["WAN22_HOME"] = str(home)
-    demo = seed_demo(home)
+    demo = seed_demo(home, args.checkpoint_python)
 
     from PySide6.QtWidgets import QApplication
 

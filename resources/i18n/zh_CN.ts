@@ -4,7 +4,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../wan22_desktop/gui/app.py" line="106" />
+        <location filename="../../wan22_desktop/gui/app.py" line="107" />
         <source>Wan22 Desktop is already open for this data folder.</source>
         <translation>Wan22 Desktop 已经在使用这个数据文件夹。</translation>
     </message>
@@ -395,122 +395,122 @@
 <context>
     <name>JobTableModel</name>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="26" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="29" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="26" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="29" />
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="27" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="30" />
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="27" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="30" />
         <source>Progress</source>
         <translation>进度</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="28" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="31" />
         <source>Phase</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="28" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="31" />
         <source>Step</source>
         <translation>步</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="29" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="32" />
         <source>ETA</source>
         <translation>剩余时间</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="29" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="32" />
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="32" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="35" />
         <source>Queued</source>
         <translation>排队中</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="32" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="35" />
         <source>Running</source>
         <translation>运行中</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="33" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="36" />
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="33" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="36" />
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="34" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="37" />
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="34" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="37" />
         <source>Interrupted</source>
         <translation>已中断</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="40" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="43" />
         <source>loading model</source>
         <translation>加载模型</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="41" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="44" />
         <source>extending prompt</source>
         <translation>扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="42" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="45" />
         <source>encoding text</source>
         <translation>编码文本</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="43" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="46" />
         <source>sampling</source>
         <translation>采样</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="44" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="47" />
         <source>decoding</source>
         <translation>解码</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="45" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="48" />
         <source>saving</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="153" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="158" />
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="162" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="167" />
         <source>s</source>
         <translation>秒</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="162" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="167" />
         <source>min</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="162" />
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="167" />
         <source>h</source>
         <translation>小时</translation>
     </message>
@@ -518,37 +518,47 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="48" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="49" />
         <source>Wan22 Desktop</source>
         <translation>Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="137" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="120" />
+        <source>The %1 view could not start: %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/main_window.py" line="122" />
+        <source>the details are in the log file</source>
+        <translation>详细信息见日志文件</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/main_window.py" line="150" />
         <source>Queue: %1 running, %2 waiting</source>
         <translation>队列：%1 个运行中，%2 个等待</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="139" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="152" />
         <source> (paused)</source>
         <translation>（已暂停）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="155" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="168" />
         <source>Runner: on</source>
         <translation>运行器：运行中</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="156" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="169" />
         <source>Runner: another process</source>
         <translation>运行器：其他进程</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="157" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="170" />
         <source>Runner: stopped</source>
         <translation>运行器：已停止</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="158" />
+        <location filename="../../wan22_desktop/gui/main_window.py" line="171" />
         <source>Runner: not installed</source>
         <translation>运行器：未安装</translation>
     </message>

@@ -157,3 +157,24 @@ def test_excepthook_shows_message_and_logs_traceback(qtbot, ctx, caplog):
     finally:
         sys.excepthook = old_hook
         __import__("threading").excepthook = old_thread_hook
+
+
+def test_a_view_that_fails_to_start_does_not_take_the_window_down(qtbot, ctx, monkeypatch):
+    import types
+
+    broken = types.ModuleType("wan22_desktop_test_broken_view")
+
+    class Broken:
+        def __init__(self, *_):
+            raise RuntimeError("no multimedia backend")
+
+    broken.View = Broken
+    monkeypatch.setitem(sys.modules, broken.__name__, broken)
+    views = (ViewSpec("generate", "Generate", "wan22_desktop.gui.views.not_here:View"),
+             ViewSpec("player", "Player", f"{broken.__name__}:View"))
+    win = MainWindow(ctx, views=views)
+    qtbot.addWidget(win)
+    win.show_view("player")
+    assert win.current_key() == "player"
+    assert type(win.stack.currentWidget()).__name__ == "PlaceholderView"
+    assert "Player view could not start: no multimedia backend" in ctx.notifier.last.message
