@@ -525,7 +525,7 @@
     <message>
         <location filename="../../wan22_desktop/gui/main_window.py" line="120" />
         <source>The %1 view could not start: %2</source>
-        <translation type="unfinished" />
+        <translation>“%1”页面无法启动：%2</translation>
     </message>
     <message>
         <location filename="../../wan22_desktop/gui/main_window.py" line="122" />
