@@ -126,6 +126,17 @@ def test_running_job_progress_and_live_preview(qtbot, ctx, view, tmp_path):
     assert view.model.index(row, COLUMNS.index("step")).data() == "3/10"
     assert "pid" in view.runner_label.text()          # another runner holds the lease: read-only
     assert not view.release.isEnabled() and view.release.toolTip()
+    history_changes = []
+    ctx.events.sig_history_changed.connect(lambda: history_changes.append(1))
+    q.finish_job(ctx.db, a, me.holder, q.GenerationResult(video_path=str(tmp_path / "a.mp4")))
+    refreshed(qtbot, ctx, view)
+    assert history_changes == [1]          # a job finished by another process reaches History
+    [b] = [add(ctx, "second")]
+    q.claim_next(ctx.db, me.holder)
+    q.update_progress(ctx.db, b, me.holder, step=3, total=10, phase="sampling", eta_s=42.0)
+    refreshed(qtbot, ctx, view)
+    a = b
+    row = view.model.row_of(a)
     image = QImage(64, 36, QImage.Format.Format_RGB32)
     image.fill(QColor("orange"))
     image.save(str(tmp_path / "p.png"))

@@ -214,7 +214,9 @@ class QueueView(QWidget):
     def _on_snapshot(self, snap: QueueSnapshot) -> None:
         self._polling = False
         selected = self.selected_job()
-        self.snapshot = snap
+        previous, self.snapshot = self.snapshot, snap
+        if previous is not None and snap.counts.get("done", 0) > previous.counts.get("done", 0):
+            self.ctx.events.sig_history_changed.emit()  # also when another process ran the job
         self.model.set_jobs(snap.jobs)
         if selected is not None:
             row = self.model.row_of(selected["id"])
