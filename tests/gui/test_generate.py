@@ -161,3 +161,10 @@ def test_last_used_values_persist(qtbot, ctx, view):
     assert again.task.currentData() == "t2v-A14B"
     assert again.prompt.toPlainText() == "remember me"
     assert again.guidance_low.value() == 2.5 and not again.guidance_low.isHidden()
+
+
+def test_unusable_saved_values_fall_back_to_defaults(qtbot, ctx):
+    ctx.settings.set_state(STATE_KEY, {"task": "ti2v-5B", "count": "many", "prompt": 5})
+    v = GenerateView(ctx)
+    qtbot.addWidget(v)
+    assert v.count.value() == 1 and v.task.currentData() == "ti2v-5B"

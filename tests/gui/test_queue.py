@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QImage
 
 from tests.gui.conftest import drain
 from wan22_desktop.db import queue as q
-from wan22_desktop.db.lease import RunnerIdentity, acquire_lease
+from wan22_desktop.db.lease import RunnerIdentity
 from wan22_desktop.gui.queue_model import COLUMNS, ProgressRole, merged_progress
 from wan22_desktop.gui.runner_controller import RunnerController
 from wan22_desktop.gui.views.queue import QueueView

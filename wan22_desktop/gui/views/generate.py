@@ -85,7 +85,11 @@ class GenerateView(QWidget):
                               extend_enabled=ctx.settings.get("prompt_extend_enabled"),
                               extend_method=ctx.settings.get("prompt_extend_method"),
                               extend_lang=ctx.settings.get("prompt_extend_target_lang"))
-        self.set_values(initial)
+        try:
+            self.set_values(initial)
+        except (TypeError, ValueError, OverflowError):  # hand-edited or old UI state: start clean
+            log.warning("ignoring unusable saved form values", exc_info=True)
+            self.set_values(gf.FormValues(task=ctx.settings.get("default_task")))
         if splitter := ctx.settings.get_state(SPLITTER_KEY):
             from PySide6.QtCore import QByteArray
             self.splitter.restoreState(QByteArray.fromBase64(splitter.encode("ascii")))
