@@ -178,3 +178,29 @@ def test_a_view_that_fails_to_start_does_not_take_the_window_down(qtbot, ctx, mo
     assert win.current_key() == "player"
     assert type(win.stack.currentWidget()).__name__ == "PlaceholderView"
     assert "Player view could not start: no multimedia backend" in ctx.notifier.last.message
+
+
+def test_hardware_is_probed_once_and_shared_with_worker_threads(qtbot, qapp, wan22_home):
+    import threading
+
+    from wan22_desktop.engine.hardware import Hardware
+
+    calls = []
+
+    def probe():
+        calls.append(1)
+        return Hardware(ram_total_gib=8.0)
+
+    ctx = AppContext.open(str(wan22_home), hardware_probe=probe)
+    try:
+        got = []
+        assert ctx.hardware(got.append) is None          # probing in the background
+        assert ctx.hardware() is None
+        box = []
+        t = threading.Thread(target=lambda: box.append(ctx.wait_hardware(10)))
+        t.start()
+        qtbot.waitUntil(lambda: bool(got), timeout=5000)
+        t.join(5)
+        assert calls == [1] and got[0].ram_total_gib == 8.0 and box == got
+    finally:
+        ctx.close()

@@ -235,7 +235,9 @@ def _default_factory() -> Callable[..., Any] | None:
             hang_factor=float(ctx.settings.get("hang_timeout_factor")),
             worker_env=worker_env(),
         )
+        # One probe per window: the runner waits (heartbeating) for the one the GUI started.
+        hardware = ctx.hardware() or ctx.wait_hardware
         return runner_mod.QueueRunner(ctx.db, ctx.paths, options, on_event=on_event,
-                                      hardware=ctx.hardware())
+                                      hardware=hardware)
 
     return make
