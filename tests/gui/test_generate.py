@@ -168,3 +168,11 @@ def test_unusable_saved_values_fall_back_to_defaults(qtbot, ctx):
     v = GenerateView(ctx)
     qtbot.addWidget(v)
     assert v.count.value() == 1 and v.task.currentData() == "ti2v-5B"
+
+
+def test_plan_is_shown_even_while_the_form_is_invalid(qtbot, view):
+    choose(view.task, "ti2v-5B")
+    view.prompt.setPlainText("")
+    view.refresh_preview()
+    assert view.last_preview.error is not None and view.last_preview.plan is not None
+    assert "GiB VRAM" in view.plan_panel.body.text()
