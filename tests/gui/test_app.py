@@ -75,14 +75,21 @@ def test_no_torch_after_main_window_is_up(wan22_home):
         from wan22_desktop.gui.context import AppContext
         from wan22_desktop.gui.main_window import MainWindow
         from wan22_desktop.gui.runner_controller import RunnerController
-        ctx = AppContext.open()
+        from wan22_desktop.engine.hardware import Hardware
+        ctx = AppContext.open(hardware=Hardware())  # the probe's own subprocess is not the point
+        ctx.settings.set("keep_awake", False)
         win = MainWindow(ctx)
         win.show()
         app.processEvents()
         win._build_all()
-        ctx.runner = RunnerController(ctx, start=False)
+        ctx.runner = RunnerController(ctx)  # the real queue runner when this build has one
         win.attach_runner(ctx.runner)
-        app.processEvents()
+        import time
+        deadline = time.monotonic() + 20
+        while ctx.runner.mode not in ("running", "unavailable") and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.02)
+        print("RUNNER:", ctx.runner.mode)
         assert len(win._views) == len(win.keys)
         bad = sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))
         print("TORCH:", bad)
@@ -93,6 +100,7 @@ def test_no_torch_after_main_window_is_up(wan22_home):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+    assert "RUNNER: running" in out.stdout or "RUNNER: unavailable" in out.stdout, out.stdout
     assert "TORCH: []" in out.stdout
 
 
