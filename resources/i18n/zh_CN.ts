@@ -2,6 +2,90 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AdvancedFields</name>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="17" />
+        <source>Advanced</source>
+        <translation>高级</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="21" />
+        <source>custom</source>
+        <translation>自定义</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="42" />
+        <source>auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="43" />
+        <source>on</source>
+        <translation>开</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="44" />
+        <source>off</source>
+        <translation>关</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="49" />
+        <source>all that help</source>
+        <translation>全部可用</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="53" />
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="71" />
+        <source>Guidance (high-noise expert)</source>
+        <translation>引导强度（高噪声专家）</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="54" />
+        <source>Guidance (low-noise expert)</source>
+        <translation>引导强度（低噪声专家）</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="56" />
+        <source>Steps</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="59" />
+        <source>Shift</source>
+        <translation>偏移（shift）</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="60" />
+        <source>Solver</source>
+        <translation>求解器</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="61" />
+        <source>Offload model to CPU</source>
+        <translation>模型卸载到 CPU</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="62" />
+        <source>bf16 weights</source>
+        <translation>bf16 权重</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="63" />
+        <source>T5 on CPU</source>
+        <translation>T5 在 CPU 上运行</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="64" />
+        <source>GPUs</source>
+        <translation>GPU 数量</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="71" />
+        <source>Guidance</source>
+        <translation>引导强度</translation>
+    </message>
+</context>
+<context>
     <name>App</name>
     <message>
         <location filename="../../wan22_desktop/gui/app.py" line="107" />
@@ -12,349 +96,268 @@
 <context>
     <name>GenerateView</name>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="48" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="49" />
         <source>720p landscape</source>
         <translation>720p 横屏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="49" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="50" />
         <source>720p portrait</source>
         <translation>720p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="50" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="51" />
         <source>480p landscape</source>
         <translation>480p 横屏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="51" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="52" />
         <source>480p portrait</source>
         <translation>480p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="103" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="108" />
         <source>Auto (let the planner choose)</source>
         <translation>自动（由规划器选择）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="104" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="109" />
         <source>Text → Video (A14B)</source>
         <translation>文生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="105" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="110" />
         <source>Image → Video (A14B)</source>
         <translation>图生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="106" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="111" />
         <source>Text/Image → Video (5B)</source>
         <translation>文/图生视频（5B）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="114" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="119" />
         <source>Describe the video: subject, action, scene, style…</source>
         <translation>描述视频：主体、动作、场景、风格……</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="121" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="126" />
         <source>Auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="122" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="127" />
         <source>Language of the inserted phrases (Auto: the prompt's language)</source>
         <translation>插入短语的语言（自动：跟随提示词的语言）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="126" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="131" />
         <source>Use my own negative prompt</source>
         <translation>使用自定义负向提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="131" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="136" />
         <source>Negative prompt (official default)</source>
         <translation>负向提示词（官方默认）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="144" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="149" />
         <source> s</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="149" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="154" />
         <source> frames</source>
         <translation> 帧</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="153" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="158" />
         <source>Draft (fast preview)</source>
         <translation>草稿（快速预览）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="153" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="158" />
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="154" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="159" />
         <source>Official (best)</source>
         <translation>官方（最佳）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="158" />
-        <source>Advanced</source>
-        <translation>高级</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="163" />
-        <source>custom</source>
-        <translation>自定义</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="184" />
-        <source>auto</source>
-        <translation>自动</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="185" />
-        <source>on</source>
-        <translation>开</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="186" />
-        <source>off</source>
-        <translation>关</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="191" />
-        <source>all that help</source>
-        <translation>全部可用</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="195" />
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="482" />
-        <source>Guidance (high-noise expert)</source>
-        <translation>引导强度（高噪声专家）</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="196" />
-        <source>Guidance (low-noise expert)</source>
-        <translation>引导强度（低噪声专家）</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="197" />
-        <source>Steps</source>
-        <translation>步数</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="200" />
-        <source>Shift</source>
-        <translation>偏移（shift）</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="201" />
-        <source>Solver</source>
-        <translation>求解器</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="202" />
-        <source>Offload model to CPU</source>
-        <translation>模型卸载到 CPU</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="203" />
-        <source>bf16 weights</source>
-        <translation>bf16 权重</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="204" />
-        <source>T5 on CPU</source>
-        <translation>T5 在 CPU 上运行</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="205" />
-        <source>GPUs</source>
-        <translation>GPU 数量</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="208" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="165" />
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="216" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="173" />
         <source>Roll</source>
         <translation>掷骰</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="217" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="174" />
         <source>Roll a new seed</source>
         <translation>随机生成一个新种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="224" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="181" />
         <source>Extend the prompt with an LLM</source>
         <translation>用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="228" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="185" />
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="229" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="186" />
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="232" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="189" />
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="233" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="190" />
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="246" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="203" />
         <source>consecutive seeds</source>
         <translation>连续种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="247" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="204" />
         <source>random seeds</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="250" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="207" />
         <source>videos with</source>
         <translation>个视频，使用</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="262" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="219" />
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="264" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="221" />
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="266" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="223" />
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="268" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="225" />
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="269" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="226" />
         <source>Duration</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="270" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="227" />
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="271" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="228" />
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="272" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="229" />
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="273" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="230" />
         <source>Batch</source>
         <translation>批量</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="287" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="244" />
         <source>Start image</source>
         <translation>首帧图像</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="296" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="253" />
         <source>Generate now</source>
         <translation>立即生成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="298" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="255" />
         <source>Put this job at the front of the queue</source>
         <translation>把这个任务放到队列最前面</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="302" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="259" />
         <source>Save changes</source>
         <translation>保存修改</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="304" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="261" />
         <source>Cancel editing</source>
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="474" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="428" />
         <source>at %1 fps</source>
         <translation>（%1 fps）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="476" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="430" />
         <source>Start image (required)</source>
         <translation>首帧图像（必需）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="477" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="431" />
         <source>Start image (optional)</source>
         <translation>首帧图像（可选）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="478" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="432" />
         <source>Start image (not used by this task)</source>
         <translation>首帧图像（此任务不使用）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="483" />
-        <source>Guidance</source>
-        <translation>引导强度</translation>
-    </message>
-    <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="601" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="549" />
         <source>Output: %1×%2 (%3)</source>
         <translation>输出：%1×%2（%3）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="625" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="573" />
         <source>Add to queue</source>
         <translation>加入队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="626" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="574" />
         <source>Add %1 to queue</source>
         <translation>加入队列（%1 个）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="648" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="596" />
         <source>Queued %n job(s)</source>
         <translation>
             <numerusform>已加入 %n 个任务</numerusform></translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="665" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="613" />
         <source>Job %1 updated</source>
         <translation>任务 %1 已更新</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="674" />
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="622" />
         <source>Editing queued job %1</source>
         <translation>正在编辑排队中的任务 %1</translation>
     </message>
@@ -869,7 +872,7 @@
     <name>QueueView</name>
     <message>
         <location filename="../../wan22_desktop/gui/views/queue.py" line="110" />
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="227" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="229" />
         <source>Pause queue</source>
         <translation>暂停队列</translation>
     </message>
@@ -939,47 +942,47 @@
         <translation>仅当本窗口运行队列时可用</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="227" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="229" />
         <source>Resume queue</source>
         <translation>恢复队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="238" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="240" />
         <source>This window runs the queue.</source>
         <translation>本窗口正在运行队列。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="241" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="243" />
         <source>The queue is run by another process (pid %1 on %2); this window only shows it.</source>
         <translation>队列由另一个进程运行（%2 上的 pid %1），本窗口只显示状态。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="244" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="246" />
         <source>No runner is working on this queue.</source>
         <translation>当前没有运行器处理这个队列。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="255" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="257" />
         <source>Nothing is rendering</source>
         <translation>没有正在渲染的任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="264" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="266" />
         <source>step %1 of %2</source>
         <translation>第 %1/%2 步</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="271" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="273" />
         <source>Preview appears after the first steps</source>
         <translation>前几步之后会显示预览</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="316" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="318" />
         <source>Queue paused: the running job finishes, no new one starts</source>
         <translation>队列已暂停：当前任务会完成，不再开始新任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="317" />
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="319" />
         <source>Queue resumed</source>
         <translation>队列已恢复</translation>
     </message>
@@ -987,12 +990,12 @@
 <context>
     <name>RunnerController</name>
     <message>
-        <location filename="../../wan22_desktop/gui/runner_controller.py" line="91" />
+        <location filename="../../wan22_desktop/gui/runner_controller.py" line="93" />
         <source>queue runner not installed; showing the queue only</source>
         <translation>未安装队列运行器，仅显示队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/runner_controller.py" line="103" />
+        <location filename="../../wan22_desktop/gui/runner_controller.py" line="105" />
         <source>The GPU will be released when the current job ends.</source>
         <translation>当前任务结束后将释放 GPU。</translation>
     </message>
