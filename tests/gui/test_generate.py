@@ -1,0 +1,178 @@
+"""Generate view: the form builds, validates, plans and queues requests."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
+
+from tests.gui.conftest import drain
+from wan22_desktop.db import queue as q
+from wan22_desktop.db.downloads import InstalledModel as InstalledRow
+from wan22_desktop.gui.views.generate import STATE_KEY, GenerateView
+from wan22_desktop.request import GenerationRequest
+
+
+@pytest.fixture
+def view(qtbot, ctx):
+    v = GenerateView(ctx)
+    qtbot.addWidget(v)
+    v.resize(1200, 800)
+    v.show()
+    drain(qtbot, ctx)
+    return v
+
+
+def choose(combo, data):
+    combo.setCurrentIndex(combo.findData(data))
+
+
+def jobs(ctx):
+    return q.list_jobs(ctx.db)
+
+
+def test_form_builds_and_queues_a_request(qtbot, ctx, view):
+    choose(view.task, "ti2v-5B")
+    view.prompt.setPlainText("A corgi runs along the beach")
+    view.seconds.setValue(2.0)                   # 24 fps -> 49 frames (4n+1)
+    assert view.frames.value() == 49
+    choose(view.quality, "draft")
+    view.seed_random.setChecked(False)
+    view.seed.setText("1234")
+    view.refresh_preview()
+    assert view.message.text() == ""
+    qtbot.mouseClick(view.add_to_queue, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    [job] = jobs(ctx)
+    req = GenerationRequest.from_json(job.request_json)
+    assert (req.task, req.prompt, req.frame_num, req.sample_steps, req.seed) == \
+        ("ti2v-5B", "A corgi runs along the beach", 49, 20, 1234)
+    assert job.lane == "normal" and req.size == "1280*704"
+
+
+def test_batch_with_consecutive_seeds_and_generate_now(qtbot, ctx, view):
+    choose(view.task, "ti2v-5B")
+    view.prompt.setPlainText("rain on a window")
+    view.seed_random.setChecked(False)
+    view.seed.setText("10")
+    view.count.setValue(3)
+    assert view.add_to_queue.text() == "Add 3 to queue"
+    view.refresh_preview()
+    qtbot.mouseClick(view.generate_now, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    rows = jobs(ctx)
+    assert sorted(GenerationRequest.from_json(j.request_json).seed for j in rows) == [10, 11, 12]
+    assert {j.lane for j in rows} == {"now"}
+
+
+def test_validation_messages_block_queueing(qtbot, ctx, view):
+    choose(view.task, "ti2v-5B")
+    view.prompt.setPlainText("")
+    view.refresh_preview()
+    assert view.message.text().startswith("the prompt is empty")
+    assert not view.add_to_queue.isEnabled()
+    choose(view.task, "i2v-A14B")
+    view.prompt.setPlainText("the cat turns its head")
+    view.refresh_preview()
+    assert "needs a start image" in view.message.text()
+    assert not view.generate_now.isEnabled()
+
+
+def test_chips_insert_and_remove_phrases(qtbot, view):
+    view.prompt.setPlainText("A cat sleeps.")
+    qtbot.mouseClick(view.chips.buttons["close"], Qt.MouseButton.LeftButton)
+    assert view.prompt.toPlainText() == "A cat sleeps, close-up shot."
+    assert view.chips.buttons["close"].isChecked()
+    qtbot.mouseClick(view.chips.buttons["close"], Qt.MouseButton.LeftButton)
+    assert view.prompt.toPlainText() == "A cat sleeps."
+    view.prompt.setPlainText("一只猫在睡觉。")
+    qtbot.mouseClick(view.chips.buttons["warm"], Qt.MouseButton.LeftButton)
+    assert view.prompt.toPlainText() == "一只猫在睡觉，暖色调。"
+
+
+def test_seed_dice(qtbot, view):
+    view.seed_random.setChecked(True)
+    qtbot.mouseClick(view.dice, Qt.MouseButton.LeftButton)
+    first = view.seed.text()
+    assert not view.seed_random.isChecked() and first.isdigit()
+    seeds = {first}
+    for _ in range(3):
+        qtbot.mouseClick(view.dice, Qt.MouseButton.LeftButton)
+        seeds.add(view.seed.text())
+    assert len(seeds) > 1
+    assert view.values().seed == int(view.seed.text())
+
+
+def test_plan_preview_with_probed_hardware_and_installed_model(qtbot, ctx, view):
+    ctx.db.transact(lambda s: s.add(InstalledRow(model_id="Wan-AI/Wan2.2-TI2V-5B", path="/models/ti2v",
+                                                 tasks="ti2v-5B", size_bytes=20 * 1024**3)))
+    view.reload_installed()
+    drain(qtbot, ctx)
+    choose(view.task, "ti2v-5B")
+    view.prompt.setPlainText("a lighthouse in a storm")
+    view.refresh_preview()
+    text = view.plan_panel.body.text()
+    plan = view.last_preview.plan
+    assert plan.task == "ti2v-5B" and plan.checkpoint == "/models/ti2v"
+    assert "/models/ti2v" in text and "GiB VRAM" in text and "Estimated time" in text
+    assert view.last_preview.eta.low_s < view.last_preview.eta.high_s
+    choose(view.task, "auto")            # one 24 GiB GPU: A14B does not fit, the 5B does
+    view.refresh_preview()
+    assert view.last_preview.request.task == "ti2v-5B"
+    assert "TI2V-5B does" in view.task_note.text()
+
+
+def test_image_shows_output_size(qtbot, view, tmp_path):
+    image = QImage(1280, 720, QImage.Format.Format_RGB32)
+    image.fill(QColor("teal"))
+    path = tmp_path / "start.png"
+    assert image.save(str(path))
+    choose(view.task, "ti2v-5B")
+    view.prompt.setPlainText("waves")
+    view.image.set_image(str(path))
+    view.refresh_preview()
+    assert view.last_preview.output_size == (1248, 704)     # the official TI2V rule for 16:9
+    assert "1248×704" in view.image.caption.text()
+    assert view.last_preview.request.image == str(path)
+
+
+def test_edit_a_queued_job(qtbot, ctx, view):
+    [job] = q.enqueue(ctx.db, GenerationRequest.for_task("ti2v-5B", prompt="old", seed=5))
+    ctx.events.sig_generate_prefill_requested.emit(GenerationRequest.from_json(job.request_json), job.id)
+    assert view.save_edit.isVisible() and not view.add_to_queue.isVisible()
+    assert view.prompt.toPlainText() == "old"
+    view.prompt.setPlainText("new prompt")
+    view.refresh_preview()
+    qtbot.mouseClick(view.save_edit, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    edited = GenerationRequest.from_json(q.get_job(ctx.db, job.id).request_json)
+    assert edited.prompt == "new prompt" and edited.seed == 5
+    assert view.editing_job is None
+
+
+def test_last_used_values_persist(qtbot, ctx, view):
+    choose(view.task, "t2v-A14B")
+    view.prompt.setPlainText("remember me")
+    view.advanced.guidance_low.setValue(2.5)
+    view.save_state()
+    assert ctx.settings.get_state(STATE_KEY)["prompt"] == "remember me"
+    again = GenerateView(ctx)
+    qtbot.addWidget(again)
+    assert again.task.currentData() == "t2v-A14B"
+    assert again.prompt.toPlainText() == "remember me"
+    assert again.advanced.guidance_low.value() == 2.5 and not again.advanced.guidance_low.isHidden()
+
+
+def test_unusable_saved_values_fall_back_to_defaults(qtbot, ctx):
+    ctx.settings.set_state(STATE_KEY, {"task": "ti2v-5B", "count": "many", "prompt": 5})
+    v = GenerateView(ctx)
+    qtbot.addWidget(v)
+    assert v.count.value() == 1 and v.task.currentData() == "ti2v-5B"
+
+
+def test_plan_is_shown_even_while_the_form_is_invalid(qtbot, view):
+    choose(view.task, "ti2v-5B")
+    view.prompt.setPlainText("")
+    view.refresh_preview()
+    assert view.last_preview.error is not None and view.last_preview.plan is not None
+    assert "GiB VRAM" in view.plan_panel.body.text()

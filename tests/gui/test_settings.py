@@ -1,0 +1,118 @@
+"""Settings view: every option has an editor, changes are validated and saved, the key is masked."""
+
+from __future__ import annotations
+
+import json
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+from PySide6.QtCore import Qt
+
+from tests.gui.conftest import drain
+from wan22_desktop.gui.views.settings import SettingsView, check_dashscope_key
+from wan22_desktop.settings import OPTIONS
+
+
+class MemoryKeyring(KeyringBackend):
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self.store = {}
+
+    def get_password(self, service, username):
+        return self.store.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.store[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self.store.pop((service, username))
+
+
+@pytest.fixture
+def memory_keyring(monkeypatch):
+    monkeypatch.delenv("DASH_API_KEY", raising=False)
+    previous = keyring.get_keyring()
+    kr = MemoryKeyring()
+    keyring.set_keyring(kr)
+    yield kr
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def view(qtbot, ctx, memory_keyring):
+    v = SettingsView(ctx)
+    qtbot.addWidget(v)
+    v.show()
+    drain(qtbot, ctx)
+    return v
+
+
+def saved(ctx):
+    return json.loads(ctx.settings.path.read_text())["settings"]
+
+
+def test_every_option_has_an_editor(view):
+    assert set(view.editors) == set(OPTIONS)
+
+
+def test_changes_are_saved(qtbot, ctx, view):
+    combo = view.editors["default_quality"]
+    combo.setCurrentIndex(combo.findData("draft"))
+    view.editors["notifications"].setChecked(False)
+    view.editors["max_attempts"].setValue(5)
+    lang = view.editors["language"]
+    lang.setCurrentIndex(lang.findData("zh_CN"))
+    assert lang.currentText() == "简体中文"
+    assert saved(ctx) | {} == {**saved(ctx), "default_quality": "draft", "notifications": False,
+                               "max_attempts": 5, "language": "zh_CN"}
+    assert "starts again" in ctx.notifier.last.message
+
+
+def test_bad_values_are_explained_not_saved(qtbot, ctx, view):
+    line = view.editors["hf_endpoint"]
+    line.setText("ftp://mirror")
+    line.editingFinished.emit()
+    assert view.errors["hf_endpoint"].isVisibleTo(view)
+    assert "http" in view.errors["hf_endpoint"].text()
+    assert ctx.settings.get("hf_endpoint") == ""
+    folder = view.editors["outputs_dir"].findChild(type(line), "path_outputs_dir")
+    folder.setText("relative/dir")
+    folder.editingFinished.emit()
+    assert view.errors["outputs_dir"].isVisibleTo(view)
+
+
+def test_dashscope_key_set_masked_and_removed(qtbot, ctx, view, memory_keyring):
+    assert view.key_status.text() == "No key stored"
+    view.key_input.setText("sk-abcdefghijklmnop1234")
+    qtbot.mouseClick(view.key_save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "keyring" in view.key_status.text(), timeout=3000)
+    assert view.key_input.text() == ""
+    assert "sk-****1234" in view.key_status.text() and "abcdefgh" not in view.key_status.text()
+    assert memory_keyring.store[("wan22-desktop", "dashscope")] == "sk-abcdefghijklmnop1234"
+    qtbot.mouseClick(view.key_remove, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.key_status.text() == "No key stored", timeout=3000)
+
+
+def test_no_keyring_backend_shows_the_clear_message(qtbot, ctx, memory_keyring):
+    keyring.set_keyring(fail.Keyring())
+    v = SettingsView(ctx)
+    qtbot.addWidget(v)
+    drain(qtbot, ctx)
+    assert "no usable OS keyring" in v.key_status.text()
+    v.key_input.setText("sk-abcdefghijklmnop1234")
+    qtbot.mouseClick(v.key_save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "no usable OS keyring" in v.key_result.text(), timeout=3000)
+    assert "DASH_API_KEY" in v.key_result.text()   # the hint says what to do instead
+
+
+def test_key_test_without_a_key_reports_why(monkeypatch):
+    """The real subprocess round trip: no key anywhere -> a failure naming the missing key."""
+    monkeypatch.delenv("DASH_API_KEY", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    ok, message = check_dashscope_key(timeout_s=5)
+    assert not ok
+    assert "no DashScope API key" in message

@@ -1,0 +1,240 @@
+"""The Generate form's values and the pure rules that turn them into a ``GenerationRequest``.
+
+No Qt here: the view reads its widgets into ``FormValues`` and calls these functions, so the
+rules (quality presets, Auto task, output size for an image, plan preview) are tested as tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Mapping
+
+from wan22_desktop.engine.hardware import Hardware
+from wan22_desktop.engine.planner import InstalledModel, JobShape, Plan, PlanError, PlanOverrides, plan
+from wan22_desktop.errors import UserInputError
+from wan22_desktop.gui.generate_eta import EtaEstimate, estimate
+from wan22_desktop.request import GenerationRequest, Guidance, MemoryOptions, PromptExtendOptions
+from wan22_desktop.sizes import best_output_size, i2v_output_size
+from wan22_desktop.tasks import SIZE_AREAS, TASKS, ImageUse, get_task, parse_size
+
+AUTO = "auto"
+TASK_CHOICES = (AUTO, "t2v-A14B", "i2v-A14B", "ti2v-5B")
+AUTO_SIZES = ("1280*720", "720*1280", "832*480", "480*832")
+QUALITY_PRESETS = ("draft", "standard", "official")
+# Share of the official step count: fewer steps render proportionally faster, with less detail.
+QUALITY_FRACTION = {"draft": 0.4, "standard": 0.7, "official": 1.0}
+SIZE_NAMES = {"1280*720": "720p landscape", "720*1280": "720p portrait", "832*480": "480p landscape",
+              "480*832": "480p portrait", "1280*704": "720p landscape", "704*1280": "720p portrait"}
+
+
+@dataclass(frozen=True)
+class FormValues:
+    """Everything the form holds; ``None`` means "the task's default"."""
+
+    task: str = "ti2v-5B"              # a task name or "auto"
+    prompt: str = ""
+    negative_prompt: str | None = None
+    image: str | None = None
+    size: str | None = None
+    frame_num: int | None = None
+    quality: str = "official"
+    steps: int | None = None           # set: overrides the quality preset
+    guidance_low: float | None = None
+    guidance_high: float | None = None
+    shift: float | None = None
+    solver: str = "unipc"
+    seed: int = -1
+    extend_enabled: bool = False
+    extend_method: str = "local_qwen"
+    extend_lang: str = "zh"
+    offload_model: str = "auto"
+    convert_model_dtype: str = "auto"
+    t5_cpu: str = "auto"
+    gpus: int | None = None
+    count: int = 1
+    random_seeds: bool = False
+
+    def to_state(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_state(cls, data: Mapping[str, Any] | None) -> "FormValues":
+        """Last-used values from UI state; unknown or mistyped entries are dropped, not fatal."""
+        if not isinstance(data, Mapping):
+            return cls()
+        known = {f.name: f for f in fields(cls)}
+        clean = {k: v for k, v in data.items() if k in known}
+        if clean.get("task") not in TASK_CHOICES:
+            clean.pop("task", None)
+        try:
+            return cls(**clean)
+        except TypeError:
+            return cls()
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the plan panel shows for the current form."""
+
+    request: GenerationRequest | None = None
+    error: UserInputError | None = None        # blocks queueing (invalid form)
+    warnings: tuple[str, ...] = ()
+    plan: Plan | None = None
+    plan_error: PlanError | None = None          # does not block: the job may run elsewhere later
+    eta: EtaEstimate | None = None
+    output_size: tuple[int, int] | None = None
+    task_reason: str = ""                        # why Auto chose its task
+
+
+def steps_for(task: str, quality: str) -> int:
+    official = get_task(task).sample_steps
+    return max(1, round(official * QUALITY_FRACTION.get(quality, 1.0)))
+
+
+def sizes_for(task: str) -> tuple[str, ...]:
+    return AUTO_SIZES if task == AUTO else get_task(task).supported_sizes
+
+
+def default_size(task: str) -> str:
+    return "1280*720" if task == AUTO else get_task(task).default_size
+
+
+def fps_for(task: str) -> int:
+    return 16 if task == AUTO else get_task(task).fps
+
+
+def takes_image(task: str) -> bool:
+    return task == AUTO or get_task(task).image is not ImageUse.REFUSED
+
+
+def output_size(task: str, size: str, image_wh: tuple[int, int] | None) -> tuple[int, int]:
+    """The video's size: the preset, or for a start image the official area-keeping rules."""
+    w, h = parse_size(size)
+    if image_wh is None or task == "t2v-A14B":
+        return w, h
+    area = SIZE_AREAS.get(f"{w}*{h}", w * h)
+    if task == "i2v-A14B":
+        return i2v_output_size(image_wh[0], image_wh[1], area)
+    if task == "ti2v-5B":
+        return best_output_size(image_wh[0], image_wh[1], area)
+    return w, h
+
+
+def aspect_text(w: int, h: int) -> str:
+    from math import gcd
+
+    g = gcd(w, h) or 1
+    a, b = w // g, h // g
+    if a > 32 or b > 32:
+        return f"{w / h:.2f}:1"
+    return f"{a}:{b}"
+
+
+def overrides(values: FormValues) -> PlanOverrides:
+    def switch(v: str) -> bool | None:
+        return None if v == "auto" else v == "on"
+
+    return PlanOverrides(gpus=values.gpus, offload_model=switch(values.offload_model),
+                         convert_model_dtype=switch(values.convert_model_dtype),
+                         t5_cpu=switch(values.t5_cpu))
+
+
+def build_request(values: FormValues, task: str, *, size: str | None = None) -> GenerationRequest:
+    """The request for a concrete ``task`` (Auto resolved); advanced fields fall back to defaults."""
+    spec = get_task(task)
+    low = values.guidance_low if values.guidance_low is not None else spec.guidance[0]
+    high = values.guidance_high if values.guidance_high is not None else spec.guidance[1]
+    if not spec.is_moe:
+        high = low
+    image = values.image if spec.image is not ImageUse.REFUSED else None
+    return GenerationRequest.for_task(
+        task,
+        prompt=values.prompt.strip(),
+        negative_prompt=values.negative_prompt,
+        image=image or None,
+        size=size or values.size or spec.default_size,
+        frame_num=values.frame_num or spec.frame_num,
+        sample_steps=values.steps or steps_for(task, values.quality),
+        sample_shift=values.shift if values.shift is not None else spec.sample_shift,
+        guidance=Guidance(low, high),
+        solver=values.solver,
+        seed=values.seed,
+        prompt_extend=PromptExtendOptions(enabled=values.extend_enabled, method=values.extend_method,
+                                          target_lang=values.extend_lang),
+        memory=MemoryOptions(values.offload_model, values.convert_model_dtype, values.t5_cpu),
+        gpus=values.gpus,
+    )
+
+
+def preview(values: FormValues, hw: Hardware | None, installed: Mapping[str, InstalledModel],
+            image_wh: tuple[int, int] | None = None) -> Preview:
+    """Validate the form and plan it on this machine: everything the plan panel shows."""
+    task_reason = ""
+    size = values.size or default_size(values.task)
+    frames = values.frame_num or (81 if values.task == AUTO else get_task(values.task).frame_num)
+    task = values.task
+    auto_plan: Plan | None = None
+    if task == AUTO:
+        if hw is None:
+            return Preview(error=UserInputError("Auto needs to know this machine's GPUs",
+                                                "the hardware check is still running"))
+        w, h = parse_size(size)
+        try:
+            auto_plan = plan(JobShape(AUTO, w, h, frames, has_image=bool(values.image)), hw,
+                             installed, overrides(values))
+        except PlanError as exc:
+            return Preview(error=exc, plan_error=exc)
+        task = auto_plan.task
+        task_reason = auto_plan.reasons.get("task", "")
+        if (auto_plan.width, auto_plan.height) != (w, h):
+            size = f"{auto_plan.width}*{auto_plan.height}"
+    try:
+        request = build_request(replace(values, frame_num=frames), task, size=size)
+        warnings = tuple(request.validate())
+    except UserInputError as exc:
+        # The form is not valid yet, but the machine side (model, memory) can still be shown.
+        result = Preview(error=exc, task_reason=task_reason)
+        request, warnings = None, ()
+    else:
+        out = output_size(task, request.size, image_wh if request.image else None)
+        result = Preview(request=request, warnings=warnings, output_size=out, task_reason=task_reason)
+    if hw is None:
+        return result
+    try:
+        w, h = parse_size(size)
+        shape = JobShape(task, w, h, frames, has_image=bool(values.image))
+        p = auto_plan or plan(shape, hw, installed, overrides(values))
+    except (PlanError, UserInputError) as exc:
+        return replace(result, plan_error=exc if isinstance(exc, PlanError) else None)
+    eta = None
+    if request is not None and p.device == "cuda" and hw.gpus:
+        out = result.output_size or (p.width, p.height)
+        eta = estimate(task, out[0], out[1], request.frame_num, request.sample_steps, p.nproc,
+                       hw.gpus[0].name)
+    return replace(result, plan=p, eta=eta)
+
+
+def installed_from_rows(rows: list[tuple[str, str, int]]) -> dict[str, InstalledModel]:
+    """(tasks csv, path, size bytes) rows of the installed_models table -> planner's mapping."""
+    out: dict[str, InstalledModel] = {}
+    for tasks_csv, path, size in rows:
+        for task in filter(None, (t.strip() for t in tasks_csv.split(","))):
+            if task in TASKS:
+                out[task] = InstalledModel(task=task, path=path, dit_bytes=int(size or 0))
+    return out
+
+
+def values_from_request(request: GenerationRequest, *, count: int = 1) -> FormValues:
+    """Form values that rebuild ``request`` (edit a queued job, re-run from history)."""
+    spec = request.spec
+    quality = next((q for q in QUALITY_PRESETS if steps_for(spec.name, q) == request.sample_steps), None)
+    return FormValues(
+        task=request.task, prompt=request.prompt, negative_prompt=request.negative_prompt,
+        image=request.image, size=request.size, frame_num=request.frame_num,
+        quality=quality or "official", steps=None if quality else request.sample_steps,
+        guidance_low=request.guidance.low, guidance_high=request.guidance.high,
+        shift=request.sample_shift, solver=request.solver, seed=request.seed,
+        extend_enabled=request.prompt_extend.enabled, extend_method=request.prompt_extend.method,
+        extend_lang=request.prompt_extend.target_lang, offload_model=request.memory.offload_model,
+        convert_model_dtype=request.memory.convert_model_dtype, t5_cpu=request.memory.t5_cpu,
+        gpus=request.gpus, count=count)

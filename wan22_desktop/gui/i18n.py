@@ -1,0 +1,62 @@
+"""Choosing the interface language and loading Qt translations from ``resources/i18n``.
+
+Translations ship as ``.ts`` sources and compiled ``.qm`` files, both committed (``pyside6-lrelease``
+needs the Qt tools, which an installed app may lack). Every ``<lang>.qm`` and ``<lang>_*.qm`` is
+loaded, so each part of the GUI can keep its own file (``zh_CN.qm``, ``zh_CN_b.qm``), plus Qt's own
+translation of standard dialogs when PySide6 ships it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+
+from wan22_desktop.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+I18N_DIR = RESOURCES / "i18n"
+LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
+
+
+def choose_language(settings: Settings, system_locale: str | None = None) -> str:
+    """The user's choice; until they choose, Chinese for a Chinese system locale, else English."""
+    if not settings.is_default("language"):
+        return settings.get("language")
+    name = system_locale if system_locale is not None else QLocale.system().name()
+    return "zh_CN" if name.lower().startswith("zh") else "en"
+
+
+def translation_files(language: str, folder: Path = I18N_DIR) -> list[Path]:
+    if language == "en" or not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(f"{language}*.qm")
+                  if p.stem == language or p.stem.startswith(f"{language}_"))
+
+
+def install_translators(app: QCoreApplication, language: str, folder: Path = I18N_DIR) -> list[QTranslator]:
+    """Install the translators for ``language`` on ``app``; keep the returned list alive."""
+    installed: list[QTranslator] = []
+    candidates = [(p.parent, p.stem) for p in translation_files(language, folder)]
+    if language != "en":
+        qt_dir = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))
+        candidates.append((qt_dir, f"qtbase_{language}"))
+    for directory, stem in candidates:
+        translator = QTranslator(app)
+        if translator.load(stem, str(directory)):
+            app.installTranslator(translator)
+            installed.append(translator)
+        else:
+            log.info("no translation %s in %s", stem, directory)
+    if language != "en":
+        QLocale.setDefault(QLocale(language))
+    return installed
+
+
+def remove_translators(app: QCoreApplication, translators: list[QTranslator]) -> None:
+    for translator in translators:
+        app.removeTranslator(translator)
+    translators.clear()

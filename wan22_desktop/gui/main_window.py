@@ -1,0 +1,205 @@
+"""The main window: a sidebar of views, the views' stack and the status area. Nothing else.
+
+For view authors (part B included):
+
+* Register a view with one line in ``view_registry.VIEWS``: ``ViewSpec(key, title, "module:Class")``;
+  ``history``, ``player`` and ``models`` are already listed and show a placeholder until their
+  module exists. The class is built as ``Class(ctx, parent)`` (``ctx``: ``AppContext``).
+* Optional hooks on a view: ``on_shown()`` (became the current view; refresh here),
+  ``save_state()`` (window is closing; write UI state with ``ctx.settings.set_state``),
+  ``shutdown()`` (stop timers/threads you own).
+* Switch views with ``ctx.events.sig_view_requested.emit(key)``; ``sig_play_requested`` also
+  switches to "player" and ``sig_generate_prefill_requested`` to "generate".
+* Optional ``on_runner_attached(runner)``: the ``RunnerController`` is ready (also ``ctx.runner``).
+* The first view is built before the window shows; the rest right after (one event-loop turn), so
+  cold start stays fast and every view exists to receive app events.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import (QListWidget, QListWidgetItem, QMainWindow, QSplitter, QStackedWidget,
+                               QWidget)
+
+from wan22_desktop.errors import OperationError
+from wan22_desktop.gui.context import AppContext
+from wan22_desktop.gui.runner_controller import RunnerController
+from wan22_desktop.gui.view_registry import VIEWS, ViewSpec
+from wan22_desktop.gui.widgets.placeholder import PlaceholderView
+from wan22_desktop.gui.widgets.status_area import StatusArea
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "main_window"
+SIDEBAR_STYLE = """
+QListWidget#sidebar { background: palette(base); font-size: 11pt; outline: 0; }
+QListWidget#sidebar::item { padding: 9px 14px; border-radius: 6px; margin: 2px 6px; }
+QListWidget#sidebar::item:selected { background: palette(highlight); color: palette(highlighted-text); }
+"""
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, *, views: tuple[ViewSpec, ...] = VIEWS,
+                 icon: QIcon | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle(self.tr("Wan22 Desktop"))
+        if icon is not None:
+            self.setWindowIcon(icon)
+        self._specs = {spec.key: spec for spec in views}
+        self._views: dict[str, QWidget] = {}
+
+        self.sidebar = QListWidget(self)
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setIconSize(QSize(20, 20))
+        self.sidebar.setMinimumWidth(120)
+        self.sidebar.setFrameShape(QListWidget.Shape.NoFrame)
+        self.sidebar.setStyleSheet(SIDEBAR_STYLE)
+        self.stack = QStackedWidget(self)
+        for spec in views:
+            item = QListWidgetItem(spec.translated_title())
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            self.sidebar.addItem(item)
+            self.stack.addWidget(QWidget(self.stack))  # replaced when the view is built
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([160, 1000])
+        self.setCentralWidget(self.splitter)
+        self.status_area = StatusArea(self)
+        self.statusBar().addWidget(self.status_area, 1)
+        self.statusBar().setSizeGripEnabled(True)
+
+        ctx.notifier.sig_notice_posted.connect(self.status_area.show_notice)
+        ctx.events.sig_view_requested.connect(self.show_view)
+        ctx.events.sig_play_requested.connect(lambda _path: self.show_view("player"))
+        ctx.events.sig_generate_prefill_requested.connect(lambda *_: self.show_view("generate"))
+        ctx.events.sig_queue_counts_changed.connect(self._on_queue_counts)
+        self.sidebar.currentRowChanged.connect(self._on_row_changed)
+
+        self.resize(1280, 820)
+        self._restore_state()
+        QTimer.singleShot(0, self._build_all)
+
+    # ---- views
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self._specs)
+
+    def view(self, key: str) -> QWidget:
+        """The view for ``key``, building it on first use."""
+        if key not in self._views:
+            widget = self._build_view(self._specs[key])
+            widget.setObjectName(f"view_{key}")
+            index = self.keys.index(key)
+            old = self.stack.widget(index)
+            self.stack.insertWidget(index, widget)
+            self.stack.removeWidget(old)
+            old.deleteLater()
+            self._views[key] = widget
+            if self.ctx.runner is not None and hasattr(widget, "on_runner_attached"):
+                widget.on_runner_attached(self.ctx.runner)
+        return self._views[key]
+
+    def _build_view(self, spec: ViewSpec) -> QWidget:
+        """The view, or a placeholder when its module is missing or it fails to start (a broken
+        view must not take the window down; the reason goes to the status area and the log)."""
+        try:
+            cls = spec.load()
+            if cls is not None:
+                return cls(self.ctx, self.stack)
+        except Exception as exc:  # noqa: BLE001 - shown as a notice, traceback in the log
+            log.error("view %s failed to start", spec.key, exc_info=True)
+            self.ctx.notifier.error(OperationError(
+                self.tr("The %1 view could not start: %2").replace("%1", spec.translated_title())
+                .replace("%2", str(exc) or type(exc).__name__),
+                self.tr("the details are in the log file")))
+        return PlaceholderView(spec.translated_title(), self.stack)
+
+    def show_view(self, key: str) -> None:
+        if key not in self._specs:
+            log.warning("unknown view %r requested", key)
+            return
+        self.sidebar.setCurrentRow(self.keys.index(key))
+
+    def current_key(self) -> str:
+        row = max(self.sidebar.currentRow(), 0)
+        return self.keys[row]
+
+    def _on_row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        key = self.keys[row]
+        widget = self.view(key)
+        self.stack.setCurrentWidget(widget)
+        if hasattr(widget, "on_shown"):
+            widget.on_shown()
+
+    def _build_all(self) -> None:
+        for key in self.keys:
+            self.view(key)
+
+    def _on_queue_counts(self, counts: dict, paused: bool) -> None:
+        running, queued = counts.get("running", 0), counts.get("queued", 0)
+        text = self.tr("Queue: %1 running, %2 waiting").replace("%1", str(running)).replace("%2", str(queued))
+        if paused:
+            text += self.tr(" (paused)")
+        self.status_area.set_queue_text(text)
+
+    # ---- runner
+
+    def attach_runner(self, runner: RunnerController) -> None:
+        """Show the runner's mode in the status area; views reach it through ``ctx.runner``."""
+        self.ctx.runner = runner
+        runner.sig_state_changed.connect(self._on_runner_state)
+        self._on_runner_state(runner.mode, runner.detail)
+        for widget in self._views.values():
+            if hasattr(widget, "on_runner_attached"):
+                widget.on_runner_attached(runner)
+
+    def _on_runner_state(self, mode: str, detail: str) -> None:
+        words = {
+            "running": self.tr("Runner: on"),
+            "read_only": self.tr("Runner: another process"),
+            "stopped": self.tr("Runner: stopped"),
+            "unavailable": self.tr("Runner: not installed"),
+        }
+        self.status_area.set_runner_text(words.get(mode, mode), detail)
+
+    # ---- state
+
+    def _restore_state(self) -> None:
+        state = self.ctx.settings.get_state(STATE_KEY, {}) or {}
+        if geometry := state.get("geometry"):
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
+        if splitter := state.get("splitter"):
+            self.splitter.restoreState(QByteArray.fromBase64(splitter.encode("ascii")))
+        key = state.get("view")
+        if key not in self._specs:
+            key = self.keys[0]
+        self.show_view(key)
+
+    def save_state(self) -> None:
+        """Write geometry, splitter and current view (and each view's own state) to settings."""
+        for widget in self._views.values():
+            if hasattr(widget, "save_state"):
+                widget.save_state()
+        self.ctx.settings.set_state(STATE_KEY, {
+            "geometry": bytes(self.saveGeometry().toBase64().data()).decode("ascii"),
+            "splitter": bytes(self.splitter.saveState().toBase64().data()).decode("ascii"),
+            "view": self.current_key(),
+        })
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.save_state()
+        self.ctx.save_settings()
+        for widget in self._views.values():
+            if hasattr(widget, "shutdown"):
+                widget.shutdown()
+        super().closeEvent(event)

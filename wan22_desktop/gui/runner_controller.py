@@ -1,0 +1,243 @@
+"""``RunnerController``: the GUI's one handle on the queue runner for its data dir.
+
+The runner (``wan22_desktop.runner.QueueRunner``, plain Python, no Qt) runs in a daemon thread;
+its events arrive on that thread and are turned into Qt signals on the GUI thread here. Progress
+is coalesced: at most one ``sig_job_progress`` per job per ``COALESCE_MS`` (10 per second), however
+fast the worker reports. If another process holds the queue lease (say a headless
+``wan22 queue run``), the window stays read-only — it shows the queue from the database and who
+runs it — and retries quietly until the lease is free; it never takes a live lease over.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from wan22_desktop.errors import Wan22Error
+
+log = logging.getLogger(__name__)
+
+COALESCE_MS = 100
+LEASE_RETRY_MS = 5000
+
+# Modes
+UNAVAILABLE = "unavailable"  # this build has no runner module: the queue is only shown
+STOPPED = "stopped"
+RUNNING = "running"
+READ_ONLY = "read_only"      # another runner holds the lease
+
+
+class RunnerController(QObject):
+    """Owns the runner thread; everything public is called on the GUI thread."""
+
+    # ---- Signals
+    sig_state_changed = Signal(str, str)
+    """The runner's mode changed. Args: mode (running/read_only/stopped/unavailable), detail."""
+
+    sig_job_progress = Signal(int, object)
+    """Live progress of the running job. Args: job id, dict with step, total, phase, eta_s and
+    preview_path (each may be None)."""
+
+    sig_job_event = Signal(str, int, str)
+    """A job changed state (claimed, planned, done, failed, cancelled, requeued). Args: kind,
+    job id, message."""
+
+    sig_queue_idle = Signal()
+    """The runner has nothing left to do."""
+
+    def __init__(self, ctx: Any, *, start: bool = True,
+                 runner_factory: Callable[..., Any] | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.mode = STOPPED
+        self.detail = ""
+        self._factory = runner_factory
+        self._runner: Any = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._pending: dict[int, dict[str, Any]] = {}
+        self._progress: dict[int, dict[str, Any]] = {}
+        self._flush_timer = QTimer(self, interval=COALESCE_MS)
+        self._flush_timer.timeout.connect(self._flush)
+        self._retry_timer = QTimer(self, interval=LEASE_RETRY_MS, singleShot=True)
+        self._retry_timer.timeout.connect(self.start)
+        self._shutting_down = False
+        if start:
+            self.start()
+
+    # ---- state
+
+    @property
+    def connected(self) -> bool:
+        """True while this window runs the queue (so it can release the GPU, etc.)."""
+        return self.mode == RUNNING
+
+    def progress(self, job_id: int) -> dict[str, Any] | None:
+        """The last coalesced progress of ``job_id`` seen by this window."""
+        return self._progress.get(job_id)
+
+    # ---- control
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        factory = self._factory or _default_factory()
+        if factory is None:
+            self._set_mode(UNAVAILABLE, self.tr("queue runner not installed; showing the queue only"))
+            return
+        self._shutting_down = False
+        self._runner = factory(self.ctx, self._on_event_from_thread)
+        self._thread = threading.Thread(target=self._run, name="wan22-runner", daemon=True)
+        self._flush_timer.start()
+        self._thread.start()
+
+    def release_gpu(self) -> None:
+        """Ask the runner to stop its worker (after the running job), freeing GPU memory."""
+        if self._runner is not None and self.connected:
+            self._runner.release_worker()
+            self.ctx.notifier.info(self.tr("The GPU will be released when the current job ends."))
+
+    def shutdown(self, timeout_s: float = 15.0) -> None:
+        """Stop the runner (the running job goes back to the queue) and wait for its thread."""
+        self._shutting_down = True
+        self._retry_timer.stop()
+        self._flush_timer.stop()
+        if self._runner is not None:
+            self._runner.stop()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            if self._thread.is_alive():
+                log.warning("runner thread did not stop within %.0f s", timeout_s)
+        self._thread = None
+
+    # ---- the runner thread
+
+    def _run(self) -> None:
+        try:
+            self._runner.run()  # "running" once it reports "started" (it holds the lease then)
+        except Wan22Error as exc:
+            message, hint = exc.message, exc.hint or ""
+            held = "queue is being run by" in message
+            self.ctx.tasks.post(lambda: self._runner_refused(message, hint, held))
+        except Exception as exc:  # noqa: BLE001 - shown as a notice; the window stays up
+            log.exception("queue runner crashed")
+            self.ctx.tasks.post(lambda: self._runner_crashed(exc))
+        else:
+            self.ctx.tasks.post(lambda: self._set_mode(STOPPED, ""))
+
+    def _on_event_from_thread(self, event: Any) -> None:
+        kind, job_id = event.kind, event.job_id
+        if kind == "progress" and job_id is not None:
+            update = _progress_fields(event)
+            with self._lock:
+                self._pending.setdefault(job_id, {}).update(update)
+            return
+        message = event.message or ""
+        self.ctx.tasks.post(lambda: self._deliver(kind, job_id, message))
+
+    # ---- on the GUI thread
+
+    def _deliver(self, kind: str, job_id: int | None, message: str) -> None:
+        if kind == "started":
+            self._set_mode(RUNNING, message)
+            return
+        if kind == "stopped":
+            self._set_mode(STOPPED, message)
+            return
+        if kind == "idle":
+            self.sig_queue_idle.emit()
+            return
+        if job_id is None:
+            return
+        self._flush()
+        if kind in ("done", "failed", "cancelled", "requeued"):
+            self._progress.pop(job_id, None)
+        self.sig_job_event.emit(kind, job_id, message)
+        self.ctx.events.sig_queue_changed.emit()
+        if kind == "done":
+            self.ctx.events.sig_history_changed.emit()
+
+    def _flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for job_id, update in pending.items():
+            merged = {**self._progress.get(job_id, {}), **update}
+            self._progress[job_id] = merged
+            self.sig_job_progress.emit(job_id, dict(merged))
+
+    def _runner_refused(self, message: str, hint: str, held: bool) -> None:
+        self._thread = None
+        if held:
+            self._set_mode(READ_ONLY, message)
+            if not self._shutting_down:
+                self._retry_timer.start()
+        else:
+            self._set_mode(STOPPED, message)
+            self.ctx.notifier.error(Wan22Error(message, hint))
+
+    def _runner_crashed(self, exc: BaseException) -> None:
+        self._thread = None
+        self._set_mode(STOPPED, str(exc))
+        self.ctx.notifier.error(exc)
+
+    def _set_mode(self, mode: str, detail: str) -> None:
+        if (mode, detail) == (self.mode, self.detail):
+            return
+        self.mode, self.detail = mode, detail
+        self.sig_state_changed.emit(mode, detail)
+
+
+def _progress_fields(event: Any) -> dict[str, Any]:
+    """What the queue view shows, picked from a runner progress event and its worker message."""
+    data = event.data
+    out: dict[str, Any] = {}
+    if event.message:
+        out["phase"] = event.message
+    for name in ("step", "total", "eta_s", "phase"):
+        value = getattr(data, name, None)
+        if value is not None:
+            out[name] = value
+    if getattr(data, "type", None) == "preview" and getattr(data, "path", None):
+        out["preview_path"] = data.path
+    return out
+
+
+def worker_env() -> dict[str, str]:
+    """The worker imports the same ``wan22_desktop`` as this window, installed or run from a
+    checkout (then only ``PYTHONPATH`` finds it)."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    current = os.environ.get("PYTHONPATH", "")
+    paths = [package_root] + [p for p in current.split(os.pathsep) if p and p != package_root]
+    return {"PYTHONPATH": os.pathsep.join(paths)}
+
+
+def _default_factory() -> Callable[..., Any] | None:
+    """Build the real runner when this build has it (``wan22_desktop.runner``)."""
+    try:
+        runner_mod = importlib.import_module("wan22_desktop.runner")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("wan22_desktop.runner",):
+            return None
+        raise
+
+    def make(ctx: Any, on_event: Callable[[Any], None]) -> Any:
+        options = runner_mod.RunnerOptions(
+            forever=True,
+            keep_awake=bool(ctx.settings.get("keep_awake")),
+            max_interruptions=int(ctx.settings.get("max_attempts")),
+            hang_factor=float(ctx.settings.get("hang_timeout_factor")),
+            worker_env=worker_env(),
+        )
+        # One probe per window: the runner waits (heartbeating) for the one the GUI started.
+        hardware = ctx.hardware() or ctx.wait_hardware
+        return runner_mod.QueueRunner(ctx.db, ctx.paths, options, on_event=on_event,
+                                      hardware=hardware)
+
+    return make

@@ -1,0 +1,647 @@
+"""The Generate view: the form that builds a ``GenerationRequest``, a live plan preview, and
+"Generate now" / "Add to queue" (or "Save changes" when editing a queued job).
+
+The widgets only read and show values: ``generate_form`` holds the rules (quality presets, Auto,
+output sizes, validation, plan), the database work goes through ``ctx.tasks.run_db``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import fields, replace
+from typing import Any
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QLocale, QRegularExpression, Qt, QTimer, Signal
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
+                               QScrollArea, QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget)
+from sqlalchemy import select
+
+from wan22_desktop.db import queue as q
+from wan22_desktop.db.downloads import InstalledModel as InstalledRow
+from wan22_desktop.engine.planner import InstalledModel
+from wan22_desktop.gui import generate_form as gf
+from wan22_desktop.gui.context import AppContext
+from wan22_desktop.gui.widgets.chips import ChipPanel
+from wan22_desktop.gui.widgets.advanced_fields import MEMORY_SWITCHES, AdvancedFields
+from wan22_desktop.gui.widgets.collapsible import Collapsible
+from wan22_desktop.gui.widgets.image_drop import ImageDropZone, image_size
+from wan22_desktop.gui.widgets.plan_panel import PlanPanel
+from wan22_desktop.prompt_chips import CHIPS, Chip, insert_phrase, remove_phrase
+from wan22_desktop.request import GenerationRequest, SEED_MAX
+from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT, frames_for_seconds, get_task
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "generate_form"
+SPLITTER_KEY = "generate_splitter"
+DEBOUNCE_MS = 120
+DICE_MAX = 2**32 - 1  # a dice seed is easy to read back; any 0..SEED_MAX may be typed
+# (field keyword in a validation message) -> form field to highlight
+_FIELD_OF_MESSAGE = (("prompt", "prompt"), ("image", "image"), ("frame", "frames"),
+                     ("size", "size"), ("steps", "steps"), ("shift", "shift"),
+                     ("guidance", "guidance"), ("seed", "seed"))
+
+
+# Size names from generate_form (Qt-free), listed here so the translation tools find them.
+SIZE_WORDS = (QT_TRANSLATE_NOOP("GenerateView", "720p landscape"),
+              QT_TRANSLATE_NOOP("GenerateView", "720p portrait"),
+              QT_TRANSLATE_NOOP("GenerateView", "480p landscape"),
+              QT_TRANSLATE_NOOP("GenerateView", "480p portrait"))
+
+
+def load_installed(db: Any) -> dict[str, InstalledModel]:
+    """Installed checkpoints by task, from the installed_models table (DB thread)."""
+    def read(s: Any) -> list[tuple[str, str, int]]:
+        rows = s.execute(select(InstalledRow.tasks, InstalledRow.path, InstalledRow.size_bytes)
+                         .order_by(InstalledRow.verified_at.asc()))
+        return [tuple(r) for r in rows]
+
+    return gf.installed_from_rows(db.read(read))
+
+
+class GenerateView(QWidget):
+    # ---- Signals
+    sig_request_queued = Signal(list)
+    """Jobs were queued from this form. Args: list of job ids."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.installed: dict[str, InstalledModel] = {}
+        self.editing_job: int | None = None
+        self.last_preview: gf.Preview | None = None
+        self._image_wh: tuple[int, int] | None = None
+        self._loading = False
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.refresh_preview)
+        self._build()
+        self._connect()
+        initial = gf.FormValues.from_state(ctx.settings.get_state(STATE_KEY))
+        if ctx.settings.get_state(STATE_KEY) is None:
+            initial = replace(initial, task=ctx.settings.get("default_task"),
+                              quality=ctx.settings.get("default_quality"),
+                              extend_enabled=ctx.settings.get("prompt_extend_enabled"),
+                              extend_method=ctx.settings.get("prompt_extend_method"),
+                              extend_lang=ctx.settings.get("prompt_extend_target_lang"))
+        try:
+            self.set_values(initial)
+        except (TypeError, ValueError, OverflowError):  # hand-edited or old UI state: start clean
+            log.warning("ignoring unusable saved form values", exc_info=True)
+            self.set_values(gf.FormValues(task=ctx.settings.get("default_task")))
+        if splitter := ctx.settings.get_state(SPLITTER_KEY):
+            from PySide6.QtCore import QByteArray
+            self.splitter.restoreState(QByteArray.fromBase64(splitter.encode("ascii")))
+        ctx.events.sig_generate_prefill_requested.connect(self.prefill)
+        ctx.events.sig_history_changed.connect(self.reload_installed)
+        self.reload_installed()
+        if ctx.hardware(self._on_hardware) is None:
+            self.plan_panel.show_waiting()
+
+    # ---- building
+
+    def _build(self) -> None:
+        self.task = QComboBox(self)
+        self.task.setObjectName("task")
+        for key, label in ((gf.AUTO, self.tr("Auto (let the planner choose)")),
+                           ("t2v-A14B", self.tr("Text → Video (A14B)")),
+                           ("i2v-A14B", self.tr("Image → Video (A14B)")),
+                           ("ti2v-5B", self.tr("Text/Image → Video (5B)"))):
+            self.task.addItem(label, key)
+        self.task_note = QLabel(self)
+        self.task_note.setWordWrap(True)
+        self.task_note.setObjectName("taskNote")
+
+        self.prompt = QPlainTextEdit(self)
+        self.prompt.setObjectName("prompt")
+        self.prompt.setPlaceholderText(self.tr("Describe the video: subject, action, scene, style…"))
+        self.prompt.setMinimumHeight(90)
+        self.prompt.setMaximumHeight(160)
+        self.chips = ChipPanel(self, ui_language=QLocale().name())
+        self.chips.setMaximumHeight(96)
+        self.chip_lang = QComboBox(self)
+        self.chip_lang.setObjectName("chipLanguage")
+        self.chip_lang.addItem(self.tr("Auto"), "auto")
+        self.chip_lang.setToolTip(self.tr("Language of the inserted phrases (Auto: the prompt's language)"))
+        self.chip_lang.addItem("中文", "zh")
+        self.chip_lang.addItem("English", "en")
+
+        self.negative_custom = QCheckBox(self.tr("Use my own negative prompt"), self)
+        self.negative = QPlainTextEdit(self)
+        self.negative.setObjectName("negativePrompt")
+        self.negative.setPlaceholderText(DEFAULT_NEGATIVE_PROMPT)
+        self.negative.setMaximumHeight(80)
+        self.negative_box = Collapsible(self.tr("Negative prompt (official default)"), self)
+        nl = QVBoxLayout(self.negative_box.body)
+        nl.setContentsMargins(16, 0, 0, 0)
+        nl.addWidget(self.negative_custom)
+        nl.addWidget(self.negative)
+
+        self.size = QComboBox(self)
+        self.size.setObjectName("size")
+        self.seconds = QDoubleSpinBox(self)
+        self.seconds.setObjectName("seconds")
+        self.seconds.setRange(0.2, 15.0)
+        self.seconds.setDecimals(1)
+        self.seconds.setSingleStep(0.5)
+        self.seconds.setSuffix(self.tr(" s"))
+        self.frames = QSpinBox(self)
+        self.frames.setObjectName("frames")
+        self.frames.setRange(5, 241)
+        self.frames.setSingleStep(4)
+        self.frames.setSuffix(self.tr(" frames"))
+        self.fps_note = QLabel(self)
+        self.quality = QComboBox(self)
+        self.quality.setObjectName("quality")
+        for key, label in (("draft", self.tr("Draft (fast preview)")), ("standard", self.tr("Standard")),
+                           ("official", self.tr("Official (best)"))):
+            self.quality.addItem(label, key)
+
+        self.advanced = AdvancedFields(self)
+
+        # Seed
+        self.seed_random = QCheckBox(self.tr("Random"), self)
+        self.seed_random.setObjectName("seedRandom")
+        self.seed = QLineEdit(self)
+        self.seed.setObjectName("seed")
+        self.seed.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,19}"), self))
+        self.seed.setPlaceholderText("0 … " + str(SEED_MAX))
+        self.dice = QToolButton(self)
+        self.dice.setObjectName("dice")
+        self.dice.setText(self.tr("Roll"))
+        self.dice.setToolTip(self.tr("Roll a new seed"))
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed_random)
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.dice)
+
+        # Prompt extension
+        self.extend = QCheckBox(self.tr("Extend the prompt with an LLM"), self)
+        self.extend.setObjectName("extend")
+        self.extend_method = QComboBox(self)
+        self.extend_method.setObjectName("extendMethod")
+        self.extend_method.addItem(self.tr("Local Qwen"), "local_qwen")
+        self.extend_method.addItem(self.tr("DashScope (online)"), "dashscope")
+        self.extend_lang = QComboBox(self)
+        self.extend_lang.setObjectName("extendLang")
+        self.extend_lang.addItem(self.tr("Chinese"), "zh")
+        self.extend_lang.addItem(self.tr("English"), "en")
+        extend_row = QHBoxLayout()
+        extend_row.addWidget(self.extend)
+        extend_row.addWidget(self.extend_method)
+        extend_row.addWidget(self.extend_lang)
+        extend_row.addStretch(1)
+
+        # Batch
+        self.count = QSpinBox(self)
+        self.count.setObjectName("count")
+        self.count.setRange(1, 100)
+        self.variation = QComboBox(self)
+        self.variation.setObjectName("variation")
+        self.variation.addItem(self.tr("consecutive seeds"), False)
+        self.variation.addItem(self.tr("random seeds"), True)
+        batch_row = QHBoxLayout()
+        batch_row.addWidget(self.count)
+        batch_row.addWidget(QLabel(self.tr("videos with"), self))
+        batch_row.addWidget(self.variation)
+        batch_row.addStretch(1)
+
+        duration_row = QHBoxLayout()
+        duration_row.addWidget(self.seconds)
+        duration_row.addWidget(self.frames)
+        duration_row.addWidget(self.fps_note)
+        duration_row.addStretch(1)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow(self.tr("Task"), self.task)
+        form.addRow("", self.task_note)
+        form.addRow(self.tr("Prompt"), self.prompt)
+        self.chips.setCornerWidget(self.chip_lang, Qt.Corner.TopRightCorner)
+        form.addRow(self.tr("Style"), self.chips)
+        form.addRow("", self.negative_box)
+        form.addRow(self.tr("Size"), self.size)
+        form.addRow(self.tr("Duration"), duration_row)
+        form.addRow(self.tr("Quality"), self.quality)
+        form.addRow(self.tr("Seed"), seed_row)
+        form.addRow(self.tr("Prompt extension"), extend_row)
+        form.addRow(self.tr("Batch"), batch_row)
+        form.addRow("", self.advanced)
+
+        left = QWidget(self)
+        column = QVBoxLayout(left)
+        column.addLayout(form)
+        column.addStretch(1)  # rows keep their natural height; spare space goes below
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+
+        # Right side: image, plan, messages, actions
+        self.image = ImageDropZone(self)
+        self.image_box = QGroupBox(self.tr("Start image"), self)
+        QVBoxLayout(self.image_box).addWidget(self.image)
+        self.plan_panel = PlanPanel(self)
+        self.message = QLabel(self)
+        self.message.setObjectName("validationMessage")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #c62828;")
+        self.edit_banner = QLabel(self)
+        self.edit_banner.setObjectName("editBanner")
+        self.generate_now = QPushButton(self.tr("Generate now"), self)
+        self.generate_now.setObjectName("generateNow")
+        self.generate_now.setToolTip(self.tr("Put this job at the front of the queue"))
+        self.add_to_queue = QPushButton(self)
+        self.add_to_queue.setObjectName("addToQueue")
+        self.add_to_queue.setDefault(True)
+        self.save_edit = QPushButton(self.tr("Save changes"), self)
+        self.save_edit.setObjectName("saveEdit")
+        self.cancel_edit = QPushButton(self.tr("Cancel editing"), self)
+        self.cancel_edit.setObjectName("cancelEdit")
+        actions = QHBoxLayout()
+        actions.addStretch(1)
+        for b in (self.cancel_edit, self.save_edit, self.generate_now, self.add_to_queue):
+            actions.addWidget(b)
+        right = QWidget(self)
+        rl = QVBoxLayout(right)
+        rl.addWidget(self.image_box)
+        rl.addWidget(self.plan_panel, 1)
+        rl.addWidget(self.edit_banner)
+        rl.addWidget(self.message)
+        rl.addLayout(actions)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("generateSplitter")
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 8)
+        outer.addWidget(self.splitter)
+        self._set_editing(None)
+
+    def _connect(self) -> None:
+        changed = self._schedule
+        self.task.currentIndexChanged.connect(self._on_task_changed)
+        self.prompt.textChanged.connect(self._on_prompt_changed)
+        self.chips.sig_chip_toggled.connect(self._on_chip)
+        self.negative_custom.toggled.connect(self._on_negative_toggled)
+        self.negative.textChanged.connect(changed)
+        self.image.sig_image_changed.connect(self._on_image)
+        self.size.currentIndexChanged.connect(changed)
+        self.seconds.valueChanged.connect(self._on_seconds)
+        self.frames.valueChanged.connect(self._on_frames)
+        self.quality.currentIndexChanged.connect(self._on_quality)
+        self.advanced.steps_custom.toggled.connect(self._on_steps_custom)
+        for w in (self.advanced.steps, self.advanced.guidance_low, self.advanced.guidance_high, self.advanced.shift, self.advanced.gpus, self.count):
+            w.valueChanged.connect(changed)
+        for w in (self.advanced.solver, self.variation, self.extend_method, self.extend_lang, *self.advanced.memory.values()):
+            w.currentIndexChanged.connect(changed)
+        self.count.valueChanged.connect(self._update_buttons_text)
+        self.seed_random.toggled.connect(self._on_seed_random)
+        self.seed.textChanged.connect(changed)
+        self.dice.clicked.connect(self.roll_seed)
+        self.extend.toggled.connect(self._on_extend_toggled)
+        self.generate_now.clicked.connect(lambda: self.submit("now"))
+        self.add_to_queue.clicked.connect(lambda: self.submit("normal"))
+        self.save_edit.clicked.connect(self.save_changes)
+        self.cancel_edit.clicked.connect(lambda: self._set_editing(None))
+
+    # ---- values in and out
+
+    def values(self) -> gf.FormValues:
+        task = self.task.currentData()
+        custom_steps = self.advanced.steps_custom.isChecked()
+        seed_text = self.seed.text().strip()
+        seed = -1 if self.seed_random.isChecked() or not seed_text else int(seed_text)
+        return gf.FormValues(
+            task=task,
+            prompt=self.prompt.toPlainText(),
+            negative_prompt=self.negative.toPlainText() if self.negative_custom.isChecked() else None,
+            image=self.image.path if gf.takes_image(task) else None,
+            size=self.size.currentData(),
+            frame_num=self.frames.value(),
+            quality=self.quality.currentData(),
+            steps=self.advanced.steps.value() if custom_steps else None,
+            guidance_low=None if task == gf.AUTO else self.advanced.guidance_low.value(),
+            guidance_high=None if task == gf.AUTO else self.advanced.guidance_high.value(),
+            shift=None if task == gf.AUTO else self.advanced.shift.value(),
+            solver=self.advanced.solver.currentData(),
+            seed=seed,
+            extend_enabled=self.extend.isChecked(),
+            extend_method=self.extend_method.currentData(),
+            extend_lang=self.extend_lang.currentData(),
+            offload_model=self.advanced.memory["offload_model"].currentData(),
+            convert_model_dtype=self.advanced.memory["convert_model_dtype"].currentData(),
+            t5_cpu=self.advanced.memory["t5_cpu"].currentData(),
+            gpus=self.advanced.gpus.value() or None,
+            count=self.count.value(),
+            random_seeds=bool(self.variation.currentData()),
+        )
+
+    def set_values(self, v: gf.FormValues) -> None:
+        """Fill every widget from ``v`` (task defaults where ``v`` says None)."""
+        self._loading = True
+        try:
+            _select(self.task, v.task)
+            self._apply_task(v.task, keep_size=v.size, frames=v.frame_num)
+            self.prompt.setPlainText(v.prompt)
+            self.negative_custom.setChecked(v.negative_prompt is not None)
+            self.negative.setPlainText(v.negative_prompt if v.negative_prompt is not None else "")
+            self.negative.setEnabled(v.negative_prompt is not None)
+            self.image.set_image(v.image, emit=False)
+            self._image_wh = image_size(v.image) if v.image else None
+            _select(self.quality, v.quality)
+            if v.task != gf.AUTO:
+                spec = get_task(v.task)
+                self.advanced.guidance_low.setValue(v.guidance_low if v.guidance_low is not None else spec.guidance[0])
+                self.advanced.guidance_high.setValue(v.guidance_high if v.guidance_high is not None else spec.guidance[1])
+                self.advanced.shift.setValue(v.shift if v.shift is not None else spec.sample_shift)
+            self.advanced.steps_custom.setChecked(v.steps is not None)
+            self._sync_steps(v.steps)
+            _select(self.advanced.solver, v.solver)
+            self.seed_random.setChecked(v.seed < 0)
+            self.seed.setText("" if v.seed < 0 else str(v.seed))
+            self.seed.setEnabled(v.seed >= 0)
+            self.extend.setChecked(v.extend_enabled)
+            _select(self.extend_method, v.extend_method)
+            _select(self.extend_lang, v.extend_lang)
+            self.extend_method.setEnabled(v.extend_enabled)
+            self.extend_lang.setEnabled(v.extend_enabled)
+            for name in MEMORY_SWITCHES:
+                _select(self.advanced.memory[name], getattr(v, name))
+            self.advanced.gpus.setValue(v.gpus or 0)
+            self.count.setValue(v.count)
+            _select(self.variation, v.random_seeds)
+        finally:
+            self._loading = False
+        self._update_buttons_text()
+        self.chips.sync(self.prompt.toPlainText(), CHIPS)
+        self.refresh_preview()
+
+    def prefill(self, request: GenerationRequest, job_id: int | None = None) -> None:
+        """Fill the form from a request (history re-run, queue edit); ``job_id``: edit that job."""
+        self.set_values(gf.values_from_request(request))
+        self._set_editing(job_id)
+
+    def save_state(self) -> None:
+        self.ctx.settings.set_state(STATE_KEY, self.values().to_state())
+        self.ctx.settings.set_state(
+            SPLITTER_KEY, bytes(self.splitter.saveState().toBase64().data()).decode("ascii"))
+
+    # ---- reactions
+
+    def _schedule(self, *_: object) -> None:
+        if not self._loading:
+            self._debounce.start()
+
+    def _on_task_changed(self) -> None:
+        if self._loading:
+            return
+        task = self.task.currentData()
+        self._loading = True
+        try:
+            self._apply_task(task, keep_size=self.size.currentData(), frames=None)
+            if task != gf.AUTO:
+                self.advanced.load_task_defaults(task)
+            self._sync_steps(None if not self.advanced.steps_custom.isChecked() else self.advanced.steps.value())
+        finally:
+            self._loading = False
+        self.refresh_preview()
+
+    def _apply_task(self, task: str, *, keep_size: str | None, frames: int | None) -> None:
+        """Size presets, fps, image and advanced fields that depend on the task."""
+        sizes = gf.sizes_for(task)
+        self.size.clear()
+        for s in sizes:
+            w, h = s.split("*")
+            name = gf.SIZE_NAMES.get(s, "")
+            self.size.addItem(f"{w}×{h}" + (f"  ({self.tr(name)})" if name else ""), s)
+        _select(self.size, keep_size if keep_size in sizes else gf.default_size(task))
+        fps = gf.fps_for(task)
+        default_frames = 81 if task == gf.AUTO else get_task(task).frame_num
+        self.frames.setValue(frames or default_frames)
+        self.seconds.setValue(self.frames.value() / fps)
+        self.fps_note.setText(self.tr("at %1 fps").replace("%1", str(fps)))
+        self.image_box.setEnabled(gf.takes_image(task))
+        self.image_box.setTitle(self.tr("Start image (required)") if task == "i2v-A14B"
+                                else self.tr("Start image (optional)") if gf.takes_image(task)
+                                else self.tr("Start image (not used by this task)"))
+        self.advanced.show_task(task, auto=task == gf.AUTO)
+        self.task_note.setVisible(task == gf.AUTO)
+
+    def _sync_steps(self, custom: int | None) -> None:
+        task = self.task.currentData()
+        if custom is not None:
+            self.advanced.steps.setValue(custom)
+        elif task != gf.AUTO:
+            self.advanced.steps.setValue(gf.steps_for(task, self.quality.currentData()))
+        self.advanced.steps.setEnabled(self.advanced.steps_custom.isChecked() and task != gf.AUTO)
+
+    def _on_quality(self) -> None:
+        if not self._loading:
+            self._sync_steps(None if not self.advanced.steps_custom.isChecked() else self.advanced.steps.value())
+            self._schedule()
+
+    def _on_steps_custom(self, on: bool) -> None:
+        self.advanced.steps.setEnabled(on)
+        if not on:
+            self._sync_steps(None)
+        self._schedule()
+
+    def _on_prompt_changed(self) -> None:
+        self.chips.sync(self.prompt.toPlainText(), CHIPS)
+        self._schedule()
+
+    def _on_chip(self, chip: Chip, on: bool) -> None:
+        text = self.prompt.toPlainText()
+        lang = self.chip_lang.currentData()
+        lang = None if lang == "auto" else lang
+        if on:
+            text = insert_phrase(text, chip.phrase(lang or _lang_of(text)), lang)
+        else:
+            text = remove_phrase(remove_phrase(text, chip.en), chip.zh)
+        self.prompt.setPlainText(text)
+        cursor = self.prompt.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        self.prompt.setTextCursor(cursor)
+
+    def _on_negative_toggled(self, on: bool) -> None:
+        self.negative.setEnabled(on)
+        if on and not self.negative.toPlainText():
+            self.negative.setPlainText(DEFAULT_NEGATIVE_PROMPT)
+        self._schedule()
+
+    def _on_image(self, path: str | None) -> None:
+        self._image_wh = image_size(path) if path else None
+        self._schedule()
+
+    def _on_seconds(self, seconds: float) -> None:
+        if self._loading:
+            return
+        fps = gf.fps_for(self.task.currentData())
+        frames = min(max(frames_for_seconds(seconds, fps), 5), 241)
+        self._loading = True
+        try:
+            self.frames.setValue(frames)
+        finally:
+            self._loading = False
+        self._schedule()
+
+    def _on_frames(self, frames: int) -> None:
+        if self._loading:
+            return
+        snapped = 4 * round((frames - 1) / 4) + 1
+        self._loading = True
+        try:
+            if snapped != frames:
+                self.frames.setValue(snapped)
+            self.seconds.setValue(snapped / gf.fps_for(self.task.currentData()))
+        finally:
+            self._loading = False
+        self._schedule()
+
+    def _on_seed_random(self, on: bool) -> None:
+        self.seed.setEnabled(not on)
+        if not on and not self.seed.text():
+            self.roll_seed()
+        self._schedule()
+
+    def roll_seed(self) -> None:
+        """The dice: a fresh fixed seed (so the result can be reproduced)."""
+        self.seed_random.setChecked(False)
+        self.seed.setText(str(random.SystemRandom().randint(0, DICE_MAX)))
+
+    def _on_extend_toggled(self, on: bool) -> None:
+        self.extend_method.setEnabled(on)
+        self.extend_lang.setEnabled(on)
+        self._schedule()
+
+    def _on_hardware(self, _hw: object) -> None:
+        self.refresh_preview()
+
+    # ---- preview and validation
+
+    def reload_installed(self) -> None:
+        self.ctx.tasks.run_db(lambda: load_installed(self.ctx.db), self._on_installed,
+                              self.ctx.notifier.error)
+
+    def _on_installed(self, installed: dict[str, InstalledModel]) -> None:
+        self.installed = installed
+        self.refresh_preview()
+
+    def refresh_preview(self) -> None:
+        self._debounce.stop()
+        values = self.values()
+        pv = gf.preview(values, self.ctx.hardware(), self.installed, self._image_wh)
+        self.last_preview = pv
+        if self.ctx.hardware() is None:
+            self.plan_panel.show_waiting()
+        else:
+            self.plan_panel.show_preview(pv)
+        if pv.task_reason:
+            self.task_note.setText(pv.task_reason)
+        if pv.output_size is not None and self.image.path:
+            w, h = pv.output_size
+            self.image.set_caption(self.tr("Output: %1×%2 (%3)").replace("%1", str(w))
+                                   .replace("%2", str(h)).replace("%3", gf.aspect_text(w, h)))
+        elif self.image.path:
+            self.image.set_caption("")
+        self._show_validation(pv)
+
+    def _show_validation(self, pv: gf.Preview) -> None:
+        err = pv.error
+        self.message.setText("" if err is None else (f"{err.message} — {err.hint}" if err.hint else err.message))
+        bad = _field_for(err.message) if err is not None else None
+        for name, widget in self._field_widgets().items():
+            widget.setProperty("invalid", name == bad)
+            widget.setStyleSheet("border: 1px solid #c62828;" if name == bad else "")
+        ok = err is None
+        for b in (self.generate_now, self.add_to_queue, self.save_edit):
+            b.setEnabled(ok)
+
+    def _field_widgets(self) -> dict[str, QWidget]:
+        return {"prompt": self.prompt, "image": self.image, "frames": self.frames, "size": self.size,
+                "steps": self.advanced.steps, "shift": self.advanced.shift, "guidance": self.advanced.guidance_high,
+                "seed": self.seed}
+
+    def _update_buttons_text(self) -> None:
+        n = self.count.value()
+        self.add_to_queue.setText(self.tr("Add to queue") if n == 1
+                                  else self.tr("Add %1 to queue").replace("%1", str(n)))
+
+    # ---- actions
+
+    def submit(self, lane: str) -> None:
+        """Queue the form's request ``count`` times (seed variations) in ``lane``."""
+        self.refresh_preview()
+        pv = self.last_preview
+        if pv is None or pv.request is None:
+            return
+        values = self.values()
+        request, count = pv.request, values.count
+        db = self.ctx.db
+
+        def work() -> list[int]:
+            jobs = q.enqueue(db, request, count=count, lane=lane, random_seeds=values.random_seeds)
+            return [j.id for j in jobs]
+
+        self.ctx.tasks.run_db(work, self._on_queued, self.ctx.notifier.error)
+
+    def _on_queued(self, ids: list[int]) -> None:
+        n = len(ids)
+        self.ctx.notifier.info(self.tr("Queued %n job(s)", "", n))
+        self.sig_request_queued.emit(ids)
+        self.ctx.events.sig_queue_changed.emit()
+
+    def save_changes(self) -> None:
+        """Write the form into the job being edited (only while it is still queued)."""
+        self.refresh_preview()
+        pv, job_id = self.last_preview, self.editing_job
+        if pv is None or pv.request is None or job_id is None:
+            return
+        request = pv.request
+        changes = {f.name: getattr(request, f.name) for f in fields(request)}
+        db = self.ctx.db
+        self.ctx.tasks.run_db(lambda: q.edit_job(db, job_id, **changes).id, self._on_saved,
+                              self.ctx.notifier.error)
+
+    def _on_saved(self, job_id: int) -> None:
+        self.ctx.notifier.info(self.tr("Job %1 updated").replace("%1", str(job_id)))
+        self._set_editing(None)
+        self.ctx.events.sig_queue_changed.emit()
+        self.ctx.events.sig_view_requested.emit("queue")
+
+    def _set_editing(self, job_id: int | None) -> None:
+        self.editing_job = job_id
+        editing = job_id is not None
+        self.edit_banner.setVisible(editing)
+        self.edit_banner.setText(self.tr("Editing queued job %1").replace("%1", str(job_id)) if editing else "")
+        self.save_edit.setVisible(editing)
+        self.cancel_edit.setVisible(editing)
+        self.generate_now.setVisible(not editing)
+        self.add_to_queue.setVisible(not editing)
+        self.count.setEnabled(not editing)
+
+
+def _select(combo: QComboBox, data: object) -> None:
+    i = combo.findData(data)
+    if i >= 0:
+        combo.setCurrentIndex(i)
+
+
+def _lang_of(text: str) -> str:
+    from wan22_desktop.prompt_chips import prompt_language
+
+    return prompt_language(text)
+
+
+def _field_for(message: str) -> str | None:
+    low = message.lower()
+    for word, name in _FIELD_OF_MESSAGE:
+        if word in low:
+            return name
+    return None

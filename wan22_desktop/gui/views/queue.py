@@ -1,0 +1,354 @@
+"""The Queue view: the live job list, the running job's preview, and what users do to jobs.
+
+State lives in the database: the view polls it on the DB thread every ``POLL_MS`` (and at once
+after any action), and overlays live progress from the ``RunnerController``. Actions go to
+``db.queue`` on the DB thread; errors land in the status area, never in a dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QSize, Qt, QTimer
+from PySide6.QtGui import QImage, QImageReader, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QSplitter, QTableView, QVBoxLayout, QWidget)
+
+from wan22_desktop.db import queue as q
+from wan22_desktop.db.lease import current_lease
+from wan22_desktop.db.views import job_to_dict
+from wan22_desktop.gui.context import AppContext
+from wan22_desktop.gui.queue_model import COLUMNS, JobTableModel, ProgressRole, phase_text
+from wan22_desktop.gui.runner_controller import RUNNING, RunnerController
+from wan22_desktop.gui.widgets.progress_delegate import ProgressDelegate
+from wan22_desktop.request import GenerationRequest
+
+log = logging.getLogger(__name__)
+
+POLL_MS = 500
+HIDDEN_POLL_MS = 2000
+JOB_LIMIT = 500
+PREVIEW_SIZE = QSize(320, 180)
+HEADER_KEY = "queue_header"
+SPLITTER_KEY = "queue_splitter"
+
+
+@dataclass(frozen=True)
+class QueueSnapshot:
+    jobs: list[dict[str, Any]]
+    paused: bool
+    counts: dict[str, int]
+    lease: tuple[str, str, int] | None  # (holder, host, pid) of the runner holding the queue
+
+
+def read_snapshot(db: Any) -> QueueSnapshot:
+    """Everything the view shows, read in one go on the DB thread."""
+    jobs = [job_to_dict(j) for j in q.list_jobs(db, limit=JOB_LIMIT)]
+    lease = current_lease(db)
+    return QueueSnapshot(jobs, q.is_paused(db), q.counts_by_status(db),
+                         (lease.holder, lease.host, lease.pid) if lease else None)
+
+
+def load_preview(path: str) -> QImage:
+    """Read and scale a preview image (worker thread: QImage, unlike QPixmap, is thread-safe)."""
+    reader = QImageReader(path)
+    size = reader.size()
+    if size.isValid():
+        reader.setScaledSize(size.scaled(PREVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio))
+    return reader.read()
+
+
+class QueueView(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.runner: RunnerController | None = None
+        self.snapshot: QueueSnapshot | None = None
+        self._polling = False
+        self._preview_path: str | None = None
+        self.model = JobTableModel(self)
+        self._build()
+        self.model.sig_move_requested.connect(self.move_job)
+        self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.table.doubleClicked.connect(lambda _i: self.edit_selected())
+        ctx.events.sig_queue_changed.connect(self.refresh)
+        self._timer = QTimer(self, interval=POLL_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        self._restore_state()
+        self.refresh()
+
+    # ---- building
+
+    def _build(self) -> None:
+        self.table = QTableView(self)
+        self.table.setObjectName("jobsTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.table.setDragEnabled(True)
+        self.table.setAcceptDrops(True)
+        self.table.setDropIndicatorShown(True)
+        self.table.setDragDropOverwriteMode(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setItemDelegateForColumn(COLUMNS.index("progress"),
+                                            ProgressDelegate(ProgressRole, self.table))
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(28)
+        header = self.table.horizontalHeader()
+        widths = {"id": 44, "status": 96, "task": 80, "progress": 130, "phase": 90, "step": 60,
+                  "eta": 90, "seed": 110}
+        for name, width in widths.items():
+            header.resizeSection(COLUMNS.index(name), width)
+        header.setSectionResizeMode(COLUMNS.index("prompt"), QHeaderView.ResizeMode.Stretch)
+
+        self.pause = QPushButton(self.tr("Pause queue"), self)
+        self.pause.setObjectName("pauseQueue")
+        self.pause.setCheckable(True)
+        self.cancel = QPushButton(self.tr("Cancel"), self)
+        self.cancel.setObjectName("cancelJob")
+        self.retry = QPushButton(self.tr("Retry"), self)
+        self.retry.setObjectName("retryJob")
+        self.edit = QPushButton(self.tr("Edit…"), self)
+        self.edit.setObjectName("editJob")
+        self.remove = QPushButton(self.tr("Remove"), self)
+        self.remove.setObjectName("removeJob")
+        self.up = QPushButton(self.tr("Move up"), self)
+        self.up.setObjectName("moveUp")
+        self.down = QPushButton(self.tr("Move down"), self)
+        self.down.setObjectName("moveDown")
+        self.release = QPushButton(self.tr("Release GPU"), self)
+        self.release.setObjectName("releaseGpu")
+        self.pause.clicked.connect(self.set_paused)
+        self.cancel.clicked.connect(lambda: self._on_selected(q.cancel_job, self.tr("Cancel requested")))
+        self.retry.clicked.connect(lambda: self._on_selected(q.retry_job, self.tr("Job queued again")))
+        self.remove.clicked.connect(lambda: self._on_selected(q.delete_job, self.tr("Job removed")))
+        self.up.clicked.connect(lambda: self._move_selected("up"))
+        self.down.clicked.connect(lambda: self._move_selected("down"))
+        self.edit.clicked.connect(self.edit_selected)
+        self.release.clicked.connect(self.release_gpu)
+        bar = QHBoxLayout()
+        for b in (self.pause, self.cancel, self.retry, self.edit, self.remove, self.up, self.down):
+            bar.addWidget(b)
+        bar.addStretch(1)
+        bar.addWidget(self.release)
+
+        self.runner_label = QLabel(self)
+        self.runner_label.setObjectName("runnerLabel")
+        self.runner_label.setWordWrap(True)
+        self.preview = QLabel(self)
+        self.preview.setObjectName("livePreview")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(PREVIEW_SIZE / 2)
+        self.preview.setFrameShape(QLabel.Shape.StyledPanel)
+        self.running_label = QLabel(self)
+        self.running_label.setObjectName("runningLabel")
+        self.running_label.setWordWrap(True)
+        side = QWidget(self)
+        sl = QVBoxLayout(side)
+        sl.addWidget(QLabel("<b>" + self.tr("Now rendering") + "</b>", side))
+        sl.addWidget(self.preview)
+        sl.addWidget(self.running_label)
+        sl.addStretch(1)
+        sl.addWidget(self.runner_label)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("queueSplitter")
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(side)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.addLayout(bar)
+        lay.addWidget(self.splitter, 1)
+        self._show_running(None)
+        self.on_runner_attached(None)
+        self._update_actions()
+
+    # ---- runner
+
+    def on_runner_attached(self, runner: RunnerController | None) -> None:
+        if runner is not None and runner is not self.runner:
+            self.runner = runner
+            runner.sig_job_progress.connect(self._on_live_progress)
+            runner.sig_job_event.connect(lambda *_: self.refresh())
+            runner.sig_state_changed.connect(lambda *_: self._update_runner_state())
+        self._update_runner_state()
+
+    def _update_runner_state(self) -> None:
+        connected = self.runner is not None and self.runner.mode == RUNNING
+        self.release.setEnabled(connected)
+        self.release.setToolTip(
+            self.tr("Stop the worker after the current job to free GPU memory") if connected
+            else self.tr("Available when this window runs the queue"))
+        self._show_lease()
+
+    def release_gpu(self) -> None:
+        if self.runner is not None:
+            self.runner.release_gpu()
+
+    def _on_live_progress(self, job_id: int, progress: dict[str, Any]) -> None:
+        self.model.set_live_progress(job_id, progress)
+        running = self._running_job()
+        if running is not None and running["id"] == job_id:
+            self._show_running(running)
+
+    # ---- polling
+
+    def refresh(self) -> None:
+        if self._polling:
+            return
+        self._polling = True
+        self.ctx.tasks.run_db(lambda: read_snapshot(self.ctx.db), self._on_snapshot, self._on_poll_error)
+
+    def _on_poll_error(self, exc: BaseException) -> None:
+        self._polling = False
+        self.ctx.notifier.error(exc)
+
+    def _on_snapshot(self, snap: QueueSnapshot) -> None:
+        self._polling = False
+        selected = self.selected_job()
+        previous, self.snapshot = self.snapshot, snap
+        if previous is not None and snap.counts.get("done", 0) > previous.counts.get("done", 0):
+            self.ctx.events.sig_history_changed.emit()  # also when another process ran the job
+        self.model.set_jobs(snap.jobs)
+        if selected is not None:
+            row = self.model.row_of(selected["id"])
+            if row is not None and self.table.currentIndex().row() != row:
+                self.table.selectionModel().select(
+                    self.model.index(row, 0),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.pause.blockSignals(True)
+        self.pause.setChecked(snap.paused)
+        self.pause.setText(self.tr("Resume queue") if snap.paused else self.tr("Pause queue"))
+        self.pause.blockSignals(False)
+        self._show_running(self._running_job())
+        self._show_lease()
+        self._update_actions()
+        self.ctx.events.sig_queue_counts_changed.emit(dict(snap.counts), snap.paused)
+
+    def _show_lease(self) -> None:
+        snap = self.snapshot
+        runner = self.runner
+        if runner is not None and runner.mode == RUNNING:
+            text = self.tr("This window runs the queue.")
+        elif snap is not None and snap.lease is not None:
+            _holder, host, pid = snap.lease
+            text = self.tr("The queue is run by another process (pid %1 on %2); this window only shows it.") \
+                .replace("%1", str(pid)).replace("%2", host)
+        else:
+            text = self.tr("No runner is working on this queue.")
+        self.runner_label.setText(text)
+
+    # ---- the running job
+
+    def _running_job(self) -> dict[str, Any] | None:
+        return next((j for j in self.model.jobs if j["status"] == "running"), None)
+
+    def _show_running(self, job: dict[str, Any] | None) -> None:
+        if job is None:
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText(self.tr("Nothing is rendering"))
+            self.running_label.setText("")
+            self._preview_path = None
+            return
+        progress = self.model.progress_of(job)
+        step, total = progress.get("step"), progress.get("total")
+        phase = phase_text(progress.get("phase"))
+        parts = [f"#{job['id']} {job.get('task', '')}", phase]
+        if step is not None and total:
+            parts.append(self.tr("step %1 of %2").replace("%1", str(step)).replace("%2", str(total)))
+        self.running_label.setText(" · ".join(p for p in parts if p))
+        path = progress.get("preview_path")
+        if path and path != self._preview_path and Path(path).is_file():
+            self._preview_path = path
+            self.ctx.tasks.run(lambda: load_preview(path), self._on_preview_loaded)
+        elif not path and self._preview_path is None:
+            self.preview.setText(self.tr("Preview appears after the first steps"))
+
+    def _on_preview_loaded(self, image: QImage) -> None:
+        if not image.isNull():
+            self.preview.setPixmap(QPixmap.fromImage(image))
+
+    # ---- actions
+
+    def selected_job(self) -> dict[str, Any] | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.job(rows[0].row()) if rows else None
+
+    def _update_actions(self, *_: object) -> None:
+        job = self.selected_job()
+        status = job["status"] if job else None
+        self.cancel.setEnabled(status in ("queued", "running"))
+        self.retry.setEnabled(status in ("failed", "cancelled", "interrupted"))
+        self.edit.setEnabled(status == "queued")
+        self.remove.setEnabled(status is not None and status != "running")
+        self.up.setEnabled(status == "queued")
+        self.down.setEnabled(status == "queued")
+
+    def _run(self, fn: Callable[[], Any], done_message: str | None = None) -> None:
+        def done(_result: Any) -> None:
+            if done_message:
+                self.ctx.notifier.info(done_message)
+            self.ctx.events.sig_queue_changed.emit()
+
+        self.ctx.tasks.run_db(fn, done, self.ctx.notifier.error)
+
+    def _on_selected(self, op: Callable[[Any, int], Any], message: str) -> None:
+        job = self.selected_job()
+        if job is not None:
+            self._run(lambda: op(self.ctx.db, job["id"]), message)
+
+    def _move_selected(self, to: str) -> None:
+        job = self.selected_job()
+        if job is not None:
+            self.move_job(job["id"], to)
+
+    def move_job(self, job_id: int, to: int | str) -> None:
+        self._run(lambda: q.move_job(self.ctx.db, job_id, to))
+
+    def set_paused(self, paused: bool) -> None:
+        self._run(lambda: q.set_paused(self.ctx.db, paused),
+                  self.tr("Queue paused: the running job finishes, no new one starts") if paused
+                  else self.tr("Queue resumed"))
+
+    def edit_selected(self) -> None:
+        """Open the queued job in Generate; saving there writes it back (``edit_job``)."""
+        job = self.selected_job()
+        if job is None or job["status"] != "queued":
+            return
+        try:
+            request = GenerationRequest.from_dict(job["request"])
+        except Exception as exc:  # noqa: BLE001 - an unreadable row is shown, not raised
+            self.ctx.notifier.error(exc)
+            return
+        self.ctx.events.sig_generate_prefill_requested.emit(request, job["id"])
+
+    # ---- view hooks
+
+    def on_shown(self) -> None:
+        self._timer.setInterval(POLL_MS)
+        self.refresh()
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        self._timer.setInterval(HIDDEN_POLL_MS)  # keeps the status bar's counts fresh
+        super().hideEvent(event)
+
+    def _restore_state(self) -> None:
+        if header := self.ctx.settings.get_state(HEADER_KEY):
+            self.table.horizontalHeader().restoreState(QByteArray.fromBase64(header.encode("ascii")))
+        if splitter := self.ctx.settings.get_state(SPLITTER_KEY):
+            self.splitter.restoreState(QByteArray.fromBase64(splitter.encode("ascii")))
+
+    def save_state(self) -> None:
+        for key, obj in ((HEADER_KEY, self.table.horizontalHeader()), (SPLITTER_KEY, self.splitter)):
+            self.ctx.settings.set_state(key, bytes(obj.saveState().toBase64().data()).decode("ascii"))
+
+    def shutdown(self) -> None:
+        self._timer.stop()

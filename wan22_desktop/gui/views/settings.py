@@ -1,0 +1,337 @@
+"""The Settings view: one editor per ``settings.OPTIONS`` entry, built from its type, plus the
+DashScope key (kept in the OS keyring, shown masked).
+
+Changes apply at once (validated by the option, saved atomically); folders and the language take
+effect at the next start, which the page says. Keyring calls and the key test run off the GUI
+thread (a keyring may block on D-Bus; the test is a network call in a subprocess).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea,
+                               QSpinBox, QVBoxLayout, QWidget)
+
+from wan22_desktop import secrets
+from wan22_desktop.errors import UserInputError, Wan22Error
+from wan22_desktop.gui.context import AppContext
+from wan22_desktop.gui.i18n import LANGUAGES
+from wan22_desktop.settings import OPTIONS, Option
+
+log = logging.getLogger(__name__)
+
+RESTART_KEYS = ("outputs_dir", "models_dir", "language", "theme")
+KEY_TEST_TIMEOUT_S = 30.0
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (QT_TRANSLATE_NOOP("SettingsView", "Folders"), ("outputs_dir", "models_dir")),
+    (QT_TRANSLATE_NOOP("SettingsView", "New jobs"), ("default_task", "default_quality")),
+    (QT_TRANSLATE_NOOP("SettingsView", "Appearance"), ("language", "theme")),
+    (QT_TRANSLATE_NOOP("SettingsView", "While rendering"), ("notifications", "keep_awake", "max_attempts",
+                                                             "hang_timeout_factor")),
+    (QT_TRANSLATE_NOOP("SettingsView", "Prompt extension"), ("prompt_extend_enabled", "prompt_extend_method",
+                                                              "prompt_extend_model", "prompt_extend_target_lang")),
+    (QT_TRANSLATE_NOOP("SettingsView", "Downloads"), ("download_source", "hf_endpoint", "auto_fallback_source")),
+)
+CHOICE_LABELS: dict[str, str] = {
+    "draft": QT_TRANSLATE_NOOP("Options", "Draft"), "standard": QT_TRANSLATE_NOOP("Options", "Standard"),
+    "official": QT_TRANSLATE_NOOP("Options", "Official"), "system": QT_TRANSLATE_NOOP("Options", "System"),
+    "light": QT_TRANSLATE_NOOP("Options", "Light"), "dark": QT_TRANSLATE_NOOP("Options", "Dark"),
+    "local_qwen": QT_TRANSLATE_NOOP("Options", "Local Qwen"),
+    "dashscope": QT_TRANSLATE_NOOP("Options", "DashScope (online)"),
+    "zh": QT_TRANSLATE_NOOP("Options", "Chinese"), "en": QT_TRANSLATE_NOOP("Options", "English"),
+    "hf": QT_TRANSLATE_NOOP("Options", "Hugging Face"), "modelscope": QT_TRANSLATE_NOOP("Options", "ModelScope"),
+}
+# The option titles from settings.OPTIONS, listed so the translation tools find them.
+OPTION_TITLES = (
+    QT_TRANSLATE_NOOP("Options", "Task selected when the app starts"),
+    QT_TRANSLATE_NOOP("Options", "Quality preset for new jobs"),
+    QT_TRANSLATE_NOOP("Options", "Folder for finished videos (empty: the default)"),
+    QT_TRANSLATE_NOOP("Options", "Folder for downloaded models (empty: the default)"),
+    QT_TRANSLATE_NOOP("Options", "Interface language"),
+    QT_TRANSLATE_NOOP("Options", "Colour theme"),
+    QT_TRANSLATE_NOOP("Options", "Notify when a job finishes or fails"),
+    QT_TRANSLATE_NOOP("Options", "Keep the computer awake while jobs run"),
+    QT_TRANSLATE_NOOP("Options", "Extend prompts with an LLM by default"),
+    QT_TRANSLATE_NOOP("Options", "Prompt extension backend"),
+    QT_TRANSLATE_NOOP("Options", "Prompt extension model (empty: the default)"),
+    QT_TRANSLATE_NOOP("Options", "Language of extended prompts"),
+    QT_TRANSLATE_NOOP("Options", "Where models are downloaded from"),
+    QT_TRANSLATE_NOOP("Options", "Hugging Face mirror URL (empty: huggingface.co)"),
+    QT_TRANSLATE_NOOP("Options", "Try the other source when a download fails"),
+    QT_TRANSLATE_NOOP("Options", "Times a job is retried after a crash before it is marked interrupted"),
+    QT_TRANSLATE_NOOP("Options", "A job is treated as hung when a step takes this many times longer than expected"),
+)
+
+
+def _opt(text: str) -> str:
+    return QCoreApplication.translate("Options", text)
+
+
+def choice_label(option: Option, value: Any) -> str:
+    if option.key == "language":
+        return LANGUAGES.get(value, str(value))
+    label = CHOICE_LABELS.get(str(value))
+    return _opt(label) if label else str(value)
+
+
+def check_dashscope_key(timeout_s: float = KEY_TEST_TIMEOUT_S) -> tuple[bool, str]:
+    """One short prompt-extension call in a subprocess (the GUI never loads the engine).
+
+    The child reads the key itself (keyring or DASH_API_KEY); it never travels through argv.
+    Returns (ok, message) where message is the failure's reason and hint, or the reply's start.
+    """
+    cmd = [sys.executable, "-m", "wan22_desktop.cli", "--json", "prompt", "extend", "a cat",
+           "--method", "dashscope", "--lang", "en", "--timeout", str(timeout_s)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s + 30, env=env)
+    except subprocess.TimeoutExpired:
+        return False, "the test call did not finish in time"
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        err = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        return False, err
+    data = json.loads(lines[-1])
+    if data.get("ok"):
+        return True, data.get("prompt", "")[:120]
+    return False, data.get("warning") or "the test call failed"
+
+
+_ROOT = Path(__file__).resolve().parents[3]
+
+
+class SettingsView(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.editors: dict[str, QWidget] = {}
+        self.errors: dict[str, QLabel] = {}
+        inner = QWidget(self)
+        col = QVBoxLayout(inner)
+        for title, keys in GROUPS:
+            box = QGroupBox(QCoreApplication.translate("SettingsView", title), inner)
+            form = QFormLayout(box)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # title above its editor
+            for key in keys:
+                option = OPTIONS[key]
+                editor = self._editor(option)
+                self.editors[key] = editor
+                err = QLabel(box)
+                err.setStyleSheet("color: #c62828;")
+                err.setVisible(False)
+                self.errors[key] = err
+                cell = QVBoxLayout()
+                cell.addWidget(editor)
+                cell.addWidget(err)
+                text = _opt(option.title) + (" *" if key in RESTART_KEYS else "")
+                if isinstance(editor, QCheckBox):  # a switch carries its own title
+                    editor.setText(text)
+                    form.addRow(cell)
+                    continue
+                label = QLabel(text, box)
+                if key in RESTART_KEYS:
+                    label.setToolTip(self.tr("Takes effect when the app starts again"))
+                form.addRow(label, cell)
+            col.addWidget(box)
+        col.addWidget(self._key_box(inner))
+        note = QLabel(self.tr("* takes effect when the app starts again"), inner)
+        note.setEnabled(False)
+        col.addWidget(note)
+        col.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(inner)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.addWidget(scroll)
+        if ctx.settings.read_only_reason:
+            ctx.notifier.warning(ctx.settings.read_only_reason, self.tr("changes will not be saved"))
+        self.refresh_key_status()
+
+    # ---- one editor per option
+
+    def _editor(self, option: Option) -> QWidget:
+        value = self.ctx.settings.get(option.key)
+        apply: Callable[[Any], None] = lambda v, k=option.key: self.apply(k, v)
+        if option.is_path:
+            return self._path_editor(option, value, apply)
+        if option.choices is not None:
+            combo = QComboBox(self)
+            for choice in option.choices:
+                combo.addItem(choice_label(option, choice), choice)
+            combo.setCurrentIndex(max(combo.findData(value), 0))
+            combo.currentIndexChanged.connect(lambda _i, c=combo: apply(c.currentData()))
+            widget: QWidget = combo
+        elif option.type is bool:
+            box = QCheckBox(self)
+            box.setChecked(bool(value))
+            box.toggled.connect(apply)
+            widget = box
+        elif option.type is int:
+            spin = QSpinBox(self)
+            spin.setRange(int(option.minimum or 0), int(option.maximum or 10**6))
+            spin.setValue(int(value))
+            spin.valueChanged.connect(apply)
+            widget = spin
+        elif option.type is float:
+            dspin = QDoubleSpinBox(self)
+            dspin.setRange(option.minimum or 0.0, option.maximum or 1e6)
+            dspin.setDecimals(1)
+            dspin.setValue(float(value))
+            dspin.valueChanged.connect(apply)
+            widget = dspin
+        else:
+            line = QLineEdit(str(value), self)
+            line.setPlaceholderText(self.tr("default"))
+            line.editingFinished.connect(lambda ln=line: apply(ln.text().strip()))
+            widget = line
+        widget.setObjectName(f"opt_{option.key}")
+        return widget
+
+    def _path_editor(self, option: Option, value: str, apply: Callable[[Any], None]) -> QWidget:
+        row = QWidget(self)
+        row.setObjectName(f"opt_{option.key}")
+        line = QLineEdit(value, row)
+        line.setObjectName(f"path_{option.key}")
+        default = self.ctx.base_paths.outputs if option.key == "outputs_dir" else self.ctx.base_paths.models
+        line.setPlaceholderText(str(default))
+        choose = QPushButton(self.tr("Choose…"), row)
+        reset = QPushButton(self.tr("Default"), row)
+        line.editingFinished.connect(lambda: apply(line.text().strip()))
+
+        def pick() -> None:
+            folder = QFileDialog.getExistingDirectory(self, _opt(option.title), line.text() or str(default))
+            if folder:
+                line.setText(folder)
+                apply(folder)
+
+        def to_default() -> None:
+            line.clear()
+            apply("")
+
+        choose.clicked.connect(pick)
+        reset.clicked.connect(to_default)
+        h = QHBoxLayout(row)
+        h.setContentsMargins(0, 0, 0, 0)
+        h.addWidget(line, 1)
+        h.addWidget(choose)
+        h.addWidget(reset)
+        return row
+
+    def apply(self, key: str, value: Any) -> None:
+        """Validate and save one setting; a bad value is explained next to its editor."""
+        err = self.errors[key]
+        try:
+            if OPTIONS[key].is_path and value and not Path(value).expanduser().is_absolute():
+                raise UserInputError(f"{value} is not an absolute folder path", "choose a folder")
+            self.ctx.settings.set(key, value)
+        except Wan22Error as exc:
+            err.setText(f"{exc.message} — {exc.hint}" if exc.hint else exc.message)
+            err.setVisible(True)
+            return
+        err.setVisible(False)
+        self.ctx.save_settings()
+        self.ctx.events.sig_settings_changed.emit(key)
+        if key in RESTART_KEYS:
+            self.ctx.notifier.info(self.tr("Saved. This takes effect when the app starts again."))
+
+    # ---- DashScope key
+
+    def _key_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox(self.tr("DashScope API key (for online prompt extension)"), parent)
+        self.key_status = QLabel(box)
+        self.key_status.setObjectName("keyStatus")
+        self.key_status.setWordWrap(True)
+        self.key_input = QLineEdit(box)
+        self.key_input.setObjectName("keyInput")
+        self.key_input.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_input.setPlaceholderText(self.tr("paste a key (sk-…) to store it in the OS keyring"))
+        self.key_save = QPushButton(self.tr("Save key"), box)
+        self.key_save.setObjectName("keySave")
+        self.key_remove = QPushButton(self.tr("Remove key"), box)
+        self.key_remove.setObjectName("keyRemove")
+        self.key_test = QPushButton(self.tr("Test"), box)
+        self.key_test.setObjectName("keyTest")
+        self.key_result = QLabel(box)
+        self.key_result.setObjectName("keyResult")
+        self.key_result.setWordWrap(True)
+        self.key_save.clicked.connect(self.save_key)
+        self.key_remove.clicked.connect(self.remove_key)
+        self.key_test.clicked.connect(self.run_key_test)
+        row = QHBoxLayout()
+        row.addWidget(self.key_input, 1)
+        row.addWidget(self.key_save)
+        row.addWidget(self.key_remove)
+        row.addWidget(self.key_test)
+        lay = QVBoxLayout(box)
+        lay.addWidget(self.key_status)
+        lay.addLayout(row)
+        lay.addWidget(self.key_result)
+        return box
+
+    def refresh_key_status(self) -> None:
+        self.ctx.tasks.run(secrets.key_status, self._show_key_status, self._key_error)
+
+    def _show_key_status(self, st: secrets.KeyStatus) -> None:
+        if st.source == "env":
+            text = self.tr("In use: %1 from the DASH_API_KEY environment variable").replace("%1", st.masked or "")
+        elif st.source == "keyring":
+            text = self.tr("Stored in the OS keyring: %1").replace("%1", st.masked or "")
+        else:
+            text = self.tr("No key stored")
+        if st.keyring_error:
+            text += "\n" + st.keyring_error + " — " + secrets.KEYRING_HINT
+        self.key_status.setText(text)
+        self.key_remove.setEnabled(st.source == "keyring")
+
+    def _key_error(self, exc: BaseException) -> None:
+        text = exc.message if isinstance(exc, Wan22Error) else str(exc)
+        hint = exc.hint if isinstance(exc, Wan22Error) else None
+        self.key_result.setText(f"{text} — {hint}" if hint else text)
+        self.key_result.setStyleSheet("color: #c62828;")
+
+    def save_key(self) -> None:
+        key = self.key_input.text()
+        self.key_input.clear()  # the key never stays in a widget longer than needed
+
+        def done(_: object) -> None:
+            self.key_result.setStyleSheet("")
+            self.key_result.setText(self.tr("Key saved in the OS keyring."))
+            self.refresh_key_status()
+
+        self.ctx.tasks.run(lambda: secrets.set_dashscope_key(key), done, self._key_error)
+
+    def remove_key(self) -> None:
+        def done(removed: bool) -> None:
+            self.key_result.setStyleSheet("")
+            self.key_result.setText(self.tr("Key removed.") if removed else self.tr("No key was stored."))
+            self.refresh_key_status()
+
+        self.ctx.tasks.run(secrets.delete_dashscope_key, done, self._key_error)
+
+    def run_key_test(self) -> None:
+        self.key_test.setEnabled(False)
+        self.key_result.setStyleSheet("")
+        self.key_result.setText(self.tr("Testing…"))
+
+        def done(result: tuple[bool, str]) -> None:
+            self.key_test.setEnabled(True)
+            ok, message = result
+            self.key_result.setStyleSheet("" if ok else "color: #c62828;")
+            self.key_result.setText((self.tr("The key works.") + " " if ok else "") + message)
+
+        def failed(exc: BaseException) -> None:
+            self.key_test.setEnabled(True)
+            self._key_error(exc)
+
+        self.ctx.tasks.run(check_dashscope_key, done, failed)
