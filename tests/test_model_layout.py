@@ -222,3 +222,13 @@ def test_unreadable_file_is_reported_not_raised(tmp_path):
         assert _problems(root)["Wan2.2_VAE.pth"].startswith("unreadable")
     finally:
         vae.chmod(0o644)
+
+
+def test_wrong_task_hint_names_the_task_the_folder_holds(tmp_path):
+    from wan22_desktop.engine.wan.tiny import make_tiny_checkpoint
+
+    root = make_tiny_checkpoint("ti2v-5B", tmp_path / "ti2v")
+    with pytest.raises(UserInputError) as err:
+        require_layout(root, "t2v-A14B")
+    assert "holds ti2v-5B" in err.value.message
+    assert err.value.hint.startswith("this folder holds ti2v-5B: choose that task")

@@ -31,3 +31,8 @@ def test_latent_frames_and_sequence_length():
     assert sequence_length(21, 60, 104) == 32760          # 832x480
     assert sequence_length(31, 44, 80) == 27280           # TI2V 1280x704, 121 frames
     assert sequence_length(21, 60, 104, sp_size=8) % 8 == 0
+
+
+def test_best_output_size_refuses_a_too_small_area():
+    with pytest.raises(ValueError, match="too small"):
+        best_output_size(4000, 100, 32 * 32)

@@ -81,3 +81,17 @@ def test_failure_leaves_no_partial_file(tmp_path, monkeypatch):
     with pytest.raises(OperationError, match="No space left"):
         save_video(_video(), tmp_path / "clip.mp4", fps=16)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_finished_files_get_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        mp4 = save_video(_video(), tmp_path / "clip.mp4", fps=16)
+        frames = save_video(_video(frames=1), tmp_path / "frames", fps=16)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(mp4.stat().st_mode) == 0o644
+    assert stat.S_IMODE(frames.stat().st_mode) == 0o755

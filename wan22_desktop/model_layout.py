@@ -153,11 +153,13 @@ def require_layout(root: Path, task: str) -> LayoutReport:
     spec = get_task(task)
     first = report.problems[0]
     more = f" (and {len(report.problems) - 1} more problems)" if len(report.problems) > 1 else ""
-    raise UserInputError(
-        f"{task} checkpoint in {Path(root)} is not usable: {first}{more}",
-        f"download it with `wan22 models download {task}` ({spec.repo_id} on Hugging Face or "
-        "ModelScope), or point to a complete folder",
-    )
+    get_it = (f"download it with `wan22 models download {task}` ({spec.repo_id} on Hugging Face "
+              "or ModelScope), or point to a complete folder")
+    if report.task is not None and report.task != task:
+        hint = f"this folder holds {report.task}: choose that task, or {get_it}"
+    else:
+        hint = get_it
+    raise UserInputError(f"{task} checkpoint in {Path(root)} is not usable: {first}{more}", hint)
 
 
 def _check_dit(root: Path, folder: str, spec: TaskSpec) -> list[LayoutProblem]:

@@ -37,7 +37,7 @@ class ChipGroup:
 
 
 CHIP_GROUPS: tuple[ChipGroup, ...] = (
-    ChipGroup("lighting", "Lighting", "光线", (
+    ChipGroup("lighting", "Light", "光线", (
         Chip("soft_light", "soft diffused light", "柔和的漫射光"),
         Chip("hard_light", "hard light with crisp shadows", "硬光，阴影清晰"),
         Chip("backlight", "backlit, glowing rim light", "逆光，轮廓光"),
@@ -47,7 +47,7 @@ CHIP_GROUPS: tuple[ChipGroup, ...] = (
         Chip("neon", "neon light", "霓虹灯光"),
         Chip("candle", "candlelight", "烛光"),
     )),
-    ChipGroup("time", "Time of day", "时间", (
+    ChipGroup("time", "Time", "时间", (
         Chip("sunrise", "at sunrise", "日出时分"),
         Chip("golden_hour", "golden hour", "黄金时刻"),
         Chip("daylight", "bright daylight", "白天，阳光明媚"),
@@ -56,7 +56,7 @@ CHIP_GROUPS: tuple[ChipGroup, ...] = (
         Chip("dusk", "blue hour at dusk", "黄昏蓝调时刻"),
         Chip("night", "at night", "夜晚"),
     )),
-    ChipGroup("shot", "Shot size", "景别", (
+    ChipGroup("shot", "Shot", "景别", (
         Chip("extreme_close", "extreme close-up", "特写"),
         Chip("close", "close-up shot", "近景"),
         Chip("medium", "medium shot", "中景"),
@@ -73,7 +73,7 @@ CHIP_GROUPS: tuple[ChipGroup, ...] = (
         Chip("over_shoulder", "over-the-shoulder shot", "过肩镜头"),
         Chip("shallow_dof", "shallow depth of field", "浅景深"),
     )),
-    ChipGroup("tone", "Colour tone", "色调", (
+    ChipGroup("tone", "Tone", "色调", (
         Chip("warm", "warm colour tone", "暖色调"),
         Chip("cool", "cool colour tone", "冷色调"),
         Chip("high_saturation", "vivid, saturated colours", "高饱和度"),
@@ -81,7 +81,7 @@ CHIP_GROUPS: tuple[ChipGroup, ...] = (
         Chip("film", "cinematic film look", "电影质感"),
         Chip("black_white", "black and white", "黑白画面"),
     )),
-    ChipGroup("camera", "Camera movement", "运镜", (
+    ChipGroup("camera", "Camera", "运镜", (
         Chip("static", "static camera", "固定镜头"),
         Chip("push_in", "slow push-in", "镜头缓慢推进"),
         Chip("pull_out", "slow pull-out", "镜头缓慢拉远"),

@@ -31,12 +31,18 @@ def best_output_size(image_w: int, image_h: int, max_area: int, dw: int = 32,
     """
     ratio = image_w / image_h
     ow1 = (math.sqrt(max_area * ratio) // dw) * dw
-    oh1 = (max_area / ow1 // dh) * dh
-    ratio1 = ow1 / oh1
     oh2 = (math.sqrt(max_area / ratio) // dh) * dh
+    if ow1 == 0 or oh2 == 0:  # the official code divides by zero here
+        raise ValueError(f"an area of {max_area} px is too small for a {image_w}x{image_h} image")
+    oh1 = (max_area / ow1 // dh) * dh
     ow2 = (max_area / oh2 // dw) * dw
-    ratio2 = ow2 / oh2
-    if max(ratio / ratio1, ratio1 / ratio) < max(ratio / ratio2, ratio2 / ratio):
+    if oh1 == 0 and ow2 == 0:
+        raise ValueError(f"an area of {max_area} px is too small for a {image_w}x{image_h} image")
+
+    def distortion(w: float, h: float) -> float:
+        return max(ratio * h / w, w / (ratio * h)) if w and h else math.inf
+
+    if distortion(ow1, oh1) < distortion(ow2, oh2):
         return int(ow1), int(oh1)
     return int(ow2), int(oh2)
 

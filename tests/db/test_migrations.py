@@ -97,3 +97,24 @@ def test_downgrade_to_revision_1_removes_the_search_index(tmp_path: Path) -> Non
         names = {r[0] for r in s.execute(text("SELECT name FROM sqlite_master"))}
     assert "generations_fts" not in names and "generations" in names
     db.close()
+
+
+def test_head_revision_constant_matches_alembic():
+    from wan22_desktop.db import migrate
+    from wan22_desktop.db.database import HEAD_REVISION
+
+    assert HEAD_REVISION == migrate.head_revision()
+
+
+def test_opening_a_database_at_head_does_not_import_alembic(tmp_path):
+    import subprocess
+    import sys
+
+    from wan22_desktop.db.database import open_database
+
+    open_database(tmp_path / "db.sqlite3").close()  # create and migrate once
+    code = ("import sys; from wan22_desktop.db.database import open_database; "
+            f"open_database({str(tmp_path / 'db.sqlite3')!r}).close(); "
+            "print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

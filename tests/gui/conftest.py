@@ -7,6 +7,12 @@ import threading
 import pytest
 
 from wan22_desktop.engine.hardware import GPU, Hardware
+from wan22_desktop.gui.qt_check import pyside_problem
+
+# A PySide6 build known to crash the interpreter would abort the whole test run (not just fail):
+# collect only the test that names the problem, so the rest of the suite still reports.
+if pyside_problem():
+    collect_ignore_glob = ["test_[!q]*.py", "test_queue*.py"]
 
 PROBED = Hardware(
     gpus=(GPU(index=0, name="NVIDIA GeForce RTX 4090", total_gib=24.0, free_gib=23.0, capability=(8, 9)),),

@@ -75,14 +75,21 @@ def test_no_torch_after_main_window_is_up(wan22_home):
         from wan22_desktop.gui.context import AppContext
         from wan22_desktop.gui.main_window import MainWindow
         from wan22_desktop.gui.runner_controller import RunnerController
-        ctx = AppContext.open()
+        from wan22_desktop.engine.hardware import Hardware
+        ctx = AppContext.open(hardware=Hardware())  # the probe's own subprocess is not the point
+        ctx.settings.set("keep_awake", False)
         win = MainWindow(ctx)
         win.show()
         app.processEvents()
         win._build_all()
-        ctx.runner = RunnerController(ctx, start=False)
+        ctx.runner = RunnerController(ctx)  # the real queue runner when this build has one
         win.attach_runner(ctx.runner)
-        app.processEvents()
+        import time
+        deadline = time.monotonic() + 20
+        while ctx.runner.mode not in ("running", "unavailable") and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.02)
+        print("RUNNER:", ctx.runner.mode)
         assert len(win._views) == len(win.keys)
         bad = sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))
         print("TORCH:", bad)
@@ -93,9 +100,115 @@ def test_no_torch_after_main_window_is_up(wan22_home):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+    assert "RUNNER: running" in out.stdout or "RUNNER: unavailable" in out.stdout, out.stdout
     assert "TORCH: []" in out.stdout
 
 
 def test_notice_text_joins_hint():
     assert Notice("info", "saved").text() == "saved"
     assert Notice("error", "a", "b").text() == "a — b"
+
+
+def test_notifications_for_finished_jobs_and_empty_queue(qtbot, ctx):
+    from wan22_desktop.gui.app import app_icon
+    from wan22_desktop.gui.tray import Tray
+
+    tray = Tray(ctx, app_icon())
+    ctx.events.sig_queue_counts_changed.emit({"running": 1, "queued": 1}, False)
+    tray.on_job_event("done", 4, "out.mp4")
+    tray.on_job_event("failed", 5, "out of memory")
+    ctx.events.sig_queue_counts_changed.emit({"done": 2}, False)
+    assert [t for t, _ in tray.sent] == ["Video ready", "Job failed", "Queue finished"]
+    assert "out of memory" in tray.sent[1][1]
+    if tray.icon is None:  # offscreen: no tray, so the status area carries it
+        assert ctx.notifier.last.message.startswith("Queue finished")
+    ctx.settings.set("notifications", False)
+    tray.on_job_event("done", 6, "")
+    assert len(tray.sent) == 3
+
+
+def test_app_icon_has_bitmaps_and_svg(qapp):
+    from wan22_desktop.gui.app import app_icon
+
+    icon = app_icon()
+    assert not icon.isNull() and 256 in [s.width() for s in icon.availableSizes()]
+
+
+def test_entry_point_starts_shows_the_window_and_logs(wan22_home):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-m", "wan22_desktop.gui.app", "--home", str(wan22_home),
+                          "--no-runner", "--quit-after-shown"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "WAN22_SHOWN" in out.stdout
+    log = (wan22_home / "logs" / "wan22.log").read_text()
+    assert "window shown" in log
+    saved = json.loads((wan22_home / "data" / "settings.json").read_text())
+    assert "main_window" in saved["ui_state"] and "generate_form" in saved["ui_state"]
+
+
+def test_excepthook_shows_message_and_logs_traceback(qtbot, ctx, caplog):
+    import logging
+
+    from wan22_desktop.gui.app import install_excepthook
+
+    old_hook, old_thread_hook = sys.excepthook, __import__("threading").excepthook
+    try:
+        install_excepthook(ctx)
+        try:
+            raise OperationError("the disk is full", "free some space")
+        except OperationError as exc:
+            with caplog.at_level(logging.ERROR):
+                sys.excepthook(type(exc), exc, exc.__traceback__)
+        assert ctx.notifier.last.text() == "the disk is full — free some space"
+        assert "Traceback" in caplog.text and "OperationError" in caplog.text
+    finally:
+        sys.excepthook = old_hook
+        __import__("threading").excepthook = old_thread_hook
+
+
+def test_a_view_that_fails_to_start_does_not_take_the_window_down(qtbot, ctx, monkeypatch):
+    import types
+
+    broken = types.ModuleType("wan22_desktop_test_broken_view")
+
+    class Broken:
+        def __init__(self, *_):
+            raise RuntimeError("no multimedia backend")
+
+    broken.View = Broken
+    monkeypatch.setitem(sys.modules, broken.__name__, broken)
+    views = (ViewSpec("generate", "Generate", "wan22_desktop.gui.views.not_here:View"),
+             ViewSpec("player", "Player", f"{broken.__name__}:View"))
+    win = MainWindow(ctx, views=views)
+    qtbot.addWidget(win)
+    win.show_view("player")
+    assert win.current_key() == "player"
+    assert type(win.stack.currentWidget()).__name__ == "PlaceholderView"
+    assert "Player view could not start: no multimedia backend" in ctx.notifier.last.message
+
+
+def test_hardware_is_probed_once_and_shared_with_worker_threads(qtbot, qapp, wan22_home):
+    import threading
+
+    from wan22_desktop.engine.hardware import Hardware
+
+    calls = []
+
+    def probe():
+        calls.append(1)
+        return Hardware(ram_total_gib=8.0)
+
+    ctx = AppContext.open(str(wan22_home), hardware_probe=probe)
+    try:
+        got = []
+        assert ctx.hardware(got.append) is None          # probing in the background
+        assert ctx.hardware() is None
+        box = []
+        t = threading.Thread(target=lambda: box.append(ctx.wait_hardware(10)))
+        t.start()
+        qtbot.waitUntil(lambda: bool(got), timeout=5000)
+        t.join(5)
+        assert calls == [1] and got[0].ram_total_gib == 8.0 and box == got
+    finally:
+        ctx.close()

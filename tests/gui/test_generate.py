@@ -153,11 +153,26 @@ def test_edit_a_queued_job(qtbot, ctx, view):
 def test_last_used_values_persist(qtbot, ctx, view):
     choose(view.task, "t2v-A14B")
     view.prompt.setPlainText("remember me")
-    view.guidance_low.setValue(2.5)
+    view.advanced.guidance_low.setValue(2.5)
     view.save_state()
     assert ctx.settings.get_state(STATE_KEY)["prompt"] == "remember me"
     again = GenerateView(ctx)
     qtbot.addWidget(again)
     assert again.task.currentData() == "t2v-A14B"
     assert again.prompt.toPlainText() == "remember me"
-    assert again.guidance_low.value() == 2.5 and not again.guidance_low.isHidden()
+    assert again.advanced.guidance_low.value() == 2.5 and not again.advanced.guidance_low.isHidden()
+
+
+def test_unusable_saved_values_fall_back_to_defaults(qtbot, ctx):
+    ctx.settings.set_state(STATE_KEY, {"task": "ti2v-5B", "count": "many", "prompt": 5})
+    v = GenerateView(ctx)
+    qtbot.addWidget(v)
+    assert v.count.value() == 1 and v.task.currentData() == "ti2v-5B"
+
+
+def test_plan_is_shown_even_while_the_form_is_invalid(qtbot, view):
+    choose(view.task, "ti2v-5B")
+    view.prompt.setPlainText("")
+    view.refresh_preview()
+    assert view.last_preview.error is not None and view.last_preview.plan is not None
+    assert "GiB VRAM" in view.plan_panel.body.text()

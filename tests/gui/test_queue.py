@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QImage
 
 from tests.gui.conftest import drain
 from wan22_desktop.db import queue as q
-from wan22_desktop.db.lease import RunnerIdentity, acquire_lease
+from wan22_desktop.db.lease import RunnerIdentity
 from wan22_desktop.gui.queue_model import COLUMNS, ProgressRole, merged_progress
 from wan22_desktop.gui.runner_controller import RunnerController
 from wan22_desktop.gui.views.queue import QueueView
@@ -126,6 +126,17 @@ def test_running_job_progress_and_live_preview(qtbot, ctx, view, tmp_path):
     assert view.model.index(row, COLUMNS.index("step")).data() == "3/10"
     assert "pid" in view.runner_label.text()          # another runner holds the lease: read-only
     assert not view.release.isEnabled() and view.release.toolTip()
+    history_changes = []
+    ctx.events.sig_history_changed.connect(lambda: history_changes.append(1))
+    q.finish_job(ctx.db, a, me.holder, q.GenerationResult(video_path=str(tmp_path / "a.mp4")))
+    refreshed(qtbot, ctx, view)
+    assert history_changes == [1]          # a job finished by another process reaches History
+    [b] = [add(ctx, "second")]
+    q.claim_next(ctx.db, me.holder)
+    q.update_progress(ctx.db, b, me.holder, step=3, total=10, phase="sampling", eta_s=42.0)
+    refreshed(qtbot, ctx, view)
+    a = b
+    row = view.model.row_of(a)
     image = QImage(64, 36, QImage.Format.Format_RGB32)
     image.fill(QColor("orange"))
     image.save(str(tmp_path / "p.png"))
@@ -154,6 +165,7 @@ class FakeRunner:
     def run(self):
         if self.refuse:
             raise self.refuse
+        self.on_event(types.SimpleNamespace(kind="started", job_id=None, message="runner me", data=None))
         for step in range(1, 40):
             self.on_event(types.SimpleNamespace(kind="progress", job_id=7, message="sampling",
                                                 data=types.SimpleNamespace(step=step, total=40, eta_s=1.0)))

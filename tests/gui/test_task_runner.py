@@ -44,3 +44,16 @@ def test_nothing_runs_after_shutdown(qtbot):
     runner = TaskRunner()
     runner.shutdown()
     assert runner.run(lambda: 1) is None and not runner.busy
+
+
+def test_callbacks_never_run_inside_the_submitting_call(qtbot):
+    """A task that finished before its done-callback was attached reports from the submitting
+    (GUI) thread; that report must still wait for the event loop, never run re-entrantly."""
+    runner = TaskRunner()
+    try:
+        done = []
+        runner.post(lambda: done.append("posted"))     # what such a callback does, on this thread
+        assert done == []
+        qtbot.waitUntil(lambda: done == ["posted"], timeout=2000)
+    finally:
+        runner.shutdown()

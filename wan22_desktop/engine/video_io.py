@@ -84,6 +84,12 @@ def save_video(video: np.ndarray, path: str | os.PathLike[str], fps: int) -> Pat
     return target
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _write_atomic_file(target: Path, write) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}",
                                     dir=target.parent)
@@ -91,6 +97,7 @@ def _write_atomic_file(target: Path, write) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; finished files get normal modes
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -122,6 +129,7 @@ def _write_png_folder(target: Path, frames: np.ndarray) -> None:
     try:
         for i, frame in enumerate(frames):
             Image.fromarray(frame).save(tmp / f"frame_{i:05d}.png")
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)

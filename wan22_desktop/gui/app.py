@@ -11,11 +11,12 @@ import argparse
 import logging
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QLockFile, Qt, QTimer
+from PySide6.QtCore import QLockFile, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -23,6 +24,9 @@ from wan22_desktop.errors import Wan22Error
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.i18n import RESOURCES, choose_language, install_translators
 from wan22_desktop.gui.notifier import notice_for
+from wan22_desktop.gui.qt_check import HINT as QT_HINT
+from wan22_desktop.gui.qt_check import pyside_problem
+from wan22_desktop.gui.theme import apply_theme
 from wan22_desktop.logs import setup_logging
 from wan22_desktop.paths import app_paths
 
@@ -86,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     log_file = setup_logging(paths.logs, verbose=args.debug)
     log.info("wan22-desktop starting; data dir %s", paths.data)
 
+    if problem := pyside_problem():
+        log.error("%s", problem)
+        print(f"wan22-desktop: {problem}\nhint: {QT_HINT}", file=sys.stderr)
+        return 1
     QApplication.setApplicationName(APP_ID)
     QApplication.setApplicationDisplayName("Wan22 Desktop")
     QApplication.setDesktopFileName("wan22-desktop")
@@ -105,18 +113,28 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, "Wan22 Desktop", f"{exc.message}\n\n{exc.hint or ''}")
         return exc.exit_code
     translators = install_translators(app, choose_language(ctx.settings))
+    apply_theme(app, ctx.settings.get("theme"))
     install_excepthook(ctx)
 
     from wan22_desktop.gui.main_window import MainWindow  # after translators: titles translate
     from wan22_desktop.gui.runner_controller import RunnerController
+    from wan22_desktop.gui.tray import Tray
 
     window = MainWindow(ctx, icon=app.windowIcon())
     window.show()
     log.info("window shown; log file %s", log_file)
     ctx.runner = RunnerController(ctx, start=not args.no_runner)
     window.attach_runner(ctx.runner)
-    if args.quit_after_shown:
-        QTimer.singleShot(0, window.close)
+    tray = Tray(ctx, app.windowIcon())
+    tray.attach_runner(ctx.runner)
+    tray.sig_show_requested.connect(lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
+    tray.sig_quit_requested.connect(window.close)
+    if args.quit_after_shown:  # benchmarks/bench_gui.py: report when the first frame is up
+        def shown() -> None:
+            print(f"WAN22_SHOWN {time.time():.6f}", flush=True)
+            window.close()
+
+        QTimer.singleShot(0, shown)
     app.setQuitOnLastWindowClosed(True)
     try:
         code = app.exec()

@@ -15,7 +15,8 @@ API for views (part A and part B):
   ``sig_generate_prefill_requested.emit(request, job_id_or_None)``; ``sig_queue_changed`` and
   ``sig_history_changed`` tell views to refresh; ``sig_queue_counts_changed(counts, paused)``
   carries the queue's state (status bar, tray).
-* ``ctx.hardware(callback)``: the probed ``Hardware`` (probed once, in a subprocess, lazily);
+* ``ctx.hardware(callback)``: the probed ``Hardware`` (probed once, in a subprocess, lazily;
+  ``wait_hardware()`` blocks for it from a worker thread);
   ``ctx.runner``: the ``RunnerController`` (set by the app; may be None in tests).
 
 A view is a ``QWidget`` whose constructor takes ``(ctx, parent=None)``; see ``main_window``.
@@ -24,6 +25,7 @@ A view is a ``QWidget`` whose constructor takes ``(ctx, parent=None)``; see ``ma
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +33,7 @@ from PySide6.QtCore import QObject, Signal
 
 from wan22_desktop.db.database import Database, open_app_database
 from wan22_desktop.engine.hardware import Hardware, probe_in_subprocess
+from wan22_desktop.errors import OperationError
 from wan22_desktop.gui.notifier import Notifier
 from wan22_desktop.gui.task_runner import TaskRunner
 from wan22_desktop.paths import AppPaths, app_paths
@@ -83,6 +86,9 @@ class AppContext:
         self.events = AppEvents()
         self.runner: Any = None  # RunnerController, attached by the app
         self._hardware = hardware
+        self._hardware_ready = threading.Event()  # for the runner thread, which must not probe twice
+        if hardware is not None:
+            self._hardware_ready.set()
         self._probe = hardware_probe or (lambda: probe_in_subprocess((self.paths.models, self.paths.outputs)))
         self._probing = False
         self.tasks.sig_task_failed.connect(self.notifier.error)
@@ -115,8 +121,16 @@ class AppContext:
             self.tasks.run(self._probe, self._hardware_probed, self._hardware_failed)
         return None
 
+    def wait_hardware(self, timeout_s: float = 300.0) -> Hardware:
+        """The probed hardware, waiting for the probe (any thread; start it with ``hardware()``
+        on the GUI thread first). Raises ``OperationError`` when it does not arrive in time."""
+        if not self._hardware_ready.wait(timeout_s) or self._hardware is None:
+            raise OperationError("the hardware check did not finish", "see the log file")
+        return self._hardware
+
     def _hardware_probed(self, hw: Hardware) -> None:
         self._hardware = hw
+        self._hardware_ready.set()
         self._probing = False
         if hw.error:
             log.warning("hardware probe: %s", hw.error)

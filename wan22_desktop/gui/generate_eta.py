@@ -48,8 +48,8 @@ class EtaEstimate:
     high_s: float
     basis: str  # which official row it was scaled from, for the tooltip
 
-    def text(self) -> str:
-        return f"{format_duration(self.low_s)} – {format_duration(self.high_s)}"
+    def text(self, units: tuple[str, str, str] = ("s", "min", "h")) -> str:
+        return f"{format_duration(self.low_s, units)} – {format_duration(self.high_s, units)}"
 
 
 def gpu_class(name: str) -> str | None:
@@ -109,12 +109,14 @@ def _at_gpu_count(secs: tuple[float, float, float], n: int) -> float:
     return secs[0] / (s2 + (s2 - s1) * (n - n2) / (n2 - n1))
 
 
-def format_duration(seconds: float) -> str:
+def format_duration(seconds: float, units: tuple[str, str, str] = ("s", "min", "h")) -> str:
+    """"5 s", "1 min 15 s", "15 min", "1 h 07 min"; ``units`` may be translated."""
+    s_, m_, h_ = units
     seconds = max(0, int(round(seconds)))
     if seconds < 60:
-        return f"{seconds} s"
+        return f"{seconds} {s_}"
     minutes, s = divmod(seconds, 60)
     if minutes < 60:
-        return f"{minutes} min" if minutes >= 10 else f"{minutes} min {s:02d} s"
+        return f"{minutes} {m_}" if minutes >= 10 else f"{minutes} {m_} {s:02d} {s_}"
     hours, m = divmod(minutes, 60)
-    return f"{hours} h {m:02d} min"
+    return f"{hours} {h_} {m:02d} {m_}"

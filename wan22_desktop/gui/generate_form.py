@@ -192,19 +192,23 @@ def preview(values: FormValues, hw: Hardware | None, installed: Mapping[str, Ins
         request = build_request(replace(values, frame_num=frames), task, size=size)
         warnings = tuple(request.validate())
     except UserInputError as exc:
-        return Preview(error=exc, task_reason=task_reason)
-    out = output_size(task, request.size, image_wh if request.image else None)
-    result = Preview(request=request, warnings=warnings, output_size=out, task_reason=task_reason)
+        # The form is not valid yet, but the machine side (model, memory) can still be shown.
+        result = Preview(error=exc, task_reason=task_reason)
+        request, warnings = None, ()
+    else:
+        out = output_size(task, request.size, image_wh if request.image else None)
+        result = Preview(request=request, warnings=warnings, output_size=out, task_reason=task_reason)
     if hw is None:
         return result
     try:
-        p = auto_plan or plan(JobShape(task, request.width, request.height, request.frame_num,
-                                       has_image=request.image is not None),
-                              hw, installed, overrides(values))
-    except PlanError as exc:
-        return replace(result, plan_error=exc)
+        w, h = parse_size(size)
+        shape = JobShape(task, w, h, frames, has_image=bool(values.image))
+        p = auto_plan or plan(shape, hw, installed, overrides(values))
+    except (PlanError, UserInputError) as exc:
+        return replace(result, plan_error=exc if isinstance(exc, PlanError) else None)
     eta = None
-    if p.device == "cuda" and hw.gpus:
+    if request is not None and p.device == "cuda" and hw.gpus:
+        out = result.output_size or (p.width, p.height)
         eta = estimate(task, out[0], out[1], request.frame_num, request.sample_steps, p.nproc,
                        hw.gpus[0].name)
     return replace(result, plan=p, eta=eta)

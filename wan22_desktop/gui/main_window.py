@@ -24,6 +24,7 @@ from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (QListWidget, QListWidgetItem, QMainWindow, QSplitter, QStackedWidget,
                                QWidget)
 
+from wan22_desktop.errors import OperationError
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.runner_controller import RunnerController
 from wan22_desktop.gui.view_registry import VIEWS, ViewSpec
@@ -33,6 +34,11 @@ from wan22_desktop.gui.widgets.status_area import StatusArea
 log = logging.getLogger(__name__)
 
 STATE_KEY = "main_window"
+SIDEBAR_STYLE = """
+QListWidget#sidebar { background: palette(base); font-size: 11pt; outline: 0; }
+QListWidget#sidebar::item { padding: 9px 14px; border-radius: 6px; margin: 2px 6px; }
+QListWidget#sidebar::item:selected { background: palette(highlight); color: palette(highlighted-text); }
+"""
 
 
 class MainWindow(QMainWindow):
@@ -50,6 +56,8 @@ class MainWindow(QMainWindow):
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setIconSize(QSize(20, 20))
         self.sidebar.setMinimumWidth(120)
+        self.sidebar.setFrameShape(QListWidget.Shape.NoFrame)
+        self.sidebar.setStyleSheet(SIDEBAR_STYLE)
         self.stack = QStackedWidget(self)
         for spec in views:
             item = QListWidgetItem(spec.translated_title())
@@ -87,10 +95,7 @@ class MainWindow(QMainWindow):
     def view(self, key: str) -> QWidget:
         """The view for ``key``, building it on first use."""
         if key not in self._views:
-            spec = self._specs[key]
-            cls = spec.load()
-            widget = cls(self.ctx, self.stack) if cls is not None \
-                else PlaceholderView(spec.translated_title(), self.stack)
+            widget = self._build_view(self._specs[key])
             widget.setObjectName(f"view_{key}")
             index = self.keys.index(key)
             old = self.stack.widget(index)
@@ -101,6 +106,21 @@ class MainWindow(QMainWindow):
             if self.ctx.runner is not None and hasattr(widget, "on_runner_attached"):
                 widget.on_runner_attached(self.ctx.runner)
         return self._views[key]
+
+    def _build_view(self, spec: ViewSpec) -> QWidget:
+        """The view, or a placeholder when its module is missing or it fails to start (a broken
+        view must not take the window down; the reason goes to the status area and the log)."""
+        try:
+            cls = spec.load()
+            if cls is not None:
+                return cls(self.ctx, self.stack)
+        except Exception as exc:  # noqa: BLE001 - shown as a notice, traceback in the log
+            log.error("view %s failed to start", spec.key, exc_info=True)
+            self.ctx.notifier.error(OperationError(
+                self.tr("The %1 view could not start: %2").replace("%1", spec.translated_title())
+                .replace("%2", str(exc) or type(exc).__name__),
+                self.tr("the details are in the log file")))
+        return PlaceholderView(spec.translated_title(), self.stack)
 
     def show_view(self, key: str) -> None:
         if key not in self._specs:

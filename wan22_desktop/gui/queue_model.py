@@ -14,30 +14,55 @@ from typing import Any
 from PySide6.QtCore import (QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QMimeData,
                             QModelIndex, QPersistentModelIndex, Qt, Signal)
 
+from PySide6.QtGui import QColor
+
 from wan22_desktop.gui.generate_eta import format_duration
 
 MIME = "application/x-wan22-job-id"
+STATUS_COLOURS = {"failed": "#d32f2f", "interrupted": "#d32f2f", "running": "#1e88e5"}
 ProgressRole = Qt.ItemDataRole.UserRole + 1   # (done, total) or None
 JobRole = Qt.ItemDataRole.UserRole + 2        # the job dict
 Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("id", "status", "prompt", "task", "progress", "phase", "step", "eta", "seed")
-_C = "JobTableModel"
 _HEADERS = {
-    "id": "#", "status": QT_TRANSLATE_NOOP(_C, "Status"), "prompt": QT_TRANSLATE_NOOP(_C, "Prompt"),
-    "task": QT_TRANSLATE_NOOP(_C, "Task"), "progress": QT_TRANSLATE_NOOP(_C, "Progress"),
-    "phase": QT_TRANSLATE_NOOP(_C, "Phase"), "step": QT_TRANSLATE_NOOP(_C, "Step"),
-    "eta": QT_TRANSLATE_NOOP(_C, "ETA"), "seed": QT_TRANSLATE_NOOP(_C, "Seed"),
+    "id": "#", "status": QT_TRANSLATE_NOOP("JobTableModel", "Status"), "prompt": QT_TRANSLATE_NOOP("JobTableModel", "Prompt"),
+    "task": QT_TRANSLATE_NOOP("JobTableModel", "Task"), "progress": QT_TRANSLATE_NOOP("JobTableModel", "Progress"),
+    "phase": QT_TRANSLATE_NOOP("JobTableModel", "Phase"), "step": QT_TRANSLATE_NOOP("JobTableModel", "Step"),
+    "eta": QT_TRANSLATE_NOOP("JobTableModel", "ETA"), "seed": QT_TRANSLATE_NOOP("JobTableModel", "Seed"),
 }
 _STATUS_WORDS = {
-    "queued": QT_TRANSLATE_NOOP(_C, "Queued"), "running": QT_TRANSLATE_NOOP(_C, "Running"),
-    "done": QT_TRANSLATE_NOOP(_C, "Done"), "failed": QT_TRANSLATE_NOOP(_C, "Failed"),
-    "cancelled": QT_TRANSLATE_NOOP(_C, "Cancelled"), "interrupted": QT_TRANSLATE_NOOP(_C, "Interrupted"),
+    "queued": QT_TRANSLATE_NOOP("JobTableModel", "Queued"), "running": QT_TRANSLATE_NOOP("JobTableModel", "Running"),
+    "done": QT_TRANSLATE_NOOP("JobTableModel", "Done"), "failed": QT_TRANSLATE_NOOP("JobTableModel", "Failed"),
+    "cancelled": QT_TRANSLATE_NOOP("JobTableModel", "Cancelled"), "interrupted": QT_TRANSLATE_NOOP("JobTableModel", "Interrupted"),
+}
+
+
+# Worker phases (engine.protocol.PHASES) as shown to users.
+PHASE_WORDS = {
+    "loading": QT_TRANSLATE_NOOP("JobTableModel", "loading model"),
+    "prompt_extension": QT_TRANSLATE_NOOP("JobTableModel", "extending prompt"),
+    "text_encoding": QT_TRANSLATE_NOOP("JobTableModel", "encoding text"),
+    "sampling": QT_TRANSLATE_NOOP("JobTableModel", "sampling"),
+    "decoding": QT_TRANSLATE_NOOP("JobTableModel", "decoding"),
+    "saving": QT_TRANSLATE_NOOP("JobTableModel", "saving"),
 }
 
 
 def _t(text: str) -> str:
-    return QCoreApplication.translate(_C, text)
+    return QCoreApplication.translate("JobTableModel", text)
+
+
+def phase_text(phase: str | None) -> str:
+    if not phase:
+        return ""
+    word = PHASE_WORDS.get(phase)
+    return _t(word) if word else phase.replace("_", " ")
+
+
+def duration_text(seconds: float) -> str:
+    """``format_duration`` with translated units."""
+    return format_duration(seconds, units=(_t("s"), _t("min"), _t("h")))
 
 
 def merged_progress(job: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
@@ -118,6 +143,8 @@ class JobTableModel(QAbstractTableModel):
             return self._display(job, column, progress)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(job)
+        if role == Qt.ItemDataRole.ForegroundRole and column == "status" and job["status"] in STATUS_COLOURS:
+            return QColor(STATUS_COLOURS[job["status"]])
         return None
 
     def _display(self, job: dict[str, Any], column: str, progress: dict[str, Any]) -> str:
@@ -135,13 +162,14 @@ class JobTableModel(QAbstractTableModel):
         if column == "task":
             return job.get("task") or ""
         if column == "phase":
-            return (progress.get("phase") or "").replace("_", " ") if job["status"] == "running" else ""
-        if column == "step":
+            return phase_text(progress.get("phase")) if job["status"] == "running" else ""
+        if column == "step":  # units for the ETA column, listed for the translation tools:
+            QT_TRANSLATE_NOOP("JobTableModel", "s"), QT_TRANSLATE_NOOP("JobTableModel", "min"), QT_TRANSLATE_NOOP("JobTableModel", "h")
             step, total = progress.get("step"), progress.get("total")
             return f"{step}/{total}" if step is not None and total else ""
         if column == "eta":
             eta = progress.get("eta_s")
-            return format_duration(eta) if eta is not None and job["status"] == "running" else ""
+            return duration_text(eta) if eta is not None and job["status"] == "running" else ""
         if column == "seed":
             seed = job.get("seed")
             return "" if seed is None else str(seed)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -119,8 +121,7 @@ class RunnerController(QObject):
 
     def _run(self) -> None:
         try:
-            self.ctx.tasks.post(lambda: self._set_mode(RUNNING, ""))
-            self._runner.run()
+            self._runner.run()  # "running" once it reports "started" (it holds the lease then)
         except Wan22Error as exc:
             message, hint = exc.message, exc.hint or ""
             held = "queue is being run by" in message
@@ -144,6 +145,12 @@ class RunnerController(QObject):
     # ---- on the GUI thread
 
     def _deliver(self, kind: str, job_id: int | None, message: str) -> None:
+        if kind == "started":
+            self._set_mode(RUNNING, message)
+            return
+        if kind == "stopped":
+            self._set_mode(STOPPED, message)
+            return
         if kind == "idle":
             self.sig_queue_idle.emit()
             return
@@ -202,6 +209,15 @@ def _progress_fields(event: Any) -> dict[str, Any]:
     return out
 
 
+def worker_env() -> dict[str, str]:
+    """The worker imports the same ``wan22_desktop`` as this window, installed or run from a
+    checkout (then only ``PYTHONPATH`` finds it)."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    current = os.environ.get("PYTHONPATH", "")
+    paths = [package_root] + [p for p in current.split(os.pathsep) if p and p != package_root]
+    return {"PYTHONPATH": os.pathsep.join(paths)}
+
+
 def _default_factory() -> Callable[..., Any] | None:
     """Build the real runner when this build has it (``wan22_desktop.runner``)."""
     try:
@@ -217,8 +233,11 @@ def _default_factory() -> Callable[..., Any] | None:
             keep_awake=bool(ctx.settings.get("keep_awake")),
             max_interruptions=int(ctx.settings.get("max_attempts")),
             hang_factor=float(ctx.settings.get("hang_timeout_factor")),
+            worker_env=worker_env(),
         )
+        # One probe per window: the runner waits (heartbeating) for the one the GUI started.
+        hardware = ctx.hardware() or ctx.wait_hardware
         return runner_mod.QueueRunner(ctx.db, ctx.paths, options, on_event=on_event,
-                                      hardware=ctx.hardware())
+                                      hardware=hardware)
 
     return make

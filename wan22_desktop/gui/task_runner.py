@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,9 @@ class TaskRunner(QObject):
         self._pool = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="wan22-bg")
         self._pending: set[Future[Any]] = set()
         self._closed = False
-        self.sig_call_posted.connect(self._on_call_posted)
+        # Always queued: even a task that finished before its done-callback was attached (which
+        # then runs on the submitting thread) reports on a later event-loop turn, never re-entrantly.
+        self.sig_call_posted.connect(self._on_call_posted, Qt.ConnectionType.QueuedConnection)
 
     def run_db(self, fn: Callable[[], T], on_done: OnDone | None = None,
                on_error: OnError | None = None) -> Future[T] | None:

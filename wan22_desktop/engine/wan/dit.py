@@ -15,8 +15,9 @@ Shapes: B batch, S padded token count (``seq_len``), C = dim, H heads, D = head_
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -25,6 +26,33 @@ from torch import nn
 from .attention import attention
 from .dit_config import DiTConfig
 from .rope import Grid, apply_rope, grid_freqs, rope_table
+
+# q [B, Lq, H, D], k/v [B, Lk, H, D], k_lens [B] or None -> [B, Lq, H, D]
+AttentionFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
+
+
+class SequenceParallel(Protocol):
+    """The seam for sequence parallelism (implemented in ``parallel.py``): how the token axis is
+    padded, split across ranks, attended over and gathered back. The DiT itself stays local."""
+
+    def pad(self, seq_len: int, t: torch.Tensor) -> tuple[int, torch.Tensor]:
+        """seq_len rounded up to a multiple of the world size; a per-token t padded to match."""
+        ...
+
+    def shard(self, x: torch.Tensor, e: torch.Tensor, e0: torch.Tensor,
+              freqs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
+                                                  list[torch.Tensor]]:
+        """This rank's token slice of x, e, e0 and of the RoPE rotations (global positions)."""
+        ...
+
+    def attention(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                  k_lens: torch.Tensor | None) -> torch.Tensor:
+        """Self-attention over the whole sequence from this rank's slice of q, k, v."""
+        ...
+
+    def gather(self, x: torch.Tensor) -> torch.Tensor:
+        """All ranks' token slices, concatenated in order."""
+        ...
 
 
 def sinusoid(dim: int, t: torch.Tensor) -> torch.Tensor:
@@ -90,13 +118,13 @@ class SelfAttention(nn.Module):
         self.norm_k: nn.Module = RMSNorm(dim, eps) if qk_norm else nn.Identity()
 
     def forward(self, x: torch.Tensor, k_lens: torch.Tensor | None,
-                freqs: Sequence[torch.Tensor]) -> torch.Tensor:
+                freqs: Sequence[torch.Tensor], attn: AttentionFn = attention) -> torch.Tensor:
         b, s = x.shape[:2]
         shape = (b, s, self.num_heads, self.head_dim)
         q = self.norm_q(self.q(x)).view(shape)
         k = self.norm_k(self.k(x)).view(shape)
         v = self.v(x).view(shape)
-        out = attention(apply_rope(q, freqs), apply_rope(k, freqs), v, k_lens)
+        out = attn(apply_rope(q, freqs), apply_rope(k, freqs), v, k_lens)
         return self.o(out.flatten(2))
 
 
@@ -131,13 +159,15 @@ class DiTBlock(nn.Module):
         self.modulation = nn.Parameter(torch.randn(1, 6, dim) / dim**0.5)
 
     def forward(self, x: torch.Tensor, e0: torch.Tensor, k_lens: torch.Tensor | None,
-                freqs: Sequence[torch.Tensor], context: torch.Tensor) -> torch.Tensor:
-        """x [B, S, C]; e0 [B, S or 1, 6, C] fp32; context [B, text_len, C]."""
+                freqs: Sequence[torch.Tensor], context: torch.Tensor,
+                attn: AttentionFn = attention) -> torch.Tensor:
+        """x [B, S, C]; e0 [B, S or 1, 6, C] fp32; context [B, text_len, C]; ``attn`` runs the
+        self-attention core (swapped for the Ulysses one under sequence parallelism)."""
         # Element-wise fp32 arithmetic (promotion keeps it fp32; autocast does not touch it).
         mod = (self.modulation.unsqueeze(0) + e0).chunk(6, dim=2)
         shift, scale, gate, c_shift, c_scale, c_gate = (m.squeeze(2) for m in mod)
 
-        y = self.self_attn(self.norm1(x).float() * (1 + scale) + shift, k_lens, freqs)
+        y = self.self_attn(self.norm1(x).float() * (1 + scale) + shift, k_lens, freqs, attn)
         x = x + y * gate
         x = x + self.cross_attn(self.norm3(x), context)
         y = self.ffn(self.norm2(x).float() * (1 + c_scale) + c_shift)
@@ -185,6 +215,8 @@ class WanDiT(nn.Module):
         # 75,600, so rows differ at ~1e-7, which bf16 rounding can magnify. Set True only to
         # reproduce upstream bit for bit (measured: identical in CPU-emulated bf16 mode).
         self.per_token_time_mlp = False
+        # Set by ``parallel.apply_sequence_parallel``: this rank then runs its slice of the tokens.
+        self.sequence_parallel: SequenceParallel | None = None
 
     def rope_table(self, device: torch.device) -> torch.Tensor:
         """complex128 [1024, head_dim/2] on ``device``, cached."""
@@ -217,6 +249,9 @@ class WanDiT(nn.Module):
             raise ValueError(f"batch mismatch: {len(x)} latents, {t.shape[0]} timesteps, "
                              f"{len(context)} contexts")
         device = self.patch_embedding.weight.device
+        sp = self.sequence_parallel
+        if sp is not None:
+            seq_len, t = sp.pad(seq_len, t)
         h, grids, seq_lens = self.patchify(x, seq_len)
         e, e0 = self.embed_time(t.to(device), seq_len)
         ctx = self.embed_text(context)
@@ -225,9 +260,15 @@ class WanDiT(nn.Module):
         if min(seq_lens) < seq_len:
             k_lens = torch.tensor(seq_lens, dtype=torch.int32, device=device)
 
+        attn: AttentionFn = attention
+        if sp is not None:
+            h, e, e0, freqs = sp.shard(h, e, e0, freqs)
+            attn = sp.attention
         for block in self.blocks:
-            h = block(h, e0, k_lens, freqs, ctx)
+            h = block(h, e0, k_lens, freqs, ctx, attn)
         out = self.head(h, e)
+        if sp is not None:
+            out = sp.gather(out)
         return [u.float() for u in self.unpatchify(out, grids)]
 
     def patchify(self, x: list[torch.Tensor], seq_len: int) -> tuple[torch.Tensor, list[Grid], list[int]]:

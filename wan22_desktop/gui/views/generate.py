@@ -12,7 +12,7 @@ import random
 from dataclasses import fields, replace
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QRegularExpression, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QLocale, QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
@@ -25,6 +25,7 @@ from wan22_desktop.engine.planner import InstalledModel
 from wan22_desktop.gui import generate_form as gf
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.widgets.chips import ChipPanel
+from wan22_desktop.gui.widgets.advanced_fields import MEMORY_SWITCHES, AdvancedFields
 from wan22_desktop.gui.widgets.collapsible import Collapsible
 from wan22_desktop.gui.widgets.image_drop import ImageDropZone, image_size
 from wan22_desktop.gui.widgets.plan_panel import PlanPanel
@@ -85,7 +86,11 @@ class GenerateView(QWidget):
                               extend_enabled=ctx.settings.get("prompt_extend_enabled"),
                               extend_method=ctx.settings.get("prompt_extend_method"),
                               extend_lang=ctx.settings.get("prompt_extend_target_lang"))
-        self.set_values(initial)
+        try:
+            self.set_values(initial)
+        except (TypeError, ValueError, OverflowError):  # hand-edited or old UI state: start clean
+            log.warning("ignoring unusable saved form values", exc_info=True)
+            self.set_values(gf.FormValues(task=ctx.settings.get("default_task")))
         if splitter := ctx.settings.get_state(SPLITTER_KEY):
             from PySide6.QtCore import QByteArray
             self.splitter.restoreState(QByteArray.fromBase64(splitter.encode("ascii")))
@@ -114,11 +119,12 @@ class GenerateView(QWidget):
         self.prompt.setPlaceholderText(self.tr("Describe the video: subject, action, scene, style…"))
         self.prompt.setMinimumHeight(90)
         self.prompt.setMaximumHeight(160)
-        self.chips = ChipPanel(self, ui_language=self.ctx.settings.get("language"))
-        self.chips.setMaximumHeight(110)
+        self.chips = ChipPanel(self, ui_language=QLocale().name())
+        self.chips.setMaximumHeight(96)
         self.chip_lang = QComboBox(self)
         self.chip_lang.setObjectName("chipLanguage")
-        self.chip_lang.addItem(self.tr("Phrases: match the prompt"), "auto")
+        self.chip_lang.addItem(self.tr("Auto"), "auto")
+        self.chip_lang.setToolTip(self.tr("Language of the inserted phrases (Auto: the prompt's language)"))
         self.chip_lang.addItem("中文", "zh")
         self.chip_lang.addItem("English", "en")
 
@@ -153,55 +159,7 @@ class GenerateView(QWidget):
                            ("official", self.tr("Official (best)"))):
             self.quality.addItem(label, key)
 
-        # Advanced
-        self.advanced = Collapsible(self.tr("Advanced"), self)
-        adv = QFormLayout(self.advanced.body)
-        self.steps = QSpinBox(self)
-        self.steps.setObjectName("steps")
-        self.steps.setRange(1, 200)
-        self.steps_custom = QCheckBox(self.tr("custom"), self)
-        self.guidance_high = QDoubleSpinBox(self)
-        self.guidance_high.setObjectName("guidanceHigh")
-        self.guidance_low = QDoubleSpinBox(self)
-        self.guidance_low.setObjectName("guidanceLow")
-        for box in (self.guidance_high, self.guidance_low):
-            box.setRange(0.0, 30.0)
-            box.setSingleStep(0.5)
-            box.setDecimals(1)
-        self.shift = QDoubleSpinBox(self)
-        self.shift.setObjectName("shift")
-        self.shift.setRange(0.1, 100.0)
-        self.shift.setDecimals(1)
-        self.solver = QComboBox(self)
-        self.solver.setObjectName("solver")
-        self.solver.addItem("UniPC", "unipc")
-        self.solver.addItem("DPM++", "dpm++")
-        self.memory: dict[str, QComboBox] = {}
-        for name in ("offload_model", "convert_model_dtype", "t5_cpu"):
-            box = QComboBox(self)
-            box.setObjectName(name)
-            box.addItem(self.tr("auto"), "auto")
-            box.addItem(self.tr("on"), "on")
-            box.addItem(self.tr("off"), "off")
-            self.memory[name] = box
-        self.gpus = QSpinBox(self)
-        self.gpus.setObjectName("gpus")
-        self.gpus.setRange(0, 64)
-        self.gpus.setSpecialValueText(self.tr("all that help"))
-        steps_row = QHBoxLayout()
-        steps_row.addWidget(self.steps)
-        steps_row.addWidget(self.steps_custom)
-        self.guidance_high_label = QLabel(self.tr("Guidance (high-noise expert)"), self)
-        self.guidance_low_label = QLabel(self.tr("Guidance (low-noise expert)"), self)
-        adv.addRow(self.tr("Steps"), steps_row)
-        adv.addRow(self.guidance_high_label, self.guidance_high)
-        adv.addRow(self.guidance_low_label, self.guidance_low)
-        adv.addRow(self.tr("Shift"), self.shift)
-        adv.addRow(self.tr("Solver"), self.solver)
-        adv.addRow(self.tr("Offload model to CPU"), self.memory["offload_model"])
-        adv.addRow(self.tr("bf16 weights"), self.memory["convert_model_dtype"])
-        adv.addRow(self.tr("T5 on CPU"), self.memory["t5_cpu"])
-        adv.addRow(self.tr("GPUs"), self.gpus)
+        self.advanced = AdvancedFields(self)
 
         # Seed
         self.seed_random = QCheckBox(self.tr("Random"), self)
@@ -261,10 +219,8 @@ class GenerateView(QWidget):
         form.addRow(self.tr("Task"), self.task)
         form.addRow("", self.task_note)
         form.addRow(self.tr("Prompt"), self.prompt)
-        chips_col = QVBoxLayout()
-        chips_col.addWidget(self.chips)
-        chips_col.addWidget(self.chip_lang, 0, Qt.AlignmentFlag.AlignLeft)
-        form.addRow(self.tr("Style"), chips_col)
+        self.chips.setCornerWidget(self.chip_lang, Qt.Corner.TopRightCorner)
+        form.addRow(self.tr("Style"), self.chips)
         form.addRow("", self.negative_box)
         form.addRow(self.tr("Size"), self.size)
         form.addRow(self.tr("Duration"), duration_row)
@@ -275,7 +231,9 @@ class GenerateView(QWidget):
         form.addRow("", self.advanced)
 
         left = QWidget(self)
-        left.setLayout(form)
+        column = QVBoxLayout(left)
+        column.addLayout(form)
+        column.addStretch(1)  # rows keep their natural height; spare space goes below
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
@@ -337,10 +295,10 @@ class GenerateView(QWidget):
         self.seconds.valueChanged.connect(self._on_seconds)
         self.frames.valueChanged.connect(self._on_frames)
         self.quality.currentIndexChanged.connect(self._on_quality)
-        self.steps_custom.toggled.connect(self._on_steps_custom)
-        for w in (self.steps, self.guidance_low, self.guidance_high, self.shift, self.gpus, self.count):
+        self.advanced.steps_custom.toggled.connect(self._on_steps_custom)
+        for w in (self.advanced.steps, self.advanced.guidance_low, self.advanced.guidance_high, self.advanced.shift, self.advanced.gpus, self.count):
             w.valueChanged.connect(changed)
-        for w in (self.solver, self.variation, self.extend_method, self.extend_lang, *self.memory.values()):
+        for w in (self.advanced.solver, self.variation, self.extend_method, self.extend_lang, *self.advanced.memory.values()):
             w.currentIndexChanged.connect(changed)
         self.count.valueChanged.connect(self._update_buttons_text)
         self.seed_random.toggled.connect(self._on_seed_random)
@@ -356,7 +314,7 @@ class GenerateView(QWidget):
 
     def values(self) -> gf.FormValues:
         task = self.task.currentData()
-        custom_steps = self.steps_custom.isChecked()
+        custom_steps = self.advanced.steps_custom.isChecked()
         seed_text = self.seed.text().strip()
         seed = -1 if self.seed_random.isChecked() or not seed_text else int(seed_text)
         return gf.FormValues(
@@ -367,19 +325,19 @@ class GenerateView(QWidget):
             size=self.size.currentData(),
             frame_num=self.frames.value(),
             quality=self.quality.currentData(),
-            steps=self.steps.value() if custom_steps else None,
-            guidance_low=None if task == gf.AUTO else self.guidance_low.value(),
-            guidance_high=None if task == gf.AUTO else self.guidance_high.value(),
-            shift=None if task == gf.AUTO else self.shift.value(),
-            solver=self.solver.currentData(),
+            steps=self.advanced.steps.value() if custom_steps else None,
+            guidance_low=None if task == gf.AUTO else self.advanced.guidance_low.value(),
+            guidance_high=None if task == gf.AUTO else self.advanced.guidance_high.value(),
+            shift=None if task == gf.AUTO else self.advanced.shift.value(),
+            solver=self.advanced.solver.currentData(),
             seed=seed,
             extend_enabled=self.extend.isChecked(),
             extend_method=self.extend_method.currentData(),
             extend_lang=self.extend_lang.currentData(),
-            offload_model=self.memory["offload_model"].currentData(),
-            convert_model_dtype=self.memory["convert_model_dtype"].currentData(),
-            t5_cpu=self.memory["t5_cpu"].currentData(),
-            gpus=self.gpus.value() or None,
+            offload_model=self.advanced.memory["offload_model"].currentData(),
+            convert_model_dtype=self.advanced.memory["convert_model_dtype"].currentData(),
+            t5_cpu=self.advanced.memory["t5_cpu"].currentData(),
+            gpus=self.advanced.gpus.value() or None,
             count=self.count.value(),
             random_seeds=bool(self.variation.currentData()),
         )
@@ -399,12 +357,12 @@ class GenerateView(QWidget):
             _select(self.quality, v.quality)
             if v.task != gf.AUTO:
                 spec = get_task(v.task)
-                self.guidance_low.setValue(v.guidance_low if v.guidance_low is not None else spec.guidance[0])
-                self.guidance_high.setValue(v.guidance_high if v.guidance_high is not None else spec.guidance[1])
-                self.shift.setValue(v.shift if v.shift is not None else spec.sample_shift)
-            self.steps_custom.setChecked(v.steps is not None)
+                self.advanced.guidance_low.setValue(v.guidance_low if v.guidance_low is not None else spec.guidance[0])
+                self.advanced.guidance_high.setValue(v.guidance_high if v.guidance_high is not None else spec.guidance[1])
+                self.advanced.shift.setValue(v.shift if v.shift is not None else spec.sample_shift)
+            self.advanced.steps_custom.setChecked(v.steps is not None)
             self._sync_steps(v.steps)
-            _select(self.solver, v.solver)
+            _select(self.advanced.solver, v.solver)
             self.seed_random.setChecked(v.seed < 0)
             self.seed.setText("" if v.seed < 0 else str(v.seed))
             self.seed.setEnabled(v.seed >= 0)
@@ -413,9 +371,9 @@ class GenerateView(QWidget):
             _select(self.extend_lang, v.extend_lang)
             self.extend_method.setEnabled(v.extend_enabled)
             self.extend_lang.setEnabled(v.extend_enabled)
-            for name in ("offload_model", "convert_model_dtype", "t5_cpu"):
-                _select(self.memory[name], getattr(v, name))
-            self.gpus.setValue(v.gpus or 0)
+            for name in MEMORY_SWITCHES:
+                _select(self.advanced.memory[name], getattr(v, name))
+            self.advanced.gpus.setValue(v.gpus or 0)
             self.count.setValue(v.count)
             _select(self.variation, v.random_seeds)
         finally:
@@ -448,11 +406,8 @@ class GenerateView(QWidget):
         try:
             self._apply_task(task, keep_size=self.size.currentData(), frames=None)
             if task != gf.AUTO:
-                spec = get_task(task)
-                self.guidance_low.setValue(spec.guidance[0])
-                self.guidance_high.setValue(spec.guidance[1])
-                self.shift.setValue(spec.sample_shift)
-            self._sync_steps(None if not self.steps_custom.isChecked() else self.steps.value())
+                self.advanced.load_task_defaults(task)
+            self._sync_steps(None if not self.advanced.steps_custom.isChecked() else self.advanced.steps.value())
         finally:
             self._loading = False
         self.refresh_preview()
@@ -475,30 +430,24 @@ class GenerateView(QWidget):
         self.image_box.setTitle(self.tr("Start image (required)") if task == "i2v-A14B"
                                 else self.tr("Start image (optional)") if gf.takes_image(task)
                                 else self.tr("Start image (not used by this task)"))
-        moe = task != gf.AUTO and get_task(task).is_moe
-        self.guidance_low.setVisible(moe)
-        self.guidance_low_label.setVisible(moe)
-        self.guidance_high_label.setText(self.tr("Guidance (high-noise expert)") if moe
-                                         else self.tr("Guidance"))
-        for w in (self.guidance_high, self.guidance_low, self.shift, self.steps, self.steps_custom):
-            w.setEnabled(task != gf.AUTO)
+        self.advanced.show_task(task, auto=task == gf.AUTO)
         self.task_note.setVisible(task == gf.AUTO)
 
     def _sync_steps(self, custom: int | None) -> None:
         task = self.task.currentData()
         if custom is not None:
-            self.steps.setValue(custom)
+            self.advanced.steps.setValue(custom)
         elif task != gf.AUTO:
-            self.steps.setValue(gf.steps_for(task, self.quality.currentData()))
-        self.steps.setEnabled(self.steps_custom.isChecked() and task != gf.AUTO)
+            self.advanced.steps.setValue(gf.steps_for(task, self.quality.currentData()))
+        self.advanced.steps.setEnabled(self.advanced.steps_custom.isChecked() and task != gf.AUTO)
 
     def _on_quality(self) -> None:
         if not self._loading:
-            self._sync_steps(None if not self.steps_custom.isChecked() else self.steps.value())
+            self._sync_steps(None if not self.advanced.steps_custom.isChecked() else self.advanced.steps.value())
             self._schedule()
 
     def _on_steps_custom(self, on: bool) -> None:
-        self.steps.setEnabled(on)
+        self.advanced.steps.setEnabled(on)
         if not on:
             self._sync_steps(None)
         self._schedule()
@@ -616,7 +565,7 @@ class GenerateView(QWidget):
 
     def _field_widgets(self) -> dict[str, QWidget]:
         return {"prompt": self.prompt, "image": self.image, "frames": self.frames, "size": self.size,
-                "steps": self.steps, "shift": self.shift, "guidance": self.guidance_high,
+                "steps": self.advanced.steps, "shift": self.advanced.shift, "guidance": self.advanced.guidance_high,
                 "seed": self.seed}
 
     def _update_buttons_text(self) -> None:

@@ -21,7 +21,7 @@ from wan22_desktop.db import queue as q
 from wan22_desktop.db.lease import current_lease
 from wan22_desktop.db.views import job_to_dict
 from wan22_desktop.gui.context import AppContext
-from wan22_desktop.gui.queue_model import COLUMNS, JobTableModel, ProgressRole
+from wan22_desktop.gui.queue_model import COLUMNS, JobTableModel, ProgressRole, phase_text
 from wan22_desktop.gui.runner_controller import RUNNING, RunnerController
 from wan22_desktop.gui.widgets.progress_delegate import ProgressDelegate
 from wan22_desktop.request import GenerationRequest
@@ -98,10 +98,14 @@ class QueueView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setItemDelegateForColumn(COLUMNS.index("progress"),
                                             ProgressDelegate(ProgressRole, self.table))
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(28)
         header = self.table.horizontalHeader()
+        widths = {"id": 44, "status": 96, "task": 80, "progress": 130, "phase": 90, "step": 60,
+                  "eta": 90, "seed": 110}
+        for name, width in widths.items():
+            header.resizeSection(COLUMNS.index(name), width)
         header.setSectionResizeMode(COLUMNS.index("prompt"), QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(COLUMNS.index("id"), 48)
-        header.resizeSection(COLUMNS.index("progress"), 140)
 
         self.pause = QPushButton(self.tr("Pause queue"), self)
         self.pause.setObjectName("pauseQueue")
@@ -210,7 +214,9 @@ class QueueView(QWidget):
     def _on_snapshot(self, snap: QueueSnapshot) -> None:
         self._polling = False
         selected = self.selected_job()
-        self.snapshot = snap
+        previous, self.snapshot = self.snapshot, snap
+        if previous is not None and snap.counts.get("done", 0) > previous.counts.get("done", 0):
+            self.ctx.events.sig_history_changed.emit()  # also when another process ran the job
         self.model.set_jobs(snap.jobs)
         if selected is not None:
             row = self.model.row_of(selected["id"])
@@ -254,7 +260,7 @@ class QueueView(QWidget):
             return
         progress = self.model.progress_of(job)
         step, total = progress.get("step"), progress.get("total")
-        phase = (progress.get("phase") or "").replace("_", " ")
+        phase = phase_text(progress.get("phase"))
         parts = [f"#{job['id']} {job.get('task', '')}", phase]
         if step is not None and total:
             parts.append(self.tr("step %1 of %2").replace("%1", str(step)).replace("%2", str(total)))

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QCoreApplication, QT_TRANSLATE_NOOP, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea,
                                QSpinBox, QVBoxLayout, QWidget)
@@ -120,6 +120,7 @@ class SettingsView(QWidget):
         for title, keys in GROUPS:
             box = QGroupBox(QCoreApplication.translate("SettingsView", title), inner)
             form = QFormLayout(box)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # title above its editor
             for key in keys:
                 option = OPTIONS[key]
                 editor = self._editor(option)
@@ -131,11 +132,14 @@ class SettingsView(QWidget):
                 cell = QVBoxLayout()
                 cell.addWidget(editor)
                 cell.addWidget(err)
-                label = QLabel(_opt(option.title), box)
-                label.setWordWrap(True)
+                text = _opt(option.title) + (" *" if key in RESTART_KEYS else "")
+                if isinstance(editor, QCheckBox):  # a switch carries its own title
+                    editor.setText(text)
+                    form.addRow(cell)
+                    continue
+                label = QLabel(text, box)
                 if key in RESTART_KEYS:
                     label.setToolTip(self.tr("Takes effect when the app starts again"))
-                    label.setText(label.text() + " *")
                 form.addRow(label, cell)
             col.addWidget(box)
         col.addWidget(self._key_box(inner))

@@ -59,7 +59,8 @@ class PlanPanel(QGroupBox):
                          .replace("%2", f"{r.frame_num / r.effective_fps:.1f}")
                          .replace("%3", str(r.effective_fps))))
         if pv.eta is not None:
-            rows.append((self.tr("Estimated time"), pv.eta.text()))
+            units = (self.tr("s"), self.tr("min"), self.tr("h"))
+            rows.append((self.tr("Estimated time"), pv.eta.text(units)))
         parts = ["<table cellspacing='2'>"]
         for k, v in rows:
             parts.append(f"<tr><td style='color:palette(mid);padding-right:8px'>{html.escape(k)}</td>"

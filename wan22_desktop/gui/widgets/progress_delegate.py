@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar,
                                QStyleOptionViewItem)
@@ -26,6 +26,7 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.progress = min(int(done), bar.maximum)
         bar.text = f"{round(100 * bar.progress / bar.maximum)}%"
         bar.textVisible = True
-        bar.state = option.state
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal  # else styles draw it vertical
         style = option.widget.style() if option.widget else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)

@@ -1,0 +1,68 @@
+"""Shared set-up for the runtime tests: a data dir with a registered loop checkpoint and jobs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from wan22_desktop.db import queue as q
+from wan22_desktop.db.database import Database, open_app_database
+from wan22_desktop.downloader.installed import register
+from wan22_desktop.paths import AppPaths, app_paths
+from wan22_desktop.request import GenerationRequest
+
+from tests.runtime.loop_backend import write_checkpoint
+
+REPO = Path(__file__).resolve().parents[2]
+TASK = "ti2v-5B"
+
+
+@dataclass
+class Home:
+    root: Path
+    paths: AppPaths
+    db: Database
+    checkpoint: Path
+
+    def enqueue(self, prompt: str = "a red fox", *, steps: int = 4, seed: int = 11, count: int = 1) -> list[int]:
+        req = GenerationRequest.for_task(TASK, prompt=prompt, size="128*128", frame_num=5,
+                                         sample_steps=steps, seed=seed)
+        return [j.id for j in q.enqueue(self.db, req, count=count)]
+
+    def job(self, job_id: int):
+        return q.get_job(self.db, job_id)
+
+
+def make_home(root: Path) -> Home:
+    """A data dir whose installed-models table lists a tiny (loop) checkpoint for TI2V-5B."""
+    paths = app_paths(root).ensure()
+    db = open_app_database(paths)
+    ckpt = write_checkpoint(paths.models / "loop-ti2v")
+    size = sum(f.stat().st_size for f in ckpt.iterdir())
+
+    db.transact(lambda s: register(s, "Wan-AI/Wan2.2-TI2V-5B", ckpt, origin="import",
+                                   tasks=(TASK,), size=size))
+    return Home(root, paths, db, ckpt)
+
+
+def wait_for(cond: Callable[[], object], timeout: float = 30.0, every: float = 0.05) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def cli(home: Path, *args: str, env: dict | None = None, **kw) -> subprocess.Popen:
+    """Start ``wan22 --home HOME ARGS`` as a real subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.Popen([sys.executable, "-m", "wan22_desktop.cli", "--home", str(home), *args],
+                            cwd=REPO, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kw)

@@ -1,0 +1,117 @@
+"""``wan22 queue run`` as a real process: end to end, one runner per data dir, runner death, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import psutil
+import pytest
+
+from wan22_desktop.db import history
+
+from tests.runtime.helpers import cli, make_home, wait_for
+
+pytestmark = pytest.mark.slow  # real CLI processes: each starts a hardware probe and a worker
+
+
+@pytest.fixture
+def home(tmp_path, worker_env):
+    h = make_home(tmp_path / "home")
+    yield h
+    h.db.close()
+
+
+def _children(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _gone(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_queue_run_until_empty(home):
+    ids = home.enqueue(count=2)
+    p = cli(home.root, "--json", "queue", "run")
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines[-1]["summary"]["done"] == ids
+    kinds = [line.get("event") for line in lines[:-1]]
+    assert "planned" in kinds and "done" in kinds and kinds[-1] == "stopped"
+    steps = [line for line in lines if line.get("event") == "progress"
+             and (line.get("data") or {}).get("type") == "step"]
+    assert steps and steps[-1]["data"]["step"] == 4
+    for job_id in ids:
+        gen = history.get_generation(home.db, home.job(job_id).generation_id)
+        assert os.path.getsize(gen.video_path) > 0
+
+
+def test_two_runners_on_one_data_dir_never_both_run(home):
+    [job_id] = home.enqueue(steps=40)
+    first = cli(home.root, "queue", "run", "--forever", env={"LOOP_STEP_S": "0.05"})
+    try:
+        wait_for(lambda: home.job(job_id).status == "running", timeout=60)
+        second = cli(home.root, "queue", "run")
+        out, err = second.communicate(timeout=60)
+        assert second.returncode == 1
+        assert "the queue is being run by pid" in err and f"pid {first.pid}" in err
+        assert home.job(job_id).runner_id.split(":")[1] == str(first.pid)
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+
+
+def test_sigkill_of_the_runner_requeues_the_job_and_its_worker_exits(home):
+    [job_id] = home.enqueue(steps=30)
+    runner = cli(home.root, "queue", "run", env={"LOOP_STEP_S": "0.1"})
+    wait_for(lambda: (home.job(job_id).progress_step or 0) >= 2, timeout=60)
+    workers = [c for c in _children(runner.pid) if "wan22_desktop.engine.worker" in " ".join(c.cmdline())]
+    assert len(workers) == 1
+    runner.kill()
+    runner.communicate(timeout=10)
+    wait_for(lambda: _gone(workers[0]), timeout=15)  # no orphan keeps running the job
+    assert home.job(job_id).status == "running"  # as the dead runner left it
+    again = cli(home.root, "queue", "run")
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert "left queued" in out and f"job {job_id}: done ->" in out and "1 done, 0 failed" in out
+    job = home.job(job_id)
+    assert job.status == "done" and job.interruptions == 1 and job.attempts == 2
+
+
+def test_ctrl_c_stops_cleanly_and_leaves_the_job_queued(home):
+    [job_id] = home.enqueue(steps=60)
+    runner = cli(home.root, "queue", "run", env={"LOOP_STEP_S": "0.1"})
+    wait_for(lambda: (home.job(job_id).progress_step or 0) >= 1, timeout=60)
+    workers = [c for c in _children(runner.pid) if "wan22_desktop.engine.worker" in " ".join(c.cmdline())]
+    t0 = time.monotonic()
+    runner.send_signal(signal.SIGINT)
+    out, err = runner.communicate(timeout=30)
+    assert runner.returncode == 130, err
+    assert time.monotonic() - t0 < 10
+    assert "1 left queued" in out and "Traceback" not in err
+    assert home.job(job_id).status == "queued"
+    assert all(_gone(w) for w in workers)
+
+
+def test_retry_safer_turns_every_memory_saver_on(home):
+    from wan22_desktop.db import queue as q
+
+    [job_id] = home.enqueue()
+    job = q.claim_next(home.db, "someone")
+    q.fail_job(home.db, job.id, "someone", kind="out_of_memory", message="oom")
+    p = cli(home.root, "queue", "retry-safer", str(job_id))
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    request = home.job(job_id).request_dict
+    assert home.job(job_id).status == "queued"
+    assert request["memory"] == {"offload_model": "on", "convert_model_dtype": "on", "t5_cpu": "on"}

@@ -1,0 +1,179 @@
+"""``wan22 queue run``: work the queue headless until it is empty (``--forever``: keep waiting);
+``wan22 queue retry-safer ID``: queue a failed job again with every memory saver on.
+
+Attaches to the ``queue`` group that ``commands/queue.py`` registers (modules are registered in
+name order, so it exists by now). Ctrl-C stops cleanly: the running job goes back to the queue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from dataclasses import asdict
+from typing import Any
+
+
+def _queue_actions(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    queue_parser = subparsers.choices.get("queue")
+    if queue_parser is None:
+        raise RuntimeError("commands/queue.py must register the queue group first")
+    for action in queue_parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    raise RuntimeError("the queue group has no sub-commands")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    sub = _queue_actions(subparsers)
+    run = sub.add_parser("run", help="run the queued jobs here (headless) until the queue is empty")
+    run.add_argument("--forever", action="store_true", help="keep waiting for new jobs")
+    run.add_argument("--pause-cancels", action="store_true",
+                     help="when the queue is paused, stop the running job (it stays queued) "
+                          "instead of letting it finish")
+    run.add_argument("--no-keep-awake", action="store_true",
+                     help="let the computer sleep while jobs run")
+    run.set_defaults(func=cmd_run)
+
+    safer = sub.add_parser("retry-safer", help="queue a failed job again with offload, bf16 "
+                                               "weights and T5 on the CPU (after out of memory)")
+    safer.add_argument("ids", type=int, nargs="+", metavar="ID")
+    safer.set_defaults(func=cmd_retry_safer)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from wan22_desktop.db.database import open_app_database
+    from wan22_desktop.paths import app_paths
+    from wan22_desktop.runner import QueueRunner, RunnerOptions
+    from wan22_desktop.settings import Settings, effective_paths
+
+    paths = app_paths(args.home).ensure()
+    settings = Settings.load(paths, recover=True)
+    paths = effective_paths(paths, settings).ensure()
+    options = RunnerOptions(
+        forever=args.forever, pause_cancels=args.pause_cancels,
+        keep_awake=settings.get("keep_awake") and not args.no_keep_awake,
+        hang_factor=settings.get("hang_timeout_factor"),
+        max_interruptions=settings.get("max_attempts"))
+    display = _Display(json_lines=args.json)
+    with open_app_database(paths) as db:
+        runner = QueueRunner(db, paths, options, on_event=display)
+        restore = _stop_on_signals(runner)
+        try:
+            summary = runner.run()
+        finally:
+            restore()
+    display.close()
+    if args.json:
+        print(json.dumps({"summary": asdict(summary)}), flush=True)
+    else:
+        print(f"runner stopped ({summary.stopped_reason}): {len(summary.done)} done, "
+              f"{len(summary.failed)} failed, {len(summary.cancelled)} cancelled, "
+              f"{len(summary.requeued)} left queued")
+    return 130 if runner.interrupted else (1 if summary.failed else 0)
+
+
+def _stop_on_signals(runner: Any) -> Any:
+    """Ctrl-C / SIGTERM: stop the runner (the current job stays queued), not a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, _frame: Any) -> None:
+        runner.interrupted = True
+        runner.stop(requeue_current=True)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    return lambda: [signal.signal(s, h) for s, h in old.items()]
+
+
+class _Display:
+    """One line per event; a live bar on a terminal (rich), JSON lines with ``--json``."""
+
+    def __init__(self, *, json_lines: bool) -> None:
+        self.json_lines = json_lines
+        self.progress = None
+        self.task = None
+        if not json_lines and sys.stdout.isatty():
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                     TextColumn("{task.completed}/{task.total}"),
+                                     TimeRemainingColumn())
+            self.progress.start()
+
+    def __call__(self, ev: Any) -> None:
+        from wan22_desktop.engine import protocol as P
+
+        if self.json_lines:
+            data = ev.data
+            if isinstance(data, P.Message):
+                data = {"type": data.type, **asdict(data)}
+            elif hasattr(data, "to_dict"):
+                data = data.to_dict()
+            elif not isinstance(data, (dict, list, str, int, float, type(None))):
+                data = None
+            print(json.dumps({"event": ev.kind, "job_id": ev.job_id, "message": ev.message,
+                              "data": data}, ensure_ascii=False, default=str), flush=True)
+            return
+        if ev.kind == "progress" and isinstance(ev.data, P.Step):
+            self._bar(ev.job_id, ev.data)
+            return
+        if ev.kind == "progress":
+            if isinstance(ev.data, P.Phase):
+                self._say(f"job {ev.job_id}: {ev.data.phase.replace('_', ' ')}")
+            return
+        text = {"claimed": "started", "planned": "plan", "done": "done ->", "failed": "FAILED:",
+                "cancelled": "cancelled:", "requeued": "left queued:", "idle": "",
+                "worker": "", "started": "", "stopped": "stopped:"}.get(ev.kind, ev.kind)
+        prefix = f"job {ev.job_id}: " if ev.job_id is not None else ""
+        line = f"{prefix}{text} {ev.message}".strip()
+        if ev.kind == "failed" and isinstance(ev.data, dict) and ev.data.get("hint"):
+            line += f"\n  hint: {ev.data['hint']}"
+        if ev.kind in ("done", "failed", "cancelled", "requeued") and self.task is not None:
+            self.progress.remove_task(self.task)
+            self.task = None
+        self._say(line)
+
+    def _bar(self, job_id: int, step: Any) -> None:
+        if self.progress is None:
+            if step.step == step.total or step.step == 1:
+                rate = f", {step.it_per_s:.2f} it/s" if step.it_per_s else ""
+                self._say(f"job {job_id}: step {step.step}/{step.total}{rate}")
+            return
+        desc = f"job {job_id} sampling" + (f" ({step.expert})" if step.expert else "")
+        if self.task is None:
+            self.task = self.progress.add_task(desc, total=step.total)
+        self.progress.update(self.task, completed=step.step, total=step.total, description=desc)
+
+    def _say(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress.console.print(line)
+        else:
+            print(line, flush=True)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def cmd_retry_safer(args: argparse.Namespace) -> int:
+    from wan22_desktop.db import queue as q
+    from wan22_desktop.db.database import open_app_database
+    from wan22_desktop.paths import app_paths
+    from wan22_desktop.request import GenerationRequest
+    from wan22_desktop.runner import safer_request
+
+    with open_app_database(app_paths(args.home)) as db:
+        for job_id in args.ids:
+            q.retry_job(db, job_id)
+            safer = safer_request(GenerationRequest.from_json(q.get_job(db, job_id).request_json))
+            q.edit_job(db, job_id, memory=safer.memory)
+    if args.json:
+        print(json.dumps({"retried": args.ids, "memory": "all savers on"}))
+    else:
+        print(f"queued again with offload, bf16 weights and T5 on the CPU: "
+              f"{', '.join(map(str, args.ids))}")
+    return 0
+

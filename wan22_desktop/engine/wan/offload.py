@@ -1,0 +1,86 @@
+"""Moving the networks between the compute device and the CPU, with the official offload meanings.
+
+``offload_model`` (official ``--offload_model``): T5 goes back to the CPU after encoding, only the
+active MoE expert sits on the device (the other is parked on the CPU), and every DiT leaves the
+device before the VAE decodes. Without it everything stays where it was loaded (the device).
+On a CPU-only run every move is a no-op, so the same code path runs in tests; ``moves`` records
+what was asked so tests can check the placement sequence without a GPU.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+CPU = torch.device("cpu")
+
+
+def module_device(module: nn.Module) -> torch.device:
+    """Where a module's parameters are (CPU for a module without parameters)."""
+    param = next(module.parameters(), None)
+    return CPU if param is None else param.device
+
+
+def move(module: nn.Module, device: torch.device) -> bool:
+    """Move ``module`` to ``device`` if it is elsewhere; True when it moved."""
+    if module_device(module) == device:
+        return False
+    module.to(device)
+    return True
+
+
+def release_cached_memory(device: torch.device) -> None:
+    """Give cached blocks back to the driver after a big move (official ``empty_cache``)."""
+    gc.collect()
+    if device.type == "cuda" and torch.cuda.is_available():
+        torch.cuda.synchronize(device)
+        torch.cuda.empty_cache()
+
+
+class ExpertPlacer:
+    """Keeps the DiT expert(s) on the right device for each step.
+
+    ``experts`` maps a name (``high_noise_model``/``low_noise_model``, or ``model``) to a module.
+    With ``offload`` only the active one is on ``device``; the switch moves the inactive one off
+    first, so peak memory holds one expert. ``resident`` is the set of experts placed on the
+    compute device, tracked logically so that a CPU-only run (where moves are no-ops) follows
+    and records the same decisions a GPU run makes; ``moves`` lists every (name, "device"|"cpu").
+    """
+
+    def __init__(self, experts: Mapping[str, nn.Module], device: torch.device, offload: bool) -> None:
+        self.experts = dict(experts)
+        self.device = torch.device(device)
+        self.offload = offload
+        self.resident = {n for n, m in self.experts.items() if module_device(m) == self.device}
+        self.moves: list[tuple[str, str]] = []
+
+    def activate(self, name: str) -> nn.Module:
+        """The expert ``name``, on the compute device (parking the others first when offloading)."""
+        if self.offload:
+            for other in sorted(self.resident - {name}):
+                self._park(other)
+        if name not in self.resident:
+            move(self.experts[name], self.device)
+            self.resident.add(name)
+            self.moves.append((name, "device"))
+        return self.experts[name]
+
+    def park_all(self) -> None:
+        """Before decoding, with offload: every expert to the CPU and the cache released."""
+        if not self.offload:
+            return
+        for name in sorted(self.resident):
+            self._park(name)
+        release_cached_memory(self.device)
+
+    def _park(self, name: str) -> None:
+        move(self.experts[name], CPU)
+        self.resident.discard(name)
+        self.moves.append((name, "cpu"))
+        log.debug("parked %s on the CPU", name)

@@ -1,0 +1,135 @@
+"""The denoising loop shared by all three tasks: CFG, the MoE expert switch, step callback, cancel.
+
+Follows the official loops (``wan/text2video.py``, ``image2video.py``, ``textimage2video.py``):
+for each solver timestep t, pick the expert (high-noise while ``t >= boundary * 1000``), run the
+conditional then the unconditional forward, mix ``uncond + g * (cond - uncond)`` in fp32, and step
+the solver (whose multistep history carries across the switch). TI2V with an image re-imposes the
+clean first latent frame after every step. Guidance 1.0 skips the unconditional forward (the mix
+would return the conditional prediction anyway).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import torch
+from torch import nn
+
+from wan22_desktop.engine.wan.solvers import NUM_TRAIN_TIMESTEPS, FlowSolver
+
+HIGH_NOISE: Final = "high_noise_model"
+LOW_NOISE: Final = "low_noise_model"
+SINGLE: Final = "model"
+
+
+class Cancelled(Exception):
+    """The step callback asked to stop. Raised by ``generate`` between two steps (never inside a
+    network call); no output is written. Treat it as a normal end of a job, not a failure."""
+
+
+# A step callback may return STOP (or raise Cancelled) to cancel the run.
+STOP: Final = "stop"
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """What the callback sees after each sampling step.
+
+    ``step`` counts finished steps (1..total); ``timestep`` is the step's integer t; ``expert`` the
+    network that ran (``high_noise_model``, ``low_noise_model`` or ``model``); ``latents`` the
+    current latent [C, F, h, w] (fp32; do not modify — copy it for a preview)."""
+
+    step: int
+    total: int
+    timestep: int
+    expert: str
+    latents: torch.Tensor
+
+
+StepCallback = Callable[[StepInfo], Any]
+
+
+def expert_for_timestep(t: int, boundary: float | None) -> str:
+    """Official switch: the high-noise expert while ``t >= boundary * 1000``; one model otherwise."""
+    if boundary is None:
+        return SINGLE
+    return HIGH_NOISE if t >= boundary * NUM_TRAIN_TIMESTEPS else LOW_NOISE
+
+
+def expert_schedule(timesteps: Sequence[int], boundary: float | None) -> list[str]:
+    """The expert of every step, in order (pure; used by tests and progress displays)."""
+    return [expert_for_timestep(int(t), boundary) for t in timesteps]
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """Per-run inputs of the DiT besides the latent: text contexts, i2v ``y``, token count."""
+
+    context: list[torch.Tensor]
+    context_null: list[torch.Tensor]
+    seq_len: int
+    y: list[torch.Tensor] | None = None
+    # TI2V: mask [C, F, h, w] (0 on frames kept clean) and the clean latent z to re-impose.
+    keep_mask: torch.Tensor | None = None
+    keep_latent: torch.Tensor | None = None
+    per_token_t: bool = False
+    patch_hw: tuple[int, int] = (2, 2)
+
+
+def model_timestep(t: torch.Tensor, cond: Conditioning) -> torch.Tensor:
+    """What the DiT gets for step timestep ``t`` (int64 [1]): [1] for A14B; for TI2V the official
+    per-token vector [1, seq_len] = mask[0][:, ::ph, ::pw] * t flattened, padding tokens at t."""
+    if not cond.per_token_t:
+        return t
+    ph, pw = cond.patch_hw
+    mask = cond.keep_mask if cond.keep_mask is not None else None
+    if mask is None:
+        raise ValueError("per-token timesteps need the keep mask")
+    tokens = (mask[0][:, ::ph, ::pw] * t).flatten()
+    pad = tokens.new_ones(cond.seq_len - tokens.numel()) * t
+    return torch.cat([tokens, pad]).unsqueeze(0)
+
+
+def guided_velocity(model: nn.Module, latent: torch.Tensor, t: torch.Tensor,
+                    cond: Conditioning, guide: float) -> torch.Tensor:
+    """Classifier-free guidance, two batch-1 forwards, conditional first (official order)."""
+    v_cond = model([latent], t=t, context=cond.context, seq_len=cond.seq_len, y=cond.y)[0]
+    if guide == 1.0:
+        return v_cond.float()
+    v_uncond = model([latent], t=t, context=cond.context_null, seq_len=cond.seq_len, y=cond.y)[0]
+    return v_uncond.float() + guide * (v_cond.float() - v_uncond.float())
+
+
+def sample(
+    *,
+    latent: torch.Tensor,
+    solver: FlowSolver,
+    cond: Conditioning,
+    activate: Callable[[str], nn.Module],
+    guidance: tuple[float, float],
+    boundary: float | None,
+    callback: StepCallback | None = None,
+) -> torch.Tensor:
+    """Run every solver step from the initial ``latent`` [C, F, h, w]; returns the final latent.
+
+    ``activate(name)`` returns the expert to use, placed on the device (see ``offload``);
+    ``guidance`` is (low-noise, high-noise) as in the official configs. A callback returning
+    ``STOP`` (or raising ``Cancelled``) ends the run with ``Cancelled`` before the next step.
+    """
+    device = latent.device
+    total = solver.steps
+    low, high = guidance
+    for i, t in enumerate(solver.timesteps.tolist()):
+        name = expert_for_timestep(t, boundary)
+        model = activate(name)
+        guide = low if name == LOW_NOISE else high
+        t_step = torch.tensor([t], dtype=torch.int64, device=device)
+        velocity = guided_velocity(model, latent, model_timestep(t_step, cond), cond, guide)
+        latent = solver.step(velocity.unsqueeze(0), t, latent.unsqueeze(0)).squeeze(0)
+        if cond.keep_mask is not None and cond.keep_latent is not None:
+            latent = (1.0 - cond.keep_mask) * cond.keep_latent + cond.keep_mask * latent
+        if callback is not None and callback(StepInfo(i + 1, total, t, name, latent)) == STOP:
+            raise Cancelled(f"cancelled after step {i + 1} of {total}")
+    return latent

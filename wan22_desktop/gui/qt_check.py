@@ -1,0 +1,34 @@
+"""Known-broken Qt binding builds, refused with a clear message instead of a random crash.
+
+PySide6 6.12.0 on Python 3.11 releases a reference to ``None`` on every void call (its binary
+treats None as immortal, which it is only from Python 3.12), so any window dies within seconds
+with "Fatal Python error: none_dealloc". 6.11.x on 3.11, and 6.12.0 on 3.12+, are fine.
+"""
+
+from __future__ import annotations
+
+import sys
+
+BROKEN = (((6, 12, 0), (3, 11)),)  # (PySide6 version, Python major.minor below which it breaks)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split(".")[:3] if p.isdigit())
+
+
+def pyside_problem(pyside_version: str | None = None,
+                   python: tuple[int, int] | None = None) -> str | None:
+    """Why this PySide6 cannot run here, or None."""
+    if pyside_version is None:
+        import PySide6
+
+        pyside_version = PySide6.__version__
+    py = python or sys.version_info[:2]
+    for broken, below in BROKEN:
+        if _version(pyside_version) == broken and py <= below:
+            return (f"PySide6 {pyside_version} crashes on Python {py[0]}.{py[1]} (a reference-count "
+                    "bug in that build)")
+    return None
+
+
+HINT = "install PySide6 6.11 (pip install \"PySide6<6.12\") or use Python 3.12 or newer"

@@ -1,0 +1,79 @@
+"""The Generate form's advanced section: steps, guidance (one per expert for A14B), shift,
+solver, the memory switches and the GPU count. Shows what a task uses; the view reads the values."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
+                               QLabel, QSpinBox, QWidget)
+
+from wan22_desktop.gui.widgets.collapsible import Collapsible
+from wan22_desktop.tasks import get_task
+
+MEMORY_SWITCHES = ("offload_model", "convert_model_dtype", "t5_cpu")
+
+
+class AdvancedFields(Collapsible):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Advanced"), parent)
+        self.steps = QSpinBox(self)
+        self.steps.setObjectName("steps")
+        self.steps.setRange(1, 200)
+        self.steps_custom = QCheckBox(self.tr("custom"), self)
+        self.guidance_high = QDoubleSpinBox(self)
+        self.guidance_high.setObjectName("guidanceHigh")
+        self.guidance_low = QDoubleSpinBox(self)
+        self.guidance_low.setObjectName("guidanceLow")
+        for box in (self.guidance_high, self.guidance_low):
+            box.setRange(0.0, 30.0)
+            box.setSingleStep(0.5)
+            box.setDecimals(1)
+        self.shift = QDoubleSpinBox(self)
+        self.shift.setObjectName("shift")
+        self.shift.setRange(0.1, 100.0)
+        self.shift.setDecimals(1)
+        self.solver = QComboBox(self)
+        self.solver.setObjectName("solver")
+        self.solver.addItem("UniPC", "unipc")
+        self.solver.addItem("DPM++", "dpm++")
+        self.memory: dict[str, QComboBox] = {}
+        for name in MEMORY_SWITCHES:
+            box = QComboBox(self)
+            box.setObjectName(name)
+            box.addItem(self.tr("auto"), "auto")
+            box.addItem(self.tr("on"), "on")
+            box.addItem(self.tr("off"), "off")
+            self.memory[name] = box
+        self.gpus = QSpinBox(self)
+        self.gpus.setObjectName("gpus")
+        self.gpus.setRange(0, 64)
+        self.gpus.setSpecialValueText(self.tr("all that help"))
+        steps_row = QHBoxLayout()
+        steps_row.addWidget(self.steps)
+        steps_row.addWidget(self.steps_custom)
+        self.guidance_high_label = QLabel(self.tr("Guidance (high-noise expert)"), self)
+        self.guidance_low_label = QLabel(self.tr("Guidance (low-noise expert)"), self)
+        form = QFormLayout(self.body)
+        form.addRow(self.tr("Steps"), steps_row)
+        form.addRow(self.guidance_high_label, self.guidance_high)
+        form.addRow(self.guidance_low_label, self.guidance_low)
+        form.addRow(self.tr("Shift"), self.shift)
+        form.addRow(self.tr("Solver"), self.solver)
+        form.addRow(self.tr("Offload model to CPU"), self.memory["offload_model"])
+        form.addRow(self.tr("bf16 weights"), self.memory["convert_model_dtype"])
+        form.addRow(self.tr("T5 on CPU"), self.memory["t5_cpu"])
+        form.addRow(self.tr("GPUs"), self.gpus)
+
+    def show_task(self, task: str, *, auto: bool) -> None:
+        """Per-expert guidance only for two-expert tasks; Auto uses the chosen task's defaults."""
+        moe = not auto and get_task(task).is_moe
+        self.guidance_low.setVisible(moe)
+        self.guidance_low_label.setVisible(moe)
+        self.guidance_high_label.setText(self.tr("Guidance (high-noise expert)") if moe else self.tr("Guidance"))
+        for w in (self.guidance_high, self.guidance_low, self.shift, self.steps, self.steps_custom):
+            w.setEnabled(not auto)
+
+    def load_task_defaults(self, task: str) -> None:
+        spec = get_task(task)
+        self.guidance_low.setValue(spec.guidance[0])
+        self.guidance_high.setValue(spec.guidance[1])
+        self.shift.setValue(spec.sample_shift)

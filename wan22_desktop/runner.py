@@ -1,0 +1,519 @@
+"""The queue runner: holds the queue lease, claims jobs in order, plans them, drives a worker
+process, writes progress to the database and turns results into history rows.
+
+No torch and no Qt: ``wan22 queue run`` calls ``QueueRunner.run()`` in the foreground, the GUI
+runs it in a thread and calls ``stop()``; both watch it through ``on_event``. Everything the user
+does to the queue (pause, cancel, reorder, edit) goes through the database, which the runner
+re-reads between jobs and polls during one, so the GUI and the CLI never talk to it directly.
+
+What it survives: a worker that crashes (job ``crashed``, a fresh worker for the next job), hangs
+(no progress for ``hang_factor`` x the median step time, with a floor: killed, job ``hang``), or
+ignores a cancel (killed after ``cancel_grace_s``); its own death (the next runner requeues the
+job through ``db.queue.start_runner``; the orphaned worker sees its control pipe close and exits).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from wan22_desktop.db import queue as q
+from wan22_desktop.db.database import Database
+from wan22_desktop.db.downloads import InstalledModel as InstalledRow
+from wan22_desktop.db.lease import RunnerIdentity, heartbeat, release_lease
+from wan22_desktop.db.models import Job
+from wan22_desktop.engine import protocol as P
+from wan22_desktop.engine.hardware import Hardware
+from wan22_desktop.engine.launcher import Exited, WorkerProcess, describe_exit
+from wan22_desktop.engine.planner import InstalledModel, JobShape, Plan, PlanOverrides, plan
+from wan22_desktop.errors import OperationError, Wan22Error
+from wan22_desktop.keep_awake import KeepAwake
+from wan22_desktop.paths import AppPaths
+from wan22_desktop.request import GenerationRequest, MemoryOptions
+
+log = logging.getLogger(__name__)
+
+CRASH_HINT = ("the job can be retried (`wan22 queue retry ID`); if it keeps crashing, the worker "
+              "log in the logs folder says why (host out of memory is common: try offload_model off "
+              "or a smaller size)")
+HANG_HINT = "the worker was restarted; retry the job, and see the worker log if it hangs again"
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    forever: bool = False             # keep waiting for jobs when the queue is empty
+    poll_s: float = 0.5               # how often an idle runner looks for jobs
+    lease_ttl_s: float = 30.0
+    hang_factor: float = 3.0          # no step for this many median step times: hang
+    hang_floor_s: float = 120.0       # ...but never sooner than this
+    phase_timeout_s: float = 3600.0   # silence allowed before the first step (loading A14B)
+    cancel_grace_s: float = 10.0      # a cancelled worker that has not stopped by then is killed
+    pause_cancels: bool = False       # pause: cancel the running job instead of finishing it
+    idle_release_s: float = 120.0     # forever mode: stop an idle worker to free the GPU
+    max_interruptions: int = 3
+    keep_awake: bool = True
+    preview_every: int = 5
+    progress_interval_s: float = 0.25  # at most this often a progress write to the database
+    worker_env: Mapping[str, str] = field(default_factory=dict)  # added to the worker's env
+
+
+@dataclass(frozen=True)
+class RunnerEvent:
+    """What the runner tells its owner: ``kind`` is one of started, claimed, planned, worker,
+    progress, done, failed, cancelled, requeued, idle, stopped."""
+
+    kind: str
+    job_id: int | None = None
+    message: str = ""
+    data: Any = None
+
+
+@dataclass
+class RunSummary:
+    done: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+    requeued: list[int] = field(default_factory=list)
+    stopped_reason: str = ""
+
+
+# ---- pure helpers ---------------------------------------------------------------------------
+
+
+def overrides_for(request: GenerationRequest) -> PlanOverrides:
+    """The user's pinned decisions from the request's memory switches and GPU count."""
+    def switch(value: str) -> bool | None:
+        return None if value == "auto" else value == "on"
+
+    m = request.memory
+    return PlanOverrides(gpus=request.gpus, offload_model=switch(m.offload_model),
+                         convert_model_dtype=switch(m.convert_model_dtype), t5_cpu=switch(m.t5_cpu))
+
+
+def safer_request(request: GenerationRequest) -> GenerationRequest:
+    """The same job with every memory saver on: the one-click retry after out-of-memory."""
+    return replace(request, memory=MemoryOptions(offload_model="on", convert_model_dtype="on", t5_cpu="on"))
+
+
+def job_shape(request: GenerationRequest) -> JobShape:
+    return JobShape(request.task, request.width, request.height, request.frame_num,
+                    has_image=request.image is not None)
+
+
+def output_paths(outputs: Path, job_id: int, request: GenerationRequest,
+                 now: datetime | None = None) -> tuple[Path, Path]:
+    """(video, thumbnail) paths for a job; names are ours only (no user text), so always safe."""
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
+    stem = f"{stamp}_job{job_id}_{request.task}_{request.seed}"
+    suffix = {"mp4": ".mp4", "npy": ".npy", "png": ""}[request.output_format]
+    return outputs / f"{stem}{suffix}", outputs / ".thumbnails" / f"{stem}.jpg"
+
+
+def plan_request(request: GenerationRequest, hardware: Hardware,
+                 installed: Mapping[str, InstalledModel]) -> Plan:
+    """The plan a job gets: the GUI's preview calls this with the same inputs as the runner
+    (``QueueRunner.hardware()``, ``installed_models(db)``), so what is shown is what runs."""
+    return plan(job_shape(request), hardware, installed, overrides_for(request))
+
+
+def hang_limit(step_times: list[float], factor: float, floor: float) -> float:
+    """Seconds without progress after which a sampling worker is considered hung."""
+    if not step_times:
+        return floor
+    return max(floor, factor * statistics.median(step_times))
+
+
+def installed_models(db: Database) -> dict[str, InstalledModel]:
+    """Installed checkpoints by task, newest verified first wins."""
+    def read(s: Any) -> list[InstalledRow]:
+        return list(s.scalars(select(InstalledRow).order_by(InstalledRow.verified_at.asc())))
+
+    out: dict[str, InstalledModel] = {}
+    for row in db.read(read):
+        for task in filter(None, row.tasks.split(",")):
+            out[task] = InstalledModel(task=task, path=row.path, dit_bytes=row.size_bytes)
+    return out
+
+
+# ---- the runner -------------------------------------------------------------------------------
+
+
+class _JobEnded(Exception):
+    """Internal: the current job reached a final state; the worker may need replacing."""
+
+
+class QueueRunner:
+    """Runs a data dir's queue. ``run()`` blocks; ``stop()`` may be called from any thread."""
+
+    def __init__(self, db: Database, paths: AppPaths, options: RunnerOptions | None = None, *,
+                 hardware: Hardware | Callable[[], Hardware] | None = None,
+                 on_event: Callable[[RunnerEvent], None] | None = None,
+                 identity: RunnerIdentity | None = None) -> None:
+        self.db, self.paths = db, paths
+        self.options = options or RunnerOptions()
+        self._hardware_source = hardware
+        self._hardware: Hardware | None = hardware if isinstance(hardware, Hardware) else None
+        self.on_event = on_event or (lambda ev: None)
+        self.me = identity or RunnerIdentity.current()
+        self.worker: WorkerProcess | None = None
+        self._stop = threading.Event()
+        self._release_requested = threading.Event()
+        self._requeue_on_stop = True
+        self.interrupted = False  # set by a signal handler (Ctrl-C) that called stop()
+        self._last_beat = 0.0
+        self._idle_since: float | None = None
+        self.summary = RunSummary()
+
+    # ---- control
+
+    def stop(self, *, requeue_current: bool = True) -> None:
+        """Stop soon: the running job is stopped and left queued (or cancelled when
+        ``requeue_current`` is False), the worker is shut down and the lease released."""
+        self._requeue_on_stop = requeue_current
+        self._stop.set()
+
+    def release_worker(self) -> None:
+        """Free the GPU: the worker is stopped after the running job (at once when idle)."""
+        self._release_requested.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # ---- main loop
+
+    def run(self) -> RunSummary:
+        recovered = q.start_runner(self.db, self.me, ttl_s=self.options.lease_ttl_s,
+                                   max_interruptions=self.options.max_interruptions)
+        self._last_beat = time.monotonic()
+        for job in recovered:
+            self._emit("requeued", job.id, job.status_reason or "")
+        self._emit("started", message=f"runner {self.me.holder}")
+        awake = KeepAwake(self.options.keep_awake)
+        try:
+            while not self._stop.is_set():
+                self._heartbeat()
+                if self._release_requested.is_set():
+                    self._release_requested.clear()
+                    self._stop_worker("release requested")
+                if q.is_paused(self.db):
+                    self._stop_worker("the queue is paused")
+                    if not self.options.forever:
+                        self.summary.stopped_reason = "the queue is paused"
+                        break
+                    awake.release()
+                    self._stop.wait(self.options.poll_s)
+                    continue
+                job = q.claim_next(self.db, self.me.holder)
+                if job is None:
+                    awake.release()
+                    if not self.options.forever:
+                        self.summary.stopped_reason = "the queue is empty"
+                        break
+                    self._idle()
+                    self._stop.wait(self.options.poll_s)
+                    continue
+                self._idle_since = None
+                awake.hold()
+                self._run_job(job)
+            if not self.summary.stopped_reason:
+                self.summary.stopped_reason = "stopped"
+        finally:
+            awake.release()
+            self._stop_worker("the runner is stopping")
+            try:
+                release_lease(self.db, self.me)
+            except Wan22Error as exc:
+                log.warning("could not release the queue lease: %s", exc.message)
+            self._emit("stopped", message=self.summary.stopped_reason)
+        return self.summary
+
+    def _idle(self) -> None:
+        now = time.monotonic()
+        if self._idle_since is None:
+            self._idle_since = now
+            self._emit("idle", message="waiting for jobs")
+        elif self.worker is not None and now - self._idle_since > self.options.idle_release_s:
+            self._stop_worker("idle")
+
+    def _heartbeat(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_beat > self.options.lease_ttl_s / 3:
+            heartbeat(self.db, self.me, ttl_s=self.options.lease_ttl_s)
+            self._last_beat = now
+
+    def _emit(self, kind: str, job_id: int | None = None, message: str = "", data: Any = None) -> None:
+        try:
+            self.on_event(RunnerEvent(kind, job_id, message, data))
+        except Exception:  # noqa: BLE001 - a broken display must not stop the queue
+            log.exception("runner event handler failed")
+
+    # ---- one job
+
+    def hardware(self) -> Hardware:
+        """Probed once per runner, in a subprocess (no torch here), heartbeating meanwhile."""
+        if self._hardware is None:
+            source = self._hardware_source
+            if not callable(source):
+                from wan22_desktop.engine.hardware import probe_in_subprocess
+
+                folders = [self.paths.outputs, self.paths.models]
+                source = lambda: probe_in_subprocess(folders)  # noqa: E731
+            box: list[Hardware] = []
+            t = threading.Thread(target=lambda: box.append(source()), daemon=True, name="probe")
+            t.start()
+            while t.is_alive():
+                t.join(1.0)
+                self._heartbeat()
+            if not box:
+                raise OperationError("the hardware probe failed", "see the log file")
+            self._hardware = box[0]
+        return self._hardware
+
+    def _run_job(self, job: Job) -> None:
+        claimed_at = time.monotonic()
+        self._emit("claimed", job.id, job.prompt)
+        try:
+            request = GenerationRequest.from_json(job.request_json)
+            job_plan = plan_request(request, self.hardware(), installed_models(self.db))
+        except Wan22Error as exc:  # PlanError included: nothing fits this machine
+            self._fail(job.id, "input", exc.message, exc.hint)
+            return
+        if not job_plan.checkpoint:
+            self._fail(job.id, "checkpoint", f"the {job_plan.task} model is not installed",
+                       f"download it with `wan22 models download {job_plan.task}` or import a folder")
+            return
+        q.set_plan(self.db, job.id, self.me.holder, job_plan.to_dict())
+        self._emit("planned", job.id, job_plan.summary(), job_plan)
+        try:
+            worker = self._ensure_worker(job_plan.nproc)
+        except OperationError:
+            # A worker that cannot start fails every job alike (a broken install, no torch):
+            # keep the job queued and stop, instead of burning through the queue.
+            self._requeue_current(job.id)
+            raise
+        video, thumb = output_paths(self.paths.outputs, job.id, request)
+        cmd = P.RunJob(job.id, request.to_dict(), job_plan.to_dict(), job_plan.checkpoint,
+                       str(video), str(thumb), str(self.paths.cache / "previews"),
+                       self.options.preview_every)
+        try:
+            if not worker.send(cmd):
+                self._worker_died(job.id, worker, "loading", None, None)
+                return
+            _JobWatch(self, job.id, worker, job_plan, claimed_at).run()
+        finally:
+            # The preview only means something while the job runs; history has the thumbnail.
+            (self.paths.cache / "previews" / f"job-{job.id}.png").unlink(missing_ok=True)
+
+    def _ensure_worker(self, nproc: int) -> WorkerProcess:
+        if self.worker is not None and (not self.worker.alive or self.worker.nproc != nproc):
+            self._stop_worker("a different GPU layout is needed" if self.worker.alive else "it exited")
+        if self.worker is None:
+            from wan22_desktop.secrets import worker_env
+
+            env = worker_env(os.environ)
+            env.update(self.options.worker_env)
+            worker = WorkerProcess(nproc=nproc, env=env, log_path=self.paths.logs / "worker.log")
+            try:
+                ready = worker.wait_ready(tick=self._heartbeat)
+            except BaseException:
+                worker.kill()
+                raise
+            self.worker = worker
+            self._emit("worker", message=f"worker {ready.pid} ready (torch {ready.torch_version})",
+                       data=ready)
+        return self.worker
+
+    def _stop_worker(self, why: str) -> None:
+        if self.worker is not None:
+            log.info("stopping worker %s: %s", self.worker.pid, why)
+            self.worker.shutdown()
+            self.worker = None
+
+    def _kill_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+
+    # ---- outcomes
+
+    def _fail(self, job_id: int, kind: str, message: str, hint: str | None) -> None:
+        q.fail_job(self.db, job_id, self.me.holder, kind=kind, message=message, hint=hint)
+        self.summary.failed.append(job_id)
+        self._emit("failed", job_id, message, {"kind": kind, "hint": hint})
+
+    def _worker_died(self, job_id: int, worker: WorkerProcess, phase: str | None, step: int | None,
+                     total: int | None, returncode: int | None = None) -> None:
+        where = f" during {phase.replace('_', ' ')}" if phase else ""
+        if step is not None:
+            where += f" (step {step}" + (f" of {total})" if total else ")")
+        if worker is self.worker:
+            self._kill_worker()
+        self._fail(job_id, "crashed", f"{describe_exit(returncode)}{where}", CRASH_HINT)
+
+    def _requeue_current(self, job_id: int) -> None:
+        """Ctrl-C / stop: the job goes back to the front of the queue, as if this runner had died."""
+        q.recover_orphans(self.db, f"{self.me.holder}:stopping",
+                          max_interruptions=self.options.max_interruptions + 1)
+        self.summary.requeued.append(job_id)
+        self._emit("requeued", job_id, "stopped by the user; the job stays queued")
+
+
+class _JobWatch:
+    """Follows one job's events: progress, cancel, pause, hang and crash detection."""
+
+    def __init__(self, runner: QueueRunner, job_id: int, worker: WorkerProcess, job_plan: Plan,
+                 claimed_at: float) -> None:
+        self.r, self.job_id, self.worker, self.plan = runner, job_id, worker, job_plan
+        self.claimed_at = claimed_at
+        self.phase: str | None = None
+        self.step: int | None = None
+        self.total: int | None = None
+        self.eta: float | None = None
+        self.step_times: list[float] = []
+        self.last_progress = time.monotonic()
+        self.last_step_at: float | None = None
+        self.first_step_s: float | None = None
+        self.last_write = 0.0
+        self.last_cancel_poll = 0.0
+        self.cancel_sent_at: float | None = None
+        self.cancel_is_stop = False
+
+    def run(self) -> None:
+        opts = self.r.options
+        while True:
+            ev = self.worker.next_event(timeout=0.1)
+            now = time.monotonic()
+            self.r._heartbeat()
+            if ev is not None and self._handle(ev, now):
+                return
+            self._check_cancel(now)
+            if self.cancel_sent_at is not None and now - self.cancel_sent_at > opts.cancel_grace_s:
+                self.r._kill_worker()
+                self._end_cancelled(f"the worker did not stop within {opts.cancel_grace_s:g} s "
+                                    "and was killed")
+                return
+            limit = (hang_limit(self.step_times, opts.hang_factor, opts.hang_floor_s)
+                     if self.step is not None and self.phase == "sampling" else opts.phase_timeout_s)
+            if self.cancel_sent_at is None and now - self.last_progress > limit:
+                self.r._kill_worker()
+                where = f"during {(self.phase or 'start-up').replace('_', ' ')}"
+                if self.step is not None:
+                    where += f" after step {self.step} of {self.total}"
+                self.r._fail(self.job_id, "hang", f"no progress for {limit:.0f} s {where}", HANG_HINT)
+                return
+
+    def _handle(self, ev: P.Message | Exited, now: float) -> bool:
+        r = self.r
+        if isinstance(ev, Exited):
+            if self.cancel_sent_at is not None:
+                r._kill_worker()
+                self._end_cancelled("the worker exited while stopping")
+            else:
+                r._worker_died(self.job_id, self.worker, self.phase, self.step, self.total,
+                               ev.returncode)
+            return True
+        if (jid := getattr(ev, "job_id", None)) is not None and jid != self.job_id:
+            return False  # a late event of an earlier job
+        if isinstance(ev, P.Phase):
+            self.phase, self.last_progress = ev.phase, now
+            self._write(now, force=True)
+        elif isinstance(ev, P.JobStarted):
+            self.last_progress = now
+        elif isinstance(ev, P.Step):
+            if self.last_step_at is not None:
+                self.step_times.append(now - self.last_step_at)
+            if self.first_step_s is None:
+                self.first_step_s = now - self.claimed_at
+            self.last_step_at = self.last_progress = now
+            self.phase, self.step, self.total, self.eta = "sampling", ev.step, ev.total, ev.eta_s
+            self._write(now, force=ev.step in (1, ev.total))
+        elif isinstance(ev, P.Preview):
+            self.last_progress = now
+        elif isinstance(ev, P.Log):
+            level = logging.getLevelNamesMapping().get(ev.level.upper(), logging.INFO)
+            log.log(level, "worker: %s", ev.message)
+            return False
+        elif isinstance(ev, P.Done):
+            self._done(ev, now)
+            return True
+        elif isinstance(ev, P.Failed):
+            if ev.kind == "cancelled" or self.cancel_sent_at is not None:
+                self._end_cancelled("cancelled")
+            else:
+                where = ""
+                if ev.phase:
+                    where = f" (during {ev.phase.replace('_', ' ')}" + (
+                        f", step {ev.step})" if ev.step is not None else ")")
+                r._fail(self.job_id, ev.kind, ev.message + where, ev.hint)
+            return True
+        r._emit("progress", self.job_id, self.phase or "", ev)
+        return False
+
+    def _write(self, now: float, force: bool = False) -> None:
+        if not force and now - self.last_write < self.r.options.progress_interval_s:
+            return
+        self.last_write = self.last_cancel_poll = now
+        cancel = q.update_progress(self.r.db, self.job_id, self.r.me.holder, step=self.step,
+                                   total=self.total, phase=self.phase, eta_s=self.eta)
+        if cancel:
+            self._send_cancel(stop=False)
+
+    def _check_cancel(self, now: float) -> None:
+        r = self.r
+        if r.stopping and self.cancel_sent_at is None:
+            self._send_cancel(stop=True)
+            return
+        if now - self.last_cancel_poll < max(r.options.progress_interval_s, 0.2):
+            return
+        self.last_cancel_poll = now
+        if self.cancel_sent_at is None:
+            job = q.get_job(r.db, self.job_id)
+            if job.cancel_requested:
+                self._send_cancel(stop=False)
+            elif r.options.pause_cancels and q.is_paused(r.db):
+                self._send_cancel(stop=True)
+
+    def _send_cancel(self, *, stop: bool) -> None:
+        if self.cancel_sent_at is not None:
+            return
+        self.cancel_is_stop = stop
+        self.cancel_sent_at = time.monotonic()
+        if not self.worker.send(P.Cancel(self.job_id)):
+            self.cancel_sent_at -= self.r.options.cancel_grace_s  # gone already: kill at once
+
+    def _end_cancelled(self, how: str) -> None:
+        r = self.r
+        if self.cancel_is_stop and (r.stopping and r._requeue_on_stop or not r.stopping):
+            r._requeue_current(self.job_id)  # stopped by pause/Ctrl-C, not cancelled by the user
+            return
+        q.mark_cancelled(r.db, self.job_id, r.me.holder)
+        r.summary.cancelled.append(self.job_id)
+        r._emit("cancelled", self.job_id, how)
+
+    def _done(self, ev: P.Done, now: float) -> None:
+        r = self.r
+        timings = dict(ev.timings)
+        timings["total"] = round(now - self.claimed_at, 4)
+        if self.first_step_s is not None:
+            timings["claim_to_first_step"] = round(self.first_step_s, 4)
+        fps = float(ev.fps or 0)
+        result = q.GenerationResult(
+            video_path=ev.outputs[0] if ev.outputs else "", final_prompt=ev.final_prompt,
+            thumbnail_path=ev.thumbnail, frames=ev.frames or 0, width=ev.width or 0,
+            height=ev.height or 0, fps=fps, duration_s=(ev.frames or 0) / fps if fps else 0.0,
+            timings=timings, peak_memory_bytes=ev.peak_gpu_bytes or ev.peak_cpu_bytes,
+            model_path=self.plan.checkpoint)
+        gen = q.finish_job(r.db, self.job_id, r.me.holder, result)
+        r.summary.done.append(self.job_id)
+        r._emit("done", self.job_id, result.video_path, {"generation_id": gen.id, "event": ev})
