@@ -1,70 +1,80 @@
-"""request_to_cli: the copied command line parses back, through the real CLI parser, to the request."""
+"""request_to_cli: the copied command line parses back, through the app's real CLI parsers
+(``wan22 generate`` and ``wan22 queue add``, which share the official flag names), to the request."""
 
 from __future__ import annotations
 
 import argparse
 import shlex
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from wan22_desktop.cli import build_parser
-from wan22_desktop.request import GenerationRequest
+from wan22_desktop.request import GenerationRequest, MemoryOptions
 from wan22_desktop.request_cli import request_to_argv, request_to_cli, unexpressed_fields
 
 
-def parse_back(line: str) -> GenerationRequest:
-    """Parse with the app's own parser: ``wan22 generate`` once it exists, else ``wan22 queue add``
-    (the same official flag set)."""
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
+def _split(line: str) -> list[str]:
     argv = shlex.split(line)
     assert argv[:2] == ["wan22", "generate"]
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    rest = ["generate", *argv[2:]] if "generate" in sub.choices else ["queue", "add", *argv[2:]]
-    args = parser.parse_args(rest)
+    return argv[2:]
+
+
+def parse_back(line: str) -> GenerationRequest:
+    """Through ``wan22 queue add``: every request field it has a flag for, memory switches too."""
     from wan22_desktop.commands.queue import request_changes
 
-    changes = request_changes(args)
-    if hasattr(args, "use_prompt_extend"):
-        from wan22_desktop.commands.prompt import prompt_extend_fields
-
-        changes["prompt_extend"] = prompt_extend_fields(args)
-    return GenerationRequest.for_task(args.task, **changes)
+    args = build_parser().parse_args(["queue", "add", *_split(line)])
+    return GenerationRequest.for_task(args.task, **request_changes(args))
 
 
-def _has_prompt_extend_flags() -> bool:
-    return any("--use_prompt_extend" in a.option_strings
-               for a in _queue_add_parser()._actions)
+def parse_generate(line: str) -> tuple[GenerationRequest, argparse.Namespace]:
+    """Through ``wan22 generate`` (its own request builder; memory switches stay in ``args``)."""
+    from wan22_desktop.commands.generate import build_request
+
+    args = build_parser().parse_args(["generate", *_split(line)])
+    return build_request(args), args
 
 
-def _queue_add_parser() -> argparse.ArgumentParser:
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    q = sub.choices["queue"]
-    qsub = next(a for a in q._actions if isinstance(a, argparse._SubParsersAction))
-    return qsub.choices["add"]
+def _has_generate() -> bool:
+    return "generate" in _subparsers(build_parser())
 
 
 CASES = [
     GenerationRequest.for_task("ti2v-5B", prompt="a red fox runs through snow", seed=42),
     GenerationRequest.for_task("t2v-A14B", prompt="它说：\"你好\" — it's $HOME `ls`; rm -rf /",
-                               seed=7, guidance=(3.0, 4.5), sample_shift=8.25, solver="dpm++",
+                               seed=7, guidance=2.5, sample_shift=8.25, solver="dpm++",
                                negative_prompt="blurry, 'low' quality", size="832*480",
                                frame_num=17, sample_steps=3),
-    GenerationRequest.for_task("ti2v-5B", prompt="", seed=0, negative_prompt="",
+    GenerationRequest.for_task("ti2v-5B", prompt="x", seed=0,
                                memory={"offload_model": "off", "convert_model_dtype": "on",
                                        "t5_cpu": "on"}),
     GenerationRequest.for_task("t2v-A14B", prompt="multi\nline\tprompt", seed=2**62,
-                               memory={"offload_model": "on"}, guidance=0.1),
+                               memory={"offload_model": "on"}),  # default guidance pair
 ]
 
 
 @pytest.mark.parametrize("request_", CASES, ids=lambda r: r.task)
-def test_command_line_parses_back_to_the_same_request(request_: GenerationRequest) -> None:
+def test_parses_back_through_queue_add(request_: GenerationRequest) -> None:
     line = request_to_cli(request_)
-    assert "\n" not in line or "'" in line  # newlines only inside quotes
     assert unexpressed_fields(request_) == []
     assert parse_back(line) == request_
+
+
+@pytest.mark.parametrize("request_", CASES, ids=lambda r: r.task)
+def test_parses_back_through_generate(request_: GenerationRequest) -> None:
+    if not _has_generate():
+        pytest.skip("this build has no `wan22 generate` yet")
+    parsed, args = parse_generate(request_to_cli(request_))
+    assert replace(parsed, memory=request_.memory) == request_
+    m = request_.memory
+    assert args.offload_model == {"on": True, "off": False, "auto": None}[m.offload_model]
+    assert args.t5_cpu == (m.t5_cpu == "on") and args.convert_model_dtype == (m.convert_model_dtype == "on")
 
 
 def test_image_and_prompt_extension_round_trip(tmp_path: Path) -> None:
@@ -72,28 +82,32 @@ def test_image_and_prompt_extension_round_trip(tmp_path: Path) -> None:
     req = GenerationRequest.for_task(
         "i2v-A14B", prompt="the cat turns its head", seed=3, image=str(image),
         prompt_extend={"enabled": True, "method": "dashscope", "target_lang": "en",
-                       "model": "qwen-plus"})
+                       "model": "qwen-plus", "required": True})
     argv = request_to_argv(req)
     assert argv[argv.index("--image") + 1] == str(image)
     assert argv[argv.index("--prompt_extend_method") + 1] == "dashscope"
-    if not _has_prompt_extend_flags():
-        pytest.skip("the --use_prompt_extend flags are not in this build's CLI yet")
-    assert parse_back(request_to_cli(req)) == req
+    if not _has_generate():
+        pytest.skip("this build has no `wan22 generate` yet")
+    parsed, _args = parse_generate(request_to_cli(req))
+    assert parsed == req
 
 
 def test_official_flag_names_only() -> None:
     argv = request_to_argv(CASES[1])
     flags = {a for a in argv if a.startswith("--")}
-    official = {"--task", "--size", "--frame_num", "--sample_steps", "--sample_shift",
-                "--sample_guide_scale", "--sample_solver", "--base_seed", "--prompt",
-                "--negative_prompt"}
-    assert flags == official
-    assert argv[argv.index("--sample_guide_scale") + 1] == "3,4.5"
+    assert flags == {"--task", "--size", "--frame_num", "--sample_steps", "--sample_shift",
+                     "--sample_guide_scale", "--sample_solver", "--base_seed", "--prompt",
+                     "--negative_prompt"}
+    assert argv[argv.index("--sample_guide_scale") + 1] == "2.5"
     assert argv[argv.index("--sample_shift") + 1] == "8.25"
+    assert "--sample_guide_scale" not in request_to_argv(CASES[3])  # the default pair
 
 
 def test_fields_without_a_flag_are_named() -> None:
-    req = GenerationRequest.for_task("ti2v-5B", prompt="x", seed=1, gpus=2, fps=30,
-                                     output_format="npy", memory={"t5_cpu": "off"})
-    assert unexpressed_fields(req) == ["memory.t5_cpu", "gpus", "fps", "output_format"]
-    assert "--t5_cpu" not in request_to_argv(req)
+    req = GenerationRequest.for_task("t2v-A14B", prompt="x", seed=1, gpus=2, fps=30,
+                                     output_format="npy", memory={"t5_cpu": "off"},
+                                     guidance=(2.0, 6.0))
+    assert unexpressed_fields(req) == ["memory.t5_cpu", "guidance", "gpus", "fps", "output_format"]
+    argv = request_to_argv(req)
+    assert "--t5_cpu" not in argv and "--sample_guide_scale" not in argv
+    assert replace(parse_back(request_to_cli(req)), memory=MemoryOptions()) != req  # honestly lossy
