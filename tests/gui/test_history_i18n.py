@@ -49,4 +49,8 @@ def test_views_speak_chinese(qtbot, ctx, chinese):
     assert player.export_button.text() == "导出当前帧…"
     assert models.download_button.text() == "下载"
     assert models.table_model.headerData(0, Qt.Orientation.Horizontal) == "模型"
+    qtbot.waitUntil(lambda: models.table_model.rowCount() > 0)
+    assert models.table_model.data(models.table_model.index(2, 0)) == "Wan2.2 文/图生视频，5B"
+    qtbot.waitUntil(lambda: len(models.readiness) == 3)
+    assert "未安装" in models.readiness_list.item(0).text()
     models.shutdown()

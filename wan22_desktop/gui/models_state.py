@@ -35,7 +35,7 @@ class TaskReadiness:
     task: str
     ready: bool
     path: str | None  # the folder that is ready (or the first one checked)
-    problem: str | None  # why not, in one line
+    problem: str | None  # why not, in one line; None when ready or when nothing is installed
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def check_readiness(installed: list[InstalledCopy]) -> list[TaskReadiness]:
                 first_problem = str(report.problems[0]) if report.problems else report.summary()
                 first_path = c.path
         else:
-            out.append(TaskReadiness(task, False, first_path, first_problem or "not installed"))
+            out.append(TaskReadiness(task, False, first_path, first_problem))
     return out
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt,
+)
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem
 
@@ -17,6 +19,17 @@ ProgressRole = Qt.ItemDataRole.UserRole + 1
 RowRole = Qt.ItemDataRole.UserRole + 2
 
 translate = QCoreApplication.translate
+
+# The catalogue's titles (English data in downloader.catalog), marked here for translation.
+TITLES = {
+    "t2v-A14B": QT_TRANSLATE_NOOP("ModelsTable", "Wan2.2 text-to-video, 14B MoE"),
+    "i2v-A14B": QT_TRANSLATE_NOOP("ModelsTable", "Wan2.2 image-to-video, 14B MoE"),
+    "ti2v-5B": QT_TRANSLATE_NOOP("ModelsTable", "Wan2.2 text/image-to-video, 5B"),
+    "qwen-text-small": QT_TRANSLATE_NOOP("ModelsTable", "Prompt extension, text (7B)"),
+    "qwen-text-large": QT_TRANSLATE_NOOP("ModelsTable", "Prompt extension, text (14B)"),
+    "qwen-vl-small": QT_TRANSLATE_NOOP("ModelsTable", "Prompt extension, image+text (3B)"),
+    "qwen-vl-large": QT_TRANSLATE_NOOP("ModelsTable", "Prompt extension, image+text (7B)"),
+}
 
 SOURCE_NAMES = {"hf": "Hugging Face", "modelscope": "ModelScope"}
 
@@ -106,7 +119,10 @@ class ModelsTableModel(QAbstractTableModel):
             return None
         if col == "model":
             suffix = translate("ModelsTable", " (optional)") if row.model.optional else ""
-            return f"{row.model.title}{suffix}"
+            title = row.model.title
+            if TITLES.get(row.model.key) == title:
+                title = translate("ModelsTable", title)
+            return f"{title}{suffix}"
         if col == "status":
             speed, eta_s = self._speed.get(row.download.id, (0.0, None)) if row.download else (0.0, None)
             return status_text(row, speed, eta_s)

@@ -195,7 +195,8 @@ class ModelsView(QWidget):
             if r.ready:
                 text = self.tr("✓ %1 — ready (%2)").replace("%1", r.task).replace("%2", r.path or "")
             else:
-                text = self.tr("✗ %1 — %2").replace("%1", r.task).replace("%2", r.problem or "")
+                why = r.problem if r.problem is not None else self.tr("not installed")
+                text = self.tr("✗ %1 — %2").replace("%1", r.task).replace("%2", why)
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, r.task)
             self.readiness_list.addItem(item)
