@@ -56,6 +56,8 @@ CASES = [
                                        "t5_cpu": "on"}),
     GenerationRequest.for_task("t2v-A14B", prompt="multi\nline\tprompt", seed=2**62,
                                memory={"offload_model": "on"}),  # default guidance pair
+    GenerationRequest.for_task("i2v-A14B", prompt="x", seed=3, image="/tmp/start.png",
+                               guidance=(2.0, 6.5)),  # a per-expert pair: low,high
 ]
 
 
@@ -107,7 +109,7 @@ def test_fields_without_a_flag_are_named() -> None:
     req = GenerationRequest.for_task("t2v-A14B", prompt="x", seed=1, gpus=2, fps=30,
                                      output_format="npy", memory={"t5_cpu": "off"},
                                      guidance=(2.0, 6.0))
-    assert unexpressed_fields(req) == ["memory.t5_cpu", "guidance", "gpus", "fps", "output_format"]
+    assert unexpressed_fields(req) == ["memory.t5_cpu", "gpus", "fps", "output_format"]
     argv = request_to_argv(req)
-    assert "--t5_cpu" not in argv and "--sample_guide_scale" not in argv
+    assert "--t5_cpu" not in argv and argv[argv.index("--sample_guide_scale") + 1] == "2,6"
     assert replace(parse_back(request_to_cli(req)), memory=MemoryOptions()) != req  # honestly lossy

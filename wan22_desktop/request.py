@@ -76,6 +76,18 @@ class Guidance:
             f"guidance {value!r} is not a number or a (low, high) pair", "for example 5.0 or 3.0,4.0"
         )
 
+    @classmethod
+    def parse(cls, text: str) -> "Guidance":
+        """Command-line form: ``5`` (every expert, as the official flag) or ``3.0,4.0`` (low,high)."""
+        try:
+            parts = [float(x) for x in str(text).split(",")]
+        except ValueError:
+            raise UserInputError(f"guidance {text!r} is not a number",
+                                 "for example 5.0 or 3.0,4.0 (low-noise,high-noise)") from None
+        if len(parts) not in (1, 2):
+            raise UserInputError(f"guidance {text!r} has too many numbers", "give one, or low,high")
+        return cls.of(parts[0] if len(parts) == 1 else (parts[0], parts[1]))
+
 
 @dataclass(frozen=True)
 class PromptExtendOptions:

@@ -11,8 +11,9 @@ what the copied line leaves out instead of silently dropping it:
   switches, so only "on" can be written (left out, they mean "auto" to us).
 * ``gpus`` (upstream: ``torchrun --nproc_per_node``), ``fps`` (upstream: fixed per task) and
   ``output_format`` (upstream: the ``--save_file`` suffix).
-* ``guidance`` as a pair that is not the task's default: ``--sample_guide_scale`` takes one number
-  for every expert, as upstream. The task's default pair is written by leaving the flag out.
+
+``--sample_guide_scale`` is one number for every expert (as upstream) or ``low,high`` (ours, for a
+pair that is not the task's default); the task's default pair is written by leaving the flag out.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ def request_to_argv(request: GenerationRequest, *, program: str = "wan22") -> li
     argv = [program, "generate", "--task", r.task, "--size", r.size,
             "--frame_num", str(r.frame_num), "--sample_steps", str(r.sample_steps),
             "--sample_shift", _num(r.sample_shift)]
-    if g.low == g.high and (g.low, g.high) != r.spec.guidance:
-        argv += ["--sample_guide_scale", _num(g.low)]
+    if (g.low, g.high) != r.spec.guidance:
+        scale = _num(g.low) if g.low == g.high else f"{_num(g.low)},{_num(g.high)}"
+        argv += ["--sample_guide_scale", scale]
     argv += ["--sample_solver", r.solver, "--base_seed", str(r.seed), "--prompt", r.prompt]
     if r.negative_prompt is not None:
         argv += ["--negative_prompt", r.negative_prompt]
@@ -55,9 +57,6 @@ def unexpressed_fields(request: GenerationRequest) -> list[str]:
     """Request fields whose value the command line cannot carry (empty: it round-trips)."""
     lost = [f"memory.{name}" for name in ("convert_model_dtype", "t5_cpu")
             if getattr(request.memory, name) == "off"]
-    g = request.guidance
-    if g.low != g.high and (g.low, g.high) != request.spec.guidance:
-        lost.append("guidance")
     if request.gpus is not None:
         lost.append("gpus")
     if request.fps is not None:

@@ -62,8 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sample_solver", default="unipc", choices=("unipc", "dpm++"))
     p.add_argument("--sample_steps", type=int, default=None, help="steps (default: 40, or 50 for ti2v)")
     p.add_argument("--sample_shift", type=float, default=None, help="noise schedule shift")
-    p.add_argument("--sample_guide_scale", type=float, default=None,
-                   help="guidance for every expert (default: the task's, e.g. 3.0/4.0 for t2v-A14B)")
+    p.add_argument("--sample_guide_scale", default=None,
+                   help="guidance for every expert, or low,high for the A14B experts "
+                        "(default: the task's, e.g. 3.0,4.0 for t2v-A14B)")
     p.add_argument("--convert_model_dtype", action="store_true",
                    help="cast the DiT weights to the compute dtype (bf16)")
     p.add_argument("--negative_prompt", default=None,
@@ -106,7 +107,7 @@ def resolve_device_dtype(device: str, dtype: str) -> tuple[Any, Any]:
 
 def build_request(args: argparse.Namespace) -> Any:
     """The GenerationRequest the flags describe (official defaults filled in)."""
-    from wan22_desktop.request import GenerationRequest
+    from wan22_desktop.request import GenerationRequest, Guidance
 
     spec = get_task(args.task)
     size = args.size or spec.default_size
@@ -118,7 +119,9 @@ def build_request(args: argparse.Namespace) -> Any:
         prompt_extend=prompt_extend_fields(args),
     )
     for name, value in (("frame_num", args.frame_num), ("sample_steps", args.sample_steps),
-                        ("sample_shift", args.sample_shift), ("guidance", args.sample_guide_scale)):
+                        ("sample_shift", args.sample_shift),
+                        ("guidance", None if args.sample_guide_scale is None
+                         else Guidance.parse(args.sample_guide_scale))):
         if value is not None:
             fields[name] = value
     return GenerationRequest.for_task(spec.name, **fields)

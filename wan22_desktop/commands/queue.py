@@ -17,7 +17,7 @@ from wan22_desktop.db.models import JOB_STATUSES, Job
 from wan22_desktop.db.views import job_seed, job_to_dict
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.paths import app_paths
-from wan22_desktop.request import GenerationRequest, MemoryOptions
+from wan22_desktop.request import GenerationRequest, Guidance, MemoryOptions
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -92,18 +92,6 @@ def _bool(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
 
 
-def _guidance(value: str) -> float | tuple[float, float]:
-    try:
-        parts = [float(x) for x in value.split(",")]
-    except ValueError:
-        raise UserInputError(f"guidance {value!r} is not a number", "for example 5.0 or 3.0,4.0") from None
-    if len(parts) == 1:
-        return parts[0]
-    if len(parts) == 2:
-        return parts[0], parts[1]
-    raise UserInputError(f"guidance {value!r} has too many numbers", "give one, or low,high")
-
-
 def request_changes(args: argparse.Namespace, base: MemoryOptions | None = None) -> dict[str, Any]:
     """The request fields set on the command line, as ``GenerationRequest`` field names."""
     out: dict[str, Any] = {}
@@ -117,7 +105,7 @@ def request_changes(args: argparse.Namespace, base: MemoryOptions | None = None)
         # The runner may have another working directory: store where the file really is.
         out["image"] = str(Path(out["image"]).expanduser().resolve())
     if args.sample_guide_scale is not None:
-        out["guidance"] = _guidance(args.sample_guide_scale)
+        out["guidance"] = Guidance.parse(args.sample_guide_scale)
     memory: dict[str, str] = {}
     if args.offload_model is not None:
         memory["offload_model"] = "on" if args.offload_model else "off"

@@ -64,6 +64,9 @@ class AppEvents(QObject):
     sig_history_changed = Signal()
     """Generations were added or changed (a job finished, a mark changed)."""
 
+    sig_models_changed = Signal()
+    """A model was installed, imported, registered or removed."""
+
     sig_settings_changed = Signal(str)
     """A setting was saved. Args: key."""
 

@@ -95,7 +95,7 @@ class GenerateView(QWidget):
             from PySide6.QtCore import QByteArray
             self.splitter.restoreState(QByteArray.fromBase64(splitter.encode("ascii")))
         ctx.events.sig_generate_prefill_requested.connect(self.prefill)
-        ctx.events.sig_history_changed.connect(self.reload_installed)
+        ctx.events.sig_models_changed.connect(self.reload_installed)
         self.reload_installed()
         if ctx.hardware(self._on_hardware) is None:
             self.plan_panel.show_waiting()

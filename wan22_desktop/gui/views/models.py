@@ -325,10 +325,7 @@ class ModelsView(QWidget):
 
     def _announce_models_changed(self) -> None:
         self.sig_models_changed.emit()
-        # App-wide, for Generate's installed-model list, once the shell declares the signal.
-        app_signal = getattr(self.ctx.events, "sig_models_changed", None)
-        if app_signal is not None:
-            app_signal.emit()
+        self.ctx.events.sig_models_changed.emit()  # app-wide: Generate's installed-model list
 
     def _choose_import(self) -> None:
         path = QFileDialog.getExistingDirectory(self, self.tr("Choose a model folder"), str(self.ctx.paths.models))
