@@ -6,21 +6,17 @@ official ``Wan2.1_VAE.pth`` loads with ``strict=True``. Modules and math only.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 from .vae_blocks import (
+    LatentVAE,
     CausalConv3d,
     FeatureCache,
     Resample,
     ResidualBlock,
     cached_conv,
-    decode_in_chunks,
-    denormalize_latent,
-    encode_in_chunks,
     make_head,
     make_middle,
-    normalize_latent,
     run_head,
     run_middle,
 )
@@ -82,38 +78,10 @@ class Decoder3d(nn.Module):
         return run_head(self.head, x, cache)
 
 
-class WanVAE21(nn.Module):
+class WanVAE21(LatentVAE):
     """Official ``WanVAE_`` of vae2_1: encoder, ``conv1`` (2z->2z), ``conv2`` (z->z), decoder."""
 
+    version = "2.1"
+
     def __init__(self, cfg: VAEConfig) -> None:
-        super().__init__()
-        if cfg.version != "2.1":
-            raise ValueError(f"WanVAE21 needs a 2.1 config, got {cfg.version}")
-        self.config = cfg
-        self.encoder = Encoder3d(cfg)
-        self.conv1 = CausalConv3d(cfg.z_dim * 2, cfg.z_dim * 2, 1)
-        self.conv2 = CausalConv3d(cfg.z_dim, cfg.z_dim, 1)
-        self.decoder = Decoder3d(cfg)
-
-    def _stats(self, like: Tensor) -> tuple[Tensor, Tensor]:
-        # Built per call (not buffers) so the state dict stays exactly the official one; in the
-        # compute dtype, as the official wrapper builds them in its ``dtype``.
-        kw = {"dtype": like.dtype, "device": like.device}
-        return torch.tensor(self.config.latents_mean, **kw), torch.tensor(self.config.latents_std, **kw)
-
-    def encode_raw(self, x: Tensor) -> Tensor:
-        """Video [B, 3, T, H, W] in [-1, 1] -> mu before normalisation, [B, z, 1 + (T-1)//4, H/8, W/8]."""
-        out = encode_in_chunks(self.encoder, x)
-        return self.conv1(out).chunk(2, dim=1)[0]
-
-    def encode(self, x: Tensor) -> Tensor:
-        """Video -> normalised latent (mu - mean) / std."""
-        return normalize_latent(self.encode_raw(x), *self._stats(x))
-
-    def decode_raw(self, z: Tensor) -> Tensor:
-        """Un-normalised latent -> video, not clamped (clamping is the wrapper's job upstream)."""
-        return decode_in_chunks(self.decoder, self.conv2(z))
-
-    def decode(self, z: Tensor) -> Tensor:
-        """Normalised latent -> video [B, 3, 1 + 4(T-1), 8H, 8W] clamped to [-1, 1]."""
-        return self.decode_raw(denormalize_latent(z, *self._stats(z))).clamp_(-1, 1)
+        super().__init__(cfg, Encoder3d(cfg), Decoder3d(cfg))

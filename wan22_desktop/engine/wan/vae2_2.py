@@ -8,22 +8,18 @@ width (256) different from the encoder's (160). Modules and math only.
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .vae_blocks import (
+    LatentVAE,
     CausalConv3d,
     FeatureCache,
     Resample,
     ResidualBlock,
     cached_conv,
-    decode_in_chunks,
-    denormalize_latent,
-    encode_in_chunks,
     make_head,
     make_middle,
-    normalize_latent,
     run_head,
     run_middle,
 )
@@ -198,38 +194,16 @@ class Decoder3d(nn.Module):
         return run_head(self.head, x, cache)
 
 
-class WanVAE22(nn.Module):
+class WanVAE22(LatentVAE):
     """Official ``WanVAE_`` of vae2_2: patchify, encoder, ``conv1``, ``conv2``, decoder, unpatchify."""
 
+    version = "2.2"
+
     def __init__(self, cfg: VAEConfig) -> None:
-        super().__init__()
-        if cfg.version != "2.2":
-            raise ValueError(f"WanVAE22 needs a 2.2 config, got {cfg.version}")
-        self.config = cfg
-        self.encoder = Encoder3d(cfg)
-        self.conv1 = CausalConv3d(cfg.z_dim * 2, cfg.z_dim * 2, 1)
-        self.conv2 = CausalConv3d(cfg.z_dim, cfg.z_dim, 1)
-        self.decoder = Decoder3d(cfg)
+        super().__init__(cfg, Encoder3d(cfg), Decoder3d(cfg))
 
-    def _stats(self, like: Tensor) -> tuple[Tensor, Tensor]:
-        # Built per call (not buffers) so the state dict stays exactly the official one; in the
-        # compute dtype, as the official wrapper builds them in its ``dtype``.
-        kw = {"dtype": like.dtype, "device": like.device}
-        return torch.tensor(self.config.latents_mean, **kw), torch.tensor(self.config.latents_std, **kw)
+    def pixels_in(self, x: Tensor) -> Tensor:
+        return patchify(x, self.config.patch_size)
 
-    def encode_raw(self, x: Tensor) -> Tensor:
-        """Video [B, 3, T, H, W] in [-1, 1] -> mu before normalisation, [B, z, 1 + (T-1)//4, H/16, W/16]."""
-        out = encode_in_chunks(self.encoder, patchify(x, self.config.patch_size))
-        return self.conv1(out).chunk(2, dim=1)[0]
-
-    def encode(self, x: Tensor) -> Tensor:
-        """Video -> normalised latent (mu - mean) / std."""
-        return normalize_latent(self.encode_raw(x), *self._stats(x))
-
-    def decode_raw(self, z: Tensor) -> Tensor:
-        """Un-normalised latent -> video, not clamped."""
-        return unpatchify(decode_in_chunks(self.decoder, self.conv2(z)), self.config.patch_size)
-
-    def decode(self, z: Tensor) -> Tensor:
-        """Normalised latent -> video [B, 3, 1 + 4(T-1), 16H, 16W] clamped to [-1, 1]."""
-        return self.decode_raw(denormalize_latent(z, *self._stats(z))).clamp_(-1, 1)
+    def pixels_out(self, x: Tensor) -> Tensor:
+        return unpatchify(x, self.config.patch_size)

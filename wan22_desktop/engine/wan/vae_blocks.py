@@ -10,11 +10,14 @@ reproduce the official outputs.
 
 from __future__ import annotations
 
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from .vae_config import VAEConfig
 
 CACHE_T = 2
 
@@ -280,3 +283,50 @@ def denormalize_latent(z: Tensor, mean: Tensor, std: Tensor) -> Tensor:
     """z / (1 / std) + mean: the official arithmetic (not z * std), for bit-equal results."""
     shape = (1, -1, 1, 1, 1)
     return z / (1.0 / std).view(shape) + mean.view(shape)
+
+
+class LatentVAE(nn.Module):
+    """What both official ``WanVAE_`` classes share: encoder, ``conv1`` (2z->2z), ``conv2`` (z->z),
+    decoder, the latent normalisation and the clamp. Subclasses set the networks and may map the
+    pixels in and out (Wan2.2 patchifies); the attribute names are the official state-dict ones."""
+
+    version = ""
+
+    def __init__(self, cfg: "VAEConfig", encoder: nn.Module, decoder: nn.Module) -> None:
+        super().__init__()
+        if cfg.version != self.version:
+            raise ValueError(f"{type(self).__name__} needs a {self.version} config, got {cfg.version}")
+        self.config = cfg
+        self.encoder = encoder
+        self.conv1 = CausalConv3d(cfg.z_dim * 2, cfg.z_dim * 2, 1)
+        self.conv2 = CausalConv3d(cfg.z_dim, cfg.z_dim, 1)
+        self.decoder = decoder
+
+    def pixels_in(self, x: Tensor) -> Tensor:
+        return x
+
+    def pixels_out(self, x: Tensor) -> Tensor:
+        return x
+
+    def _stats(self, like: Tensor) -> tuple[Tensor, Tensor]:
+        # Built per call (not buffers) so the state dict stays exactly the official one; in the
+        # compute dtype, as the official wrapper builds them in its ``dtype``.
+        kw = {"dtype": like.dtype, "device": like.device}
+        return torch.tensor(self.config.latents_mean, **kw), torch.tensor(self.config.latents_std, **kw)
+
+    def encode_raw(self, x: Tensor) -> Tensor:
+        """Video [B, 3, T, H, W] in [-1, 1] -> mu before normalisation, [B, z, 1 + (T-1)//4, h, w]."""
+        out = encode_in_chunks(self.encoder, self.pixels_in(x))
+        return self.conv1(out).chunk(2, dim=1)[0]
+
+    def encode(self, x: Tensor) -> Tensor:
+        """Video -> normalised latent (mu - mean) / std."""
+        return normalize_latent(self.encode_raw(x), *self._stats(x))
+
+    def decode_raw(self, z: Tensor) -> Tensor:
+        """Un-normalised latent -> video, not clamped (clamping is the wrapper's job upstream)."""
+        return self.pixels_out(decode_in_chunks(self.decoder, self.conv2(z)))
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Normalised latent -> video [B, 3, 1 + 4(T-1), H, W] clamped to [-1, 1]."""
+        return self.decode_raw(denormalize_latent(z, *self._stats(z))).clamp_(-1, 1)
