@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -130,7 +131,8 @@ def test_sigkill_of_a_real_worker_mid_sampling_then_a_fresh_worker_runs_the_next
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="torchrun process groups: POSIX")
 def test_two_rank_ulysses_worker_makes_the_single_process_video(tmp_path, monkeypatch):
-    """torchrun with 2 gloo ranks, Ulysses over both: the raw video equals one process's."""
+    """torchrun with 2 gloo ranks, Ulysses over both, DiT and T5 FSDP-sharded: the raw video
+    equals one process's, and each rank holds about half of the DiT."""
     import numpy as np
 
     from wan22_desktop.engine import protocol as P
@@ -143,7 +145,8 @@ def test_two_rank_ulysses_worker_makes_the_single_process_video(tmp_path, monkey
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     videos = {}
     for nproc in (1, 2):
-        plan = {"task": "ti2v-5B", "device": "cpu", "nproc": nproc, "ulysses_size": nproc}
+        plan = {"task": "ti2v-5B", "device": "cpu", "nproc": nproc, "ulysses_size": nproc,
+                "dit_fsdp": nproc > 1, "t5_fsdp": nproc > 1}
         w = WorkerProcess(nproc=nproc, env=env, log_path=tmp_path / f"worker{nproc}.log")
         try:
             w.wait_ready(120)
@@ -155,7 +158,11 @@ def test_two_rank_ulysses_worker_makes_the_single_process_video(tmp_path, monkey
             videos[nproc] = np.load(out)
         finally:
             w.kill()
-    assert "Ulysses sequence parallelism over 2 ranks" in (tmp_path / "worker2.log").read_text()
+    log = (tmp_path / "worker2.log").read_text()
+    assert "Ulysses sequence parallelism over 2 ranks" in log
+    assert "FSDP sharding over 2 ranks (DiT: True, T5: True)" in log
+    held, full = map(int, re.search(r"FSDP: rank 0 holds (\d+) of (\d+) DiT parameters", log).groups())
+    assert 0.45 < held / full < 0.55, (held, full)  # half of every block, plus padding
     assert videos[1].shape == videos[2].shape == (3, 5, 128, 128)
     np.testing.assert_allclose(videos[2], videos[1], atol=1e-5, rtol=0)
     print("max |2 ranks - 1 process| =", float(np.abs(videos[2] - videos[1]).max()))

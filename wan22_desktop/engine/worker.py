@@ -99,25 +99,13 @@ class WanBackend:
 
     @staticmethod
     def _parallelize(pipeline: Any, plan: Mapping[str, Any]) -> None:
-        """Ulysses sequence parallelism over the worker's ranks (official ``--ulysses_size``).
+        """Ulysses and FSDP over the worker's ranks as the plan says (official
+        ``--ulysses_size``, ``--dit_fsdp``, ``--t5_fsdp``). Transparent to the pipeline: every rank
+        makes the same call and gets the full output."""
+        from wan22_desktop.engine.wan.pipelines.distributed import parallelize
 
-        It is transparent to the pipeline: every rank makes the same call and gets the full
-        output. FSDP sharding needs the pipeline to hand its experts/T5 over for wrapping, which
-        it does not yet: with ``dit_fsdp``/``t5_fsdp`` every rank holds the whole model."""
-        from wan22_desktop.engine.wan.parallel import apply_sequence_parallel, world_size
-
-        uly = int(plan.get("ulysses_size") or 1)
-        if uly > 1:
-            if world_size() != uly:
-                raise OperationError(f"the plan splits the sequence over {uly} processes but "
-                                     f"this worker has {world_size()}",
-                                     "let the planner choose the GPU count, or start the job again")
-            for dit in pipeline.experts.values():
-                apply_sequence_parallel(dit)
-            log.info("Ulysses sequence parallelism over %d ranks", uly)
-        if plan.get("dit_fsdp") or plan.get("t5_fsdp"):
-            log.warning("FSDP sharding is not wired into the pipelines yet: every rank holds the "
-                        "whole model")
+        parallelize(pipeline, ulysses_size=int(plan.get("ulysses_size") or 1),
+                    dit_fsdp=bool(plan.get("dit_fsdp")), t5_fsdp=bool(plan.get("t5_fsdp")))
 
     def generate(self, pipeline: Any, request: Any, prompt: str, progress: "JobProgress") -> np.ndarray:
         from wan22_desktop.engine.wan.pipelines import Cancelled

@@ -19,6 +19,7 @@ from wan22_desktop.engine import video_io
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.request import GenerationRequest
 
+from .. import parallel
 from .loop import StepCallback
 from .pipeline import GenerationResult, MemoryConfig, PhaseCallback, WanPipeline, resolve_seed
 
@@ -70,7 +71,8 @@ def run_request(
     """Run ``request`` and write the video to ``output`` (suffix: .mp4, .npy, or none for PNGs).
 
     ``pipeline``: an already loaded pipeline of the same task (the worker keeps one between
-    jobs); otherwise one is loaded from ``ckpt_dir``. Raises ``Cancelled`` when the callback
+    jobs); otherwise one is loaded from ``ckpt_dir``. Under torchrun every rank calls this; only
+    rank 0 extends the prompt and writes the file. Raises ``Cancelled`` when the callback
     stops the run, ``Wan22Error`` subclasses for bad input and failures."""
     from wan22_desktop.engine.prompt_extend import extend_with_options
 
@@ -80,9 +82,11 @@ def run_request(
     if pipeline is None and ckpt_dir is None:
         raise UserInputError("no checkpoint folder given", "pass --ckpt_dir PATH")
     timings: dict[str, float] = {}
-    seed = resolve_seed(request.seed)
+    # Under torchrun rank 0 decides the seed and the extended prompt, and alone saves.
+    main_rank = parallel.rank() == 0
+    seed = int(parallel.broadcast_object(resolve_seed(request.seed)))  # type: ignore[call-overload]
     prompt, original, warning = request.prompt, None, None
-    if request.prompt_extend.enabled:
+    if request.prompt_extend.enabled and main_rank:
         if on_phase:
             on_phase("prompt_extension")
         started = time.perf_counter()
@@ -91,6 +95,8 @@ def run_request(
         timings["prompt_extension"] = time.perf_counter() - started
         if ext is not None:
             prompt, original, warning = ext.prompt, ext.original, ext.warning
+    if request.prompt_extend.enabled:
+        prompt, original, warning = parallel.broadcast_object((prompt, original, warning))  # type: ignore[misc]
     if pipeline is None:
         if on_phase:
             on_phase("loading")
@@ -107,6 +113,8 @@ def run_request(
     result.original_prompt = original
     result.prompt_extension_warning = warning
     result.fps = request.effective_fps
+    if not main_rank:
+        return result
     if on_phase:
         on_phase("saving")
     started = time.perf_counter()
