@@ -4,12 +4,14 @@ Same flag names, meanings and defaults as the official script, plus ``--negative
 ``--device`` and ``--dtype``. Deviations: ``--size`` defaults to the task's default (official
 1280*720 is rejected for ti2v-5B), any size on the task's pixel grid is accepted (with a warning
 when it is not an official one), and i2v-A14B needs ``--image`` (no bundled example image).
-Multi-GPU flags are refused in one place (``unavailable_features``) until that feature lands.
+Multi-GPU: ``--ulysses_size N --dit_fsdp --t5_fsdp`` run under ``torchrun --nproc_per_node N``
+(gloo on CPU, nccl on GPUs); every rank samples, rank 0 alone saves and prints.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -76,15 +78,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def unavailable_features(args: argparse.Namespace) -> None:
-    """Flags whose features have not landed yet: refuse them instead of ignoring them."""
+    """Tasks this app does not run: refuse them instead of ignoring them."""
     if args.task in OFFICIAL_ONLY_TASKS:
         raise UserInputError(f"task {args.task} is not available in Wan22 Desktop",
                              "use t2v-A14B, i2v-A14B or ti2v-5B")
-    multi = [flag for flag, on in (("--ulysses_size", args.ulysses_size != 1),
-                                   ("--dit_fsdp", args.dit_fsdp), ("--t5_fsdp", args.t5_fsdp)) if on]
-    if multi:
-        raise UserInputError(f"multi-GPU generation ({', '.join(multi)}) is not available yet",
-                             "run on one GPU: drop these flags")
 
 
 def resolve_device_dtype(device: str, dtype: str) -> tuple[Any, Any]:
@@ -156,8 +153,28 @@ def check_request(request: Any) -> list[str]:
     return warnings
 
 
+def check_multi_process(args: argparse.Namespace, env: Any = None) -> int:
+    """World size from torchrun's environment, checked against the multi-GPU flags (official
+    asserts). ``--ulysses_size N`` in a plain process names the torchrun line to use."""
+    from wan22_desktop.engine.wan.pipelines.distributed import check_parallel_plan
+
+    env = os.environ if env is None else env
+    try:
+        world = int(env.get("WORLD_SIZE", "1"))
+    except ValueError:
+        world = 1
+    if world == 1 and args.ulysses_size > 1:
+        n = args.ulysses_size
+        raise UserInputError(f"--ulysses_size {n} needs {n} processes",
+                             f"run: torchrun --standalone --nproc_per_node {n} -m wan22_desktop.cli "
+                             f"generate ... (the same flags)")
+    check_parallel_plan(args.ulysses_size, args.dit_fsdp, args.t5_fsdp, args.t5_cpu, world)
+    return world
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     unavailable_features(args)
+    check_multi_process(args)
     if not args.ckpt_dir:
         raise UserInputError("--ckpt_dir is required", "point it to a downloaded checkpoint folder")
     ckpt = Path(args.ckpt_dir)
@@ -175,14 +192,38 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from wan22_desktop.engine.wan.pipelines import MemoryConfig, run_request
 
     device, dtype = resolve_device_dtype(args.device, args.dtype)
-    offload = True if args.offload_model is None else args.offload_model  # one process: official True
-    memory = MemoryConfig(offload_model=offload, convert_model_dtype=args.convert_model_dtype,
-                          t5_cpu=args.t5_cpu)
-    progress = Progress(sys.stderr)
-    result = run_request(request, ckpt, output, device=device, dtype=dtype, memory=memory,
-                         callback=progress.step, on_phase=progress.phase,
-                         extend_device=str(device))
-    progress.close()
+    from wan22_desktop.engine.wan import parallel
+    from wan22_desktop.engine.wan.pipelines import WanPipeline
+    from wan22_desktop.engine.wan.pipelines.distributed import parallelize
+
+    ctx = parallel.init_distributed("nccl" if device.type == "cuda" else "gloo")
+    try:
+        if ctx.device.type == "cuda":
+            device = ctx.device  # the rank's own GPU
+        # Official default: offload on one process, not on several.
+        offload = (ctx.world_size == 1) if args.offload_model is None else args.offload_model
+        memory = MemoryConfig(offload_model=offload, convert_model_dtype=args.convert_model_dtype,
+                              t5_cpu=args.t5_cpu)
+        main_rank = ctx.rank == 0
+        progress = Progress(sys.stderr if main_rank else io.StringIO())
+        pipeline = None
+        if ctx.world_size > 1:
+            progress.phase("loading")
+            pipeline = WanPipeline.from_checkpoint(ckpt, request.task, device=device, dtype=dtype,
+                                                   memory=memory)
+            parallelize(pipeline, ulysses_size=args.ulysses_size, dit_fsdp=args.dit_fsdp,
+                        t5_fsdp=args.t5_fsdp)
+        result = run_request(request, ckpt, output, pipeline=pipeline, device=device, dtype=dtype,
+                             memory=memory, callback=progress.step, on_phase=progress.phase,
+                             extend_device=str(device))
+        progress.close()
+        if pipeline is not None:
+            result.timings["loading"] = pipeline.load_seconds
+        parallel.barrier()  # every rank stays in the group until rank 0 has saved
+    finally:
+        parallel.shutdown_distributed()
+    if not main_rank:
+        return 0
     if result.prompt_extension_warning:
         print(f"warning: prompt extension failed, used the original prompt: "
               f"{result.prompt_extension_warning}", file=sys.stderr)
