@@ -174,7 +174,7 @@ def check_multi_process(args: argparse.Namespace, env: Any = None) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     unavailable_features(args)
-    check_multi_process(args)
+    world = check_multi_process(args)
     if not args.ckpt_dir:
         raise UserInputError("--ckpt_dir is required", "point it to a downloaded checkpoint folder")
     ckpt = Path(args.ckpt_dir)
@@ -189,17 +189,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     output = Path(args.save_file) if args.save_file else _default_output(args, request)
 
-    from wan22_desktop.engine.wan.pipelines import MemoryConfig, run_request
+    from wan22_desktop.engine.wan import parallel
+    from wan22_desktop.engine.wan.pipelines import MemoryConfig, WanPipeline, run_request
+    from wan22_desktop.engine.wan.pipelines.distributed import loading_memory, parallelize
 
     device, dtype = resolve_device_dtype(args.device, args.dtype)
-    from wan22_desktop.engine.wan import parallel
-    from wan22_desktop.engine.wan.pipelines import WanPipeline
-    from wan22_desktop.engine.wan.pipelines.distributed import parallelize
-
-    ctx = parallel.init_distributed("nccl" if device.type == "cuda" else "gloo")
+    ctx = parallel.DistContext(0, 1, 0, device, None)
+    if world > 1:  # under torchrun: nccl on GPUs (one per rank), gloo on the CPU
+        ctx = parallel.init_distributed("nccl" if device.type == "cuda" else "gloo")
+        device = ctx.device
     try:
-        if ctx.device.type == "cuda":
-            device = ctx.device  # the rank's own GPU
         # Official default: offload on one process, not on several.
         offload = (ctx.world_size == 1) if args.offload_model is None else args.offload_model
         memory = MemoryConfig(offload_model=offload, convert_model_dtype=args.convert_model_dtype,
@@ -209,8 +208,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         pipeline = None
         if ctx.world_size > 1:
             progress.phase("loading")
+            load_memory = loading_memory(memory, dit_fsdp=args.dit_fsdp, t5_fsdp=args.t5_fsdp)
             pipeline = WanPipeline.from_checkpoint(ckpt, request.task, device=device, dtype=dtype,
-                                                   memory=memory)
+                                                   memory=load_memory)
             parallelize(pipeline, ulysses_size=args.ulysses_size, dit_fsdp=args.dit_fsdp,
                         t5_fsdp=args.t5_fsdp)
         result = run_request(request, ckpt, output, pipeline=pipeline, device=device, dtype=dtype,

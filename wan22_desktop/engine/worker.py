@@ -92,6 +92,10 @@ class WanBackend:
         memory = MemoryConfig(offload_model=bool(plan.get("offload_model")),
                               convert_model_dtype=bool(plan.get("convert_model_dtype")),
                               t5_cpu=bool(plan.get("t5_cpu")))
+        from wan22_desktop.engine.wan.pipelines.distributed import loading_memory
+
+        memory = loading_memory(memory, dit_fsdp=bool(plan.get("dit_fsdp")),
+                                t5_fsdp=bool(plan.get("t5_fsdp")))
         pipeline = WanPipeline.from_checkpoint(checkpoint, task, device=device, dtype=dtype,
                                                memory=memory)
         self._parallelize(pipeline, plan)

@@ -18,7 +18,7 @@ from wan22_desktop.errors import OperationError, UserInputError
 
 from .. import parallel
 from ..offload import CPU, ExpertPlacer
-from .pipeline import WanPipeline
+from .pipeline import MemoryConfig, WanPipeline
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,13 @@ def check_parallel_plan(ulysses_size: int, dit_fsdp: bool, t5_fsdp: bool, t5_cpu
                              "start the job with torchrun, or drop these flags")
     if t5_fsdp and t5_cpu:
         raise UserInputError("--t5_fsdp and --t5_cpu cannot be used together", "drop one of them")
+
+
+def loading_memory(memory: MemoryConfig, *, dit_fsdp: bool, t5_fsdp: bool) -> MemoryConfig:
+    """The memory options to load with: models to be sharded are loaded on the CPU (official
+    ``init_on_cpu``), so a rank never holds a whole A14B expert on its GPU; FSDP then moves each
+    rank's shard to its device, and ``parallelize`` turns offloading off."""
+    return replace(memory, offload_model=True) if (dit_fsdp or t5_fsdp) else memory
 
 
 def parallelize(pipeline: WanPipeline, *, ulysses_size: int = 1, dit_fsdp: bool = False,
