@@ -240,3 +240,26 @@ def test_disk_full_while_writing_exits_1_and_leaves_nothing(ckpts, tmp_path, cap
     err = capsys.readouterr().err
     assert rc == 1 and "No space left" in err and "hint:" in err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("flags, world, message", [
+    (["--ulysses_size", "4"], "2", "must equal the number of processes"),
+    (["--dit_fsdp"], "1", "need several processes"),
+    (["--t5_fsdp", "--t5_cpu"], "2", "cannot be used together"),
+    (["--ulysses_size", "0"], "1", "must be at least 1"),
+])
+def test_multi_process_flags_are_checked_as_upstream(flags, world, message) -> None:
+    from wan22_desktop.commands.generate import check_multi_process
+    from wan22_desktop.errors import UserInputError
+
+    args = cli.build_parser().parse_args(["generate", *flags])
+    with pytest.raises(UserInputError, match=message):
+        check_multi_process(args, env={"WORLD_SIZE": world})
+
+
+def test_multi_process_flags_under_torchrun_pass() -> None:
+    from wan22_desktop.commands.generate import check_multi_process
+
+    args = cli.build_parser().parse_args(["generate", "--ulysses_size", "2", "--dit_fsdp",
+                                          "--t5_fsdp"])
+    assert check_multi_process(args, env={"WORLD_SIZE": "2"}) == 2
