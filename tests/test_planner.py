@@ -115,6 +115,10 @@ def test_overrides_win_and_are_explained():
         plan(TI2V_720, machine(1, 80), FULL, PlanOverrides(gpus=2))
     with pytest.raises(PlanError, match="does not divide"):
         plan(T2V_720, machine(4, 80), FULL, PlanOverrides(ulysses_size=3))
+    with pytest.raises(PlanError, match="FSDP sharding needs several GPUs"):
+        plan(T2V_480, machine(1, 80), FULL, PlanOverrides(dit_fsdp=True))
+    with pytest.raises(PlanError, match="sharded across GPUs and kept on the CPU"):
+        plan(T2V_720, machine(4, 80), FULL, PlanOverrides(t5_cpu=True))
 
 
 def test_attention_choice():

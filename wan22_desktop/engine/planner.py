@@ -257,6 +257,12 @@ def plan(shape: JobShape, hw: Hardware, installed: Mapping[str, InstalledModel] 
     multi = nproc > 1
     dit_fsdp = ov.dit_fsdp if ov.dit_fsdp is not None else (multi and model == "A14B")
     t5_fsdp = ov.t5_fsdp if ov.t5_fsdp is not None else (multi and model == "A14B")
+    if (dit_fsdp or t5_fsdp) and not multi:
+        raise PlanError("FSDP sharding needs several GPUs; this plan uses one",
+                        "turn FSDP off, or use more GPUs")
+    if t5_fsdp and ov.t5_cpu:
+        raise PlanError("T5 cannot be sharded across GPUs and kept on the CPU at once",
+                        "choose one of 'T5 FSDP' and 'T5 on CPU'")
     candidates: list[tuple[bool, bool, bool, str]] = []
     if model == "A14B":
         # Official single-GPU recipe: offload + bf16. Multi-GPU: FSDP shards instead of offload.
