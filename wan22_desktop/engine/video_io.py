@@ -48,15 +48,16 @@ def to_uint8_frames(video: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
 
 
-def _check_writable(folder: Path) -> None:
+def check_writable(folder: Path, choose: str = "another output path") -> None:
+    """Create ``folder`` if needed; UserInputError (hint: "choose <choose>") when it can't be written."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserInputError(f"cannot create the output folder {folder}: {exc.strerror}",
-                             "choose another output path") from exc
+        raise UserInputError(f"cannot create the output folder {folder}: {exc.strerror or exc}",
+                             f"choose {choose}") from exc
     if not os.access(folder, os.W_OK):
         raise UserInputError(f"the output folder {folder} is not writable",
-                             "choose another output path or fix its permissions")
+                             f"choose {choose} or fix its permissions")
 
 
 def save_video(video: np.ndarray, path: str | os.PathLike[str], fps: int) -> Path:
@@ -67,7 +68,7 @@ def save_video(video: np.ndarray, path: str | os.PathLike[str], fps: int) -> Pat
     """
     target = Path(path)
     fmt = output_format_for(target)
-    _check_writable(target.parent)
+    check_writable(target.parent)
     if target.exists() and fmt == "png" and not target.is_dir():
         raise UserInputError(f"{target} exists and is not a folder", "choose another output path")
     try:
@@ -146,7 +147,7 @@ def save_thumbnail(video: np.ndarray, path: str | os.PathLike[str], max_side: in
     img = Image.fromarray(first)
     img.thumbnail((max_side, max_side))
     target = Path(path)
-    _check_writable(target.parent)
+    check_writable(target.parent)
     _write_atomic_file(target, lambda tmp: img.save(tmp, format="JPEG", quality=90))
     return target
 

@@ -7,7 +7,6 @@ renamed only when complete (``video_io.save_video``), so a failed or cancelled r
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from datetime import datetime
@@ -41,15 +40,7 @@ def check_output_path(path: Path) -> Path:
     """Fail before any heavy work when the output cannot be written (type, folder, permissions)."""
     path = Path(path)
     video_io.output_format_for(path)  # UserInputError for an unknown suffix
-    folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserInputError(f"cannot create the output folder {folder}: {exc.strerror or exc}",
-                             "choose another --save_file") from None
-    if not os.access(folder, os.W_OK):
-        raise UserInputError(f"the output folder {folder} is not writable",
-                             "choose another --save_file or fix the folder's permissions")
+    video_io.check_writable(path.parent, "another --save_file")
     if path.is_dir() and path.suffix:
         raise UserInputError(f"{path} is a folder", "choose a file name for --save_file")
     return path
