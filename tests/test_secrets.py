@@ -4,34 +4,12 @@ from __future__ import annotations
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
-from keyring.errors import PasswordDeleteError
 
+from tests.memory_keyring import MemoryKeyring
 from wan22_desktop import secrets
 
 KEY = "sk-test-0123456789abcdef0123"
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring backend that keeps passwords in a dict; enough to exercise the real keyring API."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.store:
-            raise PasswordDeleteError("not found")
-        del self.store[(service, username)]
 
 
 @pytest.fixture

@@ -6,30 +6,13 @@ import json
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from PySide6.QtCore import Qt
 
 from tests.gui.conftest import drain
+from tests.memory_keyring import MemoryKeyring
 from wan22_desktop.gui.views.settings import SettingsView, check_dashscope_key
 from wan22_desktop.settings import OPTIONS
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.store = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.store.pop((service, username))
 
 
 @pytest.fixture

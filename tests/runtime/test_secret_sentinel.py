@@ -14,11 +14,11 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 pytest.importorskip("wan22_desktop.engine.wan.pipelines")
 tiny = pytest.importorskip("wan22_desktop.engine.wan.tiny")
 
+from tests.memory_keyring import MemoryKeyring  # noqa: E402
 from tests.prompt_extend.fake_dashscope import FakeDashScope, FakeDashScopeServer  # noqa: E402
 from wan22_desktop import secrets  # noqa: E402
 from wan22_desktop.db import history  # noqa: E402
@@ -33,23 +33,6 @@ from wan22_desktop.runner import QueueRunner, RunnerOptions  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SENTINEL = "sk-SENTINEL-7f3a9c1e5b2d4068aa11cafe"
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
 
 
 @pytest.mark.slow
