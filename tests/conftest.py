@@ -18,3 +18,17 @@ def wan22_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("wan22home")
     monkeypatch.setenv("WAN22_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny tensors: one thread avoids OpenMP spin overhead on a shared 2-core machine.
+
+    Opt in per module with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

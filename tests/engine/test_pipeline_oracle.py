@@ -39,19 +39,16 @@ from wan22_desktop.engine.wan.tiny import make_tiny_checkpoint  # noqa: E402
 from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT  # noqa: E402
 
 # diffusers warns that [-1, 1] tensors are deprecated input; it uses them unchanged, as we need.
-pytestmark = pytest.mark.filterwarnings("ignore:Passing `image` as torch tensor:FutureWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Passing `image` as torch tensor:FutureWarning"),
+    pytest.mark.usefixtures("one_torch_thread"),
+]
 
 ATOL = 2e-4  # raw video in [-1, 1]; the fp32-vs-fp64 sinusoid, amplified over the steps
 STEPS, FRAMES, SEED = 4, 5, 77
 PROMPT = "a cat running on the grass"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def official_unipc(steps: int, shift: float) -> diffusers.UniPCMultistepScheduler:

@@ -29,13 +29,7 @@ SCHEDULES = Path(__file__).parent / "data" / "official_schedules.json"
 OFFICIAL_HIGH_NOISE_STEPS = {("t2v-A14B", 40, 12.0): 26, ("i2v-A14B", 40, 5.0): 15}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread avoids OpenMP spin overhead on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

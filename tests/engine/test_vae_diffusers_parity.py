@@ -25,13 +25,7 @@ ATOL = 1e-6
 SIZE = {"2.1": 16, "2.2": 32}  # pixels; both give a 2x2 latent
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Tiny tensors: one thread avoids OpenMP spin overhead on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _diffusers_twin(model: torch.nn.Module) -> torch.nn.Module:

@@ -13,13 +13,7 @@ from wan22_desktop.engine.wan.vae_io import load_vae, save_vae, tiny_vae
 from wan22_desktop.errors import UserInputError
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Tiny tensors: one thread avoids OpenMP spin overhead on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module", params=["2.1", "2.2"])

@@ -20,13 +20,7 @@ from wan22_desktop.engine.wan.vae_io import VideoVAE, build_vae_model, tiny_vae
 OFFICIAL_COUNTS = {"2.1": (194, 126_892_531), "2.2": (196, 704_688_668)}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Tiny tensors: one thread avoids OpenMP spin overhead on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("version", ["2.1", "2.2"])
