@@ -31,11 +31,30 @@ from wan22_desktop.db.database import open_database  # noqa: E402
 from wan22_desktop.db.models import Generation  # noqa: E402
 from wan22_desktop.request import GenerationRequest  # noqa: E402
 
-SUBJECTS = ["a red fox", "一只小猫", "a paper boat", "赛博朋克城市", "an old lighthouse", "一只白鹭",
-            "a koi pond", "雪山日出", "a glass whale", "a street market"]
-ACTIONS = ["runs through snow", "在阳光下的草地上玩耍", "drifts on a river", "夜晚霓虹闪烁",
-           "in a storm at night", "站在稻田里", "under falling petals", "金色的光芒",
-           "swims among clouds", "full of people"]
+SUBJECTS = [
+    "a red fox",
+    "一只小猫",
+    "a paper boat",
+    "赛博朋克城市",
+    "an old lighthouse",
+    "一只白鹭",
+    "a koi pond",
+    "雪山日出",
+    "a glass whale",
+    "a street market",
+]
+ACTIONS = [
+    "runs through snow",
+    "在阳光下的草地上玩耍",
+    "drifts on a river",
+    "夜晚霓虹闪烁",
+    "in a storm at night",
+    "站在稻田里",
+    "under falling petals",
+    "金色的光芒",
+    "swims among clouds",
+    "full of people",
+]
 
 
 def median_ms(fn: Callable[[], object], runs: int) -> float:
@@ -56,11 +75,24 @@ def fill(db_path: Path, rows: int, jobs: int) -> None:
     batch = []
     for i in range(rows):
         prompt = f"{rng.choice(SUBJECTS)} {rng.choice(ACTIONS)}, shot {i}"
-        batch.append(dict(request_json=req, task=rng.choice(["ti2v-5B", "t2v-A14B", "i2v-A14B"]),
-                          prompt=prompt, final_prompt=f"cinematic, detailed: {prompt}", seed=i,
-                          video_path=f"/out/{i}.mp4", frames=121, width=1280, height=704, fps=24.0,
-                          duration_s=5.04, favourite=i % 17 == 0, tags_json="[]",
-                          created_at=t0 + timedelta(minutes=i)))
+        batch.append(
+            dict(
+                request_json=req,
+                task=rng.choice(["ti2v-5B", "t2v-A14B", "i2v-A14B"]),
+                prompt=prompt,
+                final_prompt=f"cinematic, detailed: {prompt}",
+                seed=i,
+                video_path=f"/out/{i}.mp4",
+                frames=121,
+                width=1280,
+                height=704,
+                fps=24.0,
+                duration_s=5.04,
+                favourite=i % 17 == 0,
+                tags_json="[]",
+                created_at=t0 + timedelta(minutes=i),
+            )
+        )
     with db.session(write=True) as s:
         s.execute(insert(Generation), batch)
     base = GenerationRequest.for_task("ti2v-5B", prompt="queued clip", seed=0)
@@ -80,32 +112,51 @@ def main() -> None:
         path = Path(tmp) / "bench.sqlite3"
         t = time.perf_counter()
         fill(path, args.rows, args.jobs)
-        print(f"filled {args.rows} generations + {args.jobs} jobs in {time.perf_counter() - t:.1f} s"
-              f" ({path.stat().st_size / 2**20:.1f} MiB)")
+        print(
+            f"filled {args.rows} generations + {args.jobs} jobs in {time.perf_counter() - t:.1f} s"
+            f" ({path.stat().st_size / 2**20:.1f} MiB)"
+        )
         db = open_database(path)
         raw = sqlite3.connect(path)
 
         def raw_page() -> object:
-            return raw.execute("SELECT * FROM generations ORDER BY id DESC "
-                               "LIMIT 50").fetchall(), raw.execute(
-                "SELECT count(*) FROM generations").fetchone()
+            return raw.execute(
+                "SELECT * FROM generations ORDER BY id DESC LIMIT 50"
+            ).fetchall(), raw.execute("SELECT count(*) FROM generations").fetchone()
 
         def raw_like(q: str) -> Callable[[], object]:
             where = "WHERE prompt LIKE ? OR final_prompt LIKE ?"
             args_ = (f"%{q}%", f"%{q}%")
-            return lambda: (raw.execute(f"SELECT * FROM generations {where} ORDER BY id "
-                                        "DESC LIMIT 50", args_).fetchall(),
-                            raw.execute(f"SELECT count(*) FROM generations {where}", args_).fetchone())
+            return lambda: (
+                raw.execute(
+                    f"SELECT * FROM generations {where} ORDER BY id DESC LIMIT 50", args_
+                ).fetchall(),
+                raw.execute(f"SELECT count(*) FROM generations {where}", args_).fetchone(),
+            )
 
         results = []
         page = median_ms(lambda: history.list_generations(db, page=0, page_size=50), args.runs)
-        results.append(("history page 1 (50 rows + total)", page, median_ms(raw_page, args.runs),
-                        "raw sqlite3", 100.0))
+        results.append(
+            (
+                "history page 1 (50 rows + total)",
+                page,
+                median_ms(raw_page, args.runs),
+                "raw sqlite3",
+                100.0,
+            )
+        )
         for q in ("lighthouse", "在阳光下的草地", "猫"):
             hits = history.search(db, q).total
             ms = median_ms(lambda q=q: history.search(db, q, page_size=50), args.runs)
-            results.append((f"search {q!r} ({hits} hits)", ms, median_ms(raw_like(q), args.runs),
-                            "raw LIKE page + count", 100.0))
+            results.append(
+                (
+                    f"search {q!r} ({hits} hits)",
+                    ms,
+                    median_ms(raw_like(q), args.runs),
+                    "raw LIKE page + count",
+                    100.0,
+                )
+            )
 
         runner = "bench-runner"
         claims = []
@@ -120,16 +171,26 @@ def main() -> None:
                 return raw.execute(
                     "UPDATE jobs SET status='running', runner_id='raw' WHERE id = (SELECT id FROM "
                     "jobs WHERE status='queued' ORDER BY priority, position, id LIMIT 1) "
-                    "AND status='queued' RETURNING id").fetchone()
+                    "AND status='queued' RETURNING id"
+                ).fetchone()
 
-        results.append(("queue claim (atomic, committed)", statistics.median(claims),
-                        median_ms(raw_claim, args.runs), "raw sqlite3 UPDATE", 5.0))
+        results.append(
+            (
+                "queue claim (atomic, committed)",
+                statistics.median(claims),
+                median_ms(raw_claim, args.runs),
+                "raw sqlite3 UPDATE",
+                5.0,
+            )
+        )
 
         print(f"\n{'operation':42} {'median ms':>10} {'reference ms':>13} {'ratio':>6}  target")
         for name, ms, ref, ref_name, target in results:
             ok = "ok" if ms <= target else "MISSED"
-            print(f"{name:42} {ms:10.2f} {ref:13.2f} {ms / ref:6.1f}  <= {target:g} ms {ok}"
-                  f"   (ref: {ref_name})")
+            print(
+                f"{name:42} {ms:10.2f} {ref:13.2f} {ms / ref:6.1f}  <= {target:g} ms {ok}"
+                f"   (ref: {ref_name})"
+            )
         raw.close()
         db.close()
 

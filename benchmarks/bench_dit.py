@@ -32,7 +32,8 @@ def forward_flops(cfg: DiTConfig, tokens: int) -> float:
     per_block = (
         2 * s * c * c * 4  # self-attn q, k, v, o
         + 2 * 2 * s * s * c  # q·kᵀ and p·v
-        + 2 * s * c * c * 2 + 2 * l_txt * c * c * 2  # cross-attn q, o and k, v over text
+        + 2 * s * c * c * 2
+        + 2 * l_txt * c * c * 2  # cross-attn q, o and k, v over text
         + 2 * 2 * s * l_txt * c
         + 2 * s * c * cfg.ffn_dim * 2  # FFN
     )
@@ -75,8 +76,9 @@ def measure_load_ram(layers: int, dim: int) -> None:
     """Peak RSS growth of load_dit in a fresh process, against the loaded weights' bytes."""
     from wan22_desktop.engine.wan.dit_io import save_dit
 
-    cfg = DiTConfig(model_type="t2v", dim=dim, ffn_dim=4 * dim, num_heads=dim // 128,
-                    num_layers=layers)
+    cfg = DiTConfig(
+        model_type="t2v", dim=dim, ffn_dim=4 * dim, num_heads=dim // 128, num_layers=layers
+    )
     with tempfile.TemporaryDirectory() as tmp:
         with torch.device("meta"):
             meta = WanDiT(cfg)
@@ -85,14 +87,20 @@ def measure_load_ram(layers: int, dim: int) -> None:
         stored = sum(v.numel() * 4 for v in state.values())
         del state
         shards = len(list(Path(tmp).glob("*.safetensors")))
-        print(f"checkpoint: dim {dim}, layers {layers}, {stored / 2**20:.0f} MiB fp32 in {shards} shards")
+        print(
+            f"checkpoint: dim {dim}, layers {layers}, {stored / 2**20:.0f} MiB fp32 in {shards} shards"
+        )
         root = str(Path(__file__).resolve().parents[1])
         for dtype in ("none", "bfloat16"):
             code = _LOAD_CHILD.format(root=root, dtype=dtype, folder=tmp)
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            )
             before, after, loaded = (int(v) for v in out.stdout.split())
-            print(f"load dtype {dtype:8s}: peak RSS growth {(after - before) / 2**20:7.0f} MiB = "
-                  f"{(after - before) / loaded:.2f} x the loaded weights ({loaded / 2**20:.0f} MiB)")
+            print(
+                f"load dtype {dtype:8s}: peak RSS growth {(after - before) / 2**20:7.0f} MiB = "
+                f"{(after - before) / loaded:.2f} x the loaded weights ({loaded / 2**20:.0f} MiB)"
+            )
 
 
 def main() -> int:
@@ -105,8 +113,11 @@ def main() -> int:
     parser.add_argument("--dim", type=int, default=256)
     parser.add_argument("--heads", type=int, default=2)
     parser.add_argument("--layers", type=int, default=4)
-    parser.add_argument("--load-ram", action="store_true",
-                        help="measure load_dit peak memory instead of forward time")
+    parser.add_argument(
+        "--load-ram",
+        action="store_true",
+        help="measure load_dit peak memory instead of forward time",
+    )
     args = parser.parse_args()
     if args.load_ram:
         measure_load_ram(layers=8, dim=1024)
@@ -115,8 +126,15 @@ def main() -> int:
     from diffusers import WanTransformer3DModel
 
     torch.set_num_threads(args.threads)
-    cfg = DiTConfig(model_type="t2v", in_dim=16, out_dim=16, dim=args.dim, ffn_dim=4 * args.dim,
-                    num_heads=args.heads, num_layers=args.layers)
+    cfg = DiTConfig(
+        model_type="t2v",
+        in_dim=16,
+        out_dim=16,
+        dim=args.dim,
+        ffn_dim=4 * args.dim,
+        num_heads=args.heads,
+        num_layers=args.layers,
+    )
     torch.manual_seed(0)
     ours = WanDiT(cfg).eval().requires_grad_(False)
     with torch.no_grad():
@@ -152,15 +170,21 @@ def main() -> int:
     ref = run_theirs()
     diff = (run_ours() - ref).abs().max() / ref.abs().max()
     flops = forward_flops(cfg, tokens)
-    print(f"config: dim {cfg.dim}, heads {cfg.num_heads}x{cfg.head_dim}, layers {cfg.num_layers}, "
-          f"ffn {cfg.ffn_dim}, tokens {tokens} (latent 16x{args.frames}x{args.height}x{args.width}), "
-          f"text {cfg.text_len}x{cfg.text_dim}, fp32, device cpu, threads {args.threads}")
+    print(
+        f"config: dim {cfg.dim}, heads {cfg.num_heads}x{cfg.head_dim}, layers {cfg.num_layers}, "
+        f"ffn {cfg.ffn_dim}, tokens {tokens} (latent 16x{args.frames}x{args.height}x{args.width}), "
+        f"text {cfg.text_len}x{cfg.text_dim}, fp32, device cpu, threads {args.threads}"
+    )
     print(f"forward FLOPs (matmuls): {flops / 1e9:.2f} GFLOP")
     for name, wall, cpu in (("ours", wall_o, cpu_o), ("diffusers", wall_t, cpu_t)):
-        print(f"{name:9s} wall median {med(wall) * 1e3:8.1f} ms ({flops / med(wall) / 1e9:5.1f} GFLOP/s)"
-              f"  cpu median {med(cpu) * 1e3:8.1f} ms  wall runs {[round(v * 1e3) for v in wall]}")
-    print(f"ratio ours/diffusers: wall {med(wall_o) / med(wall_t):.3f}, "
-          f"cpu {med(cpu_o) / med(cpu_t):.3f}  (target <= 1.0)")
+        print(
+            f"{name:9s} wall median {med(wall) * 1e3:8.1f} ms ({flops / med(wall) / 1e9:5.1f} GFLOP/s)"
+            f"  cpu median {med(cpu) * 1e3:8.1f} ms  wall runs {[round(v * 1e3) for v in wall]}"
+        )
+    print(
+        f"ratio ours/diffusers: wall {med(wall_o) / med(wall_t):.3f}, "
+        f"cpu {med(cpu_o) / med(cpu_t):.3f}  (target <= 1.0)"
+    )
     print(f"max |ours - diffusers| / max |diffusers|: {diff.item():.2e}")
     return 0
 

@@ -52,8 +52,10 @@ def main() -> None:
             rf = RemoteFile("big.safetensors", args.mb << 20, url, sha256=sha)
             plain, ours = [], []
             for i in range(args.repeat):
-                for name, fn, out in (("plain", lambda d: plain_copy(url, d), plain),
-                                      ("ours", lambda d: fetch_file(rf, d), ours)):
+                for name, fn, out in (
+                    ("plain", lambda d: plain_copy(url, d), plain),
+                    ("ours", lambda d: fetch_file(rf, d), ours),
+                ):
                     dest = work / f"{name}{i}.bin"
                     t0 = time.perf_counter()
                     fn(dest)

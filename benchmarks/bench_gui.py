@@ -42,7 +42,9 @@ def time_to_shown(cmd: list[str], env: dict[str, str]) -> float:
     for line in out.stdout.splitlines():
         if line.startswith("WAN22_SHOWN "):
             return float(line.split()[1]) - start
-    raise RuntimeError(f"no start-up mark from {cmd[:3]}: rc={out.returncode}\n{out.stderr[-2000:]}")
+    raise RuntimeError(
+        f"no start-up mark from {cmd[:3]}: rc={out.returncode}\n{out.stderr[-2000:]}"
+    )
 
 
 def main() -> int:
@@ -51,7 +53,14 @@ def main() -> int:
     args = p.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    app = [sys.executable, "-m", "wan22_desktop.gui.app", "--no-runner", "--quit-after-shown", "--home"]
+    app = [
+        sys.executable,
+        "-m",
+        "wan22_desktop.gui.app",
+        "--no-runner",
+        "--quit-after-shown",
+        "--home",
+    ]
     cold, first, bare = [], [], []
     with tempfile.TemporaryDirectory(prefix="wan22-bench-") as home:
         time_to_shown(app + [home], env)  # create the data dir and database once, not timed
@@ -60,15 +69,23 @@ def main() -> int:
             with tempfile.TemporaryDirectory(prefix="wan22-bench-fresh-") as fresh:
                 first.append(time_to_shown(app + [fresh], env))
             bare.append(time_to_shown([sys.executable, "-c", BARE_QT], env))
-            print(f"run {i + 1}: cold start {cold[-1]:.3f} s, first start (new data dir) "
-                  f"{first[-1]:.3f} s, bare Qt {bare[-1]:.3f} s")
+            print(
+                f"run {i + 1}: cold start {cold[-1]:.3f} s, first start (new data dir) "
+                f"{first[-1]:.3f} s, bare Qt {bare[-1]:.3f} s"
+            )
     med = statistics.median
-    print(f"cold start to window shown (existing data dir): median {med(cold):.3f} s over {args.runs} "
-          f"runs (min {min(cold):.3f}, max {max(cold):.3f}); target <= {TARGET_S} s: "
-          f"{'met' if med(cold) <= TARGET_S else 'NOT met'}")
+    print(
+        f"cold start to window shown (existing data dir): median {med(cold):.3f} s over {args.runs} "
+        f"runs (min {min(cold):.3f}, max {max(cold):.3f}); target <= {TARGET_S} s: "
+        f"{'met' if med(cold) <= TARGET_S else 'NOT met'}"
+    )
     print(f"first start (creates the database): median {med(first):.3f} s")
-    print(f"bare PySide6 window: median {med(bare):.3f} s; cold start / bare = {med(cold) / med(bare):.2f}x")
-    print(f"platform {env['QT_QPA_PLATFORM']}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(
+        f"bare PySide6 window: median {med(bare):.3f} s; cold start / bare = {med(cold) / med(bare):.2f}x"
+    )
+    print(
+        f"platform {env['QT_QPA_PLATFORM']}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+    )
     return 0
 
 

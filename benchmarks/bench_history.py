@@ -35,8 +35,18 @@ from wan22_desktop.engine.video_io import save_thumbnail, save_video  # noqa: E4
 from wan22_desktop.request import GenerationRequest  # noqa: E402
 
 TARGET_MS = 300.0
-SUBJECTS = ["a red fox", "一只小猫", "a paper boat", "赛博朋克城市", "an old lighthouse", "一只白鹭",
-            "a koi pond", "雪山日出", "a glass whale", "a street market"]
+SUBJECTS = [
+    "a red fox",
+    "一只小猫",
+    "a paper boat",
+    "赛博朋克城市",
+    "an old lighthouse",
+    "一只白鹭",
+    "a koi pond",
+    "雪山日出",
+    "a glass whale",
+    "a street market",
+]
 
 
 def seed(ctx, rows: int, clips: int = 8) -> None:
@@ -51,10 +61,25 @@ def seed(ctx, rows: int, clips: int = 8) -> None:
         prompt = f"{SUBJECTS[i % len(SUBJECTS)]} #{i}"
         req = GenerationRequest.for_task("ti2v-5B", prompt=prompt, seed=i)
         mp4, jpg = media[i % clips]
-        values.append(dict(request_json=req.to_json(), task="ti2v-5B", prompt=prompt, seed=i,
-                           video_path=mp4, thumbnail_path=jpg, frames=9, width=320, height=176,
-                           fps=16.0, duration_s=0.56, favourite=i % 17 == 0, tags_json="[]",
-                           timings_json='{"total": 12.5}', peak_memory_bytes=1 << 30))
+        values.append(
+            dict(
+                request_json=req.to_json(),
+                task="ti2v-5B",
+                prompt=prompt,
+                seed=i,
+                video_path=mp4,
+                thumbnail_path=jpg,
+                frames=9,
+                width=320,
+                height=176,
+                fps=16.0,
+                duration_s=0.56,
+                favourite=i % 17 == 0,
+                tags_json="[]",
+                timings_json='{"total": 12.5}',
+                peak_memory_bytes=1 << 30,
+            )
+        )
     with ctx.db.session(write=True) as s:
         s.execute(insert(Generation), values)
 
@@ -76,7 +101,9 @@ class FirstPaint(QObject):
 def visible_thumbs_ready(view) -> bool:
     grid, model = view.grid, view.model
     area = grid.viewport().rect()
-    rows = [r for r in range(model.rowCount()) if grid.visualRect(model.index(r, 0)).intersects(area)]
+    rows = [
+        r for r in range(model.rowCount()) if grid.visualRect(model.index(r, 0)).intersects(area)
+    ]
     return bool(rows) and all(model.row(r)["id"] in view.thumbs._cache for r in rows)
 
 
@@ -123,7 +150,9 @@ def load_all(db, total: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--rows", type=int, default=10_000)
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
@@ -136,8 +165,10 @@ def main() -> None:
         try:
             t0 = time.perf_counter()
             seed(ctx, args.rows)
-            print(f"seeded {args.rows} generations in {time.perf_counter() - t0:.1f} s "
-                  f"(Qt platform {app.platformName()}, page size {PAGE_SIZE})")
+            print(
+                f"seeded {args.rows} generations in {time.perf_counter() - t0:.1f} s "
+                f"(Qt platform {app.platformName()}, page size {PAGE_SIZE})"
+            )
             time_open(app, ctx)  # warm-up: imports, first SQLite pages into the OS cache
             opens, thumbs, pages, alls = [], [], [], []
             for _ in range(args.runs):  # alternate, so background load hits all alike
@@ -148,14 +179,22 @@ def main() -> None:
                 alls += time_call(lambda: load_all(ctx.db, args.rows), 1)
             med_open, med_page, med_all = (statistics.median(x) for x in (opens, pages, alls))
             print("runs (ms): open->first paint " + ", ".join(f"{x:.0f}" for x in opens))
-            print(f"history view open -> first paint: median {med_open:.0f} ms "
-                  f"(target <= {TARGET_MS:.0f} ms: {'OK' if med_open <= TARGET_MS else 'MISSED'})")
-            print(f"  every visible thumbnail shown: median {statistics.median(thumbs):.0f} ms "
-                  f"(decoded off the GUI thread)")
-            print(f"  reference db page ({PAGE_SIZE} rows): median {med_page:.1f} ms "
-                  f"-> view/page ratio {med_open / med_page:.1f}x")
-            print(f"  reference load all {args.rows} rows: median {med_all:.0f} ms "
-                  f"-> paging is {med_all / med_open:.1f}x faster to first paint")
+            print(
+                f"history view open -> first paint: median {med_open:.0f} ms "
+                f"(target <= {TARGET_MS:.0f} ms: {'OK' if med_open <= TARGET_MS else 'MISSED'})"
+            )
+            print(
+                f"  every visible thumbnail shown: median {statistics.median(thumbs):.0f} ms "
+                f"(decoded off the GUI thread)"
+            )
+            print(
+                f"  reference db page ({PAGE_SIZE} rows): median {med_page:.1f} ms "
+                f"-> view/page ratio {med_open / med_page:.1f}x"
+            )
+            print(
+                f"  reference load all {args.rows} rows: median {med_all:.0f} ms "
+                f"-> paging is {med_all / med_open:.1f}x faster to first paint"
+            )
         finally:
             ctx.close()
 

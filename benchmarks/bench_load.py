@@ -125,12 +125,22 @@ def child(mode: str, folder: Path) -> dict:
     t0 = time.perf_counter()
     with torch.no_grad():
         # In 1 M-element chunks, so the check itself needs no fp32 copy of a bf16 weight.
-        checksum = sum(float(c.float().sum()) for p in model.parameters() for c in p.reshape(-1).split(1 << 20))
+        checksum = sum(
+            float(c.float().sum()) for p in model.parameters() for c in p.reshape(-1).split(1 << 20)
+        )
     touch_s = time.perf_counter() - t0
-    return {"mode": mode, "base": base, "peak_load": peak_load, "peak_touched": _peak_bytes(),
-            "load_s": load_s, "touch_s": touch_s, "checksum": checksum, "peak_reset": reset,
-            "params": sum(p.numel() for p in model.parameters()),
-            "dtype": str(next(model.parameters()).dtype)}
+    return {
+        "mode": mode,
+        "base": base,
+        "peak_load": peak_load,
+        "peak_touched": _peak_bytes(),
+        "load_s": load_s,
+        "touch_s": touch_s,
+        "checksum": checksum,
+        "peak_reset": reset,
+        "params": sum(p.numel() for p in model.parameters()),
+        "dtype": str(next(model.parameters()).dtype),
+    }
 
 
 def _warm_up() -> None:
@@ -150,7 +160,9 @@ def write_dit(folder: Path, dim: int, layers: int, shard_mb: int) -> int:
     from wan22_desktop.engine.wan.dit_config import preset
     from wan22_desktop.engine.wan.dit_io import save_dit
 
-    cfg = preset("ti2v-5B").replace(dim=dim, ffn_dim=4 * dim, num_heads=dim // 128, num_layers=layers)
+    cfg = preset("ti2v-5B").replace(
+        dim=dim, ffn_dim=4 * dim, num_heads=dim // 128, num_layers=layers
+    )
     with torch.device("meta"):
         shapes = {k: v.shape for k, v in WanDiT(cfg).state_dict().items()}
     gen = torch.Generator().manual_seed(0)
@@ -167,11 +179,15 @@ def write_t5(path: Path, layers: int) -> int:
     from wan22_desktop.engine.wan.t5_config import T5Config
     from wan22_desktop.engine.wan.t5_io import save_t5_encoder
 
-    cfg = T5Config(vocab_size=256384, dim=1024, dim_attn=1024, dim_ffn=2560, num_heads=16, num_layers=layers)
+    cfg = T5Config(
+        vocab_size=256384, dim=1024, dim_attn=1024, dim_ffn=2560, num_heads=16, num_layers=layers
+    )
     with torch.device("meta"):
         shapes = {k: v.shape for k, v in T5Encoder(cfg).state_dict().items()}
     gen = torch.Generator().manual_seed(1)
-    state = {k: (torch.randn(s, generator=gen) * 0.02).to(torch.bfloat16) for k, s in shapes.items()}
+    state = {
+        k: (torch.randn(s, generator=gen) * 0.02).to(torch.bfloat16) for k, s in shapes.items()
+    }
     save_t5_encoder(state, path)
     return path.stat().st_size
 
@@ -198,24 +214,44 @@ def main() -> None:
         if any(m.startswith("dit") for m in modes):
             sizes["dit"] = write_dit(folder / "dit", args.dim, args.layers, args.shard_mb)
             shards = len(list((folder / "dit").glob("diffusion_pytorch_model-*.safetensors")))
-            print(f"DiT folder: {sizes['dit'] / 1e9:.3f} GB fp32 in {shards} safetensors shards + index")
+            print(
+                f"DiT folder: {sizes['dit'] / 1e9:.3f} GB fp32 in {shards} safetensors shards + index"
+            )
         if any(m.startswith("t5") for m in modes):
             sizes["t5"] = write_t5(folder / T5_NAME, args.t5_layers)
             print(f"T5 file:    {sizes['t5'] / 1e9:.3f} GB bf16 torch.save state dict ({T5_NAME})")
-        print(f"(written in {time.perf_counter() - t0:.1f} s, so the loads below read from the page cache)")
-        print(f"{'mode':14} {'dtype':15} {'load s':>7} {'peak+ at load':>14} {'ratio':>6} "
-              f"{'peak+ touched':>14} {'ratio':>6} {'touch s':>8}")
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+        print(
+            f"(written in {time.perf_counter() - t0:.1f} s, so the loads below read from the page cache)"
+        )
+        print(
+            f"{'mode':14} {'dtype':15} {'load s':>7} {'peak+ at load':>14} {'ratio':>6} "
+            f"{'peak+ touched':>14} {'ratio':>6} {'touch s':>8}"
+        )
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+        )
         for mode in modes:
-            out = subprocess.run([sys.executable, __file__, "--child", mode, str(folder)], env=env,
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", mode, str(folder)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             r = json.loads(out.strip().splitlines()[-1])
             size = sizes[mode.split("-")[0]]
-            load_gb, touched_gb = (r["peak_load"] - r["base"]) / 1e9, (r["peak_touched"] - r["base"]) / 1e9
-            print(f"{mode:14} {r['dtype']:15} {r['load_s']:7.2f} {load_gb:11.3f} GB {load_gb * 1e9 / size:5.2f}x "
-                  f"{touched_gb:11.3f} GB {touched_gb * 1e9 / size:5.2f}x {r['touch_s']:8.2f}"
-                  + ("" if r["peak_reset"] else "  (peak not resettable: includes start-up)"))
-        print("ratio = peak RSS increase over the RSS before loading / file size; target for ours <= 1.2x")
+            load_gb, touched_gb = (
+                (r["peak_load"] - r["base"]) / 1e9,
+                (r["peak_touched"] - r["base"]) / 1e9,
+            )
+            print(
+                f"{mode:14} {r['dtype']:15} {r['load_s']:7.2f} {load_gb:11.3f} GB {load_gb * 1e9 / size:5.2f}x "
+                f"{touched_gb:11.3f} GB {touched_gb * 1e9 / size:5.2f}x {r['touch_s']:8.2f}"
+                + ("" if r["peak_reset"] else "  (peak not resettable: includes start-up)")
+            )
+        print(
+            "ratio = peak RSS increase over the RSS before loading / file size; target for ours <= 1.2x"
+        )
 
 
 if __name__ == "__main__":

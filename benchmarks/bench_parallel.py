@@ -15,6 +15,7 @@ the official recipe), the reference on GPU 0.
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing as mp
 import os
 import statistics
@@ -35,8 +36,16 @@ from wan22_desktop.engine.wan.dit_config import tiny_dit_config  # noqa: E402
 
 def build(args: argparse.Namespace, device: torch.device) -> tuple[WanDiT, dict]:
     """The same random DiT and inputs in every process (fixed seeds)."""
-    cfg = tiny_dit_config("t2v-A14B", dim=args.dim, num_heads=args.heads, ffn_dim=4 * args.dim,
-                          num_layers=args.layers, text_dim=64, freq_dim=64, text_len=64)
+    cfg = tiny_dit_config(
+        "t2v-A14B",
+        dim=args.dim,
+        num_heads=args.heads,
+        ffn_dim=4 * args.dim,
+        num_layers=args.layers,
+        text_dim=64,
+        freq_dim=64,
+        text_len=64,
+    )
     torch.manual_seed(0)
     model = WanDiT(cfg).eval()
     with torch.no_grad():
@@ -45,14 +54,20 @@ def build(args: argparse.Namespace, device: torch.device) -> tuple[WanDiT, dict]
     g = torch.Generator().manual_seed(1)
     lat = (args.frames, args.lat_h, args.lat_w)
     tokens = lat[0] * lat[1] * lat[2] // 4
-    case = dict(x=[torch.randn(16, *lat, generator=g).to(device)], t=torch.tensor([900]),
-                context=[torch.randn(20, 64, generator=g).to(device)], seq_len=tokens)
+    case = dict(
+        x=[torch.randn(16, *lat, generator=g).to(device)],
+        t=torch.tensor([900]),
+        context=[torch.randn(20, 64, generator=g).to(device)],
+        seq_len=tokens,
+    )
     return model.to(device), case
 
 
 def forward(model: torch.nn.Module, case: dict, device: torch.device) -> torch.Tensor:
-    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16,
-                                         enabled=device.type == "cuda"):
+    with (
+        torch.no_grad(),
+        torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"),
+    ):
         out = model(case["x"], case["t"], case["context"], case["seq_len"])[0]
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -70,9 +85,14 @@ def timed(fn, runs: int) -> list[float]:
 
 
 def rank_main(r: int, port: int, args: argparse.Namespace, out: str) -> None:
-    os.environ.update(RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE=str(args.nproc),
-                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
-                      TORCHELASTIC_USE_AGENT_STORE="True")
+    os.environ.update(
+        RANK=str(r),
+        LOCAL_RANK=str(r),
+        WORLD_SIZE=str(args.nproc),
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        TORCHELASTIC_USE_AGENT_STORE="True",
+    )
     torch.set_num_threads(args.threads_per_rank)
     ctx = parallel.init_distributed()
     try:
@@ -104,15 +124,25 @@ def rank_main(r: int, port: int, args: argparse.Namespace, out: str) -> None:
         dist.all_reduce(comm, op=dist.ReduceOp.MAX)
         result = forward(model, case, ctx.device)
         if r == 0:
-            torch.save({"times": mine, "comm": comm, "out": result.cpu(), "device": str(ctx.device),
-                        "backend": ctx.backend, "bytes": 4 * model.config.num_layers
-                        * q.numel() * q.element_size()}, out)
+            torch.save(
+                {
+                    "times": mine,
+                    "comm": comm,
+                    "out": result.cpu(),
+                    "device": str(ctx.device),
+                    "backend": ctx.backend,
+                    "bytes": 4 * model.config.num_layers * q.numel() * q.element_size(),
+                },
+                out,
+            )
     finally:
         parallel.shutdown_distributed()
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--nproc", type=int, default=2)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--threads-per-rank", type=int, default=1)
@@ -128,19 +158,22 @@ def main() -> None:
     device = torch.device("cuda", 0) if gpu else torch.device("cpu")
     torch.set_num_threads(args.nproc * args.threads_per_rank)  # same compute as all the ranks
     model, case = build(args, device)
-    single = timed(lambda: forward(model, case, device), args.runs)
+    run_once = functools.partial(forward, model, case, device)
+    single = timed(run_once, args.runs)
     one_rank = None
     if not gpu:  # one rank's share of the machine: is the work really split N ways?
         torch.set_num_threads(args.threads_per_rank)
-        one_rank = statistics.median(timed(lambda: forward(model, case, device), args.runs))
+        one_rank = statistics.median(timed(run_once, args.runs))
     ref = forward(model, case, device).cpu()
-    del model
+    del model, run_once
 
     store = dist.TCPStore("127.0.0.1", 0, args.nproc, is_master=True, wait_for_workers=False)
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "rank0.pt")
-        procs = [mp.get_context("spawn").Process(target=rank_main, args=(r, store.port, args, out))
-                 for r in range(args.nproc)]
+        procs = [
+            mp.get_context("spawn").Process(target=rank_main, args=(r, store.port, args, out))
+            for r in range(args.nproc)
+        ]
         for p in procs:
             p.start()
         for p in procs:
@@ -152,18 +185,26 @@ def main() -> None:
     t1, tn = statistics.median(single), statistics.median(res["times"].tolist())
     comm = statistics.median(res["comm"].tolist())
     speedup = t1 / tn
-    print(f"DiT dim {args.dim}, {args.heads} heads, {args.layers} layers, {case['seq_len']} tokens "
-          f"(latent {args.frames}x{args.lat_h}x{args.lat_w}), {res['backend']} on "
-          f"{res['device'].split(':')[0]}, {args.runs} runs")
+    print(
+        f"DiT dim {args.dim}, {args.heads} heads, {args.layers} layers, {case['seq_len']} tokens "
+        f"(latent {args.frames}x{args.lat_h}x{args.lat_w}), {res['backend']} on "
+        f"{res['device'].split(':')[0]}, {args.runs} runs"
+    )
     where = "1 GPU" if gpu else f"{args.nproc * args.threads_per_rank} threads"
     print(f"single process ({where}): {t1 * 1e3:9.1f} ms")
     if one_rank is not None:
-        print(f"single process ({args.threads_per_rank} thread(s)): {one_rank * 1e3:9.1f} ms   "
-              f"(ideal {args.nproc}-rank time {one_rank / args.nproc * 1e3:.1f} ms)")
-    print(f"{args.nproc} ranks (Ulysses):      {tn * 1e3:9.1f} ms   speedup {speedup:.2f}x, "
-          f"efficiency {speedup / args.nproc:.0%}")
-    print(f"all-to-all alone:          {comm * 1e3:9.1f} ms   ({comm / tn:.0%} of the {args.nproc}-rank "
-          f"forward, {res['bytes'] / 2**20:.1f} MiB through all-to-all per rank)")
+        print(
+            f"single process ({args.threads_per_rank} thread(s)): {one_rank * 1e3:9.1f} ms   "
+            f"(ideal {args.nproc}-rank time {one_rank / args.nproc * 1e3:.1f} ms)"
+        )
+    print(
+        f"{args.nproc} ranks (Ulysses):      {tn * 1e3:9.1f} ms   speedup {speedup:.2f}x, "
+        f"efficiency {speedup / args.nproc:.0%}"
+    )
+    print(
+        f"all-to-all alone:          {comm * 1e3:9.1f} ms   ({comm / tn:.0%} of the {args.nproc}-rank "
+        f"forward, {res['bytes'] / 2**20:.1f} MiB through all-to-all per rank)"
+    )
     print(f"max |out - single|: {(res['out'] - ref).abs().max().item():.2e}")
 
 

@@ -17,7 +17,10 @@ from collections.abc import Callable
 
 import torch
 
-from wan22_desktop.engine.wan.convert_diffusers_vae import diffusers_vae_kwargs, official_to_diffusers_vae
+from wan22_desktop.engine.wan.convert_diffusers_vae import (
+    diffusers_vae_kwargs,
+    official_to_diffusers_vae,
+)
 from wan22_desktop.engine.wan.vae_config import VAEConfig
 from wan22_desktop.engine.wan.vae_io import VideoVAE, tiny_vae
 
@@ -43,7 +46,11 @@ def _interleaved_medians(
             t, outs[name] = _timed(fn, device)
             times[name].append(t)
     for name in fns:
-        print(f"  {name:9s} runs: " + ", ".join(f"{t:.3f}" for t in times[name]) + f" s (min {min(times[name]):.3f})")
+        print(
+            f"  {name:9s} runs: "
+            + ", ".join(f"{t:.3f}" for t in times[name])
+            + f" s (min {min(times[name]):.3f})"
+        )
     return {name: (statistics.median(times[name]), outs[name]) for name in fns}
 
 
@@ -51,7 +58,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--version", choices=["2.1", "2.2"], default="2.1")
     parser.add_argument("--dim", type=int, default=32, help="encoder base width (real: 96 / 160)")
-    parser.add_argument("--dec-dim", type=int, default=0, help="decoder base width for 2.2 (real: 256)")
+    parser.add_argument(
+        "--dec-dim", type=int, default=0, help="decoder base width for 2.2 (real: 256)"
+    )
     parser.add_argument("--frames", type=int, default=17, help="output frames, 4k+1")
     parser.add_argument("--size", type=int, default=256, help="output height = width in pixels")
     parser.add_argument("--runs", type=int, default=3)
@@ -73,8 +82,13 @@ def main() -> None:
     vae = VideoVAE(model)
 
     s = cfg.stride
-    lat = torch.randn(z_dim, 1 + (args.frames - 1) // s[0], args.size // s[1], args.size // s[2],
-                      generator=torch.Generator().manual_seed(0)).to(device)
+    lat = torch.randn(
+        z_dim,
+        1 + (args.frames - 1) // s[0],
+        args.size // s[1],
+        args.size // s[2],
+        generator=torch.Generator().manual_seed(0),
+    ).to(device)
     mean = torch.tensor(cfg.latents_mean, device=device).view(1, -1, 1, 1, 1)
     inv_std = 1.0 / torch.tensor(cfg.latents_std, device=device).view(1, -1, 1, 1, 1)
 
@@ -87,9 +101,11 @@ def main() -> None:
 
     results = _interleaved_medians({"diffusers": theirs, "ours": ours}, args.runs, device)
     (t_ref, out_ref), (t_ours, out_ours) = results["diffusers"], results["ours"]
-    print(f"Wan{args.version} VAE decode, dim {cfg.dim}/{cfg.dec_dim}, latent {tuple(lat.shape)} -> "
-          f"video {tuple(out_ours.shape)}, fp32, {device}, threads {torch.get_num_threads()}, "
-          f"median of {args.runs}")
+    print(
+        f"Wan{args.version} VAE decode, dim {cfg.dim}/{cfg.dec_dim}, latent {tuple(lat.shape)} -> "
+        f"video {tuple(out_ours.shape)}, fp32, {device}, threads {torch.get_num_threads()}, "
+        f"median of {args.runs}"
+    )
     print(f"  diffusers {t_ref:8.3f} s")
     print(f"  ours      {t_ours:8.3f} s")
     print(f"  ratio ours/diffusers {t_ours / t_ref:.3f} (target <= 1.0)")

@@ -23,10 +23,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DEMO_PROMPTS = (
-    ("ti2v-5B", "A red fox trots through fresh snow in a birch forest, soft diffused light, "
-                "tracking shot following the subject"),
-    ("t2v-A14B", "Two anthropomorphic cats in comfy boxing gear fight on a spotlighted stage, "
-                 "cinematic film look"),
+    (
+        "ti2v-5B",
+        "A red fox trots through fresh snow in a birch forest, soft diffused light, "
+        "tracking shot following the subject",
+    ),
+    (
+        "t2v-A14B",
+        "Two anthropomorphic cats in comfy boxing gear fight on a spotlighted stage, "
+        "cinematic film look",
+    ),
     ("ti2v-5B", "一只白猫戴着墨镜坐在冲浪板上，夏日海滩，近景，暖色调"),
     ("i2v-A14B", "The lighthouse beam sweeps across stormy waves at night, slow push-in"),
 )
@@ -59,16 +65,42 @@ def install_tiny_checkpoint(db, folder: Path, python: str) -> None:
     from wan22_desktop.db.downloads import InstalledModel
     from wan22_desktop.downloader.local_scan import import_folder
 
-    made = subprocess.run([python, "-m", "wan22_desktop.cli", "dev", "make-tiny-checkpoint",
-                           "--task", "ti2v-5B", "--out", str(folder)], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    made = subprocess.run(
+        [
+            python,
+            "-m",
+            "wan22_desktop.cli",
+            "dev",
+            "make-tiny-checkpoint",
+            "--task",
+            "ti2v-5B",
+            "--out",
+            str(folder),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     if made.returncode == 0:
         db.transact(lambda s: import_folder(s, folder))
         return
-    print(f"note: no tiny checkpoint ({(made.stderr.strip().splitlines() or ['?'])[-1]}); "
-          "pass --checkpoint-python with a torch environment", file=sys.stderr)
-    db.transact(lambda s: s.add(InstalledModel(model_id="Wan-AI/Wan2.2-TI2V-5B", path=str(folder),
-                                               origin="import", tasks="ti2v-5B", size_bytes=0)))
+    print(
+        f"note: no tiny checkpoint ({(made.stderr.strip().splitlines() or ['?'])[-1]}); "
+        "pass --checkpoint-python with a torch environment",
+        file=sys.stderr,
+    )
+    db.transact(
+        lambda s: s.add(
+            InstalledModel(
+                model_id="Wan-AI/Wan2.2-TI2V-5B",
+                path=str(folder),
+                origin="import",
+                tasks="ti2v-5B",
+                size_bytes=0,
+            )
+        )
+    )
 
 
 def seed_demo(home: Path, checkpoint_python: str = sys.executable) -> dict:
@@ -90,27 +122,64 @@ def seed_demo(home: Path, checkpoint_python: str = sys.executable) -> dict:
     try:
         for i, (task, prompt) in enumerate(DEMO_PROMPTS):
             image = str(start_image) if task == "i2v-A14B" else None
-            [job] = q.enqueue(db, GenerationRequest.for_task(task, prompt=prompt, seed=1000 + i, image=image,
-                                                             frame_num=17, size=_small_size(task)))
+            [job] = q.enqueue(
+                db,
+                GenerationRequest.for_task(
+                    task,
+                    prompt=prompt,
+                    seed=1000 + i,
+                    image=image,
+                    frame_num=17,
+                    size=_small_size(task),
+                ),
+            )
             q.claim_next(db, me.holder)
             video = synthetic_video(i)
             out = save_video(video, paths.outputs / f"demo_{i}.mp4", fps=16)
             thumb = save_thumbnail(video, paths.outputs / ".thumbnails" / f"demo_{i}.jpg")
-            q.finish_job(db, job.id, me.holder, q.GenerationResult(
-                video_path=str(out), thumbnail_path=str(thumb), final_prompt=prompt, frames=17,
-                width=320, height=176, fps=16, duration_s=17 / 16,
-                timings={"load": 12.5, "sampling": 301.2 + 40 * i, "decode": 9.1},
-                peak_memory_bytes=(18 + i) * 1024**3, model_path=str(paths.models / task)))
+            q.finish_job(
+                db,
+                job.id,
+                me.holder,
+                q.GenerationResult(
+                    video_path=str(out),
+                    thumbnail_path=str(thumb),
+                    final_prompt=prompt,
+                    frames=17,
+                    width=320,
+                    height=176,
+                    fps=16,
+                    duration_s=17 / 16,
+                    timings={"load": 12.5, "sampling": 301.2 + 40 * i, "decode": 9.1},
+                    peak_memory_bytes=(18 + i) * 1024**3,
+                    model_path=str(paths.models / task),
+                ),
+            )
             videos.append(str(out))
-        [failed] = q.enqueue(db, GenerationRequest.for_task("t2v-A14B", prompt="A dragon over the sea",
-                                                             seed=7))
+        [failed] = q.enqueue(
+            db, GenerationRequest.for_task("t2v-A14B", prompt="A dragon over the sea", seed=7)
+        )
         q.claim_next(db, me.holder)
-        q.fail_job(db, failed.id, me.holder, kind="oom", message="CUDA out of memory at step 3",
-                   hint="turn on offload, or choose a smaller size or TI2V-5B")
-        [running] = q.enqueue(db, GenerationRequest.for_task(
-            "ti2v-5B", prompt="Cherry blossoms fall on a quiet temple courtyard, golden hour", seed=42))
+        q.fail_job(
+            db,
+            failed.id,
+            me.holder,
+            kind="oom",
+            message="CUDA out of memory at step 3",
+            hint="turn on offload, or choose a smaller size or TI2V-5B",
+        )
+        [running] = q.enqueue(
+            db,
+            GenerationRequest.for_task(
+                "ti2v-5B",
+                prompt="Cherry blossoms fall on a quiet temple courtyard, golden hour",
+                seed=42,
+            ),
+        )
         q.claim_next(db, me.holder)
-        q.update_progress(db, running.id, me.holder, step=18, total=50, phase="sampling", eta_s=412.0)
+        q.update_progress(
+            db, running.id, me.holder, step=18, total=50, phase="sampling", eta_s=412.0
+        )
         for prompt in QUEUED_PROMPTS:
             q.enqueue(db, GenerationRequest.for_task("ti2v-5B", prompt=prompt, seed=-1))
         install_tiny_checkpoint(db, paths.models / "Wan2.2-TI2V-5B-tiny", checkpoint_python)
@@ -151,9 +220,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", default="1280x820")
     p.add_argument("--lang", nargs="+", default=["en", "zh_CN"])
     p.add_argument("--theme", default="system", choices=("system", "light", "dark"))
-    p.add_argument("--checkpoint-python", default=sys.executable,
-                   help="a Python with torch for the tiny checkpoint (default: this one)")
-    p.add_argument("--probe", action="store_true", help="probe this machine instead of a fixed RTX 4090")
+    p.add_argument(
+        "--checkpoint-python",
+        default=sys.executable,
+        help="a Python with torch for the tiny checkpoint (default: this one)",
+    )
+    p.add_argument(
+        "--probe", action="store_true", help="probe this machine instead of a fixed RTX 4090"
+    )
     args = p.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     home = args.home or Path(tempfile.mkdtemp(prefix="wan22-demo-"))
@@ -162,19 +236,26 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from wan22_desktop.engine.hardware import GPU, Hardware
     from wan22_desktop.gui.app import app_icon
     from wan22_desktop.gui.context import AppContext
     from wan22_desktop.gui.i18n import install_translators, remove_translators
     from wan22_desktop.gui.runner_controller import RunnerController
     from wan22_desktop.gui.theme import apply_theme
+    from wan22_desktop.runtime.hardware import GPU, Hardware
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setWindowIcon(app_icon())
     apply_theme(app, args.theme)
-    hardware = None if args.probe else Hardware(
-        gpus=(GPU(0, "NVIDIA GeForce RTX 4090", 24.0, 22.8, (8, 9)),), ram_total_gib=64.0,
-        ram_available_gib=51.0, cpu_count=16)
+    hardware = (
+        None
+        if args.probe
+        else Hardware(
+            gpus=(GPU(0, "NVIDIA GeForce RTX 4090", 24.0, 22.8, (8, 9)),),
+            ram_total_gib=64.0,
+            ram_available_gib=51.0,
+            cpu_count=16,
+        )
+    )
     width, height = (int(v) for v in args.size.lower().split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
     saved = []
@@ -198,9 +279,16 @@ def main(argv: list[str] | None = None) -> int:
                 ctx.events.sig_play_requested.emit(demo["videos"][0])
             window.show_view(key)
             if key == "queue":
-                ctx.runner.sig_job_progress.emit(demo["running_job"], {
-                    "step": 21, "total": 50, "phase": "sampling", "eta_s": 371.0,
-                    "preview_path": demo["preview"]})
+                ctx.runner.sig_job_progress.emit(
+                    demo["running_job"],
+                    {
+                        "step": 21,
+                        "total": 50,
+                        "phase": "sampling",
+                        "eta_s": 371.0,
+                        "preview_path": demo["preview"],
+                    },
+                )
             pump(app, 1.0)
             path = args.out / f"{lang}_{key}.png"
             window.grab().save(str(path))

@@ -25,8 +25,14 @@ LINT = "import sys; from importlinter.cli import lint_imports_command; sys.exit(
 
 def _lint(cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(cwd)}
-    return subprocess.run([sys.executable, "-c", LINT, "--no-cache"], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", LINT, "--no-cache"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_import_contracts_are_kept():
@@ -38,10 +44,14 @@ def test_import_contracts_are_kept():
 def test_contracts_catch_a_violation(tmp_path):
     """The linter is not vacuous: a GUI module importing torch inside a function breaks it."""
     shutil.copy(REPO / "pyproject.toml", tmp_path)
-    shutil.copytree(REPO / "wan22_desktop", tmp_path / "wan22_desktop",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "wan22_desktop",
+        tmp_path / "wan22_desktop",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     (tmp_path / "wan22_desktop" / "gui" / "sneaky.py").write_text(
-        "def preview():\n    import torch\n    return torch.zeros(1)\n")
+        "def preview():\n    import torch\n    return torch.zeros(1)\n"
+    )
     p = _lint(tmp_path)
     assert p.returncode != 0
     assert "The GUI never imports torch" in p.stdout and "BROKEN" in p.stdout
@@ -62,8 +72,11 @@ def _top_level_modules() -> list[str]:
 
     They are shared by every part, so they must stay pure; ``__main__`` starts the GUI.
     """
-    return sorted(f"wan22_desktop.{m.name}" for m in pkgutil.iter_modules(wan22_desktop.__path__)
-                  if not m.ispkg and m.name != "__main__")
+    return sorted(
+        f"wan22_desktop.{m.name}"
+        for m in pkgutil.iter_modules(wan22_desktop.__path__)
+        if not m.ispkg and m.name != "__main__"
+    )
 
 
 CORE = _top_level_modules()
@@ -78,7 +91,9 @@ def _import_all_and_report(modules: list[str]) -> set[str]:
         print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in heavy and "." not in m)))
     """)
     env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}
-    p = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
     assert p.returncode == 0, p.stderr
     import json
 
@@ -86,7 +101,11 @@ def _import_all_and_report(modules: list[str]) -> set[str]:
 
 
 def test_gui_db_downloader_and_core_leave_torch_out():
-    modules = _modules("wan22_desktop.gui") + _modules("wan22_desktop.db") + _modules("wan22_desktop.downloader")
+    modules = (
+        _modules("wan22_desktop.gui")
+        + _modules("wan22_desktop.db")
+        + _modules("wan22_desktop.downloader")
+    )
     loaded = _import_all_and_report(modules + CORE)
     assert "torch" not in loaded
 
@@ -114,16 +133,24 @@ def test_every_package_is_behind_a_wall():
     (Plain top-level modules need no entry: the live import checks above hold them pure.)
     """
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
-    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "importlinter"
+    ]
     covered = {m for c in config["contracts"] for m in c["source_modules"]}
     free = {"wan22_desktop.commands"}  # CLI glue; checked for lazy torch imports above
-    packages = {f"wan22_desktop.{m.name}" for m in pkgutil.iter_modules(wan22_desktop.__path__) if m.ispkg}
+    packages = {
+        f"wan22_desktop.{m.name}" for m in pkgutil.iter_modules(wan22_desktop.__path__) if m.ispkg
+    }
     assert packages - covered - free == set(), "add the new package to a contract in pyproject.toml"
 
 
 def _readme_commands() -> list[str]:
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip().startswith("python3 -m venv .venv")]
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip().startswith("python3 -m venv .venv")
+    ]
 
 
 def test_readme_has_exactly_two_setup_commands():

@@ -19,18 +19,37 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def wan22(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "wan22_desktop.cli", "--home", str(tmp_path / "home"), *args],
-                          cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "wan22_desktop.cli", "--home", str(tmp_path / "home"), *args],
+        cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_make_tiny_checkpoint_json(tmp_path):
     out = tmp_path / "tiny-i2v"
-    p = wan22(tmp_path, "--json", "dev", "make-tiny-checkpoint", "--task", "i2v-A14B", "--out", str(out),
-              "--seed", "7")
+    p = wan22(
+        tmp_path,
+        "--json",
+        "dev",
+        "make-tiny-checkpoint",
+        "--task",
+        "i2v-A14B",
+        "--out",
+        str(out),
+        "--seed",
+        "7",
+    )
     assert p.returncode == 0, p.stderr
     result = json.loads(p.stdout)
-    assert result["path"] == str(out.resolve()) and result["task"] == "i2v-A14B" and result["seed"] == 7
+    assert (
+        result["path"] == str(out.resolve())
+        and result["task"] == "i2v-A14B"
+        and result["seed"] == 7
+    )
     report = check_layout(out)  # detected from config.json, not told
     assert report.ok and report.task == "i2v-A14B"
     assert sorted(result["files"]) == sorted(report.files) and result["bytes"] == report.total_bytes
@@ -49,7 +68,9 @@ def test_make_tiny_checkpoint_text_and_refusals(tmp_path):
     assert again.stderr.splitlines()[0] == f"error: {out} exists and is not an empty folder"
     assert again.stderr.splitlines()[1].startswith("hint: ")
 
-    bad = wan22(tmp_path, "dev", "make-tiny-checkpoint", "--task", "t2v-14B", "--out", str(tmp_path / "x"))
+    bad = wan22(
+        tmp_path, "dev", "make-tiny-checkpoint", "--task", "t2v-14B", "--out", str(tmp_path / "x")
+    )
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
     assert not (tmp_path / "x").exists()
 

@@ -15,7 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-PROBE = '''
+PROBE = """
 from wan22_desktop.errors import OperationError, UserInputError
 
 
@@ -36,7 +36,7 @@ def run(args):
         raise KeyboardInterrupt
     print("home=" + str(args.home) + " json=" + str(args.json))
     return 0
-'''
+"""
 
 RUN = (
     "import sys, wan22_desktop.commands as c; c.__path__.append(sys.argv[1]); "
@@ -52,8 +52,14 @@ def wan22(tmp_path, wan22_home):
 
     def run(*args: str) -> subprocess.CompletedProcess:
         env = {**os.environ, "PYTHONPATH": str(REPO), "WAN22_HOME": str(wan22_home)}
-        return subprocess.run([sys.executable, "-c", RUN, str(probe_dir), *args], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-c", RUN, str(probe_dir), *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     return run
 
@@ -69,12 +75,32 @@ def test_ok_and_global_flags(wan22, tmp_path):
     assert (tmp_path / "h" / "logs" / "wan22.log").exists()  # --home moves the log too
 
 
-@pytest.mark.parametrize("outcome,code,message,hint,logged", [
-    ("user", 2, "error: size 12*34 is not allowed", "hint: write it like 1280*720", "UserInputError: size 12*34"),
-    ("operation", 1, "error: cannot write /outputs/x.mp4: disk full", "hint: free some space", "disk full"),
-    ("crash", 1, "error: unexpected ValueError: internal oops", "hint: the log file has the details",
-     "ValueError: internal oops"),
-])
+@pytest.mark.parametrize(
+    "outcome,code,message,hint,logged",
+    [
+        (
+            "user",
+            2,
+            "error: size 12*34 is not allowed",
+            "hint: write it like 1280*720",
+            "UserInputError: size 12*34",
+        ),
+        (
+            "operation",
+            1,
+            "error: cannot write /outputs/x.mp4: disk full",
+            "hint: free some space",
+            "disk full",
+        ),
+        (
+            "crash",
+            1,
+            "error: unexpected ValueError: internal oops",
+            "hint: the log file has the details",
+            "ValueError: internal oops",
+        ),
+    ],
+)
 def test_errors_are_one_line_with_a_hint(wan22, wan22_home, outcome, code, message, hint, logged):
     p = wan22("probe", outcome)
     assert p.returncode == code
@@ -106,9 +132,21 @@ def test_bad_usage_exits_2(wan22, args):
 
 def test_real_entry_point_runs():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    p = subprocess.run([sys.executable, "-m", "wan22_desktop.cli", "--version"], cwd=REPO, env=env,
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "wan22_desktop.cli", "--version"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0 and p.stdout.startswith("wan22 ")
-    p = subprocess.run([sys.executable, "-m", "wan22_desktop.cli", "--help"], cwd=REPO, env=env,
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "wan22_desktop.cli", "--help"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0 and "doctor" in p.stdout

@@ -34,7 +34,10 @@ def ckpts(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("ckpts")
     out = {}
     for task in ("t2v-A14B", "i2v-A14B", "ti2v-5B"):
-        assert cli.main(["dev", "make-tiny-checkpoint", "--task", task, "--out", str(root / task)]) == 0
+        assert (
+            cli.main(["dev", "make-tiny-checkpoint", "--task", task, "--out", str(root / task)])
+            == 0
+        )
         out[task] = root / task
     return out
 
@@ -59,22 +62,48 @@ def _leftovers(folder: Path) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task,use_image,solver", [
-    ("t2v-A14B", False, "unipc"), ("t2v-A14B", False, "dpm++"),
-    ("i2v-A14B", True, "unipc"), ("i2v-A14B", True, "dpm++"),
-    ("ti2v-5B", False, "unipc"), ("ti2v-5B", False, "dpm++"),
-    ("ti2v-5B", True, "unipc"), ("ti2v-5B", True, "dpm++")])
-def test_generate_every_task_to_mp4(ckpts, image, tmp_path, capsys, task, use_image, solver) -> None:
+@pytest.mark.parametrize(
+    "task,use_image,solver",
+    [
+        ("t2v-A14B", False, "unipc"),
+        ("t2v-A14B", False, "dpm++"),
+        ("i2v-A14B", True, "unipc"),
+        ("i2v-A14B", True, "dpm++"),
+        ("ti2v-5B", False, "unipc"),
+        ("ti2v-5B", False, "dpm++"),
+        ("ti2v-5B", True, "unipc"),
+        ("ti2v-5B", True, "dpm++"),
+    ],
+)
+def test_generate_every_task_to_mp4(
+    ckpts, image, tmp_path, capsys, task, use_image, solver
+) -> None:
     out = tmp_path / "video.mp4"
     extra = ["--image", str(image)] if use_image else []
     size = ["--size", "64*64"] if task == "ti2v-5B" and use_image else []
-    rc = _generate(ckpts[task], "--task", task, "--sample_solver", solver, "--base_seed", "7",
-                   "--prompt", "a cat running", "--save_file", str(out), *extra, *size)
+    rc = _generate(
+        ckpts[task],
+        "--task",
+        task,
+        "--sample_solver",
+        solver,
+        "--base_seed",
+        "7",
+        "--prompt",
+        "a cat running",
+        "--save_file",
+        str(out),
+        *extra,
+        *size,
+    )
     captured = capsys.readouterr()
     assert rc == 0, captured.err
     frames = video_io.read_mp4_frames(out)
-    expected_hw = {"t2v-A14B": (32, 32), "ti2v-5B": (64 if use_image else 32,) * 2,
-                   "i2v-A14B": (16, 32)}[task]  # i2v: a 16:9 image at the 32*32 area
+    expected_hw = {
+        "t2v-A14B": (32, 32),
+        "ti2v-5B": (64 if use_image else 32,) * 2,
+        "i2v-A14B": (16, 32),
+    }[task]  # i2v: a 16:9 image at the 32*32 area
     assert frames.shape == (5, *expected_hw, 3)
     assert f"saved {out}" in captured.out and "seed 7" in captured.out
     assert "sampling 2/2" in captured.err and "it/s" in captured.err and "ETA" in captured.err
@@ -84,8 +113,18 @@ def test_generate_every_task_to_mp4(ckpts, image, tmp_path, capsys, task, use_im
 def test_raw_npy_is_deterministic_per_seed(ckpts, tmp_path, capsys) -> None:
     paths = [tmp_path / f"{name}.npy" for name in ("a", "b", "c")]
     for path, seed in zip(paths, ("11", "11", "12")):
-        assert _generate(ckpts["t2v-A14B"], "--base_seed", seed, "--prompt", "a dog",
-                         "--save_file", str(path)) == 0
+        assert (
+            _generate(
+                ckpts["t2v-A14B"],
+                "--base_seed",
+                seed,
+                "--prompt",
+                "a dog",
+                "--save_file",
+                str(path),
+            )
+            == 0
+        )
     a, b, c = (np.load(p) for p in paths)
     assert a.shape == (3, 5, 32, 32) and a.dtype == np.float32
     assert np.array_equal(a, b) and not np.array_equal(a, c)
@@ -93,8 +132,26 @@ def test_raw_npy_is_deterministic_per_seed(ckpts, tmp_path, capsys) -> None:
 
 def test_png_folder_and_json_summary(ckpts, tmp_path, capsys) -> None:
     out = tmp_path / "frames"
-    assert cli.main(["--json", "generate", "--ckpt_dir", str(ckpts["ti2v-5B"]), "--task", "ti2v-5B",
-                     *SMALL, "--base_seed", "3", "--prompt", "a cat", "--save_file", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "--json",
+                "generate",
+                "--ckpt_dir",
+                str(ckpts["ti2v-5B"]),
+                "--task",
+                "ti2v-5B",
+                *SMALL,
+                "--base_seed",
+                "3",
+                "--prompt",
+                "a cat",
+                "--save_file",
+                str(out),
+            ]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["seed"] == 3 and summary["outputs"] == [str(out)] and summary["fps"] == 24
     assert {"loading", "text_encoding", "sampling", "decoding", "saving"} <= set(summary["timings"])
@@ -108,13 +165,31 @@ def test_default_output_name_goes_to_the_outputs_folder(ckpts, wan22_home, capsy
     assert files[0].name.startswith("t2v-A14B_32x32_1_a_red_car___fast_")
 
 
-def test_prompt_extension_failure_falls_back_with_a_warning(ckpts, tmp_path, capsys, monkeypatch) -> None:
+def test_prompt_extension_failure_falls_back_with_a_warning(
+    ckpts, tmp_path, capsys, monkeypatch
+) -> None:
     monkeypatch.delenv("DASH_API_KEY", raising=False)
     monkeypatch.setattr("wan22_desktop.secrets.get_dashscope_key", lambda *a, **k: None)
     out = tmp_path / "v.npy"
-    assert cli.main(["--json", "generate", "--ckpt_dir", str(ckpts["t2v-A14B"]), *SMALL,
-                     "--prompt", "a cat", "--use_prompt_extend", "--prompt_extend_method",
-                     "dashscope", "--save_file", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "--json",
+                "generate",
+                "--ckpt_dir",
+                str(ckpts["t2v-A14B"]),
+                *SMALL,
+                "--prompt",
+                "a cat",
+                "--use_prompt_extend",
+                "--prompt_extend_method",
+                "dashscope",
+                "--save_file",
+                str(out),
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     summary = json.loads(captured.out.strip().splitlines()[-1])
     assert summary["prompt"] == "a cat" and summary["original_prompt"] == "a cat"
@@ -126,31 +201,84 @@ def test_subprocess_run(ckpts, tmp_path) -> None:
     out = tmp_path / "v.npy"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run(
-        [sys.executable, "-m", "wan22_desktop.cli", "generate", "--ckpt_dir", str(ckpts["ti2v-5B"]),
-         "--task", "ti2v-5B", *SMALL, "--base_seed", "5", "--prompt", "a cat", "--save_file", str(out)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "wan22_desktop.cli",
+            "generate",
+            "--ckpt_dir",
+            str(ckpts["ti2v-5B"]),
+            "--task",
+            "ti2v-5B",
+            *SMALL,
+            "--base_seed",
+            "5",
+            "--prompt",
+            "a cat",
+            "--save_file",
+            str(out),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert np.load(out).shape == (3, 5, 32, 32) and "seed 5" in proc.stdout
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="torchrun process groups: POSIX")
-def test_torchrun_two_ranks_with_ulysses_and_fsdp_equal_one_process(ckpts, tmp_path, capsys) -> None:
+def test_torchrun_two_ranks_with_ulysses_and_fsdp_equal_one_process(
+    ckpts, tmp_path, capsys
+) -> None:
     """Official multi-GPU flags on CPU/gloo: 2 ranks, sequence split, both experts and T5
     sharded; rank 0 alone saves and prints, and the raw video is the single process's."""
-    flags = ["--task", "t2v-A14B", *SMALL, "--dtype", "fp32", "--base_seed", "3",
-             "--prompt", "a cat"]
+    flags = [
+        "--task",
+        "t2v-A14B",
+        *SMALL,
+        "--dtype",
+        "fp32",
+        "--base_seed",
+        "3",
+        "--prompt",
+        "a cat",
+    ]
     single = tmp_path / "single.npy"
     assert _generate(ckpts["t2v-A14B"], *flags, "--save_file", str(single)) == 0
     capsys.readouterr()
     multi = tmp_path / "multi.npy"
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         "-m", "wan22_desktop.cli", "generate", "--ckpt_dir", str(ckpts["t2v-A14B"]), *flags,
-         "--ulysses_size", "2", "--dit_fsdp", "--t5_fsdp", "--save_file", str(multi)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "wan22_desktop.cli",
+            "generate",
+            "--ckpt_dir",
+            str(ckpts["t2v-A14B"]),
+            *flags,
+            "--ulysses_size",
+            "2",
+            "--dit_fsdp",
+            "--t5_fsdp",
+            "--save_file",
+            str(multi),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=120)
     finally:
@@ -180,10 +308,25 @@ def _partial(ckpts: Path, tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.mark.parametrize("case", [
-    "missing_ckpt", "partial_ckpt", "other_task", "unreadable_image", "tiny_image", "image_for_t2v",
-    "no_image_for_i2v", "bad_size", "bad_frames", "unwritable_output", "bad_suffix", "multi_gpu",
-    "fsdp", "s2v"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing_ckpt",
+        "partial_ckpt",
+        "other_task",
+        "unreadable_image",
+        "tiny_image",
+        "image_for_t2v",
+        "no_image_for_i2v",
+        "bad_size",
+        "bad_frames",
+        "unwritable_output",
+        "bad_suffix",
+        "multi_gpu",
+        "fsdp",
+        "s2v",
+    ],
+)
 def test_bad_input_exits_2_with_a_hint(ckpts, image, tmp_path, capsys, case) -> None:
     junk = tmp_path / "junk.jpg"
     junk.write_bytes(b"\xff\xd8 not really a jpeg")
@@ -223,7 +366,9 @@ def test_bad_input_exits_2_with_a_hint(ckpts, image, tmp_path, capsys, case) -> 
         assert "need several processes" in err
 
 
-def test_disk_full_while_writing_exits_1_and_leaves_nothing(ckpts, tmp_path, capsys, monkeypatch) -> None:
+def test_disk_full_while_writing_exits_1_and_leaves_nothing(
+    ckpts, tmp_path, capsys, monkeypatch
+) -> None:
     def full_disk(path, frames, fps):
         Path(path).write_bytes(b"\x00" * 100)  # a partial file, then the disk is full
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -236,12 +381,15 @@ def test_disk_full_while_writing_exits_1_and_leaves_nothing(ckpts, tmp_path, cap
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("flags, world, message", [
-    (["--ulysses_size", "4"], "2", "must equal the number of processes"),
-    (["--dit_fsdp"], "1", "need several processes"),
-    (["--t5_fsdp", "--t5_cpu"], "2", "cannot be used together"),
-    (["--ulysses_size", "0"], "1", "must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "flags, world, message",
+    [
+        (["--ulysses_size", "4"], "2", "must equal the number of processes"),
+        (["--dit_fsdp"], "1", "need several processes"),
+        (["--t5_fsdp", "--t5_cpu"], "2", "cannot be used together"),
+        (["--ulysses_size", "0"], "1", "must be at least 1"),
+    ],
+)
 def test_multi_process_flags_are_checked_as_upstream(flags, world, message) -> None:
     from wan22_desktop.commands.generate import check_multi_process
     from wan22_desktop.errors import UserInputError
@@ -254,6 +402,7 @@ def test_multi_process_flags_are_checked_as_upstream(flags, world, message) -> N
 def test_multi_process_flags_under_torchrun_pass() -> None:
     from wan22_desktop.commands.generate import check_multi_process
 
-    args = cli.build_parser().parse_args(["generate", "--ulysses_size", "2", "--dit_fsdp",
-                                          "--t5_fsdp"])
+    args = cli.build_parser().parse_args(
+        ["generate", "--ulysses_size", "2", "--dit_fsdp", "--t5_fsdp"]
+    )
     assert check_multi_process(args, env={"WORLD_SIZE": "2"}) == 2

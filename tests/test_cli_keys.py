@@ -46,15 +46,23 @@ class JsonFileKeyring(KeyringBackend):
 
 def wan22(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "wan22_desktop.cli", *args], input=stdin, capture_output=True,
-        text=True, cwd=ROOT, env=env, timeout=60,
+        [sys.executable, "-m", "wan22_desktop.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
     )
 
 
 def base_env(tmp_path: Path, backend: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DASH_API_KEY"}
-    env.update(PYTHONPATH=str(ROOT), PYTHON_KEYRING_BACKEND=backend,
-               WAN22_TEST_KEYRING_FILE=str(tmp_path / "keyring.json"))
+    env.update(
+        PYTHONPATH=str(ROOT),
+        PYTHON_KEYRING_BACKEND=backend,
+        WAN22_TEST_KEYRING_FILE=str(tmp_path / "keyring.json"),
+    )
     return env
 
 
@@ -70,7 +78,11 @@ def test_set_status_rm_through_the_cli(tmp_path, wan22_home):
 
     r = wan22(["--json", "keys", "status"], env)
     st = json.loads(r.stdout)
-    assert (st["source"], st["masked"], st["service"]) == ("keyring", "sk-****cdef", "wan22-desktop")
+    assert (st["source"], st["masked"], st["service"]) == (
+        "keyring",
+        "sk-****cdef",
+        "wan22-desktop",
+    )
     assert "JsonFileKeyring" in st["backend"]
 
     env_with_var = dict(env, DASH_API_KEY="sk-env-wins-abcdefghijk")
@@ -112,4 +124,6 @@ def test_no_keyring_backend_gives_a_clear_message(tmp_path, wan22_home):
     assert KEY not in r.stdout + r.stderr
     r = wan22(["keys", "status"], env)
     assert r.returncode == 0 and "no key" in r.stdout and "keyring:" in r.stdout
-    assert not any(KEY in p.read_text(errors="ignore") for p in wan22_home.rglob("*") if p.is_file())
+    assert not any(
+        KEY in p.read_text(errors="ignore") for p in wan22_home.rglob("*") if p.is_file()
+    )

@@ -38,29 +38,62 @@ def finish_next(prompt_final: str | None = None) -> int:
     """Play the runner: claim the next job and finish it; returns the generation id."""
     with open_app_database(app_paths()) as db:
         job = q.claim_next(db, "test-runner")
-        gen = q.finish_job(db, job.id, "test-runner",
-                           q.GenerationResult(video_path=str(app_paths().outputs / f"{job.id}.mp4"),
-                                              final_prompt=prompt_final, width=1280, height=704))
+        gen = q.finish_job(
+            db,
+            job.id,
+            "test-runner",
+            q.GenerationResult(
+                video_path=str(app_paths().outputs / f"{job.id}.mp4"),
+                final_prompt=prompt_final,
+                width=1280,
+                height=704,
+            ),
+        )
         return gen.id
 
 
 def test_add_maps_the_official_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    jobs = add(capsys, "--size", "704*1280", "--frame_num", "81", "--base_seed", "10",
-               "--sample_steps", "30", "--sample_shift", "4.5", "--sample_guide_scale", "4",
-               "--sample_solver", "dpm++", "--offload_model", "false", "--convert_model_dtype",
-               "--t5_cpu", "--negative_prompt", "blurry", "--count", "3")
+    jobs = add(
+        capsys,
+        "--size",
+        "704*1280",
+        "--frame_num",
+        "81",
+        "--base_seed",
+        "10",
+        "--sample_steps",
+        "30",
+        "--sample_shift",
+        "4.5",
+        "--sample_guide_scale",
+        "4",
+        "--sample_solver",
+        "dpm++",
+        "--offload_model",
+        "false",
+        "--convert_model_dtype",
+        "--t5_cpu",
+        "--negative_prompt",
+        "blurry",
+        "--count",
+        "3",
+    )
     assert [j["seed"] for j in jobs] == [10, 11, 12]
     req = jobs[0]["request"]
     assert (req["size"], req["frame_num"], req["sample_steps"], req["sample_shift"]) == (
-        "704*1280", 81, 30, 4.5)
+        "704*1280",
+        81,
+        30,
+        4.5,
+    )
     assert req["guidance"] == {"low": 4.0, "high": 4.0}
     assert (req["solver"], req["negative_prompt"]) == ("dpm++", "blurry")
     assert req["memory"] == {"offload_model": "off", "convert_model_dtype": "on", "t5_cpu": "on"}
 
 
-def test_add_stores_the_image_as_an_absolute_path(capsys: pytest.CaptureFixture[str],
-                                                   tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_add_stores_the_image_as_an_absolute_path(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from PIL import Image
 
     Image.new("RGB", (64, 48), (200, 30, 30)).save(tmp_path / "start.png")
@@ -72,8 +105,9 @@ def test_add_stores_the_image_as_an_absolute_path(capsys: pytest.CaptureFixture[
 
 
 def test_add_bad_input_exits_2_and_writes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "queue", "add", "--task", "ti2v-5B", "--prompt", "x",
-                         "--frame_num", "80")
+    code, out, err = run(
+        capsys, "queue", "add", "--task", "ti2v-5B", "--prompt", "x", "--frame_num", "80"
+    )
     assert code == 2 and err.startswith("error: frame count 80") and "hint:" in err
     code, _, err = run(capsys, "queue", "add", "--task", "nope-9B", "--prompt", "x")
     assert code == 2
@@ -108,8 +142,14 @@ def test_pause_resume_and_edit(capsys: pytest.CaptureFixture[str]) -> None:
     with open_app_database(app_paths()) as db:
         assert q.claim_next(db, "r") is None
     run_json(capsys, "queue", "resume")
-    (edited,) = run_json(capsys, "queue", "edit", "1", "--prompt", "a glass boat", "--size", "704*1280")
-    assert (edited["prompt"], edited["request"]["size"], edited["seed"]) == ("a glass boat", "704*1280", 5)
+    (edited,) = run_json(
+        capsys, "queue", "edit", "1", "--prompt", "a glass boat", "--size", "704*1280"
+    )
+    assert (edited["prompt"], edited["request"]["size"], edited["seed"]) == (
+        "a glass boat",
+        "704*1280",
+        5,
+    )
     code, _, err = run(capsys, "queue", "edit", "1", "--frame_num", "6")
     assert code == 2 and "frame count" in err
     code, _, err = run(capsys, "queue", "edit", "1")
@@ -146,19 +186,32 @@ def test_cli_subprocess_exit_codes_and_home_flag(tmp_path: Path) -> None:
     home = tmp_path / "elsewhere"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     base = [sys.executable, "-m", "wan22_desktop.cli", "--home", str(home)]
-    ok = subprocess.run([*base, "--json", "queue", "add", "--task", "ti2v-5B", "--prompt", "hi"],
-                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [*base, "--json", "queue", "add", "--task", "ti2v-5B", "--prompt", "hi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)[0]["status"] == "queued"
     assert (home / "data" / "wan22.sqlite3").is_file()
-    bad = subprocess.run([*base, "history", "fav", "77"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [*base, "history", "fav", "77"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and bad.stderr.startswith("error: there is no generation 77")
     (home / "data" / "wan22.sqlite3").unlink()
     for extra in ("-wal", "-shm"):
         (home / "data" / f"wan22.sqlite3{extra}").unlink(missing_ok=True)
     (home / "data" / "wan22.sqlite3").write_bytes(b"garbage" * 100)
-    broken = subprocess.run([*base, "queue", "list"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    broken = subprocess.run(
+        [*base, "queue", "list"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert broken.returncode == 1
     assert str(home / "data" / "wan22.sqlite3") in broken.stderr and "hint:" in broken.stderr

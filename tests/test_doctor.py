@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from test_model_layout import make_checkpoint  # tests/ is on sys.path under pytest's rootdir import
+
 from wan22_desktop.cli import main
 from wan22_desktop.paths import app_paths
 from wan22_desktop.settings import Settings
@@ -31,7 +30,9 @@ def test_json_report(capsys, wan22_home):
     (paths.models / "notes").mkdir()  # not a checkpoint: not listed
 
     r = _doctor_json(capsys)
-    assert r["paths"]["models"] == str(paths.models) and r["paths"]["data"].startswith(str(wan22_home))
+    assert r["paths"]["models"] == str(paths.models) and r["paths"]["data"].startswith(
+        str(wan22_home)
+    )
     assert r["python"]["version"].count(".") == 2
     import torch
 
@@ -84,14 +85,26 @@ def test_doctor_without_torch(tmp_path):
         "sys.exit(main(['--json', 'doctor']))\n"
     )
     env = {**os.environ, "WAN22_HOME": str(tmp_path), "PYTHONPATH": str(REPO)}
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, timeout=120
+    )
     assert p.returncode == 0, p.stderr
     r = json.loads(p.stdout)
     assert r["torch"]["installed"] is False and "torch" in r["torch"]["error"]
     assert r["gpus"] == []
-    p = subprocess.run([sys.executable, "-c", code.replace("'--json', ", "")], capture_output=True,
-                       text=True, env=env, cwd=REPO, timeout=120)
-    assert p.returncode == 0 and "torch         not usable" in p.stdout and "none - CPU only" in p.stdout
+    p = subprocess.run(
+        [sys.executable, "-c", code.replace("'--json', ", "")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert (
+        p.returncode == 0
+        and "torch         not usable" in p.stdout
+        and "none - CPU only" in p.stdout
+    )
 
 
 def test_text_format_of_gpus_and_cuda_build(capsys):
@@ -100,8 +113,14 @@ def test_text_format_of_gpus_and_cuda_build(capsys):
 
     r = gather(app_paths())
     r["torch"] = {**r["torch"], "installed": True, "cuda_build": "12.8", "hip_build": None}
-    r["gpus"] = [{"index": 0, "name": "NVIDIA H100 80GB HBM3", "vram_bytes": 85_520_809_984,
-                  "compute_capability": "9.0"}]
+    r["gpus"] = [
+        {
+            "index": 0,
+            "name": "NVIDIA H100 80GB HBM3",
+            "vram_bytes": 85_520_809_984,
+            "compute_capability": "9.0",
+        }
+    ]
     text = format_report(r)
     assert "(CUDA 12.8)" in text
     assert "[0] NVIDIA H100 80GB HBM3, 79.6 GiB, compute 9.0" in text

@@ -25,7 +25,9 @@ from wan22_desktop.tasks import get_task
 
 def _write_dit(folder: Path, model_type: str, shards: int = 2, single: bool = False) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.json").write_text(json.dumps({"_class_name": "WanModel", "model_type": model_type, "dim": 8}))
+    (folder / "config.json").write_text(
+        json.dumps({"_class_name": "WanModel", "model_type": model_type, "dim": 8})
+    )
     tensors = {f"blocks.{i}.ffn.0.weight": np.full((4, 3), i, dtype=np.float32) for i in range(4)}
     if single:
         save_file(tensors, str(folder / "diffusion_pytorch_model.safetensors"))
@@ -38,7 +40,8 @@ def _write_dit(folder: Path, model_type: str, shards: int = 2, single: bool = Fa
         save_file(part, str(folder / shard), metadata={"format": "pt"})
         weight_map.update({k: shard for k in part})
     (folder / "diffusion_pytorch_model.safetensors.index.json").write_text(
-        json.dumps({"metadata": {"total_size": 48 * 4}, "weight_map": weight_map}))
+        json.dumps({"metadata": {"total_size": 48 * 4}, "weight_map": weight_map})
+    )
 
 
 def make_checkpoint(root: Path, task: str, *, single: bool = False) -> Path:
@@ -46,7 +49,9 @@ def make_checkpoint(root: Path, task: str, *, single: bool = False) -> Path:
     for folder in spec.dit_folders:
         _write_dit(root / folder, spec.model_type, single=single)
     torch.save({"conv.weight": torch.randn(2, 2)}, root / spec.vae_file)
-    torch.save({"token_embedding.weight": torch.randn(5, 2, dtype=torch.bfloat16)}, root / spec.t5_file)
+    torch.save(
+        {"token_embedding.weight": torch.randn(5, 2, dtype=torch.bfloat16)}, root / spec.t5_file
+    )
     tok = root / spec.tokenizer_dir
     tok.mkdir(parents=True)
     (tok / "tokenizer_config.json").write_text('{"model_max_length": 512}')
@@ -77,8 +82,12 @@ def test_required_files_resolves_shards(tmp_path):
     files = required_files("i2v-A14B", root)
     assert "high_noise_model/diffusion_pytorch_model-00002-of-00002.safetensors" in files
     assert "low_noise_model/diffusion_pytorch_model.safetensors.index.json" in files
-    assert {"Wan2.1_VAE.pth", "models_t5_umt5-xxl-enc-bf16.pth", "google/umt5-xxl/tokenizer_config.json",
-            "google/umt5-xxl/tokenizer.json"} <= set(files)
+    assert {
+        "Wan2.1_VAE.pth",
+        "models_t5_umt5-xxl-enc-bf16.pth",
+        "google/umt5-xxl/tokenizer_config.json",
+        "google/umt5-xxl/tokenizer.json",
+    } <= set(files)
     # without the folder, the shard names are unknown: the index is what to fetch first
     bare = required_files("ti2v-5B", tmp_path / "nothing")
     assert bare[:2] == ["config.json", "diffusion_pytorch_model.safetensors.index.json"]
@@ -98,11 +107,19 @@ def _problems(root, task=None):
 def test_missing_shard(tmp_path):
     root = make_checkpoint(tmp_path / "m", "t2v-A14B")
     (root / "low_noise_model/diffusion_pytorch_model-00001-of-00002.safetensors").unlink()
-    assert _problems(root) == {"low_noise_model/diffusion_pytorch_model-00001-of-00002.safetensors": "missing"}
+    assert _problems(root) == {
+        "low_noise_model/diffusion_pytorch_model-00001-of-00002.safetensors": "missing"
+    }
     with pytest.raises(UserInputError) as e:
         require_layout(root, "t2v-A14B")
-    assert "low_noise_model/diffusion_pytorch_model-00001-of-00002.safetensors: missing" in e.value.message
-    assert "wan22 models download t2v-A14B" in e.value.hint and "Wan-AI/Wan2.2-T2V-A14B" in e.value.hint
+    assert (
+        "low_noise_model/diffusion_pytorch_model-00001-of-00002.safetensors: missing"
+        in e.value.message
+    )
+    assert (
+        "wan22 models download t2v-A14B" in e.value.hint
+        and "Wan-AI/Wan2.2-T2V-A14B" in e.value.hint
+    )
 
 
 def test_truncated_safetensors(tmp_path):
@@ -130,8 +147,13 @@ def test_overlong_and_garbage_safetensors(tmp_path):
 
 def test_shard_without_the_tensors_the_index_names(tmp_path):
     root = make_checkpoint(tmp_path / "w", "ti2v-5B")
-    save_file({"other": np.zeros(2, np.float32)}, str(root / "diffusion_pytorch_model-00001-of-00002.safetensors"))
-    assert "lacks 2 tensor(s)" in _problems(root)["diffusion_pytorch_model-00001-of-00002.safetensors"]
+    save_file(
+        {"other": np.zeros(2, np.float32)},
+        str(root / "diffusion_pytorch_model-00001-of-00002.safetensors"),
+    )
+    assert (
+        "lacks 2 tensor(s)" in _problems(root)["diffusion_pytorch_model-00001-of-00002.safetensors"]
+    )
 
 
 def test_bad_index(tmp_path):
@@ -156,6 +178,7 @@ def test_truncated_and_wrong_pth(tmp_path):
     (root / "models_t5_umt5-xxl-enc-bf16.pth").write_bytes(b"")
     assert _problems(root)["models_t5_umt5-xxl-enc-bf16.pth"] == "empty"
     import zipfile
+
     with zipfile.ZipFile(vae, "w") as zf:
         zf.writestr("readme.txt", "hello")
     assert "no data.pkl" in pth_problem(vae)

@@ -52,13 +52,24 @@ def test_for_task_fills_official_defaults():
     assert (r.width, r.height) == (1280, 720)
     t = GenerationRequest.for_task("ti2v-5B", prompt="cats")
     assert (t.size, t.frame_num, t.sample_steps, t.guidance, t.effective_fps) == (
-        "1280*704", 121, 50, Guidance(5.0, 5.0), 24)
+        "1280*704",
+        121,
+        50,
+        Guidance(5.0, 5.0),
+        24,
+    )
     assert r.validate() == [] and t.validate() == []
 
 
 def test_overrides_are_normalised():
-    r = GenerationRequest.for_task("i2v-A14B", prompt="x", sample_shift=3, guidance=(2, 4.5),
-                                   memory={"t5_cpu": "on"}, prompt_extend={"enabled": True})
+    r = GenerationRequest.for_task(
+        "i2v-A14B",
+        prompt="x",
+        sample_shift=3,
+        guidance=(2, 4.5),
+        memory={"t5_cpu": "on"},
+        prompt_extend={"enabled": True},
+    )
     assert isinstance(r.sample_shift, float) and r.guidance == Guidance(2.0, 4.5)
     assert r.memory == MemoryOptions(t5_cpu="on")
     assert r.prompt_extend == PromptExtendOptions(enabled=True)
@@ -68,15 +79,18 @@ def test_overrides_are_normalised():
     assert GenerationRequest.for_task("ti2v-5B", image="").image is None
 
 
-@pytest.mark.parametrize("overrides,match", [
-    (dict(frame_num="81"), "frame_num must be a whole number"),
-    (dict(frame_num=True), "frame_num must be a whole number"),
-    (dict(sample_shift="5"), "sample_shift must be a number"),
-    (dict(prompt=None), "prompt must be text"),
-    (dict(guidance="high"), "guidance"),
-    (dict(memory={"swap": "on"}), "unknown memory field"),
-    (dict(prompt_extend={"enabled": "yes"}), "prompt_extend.enabled must be true or false"),
-])
+@pytest.mark.parametrize(
+    "overrides,match",
+    [
+        (dict(frame_num="81"), "frame_num must be a whole number"),
+        (dict(frame_num=True), "frame_num must be a whole number"),
+        (dict(sample_shift="5"), "sample_shift must be a number"),
+        (dict(prompt=None), "prompt must be text"),
+        (dict(guidance="high"), "guidance"),
+        (dict(memory={"swap": "on"}), "unknown memory field"),
+        (dict(prompt_extend={"enabled": "yes"}), "prompt_extend.enabled must be true or false"),
+    ],
+)
 def test_wrong_types_are_user_errors(overrides, match):
     with pytest.raises(UserInputError, match=match):
         GenerationRequest.for_task("ti2v-5B", **overrides)
@@ -141,8 +155,12 @@ INVALID = [
 
 @pytest.mark.parametrize("task,overrides,match", INVALID)
 def test_validation_rules(task, overrides, match, image, tiny_image, not_image, tmp_path):
-    paths = {"IMAGE": image, "TINY": tiny_image, "NOT_IMAGE": not_image,
-             "MISSING": str(tmp_path / "nope.png")}
+    paths = {
+        "IMAGE": image,
+        "TINY": tiny_image,
+        "NOT_IMAGE": not_image,
+        "MISSING": str(tmp_path / "nope.png"),
+    }
     if "image" in overrides:
         overrides = {**overrides, "image": paths[overrides["image"]]}
     overrides.setdefault("prompt", "a cat on a surfboard")
@@ -190,9 +208,19 @@ def test_label_is_short_and_informative():
 
 def test_json_round_trip(image):
     r = GenerationRequest.for_task(
-        "i2v-A14B", prompt="猫", image=image, seed=123, guidance=(2.5, 3.5), gpus=2, fps=20,
-        negative_prompt="blur", prompt_extend=dict(enabled=True, method="dashscope", target_lang="en"),
-        memory=dict(offload_model="off", t5_cpu="on"), output_format="png", solver="dpm++")
+        "i2v-A14B",
+        prompt="猫",
+        image=image,
+        seed=123,
+        guidance=(2.5, 3.5),
+        gpus=2,
+        fps=20,
+        negative_prompt="blur",
+        prompt_extend=dict(enabled=True, method="dashscope", target_lang="en"),
+        memory=dict(offload_model="off", t5_cpu="on"),
+        output_format="png",
+        solver="dpm++",
+    )
     s = r.to_json()
     d = json.loads(s)
     assert d["schema_version"] == SCHEMA_VERSION and d["guidance"] == {"low": 2.5, "high": 3.5}
@@ -202,7 +230,9 @@ def test_json_round_trip(image):
 
 
 def test_missing_fields_take_task_defaults():
-    r = GenerationRequest.from_dict({"schema_version": SCHEMA_VERSION, "task": "ti2v-5B", "prompt": "x"})
+    r = GenerationRequest.from_dict(
+        {"schema_version": SCHEMA_VERSION, "task": "ti2v-5B", "prompt": "x"}
+    )
     assert r == GenerationRequest.for_task("ti2v-5B", prompt="x")
 
 
@@ -231,26 +261,39 @@ VERSION_1 = {
 def test_version_1_is_upgraded():
     r = GenerationRequest.from_dict(VERSION_1)
     assert r == GenerationRequest.for_task(
-        "t2v-A14B", prompt="Two anthropomorphic cats in comfy boxing gear", size="832*480",
-        sample_steps=30, sample_shift=8.0, guidance=(3.0, 4.0), solver="dpm++", seed=42,
+        "t2v-A14B",
+        prompt="Two anthropomorphic cats in comfy boxing gear",
+        size="832*480",
+        sample_steps=30,
+        sample_shift=8.0,
+        guidance=(3.0, 4.0),
+        solver="dpm++",
+        seed=42,
         prompt_extend=PromptExtendOptions(enabled=True, method="dashscope", target_lang="en"),
-        memory=MemoryOptions(offload_model="auto", convert_model_dtype="on", t5_cpu="off"))
+        memory=MemoryOptions(offload_model="auto", convert_model_dtype="on", t5_cpu="off"),
+    )
     assert r.validate() == []
     # a v1 single-number guidance applies to both experts, like the official CLI
     single = GenerationRequest.from_dict({**VERSION_1, "sample_guide_scale": 5.0})
     assert single.guidance == Guidance(5.0, 5.0)
 
 
-@pytest.mark.parametrize("data,match", [
-    ({"schema_version": 2, "task": "ti2v-5B", "lora": "x"}, "unknown request field(s): lora"),
-    ({**VERSION_1, "colour": "red"}, "unknown request field(s): colour"),
-    ({"schema_version": SCHEMA_VERSION, "task": "ti2v-5B", "guidance": {"low": 1, "mid": 2}}, "exactly low and high"),
-    ({"schema_version": SCHEMA_VERSION + 1, "task": "ti2v-5B"}, "newer Wan22 Desktop"),
-    ({"task": "ti2v-5B"}, "no valid schema_version"),
-    ({"schema_version": SCHEMA_VERSION, "prompt": "x"}, "no task"),
-    ({"schema_version": SCHEMA_VERSION, "task": "s2v-14B"}, "unknown task"),
-    ([1, 2], "JSON object"),
-])
+@pytest.mark.parametrize(
+    "data,match",
+    [
+        ({"schema_version": 2, "task": "ti2v-5B", "lora": "x"}, "unknown request field(s): lora"),
+        ({**VERSION_1, "colour": "red"}, "unknown request field(s): colour"),
+        (
+            {"schema_version": SCHEMA_VERSION, "task": "ti2v-5B", "guidance": {"low": 1, "mid": 2}},
+            "exactly low and high",
+        ),
+        ({"schema_version": SCHEMA_VERSION + 1, "task": "ti2v-5B"}, "newer Wan22 Desktop"),
+        ({"task": "ti2v-5B"}, "no valid schema_version"),
+        ({"schema_version": SCHEMA_VERSION, "prompt": "x"}, "no task"),
+        ({"schema_version": SCHEMA_VERSION, "task": "s2v-14B"}, "unknown task"),
+        ([1, 2], "JSON object"),
+    ],
+)
 def test_from_dict_rejects_clearly(data, match):
     with pytest.raises(UserInputError) as e:
         GenerationRequest.from_dict(data)

@@ -47,17 +47,30 @@ def _has_generate() -> bool:
 
 CASES = [
     GenerationRequest.for_task("ti2v-5B", prompt="a red fox runs through snow", seed=42),
-    GenerationRequest.for_task("t2v-A14B", prompt="它说：\"你好\" — it's $HOME `ls`; rm -rf /",
-                               seed=7, guidance=2.5, sample_shift=8.25, solver="dpm++",
-                               negative_prompt="blurry, 'low' quality", size="832*480",
-                               frame_num=17, sample_steps=3),
-    GenerationRequest.for_task("ti2v-5B", prompt="x", seed=0,
-                               memory={"offload_model": "off", "convert_model_dtype": "on",
-                                       "t5_cpu": "on"}),
-    GenerationRequest.for_task("t2v-A14B", prompt="multi\nline\tprompt", seed=2**62,
-                               memory={"offload_model": "on"}),  # default guidance pair
-    GenerationRequest.for_task("i2v-A14B", prompt="x", seed=3, image="/tmp/start.png",
-                               guidance=(2.0, 6.5)),  # a per-expert pair: low,high
+    GenerationRequest.for_task(
+        "t2v-A14B",
+        prompt='它说："你好" — it\'s $HOME `ls`; rm -rf /',
+        seed=7,
+        guidance=2.5,
+        sample_shift=8.25,
+        solver="dpm++",
+        negative_prompt="blurry, 'low' quality",
+        size="832*480",
+        frame_num=17,
+        sample_steps=3,
+    ),
+    GenerationRequest.for_task(
+        "ti2v-5B",
+        prompt="x",
+        seed=0,
+        memory={"offload_model": "off", "convert_model_dtype": "on", "t5_cpu": "on"},
+    ),
+    GenerationRequest.for_task(
+        "t2v-A14B", prompt="multi\nline\tprompt", seed=2**62, memory={"offload_model": "on"}
+    ),  # default guidance pair
+    GenerationRequest.for_task(
+        "i2v-A14B", prompt="x", seed=3, image="/tmp/start.png", guidance=(2.0, 6.5)
+    ),  # a per-expert pair: low,high
 ]
 
 
@@ -76,15 +89,26 @@ def test_parses_back_through_generate(request_: GenerationRequest) -> None:
     assert replace(parsed, memory=request_.memory) == request_
     m = request_.memory
     assert args.offload_model == {"on": True, "off": False, "auto": None}[m.offload_model]
-    assert args.t5_cpu == (m.t5_cpu == "on") and args.convert_model_dtype == (m.convert_model_dtype == "on")
+    assert args.t5_cpu == (m.t5_cpu == "on") and args.convert_model_dtype == (
+        m.convert_model_dtype == "on"
+    )
 
 
 def test_image_and_prompt_extension_round_trip(tmp_path: Path) -> None:
     image = tmp_path / "my start frame.png"
     req = GenerationRequest.for_task(
-        "i2v-A14B", prompt="the cat turns its head", seed=3, image=str(image),
-        prompt_extend={"enabled": True, "method": "dashscope", "target_lang": "en",
-                       "model": "qwen-plus", "required": True})
+        "i2v-A14B",
+        prompt="the cat turns its head",
+        seed=3,
+        image=str(image),
+        prompt_extend={
+            "enabled": True,
+            "method": "dashscope",
+            "target_lang": "en",
+            "model": "qwen-plus",
+            "required": True,
+        },
+    )
     argv = request_to_argv(req)
     assert argv[argv.index("--image") + 1] == str(image)
     assert argv[argv.index("--prompt_extend_method") + 1] == "dashscope"
@@ -97,18 +121,34 @@ def test_image_and_prompt_extension_round_trip(tmp_path: Path) -> None:
 def test_official_flag_names_only() -> None:
     argv = request_to_argv(CASES[1])
     flags = {a for a in argv if a.startswith("--")}
-    assert flags == {"--task", "--size", "--frame_num", "--sample_steps", "--sample_shift",
-                     "--sample_guide_scale", "--sample_solver", "--base_seed", "--prompt",
-                     "--negative_prompt"}
+    assert flags == {
+        "--task",
+        "--size",
+        "--frame_num",
+        "--sample_steps",
+        "--sample_shift",
+        "--sample_guide_scale",
+        "--sample_solver",
+        "--base_seed",
+        "--prompt",
+        "--negative_prompt",
+    }
     assert argv[argv.index("--sample_guide_scale") + 1] == "2.5"
     assert argv[argv.index("--sample_shift") + 1] == "8.25"
     assert "--sample_guide_scale" not in request_to_argv(CASES[3])  # the default pair
 
 
 def test_fields_without_a_flag_are_named() -> None:
-    req = GenerationRequest.for_task("t2v-A14B", prompt="x", seed=1, gpus=2, fps=30,
-                                     output_format="npy", memory={"t5_cpu": "off"},
-                                     guidance=(2.0, 6.0))
+    req = GenerationRequest.for_task(
+        "t2v-A14B",
+        prompt="x",
+        seed=1,
+        gpus=2,
+        fps=30,
+        output_format="npy",
+        memory={"t5_cpu": "off"},
+        guidance=(2.0, 6.0),
+    )
     assert unexpressed_fields(req) == ["memory.t5_cpu", "gpus", "fps", "output_format"]
     argv = request_to_argv(req)
     assert "--t5_cpu" not in argv and argv[argv.index("--sample_guide_scale") + 1] == "2,6"

@@ -33,8 +33,13 @@ def no_keyring(monkeypatch):
 
 @pytest.mark.parametrize(
     ("key", "expected"),
-    [("", ""), ("short", "****"), ("sk-123456789012", "****"),
-     ("sk-0123456789abcdef", "sk-****cdef"), (KEY, "sk-****0123")],
+    [
+        ("", ""),
+        ("short", "****"),
+        ("sk-123456789012", "****"),
+        ("sk-0123456789abcdef", "sk-****cdef"),
+        (KEY, "sk-****0123"),
+    ],
 )
 def test_mask_hides_the_middle_and_short_keys_entirely(key, expected):
     assert secrets.mask(key) == expected
@@ -78,12 +83,14 @@ def test_worker_env_adds_key_from_keyring_without_touching_base(memory_keyring):
     assert "DASH_API_KEY" not in base
     # an explicit key in the environment wins over the keyring
     assert secrets.worker_env({"DASH_API_KEY": "sk-explicit-key-12345"})["DASH_API_KEY"] == (
-        "sk-explicit-key-12345")
+        "sk-explicit-key-12345"
+    )
 
 
 @pytest.mark.parametrize("backend", [fail.Keyring, null.Keyring])
-def test_no_usable_backend_is_a_clear_error_never_a_plaintext_fallback(backend, monkeypatch,
-                                                                        wan22_home):
+def test_no_usable_backend_is_a_clear_error_never_a_plaintext_fallback(
+    backend, monkeypatch, wan22_home
+):
     monkeypatch.delenv("DASH_API_KEY", raising=False)
     previous = keyring.get_keyring()
     keyring.set_keyring(backend())
@@ -100,7 +107,9 @@ def test_no_usable_backend_is_a_clear_error_never_a_plaintext_fallback(backend, 
     finally:
         keyring.set_keyring(previous)
     # nothing was written anywhere under the data dir
-    assert not any(KEY in p.read_text(errors="ignore") for p in wan22_home.rglob("*") if p.is_file())
+    assert not any(
+        KEY in p.read_text(errors="ignore") for p in wan22_home.rglob("*") if p.is_file()
+    )
 
 
 def test_no_backend_still_allows_the_environment_variable(no_keyring, monkeypatch):

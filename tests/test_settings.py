@@ -9,7 +9,13 @@ import pytest
 
 from wan22_desktop.errors import OperationError, UserInputError
 from wan22_desktop.paths import app_paths
-from wan22_desktop.settings import OPTIONS, SCHEMA_VERSION, Settings, atomic_write_text, effective_paths
+from wan22_desktop.settings import (
+    OPTIONS,
+    SCHEMA_VERSION,
+    Settings,
+    atomic_write_text,
+    effective_paths,
+)
 
 
 @pytest.fixture()
@@ -41,7 +47,9 @@ def test_set_save_load_round_trip(paths):
     assert data["schema_version"] == SCHEMA_VERSION
     again = Settings.load(paths)
     assert again.get("language") == "zh_CN"
-    assert again.get("hang_timeout_factor") == 5.0 and isinstance(again.get("hang_timeout_factor"), float)
+    assert again.get("hang_timeout_factor") == 5.0 and isinstance(
+        again.get("hang_timeout_factor"), float
+    )
     assert again.get("outputs_dir") == "/tmp/videos"
     assert again.get_state("main_window.geometry") == [10, 20, 800, 600]
     assert again.is_default("theme") and not again.is_default("language")
@@ -49,20 +57,23 @@ def test_set_save_load_round_trip(paths):
     assert again.get("language") == "en"
 
 
-@pytest.mark.parametrize("key,value,match", [
-    ("nope", 1, "unknown setting"),
-    ("max_attempts", "3", "must be a whole number"),
-    ("max_attempts", True, "must be a whole number"),
-    ("max_attempts", 0, "out of range"),
-    ("max_attempts", 21, "out of range"),
-    ("hang_timeout_factor", 0.5, "out of range"),
-    ("notifications", 1, "must be true or false"),
-    ("language", "fr", "cannot be 'fr'"),
-    ("default_task", "t2v-1.3B", "cannot be"),
-    ("download_source", "github", "cannot be"),
-    ("hf_endpoint", "hf-mirror.com", r"http\(s\) URL"),
-    ("models_dir", 3, "must be text"),
-])
+@pytest.mark.parametrize(
+    "key,value,match",
+    [
+        ("nope", 1, "unknown setting"),
+        ("max_attempts", "3", "must be a whole number"),
+        ("max_attempts", True, "must be a whole number"),
+        ("max_attempts", 0, "out of range"),
+        ("max_attempts", 21, "out of range"),
+        ("hang_timeout_factor", 0.5, "out of range"),
+        ("notifications", 1, "must be true or false"),
+        ("language", "fr", "cannot be 'fr'"),
+        ("default_task", "t2v-1.3B", "cannot be"),
+        ("download_source", "github", "cannot be"),
+        ("hf_endpoint", "hf-mirror.com", r"http\(s\) URL"),
+        ("models_dir", 3, "must be text"),
+    ],
+)
 def test_set_rejects_bad_values(paths, key, value, match):
     s = Settings.load(paths)
     with pytest.raises(UserInputError, match=match) as e:
@@ -72,10 +83,18 @@ def test_set_rejects_bad_values(paths, key, value, match):
 
 def test_version_1_file_is_upgraded(paths):
     paths.data.mkdir(parents=True)
-    paths.settings_file.write_text(json.dumps({
-        "schema_version": 1, "language": "zh_CN", "hf_mirror": "https://hf-mirror.com",
-        "download_source": "huggingface", "max_attempts": 5,
-    }), encoding="utf-8")
+    paths.settings_file.write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "language": "zh_CN",
+                "hf_mirror": "https://hf-mirror.com",
+                "download_source": "huggingface",
+                "max_attempts": 5,
+            }
+        ),
+        encoding="utf-8",
+    )
     s = Settings.load(paths)
     assert s.get("hf_endpoint") == "https://hf-mirror.com"
     assert s.get("download_source") == "hf"
@@ -87,9 +106,15 @@ def test_version_1_file_is_upgraded(paths):
 
 def test_unknown_keys_are_kept_and_bad_values_fall_back(paths):
     paths.data.mkdir(parents=True)
-    paths.settings_file.write_text(json.dumps({
-        "schema_version": 2, "settings": {"future_thing": {"a": 1}, "max_attempts": "lots", "theme": "dark"},
-    }), encoding="utf-8")
+    paths.settings_file.write_text(
+        json.dumps(
+            {
+                "schema_version": 2,
+                "settings": {"future_thing": {"a": 1}, "max_attempts": "lots", "theme": "dark"},
+            }
+        ),
+        encoding="utf-8",
+    )
     s = Settings.load(paths)
     assert s.get("max_attempts") == 3 and s.get("theme") == "dark"
     s.save()
@@ -97,7 +122,9 @@ def test_unknown_keys_are_kept_and_bad_values_fall_back(paths):
     assert data["settings"]["future_thing"] == {"a": 1}
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'{"settings": {}}', b"\xff\xfe garbage"])
+@pytest.mark.parametrize(
+    "content", [b"{not json", b"[1, 2]", b'{"settings": {}}', b"\xff\xfe garbage"]
+)
 def test_corrupt_file_is_backed_up_and_not_overwritten(paths, content):
     paths.data.mkdir(parents=True)
     paths.settings_file.write_bytes(content)

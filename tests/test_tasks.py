@@ -18,9 +18,42 @@ from wan22_desktop.tasks import (
 
 OFFICIAL = {
     # task: model_type, repo, steps, shift, guidance, boundary, fps, frames, vae stride, vae file
-    "t2v-A14B": ("t2v", "Wan-AI/Wan2.2-T2V-A14B", 40, 12.0, (3.0, 4.0), 0.875, 16, 81, (4, 8, 8), "Wan2.1_VAE.pth"),
-    "i2v-A14B": ("i2v", "Wan-AI/Wan2.2-I2V-A14B", 40, 5.0, (3.5, 3.5), 0.9, 16, 81, (4, 8, 8), "Wan2.1_VAE.pth"),
-    "ti2v-5B": ("ti2v", "Wan-AI/Wan2.2-TI2V-5B", 50, 5.0, (5.0, 5.0), None, 24, 121, (4, 16, 16), "Wan2.2_VAE.pth"),
+    "t2v-A14B": (
+        "t2v",
+        "Wan-AI/Wan2.2-T2V-A14B",
+        40,
+        12.0,
+        (3.0, 4.0),
+        0.875,
+        16,
+        81,
+        (4, 8, 8),
+        "Wan2.1_VAE.pth",
+    ),
+    "i2v-A14B": (
+        "i2v",
+        "Wan-AI/Wan2.2-I2V-A14B",
+        40,
+        5.0,
+        (3.5, 3.5),
+        0.9,
+        16,
+        81,
+        (4, 8, 8),
+        "Wan2.1_VAE.pth",
+    ),
+    "ti2v-5B": (
+        "ti2v",
+        "Wan-AI/Wan2.2-TI2V-5B",
+        50,
+        5.0,
+        (5.0, 5.0),
+        None,
+        24,
+        121,
+        (4, 16, 16),
+        "Wan2.2_VAE.pth",
+    ),
 }
 
 
@@ -45,7 +78,10 @@ def test_sizes_and_images():
     assert TASKS["t2v-A14B"].default_size == "1280*720"
     assert TASKS["ti2v-5B"].default_size == "1280*704"
     assert [TASKS[n].image for n in ("t2v-A14B", "i2v-A14B", "ti2v-5B")] == [
-        ImageUse.REFUSED, ImageUse.REQUIRED, ImageUse.OPTIONAL]
+        ImageUse.REFUSED,
+        ImageUse.REQUIRED,
+        ImageUse.OPTIONAL,
+    ]
     assert TASKS["i2v-A14B"].dit_folders == ("high_noise_model", "low_noise_model")
     assert TASKS["ti2v-5B"].dit_folders == ("",)
     assert SIZE_AREAS["1280*704"] == 901120 and SIZE_AREAS["832*480"] == 399360
@@ -69,22 +105,38 @@ def test_task_for_model_type():
     assert task_for_model_type("s2v") is None
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("1280*720", (1280, 720)), ("832x480", (832, 480)), (" 704 * 1280 ", (704, 1280)),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("1280*720", (1280, 720)),
+        ("832x480", (832, 480)),
+        (" 704 * 1280 ", (704, 1280)),
+    ],
+)
 def test_parse_size(text, expected):
     assert parse_size(text) == expected
 
 
-@pytest.mark.parametrize("text", ["1280", "1280*", "a*b", "0*720", "-1*720", "1280*720*3", "１２８０*720"])
+@pytest.mark.parametrize(
+    "text", ["1280", "1280*", "a*b", "0*720", "-1*720", "1280*720*3", "１２８０*720"]
+)
 def test_parse_size_rejects(text):
     with pytest.raises(UserInputError):
         parse_size(text)
 
 
-@pytest.mark.parametrize("seconds,fps,frames", [
-    (5, 16, 81), (5, 24, 121), (0, 16, 1), (0.1, 16, 1), (1, 16, 17), (3.3, 24, 81), (10, 24, 241),
-])
+@pytest.mark.parametrize(
+    "seconds,fps,frames",
+    [
+        (5, 16, 81),
+        (5, 24, 121),
+        (0, 16, 1),
+        (0.1, 16, 1),
+        (1, 16, 17),
+        (3.3, 24, 81),
+        (10, 24, 241),
+    ],
+)
 def test_frames_for_seconds(seconds, fps, frames):
     got = frames_for_seconds(seconds, fps)
     assert got == frames and (got - 1) % 4 == 0

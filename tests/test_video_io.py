@@ -5,8 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wan22_desktop.engine.video_io import (read_mp4_frames, save_thumbnail, save_video,
-                                           to_uint8_frames)
+from wan22_desktop.engine.video_io import (
+    read_mp4_frames,
+    save_thumbnail,
+    save_video,
+    to_uint8_frames,
+)
 from wan22_desktop.errors import OperationError, UserInputError
 
 
@@ -47,12 +51,14 @@ def test_png_folder(tmp_path):
     files = sorted(p.name for p in out.iterdir())
     assert files == ["frame_00000.png", "frame_00001.png", "frame_00002.png"]
     from PIL import Image
+
     assert np.array_equal(np.asarray(Image.open(out / files[1])), to_uint8_frames(video)[1])
 
 
 def test_thumbnail(tmp_path):
     out = save_thumbnail(_video(h=64, w=96), tmp_path / "t.jpg", max_side=48)
     from PIL import Image
+
     assert Image.open(out).size == (48, 32)
 
 

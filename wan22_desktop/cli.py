@@ -11,7 +11,7 @@ import importlib
 import logging
 import pkgutil
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from wan22_desktop import __version__
 from wan22_desktop.errors import Wan22Error
@@ -74,8 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
-        print("hint: the log file has the details; run again with --debug to see them here",
-              file=sys.stderr)
+        print(
+            "hint: the log file has the details; run again with --debug to see them here",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -126,7 +126,9 @@ def check_layout(root: Path, task: str | None = None) -> LayoutReport:
     if task is None and detected is None:
         problem = "no Wan2.2 config.json (looked in ./, high_noise_model/, low_noise_model/)"
         if _model_type(root / DIT_CONFIG) in ("t2v", "i2v"):
-            problem = "a Wan2.1-style single model (no high_noise_model/low_noise_model): not Wan2.2"
+            problem = (
+                "a Wan2.1-style single model (no high_noise_model/low_noise_model): not Wan2.2"
+            )
         return LayoutReport(root, None, (LayoutProblem(DIT_CONFIG, problem),), ())
     if task is not None and detected is not None and detected != task:
         where = _join(get_task(detected).dit_folders[0], DIT_CONFIG)
@@ -153,8 +155,10 @@ def require_layout(root: Path, task: str) -> LayoutReport:
     spec = get_task(task)
     first = report.problems[0]
     more = f" (and {len(report.problems) - 1} more problems)" if len(report.problems) > 1 else ""
-    get_it = (f"download it with `wan22 models download {task}` ({spec.repo_id} on Hugging Face "
-              "or ModelScope), or point to a complete folder")
+    get_it = (
+        f"download it with `wan22 models download {task}` ({spec.repo_id} on Hugging Face "
+        "or ModelScope), or point to a complete folder"
+    )
     if report.task is not None and report.task != task:
         hint = f"this folder holds {report.task}: choose that task, or {get_it}"
     else:
@@ -172,7 +176,11 @@ def _check_dit(root: Path, folder: str, spec: TaskSpec) -> list[LayoutProblem]:
         if model_type is None:
             problems.append(LayoutProblem(config, "not a model config (no model_type)"))
         elif model_type != spec.model_type:
-            problems.append(LayoutProblem(config, f"model_type is {model_type!r}, {spec.name} needs {spec.model_type!r}"))
+            problems.append(
+                LayoutProblem(
+                    config, f"model_type is {model_type!r}, {spec.name} needs {spec.model_type!r}"
+                )
+            )
 
     index_rel = _join(folder, DIT_INDEX)
     single_rel = _join(folder, DIT_SINGLE)
@@ -207,7 +215,11 @@ def _check_dit(root: Path, folder: str, spec: TaskSpec) -> list[LayoutProblem]:
             continue
         absent = [k for k in keys if k not in header]
         if absent:
-            problems.append(LayoutProblem(rel, f"lacks {len(absent)} tensor(s) the index names, e.g. {absent[0]}"))
+            problems.append(
+                LayoutProblem(
+                    rel, f"lacks {len(absent)} tensor(s) the index names, e.g. {absent[0]}"
+                )
+            )
     return problems
 
 
@@ -333,7 +345,13 @@ def _read_index(path: Path) -> dict[str, str]:
 
 def _is_plain_name(name: str) -> bool:
     """A shard name must be a file in the same folder: no separators, no '..', not absolute."""
-    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name and ":" not in name
+    return (
+        bool(name)
+        and name not in (".", "..")
+        and "/" not in name
+        and "\\" not in name
+        and ":" not in name
+    )
 
 
 def _join(folder: str, name: str) -> str:

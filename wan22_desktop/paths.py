@@ -30,7 +30,7 @@ class AppPaths:
     def settings_file(self) -> Path:
         return self.data / "settings.json"
 
-    def ensure(self) -> "AppPaths":
+    def ensure(self) -> AppPaths:
         """Create every folder (idempotent) and return self."""
         for p in (self.data, self.outputs, self.models, self.logs, self.cache):
             p.mkdir(parents=True, exist_ok=True)

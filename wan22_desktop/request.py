@@ -22,9 +22,10 @@ from __future__ import annotations
 import json
 import random
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.tasks import (
@@ -64,7 +65,7 @@ class Guidance:
     high: float
 
     @classmethod
-    def of(cls, value: "Guidance | float | int | tuple[float, float] | list[float]") -> "Guidance":
+    def of(cls, value: Guidance | float | int | tuple[float, float] | list[float]) -> Guidance:
         """Accept a Guidance, one number (both experts, like the official CLI) or a pair."""
         if isinstance(value, Guidance):
             return value
@@ -73,17 +74,20 @@ class Guidance:
         if isinstance(value, (tuple, list)) and len(value) == 2:
             return cls(_as_float("guidance", value[0]), _as_float("guidance", value[1]))
         raise UserInputError(
-            f"guidance {value!r} is not a number or a (low, high) pair", "for example 5.0 or 3.0,4.0"
+            f"guidance {value!r} is not a number or a (low, high) pair",
+            "for example 5.0 or 3.0,4.0",
         )
 
     @classmethod
-    def parse(cls, text: str) -> "Guidance":
+    def parse(cls, text: str) -> Guidance:
         """Command-line form: ``5`` (every expert, as the official flag) or ``3.0,4.0`` (low,high)."""
         try:
             parts = [float(x) for x in str(text).split(",")]
         except ValueError:
-            raise UserInputError(f"guidance {text!r} is not a number",
-                                 "for example 5.0 or 3.0,4.0 (low-noise,high-noise)") from None
+            raise UserInputError(
+                f"guidance {text!r} is not a number",
+                "for example 5.0 or 3.0,4.0 (low-noise,high-noise)",
+            ) from None
         if len(parts) not in (1, 2):
             raise UserInputError(f"guidance {text!r} has too many numbers", "give one, or low,high")
         return cls.of(parts[0] if len(parts) == 1 else (parts[0], parts[1]))
@@ -135,7 +139,7 @@ class GenerationRequest:
     # ---- construction
 
     @classmethod
-    def for_task(cls, task: str, **overrides: Any) -> "GenerationRequest":
+    def for_task(cls, task: str, **overrides: Any) -> GenerationRequest:
         """A request with the official defaults of ``task``; ``overrides`` replace fields.
 
         ``guidance`` may be given as one number or a pair; ``prompt_extend``/``memory`` as dicts.
@@ -207,7 +211,9 @@ class GenerationRequest:
         if len(text) > 48:
             text = text[:47] + "…"
         seed = "random seed" if self.seed < 0 else f"seed {self.seed}"
-        return f"{self.task} {self.size} {self.frame_num}f {self.sample_steps} steps, {seed}: {text}"
+        return (
+            f"{self.task} {self.size} {self.frame_num}f {self.sample_steps} steps, {seed}: {text}"
+        )
 
     # ---- validation
 
@@ -220,13 +226,13 @@ class GenerationRequest:
 
     # ---- seeds
 
-    def resolved(self, rng: random.Random | None = None) -> "GenerationRequest":
+    def resolved(self, rng: random.Random | None = None) -> GenerationRequest:
         """A copy with a concrete seed (official: ``random.randint(0, sys.maxsize)`` for -1)."""
         if self.seed >= 0:
             return self
         return self.with_seed((rng or random.SystemRandom()).randint(0, SEED_MAX))
 
-    def with_seed(self, seed: int) -> "GenerationRequest":
+    def with_seed(self, seed: int) -> GenerationRequest:
         return replace(self, seed=seed)
 
     # ---- JSON
@@ -241,14 +247,14 @@ class GenerationRequest:
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "GenerationRequest":
+    def from_dict(cls, d: Mapping[str, Any]) -> GenerationRequest:
         """Load any known schema version; see the module docstring for the rules."""
         if not isinstance(d, Mapping):
             raise UserInputError("a request must be a JSON object", "check the request file")
         data = upgrade(dict(d))
         data.pop("schema_version")
         if "task" not in data:
-            raise UserInputError("the request has no task", "add \"task\": \"ti2v-5B\" (or another)")
+            raise UserInputError("the request has no task", 'add "task": "ti2v-5B" (or another)')
         unknown = sorted(set(data) - {f.name for f in fields(cls)})
         if unknown:
             raise UserInputError(
@@ -262,11 +268,13 @@ class GenerationRequest:
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
 
     @classmethod
-    def from_json(cls, s: str) -> "GenerationRequest":
+    def from_json(cls, s: str) -> GenerationRequest:
         try:
             data = json.loads(s)
         except (json.JSONDecodeError, TypeError) as exc:
-            raise UserInputError(f"the request is not valid JSON: {exc}", "check the request file") from None
+            raise UserInputError(
+                f"the request is not valid JSON: {exc}", "check the request file"
+            ) from None
         return cls.from_dict(data)
 
 
@@ -316,7 +324,7 @@ def upgrade(d: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise UserInputError(
             f"the request has no valid schema_version ({version!r})",
-            f"requests carry \"schema_version\": {SCHEMA_VERSION}",
+            f'requests carry "schema_version": {SCHEMA_VERSION}',
         )
     if version > SCHEMA_VERSION:
         raise UserInputError(
@@ -394,8 +402,12 @@ _SUB_TYPES: dict[str, Callable[[str, Any], Any]] = {
 def _coerce_guidance(value: Any) -> Guidance:
     if isinstance(value, Mapping):
         if set(value) != {"low", "high"}:
-            raise UserInputError(f"guidance must have exactly low and high, got {dict(value)!r}", _TYPE_HINT)
-        return Guidance(_as_float("guidance.low", value["low"]), _as_float("guidance.high", value["high"]))
+            raise UserInputError(
+                f"guidance must have exactly low and high, got {dict(value)!r}", _TYPE_HINT
+            )
+        return Guidance(
+            _as_float("guidance.low", value["low"]), _as_float("guidance.high", value["high"])
+        )
     g = Guidance.of(value)
     return Guidance(_as_float("guidance.low", g.low), _as_float("guidance.high", g.high))
 
@@ -463,7 +475,9 @@ def _check_image(r: GenerationRequest) -> list[str]:
     spec = r.spec
     if r.image is None:
         if spec.image is ImageUse.REQUIRED:
-            raise UserInputError(f"{spec.name} needs a start image", "choose an image (--image PATH)")
+            raise UserInputError(
+                f"{spec.name} needs a start image", "choose an image (--image PATH)"
+            )
         return []
     if spec.image is ImageUse.REFUSED:
         raise UserInputError(
@@ -483,12 +497,17 @@ def _check_image_file(path: Path) -> list[str]:
             img.load()
             w, h = img.size
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise UserInputError(f"cannot read image {path.name}: {exc}", "use a PNG, JPEG or WebP file") from None
+        raise UserInputError(
+            f"cannot read image {path.name}: {exc}", "use a PNG, JPEG or WebP file"
+        ) from None
     except OSError as exc:
-        raise UserInputError(f"cannot read image {path.name}: {exc}", "the file may be damaged") from None
+        raise UserInputError(
+            f"cannot read image {path.name}: {exc}", "the file may be damaged"
+        ) from None
     if min(w, h) < IMAGE_MIN_SIDE:
         raise UserInputError(
-            f"image {path.name} is too small ({w}x{h})", f"use at least {IMAGE_MIN_SIDE} px per side"
+            f"image {path.name} is too small ({w}x{h})",
+            f"use at least {IMAGE_MIN_SIDE} px per side",
         )
     return []
 
@@ -503,7 +522,9 @@ def _check_prompt(r: GenerationRequest) -> list[str]:
                 "describe the motion, or turn on prompt extension to let it invent one from the image",
             )
     if len(r.prompt) > PROMPT_WARN_CHARS:
-        return [f"the prompt is very long ({len(r.prompt)} characters); text beyond 512 tokens is ignored"]
+        return [
+            f"the prompt is very long ({len(r.prompt)} characters); text beyond 512 tokens is ignored"
+        ]
     return []
 
 
@@ -534,7 +555,10 @@ def _check_numbers(r: GenerationRequest) -> list[str]:
     if r.gpus is not None and not 1 <= r.gpus <= GPUS_MAX:
         raise UserInputError(f"gpus {r.gpus} out of range", "use at least 1, or leave it on auto")
     if r.fps is not None and not FPS_MIN <= r.fps <= FPS_MAX:
-        raise UserInputError(f"fps {r.fps} out of range {FPS_MIN}..{FPS_MAX}", f"the {r.task} default is {r.spec.fps}")
+        raise UserInputError(
+            f"fps {r.fps} out of range {FPS_MIN}..{FPS_MAX}",
+            f"the {r.task} default is {r.spec.fps}",
+        )
     return []
 
 
@@ -544,7 +568,9 @@ def _check_choices(r: GenerationRequest) -> list[str]:
     _choice("prompt extension method", r.prompt_extend.method, EXTEND_METHODS)
     _choice("prompt extension language", r.prompt_extend.target_lang, TARGET_LANGS)
     if r.prompt_extend.model is not None and not r.prompt_extend.model.strip():
-        raise UserInputError("prompt extension model is empty", "leave it unset for the default model")
+        raise UserInputError(
+            "prompt extension model is empty", "leave it unset for the default model"
+        )
     for name in ("offload_model", "convert_model_dtype", "t5_cpu"):
         _choice(name, getattr(r.memory, name), SWITCH_VALUES)
     return []

@@ -32,9 +32,20 @@ def request_to_argv(request: GenerationRequest, *, program: str = "wan22") -> li
     """The argument list of ``wan22 generate`` that recreates ``request`` (see module docstring)."""
     r = request
     g = r.guidance
-    argv = [program, "generate", "--task", r.task, "--size", r.size,
-            "--frame_num", str(r.frame_num), "--sample_steps", str(r.sample_steps),
-            "--sample_shift", _num(r.sample_shift)]
+    argv = [
+        program,
+        "generate",
+        "--task",
+        r.task,
+        "--size",
+        r.size,
+        "--frame_num",
+        str(r.frame_num),
+        "--sample_steps",
+        str(r.sample_steps),
+        "--sample_shift",
+        _num(r.sample_shift),
+    ]
     if (g.low, g.high) != r.spec.guidance:
         scale = _num(g.low) if g.low == g.high else f"{_num(g.low)},{_num(g.high)}"
         argv += ["--sample_guide_scale", scale]
@@ -55,8 +66,11 @@ def request_to_cli(request: GenerationRequest, *, program: str = "wan22") -> str
 
 def unexpressed_fields(request: GenerationRequest) -> list[str]:
     """Request fields whose value the command line cannot carry (empty: it round-trips)."""
-    lost = [f"memory.{name}" for name in ("convert_model_dtype", "t5_cpu")
-            if getattr(request.memory, name) == "off"]
+    lost = [
+        f"memory.{name}"
+        for name in ("convert_model_dtype", "t5_cpu")
+        if getattr(request.memory, name) == "off"
+    ]
     if request.gpus is not None:
         lost.append("gpus")
     if request.fps is not None:
@@ -69,8 +83,13 @@ def unexpressed_fields(request: GenerationRequest) -> list[str]:
 def _prompt_extend_flags(p: PromptExtendOptions) -> list[str]:
     if not p.enabled:
         return []
-    out = ["--use_prompt_extend", "--prompt_extend_method", p.method,
-           "--prompt_extend_target_lang", p.target_lang]
+    out = [
+        "--use_prompt_extend",
+        "--prompt_extend_method",
+        p.method,
+        "--prompt_extend_target_lang",
+        p.target_lang,
+    ]
     if p.model is not None:
         out += ["--prompt_extend_model", p.model]
     if p.required:

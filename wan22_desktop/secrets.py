@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Mapping
+from typing import Literal
 
 from wan22_desktop.errors import OperationError, UserInputError
 
@@ -131,7 +132,9 @@ def set_dashscope_key(key: str) -> None:
     """Store the key in the OS keyring; raise ``KeyringUnavailable`` when there is none."""
     key = key.strip()
     if not key:
-        raise UserInputError("the DashScope API key is empty", "paste the key from the DashScope console")
+        raise UserInputError(
+            "the DashScope API key is empty", "paste the key from the DashScope console"
+        )
     if any(c.isspace() for c in key) or not key.isprintable():
         raise UserInputError(
             "the DashScope API key contains spaces or control characters",

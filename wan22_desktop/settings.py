@@ -23,10 +23,11 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from wan22_desktop.errors import OperationError, UserInputError
 from wan22_desktop.paths import AppPaths
@@ -87,26 +88,56 @@ OPTIONS: dict[str, Option] = {
     o.key: o
     for o in (
         Option("default_task", str, "ti2v-5B", "Task selected when the app starts", tuple(TASKS)),
-        Option("default_quality", str, "official", "Quality preset for new jobs",
-               ("draft", "standard", "official")),
-        Option("outputs_dir", str, "", "Folder for finished videos (empty: the default)", is_path=True),
-        Option("models_dir", str, "", "Folder for downloaded models (empty: the default)", is_path=True),
+        Option(
+            "default_quality",
+            str,
+            "official",
+            "Quality preset for new jobs",
+            ("draft", "standard", "official"),
+        ),
+        Option(
+            "outputs_dir", str, "", "Folder for finished videos (empty: the default)", is_path=True
+        ),
+        Option(
+            "models_dir", str, "", "Folder for downloaded models (empty: the default)", is_path=True
+        ),
         Option("language", str, "en", "Interface language", ("en", "zh_CN")),
         Option("theme", str, "system", "Colour theme", ("system", "light", "dark")),
         Option("notifications", bool, True, "Notify when a job finishes or fails"),
         Option("keep_awake", bool, True, "Keep the computer awake while jobs run"),
         Option("prompt_extend_enabled", bool, False, "Extend prompts with an LLM by default"),
-        Option("prompt_extend_method", str, "local_qwen", "Prompt extension backend",
-               ("local_qwen", "dashscope")),
+        Option(
+            "prompt_extend_method",
+            str,
+            "local_qwen",
+            "Prompt extension backend",
+            ("local_qwen", "dashscope"),
+        ),
         Option("prompt_extend_model", str, "", "Prompt extension model (empty: the default)"),
-        Option("prompt_extend_target_lang", str, "zh", "Language of extended prompts", ("zh", "en")),
-        Option("download_source", str, "hf", "Where models are downloaded from", ("hf", "modelscope")),
+        Option(
+            "prompt_extend_target_lang", str, "zh", "Language of extended prompts", ("zh", "en")
+        ),
+        Option(
+            "download_source", str, "hf", "Where models are downloaded from", ("hf", "modelscope")
+        ),
         Option("hf_endpoint", str, "", "Hugging Face mirror URL (empty: huggingface.co)"),
         Option("auto_fallback_source", bool, True, "Try the other source when a download fails"),
-        Option("max_attempts", int, 3, "Times a job is retried after a crash before it is "
-               "marked interrupted", minimum=1, maximum=20),
-        Option("hang_timeout_factor", float, 3.0, "A job is treated as hung when a step takes this "
-               "many times longer than expected", minimum=1.0, maximum=100.0),
+        Option(
+            "max_attempts",
+            int,
+            3,
+            "Times a job is retried after a crash before it is marked interrupted",
+            minimum=1,
+            maximum=20,
+        ),
+        Option(
+            "hang_timeout_factor",
+            float,
+            3.0,
+            "A job is treated as hung when a step takes this many times longer than expected",
+            minimum=1.0,
+            maximum=100.0,
+        ),
     )
 }
 
@@ -133,7 +164,7 @@ class Settings:
     # ---- loading
 
     @classmethod
-    def load(cls, paths: AppPaths, *, recover: bool = False) -> "Settings":
+    def load(cls, paths: AppPaths, *, recover: bool = False) -> Settings:
         """Read ``paths.settings_file`` (defaults when it does not exist).
 
         A corrupt file is backed up next to itself; then OperationError is raised, or with
@@ -145,8 +176,9 @@ class Settings:
         except FileNotFoundError:
             return cls(path)
         except OSError as exc:
-            raise OperationError(f"cannot read settings file {path}: {exc.strerror}",
-                                 "check the file's permissions") from None
+            raise OperationError(
+                f"cannot read settings file {path}: {exc.strerror}", "check the file's permissions"
+            ) from None
         try:
             data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict):
@@ -163,14 +195,16 @@ class Settings:
             ) from None
 
     @classmethod
-    def _from_data(cls, path: Path, data: dict[str, Any]) -> "Settings":
+    def _from_data(cls, path: Path, data: dict[str, Any]) -> Settings:
         version = data.get("schema_version")
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise ValueError(f"no valid schema_version ({version!r})")
         read_only = None
         if version > SCHEMA_VERSION:
-            read_only = (f"{path.name} was written by a newer Wan22 Desktop "
-                         f"(schema {version}; this one writes {SCHEMA_VERSION})")
+            read_only = (
+                f"{path.name} was written by a newer Wan22 Desktop "
+                f"(schema {version}; this one writes {SCHEMA_VERSION})"
+            )
             log.warning("%s; reading what is known, not saving", read_only)
         else:
             while data["schema_version"] < SCHEMA_VERSION:
@@ -225,14 +259,18 @@ class Settings:
     def save(self) -> Path:
         """Write atomically (temp file + rename); the file is never half-written."""
         if self.read_only_reason:
-            raise OperationError(f"not saving settings: {self.read_only_reason}",
-                                 "update Wan22 Desktop, or delete the settings file")
+            raise OperationError(
+                f"not saving settings: {self.read_only_reason}",
+                "update Wan22 Desktop, or delete the settings file",
+            )
         data = {
             "schema_version": SCHEMA_VERSION,
             "settings": {**self._unknown, **self._values},
             "ui_state": self._ui_state,
         }
-        atomic_write_text(self.path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+        atomic_write_text(
+            self.path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        )
         return self.path
 
 
@@ -240,7 +278,9 @@ def _option(key: str) -> Option:
     try:
         return OPTIONS[key]
     except KeyError:
-        raise UserInputError(f"unknown setting {key!r}", f"known settings: {', '.join(OPTIONS)}") from None
+        raise UserInputError(
+            f"unknown setting {key!r}", f"known settings: {', '.join(OPTIONS)}"
+        ) from None
 
 
 def effective_paths(paths: AppPaths, settings: Settings) -> AppPaths:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 
 
-def i2v_output_size(image_w: int, image_h: int, max_area: int, vae_stride: int = 8,
-                    patch: int = 2) -> tuple[int, int]:
+def i2v_output_size(
+    image_w: int, image_h: int, max_area: int, vae_stride: int = 8, patch: int = 2
+) -> tuple[int, int]:
     """Official I2V-A14B rule: lat = floor(floor(sqrt(area*ar) / stride) / patch) * patch.
 
     Returns (width, height). A 16:9 image with area 832*480 gives 832x464, as official.
@@ -22,8 +23,9 @@ def i2v_output_size(image_w: int, image_h: int, max_area: int, vae_stride: int =
     return lat_w * vae_stride, lat_h * vae_stride
 
 
-def best_output_size(image_w: int, image_h: int, max_area: int, dw: int = 32,
-                     dh: int = 32) -> tuple[int, int]:
+def best_output_size(
+    image_w: int, image_h: int, max_area: int, dw: int = 32, dh: int = 32
+) -> tuple[int, int]:
     """Official TI2V-5B rule: two 32-px-aligned candidates of at most ``max_area``; keep the one
     whose aspect ratio is closest to the image's (ties go to the height-first candidate).
 
@@ -52,8 +54,9 @@ def latent_frames(frame_num: int, temporal_stride: int = 4) -> int:
     return (frame_num - 1) // temporal_stride + 1
 
 
-def sequence_length(lat_f: int, lat_h: int, lat_w: int, patch_h: int = 2, patch_w: int = 2,
-                    sp_size: int = 1) -> int:
+def sequence_length(
+    lat_f: int, lat_h: int, lat_w: int, patch_h: int = 2, patch_w: int = 2, sp_size: int = 1
+) -> int:
     """DiT tokens for a latent, padded up to a multiple of the sequence-parallel size (official)."""
     tokens = lat_f * (lat_h // patch_h) * (lat_w // patch_w)
     return math.ceil(tokens / sp_size) * sp_size

@@ -21,14 +21,31 @@ def make_request(**overrides: Any) -> GenerationRequest:
     return GenerationRequest.for_task(values.pop("task", "ti2v-5B"), **values)
 
 
-def add_generation(db: Database, *, prompt: str = "a fox", task: str = "ti2v-5B",
-                   created_at: datetime | None = None, **fields: Any) -> Generation:
+def add_generation(
+    db: Database,
+    *,
+    prompt: str = "a fox",
+    task: str = "ti2v-5B",
+    created_at: datetime | None = None,
+    **fields: Any,
+) -> Generation:
     """A history row written directly (the queue path is tested on its own)."""
     req = make_request(task=task, prompt=prompt)
     values: dict[str, Any] = dict(
-        request_json=req.to_json(), task=task, prompt=prompt, seed=req.seed,
-        video_path="/nowhere/video.mp4", frames=121, width=1280, height=704, fps=24.0,
-        duration_s=5.04, favourite=False, tags_json="[]", created_at=created_at or utcnow())
+        request_json=req.to_json(),
+        task=task,
+        prompt=prompt,
+        seed=req.seed,
+        video_path="/nowhere/video.mp4",
+        frames=121,
+        width=1280,
+        height=704,
+        fps=24.0,
+        duration_s=5.04,
+        favourite=False,
+        tags_json="[]",
+        created_at=created_at or utcnow(),
+    )
     values.update(fields)
     with db.session(write=True) as s:
         gen = Generation(**values)

@@ -23,12 +23,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _child(*args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "tests.db._procs", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.db._procs", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
-def test_concurrent_claimers_never_get_the_same_job(db: Database, db_path: Path,
-                                                    tmp_path: Path) -> None:
+def test_concurrent_claimers_never_get_the_same_job(
+    db: Database, db_path: Path, tmp_path: Path
+) -> None:
     n_jobs, n_procs = 120, 4
     q.enqueue(db, make_request(seed=0), count=n_jobs)
     go = tmp_path / "go"

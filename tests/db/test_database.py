@@ -53,8 +53,9 @@ def test_missing_file_without_create_is_an_error(tmp_path: Path) -> None:
     assert not (tmp_path / "absent.sqlite3").exists()
 
 
-@pytest.mark.parametrize("content", [b"this is not a database at all" * 50,
-                                     b"SQLite format 3\x00" + b"\xff" * 4000])
+@pytest.mark.parametrize(
+    "content", [b"this is not a database at all" * 50, b"SQLite format 3\x00" + b"\xff" * 4000]
+)
 def test_corrupt_file_is_named_and_left_untouched(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "wan22.sqlite3"
     path.write_bytes(content)
@@ -106,8 +107,9 @@ def test_orm_models_match_the_migrated_schema(db: Database) -> None:
         return not (type_ == "table" and name and sqlite.is_fts_table(name))
 
     with db.engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"include_object": ignore_fts,
-                                                     "compare_type": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"include_object": ignore_fts, "compare_type": True}
+        )
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == []
 

@@ -51,9 +51,15 @@ def test_filters_by_task_favourite_tag_and_date(db: Database) -> None:
 
 def test_search_matches_substrings_of_prompts_and_extended_prompts(db: Database) -> None:
     fox = add_generation(db, prompt="A red fox jumps over the fence", created_at=T0)
-    cn = add_generation(db, prompt="一只小猫在阳光下的草地上玩耍", created_at=T0 + timedelta(1),
-                        final_prompt="A kitten plays on a sunny lawn, close-up, soft light")
-    mix = add_generation(db, prompt="赛博朋克城市 cyberpunk city at night", created_at=T0 + timedelta(2))
+    cn = add_generation(
+        db,
+        prompt="一只小猫在阳光下的草地上玩耍",
+        created_at=T0 + timedelta(1),
+        final_prompt="A kitten plays on a sunny lawn, close-up, soft light",
+    )
+    mix = add_generation(
+        db, prompt="赛博朋克城市 cyberpunk city at night", created_at=T0 + timedelta(2)
+    )
     assert ids(h.search(db, "fox")) == [fox.id]
     assert ids(h.search(db, "FOX JUMPS")) == [fox.id]  # case-insensitive
     assert ids(h.search(db, "小猫在阳光")) == [cn.id]

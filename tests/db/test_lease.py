@@ -11,7 +11,13 @@ import pytest
 from wan22_desktop.db.base import utcnow
 from wan22_desktop.db.database import Database
 from wan22_desktop.db.lease import (
-    RunnerIdentity, acquire_lease, current_lease, heartbeat, pid_alive, release_lease)
+    RunnerIdentity,
+    acquire_lease,
+    current_lease,
+    heartbeat,
+    pid_alive,
+    release_lease,
+)
 from wan22_desktop.db.models import RunnerLease
 from wan22_desktop.errors import OperationError
 

@@ -26,15 +26,21 @@ def _fill_revision_1(path: Path) -> None:
             "INSERT INTO generations (id, request_json, task, prompt, final_prompt, seed, video_path,"
             " frames, width, height, fps, duration_s, favourite, tags_json, created_at) VALUES"
             " (1, ?, 'ti2v-5B', '一只熊猫在竹林里吃竹子', 'a panda eats bamboo in a grove', 42,"
-            " '/v/1.mp4', 121, 1280, 704, 24.0, 5.04, 1, '[\"zoo\"]', ?)", (req, NOW))
+            " '/v/1.mp4', 121, 1280, 704, 24.0, 5.04, 1, '[\"zoo\"]', ?)",
+            (req, NOW),
+        )
         con.execute(
             "INSERT INTO jobs (id, request_json, task, prompt, status, priority, position,"
             " cancel_requested, attempts, interruptions, created_at, updated_at, generation_id)"
-            " VALUES (1, ?, 'ti2v-5B', 'p', 'done', 1, 1, 0, 1, 0, ?, ?, 1)", (req, NOW, NOW))
+            " VALUES (1, ?, 'ti2v-5B', 'p', 'done', 1, 1, 0, 1, 0, ?, ?, 1)",
+            (req, NOW, NOW),
+        )
         con.execute(
             "INSERT INTO downloads (id, model_id, source, target_dir, status, total_bytes,"
             " done_bytes, created_at, updated_at) VALUES"
-            " (1, 'Wan-AI/Wan2.2-TI2V-5B', 'hf', '/m', 'done', 10, 10, ?, ?)", (NOW, NOW))
+            " (1, 'Wan-AI/Wan2.2-TI2V-5B', 'hf', '/m', 'done', 10, 10, ?, ?)",
+            (NOW, NOW),
+        )
     con.close()
 
 
@@ -113,8 +119,10 @@ def test_opening_a_database_at_head_does_not_import_alembic(tmp_path):
     from wan22_desktop.db.database import open_database
 
     open_database(tmp_path / "db.sqlite3").close()  # create and migrate once
-    code = ("import sys; from wan22_desktop.db.database import open_database; "
-            f"open_database({str(tmp_path / 'db.sqlite3')!r}).close(); "
-            "print('alembic' in sys.modules)")
+    code = (
+        "import sys; from wan22_desktop.db.database import open_database; "
+        f"open_database({str(tmp_path / 'db.sqlite3')!r}).close(); "
+        "print('alembic' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -70,10 +70,18 @@ def test_now_lane_runs_before_normal(db: Database) -> None:
 # ---- move
 
 
-@pytest.mark.parametrize("to, expected", [
-    ("up", [1, 3, 2, 4]), ("down", [1, 2, 4, 3]), ("top", [3, 1, 2, 4]),
-    ("bottom", [1, 2, 4, 3]), (1, [3, 1, 2, 4]), (2, [1, 3, 2, 4]), (99, [1, 2, 4, 3]),
-])
+@pytest.mark.parametrize(
+    "to, expected",
+    [
+        ("up", [1, 3, 2, 4]),
+        ("down", [1, 2, 4, 3]),
+        ("top", [3, 1, 2, 4]),
+        ("bottom", [1, 2, 4, 3]),
+        (1, [3, 1, 2, 4]),
+        (2, [1, 3, 2, 4]),
+        (99, [1, 2, 4, 3]),
+    ],
+)
 def test_move_within_the_lane(db: Database, to: q.MoveTo, expected: list[int]) -> None:
     q.enqueue(db, make_request(), count=4)
     q.move_job(db, 3, to)
@@ -129,7 +137,12 @@ def test_edit_changes_a_queued_request_after_validation(db: Database) -> None:
     (job,) = q.enqueue(db, make_request(seed=9))
     edited = q.edit_job(db, job.id, prompt="a blue whale", size="704*1280")
     req = GenerationRequest.from_json(edited.request_json)
-    assert (req.prompt, req.size, req.seed, edited.prompt) == ("a blue whale", "704*1280", 9, "a blue whale")
+    assert (req.prompt, req.size, req.seed, edited.prompt) == (
+        "a blue whale",
+        "704*1280",
+        9,
+        "a blue whale",
+    )
     before = q.get_job(db, job.id).request_json
     with pytest.raises(UserInputError, match="frame count"):
         q.edit_job(db, job.id, frame_num=8)
@@ -170,16 +183,34 @@ def test_finish_creates_the_generation_in_the_same_step(db: Database) -> None:
     q.set_plan(db, job.id, R, {"offload_model": True, "reason": "24 GB GPU"})
     q.update_progress(db, job.id, R, step=40, total=50, phase="denoise", eta_s=12.5)
     assert q.get_job(db, job.id).progress_eta_s == 12.5
-    gen = q.finish_job(db, job.id, R, q.GenerationResult(
-        video_path="/out/a.mp4", thumbnail_path="/out/a.jpg", final_prompt="a grey heron fishing",
-        frames=121, width=1280, height=704, fps=24, duration_s=5.04,
-        timings={"load": 3.0, "denoise": 60.0}, peak_memory_bytes=123, model_path="/m/ti2v"))
+    gen = q.finish_job(
+        db,
+        job.id,
+        R,
+        q.GenerationResult(
+            video_path="/out/a.mp4",
+            thumbnail_path="/out/a.jpg",
+            final_prompt="a grey heron fishing",
+            frames=121,
+            width=1280,
+            height=704,
+            fps=24,
+            duration_s=5.04,
+            timings={"load": 3.0, "denoise": 60.0},
+            peak_memory_bytes=123,
+            model_path="/m/ti2v",
+        ),
+    )
     done = q.get_job(db, job.id)
     assert (done.status, done.generation_id) == ("done", gen.id)
     with db.session() as s:
         row = s.get(Generation, gen.id)
         assert (row.prompt, row.final_prompt, row.seed, row.model_task) == (
-            "a heron", "a grey heron fishing", 77, "ti2v-5B")
+            "a heron",
+            "a grey heron fishing",
+            77,
+            "ti2v-5B",
+        )
         assert json.loads(row.plan_json)["offload_model"] is True
         assert row.timings == {"denoise": 60.0, "load": 3.0}
 
@@ -189,7 +220,11 @@ def test_failure_keeps_kind_message_and_hint(db: Database) -> None:
     job = q.claim_next(db, R)
     failed = q.fail_job(db, job.id, R, kind="oom", message="CUDA out of memory", hint="offload")
     assert (failed.status, failed.error_kind, failed.error_message, failed.error_hint) == (
-        "failed", "oom", "CUDA out of memory", "offload")
+        "failed",
+        "oom",
+        "CUDA out of memory",
+        "offload",
+    )
 
 
 def test_a_runner_that_lost_its_job_cannot_write_to_it(db: Database) -> None:

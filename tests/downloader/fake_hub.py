@@ -32,7 +32,9 @@ class Faults:
     corrupt_once: set[str] = field(default_factory=set)  # path -> serve flipped bytes once
     throttle: float = 0.0  # seconds to sleep per 64 KiB chunk
     extra_listing: list[dict] = field(default_factory=list)  # raw entries added to listings
-    redirect_host: str | None = None  # answer file GETs with a 302 to this host (like the hub's CDN)
+    redirect_host: str | None = (
+        None  # answer file GETs with a 302 to this host (like the hub's CDN)
+    )
     fail_listing: int = 0  # HTTP status for listings (0: answer normally)
 
 
@@ -50,7 +52,7 @@ class FakeHub:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def __enter__(self) -> "FakeHub":
+    def __enter__(self) -> FakeHub:
         self.thread.start()
         return self
 
@@ -78,7 +80,13 @@ class FakeHub:
         rel = p.relative_to(self.repos[repo_id]).as_posix()
         git = hashlib.sha1(f"blob {len(data)}\0".encode() + data).hexdigest()
         sha = hashlib.sha256(data).hexdigest()
-        return {"path": rel, "size": len(data), "git": git, "sha256": sha, "lfs": len(data) >= LFS_MIN}
+        return {
+            "path": rel,
+            "size": len(data),
+            "git": git,
+            "sha256": sha,
+            "lfs": len(data) >= LFS_MIN,
+        }
 
 
 def _make_handler(hub: FakeHub):
@@ -112,9 +120,18 @@ def _make_handler(hub: FakeHub):
                     repo = "/".join(parts[2:4])
                     if len(parts) >= 6 and parts[4] == "tree":
                         return self._hf_tree(repo)
-                    return self._json({"id": repo, "modelId": repo, "sha": COMMIT, "private": False,
-                                       "siblings": [{"rfilename": m["path"]} for m in
-                                                    (hub.meta(repo, p) for p in hub.files(repo))]})
+                    return self._json(
+                        {
+                            "id": repo,
+                            "modelId": repo,
+                            "sha": COMMIT,
+                            "private": False,
+                            "siblings": [
+                                {"rfilename": m["path"]}
+                                for m in (hub.meta(repo, p) for p in hub.files(repo))
+                            ],
+                        }
+                    )
                 # modelscope: /api/v1/models/{o}/{n}/repo/files and /api/v1/models/{o}/{n}/repo?FilePath=
                 if parts[:3] == ["api", "v1", "models"] and len(parts) >= 6 and parts[5] == "repo":
                     repo = "/".join(parts[3:5])
@@ -126,10 +143,20 @@ def _make_handler(hub: FakeHub):
                     repo = "/".join(parts[:2])
                     other = hub.faults.redirect_host
                     if other and not head and self.headers.get("Host", "").split(":")[0] != other:
-                        hub.record(Sent("REDIRECT", "/".join(parts[4:]), 0, 302, 0,
-                                        self.headers.get("Authorization")))
+                        hub.record(
+                            Sent(
+                                "REDIRECT",
+                                "/".join(parts[4:]),
+                                0,
+                                302,
+                                0,
+                                self.headers.get("Authorization"),
+                            )
+                        )
                         self.send_response(302)
-                        self.send_header("Location", f"http://{other}:{self.server.server_address[1]}{self.path}")
+                        self.send_header(
+                            "Location", f"http://{other}:{self.server.server_address[1]}{self.path}"
+                        )
                         self.send_header("Content-Length", "0")
                         self.end_headers()
                         return
@@ -152,11 +179,27 @@ def _make_handler(hub: FakeHub):
         def _ms_files(self, repo: str) -> None:
             if hub.faults.fail_listing:
                 return self._json({"Code": 500, "Message": "down"}, hub.faults.fail_listing)
-            files = [{"Path": m["path"], "Name": m["path"].split("/")[-1], "Size": m["size"],
-                      "Sha256": m["sha256"], "Type": "blob", "Revision": "master"}
-                     for m in (hub.meta(repo, p) for p in hub.files(repo))]
-            files += [{"Path": e["path"], "Name": e["path"], "Size": e["size"], "Sha256": "0" * 64,
-                       "Type": "blob"} for e in hub.faults.extra_listing]
+            files = [
+                {
+                    "Path": m["path"],
+                    "Name": m["path"].split("/")[-1],
+                    "Size": m["size"],
+                    "Sha256": m["sha256"],
+                    "Type": "blob",
+                    "Revision": "master",
+                }
+                for m in (hub.meta(repo, p) for p in hub.files(repo))
+            ]
+            files += [
+                {
+                    "Path": e["path"],
+                    "Name": e["path"],
+                    "Size": e["size"],
+                    "Sha256": "0" * 64,
+                    "Type": "blob",
+                }
+                for e in hub.faults.extra_listing
+            ]
             self._json({"Code": 200, "Data": {"Files": files}, "Success": True})
 
         def _file(self, repo: str, rel: str, head: bool, hf: bool = False) -> None:
@@ -197,7 +240,7 @@ def _make_handler(hub: FakeHub):
             sent = 0
             try:
                 for i in range(0, len(body), 65536):
-                    piece = body[i:i + 65536]
+                    piece = body[i : i + 65536]
                     if limit is not None and sent + len(piece) > limit:
                         piece = piece[: limit - sent]
                         self.wfile.write(piece)
@@ -212,7 +255,9 @@ def _make_handler(hub: FakeHub):
             except (BrokenPipeError, ConnectionResetError, OSError):
                 pass
             finally:
-                hub.record(Sent("GET", m["path"], start, status, sent, self.headers.get("Authorization")))
+                hub.record(
+                    Sent("GET", m["path"], start, status, sent, self.headers.get("Authorization"))
+                )
 
     return Handler
 
@@ -225,32 +270,68 @@ def make_tiny_ti2v_repo(root: Path, shard_bytes: int = 3 << 20) -> Path:
 
     rng = np.random.default_rng(0)
     root.mkdir(parents=True, exist_ok=True)
-    cfg = {"_class_name": "WanModel", "_diffusers_version": "0.33.0", "dim": 32, "eps": 1e-6,
-           "ffn_dim": 64, "freq_dim": 256, "in_dim": 48, "model_type": "ti2v", "num_heads": 2,
-           "num_layers": 1, "out_dim": 48, "text_len": 512}
+    cfg = {
+        "_class_name": "WanModel",
+        "_diffusers_version": "0.33.0",
+        "dim": 32,
+        "eps": 1e-6,
+        "ffn_dim": 64,
+        "freq_dim": 256,
+        "in_dim": 48,
+        "model_type": "ti2v",
+        "num_heads": 2,
+        "num_layers": 1,
+        "out_dim": 48,
+        "text_len": 512,
+    }
     (root / "config.json").write_text(json.dumps(cfg, indent=2, sort_keys=True))
     n = shard_bytes // 4
     shards = {
-        "diffusion_pytorch_model-00001-of-00002.safetensors": {"blocks.0.ffn.0.weight": rng.standard_normal(n, dtype=np.float32)},
-        "diffusion_pytorch_model-00002-of-00002.safetensors": {"head.head.weight": rng.standard_normal(1000, dtype=np.float32)},
+        "diffusion_pytorch_model-00001-of-00002.safetensors": {
+            "blocks.0.ffn.0.weight": rng.standard_normal(n, dtype=np.float32)
+        },
+        "diffusion_pytorch_model-00002-of-00002.safetensors": {
+            "head.head.weight": rng.standard_normal(1000, dtype=np.float32)
+        },
     }
     weight_map = {}
     for name, tensors in shards.items():
         save_file(tensors, str(root / name))
         weight_map.update({k: name for k in tensors})
     (root / "diffusion_pytorch_model.safetensors.index.json").write_text(
-        json.dumps({"metadata": {"total_size": sum(t.nbytes for s in shards.values() for t in s.values())},
-                    "weight_map": weight_map}, indent=2))
+        json.dumps(
+            {
+                "metadata": {
+                    "total_size": sum(t.nbytes for s in shards.values() for t in s.values())
+                },
+                "weight_map": weight_map,
+            },
+            indent=2,
+        )
+    )
     torch.save({"conv1.weight": torch.randn(4, 4)}, root / "Wan2.2_VAE.pth")
-    torch.save({"shared.weight": torch.randn(8, 4).bfloat16()}, root / "models_t5_umt5-xxl-enc-bf16.pth")
+    torch.save(
+        {"shared.weight": torch.randn(8, 4).bfloat16()}, root / "models_t5_umt5-xxl-enc-bf16.pth"
+    )
     tok = root / "google" / "umt5-xxl"
     tok.mkdir(parents=True, exist_ok=True)
-    (tok / "special_tokens_map.json").write_text(json.dumps({"eos_token": "</s>", "pad_token": "<pad>"}))
+    (tok / "special_tokens_map.json").write_text(
+        json.dumps({"eos_token": "</s>", "pad_token": "<pad>"})
+    )
     (tok / "tokenizer_config.json").write_text(json.dumps({"model_max_length": 512}))
-    (tok / "tokenizer.json").write_text(json.dumps({"version": "1.0", "model": {"type": "Unigram", "vocab": [["<pad>", 0.0], ["</s>", 0.0]]}}))
+    (tok / "tokenizer.json").write_text(
+        json.dumps(
+            {
+                "version": "1.0",
+                "model": {"type": "Unigram", "vocab": [["<pad>", 0.0], ["</s>", 0.0]]},
+            }
+        )
+    )
     (tok / "spiece.model").write_bytes(rng.bytes(2048))
     (root / "README.md").write_text("# tiny\n")
     (root / "assets").mkdir(exist_ok=True)
     (root / "assets" / "logo.png").write_bytes(rng.bytes(5000))
-    (root / "configuration.json").write_text(json.dumps({"framework": "Pytorch", "task": "text-to-video"}))
+    (root / "configuration.json").write_text(
+        json.dumps({"framework": "Pytorch", "task": "text-to-video"})
+    )
     return root

@@ -15,16 +15,29 @@ from wan22_desktop.tasks import get_task
 
 def test_catalogue_matches_the_task_catalogue():
     wan = [m for m in MODELS if not m.optional]
-    assert sorted(m.repo_id for m in wan) == ["Wan-AI/Wan2.2-I2V-A14B", "Wan-AI/Wan2.2-T2V-A14B",
-                                              "Wan-AI/Wan2.2-TI2V-5B"]
+    assert sorted(m.repo_id for m in wan) == [
+        "Wan-AI/Wan2.2-I2V-A14B",
+        "Wan-AI/Wan2.2-T2V-A14B",
+        "Wan-AI/Wan2.2-TI2V-5B",
+    ]
     for m in wan:
         assert get_task(m.tasks[0]).repo_id == m.repo_id
-    assert {m.key for m in MODELS if m.optional} == {"qwen-text-small", "qwen-text-large",
-                                                      "qwen-vl-small", "qwen-vl-large"}
+    assert {m.key for m in MODELS if m.optional} == {
+        "qwen-text-small",
+        "qwen-text-large",
+        "qwen-vl-small",
+        "qwen-vl-large",
+    }
 
 
-@pytest.mark.parametrize("name,key", [("ti2v-5B", "ti2v-5B"), ("Wan-AI/Wan2.2-T2V-A14B", "t2v-A14B"),
-                                      ("wan2.2-i2v-a14b", "i2v-A14B")])
+@pytest.mark.parametrize(
+    "name,key",
+    [
+        ("ti2v-5B", "ti2v-5B"),
+        ("Wan-AI/Wan2.2-T2V-A14B", "t2v-A14B"),
+        ("wan2.2-i2v-a14b", "i2v-A14B"),
+    ],
+)
 def test_get_model(name, key):
     assert get_model(name).key == key
 
@@ -35,17 +48,27 @@ def test_unknown_model_lists_choices():
     assert "ti2v-5B" in exc.value.hint
 
 
-@pytest.mark.parametrize("path,wanted", [
-    ("high_noise_model/diffusion_pytorch_model-00001-of-00006.safetensors", True),
-    ("low_noise_model/config.json", True), ("Wan2.1_VAE.pth", True), ("google/umt5-xxl/spiece.model", True),
-    ("models_t5_umt5-xxl-enc-bf16.pth", True), ("assets/moe_arch.png", False), ("README.md", False),
-    ("examples/i2v_input.JPG", False), ("Wan2.2_VAE.pth", False),
-])
+@pytest.mark.parametrize(
+    "path,wanted",
+    [
+        ("high_noise_model/diffusion_pytorch_model-00001-of-00006.safetensors", True),
+        ("low_noise_model/config.json", True),
+        ("Wan2.1_VAE.pth", True),
+        ("google/umt5-xxl/spiece.model", True),
+        ("models_t5_umt5-xxl-enc-bf16.pth", True),
+        ("assets/moe_arch.png", False),
+        ("README.md", False),
+        ("examples/i2v_input.JPG", False),
+        ("Wan2.2_VAE.pth", False),
+    ],
+)
 def test_a14b_wants_only_what_it_runs_with(path, wanted):
     assert get_model("t2v-A14B").wants(path) is wanted
 
 
-@pytest.mark.parametrize("bad", ["../x", "/abs/x", "a/../../x", "C:/win/x", "..\\x", "", "a\x00b", "./"])
+@pytest.mark.parametrize(
+    "bad", ["../x", "/abs/x", "a/../../x", "C:/win/x", "..\\x", "", "a\x00b", "./"]
+)
 def test_unsafe_names_are_refused(bad):
     with pytest.raises(OperationError):
         safe_relpath(bad)
@@ -66,7 +89,9 @@ def test_symlink_escape_is_refused(tmp_path):
 def test_git_blob_id_matches_git():
     h = git_blob_sha1(6)
     h.update(b"hello\n")
-    assert h.hexdigest() == "ce013625030ba8dba906f756967f9e9ca394464a"  # `git hash-object` of "hello\n"
+    assert (
+        h.hexdigest() == "ce013625030ba8dba906f756967f9e9ca394464a"
+    )  # `git hash-object` of "hello\n"
     assert hashlib.sha1(b"blob 6\0hello\n").hexdigest() == h.hexdigest()
 
 
@@ -95,11 +120,15 @@ def test_hub_clients_stay_torch_free():
     import sys
     from pathlib import Path
 
-    code = ("import sys; from wan22_desktop.downloader import hub_hf, hub_modelscope, manager;"
-            "hub_modelscope._api('http://127.0.0.1:9', None); hub_hf._offline();"
-            "from huggingface_hub import HfApi, hf_hub_url;"
-            "print(sorted(m for m in ('torch', 'PySide6') if m in sys.modules))")
+    code = (
+        "import sys; from wan22_desktop.downloader import hub_hf, hub_modelscope, manager;"
+        "hub_modelscope._api('http://127.0.0.1:9', None); hub_hf._offline();"
+        "from huggingface_hub import HfApi, hf_hub_url;"
+        "print(sorted(m for m in ('torch', 'PySide6') if m in sys.modules))"
+    )
     root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

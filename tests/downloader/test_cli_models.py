@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import SHARD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,14 +23,21 @@ def _env(hub_url: str) -> dict[str, str]:
 
 
 def wan22(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60):
-    return subprocess.run([sys.executable, "-m", "wan22_desktop.cli", "--home", str(home), *args],
-                          cwd=ROOT, env=env or dict(os.environ, PYTHONPATH=str(ROOT)),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "wan22_desktop.cli", "--home", str(home), *args],
+        cwd=ROOT,
+        env=env or dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_download_progress_bar_then_verify_then_rm(hub, tmp_path, tiny_repo):
     home = tmp_path / "home"
-    out = wan22(home, "models", "download", "ti2v-5B", env=_env(hub.url))  # HF_ENDPOINT picks the hub
+    out = wan22(
+        home, "models", "download", "ti2v-5B", env=_env(hub.url)
+    )  # HF_ENDPOINT picks the hub
     assert out.returncode == 0, out.stderr
     folder = home / "models" / "Wan2.2-TI2V-5B"
     assert f"done: {folder}" in out.stdout
@@ -63,9 +69,26 @@ def test_sigkill_mid_file_then_new_process_resumes(hub, tmp_path, tiny_repo):
     hub.faults.throttle = 0.03  # ~1.5 s for the 3 MB shard
     part = home / "models" / "Wan2.2-TI2V-5B" / (SHARD + ".part")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wan22_desktop.cli", "--home", str(home), "--json", "models", "download",
-         "ti2v-5B", "--source", "modelscope", "--endpoint", hub.url],
-        cwd=ROOT, env=_env(hub.url), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "wan22_desktop.cli",
+            "--home",
+            str(home),
+            "--json",
+            "models",
+            "download",
+            "ti2v-5B",
+            "--source",
+            "modelscope",
+            "--endpoint",
+            hub.url,
+        ],
+        cwd=ROOT,
+        env=_env(hub.url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 30
         while not (part.exists() and part.stat().st_size > 1_000_000):
@@ -83,33 +106,61 @@ def test_sigkill_mid_file_then_new_process_resumes(hub, tmp_path, tiny_repo):
     assert 1_000_000 < kept < size
 
     hub.faults.throttle = 0
-    out = wan22(home, "--json", "models", "download", "ti2v-5B", "--source", "modelscope",
-                "--endpoint", hub.url, env=_env(hub.url))
+    out = wan22(
+        home,
+        "--json",
+        "models",
+        "download",
+        "ti2v-5B",
+        "--source",
+        "modelscope",
+        "--endpoint",
+        hub.url,
+        env=_env(hub.url),
+    )
     assert out.returncode == 0, out.stderr
     events = [json.loads(line) for line in out.stdout.splitlines()]
-    assert events[-1] == {"event": "result", "id": 1, "status": "done",
-                          "path": str(home / "models" / "Wan2.2-TI2V-5B")}
+    assert events[-1] == {
+        "event": "result",
+        "id": 1,
+        "status": "done",
+        "path": str(home / "models" / "Wan2.2-TI2V-5B"),
+    }
     shard_events = [e for e in events if e.get("path") == SHARD]
     assert shard_events[0]["file_done"] >= kept  # the kept prefix counts at once
     resumed = hub.gets(SHARD)[-1]
     assert resumed.range_start == kept and resumed.status == 206
     assert resumed.bytes_sent == size - kept  # the prefix was not fetched again
-    assert (home / "models" / "Wan2.2-TI2V-5B" / SHARD).read_bytes() == (tiny_repo / SHARD).read_bytes()
+    assert (home / "models" / "Wan2.2-TI2V-5B" / SHARD).read_bytes() == (
+        tiny_repo / SHARD
+    ).read_bytes()
 
 
 def test_unknown_model_is_a_user_error(tmp_path):
     out = wan22(tmp_path, "models", "download", "nope")
-    assert out.returncode == 2 and "unknown model 'nope'" in out.stderr and "hint: choose one of" in out.stderr
+    assert (
+        out.returncode == 2
+        and "unknown model 'nope'" in out.stderr
+        and "hint: choose one of" in out.stderr
+    )
 
 
 def test_disk_full_message_from_cli(hub, tmp_path):
     """Not enough space for what is left: the CLI says so in one line plus a hint, exit 1."""
-    code = ("import shutil, collections, sys; from wan22_desktop import cli;"
-            "U = collections.namedtuple('U', 'total used free');"
-            "shutil.disk_usage = lambda p: U(10**9, 10**9 - 1000, 1000);"
-            f"sys.exit(cli.main(['--home', {str(tmp_path)!r}, 'models', 'download', 'ti2v-5B']))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(hub.url), capture_output=True,
-                         text=True, timeout=60)
+    code = (
+        "import shutil, collections, sys; from wan22_desktop import cli;"
+        "U = collections.namedtuple('U', 'total used free');"
+        "shutil.disk_usage = lambda p: U(10**9, 10**9 - 1000, 1000);"
+        f"sys.exit(cli.main(['--home', {str(tmp_path)!r}, 'models', 'download', 'ti2v-5B']))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_env(hub.url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 1
     assert "error: not enough disk space" in out.stderr and "hint: free some space" in out.stderr
 
@@ -143,7 +194,9 @@ def test_download_source_and_models_folder_come_from_settings(hub, tmp_path, tin
     settings.set("download_source", "modelscope")
     settings.set("models_dir", str(models))
     settings.save()
-    env = dict(_env("http://127.0.0.1:9"), MODELSCOPE_DOMAIN=hub.url)  # HF would fail; it is not asked
+    env = dict(
+        _env("http://127.0.0.1:9"), MODELSCOPE_DOMAIN=hub.url
+    )  # HF would fail; it is not asked
     out = wan22(home, "models", "download", "ti2v-5B", env=env)
     assert out.returncode == 0, out.stderr
     assert "11 files from modelscope" in out.stderr

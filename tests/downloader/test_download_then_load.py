@@ -36,4 +36,6 @@ def test_downloaded_tiny_checkpoint_loads(task, source, online, sessions, tmp_pa
         assert got.state_dict().keys() == want.state_dict().keys()
         assert all(torch.equal(got.state_dict()[k], v) for k, v in want.state_dict().items())
     assert ck.text_encoder is not None
-    assert torch.equal(ck.text_encoder.encode(["a red car"])[0], reference.text_encoder.encode(["a red car"])[0])
+    assert torch.equal(
+        ck.text_encoder.encode(["a red car"])[0], reference.text_encoder.encode(["a red car"])[0]
+    )

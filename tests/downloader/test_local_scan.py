@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from conftest import REPO_ID
+
 from wan22_desktop.downloader.local_scan import find_copies
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +39,9 @@ def test_find_copies_in_both_caches(tiny_repo, tmp_path):
     shutil.copytree(tiny_repo, ms)
     found = find_copies(hf_cache=tmp_path / "hf", ms_cache=tmp_path / "ms")
     assert [(c.repo_id, c.path, c.origin) for c in found] == [
-        (REPO_ID, snap, "hf-cache"), (REPO_ID, ms, "modelscope-cache")]
+        (REPO_ID, snap, "hf-cache"),
+        (REPO_ID, ms, "modelscope-cache"),
+    ]
 
 
 def test_scan_register_cli(tiny_repo, tmp_path):
@@ -46,11 +49,30 @@ def test_scan_register_cli(tiny_repo, tmp_path):
     broken = tmp_path / "ms" / "Wan-AI" / "Wan2___2-TI2V-5B"
     shutil.copytree(tiny_repo, broken)
     (broken / "diffusion_pytorch_model-00002-of-00002.safetensors").unlink()
-    env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_CACHE=str(tmp_path / "hf"),
-               MODELSCOPE_CACHE=str(tmp_path / "ms"))
-    out = subprocess.run([sys.executable, "-m", "wan22_desktop.cli", "--home", str(tmp_path / "home"), "--json",
-                          "models", "scan", "--register"], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=60)
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        HF_HUB_CACHE=str(tmp_path / "hf"),
+        MODELSCOPE_CACHE=str(tmp_path / "ms"),
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wan22_desktop.cli",
+            "--home",
+            str(tmp_path / "home"),
+            "--json",
+            "models",
+            "scan",
+            "--register",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)["found"]
     assert rows[0]["path"] == str(snap) and rows[0]["registered"]

@@ -6,9 +6,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import REPO_ID, SHARD
 from sqlalchemy import select
 
-from conftest import REPO_ID, SHARD
 from wan22_desktop.db.downloads import Download, DownloadFile, InstalledModel
 from wan22_desktop.downloader.catalog import get_model
 from wan22_desktop.downloader.manager import DownloadManager
@@ -16,11 +16,22 @@ from wan22_desktop.downloader.transfer import RetryPolicy
 from wan22_desktop.errors import OperationError
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02, timeout=5)
-NEEDED = sorted(p for p in (
-    "config.json", SHARD, "diffusion_pytorch_model-00002-of-00002.safetensors",
-    "diffusion_pytorch_model.safetensors.index.json", "Wan2.2_VAE.pth", "models_t5_umt5-xxl-enc-bf16.pth",
-    "google/umt5-xxl/special_tokens_map.json", "google/umt5-xxl/tokenizer_config.json",
-    "google/umt5-xxl/tokenizer.json", "google/umt5-xxl/spiece.model", "configuration.json"))
+NEEDED = sorted(
+    p
+    for p in (
+        "config.json",
+        SHARD,
+        "diffusion_pytorch_model-00002-of-00002.safetensors",
+        "diffusion_pytorch_model.safetensors.index.json",
+        "Wan2.2_VAE.pth",
+        "models_t5_umt5-xxl-enc-bf16.pth",
+        "google/umt5-xxl/special_tokens_map.json",
+        "google/umt5-xxl/tokenizer_config.json",
+        "google/umt5-xxl/tokenizer.json",
+        "google/umt5-xxl/spiece.model",
+        "configuration.json",
+    )
+)
 
 
 def _files(root: Path) -> list[str]:
@@ -39,16 +50,22 @@ def _assert_official_layout(root: Path, tiny_repo: Path) -> None:
 
 
 @pytest.mark.parametrize("source", ["hf", "modelscope"])
-def test_complete_download_gives_official_layout(source, hub, online, sessions, tmp_path, tiny_repo):
+def test_complete_download_gives_official_layout(
+    source, hub, online, sessions, tmp_path, tiny_repo
+):
     events = []
-    mgr = DownloadManager(sessions, tmp_path / "models", on_event=events.append, retry=FAST, event_interval=0)
+    mgr = DownloadManager(
+        sessions, tmp_path / "models", on_event=events.append, retry=FAST, event_interval=0
+    )
     did = mgr.create("ti2v-5B", source=source, endpoint=hub.url)
     info = mgr.run(did)
 
     assert info.status == "done" and info.done_bytes == info.total_bytes > 3_000_000
     root = tmp_path / "models" / "Wan2.2-TI2V-5B"
     _assert_official_layout(root, tiny_repo)
-    assert not any(s.path.startswith(("assets/", "README")) for s in hub.log)  # only what the task needs
+    assert not any(
+        s.path.startswith(("assets/", "README")) for s in hub.log
+    )  # only what the task needs
     with sessions() as s:
         inst = s.scalars(select(InstalledModel)).one()
         assert (inst.path, inst.origin, inst.tasks) == (str(root), "download", "ti2v-5B")
@@ -118,13 +135,19 @@ def test_cancel_marks_cancelled_and_keeps_partial(hub, online, sessions, tmp_pat
     assert list((tmp_path / "models").rglob("*.part"))
 
 
-def test_failed_source_falls_back_to_the_other(hub, online, sessions, tmp_path, tiny_repo, monkeypatch):
+def test_failed_source_falls_back_to_the_other(
+    hub, online, sessions, tmp_path, tiny_repo, monkeypatch
+):
     from wan22_desktop.downloader import hub_hf, hub_modelscope
 
     monkeypatch.setenv("MODELSCOPE_DOMAIN", hub.url)  # modelscope's own endpoint setting
-    listers = {"hf": lambda *a, **k: hub_hf.list_files(*a, **{**k, "endpoint": "http://127.0.0.1:9"}),
-               "modelscope": hub_modelscope.list_files}
-    mgr = DownloadManager(sessions, tmp_path / "models", retry=FAST, auto_fallback=True, listers=listers)
+    listers = {
+        "hf": lambda *a, **k: hub_hf.list_files(*a, **{**k, "endpoint": "http://127.0.0.1:9"}),
+        "modelscope": hub_modelscope.list_files,
+    }
+    mgr = DownloadManager(
+        sessions, tmp_path / "models", retry=FAST, auto_fallback=True, listers=listers
+    )
     did = mgr.create("ti2v-5B", source="hf")
     assert mgr.run(did).status == "done"
     assert mgr.get(did).source == "modelscope"
@@ -141,7 +164,9 @@ def test_without_fallback_the_error_names_the_other_source(hub, online, sessions
 
 
 def test_offline_mode_is_honoured(hub, sessions, tmp_path):
-    mgr = DownloadManager(sessions, tmp_path / "models", retry=FAST)  # the suite sets HF_HUB_OFFLINE=1
+    mgr = DownloadManager(
+        sessions, tmp_path / "models", retry=FAST
+    )  # the suite sets HF_HUB_OFFLINE=1
     did = mgr.create("ti2v-5B", endpoint=hub.url)
     with pytest.raises(OperationError, match="offline"):
         mgr.run(did)
@@ -150,14 +175,20 @@ def test_offline_mode_is_honoured(hub, sessions, tmp_path):
 
 def test_recover_marks_dead_running_rows_paused(sessions, tmp_path):
     with sessions() as s, s.begin():
-        s.add(Download(model_id=REPO_ID, source="hf", target_dir=str(tmp_path / "t"), status="running"))
+        s.add(
+            Download(
+                model_id=REPO_ID, source="hf", target_dir=str(tmp_path / "t"), status="running"
+            )
+        )
     mgr = DownloadManager(sessions, tmp_path / "models")
     assert mgr.recover() == [1]
     info = mgr.get(1)
     assert info.status == "paused" and "interrupted" in info.error_message
 
 
-def test_download_of_an_incomplete_repo_is_not_installed(hub, online, sessions, tmp_path, tiny_repo):
+def test_download_of_an_incomplete_repo_is_not_installed(
+    hub, online, sessions, tmp_path, tiny_repo
+):
     import shutil
 
     broken = tmp_path / "broken_repo"
@@ -196,11 +227,15 @@ def test_downloads_share_one_database_safely(hub, online, tmp_path, tiny_repo):
     _assert_official_layout(tmp_path / "models" / "Wan2.2-TI2V-5B", tiny_repo)
 
 
-def test_switching_source_drops_the_other_hubs_pinned_commit(hub, online, sessions, tmp_path, tiny_repo):
+def test_switching_source_drops_the_other_hubs_pinned_commit(
+    hub, online, sessions, tmp_path, tiny_repo
+):
     mgr = DownloadManager(sessions, tmp_path / "models", retry=FAST)
     did = mgr.create("ti2v-5B", endpoint=hub.url)
     with sessions() as s, s.begin():
-        s.get(Download, did).revision = "0123456789abcdef0123456789abcdef01234567"  # pinned by an HF run
+        s.get(
+            Download, did
+        ).revision = "0123456789abcdef0123456789abcdef01234567"  # pinned by an HF run
     assert mgr.create("ti2v-5B", source="modelscope", endpoint=hub.url) == did
     assert mgr.run(did).status == "done"
     assert mgr.get(did).revision == "master"

@@ -10,10 +10,17 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO_ID, SHARD
+
 from wan22_desktop.downloader import hub_hf, hub_modelscope
-from wan22_desktop.downloader.transfer import ChecksumMismatch, RetryPolicy, StopFlag, Stopped, fetch_file, part_path
+from wan22_desktop.downloader.transfer import (
+    ChecksumMismatch,
+    RetryPolicy,
+    StopFlag,
+    Stopped,
+    fetch_file,
+    part_path,
+)
 
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05, timeout=5)
 
@@ -81,7 +88,9 @@ def test_stop_keeps_partial_and_next_run_continues(hub, online, tmp_path, tiny_r
         fetch_file(rf, dest, on_bytes=on_bytes, flag=flag, retry=FAST)
     kept = part_path(dest).stat().st_size
     assert 1_000_000 < kept < rf.size
-    assert json.loads(dest.with_name(dest.name + ".part.json").read_text())["etag"] == f'"{rf.sha256}"'
+    assert (
+        json.loads(dest.with_name(dest.name + ".part.json").read_text())["etag"] == f'"{rf.sha256}"'
+    )
     fetch_file(rf, dest, retry=FAST)
     assert dest.read_bytes() == (tiny_repo / SHARD).read_bytes()
     second = hub.gets(SHARD)[-1]
@@ -93,7 +102,9 @@ def test_changed_upstream_file_restarts_instead_of_splicing(hub, online, tmp_pat
     dest = tmp_path / SHARD
     part = part_path(dest)
     part.write_bytes(b"x" * 1000)
-    dest.with_name(dest.name + ".part.json").write_text(json.dumps({"ident": {}, "etag": '"stale"'}))
+    dest.with_name(dest.name + ".part.json").write_text(
+        json.dumps({"ident": {}, "etag": '"stale"'})
+    )
     fetch_file(rf, dest, retry=FAST)
     assert dest.read_bytes() == (tiny_repo / SHARD).read_bytes()
     assert hub.gets(SHARD)[0].status == 200  # If-Range did not match: whole file, from zero
@@ -139,7 +150,9 @@ def test_disk_full_mid_file_stops_cleanly(hub, online, tmp_path, tiny_repo):
     assert "DISKFULL the disk is full" in out.stdout, out.stderr
     kept = part_path(dest).read_bytes()
     assert 0 < len(kept) <= 2_500_000
-    assert kept == (tiny_repo / SHARD).read_bytes()[: len(kept)]  # the prefix is intact, no torn tail
+    assert (
+        kept == (tiny_repo / SHARD).read_bytes()[: len(kept)]
+    )  # the prefix is intact, no torn tail
     fetch_file(rf, dest, retry=FAST)  # space is back: continues from the kept prefix
     assert dest.read_bytes() == (tiny_repo / SHARD).read_bytes()
     assert hub.gets(SHARD)[-1].range_start == len(kept)

@@ -13,9 +13,13 @@ import torch
 from safetensors.torch import load_file
 
 from wan22_desktop.engine.wan import checkpoints
-from wan22_desktop.engine.wan.checkpoints import (load_checkpoint, load_experts,
-                                                  load_text_encoder_for_task, load_vae_for_task,
-                                                  read_task_dit_config)
+from wan22_desktop.engine.wan.checkpoints import (
+    load_checkpoint,
+    load_experts,
+    load_text_encoder_for_task,
+    load_vae_for_task,
+    read_task_dit_config,
+)
 from wan22_desktop.engine.wan.t5_io import save_t5_encoder, tiny_t5, tiny_tokenizer_vocab
 from wan22_desktop.engine.wan.tiny import make_tiny_checkpoint
 from wan22_desktop.errors import UserInputError
@@ -115,8 +119,11 @@ def test_dit_weights_are_assigned_not_copied(tiny):
     bases: dict[str, set[int]] = {}
     for shard in set(index["weight_map"].values()):
         header = read_safetensors_header(root / shard)
-        bases[shard] = {params[k].data_ptr() - header[k]["data_offsets"][0]
-                        for k in index["weight_map"] if index["weight_map"][k] == shard}
+        bases[shard] = {
+            params[k].data_ptr() - header[k]["data_offsets"][0]
+            for k in index["weight_map"]
+            if index["weight_map"][k] == shard
+        }
     assert all(len(b) == 1 for b in bases.values()), bases
 
 
@@ -135,10 +142,12 @@ def test_layout_is_checked_before_anything_heavy(tiny, tmp_path, monkeypatch):
 
 def test_cuda_without_a_gpu_is_a_clear_error(tiny, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    for load in (lambda: load_checkpoint(tiny["ti2v-5B"], "ti2v-5B", device="cuda"),
-                 lambda: load_experts(tiny["ti2v-5B"], "ti2v-5B", device="cuda:0"),
-                 lambda: load_vae_for_task(tiny["ti2v-5B"], "ti2v-5B", device="cuda"),
-                 lambda: load_text_encoder_for_task(tiny["ti2v-5B"], "ti2v-5B", device="cuda", t5_cpu=True)):
+    for load in (
+        lambda: load_checkpoint(tiny["ti2v-5B"], "ti2v-5B", device="cuda"),
+        lambda: load_experts(tiny["ti2v-5B"], "ti2v-5B", device="cuda:0"),
+        lambda: load_vae_for_task(tiny["ti2v-5B"], "ti2v-5B", device="cuda"),
+        lambda: load_text_encoder_for_task(tiny["ti2v-5B"], "ti2v-5B", device="cuda", t5_cpu=True),
+    ):
         with pytest.raises(UserInputError, match="no CUDA GPU is available") as info:
             load()
         assert "wan22 doctor" in info.value.hint
@@ -146,7 +155,9 @@ def test_cuda_without_a_gpu_is_a_clear_error(tiny, monkeypatch):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_loads_onto_the_gpu(tiny):
-    ck = load_checkpoint(tiny["t2v-A14B"], "t2v-A14B", device="cuda", convert_model_dtype=True, t5_cpu=True)
+    ck = load_checkpoint(
+        tiny["t2v-A14B"], "t2v-A14B", device="cuda", convert_model_dtype=True, t5_cpu=True
+    )
     assert {p.device.type for d in ck.dits for p in d.parameters()} == {"cuda"}
     assert {p.dtype for d in ck.dits for p in d.parameters()} == {torch.bfloat16}
     assert ck.vae.device.type == "cuda" and ck.text_encoder is not None
@@ -190,8 +201,10 @@ def _wan22_vae_in_wan21_place(root: Path) -> None:
 
 
 def _narrow_t5(root: Path) -> None:
-    save_t5_encoder(tiny_t5(vocab_size=len(tiny_tokenizer_vocab()), dim=16),
-                    root / "models_t5_umt5-xxl-enc-bf16.pth")
+    save_t5_encoder(
+        tiny_t5(vocab_size=len(tiny_tokenizer_vocab()), dim=16),
+        root / "models_t5_umt5-xxl-enc-bf16.pth",
+    )
 
 
 def _experts_disagree(root: Path) -> None:
@@ -213,8 +226,16 @@ def _missing_tokenizer(root: Path) -> None:
 
 BROKEN = [
     # (how to break a t2v-A14B folder, the file named, what is said about it)
-    (_missing_shard, "low_noise_model/diffusion_pytorch_model-00002-of-00003.safetensors", "missing"),
-    (_truncated_shard, "high_noise_model/diffusion_pytorch_model-00001-of-00003.safetensors", "truncated"),
+    (
+        _missing_shard,
+        "low_noise_model/diffusion_pytorch_model-00002-of-00003.safetensors",
+        "missing",
+    ),
+    (
+        _truncated_shard,
+        "high_noise_model/diffusion_pytorch_model-00001-of-00003.safetensors",
+        "truncated",
+    ),
     (_truncated_vae, "Wan2.1_VAE.pth", "truncated"),
     (_truncated_t5, "models_t5_umt5-xxl-enc-bf16.pth", "truncated"),
     (_missing_tokenizer, "google/umt5-xxl/tokenizer.json", "missing"),
@@ -223,12 +244,17 @@ BROKEN = [
     (_wan22_vae_in_wan21_place, "Wan2.1_VAE.pth", "is not a Wan2.1 VAE"),
     (_narrow_t5, "models_t5_umt5-xxl-enc-bf16.pth", "16 wide, the DiT reads 32"),
     (_experts_disagree, "low_noise_model/config.json", "differs from high_noise_model/config.json"),
-    (_configs_do_not_fit_the_weights, "high_noise_model/diffusion_pytorch_model*.safetensors",
-     "do not fit its config.json: unexpected"),
+    (
+        _configs_do_not_fit_the_weights,
+        "high_noise_model/diffusion_pytorch_model*.safetensors",
+        "do not fit its config.json: unexpected",
+    ),
 ]
 
 
-@pytest.mark.parametrize("breaker,file,problem", BROKEN, ids=[b[0].__name__.strip("_") for b in BROKEN])
+@pytest.mark.parametrize(
+    "breaker,file,problem", BROKEN, ids=[b[0].__name__.strip("_") for b in BROKEN]
+)
 def test_broken_folder_names_file_problem_and_source(tiny, tmp_path, breaker, file, problem):
     shutil.copytree(tiny["ti2v-5B"], tmp_path / "ti2v-src")
     root = _copy(tiny, "t2v-A14B", tmp_path)
@@ -242,8 +268,10 @@ def test_broken_folder_names_file_problem_and_source(tiny, tmp_path, breaker, fi
     assert err.exit_code == 2
 
 
-@pytest.mark.parametrize("folder_task,asked", [("t2v-A14B", "i2v-A14B"), ("t2v-A14B", "ti2v-5B"),
-                                               ("ti2v-5B", "t2v-A14B")])
+@pytest.mark.parametrize(
+    "folder_task,asked",
+    [("t2v-A14B", "i2v-A14B"), ("t2v-A14B", "ti2v-5B"), ("ti2v-5B", "t2v-A14B")],
+)
 def test_folder_of_another_task_is_refused(tiny, folder_task, asked):
     with pytest.raises(UserInputError) as info:
         load_checkpoint(tiny[folder_task], asked)

@@ -14,16 +14,22 @@ OFFICIAL_PARAMS = {"t2v-A14B": 14_288_491_584, "i2v-A14B": 14_288_901_184, "ti2v
 
 def _official_keys(num_layers: int) -> set[str]:
     """Key list written out from the reference doc §3.9, independently of the model code."""
-    keys = {"patch_embedding.weight", "patch_embedding.bias", "head.modulation",
-            "head.head.weight", "head.head.bias", "time_projection.1.weight",
-            "time_projection.1.bias"}
+    keys = {
+        "patch_embedding.weight",
+        "patch_embedding.bias",
+        "head.modulation",
+        "head.head.weight",
+        "head.head.bias",
+        "time_projection.1.weight",
+        "time_projection.1.bias",
+    }
     for m in ("text_embedding", "time_embedding"):
         keys |= {f"{m}.{i}.{p}" for i in (0, 2) for p in ("weight", "bias")}
     for b in range(num_layers):
         pre = f"blocks.{b}."
         keys |= {pre + "modulation", pre + "norm3.weight", pre + "norm3.bias"}
         for a in ("self_attn", "cross_attn"):
-            keys |= {f"{pre}{a}.{l}.{p}" for l in "qkvo" for p in ("weight", "bias")}
+            keys |= {f"{pre}{a}.{lin}.{p}" for lin in "qkvo" for p in ("weight", "bias")}
             keys |= {f"{pre}{a}.norm_q.weight", f"{pre}{a}.norm_k.weight"}
         keys |= {f"{pre}ffn.{i}.{p}" for i in (0, 2) for p in ("weight", "bias")}
     return keys
@@ -57,8 +63,12 @@ def test_sinusoid_cos_first_float64():
     s = sinusoid(8, t)
     assert s.dtype == torch.float64 and s.shape == (3, 8)
     assert torch.equal(s[0], torch.tensor([1.0] * 4 + [0.0] * 4, dtype=torch.float64))
-    assert s[2, 1].item() == pytest.approx(torch.cos(torch.tensor(999 * 10000 ** -0.25, dtype=torch.float64)).item())
-    assert s[2, 5].item() == pytest.approx(torch.sin(torch.tensor(999 * 10000 ** -0.25, dtype=torch.float64)).item())
+    assert s[2, 1].item() == pytest.approx(
+        torch.cos(torch.tensor(999 * 10000**-0.25, dtype=torch.float64)).item()
+    )
+    assert s[2, 5].item() == pytest.approx(
+        torch.sin(torch.tensor(999 * 10000**-0.25, dtype=torch.float64)).item()
+    )
 
 
 @pytest.mark.parametrize("task", ["t2v-A14B", "i2v-A14B", "ti2v-5B"])
@@ -69,7 +79,9 @@ def test_forward_shapes(task):
     y = [torch.randn(20, 3, 4, 6)] if task == "i2v-A14B" else None
     with torch.no_grad():
         out = model(x, torch.tensor([500]), [torch.randn(5, cfg.text_dim)], seq_len=18, y=y)
-    assert len(out) == 1 and out[0].shape == (cfg.out_dim, 3, 4, 6) and out[0].dtype == torch.float32
+    assert (
+        len(out) == 1 and out[0].shape == (cfg.out_dim, 3, 4, 6) and out[0].dtype == torch.float32
+    )
     assert torch.isfinite(out[0]).all()
 
 
@@ -117,8 +129,9 @@ def test_text_padding_rows_are_zeros_not_masked():
     x, ctx = torch.randn(16, 1, 4, 4), torch.randn(3, cfg.text_dim)
     with torch.no_grad():
         short = model([x], torch.tensor([100]), [ctx], seq_len=4)[0]
-        explicit = model([x], torch.tensor([100]), [torch.cat([ctx, torch.zeros(5, cfg.text_dim)])],
-                         seq_len=4)[0]
+        explicit = model(
+            [x], torch.tensor([100]), [torch.cat([ctx, torch.zeros(5, cfg.text_dim)])], seq_len=4
+        )[0]
     assert torch.equal(short, explicit)
     with pytest.raises(ValueError, match="text_len"):
         model([x], torch.tensor([100]), [torch.randn(9, cfg.text_dim)], seq_len=4)
@@ -143,9 +156,11 @@ def test_bf16_autocast_mode_keeps_fp32_islands():
     x, ctx = torch.randn(16, 2, 4, 4), torch.randn(3, cfg.text_dim)
     seen: dict[str, torch.dtype] = {}
     model.blocks[0].register_forward_hook(
-        lambda mod, args, out: seen.update(block_in=args[0].dtype, block_out=out.dtype))
+        lambda mod, args, out: seen.update(block_in=args[0].dtype, block_out=out.dtype)
+    )
     model.blocks[0].self_attn.q.register_forward_hook(
-        lambda mod, args, out: seen.update(q=out.dtype))
+        lambda mod, args, out: seen.update(q=out.dtype)
+    )
     with torch.no_grad():
         ref = model([x], torch.tensor([500]), [ctx], seq_len=8)[0]
         assert set(seen.values()) == {torch.float32}

@@ -20,18 +20,37 @@ from wan22_desktop.engine.wan.dit_config import PRESETS, DiTConfig, preset, tiny
 def test_presets_match_official_table(task, model_type, dim, ffn, heads, layers, in_dim, out_dim):
     cfg = preset(task)
     assert (cfg.model_type, cfg.dim, cfg.ffn_dim, cfg.num_heads, cfg.num_layers) == (
-        model_type, dim, ffn, heads, layers)
+        model_type,
+        dim,
+        ffn,
+        heads,
+        layers,
+    )
     assert (cfg.in_dim, cfg.out_dim, cfg.head_dim) == (in_dim, out_dim, 128)
     assert (cfg.freq_dim, cfg.text_len, cfg.text_dim, cfg.eps) == (256, 512, 4096, 1e-6)
     assert cfg.patch_size == (1, 2, 2) and cfg.window_size == (-1, -1)
     assert cfg.qk_norm and cfg.cross_attn_norm
 
 
-@pytest.mark.parametrize(("task", "nbytes"), [("t2v-A14B", 250), ("i2v-A14B", 250), ("ti2v-5B", 251)])
+@pytest.mark.parametrize(
+    ("task", "nbytes"), [("t2v-A14B", 250), ("i2v-A14B", 250), ("ti2v-5B", 251)]
+)
 def test_config_json_has_official_keys_and_size(task, nbytes):
     data = preset(task).to_config_json()
-    assert sorted(data) == ["_class_name", "_diffusers_version", "dim", "eps", "ffn_dim", "freq_dim",
-                            "in_dim", "model_type", "num_heads", "num_layers", "out_dim", "text_len"]
+    assert sorted(data) == [
+        "_class_name",
+        "_diffusers_version",
+        "dim",
+        "eps",
+        "ffn_dim",
+        "freq_dim",
+        "in_dim",
+        "model_type",
+        "num_heads",
+        "num_layers",
+        "out_dim",
+        "text_len",
+    ]
     assert data["_class_name"] == "WanModel"
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     assert len(text.encode()) == nbytes  # the official files are 250 / 251 bytes
@@ -60,8 +79,13 @@ def test_tiny_configs_keep_task_channels():
 
 @pytest.mark.parametrize(
     "changes",
-    [{"model_type": "x2v"}, {"dim": 30, "num_heads": 4}, {"dim": 10, "num_heads": 2},
-     {"freq_dim": 7}, {"num_layers": 0}],
+    [
+        {"model_type": "x2v"},
+        {"dim": 30, "num_heads": 4},
+        {"dim": 10, "num_heads": 2},
+        {"freq_dim": 7},
+        {"num_layers": 0},
+    ],
 )
 def test_invalid_values_rejected(changes):
     with pytest.raises(ValueError):
@@ -82,8 +106,14 @@ def test_unknown_task():
 
 @pytest.mark.parametrize(
     ("latent", "sp", "expected"),
-    [((21, 90, 160), 1, 75_600), ((21, 60, 104), 1, 32_760), ((31, 44, 80), 1, 27_280),
-     ((21, 60, 104), 8, 32_760), ((1, 2, 6), 4, 4), ((1, 2, 10), 4, 8)],
+    [
+        ((21, 90, 160), 1, 75_600),
+        ((21, 60, 104), 1, 32_760),
+        ((31, 44, 80), 1, 27_280),
+        ((21, 60, 104), 8, 32_760),
+        ((1, 2, 6), 4, 4),
+        ((1, 2, 10), 4, 8),
+    ],
 )
 def test_seq_len_for(latent, sp, expected):
     from wan22_desktop.engine.wan.dit_config import seq_len_for

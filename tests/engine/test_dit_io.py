@@ -11,8 +11,14 @@ from safetensors.torch import save_file
 
 from wan22_desktop.engine.wan.dit import WanDiT
 from wan22_desktop.engine.wan.dit_config import DiTConfig, tiny_dit_config
-from wan22_desktop.engine.wan.dit_io import (INDEX_NAME, SINGLE_NAME, load_dit, save_dit,
-                                             shard_name, weight_files)
+from wan22_desktop.engine.wan.dit_io import (
+    INDEX_NAME,
+    SINGLE_NAME,
+    load_dit,
+    save_dit,
+    shard_name,
+    weight_files,
+)
 from wan22_desktop.errors import UserInputError
 
 
@@ -130,7 +136,9 @@ def test_unexpected_and_missing_keys(tiny_folder):
     del sd["blocks.1.ffn.2.bias"]
     other = folder.parent / "other"
     save_dit(sd, cfg, other, max_shard_bytes=1 << 30)
-    with pytest.raises(UserInputError, match=r"missing 1 \(e.g. blocks.1.ffn.2.bias\).*unexpected 1"):
+    with pytest.raises(
+        UserInputError, match=r"missing 1 \(e.g. blocks.1.ffn.2.bias\).*unexpected 1"
+    ):
         load_dit(other)
 
 
@@ -157,5 +165,7 @@ def test_loads_file_written_by_plain_safetensors(tmp_path):
     cfg = tiny_dit_config("t2v-A14B", text_len=8)
     model = _random_dit(cfg, seed=9)
     (tmp_path / "config.json").write_text(json.dumps(cfg.to_config_json()))
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp_path / SINGLE_NAME))
+    save_file(
+        {k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp_path / SINGLE_NAME)
+    )
     assert torch.equal(load_dit(tmp_path).blocks[1].modulation, model.blocks[1].modulation)

@@ -17,8 +17,12 @@ import torch
 diffusers = pytest.importorskip("diffusers")
 
 from wan22_desktop.engine.wan.convert_diffusers import (  # noqa: E402
-    diffusers_config, diffusers_key_to_official, dit_diffusers_to_official,
-    dit_official_to_diffusers, official_key_to_diffusers)
+    diffusers_config,
+    diffusers_key_to_official,
+    dit_diffusers_to_official,
+    dit_official_to_diffusers,
+    official_key_to_diffusers,
+)
 from wan22_desktop.engine.wan.dit import WanDiT, sinusoid  # noqa: E402
 from wan22_desktop.engine.wan.dit_config import tiny_dit_config  # noqa: E402
 
@@ -64,8 +68,9 @@ def _run(task: str, head_dim: int, t_value: float = 999.0):
     with torch.no_grad():
         mine = ours([x], t, [ctx], seq_len=padded, y=None if y is None else [y])[0]
         ref32 = theirs(x_in, t_ref, ctx_padded, return_dict=False)[0][0]
-        theirs.condition_embedder.timesteps_proj.forward = (
-            lambda ts: sinusoid(cfg.freq_dim, ts).float())
+        theirs.condition_embedder.timesteps_proj.forward = lambda ts: sinusoid(
+            cfg.freq_dim, ts
+        ).float()
         ref64 = theirs(x_in, t_ref, ctx_padded, return_dict=False)[0][0]
     scale = ref32.abs().max().item()
     return (mine - ref32).abs().max().item() / scale, (mine - ref64).abs().max().item() / scale

@@ -34,6 +34,7 @@ TOL = 1e-5
 
 # ---- Shared inputs (built identically in the ranks and in the test process) ------------------
 
+
 def _random_dit(task: str, seed: int, **overrides: int) -> WanDiT:
     torch.manual_seed(seed)
     model = WanDiT(tiny_dit_config(task, text_len=16, **overrides)).eval()
@@ -47,17 +48,31 @@ def _cases() -> dict[str, dict]:
     """DiT inputs: uneven seq_len (padding to a multiple of 2), a batch of two grids, per-token t."""
     g = torch.Generator().manual_seed(7)
     ctx = lambda n: torch.randn(n, 32, generator=g)  # noqa: E731
-    t2v = dict(task="t2v-A14B", x=[torch.randn(16, 3, 4, 6, generator=g),
-                                   torch.randn(16, 2, 4, 4, generator=g)],
-               t=torch.tensor([999, 250]), context=[ctx(5), ctx(9)], seq_len=19)
-    i2v = dict(task="i2v-A14B", x=[torch.randn(16, 2, 4, 6, generator=g)],
-               y=[torch.randn(20, 2, 4, 6, generator=g)], t=torch.tensor([700]),
-               context=[ctx(3)], seq_len=12)
+    t2v = dict(
+        task="t2v-A14B",
+        x=[torch.randn(16, 3, 4, 6, generator=g), torch.randn(16, 2, 4, 4, generator=g)],
+        t=torch.tensor([999, 250]),
+        context=[ctx(5), ctx(9)],
+        seq_len=19,
+    )
+    i2v = dict(
+        task="i2v-A14B",
+        x=[torch.randn(16, 2, 4, 6, generator=g)],
+        y=[torch.randn(20, 2, 4, 6, generator=g)],
+        t=torch.tensor([700]),
+        context=[ctx(3)],
+        seq_len=12,
+    )
     seq_len = 3 * 2 * 3 + 1  # ti2v: per-token t [1, seq_len], first latent frame at t = 0
     t = torch.full((1, seq_len), 873.25)
     t[0, :6] = 0
-    ti2v = dict(task="ti2v-5B", x=[torch.randn(48, 3, 4, 6, generator=g)], t=t,
-                context=[ctx(4)], seq_len=seq_len)
+    ti2v = dict(
+        task="ti2v-5B",
+        x=[torch.randn(48, 3, 4, 6, generator=g)],
+        t=t,
+        context=[ctx(4)],
+        seq_len=seq_len,
+    )
     return {"t2v": t2v, "i2v": i2v, "ti2v": ti2v}
 
 
@@ -73,8 +88,9 @@ def _t5_inputs() -> tuple[torch.Tensor, torch.Tensor]:
     return ids, mask
 
 
-def _sample(t5: torch.nn.Module, high: torch.nn.Module, low: torch.nn.Module,
-            seed: int) -> torch.Tensor:
+def _sample(
+    t5: torch.nn.Module, high: torch.nn.Module, low: torch.nn.Module, seed: int
+) -> torch.Tensor:
     """A tiny t2v-A14B run without the VAE: T5 prompt/negative encoding, noise from the seed,
     4 UniPC steps with CFG 3.0, the high-noise expert down to the 875 boundary, then the low one."""
     ids, mask = _t5_inputs()
@@ -96,14 +112,16 @@ def _sample(t5: torch.nn.Module, high: torch.nn.Module, low: torch.nn.Module,
 
 # ---- What each rank runs ---------------------------------------------------------------------
 
+
 def _rank_collectives(r: int) -> dict:
     out: dict = {}
     # Rank r holds value 100·r + i at flat position i of a [2, 4, 6] tensor.
     x = (100 * r + torch.arange(48, dtype=torch.float64)).view(2, 4, 6)
     for dtype in (torch.float32, torch.bfloat16):
         for route in ("single", "gather"):
-            y = parallel.all_to_all(x.to(dtype), scatter_dim=2, gather_dim=1,
-                                    via_gather=route == "gather")
+            y = parallel.all_to_all(
+                x.to(dtype), scatter_dim=2, gather_dim=1, via_gather=route == "gather"
+            )
             out[f"a2a_{dtype}_{route}"] = y.double()
     out["gathered"] = parallel.gather_sequence(x, dim=1)
     out["shard"] = parallel.shard_sequence(x, r, WORLD, dim=1)
@@ -134,8 +152,7 @@ def _rank_fsdp(r: int) -> dict:
     sharded = parallel.shard_model_fsdp(dit, param_dtype=torch.float32)
     out["fsdp_sp_fp32"] = _forward(sharded, case)
     out["local_numel"] = sum(p.numel() for p in sharded.parameters())
-    out["wrapped_blocks"] = sum(type(b).__name__ == "FullyShardedDataParallel"
-                                for b in dit.blocks)
+    out["wrapped_blocks"] = sum(type(b).__name__ == "FullyShardedDataParallel" for b in dit.blocks)
     # The other order: SP applied to an already sharded DiT reaches the module inside.
     sharded = parallel.shard_model_fsdp(_random_dit("t2v-A14B", seed=1), param_dtype=torch.float32)
     out["fsdp_then_sp"] = _forward(parallel.apply_sequence_parallel(sharded), case)
@@ -145,8 +162,9 @@ def _rank_fsdp(r: int) -> dict:
     sharded = parallel.shard_model_fsdp(_random_dit("t2v-A14B", seed=1), param_dtype=torch.bfloat16)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out["fsdp_bf16"] = _forward(sharded, case)
-    t5 = parallel.shard_model_fsdp(tiny_t5(seed=5, vocab_size=40), sync_states=False,
-                                   param_dtype=torch.float32)
+    t5 = parallel.shard_model_fsdp(
+        tiny_t5(seed=5, vocab_size=40), sync_states=False, param_dtype=torch.float32
+    )
     with torch.no_grad():
         out["t5_fsdp"] = t5(*_t5_inputs())
     return out
@@ -156,15 +174,23 @@ def _rank_sampling(r: int) -> dict:
     """The official multi-GPU recipe: T5 and both experts FSDP-sharded, Ulysses on, the seed
     drawn on rank 0 and broadcast."""
     seed = parallel.broadcast_object(2026 if r == 0 else -1)
-    t5 = parallel.shard_model_fsdp(tiny_t5(seed=5, vocab_size=40), sync_states=False,
-                                   param_dtype=torch.float32)
-    experts = [parallel.shard_model_fsdp(parallel.apply_sequence_parallel(
-        _random_dit("t2v-A14B", seed=s)), param_dtype=torch.float32) for s in (11, 12)]
+    t5 = parallel.shard_model_fsdp(
+        tiny_t5(seed=5, vocab_size=40), sync_states=False, param_dtype=torch.float32
+    )
+    experts = [
+        parallel.shard_model_fsdp(
+            parallel.apply_sequence_parallel(_random_dit("t2v-A14B", seed=s)),
+            param_dtype=torch.float32,
+        )
+        for s in (11, 12)
+    ]
     return {"latent": _sample(t5, *experts, seed=seed)}
 
 
 SCENARIOS: dict[str, Callable[[int], dict]] = {
-    "collectives": _rank_collectives, "sp_forward": _rank_sp_forward, "fsdp": _rank_fsdp,
+    "collectives": _rank_collectives,
+    "sp_forward": _rank_sp_forward,
+    "fsdp": _rank_fsdp,
     "sampling": _rank_sampling,
 }
 
@@ -172,12 +198,18 @@ SCENARIOS: dict[str, Callable[[int], dict]] = {
 def _rank_main(r: int, port: int, out_dir: str) -> None:
     """A torchrun-like rank: the group comes from the environment, as in the worker, and the
     rendezvous store is the parent's (torchrun's agent store), so no rank races for a port."""
-    os.environ.update(RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE=str(WORLD),
-                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
-                      TORCHELASTIC_USE_AGENT_STORE="True")
+    os.environ.update(
+        RANK=str(r),
+        LOCAL_RANK=str(r),
+        WORLD_SIZE=str(WORLD),
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        TORCHELASTIC_USE_AGENT_STORE="True",
+    )
     torch.set_num_threads(1)
     try:
         from datetime import timedelta
+
         ctx = parallel.init_distributed("gloo", timeout=timedelta(seconds=60))
         assert (ctx.rank, ctx.world_size, ctx.backend) == (r, WORLD, "gloo")
         for name, scenario in SCENARIOS.items():
@@ -193,12 +225,15 @@ def _rank_main(r: int, port: int, out_dir: str) -> None:
 def _torchrun_rank(out_dir: str) -> None:
     """Body of a rank started by real torchrun (the group comes from its env and agent store)."""
     from datetime import timedelta
+
     ctx = parallel.init_distributed(timeout=timedelta(seconds=60))
     try:
         case = _cases()["t2v"]
         dit = parallel.apply_sequence_parallel(_random_dit(case["task"], seed=1))
-        torch.save({"world": ctx.world_size, "out": _forward(dit, case)},
-                   Path(out_dir) / f"torchrun.{ctx.rank}.pt")
+        torch.save(
+            {"world": ctx.world_size, "out": _forward(dit, case)},
+            Path(out_dir) / f"torchrun.{ctx.rank}.pt",
+        )
     finally:
         parallel.shutdown_distributed()
 
@@ -206,10 +241,13 @@ def _torchrun_rank(out_dir: str) -> None:
 def _run_ranks(out_dir: Path, timeout: float = 180.0) -> None:
     """Start WORLD rank processes and wait; none outlives this call, whatever happens."""
     ctx = mp.get_context("spawn")
-    store = torch.distributed.TCPStore("127.0.0.1", 0, WORLD, is_master=True,
-                                       wait_for_workers=False)  # held until the ranks are gone
-    procs = [ctx.Process(target=_rank_main, args=(r, store.port, str(out_dir)), daemon=True)
-             for r in range(WORLD)]
+    store = torch.distributed.TCPStore(
+        "127.0.0.1", 0, WORLD, is_master=True, wait_for_workers=False
+    )  # held until the ranks are gone
+    procs = [
+        ctx.Process(target=_rank_main, args=(r, store.port, str(out_dir)), daemon=True)
+        for r in range(WORLD)
+    ]
     for p in procs:
         p.start()
     deadline = time.monotonic() + timeout
@@ -232,8 +270,9 @@ def _run_ranks(out_dir: Path, timeout: float = 180.0) -> None:
 def ranks(tmp_path_factory) -> Callable[[str], list[dict]]:
     out_dir = tmp_path_factory.mktemp("ranks")
     _run_ranks(out_dir)
-    return lambda name: [torch.load(out_dir / f"{name}.{r}.pt", weights_only=True)
-                         for r in range(WORLD)]
+    return lambda name: [
+        torch.load(out_dir / f"{name}.{r}.pt", weights_only=True) for r in range(WORLD)
+    ]
 
 
 def _max_diff(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
@@ -243,18 +282,23 @@ def _max_diff(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
 
 # ---- Two ranks ---------------------------------------------------------------------------------
 
+
 def test_all_to_all_moves_chunk_j_to_rank_j(ranks):
     results = ranks("collectives")
     xs = [(100 * r + torch.arange(48, dtype=torch.float64)).view(2, 4, 6) for r in range(WORLD)]
     for r, res in enumerate(results):
         # Rank r receives column block r (dim 2) of every rank, stacked along dim 1 in rank order.
-        expected = torch.cat([x[:, :, 3 * r: 3 * r + 3] for x in xs], dim=1)
-        for key in ("a2a_torch.float32_single", "a2a_torch.float32_gather",
-                    "a2a_torch.bfloat16_single", "a2a_torch.bfloat16_gather"):
+        expected = torch.cat([x[:, :, 3 * r : 3 * r + 3] for x in xs], dim=1)
+        for key in (
+            "a2a_torch.float32_single",
+            "a2a_torch.float32_gather",
+            "a2a_torch.bfloat16_single",
+            "a2a_torch.bfloat16_gather",
+        ):
             want = expected.to(torch.bfloat16).double() if "bfloat16" in key else expected
             assert torch.equal(res[key], want), key
         assert torch.equal(res["gathered"], torch.cat(xs, dim=1))
-        assert torch.equal(res["shard"], xs[r][:, 2 * r: 2 * r + 2])
+        assert torch.equal(res["shard"], xs[r][:, 2 * r : 2 * r + 2])
         assert res["broadcast"] == {"seed": 1234, "prompt": "rank 0"}
         assert "2 processes cannot split the model's 1 attention heads" in res["heads_error"]
 
@@ -308,8 +352,12 @@ def test_t5_fsdp_matches_single_process(ranks):
 
 def test_sharded_moe_sampling_matches_single_process(ranks):
     """FSDP T5 + two FSDP/Ulysses experts over 4 CFG steps: the same latent as one process."""
-    ref = _sample(tiny_t5(seed=5, vocab_size=40), _random_dit("t2v-A14B", seed=11),
-                  _random_dit("t2v-A14B", seed=12), seed=2026)
+    ref = _sample(
+        tiny_t5(seed=5, vocab_size=40),
+        _random_dit("t2v-A14B", seed=11),
+        _random_dit("t2v-A14B", seed=12),
+        seed=2026,
+    )
     steps = make_solver("unipc", 4, shift=12.0).timesteps
     assert (steps >= 875).any() and (steps < 875).any()  # both experts take part
     for res in ranks("sampling"):
@@ -320,13 +368,28 @@ def test_ranks_started_by_torchrun(tmp_path):
     """The launch the worker gets: `torchrun --standalone --nproc_per_node 2`."""
     here = Path(__file__).resolve().parent
     script = tmp_path / "rank.py"
-    script.write_text(f"import sys\nsys.path.insert(0, {str(here)!r})\n"
-                      f"import test_parallel\ntest_parallel._torchrun_rank({str(tmp_path)!r})\n")
+    script.write_text(
+        f"import sys\nsys.path.insert(0, {str(here)!r})\n"
+        f"import test_parallel\ntest_parallel._torchrun_rank({str(tmp_path)!r})\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(here.parents[1])}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
-           str(WORLD), str(script)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        str(WORLD),
+        str(script),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        text=True,
+    )
     try:
         log, _ = proc.communicate(timeout=120)
     finally:
@@ -344,14 +407,19 @@ def test_ranks_started_by_torchrun(tmp_path):
 
 # ---- One process ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("seq", "world", "want"), [(18, 1, 18), (18, 2, 18), (19, 2, 20),
-                                                    (1, 4, 4), (75600, 8, 75600), (27280, 3, 27282)])
+
+@pytest.mark.parametrize(
+    ("seq", "world", "want"),
+    [(18, 1, 18), (18, 2, 18), (19, 2, 20), (1, 4, 4), (75600, 8, 75600), (27280, 3, 27282)],
+)
 def test_padded_len(seq, world, want):
     assert parallel.padded_len(seq, world) == want
 
 
 def test_rank_freqs_pad_with_identity_and_tile_the_sequence():
-    freqs = torch.polar(torch.ones(5, 3, dtype=torch.float64), torch.rand(5, 3, dtype=torch.float64))
+    freqs = torch.polar(
+        torch.ones(5, 3, dtype=torch.float64), torch.rand(5, 3, dtype=torch.float64)
+    )
     parts = [parallel.rank_freqs(freqs, 8, r, 4) for r in range(4)]
     assert all(p.shape == (2, 3) for p in parts)
     full = torch.cat(parts)
@@ -382,8 +450,15 @@ def test_init_distributed_reports_a_broken_environment():
     with pytest.raises(OperationError, match="MASTER_ADDR"):
         parallel.init_distributed("gloo", env={"WORLD_SIZE": "2", "RANK": "1"})
     with pytest.raises(OperationError, match="could not join the 2-process group"):
-        parallel.init_distributed("gloo", env={"WORLD_SIZE": "2", "RANK": "1",
-                                               "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "99999"})
+        parallel.init_distributed(
+            "gloo",
+            env={
+                "WORLD_SIZE": "2",
+                "RANK": "1",
+                "MASTER_ADDR": "127.0.0.1",
+                "MASTER_PORT": "99999",
+            },
+        )
     assert not torch.distributed.is_initialized()
 
 

@@ -31,7 +31,10 @@ diffusers = pytest.importorskip("diffusers")
 
 from wan22_desktop.engine.wan import image_prep  # noqa: E402
 from wan22_desktop.engine.wan.convert_diffusers import diffusers_config, dit_official_to_diffusers  # noqa: E402
-from wan22_desktop.engine.wan.convert_diffusers_vae import diffusers_vae_kwargs, official_to_diffusers_vae  # noqa: E402
+from wan22_desktop.engine.wan.convert_diffusers_vae import (  # noqa: E402
+    diffusers_vae_kwargs,
+    official_to_diffusers_vae,
+)  # noqa: E402
 from wan22_desktop.engine.wan.pipelines import HIGH_NOISE, LOW_NOISE, SINGLE, WanPipeline  # noqa: E402
 from wan22_desktop.engine.wan.pipelines import conditioning as C  # noqa: E402
 from wan22_desktop.engine.wan.solvers import unipc_sigmas  # noqa: E402
@@ -49,8 +52,6 @@ STEPS, FRAMES, SEED = 4, 5, 77
 PROMPT = "a cat running on the grass"
 
 
-
-
 def official_unipc(steps: int, shift: float) -> diffusers.UniPCMultistepScheduler:
     """diffusers UniPC fed the official sigma grid (its own grid differs, see the docstring)."""
 
@@ -58,8 +59,12 @@ def official_unipc(steps: int, shift: float) -> diffusers.UniPCMultistepSchedule
         def set_timesteps(self, num_inference_steps=None, device=None, **kwargs):  # type: ignore[override]
             super().set_timesteps(device=device, sigmas=unipc_sigmas(steps, shift))
 
-    return OfficialGridUniPC(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=1.0,
-                             num_train_timesteps=1000)
+    return OfficialGridUniPC(
+        prediction_type="flow_prediction",
+        use_flow_sigmas=True,
+        flow_shift=1.0,
+        num_train_timesteps=1000,
+    )
 
 
 def _transformer(dit) -> torch.nn.Module:
@@ -71,7 +76,9 @@ def _transformer(dit) -> torch.nn.Module:
 def _vae(video_vae) -> torch.nn.Module:
     cfg = video_vae.config
     model = diffusers.AutoencoderKLWan(**diffusers_vae_kwargs(cfg)).eval()
-    model.load_state_dict(official_to_diffusers_vae(video_vae.model.state_dict(), cfg.version), strict=True)
+    model.load_state_dict(
+        official_to_diffusers_vae(video_vae.model.state_dict(), cfg.version), strict=True
+    )
     return model
 
 
@@ -99,9 +106,12 @@ def _assert_informative(video: np.ndarray) -> None:
 @pytest.fixture(scope="module")
 def pipes(tmp_path_factory) -> dict[str, WanPipeline]:
     root = tmp_path_factory.mktemp("oracle")
-    return {task: WanPipeline.from_checkpoint(make_tiny_checkpoint(task, root / task, seed=5), task,
-                                              device="cpu", dtype=torch.float32)
-            for task in ("t2v-A14B", "i2v-A14B", "ti2v-5B")}
+    return {
+        task: WanPipeline.from_checkpoint(
+            make_tiny_checkpoint(task, root / task, seed=5), task, device="cpu", dtype=torch.float32
+        )
+        for task in ("t2v-A14B", "i2v-A14B", "ti2v-5B")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -117,24 +127,48 @@ def test_t2v_a14b_matches_diffusers_two_expert_pipeline(pipes) -> None:
     pipe = pipes["t2v-A14B"]
     spec = pipe.spec
     ours = pipe.generate(PROMPT, size="32*32", frame_num=FRAMES, sample_steps=STEPS, seed=SEED)
-    noise = C.initial_noise(C.latent_shape(16, FRAMES, 32, 32, (4, 8, 8)), SEED, torch.device("cpu"))
+    noise = C.initial_noise(
+        C.latent_shape(16, FRAMES, 32, 32, (4, 8, 8)), SEED, torch.device("cpu")
+    )
     ref = diffusers.WanPipeline(
-        tokenizer=None, text_encoder=None, vae=_vae(pipe.vae),
+        tokenizer=None,
+        text_encoder=None,
+        vae=_vae(pipe.vae),
         scheduler=official_unipc(STEPS, spec.sample_shift),
         transformer=_transformer(pipe.experts[HIGH_NOISE]),
-        transformer_2=_transformer(pipe.experts[LOW_NOISE]), boundary_ratio=spec.boundary)
+        transformer_2=_transformer(pipe.experts[LOW_NOISE]),
+        boundary_ratio=spec.boundary,
+    )
     cond, uncond = _embeds(pipe)
-    theirs = ref(prompt_embeds=cond, negative_prompt_embeds=uncond, height=32, width=32,
-                 num_frames=FRAMES, num_inference_steps=STEPS, guidance_scale=spec.guidance[1],
-                 guidance_scale_2=spec.guidance[0], latents=noise[None], output_type="pt").frames
+    theirs = ref(
+        prompt_embeds=cond,
+        negative_prompt_embeds=uncond,
+        height=32,
+        width=32,
+        num_frames=FRAMES,
+        num_inference_steps=STEPS,
+        guidance_scale=spec.guidance[1],
+        guidance_scale_2=spec.guidance[0],
+        latents=noise[None],
+        output_type="pt",
+    ).frames
     diff = _compare(ours.video, theirs)
     print(f"t2v-A14B max |diff| = {diff:.3g}")
     assert diff < ATOL, diff
     _assert_informative(ours.video)
     # Negative control: the (low, high) guidance order matters at this tolerance.
-    swapped = ref(prompt_embeds=cond, negative_prompt_embeds=uncond, height=32, width=32,
-                  num_frames=FRAMES, num_inference_steps=STEPS, guidance_scale=spec.guidance[0],
-                  guidance_scale_2=spec.guidance[1], latents=noise[None], output_type="pt").frames
+    swapped = ref(
+        prompt_embeds=cond,
+        negative_prompt_embeds=uncond,
+        height=32,
+        width=32,
+        num_frames=FRAMES,
+        num_inference_steps=STEPS,
+        guidance_scale=spec.guidance[0],
+        guidance_scale_2=spec.guidance[1],
+        latents=noise[None],
+        output_type="pt",
+    ).frames
     assert _compare(ours.video, swapped) > 100 * ATOL
 
 
@@ -142,21 +176,37 @@ def test_t2v_a14b_matches_diffusers_two_expert_pipeline(pipes) -> None:
 def test_i2v_a14b_matches_diffusers_image_to_video_pipeline(pipes, image) -> None:
     pipe = pipes["i2v-A14B"]
     spec = pipe.spec
-    ours = pipe.generate(PROMPT, image=image, size="32*32", frame_num=FRAMES, sample_steps=STEPS,
-                         seed=SEED)
+    ours = pipe.generate(
+        PROMPT, image=image, size="32*32", frame_num=FRAMES, sample_steps=STEPS, seed=SEED
+    )
     w, h = ours.size
     noise = C.initial_noise(C.latent_shape(16, FRAMES, w, h, (4, 8, 8)), SEED, torch.device("cpu"))
     frame = image_prep.i2v_image(image, w, h)
     ref = diffusers.WanImageToVideoPipeline(
-        tokenizer=None, text_encoder=None, vae=_vae(pipe.vae),
-        scheduler=official_unipc(STEPS, spec.sample_shift), image_processor=None, image_encoder=None,
+        tokenizer=None,
+        text_encoder=None,
+        vae=_vae(pipe.vae),
+        scheduler=official_unipc(STEPS, spec.sample_shift),
+        image_processor=None,
+        image_encoder=None,
         transformer=_transformer(pipe.experts[HIGH_NOISE]),
-        transformer_2=_transformer(pipe.experts[LOW_NOISE]), boundary_ratio=spec.boundary)
+        transformer_2=_transformer(pipe.experts[LOW_NOISE]),
+        boundary_ratio=spec.boundary,
+    )
     cond, uncond = _embeds(pipe)
-    theirs = ref(image=frame[None], prompt_embeds=cond, negative_prompt_embeds=uncond, height=h,
-                 width=w, num_frames=FRAMES, num_inference_steps=STEPS,
-                 guidance_scale=spec.guidance[1], guidance_scale_2=spec.guidance[0],
-                 latents=noise[None], output_type="pt").frames
+    theirs = ref(
+        image=frame[None],
+        prompt_embeds=cond,
+        negative_prompt_embeds=uncond,
+        height=h,
+        width=w,
+        num_frames=FRAMES,
+        num_inference_steps=STEPS,
+        guidance_scale=spec.guidance[1],
+        guidance_scale_2=spec.guidance[0],
+        latents=noise[None],
+        output_type="pt",
+    ).frames
     diff = _compare(ours.video, theirs)
     print(f"i2v-A14B max |diff| = {diff:.3g}")
     assert diff < ATOL, diff
@@ -169,17 +219,38 @@ def test_ti2v_5b_matches_diffusers_expand_timesteps(pipes, image, with_image) ->
     pipe = pipes["ti2v-5B"]
     spec = pipe.spec
     size = "64*64" if with_image else "32*32"
-    ours = pipe.generate(PROMPT, image=image if with_image else None, size=size, frame_num=FRAMES,
-                         sample_steps=STEPS, seed=SEED)
+    ours = pipe.generate(
+        PROMPT,
+        image=image if with_image else None,
+        size=size,
+        frame_num=FRAMES,
+        sample_steps=STEPS,
+        seed=SEED,
+    )
     w, h = ours.size
-    noise = C.initial_noise(C.latent_shape(48, FRAMES, w, h, (4, 16, 16)), SEED, torch.device("cpu"))
-    common = dict(tokenizer=None, text_encoder=None, vae=_vae(pipe.vae),
-                  scheduler=official_unipc(STEPS, spec.sample_shift),
-                  transformer=_transformer(pipe.experts[SINGLE]), expand_timesteps=True)
+    noise = C.initial_noise(
+        C.latent_shape(48, FRAMES, w, h, (4, 16, 16)), SEED, torch.device("cpu")
+    )
+    common = dict(
+        tokenizer=None,
+        text_encoder=None,
+        vae=_vae(pipe.vae),
+        scheduler=official_unipc(STEPS, spec.sample_shift),
+        transformer=_transformer(pipe.experts[SINGLE]),
+        expand_timesteps=True,
+    )
     cond, uncond = _embeds(pipe)
-    call = dict(prompt_embeds=cond, negative_prompt_embeds=uncond, height=h, width=w,
-                num_frames=FRAMES, num_inference_steps=STEPS, guidance_scale=spec.guidance[0],
-                latents=noise[None], output_type="pt")
+    call = dict(
+        prompt_embeds=cond,
+        negative_prompt_embeds=uncond,
+        height=h,
+        width=w,
+        num_frames=FRAMES,
+        num_inference_steps=STEPS,
+        guidance_scale=spec.guidance[0],
+        latents=noise[None],
+        output_type="pt",
+    )
     if with_image:
         ref = diffusers.WanImageToVideoPipeline(image_processor=None, image_encoder=None, **common)
         frame = image_prep.ti2v_image(image, 64 * 64)

@@ -17,7 +17,16 @@ from PIL import Image
 
 from wan22_desktop.engine.wan import image_prep
 from wan22_desktop.engine.wan.pipelines import (
-    HIGH_NOISE, LOW_NOISE, SINGLE, STOP, Cancelled, MemoryConfig, StepInfo, WanPipeline, expert_schedule)
+    HIGH_NOISE,
+    LOW_NOISE,
+    SINGLE,
+    STOP,
+    Cancelled,
+    MemoryConfig,
+    StepInfo,
+    WanPipeline,
+    expert_schedule,
+)
 from wan22_desktop.engine.wan.pipelines import conditioning as C
 from wan22_desktop.engine.wan.pipelines.loop import Conditioning, model_timestep
 from wan22_desktop.engine.wan.tiny import make_tiny_checkpoint
@@ -35,14 +44,18 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @pytest.fixture(scope="module")
 def ckpts(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("ckpt")
-    return {task: make_tiny_checkpoint(task, root / task, seed=3)
-            for task in ("t2v-A14B", "i2v-A14B", "ti2v-5B")}
+    return {
+        task: make_tiny_checkpoint(task, root / task, seed=3)
+        for task in ("t2v-A14B", "i2v-A14B", "ti2v-5B")
+    }
 
 
 @pytest.fixture(scope="module")
 def pipes(ckpts) -> dict[str, WanPipeline]:
-    return {task: WanPipeline.from_checkpoint(path, task, device="cpu", dtype=torch.float32)
-            for task, path in ckpts.items()}
+    return {
+        task: WanPipeline.from_checkpoint(path, task, device="cpu", dtype=torch.float32)
+        for task, path in ckpts.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -55,16 +68,26 @@ def image_path(tmp_path_factory) -> Path:
 
 def _official_timesteps(solver: str, steps: int, shift: float) -> list[int]:
     for entry in json.loads(SCHEDULES.read_text())["schedules"]:
-        if entry["solver"] == solver and int(entry["steps"]) == steps and float(entry["shift"]) == shift:
-            return json.loads(entry["timesteps"]) if isinstance(entry["timesteps"], str) else entry["timesteps"]
+        if (
+            entry["solver"] == solver
+            and int(entry["steps"]) == steps
+            and float(entry["shift"]) == shift
+        ):
+            return (
+                json.loads(entry["timesteps"])
+                if isinstance(entry["timesteps"], str)
+                else entry["timesteps"]
+            )
     raise KeyError((solver, steps, shift))
 
 
 def _record_until_end(seen: list[StepInfo]):
     """Record every step and stop after the last (skips the decode: only the loop is under test)."""
+
     def callback(info: StepInfo):
         seen.append(info)
         return STOP if info.step == info.total else None
+
     return callback
 
 
@@ -72,16 +95,24 @@ def _record_until_end(seen: list[StepInfo]):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task,solver", [("t2v-A14B", "unipc"), ("t2v-A14B", "dpm++"),
-                                         ("i2v-A14B", "unipc")])
+@pytest.mark.parametrize(
+    "task,solver", [("t2v-A14B", "unipc"), ("t2v-A14B", "dpm++"), ("i2v-A14B", "unipc")]
+)
 def test_moe_switch_happens_at_the_official_step(pipes, image_path, task, solver) -> None:
     spec = pipes[task].spec
     official = _official_timesteps(solver, 40, spec.sample_shift)
     seen: list[StepInfo] = []
     with pytest.raises(Cancelled):
-        pipes[task].generate("a cat", image=image_path if task == "i2v-A14B" else None,
-                             size="32*32", frame_num=5, sample_steps=40, solver=solver, seed=0,
-                             callback=_record_until_end(seen))
+        pipes[task].generate(
+            "a cat",
+            image=image_path if task == "i2v-A14B" else None,
+            size="32*32",
+            frame_num=5,
+            sample_steps=40,
+            solver=solver,
+            seed=0,
+            callback=_record_until_end(seen),
+        )
     assert [s.timestep for s in seen] == official
     high = OFFICIAL_HIGH_NOISE_STEPS[(task, 40, spec.sample_shift)]
     assert [s.expert for s in seen] == [HIGH_NOISE] * high + [LOW_NOISE] * (40 - high)
@@ -89,7 +120,12 @@ def test_moe_switch_happens_at_the_official_step(pipes, image_path, task, solver
 
 
 def test_expert_schedule_boundary_is_inclusive() -> None:
-    assert expert_schedule([1000, 875, 874, 0], 0.875) == [HIGH_NOISE, HIGH_NOISE, LOW_NOISE, LOW_NOISE]
+    assert expert_schedule([1000, 875, 874, 0], 0.875) == [
+        HIGH_NOISE,
+        HIGH_NOISE,
+        LOW_NOISE,
+        LOW_NOISE,
+    ]
     assert expert_schedule([900, 899], 0.9) == [HIGH_NOISE, LOW_NOISE]
     assert expert_schedule([999, 1], None) == [SINGLE, SINGLE]
 
@@ -109,8 +145,14 @@ def test_guidance_follows_the_active_expert(pipes) -> None:
     loop.guided_velocity = spy
     try:
         with pytest.raises(Cancelled):
-            pipe.generate("a cat", size="32*32", frame_num=5, sample_steps=4, seed=0,
-                          callback=_record_until_end([]))
+            pipe.generate(
+                "a cat",
+                size="32*32",
+                frame_num=5,
+                sample_steps=4,
+                seed=0,
+                callback=_record_until_end([]),
+            )
     finally:
         loop.guided_velocity = original
     # 4 UniPC steps at shift 12 are t = 999, 972, 923, 799: three above 875, one below.
@@ -134,27 +176,45 @@ def test_same_seed_same_raw_video_and_another_seed_differs(pipes) -> None:
 
 def test_initial_noise_is_one_official_randn() -> None:
     noise = C.initial_noise((16, 2, 4, 6), 42, torch.device("cpu"))
-    expected = torch.randn(16, 2, 4, 6, dtype=torch.float32, generator=torch.Generator().manual_seed(42))
+    expected = torch.randn(
+        16, 2, 4, 6, dtype=torch.float32, generator=torch.Generator().manual_seed(42)
+    )
     assert torch.equal(noise, expected)
 
 
 def test_random_seed_is_reported(pipes) -> None:
     r = pipes["ti2v-5B"].generate("a dog", size="32*32", frame_num=5, sample_steps=2, seed=-1)
-    again = pipes["ti2v-5B"].generate("a dog", size="32*32", frame_num=5, sample_steps=2, seed=r.seed)
+    again = pipes["ti2v-5B"].generate(
+        "a dog", size="32*32", frame_num=5, sample_steps=2, seed=r.seed
+    )
     assert r.seed >= 0 and np.array_equal(r.video, again.video)
 
 
 # ---- every task, both solvers ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("task,with_image,solver", [
-    ("t2v-A14B", False, "dpm++"), ("i2v-A14B", True, "unipc"), ("i2v-A14B", True, "dpm++"),
-    ("ti2v-5B", False, "unipc"), ("ti2v-5B", True, "dpm++")])
+@pytest.mark.parametrize(
+    "task,with_image,solver",
+    [
+        ("t2v-A14B", False, "dpm++"),
+        ("i2v-A14B", True, "unipc"),
+        ("i2v-A14B", True, "dpm++"),
+        ("ti2v-5B", False, "unipc"),
+        ("ti2v-5B", True, "dpm++"),
+    ],
+)
 def test_each_task_makes_a_video(pipes, image_path, task, with_image, solver) -> None:
     pipe = pipes[task]
     size = "64*64" if task == "ti2v-5B" and with_image else "32*32"  # 32*32 is too small an area
-    r = pipe.generate("a bird flying", image=image_path if with_image else None, size=size,
-                      frame_num=5, sample_steps=2, solver=solver, seed=5)
+    r = pipe.generate(
+        "a bird flying",
+        image=image_path if with_image else None,
+        size=size,
+        frame_num=5,
+        sample_steps=2,
+        solver=solver,
+        seed=5,
+    )
     w, h = r.size
     if task == "i2v-A14B":
         assert (w, h) == i2v_output_size(64, 40, 32 * 32) == (32, 16)
@@ -175,8 +235,15 @@ def test_ti2v_image_holds_the_first_latent_frame_after_every_step(pipes, image_p
         firsts.append(info.latents[:, :1].clone())
         rests.append(info.latents[:, 1:].clone())
 
-    pipe.generate("a cat", image=image_path, size="64*64", frame_num=9, sample_steps=3, seed=2,
-                  callback=callback)
+    pipe.generate(
+        "a cat",
+        image=image_path,
+        size="64*64",
+        frame_num=9,
+        sample_steps=3,
+        seed=2,
+        callback=callback,
+    )
     assert len(firsts) == 3
     for first in firsts:
         assert torch.equal(first, z)
@@ -190,7 +257,9 @@ def test_ti2v_per_token_timesteps_put_frame_zero_at_zero() -> None:
     t = model_timestep(torch.tensor([700]), cond)
     assert t.shape == (1, 20)
     assert t[0, :6].eq(0).all() and t[0, 6:].eq(700).all()  # padding tokens carry t, as official
-    text_only = Conditioning([], [], seq_len=18, keep_mask=C.ti2v_keep_mask(shape, False), per_token_t=True)
+    text_only = Conditioning(
+        [], [], seq_len=18, keep_mask=C.ti2v_keep_mask(shape, False), per_token_t=True
+    )
     assert model_timestep(torch.tensor([700]), text_only).eq(700).all()
 
 
@@ -227,8 +296,9 @@ def test_cancel_takes_effect_between_steps(pipes, how) -> None:
         return None
 
     with pytest.raises(Cancelled):
-        pipes["t2v-A14B"].generate("a cat", size="32*32", frame_num=5, sample_steps=4, seed=0,
-                                   callback=callback)
+        pipes["t2v-A14B"].generate(
+            "a cat", size="32*32", frame_num=5, sample_steps=4, seed=0, callback=callback
+        )
     assert calls == [1, 2]
 
 
@@ -237,15 +307,29 @@ def test_guidance_one_skips_the_unconditional_forward(pipes) -> None:
     calls: list[int] = []
     handle = pipe.experts[SINGLE].register_forward_hook(lambda *a: calls.append(1))
     try:
-        pipe.generate("a cat", size="32*32", frame_num=5, sample_steps=3, guidance=1.0, seed=0,
-                      callback=_record_until_end([]))
+        pipe.generate(
+            "a cat",
+            size="32*32",
+            frame_num=5,
+            sample_steps=3,
+            guidance=1.0,
+            seed=0,
+            callback=_record_until_end([]),
+        )
     except Cancelled:
         pass
     n_one = len(calls)
     calls.clear()
     try:
-        pipe.generate("a cat", size="32*32", frame_num=5, sample_steps=3, guidance=5.0, seed=0,
-                      callback=_record_until_end([]))
+        pipe.generate(
+            "a cat",
+            size="32*32",
+            frame_num=5,
+            sample_steps=3,
+            guidance=5.0,
+            seed=0,
+            callback=_record_until_end([]),
+        )
     except Cancelled:
         pass
     handle.remove()
@@ -253,11 +337,22 @@ def test_guidance_one_skips_the_unconditional_forward(pipes) -> None:
 
 
 def test_offload_keeps_only_the_active_expert_placed(ckpts) -> None:
-    pipe = WanPipeline.from_checkpoint(ckpts["t2v-A14B"], "t2v-A14B", device="cpu",
-                                       dtype=torch.float32, memory=MemoryConfig(offload_model=True))
+    pipe = WanPipeline.from_checkpoint(
+        ckpts["t2v-A14B"],
+        "t2v-A14B",
+        device="cpu",
+        dtype=torch.float32,
+        memory=MemoryConfig(offload_model=True),
+    )
     resident: list[set[str]] = []
-    pipe.generate("a cat", size="32*32", frame_num=5, sample_steps=4, seed=0,
-                  callback=lambda info: resident.append(set(pipe.placer.resident)))
+    pipe.generate(
+        "a cat",
+        size="32*32",
+        frame_num=5,
+        sample_steps=4,
+        seed=0,
+        callback=lambda info: resident.append(set(pipe.placer.resident)),
+    )
     assert resident == [{HIGH_NOISE}] * 3 + [{LOW_NOISE}]  # t = 999, 972, 923 | 799
     assert pipe.placer.resident == set()  # every DiT parked before the VAE decode
     assert ("high_noise_model", "cpu") in pipe.placer.moves
@@ -314,15 +409,21 @@ def test_input_errors(pipes, image_path, tmp_path) -> None:
 
 def test_checkpoint_of_another_task_is_refused(ckpts) -> None:
     with pytest.raises(UserInputError, match="t2v-A14B"):
-        WanPipeline.from_checkpoint(ckpts["t2v-A14B"], "i2v-A14B", device="cpu", dtype=torch.float32)
+        WanPipeline.from_checkpoint(
+            ckpts["t2v-A14B"], "i2v-A14B", device="cpu", dtype=torch.float32
+        )
 
 
 # ---- devices and precision -----------------------------------------------------------------------
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="tests the fallback of a machine without CUDA")
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="tests the fallback of a machine without CUDA"
+)
 def test_cuda_requested_without_a_gpu_falls_back_to_the_cpu(ckpts) -> None:
-    pipe = WanPipeline.from_checkpoint(ckpts["ti2v-5B"], "ti2v-5B", device="cuda", dtype=torch.float32)
+    pipe = WanPipeline.from_checkpoint(
+        ckpts["ti2v-5B"], "ti2v-5B", device="cuda", dtype=torch.float32
+    )
     assert pipe.device == torch.device("cpu")
     r = pipe.generate("a cat", size="32*32", frame_num=5, sample_steps=2, seed=0)
     assert r.video.shape == (3, 5, 32, 32)
@@ -332,8 +433,9 @@ def test_official_bf16_mode_with_memory_options_runs_close_to_fp32(ckpts, pipes)
     """bf16 autocast with converted DiT weights, T5 on the CPU in bf16, offload: the GPU recipe,
     here on the CPU. bf16 rounding keeps it near, not equal to, the fp32 video."""
     memory = MemoryConfig(offload_model=True, convert_model_dtype=True, t5_cpu=True)
-    pipe = WanPipeline.from_checkpoint(ckpts["t2v-A14B"], "t2v-A14B", device="cpu",
-                                       dtype=torch.bfloat16, memory=memory)
+    pipe = WanPipeline.from_checkpoint(
+        ckpts["t2v-A14B"], "t2v-A14B", device="cpu", dtype=torch.bfloat16, memory=memory
+    )
     assert {next(m.parameters()).dtype for m in pipe.experts.values()} == {torch.bfloat16}
     assert pipe.text_encoder.dtype == torch.bfloat16
     kw = dict(size="32*32", frame_num=5, sample_steps=3, seed=1)

@@ -10,8 +10,9 @@ import torch
 from wan22_desktop.engine.wan.rope import apply_rope, grid_freqs, rope_split, rope_table
 
 
-@pytest.mark.parametrize(("d", "split"), [(128, (44, 42, 42)), (12, (4, 4, 4)), (16, (8, 4, 4)),
-                                          (64, (24, 20, 20))])
+@pytest.mark.parametrize(
+    ("d", "split"), [(128, (44, 42, 42)), (12, (4, 4, 4)), (16, (8, 4, 4)), (64, (24, 20, 20))]
+)
 def test_split(d, split):
     assert rope_split(d) == split
     assert sum(split) == d

@@ -24,7 +24,13 @@ from wan22_desktop.errors import UserInputError
 
 ToyModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
-TOY_SHAPE = (1, 3, 2, 2, 4)  # batch 1 like the official pipelines (upstream UniPC's einsum needs it)
+TOY_SHAPE = (
+    1,
+    3,
+    2,
+    2,
+    4,
+)  # batch 1 like the official pipelines (upstream UniPC's einsum needs it)
 
 
 def toy_problem(seed: int) -> tuple[torch.Tensor, ToyModel]:
@@ -64,7 +70,9 @@ def official_entries(section: str) -> list[dict]:
 
 def official_schedule(name: str, steps: int, shift: float) -> dict:
     key = (name, steps, shift)
-    return next(e for e in official_entries("schedules") if (e["solver"], e["steps"], e["shift"]) == key)
+    return next(
+        e for e in official_entries("schedules") if (e["solver"], e["steps"], e["shift"]) == key
+    )
 
 
 def entry_id(e: dict) -> str:
@@ -123,9 +131,48 @@ def test_schedule_start_points() -> None:
 
 
 # The lists from docs/wan22-reference.md section 6.4 (computed there with the upstream classes).
-T2V_40_12 = [999, 997, 995, 993, 990, 988, 985, 982, 979, 976, 972, 969, 965, 961, 956, 952, 947, 941,
-             936, 929, 922, 915, 907, 898, 888, 877, 865, 852, 837, 819, 799, 776, 749, 717, 678, 631,
-             571, 492, 386, 235]
+T2V_40_12 = [
+    999,
+    997,
+    995,
+    993,
+    990,
+    988,
+    985,
+    982,
+    979,
+    976,
+    972,
+    969,
+    965,
+    961,
+    956,
+    952,
+    947,
+    941,
+    936,
+    929,
+    922,
+    915,
+    907,
+    898,
+    888,
+    877,
+    865,
+    852,
+    837,
+    819,
+    799,
+    776,
+    749,
+    717,
+    678,
+    631,
+    571,
+    492,
+    386,
+    235,
+]
 
 
 def test_reference_doc_default_lists() -> None:
@@ -134,8 +181,26 @@ def test_reference_doc_default_lists() -> None:
     assert t2v.sigmas[0].item() == pytest.approx(0.99992, abs=1e-5)
     assert int((t2v.timesteps >= 875).sum()) == 26
     i2v = make_solver("unipc", 40, 5.0).timesteps.tolist()
-    assert i2v[:18] == [999, 994, 989, 983, 978, 972, 965, 959, 952, 944, 937, 929, 920, 911, 902, 892,
-                        882, 870]
+    assert i2v[:18] == [
+        999,
+        994,
+        989,
+        983,
+        978,
+        972,
+        965,
+        959,
+        952,
+        944,
+        937,
+        929,
+        920,
+        911,
+        902,
+        892,
+        882,
+        870,
+    ]
     assert i2v[-2:] == [208, 113]
     assert sum(t >= 900 for t in i2v) == 15
     ti2v = make_solver("unipc", 50, 5.0).timesteps.tolist()
@@ -151,7 +216,9 @@ def test_reference_doc_default_lists() -> None:
 
 @pytest.mark.parametrize("ref", official_entries("final_latents"), ids=entry_id)
 def test_final_latent_matches_official(ref: dict) -> None:
-    final = sample(make_solver(ref["solver"], ref["steps"], ref["shift"]), official()["toy_seed"])[-1]
+    final = sample(make_solver(ref["solver"], ref["steps"], ref["shift"]), official()["toy_seed"])[
+        -1
+    ]
     expected = as_latent(ref["latent"])
     assert final.dtype == torch.float32
     assert (final - expected).abs().max().item() <= 1e-6
@@ -173,9 +240,17 @@ def diffusers_unipc(solver: FlowSolver):  # -> diffusers.UniPCMultistepScheduler
     from diffusers import UniPCMultistepScheduler
 
     sched = UniPCMultistepScheduler(
-        num_train_timesteps=1000, solver_order=2, prediction_type="flow_prediction",
-        use_flow_sigmas=True, flow_shift=1.0, predict_x0=True, solver_type="bh2",
-        lower_order_final=True, disable_corrector=[], final_sigmas_type="zero", thresholding=False,
+        num_train_timesteps=1000,
+        solver_order=2,
+        prediction_type="flow_prediction",
+        use_flow_sigmas=True,
+        flow_shift=1.0,
+        predict_x0=True,
+        solver_type="bh2",
+        lower_order_final=True,
+        disable_corrector=[],
+        final_sigmas_type="zero",
+        thresholding=False,
     )
     # flow_shift=1 leaves the (already shifted) official float64 sigmas as they are (oracle 4.2 item 7).
     sched.set_timesteps(sigmas=unipc_sigmas(solver.steps, solver.shift))
@@ -186,9 +261,16 @@ def diffusers_dpm(solver: FlowSolver):  # -> diffusers.DPMSolverMultistepSchedul
     from diffusers import DPMSolverMultistepScheduler
 
     sched = DPMSolverMultistepScheduler(
-        num_train_timesteps=1000, solver_order=2, prediction_type="flow_prediction",
-        algorithm_type="dpmsolver++", solver_type="midpoint", lower_order_final=True,
-        euler_at_final=False, final_sigmas_type="zero", use_flow_sigmas=True, flow_shift=1.0,
+        num_train_timesteps=1000,
+        solver_order=2,
+        prediction_type="flow_prediction",
+        algorithm_type="dpmsolver++",
+        solver_type="midpoint",
+        lower_order_final=True,
+        euler_at_final=False,
+        final_sigmas_type="zero",
+        use_flow_sigmas=True,
+        flow_shift=1.0,
         thresholding=False,
     )
     # Its set_timesteps takes no sigmas (diffusers 0.42) and would start at shift(0.999), not 1:
@@ -201,7 +283,10 @@ def diffusers_dpm(solver: FlowSolver):  # -> diffusers.DPMSolverMultistepSchedul
 
 
 DIFFUSERS_CASES = [
-    (name, steps, shift) for name in SOLVER_NAMES for steps in (1, 2, 3, 20, 40) for shift in (1.0, 5.0, 12.0)
+    (name, steps, shift)
+    for name in SOLVER_NAMES
+    for steps in (1, 2, 3, 20, 40)
+    for shift in (1.0, 5.0, 12.0)
 ]
 
 
@@ -219,7 +304,9 @@ def test_every_step_matches_diffusers(name: str, steps: int, shift: float) -> No
     for i, t in enumerate(ours.timesteps):
         x_ours = ours.step(velocity(x_ours, t), t, x_ours)
         x_theirs = theirs.step(velocity(x_theirs, t), t, x_theirs, return_dict=False)[0]
-        assert torch.equal(x_ours, x_theirs), f"step {i}: max abs diff {(x_ours - x_theirs).abs().max()}"
+        assert torch.equal(x_ours, x_theirs), (
+            f"step {i}: max abs diff {(x_ours - x_theirs).abs().max()}"
+        )
 
 
 # ---- Behaviour --------------------------------------------------------------------------------
@@ -303,7 +390,13 @@ def test_inputs_are_not_modified() -> None:
 def test_make_solver_types_and_errors() -> None:
     assert isinstance(make_solver("unipc", 4, 5.0), FlowUniPC)
     assert isinstance(make_solver("dpm++", 4, 5), FlowDPMPP)
-    bad_args = [("euler", 4, 5.0), ("unipc", 0, 5.0), ("unipc", 2.5, 5.0), ("dpm++", 4, 0.0), ("dpm++", 4, float("nan"))]
+    bad_args = [
+        ("euler", 4, 5.0),
+        ("unipc", 0, 5.0),
+        ("unipc", 2.5, 5.0),
+        ("dpm++", 4, 0.0),
+        ("dpm++", 4, float("nan")),
+    ]
     for bad in bad_args:
         with pytest.raises(UserInputError) as err:
             make_solver(*bad)  # type: ignore[arg-type]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import torch
 import pytest
+import torch
 
-from wan22_desktop.errors import UserInputError
 from wan22_desktop.engine.wan.t5 import T5Encoder
 from wan22_desktop.engine.wan.t5_config import T5Config
 from wan22_desktop.engine.wan.t5_io import (
@@ -17,6 +16,7 @@ from wan22_desktop.engine.wan.t5_io import (
     tiny_t5,
     tiny_t5_config,
 )
+from wan22_desktop.errors import UserInputError
 
 
 @pytest.fixture()
@@ -53,7 +53,9 @@ def test_default_save_is_bf16_and_load_keeps_or_casts_dtype(tmp_path) -> None:
     assert {p.dtype for p in kept.parameters()} == {torch.bfloat16}
     cast = load_t5_encoder(path, dtype=torch.float32)
     assert {p.dtype for p in cast.parameters()} == {torch.float32}
-    assert torch.equal(cast.token_embedding.weight, model.token_embedding.weight.to(torch.bfloat16).float())
+    assert torch.equal(
+        cast.token_embedding.weight, model.token_embedding.weight.to(torch.bfloat16).float()
+    )
 
 
 def test_loader_assigns_mmapped_tensors_instead_of_copying(tiny_file) -> None:
@@ -116,7 +118,9 @@ def test_extra_and_missing_keys_are_listed(tiny_file) -> None:
     del sd["blocks.0.ffn.fc2.weight"]
     sd["blocks.0.ffn.fc3.weight"] = torch.zeros(1)
     torch.save(sd, path)
-    with pytest.raises(UserInputError, match=r"missing 1 \(blocks.0.ffn.fc2.weight\); unexpected 1"):
+    with pytest.raises(
+        UserInputError, match=r"missing 1 \(blocks.0.ffn.fc2.weight\); unexpected 1"
+    ):
         load_t5_encoder(path)
 
 
@@ -131,7 +135,9 @@ def test_inconsistent_layer_shapes_are_rejected(tiny_file) -> None:
 
 def test_pickled_objects_are_refused(tmp_path) -> None:
     path = tmp_path / "t5.pth"
-    torch.save({"token_embedding.weight": torch.zeros(2, 2), "config": T5Config(2, 2, 2, 2, 1, 1)}, path)
+    torch.save(
+        {"token_embedding.weight": torch.zeros(2, 2), "config": T5Config(2, 2, 2, 2, 1, 1)}, path
+    )
     with pytest.raises(UserInputError, match="Python objects") as info:
         load_t5_encoder(path)
     assert str(path) in info.value.message
@@ -145,7 +151,11 @@ def test_non_dict_file_is_refused(tmp_path) -> None:
 
 
 def test_tiny_t5_is_seeded_and_fully_random() -> None:
-    a, b, c = tiny_t5(seed=1, vocab_size=32), tiny_t5(seed=1, vocab_size=32), tiny_t5(seed=2, vocab_size=32)
+    a, b, c = (
+        tiny_t5(seed=1, vocab_size=32),
+        tiny_t5(seed=1, vocab_size=32),
+        tiny_t5(seed=2, vocab_size=32),
+    )
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
     assert not torch.equal(a.blocks[0].attn.q.weight, c.blocks[0].attn.q.weight)
     assert not torch.equal(a.norm.weight, torch.ones_like(a.norm.weight))  # norms randomized too

@@ -52,8 +52,18 @@ def test_config_derived_from_official_shapes_is_the_preset() -> None:
 @pytest.mark.parametrize(
     "fields",
     [
-        dict(vocab_size=50, dim=8, dim_attn=12, dim_ffn=20, num_heads=3, num_layers=1, num_buckets=8),
-        dict(vocab_size=70, dim=16, dim_attn=16, dim_ffn=24, num_heads=2, num_layers=4, num_buckets=32),
+        dict(
+            vocab_size=50, dim=8, dim_attn=12, dim_ffn=20, num_heads=3, num_layers=1, num_buckets=8
+        ),
+        dict(
+            vocab_size=70,
+            dim=16,
+            dim_attn=16,
+            dim_ffn=24,
+            num_heads=2,
+            num_layers=4,
+            num_buckets=32,
+        ),
     ],
 )
 def test_config_round_trips_through_shapes(fields: dict) -> None:
@@ -64,7 +74,10 @@ def test_config_round_trips_through_shapes(fields: dict) -> None:
 
 
 def test_config_from_foreign_state_dicts_fails_with_reason() -> None:
-    vae_like = {"encoder.conv1.weight": torch.empty(96, 3, 3, 3, 3), "decoder.head.0.gamma": torch.empty(96, 1, 1, 1)}
+    vae_like = {
+        "encoder.conv1.weight": torch.empty(96, 3, 3, 3, 3),
+        "decoder.head.0.gamma": torch.empty(96, 1, 1, 1),
+    }
     with pytest.raises(ValueError, match="token_embedding.weight"):
         t5_config_from_state_dict(vae_like)
     with torch.device("meta"):
@@ -78,7 +91,14 @@ def test_config_from_foreign_state_dicts_fails_with_reason() -> None:
 
 @pytest.mark.parametrize(
     "field,value",
-    [("dim", 0), ("num_heads", -1), ("dim_attn", 10), ("num_buckets", 7), ("max_distance", 2), ("eps", 0.0)],
+    [
+        ("dim", 0),
+        ("num_heads", -1),
+        ("dim_attn", 10),
+        ("num_buckets", 7),
+        ("max_distance", 2),
+        ("eps", 0.0),
+    ],
 )
 def test_config_rejects_bad_values_naming_the_field(field: str, value) -> None:
     fields = dict(vocab_size=10, dim=8, dim_attn=8, dim_ffn=8, num_heads=4, num_layers=1)
@@ -100,7 +120,9 @@ def _bucket_by_hand(rel: int, num_buckets: int = 32, max_distance: int = 128) ->
     a = abs(rel)
     if a < max_exact:
         return offset + a
-    large = max_exact + int(math.log(a / max_exact) / math.log(max_distance / max_exact) * (half - max_exact))
+    large = max_exact + int(
+        math.log(a / max_exact) / math.log(max_distance / max_exact) * (half - max_exact)
+    )
     return offset + min(half - 1, large)
 
 
@@ -116,10 +138,16 @@ def test_relative_position_buckets_follow_the_t5_rule() -> None:
 
 def test_relative_position_buckets_match_transformers() -> None:
     transformers = pytest.importorskip("transformers")
-    cfg = transformers.UMT5Config(relative_attention_num_buckets=32, relative_attention_max_distance=128)
-    attn = transformers.models.umt5.modeling_umt5.UMT5Attention(cfg, has_relative_attention_bias=True)
+    cfg = transformers.UMT5Config(
+        relative_attention_num_buckets=32, relative_attention_max_distance=128
+    )
+    attn = transformers.models.umt5.modeling_umt5.UMT5Attention(
+        cfg, has_relative_attention_bias=True
+    )
     rel = torch.arange(600)[None, :] - torch.arange(600)[:, None]
-    assert torch.equal(relative_position_buckets(600, 600, 32, 128), attn._relative_position_bucket(rel))
+    assert torch.equal(
+        relative_position_buckets(600, 600, 32, 128), attn._relative_position_bucket(rel)
+    )
 
 
 def test_gelu_tanh_is_the_tanh_approximation() -> None:
@@ -134,7 +162,9 @@ def test_layer_norm_is_rms_without_mean_subtraction() -> None:
     x = torch.tensor([[3.0, 3.0, 3.0, 3.0], [1.0, -2.0, 3.0, 4.0]])
     rms = x.pow(2).mean(-1, keepdim=True).add(1e-6).sqrt()
     assert torch.allclose(norm(x), x / rms * norm.weight, atol=1e-6)
-    assert not torch.allclose(norm(x)[0], torch.zeros(4))  # a constant row is not zeroed (no mean removal)
+    assert not torch.allclose(
+        norm(x)[0], torch.zeros(4)
+    )  # a constant row is not zeroed (no mean removal)
 
 
 def test_layer_norm_computes_in_fp32_and_returns_the_weight_dtype() -> None:
@@ -142,7 +172,9 @@ def test_layer_norm_computes_in_fp32_and_returns_the_weight_dtype() -> None:
     x = (torch.randn(2, 8) * 1e3).to(torch.bfloat16)
     y = norm(x)
     assert y.dtype == torch.bfloat16
-    ref = (x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + 1e-6)).to(torch.bfloat16)
+    ref = (x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + 1e-6)).to(
+        torch.bfloat16
+    )
     assert torch.equal(y, ref)
 
 
@@ -157,7 +189,9 @@ def test_padding_does_not_change_real_tokens() -> None:
     assert out.shape == (1, 32, 32)
     assert torch.allclose(out[:, :9], alone, atol=1e-5, rtol=0)
     unmasked = model(padded)
-    assert not torch.allclose(unmasked[:, :9], alone, atol=1e-3)  # without the mask the padding leaks in
+    assert not torch.allclose(
+        unmasked[:, :9], alone, atol=1e-3
+    )  # without the mask the padding leaks in
 
 
 def test_each_layer_uses_its_own_position_table() -> None:

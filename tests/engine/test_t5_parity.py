@@ -13,7 +13,12 @@ from wan22_desktop.engine.wan.convert_hf_t5 import (
 )
 from wan22_desktop.engine.wan.t5 import T5Encoder
 from wan22_desktop.engine.wan.t5_config import T5Config
-from wan22_desktop.engine.wan.t5_io import load_t5_encoder, save_t5_encoder, tiny_t5, write_tiny_tokenizer
+from wan22_desktop.engine.wan.t5_io import (
+    load_t5_encoder,
+    save_t5_encoder,
+    tiny_t5,
+    write_tiny_tokenizer,
+)
 from wan22_desktop.engine.wan.text_encoder import T5TextEncoder, load_tokenizer
 
 transformers = pytest.importorskip("transformers")
@@ -62,7 +67,8 @@ def test_key_mapping_table(key: str, hf_key: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["blocks.0.attn.q.bias", "encoder.weight", "blocks.x.norm1.weight", "decoder.norm.weight"]
+    "bad",
+    ["blocks.0.attn.q.bias", "encoder.weight", "blocks.x.norm1.weight", "decoder.norm.weight"],
 )
 def test_key_mapping_rejects_foreign_keys(bad: str) -> None:
     with pytest.raises(KeyError):
@@ -120,7 +126,9 @@ def test_last_hidden_state_matches_transformers_umt5(
         got = ours(ids, mask)
     diffs = [(got[i, :n] - ref[i, :n]).abs().max().item() for i, n in enumerate(lengths)]
     scale = ref.abs().max().item()
-    print(f"umT5 parity {attn} heads={num_heads}: max abs diff {max(diffs):.2e} (max |ref| {scale:.2f})")
+    print(
+        f"umT5 parity {attn} heads={num_heads}: max abs diff {max(diffs):.2e} (max |ref| {scale:.2f})"
+    )
     assert max(diffs) <= tol
     # and the trimmed list the pipelines consume is exactly those real rows
     trimmed = encoder.encode([long_prompt, "一只猫在草地上奔跑, slow motion"])
@@ -130,7 +138,9 @@ def test_last_hidden_state_matches_transformers_umt5(
 
 def test_meta_built_model_has_hf_equivalent_structure() -> None:
     """A second geometry (more layers, dim_attn != dim) maps 1:1 without allocating weights."""
-    cfg = T5Config(vocab_size=100, dim=24, dim_attn=32, dim_ffn=40, num_heads=8, num_layers=3, num_buckets=16)
+    cfg = T5Config(
+        vocab_size=100, dim=24, dim_attn=32, dim_ffn=40, num_heads=8, num_layers=3, num_buckets=16
+    )
     with torch.device("meta"):
         ours = T5Encoder(cfg)
         hf = hf_umt5(cfg)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from wan22_desktop.errors import UserInputError
-from wan22_desktop.engine.wan.t5_io import T5_CHECKPOINT_NAME, save_t5_encoder, tiny_t5, write_tiny_tokenizer
+from wan22_desktop.engine.wan.t5_io import (
+    T5_CHECKPOINT_NAME,
+    save_t5_encoder,
+    tiny_t5,
+    write_tiny_tokenizer,
+)
 from wan22_desktop.engine.wan.text_encoder import (
     TEXT_LEN,
     T5TextEncoder,
@@ -15,13 +19,16 @@ from wan22_desktop.engine.wan.text_encoder import (
     load_tokenizer,
     resolve_t5_device,
 )
+from wan22_desktop.errors import UserInputError
 
 NEG_PROMPT_START = "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量"
 
 
 @pytest.fixture(scope="module")
 def tokenizer(tmp_path_factory):
-    return load_tokenizer(write_tiny_tokenizer(tmp_path_factory.mktemp("tok") / "google" / "umt5-xxl"))
+    return load_tokenizer(
+        write_tiny_tokenizer(tmp_path_factory.mktemp("tok") / "google" / "umt5-xxl")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +81,9 @@ def test_encode_trims_each_prompt_to_its_real_length(encoder: T5TextEncoder) -> 
         assert torch.equal(t, full[i, : lengths[i]])
 
 
-def test_chinese_prompt_tokenizes_to_known_pieces_and_encodes(encoder: T5TextEncoder, tokenizer) -> None:
+def test_chinese_prompt_tokenizes_to_known_pieces_and_encodes(
+    encoder: T5TextEncoder, tokenizer
+) -> None:
     ids, mask = encoder.tokenize(NEG_PROMPT_START)
     n = int(mask.sum())
     pieces = tokenizer.convert_ids_to_tokens(ids[0, :n].tolist())
@@ -92,7 +101,9 @@ def test_batch_equals_one_prompt_at_a_time(encoder: T5TextEncoder) -> None:
         assert torch.allclose(emb, alone, atol=1e-6, rtol=0)
 
 
-def test_long_prompt_is_truncated_to_text_len_ending_in_eos(encoder: T5TextEncoder, tokenizer) -> None:
+def test_long_prompt_is_truncated_to_text_len_ending_in_eos(
+    encoder: T5TextEncoder, tokenizer
+) -> None:
     ids, mask = encoder.tokenize("a cat " * 100)
     assert mask.all() and ids[0, -1].item() == tokenizer.eos_token_id
     (emb,) = encoder.encode("a cat " * 100)
@@ -107,7 +118,9 @@ def test_cleaning_happens_before_tokenization(encoder: T5TextEncoder) -> None:
 
 def test_outputs_go_to_output_device(tokenizer) -> None:
     """The t5_cpu split: weights where they are, embeddings moved to the pipeline's device."""
-    enc = T5TextEncoder(tiny_t5(seed=2, vocab_size=len(tokenizer)), tokenizer, text_len=16, output_device="meta")
+    enc = T5TextEncoder(
+        tiny_t5(seed=2, vocab_size=len(tokenizer)), tokenizer, text_len=16, output_device="meta"
+    )
     (emb,) = enc.encode("a cat")
     assert enc.device.type == "cpu" and emb.device.type == "meta" and emb.shape == (3, 32)
 
@@ -145,7 +158,9 @@ def test_load_text_encoder_from_an_official_layout(tmp_path, tokenizer) -> None:
         "tokenizer.json",
         "tokenizer_config.json",
     ]  # the real folder has these plus spiece.model, which AutoTokenizer does not need
-    enc = load_text_encoder(ckpt, tok_dir, device="cpu", dtype=torch.float32, text_len=32, expected=None)
+    enc = load_text_encoder(
+        ckpt, tok_dir, device="cpu", dtype=torch.float32, text_len=32, expected=None
+    )
     assert enc.dtype == torch.float32 and enc.device.type == "cpu"
     (emb,) = enc("一只猫在草地上奔跑")
     assert emb.dtype == torch.float32 and emb.shape[1] == 32
@@ -158,7 +173,9 @@ def test_load_text_encoder_from_an_official_layout(tmp_path, tokenizer) -> None:
 @pytest.mark.skipif(torch.cuda.is_available(), reason="tests the no-CUDA fallback")
 def test_load_text_encoder_falls_back_to_cpu_without_cuda(tmp_path, tokenizer) -> None:
     ckpt, tok_dir = _checkpoint_folder(tmp_path, len(tokenizer))
-    enc = load_text_encoder(ckpt, tok_dir, device="cuda", dtype=torch.float32, text_len=16, expected=None)
+    enc = load_text_encoder(
+        ckpt, tok_dir, device="cuda", dtype=torch.float32, text_len=16, expected=None
+    )
     assert enc.device.type == "cpu" and enc.encode("a cat")[0].device.type == "cpu"
 
 

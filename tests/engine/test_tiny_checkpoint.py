@@ -16,8 +16,20 @@ from wan22_desktop.errors import UserInputError
 from wan22_desktop.model_layout import check_layout, detect_task, required_files
 from wan22_desktop.tasks import TASKS
 
-OFFICIAL_CONFIG_KEYS = {"_class_name", "_diffusers_version", "dim", "eps", "ffn_dim", "freq_dim",
-                        "in_dim", "model_type", "num_heads", "num_layers", "out_dim", "text_len"}
+OFFICIAL_CONFIG_KEYS = {
+    "_class_name",
+    "_diffusers_version",
+    "dim",
+    "eps",
+    "ffn_dim",
+    "freq_dim",
+    "in_dim",
+    "model_type",
+    "num_heads",
+    "num_layers",
+    "out_dim",
+    "text_len",
+}
 
 
 @pytest.mark.parametrize("task", list(TASKS))
@@ -40,7 +52,9 @@ def test_layout_and_formats_are_official(tmp_path, task):
         shards = sorted(set(index["weight_map"].values()))
         n = len(shards)
         assert n >= 2  # the index path is exercised
-        assert shards == [f"diffusion_pytorch_model-{k:05d}-of-{n:05d}.safetensors" for k in range(1, n + 1)]
+        assert shards == [
+            f"diffusion_pytorch_model-{k:05d}-of-{n:05d}.safetensors" for k in range(1, n + 1)
+        ]
         for shard in shards:
             with safe_open(str(dit / shard), framework="pt") as f:
                 assert all(f.get_slice(k).get_dtype() == "F32" for k in f.keys())  # fp32 as shipped
@@ -54,7 +68,9 @@ def test_layout_and_formats_are_official(tmp_path, task):
     assert t5_config_from_state_dict(t5).dim == cfg.text_dim
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
         assert (root / spec.tokenizer_dir / name).is_file()
-    assert set(required_files(task, root)) <= {p.relative_to(root).as_posix() for p in root.rglob("*")}
+    assert set(required_files(task, root)) <= {
+        p.relative_to(root).as_posix() for p in root.rglob("*")
+    }
 
 
 def test_same_seed_same_bytes_other_seed_other_weights(tmp_path):
@@ -70,9 +86,16 @@ def test_same_seed_same_bytes_other_seed_other_weights(tmp_path):
 
 
 def test_size_overrides_reach_the_dit_and_the_t5(tmp_path):
-    root = make_tiny_checkpoint("ti2v-5B", tmp_path / "x", num_layers=1, dim=48, num_heads=3, text_dim=24)
+    root = make_tiny_checkpoint(
+        "ti2v-5B", tmp_path / "x", num_layers=1, dim=48, num_heads=3, text_dim=24
+    )
     config = json.loads((root / "config.json").read_text())
-    assert (config["num_layers"], config["dim"], config["num_heads"], config["text_dim"]) == (1, 48, 3, 24)
+    assert (config["num_layers"], config["dim"], config["num_heads"], config["text_dim"]) == (
+        1,
+        48,
+        3,
+        24,
+    )
     t5 = torch.load(root / TASKS["ti2v-5B"].t5_file, map_location="cpu", weights_only=True)
     assert t5_config_from_state_dict(t5).dim == 24
     assert check_layout(root, "ti2v-5B").ok

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from wan22_desktop.engine.wan.convert_diffusers_vae import diffusers_key_to_official, official_key_to_diffusers
+from wan22_desktop.engine.wan.convert_diffusers_vae import (
+    diffusers_key_to_official,
+    official_key_to_diffusers,
+)
 
 CASES = [
     ("2.1", "conv1.weight", "quant_conv.weight"),
@@ -20,22 +23,53 @@ CASES = [
     ("2.1", "encoder.head.0.gamma", "encoder.norm_out.gamma"),
     ("2.1", "decoder.head.2.weight", "decoder.conv_out.weight"),
     ("2.1", "decoder.middle.0.residual.3.gamma", "decoder.mid_block.resnets.0.norm2.gamma"),
-    ("2.1", "decoder.upsamples.3.time_conv.weight", "decoder.up_blocks.0.upsamplers.0.time_conv.weight"),
+    (
+        "2.1",
+        "decoder.upsamples.3.time_conv.weight",
+        "decoder.up_blocks.0.upsamplers.0.time_conv.weight",
+    ),
     ("2.1", "decoder.upsamples.4.residual.2.weight", "decoder.up_blocks.1.resnets.0.conv1.weight"),
-    ("2.1", "decoder.upsamples.11.resample.1.weight", "decoder.up_blocks.2.upsamplers.0.resample.1.weight"),
+    (
+        "2.1",
+        "decoder.upsamples.11.resample.1.weight",
+        "decoder.up_blocks.2.upsamplers.0.resample.1.weight",
+    ),
     ("2.1", "decoder.upsamples.14.residual.3.gamma", "decoder.up_blocks.3.resnets.2.norm2.gamma"),
-    ("2.2", "encoder.downsamples.0.downsamples.1.residual.0.gamma",
-     "encoder.down_blocks.0.resnets.1.norm1.gamma"),
-    ("2.2", "encoder.downsamples.1.downsamples.0.shortcut.weight",
-     "encoder.down_blocks.1.resnets.0.conv_shortcut.weight"),
-    ("2.2", "encoder.downsamples.1.downsamples.2.time_conv.weight",
-     "encoder.down_blocks.1.downsampler.time_conv.weight"),
-    ("2.2", "encoder.downsamples.0.downsamples.2.resample.1.weight",
-     "encoder.down_blocks.0.downsampler.resample.1.weight"),
-    ("2.2", "decoder.upsamples.0.upsamples.3.resample.1.weight",
-     "decoder.up_blocks.0.upsampler.resample.1.weight"),
-    ("2.2", "decoder.upsamples.1.upsamples.3.time_conv.bias", "decoder.up_blocks.1.upsampler.time_conv.bias"),
-    ("2.2", "decoder.upsamples.3.upsamples.2.residual.6.bias", "decoder.up_blocks.3.resnets.2.conv2.bias"),
+    (
+        "2.2",
+        "encoder.downsamples.0.downsamples.1.residual.0.gamma",
+        "encoder.down_blocks.0.resnets.1.norm1.gamma",
+    ),
+    (
+        "2.2",
+        "encoder.downsamples.1.downsamples.0.shortcut.weight",
+        "encoder.down_blocks.1.resnets.0.conv_shortcut.weight",
+    ),
+    (
+        "2.2",
+        "encoder.downsamples.1.downsamples.2.time_conv.weight",
+        "encoder.down_blocks.1.downsampler.time_conv.weight",
+    ),
+    (
+        "2.2",
+        "encoder.downsamples.0.downsamples.2.resample.1.weight",
+        "encoder.down_blocks.0.downsampler.resample.1.weight",
+    ),
+    (
+        "2.2",
+        "decoder.upsamples.0.upsamples.3.resample.1.weight",
+        "decoder.up_blocks.0.upsampler.resample.1.weight",
+    ),
+    (
+        "2.2",
+        "decoder.upsamples.1.upsamples.3.time_conv.bias",
+        "decoder.up_blocks.1.upsampler.time_conv.bias",
+    ),
+    (
+        "2.2",
+        "decoder.upsamples.3.upsamples.2.residual.6.bias",
+        "decoder.up_blocks.3.resnets.2.conv2.bias",
+    ),
     ("2.2", "decoder.middle.1.proj.weight", "decoder.mid_block.attentions.0.proj.weight"),
 ]
 
@@ -56,11 +90,14 @@ def test_wan21_decoder_index_follows_num_res_blocks() -> None:
     )
 
 
-@pytest.mark.parametrize(("version", "key"), [
-    ("2.1", "model.conv1.weight"),
-    ("2.2", "decoder.upsamples.3.residual.0.gamma"),  # a 2.1 layout key
-    ("2.1", "decoder.upsamples.0.upsamples.1.residual.0.gamma"),  # a 2.2 layout key
-])
+@pytest.mark.parametrize(
+    ("version", "key"),
+    [
+        ("2.1", "model.conv1.weight"),
+        ("2.2", "decoder.upsamples.3.residual.0.gamma"),  # a 2.1 layout key
+        ("2.1", "decoder.upsamples.0.upsamples.1.residual.0.gamma"),  # a 2.2 layout key
+    ],
+)
 def test_foreign_keys_are_rejected(version: str, key: str) -> None:
     with pytest.raises(ValueError):
         official_key_to_diffusers(key, version, 2)

@@ -99,8 +99,14 @@ def test_decode_raw_matches_unclamped_diffusers_decoder(pair) -> None:
         outs = []
         for i in range(3):
             ref._conv_idx = [0]
-            outs.append(ref.decoder(x[:, :, i : i + 1], feat_cache=ref._feat_map, feat_idx=ref._conv_idx,
-                                    first_chunk=i == 0))
+            outs.append(
+                ref.decoder(
+                    x[:, :, i : i + 1],
+                    feat_cache=ref._feat_map,
+                    feat_idx=ref._conv_idx,
+                    first_chunk=i == 0,
+                )
+            )
         out = torch.cat(outs, 2)
         if ref.config.patch_size is not None:
             from diffusers.models.autoencoders.autoencoder_kl_wan import unpatchify
@@ -126,11 +132,24 @@ def test_key_round_trip_official_diffusers_official(version: str) -> None:
 @pytest.mark.parametrize("version", ["2.1", "2.2"])
 def test_diffusers_own_tiny_config_runs_through_our_loader_path(version: str) -> None:
     """diffusers' test config (base_dim 3, dim_mult 1,1,1,1, 1 res block) mapped into our model."""
-    kwargs = dict(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
-                  temperal_downsample=[False, True, True])
+    kwargs = dict(
+        base_dim=3,
+        z_dim=16,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True],
+    )
     if version == "2.2":
-        kwargs.update(z_dim=48, is_residual=True, in_channels=12, out_channels=12, patch_size=2,
-                      scale_factor_spatial=16, latents_mean=[0.0] * 48, latents_std=[1.0] * 48)
+        kwargs.update(
+            z_dim=48,
+            is_residual=True,
+            in_channels=12,
+            out_channels=12,
+            patch_size=2,
+            scale_factor_spatial=16,
+            latents_mean=[0.0] * 48,
+            latents_std=[1.0] * 48,
+        )
     torch.manual_seed(0)
     ref = AutoencoderKLWan(**kwargs).eval()
     g = torch.Generator().manual_seed(3)

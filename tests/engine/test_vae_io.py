@@ -12,7 +12,6 @@ from wan22_desktop.engine.wan import vae_io
 from wan22_desktop.engine.wan.vae_io import load_vae, save_vae, tiny_vae
 from wan22_desktop.errors import UserInputError
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

@@ -54,13 +54,24 @@ def test_official_key_spot_checks() -> None:
     assert sd22["decoder.head.2.weight"].shape == (12, 256, 3, 3, 3)
 
 
-@pytest.mark.parametrize("cfg", [
-    TINY_VAE_PRESETS["2.1"],
-    TINY_VAE_PRESETS["2.2"],
-    VAEConfig(version="2.1", dim=3, z_dim=16, dim_mult=(1, 1, 1, 1), num_res_blocks=1),
-    VAEConfig(version="2.2", dim=4, dec_dim=6, z_dim=8, dim_mult=(1, 2, 2), num_res_blocks=1,
-              temperal_downsample=(True, False)),
-], ids=["tiny21", "tiny22", "diffusers-test-21", "odd22"])
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        TINY_VAE_PRESETS["2.1"],
+        TINY_VAE_PRESETS["2.2"],
+        VAEConfig(version="2.1", dim=3, z_dim=16, dim_mult=(1, 1, 1, 1), num_res_blocks=1),
+        VAEConfig(
+            version="2.2",
+            dim=4,
+            dec_dim=6,
+            z_dim=8,
+            dim_mult=(1, 2, 2),
+            num_res_blocks=1,
+            temperal_downsample=(True, False),
+        ),
+    ],
+    ids=["tiny21", "tiny22", "diffusers-test-21", "odd22"],
+)
 def test_config_inferred_from_state_dict(cfg: VAEConfig) -> None:
     with torch.device("meta"):
         sd = build_vae_model(cfg).state_dict()

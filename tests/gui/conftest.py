@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from wan22_desktop.engine.hardware import GPU, Hardware
 from wan22_desktop.gui.qt_check import pyside_problem
+from wan22_desktop.runtime.hardware import GPU, Hardware
 
 # A PySide6 build known to crash the interpreter would abort the whole test run (not just fail):
 # collect only the test that names the problem, so the rest of the suite still reports.
@@ -15,9 +15,23 @@ if pyside_problem():
     collect_ignore_glob = ["test_[!q]*.py", "test_queue*.py"]
 
 PROBED = Hardware(
-    gpus=(GPU(index=0, name="NVIDIA GeForce RTX 4090", total_gib=24.0, free_gib=23.0, capability=(8, 9)),),
-    ram_total_gib=64.0, ram_available_gib=48.0, cpu_count=16, disk_free_gib={}, flash_attn=None,
-    torch_version="2.13.0", cuda_version="12.8")
+    gpus=(
+        GPU(
+            index=0,
+            name="NVIDIA GeForce RTX 4090",
+            total_gib=24.0,
+            free_gib=23.0,
+            capability=(8, 9),
+        ),
+    ),
+    ram_total_gib=64.0,
+    ram_available_gib=48.0,
+    cpu_count=16,
+    disk_free_gib={},
+    flash_attn=None,
+    torch_version="2.13.0",
+    cuda_version="12.8",
+)
 
 
 @pytest.fixture
@@ -35,8 +49,7 @@ def ctx(qapp, wan22_home, hardware):
     context = AppContext.open(str(wan22_home), hardware=hardware)
     yield context
     context.close()
-    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()
-              and not t.daemon]
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
     assert not leaked, f"threads left running: {leaked}"
 
 

@@ -9,11 +9,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+from wan22_desktop.errors import OperationError
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.main_window import MainWindow
 from wan22_desktop.gui.notifier import Notice
 from wan22_desktop.gui.view_registry import ViewSpec
-from wan22_desktop.errors import OperationError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,8 +38,10 @@ def test_errors_shown_as_message_and_hint(qtbot, ctx):
     assert "boom" not in win.status_area.message.text()  # details only in the log
 
 
-LIGHT_VIEWS = tuple(ViewSpec(k, k.title(), f"wan22_desktop.gui.views.not_here_{k}:View")
-                    for k in ("generate", "queue", "settings"))
+LIGHT_VIEWS = tuple(
+    ViewSpec(k, k.title(), f"wan22_desktop.gui.views.not_here_{k}:View")
+    for k in ("generate", "queue", "settings")
+)
 
 
 def test_window_state_persists(qtbot, ctx, wan22_home):
@@ -75,7 +77,7 @@ def test_no_torch_after_main_window_is_up(wan22_home):
         from wan22_desktop.gui.context import AppContext
         from wan22_desktop.gui.main_window import MainWindow
         from wan22_desktop.gui.runner_controller import RunnerController
-        from wan22_desktop.engine.hardware import Hardware
+        from wan22_desktop.runtime.hardware import Hardware
         ctx = AppContext.open(hardware=Hardware())  # the probe's own subprocess is not the point
         ctx.settings.set("keep_awake", False)
         win = MainWindow(ctx)
@@ -95,10 +97,15 @@ def test_no_torch_after_main_window_is_up(wan22_home):
         print("TORCH:", bad)
         ctx.close()
     """)
-    env = {**os.environ, "WAN22_HOME": str(wan22_home), "QT_QPA_PLATFORM": "offscreen",
-           "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=120)
+    env = {
+        **os.environ,
+        "WAN22_HOME": str(wan22_home),
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHONPATH": str(ROOT),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert "RUNNER: running" in out.stdout or "RUNNER: unavailable" in out.stdout, out.stdout
     assert "TORCH: []" in out.stdout
@@ -136,9 +143,22 @@ def test_app_icon_has_bitmaps_and_svg(qapp):
 
 def test_entry_point_starts_shows_the_window_and_logs(wan22_home):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "wan22_desktop.gui.app", "--home", str(wan22_home),
-                          "--no-runner", "--quit-after-shown"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wan22_desktop.gui.app",
+            "--home",
+            str(wan22_home),
+            "--no-runner",
+            "--quit-after-shown",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "WAN22_SHOWN" in out.stdout
     log = (wan22_home / "logs" / "wan22.log").read_text()
@@ -178,8 +198,10 @@ def test_a_view_that_fails_to_start_does_not_take_the_window_down(qtbot, ctx, mo
 
     broken.View = Broken
     monkeypatch.setitem(sys.modules, broken.__name__, broken)
-    views = (ViewSpec("generate", "Generate", "wan22_desktop.gui.views.not_here:View"),
-             ViewSpec("player", "Player", f"{broken.__name__}:View"))
+    views = (
+        ViewSpec("generate", "Generate", "wan22_desktop.gui.views.not_here:View"),
+        ViewSpec("player", "Player", f"{broken.__name__}:View"),
+    )
     win = MainWindow(ctx, views=views)
     qtbot.addWidget(win)
     win.show_view("player")
@@ -191,7 +213,7 @@ def test_a_view_that_fails_to_start_does_not_take_the_window_down(qtbot, ctx, mo
 def test_hardware_is_probed_once_and_shared_with_worker_threads(qtbot, qapp, wan22_home):
     import threading
 
-    from wan22_desktop.engine.hardware import Hardware
+    from wan22_desktop.runtime.hardware import Hardware
 
     calls = []
 
@@ -202,7 +224,7 @@ def test_hardware_is_probed_once_and_shared_with_worker_threads(qtbot, qapp, wan
     ctx = AppContext.open(str(wan22_home), hardware_probe=probe)
     try:
         got = []
-        assert ctx.hardware(got.append) is None          # probing in the background
+        assert ctx.hardware(got.append) is None  # probing in the background
         assert ctx.hardware() is None
         box = []
         t = threading.Thread(target=lambda: box.append(ctx.wait_hardware(10)))

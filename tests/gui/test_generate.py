@@ -34,7 +34,7 @@ def jobs(ctx):
 def test_form_builds_and_queues_a_request(qtbot, ctx, view):
     choose(view.task, "ti2v-5B")
     view.prompt.setPlainText("A corgi runs along the beach")
-    view.seconds.setValue(2.0)                   # 24 fps -> 49 frames (4n+1)
+    view.seconds.setValue(2.0)  # 24 fps -> 49 frames (4n+1)
     assert view.frames.value() == 49
     choose(view.quality, "draft")
     view.seed_random.setChecked(False)
@@ -45,8 +45,13 @@ def test_form_builds_and_queues_a_request(qtbot, ctx, view):
     drain(qtbot, ctx)
     [job] = jobs(ctx)
     req = GenerationRequest.from_json(job.request_json)
-    assert (req.task, req.prompt, req.frame_num, req.sample_steps, req.seed) == \
-        ("ti2v-5B", "A corgi runs along the beach", 49, 20, 1234)
+    assert (req.task, req.prompt, req.frame_num, req.sample_steps, req.seed) == (
+        "ti2v-5B",
+        "A corgi runs along the beach",
+        49,
+        20,
+        1234,
+    )
     assert job.lane == "normal" and req.size == "1280*704"
 
 
@@ -104,8 +109,16 @@ def test_seed_dice(qtbot, view):
 
 
 def test_plan_preview_with_probed_hardware_and_installed_model(qtbot, ctx, view):
-    ctx.db.transact(lambda s: s.add(InstalledRow(model_id="Wan-AI/Wan2.2-TI2V-5B", path="/models/ti2v",
-                                                 tasks="ti2v-5B", size_bytes=20 * 1024**3)))
+    ctx.db.transact(
+        lambda s: s.add(
+            InstalledRow(
+                model_id="Wan-AI/Wan2.2-TI2V-5B",
+                path="/models/ti2v",
+                tasks="ti2v-5B",
+                size_bytes=20 * 1024**3,
+            )
+        )
+    )
     view.reload_installed()
     drain(qtbot, ctx)
     choose(view.task, "ti2v-5B")
@@ -116,7 +129,7 @@ def test_plan_preview_with_probed_hardware_and_installed_model(qtbot, ctx, view)
     assert plan.task == "ti2v-5B" and plan.checkpoint == "/models/ti2v"
     assert "/models/ti2v" in text and "GiB VRAM" in text and "Estimated time" in text
     assert view.last_preview.eta.low_s < view.last_preview.eta.high_s
-    choose(view.task, "auto")            # one 24 GiB GPU: A14B does not fit, the 5B does
+    choose(view.task, "auto")  # one 24 GiB GPU: A14B does not fit, the 5B does
     view.refresh_preview()
     assert view.last_preview.request.task == "ti2v-5B"
     assert "TI2V-5B does" in view.task_note.text()
@@ -131,14 +144,16 @@ def test_image_shows_output_size(qtbot, view, tmp_path):
     view.prompt.setPlainText("waves")
     view.image.set_image(str(path))
     view.refresh_preview()
-    assert view.last_preview.output_size == (1248, 704)     # the official TI2V rule for 16:9
+    assert view.last_preview.output_size == (1248, 704)  # the official TI2V rule for 16:9
     assert "1248×704" in view.image.caption.text()
     assert view.last_preview.request.image == str(path)
 
 
 def test_edit_a_queued_job(qtbot, ctx, view):
     [job] = q.enqueue(ctx.db, GenerationRequest.for_task("ti2v-5B", prompt="old", seed=5))
-    ctx.events.sig_generate_prefill_requested.emit(GenerationRequest.from_json(job.request_json), job.id)
+    ctx.events.sig_generate_prefill_requested.emit(
+        GenerationRequest.from_json(job.request_json), job.id
+    )
     assert view.save_edit.isVisible() and not view.add_to_queue.isVisible()
     assert view.prompt.toPlainText() == "old"
     view.prompt.setPlainText("new prompt")

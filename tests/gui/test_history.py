@@ -33,22 +33,50 @@ def tiny_video(seed: int) -> np.ndarray:
     return np.stack([np.broadcast_to(c, (F, H, W)) for c in (r, g, b)]).astype(np.float32)
 
 
-def add_finished(ctx, prompt: str, *, task: str = "ti2v-5B", seed: int = 11,
-                 thumbnail: bool = True, size: str | None = None):
+def add_finished(
+    ctx,
+    prompt: str,
+    *,
+    task: str = "ti2v-5B",
+    seed: int = 11,
+    thumbnail: bool = True,
+    size: str | None = None,
+):
     """Queue a request and finish it as the runner would, with a real mp4 in the outputs folder."""
-    req = GenerationRequest.for_task(task, prompt=prompt, seed=seed, frame_num=17, sample_steps=4,
-                                     **({"size": size} if size else {}))
+    req = GenerationRequest.for_task(
+        task,
+        prompt=prompt,
+        seed=seed,
+        frame_num=17,
+        sample_steps=4,
+        **({"size": size} if size else {}),
+    )
     job = dbq.enqueue(ctx.db, req)[0]
     assert dbq.claim_next(ctx.db, RUNNER).id == job.id
-    dbq.set_plan(ctx.db, job.id, RUNNER, {"model": task, "offload": False, "reasons": ["tiny test"]})
+    dbq.set_plan(
+        ctx.db, job.id, RUNNER, {"model": task, "offload": False, "reasons": ["tiny test"]}
+    )
     video = tiny_video(seed)
     out = ctx.paths.outputs / f"job{job.id}.mp4"
     save_video(video, out, FPS)
     thumb = save_thumbnail(video, ctx.paths.outputs / f"job{job.id}.jpg") if thumbnail else None
-    return dbq.finish_job(ctx.db, job.id, RUNNER, dbq.GenerationResult(
-        video_path=str(out), thumbnail_path=str(thumb) if thumb else None, frames=F, width=W,
-        height=H, fps=FPS, duration_s=F / FPS, timings={"total": 1.5, "sampling": 1.0},
-        peak_memory_bytes=123 << 20, final_prompt=prompt + ", cinematic"))
+    return dbq.finish_job(
+        ctx.db,
+        job.id,
+        RUNNER,
+        dbq.GenerationResult(
+            video_path=str(out),
+            thumbnail_path=str(thumb) if thumb else None,
+            frames=F,
+            width=W,
+            height=H,
+            fps=FPS,
+            duration_s=F / FPS,
+            timings={"total": 1.5, "sampling": 1.0},
+            peak_memory_bytes=123 << 20,
+            final_prompt=prompt + ", cinematic",
+        ),
+    )
 
 
 def wait_idle(qtbot, ctx, timeout: int = 5000) -> None:
@@ -129,7 +157,9 @@ def test_failed_jobs_under_the_status_filter(qtbot, ctx):
     req = GenerationRequest.for_task("ti2v-5B", prompt="too big to fit", seed=5)
     job = dbq.enqueue(ctx.db, req)[0]
     dbq.claim_next(ctx.db, RUNNER)
-    dbq.fail_job(ctx.db, job.id, RUNNER, kind="oom", message="out of GPU memory", hint="use offload")
+    dbq.fail_job(
+        ctx.db, job.id, RUNNER, kind="oom", message="out of GPU memory", hint="use offload"
+    )
     view = open_view(qtbot, ctx)
     view.status_combo.setCurrentIndex(view.status_combo.findData("failed"))
     qtbot.waitUntil(lambda: prompts(view.model) == ["too big to fit"])
@@ -145,9 +175,18 @@ def test_detail_pane_shows_everything(qtbot, ctx):
     view = open_view(qtbot, ctx)
     view.select_row(0)
     text = view.detail_text.toPlainText()
-    for expected in ("a lighthouse in a storm", "a lighthouse in a storm, cinematic", "77",
-                     "123.0 MiB", "sampling", "tiny test", "sample_steps", "guidance.low",
-                     "memory.t5_cpu", gen.video_path):
+    for expected in (
+        "a lighthouse in a storm",
+        "a lighthouse in a storm, cinematic",
+        "77",
+        "123.0 MiB",
+        "sampling",
+        "tiny test",
+        "sample_steps",
+        "guidance.low",
+        "memory.t5_cpu",
+        gen.video_path,
+    ):
         assert expected in text, expected
 
 
@@ -200,7 +239,7 @@ def test_delete_with_and_without_files(qtbot, ctx):
 
 
 def test_copy_command_parses_back_to_the_request(qtbot, ctx):
-    gen = add_finished(ctx, "它说 \"hi\"; $(rm -rf /)", task="t2v-A14B", seed=99, size="832*480")
+    gen = add_finished(ctx, '它说 "hi"; $(rm -rf /)', task="t2v-A14B", seed=99, size="832*480")
     view = open_view(qtbot, ctx)
     view.select_row(0)
     line = view.copy_command()
@@ -275,7 +314,9 @@ def test_open_folder_asks_the_desktop_for_the_video_folder(qtbot, ctx):
     view = open_view(qtbot, ctx)
     view.select_row(0)
     catcher = _UrlCatcher()
-    QDesktopServices.setUrlHandler("file", catcher, "open")  # Qt's own hook, instead of a file manager
+    QDesktopServices.setUrlHandler(
+        "file", catcher, "open"
+    )  # Qt's own hook, instead of a file manager
     try:
         qtbot.mouseClick(view.folder_button, Qt.MouseButton.LeftButton)
     finally:
@@ -287,8 +328,10 @@ def test_context_menu_offers_the_row_actions(qtbot, ctx, monkeypatch):
     add_finished(ctx, "right click me", seed=1)
     view = open_view(qtbot, ctx)
     shown = []
-    monkeypatch.setattr("wan22_desktop.gui.views.history.QMenu.popup",
-                        lambda menu, _pos: shown.append([a.text() for a in menu.actions()]))
+    monkeypatch.setattr(
+        "wan22_desktop.gui.views.history.QMenu.popup",
+        lambda menu, _pos: shown.append([a.text() for a in menu.actions()]),
+    )
     index = view.model.index(0, 0)
     qtbot.waitUntil(lambda: view.grid.visualRect(index).isValid())
     view.grid.customContextMenuRequested.emit(view.grid.visualRect(index).center())

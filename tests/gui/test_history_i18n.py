@@ -20,9 +20,12 @@ def test_ts_is_complete_and_the_qm_is_current():
     root = ET.parse(ts).getroot()
     messages = root.findall("./context/message")
     assert len(messages) > 100
-    unfinished = [m.find("source").text for m in messages
-                  if m.find("translation").get("type") in ("unfinished", "obsolete")
-                  or not "".join(m.find("translation").itertext()).strip()]
+    unfinished = [
+        m.find("source").text
+        for m in messages
+        if m.find("translation").get("type") in ("unfinished", "obsolete")
+        or not "".join(m.find("translation").itertext()).strip()
+    ]
     assert unfinished == []
     assert qm.stat().st_mtime >= ts.stat().st_mtime - 1, "run pyside6-lrelease on zh_CN_b.ts"
 

@@ -34,8 +34,10 @@ def test_history_to_player_and_generate(qtbot, ctx):
     player = win.view("player")
     assert win.current_key() == "player"
     qtbot.waitUntil(lambda: player.path == Path(gen.video_path), timeout=5000)
-    qtbot.waitUntil(lambda: player.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState,
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: player.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState,
+        timeout=10000,
+    )
     player.shutdown()
 
     ctx.events.sig_view_requested.emit("history")

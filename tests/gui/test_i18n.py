@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication
 
-from wan22_desktop.gui.i18n import I18N_DIR, choose_language, install_translators, remove_translators
+from wan22_desktop.gui.i18n import (
+    I18N_DIR,
+    choose_language,
+    install_translators,
+    remove_translators,
+)
 from wan22_desktop.gui.main_window import MainWindow
 from wan22_desktop.settings import Settings
 
@@ -41,8 +46,11 @@ def test_every_string_of_part_a_is_translated(tmp_path):
     lupdate = tool("pyside6-lupdate")
     if lupdate is None:
         pytest.skip("pyside6-lupdate not installed")
-    files = [str(p) for p in sorted((ROOT / "wan22_desktop" / "gui").rglob("*.py"))
-             if not PART_B.search(p.as_posix())]
+    files = [
+        str(p)
+        for p in sorted((ROOT / "wan22_desktop" / "gui").rglob("*.py"))
+        if not PART_B.search(p.as_posix())
+    ]
     fresh = tmp_path / "fresh.ts"
     subprocess.run([lupdate, *files, "-ts", str(fresh)], check=True, capture_output=True)
     committed = sources(I18N_DIR / "zh_CN.ts")
@@ -56,7 +64,9 @@ def test_committed_qm_matches_the_ts(tmp_path):
     if lrelease is None:
         pytest.skip("pyside6-lrelease not installed")
     out = tmp_path / "zh_CN.qm"
-    subprocess.run([lrelease, str(I18N_DIR / "zh_CN.ts"), "-qm", str(out)], check=True, capture_output=True)
+    subprocess.run(
+        [lrelease, str(I18N_DIR / "zh_CN.ts"), "-qm", str(out)], check=True, capture_output=True
+    )
     assert out.read_bytes() == (I18N_DIR / "zh_CN.qm").read_bytes(), "run pyside6-lrelease (README)"
 
 
@@ -76,10 +86,16 @@ def test_zh_cn_translation_is_used_by_widgets(qtbot, qapp, ctx):
     assert QCoreApplication.translate("Views", "History") == "History"
 
 
-@pytest.mark.parametrize("stored, system, expected", [
-    (None, "zh_CN", "zh_CN"), (None, "zh_TW", "zh_CN"), (None, "de_DE", "en"),
-    ("en", "zh_CN", "en"), ("zh_CN", "en_US", "zh_CN"),
-])
+@pytest.mark.parametrize(
+    "stored, system, expected",
+    [
+        (None, "zh_CN", "zh_CN"),
+        (None, "zh_TW", "zh_CN"),
+        (None, "de_DE", "en"),
+        ("en", "zh_CN", "en"),
+        ("zh_CN", "en_US", "zh_CN"),
+    ],
+)
 def test_language_from_setting_or_system_locale(tmp_path, stored, system, expected):
     settings = Settings(tmp_path / "settings.json")
     if stored:

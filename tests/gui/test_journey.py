@@ -24,11 +24,21 @@ def _have(module: str) -> bool:
         return False
 
 
-NEEDED = ("wan22_desktop.runner", "wan22_desktop.engine.wan.pipelines", "wan22_desktop.engine.wan.tiny",
-          "wan22_desktop.gui.views.history", "wan22_desktop.gui.views.player", "torch")
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not all(map(_have, NEEDED)),
-                                 reason="needs the runner, pipelines, tiny checkpoints and History/Player")]
+NEEDED = (
+    "wan22_desktop.runtime.runner",
+    "wan22_desktop.engine.wan.pipelines",
+    "wan22_desktop.engine.wan.tiny",
+    "wan22_desktop.gui.views.history",
+    "wan22_desktop.gui.views.player",
+    "torch",
+)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not all(map(_have, NEEDED)),
+        reason="needs the runner, pipelines, tiny checkpoints and History/Player",
+    ),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,21 +46,38 @@ ROOT = Path(__file__).resolve().parents[2]
 def make_tiny_ti2v(folder: Path) -> Path:
     """``wan22 dev make-tiny-checkpoint`` in a subprocess: torch stays out of this process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-m", "wan22_desktop.cli", "dev", "make-tiny-checkpoint",
-                    "--task", "ti2v-5B", "--out", str(folder)], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wan22_desktop.cli",
+            "dev",
+            "make-tiny-checkpoint",
+            "--task",
+            "ti2v-5B",
+            "--out",
+            str(folder),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return folder
 
 
 def test_generate_queue_history_player_rerun(qtbot, wan22_home, monkeypatch):
     from wan22_desktop.downloader.local_scan import import_folder
-    from wan22_desktop.engine.hardware import Hardware
     from wan22_desktop.gui.context import AppContext
     from wan22_desktop.gui.main_window import MainWindow
     from wan22_desktop.gui.runner_controller import RunnerController
+    from wan22_desktop.runtime.hardware import Hardware
 
     monkeypatch.delenv("WAN22_WORKER_BACKEND", raising=False)
-    ctx = AppContext.open(str(wan22_home), hardware=Hardware(ram_total_gib=64.0, ram_available_gib=32.0))
+    ctx = AppContext.open(
+        str(wan22_home), hardware=Hardware(ram_total_gib=64.0, ram_available_gib=32.0)
+    )
     ckpt = make_tiny_ti2v(ctx.paths.models / "tiny-ti2v")
     ctx.db.transact(lambda s: import_folder(s, ckpt))
     ctx.settings.set("keep_awake", False)

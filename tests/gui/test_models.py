@@ -175,8 +175,13 @@ def test_pause_resume_and_cancel(qtbot, ctx, hub, online):
     view = make_view_with_manager(qtbot, ctx, event_interval=0.05)
     view.select_model("ti2v-5B")
     view.download("ti2v-5B", "hf", hub.url)
-    qtbot.waitUntil(lambda: (view.selected_row().download or None) is not None
-                    and view.selected_row().download.done_bytes > 200_000, timeout=10000)
+    qtbot.waitUntil(
+        lambda: (
+            (view.selected_row().download or None) is not None
+            and view.selected_row().download.done_bytes > 200_000
+        ),
+        timeout=10000,
+    )
     assert view.pause_button.isEnabled()
     view.pause_button.click()
     qtbot.waitUntil(lambda: view.selected_row().download.status == "paused", timeout=10000)

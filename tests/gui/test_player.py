@@ -26,15 +26,18 @@ def clip(tmp_path: Path) -> Path:
     return save_video(video, tmp_path / "clip.mp4", FPS)
 
 
-@pytest.mark.parametrize(("pos", "fps", "step", "dur", "expected"), [
-    (0, 8, 1, 2125, 125),        # frame 0 -> 1 at 8 fps
-    (125, 8, 1, 2125, 250),
-    (130, 8, -1, 2125, 0),
-    (0, 8, -1, 2125, 0),         # clamped at the first frame
-    (2000, 8, 5, 2125, 2000),    # clamped at the last (17 frames: #16 at 2000 ms)
-    (0, 24, 1, 5041, 42),        # 41.67 ms rounds up so the position lands inside frame 1
-    (0, 16, 3, 5000, 188),
-])
+@pytest.mark.parametrize(
+    ("pos", "fps", "step", "dur", "expected"),
+    [
+        (0, 8, 1, 2125, 125),  # frame 0 -> 1 at 8 fps
+        (125, 8, 1, 2125, 250),
+        (130, 8, -1, 2125, 0),
+        (0, 8, -1, 2125, 0),  # clamped at the first frame
+        (2000, 8, 5, 2125, 2000),  # clamped at the last (17 frames: #16 at 2000 ms)
+        (0, 24, 1, 5041, 42),  # 41.67 ms rounds up so the position lands inside frame 1
+        (0, 16, 3, 5000, 188),
+    ],
+)
 def test_step_positions(pos, fps, step, dur, expected):
     assert step_position(pos, fps, step, dur) == expected
     assert frame_at(expected, fps) == frame_at(pos, fps) + step or expected in (0, 2000)
@@ -60,8 +63,9 @@ def test_plays_a_real_clip_and_steps_frames(qtbot, ctx, clip):
     with qtbot.waitSignal(view.sig_media_loaded, timeout=10000) as loaded:
         view.open(clip)
     assert loaded.args[1] > 0
-    qtbot.waitUntil(lambda: view.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState,
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: view.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState, timeout=5000
+    )
     qtbot.waitUntil(lambda: view.player.position() > 0, timeout=5000)
     assert view.player.duration() == pytest.approx(F / FPS * 1000, abs=150)
     assert view.fps == pytest.approx(FPS)  # read from the file
@@ -122,7 +126,9 @@ def test_full_screen_toggles_and_keeps_the_keys(qtbot, ctx, clip):
         view.open(clip, autoplay=False)
     view.toggle_full_screen()
     assert view.video.isFullScreen() and view.video.isWindow()
-    qtbot.waitUntil(lambda: bool(view.video.windowState() & Qt.WindowState.WindowFullScreen), timeout=3000)
+    qtbot.waitUntil(
+        lambda: bool(view.video.windowState() & Qt.WindowState.WindowFullScreen), timeout=3000
+    )
     qtbot.keyClick(view.video, Qt.Key.Key_Right)  # shortcuts reach the player from full screen
     qtbot.waitUntil(lambda: view.current_frame() == 1, timeout=3000)
     qtbot.keyClick(view.video, Qt.Key.Key_Escape)
@@ -155,4 +161,3 @@ def test_standalone_without_a_context(qtbot, clip):
     view.open(clip.parent / "nope.mp4")
     assert "nope.mp4" in view.status.text()
     view.shutdown()
-

@@ -44,7 +44,8 @@ def select(view, job_id):
     row = view.model.row_of(job_id)
     view.table.selectionModel().select(
         view.model.index(row, 0),
-        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
 
 
 def test_lists_jobs_in_run_order(qtbot, ctx, view):
@@ -108,7 +109,9 @@ def test_edit_opens_generate_prefilled(qtbot, ctx, view):
     a = add(ctx, "edit me")
     refreshed(qtbot, ctx, view)
     got = []
-    ctx.events.sig_generate_prefill_requested.connect(lambda req, job_id: got.append((req.prompt, job_id)))
+    ctx.events.sig_generate_prefill_requested.connect(
+        lambda req, job_id: got.append((req.prompt, job_id))
+    )
     select(view, a)
     qtbot.mouseClick(view.edit, Qt.MouseButton.LeftButton)
     assert got == [("edit me", a)]
@@ -124,13 +127,13 @@ def test_running_job_progress_and_live_preview(qtbot, ctx, view, tmp_path):
     row = view.model.row_of(a)
     assert view.model.index(row, COLUMNS.index("progress")).data(ProgressRole) == (3, 10)
     assert view.model.index(row, COLUMNS.index("step")).data() == "3/10"
-    assert "pid" in view.runner_label.text()          # another runner holds the lease: read-only
+    assert "pid" in view.runner_label.text()  # another runner holds the lease: read-only
     assert not view.release.isEnabled() and view.release.toolTip()
     history_changes = []
     ctx.events.sig_history_changed.connect(lambda: history_changes.append(1))
     q.finish_job(ctx.db, a, me.holder, q.GenerationResult(video_path=str(tmp_path / "a.mp4")))
     refreshed(qtbot, ctx, view)
-    assert history_changes == [1]          # a job finished by another process reaches History
+    assert history_changes == [1]  # a job finished by another process reaches History
     [b] = [add(ctx, "second")]
     q.claim_next(ctx.db, me.holder)
     q.update_progress(ctx.db, b, me.holder, step=3, total=10, phase="sampling", eta_s=42.0)
@@ -159,16 +162,25 @@ class FakeRunner:
     def __init__(self, ctx, on_event, *, refuse=None):
         self.on_event, self.refuse = on_event, refuse
         import threading
+
         self.stopped = threading.Event()
         self.released = False
 
     def run(self):
         if self.refuse:
             raise self.refuse
-        self.on_event(types.SimpleNamespace(kind="started", job_id=None, message="runner me", data=None))
+        self.on_event(
+            types.SimpleNamespace(kind="started", job_id=None, message="runner me", data=None)
+        )
         for step in range(1, 40):
-            self.on_event(types.SimpleNamespace(kind="progress", job_id=7, message="sampling",
-                                                data=types.SimpleNamespace(step=step, total=40, eta_s=1.0)))
+            self.on_event(
+                types.SimpleNamespace(
+                    kind="progress",
+                    job_id=7,
+                    message="sampling",
+                    data=types.SimpleNamespace(step=step, total=40, eta_s=1.0),
+                )
+            )
         self.on_event(types.SimpleNamespace(kind="done", job_id=7, message="out.mp4", data=None))
         self.stopped.wait(5)
 
@@ -181,8 +193,11 @@ class FakeRunner:
 
 def test_runner_controller_coalesces_progress_and_enables_release(qtbot, ctx, view):
     runners = []
-    ctrl = RunnerController(ctx, start=False,
-                            runner_factory=lambda c, cb: runners.append(FakeRunner(c, cb)) or runners[-1])
+    ctrl = RunnerController(
+        ctx,
+        start=False,
+        runner_factory=lambda c, cb: runners.append(FakeRunner(c, cb)) or runners[-1],
+    )
     view.on_runner_attached(ctrl)
     progress, events = [], []
     ctrl.sig_job_progress.connect(lambda job_id, p: progress.append(p["step"]))
@@ -190,7 +205,7 @@ def test_runner_controller_coalesces_progress_and_enables_release(qtbot, ctx, vi
     ctrl.start()
     qtbot.waitUntil(lambda: events == ["done"], timeout=3000)
     assert ctrl.mode == "running" and view.release.isEnabled()
-    assert 1 <= len(progress) < 39 and progress[-1] == 39   # 39 steps, coalesced
+    assert 1 <= len(progress) < 39 and progress[-1] == 39  # 39 steps, coalesced
     qtbot.mouseClick(view.release, Qt.MouseButton.LeftButton)
     assert runners[0].released
     ctrl.shutdown()
@@ -199,8 +214,11 @@ def test_runner_controller_coalesces_progress_and_enables_release(qtbot, ctx, vi
 
 def test_runner_controller_read_only_when_lease_is_held(qtbot, ctx):
     from wan22_desktop.errors import OperationError
+
     held = OperationError("the queue is being run by pid 42 on host box since 2026-01-01", "wait")
-    ctrl = RunnerController(ctx, start=False, runner_factory=lambda c, cb: FakeRunner(c, cb, refuse=held))
+    ctrl = RunnerController(
+        ctx, start=False, runner_factory=lambda c, cb: FakeRunner(c, cb, refuse=held)
+    )
     ctrl.start()
     qtbot.waitUntil(lambda: ctrl.mode == "read_only", timeout=3000)
     assert "pid 42" in ctrl.detail and not ctrl.connected

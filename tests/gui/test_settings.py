@@ -50,8 +50,13 @@ def test_changes_are_saved(qtbot, ctx, view):
     lang = view.editors["language"]
     lang.setCurrentIndex(lang.findData("zh_CN"))
     assert lang.currentText() == "简体中文"
-    assert saved(ctx) | {} == {**saved(ctx), "default_quality": "draft", "notifications": False,
-                               "max_attempts": 5, "language": "zh_CN"}
+    assert saved(ctx) | {} == {
+        **saved(ctx),
+        "default_quality": "draft",
+        "notifications": False,
+        "max_attempts": 5,
+        "language": "zh_CN",
+    }
     assert "starts again" in ctx.notifier.last.message
 
 
@@ -89,7 +94,7 @@ def test_no_keyring_backend_shows_the_clear_message(qtbot, ctx, memory_keyring):
     v.key_input.setText("sk-abcdefghijklmnop1234")
     qtbot.mouseClick(v.key_save, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "no usable OS keyring" in v.key_result.text(), timeout=3000)
-    assert "DASH_API_KEY" in v.key_result.text()   # the hint says what to do instead
+    assert "DASH_API_KEY" in v.key_result.text()  # the hint says what to do instead
 
 
 def test_key_test_without_a_key_reports_why(monkeypatch):

@@ -16,8 +16,12 @@ def test_db_tasks_run_in_order_on_one_thread_and_call_back_on_the_gui_thread(qtb
         seen, callbacks = [], []
         gui = QThread.currentThread()
         for i in range(20):
-            runner.run_db(lambda i=i: (time.sleep(0.001), seen.append((i, threading.current_thread().name)))[1],
-                          lambda _r: callbacks.append(QThread.currentThread() is gui))
+            runner.run_db(
+                lambda i=i: (time.sleep(0.001), seen.append((i, threading.current_thread().name)))[
+                    1
+                ],
+                lambda _r: callbacks.append(QThread.currentThread() is gui),
+            )
         qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
         assert [i for i, _ in seen] == list(range(20))
         assert len({name for _, name in seen}) == 1 and seen[0][1].startswith("wan22-db")
@@ -52,7 +56,7 @@ def test_callbacks_never_run_inside_the_submitting_call(qtbot):
     runner = TaskRunner()
     try:
         done = []
-        runner.post(lambda: done.append("posted"))     # what such a callback does, on this thread
+        runner.post(lambda: done.append("posted"))  # what such a callback does, on this thread
         assert done == []
         qtbot.waitUntil(lambda: done == ["posted"], timeout=2000)
     finally:

@@ -48,8 +48,10 @@ class FakeDashScope:
         else:
             user_text, n_images = user, 0
         seed = body.get("parameters", {}).get("seed")
-        return (f"Extended by {body['model']} (seed {seed}, images {n_images}):\n"
-                f"{user_text or 'a scene from the image'}, soft light, slow push-in.")
+        return (
+            f"Extended by {body['model']} (seed {seed}, images {n_images}):\n"
+            f"{user_text or 'a scene from the image'}, soft light, slow push-in."
+        )
 
 
 def _handler(fake: FakeDashScope) -> type[BaseHTTPRequestHandler]:
@@ -76,15 +78,36 @@ def _handler(fake: FakeDashScope) -> type[BaseHTTPRequestHandler]:
                 return self._send(404, {"code": "NotFound", "message": self.path})
             behaviour = fake.next_behaviour()
             rid = f"req-{len(fake.requests)}"
-            if self.headers.get("Authorization") != f"Bearer {fake.valid_key}" or behaviour == "401":
-                return self._send(401, {"code": "InvalidApiKey", "request_id": rid,
-                                        "message": "Invalid API-key provided."})
+            if (
+                self.headers.get("Authorization") != f"Bearer {fake.valid_key}"
+                or behaviour == "401"
+            ):
+                return self._send(
+                    401,
+                    {
+                        "code": "InvalidApiKey",
+                        "request_id": rid,
+                        "message": "Invalid API-key provided.",
+                    },
+                )
             if behaviour == "429":
-                return self._send(429, {"code": "Throttling.RateQuota", "request_id": rid,
-                                        "message": "Requests rate limit exceeded."})
+                return self._send(
+                    429,
+                    {
+                        "code": "Throttling.RateQuota",
+                        "request_id": rid,
+                        "message": "Requests rate limit exceeded.",
+                    },
+                )
             if behaviour == "500":
-                return self._send(500, {"code": "InternalError", "request_id": rid,
-                                        "message": "An internal error has occured."})
+                return self._send(
+                    500,
+                    {
+                        "code": "InternalError",
+                        "request_id": rid,
+                        "message": "An internal error has occured.",
+                    },
+                )
             if behaviour == "slow":
                 time.sleep(fake.slow_seconds)
             if behaviour == "not_json":
@@ -94,12 +117,21 @@ def _handler(fake: FakeDashScope) -> type[BaseHTTPRequestHandler]:
             vision = self.path == VISION_PATH
             text = "" if behaviour == "empty" else fake.reply_text(body, vision)
             content: Any = [{"text": text}] if vision else text
-            return self._send(200, {
-                "request_id": rid,
-                "output": {"choices": [{"finish_reason": "stop",
-                                        "message": {"role": "assistant", "content": content}}]},
-                "usage": {"input_tokens": 10, "output_tokens": 20, "total_tokens": 30},
-            })
+            return self._send(
+                200,
+                {
+                    "request_id": rid,
+                    "output": {
+                        "choices": [
+                            {
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": content},
+                            }
+                        ]
+                    },
+                    "usage": {"input_tokens": 10, "output_tokens": 20, "total_tokens": 30},
+                },
+            )
 
     return Handler
 
@@ -111,15 +143,16 @@ class FakeDashScopeServer:
         self.fake = fake
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}/api/v1"
 
-    def __enter__(self) -> "FakeDashScopeServer":
+    def __enter__(self) -> FakeDashScopeServer:
         self.thread.start()
         return self
 

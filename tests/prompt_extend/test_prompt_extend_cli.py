@@ -18,21 +18,42 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "wan22_desktop.cli", *args], capture_output=True,
-                          text=True, cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "wan22_desktop.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
 
 
 def test_dashscope_preview_text_and_json(dashscope, tmp_path):
     env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
-    r = run_cli(["prompt", "extend", "a red fox", "--method", "dashscope", "--lang", "en",
-                 "--seed", "9"], env)
+    r = run_cli(
+        ["prompt", "extend", "a red fox", "--method", "dashscope", "--lang", "en", "--seed", "9"],
+        env,
+    )
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == ("Extended by qwen-plus (seed 9, images 0): a red fox, soft light, "
-                                "slow push-in.")
+    assert r.stdout.strip() == (
+        "Extended by qwen-plus (seed 9, images 0): a red fox, soft light, slow push-in."
+    )
     img = tmp_path / "first.png"
     Image.new("RGB", (64, 48), "blue").save(img)
-    r = run_cli(["--json", "prompt", "extend", "--image", str(img), "--method", "dashscope",
-                 "--model", "qwen-vl-plus"], env)
+    r = run_cli(
+        [
+            "--json",
+            "prompt",
+            "extend",
+            "--image",
+            str(img),
+            "--method",
+            "dashscope",
+            "--model",
+            "qwen-vl-plus",
+        ],
+        env,
+    )
     out = json.loads(r.stdout)
     assert r.returncode == 0 and out["ok"] and out["original"] == ""
     assert out["model"] == "qwen-vl-plus" and out["method"] == "dashscope"
@@ -41,8 +62,11 @@ def test_dashscope_preview_text_and_json(dashscope, tmp_path):
 
 
 def test_dashscope_failure_prints_reason_and_hint(dashscope):
-    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-               DASH_API_KEY="sk-not-the-right-one-123456")
+    env = dict(
+        os.environ,
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        DASH_API_KEY="sk-not-the-right-one-123456",
+    )
     r = run_cli(["prompt", "extend", "a red fox", "--method", "dashscope"], env)
     assert r.returncode == 1
     assert "error: prompt extension failed: DashScope rejected the API key" in r.stderr
@@ -61,8 +85,20 @@ def test_bad_input_exit_code_2(tmp_path, capsys):
 
 
 def test_local_preview_is_reproducible_with_a_seed(tiny_qwen2, capsys):
-    argv = ["--json", "prompt", "extend", "a cat", "--model", str(tiny_qwen2), "--seed", "11",
-            "--lang", "en", "--max-new-tokens", "8"]
+    argv = [
+        "--json",
+        "prompt",
+        "extend",
+        "a cat",
+        "--model",
+        str(tiny_qwen2),
+        "--seed",
+        "11",
+        "--lang",
+        "en",
+        "--max-new-tokens",
+        "8",
+    ]
     assert cli.main(argv) == 0
     first = json.loads(capsys.readouterr().out)
     assert cli.main(argv) == 0

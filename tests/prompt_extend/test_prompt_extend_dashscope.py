@@ -29,8 +29,9 @@ def test_text_extension_success(dashscope, caplog):
     assert dashscope.valid_key not in caplog.text  # not even the SDK's debug logging
     assert r.ok and r.warning is None
     assert r.original == "a cat surfing" and r.method == "dashscope" and r.model == "qwen-plus"
-    assert r.prompt == ("Extended by qwen-plus (seed 42, images 0): a cat surfing, soft light, "
-                        "slow push-in.")  # the server's newline became a space
+    assert r.prompt == (
+        "Extended by qwen-plus (seed 42, images 0): a cat surfing, soft light, slow push-in."
+    )  # the server's newline became a space
     assert r.seed == 42 and r.seconds >= 0
     [req] = dashscope.requests
     assert req.path == TEXT_PATH
@@ -104,10 +105,15 @@ def test_server_error_and_malformed_replies_are_retried(dashscope):
     assert r.ok and len(dashscope.requests) == 4
 
 
-@pytest.mark.parametrize(("behaviour", "reason"), [
-    ("not_json", "malformed reply"), ("no_choices", "malformed reply"),
-    ("empty", "empty prompt"), ("500", "HTTP 500"),
-])
+@pytest.mark.parametrize(
+    ("behaviour", "reason"),
+    [
+        ("not_json", "malformed reply"),
+        ("no_choices", "malformed reply"),
+        ("empty", "empty prompt"),
+        ("500", "HTTP 500"),
+    ],
+)
 def test_persistent_bad_replies_fall_back(dashscope, behaviour, reason):
     dashscope.behaviours[:] = [behaviour]
     r = extend_prompt("a dog", method="dashscope", target_lang="en")
@@ -160,4 +166,6 @@ def test_text_that_names_a_file_is_not_uploaded(dashscope, photo, tmp_path, monk
     r = extend_prompt("notes.txt", method="dashscope", target_lang="en", image=photo)
     assert r.ok
     assert [q.path for q in dashscope.requests] == [VISION_PATH]
-    assert dashscope.requests[0].body["input"]["messages"][1]["content"][0] == {"text": "“notes.txt”"}
+    assert dashscope.requests[0].body["input"]["messages"][1]["content"][0] == {
+        "text": "“notes.txt”"
+    }

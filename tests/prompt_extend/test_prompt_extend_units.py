@@ -18,10 +18,16 @@ ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.mark.parametrize(("prompt", "has_image", "kind"), [
-    ("a cat", False, "t2v"), ("a cat", True, "i2v"), ("", True, "i2v_empty"),
-    ("   ", True, "i2v_empty"), ("", False, "t2v"),
-])
+@pytest.mark.parametrize(
+    ("prompt", "has_image", "kind"),
+    [
+        ("a cat", False, "t2v"),
+        ("a cat", True, "i2v"),
+        ("", True, "i2v_empty"),
+        ("   ", True, "i2v_empty"),
+        ("", False, "t2v"),
+    ],
+)
 def test_prompt_kind(prompt, has_image, kind):
     assert prompt_kind(prompt, has_image) == kind
 
@@ -43,7 +49,8 @@ def test_system_prompts_keep_the_official_intent():
     assert "do not describe what the image already shows" in system_prompt("i2v", "en").lower()
     assert "imagine" in system_prompt("i2v_empty", "en").lower()
     assert {k: set(v) for k, v in SYSTEM_PROMPTS.items()} == {
-        k: {"zh", "en"} for k in ("t2v", "i2v", "i2v_empty")}
+        k: {"zh", "en"} for k in ("t2v", "i2v", "i2v_empty")
+    }
 
 
 @pytest.mark.parametrize(("kind", "lang"), [("t3v", "en"), ("t2v", "fr")])
@@ -52,22 +59,32 @@ def test_system_prompt_rejects_unknown_values(kind, lang):
         system_prompt(kind, lang)
 
 
-@pytest.mark.parametrize(("raw", "clean"), [
-    ("  a cat\nsurfing \n\n at dusk ", "a cat surfing at dusk"),
-    ('"a quoted prompt"', "a quoted prompt"),
-    ("“一只猫”", "一只猫"),
-    ("'single'", "single"),
-    ('say "hi" now', 'say "hi" now'),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("  a cat\nsurfing \n\n at dusk ", "a cat surfing at dusk"),
+        ('"a quoted prompt"', "a quoted prompt"),
+        ("“一只猫”", "一只猫"),
+        ("'single'", "single"),
+        ('say "hi" now', 'say "hi" now'),
+        ("", ""),
+    ],
+)
 def test_clean_output(raw, clean):
     assert clean_output(raw) == clean
 
 
-@pytest.mark.parametrize(("size", "fitted"), [
-    ((512, 512), (512, 512)), ((100, 50), (100, 50)), ((1024, 1024), (512, 512)),
-    ((1280, 720), (683, 384)), ((720, 1280), (384, 683)), ((4000, 10), (4000, 10)),
-])
+@pytest.mark.parametrize(
+    ("size", "fitted"),
+    [
+        ((512, 512), (512, 512)),
+        ((100, 50), (100, 50)),
+        ((1024, 1024), (512, 512)),
+        ((1280, 720), (683, 384)),
+        ((720, 1280), (384, 683)),
+        ((4000, 10), (4000, 10)),
+    ],
+)
 def test_fit_area_keeps_aspect_and_never_enlarges(size, fitted):
     w, h = fit_area(*size)
     assert (w, h) == fitted
@@ -80,21 +97,33 @@ def test_aliases_match_the_official_names():
     assert len(QWEN_ALIASES) == 5
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(method="openai", target_lang="en"), dict(method="dashscope", target_lang="de"),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(method="openai", target_lang="en"),
+        dict(method="dashscope", target_lang="de"),
+    ],
+)
 def test_bad_arguments_are_user_errors(kwargs):
     with pytest.raises(UserInputError):
         extend_prompt("x", **kwargs)
 
 
 def test_importing_the_module_is_cheap():
-    code = ("import sys, wan22_desktop.engine.prompt_extend, wan22_desktop.commands.prompt, "
-            "wan22_desktop.secrets; "
-            "print(sorted(m for m in ('torch', 'transformers', 'dashscope', 'keyring', 'PIL') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         timeout=60, check=True).stdout
+    code = (
+        "import sys, wan22_desktop.engine.prompt_extend, wan22_desktop.commands.prompt, "
+        "wan22_desktop.secrets; "
+        "print(sorted(m for m in ('torch', 'transformers', 'dashscope', 'keyring', 'PIL') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -106,14 +135,31 @@ def test_official_flags_parse_into_options_fields():
     parser = argparse.ArgumentParser()
     add_prompt_extend_flags(parser)
     assert prompt_extend_fields(parser.parse_args([])) == {
-        "enabled": False, "method": "local_qwen", "model": None, "target_lang": "zh",
-        "required": False}
-    args = parser.parse_args(["--use_prompt_extend", "--prompt_extend_method", "dashscope",
-                              "--prompt_extend_model", "qwen-max",
-                              "--prompt_extend_target_lang", "en", "--prompt_extend_required"])
+        "enabled": False,
+        "method": "local_qwen",
+        "model": None,
+        "target_lang": "zh",
+        "required": False,
+    }
+    args = parser.parse_args(
+        [
+            "--use_prompt_extend",
+            "--prompt_extend_method",
+            "dashscope",
+            "--prompt_extend_model",
+            "qwen-max",
+            "--prompt_extend_target_lang",
+            "en",
+            "--prompt_extend_required",
+        ]
+    )
     assert prompt_extend_fields(args) == {
-        "enabled": True, "method": "dashscope", "model": "qwen-max", "target_lang": "en",
-        "required": True}
+        "enabled": True,
+        "method": "dashscope",
+        "model": "qwen-max",
+        "target_lang": "en",
+        "required": True,
+    }
 
 
 def test_extend_with_options_skips_when_disabled_and_passes_options_through(monkeypatch):

@@ -12,8 +12,10 @@ LOOP_BACKEND = "tests.runtime.loop_backend:LoopBackend"
 @pytest.fixture
 def worker_env(monkeypatch):
     """Environment for worker subprocesses: the repo importable, the loop backend selected."""
-    env = {"PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "WAN22_WORKER_BACKEND": LOOP_BACKEND}
+    env = {
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "WAN22_WORKER_BACKEND": LOOP_BACKEND,
+    }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     return env

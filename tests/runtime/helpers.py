@@ -6,17 +6,16 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from tests.runtime.loop_backend import write_checkpoint
 from wan22_desktop.db import queue as q
 from wan22_desktop.db.database import Database, open_app_database
 from wan22_desktop.downloader.installed import register
 from wan22_desktop.paths import AppPaths, app_paths
 from wan22_desktop.request import GenerationRequest
-
-from tests.runtime.loop_backend import write_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 TASK = "ti2v-5B"
@@ -29,9 +28,12 @@ class Home:
     db: Database
     checkpoint: Path
 
-    def enqueue(self, prompt: str = "a red fox", *, steps: int = 4, seed: int = 11, count: int = 1) -> list[int]:
-        req = GenerationRequest.for_task(TASK, prompt=prompt, size="128*128", frame_num=5,
-                                         sample_steps=steps, seed=seed)
+    def enqueue(
+        self, prompt: str = "a red fox", *, steps: int = 4, seed: int = 11, count: int = 1
+    ) -> list[int]:
+        req = GenerationRequest.for_task(
+            TASK, prompt=prompt, size="128*128", frame_num=5, sample_steps=steps, seed=seed
+        )
         return [j.id for j in q.enqueue(self.db, req, count=count)]
 
     def job(self, job_id: int):
@@ -45,8 +47,11 @@ def make_home(root: Path) -> Home:
     ckpt = write_checkpoint(paths.models / "loop-ti2v")
     size = sum(f.stat().st_size for f in ckpt.iterdir())
 
-    db.transact(lambda s: register(s, "Wan-AI/Wan2.2-TI2V-5B", ckpt, origin="import",
-                                   tasks=(TASK,), size=size))
+    db.transact(
+        lambda s: register(
+            s, "Wan-AI/Wan2.2-TI2V-5B", ckpt, origin="import", tasks=(TASK,), size=size
+        )
+    )
     return Home(root, paths, db, ckpt)
 
 
@@ -63,6 +68,12 @@ def wait_for(cond: Callable[[], object], timeout: float = 30.0, every: float = 0
 def cli(home: Path, *args: str, env: dict | None = None, **kw) -> subprocess.Popen:
     """Start ``wan22 --home HOME ARGS`` as a real subprocess."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.Popen([sys.executable, "-m", "wan22_desktop.cli", "--home", str(home), *args],
-                            cwd=REPO, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "wan22_desktop.cli", "--home", str(home), *args],
+        cwd=REPO,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )

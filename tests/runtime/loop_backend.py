@@ -15,8 +15,8 @@ injected through the worker's environment (set by the test):
 from __future__ import annotations
 
 import os
-import zlib
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,9 @@ class LoopBackend:
         model.load_state_dict(tensors)
         return model.eval()
 
-    def generate(self, pipeline: TinyVelocity, request: Any, prompt: str, progress: Any) -> np.ndarray:
+    def generate(
+        self, pipeline: TinyVelocity, request: Any, prompt: str, progress: Any
+    ) -> np.ndarray:
         step_s = float(os.environ.get("LOOP_STEP_S", "0"))
         hang_at = _env_int("LOOP_HANG_AT") if "hang" in prompt else None
         oom_at = _env_int("LOOP_OOM_AT") if "oom" in prompt else None
@@ -78,9 +80,15 @@ class LoopBackend:
             os.write(1, b"raw noise on fd 1\n")
         progress.phase("text_encoding")
         g = torch.Generator().manual_seed(request.seed % (2**63))
-        cond = torch.randn(CHANNELS, generator=torch.Generator().manual_seed(zlib.crc32(prompt.encode())))
+        cond = torch.randn(
+            CHANNELS, generator=torch.Generator().manual_seed(zlib.crc32(prompt.encode()))
+        )
         progress.phase("sampling")
-        lat_f, lat_h, lat_w = (request.frame_num - 1) // 4 + 1, request.height // 16, request.width // 16
+        lat_f, lat_h, lat_w = (
+            (request.frame_num - 1) // 4 + 1,
+            request.height // 16,
+            request.width // 16,
+        )
         x = torch.randn(CHANNELS, lat_f, lat_h, lat_w, generator=g)
         solver = make_solver(request.solver, request.sample_steps, request.sample_shift)
         total = len(solver.timesteps)
@@ -95,7 +103,7 @@ class LoopBackend:
                     time.sleep(step_s)
                 progress.step(i + 1, total, int(t), None, x)
         progress.phase("decoding")
-        rgb = torch.tanh(x[:3])                                                  # [3, F, h, w]
+        rgb = torch.tanh(x[:3])  # [3, F, h, w]
         video = rgb.repeat_interleave(16, dim=2).repeat_interleave(16, dim=3)
         video = video.repeat_interleave(4, dim=1)[:, : request.frame_num]
         return video.numpy().astype(np.float32)

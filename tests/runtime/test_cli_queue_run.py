@@ -10,9 +10,8 @@ import time
 import psutil
 import pytest
 
-from wan22_desktop.db import history
-
 from tests.runtime.helpers import cli, make_home, wait_for
+from wan22_desktop.db import history
 
 pytestmark = pytest.mark.slow  # real CLI processes: each starts a hardware probe and a worker
 
@@ -47,8 +46,11 @@ def test_queue_run_until_empty(home):
     assert lines[-1]["summary"]["done"] == ids
     kinds = [line.get("event") for line in lines[:-1]]
     assert "planned" in kinds and "done" in kinds and kinds[-1] == "stopped"
-    steps = [line for line in lines if line.get("event") == "progress"
-             and (line.get("data") or {}).get("type") == "step"]
+    steps = [
+        line
+        for line in lines
+        if line.get("event") == "progress" and (line.get("data") or {}).get("type") == "step"
+    ]
     assert steps and steps[-1]["data"]["step"] == 4
     for job_id in ids:
         gen = history.get_generation(home.db, home.job(job_id).generation_id)
@@ -74,7 +76,9 @@ def test_sigkill_of_the_runner_requeues_the_job_and_its_worker_exits(home):
     [job_id] = home.enqueue(steps=30)
     runner = cli(home.root, "queue", "run", env={"LOOP_STEP_S": "0.1"})
     wait_for(lambda: (home.job(job_id).progress_step or 0) >= 2, timeout=60)
-    workers = [c for c in _children(runner.pid) if "wan22_desktop.engine.worker" in " ".join(c.cmdline())]
+    workers = [
+        c for c in _children(runner.pid) if "wan22_desktop.runtime.worker" in " ".join(c.cmdline())
+    ]
     assert len(workers) == 1
     runner.kill()
     runner.communicate(timeout=10)
@@ -92,7 +96,9 @@ def test_ctrl_c_stops_cleanly_and_leaves_the_job_queued(home):
     [job_id] = home.enqueue(steps=60)
     runner = cli(home.root, "queue", "run", env={"LOOP_STEP_S": "0.1"})
     wait_for(lambda: (home.job(job_id).progress_step or 0) >= 1, timeout=60)
-    workers = [c for c in _children(runner.pid) if "wan22_desktop.engine.worker" in " ".join(c.cmdline())]
+    workers = [
+        c for c in _children(runner.pid) if "wan22_desktop.runtime.worker" in " ".join(c.cmdline())
+    ]
     t0 = time.monotonic()
     runner.send_signal(signal.SIGINT)
     out, err = runner.communicate(timeout=30)

@@ -14,14 +14,15 @@ import time
 import psutil
 import pytest
 
-from wan22_desktop.engine import protocol as P
-from wan22_desktop.engine.launcher import WorkerProcess
-
 from tests.runtime.loop_backend import write_checkpoint
 from tests.runtime.test_worker import _request
+from wan22_desktop.runtime import protocol as P
+from wan22_desktop.runtime.launcher import WorkerProcess
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(sys.platform == "win32", reason="torchrun process groups: POSIX")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sys.platform == "win32", reason="torchrun process groups: POSIX"),
+]
 PLAN = {"task": "ti2v-5B", "device": "cpu", "nproc": 2}
 
 
@@ -42,14 +43,20 @@ def _wait_dead(pids: list[int], timeout: float = 15.0) -> bool:
 
 
 def _ranks(w: WorkerProcess) -> list[psutil.Process]:
-    return [p for p in psutil.Process(w.pid).children(recursive=True)
-            if "wan22_desktop.engine.worker" in " ".join(p.cmdline())]
+    return [
+        p
+        for p in psutil.Process(w.pid).children(recursive=True)
+        if "wan22_desktop.runtime.worker" in " ".join(p.cmdline())
+    ]
 
 
 @pytest.fixture
 def two_ranks(worker_env, tmp_path):
-    w = WorkerProcess(nproc=2, env={**os.environ, **worker_env, "LOOP_STEP_S": "0.05"},
-                      log_path=tmp_path / "worker.log")
+    w = WorkerProcess(
+        nproc=2,
+        env={**os.environ, **worker_env, "LOOP_STEP_S": "0.05"},
+        log_path=tmp_path / "worker.log",
+    )
     w.wait_ready(90)
     yield w
     w.kill()

@@ -6,8 +6,16 @@ import numpy as np
 from PIL import Image
 
 from wan22_desktop.engine.preview import (
-    LATENT_MEAN_16, LATENT_MEAN_48, LATENT_STD_16, LATENT_STD_48, fit_projection, hue_directions,
-    latents_to_rgb, projection_for, write_preview)
+    LATENT_MEAN_16,
+    LATENT_MEAN_48,
+    LATENT_STD_16,
+    LATENT_STD_48,
+    fit_projection,
+    hue_directions,
+    latents_to_rgb,
+    projection_for,
+    write_preview,
+)
 
 
 def test_official_statistics_have_one_value_per_channel():
@@ -47,8 +55,10 @@ def test_fit_projection_recovers_a_linear_decoder():
     true_w = rng.standard_normal((16, 3)).astype(np.float32)
     true_b = np.array([0.1, -0.2, 0.3], np.float32)
     lat = rng.standard_normal((16, 2, 4, 5)).astype(np.float32)
-    video = (np.einsum("cfhw,ck->kfhw", lat, true_w) + true_b[:, None, None, None])
-    video = video.repeat(4, axis=1).repeat(8, axis=2).repeat(8, axis=3)  # a stride-(4, 8, 8) "decode"
+    video = np.einsum("cfhw,ck->kfhw", lat, true_w) + true_b[:, None, None, None]
+    video = (
+        video.repeat(4, axis=1).repeat(8, axis=2).repeat(8, axis=3)
+    )  # a stride-(4, 8, 8) "decode"
     w, b = fit_projection(lat, video, (4, 8, 8))
     np.testing.assert_allclose(w, true_w, atol=1e-4)
     np.testing.assert_allclose(b, true_b, atol=1e-4)

@@ -10,17 +10,23 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.runtime.helpers import make_home, wait_for
 from wan22_desktop.db import history
 from wan22_desktop.db import queue as q
-from wan22_desktop.engine import protocol as P
-from wan22_desktop.engine.hardware import Hardware
 from wan22_desktop.errors import OperationError
 from wan22_desktop.request import GenerationRequest, MemoryOptions
-from wan22_desktop.runner import (
-    QueueRunner, RunnerOptions, hang_limit, installed_models, output_paths, overrides_for,
-    plan_request, safer_request)
-
-from tests.runtime.helpers import make_home, wait_for
+from wan22_desktop.runtime import protocol as P
+from wan22_desktop.runtime.hardware import Hardware
+from wan22_desktop.runtime.runner import (
+    QueueRunner,
+    RunnerOptions,
+    hang_limit,
+    installed_models,
+    output_paths,
+    overrides_for,
+    plan_request,
+    safer_request,
+)
 
 NO_GPU = Hardware(ram_total_gib=64.0, ram_available_gib=32.0, cpu_count=2)
 
@@ -34,10 +40,16 @@ def home(tmp_path, worker_env):
 
 def _runner(home, events=None, **opts) -> QueueRunner:
     env = opts.pop("env", {})
-    options = RunnerOptions(keep_awake=False, poll_s=0.05, preview_every=2,
-                            worker_env={**env}, **opts)
-    return QueueRunner(home.db, home.paths, options, hardware=NO_GPU,
-                       on_event=(events.append if events is not None else None))
+    options = RunnerOptions(
+        keep_awake=False, poll_s=0.05, preview_every=2, worker_env={**env}, **opts
+    )
+    return QueueRunner(
+        home.db,
+        home.paths,
+        options,
+        hardware=NO_GPU,
+        on_event=(events.append if events is not None else None),
+    )
 
 
 def _gone(pid: int) -> bool:
@@ -71,7 +83,9 @@ def test_job_end_to_end_into_history(home):
     assert gen.final_prompt == "a red fox running" and gen.seed == 11
     assert (gen.frames, gen.width, gen.height, gen.fps) == (5, 128, 128, 24.0)
     timings = json.loads(gen.timings_json)
-    assert {"loading", "sampling", "decoding", "saving", "total", "claim_to_first_step"} <= set(timings)
+    assert {"loading", "sampling", "decoding", "saving", "total", "claim_to_first_step"} <= set(
+        timings
+    )
     assert gen.peak_memory_bytes > 0 and json.loads(gen.plan_json) == plan
     kinds = [e.kind for e in events]
     assert kinds[0] == "started" and kinds[-1] == "stopped"
@@ -85,8 +99,10 @@ def test_second_job_runs_on_the_warm_worker(home):
     events = []
     assert _runner(home, events).run().done == ids
     assert sum(e.kind == "worker" for e in events) == 1
-    t1, t2 = (json.loads(history.get_generation(home.db, home.job(i).generation_id).timings_json)
-              for i in ids)
+    t1, t2 = (
+        json.loads(history.get_generation(home.db, home.job(i).generation_id).timings_json)
+        for i in ids
+    )
     assert "loading" in t1 and "loading" not in t2
 
 
@@ -105,8 +121,9 @@ def test_cancel_from_the_database_during_sampling(home):
 
 def test_hang_watchdog_kills_and_records_hang(home):
     hung, ok = home.enqueue("please hang", steps=6)[0], home.enqueue("fine", steps=3)[0]
-    runner = _runner(home, env={"LOOP_HANG_AT": "3", "LOOP_STEP_S": "0.05"},
-                     hang_floor_s=1.5, hang_factor=3.0)
+    runner = _runner(
+        home, env={"LOOP_HANG_AT": "3", "LOOP_STEP_S": "0.05"}, hang_floor_s=1.5, hang_factor=3.0
+    )
     t0 = time.monotonic()
     summary = runner.run()
     job = home.job(hung)
@@ -124,7 +141,9 @@ def test_out_of_memory_then_retry_with_a_safer_plan(home):
     q.retry_job(home.db, job_id)
     req = safer_request(GenerationRequest.from_json(home.job(job_id).request_json))
     q.edit_job(home.db, job_id, memory=req.memory)
-    assert GenerationRequest.from_json(home.job(job_id).request_json).memory == MemoryOptions("on", "on", "on")
+    assert GenerationRequest.from_json(home.job(job_id).request_json).memory == MemoryOptions(
+        "on", "on", "on"
+    )
 
 
 def test_pause_finishes_the_job_then_frees_the_worker(home):
@@ -176,14 +195,17 @@ def test_a_job_for_a_model_that_is_not_installed_fails_cleanly(home):
 def test_pure_helpers():
     assert hang_limit([], 3.0, 10.0) == 10.0
     assert hang_limit([1.0, 2.0, 30.0], 3.0, 1.0) == 6.0
-    req = GenerationRequest.for_task("ti2v-5B", prompt="p", seed=3,
-                                     memory=MemoryOptions("on", "off", "auto"), gpus=2)
+    req = GenerationRequest.for_task(
+        "ti2v-5B", prompt="p", seed=3, memory=MemoryOptions("on", "off", "auto"), gpus=2
+    )
     ov = overrides_for(req)
     assert (ov.offload_model, ov.convert_model_dtype, ov.t5_cpu, ov.gpus) == (True, False, None, 2)
     video, thumb = output_paths(Path("/o"), 9, req)
     assert video.parent == Path("/o") and video.name.endswith("_job9_ti2v-5B_3.mp4")
     assert thumb.parent == Path("/o/.thumbnails") and thumb.suffix == ".jpg"
-    npy = output_paths(Path("/o"), 9, GenerationRequest.for_task("ti2v-5B", seed=1, output_format="png"))[0]
+    npy = output_paths(
+        Path("/o"), 9, GenerationRequest.for_task("ti2v-5B", seed=1, output_format="png")
+    )[0]
     assert npy.suffix == ""
 
 
@@ -207,8 +229,7 @@ def test_a_worker_that_ignores_cancel_is_killed_and_the_job_cancelled(home):
     [stuck] = home.enqueue("hang in here", steps=6)
     [after] = home.enqueue(steps=3)
     events = []
-    runner = _runner(home, events, env={"LOOP_HANG_AT": "2"}, cancel_grace_s=1.0,
-                     hang_floor_s=60.0)
+    runner = _runner(home, events, env={"LOOP_HANG_AT": "2"}, cancel_grace_s=1.0, hang_floor_s=60.0)
     t = _in_thread(runner)
     wait_for(lambda: (home.job(stuck).progress_step or 0) >= 1)
     wait_for(lambda: runner.worker is not None)

@@ -25,11 +25,11 @@ from wan22_desktop.db import history  # noqa: E402
 from wan22_desktop.db import queue as q  # noqa: E402
 from wan22_desktop.db.database import open_app_database  # noqa: E402
 from wan22_desktop.downloader.installed import register  # noqa: E402
-from wan22_desktop.engine.hardware import Hardware  # noqa: E402
 from wan22_desktop.logs import setup_logging  # noqa: E402
 from wan22_desktop.paths import app_paths  # noqa: E402
 from wan22_desktop.request import GenerationRequest, PromptExtendOptions  # noqa: E402
-from wan22_desktop.runner import QueueRunner, RunnerOptions  # noqa: E402
+from wan22_desktop.runtime.hardware import Hardware  # noqa: E402
+from wan22_desktop.runtime.runner import QueueRunner, RunnerOptions  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SENTINEL = "sk-SENTINEL-7f3a9c1e5b2d4068aa11cafe"
@@ -53,16 +53,33 @@ def test_sentinel_key_reaches_the_worker_and_nothing_else(tmp_path, monkeypatch)
             monkeypatch.setenv("DASH_API_URL", server.base_url)
             ckpt = Path(tiny.make_tiny_checkpoint("ti2v-5B", paths.models / "tiny-ti2v"))
             with open_app_database(paths) as db:
-                db.transact(lambda s: register(s, "Wan-AI/Wan2.2-TI2V-5B", ckpt, origin="import",
-                                               tasks=("ti2v-5B",), size=1))
+                db.transact(
+                    lambda s: register(
+                        s,
+                        "Wan-AI/Wan2.2-TI2V-5B",
+                        ckpt,
+                        origin="import",
+                        tasks=("ti2v-5B",),
+                        size=1,
+                    )
+                )
                 req = GenerationRequest.for_task(
-                    "ti2v-5B", prompt="一只猫", size="64*64", frame_num=5, sample_steps=1, seed=3,
-                    prompt_extend=PromptExtendOptions(enabled=True, method="dashscope",
-                                                      target_lang="zh", required=True))
+                    "ti2v-5B",
+                    prompt="一只猫",
+                    size="64*64",
+                    frame_num=5,
+                    sample_steps=1,
+                    seed=3,
+                    prompt_extend=PromptExtendOptions(
+                        enabled=True, method="dashscope", target_lang="zh", required=True
+                    ),
+                )
                 [job] = q.enqueue(db, req)
                 env = {"PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
                 options = RunnerOptions(keep_awake=False, poll_s=0.05, worker_env=env)
-                summary = QueueRunner(db, paths, options, hardware=Hardware(ram_total_gib=64.0)).run()
+                summary = QueueRunner(
+                    db, paths, options, hardware=Hardware(ram_total_gib=64.0)
+                ).run()
                 done = q.get_job(db, job.id)
                 assert summary.done == [job.id], (done.error_kind, done.error_message)
                 gen = history.get_generation(db, done.generation_id)
@@ -71,8 +88,11 @@ def test_sentinel_key_reaches_the_worker_and_nothing_else(tmp_path, monkeypatch)
         assert [r.headers.get("Authorization") for r in fake.requests] == [f"Bearer {SENTINEL}"]
         for handler in root_logger.handlers:
             handler.flush()
-        leaks = [p for p in (tmp_path / "home").rglob("*")
-                 if p.is_file() and SENTINEL.encode() in p.read_bytes()]
+        leaks = [
+            p
+            for p in (tmp_path / "home").rglob("*")
+            if p.is_file() and SENTINEL.encode() in p.read_bytes()
+        ]
         assert leaks == []
         assert any(p.suffix == ".log" or ".log" in p.name for p in paths.logs.rglob("*"))
         assert any(p.name.startswith("wan22.sqlite3") for p in paths.data.iterdir())

@@ -8,27 +8,45 @@ import time
 
 import pytest
 
-from wan22_desktop.engine import protocol as P
-from wan22_desktop.engine.launcher import Exited, WorkerProcess, describe_exit, worker_command
-from wan22_desktop.engine.worker import classify, pipeline_key
+from tests.runtime.loop_backend import write_checkpoint
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.request import GenerationRequest
-
-from tests.runtime.loop_backend import write_checkpoint
+from wan22_desktop.runtime import protocol as P
+from wan22_desktop.runtime.launcher import Exited, WorkerProcess, describe_exit, worker_command
+from wan22_desktop.runtime.worker import classify, pipeline_key
 
 CPU_PLAN = {"task": "ti2v-5B", "device": "cpu", "nproc": 1}
 
 
 def _request(prompt: str = "a cat", steps: int = 4) -> dict:
-    return GenerationRequest.for_task("ti2v-5B", prompt=prompt, size="128*128", frame_num=5,
-                                      sample_steps=steps, seed=5).to_dict()
+    return GenerationRequest.for_task(
+        "ti2v-5B", prompt=prompt, size="128*128", frame_num=5, sample_steps=steps, seed=5
+    ).to_dict()
 
 
-def _run(w: WorkerProcess, job_id: int, ckpt, tmp_path, *, prompt="a cat", steps=4,
-         on_event=None, timeout=60.0) -> list[P.Message]:
-    w.send(P.RunJob(job_id, _request(prompt, steps), CPU_PLAN, str(ckpt),
-                    str(tmp_path / f"out{job_id}.mp4"), str(tmp_path / f"thumb{job_id}.jpg"),
-                    str(tmp_path / "previews"), 2))
+def _run(
+    w: WorkerProcess,
+    job_id: int,
+    ckpt,
+    tmp_path,
+    *,
+    prompt="a cat",
+    steps=4,
+    on_event=None,
+    timeout=60.0,
+) -> list[P.Message]:
+    w.send(
+        P.RunJob(
+            job_id,
+            _request(prompt, steps),
+            CPU_PLAN,
+            str(ckpt),
+            str(tmp_path / f"out{job_id}.mp4"),
+            str(tmp_path / f"thumb{job_id}.jpg"),
+            str(tmp_path / "previews"),
+            2,
+        )
+    )
     events: list[P.Message] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -101,8 +119,11 @@ def test_job_end_to_end_then_warm_job_skips_loading(worker, ckpt, tmp_path):
 
 def test_other_plan_reloads(worker, ckpt, tmp_path):
     _run(worker, 1, ckpt, tmp_path)
-    worker.send(P.RunJob(2, _request(), {**CPU_PLAN, "offload_model": True}, str(ckpt),
-                         str(tmp_path / "o2.mp4")))
+    worker.send(
+        P.RunJob(
+            2, _request(), {**CPU_PLAN, "offload_model": True}, str(ckpt), str(tmp_path / "o2.mp4")
+        )
+    )
     assert worker.next_event(10) == P.JobStarted(2, warm=False)
 
 
@@ -147,7 +168,9 @@ def test_out_of_memory_is_classified_and_frees_the_pipeline(ckpt, tmp_path, work
 
 def test_missing_checkpoint_fails_as_checkpoint(worker, tmp_path):
     failed = _run(worker, 1, tmp_path / "nowhere", tmp_path)[-1]
-    assert isinstance(failed, P.Failed) and failed.kind == "checkpoint" and failed.phase == "loading"
+    assert (
+        isinstance(failed, P.Failed) and failed.kind == "checkpoint" and failed.phase == "loading"
+    )
 
 
 def test_sigkill_ends_the_event_stream_with_the_signal(worker):
@@ -177,11 +200,16 @@ def test_worker_exits_when_its_control_pipe_closes(ckpt, tmp_path, worker_env):
 def test_classify_table():
     import torch
 
-    oom = classify(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB"), "decoding")
+    oom = classify(
+        torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB"), "decoding"
+    )
     assert oom[0] == "out_of_memory" and "decoding" in oom[1]
     assert classify(RuntimeError("CUDA out of memory."), "sampling")[0] == "out_of_memory"
     assert classify(UserInputError("shard missing", "download"), "loading") == (
-        "checkpoint", "shard missing", "download")
+        "checkpoint",
+        "shard missing",
+        "download",
+    )
     assert classify(UserInputError("bad image", "another"), "sampling")[0] == "input"
     assert classify(FileNotFoundError("x.safetensors"), "loading")[0] == "checkpoint"
     kind, message, hint = classify(ZeroDivisionError("boom"), "sampling")
@@ -197,26 +225,42 @@ def test_pipeline_key_ignores_what_does_not_change_the_load():
 
 def test_worker_command_single_and_torchrun():
     assert worker_command(1, python="py", parent_pid=42) == [
-        "py", "-m", "wan22_desktop.engine.worker", "--parent-pid", "42"]
+        "py",
+        "-m",
+        "wan22_desktop.runtime.worker",
+        "--parent-pid",
+        "42",
+    ]
     cmd = worker_command(4, python="py")
     assert cmd[:3] == ["py", "-m", "torch.distributed.run"] and "--standalone" in cmd
-    assert "--nproc_per_node=4" in cmd and cmd[-2:] == ["-m", "wan22_desktop.engine.worker"]
+    assert "--nproc_per_node=4" in cmd and cmd[-2:] == ["-m", "wan22_desktop.runtime.worker"]
 
 
-def test_prompt_extension_runs_in_the_worker_with_the_key_from_its_environment(ckpt, tmp_path,
-                                                                              worker_env):
+def test_prompt_extension_runs_in_the_worker_with_the_key_from_its_environment(
+    ckpt, tmp_path, worker_env
+):
     from tests.prompt_extend.fake_dashscope import FakeDashScope, FakeDashScopeServer
 
     fake = FakeDashScope()
     with FakeDashScopeServer(fake) as server:
-        env = {**os.environ, **worker_env, "DASH_API_URL": server.base_url,
-               "DASH_API_KEY": fake.valid_key}
+        env = {
+            **os.environ,
+            **worker_env,
+            "DASH_API_URL": server.base_url,
+            "DASH_API_KEY": fake.valid_key,
+        }
         w = WorkerProcess(env=env)
         try:
             w.wait_ready(60)
             req = GenerationRequest.for_task(
-                "ti2v-5B", prompt="a koi pond", size="128*128", frame_num=5, sample_steps=2, seed=5,
-                prompt_extend={"enabled": True, "method": "dashscope", "target_lang": "en"})
+                "ti2v-5B",
+                prompt="a koi pond",
+                size="128*128",
+                frame_num=5,
+                sample_steps=2,
+                seed=5,
+                prompt_extend={"enabled": True, "method": "dashscope", "target_lang": "en"},
+            )
             w.send(P.RunJob(1, req.to_dict(), CPU_PLAN, str(ckpt), str(tmp_path / "o.mp4")))
             events = []
             while not isinstance(ev := w.next_event(30), (P.Done, P.Failed)):
@@ -231,7 +275,7 @@ def test_prompt_extension_runs_in_the_worker_with_the_key_from_its_environment(c
 
 
 def test_rotate_log_keeps_one_previous_file(tmp_path):
-    from wan22_desktop.engine.launcher import rotate_log
+    from wan22_desktop.runtime.launcher import rotate_log
 
     log = tmp_path / "logs" / "worker.log"
     rotate_log(log)  # nothing yet: creates the folder
@@ -242,19 +286,26 @@ def test_rotate_log_keeps_one_previous_file(tmp_path):
     assert not log.exists() and (tmp_path / "logs" / "worker.log.1").stat().st_size == 100
 
 
-@pytest.mark.parametrize("code, text", [
-    (-signal.SIGKILL, "killed by SIGKILL"), (-signal.SIGSEGV, "killed by SIGSEGV"),
-    (3, "exited with code 3"), (None, "stopped answering")])
+@pytest.mark.parametrize(
+    "code, text",
+    [
+        (-signal.SIGKILL, "killed by SIGKILL"),
+        (-signal.SIGSEGV, "killed by SIGSEGV"),
+        (3, "exited with code 3"),
+        (None, "stopped answering"),
+    ],
+)
 def test_describe_exit(code, text):
     assert text in describe_exit(code)
 
 
 def test_library_output_on_stdout_never_reaches_the_protocol(ckpt, tmp_path, worker_env, caplog):
-    w = WorkerProcess(env={**os.environ, **worker_env, "LOOP_PRINT": "1"},
-                      log_path=tmp_path / "worker.log")
+    w = WorkerProcess(
+        env={**os.environ, **worker_env, "LOOP_PRINT": "1"}, log_path=tmp_path / "worker.log"
+    )
     try:
         w.wait_ready(60)
-        with caplog.at_level("WARNING", logger="wan22_desktop.engine.launcher"):
+        with caplog.at_level("WARNING", logger="wan22_desktop.runtime.launcher"):
             events = _run(w, 1, ckpt, tmp_path)
         assert isinstance(events[-1], P.Done)
         assert not [r for r in caplog.records if "not JSON" in r.getMessage()]

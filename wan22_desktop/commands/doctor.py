@@ -23,7 +23,8 @@ from wan22_desktop.paths import AppPaths, app_paths
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "doctor", help="show paths, versions, GPUs, disk space and installed models",
+        "doctor",
+        help="show paths, versions, GPUs, disk space and installed models",
         description="Report what Wan22 Desktop sees on this machine (add --json for a dict).",
     )
     p.set_defaults(func=run)
@@ -105,12 +106,14 @@ def probe_torch() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         info["cuda_available"] = bool(torch.cuda.is_available())
         for i in range(torch.cuda.device_count() if info["cuda_available"] else 0):
             props = torch.cuda.get_device_properties(i)
-            gpus.append({
-                "index": i,
-                "name": props.name,
-                "vram_bytes": int(props.total_memory),
-                "compute_capability": f"{props.major}.{props.minor}",
-            })
+            gpus.append(
+                {
+                    "index": i,
+                    "name": props.name,
+                    "vram_bytes": int(props.total_memory),
+                    "compute_capability": f"{props.major}.{props.minor}",
+                }
+            )
     except Exception as exc:  # noqa: BLE001 - a broken driver must not hide the rest of the report
         info["cuda_error"] = f"{type(exc).__name__}: {exc}"
     return info, gpus
@@ -149,19 +152,23 @@ def find_models(models_dir: Path) -> list[dict[str, Any]]:
     """Checkpoint folders one or two levels below the models dir (``<repo>`` or ``<org>/<repo>``)."""
     found: list[dict[str, Any]] = []
     for child in _subfolders(models_dir):
-        folders = [child] if _looks_like_checkpoint(child) else [
-            g for g in _subfolders(child) if _looks_like_checkpoint(g)
-        ]
+        folders = (
+            [child]
+            if _looks_like_checkpoint(child)
+            else [g for g in _subfolders(child) if _looks_like_checkpoint(g)]
+        )
         for folder in folders:
             report = check_layout(folder)
-            found.append({
-                "path": str(folder),
-                "task": report.task,
-                "ok": report.ok,
-                "size_bytes": report.total_bytes,
-                "problems": [str(p) for p in report.problems],
-                "summary": report.summary(),
-            })
+            found.append(
+                {
+                    "path": str(folder),
+                    "task": report.task,
+                    "ok": report.ok,
+                    "size_bytes": report.total_bytes,
+                    "problems": [str(p) for p in report.problems],
+                    "summary": report.summary(),
+                }
+            )
     return found
 
 
@@ -174,7 +181,11 @@ def _subfolders(folder: Path) -> list[Path]:
 
 def _looks_like_checkpoint(folder: Path) -> bool:
     """A DiT config, an expert folder or a weights file: worth a layout check (even if partial)."""
-    if (folder / "config.json").is_file() or (folder / "high_noise_model").is_dir() or (folder / "low_noise_model").is_dir():
+    if (
+        (folder / "config.json").is_file()
+        or (folder / "high_noise_model").is_dir()
+        or (folder / "low_noise_model").is_dir()
+    ):
         return True
     return any(folder.glob("*.pth")) or any(folder.glob("*.safetensors"))
 
@@ -188,10 +199,19 @@ def format_report(r: dict[str, Any]) -> str:
     if r["settings_error"]:
         lines.append(f"  settings problem: {r['settings_error']}")
     py = r["python"]
-    lines += ["", "Software:", f"  python        {py['version']} ({py['executable']})", f"  platform      {py['platform']}"]
+    lines += [
+        "",
+        "Software:",
+        f"  python        {py['version']} ({py['executable']})",
+        f"  platform      {py['platform']}",
+    ]
     t = r["torch"]
     if t["installed"]:
-        build = f"CUDA {t['cuda_build']}" if t["cuda_build"] else (f"ROCm {t['hip_build']}" if t.get("hip_build") else "CPU-only build")
+        build = (
+            f"CUDA {t['cuda_build']}"
+            if t["cuda_build"]
+            else (f"ROCm {t['hip_build']}" if t.get("hip_build") else "CPU-only build")
+        )
         lines.append(f"  torch         {t['version']} ({build})")
         if t.get("cuda_error"):
             lines.append(f"  cuda error    {t['cuda_error']}")

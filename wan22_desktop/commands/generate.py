@@ -38,50 +38,87 @@ def _str2bool(value: str) -> bool:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("generate", help="make a video from a prompt (and an image)",
-                              description="Generate a video like the official Wan2.2 generate.py.")
-    p.add_argument("--task", default="t2v-A14B", choices=(*TASKS, *OFFICIAL_ONLY_TASKS),
-                   help="the task to run (default: t2v-A14B)")
-    p.add_argument("--size", default=None,
-                   help="W*H; t2v uses it as the size, i2v/ti2v with an image use its area "
-                        "(default: the task's, 1280*720 or 1280*704)")
-    p.add_argument("--frame_num", type=int, default=None,
-                   help="frames, 4n+1 (default: 81, or 121 for ti2v-5B)")
+    p = subparsers.add_parser(
+        "generate",
+        help="make a video from a prompt (and an image)",
+        description="Generate a video like the official Wan2.2 generate.py.",
+    )
+    p.add_argument(
+        "--task",
+        default="t2v-A14B",
+        choices=(*TASKS, *OFFICIAL_ONLY_TASKS),
+        help="the task to run (default: t2v-A14B)",
+    )
+    p.add_argument(
+        "--size",
+        default=None,
+        help="W*H; t2v uses it as the size, i2v/ti2v with an image use its area "
+        "(default: the task's, 1280*720 or 1280*704)",
+    )
+    p.add_argument(
+        "--frame_num", type=int, default=None, help="frames, 4n+1 (default: 81, or 121 for ti2v-5B)"
+    )
     p.add_argument("--ckpt_dir", default=None, help="the checkpoint folder")
-    p.add_argument("--offload_model", type=_str2bool, default=None,
-                   help="offload models to the CPU between uses (default: True on one GPU)")
+    p.add_argument(
+        "--offload_model",
+        type=_str2bool,
+        default=None,
+        help="offload models to the CPU between uses (default: True on one GPU)",
+    )
     p.add_argument("--ulysses_size", type=int, default=1, help="sequence-parallel size (multi-GPU)")
     p.add_argument("--t5_fsdp", action="store_true", help="shard T5 with FSDP (multi-GPU)")
     p.add_argument("--t5_cpu", action="store_true", help="keep the T5 text encoder on the CPU")
     p.add_argument("--dit_fsdp", action="store_true", help="shard the DiT with FSDP (multi-GPU)")
-    p.add_argument("--save_file", default=None,
-                   help="output: .mp4, .npy (raw float video) or a folder name (PNG frames); "
-                        "default: an official-style name in the app's outputs folder")
+    p.add_argument(
+        "--save_file",
+        default=None,
+        help="output: .mp4, .npy (raw float video) or a folder name (PNG frames); "
+        "default: an official-style name in the app's outputs folder",
+    )
     p.add_argument("--prompt", default=None, help="the prompt (default: the task's example)")
     add_prompt_extend_flags(p)
     p.add_argument("--base_seed", type=int, default=-1, help="seed (default -1: random)")
-    p.add_argument("--image", default=None, help="start image (i2v-A14B: required; ti2v-5B: optional)")
+    p.add_argument(
+        "--image", default=None, help="start image (i2v-A14B: required; ti2v-5B: optional)"
+    )
     p.add_argument("--sample_solver", default="unipc", choices=("unipc", "dpm++"))
-    p.add_argument("--sample_steps", type=int, default=None, help="steps (default: 40, or 50 for ti2v)")
+    p.add_argument(
+        "--sample_steps", type=int, default=None, help="steps (default: 40, or 50 for ti2v)"
+    )
     p.add_argument("--sample_shift", type=float, default=None, help="noise schedule shift")
-    p.add_argument("--sample_guide_scale", default=None,
-                   help="guidance for every expert, or low,high for the A14B experts "
-                        "(default: the task's, e.g. 3.0,4.0 for t2v-A14B)")
-    p.add_argument("--convert_model_dtype", action="store_true",
-                   help="cast the DiT weights to the compute dtype (bf16)")
-    p.add_argument("--negative_prompt", default=None,
-                   help="negative prompt (default: the official one)")
-    p.add_argument("--device", default="auto", help="cuda, cuda:N or cpu (default: cuda if present)")
-    p.add_argument("--dtype", default="auto", choices=DTYPES,
-                   help="compute precision (default: bf16 on a GPU, fp32 on the CPU)")
+    p.add_argument(
+        "--sample_guide_scale",
+        default=None,
+        help="guidance for every expert, or low,high for the A14B experts "
+        "(default: the task's, e.g. 3.0,4.0 for t2v-A14B)",
+    )
+    p.add_argument(
+        "--convert_model_dtype",
+        action="store_true",
+        help="cast the DiT weights to the compute dtype (bf16)",
+    )
+    p.add_argument(
+        "--negative_prompt", default=None, help="negative prompt (default: the official one)"
+    )
+    p.add_argument(
+        "--device", default="auto", help="cuda, cuda:N or cpu (default: cuda if present)"
+    )
+    p.add_argument(
+        "--dtype",
+        default="auto",
+        choices=DTYPES,
+        help="compute precision (default: bf16 on a GPU, fp32 on the CPU)",
+    )
     p.set_defaults(func=cmd_generate)
 
 
 def unavailable_features(args: argparse.Namespace) -> None:
     """Tasks this app does not run: refuse them instead of ignoring them."""
     if args.task in OFFICIAL_ONLY_TASKS:
-        raise UserInputError(f"task {args.task} is not available in Wan22 Desktop",
-                             "use t2v-A14B, i2v-A14B or ti2v-5B")
+        raise UserInputError(
+            f"task {args.task} is not available in Wan22 Desktop",
+            "use t2v-A14B, i2v-A14B or ti2v-5B",
+        )
 
 
 def resolve_device_dtype(device: str, dtype: str) -> tuple[Any, Any]:
@@ -94,9 +131,13 @@ def resolve_device_dtype(device: str, dtype: str) -> tuple[Any, Any]:
     except RuntimeError:
         raise UserInputError(f"unknown device {device!r}", "use cuda, cuda:N or cpu") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise UserInputError("--device cuda was given but no CUDA GPU is available", "use --device cpu")
+        raise UserInputError(
+            "--device cuda was given but no CUDA GPU is available", "use --device cpu"
+        )
     if dev.type not in ("cuda", "cpu"):
-        raise UserInputError(f"device type {dev.type!r} is not supported", "use cuda, cuda:N or cpu")
+        raise UserInputError(
+            f"device type {dev.type!r} is not supported", "use cuda, cuda:N or cpu"
+        )
     if dtype == "auto":
         dtype = "bf16" if dev.type == "cuda" else "fp32"
     return dev, {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[dtype]
@@ -111,14 +152,22 @@ def build_request(args: argparse.Namespace) -> Any:
     w, h = parse_size(size)
     fields: dict[str, Any] = dict(
         prompt=spec.example_prompt if args.prompt is None else args.prompt,
-        negative_prompt=args.negative_prompt or None, image=args.image, size=f"{w}*{h}",
-        solver=args.sample_solver, seed=args.base_seed,
+        negative_prompt=args.negative_prompt or None,
+        image=args.image,
+        size=f"{w}*{h}",
+        solver=args.sample_solver,
+        seed=args.base_seed,
         prompt_extend=prompt_extend_fields(args),
     )
-    for name, value in (("frame_num", args.frame_num), ("sample_steps", args.sample_steps),
-                        ("sample_shift", args.sample_shift),
-                        ("guidance", None if args.sample_guide_scale is None
-                         else Guidance.parse(args.sample_guide_scale))):
+    for name, value in (
+        ("frame_num", args.frame_num),
+        ("sample_steps", args.sample_steps),
+        ("sample_shift", args.sample_shift),
+        (
+            "guidance",
+            None if args.sample_guide_scale is None else Guidance.parse(args.sample_guide_scale),
+        ),
+    ):
         if value is not None:
             fields[name] = value
     return GenerationRequest.for_task(spec.name, **fields)
@@ -126,8 +175,8 @@ def build_request(args: argparse.Namespace) -> Any:
 
 def check_request(request: Any) -> list[str]:
     """Input checks that need no model: the pipeline repeats the model-dependent ones."""
-    from wan22_desktop.engine.wan.pipelines.pipeline import check_frame_num, check_size
     from wan22_desktop.engine.wan.image_prep import load_image
+    from wan22_desktop.engine.wan.pipelines.pipeline import check_frame_num, check_size
 
     spec = request.spec
     warnings: list[str] = []
@@ -138,16 +187,20 @@ def check_request(request: Any) -> list[str]:
         raise UserInputError(f"--sample_shift {request.sample_shift} must be positive")
     if request.image is not None:
         if spec.image.value == "refused":
-            raise UserInputError(f"{spec.name} does not take an image",
-                                 "use i2v-A14B or ti2v-5B to start from an image, or drop --image")
+            raise UserInputError(
+                f"{spec.name} does not take an image",
+                "use i2v-A14B or ti2v-5B to start from an image, or drop --image",
+            )
         load_image(request.image)
     elif spec.image.value == "required":
         raise UserInputError(f"{spec.name} needs a start image", "give one with --image PATH")
     if request.image is None:
         check_size(spec, request.width, request.height)
     if request.size not in spec.supported_sizes:
-        warnings.append(f"size {request.size} is not an official {spec.name} size "
-                        f"({', '.join(spec.supported_sizes)})")
+        warnings.append(
+            f"size {request.size} is not an official {spec.name} size "
+            f"({', '.join(spec.supported_sizes)})"
+        )
     if not request.prompt.strip() and not request.prompt_extend.enabled and request.image is None:
         raise UserInputError("the prompt is empty", "describe the video with --prompt")
     return warnings
@@ -165,9 +218,11 @@ def check_multi_process(args: argparse.Namespace, env: Any = None) -> int:
         world = 1
     if world == 1 and args.ulysses_size > 1:
         n = args.ulysses_size
-        raise UserInputError(f"--ulysses_size {n} needs {n} processes",
-                             f"run: torchrun --standalone --nproc_per_node {n} -m wan22_desktop.cli "
-                             f"generate ... (the same flags)")
+        raise UserInputError(
+            f"--ulysses_size {n} needs {n} processes",
+            f"run: torchrun --standalone --nproc_per_node {n} -m wan22_desktop.cli "
+            f"generate ... (the same flags)",
+        )
     check_parallel_plan(args.ulysses_size, args.dit_fsdp, args.t5_fsdp, args.t5_cpu, world)
     return world
 
@@ -179,8 +234,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UserInputError("--ckpt_dir is required", "point it to a downloaded checkpoint folder")
     ckpt = Path(args.ckpt_dir)
     if not ckpt.is_dir():
-        raise UserInputError(f"checkpoint folder not found: {ckpt}",
-                             f"download it with `wan22 models download {args.task}`")
+        raise UserInputError(
+            f"checkpoint folder not found: {ckpt}",
+            f"download it with `wan22 models download {args.task}`",
+        )
     from wan22_desktop.model_layout import require_layout
 
     require_layout(ckpt, args.task)  # headers only: a bad folder fails before any heavy work
@@ -201,21 +258,36 @@ def cmd_generate(args: argparse.Namespace) -> int:
     try:
         # Official default: offload on one process, not on several.
         offload = (ctx.world_size == 1) if args.offload_model is None else args.offload_model
-        memory = MemoryConfig(offload_model=offload, convert_model_dtype=args.convert_model_dtype,
-                              t5_cpu=args.t5_cpu)
+        memory = MemoryConfig(
+            offload_model=offload, convert_model_dtype=args.convert_model_dtype, t5_cpu=args.t5_cpu
+        )
         main_rank = ctx.rank == 0
         progress = Progress(sys.stderr if main_rank else io.StringIO())
         pipeline = None
         if ctx.world_size > 1:
             progress.phase("loading")
             load_memory = loading_memory(memory, dit_fsdp=args.dit_fsdp, t5_fsdp=args.t5_fsdp)
-            pipeline = WanPipeline.from_checkpoint(ckpt, request.task, device=device, dtype=dtype,
-                                                   memory=load_memory)
-            parallelize(pipeline, ulysses_size=args.ulysses_size, dit_fsdp=args.dit_fsdp,
-                        t5_fsdp=args.t5_fsdp)
-        result = run_request(request, ckpt, output, pipeline=pipeline, device=device, dtype=dtype,
-                             memory=memory, callback=progress.step, on_phase=progress.phase,
-                             extend_device=str(device))
+            pipeline = WanPipeline.from_checkpoint(
+                ckpt, request.task, device=device, dtype=dtype, memory=load_memory
+            )
+            parallelize(
+                pipeline,
+                ulysses_size=args.ulysses_size,
+                dit_fsdp=args.dit_fsdp,
+                t5_fsdp=args.t5_fsdp,
+            )
+        result = run_request(
+            request,
+            ckpt,
+            output,
+            pipeline=pipeline,
+            device=device,
+            dtype=dtype,
+            memory=memory,
+            callback=progress.step,
+            on_phase=progress.phase,
+            extend_device=str(device),
+        )
         progress.close()
         if pipeline is not None:
             result.timings["loading"] = pipeline.load_seconds
@@ -225,14 +297,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if not main_rank:
         return 0
     if result.prompt_extension_warning:
-        print(f"warning: prompt extension failed, used the original prompt: "
-              f"{result.prompt_extension_warning}", file=sys.stderr)
+        print(
+            f"warning: prompt extension failed, used the original prompt: "
+            f"{result.prompt_extension_warning}",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(result.summary(), ensure_ascii=False))
     else:
         times = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
         print(f"saved {result.outputs[0]}")
-        print(f"seed {result.seed}, {result.size[0]}x{result.size[1]}, {result.frame_num} frames; {times}")
+        print(
+            f"seed {result.seed}, {result.size[0]}x{result.size[1]}, {result.frame_num} frames; {times}"
+        )
     return 0
 
 
@@ -240,8 +317,9 @@ def _default_output(args: argparse.Namespace, request: Any) -> Path:
     from wan22_desktop.engine.wan.pipelines import default_output_name
     from wan22_desktop.paths import app_paths
 
-    name = default_output_name(request.task, request.size, request.prompt,
-                               ulysses_size=args.ulysses_size)
+    name = default_output_name(
+        request.task, request.size, request.prompt, ulysses_size=args.ulysses_size
+    )
     return app_paths(args.home).outputs / name
 
 
@@ -265,8 +343,10 @@ class Progress:
         eta = (info.total - info.step) / rate if rate > 0 else 0.0
         width = 24
         done = int(width * info.step / info.total)
-        line = (f"sampling {info.step}/{info.total} [{'#' * done}{'.' * (width - done)}] "
-                f"{rate:.2f} it/s ETA {_clock(eta)} t={info.timestep} {info.expert}")
+        line = (
+            f"sampling {info.step}/{info.total} [{'#' * done}{'.' * (width - done)}] "
+            f"{rate:.2f} it/s ETA {_clock(eta)} t={info.timestep} {info.expert}"
+        )
         if self.tty:
             self.stream.write("\r" + line)
             self._open = True
@@ -285,4 +365,6 @@ class Progress:
 
 def _clock(seconds: float) -> str:
     s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    return (
+        f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    )

@@ -56,8 +56,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     rm = sub.add_parser("rm", help="delete from the history (--files also deletes the video)")
     rm.add_argument("ids", type=int, nargs="+", metavar="ID")
-    rm.add_argument("--files", action="store_true",
-                    help="also delete video and thumbnail (only files inside the outputs folder)")
+    rm.add_argument(
+        "--files",
+        action="store_true",
+        help="also delete video and thumbnail (only files inside the outputs folder)",
+    )
     rm.set_defaults(func=cmd_rm)
 
 
@@ -86,18 +89,32 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.page < 1:
         raise UserInputError("--page starts at 1", "use --page 1 for the newest")
     flt = h.HistoryFilter(
-        task=args.task, favourite=True if args.fav else None, tag=args.tag, since=args.since,
+        task=args.task,
+        favourite=True if args.fav else None,
+        tag=args.tag,
+        since=args.since,
         until=args.until + timedelta(days=1) if args.until else None,
-        search=getattr(args, "query", None))
+        search=getattr(args, "query", None),
+    )
     with _db(args) as db:
         page = h.list_generations(db, flt, page=args.page - 1, page_size=args.page_size)
     if args.json:
-        print(json.dumps({"total": page.total, "page": args.page, "pages": page.pages,
-                          "items": [generation_to_dict(g) for g in page.items]},
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "total": page.total,
+                    "page": args.page,
+                    "pages": page.pages,
+                    "items": [generation_to_dict(g) for g in page.items],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
-    _print_generations(page.items, title=f"history: page {args.page} of {page.pages} "
-                                         f"({page.total} generation(s))")
+    _print_generations(
+        page.items, title=f"history: page {args.page} of {page.pages} ({page.total} generation(s))"
+    )
     return 0
 
 
@@ -118,15 +135,22 @@ def cmd_rerun(args: argparse.Namespace) -> int:
 def cmd_fav(args: argparse.Namespace) -> int:
     with _db(args) as db:
         gen = h.set_favourite(db, args.id, not args.off)
-    _say(args, {"id": gen.id, "favourite": gen.favourite},
-         f"generation {gen.id}: {'favourite' if gen.favourite else 'not a favourite'}")
+    _say(
+        args,
+        {"id": gen.id, "favourite": gen.favourite},
+        f"generation {gen.id}: {'favourite' if gen.favourite else 'not a favourite'}",
+    )
     return 0
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
     with _db(args) as db:
         gen = (h.set_tags if args.set else h.add_tags)(db, args.id, args.tags)
-    _say(args, {"id": gen.id, "tags": gen.tags}, f"generation {gen.id}: tags {', '.join(gen.tags) or '(none)'}")
+    _say(
+        args,
+        {"id": gen.id, "tags": gen.tags},
+        f"generation {gen.id}: tags {', '.join(gen.tags) or '(none)'}",
+    )
     return 0
 
 
@@ -164,9 +188,15 @@ def _print_generations(gens: list[Generation], *, title: str) -> None:
         table.add_column(col, overflow="fold", no_wrap=col in ("id", "seed"))
     for g in gens:
         prompt = g.prompt if len(g.prompt) <= 61 else g.prompt[:60] + "…"
-        table.add_row(str(g.id), f"{g.created_at:%Y-%m-%d %H:%M}", g.task, f"{g.width}*{g.height}",
-                      str(g.seed), "★" if g.favourite else "", prompt)
+        table.add_row(
+            str(g.id),
+            f"{g.created_at:%Y-%m-%d %H:%M}",
+            g.task,
+            f"{g.width}*{g.height}",
+            str(g.seed),
+            "★" if g.favourite else "",
+            prompt,
+        )
     if not gens:
         table.caption = "nothing found"
     Console().print(table)
-

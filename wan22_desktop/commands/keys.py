@@ -53,8 +53,16 @@ def cmd_set(args: argparse.Namespace) -> int:
     secrets.set_dashscope_key(key)
     masked = secrets.mask(key)
     if args.json:
-        print(json.dumps({"stored": True, "provider": "dashscope", "masked": masked,
-                          "service": secrets.SERVICE_NAME}))
+        print(
+            json.dumps(
+                {
+                    "stored": True,
+                    "provider": "dashscope",
+                    "masked": masked,
+                    "service": secrets.SERVICE_NAME,
+                }
+            )
+        )
     else:
         print(f"DashScope key {masked} stored in the OS keyring (service {secrets.SERVICE_NAME!r})")
     return 0
@@ -63,9 +71,18 @@ def cmd_set(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     st = secrets.key_status()
     if args.json:
-        print(json.dumps({"provider": "dashscope", "source": st.source, "masked": st.masked,
-                          "backend": st.backend, "keyring_error": st.keyring_error,
-                          "service": secrets.SERVICE_NAME}))
+        print(
+            json.dumps(
+                {
+                    "provider": "dashscope",
+                    "source": st.source,
+                    "masked": st.masked,
+                    "backend": st.backend,
+                    "keyring_error": st.keyring_error,
+                    "service": secrets.SERVICE_NAME,
+                }
+            )
+        )
         return 0
     if st.source == "env":
         print(f"dashscope: {st.masked} from ${secrets.ENV_KEY} (takes precedence over the keyring)")
@@ -83,6 +100,9 @@ def cmd_rm(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"provider": "dashscope", "removed": removed}))
     else:
-        print("DashScope key removed from the OS keyring" if removed
-              else "no DashScope key was stored in the OS keyring")
+        print(
+            "DashScope key removed from the OS keyring"
+            if removed
+            else "no DashScope key was stored in the OS keyring"
+        )
     return 0

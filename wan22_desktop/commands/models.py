@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 from wan22_desktop.errors import UserInputError
 
 
-def open_db(args: argparse.Namespace) -> tuple["Database", Path]:
+def open_db(args: argparse.Namespace) -> tuple[Database, Path]:
     """The app DB (created and migrated by db.database) and the models folder from the settings."""
     from wan22_desktop.db.database import open_app_database
     from wan22_desktop.paths import app_paths
@@ -46,6 +46,7 @@ def _emit(args, obj: dict) -> None:
 
 # ---- list
 
+
 def cmd_list(args: argparse.Namespace) -> int:
     from wan22_desktop.db.downloads import InstalledModel
     from wan22_desktop.downloader.catalog import MODELS
@@ -58,29 +59,60 @@ def cmd_list(args: argparse.Namespace) -> int:
     mgr.recover()
     with sessions() as s:
         installed = s.scalars(select(InstalledModel)).all()
-        inst = [{"model": i.model_id, "path": i.path, "origin": i.origin, "tasks": i.tasks,
-                 "size": i.size_bytes, "verified_at": i.verified_at} for i in installed]
+        inst = [
+            {
+                "model": i.model_id,
+                "path": i.path,
+                "origin": i.origin,
+                "tasks": i.tasks,
+                "size": i.size_bytes,
+                "verified_at": i.verified_at,
+            }
+            for i in installed
+        ]
     downloads = [d.__dict__ for d in mgr.list()]
     if args.json:
-        _emit(args, {"catalog": [{"key": m.key, "repo_id": m.repo_id, "title": m.title, "tasks": list(m.tasks),
-                                  "optional": m.optional, "approx_size": m.fallback_size} for m in MODELS],
-                     "installed": inst, "downloads": downloads})
+        _emit(
+            args,
+            {
+                "catalog": [
+                    {
+                        "key": m.key,
+                        "repo_id": m.repo_id,
+                        "title": m.title,
+                        "tasks": list(m.tasks),
+                        "optional": m.optional,
+                        "approx_size": m.fallback_size,
+                    }
+                    for m in MODELS
+                ],
+                "installed": inst,
+                "downloads": downloads,
+            },
+        )
         return 0
     print("Models:")
     for m in MODELS:
         here = [i for i in inst if i["model"] == m.repo_id]
-        state = "installed: " + ", ".join(i["path"] for i in here) if here else f"~{human_bytes(m.fallback_size)}"
+        state = (
+            "installed: " + ", ".join(i["path"] for i in here)
+            if here
+            else f"~{human_bytes(m.fallback_size)}"
+        )
         print(f"  {m.key:16} {m.repo_id:30} {state}")
     if downloads:
         print("Downloads:")
         for d in downloads:
             pct = 100 * d["done_bytes"] / d["total_bytes"] if d["total_bytes"] else 0
-            print(f"  #{d['id']:<3} {d['model_id']:30} {d['source']:10} {d['status']:10} {pct:5.1f}%"
-                  + (f"  {d['error_message']}" if d["error_message"] else ""))
+            print(
+                f"  #{d['id']:<3} {d['model_id']:30} {d['source']:10} {d['status']:10} {pct:5.1f}%"
+                + (f"  {d['error_message']}" if d["error_message"] else "")
+            )
     return 0
 
 
 # ---- download
+
 
 class ProgressBar:
     """One self-rewriting line on stderr: total bar, bytes, speed, ETA and the current file."""
@@ -98,8 +130,10 @@ class ProgressBar:
             return
         frac = min(1.0, e.done / e.total) if e.total else 0.0
         bar = "#" * int(frac * self.width)
-        line = (f"\r[{bar:<{self.width}}] {frac * 100:5.1f}% {human_bytes(e.done)}/{human_bytes(e.total)} "
-                f"{human_bytes(e.speed)}/s ETA {human_eta(e.eta)} {(e.path or '')[-40:]:40}")
+        line = (
+            f"\r[{bar:<{self.width}}] {frac * 100:5.1f}% {human_bytes(e.done)}/{human_bytes(e.total)} "
+            f"{human_bytes(e.speed)}/s ETA {human_eta(e.eta)} {(e.path or '')[-40:]:40}"
+        )
         self.stream.write(line)
         self.stream.flush()
         self.shown = True
@@ -129,8 +163,13 @@ def cmd_download(args: argparse.Namespace) -> int:
 
     mgr = DownloadManager(db, models_dir, on_event=on_event, auto_fallback=fallback)
     mgr.recover()
-    did = mgr.create(args.model, source=source, endpoint=endpoint, revision=args.revision,
-                     target_dir=Path(args.target) if args.target else None)
+    did = mgr.create(
+        args.model,
+        source=source,
+        endpoint=endpoint,
+        revision=args.revision,
+        target_dir=Path(args.target) if args.target else None,
+    )
     t = mgr.start(did)
     try:
         while t.is_alive():
@@ -156,6 +195,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 # ---- verify / import / scan / rm
 
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from wan22_desktop.downloader.verify import resolve_target, verify_folder
 
@@ -166,7 +206,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         _emit(args, report.to_json())
     else:
-        print(f"{root}: {'OK' if report.ok else 'PROBLEMS'} ({report.checked} files checked against hub hashes)")
+        print(
+            f"{root}: {'OK' if report.ok else 'PROBLEMS'} ({report.checked} files checked against hub hashes)"
+        )
         if report.layout:
             print(f"  layout: {report.layout}")
         for p in report.problems:
@@ -209,8 +251,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if not rows:
             print("no copies of the official repos in the Hugging Face or ModelScope caches")
         for r in rows:
-            print(f"{r['model']:30} {r['origin']:17} {r['path']}"
-                  + ("  registered" if r["registered"] else "") + (f"  ({r['problem']})" if "problem" in r else ""))
+            print(
+                f"{r['model']:30} {r['origin']:17} {r['path']}"
+                + ("  registered" if r["registered"] else "")
+                + (f"  ({r['problem']})" if "problem" in r else "")
+            )
         if rows and not args.register:
             print("run `wan22 models scan --register` to use them in place")
     return 0
@@ -224,12 +269,19 @@ def cmd_rm(args: argparse.Namespace) -> int:
     sessions, _ = open_sessions(args)
     removed = []
     with sessions() as s, s.begin():
-        for row in s.scalars(select(InstalledModel).where(InstalledModel.model_id == m.repo_id)).all():
+        for row in s.scalars(
+            select(InstalledModel).where(InstalledModel.model_id == m.repo_id)
+        ).all():
             # Only folders we downloaded are deleted; imported and cache folders are the user's.
             if row.origin == "download" and not args.keep_files:
                 shutil.rmtree(row.path, ignore_errors=True)
-            removed.append({"path": row.path, "origin": row.origin,
-                            "deleted": row.origin == "download" and not args.keep_files})
+            removed.append(
+                {
+                    "path": row.path,
+                    "origin": row.origin,
+                    "deleted": row.origin == "download" and not args.keep_files,
+                }
+            )
             s.delete(row)
         for d in s.scalars(select(Download).where(Download.model_id == m.repo_id)).all():
             if d.status != "done" and not args.keep_files:
@@ -249,19 +301,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("models", help="download, import and check model folders")
     sub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
 
-    sub.add_parser("list", help="catalogue, installed folders and downloads").set_defaults(func=cmd_list)
+    sub.add_parser("list", help="catalogue, installed folders and downloads").set_defaults(
+        func=cmd_list
+    )
 
     d = sub.add_parser("download", help="download a model (continues where it stopped)")
     d.add_argument("model", help="ti2v-5B, t2v-A14B, i2v-A14B, qwen-… or a repo id")
-    d.add_argument("--source", choices=("hf", "modelscope"), help="default: the download_source setting")
+    d.add_argument(
+        "--source", choices=("hf", "modelscope"), help="default: the download_source setting"
+    )
     d.add_argument("--endpoint", help="mirror URL (Hugging Face mirror or ModelScope site)")
     d.add_argument("--revision", help="branch, tag or commit (default: the source's main branch)")
     d.add_argument("--target", help="folder to download into (default: the app's models folder)")
-    d.add_argument("--fallback", action=argparse.BooleanOptionalAction, default=None,
-                   help="if the source fails, try the other one (default: the auto_fallback_source setting)")
+    d.add_argument(
+        "--fallback",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="if the source fails, try the other one (default: the auto_fallback_source setting)",
+    )
     d.set_defaults(func=cmd_download)
 
-    v = sub.add_parser("verify", help="check sizes, hashes and layout of an installed model or a folder")
+    v = sub.add_parser(
+        "verify", help="check sizes, hashes and layout of an installed model or a folder"
+    )
     v.add_argument("target", metavar="MODEL|PATH")
     v.set_defaults(func=cmd_verify)
 
@@ -270,7 +332,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     i.add_argument("--model", help="which catalogue model it is (default: detected)")
     i.set_defaults(func=cmd_import)
 
-    sc = sub.add_parser("scan", help="find the official repos in the Hugging Face and ModelScope caches")
+    sc = sub.add_parser(
+        "scan", help="find the official repos in the Hugging Face and ModelScope caches"
+    )
     sc.add_argument("--register", action="store_true", help="register the complete ones in place")
     sc.set_defaults(func=cmd_scan)
 

@@ -18,20 +18,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prompt = subparsers.add_parser("prompt", help="prompt tools (extension preview)")
     sub = prompt.add_subparsers(dest="prompt_command", metavar="ACTION", required=True)
     ext = sub.add_parser("extend", help="extend a prompt with DashScope or a local Qwen model")
-    ext.add_argument("text", nargs="?", default="",
-                     help="the prompt (may be empty with --image: the vision model writes one)")
+    ext.add_argument(
+        "text",
+        nargs="?",
+        default="",
+        help="the prompt (may be empty with --image: the vision model writes one)",
+    )
     ext.add_argument("--image", type=Path, help="first-frame image (uses the vision model)")
-    ext.add_argument("--method", choices=("dashscope", "local_qwen"), default="local_qwen",
-                     help="where the extension runs (default: local_qwen, as official)")
+    ext.add_argument(
+        "--method",
+        choices=("dashscope", "local_qwen"),
+        default="local_qwen",
+        help="where the extension runs (default: local_qwen, as official)",
+    )
     ext.add_argument("--model", help="model name, alias (e.g. Qwen2.5_7B) or local folder")
-    ext.add_argument("--lang", choices=("zh", "en"), default="zh",
-                     help="language of the extended prompt (default: zh, as official)")
+    ext.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default="zh",
+        help="language of the extended prompt (default: zh, as official)",
+    )
     ext.add_argument("--seed", type=int, default=-1, help="seed (default: random)")
     ext.add_argument("--device", default="cpu", help="device for local_qwen: cpu or cuda[:N]")
-    ext.add_argument("--timeout", type=float, default=60.0,
-                     help="seconds to wait for each DashScope request")
-    ext.add_argument("--max-new-tokens", type=int, default=512,
-                     help="longest extension local_qwen may write, in tokens (default: 512)")
+    ext.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait for each DashScope request"
+    )
+    ext.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=512,
+        help="longest extension local_qwen may write, in tokens (default: 512)",
+    )
     ext.set_defaults(func=cmd_extend)
 
 
@@ -39,23 +56,44 @@ def add_prompt_extend_flags(parser: argparse.ArgumentParser) -> None:
     """The official ``generate.py`` flags, for ``wan22 generate`` and ``wan22 queue add``; plus
     ``--prompt_extend_required`` (fail the job instead of falling back to the original prompt)."""
     g = parser.add_argument_group("prompt extension")
-    g.add_argument("--use_prompt_extend", action="store_true",
-                   help="rewrite the prompt with a language model before generating")
-    g.add_argument("--prompt_extend_method", choices=("dashscope", "local_qwen"),
-                   default="local_qwen", help="dashscope (API key needed) or local_qwen")
-    g.add_argument("--prompt_extend_model", default=None,
-                   help="model name, alias (Qwen2.5_7B, QwenVL2.5_7B, ...) or local folder")
-    g.add_argument("--prompt_extend_target_lang", choices=("zh", "en"), default="zh",
-                   help="language of the extended prompt")
-    g.add_argument("--prompt_extend_required", action="store_true",
-                   help="fail the job if extension fails (default: use the original prompt)")
+    g.add_argument(
+        "--use_prompt_extend",
+        action="store_true",
+        help="rewrite the prompt with a language model before generating",
+    )
+    g.add_argument(
+        "--prompt_extend_method",
+        choices=("dashscope", "local_qwen"),
+        default="local_qwen",
+        help="dashscope (API key needed) or local_qwen",
+    )
+    g.add_argument(
+        "--prompt_extend_model",
+        default=None,
+        help="model name, alias (Qwen2.5_7B, QwenVL2.5_7B, ...) or local folder",
+    )
+    g.add_argument(
+        "--prompt_extend_target_lang",
+        choices=("zh", "en"),
+        default="zh",
+        help="language of the extended prompt",
+    )
+    g.add_argument(
+        "--prompt_extend_required",
+        action="store_true",
+        help="fail the job if extension fails (default: use the original prompt)",
+    )
 
 
 def prompt_extend_fields(args: argparse.Namespace) -> dict[str, object]:
     """Keyword arguments for ``request.PromptExtendOptions`` from the flags above."""
-    return {"enabled": bool(args.use_prompt_extend), "method": args.prompt_extend_method,
-            "model": args.prompt_extend_model, "target_lang": args.prompt_extend_target_lang,
-            "required": bool(args.prompt_extend_required)}
+    return {
+        "enabled": bool(args.use_prompt_extend),
+        "method": args.prompt_extend_method,
+        "model": args.prompt_extend_model,
+        "target_lang": args.prompt_extend_target_lang,
+        "required": bool(args.prompt_extend_required),
+    }
 
 
 def cmd_extend(args: argparse.Namespace) -> int:
@@ -67,16 +105,33 @@ def cmd_extend(args: argparse.Namespace) -> int:
         raise UserInputError("--max-new-tokens must be at least 1")
     # Text output: a failure is an error with its reason and hint. JSON: a result with ok=false.
     result = extend_prompt(
-        args.text, method=args.method, target_lang=args.lang, image=args.image,
-        model=args.model, seed=args.seed, device=args.device, timeout=args.timeout,
-        max_new_tokens=args.max_new_tokens, required=not args.json,
+        args.text,
+        method=args.method,
+        target_lang=args.lang,
+        image=args.image,
+        model=args.model,
+        seed=args.seed,
+        device=args.device,
+        timeout=args.timeout,
+        max_new_tokens=args.max_new_tokens,
+        required=not args.json,
     )
     if args.json:
-        print(json.dumps({
-            "ok": result.ok, "prompt": result.prompt, "original": result.original,
-            "method": result.method, "model": result.model, "warning": result.warning,
-            "seconds": round(result.seconds, 3), "seed": result.seed,
-        }, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "ok": result.ok,
+                    "prompt": result.prompt,
+                    "original": result.original,
+                    "method": result.method,
+                    "model": result.model,
+                    "warning": result.warning,
+                    "seconds": round(result.seconds, 3),
+                    "seed": result.seed,
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         print(result.prompt)
     return 0 if result.ok else 1

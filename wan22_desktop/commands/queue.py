@@ -26,9 +26,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     add = sub.add_parser("add", help="queue a generation (official generate.py flags)")
     add_request_flags(add, required_task=True)
-    add.add_argument("--count", type=int, default=1,
-                     help="queue N seed variations (seed, seed+1, ...; random if the seed is -1)")
-    add.add_argument("--random_seeds", action="store_true", help="give each variation a random seed")
+    add.add_argument(
+        "--count",
+        type=int,
+        default=1,
+        help="queue N seed variations (seed, seed+1, ...; random if the seed is -1)",
+    )
+    add.add_argument(
+        "--random_seeds", action="store_true", help="give each variation a random seed"
+    )
     add.add_argument("--now", action="store_true", help="put it in the front lane, before others")
     add.set_defaults(func=cmd_add)
 
@@ -47,9 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     mv.add_argument("to", help="up, down, top, bottom, or a 1-based position in its lane")
     mv.set_defaults(func=cmd_move)
 
-    for name, func, help_ in (("cancel", cmd_cancel, "cancel jobs (a running one stops at its next step)"),
-                              ("retry", cmd_retry, "queue failed/cancelled/interrupted jobs again"),
-                              ("rm", cmd_rm, "remove jobs that are not running")):
+    for name, func, help_ in (
+        ("cancel", cmd_cancel, "cancel jobs (a running one stops at its next step)"),
+        ("retry", cmd_retry, "queue failed/cancelled/interrupted jobs again"),
+        ("rm", cmd_rm, "remove jobs that are not running"),
+    ):
         sp = sub.add_parser(name, help=help_)
         sp.add_argument("ids", type=int, nargs="+", metavar="ID")
         sp.set_defaults(func=func)
@@ -95,10 +103,17 @@ def _bool(value: str) -> bool:
 def request_changes(args: argparse.Namespace, base: MemoryOptions | None = None) -> dict[str, Any]:
     """The request fields set on the command line, as ``GenerationRequest`` field names."""
     out: dict[str, Any] = {}
-    for flag, name in (("prompt", "prompt"), ("negative_prompt", "negative_prompt"),
-                       ("image", "image"), ("size", "size"), ("frame_num", "frame_num"),
-                       ("base_seed", "seed"), ("sample_steps", "sample_steps"),
-                       ("sample_shift", "sample_shift"), ("sample_solver", "solver")):
+    for flag, name in (
+        ("prompt", "prompt"),
+        ("negative_prompt", "negative_prompt"),
+        ("image", "image"),
+        ("size", "size"),
+        ("frame_num", "frame_num"),
+        ("base_seed", "seed"),
+        ("sample_steps", "sample_steps"),
+        ("sample_shift", "sample_shift"),
+        ("sample_solver", "solver"),
+    ):
         if getattr(args, flag) is not None:
             out[name] = getattr(args, flag)
     if out.get("image"):
@@ -132,8 +147,13 @@ def cmd_add(args: argparse.Namespace) -> int:
     except TypeError as exc:  # pragma: no cover - flags map to known fields
         raise UserInputError(str(exc), "check the flags") from None
     with _db(args) as db:
-        jobs = q.enqueue(db, request, count=args.count, lane="now" if args.now else "normal",
-                         random_seeds=args.random_seeds)
+        jobs = q.enqueue(
+            db,
+            request,
+            count=args.count,
+            lane="now" if args.now else "normal",
+            random_seeds=args.random_seeds,
+        )
     _print_jobs(args, jobs, title=f"queued {len(jobs)} job(s)")
     return 0
 
@@ -144,8 +164,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         jobs = q.list_jobs(db, statuses=statuses, limit=args.limit)
         paused = q.is_paused(db)
     if args.json:
-        print(json.dumps({"paused": paused, "jobs": [job_to_dict(j) for j in jobs]},
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {"paused": paused, "jobs": [job_to_dict(j) for j in jobs]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     _print_jobs(args, jobs, title="queue (paused)" if paused else "queue")
     return 0
@@ -165,7 +190,9 @@ def cmd_move(args: argparse.Namespace) -> int:
     elif args.to.isdigit() and int(args.to) >= 1:
         to = int(args.to)
     else:
-        raise UserInputError(f"cannot move to {args.to!r}", "use up, down, top, bottom or a position (1, 2, ...)")
+        raise UserInputError(
+            f"cannot move to {args.to!r}", "use up, down, top, bottom or a position (1, 2, ...)"
+        )
     with _db(args) as db:
         q.move_job(db, args.id, to)
         jobs = q.list_jobs(db, statuses=["running", "queued"])
@@ -217,7 +244,9 @@ def cmd_edit(args: argparse.Namespace) -> int:
         if args.task is not None:
             changes["task"] = args.task
         if not changes:
-            raise UserInputError("nothing to change", "give at least one flag, e.g. --prompt or --size")
+            raise UserInputError(
+                "nothing to change", "give at least one flag, e.g. --prompt or --size"
+            )
         job = q.edit_job(db, args.id, **changes)
     _print_jobs(args, [job], title="edited")
     return 0
@@ -235,7 +264,9 @@ def _progress(job: Job) -> str:
         return ""
     if job.progress_total:
         eta = f" eta {job.progress_eta_s:.0f}s" if job.progress_eta_s is not None else ""
-        return f"{job.progress_phase or ''} {job.progress_step or 0}/{job.progress_total}{eta}".strip()
+        return (
+            f"{job.progress_phase or ''} {job.progress_step or 0}/{job.progress_total}{eta}".strip()
+        )
     return job.progress_phase or "starting"
 
 
@@ -250,10 +281,19 @@ def _print_jobs(args: argparse.Namespace, jobs: list[Job], *, title: str) -> Non
     for col in ("id", "status", "lane", "task", "seed", "progress", "prompt"):
         table.add_column(col, overflow="fold", no_wrap=col in ("id", "seed"))
     for j in jobs:
-        status = j.status + (" (cancelling)" if j.cancel_requested and j.status == "running" else "")
+        status = j.status + (
+            " (cancelling)" if j.cancel_requested and j.status == "running" else ""
+        )
         detail = j.error_message if j.status == "failed" else (j.prompt or "")
-        table.add_row(str(j.id), status, j.lane, j.task, str(job_seed(j)), _progress(j),
-                      (detail[:60] + "…") if len(detail) > 61 else detail)
+        table.add_row(
+            str(j.id),
+            status,
+            j.lane,
+            j.task,
+            str(job_seed(j)),
+            _progress(j),
+            (detail[:60] + "…") if len(detail) > 61 else detail,
+        )
     if not jobs:
         table.caption = "no jobs"
     Console().print(table)

@@ -30,15 +30,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = _queue_actions(subparsers)
     run = sub.add_parser("run", help="run the queued jobs here (headless) until the queue is empty")
     run.add_argument("--forever", action="store_true", help="keep waiting for new jobs")
-    run.add_argument("--pause-cancels", action="store_true",
-                     help="when the queue is paused, stop the running job (it stays queued) "
-                          "instead of letting it finish")
-    run.add_argument("--no-keep-awake", action="store_true",
-                     help="let the computer sleep while jobs run")
+    run.add_argument(
+        "--pause-cancels",
+        action="store_true",
+        help="when the queue is paused, stop the running job (it stays queued) "
+        "instead of letting it finish",
+    )
+    run.add_argument(
+        "--no-keep-awake", action="store_true", help="let the computer sleep while jobs run"
+    )
     run.set_defaults(func=cmd_run)
 
-    safer = sub.add_parser("retry-safer", help="queue a failed job again with offload, bf16 "
-                                               "weights and T5 on the CPU (after out of memory)")
+    safer = sub.add_parser(
+        "retry-safer",
+        help="queue a failed job again with offload, bf16 "
+        "weights and T5 on the CPU (after out of memory)",
+    )
     safer.add_argument("ids", type=int, nargs="+", metavar="ID")
     safer.set_defaults(func=cmd_retry_safer)
 
@@ -46,17 +53,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from wan22_desktop.db.database import open_app_database
     from wan22_desktop.paths import app_paths
-    from wan22_desktop.runner import QueueRunner, RunnerOptions
+    from wan22_desktop.runtime.runner import QueueRunner, RunnerOptions
     from wan22_desktop.settings import Settings, effective_paths
 
     paths = app_paths(args.home).ensure()
     settings = Settings.load(paths, recover=True)
     paths = effective_paths(paths, settings).ensure()
     options = RunnerOptions(
-        forever=args.forever, pause_cancels=args.pause_cancels,
+        forever=args.forever,
+        pause_cancels=args.pause_cancels,
         keep_awake=settings.get("keep_awake") and not args.no_keep_awake,
         hang_factor=settings.get("hang_timeout_factor"),
-        max_interruptions=settings.get("max_attempts"))
+        max_interruptions=settings.get("max_attempts"),
+    )
     display = _Display(json_lines=args.json)
     with open_app_database(paths) as db:
         runner = QueueRunner(db, paths, options, on_event=display)
@@ -69,9 +78,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"summary": asdict(summary)}), flush=True)
     else:
-        print(f"runner stopped ({summary.stopped_reason}): {len(summary.done)} done, "
-              f"{len(summary.failed)} failed, {len(summary.cancelled)} cancelled, "
-              f"{len(summary.requeued)} left queued")
+        print(
+            f"runner stopped ({summary.stopped_reason}): {len(summary.done)} done, "
+            f"{len(summary.failed)} failed, {len(summary.cancelled)} cancelled, "
+            f"{len(summary.requeued)} left queued"
+        )
     return 130 if runner.interrupted else (1 if summary.failed else 0)
 
 
@@ -98,13 +109,16 @@ class _Display:
         if not json_lines and sys.stdout.isatty():
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                     TextColumn("{task.completed}/{task.total}"),
-                                     TimeRemainingColumn())
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeRemainingColumn(),
+            )
             self.progress.start()
 
     def __call__(self, ev: Any) -> None:
-        from wan22_desktop.engine import protocol as P
+        from wan22_desktop.runtime import protocol as P
 
         if self.json_lines:
             data = ev.data
@@ -114,8 +128,14 @@ class _Display:
                 data = data.to_dict()
             elif not isinstance(data, (dict, list, str, int, float, type(None))):
                 data = None
-            print(json.dumps({"event": ev.kind, "job_id": ev.job_id, "message": ev.message,
-                              "data": data}, ensure_ascii=False, default=str), flush=True)
+            print(
+                json.dumps(
+                    {"event": ev.kind, "job_id": ev.job_id, "message": ev.message, "data": data},
+                    ensure_ascii=False,
+                    default=str,
+                ),
+                flush=True,
+            )
             return
         if ev.kind == "progress" and isinstance(ev.data, P.Step):
             self._bar(ev.job_id, ev.data)
@@ -124,9 +144,18 @@ class _Display:
             if isinstance(ev.data, P.Phase):
                 self._say(f"job {ev.job_id}: {ev.data.phase.replace('_', ' ')}")
             return
-        text = {"claimed": "started", "planned": "plan", "done": "done ->", "failed": "FAILED:",
-                "cancelled": "cancelled:", "requeued": "left queued:", "idle": "",
-                "worker": "", "started": "", "stopped": "stopped:"}.get(ev.kind, ev.kind)
+        text = {
+            "claimed": "started",
+            "planned": "plan",
+            "done": "done ->",
+            "failed": "FAILED:",
+            "cancelled": "cancelled:",
+            "requeued": "left queued:",
+            "idle": "",
+            "worker": "",
+            "started": "",
+            "stopped": "stopped:",
+        }.get(ev.kind, ev.kind)
         prefix = f"job {ev.job_id}: " if ev.job_id is not None else ""
         line = f"{prefix}{text} {ev.message}".strip()
         if ev.kind == "failed" and isinstance(ev.data, dict) and ev.data.get("hint"):
@@ -163,7 +192,7 @@ def cmd_retry_safer(args: argparse.Namespace) -> int:
     from wan22_desktop.db.database import open_app_database
     from wan22_desktop.paths import app_paths
     from wan22_desktop.request import GenerationRequest
-    from wan22_desktop.runner import safer_request
+    from wan22_desktop.runtime.runner import safer_request
 
     with open_app_database(app_paths(args.home)) as db:
         for job_id in args.ids:
@@ -173,7 +202,8 @@ def cmd_retry_safer(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"retried": args.ids, "memory": "all savers on"}))
     else:
-        print(f"queued again with offload, bf16 weights and T5 on the CPU: "
-              f"{', '.join(map(str, args.ids))}")
+        print(
+            f"queued again with offload, bf16 weights and T5 on the CPU: "
+            f"{', '.join(map(str, args.ids))}"
+        )
     return 0
-

@@ -29,10 +29,14 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-BUSY_HINT = ("another Wan22 Desktop window, runner or tool is writing to this data folder; "
-             "wait for it or close it, then try again")
-CORRUPT_HINT = ("the file was left untouched; move it aside or restore a *.backup-* copy from the "
-                "same folder, then start again (a new, empty database will be created)")
+BUSY_HINT = (
+    "another Wan22 Desktop window, runner or tool is writing to this data folder; "
+    "wait for it or close it, then try again"
+)
+CORRUPT_HINT = (
+    "the file was left untouched; move it aside or restore a *.backup-* copy from the "
+    "same folder, then start again (a new, empty database will be created)"
+)
 
 
 class DatabaseBusyError(OperationError):
@@ -96,30 +100,39 @@ class Database:
         return self.transact(fn, write=False)
 
     def busy_error(self) -> DatabaseBusyError:
-        return DatabaseBusyError(f"the database {self.label} is busy (locked by another process)",
-                              hint=BUSY_HINT)
+        return DatabaseBusyError(
+            f"the database {self.label} is busy (locked by another process)", hint=BUSY_HINT
+        )
 
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "Database":
+    def __enter__(self) -> Database:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
 
-def open_database(path_or_url: str | os.PathLike[str], *, create: bool = True,
-                  migrate_to: str = "head", busy_timeout_s: float = 5.0,
-                  lock_retries: int = 3) -> Database:
+def open_database(
+    path_or_url: str | os.PathLike[str],
+    *,
+    create: bool = True,
+    migrate_to: str = "head",
+    busy_timeout_s: float = 5.0,
+    lock_retries: int = 3,
+) -> Database:
     """Open (and create/migrate) a database from a file path or a SQLAlchemy URL.
 
     ``migrate_to`` exists for tests of old schemas; the app always wants "head".
     """
     url, path = _resolve(path_or_url)
     if url.startswith("sqlite") and (problem := sqlite.library_problem()):
-        raise OperationError(problem, hint="use a newer Python (3.11+ builds from python.org ship "
-                                           "a recent SQLite) or the packaged app")
+        raise OperationError(
+            problem,
+            hint="use a newer Python (3.11+ builds from python.org ship "
+            "a recent SQLite) or the packaged app",
+        )
     if path is not None:
         _check_file(path, create=create)
     engine = create_engine(url, connect_args=_connect_args(url, busy_timeout_s))
@@ -144,7 +157,7 @@ def _resolve(path_or_url: str | os.PathLike[str]) -> tuple[str, Path | None]:
     raw = os.fspath(path_or_url)
     if "://" in raw:
         if raw.startswith("sqlite:///") and raw != "sqlite:///:memory:":
-            return raw, Path(raw[len("sqlite:///"):])
+            return raw, Path(raw[len("sqlite:///") :])
         return raw, None
     path = Path(raw).expanduser()
     return f"sqlite:///{path}", path
@@ -161,8 +174,10 @@ def _check_file(path: Path, *, create: bool) -> None:
         raise OperationError(f"cannot open the database {path}: {why}", hint=CORRUPT_HINT)
     if not path.exists():
         if not create:
-            raise OperationError(f"there is no database at {path}",
-                                 hint="check the path, or --home, or let the app create one")
+            raise OperationError(
+                f"there is no database at {path}",
+                hint="check the path, or --home, or let the app create one",
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -174,9 +189,9 @@ HEAD_REVISION = "0002"
 def _schema_revision(db: Database) -> str | None:
     with db.engine.connect() as conn:
         if not conn.exec_driver_sql(
-                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-                if db.engine.dialect.name == "sqlite" else
-                "SELECT 1 FROM information_schema.tables WHERE table_name='alembic_version'"
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+            if db.engine.dialect.name == "sqlite"
+            else "SELECT 1 FROM information_schema.tables WHERE table_name='alembic_version'"
         ).first():
             return None
         row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
@@ -191,8 +206,12 @@ def _migrate(db: Database, target: str) -> None:
 
         if not migrate.needs_upgrade(db.engine, target):
             return
-        if db.path is not None and db.path.exists() and db.path.stat().st_size > 0 \
-                and migrate.has_user_tables(db.engine):
+        if (
+            db.path is not None
+            and db.path.exists()
+            and db.path.stat().st_size > 0
+            and migrate.has_user_tables(db.engine)
+        ):
             migrate.backup_sqlite(db.path)
         migrate.upgrade(db.engine, target)
     except OperationalError as exc:

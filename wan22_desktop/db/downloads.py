@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wan22_desktop.db.base import Base, utcnow
@@ -18,7 +27,9 @@ class Download(Base):
     __tablename__ = "downloads"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    model_id: Mapped[str] = mapped_column(String(200), index=True)  # catalogue key, e.g. "Wan-AI/Wan2.2-TI2V-5B"
+    model_id: Mapped[str] = mapped_column(
+        String(200), index=True
+    )  # catalogue key, e.g. "Wan-AI/Wan2.2-TI2V-5B"
     source: Mapped[str] = mapped_column(String(32))  # "hf" | "modelscope"
     endpoint: Mapped[str | None] = mapped_column(String(500), nullable=True)  # mirror URL, if any
     revision: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -33,7 +44,7 @@ class Download(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
-    files: Mapped[list["DownloadFile"]] = relationship(
+    files: Mapped[list[DownloadFile]] = relationship(
         back_populates="download", cascade="all, delete-orphan", order_by="DownloadFile.id"
     )
 
@@ -43,7 +54,9 @@ class DownloadFile(Base):
     __table_args__ = (UniqueConstraint("download_id", "path"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    download_id: Mapped[int] = mapped_column(ForeignKey("downloads.id", ondelete="CASCADE"), index=True)
+    download_id: Mapped[int] = mapped_column(
+        ForeignKey("downloads.id", ondelete="CASCADE"), index=True
+    )
     path: Mapped[str] = mapped_column(Text)  # relative, validated against traversal
     size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

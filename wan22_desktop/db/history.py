@@ -52,8 +52,9 @@ class DeleteResult:
     kept_files: list[str]  # outside the outputs folder or already gone: never touched
 
 
-def list_generations(db: Database, flt: HistoryFilter = HistoryFilter(), *, page: int = 0,
-                     page_size: int = 50) -> Page:
+def list_generations(
+    db: Database, flt: HistoryFilter = HistoryFilter(), *, page: int = 0, page_size: int = 50
+) -> Page:
     """Newest first (most recently finished). ``page`` is 0-based."""
     if page < 0 or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise UserInputError("bad page or page size", f"page >= 0, page size 1..{MAX_PAGE_SIZE}")
@@ -64,13 +65,20 @@ def list_generations(db: Database, flt: HistoryFilter = HistoryFilter(), *, page
             # Only a text search: the FTS index counts its matches far faster than a join does.
             total = s.scalar(text(sqlite.fts_count_sql()), params) or 0
         else:
-            total = s.scalar(q.with_only_columns(func.count()).select_from(Generation)
-                             .order_by(None), params) or 0
+            total = (
+                s.scalar(
+                    q.with_only_columns(func.count()).select_from(Generation).order_by(None), params
+                )
+                or 0
+            )
         # Ids grow with insertion, and a row is inserted when its video is finished, so id order
         # is newest first; it lets SQLite walk the primary key and stop after one page instead of
         # sorting every match by created_at (10x faster on a 100k-row history).
-        items = list(s.scalars(q.order_by(Generation.id.desc())
-                               .limit(page_size).offset(page * page_size), params))
+        items = list(
+            s.scalars(
+                q.order_by(Generation.id.desc()).limit(page_size).offset(page * page_size), params
+            )
+        )
         return Page(items=items, total=total, page=page, page_size=page_size)
 
     return db.read(run)
@@ -120,8 +128,9 @@ def set_note(db: Database, generation_id: int, note: str | None) -> Generation:
     return db.transact(apply)
 
 
-def delete_generation(db: Database, generation_id: int, *, delete_files: bool = False,
-                      outputs_dir: Path | None = None) -> DeleteResult:
+def delete_generation(
+    db: Database, generation_id: int, *, delete_files: bool = False, outputs_dir: Path | None = None
+) -> DeleteResult:
     """Remove the row; with ``delete_files``, also its video and thumbnail, but only files inside
     ``outputs_dir`` (a user's own file elsewhere is never deleted)."""
     if delete_files and outputs_dir is None:
@@ -137,8 +146,12 @@ def delete_generation(db: Database, generation_id: int, *, delete_files: bool = 
     removed: list[str] = []
     kept: list[str] = []
     for f in files:
-        if delete_files and outputs_dir is not None and _inside(Path(f), outputs_dir) \
-                and Path(f).is_file():
+        if (
+            delete_files
+            and outputs_dir is not None
+            and _inside(Path(f), outputs_dir)
+            and Path(f).is_file()
+        ):
             Path(f).unlink()
             removed.append(f)
         else:
@@ -146,8 +159,7 @@ def delete_generation(db: Database, generation_id: int, *, delete_files: bool = 
     return DeleteResult(removed_files=removed, kept_files=kept)
 
 
-def rerun(db: Database, generation_id: int, *, new_seed: bool = False,
-          lane: str = "normal") -> Job:
+def rerun(db: Database, generation_id: int, *, new_seed: bool = False, lane: str = "normal") -> Job:
     """Queue the stored request again: same seed (reproduce) or a fresh random one."""
     gen = get_generation(db, generation_id)
     req = GenerationRequest.from_json(gen.request_json)
@@ -169,18 +181,27 @@ def _filtered(q: Select, flt: HistoryFilter, s: Session) -> tuple[Select, dict[s
     if flt.until:
         q = q.where(Generation.created_at < flt.until)
     if flt.tag:
-        q = q.where(Generation.tags_json.contains(json.dumps(flt.tag.strip(), ensure_ascii=False),
-                                                  autoescape=True))
+        q = q.where(
+            Generation.tags_json.contains(
+                json.dumps(flt.tag.strip(), ensure_ascii=False), autoescape=True
+            )
+        )
     text_query = (flt.search or "").strip()
     if text_query:
         if sqlite.is_sqlite(s.get_bind()) and len(text_query) >= sqlite.FTS_MIN_QUERY_CHARS:
-            q = q.where(Generation.id.in_(text(sqlite.fts_rowids_sql()).columns(column("rowid", Integer))))
+            q = q.where(
+                Generation.id.in_(text(sqlite.fts_rowids_sql()).columns(column("rowid", Integer)))
+            )
             params["fts_query"] = sqlite.fts_phrase(text_query)
         else:
             # Trigram FTS cannot match fewer than 3 characters: a substring scan is fine there.
             pattern = "%" + _escape_like(text_query) + "%"
-            q = q.where(or_(Generation.prompt.like(pattern, escape="\\"),
-                            Generation.final_prompt.like(pattern, escape="\\")))
+            q = q.where(
+                or_(
+                    Generation.prompt.like(pattern, escape="\\"),
+                    Generation.final_prompt.like(pattern, escape="\\"),
+                )
+            )
     return q, params
 
 
@@ -198,6 +219,7 @@ def _inside(path: Path, folder: Path) -> bool:
 def _gen(s: Session, generation_id: int) -> Generation:
     gen = s.get(Generation, generation_id)
     if gen is None:
-        raise UserInputError(f"there is no generation {generation_id}",
-                             "see `wan22 history list` for ids")
+        raise UserInputError(
+            f"there is no generation {generation_id}", "see `wan22 history list` for ids"
+        )
     return gen

@@ -37,7 +37,7 @@ class RunnerIdentity:
         return f"{self.host}:{self.pid}:{self.token}"
 
     @classmethod
-    def current(cls) -> "RunnerIdentity":
+    def current(cls) -> RunnerIdentity:
         return cls(host=socket.gethostname(), pid=os.getpid(), token=uuid.uuid4().hex[:12])
 
 
@@ -56,17 +56,24 @@ def lease_is_stale(lease: RunnerLease, *, now: datetime, host: str) -> bool:
     return lease.host == host and not pid_alive(lease.pid)
 
 
-def acquire_lease(db: Database, me: RunnerIdentity, *, ttl_s: float = DEFAULT_TTL_S,
-                  name: str = QUEUE_LEASE) -> RunnerLease:
+def acquire_lease(
+    db: Database, me: RunnerIdentity, *, ttl_s: float = DEFAULT_TTL_S, name: str = QUEUE_LEASE
+) -> RunnerLease:
     """Take the lease or raise ``OperationError`` naming who holds it."""
 
     def take(s: Session) -> RunnerLease:
         now = utcnow()
         lease = s.get(RunnerLease, name)
         if lease is None:
-            lease = RunnerLease(name=name, holder=me.holder, host=me.host, pid=me.pid,
-                                acquired_at=now, heartbeat_at=now,
-                                expires_at=now + timedelta(seconds=ttl_s))
+            lease = RunnerLease(
+                name=name,
+                holder=me.holder,
+                host=me.host,
+                pid=me.pid,
+                acquired_at=now,
+                heartbeat_at=now,
+                expires_at=now + timedelta(seconds=ttl_s),
+            )
             s.add(lease)
             return lease
         if lease.holder != me.holder and not lease_is_stale(lease, now=now, host=me.host):
@@ -74,7 +81,7 @@ def acquire_lease(db: Database, me: RunnerIdentity, *, ttl_s: float = DEFAULT_TT
                 f"the queue is being run by pid {lease.pid} on host {lease.host} "
                 f"since {lease.acquired_at:%Y-%m-%d %H:%M:%S} UTC",
                 hint="only one runner may work a data folder's queue; stop that one, or wait "
-                     f"until its lease expires (about {ttl_s:g} s after it stops responding)",
+                f"until its lease expires (about {ttl_s:g} s after it stops responding)",
             )
         if lease.holder != me.holder:
             lease.acquired_at = now
@@ -85,15 +92,18 @@ def acquire_lease(db: Database, me: RunnerIdentity, *, ttl_s: float = DEFAULT_TT
     return db.transact(take)
 
 
-def heartbeat(db: Database, me: RunnerIdentity, *, ttl_s: float = DEFAULT_TTL_S,
-              name: str = QUEUE_LEASE) -> None:
+def heartbeat(
+    db: Database, me: RunnerIdentity, *, ttl_s: float = DEFAULT_TTL_S, name: str = QUEUE_LEASE
+) -> None:
     """Extend the lease; raise ``OperationError`` if another runner has taken it meanwhile."""
 
     def beat(s: Session) -> None:
         lease = s.get(RunnerLease, name)
         if lease is None or lease.holder != me.holder:
-            raise OperationError("this runner lost the queue lease to another runner",
-                                 hint="stop this runner; the other one carries on with the queue")
+            raise OperationError(
+                "this runner lost the queue lease to another runner",
+                hint="stop this runner; the other one carries on with the queue",
+            )
         now = utcnow()
         lease.heartbeat_at, lease.expires_at = now, now + timedelta(seconds=ttl_s)
 

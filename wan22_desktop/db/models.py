@@ -10,7 +10,17 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wan22_desktop.db import downloads as _downloads  # noqa: F401 - registers the download tables
@@ -18,7 +28,13 @@ from wan22_desktop.db.base import Base, utcnow
 
 # Job statuses. "interrupted": a runner died while running it too often to requeue it again.
 QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = (
-    "queued", "running", "done", "failed", "cancelled", "interrupted")
+    "queued",
+    "running",
+    "done",
+    "failed",
+    "cancelled",
+    "interrupted",
+)
 JOB_STATUSES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED)
 FINISHED_STATUSES = (DONE, FAILED, CANCELLED, INTERRUPTED)
 RETRYABLE_STATUSES = (FAILED, CANCELLED, INTERRUPTED)
@@ -37,9 +53,13 @@ class Job(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_json: Mapped[str] = mapped_column(Text)
     task: Mapped[str] = mapped_column(String(32))
-    prompt: Mapped[str] = mapped_column(Text, default="")  # for display; the request holds the truth
+    prompt: Mapped[str] = mapped_column(
+        Text, default=""
+    )  # for display; the request holds the truth
     status: Mapped[str] = mapped_column(String(20), default=QUEUED)
-    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # e.g. why it was requeued
+    status_reason: Mapped[str | None] = mapped_column(
+        Text, nullable=True
+    )  # e.g. why it was requeued
     priority: Mapped[int] = mapped_column(Integer, default=LANES["normal"])
     position: Mapped[int] = mapped_column(Integer, default=0)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -59,7 +79,8 @@ class Job(Base):
     error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     error_hint: Mapped[str | None] = mapped_column(Text, nullable=True)
     generation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("generations.id", ondelete="SET NULL"), nullable=True)
+        ForeignKey("generations.id", ondelete="SET NULL"), nullable=True
+    )
 
     @property
     def lane(self) -> str:

@@ -21,8 +21,19 @@ from wan22_desktop.db.base import utcnow
 from wan22_desktop.db.database import Database
 from wan22_desktop.db.lease import QUEUE_LEASE, RunnerIdentity, acquire_lease
 from wan22_desktop.db.models import (
-    CANCELLED, DONE, FAILED, INTERRUPTED, LANES, QUEUED, RETRYABLE_STATUSES, RUNNING, Generation,
-    Job, QueueState, RunnerLease)
+    CANCELLED,
+    DONE,
+    FAILED,
+    INTERRUPTED,
+    LANES,
+    QUEUED,
+    RETRYABLE_STATUSES,
+    RUNNING,
+    Generation,
+    Job,
+    QueueState,
+    RunnerLease,
+)
 from wan22_desktop.errors import OperationError, UserInputError
 from wan22_desktop.request import SEED_MAX, GenerationRequest
 
@@ -53,29 +64,45 @@ class GenerationResult:
 # ---- enqueue
 
 
-def seed_variations(request: GenerationRequest, count: int, *, random_seeds: bool = False,
-                    rng: random.Random | None = None) -> list[GenerationRequest]:
+def seed_variations(
+    request: GenerationRequest,
+    count: int,
+    *,
+    random_seeds: bool = False,
+    rng: random.Random | None = None,
+) -> list[GenerationRequest]:
     """``count`` copies of ``request`` with concrete seeds: seed, seed+1, ... or random ones.
 
     A request whose seed is -1 always gets independent random seeds.
     """
     if not 1 <= count <= MAX_BATCH:
-        raise UserInputError(f"count {count} out of range", f"queue 1..{MAX_BATCH} variations at once")
+        raise UserInputError(
+            f"count {count} out of range", f"queue 1..{MAX_BATCH} variations at once"
+        )
     if random_seeds or request.seed < 0:
         rng = rng or random.SystemRandom()
         return [request.with_seed(-1).resolved(rng) for _ in range(count)]
     return [request.with_seed((request.seed + i) % (SEED_MAX + 1)) for i in range(count)]
 
 
-def enqueue(db: Database, request: GenerationRequest, *, count: int = 1, lane: str = "normal",
-            random_seeds: bool = False, rng: random.Random | None = None) -> list[Job]:
+def enqueue(
+    db: Database,
+    request: GenerationRequest,
+    *,
+    count: int = 1,
+    lane: str = "normal",
+    random_seeds: bool = False,
+    rng: random.Random | None = None,
+) -> list[Job]:
     """Validate, then queue ``count`` seed variations at the end of ``lane`` ("now" or "normal")."""
-    return enqueue_many(db, seed_variations(request, count, random_seeds=random_seeds, rng=rng),
-                        lane=lane)
+    return enqueue_many(
+        db, seed_variations(request, count, random_seeds=random_seeds, rng=rng), lane=lane
+    )
 
 
-def enqueue_many(db: Database, requests: Sequence[GenerationRequest], *,
-                 lane: str = "normal") -> list[Job]:
+def enqueue_many(
+    db: Database, requests: Sequence[GenerationRequest], *, lane: str = "normal"
+) -> list[Job]:
     priority = _lane_rank(lane)
     resolved = [r.resolved() for r in requests]
     for r in resolved:
@@ -83,8 +110,17 @@ def enqueue_many(db: Database, requests: Sequence[GenerationRequest], *,
 
     def add(s: Session) -> list[Job]:
         start = _next_position(s, priority)
-        jobs = [Job(request_json=r.to_json(), task=r.task, prompt=r.prompt, status=QUEUED,
-                    priority=priority, position=start + i) for i, r in enumerate(resolved)]
+        jobs = [
+            Job(
+                request_json=r.to_json(),
+                task=r.task,
+                prompt=r.prompt,
+                status=QUEUED,
+                priority=priority,
+                position=start + i,
+            )
+            for i, r in enumerate(resolved)
+        ]
         s.add_all(jobs)
         s.flush()
         return jobs
@@ -99,12 +135,14 @@ def get_job(db: Database, job_id: int) -> Job:
     return db.read(lambda s: _job(s, job_id))
 
 
-def list_jobs(db: Database, *, statuses: Sequence[str] | None = None,
-              limit: int | None = None) -> list[Job]:
+def list_jobs(
+    db: Database, *, statuses: Sequence[str] | None = None, limit: int | None = None
+) -> list[Job]:
     """Running first, then queued in run order, then finished ones newest first."""
     group = case((Job.status == RUNNING, 0), (Job.status == QUEUED, 1), else_=2)
-    q = select(Job).order_by(group, Job.priority, Job.position,
-                             Job.finished_at.desc(), Job.id.desc())
+    q = select(Job).order_by(
+        group, Job.priority, Job.position, Job.finished_at.desc(), Job.id.desc()
+    )
     if statuses:
         q = q.where(Job.status.in_(list(statuses)))
     if limit:
@@ -126,15 +164,27 @@ def move_job(db: Database, job_id: int, to: MoveTo) -> Job:
     def move(s: Session) -> Job:
         job = _job(s, job_id)
         if job.status != QUEUED:
-            raise UserInputError(f"job {job_id} is {job.status}; only queued jobs can be moved",
-                                 "see `wan22 queue list`")
-        lane = list(s.scalars(select(Job).where(Job.status == QUEUED, Job.priority == job.priority)
-                              .order_by(Job.position, Job.id)))
+            raise UserInputError(
+                f"job {job_id} is {job.status}; only queued jobs can be moved",
+                "see `wan22 queue list`",
+            )
+        lane = list(
+            s.scalars(
+                select(Job)
+                .where(Job.status == QUEUED, Job.priority == job.priority)
+                .order_by(Job.position, Job.id)
+            )
+        )
         i = lane.index(job)
-        target = {"up": i - 1, "down": i + 1, "top": 0, "bottom": len(lane) - 1}.get(to) \
-            if isinstance(to, str) else to - 1
+        target = (
+            {"up": i - 1, "down": i + 1, "top": 0, "bottom": len(lane) - 1}.get(to)
+            if isinstance(to, str)
+            else to - 1
+        )
         if target is None:
-            raise UserInputError(f"cannot move to {to!r}", "use up, down, top, bottom or a position")
+            raise UserInputError(
+                f"cannot move to {to!r}", "use up, down, top, bottom or a position"
+            )
         target = max(0, min(len(lane) - 1, target))
         lane.insert(target, lane.pop(i))
         base = min(j.position for j in lane)
@@ -183,8 +233,11 @@ def retry_job(db: Database, job_id: int) -> Job:
     def retry(s: Session) -> Job:
         job = _job(s, job_id)
         if job.status not in RETRYABLE_STATUSES:
-            raise UserInputError(f"job {job_id} is {job.status}; only failed, cancelled or "
-                                 "interrupted jobs can be retried", "see `wan22 queue list`")
+            raise UserInputError(
+                f"job {job_id} is {job.status}; only failed, cancelled or "
+                "interrupted jobs can be retried",
+                "see `wan22 queue list`",
+            )
         job.status, job.position = QUEUED, _next_position(s, job.priority)
         job.cancel_requested, job.interruptions, job.runner_id = False, 0, None
         job.started_at = job.finished_at = None
@@ -202,13 +255,17 @@ def edit_job(db: Database, job_id: int, **changes: Any) -> Job:
     def edit(s: Session) -> Job:
         job = _job(s, job_id)
         if job.status != QUEUED:
-            raise UserInputError(f"job {job_id} is {job.status}; only queued jobs can be edited",
-                                 "retry it first, or queue a new one")
+            raise UserInputError(
+                f"job {job_id} is {job.status}; only queued jobs can be edited",
+                "retry it first, or queue a new one",
+            )
         old = GenerationRequest.from_json(job.request_json)
         try:
             new = replace(old, **changes)
         except TypeError as exc:
-            raise UserInputError(f"cannot edit job {job_id}: {exc}", "check the field names") from None
+            raise UserInputError(
+                f"cannot edit job {job_id}: {exc}", "check the field names"
+            ) from None
         new = new.resolved()
         new.validate()  # raises before the transaction writes anything
         job.request_json, job.task, job.prompt = new.to_json(), new.task, new.prompt
@@ -230,22 +287,33 @@ def delete_job(db: Database, job_id: int) -> None:
 # ---- runner side
 
 
-def start_runner(db: Database, me: RunnerIdentity, *, ttl_s: float = 30.0,
-                 max_interruptions: int = DEFAULT_MAX_INTERRUPTIONS) -> list[Job]:
+def start_runner(
+    db: Database,
+    me: RunnerIdentity,
+    *,
+    ttl_s: float = 30.0,
+    max_interruptions: int = DEFAULT_MAX_INTERRUPTIONS,
+) -> list[Job]:
     """Take the queue lease, then recover jobs that a dead runner left ``running``."""
     acquire_lease(db, me, ttl_s=ttl_s)
     return recover_orphans(db, me.holder, max_interruptions=max_interruptions)
 
 
-def recover_orphans(db: Database, runner_id: str, *,
-                    max_interruptions: int = DEFAULT_MAX_INTERRUPTIONS) -> list[Job]:
+def recover_orphans(
+    db: Database, runner_id: str, *, max_interruptions: int = DEFAULT_MAX_INTERRUPTIONS
+) -> list[Job]:
     """Jobs ``running`` under another runner id: requeue them (at the front of their lane, they
     were next), or mark them ``interrupted`` once they have been interrupted too often.
     Only call while holding the lease: then any other runner id is a dead runner."""
 
     def recover(s: Session) -> list[Job]:
-        orphans = list(s.scalars(select(Job).where(Job.status == RUNNING,
-                                                   (Job.runner_id != runner_id) | Job.runner_id.is_(None))))
+        orphans = list(
+            s.scalars(
+                select(Job).where(
+                    Job.status == RUNNING, (Job.runner_id != runner_id) | Job.runner_id.is_(None)
+                )
+            )
+        )
         now = utcnow()
         for job in orphans:
             job.interruptions += 1
@@ -255,8 +323,9 @@ def recover_orphans(db: Database, runner_id: str, *,
                 job.status_reason = f"cancelled; its runner ({who}) stopped before finishing"
             elif job.interruptions >= max_interruptions:
                 job.status, job.finished_at = INTERRUPTED, now
-                job.status_reason = (f"interrupted {job.interruptions} times (last runner {who}); "
-                                     "not requeued again")
+                job.status_reason = (
+                    f"interrupted {job.interruptions} times (last runner {who}); not requeued again"
+                )
             else:
                 job.status = QUEUED
                 job.position = _first_position(s, job.priority) - 1
@@ -275,14 +344,21 @@ def claim_next(db: Database, runner_id: str) -> Job | None:
     When a runner holds the queue lease, only that runner may claim: one that lost the lease
     (presumed dead, then back) gets an ``OperationError`` instead of a job.
     """
-    nxt = (select(Job.id).where(Job.status == QUEUED)
-           .order_by(Job.priority, Job.position, Job.id).limit(1).scalar_subquery())
+    nxt = (
+        select(Job.id)
+        .where(Job.status == QUEUED)
+        .order_by(Job.priority, Job.position, Job.id)
+        .limit(1)
+        .scalar_subquery()
+    )
 
     def claim(s: Session) -> Job | None:
         lease = s.get(RunnerLease, QUEUE_LEASE)
         if lease is not None and lease.holder != runner_id:
-            raise OperationError(f"this runner does not hold the queue (pid {lease.pid} on host "
-                                 f"{lease.host} does)", hint="stop this runner")
+            raise OperationError(
+                f"this runner does not hold the queue (pid {lease.pid} on host {lease.host} does)",
+                hint="stop this runner",
+            )
         if (st := s.get(QueueState, 1)) is not None and st.paused:
             return None
         while True:
@@ -290,13 +366,24 @@ def claim_next(db: Database, runner_id: str) -> Job | None:
             # The status check in WHERE makes the claim safe even where the sub-select and the
             # update are not serialized (other databases): a lost race updates zero rows.
             claimed = s.execute(
-                update(Job).where(Job.id == nxt, Job.status == QUEUED)
-                .values(status=RUNNING, runner_id=runner_id, started_at=now, updated_at=now,
-                        attempts=Job.attempts + 1, cancel_requested=False, status_reason=None,
-                        progress_step=None, progress_total=None, progress_phase=None,
-                        progress_eta_s=None)
+                update(Job)
+                .where(Job.id == nxt, Job.status == QUEUED)
+                .values(
+                    status=RUNNING,
+                    runner_id=runner_id,
+                    started_at=now,
+                    updated_at=now,
+                    attempts=Job.attempts + 1,
+                    cancel_requested=False,
+                    status_reason=None,
+                    progress_step=None,
+                    progress_total=None,
+                    progress_phase=None,
+                    progress_eta_s=None,
+                )
                 .returning(Job.id)
-                .execution_options(synchronize_session=False)).scalar()
+                .execution_options(synchronize_session=False)
+            ).scalar()
             if claimed is not None:
                 return s.get(Job, claimed)
             if s.scalar(select(func.count()).select_from(Job).where(Job.status == QUEUED)) == 0:
@@ -305,9 +392,16 @@ def claim_next(db: Database, runner_id: str) -> Job | None:
     return db.transact(claim)
 
 
-def update_progress(db: Database, job_id: int, runner_id: str, *, step: int | None = None,
-                    total: int | None = None, phase: str | None = None,
-                    eta_s: float | None = None) -> bool:
+def update_progress(
+    db: Database,
+    job_id: int,
+    runner_id: str,
+    *,
+    step: int | None = None,
+    total: int | None = None,
+    phase: str | None = None,
+    eta_s: float | None = None,
+) -> bool:
     """Record progress; returns True when the user asked to cancel this job."""
 
     def apply(s: Session) -> bool:
@@ -321,7 +415,9 @@ def update_progress(db: Database, job_id: int, runner_id: str, *, step: int | No
 
 def set_plan(db: Database, job_id: int, runner_id: str, plan: Mapping[str, Any]) -> None:
     def apply(s: Session) -> None:
-        _owned(s, job_id, runner_id).plan_json = json.dumps(plan, ensure_ascii=False, sort_keys=True)
+        _owned(s, job_id, runner_id).plan_json = json.dumps(
+            plan, ensure_ascii=False, sort_keys=True
+        )
 
     db.transact(apply)
 
@@ -333,13 +429,26 @@ def finish_job(db: Database, job_id: int, runner_id: str, result: GenerationResu
         job = _owned(s, job_id, runner_id)
         req = GenerationRequest.from_json(job.request_json)
         gen = Generation(
-            request_json=job.request_json, task=job.task, prompt=req.prompt,
-            final_prompt=result.final_prompt, seed=req.seed, video_path=result.video_path,
-            thumbnail_path=result.thumbnail_path, frames=result.frames, width=result.width,
-            height=result.height, fps=result.fps, duration_s=result.duration_s,
+            request_json=job.request_json,
+            task=job.task,
+            prompt=req.prompt,
+            final_prompt=result.final_prompt,
+            seed=req.seed,
+            video_path=result.video_path,
+            thumbnail_path=result.thumbnail_path,
+            frames=result.frames,
+            width=result.width,
+            height=result.height,
+            fps=result.fps,
+            duration_s=result.duration_s,
             timings_json=json.dumps(dict(result.timings), sort_keys=True),
-            plan_json=job.plan_json, peak_memory_bytes=result.peak_memory_bytes,
-            model_path=result.model_path, model_task=job.task, favourite=False, tags_json="[]")
+            plan_json=job.plan_json,
+            peak_memory_bytes=result.peak_memory_bytes,
+            model_path=result.model_path,
+            model_task=job.task,
+            favourite=False,
+            tags_json="[]",
+        )
         s.add(gen)
         s.flush()
         job.status, job.finished_at, job.generation_id = DONE, utcnow(), gen.id
@@ -349,8 +458,9 @@ def finish_job(db: Database, job_id: int, runner_id: str, result: GenerationResu
     return db.transact(done)
 
 
-def fail_job(db: Database, job_id: int, runner_id: str, *, kind: str, message: str,
-             hint: str | None = None) -> Job:
+def fail_job(
+    db: Database, job_id: int, runner_id: str, *, kind: str, message: str, hint: str | None = None
+) -> Job:
     def fail(s: Session) -> Job:
         job = _owned(s, job_id, runner_id)
         job.status, job.finished_at = FAILED, utcnow()
@@ -365,7 +475,11 @@ def mark_cancelled(db: Database, job_id: int, runner_id: str) -> Job:
 
     def stop(s: Session) -> Job:
         job = _owned(s, job_id, runner_id)
-        job.status, job.finished_at, job.status_reason = CANCELLED, utcnow(), "cancelled by the user"
+        job.status, job.finished_at, job.status_reason = (
+            CANCELLED,
+            utcnow(),
+            "cancelled by the user",
+        )
         return job
 
     return db.transact(stop)
@@ -385,8 +499,10 @@ def _owned(s: Session, job_id: int, runner_id: str) -> Job:
     job = _job(s, job_id)
     if job.status != RUNNING or job.runner_id != runner_id:
         # A runner that was presumed dead (its jobs recovered) must not overwrite them.
-        raise OperationError(f"job {job_id} is no longer run by this runner ({job.status})",
-                             hint="another runner took over the queue; stop this one")
+        raise OperationError(
+            f"job {job_id} is no longer run by this runner ({job.status})",
+            hint="another runner took over the queue; stop this one",
+        )
     return job
 
 
@@ -410,8 +526,9 @@ def _next_position(s: Session, priority: int) -> int:
 
 
 def _first_position(s: Session, priority: int) -> int:
-    low = s.scalar(select(func.min(Job.position)).where(Job.priority == priority,
-                                                        Job.status == QUEUED))
+    low = s.scalar(
+        select(func.min(Job.position)).where(Job.priority == priority, Job.status == QUEUED)
+    )
     return 1 if low is None else low
 
 

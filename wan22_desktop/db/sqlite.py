@@ -96,7 +96,9 @@ def is_locked_error(exc: BaseException) -> bool:
     orig = getattr(exc, "orig", exc)
     msg = str(orig).lower()
     return isinstance(exc, (OperationalError, sqlite3.OperationalError)) and (
-        "database is locked" in msg or "database is busy" in msg or "database table is locked" in msg
+        "database is locked" in msg
+        or "database is busy" in msg
+        or "database table is locked" in msg
     )
 
 

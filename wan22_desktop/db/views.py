@@ -32,10 +32,15 @@ def job_to_dict(job: Job) -> dict[str, Any]:
         "interruptions": job.interruptions,
         "cancel_requested": job.cancel_requested,
         "runner_id": job.runner_id,
-        "progress": {"step": job.progress_step, "total": job.progress_total,
-                     "phase": job.progress_phase, "eta_s": job.progress_eta_s},
-        "error": None if job.error_message is None else {
-            "kind": job.error_kind, "message": job.error_message, "hint": job.error_hint},
+        "progress": {
+            "step": job.progress_step,
+            "total": job.progress_total,
+            "phase": job.progress_phase,
+            "eta_s": job.progress_eta_s,
+        },
+        "error": None
+        if job.error_message is None
+        else {"kind": job.error_kind, "message": job.error_message, "hint": job.error_hint},
         "generation_id": job.generation_id,
         "created_at": _ts(job.created_at),
         "started_at": _ts(job.started_at),

@@ -15,8 +15,18 @@ from wan22_desktop.errors import UserInputError
 SOURCES = ("hf", "modelscope")
 
 # Files that are part of a repo but never needed to run it (demo media, docs, training assets).
-_SKIP = ("assets/*", "examples/*", "*.md", ".gitattributes", "*.png", "*.jpg", "*.jpeg", "*.gif",
-         "*.mp4", "*.webp")
+_SKIP = (
+    "assets/*",
+    "examples/*",
+    "*.md",
+    ".gitattributes",
+    "*.png",
+    "*.jpg",
+    "*.jpeg",
+    "*.gif",
+    "*.mp4",
+    "*.webp",
+)
 
 _T5 = "models_t5_umt5-xxl-enc-bf16.pth"
 _TOKENIZER = "google/umt5-xxl/*"
@@ -45,42 +55,86 @@ class CatalogModel:
 
 
 _A14B_PATTERNS = (
-    "high_noise_model/*", "low_noise_model/*", "Wan2.1_VAE.pth", _T5, _TOKENIZER, "configuration.json",
+    "high_noise_model/*",
+    "low_noise_model/*",
+    "Wan2.1_VAE.pth",
+    _T5,
+    _TOKENIZER,
+    "configuration.json",
 )
 
 MODELS: tuple[CatalogModel, ...] = (
     CatalogModel(
-        key="t2v-A14B", repo_id="Wan-AI/Wan2.2-T2V-A14B", title="Wan2.2 text-to-video, 14B MoE",
-        tasks=("t2v-A14B",), patterns=_A14B_PATTERNS,
+        key="t2v-A14B",
+        repo_id="Wan-AI/Wan2.2-T2V-A14B",
+        title="Wan2.2 text-to-video, 14B MoE",
+        tasks=("t2v-A14B",),
+        patterns=_A14B_PATTERNS,
         # 2 experts x ~57.2 GB fp32 shards + T5 11.36 GB + VAE 0.51 GB
         fallback_size=126_200_000_000,
     ),
     CatalogModel(
-        key="i2v-A14B", repo_id="Wan-AI/Wan2.2-I2V-A14B", title="Wan2.2 image-to-video, 14B MoE",
-        tasks=("i2v-A14B",), patterns=_A14B_PATTERNS, fallback_size=126_200_000_000,
+        key="i2v-A14B",
+        repo_id="Wan-AI/Wan2.2-I2V-A14B",
+        title="Wan2.2 image-to-video, 14B MoE",
+        tasks=("i2v-A14B",),
+        patterns=_A14B_PATTERNS,
+        fallback_size=126_200_000_000,
     ),
     CatalogModel(
-        key="ti2v-5B", repo_id="Wan-AI/Wan2.2-TI2V-5B", title="Wan2.2 text/image-to-video, 5B",
+        key="ti2v-5B",
+        repo_id="Wan-AI/Wan2.2-TI2V-5B",
+        title="Wan2.2 text/image-to-video, 5B",
         tasks=("ti2v-5B",),
-        patterns=("config.json", "diffusion_pytorch_model*.safetensors",
-                  "diffusion_pytorch_model.safetensors.index.json", "Wan2.2_VAE.pth", _T5, _TOKENIZER,
-                  "configuration.json"),
+        patterns=(
+            "config.json",
+            "diffusion_pytorch_model*.safetensors",
+            "diffusion_pytorch_model.safetensors.index.json",
+            "Wan2.2_VAE.pth",
+            _T5,
+            _TOKENIZER,
+            "configuration.json",
+        ),
         # 3 shards 20.0 GB + T5 11.36 GB + VAE 2.82 GB
         fallback_size=34_180_000_000,
     ),
     # Local prompt extension (official defaults: Qwen2.5-7B/14B-Instruct, Qwen2.5-VL-3B/7B-Instruct).
-    CatalogModel(key="qwen-text-small", repo_id="Qwen/Qwen2.5-7B-Instruct",
-                 title="Prompt extension, text (7B)", tasks=(), patterns=("*",),
-                 fallback_size=15_230_000_000, optional=True),
-    CatalogModel(key="qwen-text-large", repo_id="Qwen/Qwen2.5-14B-Instruct",
-                 title="Prompt extension, text (14B)", tasks=(), patterns=("*",),
-                 fallback_size=29_540_000_000, optional=True),
-    CatalogModel(key="qwen-vl-small", repo_id="Qwen/Qwen2.5-VL-3B-Instruct",
-                 title="Prompt extension, image+text (3B)", tasks=(), patterns=("*",),
-                 fallback_size=7_510_000_000, optional=True),
-    CatalogModel(key="qwen-vl-large", repo_id="Qwen/Qwen2.5-VL-7B-Instruct",
-                 title="Prompt extension, image+text (7B)", tasks=(), patterns=("*",),
-                 fallback_size=16_580_000_000, optional=True),
+    CatalogModel(
+        key="qwen-text-small",
+        repo_id="Qwen/Qwen2.5-7B-Instruct",
+        title="Prompt extension, text (7B)",
+        tasks=(),
+        patterns=("*",),
+        fallback_size=15_230_000_000,
+        optional=True,
+    ),
+    CatalogModel(
+        key="qwen-text-large",
+        repo_id="Qwen/Qwen2.5-14B-Instruct",
+        title="Prompt extension, text (14B)",
+        tasks=(),
+        patterns=("*",),
+        fallback_size=29_540_000_000,
+        optional=True,
+    ),
+    CatalogModel(
+        key="qwen-vl-small",
+        repo_id="Qwen/Qwen2.5-VL-3B-Instruct",
+        title="Prompt extension, image+text (3B)",
+        tasks=(),
+        patterns=("*",),
+        fallback_size=7_510_000_000,
+        optional=True,
+    ),
+    CatalogModel(
+        key="qwen-vl-large",
+        repo_id="Qwen/Qwen2.5-VL-7B-Instruct",
+        title="Prompt extension, image+text (7B)",
+        tasks=(),
+        patterns=("*",),
+        fallback_size=16_580_000_000,
+        optional=True,
+    ),
 )
 
 

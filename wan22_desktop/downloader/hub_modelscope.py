@@ -21,7 +21,12 @@ DEFAULT_REVISION = "master"
 def resolve(endpoint: str | None) -> str | None:
     """modelscope's endpoint rule, read at call time: the library caches its default config on
     first use, which would ignore a setting changed later in a long-lived app."""
-    value = (endpoint or os.environ.get("MODELSCOPE_ENDPOINT") or os.environ.get("MODELSCOPE_DOMAIN") or "").strip()
+    value = (
+        endpoint
+        or os.environ.get("MODELSCOPE_ENDPOINT")
+        or os.environ.get("MODELSCOPE_DOMAIN")
+        or ""
+    ).strip()
     if not value:
         return None
     if not value.startswith(("http://", "https://")):
@@ -37,16 +42,23 @@ def _api(endpoint: str | None, token: str | None):
         return HubApi(endpoint=resolve(endpoint), token=token)
 
 
-def list_files(repo_id: str, *, revision: str | None = None, endpoint: str | None = None,
-               token: str | None = None) -> tuple[str, list[RemoteFile]]:
+def list_files(
+    repo_id: str,
+    *,
+    revision: str | None = None,
+    endpoint: str | None = None,
+    token: str | None = None,
+) -> tuple[str, list[RemoteFile]]:
     rev = revision or DEFAULT_REVISION
     api = _api(endpoint, token)
     base = api.legacy._endpoint if hasattr(api.legacy, "_endpoint") else endpoint
     try:
         entries = api.list_repo_files(repo_id, "model", revision=rev, recursive=True)
     except Exception as exc:  # noqa: BLE001 - network, HTTP and API errors all mean "this source failed"
-        raise OperationError(f"cannot list {repo_id} on {base}: {exc}",
-                             hint="check the network or try another source (--source hf)") from exc
+        raise OperationError(
+            f"cannot list {repo_id} on {base}: {exc}",
+            hint="check the network or try another source (--source hf)",
+        ) from exc
     token_value = api.legacy.token if hasattr(api.legacy, "token") else None
     # The legacy file route authenticates by the session cookie, as modelscope's own downloader does.
     headers = {"Cookie": f"m_session_id={token_value}"} if token_value else {}
@@ -55,11 +67,13 @@ def list_files(repo_id: str, *, revision: str | None = None, endpoint: str | Non
         if e.is_dir:
             continue
         path = safe_relpath(e.path)
-        files.append(RemoteFile(
-            path=path,
-            size=int(e.size) if e.size is not None else None,
-            url=api.legacy.get_download_url(repo_id, "model", path, rev),
-            headers=headers,
-            sha256=(e.sha256 or None),
-        ))
+        files.append(
+            RemoteFile(
+                path=path,
+                size=int(e.size) if e.size is not None else None,
+                url=api.legacy.get_download_url(repo_id, "model", path, rev),
+                headers=headers,
+                sha256=(e.sha256 or None),
+            )
+        )
     return rev, files

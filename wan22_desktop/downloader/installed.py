@@ -11,7 +11,9 @@ from wan22_desktop.db.base import utcnow
 from wan22_desktop.db.downloads import InstalledModel
 
 
-def register(s: Session, repo_id: str, path: Path, *, origin: str, tasks: tuple[str, ...], size: int) -> None:
+def register(
+    s: Session, repo_id: str, path: Path, *, origin: str, tasks: tuple[str, ...], size: int
+) -> None:
     """Record an installed model folder (idempotent per path)."""
     row = s.scalars(select(InstalledModel).where(InstalledModel.path == str(path))).first()
     if row is None:

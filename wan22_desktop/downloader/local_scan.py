@@ -35,13 +35,18 @@ def check_folder(root: Path, task: str | None = None) -> LayoutResult:
     try:
         from wan22_desktop import model_layout
     except ImportError as exc:  # until the core branch is merged
-        raise OperationError("the model layout checker is not part of this build",
-                             hint="update the app") from exc
+        raise OperationError(
+            "the model layout checker is not part of this build", hint="update the app"
+        ) from exc
     if task is None:
         task = model_layout.detect_task(root)
     report = model_layout.check_layout(root, task)
-    return LayoutResult(ok=bool(report.ok), task=report.task, problems=tuple(str(p) for p in report.problems),
-                        summary=report.summary())
+    return LayoutResult(
+        ok=bool(report.ok),
+        task=report.task,
+        problems=tuple(str(p) for p in report.problems),
+        summary=report.summary(),
+    )
 
 
 def model_for_task(task: str | None) -> CatalogModel | None:
@@ -62,16 +67,21 @@ def folder_size(root: Path) -> int:
     return total
 
 
-def import_folder(s: Session, root: Path, *, model: str | None = None, origin: str = "import") -> LayoutResult:
+def import_folder(
+    s: Session, root: Path, *, model: str | None = None, origin: str = "import"
+) -> LayoutResult:
     """Validate ``root`` and register it in place (no copy). Raises with the list of problems."""
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
-        raise UserInputError(f"{root} is not a folder", hint="give the folder that holds config.json")
+        raise UserInputError(
+            f"{root} is not a folder", hint="give the folder that holds config.json"
+        )
     wanted = get_model(model) if model else None
     result = check_folder(root, wanted.tasks[0] if wanted and wanted.tasks else None)
     if not result.ok:
         raise UserInputError(
-            f"{root} is not a complete model folder: " + "; ".join(result.problems[:5])
+            f"{root} is not a complete model folder: "
+            + "; ".join(result.problems[:5])
             + (f" (and {len(result.problems) - 5} more)" if len(result.problems) > 5 else ""),
             hint="download the missing files with `wan22 models download`, or point at the right folder",
         )
@@ -83,6 +93,7 @@ def import_folder(s: Session, root: Path, *, model: str | None = None, origin: s
 
 
 # ---- Caches
+
 
 def hf_cache_root() -> Path:
     from huggingface_hub import constants
@@ -108,8 +119,11 @@ def _hf_snapshot(repo_dir: Path) -> Path | None:
     return candidates[-1] if candidates else None
 
 
-def find_copies(hf_cache: Path | None = None, ms_cache: Path | None = None,
-                models: tuple[CatalogModel, ...] = MODELS) -> list[FoundCopy]:
+def find_copies(
+    hf_cache: Path | None = None,
+    ms_cache: Path | None = None,
+    models: tuple[CatalogModel, ...] = MODELS,
+) -> list[FoundCopy]:
     """Folders in the two caches that hold a catalogue repo (complete or not: check before use)."""
     hf_root = hf_cache or hf_cache_root()
     ms_root = ms_cache or modelscope_cache_root()
@@ -120,8 +134,12 @@ def find_copies(hf_cache: Path | None = None, ms_cache: Path | None = None,
         if snap is not None:
             found.append(FoundCopy(m.repo_id, snap, "hf-cache"))
         # modelscope writes "." in names as "___"; newer versions add a "models/" level
-        for cand in (ms_root / "models" / owner / name, ms_root / "models" / owner / name.replace(".", "___"),
-                     ms_root / owner / name, ms_root / owner / name.replace(".", "___")):
+        for cand in (
+            ms_root / "models" / owner / name,
+            ms_root / "models" / owner / name.replace(".", "___"),
+            ms_root / owner / name,
+            ms_root / owner / name.replace(".", "___"),
+        ):
             if cand.is_dir() and any(cand.iterdir()):
                 found.append(FoundCopy(m.repo_id, cand, "modelscope-cache"))
                 break

@@ -11,11 +11,12 @@ import logging
 import shutil
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 from sqlalchemy import Engine, select
@@ -30,7 +31,13 @@ from wan22_desktop.downloader.local_scan import check_folder
 from wan22_desktop.downloader.progress import DownloadEvent, RateMeter, eta, human_bytes
 from wan22_desktop.downloader.remote import RemoteFile, target_path
 from wan22_desktop.downloader.transfer import (
-    ChecksumMismatch, DiskFull, RetryPolicy, StopFlag, Stopped, fetch_file, partial_bytes,
+    ChecksumMismatch,
+    DiskFull,
+    RetryPolicy,
+    StopFlag,
+    Stopped,
+    fetch_file,
+    partial_bytes,
 )
 from wan22_desktop.errors import OperationError, UserInputError, Wan22Error
 
@@ -62,8 +69,19 @@ class DownloadInfo:
 
 
 def _info(d: Download) -> DownloadInfo:
-    return DownloadInfo(d.id, d.model_id, d.source, d.endpoint, d.status, d.revision, d.done_bytes, d.total_bytes,
-                        d.target_dir, d.error_message, d.error_hint)
+    return DownloadInfo(
+        d.id,
+        d.model_id,
+        d.source,
+        d.endpoint,
+        d.status,
+        d.revision,
+        d.done_bytes,
+        d.total_bytes,
+        d.target_dir,
+        d.error_message,
+        d.error_hint,
+    )
 
 
 def _existing_parent(p: Path) -> Path:
@@ -78,7 +96,7 @@ class DownloadManager:
 
     def __init__(
         self,
-        db: "sessionmaker | Engine | Database",
+        db: sessionmaker | Engine | Database,
         models_dir: Path,
         *,
         on_event: Callable[[DownloadEvent], None] | None = None,
@@ -90,10 +108,14 @@ class DownloadManager:
         event_interval: float = 0.2,
         parallel_files: int = 3,
     ) -> None:
-        self._database = None if isinstance(db, (sessionmaker, Engine)) else db  # a db.database.Database
+        self._database = (
+            None if isinstance(db, (sessionmaker, Engine)) else db
+        )  # a db.database.Database
         if self._database is not None:
             db = self._database.engine
-        self.sessions = db if isinstance(db, sessionmaker) else sessionmaker(db, expire_on_commit=False)
+        self.sessions = (
+            db if isinstance(db, sessionmaker) else sessionmaker(db, expire_on_commit=False)
+        )
         # One writer at a time in this process: SQLite cannot upgrade two deferred transactions'
         # read locks at once ("database is locked" without waiting), and file threads write often.
         self._db_lock = threading.Lock()
@@ -125,24 +147,42 @@ class DownloadManager:
 
     # ---- Queries and intents
 
-    def create(self, model: str, *, source: str = "hf", endpoint: str | None = None,
-               revision: str | None = None, target_dir: Path | None = None) -> int:
+    def create(
+        self,
+        model: str,
+        *,
+        source: str = "hf",
+        endpoint: str | None = None,
+        revision: str | None = None,
+        target_dir: Path | None = None,
+    ) -> int:
         """Add a download (or return the unfinished one for the same model and folder)."""
         m = get_model(model)
         check_source(source)
         target = Path(target_dir) if target_dir else self.models_dir / m.repo_id.split("/")[-1]
         target = target.expanduser().resolve()
         with self._session() as s:
-            old = s.scalars(select(Download).where(
-                Download.model_id == m.repo_id, Download.target_dir == str(target),
-                Download.status != "done")).first()
+            old = s.scalars(
+                select(Download).where(
+                    Download.model_id == m.repo_id,
+                    Download.target_dir == str(target),
+                    Download.status != "done",
+                )
+            ).first()
             if old is not None:
                 # A pinned commit belongs to one hub; switching source starts from the asked revision.
                 pinned = old.revision if old.source == source else None
                 old.source, old.endpoint, old.revision = source, endpoint, revision or pinned
                 return old.id
-            d = Download(model_id=m.repo_id, source=source, endpoint=endpoint, revision=revision,
-                         target_dir=str(target), status="queued", total_bytes=m.fallback_size)
+            d = Download(
+                model_id=m.repo_id,
+                source=source,
+                endpoint=endpoint,
+                revision=revision,
+                target_dir=str(target),
+                status="queued",
+                total_bytes=m.fallback_size,
+            )
             s.add(d)
             s.flush()
             return d.id
@@ -164,8 +204,12 @@ class DownloadManager:
             t = self._threads.get(download_id)
             if t is not None and t.is_alive():
                 return t
-            t = threading.Thread(target=self._run_quietly, args=(download_id,),
-                                 name=f"download-{download_id}", daemon=True)
+            t = threading.Thread(
+                target=self._run_quietly,
+                args=(download_id,),
+                name=f"download-{download_id}",
+                daemon=True,
+            )
             self._threads[download_id] = t
         t.start()
         return t
@@ -242,11 +286,22 @@ class DownloadManager:
         try:
             lock.acquire(timeout=0)
         except Timeout as exc:
-            err = OperationError(f"{target} is being downloaded by another process",
-                                 hint="wait for it, or stop it there")
+            err = OperationError(
+                f"{target} is being downloaded by another process",
+                hint="wait for it, or stop it there",
+            )
             # The row is left as it is: the other process owns it.
-            self.on_event(DownloadEvent("status", download_id, info.status, info.done_bytes, info.total_bytes,
-                                        message=err.message, hint=err.hint))
+            self.on_event(
+                DownloadEvent(
+                    "status",
+                    download_id,
+                    info.status,
+                    info.done_bytes,
+                    info.total_bytes,
+                    message=err.message,
+                    hint=err.hint,
+                )
+            )
             raise err from exc
         try:
             return self._run_locked(download_id, flag, target)
@@ -254,8 +309,10 @@ class DownloadManager:
             raise
         except Exception as exc:  # a bug or an unforeseen error: the row must not stay "running"
             log.exception("download %s failed unexpectedly", download_id)
-            err = OperationError(f"download failed: unexpected {type(exc).__name__}: {exc}",
-                                 hint="the log file has the details; run the download again to continue")
+            err = OperationError(
+                f"download failed: unexpected {type(exc).__name__}: {exc}",
+                hint="the log file has the details; run the download again to continue",
+            )
             self._fail(download_id, err)
             raise err from exc
         finally:
@@ -265,7 +322,9 @@ class DownloadManager:
     def _run_locked(self, download_id: int, flag: StopFlag, target: Path) -> DownloadInfo:
         info = self.get(download_id)
         model = get_model(info.model_id)
-        sources = [info.source] + ([s for s in self.listers if s != info.source] if self.auto_fallback else [])
+        sources = [info.source] + (
+            [s for s in self.listers if s != info.source] if self.auto_fallback else []
+        )
         self._set_status(download_id, "running", clear_error=True)
         last: Wan22Error | None = None
         for i, source in enumerate(sources):
@@ -273,7 +332,13 @@ class DownloadManager:
             endpoint = info.endpoint if same else None
             revision = info.revision if same else None  # a commit id means nothing to the other hub
             if i:
-                log.warning("download %s: %s failed (%s); trying %s", download_id, sources[i - 1], last, source)
+                log.warning(
+                    "download %s: %s failed (%s); trying %s",
+                    download_id,
+                    sources[i - 1],
+                    last,
+                    source,
+                )
                 with self._session() as s:
                     d = s.get(Download, download_id)
                     d.source, d.endpoint = source, None
@@ -292,18 +357,37 @@ class DownloadManager:
         self._fail(download_id, last)
         raise last
 
-    def _list(self, model: CatalogModel, source: str, endpoint: str | None, revision: str | None,
-              ) -> tuple[str, list[RemoteFile]]:
-        commit, files = self.listers[source](model.repo_id, revision=revision, endpoint=endpoint,
-                                             token=self.token if source == "hf" else None)
+    def _list(
+        self,
+        model: CatalogModel,
+        source: str,
+        endpoint: str | None,
+        revision: str | None,
+    ) -> tuple[str, list[RemoteFile]]:
+        commit, files = self.listers[source](
+            model.repo_id,
+            revision=revision,
+            endpoint=endpoint,
+            token=self.token if source == "hf" else None,
+        )
         wanted = [f for f in files if model.wants(f.path)]
         if not wanted:
-            raise OperationError(f"{model.repo_id} on {source} has none of the expected files",
-                                 hint="the source may hold a different repo; try another source")
+            raise OperationError(
+                f"{model.repo_id} on {source} has none of the expected files",
+                hint="the source may hold a different repo; try another source",
+            )
         return commit, wanted
 
-    def _download(self, download_id: int, model: CatalogModel, source: str, endpoint: str | None,
-                  revision: str | None, target: Path, flag: StopFlag) -> None:
+    def _download(
+        self,
+        download_id: int,
+        model: CatalogModel,
+        source: str,
+        endpoint: str | None,
+        revision: str | None,
+        target: Path,
+        flag: StopFlag,
+    ) -> None:
         # Listing at the pinned commit on a resume keeps all files from one version of the repo.
         commit, files = self._list(model, source, endpoint, revision)
         dests = {f.path: target_path(target, f.path) for f in files}  # rejects traversal names
@@ -323,20 +407,40 @@ class DownloadManager:
         sizes = {f.path: f.size for f in files}
         state = {"done": 0, "last": 0.0}
 
-        def emit(kind: str, path: str | None = None, status: str = "running", force: bool = False) -> None:
+        def emit(
+            kind: str, path: str | None = None, status: str = "running", force: bool = False
+        ) -> None:
             with lock:
                 now = time.monotonic()
                 if not force and now - state["last"] < self.event_interval:
                     return
                 state["last"] = now
                 speed = meter.speed()
-                self.on_event(DownloadEvent(
-                    kind=kind, download_id=download_id, status=status, done=state["done"], total=total,
-                    speed=speed, eta=eta(total - state["done"], speed), path=path,
-                    file_done=per_file.get(path, 0) if path else 0, file_total=sizes.get(path) if path else None))
+                self.on_event(
+                    DownloadEvent(
+                        kind=kind,
+                        download_id=download_id,
+                        status=status,
+                        done=state["done"],
+                        total=total,
+                        speed=speed,
+                        eta=eta(total - state["done"], speed),
+                        path=path,
+                        file_done=per_file.get(path, 0) if path else 0,
+                        file_total=sizes.get(path) if path else None,
+                    )
+                )
 
-        self.on_event(DownloadEvent("listed", download_id, "running", 0, total,
-                                    message=f"{len(files)} files from {source}"))
+        self.on_event(
+            DownloadEvent(
+                "listed",
+                download_id,
+                "running",
+                0,
+                total,
+                message=f"{len(files)} files from {source}",
+            )
+        )
         attempt = StopFlag(parent=flag)  # stops the siblings when one file fails
 
         def fetch_one(f: RemoteFile) -> None:
@@ -362,7 +466,9 @@ class DownloadManager:
             try:
                 fetch_file(f, dests[f.path], on_bytes=on_bytes, flag=attempt, retry=self.retry)
             except Stopped:
-                self._save_progress(download_id, f.path, per_file[f.path], state["done"], status="pending")
+                self._save_progress(
+                    download_id, f.path, per_file[f.path], state["done"], status="pending"
+                )
                 raise
             except Wan22Error as err:
                 self._set_file(download_id, f.path, status="failed", error=err.message)
@@ -371,7 +477,9 @@ class DownloadManager:
             emit("file_done", f.path, force=True)
 
         errors: list[BaseException] = []
-        with ThreadPoolExecutor(max_workers=self.parallel_files, thread_name_prefix=f"dl{download_id}") as pool:
+        with ThreadPoolExecutor(
+            max_workers=self.parallel_files, thread_name_prefix=f"dl{download_id}"
+        ) as pool:
             for fut in as_completed([pool.submit(fetch_one, f) for f in files]):
                 exc = fut.exception()
                 if exc is not None and not isinstance(exc, Stopped):
@@ -385,14 +493,18 @@ class DownloadManager:
         if model.tasks:  # every file matched the hub; now the folder must be one the engine loads
             layout = check_folder(target, model.tasks[0])
             if not layout.ok:
-                raise OperationError(f"downloaded {model.key} but the folder is incomplete: {layout.summary}",
-                                     hint="the source's repo differs from the official layout; try another source")
+                raise OperationError(
+                    f"downloaded {model.key} but the folder is incomplete: {layout.summary}",
+                    hint="the source's repo differs from the official layout; try another source",
+                )
         self._finish(download_id, model, target, total)
         emit("status", None, "done", force=True)
 
     # ---- DB writes (short transactions; each thread its own session)
 
-    def _save_manifest(self, download_id: int, files: list[RemoteFile], total: int, revision: str) -> None:
+    def _save_manifest(
+        self, download_id: int, files: list[RemoteFile], total: int, revision: str
+    ) -> None:
         with self._session() as s:
             d = s.get(Download, download_id)
             d.total_bytes, d.revision = total, revision
@@ -408,8 +520,9 @@ class DownloadManager:
                 if not r.verified:
                     r.status = "pending"
 
-    def _save_progress(self, download_id: int, path: str, file_done: int, done: int,
-                       status: str | None = None) -> None:
+    def _save_progress(
+        self, download_id: int, path: str, file_done: int, done: int, status: str | None = None
+    ) -> None:
         with self._session() as s:
             d = s.get(Download, download_id)
             d.done_bytes = done
@@ -419,11 +532,22 @@ class DownloadManager:
                     if status:
                         r.status = status
 
-    def _set_file(self, download_id: int, path: str, *, status: str, verified: bool | None = None,
-                  done: int | None = None, error: str | None = None) -> None:
+    def _set_file(
+        self,
+        download_id: int,
+        path: str,
+        *,
+        status: str,
+        verified: bool | None = None,
+        done: int | None = None,
+        error: str | None = None,
+    ) -> None:
         with self._session() as s:
-            r = s.scalars(select(DownloadFile).where(DownloadFile.download_id == download_id,
-                                                     DownloadFile.path == path)).one()
+            r = s.scalars(
+                select(DownloadFile).where(
+                    DownloadFile.download_id == download_id, DownloadFile.path == path
+                )
+            ).one()
             r.status, r.error_message = status, error
             if verified is not None:
                 r.verified = verified
@@ -442,12 +566,14 @@ class DownloadManager:
             d = s.get(Download, download_id)
             d.status, d.error_message, d.error_hint = "failed", err.message, err.hint
             done, total = d.done_bytes, d.total_bytes
-        self.on_event(DownloadEvent("status", download_id, "failed", done, total,
-                                    message=err.message, hint=err.hint))
+        self.on_event(
+            DownloadEvent(
+                "status", download_id, "failed", done, total, message=err.message, hint=err.hint
+            )
+        )
 
     def _finish(self, download_id: int, model: CatalogModel, target: Path, total: int) -> None:
         with self._session() as s:
             d = s.get(Download, download_id)
             d.status, d.done_bytes, d.finished_at = "done", total, utcnow()
             register(s, model.repo_id, target, origin="download", tasks=model.tasks, size=total)
-

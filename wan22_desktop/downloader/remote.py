@@ -32,7 +32,9 @@ class RemoteFile:
 def safe_relpath(name: str) -> str:
     """Normalise a remote file name, refusing anything that could land outside the target folder."""
     if not name or "\x00" in name:
-        raise OperationError(f"refusing remote file name {name!r}", hint="the repository listing is invalid")
+        raise OperationError(
+            f"refusing remote file name {name!r}", hint="the repository listing is invalid"
+        )
     unified = name.replace("\\", "/")
     p = PurePosixPath(unified)
     if p.is_absolute() or _DRIVE.match(unified) or any(part in ("..",) for part in p.parts):
@@ -42,7 +44,9 @@ def safe_relpath(name: str) -> str:
         )
     parts = [x for x in p.parts if x not in ("", ".")]
     if not parts:
-        raise OperationError(f"refusing remote file name {name!r}", hint="the repository listing is invalid")
+        raise OperationError(
+            f"refusing remote file name {name!r}", hint="the repository listing is invalid"
+        )
     return "/".join(parts)
 
 
@@ -52,12 +56,14 @@ def target_path(root: Path, name: str) -> Path:
     base = root.resolve()
     dest = (base / rel).resolve()
     if dest != base and base not in dest.parents:
-        raise OperationError(f"refusing remote file name {name!r}: it resolves outside {base}",
-                             hint="remove the symlink in the model folder or choose another folder")
+        raise OperationError(
+            f"refusing remote file name {name!r}: it resolves outside {base}",
+            hint="remove the symlink in the model folder or choose another folder",
+        )
     return dest
 
 
-def git_blob_sha1(data_len: int) -> "hashlib._Hash":
+def git_blob_sha1(data_len: int) -> hashlib._Hash:
     """A sha1 primed with git's blob header, so feeding the content yields the git blob id."""
     h = hashlib.sha1()
     h.update(f"blob {data_len}\0".encode())

@@ -16,17 +16,16 @@ import json
 import logging
 import os
 import shutil
-import socket
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from wan22_desktop.downloader.remote import RemoteFile, git_blob_sha1
-from wan22_desktop.errors import OperationError
+from wan22_desktop.errors import DiskFull, OperationError
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +44,6 @@ class Stopped(Exception):
         self.reason = reason
 
 
-class DiskFull(OperationError):
-    pass
-
-
 class ChecksumMismatch(OperationError):
     pass
 
@@ -58,7 +53,7 @@ class StopFlag:
     also stops when its parent does, so one failed file can stop its siblings without touching
     the user's pause/cancel flag."""
 
-    def __init__(self, parent: "StopFlag | None" = None) -> None:
+    def __init__(self, parent: StopFlag | None = None) -> None:
         self._reason: str | None = None
         self.parent = parent
 
@@ -90,7 +85,10 @@ class _NoAuthAcrossHosts(urllib.request.HTTPRedirectHandler):
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
-        if new is not None and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc:
+        if (
+            new is not None
+            and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc
+        ):
             for h in ("Authorization", "Cookie"):
                 new.remove_header(h)
         return new
@@ -116,7 +114,7 @@ def _identity(rf: RemoteFile) -> dict[str, object]:
     return {"size": rf.size, "sha256": rf.sha256, "git_sha1": rf.git_sha1, "etag": rf.etag}
 
 
-def _new_hashers(rf: RemoteFile) -> list["hashlib._Hash"]:
+def _new_hashers(rf: RemoteFile) -> list[hashlib._Hash]:
     hashers = []
     if rf.sha256:
         hashers.append(hashlib.sha256())
@@ -125,7 +123,7 @@ def _new_hashers(rf: RemoteFile) -> list["hashlib._Hash"]:
     return hashers
 
 
-def _hash_prefix(path: Path, hashers: list["hashlib._Hash"], flag: StopFlag | None) -> None:
+def _hash_prefix(path: Path, hashers: list[hashlib._Hash], flag: StopFlag | None) -> None:
     if not hashers:
         return
     with path.open("rb") as f:
@@ -136,7 +134,7 @@ def _hash_prefix(path: Path, hashers: list["hashlib._Hash"], flag: StopFlag | No
                 flag.check()
 
 
-def hash_matches(rf: RemoteFile, hashers: list["hashlib._Hash"]) -> bool:
+def hash_matches(rf: RemoteFile, hashers: list[hashlib._Hash]) -> bool:
     if not hashers:
         return True
     digest = hashers[0].hexdigest()
@@ -225,7 +223,7 @@ def fetch_file(
     )
 
 
-def _problem(part: Path, rf: RemoteFile, hashers: list["hashlib._Hash"]) -> str | None:
+def _problem(part: Path, rf: RemoteFile, hashers: list[hashlib._Hash]) -> str | None:
     size = part.stat().st_size
     if rf.size is not None and size != rf.size:
         return f"size {size} != {rf.size}"
@@ -234,8 +232,9 @@ def _problem(part: Path, rf: RemoteFile, hashers: list["hashlib._Hash"]) -> str 
     return None
 
 
-def _download_into(rf, part: Path, meta: Path, state: dict, on_bytes, flag, retry: RetryPolicy,
-                   sleep) -> tuple[int, list["hashlib._Hash"]]:
+def _download_into(
+    rf, part: Path, meta: Path, state: dict, on_bytes, flag, retry: RetryPolicy, sleep
+) -> tuple[int, list[hashlib._Hash]]:
     """Bring ``part`` to full size. The hash is computed as bytes arrive (the kept prefix is read
     once at the start), so a 57 GB shard is not read back from disk to be verified."""
     received = 0
@@ -271,8 +270,12 @@ def _download_into(rf, part: Path, meta: Path, state: dict, on_bytes, flag, retr
             hashers[:] = _new_hashers(rf)
             have = 0
             continue
-        except (urllib.error.URLError, http.client.HTTPException, ConnectionError, socket.timeout,
-                TimeoutError) as exc:
+        except (
+            urllib.error.URLError,
+            http.client.HTTPException,
+            ConnectionError,
+            TimeoutError,
+        ) as exc:
             if isinstance(exc, urllib.error.HTTPError) and exc.code not in _RETRY_STATUS:
                 raise _http_error(rf, exc) from exc
             new_have = part.stat().st_size if part.exists() else 0
@@ -292,16 +295,31 @@ def _download_into(rf, part: Path, meta: Path, state: dict, on_bytes, flag, retr
 
 def _http_error(rf: RemoteFile, exc: urllib.error.HTTPError) -> OperationError:
     if exc.code in (401, 403):
-        return OperationError(f"access denied to {rf.path} (HTTP {exc.code})",
-                              hint="log in to the hub or set a token with access to this repo")
+        return OperationError(
+            f"access denied to {rf.path} (HTTP {exc.code})",
+            hint="log in to the hub or set a token with access to this repo",
+        )
     if exc.code == 404:
-        return OperationError(f"{rf.path} not found on the source (HTTP 404)",
-                              hint="the mirror may be incomplete; try another source")
-    return OperationError(f"download of {rf.path} failed: HTTP {exc.code}", hint="try another source")
+        return OperationError(
+            f"{rf.path} not found on the source (HTTP 404)",
+            hint="the mirror may be incomplete; try another source",
+        )
+    return OperationError(
+        f"download of {rf.path} failed: HTTP {exc.code}", hint="try another source"
+    )
 
 
-def _one_request(rf: RemoteFile, part: Path, have: int, meta: Path, state: dict, on_bytes, flag,
-                 timeout: float, hashers: list["hashlib._Hash"]) -> int:
+def _one_request(
+    rf: RemoteFile,
+    part: Path,
+    have: int,
+    meta: Path,
+    state: dict,
+    on_bytes,
+    flag,
+    timeout: float,
+    hashers: list[hashlib._Hash],
+) -> int:
     """One GET continuing at ``have``. If-Range carries the validator this server gave us for the
     kept prefix, so a changed file comes back whole (200) instead of being spliced."""
     headers = dict(rf.headers)
@@ -354,7 +372,7 @@ def _one_request(rf: RemoteFile, part: Path, have: int, meta: Path, state: dict,
                 raise DiskFull(
                     f"the disk is full while writing {part.name} ({free // 1_000_000} MB free)",
                     hint="free some space or choose another models folder; the download continues "
-                         "where it stopped",
+                    "where it stopped",
                 ) from exc
         return written
 

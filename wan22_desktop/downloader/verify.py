@@ -30,8 +30,13 @@ class VerifyReport:
         return not self.problems
 
     def to_json(self) -> dict[str, object]:
-        return {"path": str(self.path), "ok": self.ok, "checked": self.checked,
-                "problems": self.problems, "layout": self.layout}
+        return {
+            "path": str(self.path),
+            "ok": self.ok,
+            "checked": self.checked,
+            "problems": self.problems,
+            "layout": self.layout,
+        }
 
 
 def resolve_target(s: Session, name: str) -> Path:
@@ -40,18 +45,26 @@ def resolve_target(s: Session, name: str) -> Path:
     if p.is_dir():
         return p.resolve()
     m = get_model(name)
-    row = s.scalars(select(InstalledModel).where(InstalledModel.model_id == m.repo_id)
-                    .order_by(InstalledModel.id.desc())).first()
+    row = s.scalars(
+        select(InstalledModel)
+        .where(InstalledModel.model_id == m.repo_id)
+        .order_by(InstalledModel.id.desc())
+    ).first()
     if row is None:
-        raise UserInputError(f"{m.key} is not installed",
-                             hint=f"download it with `wan22 models download {m.key}` or import a folder")
+        raise UserInputError(
+            f"{m.key} is not installed",
+            hint=f"download it with `wan22 models download {m.key}` or import a folder",
+        )
     return Path(row.path)
 
 
 def verify_folder(s: Session, root: Path, *, layout: bool = True) -> VerifyReport:
     report = VerifyReport(root)
-    d = s.scalars(select(Download).where(Download.target_dir == str(root), Download.status == "done")
-                  .order_by(Download.id.desc())).first()
+    d = s.scalars(
+        select(Download)
+        .where(Download.target_dir == str(root), Download.status == "done")
+        .order_by(Download.id.desc())
+    ).first()
     if d is not None:
         for f in d.files:
             dest = target_path(root, f.path)

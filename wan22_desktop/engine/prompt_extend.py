@@ -107,13 +107,16 @@ def extend_prompt(
     ``OperationError`` with the reason; otherwise the original prompt comes back with a warning.
     """
     if method not in METHODS:
-        raise UserInputError(f"unknown prompt extension method {method!r}",
-                             "use dashscope or local_qwen")
+        raise UserInputError(
+            f"unknown prompt extension method {method!r}", "use dashscope or local_qwen"
+        )
     if target_lang not in LANGS:
         raise UserInputError(f"unknown target language {target_lang!r}", "use zh or en")
     if image is None and not prompt.strip():
-        raise UserInputError("nothing to extend: the prompt is empty and no image was given",
-                             "write a prompt, or give an image for the vision model to describe")
+        raise UserInputError(
+            "nothing to extend: the prompt is empty and no image was given",
+            "write a prompt, or give an image for the vision model to describe",
+        )
     started = time.perf_counter()
     seed = seed if seed >= 0 else random.randint(0, 2**31 - 1)
     system = system_prompt(prompt_kind(prompt, image is not None), target_lang)
@@ -123,21 +126,40 @@ def extend_prompt(
     try:
         if method == "dashscope":
             key_for_scrub = api_key or _dashscope_key()
-            text = _dashscope_extend(prompt, system, image, used_model, seed, key_for_scrub, timeout)
+            text = _dashscope_extend(
+                prompt, system, image, used_model, seed, key_for_scrub, timeout
+            )
         else:
-            text = _local_qwen_extend(prompt, system, image, used_model, seed, device,
-                                      max_new_tokens)
+            text = _local_qwen_extend(
+                prompt, system, image, used_model, seed, device, max_new_tokens
+            )
         text = clean_output(text)
         if not text:
             raise _Failure("the model returned an empty prompt", retry=False)
     except _Failure as f:
-        return _failed(prompt, method, used_model, seed, started, required,
-                       _scrub(f.reason, key_for_scrub), f.hint)
+        return _failed(
+            prompt,
+            method,
+            used_model,
+            seed,
+            started,
+            required,
+            _scrub(f.reason, key_for_scrub),
+            f.hint,
+        )
     except Exception as exc:  # noqa: BLE001 - extension must never crash a job; details to the log
         log.exception("prompt extension crashed")
         reason = _scrub(f"{type(exc).__name__}: {exc}".splitlines()[0][:300], key_for_scrub)
-        return _failed(prompt, method, used_model, seed, started, required, reason,
-                       "see the log file for details")
+        return _failed(
+            prompt,
+            method,
+            used_model,
+            seed,
+            started,
+            required,
+            reason,
+            "see the log file for details",
+        )
     seconds = time.perf_counter() - started
     log.info("prompt extended with %s/%s in %.1f s (seed %d)", method, used_model, seconds, seed)
     return ExtendResult(True, text, prompt, method, used_model, None, seconds, seed)
@@ -153,27 +175,48 @@ class ExtendOptions(Protocol):
     required: bool
 
 
-def extend_with_options(options: ExtendOptions, prompt: str, *, image: str | Path | None = None,
-                        seed: int = -1, device: str = "cpu") -> ExtendResult | None:
+def extend_with_options(
+    options: ExtendOptions,
+    prompt: str,
+    *,
+    image: str | Path | None = None,
+    seed: int = -1,
+    device: str = "cpu",
+) -> ExtendResult | None:
     """The worker's extension step: None when the job did not ask for extension."""
     if not options.enabled:
         return None
-    return extend_prompt(prompt, method=options.method,  # type: ignore[arg-type]
-                         target_lang=options.target_lang,  # type: ignore[arg-type]
-                         image=image, model=options.model, seed=seed, required=options.required,
-                         device=device)
+    return extend_prompt(
+        prompt,
+        method=options.method,  # type: ignore[arg-type]
+        target_lang=options.target_lang,  # type: ignore[arg-type]
+        image=image,
+        model=options.model,
+        seed=seed,
+        required=options.required,
+        device=device,
+    )
 
 
-def _failed(prompt: str, method: str, model: str, seed: int, started: float, required: bool,
-            reason: str, hint: str | None) -> ExtendResult:
+def _failed(
+    prompt: str,
+    method: str,
+    model: str,
+    seed: int,
+    started: float,
+    required: bool,
+    reason: str,
+    hint: str | None,
+) -> ExtendResult:
     if required:
         raise OperationError(f"prompt extension failed: {reason}", hint)
     warning = f"prompt extension failed: {reason}; the original prompt was used"
     if hint:
         warning += f" (hint: {hint})"
     log.warning("%s", warning)
-    return ExtendResult(False, prompt, prompt, method, model, warning,
-                        time.perf_counter() - started, seed)
+    return ExtendResult(
+        False, prompt, prompt, method, model, warning, time.perf_counter() - started, seed
+    )
 
 
 def _default_model(method: str, vision: bool) -> str:
@@ -233,8 +276,9 @@ def _dashscope_key() -> str:
 
     key = get_dashscope_key()
     if not key:
-        raise _Failure("no DashScope API key",
-                       "store one with `wan22 keys set dashscope` or set DASH_API_KEY")
+        raise _Failure(
+            "no DashScope API key", "store one with `wan22 keys set dashscope` or set DASH_API_KEY"
+        )
     return key
 
 
@@ -263,13 +307,22 @@ def _dashscope_messages(prompt: str, system: str, image: str | Path | None) -> l
         return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
     return [
         {"role": "system", "content": [{"text": system}]},
-        {"role": "user", "content": [{"text": _guard_text(prompt)},
-                                     {"image": image_data_uri(image)}]},
+        {
+            "role": "user",
+            "content": [{"text": _guard_text(prompt)}, {"image": image_data_uri(image)}],
+        },
     ]
 
 
-def _dashscope_extend(prompt: str, system: str, image: str | Path | None, model: str, seed: int,
-                      key: str, timeout: float) -> str:
+def _dashscope_extend(
+    prompt: str,
+    system: str,
+    image: str | Path | None,
+    model: str,
+    seed: int,
+    key: str,
+    timeout: float,
+) -> str:
     """Call DashScope up to ``RETRY_TIMES`` times; auth and request errors stop at once."""
     import dashscope
 
@@ -280,16 +333,23 @@ def _dashscope_extend(prompt: str, system: str, image: str | Path | None, model:
     failure = _Failure("DashScope was not called")
     for attempt in range(1, RETRY_TIMES + 1):
         try:
-            response = api.call(model, messages=messages, seed=seed % 2**31,  # API's range
-                                result_format="message",
-                                api_key=key, base_address=base_url, request_timeout=timeout)
+            response = api.call(
+                model,
+                messages=messages,
+                seed=seed % 2**31,  # API's range
+                result_format="message",
+                api_key=key,
+                base_address=base_url,
+                request_timeout=timeout,
+            )
             return _dashscope_text(response)
         except _Failure as f:
             failure = f
         except Exception as exc:  # noqa: BLE001 - classified below; the SDK raises many kinds
             failure = _classify_exception(exc, base_url, timeout)
-        log.info("DashScope attempt %d/%d failed: %s", attempt, RETRY_TIMES,
-                 _scrub(failure.reason, key))
+        log.info(
+            "DashScope attempt %d/%d failed: %s", attempt, RETRY_TIMES, _scrub(failure.reason, key)
+        )
         if not failure.retry:
             break
         if attempt < RETRY_TIMES:
@@ -314,16 +374,23 @@ def _dashscope_text(response: Any) -> str:
             raise _Failure("DashScope sent a malformed reply", retry=True)
         return content
     if status == 401:
-        raise _Failure(f"DashScope rejected the API key ({detail})",
-                       "check the key with `wan22 keys set dashscope`; keys from the "
-                       "international console need DASH_API_URL="
-                       "https://dashscope-intl.aliyuncs.com/api/v1")
+        raise _Failure(
+            f"DashScope rejected the API key ({detail})",
+            "check the key with `wan22 keys set dashscope`; keys from the "
+            "international console need DASH_API_URL="
+            "https://dashscope-intl.aliyuncs.com/api/v1",
+        )
     if status == 429:
-        raise _Failure(f"DashScope quota or rate limit reached ({detail})",
-                       "wait and retry, or check the quota in the DashScope console", retry=True)
+        raise _Failure(
+            f"DashScope quota or rate limit reached ({detail})",
+            "wait and retry, or check the quota in the DashScope console",
+            retry=True,
+        )
     if status in (400, 403, 404):
-        raise _Failure(f"DashScope refused the request ({detail})",
-                       "check the model name and that your account may use it")
+        raise _Failure(
+            f"DashScope refused the request ({detail})",
+            "check the model name and that your account may use it",
+        )
     raise _Failure(f"DashScope error ({detail})", "try again later", retry=True)
 
 
@@ -331,12 +398,18 @@ def _classify_exception(exc: Exception, base_url: str, timeout: float) -> _Failu
     import requests
 
     if isinstance(exc, requests.exceptions.Timeout):
-        return _Failure(f"DashScope did not answer within {timeout:g} s",
-                        "check the network, or try again later", retry=True)
+        return _Failure(
+            f"DashScope did not answer within {timeout:g} s",
+            "check the network, or try again later",
+            retry=True,
+        )
     if isinstance(exc, requests.exceptions.ConnectionError):
         host = re.sub(r"^\w+://", "", base_url).split("/")[0]
-        return _Failure(f"cannot reach DashScope at {host}",
-                        "check the network connection (and DASH_API_URL)", retry=True)
+        return _Failure(
+            f"cannot reach DashScope at {host}",
+            "check the network connection (and DASH_API_URL)",
+            retry=True,
+        )
     if isinstance(exc, (ValueError, KeyError, TypeError)):  # e.g. a reply that is not JSON
         return _Failure(f"DashScope sent a malformed reply ({type(exc).__name__})", retry=True)
     return _Failure(f"DashScope call failed ({type(exc).__name__})", retry=True)
@@ -372,9 +445,11 @@ def resolve_local_model(name: str, *, models_dir: Path | None = None) -> Path:
             return cached
     except Exception:  # noqa: BLE001 - not in the cache (or not a valid repo id): report below
         pass
-    raise _Failure(f"local model {repo} is not downloaded",
-                   f"download it with `wan22 models download {repo}`, or use a smaller "
-                   "model or the dashscope method")
+    raise _Failure(
+        f"local model {repo} is not downloaded",
+        f"download it with `wan22 models download {repo}`, or use a smaller "
+        "model or the dashscope method",
+    )
 
 
 def weights_bytes(folder: Path) -> int:
@@ -403,7 +478,7 @@ def _check_fits(folder: Path, device: str) -> None:
     """Fail before loading, not by an OOM halfway: the weights load into RAM, then move to the
     GPU when one is used, so both must have room."""
     need = weights_bytes(folder)
-    for where in (["cpu", device] if device.startswith("cuda") else ["cpu"]):
+    for where in ["cpu", device] if device.startswith("cuda") else ["cpu"]:
         free = free_memory(where)
         if memory_shortfall(need, free):
             gib = 1024**3
@@ -411,7 +486,8 @@ def _check_fits(folder: Path, device: str) -> None:
             raise _Failure(
                 f"{folder.name} needs about {need * MEMORY_MARGIN / gib:.1f} GiB of {kind}, "
                 f"{free / gib:.1f} GiB is free",
-                "choose a smaller model (e.g. Qwen2.5_3B / QwenVL2.5_3B) or the dashscope method")
+                "choose a smaller model (e.g. Qwen2.5_3B / QwenVL2.5_3B) or the dashscope method",
+            )
 
 
 def _is_vision_model(folder: Path) -> bool:
@@ -435,13 +511,22 @@ def _resolve_device(device: str) -> str:
     return device
 
 
-def _local_qwen_extend(prompt: str, system: str, image: str | Path | None, model: str, seed: int,
-                       device: str, max_new_tokens: int) -> str:
+def _local_qwen_extend(
+    prompt: str,
+    system: str,
+    image: str | Path | None,
+    model: str,
+    seed: int,
+    device: str,
+    max_new_tokens: int,
+) -> str:
     folder = resolve_local_model(model)
     pil_image = load_image(image) if image is not None else None
     if pil_image is not None and not _is_vision_model(folder):
-        raise _Failure(f"{folder.name} is a text-only model; image prompts need a Qwen-VL model",
-                       "use e.g. --prompt_extend_model QwenVL2.5_7B, or no image")
+        raise _Failure(
+            f"{folder.name} is a text-only model; image prompts need a Qwen-VL model",
+            "use e.g. --prompt_extend_model QwenVL2.5_7B, or no image",
+        )
     device = _resolve_device(device)
     _check_fits(folder, device)
     if pil_image is None:
@@ -473,8 +558,9 @@ def _release() -> None:
         pass
 
 
-def _generate_text(folder: Path, prompt: str, system: str, seed: int, device: str,
-                   max_new_tokens: int) -> str:
+def _generate_text(
+    folder: Path, prompt: str, system: str, seed: int, device: str, max_new_tokens: int
+) -> str:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
@@ -485,7 +571,7 @@ def _generate_text(folder: Path, prompt: str, system: str, seed: int, device: st
         text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         inputs = tokenizer([text], return_tensors="pt").to(model.device)
         out = _seeded_generate(model, inputs, seed, device, max_new_tokens)
-        new_tokens = out[0, inputs["input_ids"].shape[1]:]
+        new_tokens = out[0, inputs["input_ids"].shape[1] :]
         return tokenizer.decode(new_tokens, skip_special_tokens=True)
     finally:
         del model
@@ -501,7 +587,8 @@ def _vision_inputs(folder: Path, prompt: str, system: str, image: Any) -> dict[s
 
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     image_processor = AutoImageProcessor.from_pretrained(
-        folder, min_pixels=VL_MIN_PIXELS, max_pixels=VL_MAX_PIXELS, local_files_only=True)
+        folder, min_pixels=VL_MIN_PIXELS, max_pixels=VL_MAX_PIXELS, local_files_only=True
+    )
     pixels = image_processor(images=[image], return_tensors="pt")
     merge = int(getattr(image_processor, "merge_size", 2))
     n_tokens = int(pixels["image_grid_thw"][0].prod()) // (merge * merge)
@@ -511,15 +598,18 @@ def _vision_inputs(folder: Path, prompt: str, system: str, image: Any) -> dict[s
     ]
     text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     if text.count(IMAGE_TOKEN) != 1:
-        raise _Failure(f"{folder.name} is not a Qwen-VL model (its chat template has no image slot)",
-                       "use a QwenVL model for image prompts, e.g. QwenVL2.5_7B")
+        raise _Failure(
+            f"{folder.name} is not a Qwen-VL model (its chat template has no image slot)",
+            "use a QwenVL model for image prompts, e.g. QwenVL2.5_7B",
+        )
     text = text.replace(IMAGE_TOKEN, IMAGE_TOKEN * n_tokens)
     encoded = tokenizer([text], return_tensors="pt")
     return {"tokenizer": tokenizer, **encoded, **pixels}
 
 
-def _generate_vision(folder: Path, prompt: str, system: str, image: Any, seed: int, device: str,
-                     max_new_tokens: int) -> str:
+def _generate_vision(
+    folder: Path, prompt: str, system: str, image: Any, seed: int, device: str, max_new_tokens: int
+) -> str:
     from transformers import AutoModelForImageTextToText
 
     inputs = _vision_inputs(folder, prompt, system, image)
@@ -531,7 +621,7 @@ def _generate_vision(folder: Path, prompt: str, system: str, image: Any, seed: i
         if "pixel_values" in inputs:  # the vision tower runs in the model's dtype
             inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
         out = _seeded_generate(model, inputs, seed, device, max_new_tokens)
-        new_tokens = out[0, inputs["input_ids"].shape[1]:]
+        new_tokens = out[0, inputs["input_ids"].shape[1] :]
         return tokenizer.decode(new_tokens, skip_special_tokens=True)
     finally:
         del model

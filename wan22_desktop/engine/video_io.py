@@ -53,11 +53,13 @@ def check_writable(folder: Path, choose: str = "another output path") -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserInputError(f"cannot create the output folder {folder}: {exc.strerror or exc}",
-                             f"choose {choose}") from exc
+        raise UserInputError(
+            f"cannot create the output folder {folder}: {exc.strerror or exc}", f"choose {choose}"
+        ) from exc
     if not os.access(folder, os.W_OK):
-        raise UserInputError(f"the output folder {folder} is not writable",
-                             f"choose {choose} or fix its permissions")
+        raise UserInputError(
+            f"the output folder {folder} is not writable", f"choose {choose} or fix its permissions"
+        )
 
 
 def save_video(video: np.ndarray, path: str | os.PathLike[str], fps: int) -> Path:
@@ -73,15 +75,19 @@ def save_video(video: np.ndarray, path: str | os.PathLike[str], fps: int) -> Pat
         raise UserInputError(f"{target} exists and is not a folder", "choose another output path")
     try:
         if fmt == "npy":
-            _write_atomic_file(target, lambda tmp: np.save(tmp, np.asarray(video, dtype=np.float32)))
+            _write_atomic_file(
+                target, lambda tmp: np.save(tmp, np.asarray(video, dtype=np.float32))
+            )
         elif fmt == "mp4":
             frames = to_uint8_frames(video)
             _write_atomic_file(target, lambda tmp: _write_mp4(tmp, frames, fps))
         else:
             _write_png_folder(target, to_uint8_frames(video))
     except OSError as exc:
-        raise OperationError(f"could not write {target}: {exc.strerror or exc}",
-                             "check free disk space and permissions of the output folder") from exc
+        raise OperationError(
+            f"could not write {target}: {exc.strerror or exc}",
+            "check free disk space and permissions of the output folder",
+        ) from exc
     return target
 
 
@@ -92,8 +98,9 @@ def _umask() -> int:
 
 
 def _write_atomic_file(target: Path, write) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}",
-                                    dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=f".part{target.suffix}", dir=target.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -110,8 +117,14 @@ def _write_mp4(path: Path, frames: np.ndarray, fps: int) -> None:
 
     n, h, w, _ = frames.shape
     writer = imageio_ffmpeg.write_frames(
-        str(path), (w, h), fps=fps, codec="libx264", quality=MP4_QUALITY, pix_fmt_out="yuv420p",
-        macro_block_size=16, ffmpeg_log_level="error",
+        str(path),
+        (w, h),
+        fps=fps,
+        codec="libx264",
+        quality=MP4_QUALITY,
+        pix_fmt_out="yuv420p",
+        macro_block_size=16,
+        ffmpeg_log_level="error",
     )
     writer.send(None)
     try:

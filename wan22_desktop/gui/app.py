@@ -60,8 +60,11 @@ def install_excepthook(ctx: AppContext | None) -> None:
             print(notice_for(exc).text(), file=sys.stderr)
 
     def thread_hook(args: threading.ExceptHookArgs) -> None:
-        log.error("uncaught exception in thread %s", getattr(args.thread, "name", "?"),
-                  exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+        log.error(
+            "uncaught exception in thread %s",
+            getattr(args.thread, "name", "?"),
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        )
 
     sys.excepthook = hook
     threading.excepthook = thread_hook
@@ -71,8 +74,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="wan22-desktop", description="Wan22 Desktop (the window).")
     p.add_argument("--home", help="keep everything under this folder (like WAN22_HOME)")
     p.add_argument("--debug", action="store_true", help="verbose logging")
-    p.add_argument("--no-runner", action="store_true",
-                   help="do not run the queue in this window (only show it)")
+    p.add_argument(
+        "--no-runner",
+        action="store_true",
+        help="do not run the queue in this window (only show it)",
+    )
     p.add_argument("--quit-after-shown", action="store_true", help=argparse.SUPPRESS)  # benchmarks
     args, _qt_args = p.parse_known_args(argv)
     return args
@@ -103,8 +109,11 @@ def main(argv: list[str] | None = None) -> int:
 
     lock = _single_instance_lock(paths.data)
     if lock is None:
-        QMessageBox.information(None, "Wan22 Desktop",
-                                app.translate("App", "Wan22 Desktop is already open for this data folder."))
+        QMessageBox.information(
+            None,
+            "Wan22 Desktop",
+            app.translate("App", "Wan22 Desktop is already open for this data folder."),
+        )
         return 0
     try:
         ctx = AppContext.open(args.home)
@@ -127,9 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     window.attach_runner(ctx.runner)
     tray = Tray(ctx, app.windowIcon())
     tray.attach_runner(ctx.runner)
-    tray.sig_show_requested.connect(lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
+    tray.sig_show_requested.connect(
+        lambda: (window.showNormal(), window.raise_(), window.activateWindow())
+    )
     tray.sig_quit_requested.connect(window.close)
     if args.quit_after_shown:  # benchmarks/bench_gui.py: report when the first frame is up
+
         def shown() -> None:
             print(f"WAN22_SHOWN {time.time():.6f}", flush=True)
             window.close()

@@ -32,11 +32,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from wan22_desktop.db.database import Database, open_app_database
-from wan22_desktop.engine.hardware import Hardware, probe_in_subprocess
 from wan22_desktop.errors import OperationError
 from wan22_desktop.gui.notifier import Notifier
 from wan22_desktop.gui.task_runner import TaskRunner
 from wan22_desktop.paths import AppPaths, app_paths
+from wan22_desktop.runtime.hardware import Hardware, probe_in_subprocess
 from wan22_desktop.settings import Settings, effective_paths
 
 log = logging.getLogger(__name__)
@@ -77,9 +77,16 @@ class AppEvents(QObject):
 class AppContext:
     """Shared state for one data dir. Create on the GUI thread; ``close()`` before exit."""
 
-    def __init__(self, paths: AppPaths, settings: Settings, db: Database, *,
-                 tasks: TaskRunner | None = None, hardware: Hardware | None = None,
-                 hardware_probe: Callable[[], Hardware] | None = None) -> None:
+    def __init__(
+        self,
+        paths: AppPaths,
+        settings: Settings,
+        db: Database,
+        *,
+        tasks: TaskRunner | None = None,
+        hardware: Hardware | None = None,
+        hardware_probe: Callable[[], Hardware] | None = None,
+    ) -> None:
         self.base_paths = paths
         self.settings = settings
         self.paths = effective_paths(paths, settings)
@@ -89,15 +96,19 @@ class AppContext:
         self.events = AppEvents()
         self.runner: Any = None  # RunnerController, attached by the app
         self._hardware = hardware
-        self._hardware_ready = threading.Event()  # for the runner thread, which must not probe twice
+        self._hardware_ready = (
+            threading.Event()
+        )  # for the runner thread, which must not probe twice
         if hardware is not None:
             self._hardware_ready.set()
-        self._probe = hardware_probe or (lambda: probe_in_subprocess((self.paths.models, self.paths.outputs)))
+        self._probe = hardware_probe or (
+            lambda: probe_in_subprocess((self.paths.models, self.paths.outputs))
+        )
         self._probing = False
         self.tasks.sig_task_failed.connect(self.notifier.error)
 
     @classmethod
-    def open(cls, home: str | None = None, **kwargs: Any) -> "AppContext":
+    def open(cls, home: str | None = None, **kwargs: Any) -> AppContext:
         """Open the data dir: settings (a corrupt file is backed up, defaults used), database."""
         paths = app_paths(home).ensure()
         settings = Settings.load(paths, recover=True)
@@ -106,7 +117,8 @@ class AppContext:
         if settings.recovered_from is not None:
             ctx.notifier.warning(
                 "settings.json was corrupt; defaults are in use",
-                f"a copy was saved as {settings.recovered_from.name}")
+                f"a copy was saved as {settings.recovered_from.name}",
+            )
         return ctx
 
     # ---- hardware

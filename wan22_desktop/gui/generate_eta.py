@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from wan22_desktop.engine.planner import dit_tokens
+from wan22_desktop.runtime.planner import dit_tokens
 
 # (gpu class, model, resolution) -> seconds for 1, 4, 8 GPUs (official table, T2V rows).
 OFFICIAL_SECONDS: dict[tuple[str, str, str], tuple[float, float, float]] = {
@@ -38,7 +38,7 @@ GPU_COUNTS = (1, 4, 8)
 # RTX 4090 figure is an assumption (no common row), so its ranges are wider.
 RELATIVE_TIME = {"H100": 1.0, "A100": 2735.7 / 1041.5, "H20": 4048.7 / 1041.5, "RTX 4090": 2.6}
 DEFAULT_EXPONENT = 1.4  # tokens -> time, when only one resolution is measured
-SPREAD = (0.8, 1.3)          # range around the estimate for a GPU in the table
+SPREAD = (0.8, 1.3)  # range around the estimate for a GPU in the table
 UNKNOWN_SPREAD = (0.7, 2.0)  # ...and for a GPU we could only place by assumption
 
 
@@ -55,15 +55,23 @@ class EtaEstimate:
 def gpu_class(name: str) -> str | None:
     """Map a CUDA device name to a row of the table (None: not one we know)."""
     n = name.upper().replace(" ", "")
-    for needle, cls in (("H200", "H100"), ("H100", "H100"), ("H800", "H100"), ("H20", "H20"),
-                        ("A100", "A100"), ("A800", "A100"), ("4090", "RTX 4090")):
+    for needle, cls in (
+        ("H200", "H100"),
+        ("H100", "H100"),
+        ("H800", "H100"),
+        ("H20", "H20"),
+        ("A100", "A100"),
+        ("A800", "A100"),
+        ("4090", "RTX 4090"),
+    ):
         if needle in n:
             return cls
     return None
 
 
-def estimate(task: str, width: int, height: int, frames: int, steps: int, gpus: int,
-             gpu_name: str) -> EtaEstimate | None:
+def estimate(
+    task: str, width: int, height: int, frames: int, steps: int, gpus: int, gpu_name: str
+) -> EtaEstimate | None:
     """Seconds to render (after loading) on ``gpus`` x ``gpu_name``; None for the CPU."""
     if gpus < 1 or not gpu_name:
         return None
@@ -72,10 +80,13 @@ def estimate(task: str, width: int, height: int, frames: int, steps: int, gpus: 
     known = cls is not None and any(k[0] == cls and k[1] == model for k in OFFICIAL_SECONDS)
     source = cls if known else _reference_class(model)
     tokens = dit_tokens(model, width, height, frames)
-    rows = sorted((res, secs) for (g, m, res), secs in OFFICIAL_SECONDS.items()
-                  if g == source and m == model)
+    rows = sorted(
+        (res, secs) for (g, m, res), secs in OFFICIAL_SECONDS.items() if g == source and m == model
+    )
     # Nearest measured resolution by token count, and the exponent from two rows when we have them.
-    measured = [(dit_tokens(model, *REFERENCE_JOB[(model, res)][:3]), secs, res) for res, secs in rows]
+    measured = [
+        (dit_tokens(model, *REFERENCE_JOB[(model, res)][:3]), secs, res) for res, secs in rows
+    ]
     ref_tokens, ref_secs, ref_res = min(measured, key=lambda r: abs(math.log(tokens / r[0])))
     exponent = DEFAULT_EXPONENT
     if len(measured) >= 2:
@@ -89,8 +100,10 @@ def estimate(task: str, width: int, height: int, frames: int, steps: int, gpus: 
     lo, hi = SPREAD if known and cls is not None else UNKNOWN_SPREAD
     if cls is None:  # unknown GPU: anything from H100 speed to much slower
         lo, hi = UNKNOWN_SPREAD[0], UNKNOWN_SPREAD[1] * RELATIVE_TIME["H20"]
-    basis = (f"scaled from the official {source} timing ({model}, {ref_res}, "
-             f"{ref_steps} steps, {', '.join(str(c) for c in GPU_COUNTS)} GPUs)")
+    basis = (
+        f"scaled from the official {source} timing ({model}, {ref_res}, "
+        f"{ref_steps} steps, {', '.join(str(c) for c in GPU_COUNTS)} GPUs)"
+    )
     return EtaEstimate(secs * lo, secs * hi, basis)
 
 
@@ -110,7 +123,7 @@ def _at_gpu_count(secs: tuple[float, float, float], n: int) -> float:
 
 
 def format_duration(seconds: float, units: tuple[str, str, str] = ("s", "min", "h")) -> str:
-    """"5 s", "1 min 15 s", "15 min", "1 h 07 min"; ``units`` may be translated."""
+    """ "5 s", "1 min 15 s", "15 min", "1 h 07 min"; ``units`` may be translated."""
     s_, m_, h_ = units
     seconds = max(0, int(round(seconds)))
     if seconds < 60:

@@ -6,14 +6,22 @@ rules (quality presets, Auto task, output size for an image, plan preview) are t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any
 
-from wan22_desktop.engine.hardware import Hardware
-from wan22_desktop.engine.planner import InstalledModel, JobShape, Plan, PlanError, PlanOverrides, plan
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.gui.generate_eta import EtaEstimate, estimate
 from wan22_desktop.request import GenerationRequest, Guidance, MemoryOptions, PromptExtendOptions
+from wan22_desktop.runtime.hardware import Hardware
+from wan22_desktop.runtime.planner import (
+    InstalledModel,
+    JobShape,
+    Plan,
+    PlanError,
+    PlanOverrides,
+    plan,
+)
 from wan22_desktop.sizes import best_output_size, i2v_output_size
 from wan22_desktop.tasks import SIZE_AREAS, TASKS, ImageUse, get_task, parse_size
 
@@ -23,22 +31,28 @@ AUTO_SIZES = ("1280*720", "720*1280", "832*480", "480*832")
 QUALITY_PRESETS = ("draft", "standard", "official")
 # Share of the official step count: fewer steps render proportionally faster, with less detail.
 QUALITY_FRACTION = {"draft": 0.4, "standard": 0.7, "official": 1.0}
-SIZE_NAMES = {"1280*720": "720p landscape", "720*1280": "720p portrait", "832*480": "480p landscape",
-              "480*832": "480p portrait", "1280*704": "720p landscape", "704*1280": "720p portrait"}
+SIZE_NAMES = {
+    "1280*720": "720p landscape",
+    "720*1280": "720p portrait",
+    "832*480": "480p landscape",
+    "480*832": "480p portrait",
+    "1280*704": "720p landscape",
+    "704*1280": "720p portrait",
+}
 
 
 @dataclass(frozen=True)
 class FormValues:
     """Everything the form holds; ``None`` means "the task's default"."""
 
-    task: str = "ti2v-5B"              # a task name or "auto"
+    task: str = "ti2v-5B"  # a task name or "auto"
     prompt: str = ""
     negative_prompt: str | None = None
     image: str | None = None
     size: str | None = None
     frame_num: int | None = None
     quality: str = "official"
-    steps: int | None = None           # set: overrides the quality preset
+    steps: int | None = None  # set: overrides the quality preset
     guidance_low: float | None = None
     guidance_high: float | None = None
     shift: float | None = None
@@ -58,7 +72,7 @@ class FormValues:
         return asdict(self)
 
     @classmethod
-    def from_state(cls, data: Mapping[str, Any] | None) -> "FormValues":
+    def from_state(cls, data: Mapping[str, Any] | None) -> FormValues:
         """Last-used values from UI state; unknown or mistyped entries are dropped, not fatal."""
         if not isinstance(data, Mapping):
             return cls()
@@ -77,13 +91,13 @@ class Preview:
     """What the plan panel shows for the current form."""
 
     request: GenerationRequest | None = None
-    error: UserInputError | None = None        # blocks queueing (invalid form)
+    error: UserInputError | None = None  # blocks queueing (invalid form)
     warnings: tuple[str, ...] = ()
     plan: Plan | None = None
-    plan_error: PlanError | None = None          # does not block: the job may run elsewhere later
+    plan_error: PlanError | None = None  # does not block: the job may run elsewhere later
     eta: EtaEstimate | None = None
     output_size: tuple[int, int] | None = None
-    task_reason: str = ""                        # why Auto chose its task
+    task_reason: str = ""  # why Auto chose its task
 
 
 def steps_for(task: str, quality: str) -> int:
@@ -134,9 +148,12 @@ def overrides(values: FormValues) -> PlanOverrides:
     def switch(v: str) -> bool | None:
         return None if v == "auto" else v == "on"
 
-    return PlanOverrides(gpus=values.gpus, offload_model=switch(values.offload_model),
-                         convert_model_dtype=switch(values.convert_model_dtype),
-                         t5_cpu=switch(values.t5_cpu))
+    return PlanOverrides(
+        gpus=values.gpus,
+        offload_model=switch(values.offload_model),
+        convert_model_dtype=switch(values.convert_model_dtype),
+        t5_cpu=switch(values.t5_cpu),
+    )
 
 
 def build_request(values: FormValues, task: str, *, size: str | None = None) -> GenerationRequest:
@@ -159,15 +176,22 @@ def build_request(values: FormValues, task: str, *, size: str | None = None) -> 
         guidance=Guidance(low, high),
         solver=values.solver,
         seed=values.seed,
-        prompt_extend=PromptExtendOptions(enabled=values.extend_enabled, method=values.extend_method,
-                                          target_lang=values.extend_lang),
+        prompt_extend=PromptExtendOptions(
+            enabled=values.extend_enabled,
+            method=values.extend_method,
+            target_lang=values.extend_lang,
+        ),
         memory=MemoryOptions(values.offload_model, values.convert_model_dtype, values.t5_cpu),
         gpus=values.gpus,
     )
 
 
-def preview(values: FormValues, hw: Hardware | None, installed: Mapping[str, InstalledModel],
-            image_wh: tuple[int, int] | None = None) -> Preview:
+def preview(
+    values: FormValues,
+    hw: Hardware | None,
+    installed: Mapping[str, InstalledModel],
+    image_wh: tuple[int, int] | None = None,
+) -> Preview:
     """Validate the form and plan it on this machine: everything the plan panel shows."""
     task_reason = ""
     size = values.size or default_size(values.task)
@@ -176,12 +200,19 @@ def preview(values: FormValues, hw: Hardware | None, installed: Mapping[str, Ins
     auto_plan: Plan | None = None
     if task == AUTO:
         if hw is None:
-            return Preview(error=UserInputError("Auto needs to know this machine's GPUs",
-                                                "the hardware check is still running"))
+            return Preview(
+                error=UserInputError(
+                    "Auto needs to know this machine's GPUs", "the hardware check is still running"
+                )
+            )
         w, h = parse_size(size)
         try:
-            auto_plan = plan(JobShape(AUTO, w, h, frames, has_image=bool(values.image)), hw,
-                             installed, overrides(values))
+            auto_plan = plan(
+                JobShape(AUTO, w, h, frames, has_image=bool(values.image)),
+                hw,
+                installed,
+                overrides(values),
+            )
         except PlanError as exc:
             return Preview(error=exc, plan_error=exc)
         task = auto_plan.task
@@ -197,7 +228,9 @@ def preview(values: FormValues, hw: Hardware | None, installed: Mapping[str, Ins
         request, warnings = None, ()
     else:
         out = output_size(task, request.size, image_wh if request.image else None)
-        result = Preview(request=request, warnings=warnings, output_size=out, task_reason=task_reason)
+        result = Preview(
+            request=request, warnings=warnings, output_size=out, task_reason=task_reason
+        )
     if hw is None:
         return result
     try:
@@ -209,8 +242,9 @@ def preview(values: FormValues, hw: Hardware | None, installed: Mapping[str, Ins
     eta = None
     if request is not None and p.device == "cuda" and hw.gpus:
         out = result.output_size or (p.width, p.height)
-        eta = estimate(task, out[0], out[1], request.frame_num, request.sample_steps, p.nproc,
-                       hw.gpus[0].name)
+        eta = estimate(
+            task, out[0], out[1], request.frame_num, request.sample_steps, p.nproc, hw.gpus[0].name
+        )
     return replace(result, plan=p, eta=eta)
 
 
@@ -227,14 +261,29 @@ def installed_from_rows(rows: list[tuple[str, str, int]]) -> dict[str, Installed
 def values_from_request(request: GenerationRequest, *, count: int = 1) -> FormValues:
     """Form values that rebuild ``request`` (edit a queued job, re-run from history)."""
     spec = request.spec
-    quality = next((q for q in QUALITY_PRESETS if steps_for(spec.name, q) == request.sample_steps), None)
+    quality = next(
+        (q for q in QUALITY_PRESETS if steps_for(spec.name, q) == request.sample_steps), None
+    )
     return FormValues(
-        task=request.task, prompt=request.prompt, negative_prompt=request.negative_prompt,
-        image=request.image, size=request.size, frame_num=request.frame_num,
-        quality=quality or "official", steps=None if quality else request.sample_steps,
-        guidance_low=request.guidance.low, guidance_high=request.guidance.high,
-        shift=request.sample_shift, solver=request.solver, seed=request.seed,
-        extend_enabled=request.prompt_extend.enabled, extend_method=request.prompt_extend.method,
-        extend_lang=request.prompt_extend.target_lang, offload_model=request.memory.offload_model,
-        convert_model_dtype=request.memory.convert_model_dtype, t5_cpu=request.memory.t5_cpu,
-        gpus=request.gpus, count=count)
+        task=request.task,
+        prompt=request.prompt,
+        negative_prompt=request.negative_prompt,
+        image=request.image,
+        size=request.size,
+        frame_num=request.frame_num,
+        quality=quality or "official",
+        steps=None if quality else request.sample_steps,
+        guidance_low=request.guidance.low,
+        guidance_high=request.guidance.high,
+        shift=request.sample_shift,
+        solver=request.solver,
+        seed=request.seed,
+        extend_enabled=request.prompt_extend.enabled,
+        extend_method=request.prompt_extend.method,
+        extend_lang=request.prompt_extend.target_lang,
+        offload_model=request.memory.offload_model,
+        convert_model_dtype=request.memory.convert_model_dtype,
+        t5_cpu=request.memory.t5_cpu,
+        gpus=request.gpus,
+        count=count,
+    )

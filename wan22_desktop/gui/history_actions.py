@@ -26,7 +26,10 @@ IMAGE_TASK_FOR = {"t2v-A14B": "i2v-A14B", "i2v-A14B": "i2v-A14B", "ti2v-5B": "ti
 translate = QCoreApplication.translate
 
 DATE_CHOICES: dict[str, timedelta | None] = {
-    "any": None, "today": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30),
+    "any": None,
+    "today": timedelta(days=1),
+    "week": timedelta(days=7),
+    "month": timedelta(days=30),
 }
 
 
@@ -44,12 +47,21 @@ def next_clip_request(previous: GenerationRequest, image: Path) -> GenerationReq
     base = GenerationRequest.for_task(task)
     same_family = get_task(previous.task).is_moe == spec.is_moe
     return GenerationRequest.for_task(
-        task, prompt=previous.prompt, negative_prompt=previous.negative_prompt, image=str(image),
+        task,
+        prompt=previous.prompt,
+        negative_prompt=previous.negative_prompt,
+        image=str(image),
         size=previous.size if previous.size in spec.supported_sizes else base.size,
-        frame_num=previous.frame_num, seed=-1, solver=previous.solver,
+        frame_num=previous.frame_num,
+        seed=-1,
+        solver=previous.solver,
         sample_steps=previous.sample_steps if same_family else base.sample_steps,
-        prompt_extend=previous.prompt_extend, memory=previous.memory, gpus=previous.gpus,
-        fps=previous.fps, output_format=previous.output_format)
+        prompt_extend=previous.prompt_extend,
+        memory=previous.memory,
+        gpus=previous.gpus,
+        fps=previous.fps,
+        output_format=previous.output_format,
+    )
 
 
 def date_range(choice: str, now: datetime | None = None) -> datetime | None:
@@ -110,26 +122,53 @@ def detail_html(row: dict[str, Any]) -> str:
         text_block(translate("HistoryDetail", "Extended prompt"), row["final_prompt"])
     if row.get("kind") == "job":
         err = row.get("error") or {}
-        section(translate("HistoryDetail", "Job"), [(translate("HistoryDetail", "Status"), row.get("status")), (translate("HistoryDetail", "Reason"), row.get("status_reason")),
-                            (translate("HistoryDetail", "Error"), err.get("message")), (translate("HistoryDetail", "Hint"), err.get("hint")),
-                            (translate("HistoryDetail", "Finished"), row.get("finished_at"))])
+        section(
+            translate("HistoryDetail", "Job"),
+            [
+                (translate("HistoryDetail", "Status"), row.get("status")),
+                (translate("HistoryDetail", "Reason"), row.get("status_reason")),
+                (translate("HistoryDetail", "Error"), err.get("message")),
+                (translate("HistoryDetail", "Hint"), err.get("hint")),
+                (translate("HistoryDetail", "Finished"), row.get("finished_at")),
+            ],
+        )
     else:
-        section(translate("HistoryDetail", "Video"), [
-            (translate("HistoryDetail", "File"), row.get("video_path")), (translate("HistoryDetail", "Size"), f"{row.get('width')}×{row.get('height')}"),
-            (translate("HistoryDetail", "Frames"), row.get("frames")), (translate("HistoryDetail", "FPS"), row.get("fps")),
-            (translate("HistoryDetail", "Duration (s)"), row.get("duration_s")), (translate("HistoryDetail", "Seed"), row.get("seed")),
-            (translate("HistoryDetail", "Created"), row.get("created_at")), (translate("HistoryDetail", "Model folder"), row.get("model_path")),
-            (translate("HistoryDetail", "Peak memory"), human_bytes(row.get("peak_memory_bytes"))),
-            (translate("HistoryDetail", "Tags"), ", ".join(row.get("tags") or [])), (translate("HistoryDetail", "Note"), row.get("note"))])
+        section(
+            translate("HistoryDetail", "Video"),
+            [
+                (translate("HistoryDetail", "File"), row.get("video_path")),
+                (translate("HistoryDetail", "Size"), f"{row.get('width')}×{row.get('height')}"),
+                (translate("HistoryDetail", "Frames"), row.get("frames")),
+                (translate("HistoryDetail", "FPS"), row.get("fps")),
+                (translate("HistoryDetail", "Duration (s)"), row.get("duration_s")),
+                (translate("HistoryDetail", "Seed"), row.get("seed")),
+                (translate("HistoryDetail", "Created"), row.get("created_at")),
+                (translate("HistoryDetail", "Model folder"), row.get("model_path")),
+                (
+                    translate("HistoryDetail", "Peak memory"),
+                    human_bytes(row.get("peak_memory_bytes")),
+                ),
+                (translate("HistoryDetail", "Tags"), ", ".join(row.get("tags") or [])),
+                (translate("HistoryDetail", "Note"), row.get("note")),
+            ],
+        )
         timings = row.get("timings") or {}
-        section(translate("HistoryDetail", "Timings (s)"), [(k, v) for k, v in sorted(timings.items())])
-    section(translate("HistoryDetail", "Parameters"), flatten({k: v for k, v in request.items()
-                                       if k not in ("prompt", "schema_version")}))
+        section(
+            translate("HistoryDetail", "Timings (s)"), [(k, v) for k, v in sorted(timings.items())]
+        )
+    section(
+        translate("HistoryDetail", "Parameters"),
+        flatten({k: v for k, v in request.items() if k not in ("prompt", "schema_version")}),
+    )
     plan = row.get("plan")
     if plan:
         reasons = plan.get("reasons") if isinstance(plan, dict) else None
-        section(translate("HistoryDetail", "Plan"), [(k, v) for k, v in sorted(plan.items()) if k != "reasons"]
-                if isinstance(plan, dict) else [("plan", plan)])
+        section(
+            translate("HistoryDetail", "Plan"),
+            [(k, v) for k, v in sorted(plan.items()) if k != "reasons"]
+            if isinstance(plan, dict)
+            else [("plan", plan)],
+        )
         if reasons:
             items = "".join(f"<li>{e(_fmt(r))}</li>" for r in reasons)
             parts.append(f"<ul>{items}</ul>")

@@ -6,6 +6,7 @@ streamed and scaled by ffmpeg, so a long 720p clip never sits in memory whole.
 
 from __future__ import annotations
 
+import collections
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,8 +58,9 @@ def sample_indices(total: int, count: int) -> list[int]:
     return sorted({round(i * (total - 1) / (count - 1)) for i in range(count)})
 
 
-def sample_frames(path: str | os.PathLike[str], count: int, total_hint: int,
-                  max_side: int | None = 256) -> list[np.ndarray]:
+def sample_frames(
+    path: str | os.PathLike[str], count: int, total_hint: int, max_side: int | None = 256
+) -> list[np.ndarray]:
     """About ``count`` evenly spread frames; ``total_hint`` is the frame count from the history."""
     wanted = set(sample_indices(max(total_hint, 1), count))
     out: list[np.ndarray] = []
@@ -73,9 +75,8 @@ def sample_frames(path: str | os.PathLike[str], count: int, total_hint: int,
 
 
 def last_frame(path: str | os.PathLike[str]) -> np.ndarray:
-    frame: np.ndarray | None = None
-    for frame in iter_frames(path):
-        pass
+    tail = collections.deque(iter_frames(path), maxlen=1)  # reads through, keeps the last
+    frame = tail[0] if tail else None
     if frame is None:
         raise OperationError(f"{Path(path).name} has no frames", "the file may be damaged")
     return frame.copy()

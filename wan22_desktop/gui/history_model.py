@@ -16,7 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel, QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal,
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor, QPixmap
 
@@ -55,11 +61,13 @@ def load_page(db: Database, query: HistoryQuery, page: int, page_size: int) -> P
     """Runs on the DB thread."""
     if query.status == "done":
         p = dbh.list_generations(db, query.filter, page=page, page_size=page_size)
-        return PageResult([{"kind": "generation", **generation_to_dict(g)} for g in p.items], p.total)
+        return PageResult(
+            [{"kind": "generation", **generation_to_dict(g)} for g in p.items], p.total
+        )
     # Failed/cancelled jobs are few: one bounded read, filtered here.
     jobs = [job_to_dict(j) for j in dbq.list_jobs(db, statuses=[query.status], limit=MAX_JOB_ROWS)]
     rows = [{"kind": "job", **j} for j in jobs if _job_matches(j, query.filter)]
-    return PageResult(rows[page * page_size:(page + 1) * page_size], len(rows))
+    return PageResult(rows[page * page_size : (page + 1) * page_size], len(rows))
 
 
 def _job_matches(job: Row, flt: dbh.HistoryFilter) -> bool:
@@ -101,9 +109,16 @@ class HistoryModel(QAbstractTableModel):
     sig_load_failed = Signal(object)
     """Reading the history failed. Args: the exception (for the notifier)."""
 
-    def __init__(self, db: Database, tasks: Any, *, thumbs: ThumbnailCache | None = None,
-                 hover: HoverPreview | None = None, page_size: int = PAGE_SIZE,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        tasks: Any,
+        *,
+        thumbs: ThumbnailCache | None = None,
+        hover: HoverPreview | None = None,
+        page_size: int = PAGE_SIZE,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._db = db
         self._tasks = tasks  # TaskRunner: run_db(fn, on_done, on_error)
@@ -185,10 +200,18 @@ class HistoryModel(QAbstractTableModel):
 
     def _load_next(self) -> None:
         self._loading = True
-        epoch, page, query, db, size = self._epoch, self._next_page, self.query, self._db, self.page_size
-        self._tasks.run_db(lambda: load_page(db, query, page, size),
-                           lambda result: self._page_loaded(epoch, page, result),
-                           lambda exc: self._page_failed(epoch, exc))
+        epoch, page, query, db, size = (
+            self._epoch,
+            self._next_page,
+            self.query,
+            self._db,
+            self.page_size,
+        )
+        self._tasks.run_db(
+            lambda: load_page(db, query, page, size),
+            lambda result: self._page_loaded(epoch, page, result),
+            lambda exc: self._page_failed(epoch, exc),
+        )
 
     def _page_loaded(self, epoch: int, page: int, result: PageResult) -> None:
         if epoch != self._epoch:
@@ -232,13 +255,21 @@ class HistoryModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
-        return {"prompt": translate("HistoryModel", "Prompt"), "task": translate("HistoryModel", "Task"), "size": translate("HistoryModel", "Size"),
-                "frames": translate("HistoryModel", "Frames"), "seed": translate("HistoryModel", "Seed"), "created": translate("HistoryModel", "Created"),
-                "favourite": translate("HistoryModel", "★"), "tags": translate("HistoryModel", "Tags")}[self.COLUMNS[section]]
+        return {
+            "prompt": translate("HistoryModel", "Prompt"),
+            "task": translate("HistoryModel", "Task"),
+            "size": translate("HistoryModel", "Size"),
+            "frames": translate("HistoryModel", "Frames"),
+            "seed": translate("HistoryModel", "Seed"),
+            "created": translate("HistoryModel", "Created"),
+            "favourite": translate("HistoryModel", "★"),
+            "tags": translate("HistoryModel", "Tags"),
+        }[self.COLUMNS[section]]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):

@@ -32,16 +32,26 @@ def load_thumbnail_image(gen: dict[str, Any], size: QSize = THUMB_SIZE) -> QImag
         if not frames:
             return QImage()
         img = to_qimage(frames[0])
-    return img.scaled(size, Qt.AspectRatioMode.KeepAspectRatio,
-                      Qt.TransformationMode.SmoothTransformation)
+    return img.scaled(
+        size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
 
 
-def load_preview_images(gen: dict[str, Any], size: QSize = THUMB_SIZE,
-                        count: int = PREVIEW_FRAMES) -> list[QImage]:
-    frames = sample_frames(gen["video_path"], count, int(gen.get("frames") or count),
-                           max_side=max(size.width(), size.height()))
-    return [to_qimage(f).scaled(size, Qt.AspectRatioMode.KeepAspectRatio,
-                                Qt.TransformationMode.SmoothTransformation) for f in frames]
+def load_preview_images(
+    gen: dict[str, Any], size: QSize = THUMB_SIZE, count: int = PREVIEW_FRAMES
+) -> list[QImage]:
+    frames = sample_frames(
+        gen["video_path"],
+        count,
+        int(gen.get("frames") or count),
+        max_side=max(size.width(), size.height()),
+    )
+    return [
+        to_qimage(f).scaled(
+            size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
+        for f in frames
+    ]
 
 
 class ThumbnailCache(QObject):
@@ -51,8 +61,13 @@ class ThumbnailCache(QObject):
     sig_thumbnail_ready = Signal(int)
     """A thumbnail finished loading (or failed: then a blank one is cached). Args: generation id."""
 
-    def __init__(self, tasks: Any, size: QSize = THUMB_SIZE, capacity: int = 600,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        tasks: Any,
+        size: QSize = THUMB_SIZE,
+        capacity: int = 600,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._tasks = tasks  # TaskRunner: .run(fn, on_done, on_error)
         self.size = size
@@ -69,9 +84,11 @@ class ThumbnailCache(QObject):
         if gid not in self._pending:
             self._pending.add(gid)
             snapshot = dict(gen)
-            self._tasks.run(lambda: load_thumbnail_image(snapshot, self.size),
-                            lambda img, gid=gid: self._store(gid, img),
-                            lambda exc, gid=gid: self._failed(gid, exc))
+            self._tasks.run(
+                lambda: load_thumbnail_image(snapshot, self.size),
+                lambda img, gid=gid: self._store(gid, img),
+                lambda exc, gid=gid: self._failed(gid, exc),
+            )
         return None
 
     def forget(self, gid: int) -> None:
@@ -122,9 +139,11 @@ class HoverPreview(QObject):
             self._timer.start()
             return
         snapshot = dict(gen)
-        self._tasks.run(lambda: load_preview_images(snapshot, self.size),
-                        lambda imgs, gid=gid: self._loaded(gid, imgs),
-                        lambda exc, gid=gid: log.info("no preview for %s: %s", gid, exc))
+        self._tasks.run(
+            lambda: load_preview_images(snapshot, self.size),
+            lambda imgs, gid=gid: self._loaded(gid, imgs),
+            lambda exc, gid=gid: log.info("no preview for %s: %s", gid, exc),
+        )
 
     def stop(self) -> None:
         gid, self._gid = self._gid, None

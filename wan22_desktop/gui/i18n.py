@@ -33,11 +33,16 @@ def choose_language(settings: Settings, system_locale: str | None = None) -> str
 def translation_files(language: str, folder: Path = I18N_DIR) -> list[Path]:
     if language == "en" or not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob(f"{language}*.qm")
-                  if p.stem == language or p.stem.startswith(f"{language}_"))
+    return sorted(
+        p
+        for p in folder.glob(f"{language}*.qm")
+        if p.stem == language or p.stem.startswith(f"{language}_")
+    )
 
 
-def install_translators(app: QCoreApplication, language: str, folder: Path = I18N_DIR) -> list[QTranslator]:
+def install_translators(
+    app: QCoreApplication, language: str, folder: Path = I18N_DIR
+) -> list[QTranslator]:
     """Install the translators for ``language`` on ``app``; keep the returned list alive."""
     installed: list[QTranslator] = []
     candidates = [(p.parent, p.stem) for p in translation_files(language, folder)]

@@ -21,8 +21,14 @@ import logging
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QIcon
-from PySide6.QtWidgets import (QListWidget, QListWidgetItem, QMainWindow, QSplitter, QStackedWidget,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
 
 from wan22_desktop.errors import OperationError
 from wan22_desktop.gui.context import AppContext
@@ -42,8 +48,9 @@ QListWidget#sidebar::item:selected { background: palette(highlight); color: pale
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: AppContext, *, views: tuple[ViewSpec, ...] = VIEWS,
-                 icon: QIcon | None = None) -> None:
+    def __init__(
+        self, ctx: AppContext, *, views: tuple[ViewSpec, ...] = VIEWS, icon: QIcon | None = None
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.setWindowTitle(self.tr("Wan22 Desktop"))
@@ -116,10 +123,14 @@ class MainWindow(QMainWindow):
                 return cls(self.ctx, self.stack)
         except Exception as exc:  # noqa: BLE001 - shown as a notice, traceback in the log
             log.error("view %s failed to start", spec.key, exc_info=True)
-            self.ctx.notifier.error(OperationError(
-                self.tr("The %1 view could not start: %2").replace("%1", spec.translated_title())
-                .replace("%2", str(exc) or type(exc).__name__),
-                self.tr("the details are in the log file")))
+            self.ctx.notifier.error(
+                OperationError(
+                    self.tr("The %1 view could not start: %2")
+                    .replace("%1", spec.translated_title())
+                    .replace("%2", str(exc) or type(exc).__name__),
+                    self.tr("the details are in the log file"),
+                )
+            )
         return PlaceholderView(spec.translated_title(), self.stack)
 
     def show_view(self, key: str) -> None:
@@ -147,7 +158,11 @@ class MainWindow(QMainWindow):
 
     def _on_queue_counts(self, counts: dict, paused: bool) -> None:
         running, queued = counts.get("running", 0), counts.get("queued", 0)
-        text = self.tr("Queue: %1 running, %2 waiting").replace("%1", str(running)).replace("%2", str(queued))
+        text = (
+            self.tr("Queue: %1 running, %2 waiting")
+            .replace("%1", str(running))
+            .replace("%2", str(queued))
+        )
         if paused:
             text += self.tr(" (paused)")
         self.status_area.set_queue_text(text)
@@ -190,11 +205,14 @@ class MainWindow(QMainWindow):
         for widget in self._views.values():
             if hasattr(widget, "save_state"):
                 widget.save_state()
-        self.ctx.settings.set_state(STATE_KEY, {
-            "geometry": bytes(self.saveGeometry().toBase64().data()).decode("ascii"),
-            "splitter": bytes(self.splitter.saveState().toBase64().data()).decode("ascii"),
-            "view": self.current_key(),
-        })
+        self.ctx.settings.set_state(
+            STATE_KEY,
+            {
+                "geometry": bytes(self.saveGeometry().toBase64().data()).decode("ascii"),
+                "splitter": bytes(self.splitter.saveState().toBase64().data()).decode("ascii"),
+                "view": self.current_key(),
+            },
+        )
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_state()

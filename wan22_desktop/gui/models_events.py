@@ -29,7 +29,9 @@ class DownloadEventBridge(QObject):
     _sig_wake = Signal()
     """Internal: a worker pushed the first event since the last flush (queued to the GUI thread)."""
 
-    def __init__(self, interval_ms: int = DEFAULT_INTERVAL_MS, parent: QObject | None = None) -> None:
+    def __init__(
+        self, interval_ms: int = DEFAULT_INTERVAL_MS, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.interval_ms = interval_ms
         self._lock = threading.Lock()

@@ -63,10 +63,18 @@ class ModelRow:
 
 def read_db_state(db: Database) -> list[InstalledCopy]:
     """Installed folders from the DB (runs on the DB thread)."""
+
     def run(s):  # noqa: ANN001, ANN202 - a Session
-        return [InstalledCopy(r.model_id, r.path, r.origin, tuple(t for t in r.tasks.split(",") if t),
-                              r.size_bytes or 0)
-                for r in s.scalars(select(InstalledModel).order_by(InstalledModel.id))]
+        return [
+            InstalledCopy(
+                r.model_id,
+                r.path,
+                r.origin,
+                tuple(t for t in r.tasks.split(",") if t),
+                r.size_bytes or 0,
+            )
+            for r in s.scalars(select(InstalledModel).order_by(InstalledModel.id))
+        ]
 
     return db.read(run)
 
@@ -99,8 +107,11 @@ def free_bytes(folder: Path) -> int:
     return shutil.disk_usage(p).free
 
 
-def build_rows(installed: list[InstalledCopy], downloads: list[DownloadInfo],
-               models: tuple[CatalogModel, ...] = MODELS) -> list[ModelRow]:
+def build_rows(
+    installed: list[InstalledCopy],
+    downloads: list[DownloadInfo],
+    models: tuple[CatalogModel, ...] = MODELS,
+) -> list[ModelRow]:
     rows = []
     for m in models:
         copies = tuple(c for c in installed if c.model_id.lower() == m.repo_id.lower())

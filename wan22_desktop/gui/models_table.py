@@ -6,10 +6,21 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt,
+    QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
 )
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem
+from PySide6.QtWidgets import (
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+)
 
 from wan22_desktop.downloader.progress import DownloadEvent, human_bytes, human_eta
 from wan22_desktop.gui.models_state import ModelRow
@@ -37,8 +48,16 @@ SOURCE_NAMES = {"hf": "Hugging Face", "modelscope": "ModelScope"}
 def status_text(row: ModelRow, speed: float = 0.0, eta_s: float | None = None) -> str:
     d = row.download
     if d is not None and d.status in ("queued", "running", "verifying"):
-        words = {"queued": translate("ModelsTable", "Waiting"), "running": translate("ModelsTable", "Downloading"), "verifying": translate("ModelsTable", "Verifying")}
-        extra = f" · {human_bytes(speed)}/s · {human_eta(eta_s)}" if d.status == "running" and speed else ""
+        words = {
+            "queued": translate("ModelsTable", "Waiting"),
+            "running": translate("ModelsTable", "Downloading"),
+            "verifying": translate("ModelsTable", "Verifying"),
+        }
+        extra = (
+            f" · {human_bytes(speed)}/s · {human_eta(eta_s)}"
+            if d.status == "running" and speed
+            else ""
+        )
         return f"{words[d.status]} ({SOURCE_NAMES.get(d.source, d.source)}){extra}"
     if d is not None and d.status == "paused":
         return translate("ModelsTable", "Paused")
@@ -79,8 +98,13 @@ class ModelsTableModel(QAbstractTableModel):
         row shows that download yet (the caller re-reads)."""
         for i, r in enumerate(self._rows):
             if r.download is not None and r.download.id == e.download_id:
-                d = replace(r.download, status=e.status, done_bytes=e.done, total_bytes=e.total or r.download.total_bytes,
-                            error_message=e.message if e.status == "failed" else r.download.error_message)
+                d = replace(
+                    r.download,
+                    status=e.status,
+                    done_bytes=e.done,
+                    total_bytes=e.total or r.download.total_bytes,
+                    error_message=e.message if e.status == "failed" else r.download.error_message,
+                )
                 self._rows[i] = replace(r, download=d)
                 self._speed[e.download_id] = (e.speed, e.eta)
                 self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
@@ -95,11 +119,18 @@ class ModelsTableModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
-        return {"model": translate("ModelsTable", "Model"), "status": translate("ModelsTable", "Status"), "progress": translate("ModelsTable", "Progress"),
-                "size": translate("ModelsTable", "Size"), "location": translate("ModelsTable", "Location")}[self.COLUMNS[section]]
+        return {
+            "model": translate("ModelsTable", "Model"),
+            "status": translate("ModelsTable", "Status"),
+            "progress": translate("ModelsTable", "Progress"),
+            "size": translate("ModelsTable", "Size"),
+            "location": translate("ModelsTable", "Location"),
+        }[self.COLUMNS[section]]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -113,7 +144,9 @@ class ModelsTableModel(QAbstractTableModel):
             return None if p is None else int(round(p * 100))
         if role == Qt.ItemDataRole.ToolTipRole:
             if row.download is not None and row.download.error_message:
-                return row.download.error_message + (f"\n{row.download.error_hint}" if row.download.error_hint else "")
+                return row.download.error_message + (
+                    f"\n{row.download.error_hint}" if row.download.error_hint else ""
+                )
             return row.model.repo_id
         if role != Qt.ItemDataRole.DisplayRole:
             return None
@@ -124,7 +157,9 @@ class ModelsTableModel(QAbstractTableModel):
                 title = translate("ModelsTable", title)
             return f"{title}{suffix}"
         if col == "status":
-            speed, eta_s = self._speed.get(row.download.id, (0.0, None)) if row.download else (0.0, None)
+            speed, eta_s = (
+                self._speed.get(row.download.id, (0.0, None)) if row.download else (0.0, None)
+            )
             return status_text(row, speed, eta_s)
         if col == "progress":
             d = row.download
@@ -134,7 +169,9 @@ class ModelsTableModel(QAbstractTableModel):
         if col == "size":
             if row.installed:
                 return human_bytes(row.installed_bytes)
-            return "~" + human_bytes(row.download.total_bytes if row.download else row.model.fallback_size)
+            return "~" + human_bytes(
+                row.download.total_bytes if row.download else row.model.fallback_size
+            )
         if col == "location":
             if row.installed:
                 return "; ".join(c.path for c in row.installed)

@@ -36,7 +36,9 @@ def notice_for(exc: BaseException) -> Notice:
         return Notice(ERROR, exc.message, exc.hint)
     return Notice(
         ERROR,
-        QCoreApplication.translate("Notifier", "Unexpected error: %1").replace("%1", type(exc).__name__),
+        QCoreApplication.translate("Notifier", "Unexpected error: %1").replace(
+            "%1", type(exc).__name__
+        ),
         QCoreApplication.translate("Notifier", "the details are in the log file"),
     )
 

@@ -16,8 +16,9 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in text.split(".")[:3] if p.isdigit())
 
 
-def pyside_problem(pyside_version: str | None = None,
-                   python: tuple[int, int] | None = None) -> str | None:
+def pyside_problem(
+    pyside_version: str | None = None, python: tuple[int, int] | None = None
+) -> str | None:
     """Why this PySide6 cannot run here, or None."""
     if pyside_version is None:
         import PySide6
@@ -26,9 +27,11 @@ def pyside_problem(pyside_version: str | None = None,
     py = python or sys.version_info[:2]
     for broken, below in BROKEN:
         if _version(pyside_version) == broken and py <= below:
-            return (f"PySide6 {pyside_version} crashes on Python {py[0]}.{py[1]} (a reference-count "
-                    "bug in that build)")
+            return (
+                f"PySide6 {pyside_version} crashes on Python {py[0]}.{py[1]} (a reference-count "
+                "bug in that build)"
+            )
     return None
 
 
-HINT = "install PySide6 6.11 (pip install \"PySide6<6.12\") or use Python 3.12 or newer"
+HINT = 'install PySide6 6.11 (pip install "PySide6<6.12") or use Python 3.12 or newer'

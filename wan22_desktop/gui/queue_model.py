@@ -11,34 +11,49 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import (QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QMimeData,
-                            QModelIndex, QPersistentModelIndex, Qt, Signal)
-
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
+    QCoreApplication,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor
 
 from wan22_desktop.gui.generate_eta import format_duration
 
 MIME = "application/x-wan22-job-id"
 STATUS_COLOURS = {"failed": "#d32f2f", "interrupted": "#d32f2f", "running": "#1e88e5"}
-ProgressRole = Qt.ItemDataRole.UserRole + 1   # (done, total) or None
-JobRole = Qt.ItemDataRole.UserRole + 2        # the job dict
+ProgressRole = Qt.ItemDataRole.UserRole + 1  # (done, total) or None
+JobRole = Qt.ItemDataRole.UserRole + 2  # the job dict
 Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("id", "status", "prompt", "task", "progress", "phase", "step", "eta", "seed")
 _HEADERS = {
-    "id": "#", "status": QT_TRANSLATE_NOOP("JobTableModel", "Status"), "prompt": QT_TRANSLATE_NOOP("JobTableModel", "Prompt"),
-    "task": QT_TRANSLATE_NOOP("JobTableModel", "Task"), "progress": QT_TRANSLATE_NOOP("JobTableModel", "Progress"),
-    "phase": QT_TRANSLATE_NOOP("JobTableModel", "Phase"), "step": QT_TRANSLATE_NOOP("JobTableModel", "Step"),
-    "eta": QT_TRANSLATE_NOOP("JobTableModel", "ETA"), "seed": QT_TRANSLATE_NOOP("JobTableModel", "Seed"),
+    "id": "#",
+    "status": QT_TRANSLATE_NOOP("JobTableModel", "Status"),
+    "prompt": QT_TRANSLATE_NOOP("JobTableModel", "Prompt"),
+    "task": QT_TRANSLATE_NOOP("JobTableModel", "Task"),
+    "progress": QT_TRANSLATE_NOOP("JobTableModel", "Progress"),
+    "phase": QT_TRANSLATE_NOOP("JobTableModel", "Phase"),
+    "step": QT_TRANSLATE_NOOP("JobTableModel", "Step"),
+    "eta": QT_TRANSLATE_NOOP("JobTableModel", "ETA"),
+    "seed": QT_TRANSLATE_NOOP("JobTableModel", "Seed"),
 }
 _STATUS_WORDS = {
-    "queued": QT_TRANSLATE_NOOP("JobTableModel", "Queued"), "running": QT_TRANSLATE_NOOP("JobTableModel", "Running"),
-    "done": QT_TRANSLATE_NOOP("JobTableModel", "Done"), "failed": QT_TRANSLATE_NOOP("JobTableModel", "Failed"),
-    "cancelled": QT_TRANSLATE_NOOP("JobTableModel", "Cancelled"), "interrupted": QT_TRANSLATE_NOOP("JobTableModel", "Interrupted"),
+    "queued": QT_TRANSLATE_NOOP("JobTableModel", "Queued"),
+    "running": QT_TRANSLATE_NOOP("JobTableModel", "Running"),
+    "done": QT_TRANSLATE_NOOP("JobTableModel", "Done"),
+    "failed": QT_TRANSLATE_NOOP("JobTableModel", "Failed"),
+    "cancelled": QT_TRANSLATE_NOOP("JobTableModel", "Cancelled"),
+    "interrupted": QT_TRANSLATE_NOOP("JobTableModel", "Interrupted"),
 }
 
 
-# Worker phases (engine.protocol.PHASES) as shown to users.
+# Worker phases (runtime.protocol.PHASES) as shown to users.
 PHASE_WORDS = {
     "loading": QT_TRANSLATE_NOOP("JobTableModel", "loading model"),
     "prompt_extension": QT_TRANSLATE_NOOP("JobTableModel", "extending prompt"),
@@ -120,8 +135,12 @@ class JobTableModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,  # noqa: N802
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return _t(_HEADERS[COLUMNS[section]])
         return None
@@ -143,7 +162,11 @@ class JobTableModel(QAbstractTableModel):
             return self._display(job, column, progress)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(job)
-        if role == Qt.ItemDataRole.ForegroundRole and column == "status" and job["status"] in STATUS_COLOURS:
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and column == "status"
+            and job["status"] in STATUS_COLOURS
+        ):
             return QColor(STATUS_COLOURS[job["status"]])
         return None
 
@@ -164,7 +187,11 @@ class JobTableModel(QAbstractTableModel):
         if column == "phase":
             return phase_text(progress.get("phase")) if job["status"] == "running" else ""
         if column == "step":  # units for the ETA column, listed for the translation tools:
-            QT_TRANSLATE_NOOP("JobTableModel", "s"), QT_TRANSLATE_NOOP("JobTableModel", "min"), QT_TRANSLATE_NOOP("JobTableModel", "h")
+            (
+                QT_TRANSLATE_NOOP("JobTableModel", "s"),
+                QT_TRANSLATE_NOOP("JobTableModel", "min"),
+                QT_TRANSLATE_NOOP("JobTableModel", "h"),
+            )
             step, total = progress.get("step"), progress.get("total")
             return f"{step}/{total}" if step is not None and total else ""
         if column == "eta":
@@ -207,8 +234,14 @@ class JobTableModel(QAbstractTableModel):
         data.setData(MIME, json.dumps([self.jobs[r]["id"] for r in rows]).encode())
         return data
 
-    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,  # noqa: N802
-                     parent: Index) -> bool:
+    def dropMimeData(
+        self,
+        data: QMimeData,
+        action: Qt.DropAction,
+        row: int,
+        column: int,  # noqa: N802
+        parent: Index,
+    ) -> bool:
         if action != Qt.DropAction.MoveAction or not data.hasFormat(MIME):
             return False
         ids = json.loads(bytes(data.data(MIME).data()).decode())
@@ -227,7 +260,9 @@ class JobTableModel(QAbstractTableModel):
         if row is None:
             return None
         lane = self.jobs[row].get("lane")
-        queued = [i for i, j in enumerate(self.jobs) if j["status"] == "queued" and j.get("lane") == lane]
+        queued = [
+            i for i, j in enumerate(self.jobs) if j["status"] == "queued" and j.get("lane") == lane
+        ]
         if not queued:
             return None
         target_row = min(max(target_row, queued[0]), queued[-1])

@@ -1,6 +1,6 @@
 """``RunnerController``: the GUI's one handle on the queue runner for its data dir.
 
-The runner (``wan22_desktop.runner.QueueRunner``, plain Python, no Qt) runs in a daemon thread;
+The runner (``wan22_desktop.runtime.runner.QueueRunner``, plain Python, no Qt) runs in a daemon thread;
 its events arrive on that thread and are turned into Qt signals on the GUI thread here. Progress
 is coalesced: at most one ``sig_job_progress`` per job per ``COALESCE_MS`` (10 per second), however
 fast the worker reports. If another process holds the queue lease (say a headless
@@ -31,7 +31,7 @@ LEASE_RETRY_MS = 5000
 UNAVAILABLE = "unavailable"  # this build has no runner module: the queue is only shown
 STOPPED = "stopped"
 RUNNING = "running"
-READ_ONLY = "read_only"      # another runner holds the lease
+READ_ONLY = "read_only"  # another runner holds the lease
 
 
 class RunnerController(QObject):
@@ -52,8 +52,9 @@ class RunnerController(QObject):
     sig_queue_idle = Signal()
     """The runner has nothing left to do."""
 
-    def __init__(self, ctx: Any, *, start: bool = True,
-                 runner_factory: Callable[..., Any] | None = None) -> None:
+    def __init__(
+        self, ctx: Any, *, start: bool = True, runner_factory: Callable[..., Any] | None = None
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.mode = STOPPED
@@ -90,7 +91,9 @@ class RunnerController(QObject):
             return
         factory = self._factory or _default_factory()
         if factory is None:
-            self._set_mode(UNAVAILABLE, self.tr("queue runner not installed; showing the queue only"))
+            self._set_mode(
+                UNAVAILABLE, self.tr("queue runner not installed; showing the queue only")
+            )
             return
         self._shutting_down = False
         self._runner = factory(self.ctx, self._on_event_from_thread)
@@ -126,7 +129,7 @@ class RunnerController(QObject):
             message, hint = exc.message, exc.hint or ""
             held = "queue is being run by" in message
             self.ctx.tasks.post(lambda: self._runner_refused(message, hint, held))
-        except Exception as exc:  # noqa: BLE001 - shown as a notice; the window stays up
+        except Exception:  # noqa: BLE001 - shown as a notice; the window stays up
             log.exception("queue runner crashed")
             self.ctx.tasks.post(lambda: self._runner_crashed(exc))
         else:
@@ -219,11 +222,11 @@ def worker_env() -> dict[str, str]:
 
 
 def _default_factory() -> Callable[..., Any] | None:
-    """Build the real runner when this build has it (``wan22_desktop.runner``)."""
+    """Build the real runner when this build has it (``wan22_desktop.runtime.runner``)."""
     try:
-        runner_mod = importlib.import_module("wan22_desktop.runner")
+        runner_mod = importlib.import_module("wan22_desktop.runtime.runner")
     except ModuleNotFoundError as exc:
-        if exc.name in ("wan22_desktop.runner",):
+        if exc.name in ("wan22_desktop.runtime.runner",):
             return None
         raise
 
@@ -237,7 +240,8 @@ def _default_factory() -> Callable[..., Any] | None:
         )
         # One probe per window: the runner waits (heartbeating) for the one the GUI started.
         hardware = ctx.hardware() or ctx.wait_hardware
-        return runner_mod.QueueRunner(ctx.db, ctx.paths, options, on_event=on_event,
-                                      hardware=hardware)
+        return runner_mod.QueueRunner(
+            ctx.db, ctx.paths, options, on_event=on_event, hardware=hardware
+        )
 
     return make

@@ -32,8 +32,9 @@ class TaskRunner(QObject):
     sig_task_failed = Signal(object)
     """A task raised and no ``on_error`` was given. Args: the exception."""
 
-    def __init__(self, parent: QObject | None = None, *, pool_size: int = 4,
-                 synchronous: bool = False) -> None:
+    def __init__(
+        self, parent: QObject | None = None, *, pool_size: int = 4, synchronous: bool = False
+    ) -> None:
         super().__init__(parent)
         # synchronous=True runs everything inline: deterministic tests of the views (picard's
         # FakeThreadPool); the threaded path has its own tests.
@@ -46,13 +47,15 @@ class TaskRunner(QObject):
         # then runs on the submitting thread) reports on a later event-loop turn, never re-entrantly.
         self.sig_call_posted.connect(self._on_call_posted, Qt.ConnectionType.QueuedConnection)
 
-    def run_db(self, fn: Callable[[], T], on_done: OnDone | None = None,
-               on_error: OnError | None = None) -> Future[T] | None:
+    def run_db(
+        self, fn: Callable[[], T], on_done: OnDone | None = None, on_error: OnError | None = None
+    ) -> Future[T] | None:
         """Run ``fn`` on the database thread (one at a time, in submission order)."""
         return self._submit(self._db, fn, on_done, on_error)
 
-    def run(self, fn: Callable[[], T], on_done: OnDone | None = None,
-            on_error: OnError | None = None) -> Future[T] | None:
+    def run(
+        self, fn: Callable[[], T], on_done: OnDone | None = None, on_error: OnError | None = None
+    ) -> Future[T] | None:
         """Run ``fn`` on the general pool (network, subprocesses, file scans)."""
         return self._submit(self._pool, fn, on_done, on_error)
 
@@ -74,8 +77,13 @@ class TaskRunner(QObject):
 
     # ---- internals
 
-    def _submit(self, executor: ThreadPoolExecutor, fn: Callable[[], T], on_done: OnDone | None,
-                on_error: OnError | None) -> Future[T] | None:
+    def _submit(
+        self,
+        executor: ThreadPoolExecutor,
+        fn: Callable[[], T],
+        on_done: OnDone | None,
+        on_error: OnError | None,
+    ) -> Future[T] | None:
         if self._closed:
             log.debug("task submitted after shutdown; ignored")
             return None

@@ -50,7 +50,11 @@ class Tray(QObject):
     def on_counts(self, counts: dict, paused: bool) -> None:
         running, queued = counts.get("running", 0), counts.get("queued", 0)
         if self.icon is not None:
-            tip = self.tr("Wan22 Desktop — %1 running, %2 waiting").replace("%1", str(running)).replace("%2", str(queued))
+            tip = (
+                self.tr("Wan22 Desktop — %1 running, %2 waiting")
+                .replace("%1", str(running))
+                .replace("%2", str(queued))
+            )
             self.icon.setToolTip(tip + (self.tr(" (paused)") if paused else ""))
         active = running + queued
         if self._active > 0 and active == 0:
@@ -59,9 +63,14 @@ class Tray(QObject):
 
     def on_job_event(self, kind: str, job_id: int, message: str) -> None:
         if kind == "done":
-            self.notify(self.tr("Video ready"), self.tr("Job %1 finished.").replace("%1", str(job_id)))
+            self.notify(
+                self.tr("Video ready"), self.tr("Job %1 finished.").replace("%1", str(job_id))
+            )
         elif kind == "failed":
-            self.notify(self.tr("Job failed"), self.tr("Job %1: %2").replace("%1", str(job_id)).replace("%2", message))
+            self.notify(
+                self.tr("Job failed"),
+                self.tr("Job %1: %2").replace("%1", str(job_id)).replace("%2", message),
+            )
 
     def notify(self, title: str, message: str) -> None:
         if not self.ctx.settings.get("notifications"):

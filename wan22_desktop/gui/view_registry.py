@@ -18,9 +18,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ViewSpec:
-    key: str       # stable id: state keys, ``sig_view_requested`` argument
-    title: str     # English; translated in the "Views" context
-    target: str    # "package.module:ClassName"
+    key: str  # stable id: state keys, ``sig_view_requested`` argument
+    title: str  # English; translated in the "Views" context
+    target: str  # "package.module:ClassName"
 
     def translated_title(self) -> str:
         return QCoreApplication.translate("Views", self.title)
@@ -39,10 +39,28 @@ class ViewSpec:
 
 
 VIEWS: tuple[ViewSpec, ...] = (
-    ViewSpec("generate", QT_TRANSLATE_NOOP("Views", "Generate"), "wan22_desktop.gui.views.generate:GenerateView"),
-    ViewSpec("queue", QT_TRANSLATE_NOOP("Views", "Queue"), "wan22_desktop.gui.views.queue:QueueView"),
-    ViewSpec("history", QT_TRANSLATE_NOOP("Views", "History"), "wan22_desktop.gui.views.history:HistoryView"),
-    ViewSpec("player", QT_TRANSLATE_NOOP("Views", "Player"), "wan22_desktop.gui.views.player:PlayerView"),
-    ViewSpec("models", QT_TRANSLATE_NOOP("Views", "Models"), "wan22_desktop.gui.views.models:ModelsView"),
-    ViewSpec("settings", QT_TRANSLATE_NOOP("Views", "Settings"), "wan22_desktop.gui.views.settings:SettingsView"),
+    ViewSpec(
+        "generate",
+        QT_TRANSLATE_NOOP("Views", "Generate"),
+        "wan22_desktop.gui.views.generate:GenerateView",
+    ),
+    ViewSpec(
+        "queue", QT_TRANSLATE_NOOP("Views", "Queue"), "wan22_desktop.gui.views.queue:QueueView"
+    ),
+    ViewSpec(
+        "history",
+        QT_TRANSLATE_NOOP("Views", "History"),
+        "wan22_desktop.gui.views.history:HistoryView",
+    ),
+    ViewSpec(
+        "player", QT_TRANSLATE_NOOP("Views", "Player"), "wan22_desktop.gui.views.player:PlayerView"
+    ),
+    ViewSpec(
+        "models", QT_TRANSLATE_NOOP("Views", "Models"), "wan22_desktop.gui.views.models:ModelsView"
+    ),
+    ViewSpec(
+        "settings",
+        QT_TRANSLATE_NOOP("Views", "Settings"),
+        "wan22_desktop.gui.views.settings:SettingsView",
+    ),
 )

@@ -71,8 +71,13 @@ def key_padding_mask(k_lens: torch.Tensor, k_len: int, device: torch.device) -> 
     return (positions[None, :] < k_lens.to(device)[:, None])[:, None, None, :]
 
 
-def _sdpa(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, k_lens: torch.Tensor | None,
-          softmax_scale: float | None) -> torch.Tensor:
+def _sdpa(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    k_lens: torch.Tensor | None,
+    softmax_scale: float | None,
+) -> torch.Tensor:
     # The DiT passes k_lens only when some sample is padded, so no device sync is spent here.
     mask = None if k_lens is None else key_padding_mask(k_lens, k.shape[1], q.device)
     out = F.scaled_dot_product_attention(
@@ -89,9 +94,15 @@ def _import_flash(backend: str) -> ModuleType:
         raise RuntimeError(f"attention backend {backend} needs the {name} package") from exc
 
 
-def _flash_varlen(module: ModuleType, backend: str, q: torch.Tensor, k: torch.Tensor,
-                  v: torch.Tensor, k_lens: torch.Tensor | None,
-                  softmax_scale: float | None) -> torch.Tensor:  # pragma: no cover - CUDA only
+def _flash_varlen(
+    module: ModuleType,
+    backend: str,
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    k_lens: torch.Tensor | None,
+    softmax_scale: float | None,
+) -> torch.Tensor:  # pragma: no cover - CUDA only
     """Pack to varlen form: all query rows, the first k_lens[i] keys of each sample."""
     b, lq, lk = q.shape[0], q.shape[1], k.shape[1]
     device = q.device
@@ -108,9 +119,15 @@ def _flash_varlen(module: ModuleType, backend: str, q: torch.Tensor, k: torch.Te
     cu_q = torch.cat([zero, q_lens]).cumsum(0, dtype=torch.int32)
     cu_k = torch.cat([zero, k_lens]).cumsum(0, dtype=torch.int32)
     result = module.flash_attn_varlen_func(
-        q.flatten(0, 1), k_packed, v_packed,
-        cu_seqlens_q=cu_q, cu_seqlens_k=cu_k, max_seqlen_q=lq, max_seqlen_k=lk,
-        softmax_scale=softmax_scale, causal=False,
+        q.flatten(0, 1),
+        k_packed,
+        v_packed,
+        cu_seqlens_q=cu_q,
+        cu_seqlens_k=cu_k,
+        max_seqlen_q=lq,
+        max_seqlen_k=lk,
+        softmax_scale=softmax_scale,
+        causal=False,
     )
     # FA3 returned (out, lse) in the versions upstream targets; newer ones return out only.
     out = result[0] if isinstance(result, tuple) else result

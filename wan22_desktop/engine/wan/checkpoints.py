@@ -30,8 +30,13 @@ from .text_encoder import T5TextEncoder, load_tokenizer, resolve_t5_device
 from .vae_io import VideoVAE, load_vae
 
 __all__ = [
-    "LoadedCheckpoint", "load_checkpoint", "load_experts", "load_text_encoder_for_task",
-    "load_vae_for_task", "read_task_dit_config", "require_device",
+    "LoadedCheckpoint",
+    "load_checkpoint",
+    "load_experts",
+    "load_text_encoder_for_task",
+    "load_vae_for_task",
+    "read_task_dit_config",
+    "require_device",
 ]
 
 T = TypeVar("T")
@@ -86,8 +91,10 @@ class LoadedCheckpoint:
 
 
 def _download_hint(spec: TaskSpec) -> str:
-    return (f"download it again with `wan22 models download {spec.name}` ({spec.repo_id} on "
-            "Hugging Face or ModelScope), or point to a complete folder")
+    return (
+        f"download it again with `wan22 models download {spec.name}` ({spec.repo_id} on "
+        "Hugging Face or ModelScope), or point to a complete folder"
+    )
 
 
 def _as_checkpoint_error(spec: TaskSpec, rel: str, load: Callable[[], T]) -> T:
@@ -96,13 +103,16 @@ def _as_checkpoint_error(spec: TaskSpec, rel: str, load: Callable[[], T]) -> T:
     try:
         return load()
     except Wan22Error as exc:
-        raise UserInputError(f"{spec.name} checkpoint file {rel} is not usable: {exc.message}",
-                             _download_hint(spec)) from exc
+        raise UserInputError(
+            f"{spec.name} checkpoint file {rel} is not usable: {exc.message}", _download_hint(spec)
+        ) from exc
 
 
 def _mismatch(spec: TaskSpec, rel: str, problem: str) -> UserInputError:
-    return UserInputError(f"{spec.name} checkpoint file {rel} does not fit the rest of the folder: "
-                          f"{problem}", _download_hint(spec))
+    return UserInputError(
+        f"{spec.name} checkpoint file {rel} does not fit the rest of the folder: {problem}",
+        _download_hint(spec),
+    )
 
 
 def require_device(device: torch.device | str) -> torch.device:
@@ -111,11 +121,15 @@ def require_device(device: torch.device | str) -> torch.device:
     dev = torch.device(device)
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise UserInputError("CUDA was asked for but no CUDA GPU is available",
-                                 "check the GPU and its driver with `wan22 doctor`, or run on the CPU")
+            raise UserInputError(
+                "CUDA was asked for but no CUDA GPU is available",
+                "check the GPU and its driver with `wan22 doctor`, or run on the CPU",
+            )
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise UserInputError(f"GPU {dev.index} does not exist ({torch.cuda.device_count()} found)",
-                                 "choose another GPU index")
+            raise UserInputError(
+                f"GPU {dev.index} does not exist ({torch.cuda.device_count()} found)",
+                "choose another GPU index",
+            )
     return dev
 
 
@@ -131,83 +145,135 @@ def read_task_dit_config(root: Path, task: str) -> DiTConfig:
     byte-identical, and the pipeline swaps one for the other on the same latents)."""
     spec = get_task(task)
     root = Path(root)
-    configs = [_as_checkpoint_error(spec, _rel(f, "config.json"), lambda f=f: read_dit_config(root / f))
-               for f in spec.dit_folders]
+    configs = [
+        _as_checkpoint_error(spec, _rel(f, "config.json"), lambda f=f: read_dit_config(root / f))
+        for f in spec.dit_folders
+    ]
     for folder, cfg in zip(spec.dit_folders[1:], configs[1:]):
         if cfg != configs[0]:
-            raise _mismatch(spec, _rel(folder, "config.json"),
-                            f"its DiT differs from {_rel(spec.dit_folders[0], 'config.json')}")
+            raise _mismatch(
+                spec,
+                _rel(folder, "config.json"),
+                f"its DiT differs from {_rel(spec.dit_folders[0], 'config.json')}",
+            )
     if configs[0].model_type != spec.model_type:
-        raise _mismatch(spec, _rel(spec.dit_folders[0], "config.json"),
-                        f"model_type is {configs[0].model_type!r}, {spec.name} needs {spec.model_type!r}")
+        raise _mismatch(
+            spec,
+            _rel(spec.dit_folders[0], "config.json"),
+            f"model_type is {configs[0].model_type!r}, {spec.name} needs {spec.model_type!r}",
+        )
     return configs[0]
 
 
-def load_experts(root: Path, task: str, *, device: torch.device | str = "cpu",
-                 dtype: torch.dtype | None = None) -> tuple[WanDiT, ...]:
+def load_experts(
+    root: Path, task: str, *, device: torch.device | str = "cpu", dtype: torch.dtype | None = None
+) -> tuple[WanDiT, ...]:
     """The task's DiT(s) in ``spec.dit_folders`` order; dtype None keeps the stored fp32."""
     spec = get_task(task)
     root = Path(root)
     device = require_device(device)
     read_task_dit_config(root, task)
     return tuple(
-        _as_checkpoint_error(spec, _rel(folder, "diffusion_pytorch_model*.safetensors"),
-                             lambda f=folder: load_dit(root / f, device=device, dtype=dtype))
+        _as_checkpoint_error(
+            spec,
+            _rel(folder, "diffusion_pytorch_model*.safetensors"),
+            lambda f=folder: load_dit(root / f, device=device, dtype=dtype),
+        )
         for folder in spec.dit_folders
     )
 
 
-def load_vae_for_task(root: Path, task: str, *, device: torch.device | str = "cpu",
-                      dtype: torch.dtype = torch.float32,
-                      dit_config: DiTConfig | None = None) -> VideoVAE:
+def load_vae_for_task(
+    root: Path,
+    task: str,
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    dit_config: DiTConfig | None = None,
+) -> VideoVAE:
     """The task's VAE (fp32 like upstream). With ``dit_config``, its latent width must be the DiT's."""
     spec = get_task(task)
     device = require_device(device)
     version = "2.2" if spec.vae_file.startswith("Wan2.2") else "2.1"
-    vae = _as_checkpoint_error(spec, spec.vae_file,
-                               lambda: load_vae(Path(root) / spec.vae_file, version, device=device, dtype=dtype))
+    vae = _as_checkpoint_error(
+        spec,
+        spec.vae_file,
+        lambda: load_vae(Path(root) / spec.vae_file, version, device=device, dtype=dtype),
+    )
     if dit_config is not None and vae.z_dim != dit_config.out_dim:
-        raise _mismatch(spec, spec.vae_file,
-                        f"its latents have {vae.z_dim} channels, the DiT writes {dit_config.out_dim}")
+        raise _mismatch(
+            spec,
+            spec.vae_file,
+            f"its latents have {vae.z_dim} channels, the DiT writes {dit_config.out_dim}",
+        )
     return vae
 
 
-def load_text_encoder_for_task(root: Path, task: str, *, device: torch.device | str = "cpu",
-                               dtype: torch.dtype = torch.bfloat16, t5_cpu: bool = False,
-                               dit_config: DiTConfig | None = None) -> T5TextEncoder:
+def load_text_encoder_for_task(
+    root: Path,
+    task: str,
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.bfloat16,
+    t5_cpu: bool = False,
+    dit_config: DiTConfig | None = None,
+) -> T5TextEncoder:
     """umT5 + tokenizer of the folder. The encoder's width must be the DiT's ``text_dim`` (4096
     for the real files); that is checked on the mmapped CPU tensors, before any copy to a GPU."""
     spec = get_task(task)
     root = Path(root)
     device = require_device(device)
     cfg = dit_config or read_task_dit_config(root, task)
-    model = _as_checkpoint_error(spec, spec.t5_file, lambda: t5_encoder_from_state_dict(
-        read_t5_state_dict(root / spec.t5_file), source="the file"))
+    model = _as_checkpoint_error(
+        spec,
+        spec.t5_file,
+        lambda: t5_encoder_from_state_dict(
+            read_t5_state_dict(root / spec.t5_file), source="the file"
+        ),
+    )
     if model.config.dim != cfg.text_dim:
-        raise _mismatch(spec, spec.t5_file,
-                        f"the text encoder is {model.config.dim} wide, the DiT reads {cfg.text_dim}")
-    tokenizer = _as_checkpoint_error(spec, spec.tokenizer_dir,
-                                     lambda: load_tokenizer(root / spec.tokenizer_dir))
+        raise _mismatch(
+            spec,
+            spec.t5_file,
+            f"the text encoder is {model.config.dim} wide, the DiT reads {cfg.text_dim}",
+        )
+    tokenizer = _as_checkpoint_error(
+        spec, spec.tokenizer_dir, lambda: load_tokenizer(root / spec.tokenizer_dir)
+    )
     if len(tokenizer) > model.config.vocab_size:
-        raise _mismatch(spec, spec.tokenizer_dir,
-                        f"the tokenizer has {len(tokenizer)} tokens, the text encoder "
-                        f"{model.config.vocab_size} embeddings")
+        raise _mismatch(
+            spec,
+            spec.tokenizer_dir,
+            f"the tokenizer has {len(tokenizer)} tokens, the text encoder "
+            f"{model.config.vocab_size} embeddings",
+        )
     cuda = torch.cuda.is_available()
     run_on = resolve_t5_device(device, t5_cpu, cuda)
     if any(p.dtype != dtype for p in model.parameters()):
         model = model.to(dtype)  # the one deliberate cast (the official file is bf16 already)
     model = model.to(run_on)
-    return T5TextEncoder(model, tokenizer, text_len=cfg.text_len,
-                         output_device=resolve_t5_device(device, False, cuda))
+    return T5TextEncoder(
+        model,
+        tokenizer,
+        text_len=cfg.text_len,
+        output_device=resolve_t5_device(device, False, cuda),
+    )
 
 
 # ---------------------------------------------------------------------------- whole folder
 
 
-def load_checkpoint(root: Path, task: str, *, device: torch.device | str = "cpu",
-                    dtype: torch.dtype = torch.bfloat16, convert_model_dtype: bool = False,
-                    t5_cpu: bool = False, load_t5: bool = True,
-                    vae_dtype: torch.dtype = torch.float32) -> LoadedCheckpoint:
+def load_checkpoint(
+    root: Path,
+    task: str,
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.bfloat16,
+    convert_model_dtype: bool = False,
+    t5_cpu: bool = False,
+    load_t5: bool = True,
+    vae_dtype: torch.dtype = torch.float32,
+) -> LoadedCheckpoint:
     """Check the folder's layout (nothing heavy is read before), then load every network.
 
     ``dtype`` is the official ``param_dtype``: the T5 runs in it, and with ``convert_model_dtype``
@@ -219,9 +285,21 @@ def load_checkpoint(root: Path, task: str, *, device: torch.device | str = "cpu"
     device = require_device(device)
     layout = require_layout(root, task)
     cfg = read_task_dit_config(root, task)
-    text_encoder = (load_text_encoder_for_task(root, task, device=device, dtype=dtype, t5_cpu=t5_cpu,
-                                               dit_config=cfg) if load_t5 else None)
+    text_encoder = (
+        load_text_encoder_for_task(
+            root, task, device=device, dtype=dtype, t5_cpu=t5_cpu, dit_config=cfg
+        )
+        if load_t5
+        else None
+    )
     vae = load_vae_for_task(root, task, device=device, dtype=vae_dtype, dit_config=cfg)
     dits = load_experts(root, task, device=device, dtype=dtype if convert_model_dtype else None)
-    return LoadedCheckpoint(task=spec.name, root=root, dit_config=cfg, dits=dits, vae=vae,
-                            text_encoder=text_encoder, layout=layout)
+    return LoadedCheckpoint(
+        task=spec.name,
+        root=root,
+        dit_config=cfg,
+        dits=dits,
+        vae=vae,
+        text_encoder=text_encoder,
+        layout=layout,
+    )

@@ -81,14 +81,16 @@ def _rename(key: str, rules: tuple[tuple[re.Pattern[str], str], ...]) -> str:
         match = pattern.match(key)
         if match:
             groups = match.groupdict()
-            return template.replace("{i}", groups.get("i") or "").replace("{p}", groups.get("p") or "")
+            return template.replace("{i}", groups.get("i") or "").replace(
+                "{p}", groups.get("p") or ""
+            )
     raise ValueError(f"no DiT key mapping for {key!r}")
 
 
 def official_key_to_diffusers(key: str) -> str:
     for prefix in _PREFIXES:
         if key.startswith(prefix):
-            key = key[len(prefix):]
+            key = key[len(prefix) :]
     return _rename(key, _FORWARD)
 
 

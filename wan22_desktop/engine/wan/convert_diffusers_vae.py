@@ -49,7 +49,11 @@ _RES_TO_DIFF = (
     ("residual.6.", "conv2."),
     ("shortcut.", "conv_shortcut."),
 )
-_MIDDLE_TO_DIFF = {"0": "mid_block.resnets.0.", "1": "mid_block.attentions.0.", "2": "mid_block.resnets.1."}
+_MIDDLE_TO_DIFF = {
+    "0": "mid_block.resnets.0.",
+    "1": "mid_block.attentions.0.",
+    "2": "mid_block.resnets.1.",
+}
 _MIDDLE_TO_OFF = {v: k for k, v in _MIDDLE_TO_DIFF.items()}
 
 
@@ -82,11 +86,11 @@ def official_key_to_diffusers(key: str, version: str, num_res_blocks: int) -> st
     if side not in ("encoder", "decoder"):
         raise ValueError(f"not a Wan VAE key: {key!r}")
     if rest.startswith("conv1."):
-        return f"{side}.conv_in.{rest[len('conv1.'):]}"
+        return f"{side}.conv_in.{rest[len('conv1.') :]}"
     if rest.startswith("head.0."):
-        return f"{side}.norm_out.{rest[len('head.0.'):]}"
+        return f"{side}.norm_out.{rest[len('head.0.') :]}"
     if rest.startswith("head.2."):
-        return f"{side}.conv_out.{rest[len('head.2.'):]}"
+        return f"{side}.conv_out.{rest[len('head.2.') :]}"
     if m := re.fullmatch(r"middle\.([012])\.(.+)", rest):
         tail = m.group(2) if m.group(1) == "1" else _swap_prefix(m.group(2), _RES_TO_DIFF)
         return f"{side}.{_MIDDLE_TO_DIFF[m.group(1)]}{tail}"
@@ -103,12 +107,16 @@ def official_key_to_diffusers(key: str, version: str, num_res_blocks: int) -> st
                 return f"decoder.up_blocks.{blk}.resnets.{pos}.{_swap_prefix(m.group(2), _RES_TO_DIFF)}"
             return f"decoder.up_blocks.{blk}.upsamplers.0.{m.group(2)}"
     else:
-        if side == "encoder" and (m := re.fullmatch(r"downsamples\.(\d+)\.downsamples\.(\d+)\.(.+)", rest)):
+        if side == "encoder" and (
+            m := re.fullmatch(r"downsamples\.(\d+)\.downsamples\.(\d+)\.(.+)", rest)
+        ):
             lvl, j, tail = m.group(1), int(m.group(2)), m.group(3)
             if j < r:
                 return f"encoder.down_blocks.{lvl}.resnets.{j}.{_swap_prefix(tail, _RES_TO_DIFF)}"
             return f"encoder.down_blocks.{lvl}.downsampler.{tail}"
-        if side == "decoder" and (m := re.fullmatch(r"upsamples\.(\d+)\.upsamples\.(\d+)\.(.+)", rest)):
+        if side == "decoder" and (
+            m := re.fullmatch(r"upsamples\.(\d+)\.upsamples\.(\d+)\.(.+)", rest)
+        ):
             lvl, j, tail = m.group(1), int(m.group(2)), m.group(3)
             if j <= r:
                 return f"decoder.up_blocks.{lvl}.resnets.{j}.{_swap_prefix(tail, _RES_TO_DIFF)}"
@@ -129,7 +137,7 @@ def diffusers_key_to_official(key: str, version: str, num_res_blocks: int) -> st
         raise ValueError(f"not an AutoencoderKLWan key: {key!r}")
     for diff, off in (("conv_in.", "conv1."), ("norm_out.", "head.0."), ("conv_out.", "head.2.")):
         if rest.startswith(diff):
-            return f"{side}.{off}{rest[len(diff):]}"
+            return f"{side}.{off}{rest[len(diff) :]}"
     for diff, idx in _MIDDLE_TO_OFF.items():
         if rest.startswith(diff):
             tail = rest[len(diff) :]
@@ -138,10 +146,14 @@ def diffusers_key_to_official(key: str, version: str, num_res_blocks: int) -> st
     if version == "2.1":
         if side == "encoder" and (m := re.fullmatch(r"down_blocks\.(\d+)\.(.+)", rest)):
             return f"encoder.downsamples.{m.group(1)}.{_swap_prefix(m.group(2), _RES_TO_DIFF, reverse=True)}"
-        if side == "decoder" and (m := re.fullmatch(r"up_blocks\.(\d+)\.resnets\.(\d+)\.(.+)", rest)):
+        if side == "decoder" and (
+            m := re.fullmatch(r"up_blocks\.(\d+)\.resnets\.(\d+)\.(.+)", rest)
+        ):
             k = int(m.group(1)) * (r + 2) + int(m.group(2))
             return f"decoder.upsamples.{k}.{_swap_prefix(m.group(3), _RES_TO_DIFF, reverse=True)}"
-        if side == "decoder" and (m := re.fullmatch(r"up_blocks\.(\d+)\.upsamplers\.0\.(.+)", rest)):
+        if side == "decoder" and (
+            m := re.fullmatch(r"up_blocks\.(\d+)\.upsamplers\.0\.(.+)", rest)
+        ):
             return f"decoder.upsamples.{int(m.group(1)) * (r + 2) + r + 1}.{m.group(2)}"
     else:
         blocks = "down_blocks" if side == "encoder" else "up_blocks"
@@ -157,19 +169,33 @@ def diffusers_key_to_official(key: str, version: str, num_res_blocks: int) -> st
 
 
 def _diffusers_num_res_blocks(keys: Any) -> int:
-    found = {int(m.group(1)) for k in keys if (m := re.match(r"decoder\.up_blocks\.0\.resnets\.(\d+)\.", k))}
+    found = {
+        int(m.group(1))
+        for k in keys
+        if (m := re.match(r"decoder\.up_blocks\.0\.resnets\.(\d+)\.", k))
+    }
     if not found:
-        raise ValueError("no decoder.up_blocks.0.resnets.* keys: not an AutoencoderKLWan state dict")
+        raise ValueError(
+            "no decoder.up_blocks.0.resnets.* keys: not an AutoencoderKLWan state dict"
+        )
     return max(found)  # the decoder has num_res_blocks + 1 per level
 
 
-def official_to_diffusers_vae(sd: Mapping[str, T], version: str, num_res_blocks: int | None = None) -> dict[str, T]:
+def official_to_diffusers_vae(
+    sd: Mapping[str, T], version: str, num_res_blocks: int | None = None
+) -> dict[str, T]:
     """Rename a whole official VAE state dict for ``AutoencoderKLWan.load_state_dict(strict=True)``."""
-    r = vae_config_from_state_dict(sd, version).num_res_blocks if num_res_blocks is None else num_res_blocks
+    r = (
+        vae_config_from_state_dict(sd, version).num_res_blocks
+        if num_res_blocks is None
+        else num_res_blocks
+    )
     return {official_key_to_diffusers(k, version, r): v for k, v in sd.items()}
 
 
-def diffusers_to_official_vae(sd: Mapping[str, T], version: str, num_res_blocks: int | None = None) -> dict[str, T]:
+def diffusers_to_official_vae(
+    sd: Mapping[str, T], version: str, num_res_blocks: int | None = None
+) -> dict[str, T]:
     """Rename an ``AutoencoderKLWan`` state dict to the official layout."""
     r = _diffusers_num_res_blocks(sd) if num_res_blocks is None else num_res_blocks
     return {diffusers_key_to_official(k, version, r): v for k, v in sd.items()}

@@ -72,6 +72,8 @@ def hf_to_official_state_dict(sd: Mapping[str, torch.Tensor]) -> dict[str, torch
     for k, v in sd.items():
         name = hf_to_official_key(k)
         if name in out and out[name] is not v and not torch.equal(out[name], v):
-            raise ValueError(f"HF keys for {name!r} hold different tensors; untied embeddings are not umT5")
+            raise ValueError(
+                f"HF keys for {name!r} hold different tensors; untied embeddings are not umT5"
+            )
         out[name] = v
     return out

@@ -28,7 +28,9 @@ from .dit_config import DiTConfig
 from .rope import Grid, apply_rope, grid_freqs, rope_table
 
 # q [B, Lq, H, D], k/v [B, Lk, H, D], k_lens [B] or None -> [B, Lq, H, D]
-AttentionFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
+AttentionFn = Callable[
+    [torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor
+]
 
 
 class SequenceParallel(Protocol):
@@ -39,14 +41,15 @@ class SequenceParallel(Protocol):
         """seq_len rounded up to a multiple of the world size; a per-token t padded to match."""
         ...
 
-    def shard(self, x: torch.Tensor, e: torch.Tensor, e0: torch.Tensor,
-              freqs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
-                                                  list[torch.Tensor]]:
+    def shard(
+        self, x: torch.Tensor, e: torch.Tensor, e0: torch.Tensor, freqs: list[torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[torch.Tensor]]:
         """This rank's token slice of x, e, e0 and of the RoPE rotations (global positions)."""
         ...
 
-    def attention(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                  k_lens: torch.Tensor | None) -> torch.Tensor:
+    def attention(
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, k_lens: torch.Tensor | None
+    ) -> torch.Tensor:
         """Self-attention over the whole sequence from this rank's slice of q, k, v."""
         ...
 
@@ -117,8 +120,13 @@ class SelfAttention(nn.Module):
         self.norm_q: nn.Module = RMSNorm(dim, eps) if qk_norm else nn.Identity()
         self.norm_k: nn.Module = RMSNorm(dim, eps) if qk_norm else nn.Identity()
 
-    def forward(self, x: torch.Tensor, k_lens: torch.Tensor | None,
-                freqs: Sequence[torch.Tensor], attn: AttentionFn = attention) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        k_lens: torch.Tensor | None,
+        freqs: Sequence[torch.Tensor],
+        attn: AttentionFn = attention,
+    ) -> torch.Tensor:
         b, s = x.shape[:2]
         shape = (b, s, self.num_heads, self.head_dim)
         q = self.norm_q(self.q(x)).view(shape)
@@ -150,17 +158,26 @@ class DiTBlock(nn.Module):
         self.norm1 = LayerNorm(dim, cfg.eps)
         self.self_attn = SelfAttention(dim, cfg.num_heads, cfg.qk_norm, cfg.eps)
         self.norm3: nn.Module = (
-            LayerNorm(dim, cfg.eps, elementwise_affine=True) if cfg.cross_attn_norm else nn.Identity()
+            LayerNorm(dim, cfg.eps, elementwise_affine=True)
+            if cfg.cross_attn_norm
+            else nn.Identity()
         )
         self.cross_attn = CrossAttention(dim, cfg.num_heads, cfg.qk_norm, cfg.eps)
         self.norm2 = LayerNorm(dim, cfg.eps)
-        self.ffn = nn.Sequential(nn.Linear(dim, cfg.ffn_dim), nn.GELU(approximate="tanh"),
-                                 nn.Linear(cfg.ffn_dim, dim))
+        self.ffn = nn.Sequential(
+            nn.Linear(dim, cfg.ffn_dim), nn.GELU(approximate="tanh"), nn.Linear(cfg.ffn_dim, dim)
+        )
         self.modulation = nn.Parameter(torch.randn(1, 6, dim) / dim**0.5)
 
-    def forward(self, x: torch.Tensor, e0: torch.Tensor, k_lens: torch.Tensor | None,
-                freqs: Sequence[torch.Tensor], context: torch.Tensor,
-                attn: AttentionFn = attention) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        e0: torch.Tensor,
+        k_lens: torch.Tensor | None,
+        freqs: Sequence[torch.Tensor],
+        context: torch.Tensor,
+        attn: AttentionFn = attention,
+    ) -> torch.Tensor:
         """x [B, S, C]; e0 [B, S or 1, 6, C] fp32; context [B, text_len, C]; ``attn`` runs the
         self-attention core (swapped for the Ulysses one under sequence parallelism)."""
         # Element-wise fp32 arithmetic (promotion keeps it fp32; autocast does not touch it).
@@ -197,12 +214,15 @@ class WanDiT(nn.Module):
         super().__init__()
         self.config = cfg
         dim = cfg.dim
-        self.patch_embedding = nn.Conv3d(cfg.in_dim, dim, kernel_size=cfg.patch_size,
-                                         stride=cfg.patch_size)
-        self.text_embedding = nn.Sequential(nn.Linear(cfg.text_dim, dim),
-                                            nn.GELU(approximate="tanh"), nn.Linear(dim, dim))
-        self.time_embedding = nn.Sequential(nn.Linear(cfg.freq_dim, dim), nn.SiLU(),
-                                            nn.Linear(dim, dim))
+        self.patch_embedding = nn.Conv3d(
+            cfg.in_dim, dim, kernel_size=cfg.patch_size, stride=cfg.patch_size
+        )
+        self.text_embedding = nn.Sequential(
+            nn.Linear(cfg.text_dim, dim), nn.GELU(approximate="tanh"), nn.Linear(dim, dim)
+        )
+        self.time_embedding = nn.Sequential(
+            nn.Linear(cfg.freq_dim, dim), nn.SiLU(), nn.Linear(dim, dim)
+        )
         self.time_projection = nn.Sequential(nn.SiLU(), nn.Linear(dim, dim * 6))
         self.blocks = nn.ModuleList([DiTBlock(cfg) for _ in range(cfg.num_layers)])
         self.head = Head(cfg)
@@ -243,11 +263,14 @@ class WanDiT(nn.Module):
             x = [torch.cat([u, v], dim=0) for u, v in zip(x, y)]
         if any(u.shape[0] != cfg.in_dim for u in x):
             need = "latent + y channels" if y is not None or cfg.model_type != "i2v" else "y (i2v)"
-            raise ValueError(f"the DiT takes {cfg.in_dim} input channels, got "
-                             f"{[u.shape[0] for u in x]}; check the {need}")
+            raise ValueError(
+                f"the DiT takes {cfg.in_dim} input channels, got "
+                f"{[u.shape[0] for u in x]}; check the {need}"
+            )
         if len(x) != len(context) or len(x) != t.shape[0]:
-            raise ValueError(f"batch mismatch: {len(x)} latents, {t.shape[0]} timesteps, "
-                             f"{len(context)} contexts")
+            raise ValueError(
+                f"batch mismatch: {len(x)} latents, {t.shape[0]} timesteps, {len(context)} contexts"
+            )
         device = self.patch_embedding.weight.device
         sp = self.sequence_parallel
         if sp is not None:
@@ -271,7 +294,9 @@ class WanDiT(nn.Module):
             out = sp.gather(out)
         return [u.float() for u in self.unpatchify(out, grids)]
 
-    def patchify(self, x: list[torch.Tensor], seq_len: int) -> tuple[torch.Tensor, list[Grid], list[int]]:
+    def patchify(
+        self, x: list[torch.Tensor], seq_len: int
+    ) -> tuple[torch.Tensor, list[Grid], list[int]]:
         """Latents [C_in, F, H, W] -> zero-padded tokens [B, seq_len, C] in (f, h, w) row-major
         order, the token grids and the real token counts."""
         weight = self.patch_embedding.weight

@@ -21,8 +21,16 @@ OFFICIAL_DIFFUSERS_VERSION = "0.33.0"
 
 # Keys the official config.json always has (besides _class_name/_diffusers_version).
 _OFFICIAL_KEYS = (
-    "dim", "eps", "ffn_dim", "freq_dim", "in_dim", "model_type",
-    "num_heads", "num_layers", "out_dim", "text_len",
+    "dim",
+    "eps",
+    "ffn_dim",
+    "freq_dim",
+    "in_dim",
+    "model_type",
+    "num_heads",
+    "num_layers",
+    "out_dim",
+    "text_len",
 )
 # Constructor-only fields; written to config.json by us only when not the official default.
 _EXTRA_KEYS = ("patch_size", "text_dim", "window_size", "qk_norm", "cross_attn_norm")
@@ -56,8 +64,17 @@ class DiTConfig:
             raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {self.model_type!r}")
         if len(self.patch_size) != 3 or min(self.patch_size) < 1:
             raise ValueError(f"patch_size must be three positive ints, got {self.patch_size}")
-        for name in ("text_len", "in_dim", "dim", "ffn_dim", "freq_dim", "text_dim", "out_dim",
-                     "num_heads", "num_layers"):
+        for name in (
+            "text_len",
+            "in_dim",
+            "dim",
+            "ffn_dim",
+            "freq_dim",
+            "text_dim",
+            "out_dim",
+            "num_heads",
+            "num_layers",
+        ):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.dim % self.num_heads != 0:
@@ -110,16 +127,40 @@ class DiTConfig:
 
 PRESETS: dict[str, DiTConfig] = {
     "t2v-A14B": DiTConfig(
-        model_type="t2v", in_dim=16, out_dim=16, dim=5120, ffn_dim=13824, freq_dim=256,
-        num_heads=40, num_layers=40, text_len=512, eps=1e-6,
+        model_type="t2v",
+        in_dim=16,
+        out_dim=16,
+        dim=5120,
+        ffn_dim=13824,
+        freq_dim=256,
+        num_heads=40,
+        num_layers=40,
+        text_len=512,
+        eps=1e-6,
     ),
     "i2v-A14B": DiTConfig(
-        model_type="i2v", in_dim=36, out_dim=16, dim=5120, ffn_dim=13824, freq_dim=256,
-        num_heads=40, num_layers=40, text_len=512, eps=1e-6,
+        model_type="i2v",
+        in_dim=36,
+        out_dim=16,
+        dim=5120,
+        ffn_dim=13824,
+        freq_dim=256,
+        num_heads=40,
+        num_layers=40,
+        text_len=512,
+        eps=1e-6,
     ),
     "ti2v-5B": DiTConfig(
-        model_type="ti2v", in_dim=48, out_dim=48, dim=3072, ffn_dim=14336, freq_dim=256,
-        num_heads=24, num_layers=30, text_len=512, eps=1e-6,
+        model_type="ti2v",
+        in_dim=48,
+        out_dim=48,
+        dim=3072,
+        ffn_dim=14336,
+        freq_dim=256,
+        num_heads=24,
+        num_layers=30,
+        text_len=512,
+        eps=1e-6,
     ),
 }
 
@@ -132,8 +173,11 @@ def preset(task: str) -> DiTConfig:
         raise ValueError(f"unknown task {task!r}; known: {', '.join(PRESETS)}") from None
 
 
-def seq_len_for(latent_shape: tuple[int, int, int], patch_size: tuple[int, int, int] = (1, 2, 2),
-                sp_size: int = 1) -> int:
+def seq_len_for(
+    latent_shape: tuple[int, int, int],
+    patch_size: tuple[int, int, int] = (1, 2, 2),
+    sp_size: int = 1,
+) -> int:
     """DiT token count for a latent [F, H, W], rounded up to a multiple of the Ulysses size
     (upstream: ceil(H·W/(p_h·p_w) · F / sp) · sp; 1280×720×81 frames → 75,600)."""
     f, h, w = latent_shape

@@ -23,8 +23,17 @@ from wan22_desktop.errors import UserInputError
 from .dit import WanDiT
 from .dit_config import DiTConfig, tiny_dit_config
 
-__all__ = ["CONFIG_NAME", "INDEX_NAME", "SINGLE_NAME", "load_dit", "read_dit_config",
-           "save_dit", "shard_name", "tiny_dit_config", "weight_files"]
+__all__ = [
+    "CONFIG_NAME",
+    "INDEX_NAME",
+    "SINGLE_NAME",
+    "load_dit",
+    "read_dit_config",
+    "save_dit",
+    "shard_name",
+    "tiny_dit_config",
+    "weight_files",
+]
 
 CONFIG_NAME = "config.json"
 INDEX_NAME = "diffusion_pytorch_model.safetensors.index.json"
@@ -62,8 +71,9 @@ def weight_files(folder: Path) -> dict[str, Path]:
         files: dict[str, Path] = {}
         for key, name in weight_map.items():
             if Path(name).name != name or name in ("", ".", ".."):
-                raise UserInputError(f"Shard index {index} names a file outside the folder: {name!r}",
-                                     _DOWNLOAD_HINT)
+                raise UserInputError(
+                    f"Shard index {index} names a file outside the folder: {name!r}", _DOWNLOAD_HINT
+                )
             files[key] = folder / name
         for path in sorted(set(files.values())):
             if not path.is_file():
@@ -73,11 +83,14 @@ def weight_files(folder: Path) -> dict[str, Path]:
     if single.is_file():
         with safe_open(str(single), framework="pt") as f:
             return {key: single for key in f.keys()}
-    raise UserInputError(f"No DiT weights ({INDEX_NAME} or {SINGLE_NAME}) in {folder}", _DOWNLOAD_HINT)
+    raise UserInputError(
+        f"No DiT weights ({INDEX_NAME} or {SINGLE_NAME}) in {folder}", _DOWNLOAD_HINT
+    )
 
 
-def load_dit(folder: Path, *, device: torch.device | str = "cpu",
-             dtype: torch.dtype | None = None) -> WanDiT:
+def load_dit(
+    folder: Path, *, device: torch.device | str = "cpu", dtype: torch.dtype | None = None
+) -> WanDiT:
     """Build the DiT of an official folder and load its weights (strict), in eval mode.
 
     ``dtype`` converts every tensor while it is read (upstream ``--convert_model_dtype``);
@@ -96,8 +109,10 @@ def load_dit(folder: Path, *, device: torch.device | str = "cpu",
             parts.append(f"missing {len(missing)} (e.g. {missing[0]})")
         if unexpected:
             parts.append(f"unexpected {len(unexpected)} (e.g. {unexpected[0]})")
-        raise UserInputError(f"DiT weights in {folder} do not fit its config.json: {', '.join(parts)}",
-                             "The folder mixes files from different models; re-download it.")
+        raise UserInputError(
+            f"DiT weights in {folder} do not fit its config.json: {', '.join(parts)}",
+            "The folder mixes files from different models; re-download it.",
+        )
 
     state: dict[str, torch.Tensor] = {}
     by_file: dict[Path, list[str]] = {}
@@ -114,7 +129,8 @@ def load_dit(folder: Path, *, device: torch.device | str = "cpu",
                     raise UserInputError(
                         f"Shape mismatch for {key} in {path}: {tuple(tensor.shape)} in the file, "
                         f"{expected[key]} from config.json",
-                        "The folder mixes files from different models; re-download it.")
+                        "The folder mixes files from different models; re-download it.",
+                    )
                 if dtype is not None and tensor.dtype != dtype:
                     tensor = tensor.to(dtype)
                 state[key] = tensor.to(dev)
@@ -122,8 +138,13 @@ def load_dit(folder: Path, *, device: torch.device | str = "cpu",
     return model.eval().requires_grad_(False)
 
 
-def save_dit(model_or_state_dict: WanDiT | Mapping[str, torch.Tensor], config: DiTConfig,
-             folder: Path, *, max_shard_bytes: int = 10 * 1024**3) -> list[Path]:
+def save_dit(
+    model_or_state_dict: WanDiT | Mapping[str, torch.Tensor],
+    config: DiTConfig,
+    folder: Path,
+    *,
+    max_shard_bytes: int = 10 * 1024**3,
+) -> list[Path]:
     """Write ``config.json``, fp32 safetensors shards and the index in the official layout.
 
     Shards are filled in state-dict order up to ``max_shard_bytes`` (a tensor larger than that
@@ -147,8 +168,12 @@ def save_dit(model_or_state_dict: WanDiT | Mapping[str, torch.Tensor], config: D
         groups[-1].append(key)
         size += nbytes
 
-    written = [_write_text(folder / CONFIG_NAME,
-                           json.dumps(config.to_config_json(), indent=2, sort_keys=True) + "\n")]
+    written = [
+        _write_text(
+            folder / CONFIG_NAME,
+            json.dumps(config.to_config_json(), indent=2, sort_keys=True) + "\n",
+        )
+    ]
     weight_map: dict[str, str] = {}
     n = len(groups)
     for k, keys in enumerate(groups, start=1):
@@ -160,7 +185,9 @@ def save_dit(model_or_state_dict: WanDiT | Mapping[str, torch.Tensor], config: D
         weight_map.update({key: name for key in keys})
     total = sum(t.numel() * t.element_size() for t in tensors.values())
     index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
-    written.append(_write_text(folder / INDEX_NAME, json.dumps(index, indent=2, sort_keys=True) + "\n"))
+    written.append(
+        _write_text(folder / INDEX_NAME, json.dumps(index, indent=2, sort_keys=True) + "\n")
+    )
     return written
 
 

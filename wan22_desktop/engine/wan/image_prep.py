@@ -32,11 +32,14 @@ def load_image(path: str | Path) -> Image.Image:
             img.load()
             rgb = img.convert("RGB")
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
-        raise UserInputError(f"cannot read image {path.name}: {exc}",
-                             "use a PNG, JPEG or WebP file") from None
+        raise UserInputError(
+            f"cannot read image {path.name}: {exc}", "use a PNG, JPEG or WebP file"
+        ) from None
     if min(rgb.size) < MIN_IMAGE_SIDE:
-        raise UserInputError(f"image {path.name} is too small ({rgb.width}x{rgb.height})",
-                             f"use at least {MIN_IMAGE_SIDE} px per side")
+        raise UserInputError(
+            f"image {path.name} is too small ({rgb.width}x{rgb.height})",
+            f"use at least {MIN_IMAGE_SIDE} px per side",
+        )
     return rgb
 
 

@@ -53,7 +53,9 @@ class ExpertPlacer:
     and records the same decisions a GPU run makes; ``moves`` lists every (name, "device"|"cpu").
     """
 
-    def __init__(self, experts: Mapping[str, nn.Module], device: torch.device, offload: bool) -> None:
+    def __init__(
+        self, experts: Mapping[str, nn.Module], device: torch.device, offload: bool
+    ) -> None:
         self.experts = dict(experts)
         self.device = torch.device(device)
         self.offload = offload

@@ -45,6 +45,7 @@ _HALF = (torch.float16, torch.bfloat16)
 
 # ---- Process group ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class DistContext:
     """Where this process sits in the job; world_size 1 means a plain single-process run."""
@@ -66,12 +67,18 @@ def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise OperationError(f"the launcher set {name}={raw!r}, which is not a number",
-                             "start multi-GPU jobs through torchrun") from None
+        raise OperationError(
+            f"the launcher set {name}={raw!r}, which is not a number",
+            "start multi-GPU jobs through torchrun",
+        ) from None
 
 
-def init_distributed(backend: str | None = None, *, env: Mapping[str, str] | None = None,
-                     timeout: timedelta | None = None) -> DistContext:
+def init_distributed(
+    backend: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: timedelta | None = None,
+) -> DistContext:
     """Join the process group described by torchrun's RANK / WORLD_SIZE / LOCAL_RANK (and
     MASTER_ADDR / MASTER_PORT). A no-op when WORLD_SIZE is 1 or the group already exists, so the
     worker can call it unconditionally."""
@@ -82,12 +89,15 @@ def init_distributed(backend: str | None = None, *, env: Mapping[str, str] | Non
     backend = backend or default_backend()
     if backend == "nccl":
         if not torch.cuda.is_available():
-            raise OperationError("the nccl backend needs CUDA, and no GPU is visible",
-                                 "use the gloo backend on CPU")
+            raise OperationError(
+                "the nccl backend needs CUDA, and no GPU is visible", "use the gloo backend on CPU"
+            )
         if local_rank >= torch.cuda.device_count():
-            raise OperationError(f"rank {rank} wants GPU {local_rank}, but only "
-                                 f"{torch.cuda.device_count()} are visible",
-                                 "start no more processes than there are GPUs")
+            raise OperationError(
+                f"rank {rank} wants GPU {local_rank}, but only "
+                f"{torch.cuda.device_count()} are visible",
+                "start no more processes than there are GPUs",
+            )
         torch.cuda.set_device(local_rank)  # before the group, so nccl binds the right GPU
         device = torch.device("cuda", local_rank)
     else:
@@ -97,20 +107,28 @@ def init_distributed(backend: str | None = None, *, env: Mapping[str, str] | Non
     if not dist.is_initialized():
         addr, port = env.get("MASTER_ADDR"), env.get("MASTER_PORT")
         if not addr or not port:
-            raise OperationError(f"WORLD_SIZE is {world} but MASTER_ADDR/MASTER_PORT are not set",
-                                 "start multi-GPU jobs through torchrun")
+            raise OperationError(
+                f"WORLD_SIZE is {world} but MASTER_ADDR/MASTER_PORT are not set",
+                "start multi-GPU jobs through torchrun",
+            )
         try:
             # tcp:// from the same mapping is what env:// reads (and it still reuses the
             # torchrun agent's store when TORCHELASTIC_USE_AGENT_STORE is set).
-            dist.init_process_group(backend, init_method=f"tcp://{addr}:{port}", rank=rank,
-                                    world_size=world,
-                                    **({} if timeout is None else {"timeout": timeout}))
+            dist.init_process_group(
+                backend,
+                init_method=f"tcp://{addr}:{port}",
+                rank=rank,
+                world_size=world,
+                **({} if timeout is None else {"timeout": timeout}),
+            )
         except (RuntimeError, ValueError) as exc:
-            raise OperationError(f"could not join the {world}-process group: {exc}",
-                                 "check that every rank was started by the same torchrun "
-                                 "and that the port is free") from exc
-    return DistContext(dist.get_rank(), dist.get_world_size(), local_rank, device,
-                       dist.get_backend())
+            raise OperationError(
+                f"could not join the {world}-process group: {exc}",
+                "check that every rank was started by the same torchrun and that the port is free",
+            ) from exc
+    return DistContext(
+        dist.get_rank(), dist.get_world_size(), local_rank, device, dist.get_backend()
+    )
 
 
 def shutdown_distributed() -> None:
@@ -147,8 +165,14 @@ def broadcast_object(obj: object, src: int = 0) -> object:
 _NO_ALL_TO_ALL: set[tuple[str, torch.dtype]] = set()
 
 
-def all_to_all(x: torch.Tensor, scatter_dim: int, gather_dim: int,
-               group: dist.ProcessGroup | None = None, *, via_gather: bool = False) -> torch.Tensor:
+def all_to_all(
+    x: torch.Tensor,
+    scatter_dim: int,
+    gather_dim: int,
+    group: dist.ProcessGroup | None = None,
+    *,
+    via_gather: bool = False,
+) -> torch.Tensor:
     """Split ``x`` into N chunks along ``scatter_dim``, send chunk j to rank j, and concatenate
     what arrives (in rank order) along ``gather_dim``.
 
@@ -159,8 +183,9 @@ def all_to_all(x: torch.Tensor, scatter_dim: int, gather_dim: int,
     if n == 1:
         return x
     if x.shape[scatter_dim] % n:
-        raise ValueError(f"dim {scatter_dim} of size {x.shape[scatter_dim]} does not split "
-                         f"into {n} ranks")
+        raise ValueError(
+            f"dim {scatter_dim} of size {x.shape[scatter_dim]} does not split into {n} ranks"
+        )
     send = torch.stack(x.chunk(n, dim=scatter_dim)).contiguous()  # [N, *chunk]
     key = (str(dist.get_backend(group)), x.dtype)
     if not via_gather and key not in _NO_ALL_TO_ALL:
@@ -195,8 +220,9 @@ def shard_sequence(x: torch.Tensor, rank_: int, world: int, dim: int = 1) -> tor
     return x.chunk(world, dim=dim)[rank_]
 
 
-def gather_sequence(x: torch.Tensor, dim: int = 1,
-                    group: dist.ProcessGroup | None = None) -> torch.Tensor:
+def gather_sequence(
+    x: torch.Tensor, dim: int = 1, group: dist.ProcessGroup | None = None
+) -> torch.Tensor:
     """Every rank's slice, concatenated in rank order along ``dim``."""
     n = world_size(group)
     if n == 1:
@@ -210,17 +236,23 @@ def rank_freqs(freqs: torch.Tensor, padded: int, rank_: int, world: int) -> torc
     """RoPE rotations [L, D/2] of the rank's token slice, at their global positions. Padding
     tokens get 1 (identity), as upstream; the single-process DiT leaves them unrotated too."""
     if freqs.shape[0] < padded:
-        ones = torch.ones(padded - freqs.shape[0], freqs.shape[1], dtype=freqs.dtype,
-                          device=freqs.device)
+        ones = torch.ones(
+            padded - freqs.shape[0], freqs.shape[1], dtype=freqs.dtype, device=freqs.device
+        )
         freqs = torch.cat([freqs, ones])
     return shard_sequence(freqs, rank_, world, dim=0)
 
 
 # ---- Ulysses sequence parallelism ------------------------------------------------------------
 
-def ulysses_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                      k_lens: torch.Tensor | None,
-                      group: dist.ProcessGroup | None = None) -> torch.Tensor:
+
+def ulysses_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    k_lens: torch.Tensor | None,
+    group: dist.ProcessGroup | None = None,
+) -> torch.Tensor:
     """Self-attention over the full sequence from local slices q/k/v [B, S/N, H, D] -> [B, S/N,
     H, D]: heads scattered and tokens gathered, attention with the global k_lens (padded keys
     masked), then the inverse exchange."""
@@ -248,9 +280,9 @@ class UlyssesSplit:
             t = torch.cat([t, t[:, -1:].expand(-1, padded - seq_len)], dim=1)
         return padded, t
 
-    def shard(self, x: torch.Tensor, e: torch.Tensor, e0: torch.Tensor,
-              freqs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
-                                                  list[torch.Tensor]]:
+    def shard(
+        self, x: torch.Tensor, e: torch.Tensor, e0: torch.Tensor, freqs: list[torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[torch.Tensor]]:
         seq = x.shape[1]
         r, n = self.rank, self.world
         # e/e0 carry one row per token, or a single broadcast row when t is constant.
@@ -262,8 +294,9 @@ class UlyssesSplit:
                 local[id(f)] = rank_freqs(f, seq, r, n)
         return shard_sequence(x, r, n), e, e0, [local[id(f)] for f in freqs]
 
-    def attention(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                  k_lens: torch.Tensor | None) -> torch.Tensor:
+    def attention(
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, k_lens: torch.Tensor | None
+    ) -> torch.Tensor:
         return ulysses_attention(q, k, v, k_lens, self.group)
 
     def gather(self, x: torch.Tensor) -> torch.Tensor:
@@ -286,16 +319,20 @@ def apply_sequence_parallel(dit: nn.Module, group: dist.ProcessGroup | None = No
     n = world_size(group)
     heads = model.config.num_heads
     if heads % n:
-        raise OperationError(f"{n} processes cannot split the model's {heads} attention heads",
-                             "use a number of GPUs that divides the head count")
+        raise OperationError(
+            f"{n} processes cannot split the model's {heads} attention heads",
+            "use a number of GPUs that divides the head count",
+        )
     model.sequence_parallel = UlyssesSplit(group) if n > 1 else None
     return dit
 
 
 # ---- FSDP ------------------------------------------------------------------------------------
 
-def sync_module_states(model: nn.Module, src: int = 0,
-                       group: dist.ProcessGroup | None = None) -> None:
+
+def sync_module_states(
+    model: nn.Module, src: int = 0, group: dist.ProcessGroup | None = None
+) -> None:
     """Copy rank ``src``'s parameters and buffers to every rank (what FSDP's
     ``sync_module_states`` does, which it refuses on CPU)."""
     if world_size(group) == 1:
@@ -329,14 +366,19 @@ def shard_model_fsdp(
     from torch.distributed.fsdp.wrap import lambda_auto_wrap_policy
 
     if world_size(group) == 1:
-        raise OperationError("FSDP sharding needs a multi-process group",
-                             "start the job with torchrun, or turn FSDP off for one GPU")
+        raise OperationError(
+            "FSDP sharding needs a multi-process group",
+            "start the job with torchrun, or turn FSDP off for one GPU",
+        )
     blocks = getattr(model, blocks_attr, None)
     if not isinstance(blocks, nn.ModuleList):
         raise TypeError(f"{type(model).__name__}.{blocks_attr} is not a ModuleList of blocks")
     if device is None:
-        device = (torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available()
-                  else torch.device("cpu"))
+        device = (
+            torch.device("cuda", torch.cuda.current_device())
+            if torch.cuda.is_available()
+            else torch.device("cpu")
+        )
     on_cpu = device.type == "cpu"
     if sync_states and on_cpu:
         sync_module_states(model, group=group)
@@ -346,8 +388,12 @@ def shard_model_fsdp(
         process_group=group,
         sharding_strategy=ShardingStrategy.FULL_SHARD,
         auto_wrap_policy=partial(lambda_auto_wrap_policy, lambda_fn=lambda m: id(m) in block_ids),
-        mixed_precision=MixedPrecision(param_dtype=param_dtype, reduce_dtype=reduce_dtype,
-                                       buffer_dtype=buffer_dtype, cast_root_forward_inputs=False),
+        mixed_precision=MixedPrecision(
+            param_dtype=param_dtype,
+            reduce_dtype=reduce_dtype,
+            buffer_dtype=buffer_dtype,
+            cast_root_forward_inputs=False,
+        ),
         device_id=device,
         sync_module_states=sync_states and not on_cpu,
         use_orig_params=False,

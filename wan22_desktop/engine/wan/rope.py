@@ -25,16 +25,18 @@ def rope_split(head_dim: int) -> tuple[int, int, int]:
     return head_dim - 2 * hw, hw, hw
 
 
-def rope_params(max_len: int, dim: int, theta: float = ROPE_THETA,
-                device: torch.device | str = "cpu") -> torch.Tensor:
+def rope_params(
+    max_len: int, dim: int, theta: float = ROPE_THETA, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """exp(i·pos·theta^(−2j/dim)) for pos < max_len, j < dim/2: complex128 [max_len, dim/2]."""
     inv = 1.0 / torch.pow(theta, torch.arange(0, dim, 2, dtype=torch.float64, device=device) / dim)
     angles = torch.outer(torch.arange(max_len, dtype=torch.float64, device=device), inv)
     return torch.polar(torch.ones_like(angles), angles)
 
 
-def rope_table(head_dim: int, max_len: int = ROPE_MAX_LEN,
-               device: torch.device | str = "cpu") -> torch.Tensor:
+def rope_table(
+    head_dim: int, max_len: int = ROPE_MAX_LEN, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """The three axis tables side by side: complex128 [max_len, head_dim/2]."""
     return torch.cat([rope_params(max_len, d, device=device) for d in rope_split(head_dim)], dim=1)
 
@@ -50,11 +52,14 @@ def grid_freqs(table: torch.Tensor, grid: Grid) -> torch.Tensor:
     if max(f, h, w) > table.shape[0]:
         raise ValueError(f"token grid {grid} exceeds the RoPE table length {table.shape[0]}")
     t_f, t_h, t_w = table.split([c_f, c_hw, c_hw], dim=1)
-    return torch.cat([
-        t_f[:f].view(f, 1, 1, -1).expand(f, h, w, -1),
-        t_h[:h].view(1, h, 1, -1).expand(f, h, w, -1),
-        t_w[:w].view(1, 1, w, -1).expand(f, h, w, -1),
-    ], dim=-1).reshape(f * h * w, half)
+    return torch.cat(
+        [
+            t_f[:f].view(f, 1, 1, -1).expand(f, h, w, -1),
+            t_h[:h].view(1, h, 1, -1).expand(f, h, w, -1),
+            t_w[:w].view(1, 1, w, -1).expand(f, h, w, -1),
+        ],
+        dim=-1,
+    ).reshape(f * h * w, half)
 
 
 def apply_rope(x: torch.Tensor, freqs: Sequence[torch.Tensor]) -> torch.Tensor:

@@ -232,7 +232,9 @@ class FlowUniPC(FlowSolver):
         return x_corr - alpha_t * b_h * (rho[0] * d1 + rho[1] * d1_t)
 
 
-def _unic_rhos(rk: torch.Tensor, hh: torch.Tensor, b_h: torch.Tensor, device: torch.device) -> torch.Tensor:
+def _unic_rhos(
+    rk: torch.Tensor, hh: torch.Tensor, b_h: torch.Tensor, device: torch.device
+) -> torch.Tensor:
     """Order-2 UniC weights: solve R rho = b, R = [[1, 1], [r, 1]], b from phi_k(h)/B(h) (UniPC eq. 8).
 
     Built and solved on the sample's device with ``torch.linalg.solve`` as upstream does, so the
@@ -285,11 +287,15 @@ class FlowDPMPP(FlowSolver):
 def make_solver(name: str, steps: int, shift: float) -> FlowSolver:
     """Build a fresh solver for one run: ``name`` is ``"unipc"`` or ``"dpm++"`` as in ``--sample_solver``."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise UserInputError(f"sampling steps must be a positive integer, got {steps!r}",
-                             hint="use e.g. 40 (A14B) or 50 (TI2V-5B)")
+        raise UserInputError(
+            f"sampling steps must be a positive integer, got {steps!r}",
+            hint="use e.g. 40 (A14B) or 50 (TI2V-5B)",
+        )
     if not np.isfinite(shift) or shift <= 0:
-        raise UserInputError(f"sample shift must be a positive number, got {shift!r}",
-                             hint="use e.g. 12 (t2v-A14B) or 5 (i2v-A14B, ti2v-5B)")
+        raise UserInputError(
+            f"sample shift must be a positive number, got {shift!r}",
+            hint="use e.g. 12 (t2v-A14B) or 5 (i2v-A14B, ti2v-5B)",
+        )
     if name == "unipc":
         return FlowUniPC(steps, shift)
     if name == "dpm++":

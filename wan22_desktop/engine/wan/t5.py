@@ -19,11 +19,17 @@ from .t5_config import T5Config
 
 def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
     """GELU, tanh approximation, written out as the official code and HF `gelu_new` do (bit-identical to both)."""
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+    return (
+        0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+    )
 
 
 def relative_position_buckets(
-    query_len: int, key_len: int, num_buckets: int, max_distance: int, device: torch.device | None = None
+    query_len: int,
+    key_len: int,
+    num_buckets: int,
+    max_distance: int,
+    device: torch.device | None = None,
 ) -> torch.Tensor:
     """Bidirectional T5 buckets of (key_pos - query_pos): [Lq, Lk] int64.
 
@@ -31,13 +37,18 @@ def relative_position_buckets(
     num_buckets get their own bucket; larger ones share log-spaced buckets up to max_distance.
     The float op order matches the official and HF code so boundary cases land in the same bucket.
     """
-    rel = torch.arange(key_len, device=device)[None, :] - torch.arange(query_len, device=device)[:, None]
+    rel = (
+        torch.arange(key_len, device=device)[None, :]
+        - torch.arange(query_len, device=device)[:, None]
+    )
     half = num_buckets // 2
     max_exact = half // 2
     side = (rel > 0).long() * half
     dist = rel.abs()
     # clamp only guards log(0); those entries take the exact branch below anyway
-    log_ratio = torch.log(dist.clamp(min=1).float() / max_exact) / math.log(max_distance / max_exact)
+    log_ratio = torch.log(dist.clamp(min=1).float() / max_exact) / math.log(
+        max_distance / max_exact
+    )
     large = max_exact + (log_ratio * (half - max_exact)).long()
     large = large.clamp(max=half - 1)
     return side + torch.where(dist < max_exact, dist, large)
@@ -133,7 +144,9 @@ class T5Block(nn.Module):
         self.ffn = T5FeedForward(cfg.dim, cfg.dim_ffn)
         self.pos_embedding = T5RelativeEmbedding(cfg.num_buckets, cfg.num_heads)
 
-    def forward(self, x: torch.Tensor, buckets: torch.Tensor, key_mask: torch.Tensor | None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, buckets: torch.Tensor, key_mask: torch.Tensor | None
+    ) -> torch.Tensor:
         # x [B, L, C]; buckets [L, L]; key_mask [B, L] bool (True = real token) or None
         bias = self.pos_embedding(buckets).to(x.dtype)  # [1, H, L, L]
         if key_mask is not None:
@@ -157,7 +170,9 @@ class T5Encoder(nn.Module):
         # ids [B, L] int64; mask [B, L] (nonzero = real token) or None -> [B, L, C]
         x = self.token_embedding(ids)
         n = ids.size(1)
-        buckets = relative_position_buckets(n, n, self.config.num_buckets, self.config.max_distance, ids.device)
+        buckets = relative_position_buckets(
+            n, n, self.config.num_buckets, self.config.max_distance, ids.device
+        )
         key_mask = None if mask is None else mask.ne(0)
         for block in self.blocks:
             x = block(x, buckets, key_mask)

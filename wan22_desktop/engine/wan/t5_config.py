@@ -24,7 +24,15 @@ class T5Config:
     eps: float = 1e-6
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "dim", "dim_attn", "dim_ffn", "num_heads", "num_layers", "num_buckets"):
+        for name in (
+            "vocab_size",
+            "dim",
+            "dim_attn",
+            "dim_ffn",
+            "num_heads",
+            "num_layers",
+            "num_buckets",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"T5Config.{name} must be a positive int, got {value!r}")
@@ -34,7 +42,9 @@ class T5Config:
             )
         # Bidirectional buckets are split in two halves, each half into exact and log-spaced buckets.
         if self.num_buckets < 4 or self.num_buckets % 2:
-            raise ValueError(f"T5Config.num_buckets must be an even int >= 4, got {self.num_buckets}")
+            raise ValueError(
+                f"T5Config.num_buckets must be an even int >= 4, got {self.num_buckets}"
+            )
         if self.max_distance <= self.num_buckets // 4:
             raise ValueError(
                 f"T5Config.max_distance ({self.max_distance}) must exceed num_buckets/4 ({self.num_buckets // 4})"
@@ -59,7 +69,6 @@ UMT5_XXL = T5Config(
 )
 
 
-
 def t5_num_params(cfg: T5Config) -> int:
     """Parameter count, for memory planning (umt5-xxl: 5,680,910,336)."""
     attn = 4 * cfg.dim * cfg.dim_attn
@@ -76,7 +85,9 @@ def t5_preset(name: str) -> T5Config:
     try:
         return T5_PRESETS[name]
     except KeyError:
-        raise ValueError(f"unknown T5 preset {name!r}; known: {', '.join(sorted(T5_PRESETS))}") from None
+        raise ValueError(
+            f"unknown T5 preset {name!r}; known: {', '.join(sorted(T5_PRESETS))}"
+        ) from None
 
 
 _BLOCK_KEY = re.compile(r"^blocks\.(\d+)\.")
@@ -109,7 +120,9 @@ def t5_config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> T5Config:
     dim_ffn, fc1_in = _shape(sd, "blocks.0.ffn.fc1.weight", 2)
     num_buckets, num_heads = _shape(sd, "blocks.0.pos_embedding.embedding.weight", 2)
     if q_in != dim or fc1_in != dim:
-        raise ValueError(f"layer input widths ({q_in}, {fc1_in}) do not match the embedding width {dim}")
+        raise ValueError(
+            f"layer input widths ({q_in}, {fc1_in}) do not match the embedding width {dim}"
+        )
     return T5Config(
         vocab_size=vocab_size,
         dim=dim,

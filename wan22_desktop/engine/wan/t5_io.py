@@ -23,10 +23,10 @@ from .t5_config import T5Config, t5_config_from_state_dict
 T5_CHECKPOINT_NAME = "models_t5_umt5-xxl-enc-bf16.pth"
 T5_TOKENIZER_SUBDIR = "google/umt5-xxl"
 
-_REDOWNLOAD_HINT = f"Delete the file and download {T5_CHECKPOINT_NAME} again (11,361,920,418 bytes)."
-_FOREIGN_HINT = (
-    f"Point to {T5_CHECKPOINT_NAME} from a Wan2.2 model folder; this looks like another model's file."
+_REDOWNLOAD_HINT = (
+    f"Delete the file and download {T5_CHECKPOINT_NAME} again (11,361,920,418 bytes)."
 )
+_FOREIGN_HINT = f"Point to {T5_CHECKPOINT_NAME} from a Wan2.2 model folder; this looks like another model's file."
 
 
 def _describe(keys: list[str], limit: int = 3) -> str:
@@ -39,7 +39,8 @@ def read_t5_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
         raise UserInputError(
-            f"T5 checkpoint not found: {path}", hint=f"Download {T5_CHECKPOINT_NAME} into the model folder."
+            f"T5 checkpoint not found: {path}",
+            hint=f"Download {T5_CHECKPOINT_NAME} into the model folder.",
         )
     try:
         try:
@@ -57,10 +58,13 @@ def read_t5_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     except Exception as exc:  # torch raises many types on a damaged archive or foreign bytes
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UserInputError(
-            f"T5 checkpoint {path} is unreadable, probably truncated or corrupt ({reason})", hint=_REDOWNLOAD_HINT
+            f"T5 checkpoint {path} is unreadable, probably truncated or corrupt ({reason})",
+            hint=_REDOWNLOAD_HINT,
         ) from exc
     if not isinstance(sd, Mapping) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise UserInputError(f"T5 checkpoint {path} is not a state dict of tensors", hint=_FOREIGN_HINT)
+        raise UserInputError(
+            f"T5 checkpoint {path} is not a state dict of tensors", hint=_FOREIGN_HINT
+        )
     return dict(sd)
 
 
@@ -71,7 +75,9 @@ def t5_encoder_from_state_dict(
     try:
         cfg = t5_config_from_state_dict(sd)
     except ValueError as exc:
-        raise UserInputError(f"{source} is not a umT5 encoder checkpoint: {exc}", hint=_FOREIGN_HINT) from exc
+        raise UserInputError(
+            f"{source} is not a umT5 encoder checkpoint: {exc}", hint=_FOREIGN_HINT
+        ) from exc
     if expected is not None and cfg != expected:
         raise UserInputError(
             f"{source} is a umT5 encoder of another size (dim {cfg.dim}, {cfg.num_layers} layers, "
@@ -89,12 +95,17 @@ def t5_encoder_from_state_dict(
             parts.append(f"missing {_describe(missing)}")
         if unexpected:
             parts.append(f"unexpected {_describe(unexpected)}")
-        raise UserInputError(f"{source} does not have the umT5 encoder layout: {'; '.join(parts)}", hint=_FOREIGN_HINT)
+        raise UserInputError(
+            f"{source} does not have the umT5 encoder layout: {'; '.join(parts)}",
+            hint=_FOREIGN_HINT,
+        )
     try:
         model.load_state_dict(sd, strict=True, assign=True)
     except RuntimeError as exc:  # inconsistent shapes between layers
         reason = " ".join(str(exc).split())[:300]
-        raise UserInputError(f"{source} has inconsistent tensor shapes: {reason}", hint=_FOREIGN_HINT) from exc
+        raise UserInputError(
+            f"{source} has inconsistent tensor shapes: {reason}", hint=_FOREIGN_HINT
+        ) from exc
     return model.eval().requires_grad_(False)
 
 
@@ -106,7 +117,9 @@ def load_t5_encoder(
     expected: T5Config | None = None,
 ) -> T5Encoder:
     """Load an official-format file. dtype None keeps the file's dtype (bf16 for the real file)."""
-    model = t5_encoder_from_state_dict(read_t5_state_dict(path), source=f"T5 checkpoint {path}", expected=expected)
+    model = t5_encoder_from_state_dict(
+        read_t5_state_dict(path), source=f"T5 checkpoint {path}", expected=expected
+    )
     dtypes = {p.dtype for p in model.parameters()}
     if dtype is not None and dtypes != {dtype}:
         model = model.to(dtype)  # the one deliberate cast
@@ -135,7 +148,9 @@ def save_t5_encoder(
 
 def tiny_t5_config(vocab_size: int, **overrides: int) -> T5Config:
     """A 2-layer, 4-head umT5 (head_dim 8) that runs in milliseconds on a CPU."""
-    fields: dict[str, int] = dict(vocab_size=vocab_size, dim=32, dim_attn=32, dim_ffn=48, num_heads=4, num_layers=2)
+    fields: dict[str, int] = dict(
+        vocab_size=vocab_size, dim=32, dim_attn=32, dim_ffn=48, num_heads=4, num_layers=2
+    )
     fields.update(overrides)
     return T5Config(**fields)
 
@@ -147,7 +162,11 @@ def tiny_t5(seed: int = 0, vocab_size: int = 512, **overrides: int) -> T5Encoder
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if name.endswith("norm1.weight") or name.endswith("norm2.weight") or name == "norm.weight":
+            if (
+                name.endswith("norm1.weight")
+                or name.endswith("norm2.weight")
+                or name == "norm.weight"
+            ):
                 p.copy_(1.0 + 0.2 * torch.randn(p.shape, generator=gen))
             elif name.endswith("pos_embedding.embedding.weight"):
                 p.copy_(torch.randn(p.shape, generator=gen))
@@ -212,7 +231,10 @@ def write_tiny_tokenizer(folder: str | os.PathLike[str]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     tok = Tokenizer(models.Unigram(tiny_tokenizer_vocab(), unk_id=2, byte_fallback=False))
     tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")]
+        [
+            pre_tokenizers.WhitespaceSplit(),
+            pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always"),
+        ]
     )
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     tok.post_processor = processors.TemplateProcessing(
@@ -229,5 +251,7 @@ def write_tiny_tokenizer(folder: str | os.PathLike[str]) -> Path:
         **specials,
     }
     (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-    (folder / "special_tokens_map.json").write_text(json.dumps(specials, indent=2), encoding="utf-8")
+    (folder / "special_tokens_map.json").write_text(
+        json.dumps(specials, indent=2), encoding="utf-8"
+    )
     return folder

@@ -56,7 +56,9 @@ def load_tokenizer(folder: str | os.PathLike[str]) -> Any:
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     except Exception as exc:  # transformers raises many types for a broken folder
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UserInputError(f"cannot load the umT5 tokenizer from {folder} ({reason})", hint=redownload) from exc
+        raise UserInputError(
+            f"cannot load the umT5 tokenizer from {folder} ({reason})", hint=redownload
+        ) from exc
     if tokenizer.pad_token_id is None or tokenizer.eos_token_id is None:
         raise UserInputError(
             f"the umT5 tokenizer in {folder} defines no pad or end-of-sequence token",
@@ -65,7 +67,9 @@ def load_tokenizer(folder: str | os.PathLike[str]) -> Any:
     return tokenizer
 
 
-def resolve_t5_device(device: torch.device | str, t5_cpu: bool, cuda_available: bool) -> torch.device:
+def resolve_t5_device(
+    device: torch.device | str, t5_cpu: bool, cuda_available: bool
+) -> torch.device:
     """Where the encoder runs: the CPU with t5_cpu (the official `--t5_cpu`) or when CUDA is absent."""
     device = torch.device(device)
     if t5_cpu:

@@ -60,8 +60,10 @@ def make_tiny_checkpoint(task: str, out_dir: Path, seed: int = 0, **size_overrid
     spec = get_task(task)
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UserInputError(f"{out} exists and is not an empty folder",
-                             "choose a new folder for the tiny checkpoint")
+        raise UserInputError(
+            f"{out} exists and is not an empty folder",
+            "choose a new folder for the tiny checkpoint",
+        )
     out.mkdir(parents=True, exist_ok=True)
 
     cfg = tiny_dit_config(task, **size_overrides)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from .vae_blocks import (
-    LatentVAE,
     CausalConv3d,
     FeatureCache,
+    LatentVAE,
     Resample,
     ResidualBlock,
     cached_conv,
@@ -70,7 +70,9 @@ class Decoder3d(nn.Module):
         self.upsamples = nn.Sequential(*layers)
         self.head = make_head(dims[-1], cfg.io_channels)
 
-    def forward(self, x: Tensor, cache: FeatureCache | None = None, first_chunk: bool = False) -> Tensor:
+    def forward(
+        self, x: Tensor, cache: FeatureCache | None = None, first_chunk: bool = False
+    ) -> Tensor:
         x = cached_conv(self.conv1, x, cache)
         x = run_middle(self.middle, x, cache)
         for layer in self.upsamples:

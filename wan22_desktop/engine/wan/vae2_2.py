@@ -12,9 +12,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .vae_blocks import (
-    LatentVAE,
     CausalConv3d,
     FeatureCache,
+    LatentVAE,
     Resample,
     ResidualBlock,
     cached_conv,
@@ -45,14 +45,18 @@ def unpatchify(x: Tensor, p: int = 2) -> Tensor:
 class AvgDown3D(nn.Module):
     """Parameter-free shortcut: fold (t, h, w) blocks into channels, then average channel groups."""
 
-    def __init__(self, in_channels: int, out_channels: int, factor_t: int, factor_s: int = 1) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, factor_t: int, factor_s: int = 1
+    ) -> None:
         super().__init__()
         self.out_channels = out_channels
         self.factor_t = factor_t
         self.factor_s = factor_s
         factor = factor_t * factor_s * factor_s
         if in_channels * factor % out_channels:
-            raise ValueError(f"AvgDown3D: {in_channels}*{factor} is not a multiple of {out_channels}")
+            raise ValueError(
+                f"AvgDown3D: {in_channels}*{factor} is not a multiple of {out_channels}"
+            )
         self.group_size = in_channels * factor // out_channels
 
     def forward(self, x: Tensor) -> Tensor:
@@ -67,7 +71,9 @@ class AvgDown3D(nn.Module):
 class DupUp3D(nn.Module):
     """Parameter-free shortcut: repeat channels, unfold them into (t, h, w) blocks."""
 
-    def __init__(self, in_channels: int, out_channels: int, factor_t: int, factor_s: int = 1) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, factor_t: int, factor_s: int = 1
+    ) -> None:
         super().__init__()
         self.out_channels = out_channels
         self.factor_t = factor_t
@@ -91,17 +97,24 @@ class DupUp3D(nn.Module):
 class Down_ResidualBlock(nn.Module):  # noqa: N801 - official name
     """One encoder level: res blocks (+ resample) plus an AvgDown3D shortcut of the level input."""
 
-    def __init__(self, in_dim: int, out_dim: int, mult: int, temperal_downsample: bool, down_flag: bool) -> None:
+    def __init__(
+        self, in_dim: int, out_dim: int, mult: int, temperal_downsample: bool, down_flag: bool
+    ) -> None:
         super().__init__()
         self.avg_shortcut = AvgDown3D(
-            in_dim, out_dim, factor_t=2 if temperal_downsample else 1, factor_s=2 if down_flag else 1
+            in_dim,
+            out_dim,
+            factor_t=2 if temperal_downsample else 1,
+            factor_s=2 if down_flag else 1,
         )
         layers: list[nn.Module] = []
         for _ in range(mult):
             layers.append(ResidualBlock(in_dim, out_dim))
             in_dim = out_dim
         if down_flag:
-            layers.append(Resample(out_dim, "downsample3d" if temperal_downsample else "downsample2d"))
+            layers.append(
+                Resample(out_dim, "downsample3d" if temperal_downsample else "downsample2d")
+            )
         self.downsamples = nn.Sequential(*layers)
 
     def forward(self, x: Tensor, cache: FeatureCache | None = None) -> Tensor:
@@ -114,10 +127,14 @@ class Down_ResidualBlock(nn.Module):  # noqa: N801 - official name
 class Up_ResidualBlock(nn.Module):  # noqa: N801 - official name
     """One decoder level: res blocks (+ resample) plus a DupUp3D shortcut when it upsamples."""
 
-    def __init__(self, in_dim: int, out_dim: int, mult: int, temperal_upsample: bool, up_flag: bool) -> None:
+    def __init__(
+        self, in_dim: int, out_dim: int, mult: int, temperal_upsample: bool, up_flag: bool
+    ) -> None:
         super().__init__()
         self.avg_shortcut = (
-            DupUp3D(in_dim, out_dim, factor_t=2 if temperal_upsample else 1, factor_s=2) if up_flag else None
+            DupUp3D(in_dim, out_dim, factor_t=2 if temperal_upsample else 1, factor_s=2)
+            if up_flag
+            else None
         )
         layers: list[nn.Module] = []
         for _ in range(mult):
@@ -128,7 +145,9 @@ class Up_ResidualBlock(nn.Module):  # noqa: N801 - official name
             layers.append(Resample(out_dim, mode, upsample_out_dim=out_dim))
         self.upsamples = nn.Sequential(*layers)
 
-    def forward(self, x: Tensor, cache: FeatureCache | None = None, first_chunk: bool = False) -> Tensor:
+    def forward(
+        self, x: Tensor, cache: FeatureCache | None = None, first_chunk: bool = False
+    ) -> Tensor:
         shortcut = self.avg_shortcut(x, first_chunk) if self.avg_shortcut is not None else None
         for layer in self.upsamples:
             x = layer(x, cache)
@@ -186,7 +205,9 @@ class Decoder3d(nn.Module):
         )
         self.head = make_head(dims[-1], cfg.io_channels)
 
-    def forward(self, x: Tensor, cache: FeatureCache | None = None, first_chunk: bool = False) -> Tensor:
+    def forward(
+        self, x: Tensor, cache: FeatureCache | None = None, first_chunk: bool = False
+    ) -> Tensor:
         x = cached_conv(self.conv1, x, cache)
         x = run_middle(self.middle, x, cache)
         for level in self.upsamples:

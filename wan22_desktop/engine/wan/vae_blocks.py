@@ -10,7 +10,7 @@ reproduce the official outputs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +30,7 @@ class _Rep:
 
 
 REP = _Rep()
-Slot = Union[None, Tensor, _Rep]
+Slot = None | Tensor | _Rep
 
 
 class FeatureCache:
@@ -141,7 +141,9 @@ class Resample(nn.Module):
         if mode.startswith("upsample"):
             self.resample = nn.Sequential(Upsample(), nn.Conv2d(dim, out, 3, padding=1))
         else:
-            self.resample = nn.Sequential(nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(dim, dim, 3, stride=(2, 2)))
+            self.resample = nn.Sequential(
+                nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(dim, dim, 3, stride=(2, 2))
+            )
         if mode == "upsample3d":
             self.time_conv = CausalConv3d(dim, dim * 2, (3, 1, 1), padding=(1, 0, 0))
         elif mode == "downsample3d":
@@ -200,7 +202,9 @@ class ResidualBlock(nn.Module):
             nn.Dropout(0.0),
             CausalConv3d(out_dim, out_dim, 3, padding=1),
         )
-        self.shortcut: nn.Module = CausalConv3d(in_dim, out_dim, 1) if in_dim != out_dim else nn.Identity()
+        self.shortcut: nn.Module = (
+            CausalConv3d(in_dim, out_dim, 1) if in_dim != out_dim else nn.Identity()
+        )
 
     def forward(self, x: Tensor, cache: FeatureCache | None = None) -> Tensor:
         h = self.shortcut(x)
@@ -245,7 +249,9 @@ def make_middle(dim: int) -> nn.Sequential:
 
 def make_head(in_dim: int, out_dim: int) -> nn.Sequential:
     """RMS, SiLU, conv3 (keys ``head.0.gamma``, ``head.2.*``)."""
-    return nn.Sequential(RMS_norm(in_dim, images=False), nn.SiLU(), CausalConv3d(in_dim, out_dim, 3, padding=1))
+    return nn.Sequential(
+        RMS_norm(in_dim, images=False), nn.SiLU(), CausalConv3d(in_dim, out_dim, 3, padding=1)
+    )
 
 
 def run_head(head: nn.Sequential, x: Tensor, cache: FeatureCache | None) -> Tensor:
@@ -292,10 +298,12 @@ class LatentVAE(nn.Module):
 
     version = ""
 
-    def __init__(self, cfg: "VAEConfig", encoder: nn.Module, decoder: nn.Module) -> None:
+    def __init__(self, cfg: VAEConfig, encoder: nn.Module, decoder: nn.Module) -> None:
         super().__init__()
         if cfg.version != self.version:
-            raise ValueError(f"{type(self).__name__} needs a {self.version} config, got {cfg.version}")
+            raise ValueError(
+                f"{type(self).__name__} needs a {self.version} config, got {cfg.version}"
+            )
         self.config = cfg
         self.encoder = encoder
         self.conv1 = CausalConv3d(cfg.z_dim * 2, cfg.z_dim * 2, 1)
@@ -312,7 +320,9 @@ class LatentVAE(nn.Module):
         # Built per call (not buffers) so the state dict stays exactly the official one; in the
         # compute dtype, as the official wrapper builds them in its ``dtype``.
         kw = {"dtype": like.dtype, "device": like.device}
-        return torch.tensor(self.config.latents_mean, **kw), torch.tensor(self.config.latents_std, **kw)
+        return torch.tensor(self.config.latents_mean, **kw), torch.tensor(
+            self.config.latents_std, **kw
+        )
 
     def encode_raw(self, x: Tensor) -> Tensor:
         """Video [B, 3, T, H, W] in [-1, 1] -> mu before normalisation, [B, z, 1 + (T-1)//4, h, w]."""

@@ -80,7 +80,9 @@ class VAEConfig:
         if self.version == "2.1" and self.dec_dim != self.dim:
             raise ValueError("dec_dim must equal dim for the Wan2.1 VAE")
         object.__setattr__(self, "dim_mult", tuple(int(m) for m in self.dim_mult))
-        object.__setattr__(self, "temperal_downsample", tuple(bool(t) for t in self.temperal_downsample))
+        object.__setattr__(
+            self, "temperal_downsample", tuple(bool(t) for t in self.temperal_downsample)
+        )
         if not 2 <= len(self.dim_mult) <= 4 or min(self.dim_mult) < 1:
             # The official Wan2.1 decoder halves the input width of levels 1..3 only.
             raise ValueError(f"dim_mult must hold 2 to 4 positive ints, got {self.dim_mult}")
@@ -184,7 +186,9 @@ def vae_config_from_state_dict(sd: Mapping[str, Any], version: str) -> VAEConfig
     dim, in_ch = _shape(sd, "encoder.conv1.weight")[:2]
     expected_in = 12 if version == "2.2" else 3
     if in_ch != expected_in:
-        raise ValueError(f"encoder input has {in_ch} channels, a Wan{version} VAE has {expected_in}")
+        raise ValueError(
+            f"encoder input has {in_ch} channels, a Wan{version} VAE has {expected_in}"
+        )
     z_dim = _shape(sd, "conv2.weight")[0]
     levels = _encoder_levels(sd, version)
     if len(levels) < 2 or any(not widths for widths, _, _ in levels):

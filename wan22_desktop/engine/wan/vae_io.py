@@ -10,7 +10,6 @@ import contextlib
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Union
 
 import torch
 from torch import Tensor, nn
@@ -21,7 +20,7 @@ from .vae2_1 import WanVAE21
 from .vae2_2 import WanVAE22
 from .vae_config import TINY_VAE_PRESETS, VERSIONS, VAEConfig, vae_config_from_state_dict
 
-WanVAEModel = Union[WanVAE21, WanVAE22]
+WanVAEModel = WanVAE21 | WanVAE22
 
 
 def build_vae_model(config: VAEConfig) -> WanVAEModel:
@@ -76,7 +75,8 @@ class VideoVAE:
         _check_list(videos, "videos", 4)
         with _fp32_islands(self.device):
             return [
-                self.model.encode(v.to(self.device, self.dtype).unsqueeze(0)).float().squeeze(0) for v in videos
+                self.model.encode(v.to(self.device, self.dtype).unsqueeze(0)).float().squeeze(0)
+                for v in videos
             ]
 
     @torch.no_grad()
@@ -85,14 +85,19 @@ class VideoVAE:
         _check_list(latents, "latents", 4)
         with _fp32_islands(self.device):
             return [
-                self.model.decode(z.to(self.device, self.dtype).unsqueeze(0)).float().clamp_(-1, 1).squeeze(0)
+                self.model.decode(z.to(self.device, self.dtype).unsqueeze(0))
+                .float()
+                .clamp_(-1, 1)
+                .squeeze(0)
                 for z in latents
             ]
 
 
 def _check_list(items: Sequence[Tensor], name: str, ndim: int) -> None:
     # The official 2.2 wrapper logs and returns None here; we fail where the mistake is.
-    if isinstance(items, Tensor) or not all(isinstance(t, Tensor) and t.dim() == ndim for t in items):
+    if isinstance(items, Tensor) or not all(
+        isinstance(t, Tensor) and t.dim() == ndim for t in items
+    ):
         raise TypeError(f"{name} must be a list of {ndim}-D tensors (no batch dim)")
 
 
@@ -124,7 +129,9 @@ def tiny_vae(version: str, seed: int = 0, config: VAEConfig | None = None) -> Wa
 def save_vae(model: WanVAEModel | VideoVAE, path: Path) -> None:
     """Write a plain fp32 state dict, the format of the official ``Wan2.x_VAE.pth``."""
     module = model.model if isinstance(model, VideoVAE) else model
-    sd = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in module.state_dict().items()}
+    sd = {
+        k: v.detach().to("cpu", torch.float32).contiguous() for k, v in module.state_dict().items()
+    }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
@@ -135,15 +142,21 @@ def save_vae(model: WanVAEModel | VideoVAE, path: Path) -> None:
 def _read_state_dict(path: Path) -> Mapping[str, Tensor]:
     hint = "The file is damaged or is not a Wan VAE .pth; download it again."
     if not path.is_file():
-        raise UserInputError(f"VAE checkpoint not found: {path}", hint="Check the model folder path.")
+        raise UserInputError(
+            f"VAE checkpoint not found: {path}", hint="Check the model folder path."
+        )
     try:
         # Legacy (non-zip) torch.save files cannot be mmapped; they are read whole, once.
         sd = torch.load(path, map_location="cpu", mmap=zipfile.is_zipfile(path), weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure to unpickle an untrusted file means "unreadable"
         reason = f"{type(exc).__name__}: {_one_line(exc)}"
-        raise UserInputError(f"Cannot read VAE checkpoint {path.name} ({reason})", hint=hint) from exc
+        raise UserInputError(
+            f"Cannot read VAE checkpoint {path.name} ({reason})", hint=hint
+        ) from exc
     if not isinstance(sd, Mapping) or not sd or not all(isinstance(v, Tensor) for v in sd.values()):
-        raise UserInputError(f"{path.name} does not hold a VAE state dict (a dict of tensors)", hint=hint)
+        raise UserInputError(
+            f"{path.name} does not hold a VAE state dict (a dict of tensors)", hint=hint
+        )
     return sd
 
 
@@ -169,7 +182,11 @@ def _mismatch(model: nn.Module, sd: Mapping[str, Tensor]) -> str | None:
 
 
 def load_vae(
-    path: Path, version: str, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+    path: Path,
+    version: str,
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
 ) -> VideoVAE:
     """Load an official-format ``Wan2.1_VAE.pth`` / ``Wan2.2_VAE.pth`` (or a tiny one) strictly.
 
@@ -190,6 +207,8 @@ def load_vae(
             raise ValueError(problem)
         model.load_state_dict(sd, strict=True, assign=True)
     except (ValueError, RuntimeError, KeyError) as exc:
-        raise UserInputError(f"{path.name} is not a Wan{version} VAE: {_one_line(exc)}", hint=hint) from exc
+        raise UserInputError(
+            f"{path.name} is not a Wan{version} VAE: {_one_line(exc)}", hint=hint
+        ) from exc
     model.to(device=device, dtype=dtype)
     return VideoVAE(model)

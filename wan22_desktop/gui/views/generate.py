@@ -14,23 +14,38 @@ from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QLocale, QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
-                               QScrollArea, QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 from sqlalchemy import select
 
 from wan22_desktop.db import queue as q
 from wan22_desktop.db.downloads import InstalledModel as InstalledRow
-from wan22_desktop.engine.planner import InstalledModel
 from wan22_desktop.gui import generate_form as gf
 from wan22_desktop.gui.context import AppContext
-from wan22_desktop.gui.widgets.chips import ChipPanel
 from wan22_desktop.gui.widgets.advanced_fields import MEMORY_SWITCHES, AdvancedFields
+from wan22_desktop.gui.widgets.chips import ChipPanel
 from wan22_desktop.gui.widgets.collapsible import Collapsible
 from wan22_desktop.gui.widgets.image_drop import ImageDropZone, image_size
 from wan22_desktop.gui.widgets.plan_panel import PlanPanel
 from wan22_desktop.prompt_chips import CHIPS, Chip, insert_phrase, remove_phrase
-from wan22_desktop.request import GenerationRequest, SEED_MAX
+from wan22_desktop.request import SEED_MAX, GenerationRequest
+from wan22_desktop.runtime.planner import InstalledModel
 from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT, frames_for_seconds, get_task
 
 log = logging.getLogger(__name__)
@@ -40,23 +55,36 @@ SPLITTER_KEY = "generate_splitter"
 DEBOUNCE_MS = 120
 DICE_MAX = 2**32 - 1  # a dice seed is easy to read back; any 0..SEED_MAX may be typed
 # (field keyword in a validation message) -> form field to highlight
-_FIELD_OF_MESSAGE = (("prompt", "prompt"), ("image", "image"), ("frame", "frames"),
-                     ("size", "size"), ("steps", "steps"), ("shift", "shift"),
-                     ("guidance", "guidance"), ("seed", "seed"))
+_FIELD_OF_MESSAGE = (
+    ("prompt", "prompt"),
+    ("image", "image"),
+    ("frame", "frames"),
+    ("size", "size"),
+    ("steps", "steps"),
+    ("shift", "shift"),
+    ("guidance", "guidance"),
+    ("seed", "seed"),
+)
 
 
 # Size names from generate_form (Qt-free), listed here so the translation tools find them.
-SIZE_WORDS = (QT_TRANSLATE_NOOP("GenerateView", "720p landscape"),
-              QT_TRANSLATE_NOOP("GenerateView", "720p portrait"),
-              QT_TRANSLATE_NOOP("GenerateView", "480p landscape"),
-              QT_TRANSLATE_NOOP("GenerateView", "480p portrait"))
+SIZE_WORDS = (
+    QT_TRANSLATE_NOOP("GenerateView", "720p landscape"),
+    QT_TRANSLATE_NOOP("GenerateView", "720p portrait"),
+    QT_TRANSLATE_NOOP("GenerateView", "480p landscape"),
+    QT_TRANSLATE_NOOP("GenerateView", "480p portrait"),
+)
 
 
 def load_installed(db: Any) -> dict[str, InstalledModel]:
     """Installed checkpoints by task, from the installed_models table (DB thread)."""
+
     def read(s: Any) -> list[tuple[str, str, int]]:
-        rows = s.execute(select(InstalledRow.tasks, InstalledRow.path, InstalledRow.size_bytes)
-                         .order_by(InstalledRow.verified_at.asc()))
+        rows = s.execute(
+            select(InstalledRow.tasks, InstalledRow.path, InstalledRow.size_bytes).order_by(
+                InstalledRow.verified_at.asc()
+            )
+        )
         return [tuple(r) for r in rows]
 
     return gf.installed_from_rows(db.read(read))
@@ -81,11 +109,14 @@ class GenerateView(QWidget):
         self._connect()
         initial = gf.FormValues.from_state(ctx.settings.get_state(STATE_KEY))
         if ctx.settings.get_state(STATE_KEY) is None:
-            initial = replace(initial, task=ctx.settings.get("default_task"),
-                              quality=ctx.settings.get("default_quality"),
-                              extend_enabled=ctx.settings.get("prompt_extend_enabled"),
-                              extend_method=ctx.settings.get("prompt_extend_method"),
-                              extend_lang=ctx.settings.get("prompt_extend_target_lang"))
+            initial = replace(
+                initial,
+                task=ctx.settings.get("default_task"),
+                quality=ctx.settings.get("default_quality"),
+                extend_enabled=ctx.settings.get("prompt_extend_enabled"),
+                extend_method=ctx.settings.get("prompt_extend_method"),
+                extend_lang=ctx.settings.get("prompt_extend_target_lang"),
+            )
         try:
             self.set_values(initial)
         except (TypeError, ValueError, OverflowError):  # hand-edited or old UI state: start clean
@@ -93,6 +124,7 @@ class GenerateView(QWidget):
             self.set_values(gf.FormValues(task=ctx.settings.get("default_task")))
         if splitter := ctx.settings.get_state(SPLITTER_KEY):
             from PySide6.QtCore import QByteArray
+
             self.splitter.restoreState(QByteArray.fromBase64(splitter.encode("ascii")))
         ctx.events.sig_generate_prefill_requested.connect(self.prefill)
         ctx.events.sig_models_changed.connect(self.reload_installed)
@@ -105,10 +137,12 @@ class GenerateView(QWidget):
     def _build(self) -> None:
         self.task = QComboBox(self)
         self.task.setObjectName("task")
-        for key, label in ((gf.AUTO, self.tr("Auto (let the planner choose)")),
-                           ("t2v-A14B", self.tr("Text → Video (A14B)")),
-                           ("i2v-A14B", self.tr("Image → Video (A14B)")),
-                           ("ti2v-5B", self.tr("Text/Image → Video (5B)"))):
+        for key, label in (
+            (gf.AUTO, self.tr("Auto (let the planner choose)")),
+            ("t2v-A14B", self.tr("Text → Video (A14B)")),
+            ("i2v-A14B", self.tr("Image → Video (A14B)")),
+            ("ti2v-5B", self.tr("Text/Image → Video (5B)")),
+        ):
             self.task.addItem(label, key)
         self.task_note = QLabel(self)
         self.task_note.setWordWrap(True)
@@ -116,7 +150,9 @@ class GenerateView(QWidget):
 
         self.prompt = QPlainTextEdit(self)
         self.prompt.setObjectName("prompt")
-        self.prompt.setPlaceholderText(self.tr("Describe the video: subject, action, scene, style…"))
+        self.prompt.setPlaceholderText(
+            self.tr("Describe the video: subject, action, scene, style…")
+        )
         self.prompt.setMinimumHeight(90)
         self.prompt.setMaximumHeight(160)
         self.chips = ChipPanel(self, ui_language=QLocale().name())
@@ -124,7 +160,9 @@ class GenerateView(QWidget):
         self.chip_lang = QComboBox(self)
         self.chip_lang.setObjectName("chipLanguage")
         self.chip_lang.addItem(self.tr("Auto"), "auto")
-        self.chip_lang.setToolTip(self.tr("Language of the inserted phrases (Auto: the prompt's language)"))
+        self.chip_lang.setToolTip(
+            self.tr("Language of the inserted phrases (Auto: the prompt's language)")
+        )
         self.chip_lang.addItem("中文", "zh")
         self.chip_lang.addItem("English", "en")
 
@@ -155,8 +193,11 @@ class GenerateView(QWidget):
         self.fps_note = QLabel(self)
         self.quality = QComboBox(self)
         self.quality.setObjectName("quality")
-        for key, label in (("draft", self.tr("Draft (fast preview)")), ("standard", self.tr("Standard")),
-                           ("official", self.tr("Official (best)"))):
+        for key, label in (
+            ("draft", self.tr("Draft (fast preview)")),
+            ("standard", self.tr("Standard")),
+            ("official", self.tr("Official (best)")),
+        ):
             self.quality.addItem(label, key)
 
         self.advanced = AdvancedFields(self)
@@ -296,9 +337,22 @@ class GenerateView(QWidget):
         self.frames.valueChanged.connect(self._on_frames)
         self.quality.currentIndexChanged.connect(self._on_quality)
         self.advanced.steps_custom.toggled.connect(self._on_steps_custom)
-        for w in (self.advanced.steps, self.advanced.guidance_low, self.advanced.guidance_high, self.advanced.shift, self.advanced.gpus, self.count):
+        for w in (
+            self.advanced.steps,
+            self.advanced.guidance_low,
+            self.advanced.guidance_high,
+            self.advanced.shift,
+            self.advanced.gpus,
+            self.count,
+        ):
             w.valueChanged.connect(changed)
-        for w in (self.advanced.solver, self.variation, self.extend_method, self.extend_lang, *self.advanced.memory.values()):
+        for w in (
+            self.advanced.solver,
+            self.variation,
+            self.extend_method,
+            self.extend_lang,
+            *self.advanced.memory.values(),
+        ):
             w.currentIndexChanged.connect(changed)
         self.count.valueChanged.connect(self._update_buttons_text)
         self.seed_random.toggled.connect(self._on_seed_random)
@@ -320,7 +374,9 @@ class GenerateView(QWidget):
         return gf.FormValues(
             task=task,
             prompt=self.prompt.toPlainText(),
-            negative_prompt=self.negative.toPlainText() if self.negative_custom.isChecked() else None,
+            negative_prompt=self.negative.toPlainText()
+            if self.negative_custom.isChecked()
+            else None,
             image=self.image.path if gf.takes_image(task) else None,
             size=self.size.currentData(),
             frame_num=self.frames.value(),
@@ -357,8 +413,12 @@ class GenerateView(QWidget):
             _select(self.quality, v.quality)
             if v.task != gf.AUTO:
                 spec = get_task(v.task)
-                self.advanced.guidance_low.setValue(v.guidance_low if v.guidance_low is not None else spec.guidance[0])
-                self.advanced.guidance_high.setValue(v.guidance_high if v.guidance_high is not None else spec.guidance[1])
+                self.advanced.guidance_low.setValue(
+                    v.guidance_low if v.guidance_low is not None else spec.guidance[0]
+                )
+                self.advanced.guidance_high.setValue(
+                    v.guidance_high if v.guidance_high is not None else spec.guidance[1]
+                )
                 self.advanced.shift.setValue(v.shift if v.shift is not None else spec.sample_shift)
             self.advanced.steps_custom.setChecked(v.steps is not None)
             self._sync_steps(v.steps)
@@ -390,7 +450,8 @@ class GenerateView(QWidget):
     def save_state(self) -> None:
         self.ctx.settings.set_state(STATE_KEY, self.values().to_state())
         self.ctx.settings.set_state(
-            SPLITTER_KEY, bytes(self.splitter.saveState().toBase64().data()).decode("ascii"))
+            SPLITTER_KEY, bytes(self.splitter.saveState().toBase64().data()).decode("ascii")
+        )
 
     # ---- reactions
 
@@ -407,7 +468,9 @@ class GenerateView(QWidget):
             self._apply_task(task, keep_size=self.size.currentData(), frames=None)
             if task != gf.AUTO:
                 self.advanced.load_task_defaults(task)
-            self._sync_steps(None if not self.advanced.steps_custom.isChecked() else self.advanced.steps.value())
+            self._sync_steps(
+                None if not self.advanced.steps_custom.isChecked() else self.advanced.steps.value()
+            )
         finally:
             self._loading = False
         self.refresh_preview()
@@ -427,9 +490,13 @@ class GenerateView(QWidget):
         self.seconds.setValue(self.frames.value() / fps)
         self.fps_note.setText(self.tr("at %1 fps").replace("%1", str(fps)))
         self.image_box.setEnabled(gf.takes_image(task))
-        self.image_box.setTitle(self.tr("Start image (required)") if task == "i2v-A14B"
-                                else self.tr("Start image (optional)") if gf.takes_image(task)
-                                else self.tr("Start image (not used by this task)"))
+        self.image_box.setTitle(
+            self.tr("Start image (required)")
+            if task == "i2v-A14B"
+            else self.tr("Start image (optional)")
+            if gf.takes_image(task)
+            else self.tr("Start image (not used by this task)")
+        )
         self.advanced.show_task(task, auto=task == gf.AUTO)
         self.task_note.setVisible(task == gf.AUTO)
 
@@ -443,7 +510,9 @@ class GenerateView(QWidget):
 
     def _on_quality(self) -> None:
         if not self._loading:
-            self._sync_steps(None if not self.advanced.steps_custom.isChecked() else self.advanced.steps.value())
+            self._sync_steps(
+                None if not self.advanced.steps_custom.isChecked() else self.advanced.steps.value()
+            )
             self._schedule()
 
     def _on_steps_custom(self, on: bool) -> None:
@@ -526,8 +595,9 @@ class GenerateView(QWidget):
     # ---- preview and validation
 
     def reload_installed(self) -> None:
-        self.ctx.tasks.run_db(lambda: load_installed(self.ctx.db), self._on_installed,
-                              self.ctx.notifier.error)
+        self.ctx.tasks.run_db(
+            lambda: load_installed(self.ctx.db), self._on_installed, self.ctx.notifier.error
+        )
 
     def _on_installed(self, installed: dict[str, InstalledModel]) -> None:
         self.installed = installed
@@ -546,15 +616,21 @@ class GenerateView(QWidget):
             self.task_note.setText(pv.task_reason)
         if pv.output_size is not None and self.image.path:
             w, h = pv.output_size
-            self.image.set_caption(self.tr("Output: %1×%2 (%3)").replace("%1", str(w))
-                                   .replace("%2", str(h)).replace("%3", gf.aspect_text(w, h)))
+            self.image.set_caption(
+                self.tr("Output: %1×%2 (%3)")
+                .replace("%1", str(w))
+                .replace("%2", str(h))
+                .replace("%3", gf.aspect_text(w, h))
+            )
         elif self.image.path:
             self.image.set_caption("")
         self._show_validation(pv)
 
     def _show_validation(self, pv: gf.Preview) -> None:
         err = pv.error
-        self.message.setText("" if err is None else (f"{err.message} — {err.hint}" if err.hint else err.message))
+        self.message.setText(
+            "" if err is None else (f"{err.message} — {err.hint}" if err.hint else err.message)
+        )
         bad = _field_for(err.message) if err is not None else None
         for name, widget in self._field_widgets().items():
             widget.setProperty("invalid", name == bad)
@@ -564,14 +640,22 @@ class GenerateView(QWidget):
             b.setEnabled(ok)
 
     def _field_widgets(self) -> dict[str, QWidget]:
-        return {"prompt": self.prompt, "image": self.image, "frames": self.frames, "size": self.size,
-                "steps": self.advanced.steps, "shift": self.advanced.shift, "guidance": self.advanced.guidance_high,
-                "seed": self.seed}
+        return {
+            "prompt": self.prompt,
+            "image": self.image,
+            "frames": self.frames,
+            "size": self.size,
+            "steps": self.advanced.steps,
+            "shift": self.advanced.shift,
+            "guidance": self.advanced.guidance_high,
+            "seed": self.seed,
+        }
 
     def _update_buttons_text(self) -> None:
         n = self.count.value()
-        self.add_to_queue.setText(self.tr("Add to queue") if n == 1
-                                  else self.tr("Add %1 to queue").replace("%1", str(n)))
+        self.add_to_queue.setText(
+            self.tr("Add to queue") if n == 1 else self.tr("Add %1 to queue").replace("%1", str(n))
+        )
 
     # ---- actions
 
@@ -606,8 +690,9 @@ class GenerateView(QWidget):
         request = pv.request
         changes = {f.name: getattr(request, f.name) for f in fields(request)}
         db = self.ctx.db
-        self.ctx.tasks.run_db(lambda: q.edit_job(db, job_id, **changes).id, self._on_saved,
-                              self.ctx.notifier.error)
+        self.ctx.tasks.run_db(
+            lambda: q.edit_job(db, job_id, **changes).id, self._on_saved, self.ctx.notifier.error
+        )
 
     def _on_saved(self, job_id: int) -> None:
         self.ctx.notifier.info(self.tr("Job %1 updated").replace("%1", str(job_id)))
@@ -619,7 +704,9 @@ class GenerateView(QWidget):
         self.editing_job = job_id
         editing = job_id is not None
         self.edit_banner.setVisible(editing)
-        self.edit_banner.setText(self.tr("Editing queued job %1").replace("%1", str(job_id)) if editing else "")
+        self.edit_banner.setText(
+            self.tr("Editing queued job %1").replace("%1", str(job_id)) if editing else ""
+        )
         self.save_edit.setVisible(editing)
         self.cancel_edit.setVisible(editing)
         self.generate_now.setVisible(not editing)

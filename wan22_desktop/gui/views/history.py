@@ -14,16 +14,36 @@ from typing import Any
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QListView, QMenu, QMessageBox, QPushButton, QSplitter, QStackedWidget, QTableView,
-    QTextBrowser, QToolButton, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from wan22_desktop.db import history as dbh
 from wan22_desktop.db import queue as dbq
 from wan22_desktop.db.views import generation_to_dict
 from wan22_desktop.gui.history_actions import (
-    DATE_CHOICES, date_range, detail_html, last_frame_path, next_clip_request,
+    DATE_CHOICES,
+    date_range,
+    detail_html,
+    last_frame_path,
+    next_clip_request,
 )
 from wan22_desktop.gui.history_frames import last_frame, save_png
 from wan22_desktop.gui.history_model import HistoryModel, HistoryQuery, Row
@@ -50,7 +70,9 @@ class HistoryView(QWidget):
         self.ctx = ctx
         self.thumbs = ThumbnailCache(ctx.tasks, parent=self)
         self.hover = HoverPreview(ctx.tasks, parent=self)
-        self.model = HistoryModel(ctx.db, ctx.tasks, thumbs=self.thumbs, hover=self.hover, parent=self)
+        self.model = HistoryModel(
+            ctx.db, ctx.tasks, thumbs=self.thumbs, hover=self.hover, parent=self
+        )
         self._current: Row | None = None
         self._reselect: tuple[str, int] | None = None
         self._stale = False
@@ -93,12 +115,20 @@ class HistoryView(QWidget):
         for name in TASKS:
             self.task_combo.addItem(name, name)
         self.status_combo = QComboBox(self)
-        for label, value in ((self.tr("Finished"), "done"), (self.tr("Failed"), "failed"),
-                             (self.tr("Cancelled"), "cancelled"), (self.tr("Interrupted"), "interrupted")):
+        for label, value in (
+            (self.tr("Finished"), "done"),
+            (self.tr("Failed"), "failed"),
+            (self.tr("Cancelled"), "cancelled"),
+            (self.tr("Interrupted"), "interrupted"),
+        ):
             self.status_combo.addItem(label, value)
         self.date_combo = QComboBox(self)
-        labels = {"any": self.tr("Any time"), "today": self.tr("Last 24 hours"),
-                  "week": self.tr("Last 7 days"), "month": self.tr("Last 30 days")}
+        labels = {
+            "any": self.tr("Any time"),
+            "today": self.tr("Last 24 hours"),
+            "week": self.tr("Last 7 days"),
+            "month": self.tr("Last 30 days"),
+        }
         for key in DATE_CHOICES:
             self.date_combo.addItem(labels[key], key)
         self.fav_check = QCheckBox(self.tr("Favourites"), self)
@@ -124,8 +154,16 @@ class HistoryView(QWidget):
 
         bar = QHBoxLayout()
         bar.addWidget(self.search, 1)
-        for w in (self.task_combo, self.status_combo, self.date_combo, self.fav_check, self.tag_filter,
-                  self.count_label, self.grid_button, self.list_button):
+        for w in (
+            self.task_combo,
+            self.status_combo,
+            self.date_combo,
+            self.fav_check,
+            self.tag_filter,
+            self.count_label,
+            self.grid_button,
+            self.list_button,
+        ):
             bar.addWidget(w)
         self.filter_bar = bar
 
@@ -166,8 +204,7 @@ class HistoryView(QWidget):
             view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             view.doubleClicked.connect(lambda _i: self.play_selected())
             view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-            view.customContextMenuRequested.connect(
-                lambda pos, v=view: self._context_menu(v, pos))
+            view.customContextMenuRequested.connect(lambda pos, v=view: self._context_menu(v, pos))
         self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
 
         self.stack = QStackedWidget(self)
@@ -188,17 +225,29 @@ class HistoryView(QWidget):
             return b
 
         self.play_button = button(self.tr("Play"), self.play_selected)
-        self.rerun_button = button(self.tr("Re-run"), lambda: self.rerun(new_seed=False),
-                                   self.tr("Queue the same request with the same seed"))
-        self.remix_button = button(self.tr("Remix"), lambda: self.rerun(new_seed=True),
-                                   self.tr("Queue the same request with a new seed"))
-        self.continue_button = button(self.tr("Continue from last frame"), self.use_last_frame,
-                                      self.tr("Start a new image-to-video job from the last frame"))
+        self.rerun_button = button(
+            self.tr("Re-run"),
+            lambda: self.rerun(new_seed=False),
+            self.tr("Queue the same request with the same seed"),
+        )
+        self.remix_button = button(
+            self.tr("Remix"),
+            lambda: self.rerun(new_seed=True),
+            self.tr("Queue the same request with a new seed"),
+        )
+        self.continue_button = button(
+            self.tr("Continue from last frame"),
+            self.use_last_frame,
+            self.tr("Start a new image-to-video job from the last frame"),
+        )
         self.edit_button = button(self.tr("Edit in Generate"), self.edit_in_generate)
         self.fav_button = button(self.tr("Favourite"), self.toggle_favourite)
         self.fav_button.setCheckable(True)
-        self.copy_button = button(self.tr("Copy command"), self.copy_command,
-                                  self.tr("Copy a wan22 generate command line"))
+        self.copy_button = button(
+            self.tr("Copy command"),
+            self.copy_command,
+            self.tr("Copy a wan22 generate command line"),
+        )
         self.folder_button = button(self.tr("Open folder"), self.open_folder)
         self.delete_button = button(self.tr("Delete…"), self.delete_selected)
         self.tags_edit = QLineEdit(self.detail)
@@ -206,9 +255,13 @@ class HistoryView(QWidget):
         self.tags_edit.returnPressed.connect(lambda: self.apply_tags(self.tags_edit.text()))
         self.retry_button = button(self.tr("Retry"), self.retry_job)
 
-        rows = [(self.play_button, self.fav_button), (self.rerun_button, self.remix_button),
-                (self.continue_button, self.edit_button), (self.copy_button, self.folder_button),
-                (self.delete_button, self.retry_button)]
+        rows = [
+            (self.play_button, self.fav_button),
+            (self.rerun_button, self.remix_button),
+            (self.continue_button, self.edit_button),
+            (self.copy_button, self.folder_button),
+            (self.delete_button, self.retry_button),
+        ]
         layout = QVBoxLayout(self.detail)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.detail_text, 1)
@@ -229,15 +282,22 @@ class HistoryView(QWidget):
             self.reload()
             return
         db = self.ctx.db
-        known = max((self.model.row(r)["id"] for r in range(self.model.rowCount())
-                     if self.model.row(r)["kind"] == "generation"), default=0)
+        known = max(
+            (
+                self.model.row(r)["id"]
+                for r in range(self.model.rowCount())
+                if self.model.row(r)["kind"] == "generation"
+            ),
+            default=0,
+        )
 
         def newest() -> int:
             items = dbh.list_generations(db, page_size=1).items
             return items[0].id if items else 0
 
-        self.ctx.tasks.run_db(newest, lambda top: self.reload() if top > known else None,
-                              self.ctx.notifier.error)
+        self.ctx.tasks.run_db(
+            newest, lambda top: self.reload() if top > known else None, self.ctx.notifier.error
+        )
 
     def reload(self) -> None:
         """Re-read the first page, keeping the selected row selected if it is still there."""
@@ -246,10 +306,13 @@ class HistoryView(QWidget):
         self.model.reload()
 
     def save_state(self) -> None:
-        self.ctx.settings.set_state(STATE_KEY, {
-            "mode": self.stack.currentIndex(),
-            "splitter": self.splitter.sizes(),
-        })
+        self.ctx.settings.set_state(
+            STATE_KEY,
+            {
+                "mode": self.stack.currentIndex(),
+                "splitter": self.splitter.sizes(),
+            },
+        )
 
     def shutdown(self) -> None:
         self._search_timer.stop()
@@ -269,9 +332,12 @@ class HistoryView(QWidget):
     def current_query(self) -> HistoryQuery:
         tag = self.tag_filter.text().strip() or None
         flt = dbh.HistoryFilter(
-            task=self.task_combo.currentData(), favourite=True if self.fav_check.isChecked() else None,
-            since=date_range(self.date_combo.currentData()), tag=tag,
-            search=self.search.text().strip() or None)
+            task=self.task_combo.currentData(),
+            favourite=True if self.fav_check.isChecked() else None,
+            since=date_range(self.date_combo.currentData()),
+            tag=tag,
+            search=self.search.text().strip() or None,
+        )
         return HistoryQuery(flt, self.status_combo.currentData())
 
     def apply_filters(self) -> None:
@@ -319,8 +385,10 @@ class HistoryView(QWidget):
     def select_row(self, r: int) -> None:
         index = self.model.index(r, 0)
         self.grid.selectionModel().setCurrentIndex(
-            index, self.grid.selectionModel().SelectionFlag.ClearAndSelect
-            | self.grid.selectionModel().SelectionFlag.Rows)
+            index,
+            self.grid.selectionModel().SelectionFlag.ClearAndSelect
+            | self.grid.selectionModel().SelectionFlag.Rows,
+        )
 
     def selected_row(self) -> Row | None:
         return self._current
@@ -331,10 +399,19 @@ class HistoryView(QWidget):
     def _show_row(self, row: Row | None) -> None:
         self._current = row
         is_gen = row is not None and row["kind"] == "generation"
-        self.detail_text.setHtml(detail_html(row) if row else
-                                 "<p>" + self.tr("Select a video to see its details.") + "</p>")
-        for b in (self.play_button, self.continue_button, self.fav_button, self.folder_button,
-                  self.delete_button, self.tags_edit):
+        self.detail_text.setHtml(
+            detail_html(row)
+            if row
+            else "<p>" + self.tr("Select a video to see its details.") + "</p>"
+        )
+        for b in (
+            self.play_button,
+            self.continue_button,
+            self.fav_button,
+            self.folder_button,
+            self.delete_button,
+            self.tags_edit,
+        ):
             b.setEnabled(is_gen)
         for b in (self.rerun_button, self.remix_button, self.copy_button, self.edit_button):
             b.setEnabled(row is not None)
@@ -356,9 +433,18 @@ class HistoryView(QWidget):
             return
         self.select_row(index.row())
         menu = QMenu(self)
-        for b in (self.play_button, self.rerun_button, self.remix_button, self.continue_button,
-                  self.edit_button, self.fav_button, self.copy_button, self.folder_button,
-                  self.retry_button, self.delete_button):
+        for b in (
+            self.play_button,
+            self.rerun_button,
+            self.remix_button,
+            self.continue_button,
+            self.edit_button,
+            self.fav_button,
+            self.copy_button,
+            self.folder_button,
+            self.retry_button,
+            self.delete_button,
+        ):
             if b.isEnabled() and b.isVisible():
                 menu.addAction(b.text(), b.click)
         menu.popup(view.viewport().mapToGlobal(pos))
@@ -408,8 +494,9 @@ class HistoryView(QWidget):
         if row is None or row["kind"] != "generation":
             return
         db, gid, value = self.ctx.db, row["id"], not row["favourite"]
-        self.ctx.tasks.run_db(lambda: dbh.set_favourite(db, gid, value), self._replace_current,
-                              self._mark_failed)
+        self.ctx.tasks.run_db(
+            lambda: dbh.set_favourite(db, gid, value), self._replace_current, self._mark_failed
+        )
 
     def apply_tags(self, text: str) -> None:
         row = self._current
@@ -417,8 +504,9 @@ class HistoryView(QWidget):
             return
         db, gid = self.ctx.db, row["id"]
         tags = [t for t in text.split(",")]
-        self.ctx.tasks.run_db(lambda: dbh.set_tags(db, gid, tags), self._replace_current,
-                              self._mark_failed)
+        self.ctx.tasks.run_db(
+            lambda: dbh.set_tags(db, gid, tags), self._replace_current, self._mark_failed
+        )
 
     def _mark_failed(self, exc: BaseException) -> None:
         self.ctx.notifier.error(exc)
@@ -427,9 +515,13 @@ class HistoryView(QWidget):
 
     def confirm_delete(self, row: Row) -> tuple[bool, bool]:
         """Ask before deleting. Returns (delete?, also delete the files?)."""
-        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Delete from history"),
-                          self.tr("Delete this video from the history?"),
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Delete from history"),
+            self.tr("Delete this video from the history?"),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
         files = QCheckBox(self.tr("Also delete the video and thumbnail files"), box)
         box.setCheckBox(files)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
@@ -449,14 +541,18 @@ class HistoryView(QWidget):
             self.model.remove_row("generation", gid)
             self.thumbs.forget(gid)
             if with_files and result.kept_files:
-                self.ctx.notifier.info(self.tr("Deleted; files outside the outputs folder were kept"),
-                                       ", ".join(result.kept_files))
+                self.ctx.notifier.info(
+                    self.tr("Deleted; files outside the outputs folder were kept"),
+                    ", ".join(result.kept_files),
+                )
             else:
                 self.ctx.notifier.info(self.tr("Deleted from the history"))
 
-        self.ctx.tasks.run_db(lambda: dbh.delete_generation(db, gid, delete_files=with_files,
-                                                            outputs_dir=outputs),
-                              done, self.ctx.notifier.error)
+        self.ctx.tasks.run_db(
+            lambda: dbh.delete_generation(db, gid, delete_files=with_files, outputs_dir=outputs),
+            done,
+            self.ctx.notifier.error,
+        )
 
     def open_folder(self) -> None:
         row = self._current
@@ -480,8 +576,11 @@ class HistoryView(QWidget):
         QGuiApplication.clipboard().setText(line)
         lost = unexpressed_fields(req)
         if lost:
-            self.ctx.notifier.info(self.tr("Command copied; these settings have no flag: %1")
-                                   .replace("%1", ", ".join(lost)))
+            self.ctx.notifier.info(
+                self.tr("Command copied; these settings have no flag: %1").replace(
+                    "%1", ", ".join(lost)
+                )
+            )
         else:
             self.ctx.notifier.info(self.tr("Command copied to the clipboard"))
         return line
@@ -507,4 +606,3 @@ class HistoryView(QWidget):
             self.ctx.events.sig_generate_prefill_requested.emit(request, None)
 
         self.ctx.tasks.run(extract, done, self.ctx.notifier.error)
-

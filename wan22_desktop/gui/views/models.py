@@ -15,8 +15,20 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-    QListWidget, QListWidgetItem, QPushButton, QTableView, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from wan22_desktop.downloader import local_scan
@@ -27,7 +39,13 @@ from wan22_desktop.downloader.progress import DownloadEvent, human_bytes
 from wan22_desktop.errors import OperationError, UserInputError
 from wan22_desktop.gui.models_events import DownloadEventBridge
 from wan22_desktop.gui.models_state import (
-    InstalledCopy, ModelRow, TaskReadiness, build_rows, check_readiness, free_bytes, read_db_state,
+    InstalledCopy,
+    ModelRow,
+    TaskReadiness,
+    build_rows,
+    check_readiness,
+    free_bytes,
+    read_db_state,
 )
 from wan22_desktop.gui.models_table import SOURCE_NAMES, ModelsTableModel, ProgressDelegate
 
@@ -49,12 +67,15 @@ class ModelsView(QWidget):
     sig_models_changed = Signal()
     """A model folder was added (download finished, import, cache copy registered)."""
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None, *,
-                 manager: DownloadManager | None = None) -> None:
+    def __init__(
+        self, ctx: Any, parent: QWidget | None = None, *, manager: DownloadManager | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.bridge = DownloadEventBridge(parent=self)
-        self.manager = manager or DownloadManager(ctx.db, ctx.paths.models, on_event=self.bridge.push)
+        self.manager = manager or DownloadManager(
+            ctx.db, ctx.paths.models, on_event=self.bridge.push
+        )
         if manager is not None:
             manager.on_event = self.bridge.push
         self.hf_cache: Path | None = None  # None: huggingface_hub's own cache folder
@@ -84,7 +105,9 @@ class ModelsView(QWidget):
         self.table = QTableView(self)
         self.table.setObjectName("modelsTable")
         self.table.setModel(self.table_model)
-        self.table.setItemDelegateForColumn(ModelsTableModel.COLUMNS.index("progress"), ProgressDelegate(self.table))
+        self.table.setItemDelegateForColumn(
+            ModelsTableModel.COLUMNS.index("progress"), ProgressDelegate(self.table)
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -101,7 +124,9 @@ class ModelsView(QWidget):
         for s in SOURCES:
             self.source_combo.addItem(SOURCE_NAMES.get(s, s), s)
         self.endpoint_edit = QLineEdit(self)
-        self.endpoint_edit.setPlaceholderText(self.tr("Mirror endpoint (optional), e.g. https://hf-mirror.com"))
+        self.endpoint_edit.setPlaceholderText(
+            self.tr("Mirror endpoint (optional), e.g. https://hf-mirror.com")
+        )
         self.download_button = QPushButton(self.tr("Download"), self)
         self.pause_button = QPushButton(self.tr("Pause"), self)
         self.resume_button = QPushButton(self.tr("Resume"), self)
@@ -123,10 +148,14 @@ class ModelsView(QWidget):
         QVBoxLayout(ready_box).addWidget(self.readiness_list)
 
         self.import_button = QPushButton(self.tr("Import folder…"), self)
-        self.import_button.setToolTip(self.tr("Use a model folder already on disk, in place (no copy)"))
+        self.import_button.setToolTip(
+            self.tr("Use a model folder already on disk, in place (no copy)")
+        )
         self.import_button.clicked.connect(self._choose_import)
         self.scan_button = QPushButton(self.tr("Look in caches"), self)
-        self.scan_button.setToolTip(self.tr("Find models downloaded before with huggingface-cli or modelscope"))
+        self.scan_button.setToolTip(
+            self.tr("Find models downloaded before with huggingface-cli or modelscope")
+        )
         self.scan_button.clicked.connect(self.scan_caches)
         self.found_list = QListWidget(self)
         self.found_list.setObjectName("modelsFound")
@@ -178,22 +207,28 @@ class ModelsView(QWidget):
             return
         self._refreshing = True
         db, manager = self.ctx.db, self.manager
-        self.ctx.tasks.run_db(lambda: (read_db_state(db), manager.list()), self._got_db_state,
-                              self._refresh_failed)
+        self.ctx.tasks.run_db(
+            lambda: (read_db_state(db), manager.list()), self._got_db_state, self._refresh_failed
+        )
 
     def _got_db_state(self, state: tuple[list[InstalledCopy], list[Any]]) -> None:
         installed, downloads = state
         self._set_rows(build_rows(installed, downloads))
         models_dir = self.ctx.paths.models
-        self.ctx.tasks.run(lambda: (check_readiness(installed), free_bytes(models_dir)),
-                           self._got_disk_state, self._refresh_failed)
+        self.ctx.tasks.run(
+            lambda: (check_readiness(installed), free_bytes(models_dir)),
+            self._got_disk_state,
+            self._refresh_failed,
+        )
 
     def _got_disk_state(self, state: tuple[list[TaskReadiness], int]) -> None:
         self.readiness, free = state
         self.readiness_list.clear()
         for r in self.readiness:
             if r.ready:
-                text = self.tr("✓ %1 — ready (%2)").replace("%1", r.task).replace("%2", r.path or "")
+                text = (
+                    self.tr("✓ %1 — ready (%2)").replace("%1", r.task).replace("%2", r.path or "")
+                )
             else:
                 why = r.problem if r.problem is not None else self.tr("not installed")
                 text = self.tr("✗ %1 — %2").replace("%1", r.task).replace("%2", why)
@@ -201,9 +236,12 @@ class ModelsView(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, r.task)
             self.readiness_list.addItem(item)
         used = sum(row.installed_bytes for row in self.rows)
-        self.disk_label.setText(self.tr("Models folder: %1 — %2 free, %3 used by installed models")
-                                .replace("%1", str(self.ctx.paths.models))
-                                .replace("%2", human_bytes(free)).replace("%3", human_bytes(used)))
+        self.disk_label.setText(
+            self.tr("Models folder: %1 — %2 free, %3 used by installed models")
+            .replace("%1", str(self.ctx.paths.models))
+            .replace("%2", human_bytes(free))
+            .replace("%3", human_bytes(used))
+        )
         self._refreshing = False
         self.sig_refreshed.emit()
         if self._refresh_pending:
@@ -216,7 +254,11 @@ class ModelsView(QWidget):
 
     def _set_rows(self, rows: list[ModelRow]) -> None:
         current = self.table.currentIndex().row()
-        key = self.table_model.row(current).model.key if 0 <= current < self.table_model.rowCount() else None
+        key = (
+            self.table_model.row(current).model.key
+            if 0 <= current < self.table_model.rowCount()
+            else None
+        )
         self.table_model.set_rows(rows)
         if key is not None:
             self.select_model(key)
@@ -245,7 +287,9 @@ class ModelsView(QWidget):
         active = d is not None and d.status in ACTIVE
         self.download_button.setEnabled(row is not None and not active)
         self.pause_button.setEnabled(active)
-        self.resume_button.setEnabled(d is not None and d.status in ("paused", "failed", "cancelled"))
+        self.resume_button.setEnabled(
+            d is not None and d.status in ("paused", "failed", "cancelled")
+        )
         self.cancel_button.setEnabled(d is not None and d.status in (*ACTIVE, "paused"))
         self.register_button.setEnabled(bool(self.found))
 
@@ -256,12 +300,19 @@ class ModelsView(QWidget):
         source = source or self.source_combo.currentData()
         endpoint = (endpoint if endpoint is not None else self.endpoint_edit.text()).strip() or None
         if endpoint is not None and not endpoint.startswith(("http://", "https://")):
-            self.ctx.notifier.error(UserInputError(self.tr("The mirror endpoint must be an http(s) URL"),
-                                                   self.tr("for example https://hf-mirror.com, or leave it empty")))
+            self.ctx.notifier.error(
+                UserInputError(
+                    self.tr("The mirror endpoint must be an http(s) URL"),
+                    self.tr("for example https://hf-mirror.com, or leave it empty"),
+                )
+            )
             return
         manager = self.manager
-        self.ctx.tasks.run_db(lambda: manager.create(key, source=source, endpoint=endpoint),
-                              self._start, self.ctx.notifier.error)
+        self.ctx.tasks.run_db(
+            lambda: manager.create(key, source=source, endpoint=endpoint),
+            self._start,
+            self.ctx.notifier.error,
+        )
 
     def _start(self, download_id: int) -> None:
         self._started.add(download_id)
@@ -288,7 +339,9 @@ class ModelsView(QWidget):
         if did is None:
             return
         manager = self.manager
-        self.ctx.tasks.run_db(lambda: manager.cancel(did), lambda _r: self.refresh(), self.ctx.notifier.error)
+        self.ctx.tasks.run_db(
+            lambda: manager.cancel(did), lambda _r: self.refresh(), self.ctx.notifier.error
+        )
 
     def _on_events(self, events: list[DownloadEvent]) -> None:
         refresh = False
@@ -328,20 +381,28 @@ class ModelsView(QWidget):
         self.ctx.events.sig_models_changed.emit()  # app-wide: Generate's installed-model list
 
     def _choose_import(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, self.tr("Choose a model folder"), str(self.ctx.paths.models))
+        path = QFileDialog.getExistingDirectory(
+            self, self.tr("Choose a model folder"), str(self.ctx.paths.models)
+        )
         if path:
             self.import_folder(path)
 
     def scan_caches(self) -> None:
         hf, ms = self.hf_cache, self.ms_cache
-        self.ctx.tasks.run(lambda: local_scan.find_copies(hf, ms), self._got_copies, self.ctx.notifier.error)
+        self.ctx.tasks.run(
+            lambda: local_scan.find_copies(hf, ms), self._got_copies, self.ctx.notifier.error
+        )
 
     def _got_copies(self, found: list[FoundCopy]) -> None:
         installed = {c.path for row in self.rows for c in row.installed}
         self.found = [f for f in found if str(f.path) not in installed]
         self.found_list.clear()
         for f in self.found:
-            where = self.tr("Hugging Face cache") if f.origin == "hf-cache" else self.tr("ModelScope cache")
+            where = (
+                self.tr("Hugging Face cache")
+                if f.origin == "hf-cache"
+                else self.tr("ModelScope cache")
+            )
             self.found_list.addItem(f"{f.repo_id} — {where}: {f.path}")
         if not self.found:
             self.found_list.addItem(self.tr("No other copies found"))
@@ -358,6 +419,8 @@ class ModelsView(QWidget):
 
         def work() -> Any:
             with db.session(write=True) as s:
-                return local_scan.import_folder(s, found.path, model=found.repo_id, origin=found.origin)
+                return local_scan.import_folder(
+                    s, found.path, model=found.repo_id, origin=found.origin
+                )
 
         self.ctx.tasks.run_db(work, self._imported, self.ctx.notifier.error)

@@ -16,8 +16,17 @@ from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtMultimedia import QMediaMetaData, QMediaPlayer
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QStyle,
-    QToolButton, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from wan22_desktop.errors import OperationError, UserInputError
@@ -82,7 +91,9 @@ class PlayerView(QWidget):
         for s in SPEEDS:
             self.speed_combo.addItem(f"{s:g}×", s)
         self.speed_combo.setCurrentIndex(SPEEDS.index(1.0))
-        self.speed_combo.currentIndexChanged.connect(lambda _i: self.set_speed(self.speed_combo.currentData()))
+        self.speed_combo.currentIndexChanged.connect(
+            lambda _i: self.set_speed(self.speed_combo.currentData())
+        )
         self.full_button = QToolButton(self)
         self.full_button.setText(self.tr("Full screen"))
         self.full_button.setToolTip(self.tr("Full screen (F, Esc to leave)"))
@@ -96,15 +107,25 @@ class PlayerView(QWidget):
         for w in (self.open_button, self.back_button, self.play_button, self.forward_button):
             controls.addWidget(w)
         controls.addWidget(self.slider, 1)
-        for w in (self.time_label, self.loop_check, self.speed_combo, self.full_button, self.export_button):
+        for w in (
+            self.time_label,
+            self.loop_check,
+            self.speed_combo,
+            self.full_button,
+            self.export_button,
+        ):
             controls.addWidget(w)
         layout = QVBoxLayout(self)
         layout.addWidget(self.video, 1)
         layout.addLayout(controls)
         layout.addWidget(self.status)
 
-        for key, slot in ((Qt.Key.Key_Space, self.toggle_play), (Qt.Key.Key_Left, lambda: self.step_frames(-1)),
-                          (Qt.Key.Key_Right, lambda: self.step_frames(1)), (Qt.Key.Key_F, self.toggle_full_screen)):
+        for key, slot in (
+            (Qt.Key.Key_Space, self.toggle_play),
+            (Qt.Key.Key_Left, lambda: self.step_frames(-1)),
+            (Qt.Key.Key_Right, lambda: self.step_frames(1)),
+            (Qt.Key.Key_F, self.toggle_full_screen),
+        ):
             QShortcut(QKeySequence(key), self, slot)
         if ctx is not None:
             ctx.events.sig_play_requested.connect(lambda path: self.open(path, autoplay=True))
@@ -134,8 +155,12 @@ class PlayerView(QWidget):
         """Load ``path``; ``fps`` is used for frame steps until the file reports its own rate."""
         p = Path(path)
         if not p.is_file():
-            self._report(UserInputError(self.tr("Video not found: %1").replace("%1", str(p)),
-                                        self.tr("it was moved or deleted")))
+            self._report(
+                UserInputError(
+                    self.tr("Video not found: %1").replace("%1", str(p)),
+                    self.tr("it was moved or deleted"),
+                )
+            )
             return
         self.path = p
         self.fps, self._fps_given = (float(fps), True) if fps else (DEFAULT_FPS, False)
@@ -147,8 +172,9 @@ class PlayerView(QWidget):
 
     def _choose_file(self) -> None:
         start = str(self.ctx.paths.outputs) if self.ctx is not None else ""
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open video"), start,
-                                              self.tr("Videos (*.mp4 *.mov *.mkv *.webm)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open video"), start, self.tr("Videos (*.mp4 *.mov *.mkv *.webm)")
+        )
         if path:
             self.open(path)
 
@@ -198,8 +224,12 @@ class PlayerView(QWidget):
         self.set_full_screen(not self.video.isFullScreen())
 
     def _on_full_screen_key(self, key: int) -> None:
-        actions = {Qt.Key.Key_Space: self.toggle_play, Qt.Key.Key_Left: lambda: self.step_frames(-1),
-                   Qt.Key.Key_Right: lambda: self.step_frames(1), Qt.Key.Key_F: self.toggle_full_screen}
+        actions = {
+            Qt.Key.Key_Space: self.toggle_play,
+            Qt.Key.Key_Left: lambda: self.step_frames(-1),
+            Qt.Key.Key_Right: lambda: self.step_frames(1),
+            Qt.Key.Key_F: self.toggle_full_screen,
+        }
         for k, action in actions.items():
             if int(k.value) == key:
                 action()
@@ -211,15 +241,19 @@ class PlayerView(QWidget):
         frame = self.video.videoSink().videoFrame()
         image = frame.toImage() if frame.isValid() else None
         if image is None or image.isNull():
-            raise OperationError(self.tr("There is no frame to export yet"),
-                                 self.tr("play the video or step to a frame first"))
+            raise OperationError(
+                self.tr("There is no frame to export yet"),
+                self.tr("play the video or step to a frame first"),
+            )
         target = Path(target)
         if target.suffix.lower() != ".png":
             target = target.with_suffix(".png")
         target.parent.mkdir(parents=True, exist_ok=True)
         if not image.save(str(target), "PNG"):
-            raise OperationError(self.tr("Cannot write %1").replace("%1", str(target)),
-                                 self.tr("choose a folder you can write to"))
+            raise OperationError(
+                self.tr("Cannot write %1").replace("%1", str(target)),
+                self.tr("choose a folder you can write to"),
+            )
         self.sig_frame_exported.emit(str(target))
         return target
 
@@ -231,8 +265,12 @@ class PlayerView(QWidget):
     def _choose_export(self) -> None:
         if self._player is not None:
             self._player.pause()
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export frame"), str(self.default_export_path()),
-                                              self.tr("PNG image (*.png)"))
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Export frame"),
+            str(self.default_export_path()),
+            self.tr("PNG image (*.png)"),
+        )
         if not path:
             return
         try:
@@ -262,12 +300,16 @@ class PlayerView(QWidget):
         self._update_time(position)
 
     def _update_time(self, position: int) -> None:
-        self.time_label.setText(f"{format_time(position)} / {format_time(self.player.duration())}"
-                                f"  #{frame_at(position, self.fps)}")
+        self.time_label.setText(
+            f"{format_time(position)} / {format_time(self.player.duration())}"
+            f"  #{frame_at(position, self.fps)}"
+        )
 
     def _on_state(self, state: QMediaPlayer.PlaybackState) -> None:
         playing = state == QMediaPlayer.PlaybackState.PlayingState
-        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        icon = (
+            QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        )
         self.play_button.setIcon(self.style().standardIcon(icon))
 
     def _on_media_status(self, status: QMediaPlayer.MediaStatus) -> None:
@@ -278,8 +320,12 @@ class PlayerView(QWidget):
             self.sig_media_loaded.emit(str(self.path), self.player.duration())
 
     def _on_error(self, _error: QMediaPlayer.Error, message: str) -> None:
-        self._report(OperationError(self.tr("Cannot play this video: %1").replace("%1", message),
-                                    self.tr("the file may be damaged or use an unsupported codec")))
+        self._report(
+            OperationError(
+                self.tr("Cannot play this video: %1").replace("%1", message),
+                self.tr("the file may be damaged or use an unsupported codec"),
+            )
+        )
 
     def _scrub_started(self) -> None:
         self._scrubbing = True
@@ -291,8 +337,14 @@ class PlayerView(QWidget):
     # ---- helpers
 
     def _set_enabled(self, on: bool) -> None:
-        for w in (self.play_button, self.back_button, self.forward_button, self.slider, self.export_button,
-                  self.full_button):
+        for w in (
+            self.play_button,
+            self.back_button,
+            self.forward_button,
+            self.slider,
+            self.export_button,
+            self.full_button,
+        ):
             w.setEnabled(on)
 
     def _report(self, exc: BaseException) -> None:

@@ -8,14 +8,24 @@ after any action), and overlays live progress from the ``RunnerController``. Act
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSize, Qt, QTimer
 from PySide6.QtGui import QImage, QImageReader, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from wan22_desktop.db import queue as q
 from wan22_desktop.db.lease import current_lease
@@ -48,8 +58,12 @@ def read_snapshot(db: Any) -> QueueSnapshot:
     """Everything the view shows, read in one go on the DB thread."""
     jobs = [job_to_dict(j) for j in q.list_jobs(db, limit=JOB_LIMIT)]
     lease = current_lease(db)
-    return QueueSnapshot(jobs, q.is_paused(db), q.counts_by_status(db),
-                         (lease.holder, lease.host, lease.pid) if lease else None)
+    return QueueSnapshot(
+        jobs,
+        q.is_paused(db),
+        q.counts_by_status(db),
+        (lease.holder, lease.host, lease.pid) if lease else None,
+    )
 
 
 def load_preview(path: str) -> QImage:
@@ -96,13 +110,22 @@ class QueueView(QWidget):
         self.table.setDragDropOverwriteMode(False)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
-        self.table.setItemDelegateForColumn(COLUMNS.index("progress"),
-                                            ProgressDelegate(ProgressRole, self.table))
+        self.table.setItemDelegateForColumn(
+            COLUMNS.index("progress"), ProgressDelegate(ProgressRole, self.table)
+        )
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(28)
         header = self.table.horizontalHeader()
-        widths = {"id": 44, "status": 96, "task": 80, "progress": 130, "phase": 90, "step": 60,
-                  "eta": 90, "seed": 110}
+        widths = {
+            "id": 44,
+            "status": 96,
+            "task": 80,
+            "progress": 130,
+            "phase": 90,
+            "step": 60,
+            "eta": 90,
+            "seed": 110,
+        }
         for name, width in widths.items():
             header.resizeSection(COLUMNS.index(name), width)
         header.setSectionResizeMode(COLUMNS.index("prompt"), QHeaderView.ResizeMode.Stretch)
@@ -125,8 +148,12 @@ class QueueView(QWidget):
         self.release = QPushButton(self.tr("Release GPU"), self)
         self.release.setObjectName("releaseGpu")
         self.pause.clicked.connect(self.set_paused)
-        self.cancel.clicked.connect(lambda: self._on_selected(q.cancel_job, self.tr("Cancel requested")))
-        self.retry.clicked.connect(lambda: self._on_selected(q.retry_job, self.tr("Job queued again")))
+        self.cancel.clicked.connect(
+            lambda: self._on_selected(q.cancel_job, self.tr("Cancel requested"))
+        )
+        self.retry.clicked.connect(
+            lambda: self._on_selected(q.retry_job, self.tr("Job queued again"))
+        )
         self.remove.clicked.connect(lambda: self._on_selected(q.delete_job, self.tr("Job removed")))
         self.up.clicked.connect(lambda: self._move_selected("up"))
         self.down.clicked.connect(lambda: self._move_selected("down"))
@@ -185,8 +212,10 @@ class QueueView(QWidget):
         connected = self.runner is not None and self.runner.mode == RUNNING
         self.release.setEnabled(connected)
         self.release.setToolTip(
-            self.tr("Stop the worker after the current job to free GPU memory") if connected
-            else self.tr("Available when this window runs the queue"))
+            self.tr("Stop the worker after the current job to free GPU memory")
+            if connected
+            else self.tr("Available when this window runs the queue")
+        )
         self._show_lease()
 
     def release_gpu(self) -> None:
@@ -205,7 +234,9 @@ class QueueView(QWidget):
         if self._polling:
             return
         self._polling = True
-        self.ctx.tasks.run_db(lambda: read_snapshot(self.ctx.db), self._on_snapshot, self._on_poll_error)
+        self.ctx.tasks.run_db(
+            lambda: read_snapshot(self.ctx.db), self._on_snapshot, self._on_poll_error
+        )
 
     def _on_poll_error(self, exc: BaseException) -> None:
         self._polling = False
@@ -223,7 +254,9 @@ class QueueView(QWidget):
             if row is not None and self.table.currentIndex().row() != row:
                 self.table.selectionModel().select(
                     self.model.index(row, 0),
-                    QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
         self.pause.blockSignals(True)
         self.pause.setChecked(snap.paused)
         self.pause.setText(self.tr("Resume queue") if snap.paused else self.tr("Pause queue"))
@@ -240,8 +273,13 @@ class QueueView(QWidget):
             text = self.tr("This window runs the queue.")
         elif snap is not None and snap.lease is not None:
             _holder, host, pid = snap.lease
-            text = self.tr("The queue is run by another process (pid %1 on %2); this window only shows it.") \
-                .replace("%1", str(pid)).replace("%2", host)
+            text = (
+                self.tr(
+                    "The queue is run by another process (pid %1 on %2); this window only shows it."
+                )
+                .replace("%1", str(pid))
+                .replace("%2", host)
+            )
         else:
             text = self.tr("No runner is working on this queue.")
         self.runner_label.setText(text)
@@ -263,7 +301,9 @@ class QueueView(QWidget):
         phase = phase_text(progress.get("phase"))
         parts = [f"#{job['id']} {job.get('task', '')}", phase]
         if step is not None and total:
-            parts.append(self.tr("step %1 of %2").replace("%1", str(step)).replace("%2", str(total)))
+            parts.append(
+                self.tr("step %1 of %2").replace("%1", str(step)).replace("%2", str(total))
+            )
         self.running_label.setText(" · ".join(p for p in parts if p))
         path = progress.get("preview_path")
         if path and path != self._preview_path and Path(path).is_file():
@@ -314,9 +354,12 @@ class QueueView(QWidget):
         self._run(lambda: q.move_job(self.ctx.db, job_id, to))
 
     def set_paused(self, paused: bool) -> None:
-        self._run(lambda: q.set_paused(self.ctx.db, paused),
-                  self.tr("Queue paused: the running job finishes, no new one starts") if paused
-                  else self.tr("Queue resumed"))
+        self._run(
+            lambda: q.set_paused(self.ctx.db, paused),
+            self.tr("Queue paused: the running job finishes, no new one starts")
+            if paused
+            else self.tr("Queue resumed"),
+        )
 
     def edit_selected(self) -> None:
         """Open the queued job in Generate; saving there writes it back (``edit_job``)."""
@@ -342,13 +385,20 @@ class QueueView(QWidget):
 
     def _restore_state(self) -> None:
         if header := self.ctx.settings.get_state(HEADER_KEY):
-            self.table.horizontalHeader().restoreState(QByteArray.fromBase64(header.encode("ascii")))
+            self.table.horizontalHeader().restoreState(
+                QByteArray.fromBase64(header.encode("ascii"))
+            )
         if splitter := self.ctx.settings.get_state(SPLITTER_KEY):
             self.splitter.restoreState(QByteArray.fromBase64(splitter.encode("ascii")))
 
     def save_state(self) -> None:
-        for key, obj in ((HEADER_KEY, self.table.horizontalHeader()), (SPLITTER_KEY, self.splitter)):
-            self.ctx.settings.set_state(key, bytes(obj.saveState().toBase64().data()).decode("ascii"))
+        for key, obj in (
+            (HEADER_KEY, self.table.horizontalHeader()),
+            (SPLITTER_KEY, self.splitter),
+        ):
+            self.ctx.settings.set_state(
+                key, bytes(obj.saveState().toBase64().data()).decode("ascii")
+            )
 
     def shutdown(self) -> None:
         self._timer.stop()

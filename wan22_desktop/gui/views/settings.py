@@ -13,13 +13,27 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from wan22_desktop import secrets
 from wan22_desktop.errors import UserInputError, Wan22Error
@@ -35,20 +49,37 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (QT_TRANSLATE_NOOP("SettingsView", "Folders"), ("outputs_dir", "models_dir")),
     (QT_TRANSLATE_NOOP("SettingsView", "New jobs"), ("default_task", "default_quality")),
     (QT_TRANSLATE_NOOP("SettingsView", "Appearance"), ("language", "theme")),
-    (QT_TRANSLATE_NOOP("SettingsView", "While rendering"), ("notifications", "keep_awake", "max_attempts",
-                                                             "hang_timeout_factor")),
-    (QT_TRANSLATE_NOOP("SettingsView", "Prompt extension"), ("prompt_extend_enabled", "prompt_extend_method",
-                                                              "prompt_extend_model", "prompt_extend_target_lang")),
-    (QT_TRANSLATE_NOOP("SettingsView", "Downloads"), ("download_source", "hf_endpoint", "auto_fallback_source")),
+    (
+        QT_TRANSLATE_NOOP("SettingsView", "While rendering"),
+        ("notifications", "keep_awake", "max_attempts", "hang_timeout_factor"),
+    ),
+    (
+        QT_TRANSLATE_NOOP("SettingsView", "Prompt extension"),
+        (
+            "prompt_extend_enabled",
+            "prompt_extend_method",
+            "prompt_extend_model",
+            "prompt_extend_target_lang",
+        ),
+    ),
+    (
+        QT_TRANSLATE_NOOP("SettingsView", "Downloads"),
+        ("download_source", "hf_endpoint", "auto_fallback_source"),
+    ),
 )
 CHOICE_LABELS: dict[str, str] = {
-    "draft": QT_TRANSLATE_NOOP("Options", "Draft"), "standard": QT_TRANSLATE_NOOP("Options", "Standard"),
-    "official": QT_TRANSLATE_NOOP("Options", "Official"), "system": QT_TRANSLATE_NOOP("Options", "System"),
-    "light": QT_TRANSLATE_NOOP("Options", "Light"), "dark": QT_TRANSLATE_NOOP("Options", "Dark"),
+    "draft": QT_TRANSLATE_NOOP("Options", "Draft"),
+    "standard": QT_TRANSLATE_NOOP("Options", "Standard"),
+    "official": QT_TRANSLATE_NOOP("Options", "Official"),
+    "system": QT_TRANSLATE_NOOP("Options", "System"),
+    "light": QT_TRANSLATE_NOOP("Options", "Light"),
+    "dark": QT_TRANSLATE_NOOP("Options", "Dark"),
     "local_qwen": QT_TRANSLATE_NOOP("Options", "Local Qwen"),
     "dashscope": QT_TRANSLATE_NOOP("Options", "DashScope (online)"),
-    "zh": QT_TRANSLATE_NOOP("Options", "Chinese"), "en": QT_TRANSLATE_NOOP("Options", "English"),
-    "hf": QT_TRANSLATE_NOOP("Options", "Hugging Face"), "modelscope": QT_TRANSLATE_NOOP("Options", "ModelScope"),
+    "zh": QT_TRANSLATE_NOOP("Options", "Chinese"),
+    "en": QT_TRANSLATE_NOOP("Options", "English"),
+    "hf": QT_TRANSLATE_NOOP("Options", "Hugging Face"),
+    "modelscope": QT_TRANSLATE_NOOP("Options", "ModelScope"),
 }
 # The option titles from settings.OPTIONS, listed so the translation tools find them.
 OPTION_TITLES = (
@@ -67,8 +98,12 @@ OPTION_TITLES = (
     QT_TRANSLATE_NOOP("Options", "Where models are downloaded from"),
     QT_TRANSLATE_NOOP("Options", "Hugging Face mirror URL (empty: huggingface.co)"),
     QT_TRANSLATE_NOOP("Options", "Try the other source when a download fails"),
-    QT_TRANSLATE_NOOP("Options", "Times a job is retried after a crash before it is marked interrupted"),
-    QT_TRANSLATE_NOOP("Options", "A job is treated as hung when a step takes this many times longer than expected"),
+    QT_TRANSLATE_NOOP(
+        "Options", "Times a job is retried after a crash before it is marked interrupted"
+    ),
+    QT_TRANSLATE_NOOP(
+        "Options", "A job is treated as hung when a step takes this many times longer than expected"
+    ),
 )
 
 
@@ -89,9 +124,25 @@ def check_dashscope_key(timeout_s: float = KEY_TEST_TIMEOUT_S) -> tuple[bool, st
     The child reads the key itself (keyring or DASH_API_KEY); it never travels through argv.
     Returns (ok, message) where message is the failure's reason and hint, or the reply's start.
     """
-    cmd = [sys.executable, "-m", "wan22_desktop.cli", "--json", "prompt", "extend", "a cat",
-           "--method", "dashscope", "--lang", "en", "--timeout", str(timeout_s)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
+    cmd = [
+        sys.executable,
+        "-m",
+        "wan22_desktop.cli",
+        "--json",
+        "prompt",
+        "extend",
+        "a cat",
+        "--method",
+        "dashscope",
+        "--lang",
+        "en",
+        "--timeout",
+        str(timeout_s),
+    ]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")])),
+    }
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s + 30, env=env)
     except subprocess.TimeoutExpired:
@@ -155,14 +206,20 @@ class SettingsView(QWidget):
         lay.setContentsMargins(8, 8, 8, 8)
         lay.addWidget(scroll)
         if ctx.settings.read_only_reason:
-            ctx.notifier.warning(ctx.settings.read_only_reason, self.tr("changes will not be saved"))
+            ctx.notifier.warning(
+                ctx.settings.read_only_reason, self.tr("changes will not be saved")
+            )
         self.refresh_key_status()
 
     # ---- one editor per option
 
     def _editor(self, option: Option) -> QWidget:
         value = self.ctx.settings.get(option.key)
-        apply: Callable[[Any], None] = lambda v, k=option.key: self.apply(k, v)
+        key = option.key
+
+        def apply(v: Any) -> None:
+            self.apply(key, v)
+
         if option.is_path:
             return self._path_editor(option, value, apply)
         if option.choices is not None:
@@ -203,14 +260,20 @@ class SettingsView(QWidget):
         row.setObjectName(f"opt_{option.key}")
         line = QLineEdit(value, row)
         line.setObjectName(f"path_{option.key}")
-        default = self.ctx.base_paths.outputs if option.key == "outputs_dir" else self.ctx.base_paths.models
+        default = (
+            self.ctx.base_paths.outputs
+            if option.key == "outputs_dir"
+            else self.ctx.base_paths.models
+        )
         line.setPlaceholderText(str(default))
         choose = QPushButton(self.tr("Choose…"), row)
         reset = QPushButton(self.tr("Default"), row)
         line.editingFinished.connect(lambda: apply(line.text().strip()))
 
         def pick() -> None:
-            folder = QFileDialog.getExistingDirectory(self, _opt(option.title), line.text() or str(default))
+            folder = QFileDialog.getExistingDirectory(
+                self, _opt(option.title), line.text() or str(default)
+            )
             if folder:
                 line.setText(folder)
                 apply(folder)
@@ -255,7 +318,9 @@ class SettingsView(QWidget):
         self.key_input = QLineEdit(box)
         self.key_input.setObjectName("keyInput")
         self.key_input.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_input.setPlaceholderText(self.tr("paste a key (sk-…) to store it in the OS keyring"))
+        self.key_input.setPlaceholderText(
+            self.tr("paste a key (sk-…) to store it in the OS keyring")
+        )
         self.key_save = QPushButton(self.tr("Save key"), box)
         self.key_save.setObjectName("keySave")
         self.key_remove = QPushButton(self.tr("Remove key"), box)
@@ -284,7 +349,9 @@ class SettingsView(QWidget):
 
     def _show_key_status(self, st: secrets.KeyStatus) -> None:
         if st.source == "env":
-            text = self.tr("In use: %1 from the DASH_API_KEY environment variable").replace("%1", st.masked or "")
+            text = self.tr("In use: %1 from the DASH_API_KEY environment variable").replace(
+                "%1", st.masked or ""
+            )
         elif st.source == "keyring":
             text = self.tr("Stored in the OS keyring: %1").replace("%1", st.masked or "")
         else:
@@ -314,7 +381,9 @@ class SettingsView(QWidget):
     def remove_key(self) -> None:
         def done(removed: bool) -> None:
             self.key_result.setStyleSheet("")
-            self.key_result.setText(self.tr("Key removed.") if removed else self.tr("No key was stored."))
+            self.key_result.setText(
+                self.tr("Key removed.") if removed else self.tr("No key was stored.")
+            )
             self.refresh_key_status()
 
         self.ctx.tasks.run(secrets.delete_dashscope_key, done, self._key_error)

@@ -3,8 +3,16 @@ solver, the memory switches and the GPU count. Shows what a task uses; the view 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QLabel, QSpinBox, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QWidget,
+)
 
 from wan22_desktop.gui.widgets.collapsible import Collapsible
 from wan22_desktop.tasks import get_task
@@ -68,7 +76,9 @@ class AdvancedFields(Collapsible):
         moe = not auto and get_task(task).is_moe
         self.guidance_low.setVisible(moe)
         self.guidance_low_label.setVisible(moe)
-        self.guidance_high_label.setText(self.tr("Guidance (high-noise expert)") if moe else self.tr("Guidance"))
+        self.guidance_high_label.setText(
+            self.tr("Guidance (high-noise expert)") if moe else self.tr("Guidance")
+        )
         for w in (self.guidance_high, self.guidance_low, self.shift, self.steps, self.steps_custom):
             w.setEnabled(not auto)
 

@@ -7,7 +7,9 @@ from PySide6.QtWidgets import QToolButton, QVBoxLayout, QWidget
 
 
 class Collapsible(QWidget):
-    def __init__(self, title: str, parent: QWidget | None = None, *, expanded: bool = False) -> None:
+    def __init__(
+        self, title: str, parent: QWidget | None = None, *, expanded: bool = False
+    ) -> None:
         super().__init__(parent)
         self.toggle = QToolButton(self)
         self.toggle.setText(title)

@@ -9,8 +9,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader, QPixmap
-from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 PREVIEW = QSize(320, 180)
@@ -94,8 +101,12 @@ class ImageDropZone(QFrame):
 
     def _choose(self) -> None:
         patterns = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose a start image"), "",
-                                              self.tr("Images (%1)").replace("%1", patterns))
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Choose a start image"),
+            "",
+            self.tr("Images (%1)").replace("%1", patterns),
+        )
         if path:
             self.set_image(path)
 

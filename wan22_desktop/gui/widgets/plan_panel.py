@@ -37,46 +37,70 @@ class PlanPanel(QGroupBox):
             if p.device == "cpu":
                 where = self.tr("CPU (tiny test model)")
             elif p.nproc > 1:
-                where = self.tr("%1 GPUs, Ulysses %2").replace("%1", str(p.nproc)).replace("%2", str(p.ulysses_size))
+                where = (
+                    self.tr("%1 GPUs, Ulysses %2")
+                    .replace("%1", str(p.nproc))
+                    .replace("%2", str(p.ulysses_size))
+                )
             else:
                 where = self.tr("1 GPU")
             rows.append((self.tr("Runs on"), where))
-            savers = [name for name, on in ((self.tr("offload"), p.offload_model),
-                                            (self.tr("bf16 weights"), p.convert_model_dtype),
-                                            (self.tr("T5 on CPU"), p.t5_cpu),
-                                            (self.tr("FSDP"), p.dit_fsdp)) if on]
+            savers = [
+                name
+                for name, on in (
+                    (self.tr("offload"), p.offload_model),
+                    (self.tr("bf16 weights"), p.convert_model_dtype),
+                    (self.tr("T5 on CPU"), p.t5_cpu),
+                    (self.tr("FSDP"), p.dit_fsdp),
+                )
+                if on
+            ]
             rows.append((self.tr("Memory savers"), ", ".join(savers) or self.tr("none")))
-            rows.append((self.tr("Expected memory"),
-                         self.tr("~%1 GiB VRAM per GPU, ~%2 GiB RAM")
-                         .replace("%1", f"{p.est_vram_gib:.0f}").replace("%2", f"{p.est_ram_gib:.0f}")))
+            rows.append(
+                (
+                    self.tr("Expected memory"),
+                    self.tr("~%1 GiB VRAM per GPU, ~%2 GiB RAM")
+                    .replace("%1", f"{p.est_vram_gib:.0f}")
+                    .replace("%2", f"{p.est_ram_gib:.0f}"),
+                )
+            )
         if pv.output_size is not None:
             w, h = pv.output_size
             rows.append((self.tr("Output"), f"{w}×{h} ({aspect_text(w, h)})"))
         if pv.request is not None:
             r = pv.request
-            rows.append((self.tr("Length"), self.tr("%1 frames, %2 s at %3 fps")
-                         .replace("%1", str(r.frame_num))
-                         .replace("%2", f"{r.frame_num / r.effective_fps:.1f}")
-                         .replace("%3", str(r.effective_fps))))
+            rows.append(
+                (
+                    self.tr("Length"),
+                    self.tr("%1 frames, %2 s at %3 fps")
+                    .replace("%1", str(r.frame_num))
+                    .replace("%2", f"{r.frame_num / r.effective_fps:.1f}")
+                    .replace("%3", str(r.effective_fps)),
+                )
+            )
         if pv.eta is not None:
             units = (self.tr("s"), self.tr("min"), self.tr("h"))
             rows.append((self.tr("Estimated time"), pv.eta.text(units)))
         parts = ["<table cellspacing='2'>"]
         for k, v in rows:
-            parts.append(f"<tr><td style='color:palette(mid);padding-right:8px'>{html.escape(k)}</td>"
-                         f"<td>{html.escape(v)}</td></tr>")
+            parts.append(
+                f"<tr><td style='color:palette(mid);padding-right:8px'>{html.escape(k)}</td>"
+                f"<td>{html.escape(v)}</td></tr>"
+            )
         parts.append("</table>")
         notes: list[tuple[str, str]] = []
         if pv.plan_error is not None and pv.error is None:
             notes.append((ERR, _line(pv.plan_error.message, pv.plan_error.hint)))
-        for w in (pv.plan.warnings if pv.plan else ()):
+        for w in pv.plan.warnings if pv.plan else ():
             notes.append((WARN, w))
         for w in pv.warnings:
             notes.append((WARN, w))
         for colour, text in notes:
             parts.append(f"<p style='color:{colour};margin:2px 0'>{html.escape(text)}</p>")
         if pv.eta is not None:
-            note = self.tr("Time is an estimate scaled from the official timings, model loading not included.")
+            note = self.tr(
+                "Time is an estimate scaled from the official timings, model loading not included."
+            )
             parts.append(f"<p style='color:palette(mid);font-size:small'>{html.escape(note)}</p>")
         self.body.setText("".join(parts))
         if p is not None:

@@ -80,8 +80,12 @@ def upgrade() -> None:
         sa.Column("error_message", sa.Text(), nullable=True),
         sa.Column("error_hint", sa.Text(), nullable=True),
         sa.Column("generation_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["generation_id"], ["generations.id"], ondelete="SET NULL",
-                                name="fk_jobs_generation_id_generations"),
+        sa.ForeignKeyConstraint(
+            ["generation_id"],
+            ["generations.id"],
+            ondelete="SET NULL",
+            name="fk_jobs_generation_id_generations",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_jobs"),
     )
     op.create_index("ix_jobs_claim", "jobs", ["status", "priority", "position"])
@@ -119,8 +123,12 @@ def upgrade() -> None:
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("verified", sa.Boolean(), nullable=False),
         sa.Column("error_message", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["download_id"], ["downloads.id"], ondelete="CASCADE",
-                                name="fk_download_files_download_id_downloads"),
+        sa.ForeignKeyConstraint(
+            ["download_id"],
+            ["downloads.id"],
+            ondelete="CASCADE",
+            name="fk_download_files_download_id_downloads",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_download_files"),
         sa.UniqueConstraint("download_id", "path", name="uq_download_files_download_id"),
     )
@@ -170,6 +178,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("runner_lease", "queue_state", "settings_kv", "installed_models",
-                  "download_files", "downloads", "jobs", "generations"):
+    for table in (
+        "runner_lease",
+        "queue_state",
+        "settings_kv",
+        "installed_models",
+        "download_files",
+        "downloads",
+        "jobs",
+        "generations",
+    ):
         op.drop_table(table)

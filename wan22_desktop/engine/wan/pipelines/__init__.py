@@ -27,6 +27,16 @@ from .loop import HIGH_NOISE, LOW_NOISE, SINGLE, STOP, Cancelled, StepInfo, expe
 from .pipeline import GenerationResult, MemoryConfig, WanPipeline
 
 __all__ = [
-    "Cancelled", "GenerationResult", "HIGH_NOISE", "LOW_NOISE", "MemoryConfig", "SINGLE", "STOP",
-    "StepInfo", "WanPipeline", "default_output_name", "expert_schedule", "run_request",
+    "Cancelled",
+    "GenerationResult",
+    "HIGH_NOISE",
+    "LOW_NOISE",
+    "MemoryConfig",
+    "SINGLE",
+    "STOP",
+    "StepInfo",
+    "WanPipeline",
+    "default_output_name",
+    "expert_schedule",
+    "run_request",
 ]

@@ -10,8 +10,9 @@ import torch
 from wan22_desktop.sizes import latent_frames
 
 
-def latent_shape(z_dim: int, frame_num: int, width: int, height: int,
-                 stride: tuple[int, int, int]) -> tuple[int, int, int, int]:
+def latent_shape(
+    z_dim: int, frame_num: int, width: int, height: int, stride: tuple[int, int, int]
+) -> tuple[int, int, int, int]:
     """(C, (F-1)//4+1, H//s, W//s): the official ``target_shape``."""
     st, sh, sw = stride
     return (z_dim, latent_frames(frame_num, st), height // sh, width // sw)
@@ -25,8 +26,9 @@ def initial_noise(shape: tuple[int, ...], seed: int, device: torch.device) -> to
     return torch.randn(shape, dtype=torch.float32, device=device, generator=gen)
 
 
-def i2v_first_frame_mask(frame_num: int, lat_h: int, lat_w: int,
-                         device: torch.device | str = "cpu") -> torch.Tensor:
+def i2v_first_frame_mask(
+    frame_num: int, lat_h: int, lat_w: int, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """I2V-A14B's 4-channel mask [4, lat_f, lat_h, lat_w]: pixel frame 0 is known (1), the rest 0;
     frame 0 is repeated 4 times, then every 4 pixel frames fold into the 4 channels."""
     msk = torch.ones(1, frame_num, lat_h, lat_w, device=device)
@@ -39,11 +41,14 @@ def i2v_first_frame_mask(frame_num: int, lat_h: int, lat_w: int,
 def i2v_condition_video(image: torch.Tensor, frame_num: int) -> torch.Tensor:
     """The video the I2V VAE encodes: the image [3, H, W] followed by F-1 zero frames, [3, F, H, W]."""
     _, h, w = image.shape
-    return torch.cat([image[:, None], torch.zeros(3, frame_num - 1, h, w, dtype=image.dtype)], dim=1)
+    return torch.cat(
+        [image[:, None], torch.zeros(3, frame_num - 1, h, w, dtype=image.dtype)], dim=1
+    )
 
 
-def ti2v_keep_mask(shape: tuple[int, ...], keep_first: bool,
-                   device: torch.device | str = "cpu") -> torch.Tensor:
+def ti2v_keep_mask(
+    shape: tuple[int, ...], keep_first: bool, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """TI2V's ``mask2``: ones of the latent shape, latent frame 0 zeroed when an image is given."""
     mask = torch.ones(shape, dtype=torch.float32, device=device)
     if keep_first:

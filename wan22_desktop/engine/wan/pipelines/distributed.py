@@ -25,18 +25,22 @@ log = logging.getLogger(__name__)
 _HALF = (torch.float16, torch.bfloat16)
 
 
-def check_parallel_plan(ulysses_size: int, dit_fsdp: bool, t5_fsdp: bool, t5_cpu: bool,
-                        world: int) -> None:
+def check_parallel_plan(
+    ulysses_size: int, dit_fsdp: bool, t5_fsdp: bool, t5_cpu: bool, world: int
+) -> None:
     """The official ``generate.py`` asserts, as one-line user errors."""
     if ulysses_size < 1:
         raise UserInputError(f"--ulysses_size {ulysses_size} must be at least 1")
     if ulysses_size > 1 and ulysses_size != world:
-        raise UserInputError(f"--ulysses_size {ulysses_size} must equal the number of processes "
-                             f"({world})", f"start {ulysses_size} processes with torchrun "
-                             f"--nproc_per_node {ulysses_size}")
+        raise UserInputError(
+            f"--ulysses_size {ulysses_size} must equal the number of processes ({world})",
+            f"start {ulysses_size} processes with torchrun --nproc_per_node {ulysses_size}",
+        )
     if (dit_fsdp or t5_fsdp) and world == 1:
-        raise UserInputError("--dit_fsdp and --t5_fsdp need several processes",
-                             "start the job with torchrun, or drop these flags")
+        raise UserInputError(
+            "--dit_fsdp and --t5_fsdp need several processes",
+            "start the job with torchrun, or drop these flags",
+        )
     if t5_fsdp and t5_cpu:
         raise UserInputError("--t5_fsdp and --t5_cpu cannot be used together", "drop one of them")
 
@@ -48,17 +52,20 @@ def loading_memory(memory: MemoryConfig, *, dit_fsdp: bool, t5_fsdp: bool) -> Me
     return replace(memory, offload_model=True) if (dit_fsdp or t5_fsdp) else memory
 
 
-def parallelize(pipeline: WanPipeline, *, ulysses_size: int = 1, dit_fsdp: bool = False,
-                t5_fsdp: bool = False) -> WanPipeline:
+def parallelize(
+    pipeline: WanPipeline, *, ulysses_size: int = 1, dit_fsdp: bool = False, t5_fsdp: bool = False
+) -> WanPipeline:
     """Spread ``pipeline`` over the process group in place (and return it). Every rank still
     makes the same ``generate`` call and gets the full video; with FSDP each rank keeps 1/N of
     every block's weights and the models stay on the rank's device (no offloading)."""
     world = parallel.world_size()
     if ulysses_size > 1:
         if world != ulysses_size:
-            raise OperationError(f"the plan splits the sequence over {ulysses_size} processes but "
-                                 f"this job has {world}",
-                                 "start as many processes as --ulysses_size")
+            raise OperationError(
+                f"the plan splits the sequence over {ulysses_size} processes but "
+                f"this job has {world}",
+                "start as many processes as --ulysses_size",
+            )
         for dit in pipeline.experts.values():
             parallel.apply_sequence_parallel(dit)
         log.info("Ulysses sequence parallelism over %d ranks", ulysses_size)
@@ -68,16 +75,22 @@ def parallelize(pipeline: WanPipeline, *, ulysses_size: int = 1, dit_fsdp: bool 
     param_dtype = pipeline.dtype if pipeline.dtype in _HALF else torch.float32
     if dit_fsdp:
         full = _numel(pipeline.experts.values())
-        pipeline.experts = {name: parallel.shard_model_fsdp(dit, device=device,
-                                                            param_dtype=param_dtype)
-                            for name, dit in pipeline.experts.items()}
-        log.info("FSDP: rank %d holds %d of %d DiT parameters", parallel.rank(),
-                 _numel(pipeline.experts.values()), full)
+        pipeline.experts = {
+            name: parallel.shard_model_fsdp(dit, device=device, param_dtype=param_dtype)
+            for name, dit in pipeline.experts.items()
+        }
+        log.info(
+            "FSDP: rank %d holds %d of %d DiT parameters",
+            parallel.rank(),
+            _numel(pipeline.experts.values()),
+            full,
+        )
     if t5_fsdp:
         te = pipeline.text_encoder
         t5_dtype = next(te.model.parameters()).dtype
-        te.model = parallel.shard_model_fsdp(te.model, device=device, sync_states=False,
-                                             param_dtype=t5_dtype)
+        te.model = parallel.shard_model_fsdp(
+            te.model, device=device, sync_states=False, param_dtype=t5_dtype
+        )
     # Sharded modules live on the rank's device for good: moving them would break FSDP.
     pipeline.memory = replace(pipeline.memory, offload_model=False)
     pipeline.placer = ExpertPlacer(pipeline.experts, pipeline.device, offload=False)

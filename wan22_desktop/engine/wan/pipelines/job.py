@@ -25,8 +25,15 @@ from .pipeline import GenerationResult, MemoryConfig, PhaseCallback, WanPipeline
 _UNSAFE = re.compile(r'[\x00-\x1f<>:"\\|?*/ ]')
 
 
-def default_output_name(task: str, size: str, prompt: str, *, ulysses_size: int = 1,
-                        now: datetime | None = None, suffix: str = ".mp4") -> str:
+def default_output_name(
+    task: str,
+    size: str,
+    prompt: str,
+    *,
+    ulysses_size: int = 1,
+    now: datetime | None = None,
+    suffix: str = ".mp4",
+) -> str:
     """The official file name ``{task}_{size}_{ulysses}_{prompt[:50]}_{YYYYmmdd_HHMMSS}.mp4``.
 
     Deviation: '*' in the size is always 'x' (upstream does that only on Windows) and every
@@ -69,7 +76,9 @@ def run_request(
 
     output = check_output_path(Path(output))
     if pipeline is not None and pipeline.spec.name != request.task:
-        raise UserInputError(f"the loaded pipeline is {pipeline.spec.name}, the job is {request.task}")
+        raise UserInputError(
+            f"the loaded pipeline is {pipeline.spec.name}, the job is {request.task}"
+        )
     if pipeline is None and ckpt_dir is None:
         raise UserInputError("no checkpoint folder given", "pass --ckpt_dir PATH")
     timings: dict[str, float] = {}
@@ -81,8 +90,13 @@ def run_request(
         if on_phase:
             on_phase("prompt_extension")
         started = time.perf_counter()
-        ext = extend_with_options(request.prompt_extend, request.prompt, image=request.image,
-                                  seed=seed, device=extend_device)
+        ext = extend_with_options(
+            request.prompt_extend,
+            request.prompt,
+            image=request.image,
+            seed=seed,
+            device=extend_device,
+        )
         timings["prompt_extension"] = time.perf_counter() - started
         if ext is not None:
             prompt, original, warning = ext.prompt, ext.original, ext.warning
@@ -92,14 +106,24 @@ def run_request(
         if on_phase:
             on_phase("loading")
         assert ckpt_dir is not None
-        pipeline = WanPipeline.from_checkpoint(ckpt_dir, request.task, device=device, dtype=dtype,
-                                               memory=memory)
+        pipeline = WanPipeline.from_checkpoint(
+            ckpt_dir, request.task, device=device, dtype=dtype, memory=memory
+        )
         timings["loading"] = pipeline.load_seconds
     result = pipeline.generate(
-        prompt, image=request.image, size=request.size, frame_num=request.frame_num,
-        sample_steps=request.sample_steps, sample_shift=request.sample_shift,
-        guidance=(request.guidance.low, request.guidance.high), solver=request.solver, seed=seed,
-        negative_prompt=request.negative_prompt, callback=callback, on_phase=on_phase)
+        prompt,
+        image=request.image,
+        size=request.size,
+        frame_num=request.frame_num,
+        sample_steps=request.sample_steps,
+        sample_shift=request.sample_shift,
+        guidance=(request.guidance.low, request.guidance.high),
+        solver=request.solver,
+        seed=seed,
+        negative_prompt=request.negative_prompt,
+        callback=callback,
+        on_phase=on_phase,
+    )
     result.timings = {**timings, **result.timings}
     result.original_prompt = original
     result.prompt_extension_warning = warning

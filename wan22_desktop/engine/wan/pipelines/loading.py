@@ -17,7 +17,12 @@ import torch
 from wan22_desktop.model_layout import require_layout
 from wan22_desktop.tasks import TaskSpec
 
-from ..checkpoints import load_experts, load_text_encoder_for_task, load_vae_for_task, read_task_dit_config
+from ..checkpoints import (
+    load_experts,
+    load_text_encoder_for_task,
+    load_vae_for_task,
+    read_task_dit_config,
+)
 from ..dit import WanDiT
 from ..offload import CPU
 from ..text_encoder import T5TextEncoder
@@ -25,18 +30,29 @@ from ..vae_io import VideoVAE
 from .loop import SINGLE
 
 
-def load_components(root: Path, spec: TaskSpec, *, device: torch.device, dtype: torch.dtype,
-                    memory: Any) -> tuple[dict[str, WanDiT], VideoVAE, T5TextEncoder]:
+def load_components(
+    root: Path, spec: TaskSpec, *, device: torch.device, dtype: torch.dtype, memory: Any
+) -> tuple[dict[str, WanDiT], VideoVAE, T5TextEncoder]:
     """(experts by name, VAE, text encoder) of ``spec`` from the folder ``root``."""
     require_layout(root, spec.name)
     cfg = read_task_dit_config(root, spec.name)
     offload = bool(memory.offload_model)
     # The official T5 runs in bf16 whatever the DiT does; fp32 runs (CPU, tests) keep fp32.
     t5_dtype = torch.float32 if dtype == torch.float32 else torch.bfloat16
-    text_encoder = load_text_encoder_for_task(root, spec.name, device=device, dtype=t5_dtype,
-                                              t5_cpu=bool(memory.t5_cpu) or offload, dit_config=cfg)
+    text_encoder = load_text_encoder_for_task(
+        root,
+        spec.name,
+        device=device,
+        dtype=t5_dtype,
+        t5_cpu=bool(memory.t5_cpu) or offload,
+        dit_config=cfg,
+    )
     vae = load_vae_for_task(root, spec.name, device=device, dit_config=cfg)
-    dits = load_experts(root, spec.name, device=CPU if offload else device,
-                        dtype=dtype if memory.convert_model_dtype else None)
+    dits = load_experts(
+        root,
+        spec.name,
+        device=CPU if offload else device,
+        dtype=dtype if memory.convert_model_dtype else None,
+    )
     names = [folder or SINGLE for folder in spec.dit_folders]
     return dict(zip(names, dits)), vae, text_encoder

@@ -92,8 +92,9 @@ def model_timestep(t: torch.Tensor, cond: Conditioning) -> torch.Tensor:
     return torch.cat([tokens, pad]).unsqueeze(0)
 
 
-def guided_velocity(model: nn.Module, latent: torch.Tensor, t: torch.Tensor,
-                    cond: Conditioning, guide: float) -> torch.Tensor:
+def guided_velocity(
+    model: nn.Module, latent: torch.Tensor, t: torch.Tensor, cond: Conditioning, guide: float
+) -> torch.Tensor:
     """Classifier-free guidance, two batch-1 forwards, conditional first (official order)."""
     v_cond = model([latent], t=t, context=cond.context, seq_len=cond.seq_len, y=cond.y)[0]
     if guide == 1.0:

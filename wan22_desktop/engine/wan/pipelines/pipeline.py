@@ -73,11 +73,17 @@ class GenerationResult:
     def summary(self) -> dict[str, Any]:
         """JSON-ready description (no video array)."""
         return {
-            "task": self.task, "seed": self.seed, "prompt": self.prompt,
-            "original_prompt": self.original_prompt, "negative_prompt": self.negative_prompt,
+            "task": self.task,
+            "seed": self.seed,
+            "prompt": self.prompt,
+            "original_prompt": self.original_prompt,
+            "negative_prompt": self.negative_prompt,
             "prompt_extension_warning": self.prompt_extension_warning,
-            "size": f"{self.size[0]}*{self.size[1]}", "frame_num": self.frame_num, "fps": self.fps,
-            "steps": self.steps, "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "size": f"{self.size[0]}*{self.size[1]}",
+            "frame_num": self.frame_num,
+            "fps": self.fps,
+            "steps": self.steps,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "outputs": [str(p) for p in self.outputs],
         }
 
@@ -93,16 +99,20 @@ def resolve_seed(seed: int) -> int:
 
 def check_frame_num(frame_num: int) -> None:
     if frame_num < 1 or (frame_num - 1) % 4:
-        raise UserInputError(f"frame count {frame_num} is not 4n+1",
-                             "use e.g. 5, 9, 17, 33, 81 (A14B default) or 121 (TI2V-5B default)")
+        raise UserInputError(
+            f"frame count {frame_num} is not 4n+1",
+            "use e.g. 5, 9, 17, 33, 81 (A14B default) or 121 (TI2V-5B default)",
+        )
 
 
 def check_size(spec: TaskSpec, width: int, height: int) -> None:
     g = spec.spatial_granularity
     if width % g or height % g or width < g or height < g:
-        raise UserInputError(f"size {width}*{height} does not fit {spec.name}: both sides must be "
-                             f"positive multiples of {g} px",
-                             f"official sizes: {', '.join(spec.supported_sizes)}")
+        raise UserInputError(
+            f"size {width}*{height} does not fit {spec.name}: both sides must be "
+            f"positive multiples of {g} px",
+            f"official sizes: {', '.join(spec.supported_sizes)}",
+        )
 
 
 class WanPipeline:
@@ -116,10 +126,18 @@ class WanPipeline:
     everything in fp32 without autocast (CPU, tests, tiny checkpoints).
     """
 
-    def __init__(self, task: str | TaskSpec, *, experts: Mapping[str, WanDiT], vae: VideoVAE,
-                 text_encoder: T5TextEncoder, device: torch.device | str = "cpu",
-                 dtype: torch.dtype = torch.float32, memory: MemoryConfig = MemoryConfig(),
-                 load_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        task: str | TaskSpec,
+        *,
+        experts: Mapping[str, WanDiT],
+        vae: VideoVAE,
+        text_encoder: T5TextEncoder,
+        device: torch.device | str = "cpu",
+        dtype: torch.dtype = torch.float32,
+        memory: MemoryConfig = MemoryConfig(),
+        load_seconds: float = 0.0,
+    ) -> None:
         self.spec = task if isinstance(task, TaskSpec) else get_task(task)
         self.device = torch.device(device)
         self.dtype = dtype
@@ -135,18 +153,33 @@ class WanPipeline:
     # ---- construction
 
     @classmethod
-    def from_checkpoint(cls, root: str | Path, task: str, *, device: torch.device | str = "cuda",
-                        dtype: torch.dtype = torch.bfloat16,
-                        memory: MemoryConfig = MemoryConfig()) -> WanPipeline:
+    def from_checkpoint(
+        cls,
+        root: str | Path,
+        task: str,
+        *,
+        device: torch.device | str = "cuda",
+        dtype: torch.dtype = torch.bfloat16,
+        memory: MemoryConfig = MemoryConfig(),
+    ) -> WanPipeline:
         """Load an official checkpoint folder (after checking its files) for ``task``."""
         from .loading import load_components
 
         started = time.perf_counter()
         device = _usable_device(torch.device(device))
-        experts, vae, text_encoder = load_components(Path(root), get_task(task), device=device,
-                                                     dtype=dtype, memory=memory)
-        return cls(task, experts=experts, vae=vae, text_encoder=text_encoder, device=device,
-                   dtype=dtype, memory=memory, load_seconds=time.perf_counter() - started)
+        experts, vae, text_encoder = load_components(
+            Path(root), get_task(task), device=device, dtype=dtype, memory=memory
+        )
+        return cls(
+            task,
+            experts=experts,
+            vae=vae,
+            text_encoder=text_encoder,
+            device=device,
+            dtype=dtype,
+            memory=memory,
+            load_seconds=time.perf_counter() - started,
+        )
 
     # ---- generation
 
@@ -170,7 +203,9 @@ class WanPipeline:
         number (both experts) or (low-noise, high-noise); an empty or None negative prompt is the
         official default. ``callback`` sees every step and may cancel (``loop.Cancelled``)."""
         spec = self.spec
-        width, height = parse_size(size or spec.default_size) if not isinstance(size, tuple) else size
+        width, height = (
+            parse_size(size or spec.default_size) if not isinstance(size, tuple) else size
+        )
         frame_num = spec.frame_num if frame_num is None else frame_num
         steps = spec.sample_steps if sample_steps is None else sample_steps
         shift = spec.sample_shift if sample_shift is None else sample_shift
@@ -189,22 +224,45 @@ class WanPipeline:
             context, context_null = self._encode_text(prompt, negative)
 
         with phase("image_encoding" if pil is not None else "preparing"):
-            latent, cond, (width, height) = self._prepare(pil, width, height, frame_num, seed,
-                                                          context, context_null)
-        log.info("%s %dx%d %d frames, %d steps (%s), seed %d", spec.name, width, height, frame_num,
-                 steps, solver, seed)
+            latent, cond, (width, height) = self._prepare(
+                pil, width, height, frame_num, seed, context, context_null
+            )
+        log.info(
+            "%s %dx%d %d frames, %d steps (%s), seed %d",
+            spec.name,
+            width,
+            height,
+            frame_num,
+            steps,
+            solver,
+            seed,
+        )
         with phase("sampling"), torch.no_grad(), self._autocast():
-            latent = sample(latent=latent, solver=solver_obj, cond=cond,
-                            activate=self.placer.activate, guidance=(low, high),
-                            boundary=spec.boundary, callback=callback)
+            latent = sample(
+                latent=latent,
+                solver=solver_obj,
+                cond=cond,
+                activate=self.placer.activate,
+                guidance=(low, high),
+                boundary=spec.boundary,
+                callback=callback,
+            )
         with phase("decoding"):
             self.placer.park_all()
             video = self.vae.decode([latent])[0]
         timings.pop("preparing", None)
         return GenerationResult(
-            task=spec.name, seed=seed, prompt=prompt, negative_prompt=negative,
-            size=(width, height), frame_num=frame_num, fps=spec.fps, steps=steps,
-            video=video.cpu().numpy().astype(np.float32, copy=False), timings=timings)
+            task=spec.name,
+            seed=seed,
+            prompt=prompt,
+            negative_prompt=negative,
+            size=(width, height),
+            frame_num=frame_num,
+            fps=spec.fps,
+            steps=steps,
+            video=video.cpu().numpy().astype(np.float32, copy=False),
+            timings=timings,
+        )
 
     # ---- steps
 
@@ -212,20 +270,28 @@ class WanPipeline:
         spec = self.spec
         if image is None:
             if spec.image is ImageUse.REQUIRED:
-                raise UserInputError(f"{spec.name} needs a start image", "give one with --image PATH")
+                raise UserInputError(
+                    f"{spec.name} needs a start image", "give one with --image PATH"
+                )
             return None
         if spec.image is ImageUse.REFUSED:
-            raise UserInputError(f"{spec.name} does not take an image",
-                                 "use i2v-A14B or ti2v-5B to start from an image, or drop --image")
+            raise UserInputError(
+                f"{spec.name} does not take an image",
+                "use i2v-A14B or ti2v-5B to start from an image, or drop --image",
+            )
         if isinstance(image, Image.Image):
             if min(image.size) < image_prep.MIN_IMAGE_SIDE:
-                raise UserInputError(f"the image is too small ({image.width}x{image.height})",
-                                     f"use at least {image_prep.MIN_IMAGE_SIDE} px per side")
+                raise UserInputError(
+                    f"the image is too small ({image.width}x{image.height})",
+                    f"use at least {image_prep.MIN_IMAGE_SIDE} px per side",
+                )
             return image.convert("RGB")
         return image_prep.load_image(image)
 
     @torch.no_grad()
-    def _encode_text(self, prompt: str, negative: str) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    def _encode_text(
+        self, prompt: str, negative: str
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Prompt then negative prompt, as official; T5 visits the device only for this."""
         te = self.text_encoder
         if not self.memory.t5_cpu:
@@ -237,9 +303,16 @@ class WanPipeline:
         return context, context_null
 
     @torch.no_grad()
-    def _prepare(self, image: Image.Image | None, width: int, height: int, frame_num: int, seed: int,
-                 context: list[torch.Tensor], context_null: list[torch.Tensor],
-                 ) -> tuple[torch.Tensor, Conditioning, tuple[int, int]]:
+    def _prepare(
+        self,
+        image: Image.Image | None,
+        width: int,
+        height: int,
+        frame_num: int,
+        seed: int,
+        context: list[torch.Tensor],
+        context_null: list[torch.Tensor],
+    ) -> tuple[torch.Tensor, Conditioning, tuple[int, int]]:
         """Initial latent and DiT conditioning for the task (official shapes and order)."""
         spec, device = self.spec, self.device
         stride = self.vae.stride
@@ -271,15 +344,28 @@ class WanPipeline:
             z = self.vae.encode([frame[:, None].to(device)])[0].to(device)
             mask = C.ti2v_keep_mask(shape, keep_first=True, device=device)
             latent = (1.0 - mask) * z + mask * noise
-            cond = Conditioning(context, context_null, _seq_len(shape, ph, pw), keep_mask=mask,
-                                keep_latent=z, per_token_t=True, patch_hw=(ph, pw))
+            cond = Conditioning(
+                context,
+                context_null,
+                _seq_len(shape, ph, pw),
+                keep_mask=mask,
+                keep_latent=z,
+                per_token_t=True,
+                patch_hw=(ph, pw),
+            )
             return latent, cond, (width, height)
         shape = C.latent_shape(z_dim, frame_num, width, height, stride)
         noise = C.initial_noise(shape, seed, device)
         per_token = spec.model_type == "ti2v"
         mask = C.ti2v_keep_mask(shape, keep_first=False, device=device) if per_token else None
-        cond = Conditioning(context, context_null, _seq_len(shape, ph, pw), keep_mask=mask,
-                            per_token_t=per_token, patch_hw=(ph, pw))
+        cond = Conditioning(
+            context,
+            context_null,
+            _seq_len(shape, ph, pw),
+            keep_mask=mask,
+            per_token_t=per_token,
+            patch_hw=(ph, pw),
+        )
         return noise, cond, (width, height)
 
     def _autocast(self) -> Any:
@@ -323,8 +409,10 @@ def _seq_len(shape: tuple[int, int, int, int], ph: int, pw: int) -> int:
 
 def _check_output(spec: TaskSpec, width: int, height: int) -> None:
     if width <= 0 or height <= 0:
-        raise UserInputError(f"the image's aspect ratio gives no usable {spec.name} size for this area",
-                             "use a larger --size or an image closer to the target's shape")
+        raise UserInputError(
+            f"the image's aspect ratio gives no usable {spec.name} size for this area",
+            "use a larger --size or an image closer to the target's shape",
+        )
 
 
 def _usable_device(device: torch.device) -> torch.device:
@@ -335,25 +423,34 @@ def _usable_device(device: torch.device) -> torch.device:
     return device
 
 
-def _check_components(spec: TaskSpec, experts: Mapping[str, WanDiT], vae: VideoVAE,
-                      text_encoder: T5TextEncoder) -> None:
+def _check_components(
+    spec: TaskSpec, experts: Mapping[str, WanDiT], vae: VideoVAE, text_encoder: T5TextEncoder
+) -> None:
     """Networks that cannot work together are a user error before any step runs."""
     want = set(spec.expert_subfolders) or {SINGLE}
     if set(experts) != want:
-        raise UserInputError(f"{spec.name} needs the networks {sorted(want)}, got {sorted(experts)}",
-                             "point --ckpt_dir to a complete checkpoint of this task")
+        raise UserInputError(
+            f"{spec.name} needs the networks {sorted(want)}, got {sorted(experts)}",
+            "point --ckpt_dir to a complete checkpoint of this task",
+        )
     hint = "The checkpoint folder mixes files of different models; download it again."
     z = vae.z_dim
     for name, dit in experts.items():
         cfg = dit.config
         if cfg.model_type != spec.model_type:
-            raise UserInputError(f"the {name} DiT is a {cfg.model_type} model, not {spec.model_type}",
-                                 f"use a {spec.name} checkpoint folder")
+            raise UserInputError(
+                f"the {name} DiT is a {cfg.model_type} model, not {spec.model_type}",
+                f"use a {spec.name} checkpoint folder",
+            )
         in_dim = 2 * z + 4 if spec.model_type == "i2v" else z
         if cfg.in_dim != in_dim or cfg.out_dim != z:
-            raise UserInputError(f"the {name} DiT ({cfg.in_dim}->{cfg.out_dim} channels) does not fit "
-                                 f"the {z}-channel VAE", hint)
+            raise UserInputError(
+                f"the {name} DiT ({cfg.in_dim}->{cfg.out_dim} channels) does not fit "
+                f"the {z}-channel VAE",
+                hint,
+            )
         t5_dim = text_encoder.model.config.dim
         if cfg.text_dim != t5_dim:
-            raise UserInputError(f"the {name} DiT reads {cfg.text_dim}-dim text, the T5 gives {t5_dim}",
-                                 hint)
+            raise UserInputError(
+                f"the {name} DiT reads {cfg.text_dim}-dim text, the T5 gives {t5_dim}", hint
+            )

@@ -6,10 +6,10 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from wan22_desktop.engine.hardware import GIB, GPU, Hardware, _disk, _ram
+from wan22_desktop.runtime.hardware import GIB, GPU, Hardware, _disk, _ram
 
 
 def flash_attn_version() -> str | None:
@@ -26,8 +26,12 @@ def flash_attn_version() -> str | None:
 def probe(folders: Iterable[Path] = ()) -> Hardware:
     """Probe in this process (imports torch; initialises CUDA if present)."""
     total, avail = _ram()
-    base = dict(ram_total_gib=total, ram_available_gib=avail, cpu_count=os.cpu_count() or 1,
-                disk_free_gib=_disk(folders))
+    base = dict(
+        ram_total_gib=total,
+        ram_available_gib=avail,
+        cpu_count=os.cpu_count() or 1,
+        disk_free_gib=_disk(folders),
+    )
     try:
         import torch
     except Exception as exc:  # noqa: BLE001
@@ -42,8 +46,14 @@ def probe(folders: Iterable[Path] = ()) -> Hardware:
                 gpus.append(GPU(i, props.name, tot / GIB, free / GIB, (props.major, props.minor)))
     except Exception as exc:  # noqa: BLE001 - broken driver: report, do not crash
         error = f"CUDA probe failed: {exc}"
-    return Hardware(**base, gpus=tuple(gpus), flash_attn=flash_attn_version() if gpus else None,
-                    torch_version=torch.__version__, cuda_version=torch.version.cuda, error=error)
+    return Hardware(
+        **base,
+        gpus=tuple(gpus),
+        flash_attn=flash_attn_version() if gpus else None,
+        torch_version=torch.__version__,
+        cuda_version=torch.version.cuda,
+        error=error,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """What this machine has: GPUs (name, VRAM, compute capability), RAM, free disk, flash-attn.
 
 This module holds the data and the torch-free side: the GUI and the queue runner call
-``probe_in_subprocess()``, which runs ``python -m wan22_desktop.engine.hardware_probe --json``, so
+``probe_in_subprocess()``, which runs ``python -m wan22_desktop.runtime.hardware_probe --json``, so
 they never import torch (or initialise CUDA) themselves. Workers call ``hardware_probe.probe()``.
 """
 
@@ -12,9 +12,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 GIB = 1024**3
 
@@ -44,7 +44,7 @@ class Hardware:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Hardware":
+    def from_dict(cls, d: dict) -> Hardware:
         gpus = tuple(GPU(**{**g, "capability": tuple(g["capability"])}) for g in d.get("gpus", ()))
         return cls(**{**d, "gpus": gpus})
 
@@ -74,12 +74,17 @@ def _disk(folders: Iterable[Path]) -> dict[str, float]:
 
 def probe_in_subprocess(folders: Iterable[Path] = (), timeout: float = 120.0) -> Hardware:
     """Probe in a child process so the caller never imports torch."""
-    cmd = [sys.executable, "-m", "wan22_desktop.engine.hardware_probe", "--json"]
+    cmd = [sys.executable, "-m", "wan22_desktop.runtime.hardware_probe", "--json"]
     cmd += [str(f) for f in folders]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
         return Hardware.from_dict(json.loads(out.stdout))
     except (subprocess.SubprocessError, OSError, json.JSONDecodeError) as exc:
         total, avail = _ram()
-        return Hardware(ram_total_gib=total, ram_available_gib=avail, cpu_count=os.cpu_count() or 1,
-                        disk_free_gib=_disk(folders), error=f"hardware probe failed: {exc}")
+        return Hardware(
+            ram_total_gib=total,
+            ram_available_gib=avail,
+            cpu_count=os.cpu_count() or 1,
+            disk_free_gib=_disk(folders),
+            error=f"hardware probe failed: {exc}",
+        )

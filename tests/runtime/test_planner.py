@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import pytest
 
-from wan22_desktop.engine.hardware import GPU, Hardware
-from wan22_desktop.engine.planner import (HEADS, InstalledModel, JobShape, Plan, PlanError,
-                                          PlanOverrides, dit_tokens, plan, usable_ulysses)
+from wan22_desktop.runtime.hardware import GPU, Hardware
+from wan22_desktop.runtime.planner import (
+    HEADS,
+    InstalledModel,
+    JobShape,
+    Plan,
+    PlanError,
+    PlanOverrides,
+    dit_tokens,
+    plan,
+    usable_ulysses,
+)
 
 GB = 1024**3
 # mem_get_info totals as cards report them (GiB)
-CARDS = {8: ("RTX 3070", 7.8, (8, 6)), 12: ("RTX 3060", 11.7, (8, 6)),
-         16: ("RTX 4080", 15.7, (8, 9)), 24: ("RTX 4090", 23.6, (8, 9)),
-         48: ("RTX 6000 Ada", 47.5, (8, 9)), 80: ("H100 80GB", 79.2, (9, 0))}
+CARDS = {
+    8: ("RTX 3070", 7.8, (8, 6)),
+    12: ("RTX 3060", 11.7, (8, 6)),
+    16: ("RTX 4080", 15.7, (8, 9)),
+    24: ("RTX 4090", 23.6, (8, 9)),
+    48: ("RTX 6000 Ada", 47.5, (8, 9)),
+    80: ("H100 80GB", 79.2, (9, 0)),
+}
 
 
 def machine(n: int = 0, vram: int = 24, ram: float = 128.0, flash: str | None = None) -> Hardware:
@@ -21,8 +35,10 @@ def machine(n: int = 0, vram: int = 24, ram: float = 128.0, flash: str | None = 
     return Hardware(gpus=gpus, ram_total_gib=ram, ram_available_gib=ram * 0.8, flash_attn=flash)
 
 
-FULL = {t: InstalledModel(t, f"/models/{t}", b * GB) for t, b in
-        (("t2v-A14B", 114), ("i2v-A14B", 114), ("ti2v-5B", 20))}
+FULL = {
+    t: InstalledModel(t, f"/models/{t}", b * GB)
+    for t, b in (("t2v-A14B", 114), ("i2v-A14B", 114), ("ti2v-5B", 20))
+}
 T2V_720 = JobShape("t2v-A14B", 1280, 720, 81)
 T2V_480 = JobShape("t2v-A14B", 832, 480, 81)
 TI2V_720 = JobShape("ti2v-5B", 1280, 704, 121)
@@ -36,28 +52,56 @@ TABLE = [
     ("12GB 5b", TI2V_720, machine(1, 12), None),
     ("16GB 5b", TI2V_720, machine(1, 16), None),
     ("16GB a14b", T2V_480, machine(1, 16), None),
-    ("24GB 5b official recipe", TI2V_720, machine(1, 24),
-     dict(task="ti2v-5B", nproc=1, offload_model=True, convert_model_dtype=True, t5_cpu=True)),
+    (
+        "24GB 5b official recipe",
+        TI2V_720,
+        machine(1, 24),
+        dict(task="ti2v-5B", nproc=1, offload_model=True, convert_model_dtype=True, t5_cpu=True),
+    ),
     ("24GB a14b", T2V_720, machine(1, 24), None),
-    ("24GB auto -> 5B", AUTO, machine(1, 24), dict(task="ti2v-5B", t5_cpu=True, width=1280,
-                                                   height=704)),
-    ("48GB 5b fast", TI2V_720, machine(1, 48),
-     dict(task="ti2v-5B", offload_model=False, convert_model_dtype=False, t5_cpu=False)),
-    ("48GB a14b 480p", T2V_480, machine(1, 48),
-     dict(task="t2v-A14B", offload_model=True, convert_model_dtype=True, nproc=1)),
+    (
+        "24GB auto -> 5B",
+        AUTO,
+        machine(1, 24),
+        dict(task="ti2v-5B", t5_cpu=True, width=1280, height=704),
+    ),
+    (
+        "48GB 5b fast",
+        TI2V_720,
+        machine(1, 48),
+        dict(task="ti2v-5B", offload_model=False, convert_model_dtype=False, t5_cpu=False),
+    ),
+    (
+        "48GB a14b 480p",
+        T2V_480,
+        machine(1, 48),
+        dict(task="t2v-A14B", offload_model=True, convert_model_dtype=True, nproc=1),
+    ),
     ("48GB a14b 720p", T2V_720, machine(1, 48), None),
     ("48GB auto 720p -> 5B", AUTO, machine(1, 48), dict(task="ti2v-5B")),
-    ("80GB a14b 720p", T2V_720, machine(1, 80),
-     dict(task="t2v-A14B", offload_model=True, convert_model_dtype=True, nproc=1)),
+    (
+        "80GB a14b 720p",
+        T2V_720,
+        machine(1, 80),
+        dict(task="t2v-A14B", offload_model=True, convert_model_dtype=True, nproc=1),
+    ),
     ("80GB auto -> A14B", AUTO, machine(1, 80), dict(task="t2v-A14B")),
     ("80GB a14b low RAM", T2V_720, machine(1, 80, ram=32), None),
     ("80GB auto low RAM -> 5B", AUTO, machine(1, 80, ram=32), dict(task="ti2v-5B")),
     ("2x24GB 5b", TI2V_720, machine(2, 24), dict(nproc=2, ulysses_size=2, dit_fsdp=False)),
     ("2x24GB a14b", T2V_720, machine(2, 24), None),
-    ("4x80GB a14b", T2V_720, machine(4, 80),
-     dict(nproc=4, ulysses_size=4, dit_fsdp=True, t5_fsdp=True, offload_model=False)),
-    ("8x80GB a14b", T2V_720, machine(8, 80, flash="fa3"),
-     dict(nproc=8, ulysses_size=8, dit_fsdp=True, attention="flash3")),
+    (
+        "4x80GB a14b",
+        T2V_720,
+        machine(4, 80),
+        dict(nproc=4, ulysses_size=4, dit_fsdp=True, t5_fsdp=True, offload_model=False),
+    ),
+    (
+        "8x80GB a14b",
+        T2V_720,
+        machine(8, 80, flash="fa3"),
+        dict(nproc=8, ulysses_size=8, dit_fsdp=True, attention="flash3"),
+    ),
     ("8x80GB 5b", TI2V_720, machine(8, 80), dict(nproc=8, ulysses_size=8)),
 ]
 

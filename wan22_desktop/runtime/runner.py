@@ -32,34 +32,36 @@ from wan22_desktop.db.database import Database
 from wan22_desktop.db.downloads import InstalledModel as InstalledRow
 from wan22_desktop.db.lease import RunnerIdentity, heartbeat, release_lease
 from wan22_desktop.db.models import Job
-from wan22_desktop.engine import protocol as P
-from wan22_desktop.engine.hardware import Hardware
-from wan22_desktop.engine.launcher import Exited, WorkerProcess, describe_exit
-from wan22_desktop.engine.planner import InstalledModel, JobShape, Plan, PlanOverrides, plan
 from wan22_desktop.errors import OperationError, Wan22Error
-from wan22_desktop.keep_awake import KeepAwake
 from wan22_desktop.paths import AppPaths
 from wan22_desktop.request import GenerationRequest, MemoryOptions
+from wan22_desktop.runtime import protocol as P
+from wan22_desktop.runtime.hardware import Hardware
+from wan22_desktop.runtime.keep_awake import KeepAwake
+from wan22_desktop.runtime.launcher import Exited, WorkerProcess, describe_exit
+from wan22_desktop.runtime.planner import InstalledModel, JobShape, Plan, PlanOverrides, plan
 
 log = logging.getLogger(__name__)
 
-CRASH_HINT = ("the job can be retried (`wan22 queue retry ID`); if it keeps crashing, the worker "
-              "log in the logs folder says why (host out of memory is common: try offload_model off "
-              "or a smaller size)")
+CRASH_HINT = (
+    "the job can be retried (`wan22 queue retry ID`); if it keeps crashing, the worker "
+    "log in the logs folder says why (host out of memory is common: try offload_model off "
+    "or a smaller size)"
+)
 HANG_HINT = "the worker was restarted; retry the job, and see the worker log if it hangs again"
 
 
 @dataclass(frozen=True)
 class RunnerOptions:
-    forever: bool = False             # keep waiting for jobs when the queue is empty
-    poll_s: float = 0.5               # how often an idle runner looks for jobs
+    forever: bool = False  # keep waiting for jobs when the queue is empty
+    poll_s: float = 0.5  # how often an idle runner looks for jobs
     lease_ttl_s: float = 30.0
-    hang_factor: float = 3.0          # no step for this many median step times: hang
-    hang_floor_s: float = 120.0       # ...but never sooner than this
-    phase_timeout_s: float = 3600.0   # silence allowed before the first step (loading A14B)
-    cancel_grace_s: float = 10.0      # a cancelled worker that has not stopped by then is killed
-    pause_cancels: bool = False       # pause: cancel the running job instead of finishing it
-    idle_release_s: float = 120.0     # forever mode: stop an idle worker to free the GPU
+    hang_factor: float = 3.0  # no step for this many median step times: hang
+    hang_floor_s: float = 120.0  # ...but never sooner than this
+    phase_timeout_s: float = 3600.0  # silence allowed before the first step (loading A14B)
+    cancel_grace_s: float = 10.0  # a cancelled worker that has not stopped by then is killed
+    pause_cancels: bool = False  # pause: cancel the running job instead of finishing it
+    idle_release_s: float = 120.0  # forever mode: stop an idle worker to free the GPU
     max_interruptions: int = 3
     keep_awake: bool = True
     preview_every: int = 5
@@ -92,26 +94,39 @@ class RunSummary:
 
 def overrides_for(request: GenerationRequest) -> PlanOverrides:
     """The user's pinned decisions from the request's memory switches and GPU count."""
+
     def switch(value: str) -> bool | None:
         return None if value == "auto" else value == "on"
 
     m = request.memory
-    return PlanOverrides(gpus=request.gpus, offload_model=switch(m.offload_model),
-                         convert_model_dtype=switch(m.convert_model_dtype), t5_cpu=switch(m.t5_cpu))
+    return PlanOverrides(
+        gpus=request.gpus,
+        offload_model=switch(m.offload_model),
+        convert_model_dtype=switch(m.convert_model_dtype),
+        t5_cpu=switch(m.t5_cpu),
+    )
 
 
 def safer_request(request: GenerationRequest) -> GenerationRequest:
     """The same job with every memory saver on: the one-click retry after out-of-memory."""
-    return replace(request, memory=MemoryOptions(offload_model="on", convert_model_dtype="on", t5_cpu="on"))
+    return replace(
+        request, memory=MemoryOptions(offload_model="on", convert_model_dtype="on", t5_cpu="on")
+    )
 
 
 def job_shape(request: GenerationRequest) -> JobShape:
-    return JobShape(request.task, request.width, request.height, request.frame_num,
-                    has_image=request.image is not None)
+    return JobShape(
+        request.task,
+        request.width,
+        request.height,
+        request.frame_num,
+        has_image=request.image is not None,
+    )
 
 
-def output_paths(outputs: Path, job_id: int, request: GenerationRequest,
-                 now: datetime | None = None) -> tuple[Path, Path]:
+def output_paths(
+    outputs: Path, job_id: int, request: GenerationRequest, now: datetime | None = None
+) -> tuple[Path, Path]:
     """(video, thumbnail) paths for a job; names are ours only (no user text), so always safe."""
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
     stem = f"{stamp}_job{job_id}_{request.task}_{request.seed}"
@@ -119,8 +134,9 @@ def output_paths(outputs: Path, job_id: int, request: GenerationRequest,
     return outputs / f"{stem}{suffix}", outputs / ".thumbnails" / f"{stem}.jpg"
 
 
-def plan_request(request: GenerationRequest, hardware: Hardware,
-                 installed: Mapping[str, InstalledModel]) -> Plan:
+def plan_request(
+    request: GenerationRequest, hardware: Hardware, installed: Mapping[str, InstalledModel]
+) -> Plan:
     """The plan a job gets: the GUI's preview calls this with the same inputs as the runner
     (``QueueRunner.hardware()``, ``installed_models(db)``), so what is shown is what runs."""
     return plan(job_shape(request), hardware, installed, overrides_for(request))
@@ -135,6 +151,7 @@ def hang_limit(step_times: list[float], factor: float, floor: float) -> float:
 
 def installed_models(db: Database) -> dict[str, InstalledModel]:
     """Installed checkpoints by task, newest verified first wins."""
+
     def read(s: Any) -> list[InstalledRow]:
         return list(s.scalars(select(InstalledRow).order_by(InstalledRow.verified_at.asc())))
 
@@ -155,10 +172,16 @@ class _JobEnded(Exception):
 class QueueRunner:
     """Runs a data dir's queue. ``run()`` blocks; ``stop()`` may be called from any thread."""
 
-    def __init__(self, db: Database, paths: AppPaths, options: RunnerOptions | None = None, *,
-                 hardware: Hardware | Callable[[], Hardware] | None = None,
-                 on_event: Callable[[RunnerEvent], None] | None = None,
-                 identity: RunnerIdentity | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        paths: AppPaths,
+        options: RunnerOptions | None = None,
+        *,
+        hardware: Hardware | Callable[[], Hardware] | None = None,
+        on_event: Callable[[RunnerEvent], None] | None = None,
+        identity: RunnerIdentity | None = None,
+    ) -> None:
         self.db, self.paths = db, paths
         self.options = options or RunnerOptions()
         self._hardware_source = hardware
@@ -193,8 +216,12 @@ class QueueRunner:
     # ---- main loop
 
     def run(self) -> RunSummary:
-        recovered = q.start_runner(self.db, self.me, ttl_s=self.options.lease_ttl_s,
-                                   max_interruptions=self.options.max_interruptions)
+        recovered = q.start_runner(
+            self.db,
+            self.me,
+            ttl_s=self.options.lease_ttl_s,
+            max_interruptions=self.options.max_interruptions,
+        )
         self._last_beat = time.monotonic()
         for job in recovered:
             self._emit("requeued", job.id, job.status_reason or "")
@@ -252,7 +279,9 @@ class QueueRunner:
             heartbeat(self.db, self.me, ttl_s=self.options.lease_ttl_s)
             self._last_beat = now
 
-    def _emit(self, kind: str, job_id: int | None = None, message: str = "", data: Any = None) -> None:
+    def _emit(
+        self, kind: str, job_id: int | None = None, message: str = "", data: Any = None
+    ) -> None:
         try:
             self.on_event(RunnerEvent(kind, job_id, message, data))
         except Exception:  # noqa: BLE001 - a broken display must not stop the queue
@@ -265,7 +294,7 @@ class QueueRunner:
         if self._hardware is None:
             source = self._hardware_source
             if not callable(source):
-                from wan22_desktop.engine.hardware import probe_in_subprocess
+                from wan22_desktop.runtime.hardware import probe_in_subprocess
 
                 folders = [self.paths.outputs, self.paths.models]
                 source = lambda: probe_in_subprocess(folders)  # noqa: E731
@@ -290,8 +319,12 @@ class QueueRunner:
             self._fail(job.id, "input", exc.message, exc.hint)
             return
         if not job_plan.checkpoint:
-            self._fail(job.id, "checkpoint", f"the {job_plan.task} model is not installed",
-                       f"download it with `wan22 models download {job_plan.task}` or import a folder")
+            self._fail(
+                job.id,
+                "checkpoint",
+                f"the {job_plan.task} model is not installed",
+                f"download it with `wan22 models download {job_plan.task}` or import a folder",
+            )
             return
         q.set_plan(self.db, job.id, self.me.holder, job_plan.to_dict())
         self._emit("planned", job.id, job_plan.summary(), job_plan)
@@ -303,9 +336,16 @@ class QueueRunner:
             self._requeue_current(job.id)
             raise
         video, thumb = output_paths(self.paths.outputs, job.id, request)
-        cmd = P.RunJob(job.id, request.to_dict(), job_plan.to_dict(), job_plan.checkpoint,
-                       str(video), str(thumb), str(self.paths.cache / "previews"),
-                       self.options.preview_every)
+        cmd = P.RunJob(
+            job.id,
+            request.to_dict(),
+            job_plan.to_dict(),
+            job_plan.checkpoint,
+            str(video),
+            str(thumb),
+            str(self.paths.cache / "previews"),
+            self.options.preview_every,
+        )
         try:
             if not worker.send(cmd):
                 self._worker_died(job.id, worker, "loading", None, None)
@@ -317,7 +357,9 @@ class QueueRunner:
 
     def _ensure_worker(self, nproc: int) -> WorkerProcess:
         if self.worker is not None and (not self.worker.alive or self.worker.nproc != nproc):
-            self._stop_worker("a different GPU layout is needed" if self.worker.alive else "it exited")
+            self._stop_worker(
+                "a different GPU layout is needed" if self.worker.alive else "it exited"
+            )
         if self.worker is None:
             from wan22_desktop.secrets import worker_env
 
@@ -330,8 +372,11 @@ class QueueRunner:
                 worker.kill()
                 raise
             self.worker = worker
-            self._emit("worker", message=f"worker {ready.pid} ready (torch {ready.torch_version})",
-                       data=ready)
+            self._emit(
+                "worker",
+                message=f"worker {ready.pid} ready (torch {ready.torch_version})",
+                data=ready,
+            )
         return self.worker
 
     def _stop_worker(self, why: str) -> None:
@@ -352,8 +397,15 @@ class QueueRunner:
         self.summary.failed.append(job_id)
         self._emit("failed", job_id, message, {"kind": kind, "hint": hint})
 
-    def _worker_died(self, job_id: int, worker: WorkerProcess, phase: str | None, step: int | None,
-                     total: int | None, returncode: int | None = None) -> None:
+    def _worker_died(
+        self,
+        job_id: int,
+        worker: WorkerProcess,
+        phase: str | None,
+        step: int | None,
+        total: int | None,
+        returncode: int | None = None,
+    ) -> None:
         where = f" during {phase.replace('_', ' ')}" if phase else ""
         if step is not None:
             where += f" (step {step}" + (f" of {total})" if total else ")")
@@ -363,8 +415,11 @@ class QueueRunner:
 
     def _requeue_current(self, job_id: int) -> None:
         """Ctrl-C / stop: the job goes back to the front of the queue, as if this runner had died."""
-        q.recover_orphans(self.db, f"{self.me.holder}:stopping",
-                          max_interruptions=self.options.max_interruptions + 1)
+        q.recover_orphans(
+            self.db,
+            f"{self.me.holder}:stopping",
+            max_interruptions=self.options.max_interruptions + 1,
+        )
         self.summary.requeued.append(job_id)
         self._emit("requeued", job_id, "stopped by the user; the job stays queued")
 
@@ -372,8 +427,14 @@ class QueueRunner:
 class _JobWatch:
     """Follows one job's events: progress, cancel, pause, hang and crash detection."""
 
-    def __init__(self, runner: QueueRunner, job_id: int, worker: WorkerProcess, job_plan: Plan,
-                 claimed_at: float) -> None:
+    def __init__(
+        self,
+        runner: QueueRunner,
+        job_id: int,
+        worker: WorkerProcess,
+        job_plan: Plan,
+        claimed_at: float,
+    ) -> None:
         self.r, self.job_id, self.worker, self.plan = runner, job_id, worker, job_plan
         self.claimed_at = claimed_at
         self.phase: str | None = None
@@ -400,17 +461,23 @@ class _JobWatch:
             self._check_cancel(now)
             if self.cancel_sent_at is not None and now - self.cancel_sent_at > opts.cancel_grace_s:
                 self.r._kill_worker()
-                self._end_cancelled(f"the worker did not stop within {opts.cancel_grace_s:g} s "
-                                    "and was killed")
+                self._end_cancelled(
+                    f"the worker did not stop within {opts.cancel_grace_s:g} s and was killed"
+                )
                 return
-            limit = (hang_limit(self.step_times, opts.hang_factor, opts.hang_floor_s)
-                     if self.step is not None and self.phase == "sampling" else opts.phase_timeout_s)
+            limit = (
+                hang_limit(self.step_times, opts.hang_factor, opts.hang_floor_s)
+                if self.step is not None and self.phase == "sampling"
+                else opts.phase_timeout_s
+            )
             if self.cancel_sent_at is None and now - self.last_progress > limit:
                 self.r._kill_worker()
                 where = f"during {(self.phase or 'start-up').replace('_', ' ')}"
                 if self.step is not None:
                     where += f" after step {self.step} of {self.total}"
-                self.r._fail(self.job_id, "hang", f"no progress for {limit:.0f} s {where}", HANG_HINT)
+                self.r._fail(
+                    self.job_id, "hang", f"no progress for {limit:.0f} s {where}", HANG_HINT
+                )
                 return
 
     def _handle(self, ev: P.Message | Exited, now: float) -> bool:
@@ -420,8 +487,9 @@ class _JobWatch:
                 r._kill_worker()
                 self._end_cancelled("the worker exited while stopping")
             else:
-                r._worker_died(self.job_id, self.worker, self.phase, self.step, self.total,
-                               ev.returncode)
+                r._worker_died(
+                    self.job_id, self.worker, self.phase, self.step, self.total, ev.returncode
+                )
             return True
         if (jid := getattr(ev, "job_id", None)) is not None and jid != self.job_id:
             return False  # a late event of an earlier job
@@ -454,7 +522,8 @@ class _JobWatch:
                 where = ""
                 if ev.phase:
                     where = f" (during {ev.phase.replace('_', ' ')}" + (
-                        f", step {ev.step})" if ev.step is not None else ")")
+                        f", step {ev.step})" if ev.step is not None else ")"
+                    )
                 r._fail(self.job_id, ev.kind, ev.message + where, ev.hint)
             return True
         r._emit("progress", self.job_id, self.phase or "", ev)
@@ -464,8 +533,15 @@ class _JobWatch:
         if not force and now - self.last_write < self.r.options.progress_interval_s:
             return
         self.last_write = self.last_cancel_poll = now
-        cancel = q.update_progress(self.r.db, self.job_id, self.r.me.holder, step=self.step,
-                                   total=self.total, phase=self.phase, eta_s=self.eta)
+        cancel = q.update_progress(
+            self.r.db,
+            self.job_id,
+            self.r.me.holder,
+            step=self.step,
+            total=self.total,
+            phase=self.phase,
+            eta_s=self.eta,
+        )
         if cancel:
             self._send_cancel(stop=False)
 
@@ -509,11 +585,18 @@ class _JobWatch:
             timings["claim_to_first_step"] = round(self.first_step_s, 4)
         fps = float(ev.fps or 0)
         result = q.GenerationResult(
-            video_path=ev.outputs[0] if ev.outputs else "", final_prompt=ev.final_prompt,
-            thumbnail_path=ev.thumbnail, frames=ev.frames or 0, width=ev.width or 0,
-            height=ev.height or 0, fps=fps, duration_s=(ev.frames or 0) / fps if fps else 0.0,
-            timings=timings, peak_memory_bytes=ev.peak_gpu_bytes or ev.peak_cpu_bytes,
-            model_path=self.plan.checkpoint)
+            video_path=ev.outputs[0] if ev.outputs else "",
+            final_prompt=ev.final_prompt,
+            thumbnail_path=ev.thumbnail,
+            frames=ev.frames or 0,
+            width=ev.width or 0,
+            height=ev.height or 0,
+            fps=fps,
+            duration_s=(ev.frames or 0) / fps if fps else 0.0,
+            timings=timings,
+            peak_memory_bytes=ev.peak_gpu_bytes or ev.peak_cpu_bytes,
+            model_path=self.plan.checkpoint,
+        )
         gen = q.finish_job(r.db, self.job_id, r.me.holder, result)
         r.summary.done.append(self.job_id)
         r._emit("done", self.job_id, result.video_path, {"generation_id": gen.id, "event": ev})

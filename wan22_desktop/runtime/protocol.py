@@ -8,8 +8,9 @@ check they agree. No torch here: the runner and the GUI import it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 PROTOCOL_VERSION = 1
 
@@ -35,8 +36,8 @@ class Message:
 class RunJob(Message):
     type: ClassVar[str] = "run_job"
     job_id: int
-    request: dict          # GenerationRequest.to_dict()
-    plan: dict             # Plan.to_dict()
+    request: dict  # GenerationRequest.to_dict()
+    plan: dict  # Plan.to_dict()
     checkpoint: str
     output_path: str
     thumbnail_path: str | None = None
@@ -53,6 +54,7 @@ class Cancel(Message):
 @dataclass(frozen=True)
 class Release(Message):
     """Free the loaded pipeline and GPU memory; the worker stays up."""
+
     type: ClassVar[str] = "release"
 
 
@@ -79,7 +81,7 @@ class Ready(Message):
 class JobStarted(Message):
     type: ClassVar[str] = "job_started"
     job_id: int
-    warm: bool = False      # the pipeline was already loaded
+    warm: bool = False  # the pipeline was already loaded
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ class Phase(Message):
 class Step(Message):
     type: ClassVar[str] = "step"
     job_id: int
-    step: int               # 1-based
+    step: int  # 1-based
     total: int
     timestep: int
     expert: str | None = None
@@ -164,8 +166,10 @@ def decode(line: str, kinds: Mapping[str, type[Message]] | None = None) -> Messa
     if not isinstance(body, dict):
         raise ProtocolError(f"not a message object: {line[:80]!r}")
     if body.get("v") != PROTOCOL_VERSION:
-        raise ProtocolError(f"protocol version {body.get('v')!r}, expected {PROTOCOL_VERSION}: "
-                            "the worker and the app come from different versions")
+        raise ProtocolError(
+            f"protocol version {body.get('v')!r}, expected {PROTOCOL_VERSION}: "
+            "the worker and the app come from different versions"
+        )
     table = kinds if kinds is not None else {**COMMANDS, **EVENTS}
     cls = table.get(body.get("type"))
     if cls is None:

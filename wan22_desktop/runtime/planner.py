@@ -9,19 +9,24 @@ not promises. No torch here: the GUI calls this for its plan preview.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Mapping
 
-from wan22_desktop.engine.hardware import GPU, Hardware
 from wan22_desktop.errors import UserInputError
+from wan22_desktop.runtime.hardware import GPU, Hardware
 
 # --- The one table of figures -----------------------------------------------------------------
 # Weights in GiB: A14B experts are 14.29e9 params, TI2V-5B 5.0e9; T5 encoder 5.7e9 in bf16.
 WEIGHTS_GIB = {
-    "A14B_expert_fp32": 53.2, "A14B_expert_bf16": 26.6,
-    "5B_fp32": 18.6, "5B_bf16": 9.3,
-    "t5_bf16": 10.6, "vae2_1": 0.5, "vae2_2": 2.6,
+    "A14B_expert_fp32": 53.2,
+    "A14B_expert_bf16": 26.6,
+    "5B_fp32": 18.6,
+    "5B_bf16": 9.3,
+    "t5_bf16": 10.6,
+    "vae2_1": 0.5,
+    "vae2_2": 2.6,
 }
+
 
 # Peak GPU memory per GPU = base + per_ktok * (thousands of DiT tokens), fitted to the official
 # peaks: A14B 1 GPU (offload + convert) 41.3 GiB at 480p (32.76k tokens) and 59.8 at 720p (75.6k);
@@ -38,14 +43,18 @@ PEAK_FIT = {  # (model, gpus) -> (base GiB, GiB per 1k tokens)
     ("A14B", 4): _fit((32.76, 40.9), (75.6, 51.7)),
     ("A14B", 8): _fit((32.76, 26.3), (75.6, 37.1)),
     # One official point for 5B: resident bf16 DiT + VAE (11.9 GiB) plus activations.
-    ("5B", 1): (WEIGHTS_GIB["5B_bf16"] + WEIGHTS_GIB["vae2_2"],
-                (22.9 - WEIGHTS_GIB["5B_bf16"] - WEIGHTS_GIB["vae2_2"]) / 27.28),
-    ("5B", 4): (WEIGHTS_GIB["5B_bf16"] + WEIGHTS_GIB["vae2_2"],
-                (22.6 - WEIGHTS_GIB["5B_bf16"] - WEIGHTS_GIB["vae2_2"]) / 27.28),
+    ("5B", 1): (
+        WEIGHTS_GIB["5B_bf16"] + WEIGHTS_GIB["vae2_2"],
+        (22.9 - WEIGHTS_GIB["5B_bf16"] - WEIGHTS_GIB["vae2_2"]) / 27.28,
+    ),
+    ("5B", 4): (
+        WEIGHTS_GIB["5B_bf16"] + WEIGHTS_GIB["vae2_2"],
+        (22.6 - WEIGHTS_GIB["5B_bf16"] - WEIGHTS_GIB["vae2_2"]) / 27.28,
+    ),
 }
-VRAM_RESERVE_GIB = 0.6      # kept free for the CUDA context and fragmentation
-RAM_OVERHEAD_GIB = 4.0      # Python, CUDA context, pinned buffers, the VAE on the CPU side
-TINY_CHECKPOINT_GIB = 1.0   # below this a checkpoint is a test model: CPU fp32 is fine
+VRAM_RESERVE_GIB = 0.6  # kept free for the CUDA context and fragmentation
+RAM_OVERHEAD_GIB = 4.0  # Python, CUDA context, pinned buffers, the VAE on the CPU side
+TINY_CHECKPOINT_GIB = 1.0  # below this a checkpoint is a test model: CPU fp32 is fine
 HEADS = {"A14B": 40, "5B": 24}
 A14B_TASKS = ("t2v-A14B", "i2v-A14B")
 TASK_MODEL = {"t2v-A14B": "A14B", "i2v-A14B": "A14B", "ti2v-5B": "5B"}
@@ -65,7 +74,7 @@ class PlanOverrides:
     dit_fsdp: bool | None = None
     t5_fsdp: bool | None = None
     attention: str | None = None  # "flash3" | "flash2" | "sdpa"
-    device: str | None = None     # "cuda" | "cpu"
+    device: str | None = None  # "cuda" | "cpu"
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,7 @@ class InstalledModel:
 class JobShape:
     """The parts of a request the plan depends on."""
 
-    task: str            # t2v-A14B | i2v-A14B | ti2v-5B | auto
+    task: str  # t2v-A14B | i2v-A14B | ti2v-5B | auto
     width: int
     height: int
     frame_num: int
@@ -98,7 +107,7 @@ class Plan:
     convert_model_dtype: bool
     t5_cpu: bool
     attention: str
-    est_vram_gib: float          # per GPU
+    est_vram_gib: float  # per GPU
     est_ram_gib: float
     width: int = 0
     height: int = 0
@@ -112,16 +121,29 @@ class Plan:
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "Plan":
+    def from_dict(cls, d: Mapping) -> Plan:
         return cls(**{**d, "warnings": tuple(d.get("warnings", ()))})
 
     def summary(self) -> str:
-        where = (f"{self.nproc} GPUs (Ulysses {self.ulysses_size})" if self.nproc > 1
-                 else self.device.upper())
-        flags = [n for n, on in (("offload", self.offload_model), ("bf16", self.convert_model_dtype),
-                                 ("T5 on CPU", self.t5_cpu), ("FSDP", self.dit_fsdp)) if on]
-        return (f"{self.task} {self.width}x{self.height} on {where}, {', '.join(flags) or 'no memory savers'}; "
-                f"~{self.est_vram_gib:.0f} GiB VRAM, ~{self.est_ram_gib:.0f} GiB RAM")
+        where = (
+            f"{self.nproc} GPUs (Ulysses {self.ulysses_size})"
+            if self.nproc > 1
+            else self.device.upper()
+        )
+        flags = [
+            n
+            for n, on in (
+                ("offload", self.offload_model),
+                ("bf16", self.convert_model_dtype),
+                ("T5 on CPU", self.t5_cpu),
+                ("FSDP", self.dit_fsdp),
+            )
+            if on
+        ]
+        return (
+            f"{self.task} {self.width}x{self.height} on {where}, {', '.join(flags) or 'no memory savers'}; "
+            f"~{self.est_vram_gib:.0f} GiB VRAM, ~{self.est_ram_gib:.0f} GiB RAM"
+        )
 
 
 class PlanError(UserInputError):
@@ -139,7 +161,9 @@ def usable_ulysses(heads: int, gpus: int) -> int:
     return max(d for d in range(1, gpus + 1) if heads % d == 0)
 
 
-def _peak_vram(model: str, gpus: int, ktok: float, offload: bool, convert: bool, t5_cpu: bool) -> float:
+def _peak_vram(
+    model: str, gpus: int, ktok: float, offload: bool, convert: bool, t5_cpu: bool
+) -> float:
     if gpus == 1:
         base, slope = PEAK_FIT[(model, 1)]
     else:
@@ -195,8 +219,12 @@ def _size_for(task: str, shape: JobShape) -> tuple[int, int]:
     return shape.width, shape.height
 
 
-def plan(shape: JobShape, hw: Hardware, installed: Mapping[str, InstalledModel] | None = None,
-         overrides: PlanOverrides | None = None) -> Plan:
+def plan(
+    shape: JobShape,
+    hw: Hardware,
+    installed: Mapping[str, InstalledModel] | None = None,
+    overrides: PlanOverrides | None = None,
+) -> Plan:
     """Decide how to run ``shape`` here; raise ``PlanError`` with the reason when nothing fits."""
     ov = overrides or PlanOverrides()
     installed = installed or {}
@@ -208,12 +236,16 @@ def plan(shape: JobShape, hw: Hardware, installed: Mapping[str, InstalledModel] 
     model = TASK_MODEL[task]
     width, height = _size_for(task, shape)
     ktok = dit_tokens(model, width, height, shape.frame_num) / 1000
-    reasons: dict[str, str] = {"task": f"{task} as requested" if not ov.task else f"{task}: set by you"}
+    reasons: dict[str, str] = {
+        "task": f"{task} as requested" if not ov.task else f"{task}: set by you"
+    }
     warnings: list[str] = []
     ckpt = installed.get(task)
     if (width, height) != (shape.width, shape.height):
-        reasons["size"] = (f"{width}x{height}: {task} needs sizes in multiples of 32 px, "
-                           f"the nearest preset to {shape.width}x{shape.height}")
+        reasons["size"] = (
+            f"{width}x{height}: {task} needs sizes in multiples of 32 px, "
+            f"the nearest preset to {shape.width}x{shape.height}"
+        )
 
     # --- Device ---------------------------------------------------------------------------------
     tiny = ckpt is not None and ckpt.dit_bytes < TINY_CHECKPOINT_GIB * 1024**3
@@ -222,34 +254,62 @@ def plan(shape: JobShape, hw: Hardware, installed: Mapping[str, InstalledModel] 
         if not tiny:
             raise PlanError(
                 f"{task} needs an NVIDIA GPU: its checkpoint is far too large for the CPU",
-                "run on a machine with a CUDA GPU; the CPU runs only tiny test checkpoints")
-        reasons["device"] = ("CPU: set by you" if ov.device == "cpu"
-                             else "CPU: no CUDA GPU, and this is a tiny test checkpoint")
-        return Plan(task, "cpu", 1, 1, False, False, False, False, False, "sdpa", 0.0,
-                    RAM_OVERHEAD_GIB, width, height, ckpt.path if ckpt else None,
-                    {**reasons, "precision": "fp32 on the CPU", "attention": "PyTorch SDPA"}, ())
+                "run on a machine with a CUDA GPU; the CPU runs only tiny test checkpoints",
+            )
+        reasons["device"] = (
+            "CPU: set by you"
+            if ov.device == "cpu"
+            else "CPU: no CUDA GPU, and this is a tiny test checkpoint"
+        )
+        return Plan(
+            task,
+            "cpu",
+            1,
+            1,
+            False,
+            False,
+            False,
+            False,
+            False,
+            "sdpa",
+            0.0,
+            RAM_OVERHEAD_GIB,
+            width,
+            height,
+            ckpt.path if ckpt else None,
+            {**reasons, "precision": "fp32 on the CPU", "attention": "PyTorch SDPA"},
+            (),
+        )
     if not gpus_all:
-        raise PlanError(f"no CUDA GPU found: {task} needs an NVIDIA GPU"
-                        + (f" ({hw.error})" if hw.error else ""),
-                        "install the NVIDIA driver and a CUDA build of PyTorch, or run on another machine")
+        raise PlanError(
+            f"no CUDA GPU found: {task} needs an NVIDIA GPU"
+            + (f" ({hw.error})" if hw.error else ""),
+            "install the NVIDIA driver and a CUDA build of PyTorch, or run on another machine",
+        )
 
     # --- GPUs and sequence parallelism ------------------------------------------------------------
     want = ov.gpus or len(gpus_all)
     if want > len(gpus_all):
-        raise PlanError(f"{want} GPUs requested but {len(gpus_all)} found",
-                        f"use at most {len(gpus_all)} GPUs")
+        raise PlanError(
+            f"{want} GPUs requested but {len(gpus_all)} found", f"use at most {len(gpus_all)} GPUs"
+        )
     heads = HEADS[model]
     uly = ov.ulysses_size or usable_ulysses(heads, want)
     if heads % uly:
-        raise PlanError(f"Ulysses size {uly} does not divide the model's {heads} heads",
-                        f"use one of {[d for d in range(1, heads + 1) if heads % d == 0]}")
+        raise PlanError(
+            f"Ulysses size {uly} does not divide the model's {heads} heads",
+            f"use one of {[d for d in range(1, heads + 1) if heads % d == 0]}",
+        )
     nproc = uly if uly > 1 else 1
     if nproc != want:
-        reasons["gpus"] = (f"{nproc} of {want} GPUs: the sequence-parallel size must divide the "
-                           f"{heads} attention heads")
+        reasons["gpus"] = (
+            f"{nproc} of {want} GPUs: the sequence-parallel size must divide the "
+            f"{heads} attention heads"
+        )
     else:
         reasons["gpus"] = f"{nproc} GPU{'s' if nproc > 1 else ''}" + (
-            ": split across GPUs with Ulysses sequence parallelism" if nproc > 1 else "")
+            ": split across GPUs with Ulysses sequence parallelism" if nproc > 1 else ""
+        )
     used = gpus_all[:nproc]
     vram = min(g.total_gib for g in used)
 
@@ -258,21 +318,42 @@ def plan(shape: JobShape, hw: Hardware, installed: Mapping[str, InstalledModel] 
     dit_fsdp = ov.dit_fsdp if ov.dit_fsdp is not None else (multi and model == "A14B")
     t5_fsdp = ov.t5_fsdp if ov.t5_fsdp is not None else (multi and model == "A14B")
     if (dit_fsdp or t5_fsdp) and not multi:
-        raise PlanError("FSDP sharding needs several GPUs; this plan uses one",
-                        "turn FSDP off, or use more GPUs")
+        raise PlanError(
+            "FSDP sharding needs several GPUs; this plan uses one",
+            "turn FSDP off, or use more GPUs",
+        )
     if t5_fsdp and ov.t5_cpu:
-        raise PlanError("T5 cannot be sharded across GPUs and kept on the CPU at once",
-                        "choose one of 'T5 FSDP' and 'T5 on CPU'")
+        raise PlanError(
+            "T5 cannot be sharded across GPUs and kept on the CPU at once",
+            "choose one of 'T5 FSDP' and 'T5 on CPU'",
+        )
     candidates: list[tuple[bool, bool, bool, str]] = []
     if model == "A14B":
         # Official single-GPU recipe: offload + bf16. Multi-GPU: FSDP shards instead of offload.
-        candidates = [(not multi, not multi, False, "the official recipe for A14B on "
-                       + ("several GPUs (FSDP + Ulysses)" if multi else "one GPU (offload + bf16)"))]
+        candidates = [
+            (
+                not multi,
+                not multi,
+                False,
+                "the official recipe for A14B on "
+                + ("several GPUs (FSDP + Ulysses)" if multi else "one GPU (offload + bf16)"),
+            )
+        ]
     else:
         candidates = [
-            (False, False, False, "VRAM to spare: everything stays on the GPU in full precision (fastest)"),
+            (
+                False,
+                False,
+                False,
+                "VRAM to spare: everything stays on the GPU in full precision (fastest)",
+            ),
             (False, True, False, "bf16 weights to fit the VRAM; no offloading needed"),
-            (True, True, True, "offload, bf16 weights and T5 on the CPU (the official 24 GB recipe)"),
+            (
+                True,
+                True,
+                True,
+                "offload, bf16 weights and T5 on the CPU (the official 24 GB recipe)",
+            ),
         ]
     chosen = None
     for offload, convert, t5cpu, why in candidates:
@@ -286,37 +367,74 @@ def plan(shape: JobShape, hw: Hardware, installed: Mapping[str, InstalledModel] 
     assert chosen is not None
     offload, convert, t5cpu, why, est = chosen
     if est + VRAM_RESERVE_GIB > vram:
-        hint = ("choose a smaller size or fewer frames, or TI2V-5B" if model == "A14B"
-                else "choose fewer frames; TI2V-5B at 720p needs about 24 GB")
-        raise PlanError(f"{task} at {width}x{height}, {shape.frame_num} frames needs about "
-                        f"{est:.0f} GiB per GPU; the GPU has {vram:.0f} GiB", hint)
-    for name, value, pinned in (("offload_model", offload, ov.offload_model),
-                                ("convert_model_dtype", convert, ov.convert_model_dtype),
-                                ("t5_cpu", t5cpu, ov.t5_cpu)):
-        reasons[name] = f"{'on' if value else 'off'}: " + ("set by you" if pinned is not None else why)
+        hint = (
+            "choose a smaller size or fewer frames, or TI2V-5B"
+            if model == "A14B"
+            else "choose fewer frames; TI2V-5B at 720p needs about 24 GB"
+        )
+        raise PlanError(
+            f"{task} at {width}x{height}, {shape.frame_num} frames needs about "
+            f"{est:.0f} GiB per GPU; the GPU has {vram:.0f} GiB",
+            hint,
+        )
+    for name, value, pinned in (
+        ("offload_model", offload, ov.offload_model),
+        ("convert_model_dtype", convert, ov.convert_model_dtype),
+        ("t5_cpu", t5cpu, ov.t5_cpu),
+    ):
+        reasons[name] = f"{'on' if value else 'off'}: " + (
+            "set by you" if pinned is not None else why
+        )
     reasons["dit_fsdp"] = f"{'on' if dit_fsdp else 'off'}: " + (
-        "set by you" if ov.dit_fsdp is not None else
-        "shards the experts across GPUs" if dit_fsdp else "single GPU or small model")
+        "set by you"
+        if ov.dit_fsdp is not None
+        else "shards the experts across GPUs"
+        if dit_fsdp
+        else "single GPU or small model"
+    )
 
     ram = _peak_ram(model, nproc, offload, convert, t5cpu)
     if ram > hw.ram_total_gib > 0:
-        raise PlanError(f"{task} with these settings needs about {ram:.0f} GiB of system RAM; "
-                        f"this machine has {hw.ram_total_gib:.0f} GiB",
-                        "add RAM or swap, use several GPUs, or choose TI2V-5B")
+        raise PlanError(
+            f"{task} with these settings needs about {ram:.0f} GiB of system RAM; "
+            f"this machine has {hw.ram_total_gib:.0f} GiB",
+            "add RAM or swap, use several GPUs, or choose TI2V-5B",
+        )
     if ram > hw.ram_available_gib > 0:
-        warnings.append(f"about {ram:.0f} GiB of RAM needed but only {hw.ram_available_gib:.0f} GiB "
-                        "is free now: close other programs")
-    attention, att_why = _attention(hw, used) if ov.attention is None else (ov.attention, "set by you")
+        warnings.append(
+            f"about {ram:.0f} GiB of RAM needed but only {hw.ram_available_gib:.0f} GiB "
+            "is free now: close other programs"
+        )
+    attention, att_why = (
+        _attention(hw, used) if ov.attention is None else (ov.attention, "set by you")
+    )
     reasons["attention"] = att_why
     if ckpt is None:
         warnings.append(f"the {task} model is not installed yet: download or import it first")
-    return Plan(task, "cuda", nproc, uly, dit_fsdp, t5_fsdp, offload, convert, t5cpu, attention,
-                round(est, 1), round(ram, 1), width, height, ckpt.path if ckpt else None, reasons,
-                tuple(warnings))
+    return Plan(
+        task,
+        "cuda",
+        nproc,
+        uly,
+        dit_fsdp,
+        t5_fsdp,
+        offload,
+        convert,
+        t5cpu,
+        attention,
+        round(est, 1),
+        round(ram, 1),
+        width,
+        height,
+        ckpt.path if ckpt else None,
+        reasons,
+        tuple(warnings),
+    )
 
 
-def _plan_auto(shape: JobShape, hw: Hardware, installed: Mapping[str, InstalledModel],
-               ov: PlanOverrides) -> Plan:
+def _plan_auto(
+    shape: JobShape, hw: Hardware, installed: Mapping[str, InstalledModel], ov: PlanOverrides
+) -> Plan:
     first = "i2v-A14B" if shape.has_image else "t2v-A14B"
     errors: list[str] = []
     for task in (first, "ti2v-5B"):
@@ -330,5 +448,7 @@ def _plan_auto(shape: JobShape, hw: Hardware, installed: Mapping[str, InstalledM
         else:
             why = f"auto: {task} fits this machine"
         return replace(p, reasons={**p.reasons, "task": why})
-    raise PlanError("no model fits this machine: " + "; ".join(errors),
-                    "use a smaller size or fewer frames, or a machine with more GPU memory")
+    raise PlanError(
+        "no model fits this machine: " + "; ".join(errors),
+        "use a smaller size or fewer frames, or a machine with more GPU memory",
+    )

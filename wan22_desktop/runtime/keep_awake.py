@@ -26,8 +26,15 @@ START_CHECK_S = 0.3  # an inhibitor that dies this fast could not take the lock 
 def inhibitor_command(platform: str, pid: int, which=shutil.which) -> list[str] | None:
     """The command that holds the system awake while it runs, or None (Windows, or nothing found)."""
     if platform.startswith("linux") and which("systemd-inhibit"):
-        return ["systemd-inhibit", "--what=idle:sleep", "--who=Wan22 Desktop", f"--why={WHY}",
-                "--mode=block", "sleep", "infinity"]
+        return [
+            "systemd-inhibit",
+            "--what=idle:sleep",
+            "--who=Wan22 Desktop",
+            f"--why={WHY}",
+            "--mode=block",
+            "sleep",
+            "infinity",
+        ]
     if platform == "darwin" and which("caffeinate"):
         return ["caffeinate", "-i", "-w", str(pid)]
     return None
@@ -62,8 +69,9 @@ class KeepAwake:
             log.info("no way to keep this system awake was found; it may sleep during renders")
             return False
         try:
-            self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.PIPE)
+            self._proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
         except OSError as exc:
             log.info("cannot keep the system awake: %s", exc)
             return False
@@ -72,7 +80,9 @@ class KeepAwake:
         except subprocess.TimeoutExpired:
             log.info("keeping the system awake while jobs run (%s)", cmd[0])
             return True
-        log.info("cannot keep the system awake: %s", (err or b"").decode(errors="replace").strip()[:200])
+        log.info(
+            "cannot keep the system awake: %s", (err or b"").decode(errors="replace").strip()[:200]
+        )
         self._proc = None
         return False
 
@@ -92,7 +102,7 @@ class KeepAwake:
                     self._proc.wait()
             self._proc = None
 
-    def __enter__(self) -> "KeepAwake":
+    def __enter__(self) -> KeepAwake:
         return self
 
     def __exit__(self, *_exc: object) -> None:

@@ -1,7 +1,7 @@
 """The hardware probe, in this process and through a subprocess (the path the GUI takes)."""
 
-from wan22_desktop.engine.hardware import GPU, Hardware, probe_in_subprocess
-from wan22_desktop.engine.hardware_probe import probe
+from wan22_desktop.runtime.hardware import GPU, Hardware, probe_in_subprocess
+from wan22_desktop.runtime.hardware_probe import probe
 
 
 def test_probe_on_cpu_machine(tmp_path):
@@ -22,6 +22,10 @@ def test_probe_in_subprocess_matches_in_process(tmp_path):
 
 
 def test_roundtrip_dict():
-    hw = Hardware(gpus=(GPU(0, "NVIDIA H100", 79.6, 78.0, (9, 0)),), ram_total_gib=256,
-                  ram_available_gib=200, flash_attn="fa3")
+    hw = Hardware(
+        gpus=(GPU(0, "NVIDIA H100", 79.6, 78.0, (9, 0)),),
+        ram_total_gib=256,
+        ram_available_gib=200,
+        flash_attn="fa3",
+    )
     assert Hardware.from_dict(hw.to_dict()) == hw

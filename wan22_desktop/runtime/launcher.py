@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from wan22_desktop.engine import protocol as P
 from wan22_desktop.errors import OperationError
+from wan22_desktop.runtime import protocol as P
 
 log = logging.getLogger(__name__)
 
-WORKER_MODULE = "wan22_desktop.engine.worker"
-READY_TIMEOUT_S = 120.0   # torch import + CUDA init on a cold disk can take a minute
+WORKER_MODULE = "wan22_desktop.runtime.worker"
+READY_TIMEOUT_S = 120.0  # torch import + CUDA init on a cold disk can take a minute
 SHUTDOWN_GRACE_S = 5.0
 LOG_MAX_BYTES = 20 * 1024**2
 
@@ -39,8 +39,9 @@ class Exited:
     returncode: int | None
 
 
-def worker_command(nproc: int = 1, *, python: str | None = None,
-                   parent_pid: int | None = None) -> list[str]:
+def worker_command(
+    nproc: int = 1, *, python: str | None = None, parent_pid: int | None = None
+) -> list[str]:
     """The argv that starts a worker: plain, or under torchrun with ``nproc`` ranks."""
     python = python or sys.executable
     if nproc <= 1:
@@ -49,8 +50,15 @@ def worker_command(nproc: int = 1, *, python: str | None = None,
             cmd += ["--parent-pid", str(parent_pid)]
         return cmd
     # The ranks' parent is torchrun's agent, so they watch that, not us (no --parent-pid).
-    return [python, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-            "-m", WORKER_MODULE]
+    return [
+        python,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={nproc}",
+        "-m",
+        WORKER_MODULE,
+    ]
 
 
 def rotate_log(path: Path, max_bytes: int = LOG_MAX_BYTES) -> None:
@@ -78,9 +86,15 @@ def describe_exit(returncode: int | None) -> str:
 class WorkerProcess:
     """One running worker (or torchrun group). Thread-safe ``send``; ``next_event`` from one thread."""
 
-    def __init__(self, *, nproc: int = 1, env: Mapping[str, str] | None = None,
-                 log_path: Path | None = None, cwd: str | None = None,
-                 extra_args: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        nproc: int = 1,
+        env: Mapping[str, str] | None = None,
+        log_path: Path | None = None,
+        cwd: str | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> None:
         self.nproc = nproc
         cmd = worker_command(nproc, parent_pid=os.getpid()) + list(extra_args)
         self._log_file: IO[bytes] | None = None
@@ -94,9 +108,15 @@ class WorkerProcess:
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
         else:
             kwargs["start_new_session"] = True
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=stderr, env=dict(env) if env is not None else None,
-                                     cwd=cwd, **kwargs)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            **kwargs,
+        )
         self.pid = self.proc.pid
         self._events: queue.Queue[P.Message | Exited] = queue.Queue()
         self._send_lock = threading.Lock()
@@ -125,8 +145,9 @@ class WorkerProcess:
         except queue.Empty:
             return None
 
-    def wait_ready(self, timeout: float = READY_TIMEOUT_S,
-                   tick: Callable[[], None] | None = None) -> P.Ready:
+    def wait_ready(
+        self, timeout: float = READY_TIMEOUT_S, tick: Callable[[], None] | None = None
+    ) -> P.Ready:
         """Wait for ``ready``; ``tick`` is called about once a second meanwhile (lease heartbeat)."""
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
@@ -137,13 +158,17 @@ class WorkerProcess:
                 self.ready = ev
                 return ev
             if isinstance(ev, Exited):
-                raise OperationError(f"the worker did not start: {describe_exit(ev.returncode)}",
-                                     "see the worker log in the logs folder")
+                raise OperationError(
+                    f"the worker did not start: {describe_exit(ev.returncode)}",
+                    "see the worker log in the logs folder",
+                )
             if isinstance(ev, P.Log):
                 log.info("worker %s: %s", self.pid, ev.message)
         self.kill()
-        raise OperationError(f"the worker did not start within {timeout:.0f} s",
-                             "see the worker log in the logs folder")
+        raise OperationError(
+            f"the worker did not start within {timeout:.0f} s",
+            "see the worker log in the logs folder",
+        )
 
     # ---- commands
 

@@ -1,4 +1,4 @@
-"""``python -m wan22_desktop.engine.worker``: runs generation jobs in a process of its own.
+"""``python -m wan22_desktop.runtime.worker``: runs generation jobs in a process of its own.
 
 Commands arrive as protocol JSON lines on stdin; events leave on the process's *original* stdout,
 which is set aside at start-up while fd 1 is pointed at stderr, so a library that prints can
@@ -37,20 +37,32 @@ from typing import Any, Protocol, TextIO
 
 import numpy as np
 
-from wan22_desktop.engine import protocol as P
-from wan22_desktop.errors import OperationError, UserInputError, Wan22Error
+from wan22_desktop.errors import UserInputError, Wan22Error
+from wan22_desktop.runtime import protocol as P
 
 log = logging.getLogger("wan22_desktop.worker")
 
 BACKEND_ENV = "WAN22_WORKER_BACKEND"
-DEFAULT_BACKEND = "wan22_desktop.engine.worker:WanBackend"
-PARENT_GONE_GRACE_S = 10.0   # after stdin closes: time for the job to stop at a step boundary
+DEFAULT_BACKEND = "wan22_desktop.runtime.worker:WanBackend"
+PARENT_GONE_GRACE_S = 10.0  # after stdin closes: time for the job to stop at a step boundary
 PARENT_POLL_S = 1.0
-OOM_HINT = ("turn on offload_model and T5 on the CPU, choose a smaller size or fewer frames, or "
-            "use the TI2V-5B model; `wan22 queue retry-safer ID` retries with every memory saver on")
+OOM_HINT = (
+    "turn on offload_model and T5 on the CPU, choose a smaller size or fewer frames, or "
+    "use the TI2V-5B model; `wan22 queue retry-safer ID` retries with every memory saver on"
+)
 # Plan fields that change what is loaded and where; the same values mean the pipeline can stay.
-PIPELINE_KEY_FIELDS = ("task", "device", "nproc", "ulysses_size", "dit_fsdp", "t5_fsdp",
-                       "offload_model", "convert_model_dtype", "t5_cpu", "attention")
+PIPELINE_KEY_FIELDS = (
+    "task",
+    "device",
+    "nproc",
+    "ulysses_size",
+    "dit_fsdp",
+    "t5_fsdp",
+    "offload_model",
+    "convert_model_dtype",
+    "t5_cpu",
+    "attention",
+)
 
 
 class JobCancelled(Exception):
@@ -66,7 +78,9 @@ class PipelineBackend(Protocol):
     def load(self, checkpoint: str, task: str, plan: Mapping[str, Any]) -> Any:
         """Load every component the plan needs; the result is passed back to ``generate``."""
 
-    def generate(self, pipeline: Any, request: Any, prompt: str, progress: "JobProgress") -> np.ndarray:
+    def generate(
+        self, pipeline: Any, request: Any, prompt: str, progress: JobProgress
+    ) -> np.ndarray:
         """Run one job; return the video ``[3, F, H, W]`` float in [-1, 1]. Report phases with
         ``progress.phase(name)`` and call ``progress.step(...)`` after every denoising step
         (it raises ``JobCancelled`` when the job must stop)."""
@@ -89,15 +103,19 @@ class WanBackend:
         device = str(plan.get("device") or "cuda")
         # bf16 on CUDA is the official mode; the CPU runs tiny checkpoints in fp32.
         dtype = torch.float32 if device == "cpu" else torch.bfloat16
-        memory = MemoryConfig(offload_model=bool(plan.get("offload_model")),
-                              convert_model_dtype=bool(plan.get("convert_model_dtype")),
-                              t5_cpu=bool(plan.get("t5_cpu")))
+        memory = MemoryConfig(
+            offload_model=bool(plan.get("offload_model")),
+            convert_model_dtype=bool(plan.get("convert_model_dtype")),
+            t5_cpu=bool(plan.get("t5_cpu")),
+        )
         from wan22_desktop.engine.wan.pipelines.distributed import loading_memory
 
-        memory = loading_memory(memory, dit_fsdp=bool(plan.get("dit_fsdp")),
-                                t5_fsdp=bool(plan.get("t5_fsdp")))
-        pipeline = WanPipeline.from_checkpoint(checkpoint, task, device=device, dtype=dtype,
-                                               memory=memory)
+        memory = loading_memory(
+            memory, dit_fsdp=bool(plan.get("dit_fsdp")), t5_fsdp=bool(plan.get("t5_fsdp"))
+        )
+        pipeline = WanPipeline.from_checkpoint(
+            checkpoint, task, device=device, dtype=dtype, memory=memory
+        )
         self._parallelize(pipeline, plan)
         return pipeline
 
@@ -108,10 +126,16 @@ class WanBackend:
         makes the same call and gets the full output."""
         from wan22_desktop.engine.wan.pipelines.distributed import parallelize
 
-        parallelize(pipeline, ulysses_size=int(plan.get("ulysses_size") or 1),
-                    dit_fsdp=bool(plan.get("dit_fsdp")), t5_fsdp=bool(plan.get("t5_fsdp")))
+        parallelize(
+            pipeline,
+            ulysses_size=int(plan.get("ulysses_size") or 1),
+            dit_fsdp=bool(plan.get("dit_fsdp")),
+            t5_fsdp=bool(plan.get("t5_fsdp")),
+        )
 
-    def generate(self, pipeline: Any, request: Any, prompt: str, progress: "JobProgress") -> np.ndarray:
+    def generate(
+        self, pipeline: Any, request: Any, prompt: str, progress: JobProgress
+    ) -> np.ndarray:
         from wan22_desktop.engine.wan.pipelines import Cancelled
 
         def on_step(info: Any) -> None:
@@ -124,11 +148,19 @@ class WanBackend:
 
         try:
             result = pipeline.generate(
-                prompt, image=request.image, size=request.size, frame_num=request.frame_num,
-                sample_steps=request.sample_steps, sample_shift=request.sample_shift,
-                guidance=(request.guidance.low, request.guidance.high), solver=request.solver,
-                seed=request.seed, negative_prompt=request.negative_prompt, callback=on_step,
-                on_phase=on_phase)
+                prompt,
+                image=request.image,
+                size=request.size,
+                frame_num=request.frame_num,
+                sample_steps=request.sample_steps,
+                sample_shift=request.sample_shift,
+                guidance=(request.guidance.low, request.guidance.high),
+                solver=request.solver,
+                seed=request.seed,
+                negative_prompt=request.negative_prompt,
+                callback=on_step,
+                on_phase=on_phase,
+            )
         except Cancelled as exc:
             raise JobCancelled() from exc
         return result.video
@@ -215,7 +247,9 @@ class JobProgress:
         if self.sync_cancel(self.cancel.is_set()):
             raise JobCancelled()
 
-    def step(self, step: int, total: int, timestep: float, expert: str | None, latents: Any) -> None:
+    def step(
+        self, step: int, total: int, timestep: float, expert: str | None, latents: Any
+    ) -> None:
         now = time.perf_counter()
         start = self._step_started if self._step_started is not None else self._phase_started
         self._step_times.append(now - start)
@@ -223,10 +257,22 @@ class JobProgress:
         self.last_step = step
         recent = self._step_times[-5:]
         per_step = sum(recent) / len(recent)
-        self.channel.emit(P.Step(self.job_id, step, total, int(timestep), expert,
-                                 round(1.0 / per_step, 4) if per_step > 0 else None,
-                                 round(per_step * (total - step), 2)))
-        if self.preview_dir and self.preview_every > 0 and (step % self.preview_every == 0 or step == total):
+        self.channel.emit(
+            P.Step(
+                self.job_id,
+                step,
+                total,
+                int(timestep),
+                expert,
+                round(1.0 / per_step, 4) if per_step > 0 else None,
+                round(per_step * (total - step), 2),
+            )
+        )
+        if (
+            self.preview_dir
+            and self.preview_every > 0
+            and (step % self.preview_every == 0 or step == total)
+        ):
             self._preview(step, latents)
         if step % 5 == 0 or step == total:
             self._sample_memory()
@@ -236,7 +282,11 @@ class JobProgress:
         from wan22_desktop.engine.preview import write_preview
 
         try:
-            array = latents.detach().float().cpu().numpy() if hasattr(latents, "detach") else np.asarray(latents)
+            array = (
+                latents.detach().float().cpu().numpy()
+                if hasattr(latents, "detach")
+                else np.asarray(latents)
+            )
             if array.ndim == 5:  # [B, C, F, H, W]
                 array = array[0]
             path = write_preview(array, Path(self.preview_dir) / f"job-{self.job_id}.png")
@@ -269,10 +319,16 @@ def classify(exc: BaseException, phase: str | None) -> tuple[str, str, str | Non
             return "checkpoint", exc.message, exc.hint
         return ("input" if isinstance(exc, UserInputError) else "internal"), exc.message, exc.hint
     if phase == "loading" and isinstance(exc, (OSError, KeyError, ValueError)):
-        return ("checkpoint", f"the checkpoint could not be loaded: {_one_line(exc)}",
-                "check the model folder with `wan22 models verify`, or download it again")
-    return ("internal", f"unexpected {type(exc).__name__}: {_one_line(exc)}",
-            "the worker log has the details; please report it")
+        return (
+            "checkpoint",
+            f"the checkpoint could not be loaded: {_one_line(exc)}",
+            "check the model folder with `wan22 models verify`, or download it again",
+        )
+    return (
+        "internal",
+        f"unexpected {type(exc).__name__}: {_one_line(exc)}",
+        "the worker log has the details; please report it",
+    )
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
@@ -280,7 +336,9 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     if "OutOfMemoryError" in names:
         return True
     text = str(exc)
-    return isinstance(exc, RuntimeError) and ("CUDA out of memory" in text or "CUDA error: out of memory" in text)
+    return isinstance(exc, RuntimeError) and (
+        "CUDA out of memory" in text or "CUDA error: out of memory" in text
+    )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -298,8 +356,9 @@ def pipeline_key(checkpoint: str, plan: Mapping[str, Any]) -> tuple:
 class Worker:
     """Owns the loaded pipeline; executes commands one at a time on the main thread."""
 
-    def __init__(self, channel: EventChannel, backend: PipelineBackend, *, rank: int = 0,
-                 world_size: int = 1) -> None:
+    def __init__(
+        self, channel: EventChannel, backend: PipelineBackend, *, rank: int = 0, world_size: int = 1
+    ) -> None:
         self.channel = channel
         self.backend = backend
         self.rank, self.world_size = rank, world_size
@@ -394,9 +453,14 @@ class Worker:
                 self.cancel.clear()
             else:
                 self.cancel.set()  # cancelled before it started: stops at the first check
-        progress = JobProgress(cmd.job_id, self.channel, self.cancel, cmd.preview_dir,
-                               cmd.preview_every,
-                               sync_cancel=_broadcast_flag if self.world_size > 1 else (lambda f: f))
+        progress = JobProgress(
+            cmd.job_id,
+            self.channel,
+            self.cancel,
+            cmd.preview_dir,
+            cmd.preview_every,
+            sync_cancel=_broadcast_flag if self.world_size > 1 else (lambda f: f),
+        )
         _reset_gpu_peak()
         try:
             request = GenerationRequest.from_dict(cmd.request)
@@ -413,26 +477,48 @@ class Worker:
             outputs, thumb = self._save(video, request, cmd) if self.rank == 0 else ([], None)
             timings = progress.finish()
             _, frames, height, width = video.shape
-            self.channel.emit(P.Done(
-                cmd.job_id, outputs, request.seed, prompt, thumb, warning, timings,
-                _gpu_peak(), progress.peak_cpu_bytes or None, int(frames), int(width),
-                int(height), request.effective_fps))
+            self.channel.emit(
+                P.Done(
+                    cmd.job_id,
+                    outputs,
+                    request.seed,
+                    prompt,
+                    thumb,
+                    warning,
+                    timings,
+                    _gpu_peak(),
+                    progress.peak_cpu_bytes or None,
+                    int(frames),
+                    int(width),
+                    int(height),
+                    request.effective_fps,
+                )
+            )
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a Failed event
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             kind, message, hint = classify(exc, progress.current_phase)
             if kind != "cancelled":
-                log.error("job %s failed in %s: %s", cmd.job_id, progress.current_phase, message,
-                          exc_info=exc)
+                log.error(
+                    "job %s failed in %s: %s",
+                    cmd.job_id,
+                    progress.current_phase,
+                    message,
+                    exc_info=exc,
+                )
             if kind == "out_of_memory":
                 self.release()  # the next job starts from a clean GPU
-            self.channel.emit(P.Failed(cmd.job_id, kind, message, hint, progress.current_phase,
-                                       progress.last_step))
+            self.channel.emit(
+                P.Failed(
+                    cmd.job_id, kind, message, hint, progress.current_phase, progress.last_step
+                )
+            )
         finally:
             self.current_job = None
 
-    def _extend_prompt(self, request: Any, progress: JobProgress,
-                       plan: Mapping[str, Any]) -> tuple[str, str | None]:
+    def _extend_prompt(
+        self, request: Any, progress: JobProgress, plan: Mapping[str, Any]
+    ) -> tuple[str, str | None]:
         if not request.prompt_extend.enabled:
             return request.prompt, None
         from wan22_desktop.engine.prompt_extend import extend_with_options
@@ -440,9 +526,13 @@ class Worker:
         progress.phase("prompt_extension")
         out: tuple[str, str | None] = (request.prompt, None)
         if self.rank == 0:  # once, not once per rank (an API call, or an LLM on every GPU)
-            result = extend_with_options(request.prompt_extend, request.prompt, image=request.image,
-                                         seed=request.seed % (2**31),
-                                         device=str(plan.get("device", "cpu")))
+            result = extend_with_options(
+                request.prompt_extend,
+                request.prompt,
+                image=request.image,
+                seed=request.seed % (2**31),
+                device=str(plan.get("device", "cpu")),
+            )
             if result is not None:
                 out = (result.prompt, result.warning)
         if self.world_size > 1:
@@ -508,7 +598,9 @@ def _die_with_parent() -> None:
         import signal
 
         try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(
+                1, int(signal.SIGKILL)
+            )  # PR_SET_PDEATHSIG
         except OSError:
             pass
 
@@ -527,13 +619,20 @@ def _ready(channel: EventChannel) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="wan22_desktop.engine.worker")
-    parser.add_argument("--parent-pid", type=int, default=None,
-                        help="exit when this process is no longer our parent")
+    parser = argparse.ArgumentParser(prog="wan22_desktop.runtime.worker")
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="exit when this process is no longer our parent",
+    )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, stream=sys.stderr,
-                        format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=args.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s",
+    )
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     events = take_stdout_for_events()
     channel = EventChannel(events if rank == 0 else None)
@@ -544,8 +643,9 @@ def main(argv: list[str] | None = None) -> int:
         _die_with_parent()
         init_distributed()  # nccl on CUDA, gloo on CPU; from torchrun's environment
     if rank == 0:
-        threading.Thread(target=worker.read_commands, args=(sys.stdin,), daemon=True,
-                         name="commands").start()
+        threading.Thread(
+            target=worker.read_commands, args=(sys.stdin,), daemon=True, name="commands"
+        ).start()
     parent = args.parent_pid if args.parent_pid is not None else os.getppid()
     threading.Thread(target=worker.watch_parent, args=(parent,), daemon=True, name="parent").start()
     _ready(channel)
