@@ -17,16 +17,13 @@ from wan22_desktop.errors import OperationError
 from wan22_desktop.request import GenerationRequest, MemoryOptions
 from wan22_desktop.runtime import protocol as P
 from wan22_desktop.runtime.hardware import Hardware
-from wan22_desktop.runtime.runner import (
-    QueueRunner,
-    RunnerOptions,
-    hang_limit,
+from wan22_desktop.runtime.planning import (
     installed_models,
-    output_paths,
     overrides_for,
     plan_request,
     safer_request,
 )
+from wan22_desktop.runtime.runner import QueueRunner, RunnerOptions, hang_limit, output_paths
 
 NO_GPU = Hardware(ram_total_gib=64.0, ram_available_gib=32.0, cpu_count=2)
 

@@ -192,7 +192,7 @@ def cmd_retry_safer(args: argparse.Namespace) -> int:
     from wan22_desktop.db.database import open_app_database
     from wan22_desktop.paths import app_paths
     from wan22_desktop.request import GenerationRequest
-    from wan22_desktop.runtime.runner import safer_request
+    from wan22_desktop.runtime.planning import safer_request
 
     with open_app_database(app_paths(args.home)) as db:
         for job_id in args.ids:

@@ -20,26 +20,24 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from wan22_desktop.db import queue as q
 from wan22_desktop.db.database import Database
-from wan22_desktop.db.downloads import InstalledModel as InstalledRow
 from wan22_desktop.db.lease import RunnerIdentity, heartbeat, release_lease
 from wan22_desktop.db.models import Job
 from wan22_desktop.errors import OperationError, Wan22Error
 from wan22_desktop.paths import AppPaths
-from wan22_desktop.request import GenerationRequest, MemoryOptions
+from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime import protocol as P
 from wan22_desktop.runtime.hardware import Hardware
 from wan22_desktop.runtime.keep_awake import KeepAwake
 from wan22_desktop.runtime.launcher import Exited, WorkerProcess, describe_exit
-from wan22_desktop.runtime.planner import InstalledModel, JobShape, Plan, PlanOverrides, plan
+from wan22_desktop.runtime.planner import Plan
+from wan22_desktop.runtime.planning import installed_models, plan_request
 
 log = logging.getLogger(__name__)
 
@@ -92,38 +90,6 @@ class RunSummary:
 # ---- pure helpers ---------------------------------------------------------------------------
 
 
-def overrides_for(request: GenerationRequest) -> PlanOverrides:
-    """The user's pinned decisions from the request's memory switches and GPU count."""
-
-    def switch(value: str) -> bool | None:
-        return None if value == "auto" else value == "on"
-
-    m = request.memory
-    return PlanOverrides(
-        gpus=request.gpus,
-        offload_model=switch(m.offload_model),
-        convert_model_dtype=switch(m.convert_model_dtype),
-        t5_cpu=switch(m.t5_cpu),
-    )
-
-
-def safer_request(request: GenerationRequest) -> GenerationRequest:
-    """The same job with every memory saver on: the one-click retry after out-of-memory."""
-    return replace(
-        request, memory=MemoryOptions(offload_model="on", convert_model_dtype="on", t5_cpu="on")
-    )
-
-
-def job_shape(request: GenerationRequest) -> JobShape:
-    return JobShape(
-        request.task,
-        request.width,
-        request.height,
-        request.frame_num,
-        has_image=request.image is not None,
-    )
-
-
 def output_paths(
     outputs: Path, job_id: int, request: GenerationRequest, now: datetime | None = None
 ) -> tuple[Path, Path]:
@@ -134,32 +100,11 @@ def output_paths(
     return outputs / f"{stem}{suffix}", outputs / ".thumbnails" / f"{stem}.jpg"
 
 
-def plan_request(
-    request: GenerationRequest, hardware: Hardware, installed: Mapping[str, InstalledModel]
-) -> Plan:
-    """The plan a job gets: the GUI's preview calls this with the same inputs as the runner
-    (``QueueRunner.hardware()``, ``installed_models(db)``), so what is shown is what runs."""
-    return plan(job_shape(request), hardware, installed, overrides_for(request))
-
-
 def hang_limit(step_times: list[float], factor: float, floor: float) -> float:
     """Seconds without progress after which a sampling worker is considered hung."""
     if not step_times:
         return floor
     return max(floor, factor * statistics.median(step_times))
-
-
-def installed_models(db: Database) -> dict[str, InstalledModel]:
-    """Installed checkpoints by task, newest verified first wins."""
-
-    def read(s: Any) -> list[InstalledRow]:
-        return list(s.scalars(select(InstalledRow).order_by(InstalledRow.verified_at.asc())))
-
-    out: dict[str, InstalledModel] = {}
-    for row in db.read(read):
-        for task in filter(None, row.tasks.split(",")):
-            out[task] = InstalledModel(task=task, path=row.path, dit_bytes=row.size_bytes)
-    return out
 
 
 # ---- the runner -------------------------------------------------------------------------------

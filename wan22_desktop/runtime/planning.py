@@ -1,0 +1,65 @@
+"""The plan a job gets, computed the same way wherever it is shown or run.
+
+The runner (at claim time), the GUI's plan panel and ``wan22 queue add`` call ``plan_request``
+with the same inputs: the request, the probed ``Hardware`` and ``installed_models(db)``. Torch-free
+and Qt-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from wan22_desktop.db.database import Database
+from wan22_desktop.db.installed import installed_checkpoints
+from wan22_desktop.request import GenerationRequest, MemoryOptions
+from wan22_desktop.runtime.hardware import Hardware
+from wan22_desktop.runtime.planner import InstalledModel, JobShape, Plan, PlanOverrides, plan
+
+
+def _switch(value: str) -> bool | None:
+    return None if value == "auto" else value == "on"
+
+
+def overrides_for(request: GenerationRequest) -> PlanOverrides:
+    """The user's pinned decisions, from the request's memory switches and GPU count."""
+    m = request.memory
+    return PlanOverrides(
+        gpus=request.gpus,
+        offload_model=_switch(m.offload_model),
+        convert_model_dtype=_switch(m.convert_model_dtype),
+        t5_cpu=_switch(m.t5_cpu),
+    )
+
+
+def safer_request(request: GenerationRequest) -> GenerationRequest:
+    """The same job with every memory saver on: the one-click retry after out-of-memory."""
+    return replace(
+        request, memory=MemoryOptions(offload_model="on", convert_model_dtype="on", t5_cpu="on")
+    )
+
+
+def job_shape(request: GenerationRequest) -> JobShape:
+    return JobShape(
+        request.task,
+        request.width,
+        request.height,
+        request.frame_num,
+        has_image=request.image is not None,
+    )
+
+
+def installed_models(db: Database) -> dict[str, InstalledModel]:
+    """Installed checkpoints by task, as the planner takes them."""
+    return {
+        task: InstalledModel(task=c.task, path=c.path, dit_bytes=c.size_bytes)
+        for task, c in installed_checkpoints(db).items()
+    }
+
+
+def plan_request(
+    request: GenerationRequest, hardware: Hardware, installed: Mapping[str, InstalledModel]
+) -> Plan:
+    """The plan a job gets: the GUI's preview calls this with the same inputs as the runner
+    (``QueueRunner.hardware()``, ``installed_models(db)``), so what is shown is what runs."""
+    return plan(job_shape(request), hardware, installed, overrides_for(request))
