@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from wan22_desktop.errors import OperationError, UserInputError
 from wan22_desktop.paths import AppPaths
@@ -62,6 +62,7 @@ class Option:
                 f"setting {self.key} must be {_TYPE_WORDS[self.type]}, got {value!r}",
                 f"{self.title}; default: {self.default!r}",
             )
+        value = cast(Any, value)  # of self.type now (the check above narrows it to object)
         if self.choices is not None and value not in self.choices:
             raise UserInputError(
                 f"setting {self.key} cannot be {value!r}",

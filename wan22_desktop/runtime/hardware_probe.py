@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from wan22_desktop.runtime.hardware import GIB, GPU, Hardware, _disk, _ram
 
@@ -26,7 +27,7 @@ def flash_attn_version() -> str | None:
 def probe(folders: Iterable[Path] = ()) -> Hardware:
     """Probe in this process (imports torch; initialises CUDA if present)."""
     total, avail = _ram()
-    base = dict(
+    base: dict[str, Any] = dict(
         ram_total_gib=total,
         ram_available_gib=avail,
         cpu_count=os.cpu_count() or 1,

@@ -11,6 +11,7 @@ then load the experts); ``load_checkpoint`` is all of them in order.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,7 +147,9 @@ def read_task_dit_config(root: Path, task: str) -> DiTConfig:
     spec = get_task(task)
     root = Path(root)
     configs = [
-        _as_checkpoint_error(spec, _rel(f, "config.json"), lambda f=f: read_dit_config(root / f))
+        _as_checkpoint_error(
+            spec, _rel(f, "config.json"), functools.partial(read_dit_config, root / f)
+        )
         for f in spec.dit_folders
     ]
     for folder, cfg in zip(spec.dit_folders[1:], configs[1:]):
@@ -177,7 +180,7 @@ def load_experts(
         _as_checkpoint_error(
             spec,
             _rel(folder, "diffusion_pytorch_model*.safetensors"),
-            lambda f=folder: load_dit(root / f, device=device, dtype=dtype),
+            functools.partial(load_dit, root / folder, device=device, dtype=dtype),
         )
         for folder in spec.dit_folders
     )

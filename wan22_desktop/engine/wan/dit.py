@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Protocol, cast
 
 import torch
 import torch.nn.functional as F
@@ -330,8 +330,9 @@ class WanDiT(nn.Module):
             values, index = torch.unique(t, return_inverse=True)
         with _no_autocast(t):
             s = sinusoid(self.config.freq_dim, values).float()
-            e_u = _linear32(self.time_embedding[2], F.silu(_linear32(self.time_embedding[0], s)))
-            e0_u = _linear32(self.time_projection[1], F.silu(e_u))
+            emb, proj = self.time_embedding, self.time_projection
+            e_u = _linear32(cast(nn.Linear, emb[2]), F.silu(_linear32(cast(nn.Linear, emb[0]), s)))
+            e0_u = _linear32(cast(nn.Linear, proj[1]), F.silu(e_u))
         e = e_u[index]  # [B, S', C]
         e0 = e0_u[index].unflatten(2, (6, self.config.dim))  # [B, S', 6, C]
         return e, e0
@@ -339,7 +340,7 @@ class WanDiT(nn.Module):
     def embed_text(self, context: list[torch.Tensor]) -> torch.Tensor:
         """Zero-pad each [L_i, text_dim] to text_len rows (zeros, not T5 pad outputs), embed."""
         text_len = self.config.text_len
-        weight = self.text_embedding[0].weight
+        weight = cast(nn.Linear, self.text_embedding[0]).weight
         rows = []
         for u in context:
             if u.shape[0] > text_len:

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -114,12 +115,9 @@ def init_distributed(
         try:
             # tcp:// from the same mapping is what env:// reads (and it still reuses the
             # torchrun agent's store when TORCHELASTIC_USE_AGENT_STORE is set).
+            extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
             dist.init_process_group(
-                backend,
-                init_method=f"tcp://{addr}:{port}",
-                rank=rank,
-                world_size=world,
-                **({} if timeout is None else {"timeout": timeout}),
+                backend, init_method=f"tcp://{addr}:{port}", rank=rank, world_size=world, **extra
             )
         except (RuntimeError, ValueError) as exc:
             raise OperationError(

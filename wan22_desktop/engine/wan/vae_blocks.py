@@ -10,7 +10,8 @@ reproduce the official outputs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 import torch
 import torch.nn.functional as F
@@ -68,8 +69,8 @@ class CausalConv3d(nn.Conv3d):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        pt, ph, pw = self.padding  # type: ignore[misc]
-        self._causal_padding = (pw, pw, ph, ph, 2 * pt, 0)
+        pt, ph, pw = cast(tuple[int, int, int], self.padding)
+        self._causal_padding: tuple[int, ...] = (pw, pw, ph, ph, 2 * pt, 0)
         self.padding = (0, 0, 0)
 
     def forward(self, x: Tensor, cache_x: Tensor | None = None) -> Tensor:
@@ -81,13 +82,13 @@ class CausalConv3d(nn.Conv3d):
         b, c, t, h, w = x.shape
         buf = x.new_zeros(b, c, max(pt, cached) + t, h + 2 * ph, w + 2 * pw)
         front = max(pt - cached, 0)
-        if cached:
+        if cached and cache_x is not None:
             buf[:, :, front : front + cached, ph : ph + h, pw : pw + w] = cache_x
         buf[:, :, front + cached :, ph : ph + h, pw : pw + w] = x
         return super().forward(buf)
 
 
-def cached_conv(conv: CausalConv3d, x: Tensor, cache: FeatureCache | None) -> Tensor:
+def cached_conv(conv: nn.Module, x: Tensor, cache: FeatureCache | None) -> Tensor:
     """Run ``conv`` on one chunk, feeding it the frames cached from the previous chunk."""
     if cache is None:
         return conv(x)
@@ -118,7 +119,7 @@ class Upsample(nn.Module):
         return F.interpolate(x.float(), scale_factor=(2.0, 2.0), mode="nearest-exact").type_as(x)
 
 
-def _per_frame_2d(module: nn.Module, x: Tensor) -> Tensor:
+def _per_frame_2d(module: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
     """Apply a 2D module to every frame: [b, c, t, h, w] -> (b t) c h w -> back."""
     b, c, t, h, w = x.shape
     y = module(x.permute(0, 2, 1, 3, 4).reshape(b * t, c, h, w))
@@ -319,10 +320,9 @@ class LatentVAE(nn.Module):
     def _stats(self, like: Tensor) -> tuple[Tensor, Tensor]:
         # Built per call (not buffers) so the state dict stays exactly the official one; in the
         # compute dtype, as the official wrapper builds them in its ``dtype``.
-        kw = {"dtype": like.dtype, "device": like.device}
-        return torch.tensor(self.config.latents_mean, **kw), torch.tensor(
-            self.config.latents_std, **kw
-        )
+        mean = torch.tensor(self.config.latents_mean, dtype=like.dtype, device=like.device)
+        std = torch.tensor(self.config.latents_std, dtype=like.dtype, device=like.device)
+        return mean, std
 
     def encode_raw(self, x: Tensor) -> Tensor:
         """Video [B, 3, T, H, W] in [-1, 1] -> mu before normalisation, [B, z, 1 + (T-1)//4, h, w]."""
