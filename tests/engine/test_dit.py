@@ -8,12 +8,12 @@ import torch
 from wan22_desktop.engine.wan.dit import WanDiT, sinusoid
 from wan22_desktop.engine.wan.dit_config import PRESETS, DiTConfig, tiny_dit_config
 
-# Parameter counts of the official models (reference doc §1.2).
+# Parameter counts of the official models (docs/reference.md §1.2).
 OFFICIAL_PARAMS = {"t2v-A14B": 14_288_491_584, "i2v-A14B": 14_288_901_184, "ti2v-5B": 4_999_787_712}
 
 
 def _official_keys(num_layers: int) -> set[str]:
-    """Key list written out from the reference doc §3.9, independently of the model code."""
+    """Key list written out from docs/reference.md §3.9, independently of the model code."""
     keys = {
         "patch_embedding.weight",
         "patch_embedding.bias",

@@ -1,4 +1,4 @@
-"""DiTConfig presets and the config.json mapping (official byte sizes from the reference doc §2)."""
+"""DiTConfig presets and the config.json mapping (official byte sizes from docs/reference.md §2)."""
 
 from __future__ import annotations
 

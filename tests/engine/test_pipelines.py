@@ -34,7 +34,7 @@ from wan22_desktop.errors import UserInputError
 from wan22_desktop.sizes import i2v_output_size
 
 SCHEDULES = Path(__file__).parent / "data" / "official_schedules.json"
-# From the official timestep lists (wan22-reference §6.4): steps at or above the boundary.
+# From the official timestep lists (docs/reference.md §6.4): steps at or above the boundary.
 OFFICIAL_HIGH_NOISE_STEPS = {("t2v-A14B", 40, 12.0): 26, ("i2v-A14B", 40, 5.0): 15}
 
 

@@ -19,7 +19,7 @@ from wan22_desktop.engine.wan.t5_io import tiny_t5
 
 
 def official_umt5_xxl_shapes() -> dict[str, tuple[int, ...]]:
-    """The 242 tensors of models_t5_umt5-xxl-enc-bf16.pth, as listed in wan22-reference.md §5.3."""
+    """The 242 tensors of models_t5_umt5-xxl-enc-bf16.pth, as listed in docs/reference.md §5.3."""
     shapes: dict[str, tuple[int, ...]] = {"token_embedding.weight": (256384, 4096)}
     for i in range(24):
         shapes[f"blocks.{i}.norm1.weight"] = (4096,)
@@ -113,7 +113,7 @@ def test_unknown_preset_lists_known_ones() -> None:
 
 
 def _bucket_by_hand(rel: int, num_buckets: int = 32, max_distance: int = 128) -> int:
-    """Scalar restatement of the rule in wan22-reference.md §5.1 (16 buckets per sign, 8 exact)."""
+    """Scalar restatement of the rule in docs/reference.md §5.1 (16 buckets per sign, 8 exact)."""
     half = num_buckets // 2
     max_exact = half // 2
     offset = half if rel > 0 else 0

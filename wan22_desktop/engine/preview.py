@@ -6,7 +6,7 @@ the Wan2.1 VAE used by A14B, 48 for the Wan2.2 VAE of TI2V-5B), then a robust co
 
 How the maps are derived (no trained factors are shipped with the official code):
 
-* The sampled latent is the *normalised* one, ``z = (mu - mean) / std`` (reference §4), so every
+* The sampled latent is the *normalised* one, ``z = (mu - mean) / std`` (docs/reference.md §4), so every
   channel is roughly zero-mean, unit-variance. We undo the normalisation with the official
   ``mean``/``std`` so channels carry their true relative weight in what the decoder sees.
 * Each channel is then given a fixed colour direction: channel ``c`` of ``C`` points at hue
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-# Official latent statistics (reference §4.2 / §4.3; hard-coded in the official VAE wrappers).
+# Official latent statistics (docs/reference.md §4.2 / §4.3; hard-coded in the official VAE wrappers).
 LATENT_MEAN_16 = (
     -0.7571,
     -0.7089,

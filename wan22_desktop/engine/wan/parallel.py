@@ -1,6 +1,6 @@
 """Multi-GPU building blocks: the process group from torchrun's environment, Ulysses sequence
 parallelism for the DiT and FSDP sharding of the DiT and T5 blocks (official ``--ulysses_size``,
-``--dit_fsdp``, ``--t5_fsdp``; reference §9).
+``--dit_fsdp``, ``--t5_fsdp``; docs/reference.md §9).
 
 Ulysses (DeepSpeed-Ulysses, arXiv:2309.14509): every rank holds 1/N of the tokens. Everything
 per-token (embeddings, modulation, cross-attention, FFN, head) runs on the local slice; only
