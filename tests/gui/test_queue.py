@@ -223,3 +223,20 @@ def test_runner_controller_read_only_when_lease_is_held(qtbot, ctx):
     qtbot.waitUntil(lambda: ctrl.mode == "read_only", timeout=3000)
     assert "pid 42" in ctrl.detail and not ctrl.connected
     ctrl.shutdown()
+
+
+def test_runner_crash_shows_the_real_message(qtbot, ctx):
+    """A runner that raises a plain exception: the status area says what broke (it used to say
+    ``NameError``: the posted lambda read ``exc`` after the except block had unbound it)."""
+    crash = RuntimeError("worker pipe closed unexpectedly")
+    ctrl = RunnerController(
+        ctx, start=False, runner_factory=lambda c, cb: FakeRunner(c, cb, refuse=crash)
+    )
+    notices = []
+    ctx.notifier.sig_notice_posted.connect(notices.append)
+    ctrl.start()
+    qtbot.waitUntil(lambda: bool(notices), timeout=3000)
+    assert ctrl.mode == "stopped" and ctrl.detail == "worker pipe closed unexpectedly"
+    assert "worker pipe closed unexpectedly" in notices[-1].text()
+    assert "NameError" not in notices[-1].text()
+    ctrl.shutdown()

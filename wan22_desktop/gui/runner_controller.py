@@ -20,7 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from wan22_desktop.errors import Wan22Error
+from wan22_desktop.errors import LeaseHeld, OperationError, Wan22Error
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +127,16 @@ class RunnerController(QObject):
             self._runner.run()  # "running" once it reports "started" (it holds the lease then)
         except Wan22Error as exc:
             message, hint = exc.message, exc.hint or ""
-            held = "queue is being run by" in message
+            # db.lease raises a plain OperationError today; the text check goes once it raises
+            # LeaseHeld everywhere.
+            held = isinstance(exc, LeaseHeld) or "queue is being run by" in message
             self.ctx.tasks.post(lambda: self._runner_refused(message, hint, held))
-        except Exception:  # noqa: BLE001 - shown as a notice; the window stays up
+        except Exception as exc:  # noqa: BLE001 - shown as a notice; the window stays up
             log.exception("queue runner crashed")
-            self.ctx.tasks.post(lambda: self._runner_crashed(exc))
+            # Bind the exception now: Python unbinds ``exc`` when the except block ends, and the
+            # lambda runs later on the GUI thread.
+            crash: BaseException = exc
+            self.ctx.tasks.post(lambda: self._runner_crashed(crash))
         else:
             self.ctx.tasks.post(lambda: self._set_mode(STOPPED, ""))
 
@@ -186,9 +191,16 @@ class RunnerController(QObject):
             self.ctx.notifier.error(Wan22Error(message, hint))
 
     def _runner_crashed(self, exc: BaseException) -> None:
+        """Show what went wrong in words (the traceback is already in the log)."""
         self._thread = None
-        self._set_mode(STOPPED, str(exc))
-        self.ctx.notifier.error(exc)
+        reason = str(exc) or type(exc).__name__
+        self._set_mode(STOPPED, reason)
+        self.ctx.notifier.error(
+            OperationError(
+                self.tr("The queue runner stopped: %1").replace("%1", reason),
+                self.tr("the details are in the log file"),
+            )
+        )
 
     def _set_mode(self, mode: str, detail: str) -> None:
         if (mode, detail) == (self.mode, self.detail):
