@@ -17,6 +17,9 @@ from wan22_desktop.engine.video_io import save_thumbnail, save_video
 from wan22_desktop.gui.history_model import HistoryModel, HistoryQuery
 from wan22_desktop.gui.views.history import HistoryView
 from wan22_desktop.request import GenerationRequest
+from wan22_desktop.runtime.planning import plan_request
+
+from .conftest import PROBED
 
 RUNNER = "test-runner"
 W, H, F, FPS = 64, 48, 9, 8
@@ -53,9 +56,7 @@ def add_finished(
     )
     job = dbq.enqueue(ctx.db, req)[0]
     assert dbq.claim_next(ctx.db, RUNNER).id == job.id
-    dbq.set_plan(
-        ctx.db, job.id, RUNNER, {"model": task, "offload": False, "reasons": ["tiny test"]}
-    )
+    dbq.set_plan(ctx.db, job.id, RUNNER, plan_request(req, PROBED, {}).to_dict())
     video = tiny_video(seed)
     out = ctx.paths.outputs / f"job{job.id}.mp4"
     save_video(video, out, FPS)
@@ -181,7 +182,11 @@ def test_detail_pane_shows_everything(qtbot, ctx):
         "77",
         "123.0 MiB",
         "sampling",
-        "tiny test",
+        "est_vram_gib",
+        # the reasons themselves (the detail pane used to list only the dict's keys)
+        "attention: flash-attn is not installed (or the GPU is older than Ampere): PyTorch SDPA",
+        "gpus: 1 GPU",
+        "the ti2v-5B model is not installed yet",
         "sample_steps",
         "guidance.low",
         "memory.t5_cpu",

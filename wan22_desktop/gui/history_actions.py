@@ -161,15 +161,22 @@ def detail_html(row: dict[str, Any]) -> str:
         flatten({k: v for k, v in request.items() if k not in ("prompt", "schema_version")}),
     )
     plan = row.get("plan")
-    if plan:
-        reasons = plan.get("reasons") if isinstance(plan, dict) else None
+    if isinstance(plan, dict) and plan:
+        # ``Plan.to_dict()``: scalar decisions, ``reasons`` {decision: why}, ``warnings`` [text].
         section(
             translate("HistoryDetail", "Plan"),
-            [(k, v) for k, v in sorted(plan.items()) if k != "reasons"]
-            if isinstance(plan, dict)
-            else [("plan", plan)],
+            [(k, v) for k, v in sorted(plan.items()) if k not in ("reasons", "warnings")],
         )
-        if reasons:
-            items = "".join(f"<li>{e(_fmt(r))}</li>" for r in reasons)
-            parts.append(f"<ul>{items}</ul>")
+        reasons = plan.get("reasons") or {}
+        if isinstance(reasons, dict) and reasons:
+            items = "".join(
+                f"<li><b>{e(str(k))}</b>: {e(_fmt(v))}</li>" for k, v in reasons.items()
+            )
+            parts.append(f"<h4>{e(translate('HistoryDetail', 'Why'))}</h4><ul>{items}</ul>")
+        warnings = plan.get("warnings") or []
+        if warnings:
+            items = "".join(f"<li>{e(_fmt(w))}</li>" for w in warnings)
+            parts.append(f"<h4>{e(translate('HistoryDetail', 'Warnings'))}</h4><ul>{items}</ul>")
+    elif plan:
+        section(translate("HistoryDetail", "Plan"), [("plan", plan)])
     return "".join(parts)
