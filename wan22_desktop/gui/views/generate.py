@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import fields, replace
-from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QLocale, QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QRegularExpressionValidator
@@ -32,10 +31,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
 from wan22_desktop.db import queue as q
-from wan22_desktop.db.downloads import InstalledModel as InstalledRow
 from wan22_desktop.gui import generate_form as gf
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.widgets.advanced_fields import MEMORY_SWITCHES, AdvancedFields
@@ -46,6 +43,7 @@ from wan22_desktop.gui.widgets.plan_panel import PlanPanel
 from wan22_desktop.prompt_chips import CHIPS, Chip, insert_phrase, remove_phrase
 from wan22_desktop.request import SEED_MAX, GenerationRequest
 from wan22_desktop.runtime.planner import InstalledModel
+from wan22_desktop.runtime.planning import installed_models
 from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT, frames_for_seconds, get_task
 
 log = logging.getLogger(__name__)
@@ -74,20 +72,6 @@ SIZE_WORDS = (
     QT_TRANSLATE_NOOP("GenerateView", "480p landscape"),
     QT_TRANSLATE_NOOP("GenerateView", "480p portrait"),
 )
-
-
-def load_installed(db: Any) -> dict[str, InstalledModel]:
-    """Installed checkpoints by task, from the installed_models table (DB thread)."""
-
-    def read(s: Any) -> list[tuple[str, str, int]]:
-        rows = s.execute(
-            select(InstalledRow.tasks, InstalledRow.path, InstalledRow.size_bytes).order_by(
-                InstalledRow.verified_at.asc()
-            )
-        )
-        return [tuple(r) for r in rows]
-
-    return gf.installed_from_rows(db.read(read))
 
 
 class GenerateView(QWidget):
@@ -596,7 +580,7 @@ class GenerateView(QWidget):
 
     def reload_installed(self) -> None:
         self.ctx.tasks.run_db(
-            lambda: load_installed(self.ctx.db), self._on_installed, self.ctx.notifier.error
+            lambda: installed_models(self.ctx.db), self._on_installed, self.ctx.notifier.error
         )
 
     def _on_installed(self, installed: dict[str, InstalledModel]) -> None:
@@ -635,7 +619,7 @@ class GenerateView(QWidget):
         for name, widget in self._field_widgets().items():
             widget.setProperty("invalid", name == bad)
             widget.setStyleSheet("border: 1px solid #c62828;" if name == bad else "")
-        ok = err is None
+        ok = not pv.blocked
         for b in (self.generate_now, self.add_to_queue, self.save_edit):
             b.setEnabled(ok)
 
