@@ -134,6 +134,27 @@ def test_notifications_for_finished_jobs_and_empty_queue(qtbot, ctx):
     assert len(tray.sent) == 3
 
 
+def test_queue_finished_with_failures_is_not_all_done(qtbot, ctx):
+    """Two done and one failed: the status area says so, not "All jobs are done"."""
+    from wan22_desktop.gui.app import app_icon
+    from wan22_desktop.gui.tray import Tray
+
+    tray = Tray(ctx, app_icon())
+    emit = ctx.events.sig_queue_counts_changed.emit
+    emit({"done": 4, "failed": 1}, False)  # earlier work, before this batch
+    emit({"done": 4, "failed": 1, "queued": 3}, False)
+    emit({"done": 5, "failed": 1, "running": 1, "queued": 1}, False)
+    emit({"done": 6, "failed": 2}, False)
+    title, message = tray.sent[-1]
+    assert (title, message) == ("Queue finished", "2 done, 1 failed")
+    assert "All jobs are done" not in message
+    if tray.icon is None:  # offscreen: no tray, so the status area carries it
+        assert ctx.notifier.last.text() == "Queue finished: 2 done, 1 failed"
+    emit({"done": 6, "failed": 2, "queued": 1}, False)
+    emit({"done": 7, "failed": 2}, False)
+    assert tray.sent[-1] == ("Queue finished", "All jobs are done.")
+
+
 def test_app_icon_has_bitmaps_and_svg(qapp):
     from wan22_desktop.gui.app import app_icon
 
