@@ -2,13 +2,11 @@
 it in History, play it in the Player, re-run it and see the second result.
 
 Real parts only: the queue runner in this window, a worker subprocess with the Wan pipelines on a
-tiny random-weight checkpoint (CPU), the history and player views. Skipped until every part is in
-the tree (runner: branch runtime; pipelines: pipe; History/Player: gui_b).
+tiny random-weight checkpoint (CPU), the history and player views.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -16,29 +14,7 @@ from pathlib import Path
 
 import pytest
 
-
-def _have(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-NEEDED = (
-    "wan22_desktop.runtime.runner",
-    "wan22_desktop.engine.wan.pipelines",
-    "wan22_desktop.engine.wan.tiny",
-    "wan22_desktop.gui.views.history",
-    "wan22_desktop.gui.views.player",
-    "torch",
-)
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not all(map(_have, NEEDED)),
-        reason="needs the runner, pipelines, tiny checkpoints and History/Player",
-    ),
-]
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,6 @@
 """``AppContext``: what every view gets — paths, settings, database, background tasks, notices.
 
-API for views (part A and part B):
+API for views:
 
 * ``ctx.paths`` (``AppPaths`` with the user's outputs/models folders applied), ``ctx.settings``
   (``Settings``; ``get/set/save``; ``get_state/set_state`` for UI state such as splitter sizes),

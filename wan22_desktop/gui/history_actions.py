@@ -172,11 +172,13 @@ def detail_html(row: dict[str, Any]) -> str:
             items = "".join(
                 f"<li><b>{e(str(k))}</b>: {e(_fmt(v))}</li>" for k, v in reasons.items()
             )
-            parts.append(f"<h4>{e(translate('HistoryDetail', 'Why'))}</h4><ul>{items}</ul>")
+            why = translate("HistoryDetail", "Why")
+            parts.append(f"<h4>{e(why)}</h4><ul>{items}</ul>")
         warnings = plan.get("warnings") or []
         if warnings:
             items = "".join(f"<li>{e(_fmt(w))}</li>" for w in warnings)
-            parts.append(f"<h4>{e(translate('HistoryDetail', 'Warnings'))}</h4><ul>{items}</ul>")
+            title = translate("HistoryDetail", "Warnings")
+            parts.append(f"<h4>{e(title)}</h4><ul>{items}</ul>")
     elif plan:
         section(translate("HistoryDetail", "Plan"), [("plan", plan)])
     return "".join(parts)
