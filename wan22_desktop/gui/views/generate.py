@@ -119,6 +119,41 @@ class GenerateView(QWidget):
     # ---- building
 
     def _build(self) -> None:
+        """The form (left, scrollable) and the image, plan and actions (right), in a splitter."""
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._build_prompt_section(form)
+        self._build_size_section(form)
+        self._build_quality_section(form)
+        self._build_advanced_section(form)
+        left = QWidget(self)
+        column = QVBoxLayout(left)
+        column.addLayout(form)
+        column.addStretch(1)  # rows keep their natural height; spare space goes below
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+
+        right = QWidget(self)
+        rl = QVBoxLayout(right)
+        rl.addWidget(self._build_image_section())
+        rl.addWidget(self._build_plan_section(), 1)
+        rl.addLayout(self._build_buttons_section())
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("generateSplitter")
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 8)
+        outer.addWidget(self.splitter)
+        self._set_editing(None)
+
+    def _build_prompt_section(self, form: QFormLayout) -> None:
+        """Task, prompt, style chips and the negative prompt."""
         self.task = QComboBox(self)
         self.task.setObjectName("task")
         for key, label in (
@@ -149,6 +184,7 @@ class GenerateView(QWidget):
         )
         self.chip_lang.addItem("中文", "zh")
         self.chip_lang.addItem("English", "en")
+        self.chips.setCornerWidget(self.chip_lang, Qt.Corner.TopRightCorner)
 
         self.negative_custom = QCheckBox(self.tr("Use my own negative prompt"), self)
         self.negative = QPlainTextEdit(self)
@@ -161,6 +197,14 @@ class GenerateView(QWidget):
         nl.addWidget(self.negative_custom)
         nl.addWidget(self.negative)
 
+        form.addRow(self.tr("Task"), self.task)
+        form.addRow("", self.task_note)
+        form.addRow(self.tr("Prompt"), self.prompt)
+        form.addRow(self.tr("Style"), self.chips)
+        form.addRow("", self.negative_box)
+
+    def _build_size_section(self, form: QFormLayout) -> None:
+        """Size preset and duration (seconds and frames, kept in step)."""
         self.size = QComboBox(self)
         self.size.setObjectName("size")
         self.seconds = QDoubleSpinBox(self)
@@ -175,6 +219,16 @@ class GenerateView(QWidget):
         self.frames.setSingleStep(4)
         self.frames.setSuffix(self.tr(" frames"))
         self.fps_note = QLabel(self)
+        duration_row = QHBoxLayout()
+        duration_row.addWidget(self.seconds)
+        duration_row.addWidget(self.frames)
+        duration_row.addWidget(self.fps_note)
+        duration_row.addStretch(1)
+        form.addRow(self.tr("Size"), self.size)
+        form.addRow(self.tr("Duration"), duration_row)
+
+    def _build_quality_section(self, form: QFormLayout) -> None:
+        """Quality preset, seed, prompt extension and batch size."""
         self.quality = QComboBox(self)
         self.quality.setObjectName("quality")
         for key, label in (
@@ -184,9 +238,6 @@ class GenerateView(QWidget):
         ):
             self.quality.addItem(label, key)
 
-        self.advanced = AdvancedFields(self)
-
-        # Seed
         self.seed_random = QCheckBox(self.tr("Random"), self)
         self.seed_random.setObjectName("seedRandom")
         self.seed = QLineEdit(self)
@@ -202,7 +253,6 @@ class GenerateView(QWidget):
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(self.dice)
 
-        # Prompt extension
         self.extend = QCheckBox(self.tr("Extend the prompt with an LLM"), self)
         self.extend.setObjectName("extend")
         self.extend_method = QComboBox(self)
@@ -219,7 +269,6 @@ class GenerateView(QWidget):
         extend_row.addWidget(self.extend_lang)
         extend_row.addStretch(1)
 
-        # Batch
         self.count = QSpinBox(self)
         self.count.setObjectName("count")
         self.count.setRange(1, 100)
@@ -233,42 +282,28 @@ class GenerateView(QWidget):
         batch_row.addWidget(self.variation)
         batch_row.addStretch(1)
 
-        duration_row = QHBoxLayout()
-        duration_row.addWidget(self.seconds)
-        duration_row.addWidget(self.frames)
-        duration_row.addWidget(self.fps_note)
-        duration_row.addStretch(1)
-
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow(self.tr("Task"), self.task)
-        form.addRow("", self.task_note)
-        form.addRow(self.tr("Prompt"), self.prompt)
-        self.chips.setCornerWidget(self.chip_lang, Qt.Corner.TopRightCorner)
-        form.addRow(self.tr("Style"), self.chips)
-        form.addRow("", self.negative_box)
-        form.addRow(self.tr("Size"), self.size)
-        form.addRow(self.tr("Duration"), duration_row)
         form.addRow(self.tr("Quality"), self.quality)
         form.addRow(self.tr("Seed"), seed_row)
         form.addRow(self.tr("Prompt extension"), extend_row)
         form.addRow(self.tr("Batch"), batch_row)
+
+    def _build_advanced_section(self, form: QFormLayout) -> None:
+        """Steps, guidance, shift, solver, memory switches and GPUs (collapsed by default)."""
+        self.advanced = AdvancedFields(self)
         form.addRow("", self.advanced)
 
-        left = QWidget(self)
-        column = QVBoxLayout(left)
-        column.addLayout(form)
-        column.addStretch(1)  # rows keep their natural height; spare space goes below
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(left)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-
-        # Right side: image, plan, messages, actions
+    def _build_image_section(self) -> QGroupBox:
         self.image = ImageDropZone(self)
         self.image_box = QGroupBox(self.tr("Start image"), self)
         QVBoxLayout(self.image_box).addWidget(self.image)
+        return self.image_box
+
+    def _build_plan_section(self) -> PlanPanel:
         self.plan_panel = PlanPanel(self)
+        return self.plan_panel
+
+    def _build_buttons_section(self) -> QVBoxLayout:
+        """The edit banner, the validation message and the actions under them."""
         self.message = QLabel(self)
         self.message.setObjectName("validationMessage")
         self.message.setWordWrap(True)
@@ -289,24 +324,11 @@ class GenerateView(QWidget):
         actions.addStretch(1)
         for b in (self.cancel_edit, self.save_edit, self.generate_now, self.add_to_queue):
             actions.addWidget(b)
-        right = QWidget(self)
-        rl = QVBoxLayout(right)
-        rl.addWidget(self.image_box)
-        rl.addWidget(self.plan_panel, 1)
-        rl.addWidget(self.edit_banner)
-        rl.addWidget(self.message)
-        rl.addLayout(actions)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.setObjectName("generateSplitter")
-        self.splitter.addWidget(scroll)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(8, 8, 8, 8)
-        outer.addWidget(self.splitter)
-        self._set_editing(None)
+        box = QVBoxLayout()
+        box.addWidget(self.edit_banner)
+        box.addWidget(self.message)
+        box.addLayout(actions)
+        return box
 
     def _connect(self) -> None:
         changed = self._schedule
