@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import fields, replace
+from dataclasses import replace
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QLocale, QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QRegularExpressionValidator
@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wan22_desktop.db import queue as q
 from wan22_desktop.gui import generate_form as gf
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.widgets.advanced_fields import MEMORY_SWITCHES, AdvancedFields
@@ -44,6 +43,7 @@ from wan22_desktop.prompt_chips import CHIPS, Chip, insert_phrase, remove_phrase
 from wan22_desktop.request import SEED_MAX, GenerationRequest
 from wan22_desktop.runtime.planner import InstalledModel
 from wan22_desktop.runtime.planning import installed_models
+from wan22_desktop.services import queue as queue_ops
 from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT, frames_for_seconds, get_task
 
 log = logging.getLogger(__name__)
@@ -676,8 +676,9 @@ class GenerateView(QWidget):
         db = self.ctx.db
 
         def work() -> list[int]:
-            jobs = q.enqueue(db, request, count=count, lane=lane, random_seeds=values.random_seeds)
-            return [j.id for j in jobs]
+            return queue_ops.enqueue(
+                db, request, count=count, lane=lane, random_seeds=values.random_seeds
+            )
 
         self.ctx.tasks.run_db(work, self._on_queued, self.ctx.notifier.error)
 
@@ -693,11 +694,11 @@ class GenerateView(QWidget):
         pv, job_id = self.last_preview, self.editing_job
         if pv is None or pv.request is None or job_id is None:
             return
-        request = pv.request
-        changes = {f.name: getattr(request, f.name) for f in fields(request)}
-        db = self.ctx.db
+        request, db = pv.request, self.ctx.db
         self.ctx.tasks.run_db(
-            lambda: q.edit_job(db, job_id, **changes).id, self._on_saved, self.ctx.notifier.error
+            lambda: queue_ops.replace_request(db, job_id, request),
+            self._on_saved,
+            self.ctx.notifier.error,
         )
 
     def _on_saved(self, job_id: int) -> None:
