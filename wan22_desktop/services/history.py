@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wan22_desktop.db import history as dbh
+from wan22_desktop.db.base import utcnow
 from wan22_desktop.db.database import Database
 from wan22_desktop.db.views import generation_to_dict
 from wan22_desktop.services import queue as queue_ops
 from wan22_desktop.services.rows import GenerationRow, HistoryRow, JobRow, generation_row
 
+__all__ = ["utcnow"]  # the database's clock (naive UTC), for date filters
 HistoryFilter = dbh.HistoryFilter
 DeleteResult = dbh.DeleteResult
 JOB_STATUSES = ("failed", "cancelled", "interrupted")
