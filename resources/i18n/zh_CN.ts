@@ -116,249 +116,249 @@
         <translation>480p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="125"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="160"/>
         <source>Auto (let the planner choose)</source>
         <translation>自动（由规划器选择）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="126"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="161"/>
         <source>Text → Video (A14B)</source>
         <translation>文生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="127"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="162"/>
         <source>Image → Video (A14B)</source>
         <translation>图生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="128"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="163"/>
         <source>Text/Image → Video (5B)</source>
         <translation>文/图生视频（5B）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="138"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="173"/>
         <source>Describe the video: subject, action, scene, style…</source>
         <translation>描述视频：主体、动作、场景、风格……</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="146"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="181"/>
         <source>Auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="148"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="183"/>
         <source>Language of the inserted phrases (Auto: the prompt&apos;s language)</source>
         <translation>插入短语的语言（自动：跟随提示词的语言）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="153"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="189"/>
         <source>Use my own negative prompt</source>
         <translation>使用自定义负向提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="158"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="194"/>
         <source>Negative prompt (official default)</source>
         <translation>负向提示词（官方默认）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="171"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="215"/>
         <source> s</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="176"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="220"/>
         <source> frames</source>
         <translation> 帧</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="181"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="235"/>
         <source>Draft (fast preview)</source>
         <translation>草稿（快速预览）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="182"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="236"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="183"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="237"/>
         <source>Official (best)</source>
         <translation>官方（最佳）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="190"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="241"/>
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="198"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="249"/>
         <source>Roll</source>
         <translation>掷骰</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="199"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="250"/>
         <source>Roll a new seed</source>
         <translation>随机生成一个新种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="206"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="256"/>
         <source>Extend the prompt with an LLM</source>
         <translation>用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="210"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="260"/>
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="211"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="261"/>
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="214"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="264"/>
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="215"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="265"/>
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="228"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="277"/>
         <source>consecutive seeds</source>
         <translation>连续种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="229"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="278"/>
         <source>random seeds</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="232"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="281"/>
         <source>videos with</source>
         <translation>个视频，使用</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="244"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="200"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="246"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="202"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="248"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="203"/>
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="250"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="227"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="251"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="228"/>
         <source>Duration</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="252"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="285"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="253"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="286"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="254"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="287"/>
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="255"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="288"/>
         <source>Batch</source>
         <translation>批量</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="269"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="297"/>
         <source>Start image</source>
         <translation>首帧图像</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="278"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="313"/>
         <source>Generate now</source>
         <translation>立即生成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="280"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="315"/>
         <source>Put this job at the front of the queue</source>
         <translation>把这个任务放到队列最前面</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="284"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="319"/>
         <source>Save changes</source>
         <translation>保存修改</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="286"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="321"/>
         <source>Cancel editing</source>
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="475"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="497"/>
         <source>at %1 fps</source>
         <translation>（%1 fps）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="478"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="500"/>
         <source>Start image (required)</source>
         <translation>首帧图像（必需）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="480"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="502"/>
         <source>Start image (optional)</source>
         <translation>首帧图像（可选）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="482"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="504"/>
         <source>Start image (not used by this task)</source>
         <translation>首帧图像（此任务不使用）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="604"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="626"/>
         <source>Output: %1×%2 (%3)</source>
         <translation>输出：%1×%2（%3）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="641"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="663"/>
         <source>Add to queue</source>
         <translation>加入队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="641"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="663"/>
         <source>Add %1 to queue</source>
         <translation>加入队列（%1 个）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="664"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="687"/>
         <source>Queued %n job(s)</source>
         <translation>
             <numerusform>已加入 %n 个任务</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="682"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="705"/>
         <source>Job %1 updated</source>
         <translation>任务 %1 已更新</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="692"/>
+        <location filename="../../wan22_desktop/gui/views/generate.py" line="715"/>
         <source>Editing queued job %1</source>
         <translation>正在编辑排队中的任务 %1</translation>
     </message>
@@ -366,87 +366,87 @@
 <context>
     <name>HistoryDetail</name>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="120"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="121"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="122"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="136"/>
         <source>Extended prompt</source>
         <translation>扩展后的提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="126"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="125"/>
         <source>Job</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="128"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="127"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="129"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="128"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="130"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="129"/>
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="131"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="130"/>
         <source>Hint</source>
         <translation>建议</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="132"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="131"/>
         <source>Finished</source>
         <translation>完成时间</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="137"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="138"/>
         <source>Video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="139"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="140"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="140"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="141"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="141"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="142"/>
         <source>Frames</source>
         <translation>帧数</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="142"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="143"/>
         <source>FPS</source>
         <translation>帧率</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="143"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="144"/>
         <source>Duration (s)</source>
         <translation>时长（秒）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="144"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="145"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="145"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="146"/>
         <source>Created</source>
         <translation>创建时间</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="146"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="147"/>
         <source>Model folder</source>
         <translation>模型文件夹</translation>
     </message>
@@ -456,38 +456,37 @@
         <translation>显存峰值</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="151"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="149"/>
         <source>Tags</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="152"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="150"/>
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="157"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="153"/>
         <source>Timings (s)</source>
         <translation>耗时（秒）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="160"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="155"/>
         <source>Parameters</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="167"/>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="183"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="161"/>
         <source>Plan</source>
         <translation>运行方案</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="175"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="168"/>
         <source>Why</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="180"/>
+        <location filename="../../wan22_desktop/gui/history_actions.py" line="172"/>
         <source>Warnings</source>
         <translation>警告</translation>
     </message>
@@ -495,47 +494,47 @@
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="84"/>
+        <location filename="../../wan22_desktop/gui/history_model.py" line="43"/>
         <source>(no prompt)</source>
         <translation>（无提示词）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="264"/>
+        <location filename="../../wan22_desktop/gui/history_model.py" line="223"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="265"/>
+        <location filename="../../wan22_desktop/gui/history_model.py" line="224"/>
         <source>Task</source>
         <translation>任务类型</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="266"/>
+        <location filename="../../wan22_desktop/gui/history_model.py" line="225"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="267"/>
+        <location filename="../../wan22_desktop/gui/history_model.py" line="226"/>
         <source>Frames</source>
         <translation>帧数</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="268"/>
+        <location filename="../../wan22_desktop/gui/history_model.py" line="227"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="269"/>
+        <location filename="../../wan22_desktop/gui/history_model.py" line="228"/>
         <source>Created</source>
         <translation>创建时间</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="270"/>
+        <location filename="../../wan22_desktop/gui/history_model.py" line="229"/>
         <source>★</source>
         <translation>★</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="271"/>
+        <location filename="../../wan22_desktop/gui/history_model.py" line="230"/>
         <source>Tags</source>
         <translation>标签</translation>
     </message>
@@ -543,147 +542,147 @@
 <context>
     <name>HistoryView</name>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="110"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="113"/>
         <source>Search prompts…</source>
         <translation>搜索提示词…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="114"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="117"/>
         <source>All tasks</source>
         <translation>全部任务类型</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="119"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="122"/>
         <source>Finished</source>
         <translation>已完成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="120"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="123"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="121"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="124"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="122"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="125"/>
         <source>Interrupted</source>
         <translation>已中断</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="127"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="130"/>
         <source>Any time</source>
         <translation>全部时间</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="128"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="131"/>
         <source>Last 24 hours</source>
         <translation>最近 24 小时</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="129"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="132"/>
         <source>Last 7 days</source>
         <translation>最近 7 天</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="130"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="133"/>
         <source>Last 30 days</source>
         <translation>最近 30 天</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="134"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="137"/>
         <source>Favourites</source>
         <translation>收藏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="136"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="139"/>
         <source>Tag</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="144"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="147"/>
         <source>Grid</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="146"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="149"/>
         <source>List</source>
         <translation>列表</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="227"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="230"/>
         <source>Play</source>
         <translation>播放</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="229"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="232"/>
         <source>Re-run</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="231"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="234"/>
         <source>Queue the same request with the same seed</source>
         <translation>用相同的参数和种子再次加入队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="234"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="237"/>
         <source>Remix</source>
         <translation>换种子重做</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="236"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="239"/>
         <source>Queue the same request with a new seed</source>
         <translation>用相同的参数和新的种子加入队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="239"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="242"/>
         <source>Continue from last frame</source>
         <translation>从最后一帧继续</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="241"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="244"/>
         <source>Start a new image-to-video job from the last frame</source>
         <translation>以最后一帧为图像，新建图生视频任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="243"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="246"/>
         <source>Edit in Generate</source>
         <translation>在生成页编辑</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="244"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="247"/>
         <source>Favourite</source>
         <translation>收藏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="247"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="250"/>
         <source>Copy command</source>
         <translation>复制命令</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="249"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="252"/>
         <source>Copy a wan22 generate command line</source>
         <translation>复制一条 wan22 generate 命令行</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="251"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="254"/>
         <source>Open folder</source>
         <translation>打开文件夹</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="252"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="255"/>
         <source>Delete…</source>
         <translation>删除…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="254"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="257"/>
         <source>Tags, comma separated (Enter saves)</source>
         <translation>标签，用逗号分隔（回车保存）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="256"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="259"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
@@ -695,57 +694,67 @@
         </translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="405"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="406"/>
         <source>Select a video to see its details.</source>
         <translation>选择一个视频以查看详情。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="462"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="457"/>
+        <source>the stored request of this row cannot be read</source>
+        <translation>无法读取此条目保存的请求</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="458"/>
+        <source>the details are in the log file</source>
+        <translation>详情见日志文件</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="470"/>
         <source>The video file is missing</source>
         <translation>视频文件不存在</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="489"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="503"/>
         <source>Queued job #%1</source>
         <translation>已加入队列：任务 #%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="520"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="536"/>
         <source>Delete from history</source>
         <translation>从历史中删除</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="521"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="537"/>
         <source>Delete this video from the history?</source>
         <translation>要从历史中删除这个视频吗？</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="525"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="541"/>
         <source>Also delete the video and thumbnail files</source>
         <translation>同时删除视频和缩略图文件</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="545"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="561"/>
         <source>Deleted; files outside the outputs folder were kept</source>
         <translation>已删除；输出文件夹之外的文件已保留</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="549"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="565"/>
         <source>Deleted from the history</source>
         <translation>已从历史中删除</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="563"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="581"/>
         <source>The folder no longer exists</source>
         <translation>文件夹已不存在</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="580"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="602"/>
         <source>Command copied; these settings have no flag: %1</source>
         <translation>命令已复制；以下设置没有对应的参数：%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="585"/>
+        <location filename="../../wan22_desktop/gui/views/history.py" line="607"/>
         <source>Command copied to the clipboard</source>
         <translation>命令已复制到剪贴板</translation>
     </message>
@@ -786,122 +795,122 @@
 <context>
     <name>JobTableModel</name>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="37"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="39"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="38"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="40"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="39"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="41"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="40"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="42"/>
         <source>Progress</source>
         <translation>进度</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="41"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="43"/>
         <source>Phase</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="42"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="44"/>
         <source>Step</source>
         <translation>步</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="43"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="45"/>
         <source>ETA</source>
         <translation>剩余时间</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="44"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="46"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="47"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="49"/>
         <source>Queued</source>
         <translation>排队中</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="48"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="50"/>
         <source>Running</source>
         <translation>运行中</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="49"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="51"/>
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="50"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="52"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="51"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="53"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="52"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="54"/>
         <source>Interrupted</source>
         <translation>已中断</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="58"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="60"/>
         <source>loading model</source>
         <translation>加载模型</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="59"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="61"/>
         <source>extending prompt</source>
         <translation>扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="60"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="62"/>
         <source>encoding text</source>
         <translation>编码文本</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="61"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="63"/>
         <source>sampling</source>
         <translation>采样</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="62"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="64"/>
         <source>decoding</source>
         <translation>解码</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="63"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="65"/>
         <source>saving</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="181"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="183"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="191"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="193"/>
         <source>s</source>
         <translation>秒</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="192"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="194"/>
         <source>min</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="193"/>
+        <location filename="../../wan22_desktop/gui/queue_model.py" line="195"/>
         <source>h</source>
         <translation>小时</translation>
     </message>
@@ -1135,62 +1144,62 @@
         <translation>本机上的模型</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="230"/>
+        <location filename="../../wan22_desktop/gui/views/models.py" line="232"/>
         <source>✓ %1 — ready (%2)</source>
         <translation>✓ %1 — 可用（%2）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="233"/>
+        <location filename="../../wan22_desktop/gui/views/models.py" line="235"/>
         <source>not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="234"/>
+        <location filename="../../wan22_desktop/gui/views/models.py" line="236"/>
         <source>✗ %1 — %2</source>
         <translation>✗ %1 — %2</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="240"/>
+        <location filename="../../wan22_desktop/gui/views/models.py" line="242"/>
         <source>Models folder: %1 — %2 free, %3 used by installed models</source>
         <translation>模型文件夹：%1 — 剩余 %2，已安装模型占用 %3</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="305"/>
+        <location filename="../../wan22_desktop/gui/views/models.py" line="307"/>
         <source>The mirror endpoint must be an http(s) URL</source>
         <translation>镜像地址必须是 http(s) 网址</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="306"/>
+        <location filename="../../wan22_desktop/gui/views/models.py" line="308"/>
         <source>for example https://hf-mirror.com, or leave it empty</source>
         <translation>例如 https://hf-mirror.com，或留空</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="356"/>
+        <location filename="../../wan22_desktop/gui/views/models.py" line="358"/>
         <source>Download finished</source>
         <translation>下载完成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="375"/>
+        <location filename="../../wan22_desktop/gui/views/models.py" line="374"/>
         <source>Model folder added: %1</source>
         <translation>已添加模型文件夹：%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="385"/>
+        <location filename="../../wan22_desktop/gui/views/models.py" line="384"/>
         <source>Choose a model folder</source>
         <translation>选择模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="402"/>
+        <location filename="../../wan22_desktop/gui/views/models.py" line="401"/>
         <source>Hugging Face cache</source>
         <translation>Hugging Face 缓存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="404"/>
+        <location filename="../../wan22_desktop/gui/views/models.py" line="403"/>
         <source>ModelScope cache</source>
         <translation>ModelScope 缓存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="408"/>
+        <location filename="../../wan22_desktop/gui/views/models.py" line="407"/>
         <source>No other copies found</source>
         <translation>没有找到其他副本</translation>
     </message>
@@ -1605,120 +1614,130 @@
 <context>
     <name>QueueView</name>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="133"/>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="262"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="111"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="242"/>
         <source>Pause queue</source>
         <translation>暂停队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="136"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="114"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="138"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="116"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="140"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="118"/>
         <source>Edit…</source>
         <translation>编辑…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="142"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="120"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="144"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="122"/>
         <source>Move up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="146"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="124"/>
         <source>Move down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="148"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="126"/>
         <source>Release GPU</source>
         <translation>释放 GPU</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="152"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="130"/>
         <source>Cancel requested</source>
         <translation>已请求取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="155"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="133"/>
         <source>Job queued again</source>
         <translation>任务已重新排队</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="157"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="136"/>
         <source>Job removed</source>
         <translation>任务已移除</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="181"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="161"/>
         <source>Now rendering</source>
         <translation>正在渲染</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="215"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="195"/>
         <source>Stop the worker after the current job to free GPU memory</source>
         <translation>当前任务结束后停止工作进程，释放显存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="217"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="197"/>
         <source>Available when this window runs the queue</source>
         <translation>仅当本窗口运行队列时可用</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="262"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="242"/>
         <source>Resume queue</source>
         <translation>恢复队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="273"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="253"/>
         <source>This window runs the queue.</source>
         <translation>本窗口正在运行队列。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="278"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="258"/>
         <source>The queue is run by another process (pid %1 on %2); this window only shows it.</source>
         <translation>队列由另一个进程运行（%2 上的 pid %1），本窗口只显示状态。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="284"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="264"/>
         <source>No runner is working on this queue.</source>
         <translation>当前没有运行器处理这个队列。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="295"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="275"/>
         <source>Nothing is rendering</source>
         <translation>没有正在渲染的任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="305"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="285"/>
         <source>step %1 of %2</source>
         <translation>第 %1/%2 步</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="313"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="293"/>
         <source>Preview appears after the first steps</source>
         <translation>前几步之后会显示预览</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="359"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="339"/>
         <source>Queue paused: the running job finishes, no new one starts</source>
         <translation>队列已暂停：当前任务会完成，不再开始新任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="361"/>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="341"/>
         <source>Queue resumed</source>
         <translation>队列已恢复</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="352"/>
+        <source>job %1&apos;s stored request cannot be read</source>
+        <translation>无法读取任务 %1 保存的请求</translation>
+    </message>
+    <message>
+        <location filename="../../wan22_desktop/gui/views/queue.py" line="353"/>
+        <source>remove the job and queue it again</source>
+        <translation>请移除该任务后重新加入队列</translation>
     </message>
 </context>
 <context>

@@ -91,7 +91,7 @@ def test_generate_queue_history_player_rerun(qtbot, wan22_home, monkeypatch):
         assert any(p.get("total") == 2 for p in progress)
         queue = win.view("queue")
         queue.refresh()
-        qtbot.waitUntil(lambda: any(j["status"] == "done" for j in queue.model.jobs), timeout=5000)
+        qtbot.waitUntil(lambda: any(j.status == "done" for j in queue.model.jobs), timeout=5000)
 
         # History: the finished video, with the form's settings.
         win.show_view("history")
@@ -100,7 +100,7 @@ def test_generate_queue_history_player_rerun(qtbot, wan22_home, monkeypatch):
         qtbot.waitUntil(lambda: history.model.rowCount() == 1, timeout=10_000)
         first = history.model.row(0)
         history.select_row(0)
-        video = Path(history.selected_row()["video_path"])
+        video = Path(history.selected_row().video_path)
         assert video.is_file() and video.stat().st_size > 0
 
         # Player: plays that file.
@@ -116,8 +116,8 @@ def test_generate_queue_history_player_rerun(qtbot, wan22_home, monkeypatch):
         qtbot.waitUntil(lambda: sum(k == "done" for k, _, _ in events) == 2, timeout=120_000)
         history.reload()
         qtbot.waitUntil(lambda: history.model.rowCount() == 2, timeout=10_000)
-        seeds = {history.model.row(r)["seed"] for r in range(2)}
-        assert seeds == {77} and first["id"] in {history.model.row(r)["id"] for r in range(2)}
+        seeds = {history.model.row(r).seed for r in range(2)}
+        assert seeds == {77} and first.id in {history.model.row(r).id for r in range(2)}
     finally:
         if hasattr(win.view("player"), "shutdown"):
             win.view("player").shutdown()
