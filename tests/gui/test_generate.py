@@ -219,3 +219,14 @@ def test_preview_plans_with_the_runners_function(ctx, view, hardware):
     pv = view.last_preview
     assert pv.plan == plan_request(pv.request, hardware, installed_models(ctx.db))
     assert pv.plan.offload_model is False
+
+
+def test_an_error_that_names_its_field_marks_that_field(view):
+    """Typed errors: ``UserInputError.field`` picks the widget, whatever the message says."""
+    from wan22_desktop.errors import UserInputError
+    from wan22_desktop.gui.generate_form import Preview
+
+    view._show_validation(Preview(error=UserInputError("too long", "use 81", field="frame_num")))
+    assert view.frames.property("invalid") is True
+    assert view.prompt.property("invalid") is False
+    assert not view.add_to_queue.isEnabled()

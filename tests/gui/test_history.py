@@ -16,10 +16,10 @@ from wan22_desktop.db import queue as dbq
 from wan22_desktop.db.models import QUEUED
 from wan22_desktop.engine.video_io import save_thumbnail, save_video
 from wan22_desktop.gui.history_model import HistoryModel
-from wan22_desktop.services.history import HistoryQuery
 from wan22_desktop.gui.views.history import HistoryView
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime.planning import plan_request
+from wan22_desktop.services.history import HistoryQuery
 
 from .conftest import PROBED
 

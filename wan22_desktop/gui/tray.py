@@ -49,7 +49,7 @@ class Tray(QObject):
     def attach_runner(self, runner: QObject) -> None:
         runner.sig_job_event.connect(self.on_job_event)
 
-    def on_counts(self, counts: dict, paused: bool) -> None:
+    def on_counts(self, counts: dict[str, int], paused: bool) -> None:
         running, queued = counts.get("running", 0), counts.get("queued", 0)
         if self.icon is not None:
             tip = (

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wan22_desktop.errors import UserInputError
 from wan22_desktop.gui import generate_form as gf
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.widgets.advanced_fields import MEMORY_SWITCHES, AdvancedFields
@@ -52,7 +53,18 @@ STATE_KEY = "generate_form"
 SPLITTER_KEY = "generate_splitter"
 DEBOUNCE_MS = 120
 DICE_MAX = 2**32 - 1  # a dice seed is easy to read back; any 0..SEED_MAX may be typed
-# (field keyword in a validation message) -> form field to highlight
+# UserInputError.field (a GenerationRequest field) -> the form field to highlight
+_FORM_FIELD = {
+    "prompt": "prompt",
+    "image": "image",
+    "frame_num": "frames",
+    "size": "size",
+    "sample_steps": "steps",
+    "sample_shift": "shift",
+    "guidance": "guidance",
+    "seed": "seed",
+}
+# Errors that name no field yet: (keyword in the message) -> form field to highlight
 _FIELD_OF_MESSAGE = (
     ("prompt", "prompt"),
     ("image", "image"),
@@ -637,7 +649,7 @@ class GenerateView(QWidget):
         self.message.setText(
             "" if err is None else (f"{err.message} — {err.hint}" if err.hint else err.message)
         )
-        bad = _field_for(err.message) if err is not None else None
+        bad = _field_for(err) if err is not None else None
         for name, widget in self._field_widgets().items():
             widget.setProperty("invalid", name == bad)
             widget.setStyleSheet("border: 1px solid #c62828;" if name == bad else "")
@@ -733,8 +745,11 @@ def _lang_of(text: str) -> str:
     return prompt_language(text)
 
 
-def _field_for(message: str) -> str | None:
-    low = message.lower()
+def _field_for(err: UserInputError) -> str | None:
+    """The form field to mark: the one the error names, else a guess from its message."""
+    if err.field is not None:
+        return _FORM_FIELD.get(err.field.split(".")[0])
+    low = err.message.lower()
     for word, name in _FIELD_OF_MESSAGE:
         if word in low:
             return name
