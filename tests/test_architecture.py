@@ -57,6 +57,24 @@ def test_contracts_catch_a_violation(tmp_path):
     assert "The GUI never imports torch" in p.stdout and "BROKEN" in p.stdout
 
 
+def test_views_reaching_for_sqlalchemy_break_the_services_wall(tmp_path):
+    """A view that queries the database itself (not through services/) breaks a contract."""
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    shutil.copytree(
+        REPO / "wan22_desktop",
+        tmp_path / "wan22_desktop",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    (tmp_path / "wan22_desktop" / "gui" / "views" / "sneaky.py").write_text(
+        "from sqlalchemy import select\n"
+        "from wan22_desktop.db.models import Job\n\n"
+        "def jobs(db):\n    return db.read(lambda s: list(s.scalars(select(Job))))\n"
+    )
+    p = _lint(tmp_path)
+    assert p.returncode != 0
+    assert "The GUI gets its data only through services/" in p.stdout and "BROKEN" in p.stdout
+
+
 def _modules(package: str) -> list[str]:
     pkg = __import__(package, fromlist=["_"])
     names = [package]
@@ -105,6 +123,7 @@ def test_gui_db_downloader_and_core_leave_torch_out():
         _modules("wan22_desktop.gui")
         + _modules("wan22_desktop.db")
         + _modules("wan22_desktop.downloader")
+        + _modules("wan22_desktop.services")
     )
     loaded = _import_all_and_report(modules + CORE)
     assert "torch" not in loaded
@@ -117,7 +136,11 @@ def test_command_modules_import_torch_lazily():
 
 
 def test_db_downloader_and_core_leave_qt_out():
-    modules = _modules("wan22_desktop.db") + _modules("wan22_desktop.downloader")
+    modules = (
+        _modules("wan22_desktop.db")
+        + _modules("wan22_desktop.downloader")
+        + _modules("wan22_desktop.services")
+    )
     loaded = _import_all_and_report(modules + CORE)
     assert not loaded & {"torch", "PySide6", "shiboken6"}
 

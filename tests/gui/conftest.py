@@ -53,6 +53,17 @@ def ctx(qapp, wan22_home, hardware):
     assert not leaked, f"threads left running: {leaked}"
 
 
+def install_model(ctx, task: str, path: str, size_bytes: int = 20 * 1024**3) -> None:
+    """Record ``path`` as the installed checkpoint folder of ``task`` (as a download would)."""
+    from wan22_desktop.db.downloads import InstalledModel
+
+    ctx.db.transact(
+        lambda s: s.add(
+            InstalledModel(model_id=f"test/{task}", path=path, tasks=task, size_bytes=size_bytes)
+        )
+    )
+
+
 def drain(qtbot, ctx, timeout: int = 5000) -> None:
     """Wait until every background task has finished and its callback ran."""
     qtbot.waitUntil(lambda: not ctx.tasks.busy, timeout=timeout)

@@ -6,15 +6,15 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 
-from tests.gui.conftest import drain
+from tests.gui.conftest import drain, install_model
 from wan22_desktop.db import queue as q
-from wan22_desktop.db.downloads import InstalledModel as InstalledRow
 from wan22_desktop.gui.views.generate import STATE_KEY, GenerateView
 from wan22_desktop.request import GenerationRequest
 
 
 @pytest.fixture
 def view(qtbot, ctx):
+    install_model(ctx, "ti2v-5B", "/models/ti2v")
     v = GenerateView(ctx)
     qtbot.addWidget(v)
     v.resize(1200, 800)
@@ -109,18 +109,6 @@ def test_seed_dice(qtbot, view):
 
 
 def test_plan_preview_with_probed_hardware_and_installed_model(qtbot, ctx, view):
-    ctx.db.transact(
-        lambda s: s.add(
-            InstalledRow(
-                model_id="Wan-AI/Wan2.2-TI2V-5B",
-                path="/models/ti2v",
-                tasks="ti2v-5B",
-                size_bytes=20 * 1024**3,
-            )
-        )
-    )
-    view.reload_installed()
-    drain(qtbot, ctx)
     choose(view.task, "ti2v-5B")
     view.prompt.setPlainText("a lighthouse in a storm")
     view.refresh_preview()
@@ -191,3 +179,54 @@ def test_plan_is_shown_even_while_the_form_is_invalid(qtbot, view):
     view.refresh_preview()
     assert view.last_preview.error is not None and view.last_preview.plan is not None
     assert "GiB VRAM" in view.plan_panel.body.text()
+
+
+def test_missing_model_is_an_error_that_blocks_queueing(qtbot, ctx):
+    """A job for a model that is not installed used to be queued and then fail with "no CUDA GPU
+    found"; the plan panel now says the model is missing and how to get it, and blocks queueing."""
+    view = GenerateView(ctx)  # nothing installed
+    qtbot.addWidget(view)
+    view.show()
+    drain(qtbot, ctx)
+    choose(view.task, "ti2v-5B")
+    view.prompt.setPlainText("a city at night")
+    view.refresh_preview()
+    text = view.plan_panel.body.text()
+    assert "the ti2v-5B model is not installed" in text
+    assert "Models view" in text and "wan22 models download ti2v-5B" in text
+    assert view.message.text() == ""  # the form itself is fine
+    assert not view.add_to_queue.isEnabled() and not view.generate_now.isEnabled()
+    qtbot.mouseClick(view.add_to_queue, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    assert jobs(ctx) == []
+    install_model(ctx, "ti2v-5B", "/models/ti2v")
+    ctx.events.sig_models_changed.emit()  # what the Models view says after an install
+    drain(qtbot, ctx)
+    assert "not installed" not in view.plan_panel.body.text()
+    assert view.add_to_queue.isEnabled() and view.generate_now.isEnabled()
+
+
+def test_preview_plans_with_the_runners_function(ctx, view, hardware):
+    """The preview's plan is ``plan_request(request, hardware, installed_models(db))``."""
+    from wan22_desktop.runtime.planning import installed_models, plan_request
+
+    choose(view.task, "ti2v-5B")
+    view.prompt.setPlainText("a lighthouse in a storm")
+    view.advanced.memory["offload_model"].setCurrentIndex(
+        view.advanced.memory["offload_model"].findData("off")
+    )
+    view.refresh_preview()
+    pv = view.last_preview
+    assert pv.plan == plan_request(pv.request, hardware, installed_models(ctx.db))
+    assert pv.plan.offload_model is False
+
+
+def test_an_error_that_names_its_field_marks_that_field(view):
+    """Typed errors: ``UserInputError.field`` picks the widget, whatever the message says."""
+    from wan22_desktop.errors import UserInputError
+    from wan22_desktop.gui.generate_form import Preview
+
+    view._show_validation(Preview(error=UserInputError("too long", "use 81", field="frame_num")))
+    assert view.frames.property("invalid") is True
+    assert view.prompt.property("invalid") is False
+    assert not view.add_to_queue.isEnabled()

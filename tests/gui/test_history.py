@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,21 @@ from wan22_desktop.db import history as dbh
 from wan22_desktop.db import queue as dbq
 from wan22_desktop.db.models import QUEUED
 from wan22_desktop.engine.video_io import save_thumbnail, save_video
-from wan22_desktop.gui.history_model import HistoryModel, HistoryQuery
+from wan22_desktop.gui.history_model import HistoryModel
 from wan22_desktop.gui.views.history import HistoryView
 from wan22_desktop.request import GenerationRequest
+from wan22_desktop.runtime.planning import plan_request
+from wan22_desktop.services.history import HistoryQuery
+
+from .conftest import PROBED
+
+# Room for every task's plan (the A14B ones do not fit the 24 GiB test GPU at these sizes).
+BIG_GPU = replace(
+    PROBED,
+    gpus=(replace(PROBED.gpus[0], total_gib=80.0, free_gib=79.0),),
+    ram_total_gib=256.0,
+    ram_available_gib=200.0,
+)
 
 RUNNER = "test-runner"
 W, H, F, FPS = 64, 48, 9, 8
@@ -53,9 +66,7 @@ def add_finished(
     )
     job = dbq.enqueue(ctx.db, req)[0]
     assert dbq.claim_next(ctx.db, RUNNER).id == job.id
-    dbq.set_plan(
-        ctx.db, job.id, RUNNER, {"model": task, "offload": False, "reasons": ["tiny test"]}
-    )
+    dbq.set_plan(ctx.db, job.id, RUNNER, plan_request(req, BIG_GPU, {}).to_dict())
     video = tiny_video(seed)
     out = ctx.paths.outputs / f"job{job.id}.mp4"
     save_video(video, out, FPS)
@@ -94,7 +105,7 @@ def open_view(qtbot, ctx) -> HistoryView:
 
 
 def prompts(model: HistoryModel) -> list[str]:
-    return [model.row(r)["prompt"] for r in range(model.rowCount())]
+    return [model.row(r).prompt for r in range(model.rowCount())]
 
 
 def test_grid_shows_generations_with_thumbnails(qtbot, ctx):
@@ -181,7 +192,11 @@ def test_detail_pane_shows_everything(qtbot, ctx):
         "77",
         "123.0 MiB",
         "sampling",
-        "tiny test",
+        "est_vram_gib",
+        # the reasons themselves (the detail pane used to list only the dict's keys)
+        "attention: flash-attn is not installed (or the GPU is older than Ampere): PyTorch SDPA",
+        "gpus: 1 GPU",
+        "the ti2v-5B model is not installed yet",
         "sample_steps",
         "guidance.low",
         "memory.t5_cpu",
@@ -272,13 +287,13 @@ def test_hover_cycles_frames(qtbot, ctx):
     view = open_view(qtbot, ctx)
     row = view.model.row(0)
     view.hover.start(row)
-    qtbot.waitUntil(lambda: view.hover.frame(row["id"]) is not None, timeout=5000)
-    first = view.hover.frame(row["id"]).toImage()
-    qtbot.waitUntil(lambda: view.hover.frame(row["id"]).toImage() != first, timeout=2000)
+    qtbot.waitUntil(lambda: view.hover.frame(row.id) is not None, timeout=5000)
+    first = view.hover.frame(row.id).toImage()
+    qtbot.waitUntil(lambda: view.hover.frame(row.id).toImage() != first, timeout=2000)
     shown = view.model.data(view.model.index(0, 0), Qt.ItemDataRole.DecorationRole)
-    assert shown.toImage() == view.hover.frame(row["id"]).toImage()
+    assert shown.toImage() == view.hover.frame(row.id).toImage()
     view.hover.stop()
-    assert view.hover.frame(row["id"]) is None
+    assert view.hover.frame(row.id) is None
 
 
 def test_query_default_is_all_finished(qtbot, ctx):
@@ -293,10 +308,10 @@ def test_new_results_appear_and_the_selection_stays(qtbot, ctx):
     add_finished(ctx, "written by a runner in another process", seed=2)
     view.on_shown()  # e.g. the user comes back to the view
     qtbot.waitUntil(lambda: view.model.rowCount() == 2, timeout=3000)
-    assert view.selected_row()["id"] == first.id
+    assert view.selected_row().id == first.id
     ctx.events.sig_history_changed.emit()  # the runner in this window finished a job
     wait_idle(qtbot, ctx)
-    assert view.model.rowCount() == 2 and view.selected_row()["id"] == first.id
+    assert view.model.rowCount() == 2 and view.selected_row().id == first.id
 
 
 class _UrlCatcher(QObject):
@@ -335,6 +350,6 @@ def test_context_menu_offers_the_row_actions(qtbot, ctx, monkeypatch):
     index = view.model.index(0, 0)
     qtbot.waitUntil(lambda: view.grid.visualRect(index).isValid())
     view.grid.customContextMenuRequested.emit(view.grid.visualRect(index).center())
-    assert view.selected_row()["prompt"] == "right click me"
+    assert view.selected_row().prompt == "right click me"
     assert shown and {"Play", "Re-run", "Remix", "Copy command", "Delete…"} <= set(shown[0])
     assert "Retry" not in shown[0]  # only for failed jobs

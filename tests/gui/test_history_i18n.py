@@ -16,7 +16,7 @@ I18N = Path(__file__).resolve().parents[2] / "resources" / "i18n"
 
 
 def test_ts_is_complete_and_the_qm_is_current():
-    ts, qm = I18N / "zh_CN_b.ts", I18N / "zh_CN_b.qm"
+    ts, qm = I18N / "zh_CN.ts", I18N / "zh_CN.qm"
     root = ET.parse(ts).getroot()
     messages = root.findall("./context/message")
     assert len(messages) > 100
@@ -27,13 +27,13 @@ def test_ts_is_complete_and_the_qm_is_current():
         or not "".join(m.find("translation").itertext()).strip()
     ]
     assert unfinished == []
-    assert qm.stat().st_mtime >= ts.stat().st_mtime - 1, "run pyside6-lrelease on zh_CN_b.ts"
+    assert qm.stat().st_mtime >= ts.stat().st_mtime - 1, "run pyside6-lrelease on zh_CN.ts"
 
 
 @pytest.fixture
 def chinese(qapp):
     translator = QTranslator()
-    assert translator.load("zh_CN_b", str(I18N))
+    assert translator.load("zh_CN", str(I18N))
     QCoreApplication.installTranslator(translator)
     yield
     QCoreApplication.removeTranslator(translator)

@@ -2,13 +2,11 @@
 it in History, play it in the Player, re-run it and see the second result.
 
 Real parts only: the queue runner in this window, a worker subprocess with the Wan pipelines on a
-tiny random-weight checkpoint (CPU), the history and player views. Skipped until every part is in
-the tree (runner: branch runtime; pipelines: pipe; History/Player: gui_b).
+tiny random-weight checkpoint (CPU), the history and player views.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -16,29 +14,7 @@ from pathlib import Path
 
 import pytest
 
-
-def _have(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-NEEDED = (
-    "wan22_desktop.runtime.runner",
-    "wan22_desktop.engine.wan.pipelines",
-    "wan22_desktop.engine.wan.tiny",
-    "wan22_desktop.gui.views.history",
-    "wan22_desktop.gui.views.player",
-    "torch",
-)
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not all(map(_have, NEEDED)),
-        reason="needs the runner, pipelines, tiny checkpoints and History/Player",
-    ),
-]
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,7 +91,7 @@ def test_generate_queue_history_player_rerun(qtbot, wan22_home, monkeypatch):
         assert any(p.get("total") == 2 for p in progress)
         queue = win.view("queue")
         queue.refresh()
-        qtbot.waitUntil(lambda: any(j["status"] == "done" for j in queue.model.jobs), timeout=5000)
+        qtbot.waitUntil(lambda: any(j.status == "done" for j in queue.model.jobs), timeout=5000)
 
         # History: the finished video, with the form's settings.
         win.show_view("history")
@@ -124,7 +100,7 @@ def test_generate_queue_history_player_rerun(qtbot, wan22_home, monkeypatch):
         qtbot.waitUntil(lambda: history.model.rowCount() == 1, timeout=10_000)
         first = history.model.row(0)
         history.select_row(0)
-        video = Path(history.selected_row()["video_path"])
+        video = Path(history.selected_row().video_path)
         assert video.is_file() and video.stat().st_size > 0
 
         # Player: plays that file.
@@ -140,8 +116,8 @@ def test_generate_queue_history_player_rerun(qtbot, wan22_home, monkeypatch):
         qtbot.waitUntil(lambda: sum(k == "done" for k, _, _ in events) == 2, timeout=120_000)
         history.reload()
         qtbot.waitUntil(lambda: history.model.rowCount() == 2, timeout=10_000)
-        seeds = {history.model.row(r)["seed"] for r in range(2)}
-        assert seeds == {77} and first["id"] in {history.model.row(r)["id"] for r in range(2)}
+        seeds = {history.model.row(r).seed for r in range(2)}
+        assert seeds == {77} and first.id in {history.model.row(r).id for r in range(2)}
     finally:
         if hasattr(win.view("player"), "shutdown"):
             win.view("player").shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import types
+from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
@@ -15,6 +16,7 @@ from wan22_desktop.gui.queue_model import COLUMNS, ProgressRole, merged_progress
 from wan22_desktop.gui.runner_controller import RunnerController
 from wan22_desktop.gui.views.queue import QueueView
 from wan22_desktop.request import GenerationRequest
+from wan22_desktop.services.rows import JobRow, Progress
 
 
 def add(ctx, prompt, **kw):
@@ -37,7 +39,7 @@ def refreshed(qtbot, ctx, view):
     drain(qtbot, ctx)  # a poll already in flight may predate the changes
     view.refresh()
     drain(qtbot, ctx)
-    return [j["prompt"] for j in view.model.jobs]
+    return [j.prompt for j in view.model.jobs]
 
 
 def select(view, job_id):
@@ -151,9 +153,9 @@ def test_running_job_progress_and_live_preview(qtbot, ctx, view, tmp_path):
 
 
 def test_merged_progress_prefers_live_values_only_while_running():
-    job = {"id": 1, "status": "running", "progress": {"step": 2, "total": 10, "phase": "sampling"}}
+    job = JobRow(1, "running", "ti2v-5B", "p", progress=Progress(2, 10, "sampling"))
     assert merged_progress(job, {"step": 4, "eta_s": None})["step"] == 4
-    assert merged_progress({**job, "status": "done"}, {"step": 4})["step"] == 2
+    assert merged_progress(replace(job, status="done"), {"step": 4})["step"] == 2
 
 
 class FakeRunner:
@@ -222,4 +224,21 @@ def test_runner_controller_read_only_when_lease_is_held(qtbot, ctx):
     ctrl.start()
     qtbot.waitUntil(lambda: ctrl.mode == "read_only", timeout=3000)
     assert "pid 42" in ctrl.detail and not ctrl.connected
+    ctrl.shutdown()
+
+
+def test_runner_crash_shows_the_real_message(qtbot, ctx):
+    """A runner that raises a plain exception: the status area says what broke (it used to say
+    ``NameError``: the posted lambda read ``exc`` after the except block had unbound it)."""
+    crash = RuntimeError("worker pipe closed unexpectedly")
+    ctrl = RunnerController(
+        ctx, start=False, runner_factory=lambda c, cb: FakeRunner(c, cb, refuse=crash)
+    )
+    notices = []
+    ctx.notifier.sig_notice_posted.connect(notices.append)
+    ctrl.start()
+    qtbot.waitUntil(lambda: bool(notices), timeout=3000)
+    assert ctrl.mode == "stopped" and ctrl.detail == "worker pipe closed unexpectedly"
+    assert "worker pipe closed unexpectedly" in notices[-1].text()
+    assert "NameError" not in notices[-1].text()
     ctrl.shutdown()

@@ -1,10 +1,11 @@
 """``AppContext``: what every view gets — paths, settings, database, background tasks, notices.
 
-API for views (part A and part B):
+API for views:
 
 * ``ctx.paths`` (``AppPaths`` with the user's outputs/models folders applied), ``ctx.settings``
   (``Settings``; ``get/set/save``; ``get_state/set_state`` for UI state such as splitter sizes),
-  ``ctx.db`` (``Database``; touch it only inside ``ctx.tasks.run_db``).
+  ``ctx.db`` (``Database``; pass it to ``wan22_desktop.services`` operations, only inside
+  ``ctx.tasks.run_db``; they return frozen rows, never ORM objects).
 * ``ctx.tasks`` (``TaskRunner``): ``run_db(fn, on_done, on_error)`` for anything touching the
   database (one thread, serialized), ``run(fn, on_done, on_error)`` for other slow work. Callbacks
   run on the GUI thread. Default ``on_error``: pass ``ctx.notifier.error``.

@@ -10,20 +10,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from wan22_desktop.errors import UserInputError
+from wan22_desktop.errors import CheckpointError, UserInputError
 from wan22_desktop.gui.generate_eta import EtaEstimate, estimate
 from wan22_desktop.request import GenerationRequest, Guidance, MemoryOptions, PromptExtendOptions
 from wan22_desktop.runtime.hardware import Hardware
-from wan22_desktop.runtime.planner import (
-    InstalledModel,
-    JobShape,
-    Plan,
-    PlanError,
-    PlanOverrides,
-    plan,
-)
+from wan22_desktop.runtime.planner import InstalledModel, Plan, PlanError
+from wan22_desktop.runtime.planning import plan_request
 from wan22_desktop.sizes import best_output_size, i2v_output_size
-from wan22_desktop.tasks import SIZE_AREAS, TASKS, ImageUse, get_task, parse_size
+from wan22_desktop.tasks import SIZE_AREAS, ImageUse, get_task, parse_size
 
 AUTO = "auto"
 TASK_CHOICES = (AUTO, "t2v-A14B", "i2v-A14B", "ti2v-5B")
@@ -94,10 +88,15 @@ class Preview:
     error: UserInputError | None = None  # blocks queueing (invalid form)
     warnings: tuple[str, ...] = ()
     plan: Plan | None = None
-    plan_error: PlanError | None = None  # does not block: the job may run elsewhere later
+    plan_error: UserInputError | None = None  # the plan panel's error (no model, nothing fits)
     eta: EtaEstimate | None = None
     output_size: tuple[int, int] | None = None
     task_reason: str = ""  # why Auto chose its task
+
+    @property
+    def blocked(self) -> bool:
+        """Queueing is off while the form is invalid or the plan panel shows an error."""
+        return self.error is not None or self.plan_error is not None
 
 
 def steps_for(task: str, quality: str) -> int:
@@ -144,18 +143,6 @@ def aspect_text(w: int, h: int) -> str:
     return f"{a}:{b}"
 
 
-def overrides(values: FormValues) -> PlanOverrides:
-    def switch(v: str) -> bool | None:
-        return None if v == "auto" else v == "on"
-
-    return PlanOverrides(
-        gpus=values.gpus,
-        offload_model=switch(values.offload_model),
-        convert_model_dtype=switch(values.convert_model_dtype),
-        t5_cpu=switch(values.t5_cpu),
-    )
-
-
 def build_request(values: FormValues, task: str, *, size: str | None = None) -> GenerationRequest:
     """The request for a concrete ``task`` (Auto resolved); advanced fields fall back to defaults."""
     spec = get_task(task)
@@ -186,18 +173,30 @@ def build_request(values: FormValues, task: str, *, size: str | None = None) -> 
     )
 
 
+def missing_model_error(task: str) -> CheckpointError:
+    """The plan panel's error for a task whose checkpoint folder is not installed."""
+    return CheckpointError(
+        f"the {task} model is not installed",
+        f"download or import it in the Models view, or run `wan22 models download {task}`",
+    )
+
+
 def preview(
     values: FormValues,
     hw: Hardware | None,
     installed: Mapping[str, InstalledModel],
     image_wh: tuple[int, int] | None = None,
 ) -> Preview:
-    """Validate the form and plan it on this machine: everything the plan panel shows."""
+    """Validate the form and plan it on this machine: everything the plan panel shows.
+
+    The plan comes from ``runtime.planning.plan_request`` with the runner's inputs (the request,
+    the probed hardware, ``installed_models(db)``), so the preview shows what the queue will run.
+    """
     task_reason = ""
     size = values.size or default_size(values.task)
     frames = values.frame_num or (81 if values.task == AUTO else get_task(values.task).frame_num)
+    values = replace(values, frame_num=frames)
     task = values.task
-    auto_plan: Plan | None = None
     if task == AUTO:
         if hw is None:
             return Preview(
@@ -205,57 +204,43 @@ def preview(
                     "Auto needs to know this machine's GPUs", "the hardware check is still running"
                 )
             )
-        w, h = parse_size(size)
         try:
-            auto_plan = plan(
-                JobShape(AUTO, w, h, frames, has_image=bool(values.image)),
-                hw,
-                installed,
-                overrides(values),
-            )
-        except PlanError as exc:
+            auto_plan = plan_request(_auto_draft(values, size), hw, installed)
+        except (PlanError, UserInputError) as exc:
             return Preview(error=exc, plan_error=exc)
         task = auto_plan.task
         task_reason = auto_plan.reasons.get("task", "")
+        w, h = parse_size(size)
         if (auto_plan.width, auto_plan.height) != (w, h):
             size = f"{auto_plan.width}*{auto_plan.height}"
+    draft: GenerationRequest | None = None
     try:
-        request = build_request(replace(values, frame_num=frames), task, size=size)
-        warnings = tuple(request.validate())
+        draft = build_request(values, task, size=size)
+        warnings = tuple(draft.validate())
     except UserInputError as exc:
         # The form is not valid yet, but the machine side (model, memory) can still be shown.
         result = Preview(error=exc, task_reason=task_reason)
-        request, warnings = None, ()
     else:
-        out = output_size(task, request.size, image_wh if request.image else None)
-        result = Preview(
-            request=request, warnings=warnings, output_size=out, task_reason=task_reason
-        )
-    if hw is None:
-        return result
+        out = output_size(task, draft.size, image_wh if draft.image else None)
+        result = Preview(request=draft, warnings=warnings, output_size=out, task_reason=task_reason)
+    missing = None if task in installed else missing_model_error(task)
+    if hw is None or draft is None:
+        return replace(result, plan_error=missing)
     try:
-        w, h = parse_size(size)
-        shape = JobShape(task, w, h, frames, has_image=bool(values.image))
-        p = auto_plan or plan(shape, hw, installed, overrides(values))
+        p = plan_request(draft, hw, installed)
     except (PlanError, UserInputError) as exc:
-        return replace(result, plan_error=exc if isinstance(exc, PlanError) else None)
+        return replace(result, plan_error=missing or exc)
     eta = None
-    if request is not None and p.device == "cuda" and hw.gpus:
+    if result.request is not None and p.device == "cuda" and hw.gpus:
         out = result.output_size or (p.width, p.height)
-        eta = estimate(
-            task, out[0], out[1], request.frame_num, request.sample_steps, p.nproc, hw.gpus[0].name
-        )
-    return replace(result, plan=p, eta=eta)
+        eta = estimate(task, out[0], out[1], frames, draft.sample_steps, p.nproc, hw.gpus[0].name)
+    return replace(result, plan=p, plan_error=missing, eta=eta)
 
 
-def installed_from_rows(rows: list[tuple[str, str, int]]) -> dict[str, InstalledModel]:
-    """(tasks csv, path, size bytes) rows of the installed_models table -> planner's mapping."""
-    out: dict[str, InstalledModel] = {}
-    for tasks_csv, path, size in rows:
-        for task in filter(None, (t.strip() for t in tasks_csv.split(","))):
-            if task in TASKS:
-                out[task] = InstalledModel(task=task, path=path, dit_bytes=int(size or 0))
-    return out
+def _auto_draft(values: FormValues, size: str) -> GenerationRequest:
+    """The form as a request with task "auto", which the planner resolves to a model."""
+    first = "i2v-A14B" if values.image else "t2v-A14B"
+    return replace(build_request(values, first, size=size), task=AUTO)
 
 
 def values_from_request(request: GenerationRequest, *, count: int = 1) -> FormValues:

@@ -15,8 +15,9 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
-from wan22_desktop.db.base import utcnow
 from wan22_desktop.request import GenerationRequest
+from wan22_desktop.services.history import utcnow
+from wan22_desktop.services.rows import HistoryRow, JobRow
 from wan22_desktop.tasks import ImageUse, get_task
 
 # A clip's last frame continues it: image tasks take it as is, text-only tasks hand over to their
@@ -101,7 +102,7 @@ def flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return out
 
 
-def detail_html(row: dict[str, Any]) -> str:
+def detail_html(row: HistoryRow) -> str:
     """The detail pane for one row: prompts, every request field, plan, timings, peak memory."""
     e = html.escape
     parts: list[str] = []
@@ -116,60 +117,58 @@ def detail_html(row: dict[str, Any]) -> str:
         if text:
             parts.append(f"<h4>{e(title)}</h4><p>{e(text)}</p>")
 
-    request = row.get("request") or {}
-    text_block(translate("HistoryDetail", "Prompt"), row.get("prompt") or request.get("prompt"))
-    if row.get("final_prompt") and row.get("final_prompt") != row.get("prompt"):
-        text_block(translate("HistoryDetail", "Extended prompt"), row["final_prompt"])
-    if row.get("kind") == "job":
-        err = row.get("error") or {}
+    request = row.request.to_dict() if row.request is not None else {}
+    text_block(translate("HistoryDetail", "Prompt"), row.prompt or request.get("prompt"))
+    if isinstance(row, JobRow):
+        err = row.error
         section(
             translate("HistoryDetail", "Job"),
             [
-                (translate("HistoryDetail", "Status"), row.get("status")),
-                (translate("HistoryDetail", "Reason"), row.get("status_reason")),
-                (translate("HistoryDetail", "Error"), err.get("message")),
-                (translate("HistoryDetail", "Hint"), err.get("hint")),
-                (translate("HistoryDetail", "Finished"), row.get("finished_at")),
+                (translate("HistoryDetail", "Status"), row.status),
+                (translate("HistoryDetail", "Reason"), row.status_reason),
+                (translate("HistoryDetail", "Error"), err.message if err else None),
+                (translate("HistoryDetail", "Hint"), err.hint if err else None),
+                (translate("HistoryDetail", "Finished"), row.finished_at),
             ],
         )
     else:
+        if row.final_prompt and row.final_prompt != row.prompt:
+            text_block(translate("HistoryDetail", "Extended prompt"), row.final_prompt)
         section(
             translate("HistoryDetail", "Video"),
             [
-                (translate("HistoryDetail", "File"), row.get("video_path")),
-                (translate("HistoryDetail", "Size"), f"{row.get('width')}×{row.get('height')}"),
-                (translate("HistoryDetail", "Frames"), row.get("frames")),
-                (translate("HistoryDetail", "FPS"), row.get("fps")),
-                (translate("HistoryDetail", "Duration (s)"), row.get("duration_s")),
-                (translate("HistoryDetail", "Seed"), row.get("seed")),
-                (translate("HistoryDetail", "Created"), row.get("created_at")),
-                (translate("HistoryDetail", "Model folder"), row.get("model_path")),
-                (
-                    translate("HistoryDetail", "Peak memory"),
-                    human_bytes(row.get("peak_memory_bytes")),
-                ),
-                (translate("HistoryDetail", "Tags"), ", ".join(row.get("tags") or [])),
-                (translate("HistoryDetail", "Note"), row.get("note")),
+                (translate("HistoryDetail", "File"), row.video_path),
+                (translate("HistoryDetail", "Size"), f"{row.width}×{row.height}"),
+                (translate("HistoryDetail", "Frames"), row.frames),
+                (translate("HistoryDetail", "FPS"), row.fps),
+                (translate("HistoryDetail", "Duration (s)"), row.duration_s),
+                (translate("HistoryDetail", "Seed"), row.seed),
+                (translate("HistoryDetail", "Created"), row.created_at),
+                (translate("HistoryDetail", "Model folder"), row.model_path),
+                (translate("HistoryDetail", "Peak memory"), human_bytes(row.peak_memory_bytes)),
+                (translate("HistoryDetail", "Tags"), ", ".join(row.tags)),
+                (translate("HistoryDetail", "Note"), row.note),
             ],
         )
-        timings = row.get("timings") or {}
-        section(
-            translate("HistoryDetail", "Timings (s)"), [(k, v) for k, v in sorted(timings.items())]
-        )
+        section(translate("HistoryDetail", "Timings (s)"), sorted(row.timings.items()))
     section(
         translate("HistoryDetail", "Parameters"),
         flatten({k: v for k, v in request.items() if k not in ("prompt", "schema_version")}),
     )
-    plan = row.get("plan")
-    if plan:
-        reasons = plan.get("reasons") if isinstance(plan, dict) else None
+    if row.plan is not None:
+        plan = row.plan.to_dict()
         section(
             translate("HistoryDetail", "Plan"),
-            [(k, v) for k, v in sorted(plan.items()) if k != "reasons"]
-            if isinstance(plan, dict)
-            else [("plan", plan)],
+            [(k, v) for k, v in sorted(plan.items()) if k not in ("reasons", "warnings")],
         )
-        if reasons:
-            items = "".join(f"<li>{e(_fmt(r))}</li>" for r in reasons)
-            parts.append(f"<ul>{items}</ul>")
+        if row.plan.reasons:
+            items = "".join(
+                f"<li><b>{e(k)}</b>: {e(_fmt(v))}</li>" for k, v in row.plan.reasons.items()
+            )
+            why = translate("HistoryDetail", "Why")
+            parts.append(f"<h4>{e(why)}</h4><ul>{items}</ul>")
+        if row.plan.warnings:
+            items = "".join(f"<li>{e(w)}</li>" for w in row.plan.warnings)
+            title = translate("HistoryDetail", "Warnings")
+            parts.append(f"<h4>{e(title)}</h4><ul>{items}</ul>")
     return "".join(parts)

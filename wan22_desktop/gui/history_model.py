@@ -1,8 +1,8 @@
 """The history as a Qt item model: pages of rows fetched on demand, off the GUI thread.
 
 One model feeds both the grid (column 0: thumbnail + prompt) and the table (all columns). Rows are
-plain dicts (``db.views.generation_to_dict``; failed/cancelled jobs as ``job_to_dict`` with
-``kind == "job"``), so nothing ORM-bound crosses threads. Only the pages the view scrolls to are
+frozen ``GenerationRow``s (failed/cancelled jobs as ``JobRow``s) from ``services.history``, so
+nothing ORM-bound crosses threads. Only the pages the view scrolls to are
 loaded (``fetchMore``), so 10,000 generations open as fast as 100.
 
 A filter change bumps an epoch: pages that arrive for an older filter are dropped.
@@ -11,7 +11,7 @@ A filter change bumps an epoch: pages that arrive for an older filter are droppe
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -26,67 +26,26 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QPixmap
 
-from wan22_desktop.db import history as dbh
-from wan22_desktop.db import queue as dbq
 from wan22_desktop.db.database import Database
-from wan22_desktop.db.models import CANCELLED, FAILED, INTERRUPTED
-from wan22_desktop.db.views import generation_to_dict, job_to_dict
 from wan22_desktop.gui.history_thumbs import HoverPreview, ThumbnailCache
+from wan22_desktop.services.history import HistoryFilter, HistoryPage, HistoryQuery, load_page
+from wan22_desktop.services.rows import GenerationRow, HistoryRow, JobRow
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 120
-JOB_STATUSES = (FAILED, CANCELLED, INTERRUPTED)
-MAX_JOB_ROWS = 500
-Row = dict[str, Any]
+Row = HistoryRow
 _Index = QModelIndex | QPersistentModelIndex
 translate = QCoreApplication.translate
 
 
-@dataclass(frozen=True)
-class HistoryQuery:
-    """What the history shows. ``status``: "done" (generations) or a finished job status."""
-
-    filter: dbh.HistoryFilter = field(default_factory=dbh.HistoryFilter)
-    status: str = "done"
-
-
-@dataclass(frozen=True)
-class PageResult:
-    rows: list[Row]
-    total: int
-
-
-def load_page(db: Database, query: HistoryQuery, page: int, page_size: int) -> PageResult:
-    """Runs on the DB thread."""
-    if query.status == "done":
-        p = dbh.list_generations(db, query.filter, page=page, page_size=page_size)
-        return PageResult(
-            [{"kind": "generation", **generation_to_dict(g)} for g in p.items], p.total
-        )
-    # Failed/cancelled jobs are few: one bounded read, filtered here.
-    jobs = [job_to_dict(j) for j in dbq.list_jobs(db, statuses=[query.status], limit=MAX_JOB_ROWS)]
-    rows = [{"kind": "job", **j} for j in jobs if _job_matches(j, query.filter)]
-    return PageResult(rows[page * page_size : (page + 1) * page_size], len(rows))
-
-
-def _job_matches(job: Row, flt: dbh.HistoryFilter) -> bool:
-    if flt.task and job["task"] != flt.task:
-        return False
-    if flt.search and flt.search.strip().lower() not in (job["prompt"] or "").lower():
-        return False
-    if flt.since and (job["finished_at"] or "") < flt.since.isoformat(timespec="seconds"):
-        return False
-    return not (flt.favourite or flt.tag)  # marks exist on generations only
-
-
 def short_prompt(row: Row, limit: int = 60) -> str:
-    text = " ".join((row.get("prompt") or "").split()) or translate("HistoryModel", "(no prompt)")
+    text = " ".join(row.prompt.split()) or translate("HistoryModel", "(no prompt)")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def created_label(row: Row) -> str:
-    ts = row.get("created_at") or row.get("finished_at")
+    ts = row.created_at if isinstance(row, GenerationRow) else row.finished_at
     if not ts:
         return ""
     try:
@@ -152,7 +111,7 @@ class HistoryModel(QAbstractTableModel):
         self.query = query
         self.reload()
 
-    def set_filter(self, flt: dbh.HistoryFilter) -> None:
+    def set_filter(self, flt: HistoryFilter) -> None:
         self.set_query(replace(self.query, filter=flt))
 
     def reload(self) -> None:
@@ -173,7 +132,7 @@ class HistoryModel(QAbstractTableModel):
 
     def update_row(self, new: Row) -> None:
         """Replace a row after a change (favourite, tags) without reloading the page."""
-        r = self._row_of.get((new["kind"], new["id"]))
+        r = self._row_of.get((new.kind, new.id))
         if r is None:
             return
         self._rows[r] = new
@@ -213,19 +172,19 @@ class HistoryModel(QAbstractTableModel):
             lambda exc: self._page_failed(epoch, exc),
         )
 
-    def _page_loaded(self, epoch: int, page: int, result: PageResult) -> None:
+    def _page_loaded(self, epoch: int, page: int, result: HistoryPage) -> None:
         if epoch != self._epoch:
             return  # an older query's page
         self._loading = False
         self._total = result.total
         self._next_page = page + 1
-        fresh = [r for r in result.rows if (r["kind"], r["id"]) not in self._row_of]
+        fresh = [r for r in result.rows if (r.kind, r.id) not in self._row_of]
         if fresh:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
             self._rows.extend(fresh)
             for i, r in enumerate(fresh, start=first):
-                self._row_of[(r["kind"], r["id"])] = i
+                self._row_of[(r.kind, r.id)] = i
             self.endInsertRows()
         if not result.rows:
             self._total = len(self._rows)  # rows were deleted meanwhile: stop asking
@@ -239,7 +198,7 @@ class HistoryModel(QAbstractTableModel):
         self.sig_load_failed.emit(exc)
 
     def _reindex(self) -> None:
-        self._row_of = {(r["kind"], r["id"]): i for i, r in enumerate(self._rows)}
+        self._row_of = {(r.kind, r.id): i for i, r in enumerate(self._rows)}
 
     def _repaint_id(self, gid: int) -> None:
         r = self._row_of.get(("generation", gid))
@@ -279,46 +238,48 @@ class HistoryModel(QAbstractTableModel):
         if role == self.RowRole:
             return row
         if role == self.IdRole:
-            return row["id"]
+            return row.id
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, col)
         if role == Qt.ItemDataRole.DecorationRole and col == "prompt":
             return self._decoration(row)
         if role == Qt.ItemDataRole.ToolTipRole and col == "prompt":
-            return row.get("final_prompt") or row.get("prompt") or None
-        if role == Qt.ItemDataRole.ForegroundRole and row["kind"] == "job":
+            final = row.final_prompt if isinstance(row, GenerationRow) else None
+            return final or row.prompt or None
+        if role == Qt.ItemDataRole.ForegroundRole and isinstance(row, JobRow):
             return QColor("#c0392b")
         return None
 
     def _display(self, row: Row, col: str) -> Any:
         if col == "prompt":
-            return ("★ " if row.get("favourite") else "") + short_prompt(row)
+            star = isinstance(row, GenerationRow) and row.favourite
+            return ("★ " if star else "") + short_prompt(row)
         if col == "task":
-            return row["task"]
+            return row.task
         if col == "created":
             return created_label(row)
-        if row["kind"] == "job":
+        if isinstance(row, JobRow):
             if col == "seed":
-                return row.get("seed")
+                return row.seed
             if col == "tags":
-                return row["status"] + (f": {row['error']['message']}" if row.get("error") else "")
+                return row.status + (f": {row.error.message}" if row.error else "")
             return None
         if col == "size":
-            return f"{row['width']}×{row['height']}"
+            return f"{row.width}×{row.height}"
         if col == "frames":
-            return row["frames"]
+            return row.frames
         if col == "seed":
-            return str(row["seed"])
+            return str(row.seed)
         if col == "favourite":
-            return "★" if row["favourite"] else ""
+            return "★" if row.favourite else ""
         if col == "tags":
-            return ", ".join(row["tags"])
+            return ", ".join(row.tags)
         return None
 
     def _decoration(self, row: Row) -> QPixmap | None:
-        if row["kind"] != "generation":
+        if not isinstance(row, GenerationRow):
             return None
-        if self.hover is not None and (frame := self.hover.frame(row["id"])) is not None:
+        if self.hover is not None and (frame := self.hover.frame(row.id)) is not None:
             return frame
         if self.thumbs is None:
             return None

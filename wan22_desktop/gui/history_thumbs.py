@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from wan22_desktop.gui.history_frames import sample_frames, to_qimage
+from wan22_desktop.services.rows import GenerationRow
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +24,12 @@ PREVIEW_FRAMES = 8
 PREVIEW_INTERVAL_MS = 150
 
 
-def load_thumbnail_image(gen: dict[str, Any], size: QSize = THUMB_SIZE) -> QImage:
+def load_thumbnail_image(gen: GenerationRow, size: QSize = THUMB_SIZE) -> QImage:
     """The stored thumbnail, else the first frame of the video; scaled to fit ``size``."""
-    thumb = gen.get("thumbnail_path")
+    thumb = gen.thumbnail_path
     img = QImage(thumb) if thumb and Path(thumb).is_file() else QImage()
     if img.isNull():
-        frames = sample_frames(gen["video_path"], 1, 1, max_side=max(size.width(), size.height()))
+        frames = sample_frames(gen.video_path, 1, 1, max_side=max(size.width(), size.height()))
         if not frames:
             return QImage()
         img = to_qimage(frames[0])
@@ -38,12 +39,12 @@ def load_thumbnail_image(gen: dict[str, Any], size: QSize = THUMB_SIZE) -> QImag
 
 
 def load_preview_images(
-    gen: dict[str, Any], size: QSize = THUMB_SIZE, count: int = PREVIEW_FRAMES
+    gen: GenerationRow, size: QSize = THUMB_SIZE, count: int = PREVIEW_FRAMES
 ) -> list[QImage]:
     frames = sample_frames(
-        gen["video_path"],
+        gen.video_path,
         count,
-        int(gen.get("frames") or count),
+        gen.frames or count,
         max_side=max(size.width(), size.height()),
     )
     return [
@@ -75,17 +76,16 @@ class ThumbnailCache(QObject):
         self._cache: OrderedDict[int, QPixmap] = OrderedDict()
         self._pending: set[int] = set()
 
-    def get(self, gen: dict[str, Any]) -> QPixmap | None:
-        gid = int(gen["id"])
+    def get(self, gen: GenerationRow) -> QPixmap | None:
+        gid = gen.id
         pix = self._cache.get(gid)
         if pix is not None:
             self._cache.move_to_end(gid)
             return pix
         if gid not in self._pending:
             self._pending.add(gid)
-            snapshot = dict(gen)
             self._tasks.run(
-                lambda: load_thumbnail_image(snapshot, self.size),
+                lambda: load_thumbnail_image(gen, self.size),
                 lambda img, gid=gid: self._store(gid, img),
                 lambda exc, gid=gid: self._failed(gid, exc),
             )
@@ -129,8 +129,8 @@ class HoverPreview(QObject):
     def active_id(self) -> int | None:
         return self._gid
 
-    def start(self, gen: dict[str, Any]) -> None:
-        gid = int(gen["id"])
+    def start(self, gen: GenerationRow) -> None:
+        gid = gen.id
         if gid == self._gid:
             return
         self.stop()
@@ -138,9 +138,8 @@ class HoverPreview(QObject):
         if gid in self._frames:
             self._timer.start()
             return
-        snapshot = dict(gen)
         self._tasks.run(
-            lambda: load_preview_images(snapshot, self.size),
+            lambda: load_preview_images(gen, self.size),
             lambda imgs, gid=gid: self._loaded(gid, imgs),
             lambda exc, gid=gid: log.info("no preview for %s: %s", gid, exc),
         )

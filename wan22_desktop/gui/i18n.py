@@ -1,9 +1,8 @@
 """Choosing the interface language and loading Qt translations from ``resources/i18n``.
 
 Translations ship as ``.ts`` sources and compiled ``.qm`` files, both committed (``pyside6-lrelease``
-needs the Qt tools, which an installed app may lack). Every ``<lang>.qm`` and ``<lang>_*.qm`` is
-loaded, so each part of the GUI can keep its own file (``zh_CN.qm``, ``zh_CN_b.qm``), plus Qt's own
-translation of standard dialogs when PySide6 ships it.
+needs the Qt tools, which an installed app may lack): one ``<lang>.qm`` per language
+(``zh_CN.qm``), plus Qt's own translation of standard dialogs when PySide6 ships it.
 """
 
 from __future__ import annotations
@@ -31,13 +30,8 @@ def choose_language(settings: Settings, system_locale: str | None = None) -> str
 
 
 def translation_files(language: str, folder: Path = I18N_DIR) -> list[Path]:
-    if language == "en" or not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.glob(f"{language}*.qm")
-        if p.stem == language or p.stem.startswith(f"{language}_")
-    )
+    qm = folder / f"{language}.qm"
+    return [qm] if language != "en" and qm.is_file() else []
 
 
 def install_translators(

@@ -1,10 +1,9 @@
 """The main window: a sidebar of views, the views' stack and the status area. Nothing else.
 
-For view authors (part B included):
+For view authors:
 
-* Register a view with one line in ``view_registry.VIEWS``: ``ViewSpec(key, title, "module:Class")``;
-  ``history``, ``player`` and ``models`` are already listed and show a placeholder until their
-  module exists. The class is built as ``Class(ctx, parent)`` (``ctx``: ``AppContext``).
+* Register a view with one line in ``view_registry.VIEWS``: ``ViewSpec(key, title, "module:Class")``.
+  The class is built as ``Class(ctx, parent)`` (``ctx``: ``AppContext``).
 * Optional hooks on a view: ``on_shown()`` (became the current view; refresh here),
   ``save_state()`` (window is closing; write UI state with ``ctx.settings.set_state``),
   ``shutdown()`` (stop timers/threads you own).
@@ -22,6 +21,7 @@ import logging
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -34,7 +34,6 @@ from wan22_desktop.errors import OperationError
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.runner_controller import RunnerController
 from wan22_desktop.gui.view_registry import VIEWS, ViewSpec
-from wan22_desktop.gui.widgets.placeholder import PlaceholderView
 from wan22_desktop.gui.widgets.status_area import StatusArea
 
 log = logging.getLogger(__name__)
@@ -115,12 +114,10 @@ class MainWindow(QMainWindow):
         return self._views[key]
 
     def _build_view(self, spec: ViewSpec) -> QWidget:
-        """The view, or a placeholder when its module is missing or it fails to start (a broken
-        view must not take the window down; the reason goes to the status area and the log)."""
+        """The view; one that fails to start (say, no multimedia backend for the player) must not
+        take the window down: its page says so, the reason goes to the status area and the log."""
         try:
-            cls = spec.load()
-            if cls is not None:
-                return cls(self.ctx, self.stack)
+            return spec.load()(self.ctx, self.stack)
         except Exception as exc:  # noqa: BLE001 - shown as a notice, traceback in the log
             log.error("view %s failed to start", spec.key, exc_info=True)
             self.ctx.notifier.error(
@@ -131,7 +128,13 @@ class MainWindow(QMainWindow):
                     self.tr("the details are in the log file"),
                 )
             )
-        return PlaceholderView(spec.translated_title(), self.stack)
+        failed = QLabel(
+            self.tr("The %1 view could not start.").replace("%1", spec.translated_title()),
+            self.stack,
+        )
+        failed.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        failed.setEnabled(False)
+        return failed
 
     def show_view(self, key: str) -> None:
         if key not in self._specs:
@@ -183,7 +186,6 @@ class MainWindow(QMainWindow):
             "running": self.tr("Runner: on"),
             "read_only": self.tr("Runner: another process"),
             "stopped": self.tr("Runner: stopped"),
-            "unavailable": self.tr("Runner: not installed"),
         }
         self.status_area.set_runner_text(words.get(mode, mode), detail)
 

@@ -1,6 +1,6 @@
 """What the Models view shows, gathered off the GUI thread as plain frozen data (no Qt).
 
-``read_db_state`` runs on the DB thread (installed folders, downloads); ``check_readiness`` and
+``services.models.installed_copies`` runs on the DB thread; ``check_readiness`` and
 ``free_bytes`` touch the disk, so they run on the task pool; ``build_rows`` joins it all with the
 catalogue and is pure.
 """
@@ -11,23 +11,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-
-from wan22_desktop.db.database import Database
-from wan22_desktop.db.downloads import InstalledModel
 from wan22_desktop.downloader.catalog import MODELS, CatalogModel
 from wan22_desktop.downloader.manager import ACTIVE, DownloadInfo
 from wan22_desktop.model_layout import check_layout
+from wan22_desktop.services.models import InstalledCopy
 from wan22_desktop.tasks import TASKS
-
-
-@dataclass(frozen=True)
-class InstalledCopy:
-    model_id: str  # repo id
-    path: str
-    origin: str  # download | import | hf-cache | modelscope-cache
-    tasks: tuple[str, ...]
-    size_bytes: int
 
 
 @dataclass(frozen=True)
@@ -59,24 +47,6 @@ class ModelRow:
         if d is None or d.status == "done" or d.total_bytes <= 0:
             return None
         return min(1.0, d.done_bytes / d.total_bytes)
-
-
-def read_db_state(db: Database) -> list[InstalledCopy]:
-    """Installed folders from the DB (runs on the DB thread)."""
-
-    def run(s):  # noqa: ANN001, ANN202 - a Session
-        return [
-            InstalledCopy(
-                r.model_id,
-                r.path,
-                r.origin,
-                tuple(t for t in r.tasks.split(",") if t),
-                r.size_bytes or 0,
-            )
-            for r in s.scalars(select(InstalledModel).order_by(InstalledModel.id))
-        ]
-
-    return db.read(run)
 
 
 def check_readiness(installed: list[InstalledCopy]) -> list[TaskReadiness]:

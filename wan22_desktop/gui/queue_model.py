@@ -1,6 +1,6 @@
-"""``JobTableModel``: the queue as a Qt table over job dicts (``db.views.job_to_dict``).
+"""``JobTableModel``: the queue as a Qt table over ``JobRow``s (``services.queue``).
 
-The dicts come from a DB read on the DB thread; live progress from the runner (coalesced by
+The rows come from a DB read on the DB thread; live progress from the runner (coalesced by
 ``RunnerController``) is laid over them by job id, so the bar moves between DB polls. Dragging a
 queued row onto another queued row of the same lane asks for a move (``sig_move_requested``); the
 database decides, and the next refresh shows the result.
@@ -9,6 +9,7 @@ database decides, and the next refresh shows the result.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from PySide6.QtCore import (
@@ -24,11 +25,12 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from wan22_desktop.gui.generate_eta import format_duration
+from wan22_desktop.services.rows import JobRow
 
 MIME = "application/x-wan22-job-id"
 STATUS_COLOURS = {"failed": "#d32f2f", "interrupted": "#d32f2f", "running": "#1e88e5"}
 ProgressRole = Qt.ItemDataRole.UserRole + 1  # (done, total) or None
-JobRole = Qt.ItemDataRole.UserRole + 2  # the job dict
+JobRole = Qt.ItemDataRole.UserRole + 2  # the JobRow
 Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("id", "status", "prompt", "task", "progress", "phase", "step", "eta", "seed")
@@ -80,10 +82,10 @@ def duration_text(seconds: float) -> str:
     return format_duration(seconds, units=(_t("s"), _t("min"), _t("h")))
 
 
-def merged_progress(job: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
+def merged_progress(job: JobRow, live: dict[str, Any] | None) -> dict[str, Any]:
     """The job's DB progress overlaid with the runner's newer live values (pure)."""
-    out = dict(job.get("progress") or {})
-    if live and job.get("status") == "running":
+    out: dict[str, Any] = asdict(job.progress)
+    if live and job.status == "running":
         out.update({k: v for k, v in live.items() if v is not None})
     return out
 
@@ -95,21 +97,21 @@ class JobTableModel(QAbstractTableModel):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.jobs: list[dict[str, Any]] = []
+        self.jobs: list[JobRow] = []
         self.live: dict[int, dict[str, Any]] = {}
 
     # ---- data in
 
-    def set_jobs(self, jobs: list[dict[str, Any]]) -> None:
+    def set_jobs(self, jobs: list[JobRow]) -> None:
         """Replace the rows; cheap when only values changed (same ids in the same order)."""
-        if [j["id"] for j in jobs] == [j["id"] for j in self.jobs]:
+        if [j.id for j in jobs] == [j.id for j in self.jobs]:
             self.jobs = jobs
             if jobs:
                 self.dataChanged.emit(self.index(0, 0), self.index(len(jobs) - 1, len(COLUMNS) - 1))
             return
         self.beginResetModel()
         self.jobs = jobs
-        self.live = {k: v for k, v in self.live.items() if any(j["id"] == k for j in jobs)}
+        self.live = {k: v for k, v in self.live.items() if any(j.id == k for j in jobs)}
         self.endResetModel()
 
     def set_live_progress(self, job_id: int, progress: dict[str, Any]) -> None:
@@ -119,13 +121,13 @@ class JobTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def row_of(self, job_id: int) -> int | None:
-        return next((i for i, j in enumerate(self.jobs) if j["id"] == job_id), None)
+        return next((i for i, j in enumerate(self.jobs) if j.id == job_id), None)
 
-    def job(self, row: int) -> dict[str, Any] | None:
+    def job(self, row: int) -> JobRow | None:
         return self.jobs[row] if 0 <= row < len(self.jobs) else None
 
-    def progress_of(self, job: dict[str, Any]) -> dict[str, Any]:
-        return merged_progress(job, self.live.get(job["id"]))
+    def progress_of(self, job: JobRow) -> dict[str, Any]:
+        return merged_progress(job, self.live.get(job.id))
 
     # ---- Qt model
 
@@ -155,7 +157,7 @@ class JobTableModel(QAbstractTableModel):
         progress = self.progress_of(job)
         if role == ProgressRole and column == "progress":
             step, total = progress.get("step"), progress.get("total")
-            if job["status"] == "done":
+            if job.status == "done":
                 return (1, 1)
             return (step or 0, total) if total else None
         if role == Qt.ItemDataRole.DisplayRole:
@@ -165,27 +167,27 @@ class JobTableModel(QAbstractTableModel):
         if (
             role == Qt.ItemDataRole.ForegroundRole
             and column == "status"
-            and job["status"] in STATUS_COLOURS
+            and job.status in STATUS_COLOURS
         ):
-            return QColor(STATUS_COLOURS[job["status"]])
+            return QColor(STATUS_COLOURS[job.status])
         return None
 
-    def _display(self, job: dict[str, Any], column: str, progress: dict[str, Any]) -> str:
+    def _display(self, job: JobRow, column: str, progress: dict[str, Any]) -> str:
         if column == "id":
-            return str(job["id"])
+            return str(job.id)
         if column == "status":
-            word = _t(_STATUS_WORDS.get(job["status"], job["status"]))
-            if job["status"] == "queued" and job.get("lane") == "now":
+            word = _t(_STATUS_WORDS.get(job.status, job.status))
+            if job.status == "queued" and job.lane == "now":
                 word += " ⏫"
-            if job.get("cancel_requested") and job["status"] == "running":
+            if job.cancel_requested and job.status == "running":
                 word = QCoreApplication.translate("JobTableModel", "Cancelling…")
             return word
         if column == "prompt":
-            return " ".join((job.get("prompt") or "").split())
+            return " ".join(job.prompt.split())
         if column == "task":
-            return job.get("task") or ""
+            return job.task
         if column == "phase":
-            return phase_text(progress.get("phase")) if job["status"] == "running" else ""
+            return phase_text(progress.get("phase")) if job.status == "running" else ""
         if column == "step":  # units for the ETA column, listed for the translation tools:
             (
                 QT_TRANSLATE_NOOP("JobTableModel", "s"),
@@ -196,19 +198,17 @@ class JobTableModel(QAbstractTableModel):
             return f"{step}/{total}" if step is not None and total else ""
         if column == "eta":
             eta = progress.get("eta_s")
-            return duration_text(eta) if eta is not None and job["status"] == "running" else ""
+            return duration_text(eta) if eta is not None and job.status == "running" else ""
         if column == "seed":
-            seed = job.get("seed")
-            return "" if seed is None else str(seed)
+            return "" if job.seed is None else str(job.seed)
         return ""
 
-    def _tooltip(self, job: dict[str, Any]) -> str:
-        lines = [job.get("prompt") or ""]
-        if job.get("error"):
-            err = job["error"]
-            lines.append(f"{err.get('message')}" + (f" — {err['hint']}" if err.get("hint") else ""))
-        elif job.get("status_reason"):
-            lines.append(job["status_reason"])
+    def _tooltip(self, job: JobRow) -> str:
+        lines = [job.prompt]
+        if job.error is not None:
+            lines.append(job.error.text())
+        elif job.status_reason:
+            lines.append(job.status_reason)
         return "\n".join(line for line in lines if line)
 
     # ---- drag to reorder
@@ -218,7 +218,7 @@ class JobTableModel(QAbstractTableModel):
         if not index.isValid():
             return base | Qt.ItemFlag.ItemIsDropEnabled
         job = self.job(index.row())
-        if job and job["status"] == "queued":
+        if job and job.status == "queued":
             return base | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled
         return base
 
@@ -231,7 +231,7 @@ class JobTableModel(QAbstractTableModel):
     def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # noqa: N802
         data = QMimeData()
         rows = sorted({i.row() for i in indexes})
-        data.setData(MIME, json.dumps([self.jobs[r]["id"] for r in rows]).encode())
+        data.setData(MIME, json.dumps([self.jobs[r].id for r in rows]).encode())
         return data
 
     def dropMimeData(
@@ -259,10 +259,8 @@ class JobTableModel(QAbstractTableModel):
         row = self.row_of(job_id)
         if row is None:
             return None
-        lane = self.jobs[row].get("lane")
-        queued = [
-            i for i, j in enumerate(self.jobs) if j["status"] == "queued" and j.get("lane") == lane
-        ]
+        lane = self.jobs[row].lane
+        queued = [i for i, j in enumerate(self.jobs) if j.status == "queued" and j.lane == lane]
         if not queued:
             return None
         target_row = min(max(target_row, queued[0]), queued[-1])

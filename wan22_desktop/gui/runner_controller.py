@@ -10,7 +10,6 @@ runs it — and retries quietly until the lease is free; it never takes a live l
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import threading
@@ -20,7 +19,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from wan22_desktop.errors import Wan22Error
+from wan22_desktop.errors import LeaseHeld, OperationError, Wan22Error
+from wan22_desktop.runtime.runner import QueueRunner, RunnerOptions
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,6 @@ COALESCE_MS = 100
 LEASE_RETRY_MS = 5000
 
 # Modes
-UNAVAILABLE = "unavailable"  # this build has no runner module: the queue is only shown
 STOPPED = "stopped"
 RUNNING = "running"
 READ_ONLY = "read_only"  # another runner holds the lease
@@ -39,7 +38,7 @@ class RunnerController(QObject):
 
     # ---- Signals
     sig_state_changed = Signal(str, str)
-    """The runner's mode changed. Args: mode (running/read_only/stopped/unavailable), detail."""
+    """The runner's mode changed. Args: mode (running/read_only/stopped), detail."""
 
     sig_job_progress = Signal(int, object)
     """Live progress of the running job. Args: job id, dict with step, total, phase, eta_s and
@@ -89,12 +88,7 @@ class RunnerController(QObject):
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
-        factory = self._factory or _default_factory()
-        if factory is None:
-            self._set_mode(
-                UNAVAILABLE, self.tr("queue runner not installed; showing the queue only")
-            )
-            return
+        factory = self._factory or _make_runner
         self._shutting_down = False
         self._runner = factory(self.ctx, self._on_event_from_thread)
         self._thread = threading.Thread(target=self._run, name="wan22-runner", daemon=True)
@@ -127,11 +121,16 @@ class RunnerController(QObject):
             self._runner.run()  # "running" once it reports "started" (it holds the lease then)
         except Wan22Error as exc:
             message, hint = exc.message, exc.hint or ""
-            held = "queue is being run by" in message
+            # db.lease raises a plain OperationError today; the text check goes once it raises
+            # LeaseHeld everywhere.
+            held = isinstance(exc, LeaseHeld) or "queue is being run by" in message
             self.ctx.tasks.post(lambda: self._runner_refused(message, hint, held))
-        except Exception:  # noqa: BLE001 - shown as a notice; the window stays up
+        except Exception as exc:  # noqa: BLE001 - shown as a notice; the window stays up
             log.exception("queue runner crashed")
-            self.ctx.tasks.post(lambda: self._runner_crashed(exc))
+            # Bind the exception now: Python unbinds ``exc`` when the except block ends, and the
+            # lambda runs later on the GUI thread.
+            crash: BaseException = exc
+            self.ctx.tasks.post(lambda: self._runner_crashed(crash))
         else:
             self.ctx.tasks.post(lambda: self._set_mode(STOPPED, ""))
 
@@ -186,9 +185,16 @@ class RunnerController(QObject):
             self.ctx.notifier.error(Wan22Error(message, hint))
 
     def _runner_crashed(self, exc: BaseException) -> None:
+        """Show what went wrong in words (the traceback is already in the log)."""
         self._thread = None
-        self._set_mode(STOPPED, str(exc))
-        self.ctx.notifier.error(exc)
+        reason = str(exc) or type(exc).__name__
+        self._set_mode(STOPPED, reason)
+        self.ctx.notifier.error(
+            OperationError(
+                self.tr("The queue runner stopped: %1").replace("%1", reason),
+                self.tr("the details are in the log file"),
+            )
+        )
 
     def _set_mode(self, mode: str, detail: str) -> None:
         if (mode, detail) == (self.mode, self.detail):
@@ -221,27 +227,15 @@ def worker_env() -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join(paths)}
 
 
-def _default_factory() -> Callable[..., Any] | None:
-    """Build the real runner when this build has it (``wan22_desktop.runtime.runner``)."""
-    try:
-        runner_mod = importlib.import_module("wan22_desktop.runtime.runner")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("wan22_desktop.runtime.runner",):
-            return None
-        raise
-
-    def make(ctx: Any, on_event: Callable[[Any], None]) -> Any:
-        options = runner_mod.RunnerOptions(
-            forever=True,
-            keep_awake=bool(ctx.settings.get("keep_awake")),
-            max_interruptions=int(ctx.settings.get("max_attempts")),
-            hang_factor=float(ctx.settings.get("hang_timeout_factor")),
-            worker_env=worker_env(),
-        )
-        # One probe per window: the runner waits (heartbeating) for the one the GUI started.
-        hardware = ctx.hardware() or ctx.wait_hardware
-        return runner_mod.QueueRunner(
-            ctx.db, ctx.paths, options, on_event=on_event, hardware=hardware
-        )
-
-    return make
+def _make_runner(ctx: Any, on_event: Callable[[Any], None]) -> QueueRunner:
+    """The real queue runner for this window's data dir and settings."""
+    options = RunnerOptions(
+        forever=True,
+        keep_awake=bool(ctx.settings.get("keep_awake")),
+        max_interruptions=int(ctx.settings.get("max_attempts")),
+        hang_factor=float(ctx.settings.get("hang_timeout_factor")),
+        worker_env=worker_env(),
+    )
+    # One probe per window: the runner waits (heartbeating) for the one the GUI started.
+    hardware = ctx.hardware() or ctx.wait_hardware
+    return QueueRunner(ctx.db, ctx.paths, options, on_event=on_event, hardware=hardware)

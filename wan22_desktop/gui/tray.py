@@ -27,6 +27,8 @@ class Tray(QObject):
         self.ctx = ctx
         self.sent: list[tuple[str, str]] = []  # (title, message) of every notification, newest last
         self._active = 0
+        self._last_counts: dict[str, int] = {}
+        self._batch_start: dict[str, int] | None = None  # counts when the queue became busy
         self.icon: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.icon = QSystemTrayIcon(icon, self)
@@ -47,7 +49,7 @@ class Tray(QObject):
     def attach_runner(self, runner: QObject) -> None:
         runner.sig_job_event.connect(self.on_job_event)
 
-    def on_counts(self, counts: dict, paused: bool) -> None:
+    def on_counts(self, counts: dict[str, int], paused: bool) -> None:
         running, queued = counts.get("running", 0), counts.get("queued", 0)
         if self.icon is not None:
             tip = (
@@ -57,9 +59,23 @@ class Tray(QObject):
             )
             self.icon.setToolTip(tip + (self.tr(" (paused)") if paused else ""))
         active = running + queued
+        if active > 0 and self._batch_start is None:
+            self._batch_start = self._last_counts if self._active == 0 else dict(counts)
         if self._active > 0 and active == 0:
-            self.notify(self.tr("Queue finished"), self.tr("All jobs are done."))
+            done, failed, cancelled = finished_since(self._batch_start or {}, counts)
+            self.notify(self.tr("Queue finished"), self._finished_text(done, failed, cancelled))
+            self._batch_start = None
         self._active = active
+        self._last_counts = dict(counts)
+
+    def _finished_text(self, done: int, failed: int, cancelled: int) -> str:
+        """ "All jobs are done." only when none failed or was cancelled; else the counts."""
+        if not failed and not cancelled:
+            return self.tr("All jobs are done.")
+        text = self.tr("%1 done, %2 failed").replace("%1", str(done)).replace("%2", str(failed))
+        if cancelled:
+            text += self.tr(", %1 cancelled").replace("%1", str(cancelled))
+        return text
 
     def on_job_event(self, kind: str, job_id: int, message: str) -> None:
         if kind == "done":
@@ -80,3 +96,13 @@ class Tray(QObject):
             self.icon.showMessage(title, message, QSystemTrayIcon.MessageIcon.Information, 8000)
         else:
             self.ctx.notifier.info(f"{title}: {message}")
+
+
+def finished_since(before: dict[str, int], after: dict[str, int]) -> tuple[int, int, int]:
+    """(done, failed, cancelled) jobs that finished between two status counts of the queue;
+    interrupted jobs count as failed. Jobs removed meanwhile never make a count negative."""
+
+    def grew(*statuses: str) -> int:
+        return max(0, sum(after.get(s, 0) - before.get(s, 0) for s in statuses))
+
+    return grew("done"), grew("failed", "interrupted"), grew("cancelled")

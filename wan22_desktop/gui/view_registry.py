@@ -1,19 +1,15 @@
 """The views the main window shows, in sidebar order, imported lazily by dotted name.
 
-A view module that does not exist yet (another branch) shows a placeholder instead of breaking
-start-up, so the shell and each view can land independently. To add a view, add one line here;
-the class is constructed as ``ViewClass(ctx, parent)``.
+Importing on first use keeps cold start fast (the first view shows before the others load). To
+add a view, add one line here; the class is constructed as ``ViewClass(ctx, parent)``.
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
 from dataclasses import dataclass
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,17 +21,10 @@ class ViewSpec:
     def translated_title(self) -> str:
         return QCoreApplication.translate("Views", self.title)
 
-    def load(self) -> type | None:
-        """The view class, or None when its module is not there (logged, not raised)."""
+    def load(self) -> type:
+        """The view class (imported now)."""
         module_name, _, class_name = self.target.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                log.info("view %s not available: %s", self.key, exc)
-                return None
-            raise
-        return getattr(module, class_name)
+        return getattr(importlib.import_module(module_name), class_name)
 
 
 VIEWS: tuple[ViewSpec, ...] = (

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import fields, replace
-from typing import Any
+from dataclasses import replace
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QLocale, QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QRegularExpressionValidator
@@ -32,10 +31,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
-from wan22_desktop.db import queue as q
-from wan22_desktop.db.downloads import InstalledModel as InstalledRow
+from wan22_desktop.errors import UserInputError
 from wan22_desktop.gui import generate_form as gf
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.widgets.advanced_fields import MEMORY_SWITCHES, AdvancedFields
@@ -46,6 +43,8 @@ from wan22_desktop.gui.widgets.plan_panel import PlanPanel
 from wan22_desktop.prompt_chips import CHIPS, Chip, insert_phrase, remove_phrase
 from wan22_desktop.request import SEED_MAX, GenerationRequest
 from wan22_desktop.runtime.planner import InstalledModel
+from wan22_desktop.runtime.planning import installed_models
+from wan22_desktop.services import queue as queue_ops
 from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT, frames_for_seconds, get_task
 
 log = logging.getLogger(__name__)
@@ -54,7 +53,18 @@ STATE_KEY = "generate_form"
 SPLITTER_KEY = "generate_splitter"
 DEBOUNCE_MS = 120
 DICE_MAX = 2**32 - 1  # a dice seed is easy to read back; any 0..SEED_MAX may be typed
-# (field keyword in a validation message) -> form field to highlight
+# UserInputError.field (a GenerationRequest field) -> the form field to highlight
+_FORM_FIELD = {
+    "prompt": "prompt",
+    "image": "image",
+    "frame_num": "frames",
+    "size": "size",
+    "sample_steps": "steps",
+    "sample_shift": "shift",
+    "guidance": "guidance",
+    "seed": "seed",
+}
+# Errors that name no field yet: (keyword in the message) -> form field to highlight
 _FIELD_OF_MESSAGE = (
     ("prompt", "prompt"),
     ("image", "image"),
@@ -74,20 +84,6 @@ SIZE_WORDS = (
     QT_TRANSLATE_NOOP("GenerateView", "480p landscape"),
     QT_TRANSLATE_NOOP("GenerateView", "480p portrait"),
 )
-
-
-def load_installed(db: Any) -> dict[str, InstalledModel]:
-    """Installed checkpoints by task, from the installed_models table (DB thread)."""
-
-    def read(s: Any) -> list[tuple[str, str, int]]:
-        rows = s.execute(
-            select(InstalledRow.tasks, InstalledRow.path, InstalledRow.size_bytes).order_by(
-                InstalledRow.verified_at.asc()
-            )
-        )
-        return [tuple(r) for r in rows]
-
-    return gf.installed_from_rows(db.read(read))
 
 
 class GenerateView(QWidget):
@@ -135,6 +131,41 @@ class GenerateView(QWidget):
     # ---- building
 
     def _build(self) -> None:
+        """The form (left, scrollable) and the image, plan and actions (right), in a splitter."""
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._build_prompt_section(form)
+        self._build_size_section(form)
+        self._build_quality_section(form)
+        self._build_advanced_section(form)
+        left = QWidget(self)
+        column = QVBoxLayout(left)
+        column.addLayout(form)
+        column.addStretch(1)  # rows keep their natural height; spare space goes below
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+
+        right = QWidget(self)
+        rl = QVBoxLayout(right)
+        rl.addWidget(self._build_image_section())
+        rl.addWidget(self._build_plan_section(), 1)
+        rl.addLayout(self._build_buttons_section())
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("generateSplitter")
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 8)
+        outer.addWidget(self.splitter)
+        self._set_editing(None)
+
+    def _build_prompt_section(self, form: QFormLayout) -> None:
+        """Task, prompt, style chips and the negative prompt."""
         self.task = QComboBox(self)
         self.task.setObjectName("task")
         for key, label in (
@@ -165,6 +196,7 @@ class GenerateView(QWidget):
         )
         self.chip_lang.addItem("中文", "zh")
         self.chip_lang.addItem("English", "en")
+        self.chips.setCornerWidget(self.chip_lang, Qt.Corner.TopRightCorner)
 
         self.negative_custom = QCheckBox(self.tr("Use my own negative prompt"), self)
         self.negative = QPlainTextEdit(self)
@@ -177,6 +209,14 @@ class GenerateView(QWidget):
         nl.addWidget(self.negative_custom)
         nl.addWidget(self.negative)
 
+        form.addRow(self.tr("Task"), self.task)
+        form.addRow("", self.task_note)
+        form.addRow(self.tr("Prompt"), self.prompt)
+        form.addRow(self.tr("Style"), self.chips)
+        form.addRow("", self.negative_box)
+
+    def _build_size_section(self, form: QFormLayout) -> None:
+        """Size preset and duration (seconds and frames, kept in step)."""
         self.size = QComboBox(self)
         self.size.setObjectName("size")
         self.seconds = QDoubleSpinBox(self)
@@ -191,6 +231,16 @@ class GenerateView(QWidget):
         self.frames.setSingleStep(4)
         self.frames.setSuffix(self.tr(" frames"))
         self.fps_note = QLabel(self)
+        duration_row = QHBoxLayout()
+        duration_row.addWidget(self.seconds)
+        duration_row.addWidget(self.frames)
+        duration_row.addWidget(self.fps_note)
+        duration_row.addStretch(1)
+        form.addRow(self.tr("Size"), self.size)
+        form.addRow(self.tr("Duration"), duration_row)
+
+    def _build_quality_section(self, form: QFormLayout) -> None:
+        """Quality preset, seed, prompt extension and batch size."""
         self.quality = QComboBox(self)
         self.quality.setObjectName("quality")
         for key, label in (
@@ -200,9 +250,6 @@ class GenerateView(QWidget):
         ):
             self.quality.addItem(label, key)
 
-        self.advanced = AdvancedFields(self)
-
-        # Seed
         self.seed_random = QCheckBox(self.tr("Random"), self)
         self.seed_random.setObjectName("seedRandom")
         self.seed = QLineEdit(self)
@@ -218,7 +265,6 @@ class GenerateView(QWidget):
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(self.dice)
 
-        # Prompt extension
         self.extend = QCheckBox(self.tr("Extend the prompt with an LLM"), self)
         self.extend.setObjectName("extend")
         self.extend_method = QComboBox(self)
@@ -235,7 +281,6 @@ class GenerateView(QWidget):
         extend_row.addWidget(self.extend_lang)
         extend_row.addStretch(1)
 
-        # Batch
         self.count = QSpinBox(self)
         self.count.setObjectName("count")
         self.count.setRange(1, 100)
@@ -249,42 +294,28 @@ class GenerateView(QWidget):
         batch_row.addWidget(self.variation)
         batch_row.addStretch(1)
 
-        duration_row = QHBoxLayout()
-        duration_row.addWidget(self.seconds)
-        duration_row.addWidget(self.frames)
-        duration_row.addWidget(self.fps_note)
-        duration_row.addStretch(1)
-
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow(self.tr("Task"), self.task)
-        form.addRow("", self.task_note)
-        form.addRow(self.tr("Prompt"), self.prompt)
-        self.chips.setCornerWidget(self.chip_lang, Qt.Corner.TopRightCorner)
-        form.addRow(self.tr("Style"), self.chips)
-        form.addRow("", self.negative_box)
-        form.addRow(self.tr("Size"), self.size)
-        form.addRow(self.tr("Duration"), duration_row)
         form.addRow(self.tr("Quality"), self.quality)
         form.addRow(self.tr("Seed"), seed_row)
         form.addRow(self.tr("Prompt extension"), extend_row)
         form.addRow(self.tr("Batch"), batch_row)
+
+    def _build_advanced_section(self, form: QFormLayout) -> None:
+        """Steps, guidance, shift, solver, memory switches and GPUs (collapsed by default)."""
+        self.advanced = AdvancedFields(self)
         form.addRow("", self.advanced)
 
-        left = QWidget(self)
-        column = QVBoxLayout(left)
-        column.addLayout(form)
-        column.addStretch(1)  # rows keep their natural height; spare space goes below
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(left)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-
-        # Right side: image, plan, messages, actions
+    def _build_image_section(self) -> QGroupBox:
         self.image = ImageDropZone(self)
         self.image_box = QGroupBox(self.tr("Start image"), self)
         QVBoxLayout(self.image_box).addWidget(self.image)
+        return self.image_box
+
+    def _build_plan_section(self) -> PlanPanel:
         self.plan_panel = PlanPanel(self)
+        return self.plan_panel
+
+    def _build_buttons_section(self) -> QVBoxLayout:
+        """The edit banner, the validation message and the actions under them."""
         self.message = QLabel(self)
         self.message.setObjectName("validationMessage")
         self.message.setWordWrap(True)
@@ -305,24 +336,11 @@ class GenerateView(QWidget):
         actions.addStretch(1)
         for b in (self.cancel_edit, self.save_edit, self.generate_now, self.add_to_queue):
             actions.addWidget(b)
-        right = QWidget(self)
-        rl = QVBoxLayout(right)
-        rl.addWidget(self.image_box)
-        rl.addWidget(self.plan_panel, 1)
-        rl.addWidget(self.edit_banner)
-        rl.addWidget(self.message)
-        rl.addLayout(actions)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.setObjectName("generateSplitter")
-        self.splitter.addWidget(scroll)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(8, 8, 8, 8)
-        outer.addWidget(self.splitter)
-        self._set_editing(None)
+        box = QVBoxLayout()
+        box.addWidget(self.edit_banner)
+        box.addWidget(self.message)
+        box.addLayout(actions)
+        return box
 
     def _connect(self) -> None:
         changed = self._schedule
@@ -596,7 +614,7 @@ class GenerateView(QWidget):
 
     def reload_installed(self) -> None:
         self.ctx.tasks.run_db(
-            lambda: load_installed(self.ctx.db), self._on_installed, self.ctx.notifier.error
+            lambda: installed_models(self.ctx.db), self._on_installed, self.ctx.notifier.error
         )
 
     def _on_installed(self, installed: dict[str, InstalledModel]) -> None:
@@ -631,11 +649,11 @@ class GenerateView(QWidget):
         self.message.setText(
             "" if err is None else (f"{err.message} — {err.hint}" if err.hint else err.message)
         )
-        bad = _field_for(err.message) if err is not None else None
+        bad = _field_for(err) if err is not None else None
         for name, widget in self._field_widgets().items():
             widget.setProperty("invalid", name == bad)
             widget.setStyleSheet("border: 1px solid #c62828;" if name == bad else "")
-        ok = err is None
+        ok = not pv.blocked
         for b in (self.generate_now, self.add_to_queue, self.save_edit):
             b.setEnabled(ok)
 
@@ -670,8 +688,9 @@ class GenerateView(QWidget):
         db = self.ctx.db
 
         def work() -> list[int]:
-            jobs = q.enqueue(db, request, count=count, lane=lane, random_seeds=values.random_seeds)
-            return [j.id for j in jobs]
+            return queue_ops.enqueue(
+                db, request, count=count, lane=lane, random_seeds=values.random_seeds
+            )
 
         self.ctx.tasks.run_db(work, self._on_queued, self.ctx.notifier.error)
 
@@ -687,11 +706,11 @@ class GenerateView(QWidget):
         pv, job_id = self.last_preview, self.editing_job
         if pv is None or pv.request is None or job_id is None:
             return
-        request = pv.request
-        changes = {f.name: getattr(request, f.name) for f in fields(request)}
-        db = self.ctx.db
+        request, db = pv.request, self.ctx.db
         self.ctx.tasks.run_db(
-            lambda: q.edit_job(db, job_id, **changes).id, self._on_saved, self.ctx.notifier.error
+            lambda: queue_ops.replace_request(db, job_id, request),
+            self._on_saved,
+            self.ctx.notifier.error,
         )
 
     def _on_saved(self, job_id: int) -> None:
@@ -726,8 +745,11 @@ def _lang_of(text: str) -> str:
     return prompt_language(text)
 
 
-def _field_for(message: str) -> str | None:
-    low = message.lower()
+def _field_for(err: UserInputError) -> str | None:
+    """The form field to mark: the one the error names, else a guess from its message."""
+    if err.field is not None:
+        return _FORM_FIELD.get(err.field.split(".")[0])
+    low = err.message.lower()
     for word, name in _FIELD_OF_MESSAGE:
         if word in low:
             return name

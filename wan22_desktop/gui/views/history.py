@@ -35,9 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wan22_desktop.db import history as dbh
-from wan22_desktop.db import queue as dbq
-from wan22_desktop.db.views import generation_to_dict
+from wan22_desktop.errors import UserInputError
 from wan22_desktop.gui.history_actions import (
     DATE_CHOICES,
     date_range,
@@ -46,10 +44,14 @@ from wan22_desktop.gui.history_actions import (
     next_clip_request,
 )
 from wan22_desktop.gui.history_frames import last_frame, save_png
-from wan22_desktop.gui.history_model import HistoryModel, HistoryQuery, Row
+from wan22_desktop.gui.history_model import HistoryModel, Row
 from wan22_desktop.gui.history_thumbs import THUMB_SIZE, HoverPreview, ThumbnailCache
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.request_cli import request_to_cli, unexpressed_fields
+from wan22_desktop.services import history as history_ops
+from wan22_desktop.services import queue as queue_ops
+from wan22_desktop.services.history import DeleteResult, HistoryFilter, HistoryQuery
+from wan22_desktop.services.rows import GenerationRow, JobRow
 from wan22_desktop.tasks import TASKS
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,8 @@ class HistoryView(QWidget):
 
     # ---- Signals
     sig_selection_changed = Signal(object)
-    """The shown row changed. Args: the row dict, or None when nothing is selected."""
+    """The shown row changed. Args: the ``GenerationRow``/``JobRow``, or None when nothing is
+    selected."""
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -284,25 +287,22 @@ class HistoryView(QWidget):
         db = self.ctx.db
         known = max(
             (
-                self.model.row(r)["id"]
-                for r in range(self.model.rowCount())
-                if self.model.row(r)["kind"] == "generation"
+                row.id
+                for row in (self.model.row(r) for r in range(self.model.rowCount()))
+                if isinstance(row, GenerationRow)
             ),
             default=0,
         )
-
-        def newest() -> int:
-            items = dbh.list_generations(db, page_size=1).items
-            return items[0].id if items else 0
-
         self.ctx.tasks.run_db(
-            newest, lambda top: self.reload() if top > known else None, self.ctx.notifier.error
+            lambda: history_ops.newest_generation_id(db),
+            lambda top: self.reload() if top > known else None,
+            self.ctx.notifier.error,
         )
 
     def reload(self) -> None:
         """Re-read the first page, keeping the selected row selected if it is still there."""
         if self._current is not None:
-            self._reselect = (self._current["kind"], self._current["id"])
+            self._reselect = (self._current.kind, self._current.id)
         self.model.reload()
 
     def save_state(self) -> None:
@@ -331,7 +331,7 @@ class HistoryView(QWidget):
 
     def current_query(self) -> HistoryQuery:
         tag = self.tag_filter.text().strip() or None
-        flt = dbh.HistoryFilter(
+        flt = HistoryFilter(
             task=self.task_combo.currentData(),
             favourite=True if self.fav_check.isChecked() else None,
             since=date_range(self.date_combo.currentData()),
@@ -370,7 +370,7 @@ class HistoryView(QWidget):
 
     def _on_hover(self, index: QModelIndex) -> None:
         row = self.model.row(index.row()) if index.isValid() else None
-        if row is not None and row["kind"] == "generation":
+        if isinstance(row, GenerationRow):
             self.hover.start(row)
         else:
             self.hover.stop()
@@ -398,7 +398,8 @@ class HistoryView(QWidget):
 
     def _show_row(self, row: Row | None) -> None:
         self._current = row
-        is_gen = row is not None and row["kind"] == "generation"
+        gen = row if isinstance(row, GenerationRow) else None
+        is_gen = gen is not None
         self.detail_text.setHtml(
             detail_html(row)
             if row
@@ -415,15 +416,14 @@ class HistoryView(QWidget):
             b.setEnabled(is_gen)
         for b in (self.rerun_button, self.remix_button, self.copy_button, self.edit_button):
             b.setEnabled(row is not None)
-        self.retry_button.setVisible(row is not None and row["kind"] == "job")
-        self.fav_button.setChecked(bool(is_gen and row and row["favourite"]))
-        self.tags_edit.setText(", ".join(row.get("tags", [])) if is_gen and row else "")
+        self.retry_button.setVisible(isinstance(row, JobRow))
+        self.fav_button.setChecked(gen is not None and gen.favourite)
+        self.tags_edit.setText(", ".join(gen.tags) if gen is not None else "")
         self.sig_selection_changed.emit(row)
 
-    def _replace_current(self, gen: Any) -> None:
-        row = {"kind": "generation", **generation_to_dict(gen)}
+    def _replace_current(self, row: GenerationRow) -> None:
         self.model.update_row(row)
-        if self._current is not None and self._current["id"] == row["id"]:
+        if isinstance(self._current, GenerationRow) and self._current.id == row.id:
             self._show_row(row)
 
     def _context_menu(self, view: QAbstractItemView, pos: QPoint) -> None:
@@ -452,16 +452,24 @@ class HistoryView(QWidget):
     # ---- actions
 
     def _request(self, row: Row) -> GenerationRequest:
-        return GenerationRequest.from_dict(row["request"])
+        if row.request is None:
+            raise UserInputError(
+                self.tr("the stored request of this row cannot be read"),
+                self.tr("the details are in the log file"),
+            )
+        return row.request
+
+    def _generation(self) -> GenerationRow | None:
+        return self._current if isinstance(self._current, GenerationRow) else None
 
     def play_selected(self) -> None:
-        row = self._current
-        if row is None or row["kind"] != "generation":
+        row = self._generation()
+        if row is None:
             return
-        if not Path(row["video_path"]).is_file():
-            self.ctx.notifier.warning(self.tr("The video file is missing"), row["video_path"])
+        if not Path(row.video_path).is_file():
+            self.ctx.notifier.warning(self.tr("The video file is missing"), row.video_path)
             return
-        self.ctx.events.sig_play_requested.emit(row["video_path"])
+        self.ctx.events.sig_play_requested.emit(row.video_path)
 
     def rerun(self, new_seed: bool) -> None:
         """Queue the stored request again: same seed (re-run) or a new one (remix)."""
@@ -469,43 +477,51 @@ class HistoryView(QWidget):
         if row is None:
             return
         db = self.ctx.db
-        if row["kind"] == "generation":
-            gid = row["id"]
-            work = lambda: dbh.rerun(db, gid, new_seed=new_seed)  # noqa: E731
+        if isinstance(row, GenerationRow):
+            gid = row.id
+            work = lambda: history_ops.rerun(db, gid, new_seed=new_seed)  # noqa: E731
         else:
-            req = self._request(row)
+            try:
+                req = self._request(row)
+            except UserInputError as exc:
+                self.ctx.notifier.error(exc)
+                return
             req = req.with_seed(-1) if new_seed else req
-            work = lambda: dbq.enqueue(db, req)[0]  # noqa: E731
+            work = lambda: queue_ops.enqueue(db, req)[0]  # noqa: E731
         self.ctx.tasks.run_db(work, self._queued, self.ctx.notifier.error)
 
     def retry_job(self) -> None:
         row = self._current
-        if row is None or row["kind"] != "job":
+        if not isinstance(row, JobRow):
             return
-        db, jid = self.ctx.db, row["id"]
-        self.ctx.tasks.run_db(lambda: dbq.retry_job(db, jid), self._queued, self.ctx.notifier.error)
+        db, jid = self.ctx.db, row.id
+        self.ctx.tasks.run_db(
+            lambda: queue_ops.retry(db, jid), self._queued, self.ctx.notifier.error
+        )
 
-    def _queued(self, job: Any) -> None:
-        self.ctx.notifier.info(self.tr("Queued job #%1").replace("%1", str(job.id)))
+    def _queued(self, job_id: int) -> None:
+        self.ctx.notifier.info(self.tr("Queued job #%1").replace("%1", str(job_id)))
         self.ctx.events.sig_queue_changed.emit()
 
     def toggle_favourite(self) -> None:
-        row = self._current
-        if row is None or row["kind"] != "generation":
+        row = self._generation()
+        if row is None:
             return
-        db, gid, value = self.ctx.db, row["id"], not row["favourite"]
+        db, gid, value = self.ctx.db, row.id, not row.favourite
         self.ctx.tasks.run_db(
-            lambda: dbh.set_favourite(db, gid, value), self._replace_current, self._mark_failed
+            lambda: history_ops.set_favourite(db, gid, value),
+            self._replace_current,
+            self._mark_failed,
         )
 
     def apply_tags(self, text: str) -> None:
-        row = self._current
-        if row is None or row["kind"] != "generation":
+        row = self._generation()
+        if row is None:
             return
-        db, gid = self.ctx.db, row["id"]
+        db, gid = self.ctx.db, row.id
         tags = [t for t in text.split(",")]
         self.ctx.tasks.run_db(
-            lambda: dbh.set_tags(db, gid, tags), self._replace_current, self._mark_failed
+            lambda: history_ops.set_tags(db, gid, tags), self._replace_current, self._mark_failed
         )
 
     def _mark_failed(self, exc: BaseException) -> None:
@@ -528,16 +544,16 @@ class HistoryView(QWidget):
         return box.exec() == QMessageBox.StandardButton.Yes, files.isChecked()
 
     def delete_selected(self) -> None:
-        row = self._current
-        if row is None or row["kind"] != "generation":
+        row = self._generation()
+        if row is None:
             return
         ok, with_files = self.confirm_delete(row)
         if not ok:
             return
-        db, gid, outputs = self.ctx.db, row["id"], self.ctx.paths.outputs
+        db, gid, outputs = self.ctx.db, row.id, self.ctx.paths.outputs
         self.hover.stop()
 
-        def done(result: dbh.DeleteResult) -> None:
+        def done(result: DeleteResult) -> None:
             self.model.remove_row("generation", gid)
             self.thumbs.forget(gid)
             if with_files and result.kept_files:
@@ -549,16 +565,18 @@ class HistoryView(QWidget):
                 self.ctx.notifier.info(self.tr("Deleted from the history"))
 
         self.ctx.tasks.run_db(
-            lambda: dbh.delete_generation(db, gid, delete_files=with_files, outputs_dir=outputs),
+            lambda: history_ops.delete_generation(
+                db, gid, delete_files=with_files, outputs_dir=outputs
+            ),
             done,
             self.ctx.notifier.error,
         )
 
     def open_folder(self) -> None:
-        row = self._current
-        if row is None or row["kind"] != "generation":
+        row = self._generation()
+        if row is None:
             return
-        folder = Path(row["video_path"]).parent
+        folder = Path(row.video_path).parent
         if not folder.is_dir():
             self.ctx.notifier.warning(self.tr("The folder no longer exists"), str(folder))
             return
@@ -569,9 +587,13 @@ class HistoryView(QWidget):
         row = self._current
         if row is None:
             return None
-        req = self._request(row)
-        if row["kind"] == "generation":
-            req = req.with_seed(int(row["seed"]))
+        try:
+            req = self._request(row)
+        except UserInputError as exc:
+            self.ctx.notifier.error(exc)
+            return None
+        if isinstance(row, GenerationRow):
+            req = req.with_seed(row.seed)
         line = request_to_cli(req)
         QGuiApplication.clipboard().setText(line)
         lost = unexpressed_fields(req)
@@ -587,16 +609,26 @@ class HistoryView(QWidget):
 
     def edit_in_generate(self) -> None:
         row = self._current
-        if row is not None:
-            self.ctx.events.sig_generate_prefill_requested.emit(self._request(row), None)
+        if row is None:
+            return
+        try:
+            request = self._request(row)
+        except UserInputError as exc:
+            self.ctx.notifier.error(exc)
+            return
+        self.ctx.events.sig_generate_prefill_requested.emit(request, None)
 
     def use_last_frame(self) -> None:
         """Save the last frame as a PNG in the data folder and open Generate with it as the image."""
-        row = self._current
-        if row is None or row["kind"] != "generation":
+        row = self._generation()
+        if row is None:
             return
-        video, target = row["video_path"], last_frame_path(self.ctx.paths.data, row["id"])
-        previous = self._request(row)
+        video, target = row.video_path, last_frame_path(self.ctx.paths.data, row.id)
+        try:
+            previous = self._request(row)
+        except UserInputError as exc:
+            self.ctx.notifier.error(exc)
+            return
 
         def extract() -> GenerationRequest:
             save_png(last_frame(video), target)

@@ -39,15 +39,15 @@ from wan22_desktop.downloader.progress import DownloadEvent, human_bytes
 from wan22_desktop.errors import OperationError, UserInputError
 from wan22_desktop.gui.models_events import DownloadEventBridge
 from wan22_desktop.gui.models_state import (
-    InstalledCopy,
     ModelRow,
     TaskReadiness,
     build_rows,
     check_readiness,
     free_bytes,
-    read_db_state,
 )
 from wan22_desktop.gui.models_table import SOURCE_NAMES, ModelsTableModel, ProgressDelegate
+from wan22_desktop.services import models as model_ops
+from wan22_desktop.services.models import InstalledCopy
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,9 @@ class ModelsView(QWidget):
         self._refreshing = True
         db, manager = self.ctx.db, self.manager
         self.ctx.tasks.run_db(
-            lambda: (read_db_state(db), manager.list()), self._got_db_state, self._refresh_failed
+            lambda: (model_ops.installed_copies(db), manager.list()),
+            self._got_db_state,
+            self._refresh_failed,
         )
 
     def _got_db_state(self, state: tuple[list[InstalledCopy], list[Any]]) -> None:
@@ -364,15 +366,12 @@ class ModelsView(QWidget):
     def import_folder(self, path: str | Path) -> None:
         """Register an official-layout folder in place (no copy)."""
         db, root = self.ctx.db, Path(path)
+        self.ctx.tasks.run_db(
+            lambda: model_ops.import_folder(db, root), self._imported, self.ctx.notifier.error
+        )
 
-        def work() -> Any:
-            with db.session(write=True) as s:
-                return local_scan.import_folder(s, root)
-
-        self.ctx.tasks.run_db(work, self._imported, self.ctx.notifier.error)
-
-    def _imported(self, result: Any) -> None:
-        self.ctx.notifier.info(self.tr("Model folder added: %1").replace("%1", result.summary))
+    def _imported(self, summary: str) -> None:
+        self.ctx.notifier.info(self.tr("Model folder added: %1").replace("%1", summary))
         self.refresh()
         self._announce_models_changed()
 
@@ -416,11 +415,10 @@ class ModelsView(QWidget):
 
     def register_copy(self, found: FoundCopy) -> None:
         db = self.ctx.db
-
-        def work() -> Any:
-            with db.session(write=True) as s:
-                return local_scan.import_folder(
-                    s, found.path, model=found.repo_id, origin=found.origin
-                )
-
-        self.ctx.tasks.run_db(work, self._imported, self.ctx.notifier.error)
+        self.ctx.tasks.run_db(
+            lambda: model_ops.import_folder(
+                db, found.path, model=found.repo_id, origin=found.origin
+            ),
+            self._imported,
+            self.ctx.notifier.error,
+        )

@@ -2,14 +2,13 @@
 
 State lives in the database: the view polls it on the DB thread every ``POLL_MS`` (and at once
 after any action), and overlays live progress from the ``RunnerController``. Actions go to
-``db.queue`` on the DB thread; errors land in the status area, never in a dialog.
+``services.queue`` on the DB thread; errors land in the status area, never in a dialog.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,43 +26,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wan22_desktop.db import queue as q
-from wan22_desktop.db.lease import current_lease
-from wan22_desktop.db.views import job_to_dict
+from wan22_desktop.errors import UserInputError
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.queue_model import COLUMNS, JobTableModel, ProgressRole, phase_text
 from wan22_desktop.gui.runner_controller import RUNNING, RunnerController
 from wan22_desktop.gui.widgets.progress_delegate import ProgressDelegate
-from wan22_desktop.request import GenerationRequest
+from wan22_desktop.services import queue as queue_ops
+from wan22_desktop.services.queue import QueueSnapshot
+from wan22_desktop.services.rows import JobRow
 
 log = logging.getLogger(__name__)
 
 POLL_MS = 500
 HIDDEN_POLL_MS = 2000
-JOB_LIMIT = 500
 PREVIEW_SIZE = QSize(320, 180)
 HEADER_KEY = "queue_header"
 SPLITTER_KEY = "queue_splitter"
-
-
-@dataclass(frozen=True)
-class QueueSnapshot:
-    jobs: list[dict[str, Any]]
-    paused: bool
-    counts: dict[str, int]
-    lease: tuple[str, str, int] | None  # (holder, host, pid) of the runner holding the queue
-
-
-def read_snapshot(db: Any) -> QueueSnapshot:
-    """Everything the view shows, read in one go on the DB thread."""
-    jobs = [job_to_dict(j) for j in q.list_jobs(db, limit=JOB_LIMIT)]
-    lease = current_lease(db)
-    return QueueSnapshot(
-        jobs,
-        q.is_paused(db),
-        q.counts_by_status(db),
-        (lease.holder, lease.host, lease.pid) if lease else None,
-    )
 
 
 def load_preview(path: str) -> QImage:
@@ -149,12 +127,14 @@ class QueueView(QWidget):
         self.release.setObjectName("releaseGpu")
         self.pause.clicked.connect(self.set_paused)
         self.cancel.clicked.connect(
-            lambda: self._on_selected(q.cancel_job, self.tr("Cancel requested"))
+            lambda: self._on_selected(queue_ops.cancel, self.tr("Cancel requested"))
         )
         self.retry.clicked.connect(
-            lambda: self._on_selected(q.retry_job, self.tr("Job queued again"))
+            lambda: self._on_selected(queue_ops.retry, self.tr("Job queued again"))
         )
-        self.remove.clicked.connect(lambda: self._on_selected(q.delete_job, self.tr("Job removed")))
+        self.remove.clicked.connect(
+            lambda: self._on_selected(queue_ops.remove, self.tr("Job removed"))
+        )
         self.up.clicked.connect(lambda: self._move_selected("up"))
         self.down.clicked.connect(lambda: self._move_selected("down"))
         self.edit.clicked.connect(self.edit_selected)
@@ -225,7 +205,7 @@ class QueueView(QWidget):
     def _on_live_progress(self, job_id: int, progress: dict[str, Any]) -> None:
         self.model.set_live_progress(job_id, progress)
         running = self._running_job()
-        if running is not None and running["id"] == job_id:
+        if running is not None and running.id == job_id:
             self._show_running(running)
 
     # ---- polling
@@ -235,7 +215,7 @@ class QueueView(QWidget):
             return
         self._polling = True
         self.ctx.tasks.run_db(
-            lambda: read_snapshot(self.ctx.db), self._on_snapshot, self._on_poll_error
+            lambda: queue_ops.read_snapshot(self.ctx.db), self._on_snapshot, self._on_poll_error
         )
 
     def _on_poll_error(self, exc: BaseException) -> None:
@@ -248,9 +228,9 @@ class QueueView(QWidget):
         previous, self.snapshot = self.snapshot, snap
         if previous is not None and snap.counts.get("done", 0) > previous.counts.get("done", 0):
             self.ctx.events.sig_history_changed.emit()  # also when another process ran the job
-        self.model.set_jobs(snap.jobs)
+        self.model.set_jobs(list(snap.jobs))
         if selected is not None:
-            row = self.model.row_of(selected["id"])
+            row = self.model.row_of(selected.id)
             if row is not None and self.table.currentIndex().row() != row:
                 self.table.selectionModel().select(
                     self.model.index(row, 0),
@@ -272,7 +252,7 @@ class QueueView(QWidget):
         if runner is not None and runner.mode == RUNNING:
             text = self.tr("This window runs the queue.")
         elif snap is not None and snap.lease is not None:
-            _holder, host, pid = snap.lease
+            host, pid = snap.lease.host, snap.lease.pid
             text = (
                 self.tr(
                     "The queue is run by another process (pid %1 on %2); this window only shows it."
@@ -286,10 +266,10 @@ class QueueView(QWidget):
 
     # ---- the running job
 
-    def _running_job(self) -> dict[str, Any] | None:
-        return next((j for j in self.model.jobs if j["status"] == "running"), None)
+    def _running_job(self) -> JobRow | None:
+        return next((j for j in self.model.jobs if j.status == "running"), None)
 
-    def _show_running(self, job: dict[str, Any] | None) -> None:
+    def _show_running(self, job: JobRow | None) -> None:
         if job is None:
             self.preview.setPixmap(QPixmap())
             self.preview.setText(self.tr("Nothing is rendering"))
@@ -299,7 +279,7 @@ class QueueView(QWidget):
         progress = self.model.progress_of(job)
         step, total = progress.get("step"), progress.get("total")
         phase = phase_text(progress.get("phase"))
-        parts = [f"#{job['id']} {job.get('task', '')}", phase]
+        parts = [f"#{job.id} {job.task}", phase]
         if step is not None and total:
             parts.append(
                 self.tr("step %1 of %2").replace("%1", str(step)).replace("%2", str(total))
@@ -318,13 +298,13 @@ class QueueView(QWidget):
 
     # ---- actions
 
-    def selected_job(self) -> dict[str, Any] | None:
+    def selected_job(self) -> JobRow | None:
         rows = self.table.selectionModel().selectedRows()
         return self.model.job(rows[0].row()) if rows else None
 
     def _update_actions(self, *_: object) -> None:
         job = self.selected_job()
-        status = job["status"] if job else None
+        status = job.status if job else None
         self.cancel.setEnabled(status in ("queued", "running"))
         self.retry.setEnabled(status in ("failed", "cancelled", "interrupted"))
         self.edit.setEnabled(status == "queued")
@@ -343,35 +323,38 @@ class QueueView(QWidget):
     def _on_selected(self, op: Callable[[Any, int], Any], message: str) -> None:
         job = self.selected_job()
         if job is not None:
-            self._run(lambda: op(self.ctx.db, job["id"]), message)
+            self._run(lambda: op(self.ctx.db, job.id), message)
 
     def _move_selected(self, to: str) -> None:
         job = self.selected_job()
         if job is not None:
-            self.move_job(job["id"], to)
+            self.move_job(job.id, to)
 
-    def move_job(self, job_id: int, to: int | str) -> None:
-        self._run(lambda: q.move_job(self.ctx.db, job_id, to))
+    def move_job(self, job_id: int, to: queue_ops.MoveTo) -> None:
+        self._run(lambda: queue_ops.move(self.ctx.db, job_id, to))
 
     def set_paused(self, paused: bool) -> None:
         self._run(
-            lambda: q.set_paused(self.ctx.db, paused),
+            lambda: queue_ops.set_paused(self.ctx.db, paused),
             self.tr("Queue paused: the running job finishes, no new one starts")
             if paused
             else self.tr("Queue resumed"),
         )
 
     def edit_selected(self) -> None:
-        """Open the queued job in Generate; saving there writes it back (``edit_job``)."""
+        """Open the queued job in Generate; saving there writes it back (``replace_request``)."""
         job = self.selected_job()
-        if job is None or job["status"] != "queued":
+        if job is None or job.status != "queued":
             return
-        try:
-            request = GenerationRequest.from_dict(job["request"])
-        except Exception as exc:  # noqa: BLE001 - an unreadable row is shown, not raised
-            self.ctx.notifier.error(exc)
+        if job.request is None:
+            self.ctx.notifier.error(
+                UserInputError(
+                    self.tr("job %1's stored request cannot be read").replace("%1", str(job.id)),
+                    self.tr("remove the job and queue it again"),
+                )
+            )
             return
-        self.ctx.events.sig_generate_prefill_requested.emit(request, job["id"])
+        self.ctx.events.sig_generate_prefill_requested.emit(job.request, job.id)
 
     # ---- view hooks
 

@@ -1,1 +1,1 @@
-"""Small widgets shared by the views (status area, placeholders, progress delegate, ...)."""
+"""Small widgets shared by the views (status area, plan panel, progress delegate, ...)."""

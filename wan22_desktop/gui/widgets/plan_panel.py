@@ -89,7 +89,7 @@ class PlanPanel(QGroupBox):
             )
         parts.append("</table>")
         notes: list[tuple[str, str]] = []
-        if pv.plan_error is not None and pv.error is None:
+        if pv.plan_error is not None and pv.plan_error is not pv.error:
             notes.append((ERR, _line(pv.plan_error.message, pv.plan_error.hint)))
         for w in pv.plan.warnings if pv.plan else ():
             notes.append((WARN, w))

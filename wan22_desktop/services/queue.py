@@ -1,0 +1,93 @@
+"""Queue operations for the views: read a snapshot, add, edit, move, cancel, retry, remove, pause.
+
+Thin wrappers over ``db.queue`` that take and return plain values (job ids, ``JobRow``), so a view
+never holds an ORM row or a session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from wan22_desktop.db import queue as q
+from wan22_desktop.db.database import Database
+from wan22_desktop.db.lease import current_lease
+from wan22_desktop.db.views import job_to_dict
+from wan22_desktop.request import GenerationRequest
+from wan22_desktop.services.rows import JobRow, job_row
+
+JOB_LIMIT = 500
+MoveTo = q.MoveTo
+
+
+@dataclass(frozen=True)
+class LeaseInfo:
+    """Who runs the queue now (another process, or this window's runner)."""
+
+    holder: str
+    host: str
+    pid: int
+
+
+@dataclass(frozen=True)
+class QueueSnapshot:
+    jobs: tuple[JobRow, ...]
+    paused: bool
+    counts: Mapping[str, int]  # {status: number of jobs}
+    lease: LeaseInfo | None
+
+
+def read_snapshot(db: Database, limit: int = JOB_LIMIT) -> QueueSnapshot:
+    """Everything the Queue view shows, read in one go."""
+    jobs = tuple(job_row(job_to_dict(j)) for j in q.list_jobs(db, limit=limit))
+    lease = current_lease(db)
+    return QueueSnapshot(
+        jobs,
+        q.is_paused(db),
+        dict(q.counts_by_status(db)),
+        LeaseInfo(lease.holder, lease.host, lease.pid) if lease else None,
+    )
+
+
+def list_jobs(db: Database, statuses: tuple[str, ...], limit: int = JOB_LIMIT) -> list[JobRow]:
+    return [job_row(job_to_dict(j)) for j in q.list_jobs(db, statuses=list(statuses), limit=limit)]
+
+
+def enqueue(
+    db: Database,
+    request: GenerationRequest,
+    *,
+    count: int = 1,
+    lane: str = "normal",
+    random_seeds: bool = False,
+) -> list[int]:
+    """Queue ``count`` seed variations of ``request``; the new job ids."""
+    jobs = q.enqueue(db, request, count=count, lane=lane, random_seeds=random_seeds)
+    return [j.id for j in jobs]
+
+
+def replace_request(db: Database, job_id: int, request: GenerationRequest) -> int:
+    """Write ``request`` into a job that is still queued (edit from Generate)."""
+    changes = {f.name: getattr(request, f.name) for f in fields(request)}
+    return q.edit_job(db, job_id, **changes).id
+
+
+def move(db: Database, job_id: int, to: MoveTo) -> None:
+    q.move_job(db, job_id, to)
+
+
+def cancel(db: Database, job_id: int) -> None:
+    q.cancel_job(db, job_id)
+
+
+def retry(db: Database, job_id: int) -> int:
+    """Queue a failed, cancelled or interrupted job again; its id."""
+    return q.retry_job(db, job_id).id
+
+
+def remove(db: Database, job_id: int) -> None:
+    q.delete_job(db, job_id)
+
+
+def set_paused(db: Database, paused: bool) -> None:
+    q.set_paused(db, paused)
