@@ -1,6 +1,6 @@
 """A rough render-time range for the plan preview, scaled from the official timing table.
 
-The official README ("Computational Efficiency", reference doc §11) gives total seconds for the
+The official README ("Computational Efficiency", docs/reference.md §11) gives total seconds for the
 default jobs (A14B: 40 steps, 81 frames at 480P/720P; TI2V-5B: 50 steps, 121 frames at 720P) on
 a few GPUs with 1, 4 and 8 cards. We scale the matching row linearly in steps and by a power of
 the DiT token count (attention makes time grow faster than tokens; the exponent is fitted to the
