@@ -20,6 +20,7 @@ import pytest
 pytest.importorskip("wan22_desktop.engine.wan.pipelines")
 tiny = pytest.importorskip("wan22_desktop.engine.wan.tiny")
 
+from tests.runtime.helpers import cpu_plan  # noqa: E402
 from wan22_desktop.db import history  # noqa: E402
 from wan22_desktop.db import queue as q  # noqa: E402
 from wan22_desktop.db.database import open_app_database  # noqa: E402
@@ -179,14 +180,7 @@ def test_two_rank_ulysses_worker_makes_the_single_process_video(tmp_path, monkey
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     videos = {}
     for nproc in (1, 2):
-        plan = {
-            "task": "ti2v-5B",
-            "device": "cpu",
-            "nproc": nproc,
-            "ulysses_size": nproc,
-            "dit_fsdp": nproc > 1,
-            "t5_fsdp": nproc > 1,
-        }
+        plan = cpu_plan("ti2v-5B", nproc, ulysses_size=nproc, dit_fsdp=nproc > 1, t5_fsdp=nproc > 1)
         w = WorkerProcess(nproc=nproc, env=env, log_path=tmp_path / f"worker{nproc}.log")
         try:
             w.wait_ready(120)
