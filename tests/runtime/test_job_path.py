@@ -283,3 +283,13 @@ def test_an_unwritable_outputs_folder_fails_the_job_before_any_render(tmp_path, 
         assert [e.kind for e in events if e.kind in ("worker", "planned", "progress")] == []
     finally:
         home.db.close()
+
+
+def test_the_planners_head_counts_are_the_engines():
+    """The planner may not import the engine (the GUI imports the planner), so it keeps the
+    head counts Ulysses must divide; they must be the DiT presets' (the engine's home)."""
+    from wan22_desktop.engine.wan.dit_config import PRESETS
+    from wan22_desktop.runtime.planner import HEADS, model_of
+    from wan22_desktop.tasks import TASKS
+
+    assert {model_of(t): PRESETS[t].num_heads for t in TASKS} == HEADS

@@ -97,11 +97,13 @@ def test_cancel_a_real_tiny_generation_during_sampling(tmp_path, monkeypatch):
         deadline = time.monotonic() + 120
         while (q.get_job(db, job.id).progress_step or 0) < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
-        t0 = time.monotonic()
         q.cancel_job(db, job.id)
         t.join(60)
         assert q.get_job(db, job.id).status == "cancelled"
-        assert time.monotonic() - t0 < 5.0
+        # Bounded by steps, not seconds: the worker stops at the step after the cancel arrives,
+        # long before the last of the 200 steps.
+        steps = [e.data.step for e in events if e.kind == "progress" and hasattr(e.data, "step")]
+        assert steps and max(steps) < 100
         experts = {
             e.data.expert for e in events if e.kind == "progress" and hasattr(e.data, "expert")
         }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import random
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ import torch
 from PIL import Image
 
 from wan22_desktop.errors import UserInputError
+from wan22_desktop.request import SEED_MAX
 from wan22_desktop.sizes import best_output_size, i2v_output_size, sequence_length
 from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT, ImageUse, TaskSpec, get_task, parse_size
 
@@ -31,8 +31,6 @@ from .clock import PhaseCallback, PhaseClock
 from .loop import SINGLE, Conditioning, StepCallback, sample
 
 log = logging.getLogger(__name__)
-
-SEED_MAX = sys.maxsize  # official: random.randint(0, sys.maxsize)
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,8 @@ class GenerationResult:
 
 
 def resolve_seed(seed: int) -> int:
-    """A negative seed means a random one, drawn like the official code."""
+    """The one seed rule of a job: a negative seed means a random one, drawn like the official
+    code (``random.randint(0, sys.maxsize)``). ``job.run_job`` calls it once, on rank 0."""
     if seed < 0:
         return random.randint(0, SEED_MAX)
     if seed > SEED_MAX:
