@@ -293,10 +293,15 @@ def choose_attention(hw: Hardware, gpus: tuple[GPU, ...]) -> tuple[str, str]:
 
 
 def _size_for(task: str, shape: JobShape) -> tuple[int, int]:
-    """Auto may move an A14B-sized request to TI2V-5B: keep the orientation, use the 5B preset."""
-    if task == "ti2v-5B" and (shape.width, shape.height) not in ((1280, 704), (704, 1280)):
-        if shape.width % 32 or shape.height % 32:
-            return (1280, 704) if shape.width >= shape.height else (704, 1280)
+    """Auto may move an A14B-sized request to TI2V-5B: a size off the task's pixel grid becomes
+    the task's official preset of the same orientation."""
+    spec = TASKS[task]
+    g = spec.spatial_granularity
+    if shape.width % g or shape.height % g:
+        presets = [tuple(int(v) for v in s.split("*")) for s in spec.supported_sizes]
+        same_way = [p for p in presets if (p[0] >= p[1]) == (shape.width >= shape.height)]
+        width, height = max(same_way or presets, key=lambda p: p[0] * p[1])
+        return width, height
     return shape.width, shape.height
 
 
@@ -324,7 +329,8 @@ def plan(
     ckpt = installed.get(task)
     if (width, height) != (shape.width, shape.height):
         reasons["size"] = (
-            f"{width}x{height}: {task} needs sizes in multiples of 32 px, "
+            f"{width}x{height}: {task} needs sizes in multiples of "
+            f"{TASKS[task].spatial_granularity} px, "
             f"the nearest preset to {shape.width}x{shape.height}"
         )
 
