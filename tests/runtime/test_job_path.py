@@ -293,3 +293,30 @@ def test_the_planners_head_counts_are_the_engines():
     from wan22_desktop.tasks import TASKS
 
     assert {model_of(t): PRESETS[t].num_heads for t in TASKS} == HEADS
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_wan22_generate_takes_the_same_path(tiny_ti2v, tmp_path, capsys, monkeypatch):
+    """``wan22 generate`` runs ``run_job`` too: extension before loading, one clock, the plan's
+    precision (fp32 on the CPU, the planner's rule)."""
+    import json
+
+    from wan22_desktop import cli
+
+    monkeypatch.delenv("DASH_API_KEY", raising=False)
+    monkeypatch.setattr("wan22_desktop.secrets.get_dashscope_key", lambda *a, **k: None)
+    out = tmp_path / "v.npy"
+    argv = ["--json", "generate", "--task", TASK, "--ckpt_dir", str(tiny_ti2v), "--size", "64*64"]
+    argv += ["--frame_num", "5", "--sample_steps", "1", "--device", "cpu", "--base_seed", "2"]
+    argv += ["--use_prompt_extend", "--prompt_extend_method", "dashscope", "--save_file", str(out)]
+    assert cli.main(argv) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert list(summary["timings"]) == [
+        "prompt_extension",
+        "loading",
+        "text_encoding",
+        "sampling",
+        "decoding",
+        "saving",
+    ]
+    assert summary["seed"] == 2 and np.load(out).dtype == np.float32
