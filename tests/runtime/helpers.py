@@ -77,3 +77,30 @@ def cli(home: Path, *args: str, env: dict | None = None, **kw) -> subprocess.Pop
         text=True,
         **kw,
     )
+
+
+def cpu_plan(task: str = TASK, nproc: int = 1, **changes: object) -> dict:
+    """A real ``Plan.to_dict()`` for a CPU job, as the runner sends it (worker round trips)."""
+    from dataclasses import replace
+
+    from wan22_desktop.runtime.planner import Plan
+
+    plan = Plan(
+        task=task,
+        device="cpu",
+        nproc=nproc,
+        ulysses_size=1,
+        dit_fsdp=False,
+        t5_fsdp=False,
+        offload_model=False,
+        convert_model_dtype=False,
+        t5_cpu=False,
+        attention="sdpa",
+        est_vram_gib=0.0,
+        est_ram_gib=4.0,
+        width=128,
+        height=128,
+        reasons={"device": "CPU: a test"},
+        dtype="fp32",
+    )
+    return replace(plan, **changes).to_dict()  # type: ignore[arg-type]

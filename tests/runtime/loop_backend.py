@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from wan22_desktop.engine.wan.pipelines.loop import StepInfo
 from wan22_desktop.engine.wan.solvers import make_solver
 
 WEIGHTS = "loop_denoiser.safetensors"
@@ -60,7 +61,9 @@ def _env_int(name: str) -> int | None:
 
 
 class LoopBackend:
-    def load(self, checkpoint: str, task: str, plan: Any) -> TinyVelocity:
+    """A ``job.Engine``: the worker runs it through ``job.run_job`` like the Wan pipelines."""
+
+    def load(self, checkpoint: str, plan: Any) -> TinyVelocity:
         model = TinyVelocity()
         tensors = load_file(str(Path(checkpoint) / WEIGHTS))
         padding = tensors.pop("padding", None)
@@ -69,21 +72,19 @@ class LoopBackend:
         model.load_state_dict(tensors)
         return model.eval()
 
-    def generate(
-        self, pipeline: TinyVelocity, request: Any, prompt: str, progress: Any
-    ) -> np.ndarray:
+    def generate(self, pipeline: TinyVelocity, request: Any, prompt: str, job: Any) -> np.ndarray:
         step_s = float(os.environ.get("LOOP_STEP_S", "0"))
         hang_at = _env_int("LOOP_HANG_AT") if "hang" in prompt else None
         oom_at = _env_int("LOOP_OOM_AT") if "oom" in prompt else None
         if os.environ.get("LOOP_PRINT"):  # a chatty library writing to stdout and to fd 1
             print("noise from a library", flush=True)
             os.write(1, b"raw noise on fd 1\n")
-        progress.phase("text_encoding")
+        job.phase("text_encoding")
         g = torch.Generator().manual_seed(request.seed % (2**63))
         cond = torch.randn(
             CHANNELS, generator=torch.Generator().manual_seed(zlib.crc32(prompt.encode()))
         )
-        progress.phase("sampling")
+        job.phase("sampling")
         lat_f, lat_h, lat_w = (
             (request.frame_num - 1) // 4 + 1,
             request.height // 16,
@@ -101,8 +102,8 @@ class LoopBackend:
                 x = solver.step(pipeline(x, t.float(), cond), t, x)
                 if step_s:
                     time.sleep(step_s)
-                progress.step(i + 1, total, int(t), None, x)
-        progress.phase("decoding")
+                job.step(StepInfo(i + 1, total, int(t), "model", x))
+        job.phase("decoding")
         rgb = torch.tanh(x[:3])  # [3, F, h, w]
         video = rgb.repeat_interleave(16, dim=2).repeat_interleave(16, dim=3)
         video = video.repeat_interleave(4, dim=1)[:, : request.frame_num]

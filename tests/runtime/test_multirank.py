@@ -14,6 +14,7 @@ import time
 import psutil
 import pytest
 
+from tests.runtime.helpers import cpu_plan
 from tests.runtime.loop_backend import write_checkpoint
 from tests.runtime.test_worker import _request
 from wan22_desktop.runtime import protocol as P
@@ -23,7 +24,7 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(sys.platform == "win32", reason="torchrun process groups: POSIX"),
 ]
-PLAN = {"task": "ti2v-5B", "device": "cpu", "nproc": 2}
+PLAN = cpu_plan(nproc=2)
 
 
 def _dead(pid: int) -> bool:

@@ -20,6 +20,7 @@ import pytest
 pytest.importorskip("wan22_desktop.engine.wan.pipelines")
 tiny = pytest.importorskip("wan22_desktop.engine.wan.tiny")
 
+from tests.runtime.helpers import cpu_plan  # noqa: E402
 from wan22_desktop.db import history  # noqa: E402
 from wan22_desktop.db import queue as q  # noqa: E402
 from wan22_desktop.db.database import open_app_database  # noqa: E402
@@ -96,11 +97,13 @@ def test_cancel_a_real_tiny_generation_during_sampling(tmp_path, monkeypatch):
         deadline = time.monotonic() + 120
         while (q.get_job(db, job.id).progress_step or 0) < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
-        t0 = time.monotonic()
         q.cancel_job(db, job.id)
         t.join(60)
         assert q.get_job(db, job.id).status == "cancelled"
-        assert time.monotonic() - t0 < 5.0
+        # Bounded by steps, not seconds: the worker stops at the step after the cancel arrives,
+        # long before the last of the 200 steps.
+        steps = [e.data.step for e in events if e.kind == "progress" and hasattr(e.data, "step")]
+        assert steps and max(steps) < 100
         experts = {
             e.data.expert for e in events if e.kind == "progress" and hasattr(e.data, "expert")
         }
@@ -179,14 +182,7 @@ def test_two_rank_ulysses_worker_makes_the_single_process_video(tmp_path, monkey
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     videos = {}
     for nproc in (1, 2):
-        plan = {
-            "task": "ti2v-5B",
-            "device": "cpu",
-            "nproc": nproc,
-            "ulysses_size": nproc,
-            "dit_fsdp": nproc > 1,
-            "t5_fsdp": nproc > 1,
-        }
+        plan = cpu_plan("ti2v-5B", nproc, ulysses_size=nproc, dit_fsdp=nproc > 1, t5_fsdp=nproc > 1)
         w = WorkerProcess(nproc=nproc, env=env, log_path=tmp_path / f"worker{nproc}.log")
         try:
             w.wait_ready(120)

@@ -184,7 +184,7 @@ def test_a_job_for_a_model_that_is_not_installed_fails_cleanly(home):
     [ok] = home.enqueue()
     summary = _runner(home).run()
     failed = home.job(job.id)
-    assert failed.status == "failed" and failed.error_kind == "input"
+    assert failed.status == "failed" and failed.error_kind == "bad_input"
     assert "GPU" in failed.error_message
     assert summary.done == [ok]
 

@@ -5,17 +5,26 @@ from __future__ import annotations
 import os
 import signal
 import time
+from dataclasses import replace
 
 import pytest
 
+from tests.runtime.helpers import cpu_plan
 from tests.runtime.loop_backend import write_checkpoint
-from wan22_desktop.errors import UserInputError
+from wan22_desktop.errors import (
+    Cancelled,
+    CheckpointError,
+    DiskFull,
+    OutOfMemory,
+    UserInputError,
+)
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime import protocol as P
 from wan22_desktop.runtime.launcher import Exited, WorkerProcess, describe_exit, worker_command
-from wan22_desktop.runtime.worker import classify, pipeline_key
+from wan22_desktop.runtime.planner import Plan
+from wan22_desktop.runtime.worker import classify
 
-CPU_PLAN = {"task": "ti2v-5B", "device": "cpu", "nproc": 1}
+CPU_PLAN = cpu_plan()
 
 
 def _request(prompt: str = "a cat", steps: int = 4) -> dict:
@@ -120,30 +129,24 @@ def test_job_end_to_end_then_warm_job_skips_loading(worker, ckpt, tmp_path):
 def test_other_plan_reloads(worker, ckpt, tmp_path):
     _run(worker, 1, ckpt, tmp_path)
     worker.send(
-        P.RunJob(
-            2, _request(), {**CPU_PLAN, "offload_model": True}, str(ckpt), str(tmp_path / "o2.mp4")
-        )
+        P.RunJob(2, _request(), cpu_plan(offload_model=True), str(ckpt), str(tmp_path / "o2.mp4"))
     )
     assert worker.next_event(10) == P.JobStarted(2, warm=False)
 
 
-def test_cancel_during_sampling_stops_within_two_seconds(ckpt, tmp_path, worker_env):
-    sent: list[float] = []
-
+def test_cancel_during_sampling_stops_a_few_steps_later(ckpt, tmp_path, worker_env):
     def cancel_at_step_2(ev):
         if isinstance(ev, P.Step) and ev.step == 2:
-            sent.append(time.monotonic())
             w.send(P.Cancel(7))
 
     w = WorkerProcess(env={**os.environ, **worker_env, "LOOP_STEP_S": "0.2"})
     try:
         w.wait_ready(60)
         events = _run(w, 7, ckpt, tmp_path, steps=40, on_event=cancel_at_step_2)
-        latency = time.monotonic() - sent[0]
         failed = events[-1]
         assert isinstance(failed, P.Failed) and failed.kind == "cancelled", events
-        assert failed.phase == "sampling" and failed.step is not None and failed.step < 40
-        assert latency < 2.0
+        # Bounded by steps, not seconds: the worker checks for a cancel after every step.
+        assert failed.phase == "sampling" and failed.step is not None and failed.step < 20
         assert not (tmp_path / "out7.mp4").exists()
         # The worker is still usable (and still warm) after a cancel.
         w.send(P.Ping())
@@ -188,39 +191,43 @@ def test_worker_exits_when_its_control_pipe_closes(ckpt, tmp_path, worker_env):
         w.send(P.RunJob(1, _request(steps=100), CPU_PLAN, str(ckpt), str(tmp_path / "o.mp4")))
         while not isinstance(ev := w.next_event(10), P.Step):
             assert ev is not None
-        t0 = time.monotonic()
         w.proc.stdin.close()
-        w.proc.wait(timeout=10)
-        assert time.monotonic() - t0 < 3.0
+        w.proc.wait(timeout=15)  # 100 steps of 0.2 s would take 20 s: it stopped at a step
         assert not (tmp_path / "o.mp4").exists()
     finally:
         w.kill()
 
 
 def test_classify_table():
-    import torch
-
-    oom = classify(
-        torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB"), "decoding"
-    )
-    assert oom[0] == "out_of_memory" and "decoding" in oom[1]
-    assert classify(RuntimeError("CUDA out of memory."), "sampling")[0] == "out_of_memory"
-    assert classify(UserInputError("shard missing", "download"), "loading") == (
+    """Failures are classified by their type; the kind is the error class's ``kind``."""
+    assert classify(Cancelled("stop")) == ("cancelled", "cancelled by the user", None)
+    oom = classify(OutOfMemory("the GPU ran out of memory while decoding", "offload"))
+    assert oom == ("out_of_memory", "the GPU ran out of memory while decoding", "offload")
+    assert classify(CheckpointError("shard missing", "download")) == (
         "checkpoint",
         "shard missing",
         "download",
     )
-    assert classify(UserInputError("bad image", "another"), "sampling")[0] == "input"
-    assert classify(FileNotFoundError("x.safetensors"), "loading")[0] == "checkpoint"
-    kind, message, hint = classify(ZeroDivisionError("boom"), "sampling")
+    assert classify(UserInputError("bad image", "another"))[0] == "bad_input"
+    assert classify(DiskFull("disk full", "free space"))[0] == "disk_full"
+    kind, message, hint = classify(ZeroDivisionError("boom"))
     assert kind == "internal" and "ZeroDivisionError" in message and hint
+    # A message that merely mentions memory is not an out-of-memory failure.
+    assert classify(RuntimeError("CUDA out of memory."))[0] == "internal"
+    assert all(k in P.FAILURE_KINDS for k in ("cancelled", "out_of_memory", "checkpoint"))
 
 
 def test_pipeline_key_ignores_what_does_not_change_the_load():
-    a = pipeline_key("/m", {**CPU_PLAN, "reasons": {"x": "1"}, "est_vram_gib": 1.0})
-    assert a == pipeline_key("/m", {**CPU_PLAN, "reasons": {}, "est_vram_gib": 2.0})
-    assert a != pipeline_key("/m", {**CPU_PLAN, "t5_cpu": True})
-    assert a != pipeline_key("/other", CPU_PLAN)
+    pytest.importorskip("torch")
+    from wan22_desktop.engine.wan.pipelines.job import pipeline_key
+
+    plan = Plan.from_dict(CPU_PLAN)
+    a = pipeline_key("/m", replace(plan, reasons={"x": "1"}, est_vram_gib=1.0))
+    assert a == pipeline_key("/m", replace(plan, reasons={}, est_vram_gib=2.0))
+    assert a != pipeline_key("/m", replace(plan, t5_cpu=True))
+    assert a != pipeline_key("/m", replace(plan, dtype="bf16"))
+    assert a != pipeline_key("/m", replace(plan, attention="flash2"))
+    assert a != pipeline_key("/other", plan)
 
 
 def test_worker_command_single_and_torchrun():
@@ -269,7 +276,17 @@ def test_prompt_extension_runs_in_the_worker_with_the_key_from_its_environment(
         finally:
             w.kill()
     assert isinstance(ev, P.Done), ev
-    assert "prompt_extension" in [e.phase for e in events if isinstance(e, P.Phase)]
+    # Extension runs before anything heavy is loaded (a local Qwen needs the GPU memory).
+    phases = [e.phase for e in events if isinstance(e, P.Phase)]
+    assert phases == [
+        "prompt_extension",
+        "loading",
+        "text_encoding",
+        "sampling",
+        "decoding",
+        "saving",
+    ]
+    assert list(ev.timings)[:2] == ["prompt_extension", "loading"]
     assert ev.final_prompt.startswith("Extended by") and "a koi pond" in ev.final_prompt
     assert ev.prompt_warning is None and len(fake.requests) == 1
 

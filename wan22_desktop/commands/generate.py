@@ -121,8 +121,12 @@ def unavailable_features(args: argparse.Namespace) -> None:
         )
 
 
-def resolve_device_dtype(device: str, dtype: str) -> tuple[Any, Any]:
+def resolve_device_dtype(device: str, dtype: str) -> tuple[Any, str]:
+    """(torch device, dtype name) from ``--device``/``--dtype``; the dtype rule is the planner's
+    (``planner.choose_dtype``: bf16 on GPUs, fp32 on the CPU), so the queue and the CLI agree."""
     import torch
+
+    from wan22_desktop.runtime.planner import choose_dtype
 
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -138,9 +142,50 @@ def resolve_device_dtype(device: str, dtype: str) -> tuple[Any, Any]:
         raise UserInputError(
             f"device type {dev.type!r} is not supported", "use cuda, cuda:N or cpu"
         )
-    if dtype == "auto":
-        dtype = "bf16" if dev.type == "cuda" else "fp32"
-    return dev, {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[dtype]
+    return dev, choose_dtype(dev.type, dtype)[0]
+
+
+def plan_from_flags(
+    args: argparse.Namespace, request: Any, device: Any, dtype: str, world: int
+) -> Any:
+    """The typed ``Plan`` the flags pin (official semantics: offload by default on one process,
+    not on several), with the planner's rules for what the flags leave open (precision,
+    attention backend). The engine then does exactly what this plan says, as in the worker."""
+    from wan22_desktop.runtime.hardware_probe import probe
+    from wan22_desktop.runtime.planner import Plan, choose_attention, choose_dtype
+
+    offload = (world == 1) if args.offload_model is None else bool(args.offload_model)
+    hw = probe() if device.type == "cuda" else None
+    if hw is not None and hw.gpus:
+        index = device.index if device.index is not None else 0
+        attention, attention_why = choose_attention(hw, hw.gpus[index : index + 1])
+    else:
+        attention, attention_why = "sdpa", "no CUDA GPU: PyTorch SDPA"
+    return Plan(
+        task=request.task,
+        device=str(device),
+        nproc=world,
+        ulysses_size=args.ulysses_size,
+        dit_fsdp=args.dit_fsdp,
+        t5_fsdp=args.t5_fsdp,
+        offload_model=offload,
+        convert_model_dtype=args.convert_model_dtype,
+        t5_cpu=args.t5_cpu,
+        attention=attention,
+        est_vram_gib=0.0,
+        est_ram_gib=0.0,
+        width=request.width,
+        height=request.height,
+        checkpoint=str(args.ckpt_dir),
+        reasons={
+            "device": f"{device}: --device {args.device}",
+            "precision": choose_dtype(device.type, args.dtype)[1],
+            "attention": attention_why,
+            "offload_model": f"{'on' if offload else 'off'}: "
+            + ("set by you" if args.offload_model is not None else "official default"),
+        },
+        dtype=dtype,
+    )
 
 
 def build_request(args: argparse.Namespace) -> Any:
@@ -247,8 +292,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     output = Path(args.save_file) if args.save_file else _default_output(args, request)
 
     from wan22_desktop.engine.wan import parallel
-    from wan22_desktop.engine.wan.pipelines import MemoryConfig, WanPipeline, run_request
-    from wan22_desktop.engine.wan.pipelines.distributed import loading_memory, parallelize
+    from wan22_desktop.engine.wan.pipelines import PhaseClock, run_job
 
     device, dtype = resolve_device_dtype(args.device, args.dtype)
     ctx = parallel.DistContext(0, 1, 0, device, None)
@@ -256,41 +300,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
         ctx = parallel.init_distributed("nccl" if device.type == "cuda" else "gloo")
         device = ctx.device
     try:
-        # Official default: offload on one process, not on several.
-        offload = (ctx.world_size == 1) if args.offload_model is None else args.offload_model
-        memory = MemoryConfig(
-            offload_model=offload, convert_model_dtype=args.convert_model_dtype, t5_cpu=args.t5_cpu
-        )
+        plan = plan_from_flags(args, request, device, dtype, ctx.world_size)
         main_rank = ctx.rank == 0
         progress = Progress(sys.stderr if main_rank else io.StringIO())
-        pipeline = None
-        if ctx.world_size > 1:
-            progress.phase("loading")
-            load_memory = loading_memory(memory, dit_fsdp=args.dit_fsdp, t5_fsdp=args.t5_fsdp)
-            pipeline = WanPipeline.from_checkpoint(
-                ckpt, request.task, device=device, dtype=dtype, memory=load_memory
-            )
-            parallelize(
-                pipeline,
-                ulysses_size=args.ulysses_size,
-                dit_fsdp=args.dit_fsdp,
-                t5_fsdp=args.t5_fsdp,
-            )
-        result = run_request(
+        # The worker's path: extend the prompt, load, encode, sample, decode, save.
+        result = run_job(
             request,
+            plan,
             ckpt,
             output,
-            pipeline=pipeline,
-            device=device,
-            dtype=dtype,
-            memory=memory,
-            callback=progress.step,
-            on_phase=progress.phase,
-            extend_device=str(device),
+            clock=PhaseClock(progress.phase),
+            on_step=progress.step,
         )
         progress.close()
-        if pipeline is not None:
-            result.timings["loading"] = pipeline.load_seconds
         parallel.barrier()  # every rank stays in the group until rank 0 has saved
     finally:
         parallel.shutdown_distributed()

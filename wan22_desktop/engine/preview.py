@@ -33,7 +33,8 @@ from wan22_desktop.engine.wan.vae_config import (
     WAN22_LATENT_STD,
 )
 
-# Official latent statistics: one home, the VAE configs (docs/reference.md §4.2 / §4.3).
+# The official latent statistics (docs/reference.md §4.2 / §4.3) have one home: the VAE config
+# (torch-free). These names are the per-channel-count views the projection uses.
 LATENT_MEAN_16, LATENT_STD_16 = WAN21_LATENT_MEAN, WAN21_LATENT_STD
 LATENT_MEAN_48, LATENT_STD_48 = WAN22_LATENT_MEAN, WAN22_LATENT_STD
 

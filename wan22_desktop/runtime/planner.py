@@ -10,10 +10,13 @@ not promises. No torch here: the GUI calls this for its plan preview.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from typing import Any
 
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.runtime.hardware import GPU, Hardware
+from wan22_desktop.sizes import sequence_length
+from wan22_desktop.tasks import TASKS, TaskSpec
 
 # --- The one table of figures -----------------------------------------------------------------
 # Weights in GiB: A14B experts are 14.29e9 params, TI2V-5B 5.0e9; T5 encoder 5.7e9 in bf16.
@@ -55,10 +58,19 @@ PEAK_FIT = {  # (model, gpus) -> (base GiB, GiB per 1k tokens)
 VRAM_RESERVE_GIB = 0.6  # kept free for the CUDA context and fragmentation
 RAM_OVERHEAD_GIB = 4.0  # Python, CUDA context, pinned buffers, the VAE on the CPU side
 TINY_CHECKPOINT_GIB = 1.0  # below this a checkpoint is a test model: CPU fp32 is fine
+# Attention heads of each model's DiT (engine/wan/dit_config.py PRESETS; a test keeps them equal:
+# the planner may not import the engine). Ulysses must divide them.
 HEADS = {"A14B": 40, "5B": 24}
-A14B_TASKS = ("t2v-A14B", "i2v-A14B")
-TASK_MODEL = {"t2v-A14B": "A14B", "i2v-A14B": "A14B", "ti2v-5B": "5B"}
-VAE_STRIDE = {"A14B": (4, 8), "5B": (4, 16)}
+DTYPES = ("bf16", "fp16", "fp32")
+
+
+def model_of(task: str) -> str:
+    """The model family a task runs ("A14B": two experts; "5B": one), for the figures above."""
+    return "A14B" if TASKS[task].is_moe else "5B"
+
+
+# The task whose VAE stride and patch size stand for a model family in ``dit_tokens``.
+_MODEL_TASK = {"A14B": "t2v-A14B", "5B": "ti2v-5B"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class PlanOverrides:
     t5_fsdp: bool | None = None
     attention: str | None = None  # "flash3" | "flash2" | "sdpa"
     device: str | None = None  # "cuda" | "cpu"
+    dtype: str | None = None  # "bf16" | "fp16" | "fp32" (compute precision)
 
 
 @dataclass(frozen=True)
@@ -114,15 +127,29 @@ class Plan:
     checkpoint: str | None = None
     reasons: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    dtype: str = "bf16"  # compute precision: bf16 on GPUs (official), fp32 on the CPU
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the worker command and the history row carry this)."""
         d = asdict(self)
         d["warnings"] = list(self.warnings)
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> Plan:
-        return cls(**{**d, "warnings": tuple(d.get("warnings", ()))})
+    def from_dict(cls, d: Mapping[str, Any]) -> Plan:
+        """The inverse of ``to_dict`` (``from_dict(p.to_dict()) == p``), with every field checked
+        for its type, so a bad plan fails where it is read instead of deep in the engine. Unknown
+        keys (a newer app's fields) are ignored; older plans without ``dtype`` get the default."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in d:
+                if f.default is MISSING and f.default_factory is MISSING:
+                    raise ValueError(f"plan without {f.name!r}")
+                continue
+            values[f.name] = _plan_field(f.name, d[f.name])
+        if values.get("dtype", "bf16") not in DTYPES:
+            raise ValueError(f"plan dtype {values['dtype']!r} is not one of {DTYPES}")
+        return cls(**values)
 
     def summary(self) -> str:
         where = (
@@ -146,14 +173,66 @@ class Plan:
         )
 
 
+_PLAN_TYPES: dict[str, type] = {
+    "task": str,
+    "device": str,
+    "nproc": int,
+    "ulysses_size": int,
+    "dit_fsdp": bool,
+    "t5_fsdp": bool,
+    "offload_model": bool,
+    "convert_model_dtype": bool,
+    "t5_cpu": bool,
+    "attention": str,
+    "est_vram_gib": float,
+    "est_ram_gib": float,
+    "width": int,
+    "height": int,
+    "dtype": str,
+}
+
+
+def _plan_field(name: str, value: Any) -> Any:
+    if name == "checkpoint":
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"plan checkpoint must be a path, got {value!r}")
+        return value
+    if name == "reasons":
+        if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise ValueError(f"plan reasons must map names to text, got {value!r}")
+        return dict(value)
+    if name == "warnings":
+        if not isinstance(value, (list, tuple)) or not all(isinstance(w, str) for w in value):
+            raise ValueError(f"plan warnings must be a list of text, got {value!r}")
+        return tuple(value)
+    want = _PLAN_TYPES[name]
+    ok = (
+        isinstance(value, (int, float)) and not isinstance(value, bool)
+        if want is float
+        else isinstance(value, want) and (want is bool or not isinstance(value, bool))
+    )
+    if not ok:
+        raise ValueError(f"plan {name} must be {want.__name__}, got {value!r}")
+    return float(value) if want is float else value
+
+
 class PlanError(UserInputError):
     """Nothing fits: the message says why, the hint what would help."""
 
 
-def dit_tokens(model: str, width: int, height: int, frame_num: int) -> int:
-    t_stride, s_stride = VAE_STRIDE[model]
+def task_tokens(spec: TaskSpec, width: int, height: int, frame_num: int) -> int:
+    """DiT tokens of a job (official ``seq_len``), from the task's VAE stride and patch size."""
+    t_stride, h_stride, w_stride = spec.vae_stride
+    _, ph, pw = spec.patch_size
     lat_f = (frame_num - 1) // t_stride + 1
-    return lat_f * (height // (s_stride * 2)) * (width // (s_stride * 2))
+    return sequence_length(lat_f, height // h_stride, width // w_stride, ph, pw)
+
+
+def dit_tokens(model: str, width: int, height: int, frame_num: int) -> int:
+    """``task_tokens`` for a model family ("A14B", "5B"), as the memory figures are keyed."""
+    return task_tokens(TASKS[_MODEL_TASK[model]], width, height, frame_num)
 
 
 def usable_ulysses(heads: int, gpus: int) -> int:
@@ -200,7 +279,9 @@ def _peak_ram(model: str, gpus: int, offload: bool, convert: bool, t5_cpu: bool)
     return ram + RAM_OVERHEAD_GIB
 
 
-def _attention(hw: Hardware, gpus: tuple[GPU, ...]) -> tuple[str, str]:
+def choose_attention(hw: Hardware, gpus: tuple[GPU, ...]) -> tuple[str, str]:
+    """(attention backend, reason) for these GPUs: the one rule for the planner and
+    ``wan22 generate``; the engine runs what it says (``attention.use_backend``)."""
     if not gpus:
         return "sdpa", "no CUDA GPU: PyTorch SDPA"
     cap = min(g.capability for g in gpus)
@@ -212,10 +293,15 @@ def _attention(hw: Hardware, gpus: tuple[GPU, ...]) -> tuple[str, str]:
 
 
 def _size_for(task: str, shape: JobShape) -> tuple[int, int]:
-    """Auto may move an A14B-sized request to TI2V-5B: keep the orientation, use the 5B preset."""
-    if task == "ti2v-5B" and (shape.width, shape.height) not in ((1280, 704), (704, 1280)):
-        if shape.width % 32 or shape.height % 32:
-            return (1280, 704) if shape.width >= shape.height else (704, 1280)
+    """Auto may move an A14B-sized request to TI2V-5B: a size off the task's pixel grid becomes
+    the task's official preset of the same orientation."""
+    spec = TASKS[task]
+    g = spec.spatial_granularity
+    if shape.width % g or shape.height % g:
+        presets = [tuple(int(v) for v in s.split("*")) for s in spec.supported_sizes]
+        same_way = [p for p in presets if (p[0] >= p[1]) == (shape.width >= shape.height)]
+        width, height = max(same_way or presets, key=lambda p: p[0] * p[1])
+        return width, height
     return shape.width, shape.height
 
 
@@ -231,11 +317,11 @@ def plan(
     task = ov.task or shape.task
     if task == "auto":
         return _plan_auto(shape, hw, installed, ov)
-    if task not in TASK_MODEL:
+    if task not in TASKS:
         raise PlanError(f"unknown task {task!r}", "use t2v-A14B, i2v-A14B, ti2v-5B or auto")
-    model = TASK_MODEL[task]
+    model = model_of(task)
     width, height = _size_for(task, shape)
-    ktok = dit_tokens(model, width, height, shape.frame_num) / 1000
+    ktok = task_tokens(TASKS[task], width, height, shape.frame_num) / 1000
     reasons: dict[str, str] = {
         "task": f"{task} as requested" if not ov.task else f"{task}: set by you"
     }
@@ -243,7 +329,8 @@ def plan(
     ckpt = installed.get(task)
     if (width, height) != (shape.width, shape.height):
         reasons["size"] = (
-            f"{width}x{height}: {task} needs sizes in multiples of 32 px, "
+            f"{width}x{height}: {task} needs sizes in multiples of "
+            f"{TASKS[task].spatial_granularity} px, "
             f"the nearest preset to {shape.width}x{shape.height}"
         )
 
@@ -256,6 +343,7 @@ def plan(
                 f"{task} needs an NVIDIA GPU: its checkpoint is far too large for the CPU",
                 "run on a machine with a CUDA GPU; the CPU runs only tiny test checkpoints",
             )
+        cpu_dtype = choose_dtype("cpu", ov.dtype)
         reasons["device"] = (
             "CPU: set by you"
             if ov.device == "cpu"
@@ -277,8 +365,9 @@ def plan(
             width,
             height,
             ckpt.path if ckpt else None,
-            {**reasons, "precision": "fp32 on the CPU", "attention": "PyTorch SDPA"},
+            {**reasons, "precision": cpu_dtype[1], "attention": "PyTorch SDPA"},
             (),
+            dtype=cpu_dtype[0],
         )
     if not gpus_all:
         raise PlanError(
@@ -406,9 +495,10 @@ def plan(
             "is free now: close other programs"
         )
     attention, att_why = (
-        _attention(hw, used) if ov.attention is None else (ov.attention, "set by you")
+        choose_attention(hw, used) if ov.attention is None else (ov.attention, "set by you")
     )
     reasons["attention"] = att_why
+    dtype, reasons["precision"] = choose_dtype("cuda", ov.dtype)
     if ckpt is None:
         warnings.append(f"the {task} model is not installed yet: download or import it first")
     return Plan(
@@ -429,7 +519,20 @@ def plan(
         ckpt.path if ckpt else None,
         reasons,
         tuple(warnings),
+        dtype=dtype,
     )
+
+
+def choose_dtype(device_type: str, pinned: str | None = None) -> tuple[str, str]:
+    """(compute precision, reason): the one rule for the planner and ``wan22 generate``. bf16 on
+    GPUs (the official mode), fp32 on the CPU (tiny checkpoints, tests); a pinned one wins."""
+    if pinned is not None and pinned != "auto":
+        if pinned not in DTYPES:
+            raise PlanError(f"unknown precision {pinned!r}", f"use one of {', '.join(DTYPES)}")
+        return pinned, f"{pinned}: set by you"
+    if device_type == "cpu":
+        return "fp32", "fp32 on the CPU"
+    return "bf16", "bf16: the official precision on GPUs"
 
 
 def _plan_auto(

@@ -12,10 +12,16 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
+from wan22_desktop.errors import FAILURE_KINDS as ERROR_KINDS
+
 PROTOCOL_VERSION = 1
 
 PHASES = ("loading", "prompt_extension", "text_encoding", "sampling", "decoding", "saving")
-FAILURE_KINDS = ("out_of_memory", "checkpoint", "input", "cancelled", "crashed", "hang", "internal")
+# A failed job's kind: a typed error's ``kind`` (``errors.FAILURE_KINDS``: out_of_memory,
+# checkpoint, bad_input, disk_full, cancelled...), or what only the runner sees or the worker
+# cannot name: crashed, hang, internal (an unexpected exception).
+RUNNER_FAILURE_KINDS = ("crashed", "hang", "internal")
+FAILURE_KINDS = (*ERROR_KINDS, *RUNNER_FAILURE_KINDS)
 
 
 class ProtocolError(ValueError):
@@ -141,7 +147,7 @@ class Done(Message):
 class Failed(Message):
     type: ClassVar[str] = "failed"
     job_id: int
-    kind: str
+    kind: str  # one of FAILURE_KINDS: the runner records it as the job's error kind
     message: str
     hint: str | None = None
     phase: str | None = None

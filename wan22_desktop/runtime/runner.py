@@ -29,7 +29,8 @@ from wan22_desktop.db import queue as q
 from wan22_desktop.db.database import Database
 from wan22_desktop.db.lease import RunnerIdentity, heartbeat, release_lease
 from wan22_desktop.db.models import Job
-from wan22_desktop.errors import OperationError, Wan22Error
+from wan22_desktop.engine.video_io import check_writable
+from wan22_desktop.errors import Cancelled, CheckpointError, OperationError, Wan22Error
 from wan22_desktop.paths import AppPaths
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime import protocol as P
@@ -98,6 +99,22 @@ def output_paths(
     stem = f"{stamp}_job{job_id}_{request.task}_{request.seed}"
     suffix = {"mp4": ".mp4", "npy": ".npy", "png": ""}[request.output_format]
     return outputs / f"{stem}{suffix}", outputs / ".thumbnails" / f"{stem}.jpg"
+
+
+@dataclass(frozen=True)
+class JobFiles:
+    """Where a job reads its model and writes its results: decided in one place
+    (``QueueRunner.job_files``) and checked when the job is claimed, before any rendering."""
+
+    checkpoint: str
+    video: Path
+    thumbnail: Path
+
+
+def check_job_files(files: JobFiles) -> None:
+    """``UserInputError`` naming the folder when the video or thumbnail cannot be written."""
+    for folder in (files.video.parent, files.thumbnail.parent):
+        check_writable(folder, "another outputs folder (Settings, or `wan22 --home`)")
 
 
 def hang_limit(step_times: list[float], factor: float, floor: float) -> float:
@@ -260,16 +277,10 @@ class QueueRunner:
         try:
             request = GenerationRequest.from_json(job.request_json)
             job_plan = plan_request(request, self.hardware(), installed_models(self.db))
+            files = self.job_files(job.id, request, job_plan)
+            check_job_files(files)
         except Wan22Error as exc:  # PlanError included: nothing fits this machine
-            self._fail(job.id, "input", exc.message, exc.hint)
-            return
-        if not job_plan.checkpoint:
-            self._fail(
-                job.id,
-                "checkpoint",
-                f"the {job_plan.task} model is not installed",
-                f"download it with `wan22 models download {job_plan.task}` or import a folder",
-            )
+            self._fail(job.id, exc.kind, exc.message, exc.hint)
             return
         q.set_plan(self.db, job.id, self.me.holder, job_plan.to_dict())
         self._emit("planned", job.id, job_plan.summary(), job_plan)
@@ -280,14 +291,13 @@ class QueueRunner:
             # keep the job queued and stop, instead of burning through the queue.
             self._requeue_current(job.id)
             raise
-        video, thumb = output_paths(self.paths.outputs, job.id, request)
         cmd = P.RunJob(
             job.id,
             request.to_dict(),
             job_plan.to_dict(),
-            job_plan.checkpoint,
-            str(video),
-            str(thumb),
+            files.checkpoint,
+            str(files.video),
+            str(files.thumbnail),
             str(self.paths.cache / "previews"),
             self.options.preview_every,
         )
@@ -299,6 +309,18 @@ class QueueRunner:
         finally:
             # The preview only means something while the job runs; history has the thumbnail.
             (self.paths.cache / "previews" / f"job-{job.id}.png").unlink(missing_ok=True)
+
+    def job_files(self, job_id: int, request: GenerationRequest, job_plan: Plan) -> JobFiles:
+        """The one place that decides a job's checkpoint folder and output paths: the installed
+        model the plan found, and names of ours in the outputs folder. (A request's own
+        ``ckpt_dir``/``save_file`` would be honoured here.)"""
+        if not job_plan.checkpoint:
+            raise CheckpointError(
+                f"the {job_plan.task} model is not installed",
+                f"download it with `wan22 models download {job_plan.task}` or import a folder",
+            )
+        video, thumb = output_paths(self.paths.outputs, job_id, request)
+        return JobFiles(job_plan.checkpoint, video, thumb)
 
     def _ensure_worker(self, nproc: int) -> WorkerProcess:
         if self.worker is not None and (not self.worker.alive or self.worker.nproc != nproc):
@@ -461,7 +483,7 @@ class _JobWatch:
             self._done(ev, now)
             return True
         elif isinstance(ev, P.Failed):
-            if ev.kind == "cancelled" or self.cancel_sent_at is not None:
+            if ev.kind == Cancelled.kind or self.cancel_sent_at is not None:
                 self._end_cancelled("cancelled")
             else:
                 where = ""

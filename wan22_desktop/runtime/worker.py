@@ -15,9 +15,11 @@ Under ``torchrun`` (several GPUs) rank 0 speaks the protocol and passes each com
 other ranks with a broadcast; the cancel flag is broadcast at every step so all ranks stop at
 the same step.
 
-The model code is reached through a ``PipelineBackend`` (load / generate / release);
-``WAN22_WORKER_BACKEND=module:attr`` selects another one (the supervision tests use a small real
-torch loop so they can crash, hang and cancel it at will).
+A job runs through ``engine/wan/pipelines/job.run_job``, the same path as ``wan22 generate``
+(extend the prompt, load or reuse the pipeline, encode, sample, decode, save); this module only
+adapts it to the protocol. The model code behind it is a ``job.Engine`` (load / generate /
+release); ``WAN22_WORKER_BACKEND=module:attr`` selects another one (the supervision tests use a
+small real torch loop so they can crash, hang and cancel it at will).
 """
 
 from __future__ import annotations
@@ -30,146 +32,28 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
-from wan22_desktop.errors import UserInputError, Wan22Error
+from wan22_desktop.errors import Cancelled, Wan22Error
 from wan22_desktop.runtime import protocol as P
 
 log = logging.getLogger("wan22_desktop.worker")
 
 BACKEND_ENV = "WAN22_WORKER_BACKEND"
-DEFAULT_BACKEND = "wan22_desktop.runtime.worker:WanBackend"
+DEFAULT_BACKEND = "wan22_desktop.engine.wan.pipelines.job:WanEngine"
 PARENT_GONE_GRACE_S = 10.0  # after stdin closes: time for the job to stop at a step boundary
 PARENT_POLL_S = 1.0
-OOM_HINT = (
-    "turn on offload_model and T5 on the CPU, choose a smaller size or fewer frames, or "
-    "use the TI2V-5B model; `wan22 queue retry-safer ID` retries with every memory saver on"
-)
-# Plan fields that change what is loaded and where; the same values mean the pipeline can stay.
-PIPELINE_KEY_FIELDS = (
-    "task",
-    "device",
-    "nproc",
-    "ulysses_size",
-    "dit_fsdp",
-    "t5_fsdp",
-    "offload_model",
-    "convert_model_dtype",
-    "t5_cpu",
-    "attention",
-)
+# Pipeline phases the protocol does not name are reported as the nearest one it does.
+PHASE_ALIASES = {"image_encoding": "text_encoding"}
 
 
-class JobCancelled(Exception):
-    """Raised from the step callback to stop sampling at a step boundary."""
-
-
-StepCallback = Callable[[int, int, float, "str | None", Any], None]
-
-
-class PipelineBackend(Protocol):
-    """The worker's view of the model code."""
-
-    def load(self, checkpoint: str, task: str, plan: Mapping[str, Any]) -> Any:
-        """Load every component the plan needs; the result is passed back to ``generate``."""
-
-    def generate(
-        self, pipeline: Any, request: Any, prompt: str, progress: JobProgress
-    ) -> np.ndarray:
-        """Run one job; return the video ``[3, F, H, W]`` float in [-1, 1]. Report phases with
-        ``progress.phase(name)`` and call ``progress.step(...)`` after every denoising step
-        (it raises ``JobCancelled`` when the job must stop)."""
-
-    def release(self, pipeline: Any) -> None:
-        """Free what ``load`` took (GPU memory first)."""
-
-
-class WanBackend:
-    """The Wan2.2 pipelines (``engine/wan/pipelines``), imported only when a job needs them."""
-
-    # Pipeline phases the protocol does not name are reported as the nearest one it does.
-    PHASE_ALIASES = {"image_encoding": "text_encoding", "preparing": None}
-
-    def load(self, checkpoint: str, task: str, plan: Mapping[str, Any]) -> Any:
-        import torch
-
-        from wan22_desktop.engine.wan.pipelines import MemoryConfig, WanPipeline
-
-        device = str(plan.get("device") or "cuda")
-        # bf16 on CUDA is the official mode; the CPU runs tiny checkpoints in fp32.
-        dtype = torch.float32 if device == "cpu" else torch.bfloat16
-        memory = MemoryConfig(
-            offload_model=bool(plan.get("offload_model")),
-            convert_model_dtype=bool(plan.get("convert_model_dtype")),
-            t5_cpu=bool(plan.get("t5_cpu")),
-        )
-        from wan22_desktop.engine.wan.pipelines.distributed import loading_memory
-
-        memory = loading_memory(
-            memory, dit_fsdp=bool(plan.get("dit_fsdp")), t5_fsdp=bool(plan.get("t5_fsdp"))
-        )
-        pipeline = WanPipeline.from_checkpoint(
-            checkpoint, task, device=device, dtype=dtype, memory=memory
-        )
-        self._parallelize(pipeline, plan)
-        return pipeline
-
-    @staticmethod
-    def _parallelize(pipeline: Any, plan: Mapping[str, Any]) -> None:
-        """Ulysses and FSDP over the worker's ranks as the plan says (official
-        ``--ulysses_size``, ``--dit_fsdp``, ``--t5_fsdp``). Transparent to the pipeline: every rank
-        makes the same call and gets the full output."""
-        from wan22_desktop.engine.wan.pipelines.distributed import parallelize
-
-        parallelize(
-            pipeline,
-            ulysses_size=int(plan.get("ulysses_size") or 1),
-            dit_fsdp=bool(plan.get("dit_fsdp")),
-            t5_fsdp=bool(plan.get("t5_fsdp")),
-        )
-
-    def generate(
-        self, pipeline: Any, request: Any, prompt: str, progress: JobProgress
-    ) -> np.ndarray:
-        from wan22_desktop.engine.wan.pipelines import Cancelled
-
-        def on_step(info: Any) -> None:
-            progress.step(info.step, info.total, info.timestep, info.expert, info.latents)
-
-        def on_phase(name: str) -> None:
-            name = self.PHASE_ALIASES.get(name, name)  # type: ignore[assignment]
-            if name is not None and name != progress.current_phase:
-                progress.phase(name)
-
-        try:
-            result = pipeline.generate(
-                prompt,
-                image=request.image,
-                size=request.size,
-                frame_num=request.frame_num,
-                sample_steps=request.sample_steps,
-                sample_shift=request.sample_shift,
-                guidance=(request.guidance.low, request.guidance.high),
-                solver=request.solver,
-                seed=request.seed,
-                negative_prompt=request.negative_prompt,
-                callback=on_step,
-                on_phase=on_phase,
-            )
-        except Cancelled as exc:
-            raise JobCancelled() from exc
-        return result.video
-
-    def release(self, pipeline: Any) -> None:
-        pass  # dropping the last reference frees it; the worker then empties the CUDA cache
-
-
-def load_backend(spec: str | None = None) -> PipelineBackend:
+def load_backend(spec: str | None = None) -> Any:
+    """The model code (``job.Engine``): ``WanEngine``, or the one ``WAN22_WORKER_BACKEND`` names."""
     spec = spec or os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND
     module, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module), attr)()
@@ -209,7 +93,9 @@ def take_stdout_for_events() -> TextIO:
 
 @dataclass
 class JobProgress:
-    """Phases, steps, previews, cancellation and memory peaks of the running job."""
+    """What the running job tells the runner: phases, steps, previews; it also answers cancels
+    (``Cancelled`` at a phase start or after a step) and samples the memory peak. The seconds per
+    phase are the job's ``PhaseClock``'s, which calls ``phase``."""
 
     job_id: int
     channel: EventChannel
@@ -217,42 +103,30 @@ class JobProgress:
     preview_dir: str | None = None
     preview_every: int = 5
     sync_cancel: Callable[[bool], bool] = lambda flag: flag  # multi-rank: rank 0's flag for all
-    current_phase: str | None = None
+    last_phase: str | None = None
     last_step: int | None = None
-    timings: dict[str, float] = field(default_factory=dict)
     peak_cpu_bytes: int = 0
-    _phase_started: float = field(default_factory=time.perf_counter)
-    _step_started: float | None = None
+    _step_started: float = field(default_factory=time.perf_counter)
     _step_times: list[float] = field(default_factory=list)
 
     def phase(self, name: str) -> None:
-        self._close_phase()
-        self.current_phase = name
-        self._phase_started = time.perf_counter()
-        self.channel.emit(P.Phase(self.job_id, name))
-        self.check_cancel()
-
-    def _close_phase(self) -> None:
-        if self.current_phase is not None:
-            took = time.perf_counter() - self._phase_started
-            self.timings[self.current_phase] = self.timings.get(self.current_phase, 0.0) + took
         self._sample_memory()
-
-    def finish(self) -> dict[str, float]:
-        self._close_phase()
-        self.current_phase = None
-        return {k: round(v, 4) for k, v in self.timings.items()}
+        self._step_started = time.perf_counter()
+        name = PHASE_ALIASES.get(name, name)
+        if name != self.last_phase:
+            self.last_phase = name
+            self.channel.emit(P.Phase(self.job_id, name))
+        self.check_cancel()
 
     def check_cancel(self) -> None:
         if self.sync_cancel(self.cancel.is_set()):
-            raise JobCancelled()
+            raise Cancelled("cancelled by the user")
 
-    def step(
-        self, step: int, total: int, timestep: float, expert: str | None, latents: Any
-    ) -> None:
+    def step(self, info: Any) -> None:
+        """After every denoising step (``loop.StepInfo``)."""
+        step, total = info.step, info.total
         now = time.perf_counter()
-        start = self._step_started if self._step_started is not None else self._phase_started
-        self._step_times.append(now - start)
+        self._step_times.append(now - self._step_started)
         self._step_started = now
         self.last_step = step
         recent = self._step_times[-5:]
@@ -262,8 +136,8 @@ class JobProgress:
                 self.job_id,
                 step,
                 total,
-                int(timestep),
-                expert,
+                int(info.timestep),
+                info.expert,
                 round(1.0 / per_step, 4) if per_step > 0 else None,
                 round(per_step * (total - step), 2),
             )
@@ -273,7 +147,7 @@ class JobProgress:
             and self.preview_every > 0
             and (step % self.preview_every == 0 or step == total)
         ):
-            self._preview(step, latents)
+            self._preview(step, info.latents)
         if step % 5 == 0 or step == total:
             self._sample_memory()
         self.check_cancel()
@@ -307,57 +181,31 @@ class JobProgress:
 # ---- failures ---------------------------------------------------------------------------------
 
 
-def classify(exc: BaseException, phase: str | None) -> tuple[str, str, str | None]:
-    """``(kind, one-line message, hint)`` for a job that raised ``exc`` during ``phase``."""
-    if isinstance(exc, JobCancelled):
-        return "cancelled", "cancelled by the user", None
-    if _is_out_of_memory(exc):
-        where = f" while {phase.replace('_', ' ')}" if phase else ""
-        return "out_of_memory", f"the GPU ran out of memory{where}", OOM_HINT
+def classify(exc: BaseException) -> tuple[str, str, str | None]:
+    """``(kind, one-line message, hint)`` of a failed job, by the exception's type: the engine
+    raises typed errors (``errors.py``: ``OutOfMemory``, ``CheckpointError``, ``UserInputError``,
+    ``DiskFull``, ``Cancelled``...) whose ``kind`` crosses the process boundary; anything else
+    is a bug ("internal")."""
+    if isinstance(exc, Cancelled):
+        return exc.kind, "cancelled by the user", None
     if isinstance(exc, Wan22Error):
-        if phase == "loading" and isinstance(exc, UserInputError):
-            return "checkpoint", exc.message, exc.hint
-        return ("input" if isinstance(exc, UserInputError) else "internal"), exc.message, exc.hint
-    if phase == "loading" and isinstance(exc, (OSError, KeyError, ValueError)):
-        return (
-            "checkpoint",
-            f"the checkpoint could not be loaded: {_one_line(exc)}",
-            "check the model folder with `wan22 models verify`, or download it again",
-        )
+        return exc.kind, exc.message, exc.hint
+    text = str(exc).strip().splitlines()
     return (
         "internal",
-        f"unexpected {type(exc).__name__}: {_one_line(exc)}",
+        f"unexpected {type(exc).__name__}: {(text[0] if text else '')[:300]}".rstrip(": "),
         "the worker log has the details; please report it",
     )
 
 
-def _is_out_of_memory(exc: BaseException) -> bool:
-    names = {c.__name__ for c in type(exc).__mro__}
-    if "OutOfMemoryError" in names:
-        return True
-    text = str(exc)
-    return isinstance(exc, RuntimeError) and (
-        "CUDA out of memory" in text or "CUDA error: out of memory" in text
-    )
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]
-
-
 # ---- the worker -------------------------------------------------------------------------------
-
-
-def pipeline_key(checkpoint: str, plan: Mapping[str, Any]) -> tuple:
-    return (str(checkpoint),) + tuple(plan.get(k) for k in PIPELINE_KEY_FIELDS)
 
 
 class Worker:
     """Owns the loaded pipeline; executes commands one at a time on the main thread."""
 
     def __init__(
-        self, channel: EventChannel, backend: PipelineBackend, *, rank: int = 0, world_size: int = 1
+        self, channel: EventChannel, backend: Any, *, rank: int = 0, world_size: int = 1
     ) -> None:
         self.channel = channel
         self.backend = backend
@@ -368,7 +216,7 @@ class Worker:
         self.current_job: int | None = None
         self.cancelled_ids: set[int] = set()
         self._job_lock = threading.Lock()  # current_job and the cancel flag change together
-        self._loaded: tuple[tuple, Any] | None = None
+        self._cache: Any = None  # job.PipelineCache, made on the first job (it imports torch)
 
     # -- the reader side (rank 0 only): runs in a thread, never blocks on the job
 
@@ -435,17 +283,16 @@ class Worker:
                 self.run_job(msg)
 
     def release(self) -> None:
-        if self._loaded is not None:
-            _, pipeline = self._loaded
-            self._loaded = None
-            try:
-                self.backend.release(pipeline)
-            finally:
-                del pipeline
-                _free_memory()
+        if self._cache is not None:
+            self._cache.release()
 
     def run_job(self, cmd: P.RunJob) -> None:
+        """One job through ``job.run_job`` (the path ``wan22 generate`` takes too); this adapter
+        only turns its phases, steps and result into protocol events."""
+        from wan22_desktop.engine.wan.pipelines.clock import PhaseClock
+        from wan22_desktop.engine.wan.pipelines.job import PipelineCache, pipeline_key, run_job
         from wan22_desktop.request import GenerationRequest
+        from wan22_desktop.runtime.planner import Plan
 
         with self._job_lock:
             self.current_job = cmd.job_id
@@ -461,106 +308,56 @@ class Worker:
             cmd.preview_every,
             sync_cancel=_broadcast_flag if self.world_size > 1 else (lambda f: f),
         )
+        clock = PhaseClock(progress.phase)
+        if self._cache is None:
+            self._cache = PipelineCache(self.backend)
         _reset_gpu_peak()
         try:
             request = GenerationRequest.from_dict(cmd.request)
-            key = pipeline_key(cmd.checkpoint, cmd.plan)
-            warm = self._loaded is not None and self._loaded[0] == key
+            plan = Plan.from_dict(cmd.plan)
+            warm = self._cache.is_warm(pipeline_key(cmd.checkpoint, plan))
             self.channel.emit(P.JobStarted(cmd.job_id, warm=warm))
-            if not warm:
-                self.release()
-                progress.phase("loading")
-                self._loaded = (key, self.backend.load(cmd.checkpoint, request.task, cmd.plan))
-            prompt, warning = self._extend_prompt(request, progress, cmd.plan)
-            video = self.backend.generate(self._loaded[1], request, prompt, progress)
-            progress.phase("saving")
-            outputs, thumb = self._save(video, request, cmd) if self.rank == 0 else ([], None)
-            timings = progress.finish()
-            _, frames, height, width = video.shape
+            progress.check_cancel()
+            result = run_job(
+                request,
+                plan,
+                cmd.checkpoint,
+                cmd.output_path,
+                cache=self._cache,
+                clock=clock,
+                on_step=progress.step,
+                thumbnail=cmd.thumbnail_path,
+            )
             self.channel.emit(
                 P.Done(
                     cmd.job_id,
-                    outputs,
-                    request.seed,
-                    prompt,
-                    thumb,
-                    warning,
-                    timings,
+                    [str(p) for p in result.outputs],
+                    result.seed,
+                    result.prompt,
+                    str(result.thumbnail) if result.thumbnail else None,
+                    result.prompt_extension_warning,
+                    result.timings,
                     _gpu_peak(),
                     progress.peak_cpu_bytes or None,
-                    int(frames),
-                    int(width),
-                    int(height),
-                    request.effective_fps,
+                    result.frame_num,
+                    result.size[0],
+                    result.size[1],
+                    result.fps,
                 )
             )
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a Failed event
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            kind, message, hint = classify(exc, progress.current_phase)
-            if kind != "cancelled":
-                log.error(
-                    "job %s failed in %s: %s",
-                    cmd.job_id,
-                    progress.current_phase,
-                    message,
-                    exc_info=exc,
-                )
-            if kind == "out_of_memory":
-                self.release()  # the next job starts from a clean GPU
-            self.channel.emit(
-                P.Failed(
-                    cmd.job_id, kind, message, hint, progress.current_phase, progress.last_step
-                )
-            )
+            kind, message, hint = classify(exc)
+            phase = PHASE_ALIASES.get(clock.current or "", clock.current)
+            if kind != Cancelled.kind:
+                log.error("job %s failed in %s: %s", cmd.job_id, phase, message, exc_info=exc)
+            self.channel.emit(P.Failed(cmd.job_id, kind, message, hint, phase, progress.last_step))
         finally:
             self.current_job = None
 
-    def _extend_prompt(
-        self, request: Any, progress: JobProgress, plan: Mapping[str, Any]
-    ) -> tuple[str, str | None]:
-        if not request.prompt_extend.enabled:
-            return request.prompt, None
-        from wan22_desktop.engine.prompt_extend import extend_with_options
-
-        progress.phase("prompt_extension")
-        out: tuple[str, str | None] = (request.prompt, None)
-        if self.rank == 0:  # once, not once per rank (an API call, or an LLM on every GPU)
-            result = extend_with_options(
-                request.prompt_extend,
-                request.prompt,
-                image=request.image,
-                seed=request.seed % (2**31),
-                device=str(plan.get("device", "cpu")),
-            )
-            if result is not None:
-                out = (result.prompt, result.warning)
-        if self.world_size > 1:
-            from wan22_desktop.engine.wan.parallel import broadcast_object
-
-            out = broadcast_object(out)  # type: ignore[assignment]
-        return out
-
-    def _save(self, video: np.ndarray, request: Any, cmd: P.RunJob) -> tuple[list[str], str | None]:
-        from wan22_desktop.engine.video_io import save_thumbnail, save_video
-
-        out = save_video(video, cmd.output_path, request.effective_fps)
-        thumb = None
-        if cmd.thumbnail_path:
-            thumb = str(save_thumbnail(video, cmd.thumbnail_path))
-        return [str(out)], thumb
-
 
 # ---- torch helpers (imported late: the module itself stays importable without torch) ----------
-
-
-def _free_memory() -> None:
-    import gc
-
-    gc.collect()
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        torch.cuda.empty_cache()
 
 
 def _reset_gpu_peak() -> None:

@@ -5,12 +5,19 @@ k_lens[i] keys take part (padded video tokens); every query row is computed. On 
 are not already half precision are cast to bf16, like upstream's ``flash_attention`` does even in
 an fp32 model; the result is cast back to q's dtype. On CPU the inputs' dtype is kept, so the
 fp32 test mode is pure fp32.
+
+Which backend runs is the plan's decision (``runtime.planner``: flash3/flash2/sdpa with a
+reason); the pipeline applies it around sampling with ``use_backend``. Only code that runs
+without a plan (tests, the parity scripts) falls back to ``select_backend``.
 """
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 import torch
@@ -19,6 +26,20 @@ import torch.nn.functional as F
 BACKENDS = ("flash3", "flash2", "sdpa")
 _HALF = (torch.float16, torch.bfloat16)
 _MAX_FLASH_HEAD_DIM = 256
+_CHOSEN: contextvars.ContextVar[str | None] = contextvars.ContextVar("attention", default=None)
+
+
+@contextmanager
+def use_backend(backend: str | None) -> Iterator[None]:
+    """Every ``attention`` call inside the block without an explicit backend uses ``backend``
+    (the plan's choice); ``None`` keeps the automatic choice."""
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"unknown attention backend {backend!r}; known: {BACKENDS}")
+    token = _CHOSEN.set(backend)
+    try:
+        yield
+    finally:
+        _CHOSEN.reset(token)
 
 
 def flash_available() -> dict[str, bool]:
@@ -51,7 +72,7 @@ def attention(
 ) -> torch.Tensor:
     """q [B, Lq, H, D], k/v [B, Lk, H, D], k_lens [B] (None: all keys) → [B, Lq, H, D]."""
     if backend is None:
-        backend = select_backend(q.device, q.shape[-1])
+        backend = _CHOSEN.get() or select_backend(q.device, q.shape[-1])
     if backend not in BACKENDS:
         raise ValueError(f"unknown attention backend {backend!r}; known: {BACKENDS}")
     out_dtype = q.dtype

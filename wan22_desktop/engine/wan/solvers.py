@@ -40,6 +40,7 @@ import numpy as np
 import torch
 
 from wan22_desktop.errors import UserInputError
+from wan22_desktop.request import SOLVERS
 
 __all__ = [
     "NUM_TRAIN_TIMESTEPS",
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 NUM_TRAIN_TIMESTEPS: Final = 1000
-SOLVER_NAMES: Final = ("unipc", "dpm++")
+SOLVER_NAMES: Final = SOLVERS  # one home: the request validates the same names
 
 # Upstream UniPC's training sigmas are 1 - reverse(linspace(1, 1/1000, 1000)) stored in float32;
 # set_timesteps then spaces the schedule between their first and last entries (0.999 and 0).

@@ -1,28 +1,237 @@
-"""One whole job: prompt extension, loading (or reusing) the pipeline, generating, saving.
+"""One path for a job: ``wan22 generate`` and the worker both run a request through ``run_job``.
 
-The order is the official one: the prompt is extended before T5 and the DiT are loaded (a local
-Qwen must not share memory with them), and the output is written under a temporary name and
-renamed only when complete (``video_io.save_video``), so a failed or cancelled run leaves nothing.
+The order is the official one, and what memory needs:
+
+1. the seed is decided once (``resolve_seed`` on rank 0, broadcast to every rank);
+2. the output path is checked (a bad one fails before any heavy work);
+3. the prompt is extended *before* anything heavy is loaded: a local Qwen must not share the GPU
+   with T5 and the DiT, so a loaded pipeline of another checkpoint or plan is released first
+   (one of the same key is kept: it is what the next job needs anyway);
+4. the pipeline is loaded (or reused from the ``PipelineCache``), as the typed ``Plan`` says:
+   device, dtype, memory switches, attention backend, Ulysses/FSDP;
+5. text encoding, sampling, decoding (the ``Engine``), then the video is saved under a temporary
+   name and renamed when complete (``video_io.save_video``), so a failed or cancelled run leaves
+   nothing behind.
+
+Every phase is timed by the one ``PhaseClock``. Under torchrun every rank calls ``run_job`` and
+announces the same phases (the worker syncs the cancel flag at each); only rank 0 extends the
+prompt and writes files. Failures leave as typed errors (``errors.py``): the GPU running out of
+memory becomes ``OutOfMemory``, a folder that cannot be loaded ``CheckpointError``, a cancel
+``Cancelled``; the adapters branch on those types only.
 """
 
 from __future__ import annotations
 
+import gc
 import re
-import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Protocol
 
+import numpy as np
 import torch
 
 from wan22_desktop.engine import video_io
-from wan22_desktop.errors import UserInputError
+from wan22_desktop.errors import CheckpointError, OutOfMemory, UserInputError, Wan22Error
 from wan22_desktop.request import GenerationRequest
+from wan22_desktop.runtime.planner import Plan
+from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT
 
 from .. import parallel
-from .loop import StepCallback
-from .pipeline import GenerationResult, MemoryConfig, PhaseCallback, WanPipeline, resolve_seed
+from .clock import PhaseClock
+from .loop import StepInfo
+from .pipeline import MemoryConfig, WanPipeline, resolve_seed
 
 _UNSAFE = re.compile(r'[\x00-\x1f<>:"\\|?*/ ]')
+
+TORCH_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+OOM_HINT = (
+    "turn on offload_model and T5 on the CPU, choose a smaller size or fewer frames, or "
+    "use the TI2V-5B model; `wan22 queue retry-safer ID` retries with every memory saver on"
+)
+# Plan fields that change what is loaded and where; the same values mean the pipeline can stay.
+PIPELINE_KEY_FIELDS = (
+    "task",
+    "device",
+    "dtype",
+    "nproc",
+    "ulysses_size",
+    "dit_fsdp",
+    "t5_fsdp",
+    "offload_model",
+    "convert_model_dtype",
+    "t5_cpu",
+    "attention",
+)
+
+StepCallback = Callable[[StepInfo], Any]
+
+
+def pipeline_key(checkpoint: str | Path, plan: Plan) -> tuple[Any, ...]:
+    """What a loaded pipeline depends on: two jobs with the same key share it."""
+    return (str(checkpoint),) + tuple(getattr(plan, k) for k in PIPELINE_KEY_FIELDS)
+
+
+# ---- the engine seam --------------------------------------------------------------------------
+
+
+@dataclass
+class JobContext:
+    """What the engine sees while it generates: the phase clock and the step callback (which
+    may raise ``Cancelled``)."""
+
+    clock: PhaseClock
+    on_step: StepCallback | None = None
+
+    def phase(self, name: str) -> None:
+        self.clock.phase(name)
+
+    def step(self, info: StepInfo) -> Any:
+        return None if self.on_step is None else self.on_step(info)
+
+
+class Engine(Protocol):
+    """The model code behind ``run_job`` (``WanEngine``; the worker tests plug in a small loop)."""
+
+    def load(self, checkpoint: str, plan: Plan) -> Any:
+        """Load every component the plan needs; the result is passed back to ``generate``."""
+
+    def generate(
+        self, pipeline: Any, request: GenerationRequest, prompt: str, job: JobContext
+    ) -> np.ndarray:
+        """The video ``[3, F, H, W]`` float in [-1, 1] of ``request`` (its seed already resolved)
+        with ``prompt``; phases through ``job.phase``, every step through ``job.step``."""
+
+    def release(self, pipeline: Any) -> None:
+        """Free what ``load`` took (GPU memory first)."""
+
+
+class WanEngine:
+    """The Wan2.2 pipelines, loaded and run as the plan says."""
+
+    def load(self, checkpoint: str, plan: Plan) -> WanPipeline:
+        from .distributed import loading_memory, parallelize
+
+        memory = MemoryConfig(
+            offload_model=plan.offload_model,
+            convert_model_dtype=plan.convert_model_dtype,
+            t5_cpu=plan.t5_cpu,
+        )
+        pipeline = WanPipeline.from_checkpoint(
+            checkpoint,
+            plan.task,
+            device=plan.device,
+            dtype=TORCH_DTYPES[plan.dtype],
+            memory=loading_memory(memory, dit_fsdp=plan.dit_fsdp, t5_fsdp=plan.t5_fsdp),
+            attention=plan.attention,
+        )
+        # Ulysses and FSDP over the ranks (official --ulysses_size, --dit_fsdp, --t5_fsdp):
+        # transparent to the pipeline, every rank makes the same call and gets the full output.
+        parallelize(
+            pipeline,
+            ulysses_size=plan.ulysses_size,
+            dit_fsdp=plan.dit_fsdp,
+            t5_fsdp=plan.t5_fsdp,
+        )
+        return pipeline
+
+    def generate(
+        self, pipeline: WanPipeline, request: GenerationRequest, prompt: str, job: JobContext
+    ) -> np.ndarray:
+        result = pipeline.generate(
+            prompt,
+            image=request.image,
+            size=request.size,
+            frame_num=request.frame_num,
+            sample_steps=request.sample_steps,
+            sample_shift=request.sample_shift,
+            guidance=(request.guidance.low, request.guidance.high),
+            solver=request.solver,
+            seed=request.seed,
+            negative_prompt=request.negative_prompt,
+            callback=job.step,
+            clock=job.clock,
+        )
+        assert result.video is not None
+        return result.video
+
+    def release(self, pipeline: Any) -> None:
+        pass  # dropping the last reference frees it; the cache then empties the CUDA cache
+
+
+class PipelineCache:
+    """The one loaded pipeline, kept between jobs of the same checkpoint and plan (loading A14B
+    takes minutes)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.key: tuple[Any, ...] | None = None
+        self.pipeline: Any = None
+
+    def is_warm(self, key: tuple[Any, ...]) -> bool:
+        return self.key is not None and self.key == key
+
+    def load(self, key: tuple[Any, ...], checkpoint: str, plan: Plan) -> Any:
+        if not self.is_warm(key):
+            self.release()
+            self.pipeline = self.engine.load(checkpoint, plan)
+            self.key = key
+        return self.pipeline
+
+    def release(self) -> None:
+        if self.key is None:
+            return
+        pipeline, self.pipeline, self.key = self.pipeline, None, None
+        try:
+            self.engine.release(pipeline)
+        finally:
+            del pipeline
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+
+
+# ---- one job ---------------------------------------------------------------------------------
+
+
+@dataclass
+class JobResult:
+    """What one job produced (the worker's ``Done`` event, ``wan22 generate``'s summary)."""
+
+    task: str
+    seed: int
+    prompt: str  # what T5 encoded (the extended prompt when extension ran)
+    original_prompt: str | None  # before extension (None: no extension asked)
+    prompt_extension_warning: str | None
+    negative_prompt: str
+    size: tuple[int, int]  # (width, height) of the video
+    frame_num: int
+    fps: int
+    steps: int
+    warm: bool
+    timings: dict[str, float] = field(default_factory=dict)
+    outputs: list[Path] = field(default_factory=list)
+    thumbnail: Path | None = None
+    video: np.ndarray | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready description (no video array)."""
+        return {
+            "task": self.task,
+            "seed": self.seed,
+            "prompt": self.prompt,
+            "original_prompt": self.original_prompt,
+            "negative_prompt": self.negative_prompt,
+            "prompt_extension_warning": self.prompt_extension_warning,
+            "size": f"{self.size[0]}*{self.size[1]}",
+            "frame_num": self.frame_num,
+            "fps": self.fps,
+            "steps": self.steps,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "outputs": [str(p) for p in self.outputs],
+        }
 
 
 def default_output_name(
@@ -53,87 +262,113 @@ def check_output_path(path: Path) -> Path:
     return path
 
 
-def run_request(
+def run_job(
     request: GenerationRequest,
-    ckpt_dir: str | Path | None,
+    plan: Plan,
+    checkpoint: str | Path,
     output: str | Path,
     *,
-    pipeline: WanPipeline | None = None,
-    device: torch.device | str = "cuda",
-    dtype: torch.dtype = torch.bfloat16,
-    memory: MemoryConfig = MemoryConfig(),
-    callback: StepCallback | None = None,
-    on_phase: PhaseCallback | None = None,
-    extend_device: str = "cpu",
-) -> GenerationResult:
-    """Run ``request`` and write the video to ``output`` (suffix: .mp4, .npy, or none for PNGs).
+    engine: Engine | None = None,
+    cache: PipelineCache | None = None,
+    clock: PhaseClock | None = None,
+    on_step: StepCallback | None = None,
+    thumbnail: str | Path | None = None,
+) -> JobResult:
+    """Run ``request`` as ``plan`` says with the checkpoint folder ``checkpoint`` and write the
+    video to ``output`` (suffix .mp4, .npy, or none for PNG frames) and, if asked, a thumbnail.
 
-    ``pipeline``: an already loaded pipeline of the same task (the worker keeps one between
-    jobs); otherwise one is loaded from ``ckpt_dir``. Under torchrun every rank calls this; only
-    rank 0 extends the prompt and writes the file. Raises ``Cancelled`` when the callback
-    stops the run, ``Wan22Error`` subclasses for bad input and failures."""
-    from wan22_desktop.engine.prompt_extend import extend_with_options
-
-    output = check_output_path(Path(output))
-    if pipeline is not None and pipeline.spec.name != request.task:
-        raise UserInputError(
-            f"the loaded pipeline is {pipeline.spec.name}, the job is {request.task}"
-        )
-    if pipeline is None and ckpt_dir is None:
-        raise UserInputError("no checkpoint folder given", "pass --ckpt_dir PATH")
-    timings: dict[str, float] = {}
-    # Under torchrun rank 0 decides the seed and the extended prompt, and alone saves.
+    ``cache`` keeps the pipeline for the next job (the worker's); without one the pipeline lives
+    for this job only. Raises ``Cancelled`` when ``on_step`` cancels, and other ``Wan22Error``
+    subclasses for bad input and failures."""
+    if plan.task != request.task:
+        raise UserInputError(f"the plan is for {plan.task}, the job is {request.task}")
+    cache = cache if cache is not None else PipelineCache(engine or WanEngine())
+    engine = cache.engine
+    clock = clock if clock is not None else PhaseClock()
     main_rank = parallel.rank() == 0
     seed = int(parallel.broadcast_object(resolve_seed(request.seed)))  # type: ignore[call-overload]
-    prompt, original, warning = request.prompt, None, None
-    if request.prompt_extend.enabled and main_rank:
-        if on_phase:
-            on_phase("prompt_extension")
-        started = time.perf_counter()
+    request = replace(request, seed=seed)
+    out_path = check_output_path(Path(output))
+    key = pipeline_key(checkpoint, plan)
+    warm = cache.is_warm(key)
+    try:
+        if not warm:
+            cache.release()  # before extension: a local Qwen needs the memory
+        prompt, original, warning = _extend_prompt(request, plan, clock, main_rank)
+        if not warm:
+            clock.phase("loading")
+            _load(cache, key, str(checkpoint), plan)
+        video = engine.generate(cache.pipeline, request, prompt, JobContext(clock, on_step))
+        clock.phase("saving")  # on every rank: the worker syncs its cancel flag per phase
+        outputs: list[Path] = []
+        thumb = None
+        if main_rank:
+            outputs.append(video_io.save_video(video, out_path, request.effective_fps))
+            if thumbnail:
+                thumb = video_io.save_thumbnail(video, thumbnail)
+    except OutOfMemory:
+        cache.release()
+        raise
+    except torch.cuda.OutOfMemoryError as exc:
+        cache.release()  # the next job starts from a clean GPU
+        where = f" while {clock.current.replace('_', ' ')}" if clock.current else ""
+        raise OutOfMemory(f"the GPU ran out of memory{where}", OOM_HINT) from exc
+    _, frames, height, width = video.shape
+    return JobResult(
+        task=request.task,
+        seed=seed,
+        prompt=prompt,
+        original_prompt=original,
+        prompt_extension_warning=warning,
+        negative_prompt=request.negative_prompt or DEFAULT_NEGATIVE_PROMPT,
+        size=(int(width), int(height)),
+        frame_num=int(frames),
+        fps=request.effective_fps,
+        steps=request.sample_steps,
+        warm=warm,
+        timings=clock.finish(),
+        outputs=outputs,
+        thumbnail=thumb,
+        video=video,
+    )
+
+
+def _extend_prompt(
+    request: GenerationRequest, plan: Plan, clock: PhaseClock, main_rank: bool
+) -> tuple[str, str | None, str | None]:
+    """(prompt to encode, original prompt, warning): extended once on rank 0, shared by all."""
+    if not request.prompt_extend.enabled:
+        return request.prompt, None, None
+    from wan22_desktop.engine.prompt_extend import extend_with_options
+
+    clock.phase("prompt_extension")
+    out: tuple[str, str | None, str | None] = (request.prompt, None, None)
+    if main_rank:  # once, not once per rank (an API call, or an LLM on every GPU)
         ext = extend_with_options(
             request.prompt_extend,
             request.prompt,
             image=request.image,
-            seed=seed,
-            device=extend_device,
+            seed=request.seed,
+            device=plan.device,
         )
-        timings["prompt_extension"] = time.perf_counter() - started
         if ext is not None:
-            prompt, original, warning = ext.prompt, ext.original, ext.warning
-    if request.prompt_extend.enabled:
-        prompt, original, warning = parallel.broadcast_object((prompt, original, warning))  # type: ignore[misc]
-    if pipeline is None:
-        if on_phase:
-            on_phase("loading")
-        assert ckpt_dir is not None
-        pipeline = WanPipeline.from_checkpoint(
-            ckpt_dir, request.task, device=device, dtype=dtype, memory=memory
-        )
-        timings["loading"] = pipeline.load_seconds
-    result = pipeline.generate(
-        prompt,
-        image=request.image,
-        size=request.size,
-        frame_num=request.frame_num,
-        sample_steps=request.sample_steps,
-        sample_shift=request.sample_shift,
-        guidance=(request.guidance.low, request.guidance.high),
-        solver=request.solver,
-        seed=seed,
-        negative_prompt=request.negative_prompt,
-        callback=callback,
-        on_phase=on_phase,
-    )
-    result.timings = {**timings, **result.timings}
-    result.original_prompt = original
-    result.prompt_extension_warning = warning
-    result.fps = request.effective_fps
-    if not main_rank:
-        return result
-    if on_phase:
-        on_phase("saving")
-    started = time.perf_counter()
-    assert result.video is not None
-    result.outputs.append(video_io.save_video(result.video, output, result.fps))
-    result.timings["saving"] = time.perf_counter() - started
-    return result
+            out = (ext.prompt, ext.original, ext.warning)
+    return parallel.broadcast_object(out)  # type: ignore[return-value]
+
+
+def _load(cache: PipelineCache, key: tuple[Any, ...], checkpoint: str, plan: Plan) -> None:
+    """Load through the cache; a folder that cannot be read is a ``CheckpointError``."""
+    try:
+        cache.load(key, checkpoint, plan)
+    except CheckpointError:
+        raise
+    except UserInputError as exc:  # the layout check and the component loaders
+        raise CheckpointError(exc.message, exc.hint) from exc
+    except Wan22Error:
+        raise
+    except (OSError, KeyError, ValueError) as exc:
+        text = str(exc).strip().splitlines()
+        raise CheckpointError(
+            f"the checkpoint could not be loaded: {(text[0] if text else type(exc).__name__)[:300]}",
+            "check the model folder with `wan22 models verify`, or download it again",
+        ) from exc

@@ -18,15 +18,13 @@ import torch
 from torch import nn
 
 from wan22_desktop.engine.wan.solvers import NUM_TRAIN_TIMESTEPS, FlowSolver
+from wan22_desktop.errors import Cancelled  # raised between two steps; no output is written
+
+__all__ = ["Cancelled", "HIGH_NOISE", "LOW_NOISE", "SINGLE", "STOP", "StepInfo", "sample"]
 
 HIGH_NOISE: Final = "high_noise_model"
 LOW_NOISE: Final = "low_noise_model"
 SINGLE: Final = "model"
-
-
-class Cancelled(Exception):
-    """The step callback asked to stop. Raised by ``generate`` between two steps (never inside a
-    network call); no output is written. Treat it as a normal end of a job, not a failure."""
 
 
 # A step callback may return STOP (or raise Cancelled) to cancel the run.

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 import random
-import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,22 +15,22 @@ import torch
 from PIL import Image
 
 from wan22_desktop.errors import UserInputError
+from wan22_desktop.request import SEED_MAX
 from wan22_desktop.sizes import best_output_size, i2v_output_size, sequence_length
 from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT, ImageUse, TaskSpec, get_task, parse_size
 
 from .. import image_prep
+from ..attention import use_backend
 from ..dit import WanDiT
 from ..offload import CPU, ExpertPlacer, move, release_cached_memory
 from ..solvers import make_solver
 from ..text_encoder import T5TextEncoder
 from ..vae_io import VideoVAE
 from . import conditioning as C
+from .clock import PhaseCallback, PhaseClock
 from .loop import SINGLE, Conditioning, StepCallback, sample
 
 log = logging.getLogger(__name__)
-
-PhaseCallback = Callable[[str], None]
-SEED_MAX = sys.maxsize  # official: random.randint(0, sys.maxsize)
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,8 @@ class GenerationResult:
 
 
 def resolve_seed(seed: int) -> int:
-    """A negative seed means a random one, drawn like the official code."""
+    """The one seed rule of a job: a negative seed means a random one, drawn like the official
+    code (``random.randint(0, sys.maxsize)``). ``job.run_job`` calls it once, on rank 0."""
     if seed < 0:
         return random.randint(0, SEED_MAX)
     if seed > SEED_MAX:
@@ -97,6 +96,8 @@ def resolve_seed(seed: int) -> int:
     return seed
 
 
+# check_frame_num/check_size: request rules, kept only while ``commands/generate.py`` imports
+# them; ``GenerationRequest.validate`` owns them and the pipeline no longer calls them.
 def check_frame_num(frame_num: int) -> None:
     if frame_num < 1 or (frame_num - 1) % 4:
         raise UserInputError(
@@ -137,6 +138,7 @@ class WanPipeline:
         dtype: torch.dtype = torch.float32,
         memory: MemoryConfig = MemoryConfig(),
         load_seconds: float = 0.0,
+        attention: str | None = None,
     ) -> None:
         self.spec = task if isinstance(task, TaskSpec) else get_task(task)
         self.device = torch.device(device)
@@ -147,6 +149,7 @@ class WanPipeline:
         self.text_encoder = text_encoder
         self.text_encoder.output_device = self.device
         self.load_seconds = load_seconds
+        self.attention = attention  # the plan's backend; None: ``attention.select_backend``
         self.placer = ExpertPlacer(self.experts, self.device, memory.offload_model)
         _check_components(self.spec, self.experts, vae, text_encoder)
 
@@ -161,6 +164,7 @@ class WanPipeline:
         device: torch.device | str = "cuda",
         dtype: torch.dtype = torch.bfloat16,
         memory: MemoryConfig = MemoryConfig(),
+        attention: str | None = None,
     ) -> WanPipeline:
         """Load an official checkpoint folder (after checking its files) for ``task``."""
         from .loading import load_components
@@ -179,6 +183,7 @@ class WanPipeline:
             dtype=dtype,
             memory=memory,
             load_seconds=time.perf_counter() - started,
+            attention=attention,
         )
 
     # ---- generation
@@ -198,10 +203,16 @@ class WanPipeline:
         negative_prompt: str | None = None,
         callback: StepCallback | None = None,
         on_phase: PhaseCallback | None = None,
+        clock: PhaseClock | None = None,
     ) -> GenerationResult:
         """Make one video. Unset values take the task's official defaults; ``guidance`` is one
         number (both experts) or (low-noise, high-noise); an empty or None negative prompt is the
-        official default. ``callback`` sees every step and may cancel (``loop.Cancelled``)."""
+        official default. ``callback`` sees every step and may cancel (``errors.Cancelled``).
+
+        The request's own rules (4n+1 frames, size grid, steps, shift, image needed or refused)
+        are ``GenerationRequest.validate``'s and are not checked again here; only what depends
+        on the loaded model is. ``clock``: the job's phase clock (``job.run_job`` passes its
+        own, so every phase is timed once); without one, ``on_phase`` hears the phases."""
         spec = self.spec
         width, height = (
             parse_size(size or spec.default_size) if not isinstance(size, tuple) else size
@@ -211,22 +222,19 @@ class WanPipeline:
         shift = spec.sample_shift if sample_shift is None else sample_shift
         low, high = _guidance_pair(spec.guidance if guidance is None else guidance)
         negative = negative_prompt or DEFAULT_NEGATIVE_PROMPT
-        check_frame_num(frame_num)
         solver_obj = make_solver(solver, steps, shift)
         pil = self._image_for_task(image)
-        if pil is None:
-            check_size(spec, width, height)
-        timings: dict[str, float] = {}
-        phase = _PhaseClock(timings, on_phase)
+        own_clock = clock is None
+        clock = PhaseClock(on_phase) if clock is None else clock
         seed = resolve_seed(seed)
 
-        with phase("text_encoding"):
-            context, context_null = self._encode_text(prompt, negative)
-
-        with phase("image_encoding" if pil is not None else "preparing"):
-            latent, cond, (width, height) = self._prepare(
-                pil, width, height, frame_num, seed, context, context_null
-            )
+        clock.phase("text_encoding")
+        context, context_null = self._encode_text(prompt, negative)
+        if pil is not None:
+            clock.phase("image_encoding")
+        latent, cond, (width, height) = self._prepare(
+            pil, width, height, frame_num, seed, context, context_null
+        )
         log.info(
             "%s %dx%d %d frames, %d steps (%s), seed %d",
             spec.name,
@@ -237,7 +245,8 @@ class WanPipeline:
             solver,
             seed,
         )
-        with phase("sampling"), torch.no_grad(), self._autocast():
+        clock.phase("sampling")
+        with torch.no_grad(), self._autocast(), use_backend(self.attention):
             latent = sample(
                 latent=latent,
                 solver=solver_obj,
@@ -247,10 +256,10 @@ class WanPipeline:
                 boundary=spec.boundary,
                 callback=callback,
             )
-        with phase("decoding"):
-            self.placer.park_all()
-            video = self.vae.decode([latent])[0]
-        timings.pop("preparing", None)
+        clock.phase("decoding")
+        self.placer.park_all()
+        video = self.vae.decode([latent])[0]
+        timings = clock.finish() if own_clock else dict(clock.timings)
         return GenerationResult(
             task=spec.name,
             seed=seed,
@@ -374,24 +383,6 @@ class WanPipeline:
 
 
 # ---- helpers
-
-
-class _PhaseClock:
-    """``with clock("sampling"):`` records seconds per phase and announces the phase."""
-
-    def __init__(self, timings: dict[str, float], on_phase: PhaseCallback | None) -> None:
-        self.timings = timings
-        self.on_phase = on_phase
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        if self.on_phase is not None:
-            self.on_phase(name)
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
 
 
 def _guidance_pair(value: float | tuple[float, float] | Any) -> tuple[float, float]:
