@@ -2,7 +2,7 @@
 
 ``plan()`` is a pure function of the request, the probed hardware, the installed checkpoints and
 the user's overrides. Every decision carries a one-line reason so the GUI can show *why*. The
-memory figures come from one table derived from the official measurements (reference §11,
+memory figures come from one table derived from the official measurements (docs/reference.md §11,
 ``Wan-Video/Wan2.2`` README "Computational Efficiency"); they are estimates with a safety margin,
 not promises. No torch here: the GUI calls this for its plan preview.
 """
