@@ -1,14 +1,13 @@
-"""``wan22 history``: list, show, search, re-run, mark and delete finished generations."""
+"""wan22 history: list, show, search, re-run, mark and delete finished generations."""
 
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import datetime, timedelta
 
-from wan22_desktop.commands.queue import _print_jobs, _say
+from wan22_desktop.commands.queue import _cell, _print_jobs, _say, app_database, json_text
 from wan22_desktop.db import history as h
-from wan22_desktop.db.database import Database, open_app_database
+from wan22_desktop.db.database import Database
 from wan22_desktop.db.models import Generation
 from wan22_desktop.db.views import generation_to_dict
 from wan22_desktop.errors import UserInputError
@@ -82,7 +81,7 @@ def _date(value: str) -> datetime:
 
 
 def _db(args: argparse.Namespace) -> Database:
-    return open_app_database(app_paths(args.home))
+    return app_database(args.home)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -100,15 +99,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         page = h.list_generations(db, flt, page=args.page - 1, page_size=args.page_size)
     if args.json:
         print(
-            json.dumps(
+            json_text(
                 {
                     "total": page.total,
                     "page": args.page,
                     "pages": page.pages,
                     "items": [generation_to_dict(g) for g in page.items],
-                },
-                ensure_ascii=False,
-                indent=2,
+                }
             )
         )
         return 0
@@ -121,7 +118,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     with _db(args) as db:
         gen = h.get_generation(db, args.id)
-    print(json.dumps(generation_to_dict(gen), ensure_ascii=False, indent=2))
+    print(json_text(generation_to_dict(gen)))
     return 0
 
 
@@ -181,22 +178,23 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 def _print_generations(gens: list[Generation], *, title: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for col in ("id", "when (UTC)", "task", "size", "seed", "fav", "prompt"):
         table.add_column(col, overflow="fold", no_wrap=col in ("id", "seed"))
     for g in gens:
-        prompt = g.prompt if len(g.prompt) <= 61 else g.prompt[:60] + "…"
-        table.add_row(
+        row = (
             str(g.id),
             f"{g.created_at:%Y-%m-%d %H:%M}",
             g.task,
             f"{g.width}*{g.height}",
             str(g.seed),
             "★" if g.favourite else "",
-            prompt,
+            _cell(g.prompt),
         )
+        table.add_row(*(escape(c) for c in row))
     if not gens:
         table.caption = "nothing found"
     Console().print(table)
