@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timedelta
 
-from wan22_desktop.commands.queue import _cell, _print_jobs, _say, app_database, json_text
+from wan22_desktop.commands.queue import _cell, _print_jobs, _say, app_database, console, json_text
 from wan22_desktop.db import history as h
 from wan22_desktop.db.database import Database
 from wan22_desktop.db.models import Generation
@@ -177,7 +177,6 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def _print_generations(gens: list[Generation], *, title: str) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -197,4 +196,4 @@ def _print_generations(gens: list[Generation], *, title: str) -> None:
         table.add_row(*(escape(c) for c in row))
     if not gens:
         table.caption = "nothing found"
-    Console().print(table)
+    console().print(table)

@@ -7,6 +7,7 @@ wan22_desktop/request_flags.py); queue edit takes the same flags to change a que
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 from typing import Any
 
@@ -228,6 +229,18 @@ def json_text(data: Any, *, indent: int | None = 2) -> str:
     return "".join(c if c == "\n" or escape_control(c) == c else json.dumps(c)[1:-1] for c in out)
 
 
+def console() -> Any:
+    """A rich console on stdout whose closed pipe (``| head``) reaches ``cli.main``'s quiet
+    handler as BrokenPipeError (rich's own handler would exit 1 from deep inside)."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    return _Console()
+
+
 def _cell(text: str | None, width: int = 60) -> str:
     """One table cell of user text: control characters made visible, long text cut."""
     shown = escape_control(text or "")
@@ -249,7 +262,6 @@ def _print_jobs(args: argparse.Namespace, jobs: list[Job], *, title: str) -> Non
     if args.json:
         print(json_text([job_to_dict(j) for j in jobs]))
         return
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -269,4 +281,4 @@ def _print_jobs(args: argparse.Namespace, jobs: list[Job], *, title: str) -> Non
         table.add_row(*(escape(c) for c in row))
     if not jobs:
         table.caption = "no jobs"
-    Console().print(table)
+    console().print(table)
