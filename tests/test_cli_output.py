@@ -109,3 +109,12 @@ def test_ctrl_c_says_interrupted_not_stopped_stopped(monkeypatch, capsys) -> Non
     out = capsys.readouterr().out
     assert "stopped: stopped" not in out and "(stopped)" not in out
     assert "runner stopped: interrupted" in out and "1 left queued" in out
+
+
+def test_doctor_escapes_control_characters_in_paths(tmp_path, capsys) -> None:
+    home = tmp_path / "home \x1b[2J here"
+    for argv in (["doctor", "--home", str(home)], ["doctor", "--json", "--home", str(home)]):
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        _no_controls(out)
+        assert "home \\x1b[2J here" in out or "home \\u001b[2J here" in out

@@ -49,12 +49,13 @@ GLOBAL_FLAGS = ("--debug", "--json", "--home")
 def _add_global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     """--debug, --json and --home; on sub-commands with SUPPRESS defaults, so that given after
     the sub-command they count and not given they keep what was given before it."""
-    default: dict[str, object] = {"default": argparse.SUPPRESS} if suppress else {}
     g = parser.add_argument_group("global options") if suppress else parser
-    g.add_argument("--debug", action="store_true", help="show tracebacks on errors", **default)
-    g.add_argument("--json", action="store_true", help="machine-readable output", **default)
+    off: object = argparse.SUPPRESS if suppress else False
+    unset: object = argparse.SUPPRESS if suppress else None
+    g.add_argument("--debug", action="store_true", default=off, help="show tracebacks on errors")
+    g.add_argument("--json", action="store_true", default=off, help="machine-readable output")
     g.add_argument(
-        "--home", help="data folder to use (default: $WAN22_HOME or the OS's)", **default
+        "--home", default=unset, help="data folder to use (default: $WAN22_HOME or the OS's)"
     )
 
 

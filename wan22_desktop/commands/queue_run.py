@@ -123,8 +123,8 @@ class _Display:
     def __init__(self, *, json_lines: bool) -> None:
         self.json_lines = json_lines
         self.runner: Any = None  # set once the runner exists: its interrupted flag names a stop
-        self.progress = None
-        self.task = None
+        self.progress: Any = None
+        self.task: Any = None
         if not json_lines and sys.stdout.isatty():
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
