@@ -192,3 +192,26 @@ def test_a_closed_pipe_in_a_real_pipeline(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0 and proc.stdout == "{\n"
     assert (tmp_path / "err").read_text() == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["queue", "show", str(2**70)],
+        ["queue", "rm", "0"],
+        ["queue", "cancel", "-1"],
+        ["queue", "retry-safer", str(2**64)],
+        ["queue", "list", "--limit", "-1"],
+        ["queue", "add", "--count", "0"],
+        ["queue", "add", "--count", "1001"],
+        ["history", "show", str(2**70)],
+        ["history", "fav", str(2**63)],
+        ["history", "list", "--page", str(2**70)],
+        ["history", "list", "--page_size", "0"],
+    ],
+    ids=" ".join,
+)
+def test_ids_counts_and_pages_out_of_range_are_bad_input(argv, capsys) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: argument ") and "\nhint: " in err and "Traceback" not in err

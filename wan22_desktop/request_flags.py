@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from collections.abc import Callable
 from dataclasses import fields, replace
 from typing import Any
 
@@ -58,6 +59,23 @@ def whole_number(value: str) -> int:
         return int(text(value).strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {_shown(value)}") from None
+
+
+def bounded(low: int, high: int, what: str = "a whole number") -> Callable[[str], int]:
+    """An argparse type for whole numbers in ``low..high``, saying the range when refused
+    (record ids, counts, pages: SQLite integers end at 2**63-1)."""
+
+    def parse(value: str) -> int:
+        n = whole_number(value)
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"expected {what} from {low} to {high}, got {n}")
+        return n
+
+    parse.__name__ = what.replace(" ", "_")  # argparse names the type in some messages
+    return parse
+
+
+RECORD_ID = bounded(1, 2**63 - 1, "an id")
 
 
 def number(value: str) -> float:

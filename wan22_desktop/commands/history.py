@@ -12,6 +12,7 @@ from wan22_desktop.db.models import Generation
 from wan22_desktop.db.views import generation_to_dict
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.paths import app_paths
+from wan22_desktop.request_flags import RECORD_ID, bounded
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,33 +29,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     se.set_defaults(func=cmd_list)
 
     show = sub.add_parser("show", help="one generation in full")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=RECORD_ID)
     show.set_defaults(func=cmd_show)
 
     rr = sub.add_parser("rerun", help="queue a generation's request again")
-    rr.add_argument("id", type=int)
+    rr.add_argument("id", type=RECORD_ID)
     rr.add_argument("--new_seed", "--new-seed", action="store_true", help="a fresh random seed")
     rr.add_argument("--now", action="store_true", help="put it in the front lane")
     rr.set_defaults(func=cmd_rerun)
 
     fav = sub.add_parser("fav", help="mark as favourite (--off to unmark)")
-    fav.add_argument("id", type=int)
+    fav.add_argument("id", type=RECORD_ID)
     fav.add_argument("--off", action="store_true")
     fav.set_defaults(func=cmd_fav)
 
     tag = sub.add_parser("tag", help="add tags (--set replaces them all)")
-    tag.add_argument("id", type=int)
+    tag.add_argument("id", type=RECORD_ID)
     tag.add_argument("tags", nargs="*")
     tag.add_argument("--set", action="store_true")
     tag.set_defaults(func=cmd_tag)
 
     note = sub.add_parser("note", help="set a note (empty text clears it)")
-    note.add_argument("id", type=int)
+    note.add_argument("id", type=RECORD_ID)
     note.add_argument("text")
     note.set_defaults(func=cmd_note)
 
     rm = sub.add_parser("rm", help="delete from the history (--files also deletes the video)")
-    rm.add_argument("ids", type=int, nargs="+", metavar="ID")
+    rm.add_argument("ids", type=RECORD_ID, nargs="+", metavar="ID")
     rm.add_argument(
         "--files",
         action="store_true",
@@ -69,8 +70,8 @@ def _filter_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tag")
     p.add_argument("--since", type=_date, help="YYYY-MM-DD (UTC), inclusive")
     p.add_argument("--until", type=_date, help="YYYY-MM-DD (UTC), inclusive")
-    p.add_argument("--page", type=int, default=1, help="1-based")
-    p.add_argument("--page_size", "--page-size", type=int, default=20)
+    p.add_argument("--page", type=bounded(1, 10**9, "a page"), default=1, help="1-based")
+    p.add_argument("--page_size", "--page-size", type=bounded(1, 500, "a page size"), default=20)
 
 
 def _date(value: str) -> datetime:

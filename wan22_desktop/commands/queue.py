@@ -18,7 +18,13 @@ from wan22_desktop.db.views import job_seed, job_to_dict
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.paths import app_paths
 from wan22_desktop.request import GenerationRequest, check_writable_folder
-from wan22_desktop.request_flags import add_request_flags, request_changes, request_from_args
+from wan22_desktop.request_flags import (
+    RECORD_ID,
+    add_request_flags,
+    bounded,
+    request_changes,
+    request_from_args,
+)
 from wan22_desktop.terminal_text import escape_control
 
 
@@ -35,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_request_flags(add)
     add.add_argument(
         "--count",
-        type=int,
+        type=bounded(1, q.MAX_BATCH, "a count"),
         default=1,
         help="queue N seed variations (seed, seed+1, ...; random if the seed is -1)",
     )
@@ -48,15 +54,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ls = sub.add_parser("list", help="list jobs (queued and running; --all for finished too)")
     ls.add_argument("--all", action="store_true", help="include finished jobs")
     ls.add_argument("--status", choices=JOB_STATUSES, action="append", help="only these statuses")
-    ls.add_argument("--limit", type=int, default=None)
+    ls.add_argument("--limit", type=bounded(1, 2**31, "a limit"), default=None)
     ls.set_defaults(func=cmd_list)
 
     show = sub.add_parser("show", help="one job in full")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=RECORD_ID)
     show.set_defaults(func=cmd_show)
 
     mv = sub.add_parser("move", help="reorder a queued job")
-    mv.add_argument("id", type=int)
+    mv.add_argument("id", type=RECORD_ID)
     mv.add_argument("to", help="up, down, top, bottom, or a 1-based position in its lane")
     mv.set_defaults(func=cmd_move)
 
@@ -66,14 +72,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("rm", cmd_rm, "remove jobs that are not running"),
     ):
         sp = sub.add_parser(name, help=help_)
-        sp.add_argument("ids", type=int, nargs="+", metavar="ID")
+        sp.add_argument("ids", type=RECORD_ID, nargs="+", metavar="ID")
         sp.set_defaults(func=func)
 
     sub.add_parser("pause", help="stop starting new jobs").set_defaults(func=cmd_pause)
     sub.add_parser("resume", help="start jobs again").set_defaults(func=cmd_resume)
 
     ed = sub.add_parser("edit", help="change a queued job's settings")
-    ed.add_argument("id", type=int)
+    ed.add_argument("id", type=RECORD_ID)
     add_request_flags(ed, edit=True)
     ed.set_defaults(func=cmd_edit)
 
@@ -108,12 +114,6 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     request = request_from_args(args)  # the same flags and builder as `wan22 generate`
     request.validate()  # the same rules, before the database is touched
-    if not 1 <= args.count <= q.MAX_BATCH:
-        raise UserInputError(
-            f"--count {args.count} out of range",
-            f"queue 1..{q.MAX_BATCH} variations at once",
-            field="count",
-        )
     resolve_checkpoint(request, args.home)  # a job for a model that is not there is refused now
     with _db(args) as db:
         jobs = q.enqueue(
@@ -151,7 +151,7 @@ def cmd_move(args: argparse.Namespace) -> int:
     if args.to in ("up", "down", "top", "bottom"):
         to = args.to
     elif args.to.isdigit() and int(args.to) >= 1:
-        to = int(args.to)
+        to = min(int(args.to), 10**9)  # past the end is the end
     else:
         raise UserInputError(
             f"cannot move to {args.to!r}", "use up, down, top, bottom or a position (1, 2, ...)"

@@ -15,6 +15,7 @@ import threading
 from dataclasses import asdict
 from typing import Any
 
+from wan22_desktop.request_flags import RECORD_ID
 from wan22_desktop.terminal_text import escape_control
 
 
@@ -48,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="queue a failed job again with offload, bf16 "
         "weights and T5 on the CPU (after out of memory)",
     )
-    safer.add_argument("ids", type=int, nargs="+", metavar="ID")
+    safer.add_argument("ids", type=RECORD_ID, nargs="+", metavar="ID")
     safer.set_defaults(func=cmd_retry_safer)
 
 
