@@ -28,7 +28,7 @@ BAD_UTF8 = "a\udcff\udcfeb"  # what Python makes of the argv bytes 61 ff fe 62
 
 # (flag, values, what the error line must mention)
 NUMBERS = [
-    ("--frame_num", ["0", "-1", "nan", "inf", "100001", "1" + "0" * 30, "8"], "frame"),
+    ("--frame_num", ["0", "-1", "nan", "inf", "100001", "1" + "0" * 30, "8", "1", "245"], "frame"),
     ("--sample_steps", ["0", "-1", "nan", "inf", "1000000000"], "steps"),
     ("--sample_shift", ["0", "-1", "nan", "inf", "-inf", "1e308"], "shift"),
     ("--sample_guide_scale", ["-1", "nan", "inf", "1e308", "3,nan", "-1,4"], "guid"),
