@@ -215,3 +215,13 @@ def test_ids_counts_and_pages_out_of_range_are_bad_input(argv, capsys) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: argument ") and "\nhint: " in err and "Traceback" not in err
+
+
+def test_queue_add_refuses_an_outputs_folder_it_cannot_write(ckpts, capsys) -> None:
+    register_installed("t2v-A14B", ckpts["t2v-A14B"])
+    app_paths().outputs.parent.mkdir(parents=True, exist_ok=True)
+    app_paths().outputs.write_text("a file where the outputs folder should be")
+    assert main(["queue", "add", "--prompt", "a cat"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot save videos: ") and "\nhint: " in err
+    assert _snapshot() == ([], 0)

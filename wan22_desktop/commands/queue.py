@@ -102,6 +102,23 @@ def app_database(home: str | None) -> Database:
     return open_app_database(paths)
 
 
+def check_outputs_folder(home: str | None) -> None:
+    """The folder a queued job's video will go to can be written: found now, not after the
+    render."""
+    from wan22_desktop.settings import Settings, effective_paths
+
+    paths = app_paths(home)
+    outputs = effective_paths(paths, Settings.load(paths, recover=True)).outputs
+    try:
+        check_writable_folder(outputs, field="save_file")
+    except UserInputError as exc:
+        raise UserInputError(
+            f"cannot save videos: {exc.message}",
+            "choose another outputs folder in Settings, or give --save_file",
+            field="save_file",
+        ) from None
+
+
 def _db(args: argparse.Namespace) -> Database:
     return app_database(args.home)
 
@@ -115,6 +132,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     request = request_from_args(args)  # the same flags and builder as `wan22 generate`
     request.validate()  # the same rules, before the database is touched
     resolve_checkpoint(request, args.home)  # a job for a model that is not there is refused now
+    if request.save_file is None:  # its video goes to the outputs folder: it must be writable
+        check_outputs_folder(args.home)
     with _db(args) as db:
         jobs = q.enqueue(
             db,
