@@ -1,7 +1,9 @@
 """``wan22 generate``: make one video in this process, with the official ``generate.py`` flags.
 
 Same flag names, meanings and defaults as the official script, plus ``--negative_prompt``,
-``--device`` and ``--dtype``. Deviations: ``--size`` defaults to the task's default (official
+``--device`` and ``--dtype``; the flags are ``request_flags.py``'s, shared with ``wan22 queue
+add``, and the request is checked by ``GenerationRequest.validate`` (the queue's rules). Without
+``--ckpt_dir`` the installed model for the task is used, as the queue does. Deviations: ``--size`` defaults to the task's default (official
 1280*720 is rejected for ti2v-5B), any size on the task's pixel grid is accepted (with a warning
 when it is not an official one), and i2v-A14B needs ``--image`` (no bundled example image).
 Multi-GPU: ``--ulysses_size N --dit_fsdp --t5_fsdp`` run under ``torchrun --nproc_per_node N``
