@@ -10,12 +10,25 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import make_tiny_checkpoint, register_installed
 from wan22_desktop.cli import main
 from wan22_desktop.db import queue as q
 from wan22_desktop.db.database import open_app_database
 from wan22_desktop.paths import app_paths
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny_ti2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_checkpoint(tmp_path_factory.mktemp("ckpts"), "ti2v-5B")
+
+
+@pytest.fixture(autouse=True)
+def ti2v_installed(tiny_ti2v: Path) -> Path:
+    """`queue add` refuses jobs for models that are not installed: install the tiny one."""
+    register_installed("ti2v-5B", tiny_ti2v)
+    return tiny_ti2v
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -182,8 +195,9 @@ def test_history_list_search_show_fav_rerun_rm(capsys: pytest.CaptureFixture[str
     assert code == 2 and "no generation" in err
 
 
-def test_cli_subprocess_exit_codes_and_home_flag(tmp_path: Path) -> None:
+def test_cli_subprocess_exit_codes_and_home_flag(tmp_path: Path, tiny_ti2v: Path) -> None:
     home = tmp_path / "elsewhere"
+    register_installed("ti2v-5B", tiny_ti2v, home=home)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     base = [sys.executable, "-m", "wan22_desktop.cli", "--home", str(home)]
     ok = subprocess.run(

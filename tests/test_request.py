@@ -121,7 +121,7 @@ INVALID = [
     ("ti2v-5B", dict(sample_steps=0), "steps 0 out of range"),
     ("ti2v-5B", dict(sample_steps=201), "steps 201 out of range"),
     ("ti2v-5B", dict(sample_steps=1), None),
-    ("ti2v-5B", dict(sample_shift=0.0), "shift 0.0 out of range"),
+    ("ti2v-5B", dict(sample_shift=0.0), "shift 0 out of range"),
     ("ti2v-5B", dict(sample_shift=100.5), "out of range"),
     ("ti2v-5B", dict(guidance=-1), "guidance (low) -1 out of range"),
     ("ti2v-5B", dict(guidance=31), "out of range"),
@@ -303,3 +303,103 @@ def test_from_dict_rejects_clearly(data, match):
 def test_from_json_rejects_garbage():
     with pytest.raises(UserInputError, match="not valid JSON"):
         GenerationRequest.from_json("{task: ")
+
+
+# ---- schema v3: every generate flag has a field ------------------------------------------------
+
+VERSION_2 = {
+    "schema_version": 2,
+    "task": "ti2v-5B",
+    "prompt": "a paper boat",
+    "negative_prompt": None,
+    "image": None,
+    "size": "1280*704",
+    "frame_num": 121,
+    "sample_steps": 50,
+    "sample_shift": 5.0,
+    "guidance": {"low": 5.0, "high": 5.0},
+    "solver": "unipc",
+    "seed": 9,
+    "prompt_extend": {"enabled": False},
+    "memory": {"offload_model": "on", "convert_model_dtype": "auto", "t5_cpu": "auto"},
+    "gpus": None,
+    "output_format": "mp4",
+    "fps": None,
+}
+
+
+def test_version_2_rows_load_with_the_v3_defaults():
+    from wan22_desktop.request import ParallelOptions
+
+    r = GenerationRequest.from_dict(VERSION_2)
+    assert (r.ckpt_dir, r.save_file, r.device, r.dtype) == (None, None, "auto", "auto")
+    assert r.parallel == ParallelOptions(ulysses_size=1, dit_fsdp=False, t5_fsdp=False)
+    assert r.memory.offload_model == "on" and r.seed == 9
+    assert r.to_dict()["schema_version"] == SCHEMA_VERSION == 3
+    assert r.validate() == []
+
+
+def test_v3_fields_round_trip_through_json(tmp_path):
+    from wan22_desktop.request import ParallelOptions
+
+    r = GenerationRequest.for_task(
+        "t2v-A14B",
+        prompt="x",
+        ckpt_dir=tmp_path / "ckpt",
+        save_file=str(tmp_path / "v.npy"),
+        output_format="npy",
+        device="cuda:1",
+        dtype="fp16",
+        parallel={"ulysses_size": 2, "dit_fsdp": True, "t5_fsdp": True},
+    )
+    assert r.ckpt_dir == str(tmp_path / "ckpt")
+    assert r.parallel == ParallelOptions(2, True, True)
+    d = r.to_dict()
+    assert d["parallel"] == {"ulysses_size": 2, "dit_fsdp": True, "t5_fsdp": True}
+    assert GenerationRequest.from_json(r.to_json()) == r
+    assert r.validate() == []
+
+
+@pytest.mark.parametrize(
+    "overrides, field, match",
+    [
+        (dict(device="tpu"), "device", "unknown device"),
+        (dict(dtype="int8"), "dtype", "unknown dtype"),
+        (dict(parallel={"ulysses_size": 0}), "parallel", "ulysses_size 0 out of range"),
+        (dict(parallel={"t5_fsdp": True}, memory={"t5_cpu": "on"}), "parallel", "together"),
+        (dict(save_file="/tmp/v.gif"), "save_file", "unknown file type"),
+        (dict(save_file="/tmp/v.npy"), "save_file", "does not match the output format"),
+        (dict(size="99968*99968"), "size", "out of range"),
+        (dict(size="2048*2048"), "size", "too large"),
+        (dict(frame_num=100001), "frame_num", "4n+1 between 5 and 241"),
+        (dict(seed=2**63), "seed", "seed 9223372036854775808 out of range"),
+        (dict(seed=-2), "seed", "out of range"),
+        (dict(guidance=float("nan")), "guidance", "out of range"),
+        (dict(guidance=float("inf")), "guidance", "out of range"),
+        (dict(guidance=-1.0), "guidance", "out of range"),
+        (dict(sample_shift=float("nan")), "sample_shift", "shift nan out of range"),
+        (dict(sample_steps=0), "sample_steps", "steps 0 out of range"),
+        (dict(prompt="a\udcffb"), "prompt", "not valid UTF-8"),
+        (dict(prompt=""), "prompt", "the prompt is empty"),
+    ],
+)
+def test_every_refusal_names_its_field_and_says_what_is_allowed(overrides, field, match):
+    r = GenerationRequest.for_task("t2v-A14B", **{"prompt": "x", **overrides})
+    with pytest.raises(UserInputError) as e:
+        r.validate()
+    assert match in e.value.message
+    assert e.value.field == field and e.value.hint
+
+
+def test_size_grid_applies_without_an_image_only(tmp_path):
+    from PIL import Image
+
+    img = tmp_path / "start.png"
+    Image.new("RGB", (64, 48)).save(img)
+    with pytest.raises(UserInputError, match="multiples of 32"):
+        GenerationRequest.for_task("ti2v-5B", prompt="x", size="1000*1000").validate()
+    # with an image the size is only an area (official MAX_AREA_CONFIGS): off-grid is fine
+    warnings = GenerationRequest.for_task(
+        "ti2v-5B", prompt="x", size="1000*1000", image=str(img)
+    ).validate()
+    assert "not an official" in warnings[0]

@@ -26,15 +26,14 @@ def _split(line: str) -> list[str]:
 
 
 def parse_back(line: str) -> GenerationRequest:
-    """Through ``wan22 queue add``: every request field it has a flag for, memory switches too."""
-    from wan22_desktop.commands.queue import request_changes
+    """Through ``wan22 queue add``'s parser and builder (shared with ``generate``)."""
+    from wan22_desktop.request_flags import request_from_args
 
-    args = build_parser().parse_args(["queue", "add", *_split(line)])
-    return GenerationRequest.for_task(args.task, **request_changes(args))
+    return request_from_args(build_parser().parse_args(["queue", "add", *_split(line)]))
 
 
 def parse_generate(line: str) -> tuple[GenerationRequest, argparse.Namespace]:
-    """Through ``wan22 generate`` (its own request builder; memory switches stay in ``args``)."""
+    """Through ``wan22 generate``'s parser and request builder."""
     from wan22_desktop.commands.generate import build_request
 
     args = build_parser().parse_args(["generate", *_split(line)])
@@ -85,13 +84,8 @@ def test_parses_back_through_queue_add(request_: GenerationRequest) -> None:
 def test_parses_back_through_generate(request_: GenerationRequest) -> None:
     if not _has_generate():
         pytest.skip("this build has no `wan22 generate` yet")
-    parsed, args = parse_generate(request_to_cli(request_))
-    assert replace(parsed, memory=request_.memory) == request_
-    m = request_.memory
-    assert args.offload_model == {"on": True, "off": False, "auto": None}[m.offload_model]
-    assert args.t5_cpu == (m.t5_cpu == "on") and args.convert_model_dtype == (
-        m.convert_model_dtype == "on"
-    )
+    parsed, _args = parse_generate(request_to_cli(request_))
+    assert parsed == request_  # memory switches included: generate builds the same request
 
 
 def test_image_and_prompt_extension_round_trip(tmp_path: Path) -> None:

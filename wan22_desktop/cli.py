@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
+import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from wan22_desktop import __version__
 from wan22_desktop.errors import Wan22Error
@@ -27,27 +30,108 @@ def command_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error form: one ``error:`` line naming the flag, one ``hint:``
+    line, exit code 2 (argparse's default prints the whole usage first). Sub-command parsers
+    inherit it (``add_subparsers`` uses the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        from wan22_desktop.terminal_text import escape_control
+
+        print(f"error: {escape_control(message)}", file=sys.stderr)
+        print(f"hint: see `{self.prog} --help` for the flags and their values", file=sys.stderr)
+        sys.exit(2)
+
+
+GLOBAL_FLAGS = ("--debug", "--json", "--home")
+
+
+def _add_global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """--debug, --json and --home; on sub-commands with SUPPRESS defaults, so that given after
+    the sub-command they count and not given they keep what was given before it."""
+    g = parser.add_argument_group("global options") if suppress else parser
+    off: object = argparse.SUPPRESS if suppress else False
+    unset: object = argparse.SUPPRESS if suppress else None
+    g.add_argument("--debug", action="store_true", default=off, help="show tracebacks on errors")
+    g.add_argument("--json", action="store_true", default=off, help="machine-readable output")
+    g.add_argument(
+        "--home", default=unset, help="data folder to use (default: $WAN22_HOME or the OS's)"
+    )
+
+
+_RST = (
+    (re.compile(r":[a-z]+:`~?([^`]+)`"), r"\1"),  # :class:`X`, :func:`~m.f`
+    (re.compile(r"``([^`]+)``"), r"\1"),  # ``literal``
+    (re.compile(r"\*\*([^*]+)\*\*"), r"\1"),  # **bold**
+)
+
+
+def plain_help(text: str | None) -> str | None:
+    """Help text without reStructuredText markup (descriptions often come from docstrings)."""
+    if not text:
+        return text
+    for pattern, repl in _RST:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def _subparser_actions(parser: argparse.ArgumentParser) -> list[argparse._SubParsersAction]:
+    return [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+
+
+def _finish(parser: argparse.ArgumentParser, *, root: bool) -> None:
+    """Walk every (sub-)parser: global flags on each, plain-text help everywhere."""
+    if not root:
+        taken = {s for a in parser._actions for s in a.option_strings}
+        if not taken & set(GLOBAL_FLAGS):
+            _add_global_flags(parser, suppress=True)
+    parser.description = plain_help(parser.description)
+    for action in parser._actions:
+        if isinstance(action.help, str):
+            action.help = plain_help(action.help)
+    for sub in _subparser_actions(parser):
+        for choice in sub._choices_actions:
+            choice.help = plain_help(choice.help)
+        for child in sub.choices.values():
+            _finish(child, root=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wan22", description="Wan22 Desktop command line")
+    parser = Parser(prog="wan22", description="Wan22 Desktop command line")
     parser.add_argument("--version", action="version", version=f"wan22 {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--home", help="data folder to use (default: $WAN22_HOME or the OS's)")
+    _add_global_flags(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in command_modules():
         importlib.import_module(f"wan22_desktop.commands.{name}").register(sub)
+    _finish(parser, root=True)
     return parser
 
 
 def _print_error(err: Wan22Error) -> None:
-    print(f"error: {err.message}", file=sys.stderr)
+    from wan22_desktop.terminal_text import escape_control
+
+    print(f"error: {escape_control(err.message)}", file=sys.stderr)
     if err.hint:
-        print(f"hint: {err.hint}", file=sys.stderr)
+        print(f"hint: {escape_control(err.hint)}", file=sys.stderr)
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (``wan22 queue list | head -1``): stop quietly, as a process killed
+    by SIGPIPE would, without the interpreter complaining when it flushes stdout at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout may be no real file (tests)
+        pass
+    return 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a flag error already printed
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -59,7 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # an unwritable log dir must not stop the command
         print(f"warning: cannot write the log file: {exc}", file=sys.stderr)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return code
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except Wan22Error as err:
         log.error("%s: %s (hint: %s)", type(err).__name__, err.message, err.hint, exc_info=True)
         if args.debug:

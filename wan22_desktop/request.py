@@ -8,9 +8,13 @@ JSON schema versions (``schema_version``):
 * **1** - the first, flat format named after the official ``generate.py`` flags
   (``sample_guide_scale``, ``sample_solver``, ``base_seed``, ``use_prompt_extend``,
   ``prompt_extend_*``, ``offload_model``/``convert_model_dtype``/``t5_cpu`` as booleans).
-* **2** - the current, structured format: ``guidance``, ``prompt_extend`` and ``memory`` are
-  objects, memory switches are ``"auto" | "on" | "off"``, plus ``gpus``, ``output_format``,
-  ``fps`` and ``negative_prompt``.
+* **2** - structured: ``guidance``, ``prompt_extend`` and ``memory`` are objects, memory
+  switches are ``"auto" | "on" | "off"``, plus ``gpus``, ``output_format``, ``fps`` and
+  ``negative_prompt``.
+* **3** - the current one: every ``wan22 generate`` flag has a field, so a queued job carries what
+  ``generate`` would do: ``ckpt_dir`` and ``save_file`` (None: the installed model and the app's
+  outputs folder), ``device`` (``auto|cpu|cuda|cuda:N``), ``dtype`` (``auto|bf16|fp16|fp32``)
+  and ``parallel`` (``ulysses_size``, ``dit_fsdp``, ``t5_fsdp``). v2 rows load with the defaults.
 
 Loading rules: a version newer than ``SCHEMA_VERSION`` is refused (update the app); older ones
 are upgraded step by step; fields missing from a dict take the task's defaults; **unknown keys are
@@ -20,8 +24,10 @@ an error** naming them, because silently dropping them would lose what the user 
 from __future__ import annotations
 
 import json
+import math
+import os
 import random
-import sys
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -29,14 +35,30 @@ from typing import Any
 
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.tasks import (
+    AREA_MAX,
     DEFAULT_NEGATIVE_PROMPT,
+    FPS_MAX,
+    FPS_MIN,
+    FRAME_MAX,
+    FRAME_MIN,
+    GPUS_MAX,
+    GUIDANCE_MAX,
+    GUIDANCE_MIN,
+    IMAGE_MIN_SIDE,
+    SEED_MAX,
+    SEED_MIN,
+    SHIFT_MAX,
+    SIDE_MAX,
+    SIDE_MIN,
+    STEPS_MAX,
+    STEPS_MIN,
     ImageUse,
     TaskSpec,
     get_task,
     parse_size,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SOLVERS = ("unipc", "dpm++")
 OUTPUT_FORMATS = ("mp4", "png", "npy")
@@ -44,16 +66,26 @@ EXTEND_METHODS = ("local_qwen", "dashscope")
 TARGET_LANGS = ("zh", "en")
 SWITCH_VALUES = ("auto", "on", "off")
 
-# Limits chosen for this app (the official code asserts less); each is one table row in the tests.
-FRAME_MIN, FRAME_MAX = 5, 241  # 4n+1 only: 5 frames is the shortest clip, 241 ~10 s at 24 fps
-SIDE_MIN, SIDE_MAX = 32, 2048  # pixels, outside the presets; tiny test checkpoints run at 64x64
-STEPS_MIN, STEPS_MAX = 1, 200
-SHIFT_MAX = 100.0
-GUIDANCE_MIN, GUIDANCE_MAX = 0.0, 30.0
-SEED_MAX = sys.maxsize  # official: random.randint(0, sys.maxsize); fits torch's manual_seed
-GPUS_MAX = 64
-FPS_MIN, FPS_MAX = 1, 120
-IMAGE_MIN_SIDE = 32
+DEVICE_RE = re.compile(r"auto|cpu|cuda(:[0-9]{1,3})?")
+DTYPES = ("auto", "bf16", "fp16", "fp32")
+SAVE_SUFFIXES = {".mp4": "mp4", ".npy": "npy", "": "png"}  # a name without suffix: PNG frames
+# The numeric limits live in tasks.py (one home); re-exported here for callers that used them.
+__all__ = [
+    "FPS_MAX",
+    "FPS_MIN",
+    "FRAME_MAX",
+    "FRAME_MIN",
+    "GPUS_MAX",
+    "GUIDANCE_MAX",
+    "GUIDANCE_MIN",
+    "IMAGE_MIN_SIDE",
+    "SEED_MAX",
+    "SHIFT_MAX",
+    "SIDE_MAX",
+    "SIDE_MIN",
+    "STEPS_MAX",
+    "STEPS_MIN",
+]
 PROMPT_WARN_CHARS = 2000  # T5 reads 512 tokens; far longer text is cut
 
 
@@ -118,6 +150,16 @@ class MemoryOptions:
 
 
 @dataclass(frozen=True)
+class ParallelOptions:
+    """Multi-GPU layout, as the official flags: ``ulysses_size`` processes share the sequence
+    (run under ``torchrun --nproc_per_node ulysses_size``); FSDP shards the DiT / the T5."""
+
+    ulysses_size: int = 1
+    dit_fsdp: bool = False
+    t5_fsdp: bool = False
+
+
+@dataclass(frozen=True)
 class GenerationRequest:
     task: str
     prompt: str
@@ -135,6 +177,11 @@ class GenerationRequest:
     gpus: int | None = None  # None: all that fit
     output_format: str = "mp4"
     fps: int | None = None  # None: the task's default
+    ckpt_dir: str | None = None  # None: the installed model for the task
+    save_file: str | None = None  # None: a generated name in the app's outputs folder
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    dtype: str = "auto"  # auto | bf16 | fp16 | fp32
+    parallel: ParallelOptions = field(default_factory=ParallelOptions)
 
     # ---- construction
 
@@ -167,13 +214,15 @@ class GenerationRequest:
         # Normalise once here, so every path (form, CLI, JSON, replace) yields the same types and
         # a wrong type is a one-line UserInputError rather than a crash deep in the worker.
         set_ = object.__setattr__
-        if isinstance(self.image, Path):
-            set_(self, "image", str(self.image))
+        for name in ("image", "ckpt_dir", "save_file"):
+            if isinstance(getattr(self, name), Path):
+                set_(self, name, str(getattr(self, name)))
         for name, conv in _FIELD_TYPES.items():
             set_(self, name, conv(name, getattr(self, name)))
         set_(self, "task", _as_str("task", self.task))
-        if self.image == "":
-            set_(self, "image", None)
+        for name in ("image", "ckpt_dir", "save_file"):
+            if getattr(self, name) == "":
+                set_(self, name, None)
         try:  # canonical "W*H" (a "1280x720" from a form becomes "1280*720"); validate() reports junk
             set_(self, "size", "{}*{}".format(*parse_size(self.size)))
         except UserInputError:
@@ -181,6 +230,7 @@ class GenerationRequest:
         set_(self, "guidance", _coerce_guidance(self.guidance))
         set_(self, "prompt_extend", _sub_options(PromptExtendOptions, self.prompt_extend))
         set_(self, "memory", _sub_options(MemoryOptions, self.memory))
+        set_(self, "parallel", _sub_options(ParallelOptions, self.parallel))
 
     # ---- derived
 
@@ -241,7 +291,7 @@ class GenerationRequest:
         d: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, (Guidance, PromptExtendOptions, MemoryOptions)):
+            if isinstance(value, (Guidance, PromptExtendOptions, MemoryOptions, ParallelOptions)):
                 value = {sf.name: getattr(value, sf.name) for sf in fields(value)}
             d[f.name] = value
         return d
@@ -315,7 +365,16 @@ def _upgrade_v1_to_v2(d: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _upgrade_v1_to_v2}
+def _upgrade_v2_to_v3(d: dict[str, Any]) -> dict[str, Any]:
+    """v3 only adds fields (ckpt_dir, save_file, device, dtype, parallel); their defaults are
+    what a v2 job did: the installed model, the outputs folder, the planner's device and dtype."""
+    return {**d, "schema_version": 3}
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _upgrade_v1_to_v2,
+    2: _upgrade_v2_to_v3,
+}
 
 
 def upgrade(d: dict[str, Any]) -> dict[str, Any]:
@@ -386,6 +445,10 @@ _FIELD_TYPES: dict[str, Callable[[str, Any], Any]] = {
     "gpus": _optional(_as_int),
     "output_format": _as_str,
     "fps": _optional(_as_int),
+    "ckpt_dir": _optional(_as_str),
+    "save_file": _optional(_as_str),
+    "device": _as_str,
+    "dtype": _as_str,
 }
 _SUB_TYPES: dict[str, Callable[[str, Any], Any]] = {
     "enabled": _as_bool,
@@ -396,6 +459,9 @@ _SUB_TYPES: dict[str, Callable[[str, Any], Any]] = {
     "offload_model": _as_str,
     "convert_model_dtype": _as_str,
     "t5_cpu": _as_str,
+    "ulysses_size": _as_int,
+    "dit_fsdp": _as_bool,
+    "t5_fsdp": _as_bool,
 }
 
 
@@ -413,7 +479,7 @@ def _coerce_guidance(value: Any) -> Guidance:
 
 
 def _sub_options(cls: type, value: Any) -> Any:
-    group = "prompt_extend" if cls is PromptExtendOptions else "memory"
+    group = {PromptExtendOptions: "prompt_extend", MemoryOptions: "memory"}.get(cls, "parallel")
     if isinstance(value, cls):
         value = {f.name: getattr(value, f.name) for f in fields(cls)}
     if not isinstance(value, Mapping):
@@ -428,7 +494,13 @@ def _sub_options(cls: type, value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------- validation rules
-# Each rule returns warnings or raises UserInputError with a one-line reason and a hint.
+# Each rule returns warnings or raises UserInputError with a one-line reason, a hint that says what
+# is allowed, and the field at fault. ``wan22 generate``, ``wan22 queue add``, the GUI and the
+# runner all check with these rules and no others; cheap checks (numbers) run before any I/O.
+
+
+def _bad(message: str, hint: str, field: str) -> UserInputError:
+    return UserInputError(message, hint, field=field)
 
 
 def _check_task(r: GenerationRequest) -> list[str]:
@@ -436,22 +508,62 @@ def _check_task(r: GenerationRequest) -> list[str]:
     return []
 
 
+def _check_text(r: GenerationRequest) -> list[str]:
+    """Text from a command line may hold undecodable bytes (surrogate escapes): they cannot be
+    stored or shown, so say which field instead of crashing later in JSON or SQLite."""
+    for name, value in (
+        ("prompt", r.prompt),
+        ("negative_prompt", r.negative_prompt),
+        ("image", r.image),
+        ("ckpt_dir", r.ckpt_dir),
+        ("save_file", r.save_file),
+        ("prompt_extend", r.prompt_extend.model),
+        ("device", r.device),
+    ):
+        if value is None:
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _bad(
+                f"the {name} is not valid UTF-8 text",
+                "use UTF-8 text (check the terminal's encoding, or rename the file)",
+                name,
+            ) from None
+        if "\x00" in value:
+            raise _bad(f"the {name} contains a NUL character", "remove it", name)
+    return []
+
+
 def _check_size(r: GenerationRequest) -> list[str]:
     spec = r.spec
-    w, h = parse_size(r.size)
     presets = ", ".join(spec.supported_sizes)
-    if f"{w}*{h}" in spec.supported_sizes:
-        return []
-    g = spec.spatial_granularity
-    if w % g or h % g:
-        raise UserInputError(
-            f"size {w}*{h} does not fit {spec.name}: both sides must be multiples of {g} px",
-            f"official sizes for {spec.name}: {presets}",
-        )
-    if not (SIDE_MIN <= w <= SIDE_MAX and SIDE_MIN <= h <= SIDE_MAX):
-        raise UserInputError(
+    try:
+        w, h = parse_size(r.size)
+    except UserInputError as exc:
+        raise _bad(exc.message, exc.hint or "write it like 1280*720", "size") from None
+    official = f"{w}*{h}" in spec.supported_sizes
+    if not official and not (SIDE_MIN <= w <= SIDE_MAX and SIDE_MIN <= h <= SIDE_MAX):
+        raise _bad(
             f"size {w}*{h} is out of range: each side must be {SIDE_MIN}..{SIDE_MAX} px",
             f"official sizes for {spec.name}: {presets}",
+            "size",
+        )
+    if not official and w * h > AREA_MAX:
+        raise _bad(
+            f"size {w}*{h} is too large: at most {AREA_MAX:,} pixels per frame (1920*1088); "
+            "the models were trained up to 1280*720",
+            f"official sizes for {spec.name}: {presets}",
+            "size",
+        )
+    if official:
+        return []
+    g = spec.spatial_granularity
+    if r.image is None and (w % g or h % g):  # with an image only the area counts (official)
+        raise _bad(
+            f"size {w}*{h} does not fit {spec.name}: both sides must be multiples of {g} px",
+            f"official sizes for {spec.name}: {presets}",
+            "size",
         )
     return [f"size {w}*{h} is not an official {spec.name} size ({presets}); quality may suffer"]
 
@@ -459,9 +571,11 @@ def _check_size(r: GenerationRequest) -> list[str]:
 def _check_frames(r: GenerationRequest) -> list[str]:
     n = r.frame_num
     if n < FRAME_MIN or n > FRAME_MAX or (n - 1) % 4:
-        raise UserInputError(
-            f"frame count {n} is not allowed: it must be 4n+1 between {FRAME_MIN} and {FRAME_MAX}",
+        raise _bad(
+            f"frame count {n} is not allowed: it must be 4n+1 between {FRAME_MIN} and {FRAME_MAX}"
+            " (the video model compresses time 4x after the first frame)",
             f"for example {_nearest_frames(n)}, or {r.spec.frame_num} (the {r.spec.name} default)",
+            "frame_num",
         )
     return []
 
@@ -475,39 +589,44 @@ def _check_image(r: GenerationRequest) -> list[str]:
     spec = r.spec
     if r.image is None:
         if spec.image is ImageUse.REQUIRED:
-            raise UserInputError(
-                f"{spec.name} needs a start image", "choose an image (--image PATH)"
+            raise _bad(
+                f"{spec.name} needs a start image", "choose an image (--image PATH)", "image"
             )
         return []
     if spec.image is ImageUse.REFUSED:
-        raise UserInputError(
+        raise _bad(
             f"{spec.name} does not take an image",
             "use i2v-A14B or ti2v-5B to start from an image, or remove the image",
+            "image",
         )
-    return _check_image_file(Path(r.image))
+    return _check_image_file(Path(r.image).expanduser())
 
 
 def _check_image_file(path: Path) -> list[str]:
     from PIL import Image, UnidentifiedImageError
 
+    kinds = "use a PNG, JPEG or WebP file"
+    if path.is_dir():
+        raise _bad(f"the image {path} is a folder, not a file", kinds, "image")
     if not path.is_file():
-        raise UserInputError(f"image not found: {path}", "check the path")
+        raise _bad(f"image not found: {path}", "check the path", "image")
     try:
+        if path.stat().st_size == 0:
+            raise _bad(f"the image {path.name} is empty (0 bytes)", kinds, "image")
         with Image.open(path) as img:
             img.load()
             w, h = img.size
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise UserInputError(
-            f"cannot read image {path.name}: {exc}", "use a PNG, JPEG or WebP file"
-        ) from None
-    except OSError as exc:
-        raise UserInputError(
-            f"cannot read image {path.name}: {exc}", "the file may be damaged"
+        raise _bad(f"cannot read image {path.name}: {exc}", kinds, "image") from None
+    except (OSError, SyntaxError, ValueError) as exc:  # truncated or damaged files
+        raise _bad(
+            f"cannot read image {path.name}: {exc}", f"the file may be damaged; {kinds}", "image"
         ) from None
     if min(w, h) < IMAGE_MIN_SIDE:
-        raise UserInputError(
+        raise _bad(
             f"image {path.name} is too small ({w}x{h})",
             f"use at least {IMAGE_MIN_SIDE} px per side",
+            "image",
         )
     return []
 
@@ -515,11 +634,12 @@ def _check_image_file(path: Path) -> list[str]:
 def _check_prompt(r: GenerationRequest) -> list[str]:
     if not r.prompt.strip():
         if not r.image:
-            raise UserInputError("the prompt is empty", "describe the video you want")
+            raise _bad("the prompt is empty", "describe the video you want (--prompt)", "prompt")
         if not r.prompt_extend.enabled:
-            raise UserInputError(
+            raise _bad(
                 "the prompt is empty",
                 "describe the motion, or turn on prompt extension to let it invent one from the image",
+                "prompt",
             )
     if len(r.prompt) > PROMPT_WARN_CHARS:
         return [
@@ -530,55 +650,85 @@ def _check_prompt(r: GenerationRequest) -> list[str]:
 
 def _check_numbers(r: GenerationRequest) -> list[str]:
     if not STEPS_MIN <= r.sample_steps <= STEPS_MAX:
-        raise UserInputError(
-            f"steps {r.sample_steps} out of range {STEPS_MIN}..{STEPS_MAX}",
+        raise _bad(
+            f"steps {r.sample_steps} out of range: use {STEPS_MIN}..{STEPS_MAX}",
             f"the {r.task} default is {r.spec.sample_steps}",
+            "sample_steps",
         )
-    if not 0.0 < r.sample_shift <= SHIFT_MAX:
-        raise UserInputError(
-            f"shift {r.sample_shift} out of range (0, {SHIFT_MAX:g}]",
+    if not (math.isfinite(r.sample_shift) and 0.0 < r.sample_shift <= SHIFT_MAX):
+        raise _bad(
+            f"shift {r.sample_shift:g} out of range: it must be a number above 0, at most {SHIFT_MAX:g}",
             f"the {r.task} default is {r.spec.sample_shift:g}",
+            "sample_shift",
         )
     for name, value in (("low", r.guidance.low), ("high", r.guidance.high)):
-        if not GUIDANCE_MIN <= value <= GUIDANCE_MAX:
-            raise UserInputError(
-                f"guidance ({name}) {value:g} out of range {GUIDANCE_MIN:g}..{GUIDANCE_MAX:g}",
+        if not (math.isfinite(value) and GUIDANCE_MIN <= value <= GUIDANCE_MAX):
+            raise _bad(
+                f"guidance ({name}) {value:g} out of range: use {GUIDANCE_MIN:g}..{GUIDANCE_MAX:g}",
                 f"the {r.task} default is {_fmt_guidance(r.spec)}",
+                "guidance",
             )
     if not r.spec.is_moe and r.guidance.low != r.guidance.high:
-        raise UserInputError(
+        raise _bad(
             f"{r.task} has one model, so it takes one guidance scale, not ({r.guidance.low:g}, {r.guidance.high:g})",
             "give a single number",
+            "guidance",
         )
-    if r.seed != -1 and not 0 <= r.seed <= SEED_MAX:
-        raise UserInputError(f"seed {r.seed} out of range", f"use -1 (random) or 0..{SEED_MAX}")
+    if r.seed != -1 and not SEED_MIN <= r.seed <= SEED_MAX:
+        raise _bad(
+            f"seed {r.seed} out of range",
+            f"use -1 (random) or {SEED_MIN}..{SEED_MAX} (as the official random.randint(0, sys.maxsize))",
+            "seed",
+        )
     if r.gpus is not None and not 1 <= r.gpus <= GPUS_MAX:
-        raise UserInputError(f"gpus {r.gpus} out of range", "use at least 1, or leave it on auto")
+        raise _bad(f"gpus {r.gpus} out of range", f"use 1..{GPUS_MAX}, or leave it on auto", "gpus")
     if r.fps is not None and not FPS_MIN <= r.fps <= FPS_MAX:
-        raise UserInputError(
-            f"fps {r.fps} out of range {FPS_MIN}..{FPS_MAX}",
+        raise _bad(
+            f"fps {r.fps} out of range: use {FPS_MIN}..{FPS_MAX}",
             f"the {r.task} default is {r.spec.fps}",
+            "fps",
+        )
+    if not 1 <= r.parallel.ulysses_size <= GPUS_MAX:
+        raise _bad(
+            f"ulysses_size {r.parallel.ulysses_size} out of range: use 1..{GPUS_MAX}",
+            "it is the number of GPU processes sharing one video (1: a single process)",
+            "parallel",
         )
     return []
 
 
 def _check_choices(r: GenerationRequest) -> list[str]:
-    _choice("solver", r.solver, SOLVERS)
-    _choice("output format", r.output_format, OUTPUT_FORMATS)
-    _choice("prompt extension method", r.prompt_extend.method, EXTEND_METHODS)
-    _choice("prompt extension language", r.prompt_extend.target_lang, TARGET_LANGS)
+    _choice("solver", r.solver, SOLVERS, "solver")
+    _choice("output format", r.output_format, OUTPUT_FORMATS, "output_format")
+    _choice("prompt extension method", r.prompt_extend.method, EXTEND_METHODS, "prompt_extend")
+    _choice("prompt extension language", r.prompt_extend.target_lang, TARGET_LANGS, "prompt_extend")
     if r.prompt_extend.model is not None and not r.prompt_extend.model.strip():
-        raise UserInputError(
-            "prompt extension model is empty", "leave it unset for the default model"
+        raise _bad(
+            "prompt extension model is empty",
+            "leave it unset for the default model",
+            "prompt_extend",
         )
     for name in ("offload_model", "convert_model_dtype", "t5_cpu"):
-        _choice(name, getattr(r.memory, name), SWITCH_VALUES)
+        _choice(name, getattr(r.memory, name), SWITCH_VALUES, "memory")
+    if not DEVICE_RE.fullmatch(r.device):
+        raise _bad(f"unknown device {r.device!r}", "use auto, cpu, cuda or cuda:N", "device")
+    _choice("dtype", r.dtype, DTYPES, "dtype")
+    if r.parallel.t5_fsdp and r.memory.t5_cpu == "on":
+        raise _bad(
+            "t5_fsdp and t5_cpu cannot be used together (as in the official generate.py)",
+            "drop one of --t5_fsdp and --t5_cpu",
+            "parallel",
+        )
+    if r.ckpt_dir is not None and not r.ckpt_dir.strip():
+        raise _bad(
+            "the checkpoint folder is empty", "leave it unset for the installed model", "ckpt_dir"
+        )
     return []
 
 
-def _choice(what: str, value: str, allowed: tuple[str, ...]) -> None:
+def _choice(what: str, value: str, allowed: tuple[str, ...], field: str) -> None:
     if value not in allowed:
-        raise UserInputError(f"unknown {what} {value!r}", f"choose one of: {', '.join(allowed)}")
+        raise _bad(f"unknown {what} {value!r}", f"choose one of: {', '.join(allowed)}", field)
 
 
 def _fmt_guidance(spec: TaskSpec) -> str:
@@ -586,12 +736,64 @@ def _fmt_guidance(spec: TaskSpec) -> str:
     return f"{low:g}" if low == high else f"({low:g}, {high:g})"
 
 
+def _check_save_file(r: GenerationRequest) -> list[str]:
+    if r.save_file is None:
+        return []
+    path = Path(r.save_file).expanduser()
+    suffix = path.suffix.lower()
+    fmt = SAVE_SUFFIXES.get(suffix)
+    if fmt is None:
+        raise _bad(
+            f"cannot save {path.name}: unknown file type {suffix!r}",
+            "end the name in .mp4 (video) or .npy (raw frames), or give a folder name for PNG frames",
+            "save_file",
+        )
+    if fmt != r.output_format:
+        raise _bad(
+            f"the output file {path.name} does not match the output format {r.output_format}",
+            f"use a name ending in {_suffix_for(r.output_format)}",
+            "save_file",
+        )
+    if path.is_dir() and fmt != "png":
+        raise _bad(f"{path} is a folder", "give a file name, e.g. video.mp4", "save_file")
+    check_writable_folder(path.parent, field="save_file")
+    return []
+
+
+def _suffix_for(output_format: str) -> str:
+    return next(
+        (k or "no suffix (a folder)") for k, v in SAVE_SUFFIXES.items() if v == output_format
+    )
+
+
+def check_writable_folder(folder: Path, *, field: str | None = None) -> None:
+    """The folder exists and can be written, or can be created (its first existing ancestor is a
+    writable folder). A path below a regular file is refused here, not after a render."""
+    probe = Path(os.path.abspath(folder))
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserInputError(
+            f"cannot write into {folder}: {probe} is a file, not a folder",
+            "choose another folder",
+            field=field,
+        )
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UserInputError(
+            f"cannot write into {folder}: {probe} is read-only",
+            "choose a folder you can write to",
+            field=field,
+        )
+
+
 _RULES: tuple[Callable[[GenerationRequest], list[str]], ...] = (
     _check_task,
+    _check_text,
     _check_choices,
+    _check_numbers,
     _check_size,
     _check_frames,
-    _check_numbers,
     _check_prompt,
     _check_image,
+    _check_save_file,
 )

@@ -9,8 +9,13 @@ what the copied line leaves out instead of silently dropping it:
 
 * ``memory.convert_model_dtype`` / ``memory.t5_cpu`` set to ``"off"``: the official flags are
   switches, so only "on" can be written (left out, they mean "auto" to us).
-* ``gpus`` (upstream: ``torchrun --nproc_per_node``), ``fps`` (upstream: fixed per task) and
-  ``output_format`` (upstream: the ``--save_file`` suffix).
+* ``gpus`` (upstream: ``torchrun --nproc_per_node``) and ``fps`` (upstream: fixed per task).
+* ``output_format`` when it is not mp4 and no ``save_file`` carries it (upstream: the
+  ``--save_file`` suffix).
+
+The line parses back to the same request through both ``wan22 generate`` and ``wan22 queue add``
+(one parser, ``request_flags.py``), ``--ckpt_dir``, ``--save_file``, ``--device``, ``--dtype``
+and the multi-GPU flags included.
 
 ``--sample_guide_scale`` is one number for every expert (as upstream) or ``low,high`` (ours, for a
 pair that is not the task's default); the task's default pair is written by leaving the flag out.
@@ -20,7 +25,12 @@ from __future__ import annotations
 
 import shlex
 
-from wan22_desktop.request import GenerationRequest, MemoryOptions, PromptExtendOptions
+from wan22_desktop.request import (
+    GenerationRequest,
+    MemoryOptions,
+    ParallelOptions,
+    PromptExtendOptions,
+)
 
 
 def _num(value: float) -> str:
@@ -56,6 +66,15 @@ def request_to_argv(request: GenerationRequest, *, program: str = "wan22") -> li
         argv += ["--image", r.image]
     argv += _prompt_extend_flags(r.prompt_extend)
     argv += _memory_flags(r.memory)
+    argv += _parallel_flags(r.parallel)
+    if r.device != "auto":
+        argv += ["--device", r.device]
+    if r.dtype != "auto":
+        argv += ["--dtype", r.dtype]
+    if r.ckpt_dir is not None:
+        argv += ["--ckpt_dir", r.ckpt_dir]
+    if r.save_file is not None:
+        argv += ["--save_file", r.save_file]
     return argv
 
 
@@ -75,7 +94,7 @@ def unexpressed_fields(request: GenerationRequest) -> list[str]:
         lost.append("gpus")
     if request.fps is not None:
         lost.append("fps")
-    if request.output_format != "mp4":
+    if request.output_format != "mp4" and request.save_file is None:
         lost.append("output_format")
     return lost
 
@@ -105,4 +124,15 @@ def _memory_flags(m: MemoryOptions) -> list[str]:
         out.append("--convert_model_dtype")
     if m.t5_cpu == "on":
         out.append("--t5_cpu")
+    return out
+
+
+def _parallel_flags(p: ParallelOptions) -> list[str]:
+    out: list[str] = []
+    if p.ulysses_size != 1:
+        out += ["--ulysses_size", str(p.ulysses_size)]
+    if p.dit_fsdp:
+        out.append("--dit_fsdp")
+    if p.t5_fsdp:
+        out.append("--t5_fsdp")
     return out

@@ -7,6 +7,7 @@ engine turns it into models. Values follow the official ``Wan-Video/Wan2.2`` con
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from enum import Enum
 
@@ -56,6 +57,25 @@ class TaskSpec:
         """Folders (relative to the checkpoint root) that hold a DiT: the experts, or the root."""
         return self.expert_subfolders or ("",)
 
+
+# ---- input limits: the one home of every numeric range a request is checked against.
+# Each says why; ``request.GenerationRequest.validate`` turns them into errors with hints.
+
+# 4n+1 only (the VAEs compress time 4x after the first frame). 5 frames is the shortest clip;
+# 241 is ~10 s at 24 fps, three times the longest the models were trained on (121 frames).
+FRAME_MIN, FRAME_MAX = 5, 241
+# Pixels per side for sizes outside the presets; tiny test checkpoints run at 32x32.
+SIDE_MIN, SIDE_MAX = 32, 2048
+# At most a 1080p frame: 2.3x the largest official area (1280*720). The DiT's attention grows with
+# the square of the tokens, so larger frames need far more memory than any GPU has.
+AREA_MAX = 1920 * 1088
+STEPS_MIN, STEPS_MAX = 1, 200  # the official defaults are 40-50; more adds time, not quality
+SHIFT_MAX = 100.0  # the noise-schedule shift: official values are 5-12, must be > 0
+GUIDANCE_MIN, GUIDANCE_MAX = 0.0, 30.0  # classifier-free guidance: official 3-5
+SEED_MIN, SEED_MAX = 0, sys.maxsize  # official: random.randint(0, sys.maxsize); -1 means random
+GPUS_MAX = 64  # processes in one multi-GPU run (--ulysses_size)
+FPS_MIN, FPS_MAX = 1, 120
+IMAGE_MIN_SIDE = 32  # start images smaller than this carry no usable detail
 
 T5_FILE = "models_t5_umt5-xxl-enc-bf16.pth"
 TOKENIZER_DIR = "google/umt5-xxl"

@@ -126,3 +126,46 @@ def test_opening_a_database_at_head_does_not_import_alembic(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_upgrade_to_0003_keeps_jobs_and_never_reuses_an_id(tmp_path: Path) -> None:
+    from wan22_desktop.db import queue as q
+
+    path = tmp_path / "wan22.sqlite3"
+    open_database(path, migrate_to="0002").close()
+    _fill_revision_1(path)  # the same rows are valid at 0002 (it only added indexes)
+    con = sqlite3.connect(path)
+    with con:  # job 2 and 3 exist at 0002; 3 is then removed, as `queue rm` would
+        for job_id in (2, 3):
+            con.execute(
+                "INSERT INTO jobs (id, request_json, task, prompt, status, priority, position,"
+                " cancel_requested, attempts, interruptions, created_at, updated_at) VALUES"
+                " (?, ?, 'ti2v-5B', 'p', 'queued', 1, ?, 0, 0, 0, ?, ?)",
+                (job_id, make_request().to_json(), job_id, NOW, NOW),
+            )
+    con.close()
+
+    db = open_database(path)
+    assert migrate.current_revision(db.engine) == migrate.head_revision() == "0003"
+    with db.session() as s:
+        sql = s.execute(text("SELECT sql FROM sqlite_master WHERE name = 'jobs'")).scalar()
+        assert "AUTOINCREMENT" in sql.upper()
+        assert [r[0] for r in s.execute(text("SELECT id FROM jobs ORDER BY id"))] == [1, 2, 3]
+        assert s.execute(text("SELECT generation_id FROM jobs WHERE id = 1")).scalar() == 1
+        names = {r[0] for r in s.execute(text("SELECT name FROM sqlite_master"))}
+    assert {"ix_jobs_claim", "ix_jobs_finished_at"} <= names
+    q.delete_job(db, 3)
+    (new,) = q.enqueue(db, make_request(seed=5))
+    assert new.id == 4  # not 3 again
+    db.close()
+
+
+def test_add_rm_add_gives_a_new_higher_id(tmp_path: Path) -> None:
+    from wan22_desktop.db import queue as q
+
+    db = open_database(tmp_path / "wan22.sqlite3")
+    first, second = q.enqueue(db, make_request(seed=1), count=2)
+    q.delete_job(db, second.id)
+    (third,) = q.enqueue(db, make_request(seed=9))
+    assert third.id > second.id > first.id
+    db.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import platform
 import shutil
 import sys
@@ -31,11 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from wan22_desktop.commands.queue import json_text
+    from wan22_desktop.terminal_text import escape_control
+
     report = gather(app_paths(args.home))
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-    else:
-        print(format_report(report))
+        print(json_text(report))
+    else:  # paths and model folders are user text: no control characters reach the terminal
+        print(escape_control(format_report(report), keep_newlines=True))
     return 0
 
 

@@ -1,7 +1,9 @@
 """``wan22 generate``: make one video in this process, with the official ``generate.py`` flags.
 
 Same flag names, meanings and defaults as the official script, plus ``--negative_prompt``,
-``--device`` and ``--dtype``. Deviations: ``--size`` defaults to the task's default (official
+``--device`` and ``--dtype``; the flags are ``request_flags.py``'s, shared with ``wan22 queue
+add``, and the request is checked by ``GenerationRequest.validate`` (the queue's rules). Without
+``--ckpt_dir`` the installed model for the task is used, as the queue does. Deviations: ``--size`` defaults to the task's default (official
 1280*720 is rejected for ti2v-5B), any size on the task's pixel grid is accepted (with a warning
 when it is not an official one), and i2v-A14B needs ``--image`` (no bundled example image).
 Multi-GPU: ``--ulysses_size N --dit_fsdp --t5_fsdp`` run under ``torchrun --nproc_per_node N``
@@ -17,108 +19,38 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from wan22_desktop.commands.prompt import add_prompt_extend_flags, prompt_extend_fields
-from wan22_desktop.errors import UserInputError
-from wan22_desktop.tasks import TASKS, get_task, parse_size
+from wan22_desktop.errors import CheckpointError, UserInputError
+from wan22_desktop.request_flags import (
+    OFFICIAL_ONLY_TASKS,
+    add_request_flags,
+    check_task_available,
+    request_from_args,
+)
+from wan22_desktop.terminal_text import escape_control
 
-OFFICIAL_ONLY_TASKS = ("animate-14B", "s2v-14B")
-DTYPES = ("auto", "bf16", "fp16", "fp32")
+if TYPE_CHECKING:
+    from wan22_desktop.request import GenerationRequest
 
-
-def _str2bool(value: str) -> bool:
-    """The official ``str2bool``: yes/true/t/y/1 and no/false/f/n/0."""
-    v = value.strip().lower()
-    if v in ("yes", "true", "t", "y", "1"):
-        return True
-    if v in ("no", "false", "f", "n", "0"):
-        return False
-    raise argparse.ArgumentTypeError(f"boolean value expected, got {value!r}")
+__all__ = ["OFFICIAL_ONLY_TASKS", "build_request", "check_request", "cmd_generate", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "generate",
         help="make a video from a prompt (and an image)",
-        description="Generate a video like the official Wan2.2 generate.py.",
+        description="Generate a video like the official Wan2.2 generate.py. Without --ckpt_dir "
+        "the installed model for the task is used.",
     )
-    p.add_argument(
-        "--task",
-        default="t2v-A14B",
-        choices=(*TASKS, *OFFICIAL_ONLY_TASKS),
-        help="the task to run (default: t2v-A14B)",
-    )
-    p.add_argument(
-        "--size",
-        default=None,
-        help="W*H; t2v uses it as the size, i2v/ti2v with an image use its area "
-        "(default: the task's, 1280*720 or 1280*704)",
-    )
-    p.add_argument(
-        "--frame_num", type=int, default=None, help="frames, 4n+1 (default: 81, or 121 for ti2v-5B)"
-    )
-    p.add_argument("--ckpt_dir", default=None, help="the checkpoint folder")
-    p.add_argument(
-        "--offload_model",
-        type=_str2bool,
-        default=None,
-        help="offload models to the CPU between uses (default: True on one GPU)",
-    )
-    p.add_argument("--ulysses_size", type=int, default=1, help="sequence-parallel size (multi-GPU)")
-    p.add_argument("--t5_fsdp", action="store_true", help="shard T5 with FSDP (multi-GPU)")
-    p.add_argument("--t5_cpu", action="store_true", help="keep the T5 text encoder on the CPU")
-    p.add_argument("--dit_fsdp", action="store_true", help="shard the DiT with FSDP (multi-GPU)")
-    p.add_argument(
-        "--save_file",
-        default=None,
-        help="output: .mp4, .npy (raw float video) or a folder name (PNG frames); "
-        "default: an official-style name in the app's outputs folder",
-    )
-    p.add_argument("--prompt", default=None, help="the prompt (default: the task's example)")
-    add_prompt_extend_flags(p)
-    p.add_argument("--base_seed", type=int, default=-1, help="seed (default -1: random)")
-    p.add_argument(
-        "--image", default=None, help="start image (i2v-A14B: required; ti2v-5B: optional)"
-    )
-    p.add_argument("--sample_solver", default="unipc", choices=("unipc", "dpm++"))
-    p.add_argument(
-        "--sample_steps", type=int, default=None, help="steps (default: 40, or 50 for ti2v)"
-    )
-    p.add_argument("--sample_shift", type=float, default=None, help="noise schedule shift")
-    p.add_argument(
-        "--sample_guide_scale",
-        default=None,
-        help="guidance for every expert, or low,high for the A14B experts "
-        "(default: the task's, e.g. 3.0,4.0 for t2v-A14B)",
-    )
-    p.add_argument(
-        "--convert_model_dtype",
-        action="store_true",
-        help="cast the DiT weights to the compute dtype (bf16)",
-    )
-    p.add_argument(
-        "--negative_prompt", default=None, help="negative prompt (default: the official one)"
-    )
-    p.add_argument(
-        "--device", default="auto", help="cuda, cuda:N or cpu (default: cuda if present)"
-    )
-    p.add_argument(
-        "--dtype",
-        default="auto",
-        choices=DTYPES,
-        help="compute precision (default: bf16 on a GPU, fp32 on the CPU)",
-    )
+    add_request_flags(p)  # the same flags as `wan22 queue add` (wan22_desktop/request_flags.py)
     p.set_defaults(func=cmd_generate)
 
 
 def unavailable_features(args: argparse.Namespace) -> None:
     """Tasks this app does not run: refuse them instead of ignoring them."""
-    if args.task in OFFICIAL_ONLY_TASKS:
-        raise UserInputError(
-            f"task {args.task} is not available in Wan22 Desktop",
-            "use t2v-A14B, i2v-A14B or ti2v-5B",
-        )
+    if args.task is not None:
+        check_task_available(args.task)
 
 
 def resolve_device_dtype(device: str, dtype: str) -> tuple[Any, str]:
@@ -188,67 +120,69 @@ def plan_from_flags(
     )
 
 
-def build_request(args: argparse.Namespace) -> Any:
-    """The GenerationRequest the flags describe (official defaults filled in)."""
-    from wan22_desktop.request import GenerationRequest, Guidance
-
-    spec = get_task(args.task)
-    size = args.size or spec.default_size
-    w, h = parse_size(size)
-    fields: dict[str, Any] = dict(
-        prompt=spec.example_prompt if args.prompt is None else args.prompt,
-        negative_prompt=args.negative_prompt or None,
-        image=args.image,
-        size=f"{w}*{h}",
-        solver=args.sample_solver,
-        seed=args.base_seed,
-        prompt_extend=prompt_extend_fields(args),
-    )
-    for name, value in (
-        ("frame_num", args.frame_num),
-        ("sample_steps", args.sample_steps),
-        ("sample_shift", args.sample_shift),
-        (
-            "guidance",
-            None if args.sample_guide_scale is None else Guidance.parse(args.sample_guide_scale),
-        ),
-    ):
-        if value is not None:
-            fields[name] = value
-    return GenerationRequest.for_task(spec.name, **fields)
+def build_request(args: argparse.Namespace) -> GenerationRequest:
+    """The GenerationRequest the flags describe (official defaults filled in); the same
+    builder as ``wan22 queue add``."""
+    return request_from_args(args)
 
 
-def check_request(request: Any) -> list[str]:
-    """Input checks that need no model: the pipeline repeats the model-dependent ones."""
-    from wan22_desktop.engine.wan.image_prep import load_image
-    from wan22_desktop.engine.wan.pipelines.pipeline import check_frame_num, check_size
+def check_request(request: GenerationRequest) -> list[str]:
+    """The request's one rule set (``GenerationRequest.validate``); returns the warnings."""
+    return request.validate()
 
-    spec = request.spec
-    warnings: list[str] = []
-    check_frame_num(request.frame_num)
-    if request.sample_steps < 1:
-        raise UserInputError(f"--sample_steps {request.sample_steps} must be at least 1")
-    if not request.sample_shift > 0:
-        raise UserInputError(f"--sample_shift {request.sample_shift} must be positive")
-    if request.image is not None:
-        if spec.image.value == "refused":
-            raise UserInputError(
-                f"{spec.name} does not take an image",
-                "use i2v-A14B or ti2v-5B to start from an image, or drop --image",
+
+def resolve_checkpoint(request: GenerationRequest, home: str | None) -> Path:
+    """The checkpoint folder a request runs on: ``ckpt_dir`` when given (its layout checked),
+    else the installed model for the task, as the queue does. ``CheckpointError`` when there is
+    none, naming the commands that get one."""
+    from wan22_desktop.model_layout import require_layout
+
+    task = request.task
+    get_it = f"wan22 models download {task}, or wan22 models import FOLDER"
+    if request.ckpt_dir:
+        ckpt = Path(request.ckpt_dir)
+        if not ckpt.is_dir():
+            raise CheckpointError(
+                f"checkpoint folder not found: {ckpt}",
+                f"download it with `wan22 models download {task}`, or point --ckpt_dir "
+                "to a downloaded folder",
+                field="ckpt_dir",
             )
-        load_image(request.image)
-    elif spec.image.value == "required":
-        raise UserInputError(f"{spec.name} needs a start image", "give one with --image PATH")
-    if request.image is None:
-        check_size(spec, request.width, request.height)
-    if request.size not in spec.supported_sizes:
-        warnings.append(
-            f"size {request.size} is not an official {spec.name} size "
-            f"({', '.join(spec.supported_sizes)})"
-        )
-    if not request.prompt.strip() and not request.prompt_extend.enabled and request.image is None:
-        raise UserInputError("the prompt is empty", "describe the video with --prompt")
-    return warnings
+    else:
+        from wan22_desktop.commands.queue import app_database
+        from wan22_desktop.db.installed import installed_checkpoints
+
+        with app_database(home) as db:
+            found = installed_checkpoints(db).get(task)
+        if found is None:
+            raise CheckpointError(
+                f"the {task} model is not installed",
+                f"get it with: {get_it} (or give --ckpt_dir)",
+                field="ckpt_dir",
+            )
+        ckpt = Path(found.path)
+    try:
+        require_layout(ckpt, task)  # headers only: a bad folder fails before any heavy work
+    except CheckpointError:
+        raise
+    except UserInputError as exc:
+        raise CheckpointError(exc.message, exc.hint, field="ckpt_dir") from None
+    return ckpt
+
+
+def _request_into_args(args: argparse.Namespace, request: GenerationRequest) -> None:
+    """Give the run below the request's values (flags left out are None in the shared parser),
+    so ``generate`` runs exactly the request that ``queue add`` would store."""
+    args.task = request.task
+    args.ckpt_dir = request.ckpt_dir
+    args.save_file = request.save_file
+    args.device, args.dtype = request.device, request.dtype
+    args.ulysses_size = request.parallel.ulysses_size
+    args.dit_fsdp, args.t5_fsdp = request.parallel.dit_fsdp, request.parallel.t5_fsdp
+    memory = request.memory
+    args.offload_model = None if memory.offload_model == "auto" else memory.offload_model == "on"
+    args.convert_model_dtype = memory.convert_model_dtype == "on"
+    args.t5_cpu = memory.t5_cpu == "on"
 
 
 def check_multi_process(args: argparse.Namespace, env: Any = None) -> int:
@@ -261,34 +195,28 @@ def check_multi_process(args: argparse.Namespace, env: Any = None) -> int:
         world = int(env.get("WORLD_SIZE", "1"))
     except ValueError:
         world = 1
-    if world == 1 and args.ulysses_size > 1:
-        n = args.ulysses_size
+    ulysses = 1 if args.ulysses_size is None else args.ulysses_size  # None: not given
+    dit_fsdp, t5_fsdp, t5_cpu = bool(args.dit_fsdp), bool(args.t5_fsdp), bool(args.t5_cpu)
+    if world == 1 and ulysses > 1:
+        n = ulysses
         raise UserInputError(
             f"--ulysses_size {n} needs {n} processes",
             f"run: torchrun --standalone --nproc_per_node {n} -m wan22_desktop.cli "
             f"generate ... (the same flags)",
         )
-    check_parallel_plan(args.ulysses_size, args.dit_fsdp, args.t5_fsdp, args.t5_cpu, world)
+    check_parallel_plan(ulysses, dit_fsdp, t5_fsdp, t5_cpu, world)
     return world
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     unavailable_features(args)
-    world = check_multi_process(args)
-    if not args.ckpt_dir:
-        raise UserInputError("--ckpt_dir is required", "point it to a downloaded checkpoint folder")
-    ckpt = Path(args.ckpt_dir)
-    if not ckpt.is_dir():
-        raise UserInputError(
-            f"checkpoint folder not found: {ckpt}",
-            f"download it with `wan22 models download {args.task}`",
-        )
-    from wan22_desktop.model_layout import require_layout
-
-    require_layout(ckpt, args.task)  # headers only: a bad folder fails before any heavy work
     request = build_request(args)
-    for warning in check_request(request):
-        print(f"warning: {warning}", file=sys.stderr)
+    warnings = check_request(request)  # the same rules as `queue add`, before anything heavy
+    _request_into_args(args, request)
+    world = check_multi_process(args)
+    ckpt = resolve_checkpoint(request, args.home)
+    for warning in warnings:
+        print(f"warning: {escape_control(warning)}", file=sys.stderr)
     output = Path(args.save_file) if args.save_file else _default_output(args, request)
 
     from wan22_desktop.engine.wan import parallel

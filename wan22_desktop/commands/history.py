@@ -1,18 +1,18 @@
-"""``wan22 history``: list, show, search, re-run, mark and delete finished generations."""
+"""wan22 history: list, show, search, re-run, mark and delete finished generations."""
 
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import datetime, timedelta
 
-from wan22_desktop.commands.queue import _print_jobs, _say
+from wan22_desktop.commands.queue import _cell, _print_jobs, _say, app_database, console, json_text
 from wan22_desktop.db import history as h
-from wan22_desktop.db.database import Database, open_app_database
+from wan22_desktop.db.database import Database
 from wan22_desktop.db.models import Generation
 from wan22_desktop.db.views import generation_to_dict
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.paths import app_paths
+from wan22_desktop.request_flags import RECORD_ID, bounded
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,33 +29,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     se.set_defaults(func=cmd_list)
 
     show = sub.add_parser("show", help="one generation in full")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=RECORD_ID)
     show.set_defaults(func=cmd_show)
 
     rr = sub.add_parser("rerun", help="queue a generation's request again")
-    rr.add_argument("id", type=int)
+    rr.add_argument("id", type=RECORD_ID)
     rr.add_argument("--new_seed", "--new-seed", action="store_true", help="a fresh random seed")
     rr.add_argument("--now", action="store_true", help="put it in the front lane")
     rr.set_defaults(func=cmd_rerun)
 
     fav = sub.add_parser("fav", help="mark as favourite (--off to unmark)")
-    fav.add_argument("id", type=int)
+    fav.add_argument("id", type=RECORD_ID)
     fav.add_argument("--off", action="store_true")
     fav.set_defaults(func=cmd_fav)
 
     tag = sub.add_parser("tag", help="add tags (--set replaces them all)")
-    tag.add_argument("id", type=int)
+    tag.add_argument("id", type=RECORD_ID)
     tag.add_argument("tags", nargs="*")
     tag.add_argument("--set", action="store_true")
     tag.set_defaults(func=cmd_tag)
 
     note = sub.add_parser("note", help="set a note (empty text clears it)")
-    note.add_argument("id", type=int)
+    note.add_argument("id", type=RECORD_ID)
     note.add_argument("text")
     note.set_defaults(func=cmd_note)
 
     rm = sub.add_parser("rm", help="delete from the history (--files also deletes the video)")
-    rm.add_argument("ids", type=int, nargs="+", metavar="ID")
+    rm.add_argument("ids", type=RECORD_ID, nargs="+", metavar="ID")
     rm.add_argument(
         "--files",
         action="store_true",
@@ -70,8 +70,8 @@ def _filter_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tag")
     p.add_argument("--since", type=_date, help="YYYY-MM-DD (UTC), inclusive")
     p.add_argument("--until", type=_date, help="YYYY-MM-DD (UTC), inclusive")
-    p.add_argument("--page", type=int, default=1, help="1-based")
-    p.add_argument("--page_size", "--page-size", type=int, default=20)
+    p.add_argument("--page", type=bounded(1, 10**9, "a page"), default=1, help="1-based")
+    p.add_argument("--page_size", "--page-size", type=bounded(1, 500, "a page size"), default=20)
 
 
 def _date(value: str) -> datetime:
@@ -82,7 +82,7 @@ def _date(value: str) -> datetime:
 
 
 def _db(args: argparse.Namespace) -> Database:
-    return open_app_database(app_paths(args.home))
+    return app_database(args.home)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -100,15 +100,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         page = h.list_generations(db, flt, page=args.page - 1, page_size=args.page_size)
     if args.json:
         print(
-            json.dumps(
+            json_text(
                 {
                     "total": page.total,
                     "page": args.page,
                     "pages": page.pages,
                     "items": [generation_to_dict(g) for g in page.items],
-                },
-                ensure_ascii=False,
-                indent=2,
+                }
             )
         )
         return 0
@@ -121,7 +119,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     with _db(args) as db:
         gen = h.get_generation(db, args.id)
-    print(json.dumps(generation_to_dict(gen), ensure_ascii=False, indent=2))
+    print(json_text(generation_to_dict(gen)))
     return 0
 
 
@@ -180,23 +178,23 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def _print_generations(gens: list[Generation], *, title: str) -> None:
-    from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for col in ("id", "when (UTC)", "task", "size", "seed", "fav", "prompt"):
         table.add_column(col, overflow="fold", no_wrap=col in ("id", "seed"))
     for g in gens:
-        prompt = g.prompt if len(g.prompt) <= 61 else g.prompt[:60] + "…"
-        table.add_row(
+        row = (
             str(g.id),
             f"{g.created_at:%Y-%m-%d %H:%M}",
             g.task,
             f"{g.width}*{g.height}",
             str(g.seed),
             "★" if g.favourite else "",
-            prompt,
+            _cell(g.prompt),
         )
+        table.add_row(*(escape(c) for c in row))
     if not gens:
         table.caption = "nothing found"
-    Console().print(table)
+    console().print(table)

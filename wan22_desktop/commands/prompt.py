@@ -1,4 +1,4 @@
-"""``wan22 prompt extend "..." [--image PATH]``: preview what prompt extension makes of a prompt.
+"""wan22 prompt extend "..." [--image PATH]: preview what prompt extension makes of a prompt.
 
 Same code path as a job's extension step, so what you see is what a job would get with the same
 method, model, language and seed. Exit code 1 when extension fails (the reason and a hint are
@@ -12,6 +12,9 @@ import json
 from pathlib import Path
 
 from wan22_desktop.errors import UserInputError
+from wan22_desktop.request_flags import add_prompt_extend_flags, prompt_extend_fields
+
+__all__ = ["add_prompt_extend_flags", "cmd_extend", "prompt_extend_fields", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,50 +53,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="longest extension local_qwen may write, in tokens (default: 512)",
     )
     ext.set_defaults(func=cmd_extend)
-
-
-def add_prompt_extend_flags(parser: argparse.ArgumentParser) -> None:
-    """The official ``generate.py`` flags, for ``wan22 generate`` and ``wan22 queue add``; plus
-    ``--prompt_extend_required`` (fail the job instead of falling back to the original prompt)."""
-    g = parser.add_argument_group("prompt extension")
-    g.add_argument(
-        "--use_prompt_extend",
-        action="store_true",
-        help="rewrite the prompt with a language model before generating",
-    )
-    g.add_argument(
-        "--prompt_extend_method",
-        choices=("dashscope", "local_qwen"),
-        default="local_qwen",
-        help="dashscope (API key needed) or local_qwen",
-    )
-    g.add_argument(
-        "--prompt_extend_model",
-        default=None,
-        help="model name, alias (Qwen2.5_7B, QwenVL2.5_7B, ...) or local folder",
-    )
-    g.add_argument(
-        "--prompt_extend_target_lang",
-        choices=("zh", "en"),
-        default="zh",
-        help="language of the extended prompt",
-    )
-    g.add_argument(
-        "--prompt_extend_required",
-        action="store_true",
-        help="fail the job if extension fails (default: use the original prompt)",
-    )
-
-
-def prompt_extend_fields(args: argparse.Namespace) -> dict[str, object]:
-    """Keyword arguments for ``request.PromptExtendOptions`` from the flags above."""
-    return {
-        "enabled": bool(args.use_prompt_extend),
-        "method": args.prompt_extend_method,
-        "model": args.prompt_extend_model,
-        "target_lang": args.prompt_extend_target_lang,
-        "required": bool(args.prompt_extend_required),
-    }
 
 
 def cmd_extend(args: argparse.Namespace) -> int:

@@ -1,14 +1,14 @@
-"""``wan22 queue``: add, list, move, cancel, retry, pause, resume, rm and edit queued jobs.
+"""wan22 queue: add, list, move, cancel, retry, pause, resume, rm and edit queued jobs.
 
-``queue add`` and ``queue edit`` take the official ``generate.py`` flag names.
+queue add takes every flag of wan22 generate (the official generate.py names, one parser:
+wan22_desktop/request_flags.py); queue edit takes the same flags to change a queued job.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from wan22_desktop.db import queue as q
@@ -17,18 +17,31 @@ from wan22_desktop.db.models import JOB_STATUSES, Job
 from wan22_desktop.db.views import job_seed, job_to_dict
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.paths import app_paths
-from wan22_desktop.request import GenerationRequest, Guidance, MemoryOptions
+from wan22_desktop.request import GenerationRequest, check_writable_folder
+from wan22_desktop.request_flags import (
+    RECORD_ID,
+    add_request_flags,
+    bounded,
+    request_changes,
+    request_from_args,
+)
+from wan22_desktop.terminal_text import escape_control
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("queue", help="the job queue", description=__doc__)
     sub = p.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
 
-    add = sub.add_parser("add", help="queue a generation (official generate.py flags)")
-    add_request_flags(add, required_task=True)
+    add = sub.add_parser(
+        "add",
+        help="queue a generation (the flags of wan22 generate)",
+        description="Queue a generation. Takes every flag of wan22 generate; without --ckpt_dir "
+        "the job runs on the installed model for the task.",
+    )
+    add_request_flags(add)
     add.add_argument(
         "--count",
-        type=int,
+        type=bounded(1, q.MAX_BATCH, "a count"),
         default=1,
         help="queue N seed variations (seed, seed+1, ...; random if the seed is -1)",
     )
@@ -41,15 +54,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ls = sub.add_parser("list", help="list jobs (queued and running; --all for finished too)")
     ls.add_argument("--all", action="store_true", help="include finished jobs")
     ls.add_argument("--status", choices=JOB_STATUSES, action="append", help="only these statuses")
-    ls.add_argument("--limit", type=int, default=None)
+    ls.add_argument("--limit", type=bounded(1, 2**31, "a limit"), default=None)
     ls.set_defaults(func=cmd_list)
 
     show = sub.add_parser("show", help="one job in full")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=RECORD_ID)
     show.set_defaults(func=cmd_show)
 
     mv = sub.add_parser("move", help="reorder a queued job")
-    mv.add_argument("id", type=int)
+    mv.add_argument("id", type=RECORD_ID)
     mv.add_argument("to", help="up, down, top, bottom, or a 1-based position in its lane")
     mv.set_defaults(func=cmd_move)
 
@@ -59,93 +72,68 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("rm", cmd_rm, "remove jobs that are not running"),
     ):
         sp = sub.add_parser(name, help=help_)
-        sp.add_argument("ids", type=int, nargs="+", metavar="ID")
+        sp.add_argument("ids", type=RECORD_ID, nargs="+", metavar="ID")
         sp.set_defaults(func=func)
 
     sub.add_parser("pause", help="stop starting new jobs").set_defaults(func=cmd_pause)
     sub.add_parser("resume", help="start jobs again").set_defaults(func=cmd_resume)
 
     ed = sub.add_parser("edit", help="change a queued job's settings")
-    ed.add_argument("id", type=int)
-    add_request_flags(ed, required_task=False)
+    ed.add_argument("id", type=RECORD_ID)
+    add_request_flags(ed, edit=True)
     ed.set_defaults(func=cmd_edit)
 
 
-# ---- request flags (official generate.py names)
+# ---- the data folder
 
 
-def add_request_flags(p: argparse.ArgumentParser, *, required_task: bool) -> None:
-    p.add_argument("--task", required=required_task, help="t2v-A14B, i2v-A14B or ti2v-5B")
-    p.add_argument("--prompt")
-    p.add_argument("--negative_prompt")
-    p.add_argument("--image", help="start image (i2v, ti2v)")
-    p.add_argument("--size", help='"W*H", e.g. 1280*704')
-    p.add_argument("--frame_num", type=int, help="frames, 4n+1")
-    p.add_argument("--base_seed", type=int, help="seed; -1 picks a random one")
-    p.add_argument("--sample_steps", type=int)
-    p.add_argument("--sample_shift", type=float)
-    p.add_argument("--sample_guide_scale", help="one number, or low,high for the A14B experts")
-    p.add_argument("--sample_solver", choices=("unipc", "dpm++"))
-    p.add_argument("--offload_model", type=_bool, metavar="true|false")
-    p.add_argument("--convert_model_dtype", action="store_true", default=None)
-    p.add_argument("--t5_cpu", action="store_true", default=None)
+def app_database(home: str | None) -> Database:
+    """The app database of ``--home``; a home that is a file (or below one) or read-only is bad
+    input, said before anything is created."""
+    paths = app_paths(home)
+    try:
+        check_writable_folder(paths.data, field="home")
+    except UserInputError as exc:
+        raise UserInputError(
+            f"cannot use the data folder: {exc.message}",
+            "point --home (or WAN22_HOME) at a folder you can write to",
+            field="home",
+        ) from None
+    return open_app_database(paths)
 
 
-def _bool(value: str) -> bool:
-    v = value.strip().lower()
-    if v in ("1", "true", "yes", "on"):
-        return True
-    if v in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+def check_outputs_folder(home: str | None) -> None:
+    """The folder a queued job's video will go to can be written: found now, not after the
+    render."""
+    from wan22_desktop.settings import Settings, effective_paths
+
+    paths = app_paths(home)
+    outputs = effective_paths(paths, Settings.load(paths, recover=True)).outputs
+    try:
+        check_writable_folder(outputs, field="save_file")
+    except UserInputError as exc:
+        raise UserInputError(
+            f"cannot save videos: {exc.message}",
+            "choose another outputs folder in Settings, or give --save_file",
+            field="save_file",
+        ) from None
 
 
-def request_changes(args: argparse.Namespace, base: MemoryOptions | None = None) -> dict[str, Any]:
-    """The request fields set on the command line, as ``GenerationRequest`` field names."""
-    out: dict[str, Any] = {}
-    for flag, name in (
-        ("prompt", "prompt"),
-        ("negative_prompt", "negative_prompt"),
-        ("image", "image"),
-        ("size", "size"),
-        ("frame_num", "frame_num"),
-        ("base_seed", "seed"),
-        ("sample_steps", "sample_steps"),
-        ("sample_shift", "sample_shift"),
-        ("sample_solver", "solver"),
-    ):
-        if getattr(args, flag) is not None:
-            out[name] = getattr(args, flag)
-    if out.get("image"):
-        # The runner may have another working directory: store where the file really is.
-        out["image"] = str(Path(out["image"]).expanduser().resolve())
-    if args.sample_guide_scale is not None:
-        out["guidance"] = Guidance.parse(args.sample_guide_scale)
-    memory: dict[str, str] = {}
-    if args.offload_model is not None:
-        memory["offload_model"] = "on" if args.offload_model else "off"
-    if args.convert_model_dtype:
-        memory["convert_model_dtype"] = "on"
-    if args.t5_cpu:
-        memory["t5_cpu"] = "on"
-    if memory:
-        out["memory"] = replace(base or MemoryOptions(), **memory)
-    return out
+def _db(args: argparse.Namespace) -> Database:
+    return app_database(args.home)
 
 
 # ---- commands
 
 
-def _db(args: argparse.Namespace) -> Database:
-    return open_app_database(app_paths(args.home))
-
-
 def cmd_add(args: argparse.Namespace) -> int:
-    changes = request_changes(args)
-    try:
-        request = GenerationRequest.for_task(args.task, **changes)
-    except TypeError as exc:  # pragma: no cover - flags map to known fields
-        raise UserInputError(str(exc), "check the flags") from None
+    from wan22_desktop.commands.generate import resolve_checkpoint
+
+    request = request_from_args(args)  # the same flags and builder as `wan22 generate`
+    request.validate()  # the same rules, before the database is touched
+    resolve_checkpoint(request, args.home)  # a job for a model that is not there is refused now
+    if request.save_file is None:  # its video goes to the outputs folder: it must be writable
+        check_outputs_folder(args.home)
     with _db(args) as db:
         jobs = q.enqueue(
             db,
@@ -164,13 +152,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         jobs = q.list_jobs(db, statuses=statuses, limit=args.limit)
         paused = q.is_paused(db)
     if args.json:
-        print(
-            json.dumps(
-                {"paused": paused, "jobs": [job_to_dict(j) for j in jobs]},
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        print(json_text({"paused": paused, "jobs": [job_to_dict(j) for j in jobs]}))
         return 0
     _print_jobs(args, jobs, title="queue (paused)" if paused else "queue")
     return 0
@@ -179,7 +161,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     with _db(args) as db:
         job = q.get_job(db, args.id)
-    print(json.dumps(job_to_dict(job), ensure_ascii=False, indent=2))
+    print(json_text(job_to_dict(job)))
     return 0
 
 
@@ -188,7 +170,7 @@ def cmd_move(args: argparse.Namespace) -> int:
     if args.to in ("up", "down", "top", "bottom"):
         to = args.to
     elif args.to.isdigit() and int(args.to) >= 1:
-        to = int(args.to)
+        to = min(int(args.to), 10**9)  # past the end is the end
     else:
         raise UserInputError(
             f"cannot move to {args.to!r}", "use up, down, top, bottom or a position (1, 2, ...)"
@@ -240,9 +222,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def cmd_edit(args: argparse.Namespace) -> int:
     with _db(args) as db:
         old = GenerationRequest.from_json(q.get_job(db, args.id).request_json)
-        changes = request_changes(args, base=old.memory)
-        if args.task is not None:
-            changes["task"] = args.task
+        changes = request_changes(args, base=old)
         if not changes:
             raise UserInputError(
                 "nothing to change", "give at least one flag, e.g. --prompt or --size"
@@ -256,7 +236,34 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 
 def _say(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
-    print(json.dumps(data, ensure_ascii=False) if args.json else text)
+    print(json_text(data, indent=None) if args.json else escape_control(text))
+
+
+def json_text(data: Any, *, indent: int | None = 2) -> str:
+    """JSON for a terminal: user text keeps its characters, except controls (ANSI escapes, C1,
+    bidi overrides), which are written as JSON ``\\uXXXX`` escapes so they cannot act."""
+    out = json.dumps(data, ensure_ascii=False, indent=indent)
+    if escape_control(out, keep_newlines=True) == out:
+        return out
+    return "".join(c if c == "\n" or escape_control(c) == c else json.dumps(c)[1:-1] for c in out)
+
+
+def console() -> Any:
+    """A rich console on stdout whose closed pipe (``| head``) reaches ``cli.main``'s quiet
+    handler as BrokenPipeError (rich's own handler would exit 1 from deep inside)."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    return _Console()
+
+
+def _cell(text: str | None, width: int = 60) -> str:
+    """One table cell of user text: control characters made visible, long text cut."""
+    shown = escape_control(text or "")
+    return (shown[: width - 1] + "…") if len(shown) > width else shown
 
 
 def _progress(job: Job) -> str:
@@ -272,28 +279,25 @@ def _progress(job: Job) -> str:
 
 def _print_jobs(args: argparse.Namespace, jobs: list[Job], *, title: str) -> None:
     if args.json:
-        print(json.dumps([job_to_dict(j) for j in jobs], ensure_ascii=False, indent=2))
+        print(json_text([job_to_dict(j) for j in jobs]))
         return
-    from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title)
-    for col in ("id", "status", "lane", "task", "seed", "progress", "prompt"):
+    errors = any(j.error_message for j in jobs)
+    table = Table(title=escape(title))
+    columns = ["id", "status", "lane", "task", "seed", "progress", "prompt"]
+    columns += ["error"] if errors else []
+    for col in columns:
         table.add_column(col, overflow="fold", no_wrap=col in ("id", "seed"))
     for j in jobs:
         status = j.status + (
             " (cancelling)" if j.cancel_requested and j.status == "running" else ""
         )
-        detail = j.error_message if j.status == "failed" else (j.prompt or "")
-        table.add_row(
-            str(j.id),
-            status,
-            j.lane,
-            j.task,
-            str(job_seed(j)),
-            _progress(j),
-            (detail[:60] + "…") if len(detail) > 61 else detail,
-        )
+        row = [str(j.id), status, j.lane, j.task, str(job_seed(j)), _progress(j), _cell(j.prompt)]
+        if errors:
+            row.append(_cell(j.error_message) if j.status != "done" else "")
+        table.add_row(*(escape(c) for c in row))
     if not jobs:
         table.caption = "no jobs"
-    Console().print(table)
+    console().print(table)

@@ -1,7 +1,7 @@
-"""``wan22 queue run``: work the queue headless until it is empty (``--forever``: keep waiting);
-``wan22 queue retry-safer ID``: queue a failed job again with every memory saver on.
+"""wan22 queue run: work the queue headless until it is empty (--forever: keep waiting);
+wan22 queue retry-safer ID: queue a failed job again with every memory saver on.
 
-Attaches to the ``queue`` group that ``commands/queue.py`` registers (modules are registered in
+Attaches to the queue group that commands/queue.py registers (modules are registered in
 name order, so it exists by now). Ctrl-C stops cleanly: the running job goes back to the queue.
 """
 
@@ -14,6 +14,9 @@ import sys
 import threading
 from dataclasses import asdict
 from typing import Any
+
+from wan22_desktop.request_flags import RECORD_ID
+from wan22_desktop.terminal_text import escape_control
 
 
 def _queue_actions(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
@@ -46,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="queue a failed job again with offload, bf16 "
         "weights and T5 on the CPU (after out of memory)",
     )
-    safer.add_argument("ids", type=int, nargs="+", metavar="ID")
+    safer.add_argument("ids", type=RECORD_ID, nargs="+", metavar="ID")
     safer.set_defaults(func=cmd_retry_safer)
 
 
@@ -66,24 +69,40 @@ def cmd_run(args: argparse.Namespace) -> int:
         hang_factor=settings.get("hang_timeout_factor"),
         max_interruptions=settings.get("max_attempts"),
     )
+    from wan22_desktop.db import queue as q
+
     display = _Display(json_lines=args.json)
     with open_app_database(paths) as db:
         runner = QueueRunner(db, paths, options, on_event=display)
+        display.runner = runner
         restore = _stop_on_signals(runner)
         try:
             summary = runner.run()
         finally:
             restore()
+        # What is left in the queue, however it got there (a paused runner requeues nothing
+        # but leaves every waiting job queued).
+        still_queued = q.counts_by_status(db).get("queued", 0)
     display.close()
+    reason = stop_reason(summary.stopped_reason, interrupted=runner.interrupted)
     if args.json:
-        print(json.dumps({"summary": asdict(summary)}), flush=True)
+        data = {**asdict(summary), "stopped_reason": reason, "queued": still_queued}
+        print(json.dumps({"summary": data}), flush=True)
     else:
         print(
-            f"runner stopped ({summary.stopped_reason}): {len(summary.done)} done, "
+            f"runner stopped ({reason}): {len(summary.done)} done, "
             f"{len(summary.failed)} failed, {len(summary.cancelled)} cancelled, "
-            f"{len(summary.requeued)} left queued"
+            f"{still_queued} left queued"
         )
     return 130 if runner.interrupted else (1 if summary.failed else 0)
+
+
+def stop_reason(reason: str, *, interrupted: bool) -> str:
+    """Why the runner stopped, in words: the runner's bare "stopped" means someone stopped it,
+    which from the command line is Ctrl-C or SIGTERM."""
+    if interrupted or reason in ("", "stopped"):
+        return "interrupted: the running job stays queued"
+    return reason
 
 
 def _stop_on_signals(runner: Any) -> Any:
@@ -104,8 +123,9 @@ class _Display:
 
     def __init__(self, *, json_lines: bool) -> None:
         self.json_lines = json_lines
-        self.progress = None
-        self.task = None
+        self.runner: Any = None  # set once the runner exists: its interrupted flag names a stop
+        self.progress: Any = None
+        self.task: Any = None
         if not json_lines and sys.stdout.isatty():
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -154,12 +174,15 @@ class _Display:
             "idle": "",
             "worker": "",
             "started": "",
-            "stopped": "stopped:",
         }.get(ev.kind, ev.kind)
+        message = ev.message
+        if ev.kind == "stopped":  # was "stopped: stopped" after Ctrl-C
+            text = "runner stopped:"
+            message = stop_reason(message, interrupted=bool(getattr(self.runner, "interrupted", 0)))
         prefix = f"job {ev.job_id}: " if ev.job_id is not None else ""
-        line = f"{prefix}{text} {ev.message}".strip()
+        line = f"{prefix}{text} {escape_control(message)}".strip()
         if ev.kind == "failed" and isinstance(ev.data, dict) and ev.data.get("hint"):
-            line += f"\n  hint: {ev.data['hint']}"
+            line += f"\n  hint: {escape_control(str(ev.data['hint']))}"
         if ev.kind in ("done", "failed", "cancelled", "requeued") and self.task is not None:
             self.progress.remove_task(self.task)
             self.task = None

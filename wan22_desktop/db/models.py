@@ -48,7 +48,11 @@ class Job(Base):
     """One queued generation: the request plus everything the runner reports about it."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_claim", "status", "priority", "position"),)
+    # AUTOINCREMENT on SQLite (migration 0003): an id is never handed out again after a delete.
+    __table_args__ = (
+        Index("ix_jobs_claim", "status", "priority", "position"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_json: Mapped[str] = mapped_column(Text)

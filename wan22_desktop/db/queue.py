@@ -94,7 +94,11 @@ def enqueue(
     random_seeds: bool = False,
     rng: random.Random | None = None,
 ) -> list[Job]:
-    """Validate, then queue ``count`` seed variations at the end of ``lane`` ("now" or "normal")."""
+    """Validate, then queue ``count`` seed variations at the end of ``lane`` ("now" or "normal").
+
+    The request is validated before its seed is varied: a seed out of range must be refused,
+    not wrapped into range (2**63 would become 0)."""
+    request.validate()
     return enqueue_many(
         db, seed_variations(request, count, random_seeds=random_seeds, rng=rng), lane=lane
     )
@@ -104,6 +108,9 @@ def enqueue_many(
     db: Database, requests: Sequence[GenerationRequest], *, lane: str = "normal"
 ) -> list[Job]:
     priority = _lane_rank(lane)
+    for r in requests:
+        if r.seed < -1:  # resolved() would replace it with a random one: refuse it instead
+            r.validate()
     resolved = [r.resolved() for r in requests]
     for r in resolved:
         r.validate()  # raises UserInputError before anything is written
