@@ -11,6 +11,7 @@ import psutil
 import pytest
 
 from tests.runtime.helpers import make_home, wait_for
+from tests.runtime.loop_backend import write_checkpoint
 from wan22_desktop.db import history
 from wan22_desktop.db import queue as q
 from wan22_desktop.errors import OperationError
@@ -248,3 +249,27 @@ def test_a_worker_that_cannot_start_stops_the_runner_and_keeps_the_job(home):
     job = home.job(job_id)
     assert job.status == "queued" and job.runner_id is None
     assert (home.paths.logs / "worker.log").read_text().count("no_such_module") >= 1
+
+
+def test_a_request_with_its_own_checkpoint_and_save_file_runs_there(home, tmp_path):
+    """`queue add --ckpt_dir D --save_file F` (and History's copy-as-command) run on D into F."""
+    own = write_checkpoint(tmp_path / "own-ckpt", seed=1)
+    target = tmp_path / "renders" / "mine.mp4"
+    target.parent.mkdir()
+    request = GenerationRequest.for_task(
+        "ti2v-5B",
+        prompt="a fox",
+        size="128*128",
+        frame_num=5,
+        sample_steps=2,
+        seed=3,
+        ckpt_dir=str(own),
+        save_file=str(target),
+    )
+    [job] = q.enqueue(home.db, request)
+    summary = _runner(home).run()
+    assert summary.done == [job.id]
+    done = home.job(job.id)
+    assert json.loads(done.plan_json)["checkpoint"] == str(own)
+    assert history.get_generation(home.db, done.generation_id).video_path == str(target)
+    assert target.is_file()

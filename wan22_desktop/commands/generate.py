@@ -78,7 +78,7 @@ def resolve_device_dtype(device: str, dtype: str) -> tuple[Any, str]:
 
 
 def plan_from_flags(
-    args: argparse.Namespace, request: Any, device: Any, dtype: str, world: int
+    args: argparse.Namespace, request: Any, ckpt: Path, device: Any, dtype: str, world: int
 ) -> Any:
     """The typed ``Plan`` the flags pin (official semantics: offload by default on one process,
     not on several), with the planner's rules for what the flags leave open (precision,
@@ -108,7 +108,7 @@ def plan_from_flags(
         est_ram_gib=0.0,
         width=request.width,
         height=request.height,
-        checkpoint=str(args.ckpt_dir),
+        checkpoint=str(ckpt),
         reasons={
             "device": f"{device}: --device {args.device}",
             "precision": choose_dtype(device.type, args.dtype)[1],
@@ -228,7 +228,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         ctx = parallel.init_distributed("nccl" if device.type == "cuda" else "gloo")
         device = ctx.device
     try:
-        plan = plan_from_flags(args, request, device, dtype, ctx.world_size)
+        plan = plan_from_flags(args, request, ckpt, device, dtype, ctx.world_size)
         main_rank = ctx.rank == 0
         progress = Progress(sys.stderr if main_rank else io.StringIO())
         # The worker's path: extend the prompt, load, encode, sample, decode, save.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 
 from wan22_desktop.db.database import Database
 from wan22_desktop.db.installed import installed_checkpoints
@@ -23,12 +24,19 @@ def _switch(value: str) -> bool | None:
 
 def overrides_for(request: GenerationRequest) -> PlanOverrides:
     """The user's pinned decisions, from the request's memory switches and GPU count."""
-    m = request.memory
+    m, par = request.memory, request.parallel
+    ulysses = par.ulysses_size if par.ulysses_size > 1 else None
     return PlanOverrides(
-        gpus=request.gpus,
+        gpus=request.gpus if request.gpus is not None else ulysses,
         offload_model=_switch(m.offload_model),
         convert_model_dtype=_switch(m.convert_model_dtype),
         t5_cpu=_switch(m.t5_cpu),
+        ulysses_size=ulysses,
+        # A switch left off is the planner's to decide (on for A14B across GPUs, as official).
+        dit_fsdp=True if par.dit_fsdp else None,
+        t5_fsdp=True if par.t5_fsdp else None,
+        device=None if request.device == "auto" else request.device.split(":")[0],
+        dtype=None if request.dtype == "auto" else request.dtype,
     )
 
 
@@ -62,4 +70,19 @@ def plan_request(
 ) -> Plan:
     """The plan a job gets: the GUI's preview calls this with the same inputs as the runner
     (``QueueRunner.hardware()``, ``installed_models(db)``), so what is shown is what runs."""
+    if request.ckpt_dir:  # the request's own folder wins over the installed one
+        own = InstalledModel(request.task, request.ckpt_dir, _weights_bytes(request.ckpt_dir))
+        installed = {**installed, request.task: own}
     return plan(job_shape(request), hardware, installed, overrides_for(request))
+
+
+def _weights_bytes(folder: str) -> int:
+    """Bytes of the weight files in a folder (what the planner sizes memory and 'tiny' by)."""
+    root = Path(folder)
+    if not root.is_dir():
+        return 0
+    return sum(
+        f.stat().st_size
+        for f in root.rglob("*")
+        if f.suffix in (".safetensors", ".pth") and f.is_file()
+    )

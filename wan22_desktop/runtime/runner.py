@@ -312,14 +312,17 @@ class QueueRunner:
 
     def job_files(self, job_id: int, request: GenerationRequest, job_plan: Plan) -> JobFiles:
         """The one place that decides a job's checkpoint folder and output paths: the installed
-        model the plan found, and names of ours in the outputs folder. (A request's own
-        ``ckpt_dir``/``save_file`` would be honoured here.)"""
+        model the plan found (the request's own ``ckpt_dir`` when it names one: ``plan_request``
+        puts it in the plan), and names of ours in the outputs folder, or the request's own
+        ``save_file``."""
         if not job_plan.checkpoint:
             raise CheckpointError(
                 f"the {job_plan.task} model is not installed",
                 f"download it with `wan22 models download {job_plan.task}` or import a folder",
             )
         video, thumb = output_paths(self.paths.outputs, job_id, request)
+        if request.save_file:
+            video = Path(request.save_file)
         return JobFiles(job_plan.checkpoint, video, thumb)
 
     def _ensure_worker(self, nproc: int) -> WorkerProcess:

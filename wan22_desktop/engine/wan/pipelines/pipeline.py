@@ -96,26 +96,6 @@ def resolve_seed(seed: int) -> int:
     return seed
 
 
-# check_frame_num/check_size: request rules, kept only while ``commands/generate.py`` imports
-# them; ``GenerationRequest.validate`` owns them and the pipeline no longer calls them.
-def check_frame_num(frame_num: int) -> None:
-    if frame_num < 1 or (frame_num - 1) % 4:
-        raise UserInputError(
-            f"frame count {frame_num} is not 4n+1",
-            "use e.g. 5, 9, 17, 33, 81 (A14B default) or 121 (TI2V-5B default)",
-        )
-
-
-def check_size(spec: TaskSpec, width: int, height: int) -> None:
-    g = spec.spatial_granularity
-    if width % g or height % g or width < g or height < g:
-        raise UserInputError(
-            f"size {width}*{height} does not fit {spec.name}: both sides must be "
-            f"positive multiples of {g} px",
-            f"official sizes: {', '.join(spec.supported_sizes)}",
-        )
-
-
 class WanPipeline:
     """One task's networks, loaded once and used for many generations (the worker keeps it).
 
