@@ -98,7 +98,7 @@ def write_preview(
     rgb = latents_to_rgb(latents)
     h, w, _ = rgb.shape
     k = max(1, min(scale, max_side // max(h, w, 1)))
-    img = Image.fromarray(rgb).resize((w * k, h * k), Image.NEAREST)
+    img = Image.fromarray(rgb).resize((w * k, h * k), Image.Resampling.NEAREST)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.part")

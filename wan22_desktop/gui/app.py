@@ -15,6 +15,7 @@ import time
 import traceback
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 from PySide6.QtCore import QLockFile, QTimer
 from PySide6.QtGui import QIcon
@@ -60,10 +61,11 @@ def install_excepthook(ctx: AppContext | None) -> None:
             print(notice_for(exc).text(), file=sys.stderr)
 
     def thread_hook(args: threading.ExceptHookArgs) -> None:
+        exc = args.exc_value  # typed Optional; a raised exception always has its value
         log.error(
             "uncaught exception in thread %s",
             getattr(args.thread, "name", "?"),
-            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+            exc_info=(args.exc_type, exc, args.exc_traceback) if exc is not None else None,
         )
 
     sys.excepthook = hook
@@ -103,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     QApplication.setApplicationName(APP_ID)
     QApplication.setApplicationDisplayName("Wan22 Desktop")
     QApplication.setDesktopFileName("wan22-desktop")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # instance() is typed as the QCoreApplication base; a GUI process only ever makes a QApplication
+    app = cast("QApplication | None", QApplication.instance()) or QApplication(sys.argv[:1])
     install_excepthook(None)
     app.setWindowIcon(app_icon())
 
@@ -136,9 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     window.attach_runner(ctx.runner)
     tray = Tray(ctx, app.windowIcon())
     tray.attach_runner(ctx.runner)
-    tray.sig_show_requested.connect(
-        lambda: (window.showNormal(), window.raise_(), window.activateWindow())
-    )
+
+    def show_window() -> None:
+        window.showNormal()
+        window.raise_()
+        window.activateWindow()
+
+    tray.sig_show_requested.connect(show_window)
     tray.sig_quit_requested.connect(window.close)
     if args.quit_after_shown:  # benchmarks/bench_gui.py: report when the first frame is up
 

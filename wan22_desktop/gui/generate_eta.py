@@ -78,7 +78,7 @@ def estimate(
     model = "5B" if task.startswith("ti2v") else "A14B"
     cls = gpu_class(gpu_name)
     known = cls is not None and any(k[0] == cls and k[1] == model for k in OFFICIAL_SECONDS)
-    source = cls if known else _reference_class(model)
+    source = cls if known and cls is not None else _reference_class(model)
     tokens = dit_tokens(model, width, height, frames)
     rows = sorted(
         (res, secs) for (g, m, res), secs in OFFICIAL_SECONDS.items() if g == source and m == model

@@ -93,7 +93,8 @@ def save_png(frame: np.ndarray, target: Path) -> Path:
     """Write a PNG atomically (a half-written image never looks finished)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.part")
-    if not to_qimage(frame).save(str(tmp), "PNG"):
+    # PySide6 takes the format as str; its stubs say bytes (which it rejects)
+    if not to_qimage(frame).save(str(tmp), "PNG"):  # type: ignore[call-overload]
         tmp.unlink(missing_ok=True)
         raise OperationError(f"cannot write {target}", "check the data folder is writable")
     os.replace(tmp, target)

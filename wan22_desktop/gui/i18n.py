@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from wan22_desktop.settings import Settings
+
+if TYPE_CHECKING:
+
+    def QT_TRANSLATE_NOOP(context: str, source: str, /) -> str:
+        """Qt's marker for ``pyside6-lupdate``; it returns ``source`` (the stubs say ``object``)."""
+        ...
+
+else:
+    from PySide6.QtCore import QT_TRANSLATE_NOOP as QT_TRANSLATE_NOOP  # re-exported for the views
 
 log = logging.getLogger(__name__)
 

@@ -106,8 +106,9 @@ class MainWindow(QMainWindow):
             index = self.keys.index(key)
             old = self.stack.widget(index)
             self.stack.insertWidget(index, widget)
-            self.stack.removeWidget(old)
-            old.deleteLater()
+            if old is not None:  # the placeholder put there at start
+                self.stack.removeWidget(old)
+                old.deleteLater()
             self._views[key] = widget
             if self.ctx.runner is not None and hasattr(widget, "on_runner_attached"):
                 widget.on_runner_attached(self.ctx.runner)

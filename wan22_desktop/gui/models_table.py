@@ -6,7 +6,6 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from wan22_desktop.downloader.progress import DownloadEvent, human_bytes, human_eta
+from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
 from wan22_desktop.gui.models_state import ModelRow
 
 _Index = QModelIndex | QPersistentModelIndex

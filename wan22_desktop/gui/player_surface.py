@@ -7,11 +7,13 @@ layout to go full screen and come back.
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QSizeF, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtMultimedia import QVideoSink
 from PySide6.QtMultimediaWidgets import QGraphicsVideoItem
-from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import QBoxLayout, QFrame, QGraphicsScene, QGraphicsView, QWidget
 
 
 class VideoSurface(QGraphicsView):
@@ -38,7 +40,8 @@ class VideoSurface(QGraphicsView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._home: tuple[QWidget, int] | None = None  # parent layout slot while full screen
+        # parent and layout slot while full screen
+        self._home: tuple[QWidget | None, int] | None = None
 
     def videoSink(self) -> QVideoSink:  # noqa: N802 - mirrors QVideoWidget's API
         return self.item.videoSink()
@@ -69,13 +72,15 @@ class VideoSurface(QGraphicsView):
             self.setWindowFlag(Qt.WindowType.Window, True)
             self.showFullScreen()
         else:
-            parent, index = self._home  # type: ignore[misc]
+            assert self._home is not None  # on != isFullScreen()
+            parent, index = self._home
             self._home = None
             self.setWindowFlag(Qt.WindowType.Window, False)
             self.showNormal()
             self.setParent(parent)
-            if parent is not None and parent.layout() is not None:
-                parent.layout().insertWidget(max(index, 0), self, 1)  # type: ignore[attr-defined]
+            layout = parent.layout() if parent is not None else None
+            if layout is not None:  # the player puts the surface in a box layout
+                cast(QBoxLayout, layout).insertWidget(max(index, 0), self, 1)
             self.show()
         self._fit()
         self.sig_full_screen_changed.emit(on)

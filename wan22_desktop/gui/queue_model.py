@@ -9,11 +9,11 @@ database decides, and the next refresh shows the result.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
     QCoreApplication,
     QMimeData,
@@ -25,6 +25,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from wan22_desktop.gui.generate_eta import format_duration
+from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
 from wan22_desktop.services.rows import JobRow
 
 MIME = "application/x-wan22-job-id"
@@ -228,7 +229,7 @@ class JobTableModel(QAbstractTableModel):
     def mimeTypes(self) -> list[str]:  # noqa: N802
         return [MIME]
 
-    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # noqa: N802
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:  # noqa: N802
         data = QMimeData()
         rows = sorted({i.row() for i in indexes})
         data.setData(MIME, json.dumps([self.jobs[r].id for r in rows]).encode())

@@ -7,11 +7,16 @@ job leaves the queue, whichever runner did the work (counts come from the queue 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from wan22_desktop.gui.context import AppContext
+
+if TYPE_CHECKING:
+    from wan22_desktop.gui.runner_controller import RunnerController
 
 
 class Tray(QObject):
@@ -46,7 +51,7 @@ class Tray(QObject):
             self.icon.show()
         ctx.events.sig_queue_counts_changed.connect(self.on_counts)
 
-    def attach_runner(self, runner: QObject) -> None:
+    def attach_runner(self, runner: RunnerController) -> None:
         runner.sig_job_event.connect(self.on_job_event)
 
     def on_counts(self, counts: dict[str, int], paused: bool) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+from PySide6.QtCore import QCoreApplication
+
+from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
 
 
 @dataclass(frozen=True)

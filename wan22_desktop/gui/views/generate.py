@@ -11,7 +11,7 @@ import logging
 import random
 from dataclasses import replace
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QLocale, QRegularExpression, Qt, QTimer, Signal
+from PySide6.QtCore import QLocale, QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.gui import generate_form as gf
 from wan22_desktop.gui.context import AppContext
+from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
 from wan22_desktop.gui.widgets.advanced_fields import MEMORY_SWITCHES, AdvancedFields
 from wan22_desktop.gui.widgets.chips import ChipPanel
 from wan22_desktop.gui.widgets.collapsible import Collapsible
@@ -217,8 +218,8 @@ class GenerateView(QWidget):
 
     def _build_size_section(self, form: QFormLayout) -> None:
         """Size preset and duration (seconds and frames, kept in step)."""
-        self.size = QComboBox(self)
-        self.size.setObjectName("size")
+        self.size_combo = QComboBox(self)
+        self.size_combo.setObjectName("size")
         self.seconds = QDoubleSpinBox(self)
         self.seconds.setObjectName("seconds")
         self.seconds.setRange(0.2, 15.0)
@@ -236,7 +237,7 @@ class GenerateView(QWidget):
         duration_row.addWidget(self.frames)
         duration_row.addWidget(self.fps_note)
         duration_row.addStretch(1)
-        form.addRow(self.tr("Size"), self.size)
+        form.addRow(self.tr("Size"), self.size_combo)
         form.addRow(self.tr("Duration"), duration_row)
 
     def _build_quality_section(self, form: QFormLayout) -> None:
@@ -350,7 +351,7 @@ class GenerateView(QWidget):
         self.negative_custom.toggled.connect(self._on_negative_toggled)
         self.negative.textChanged.connect(changed)
         self.image.sig_image_changed.connect(self._on_image)
-        self.size.currentIndexChanged.connect(changed)
+        self.size_combo.currentIndexChanged.connect(changed)
         self.seconds.valueChanged.connect(self._on_seconds)
         self.frames.valueChanged.connect(self._on_frames)
         self.quality.currentIndexChanged.connect(self._on_quality)
@@ -364,14 +365,14 @@ class GenerateView(QWidget):
             self.count,
         ):
             w.valueChanged.connect(changed)
-        for w in (
+        for combo in (
             self.advanced.solver,
             self.variation,
             self.extend_method,
             self.extend_lang,
             *self.advanced.memory.values(),
         ):
-            w.currentIndexChanged.connect(changed)
+            combo.currentIndexChanged.connect(changed)
         self.count.valueChanged.connect(self._update_buttons_text)
         self.seed_random.toggled.connect(self._on_seed_random)
         self.seed.textChanged.connect(changed)
@@ -396,7 +397,7 @@ class GenerateView(QWidget):
             if self.negative_custom.isChecked()
             else None,
             image=self.image.path if gf.takes_image(task) else None,
-            size=self.size.currentData(),
+            size=self.size_combo.currentData(),
             frame_num=self.frames.value(),
             quality=self.quality.currentData(),
             steps=self.advanced.steps.value() if custom_steps else None,
@@ -483,7 +484,7 @@ class GenerateView(QWidget):
         task = self.task.currentData()
         self._loading = True
         try:
-            self._apply_task(task, keep_size=self.size.currentData(), frames=None)
+            self._apply_task(task, keep_size=self.size_combo.currentData(), frames=None)
             if task != gf.AUTO:
                 self.advanced.load_task_defaults(task)
             self._sync_steps(
@@ -496,12 +497,12 @@ class GenerateView(QWidget):
     def _apply_task(self, task: str, *, keep_size: str | None, frames: int | None) -> None:
         """Size presets, fps, image and advanced fields that depend on the task."""
         sizes = gf.sizes_for(task)
-        self.size.clear()
+        self.size_combo.clear()
         for s in sizes:
             w, h = s.split("*")
             name = gf.SIZE_NAMES.get(s, "")
-            self.size.addItem(f"{w}×{h}" + (f"  ({self.tr(name)})" if name else ""), s)
-        _select(self.size, keep_size if keep_size in sizes else gf.default_size(task))
+            self.size_combo.addItem(f"{w}×{h}" + (f"  ({self.tr(name)})" if name else ""), s)
+        _select(self.size_combo, keep_size if keep_size in sizes else gf.default_size(task))
         fps = gf.fps_for(task)
         default_frames = 81 if task == gf.AUTO else get_task(task).frame_num
         self.frames.setValue(frames or default_frames)
@@ -662,7 +663,7 @@ class GenerateView(QWidget):
             "prompt": self.prompt,
             "image": self.image,
             "frames": self.frames,
-            "size": self.size,
+            "size": self.size_combo,
             "steps": self.advanced.steps,
             "shift": self.advanced.shift,
             "guidance": self.advanced.guidance_high,

@@ -168,7 +168,7 @@ class HistoryView(QWidget):
             self.list_button,
         ):
             bar.addWidget(w)
-        self.filter_bar = bar
+        self.filter_bar: QHBoxLayout = bar
 
     def _build_views(self) -> None:
         self.grid = QListView(self)

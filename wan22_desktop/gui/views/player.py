@@ -107,14 +107,14 @@ class PlayerView(QWidget):
         for w in (self.open_button, self.back_button, self.play_button, self.forward_button):
             controls.addWidget(w)
         controls.addWidget(self.slider, 1)
-        for w in (
+        for widget in (
             self.time_label,
             self.loop_check,
             self.speed_combo,
             self.full_button,
             self.export_button,
         ):
-            controls.addWidget(w)
+            controls.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.addWidget(self.video, 1)
         layout.addLayout(controls)
@@ -249,7 +249,8 @@ class PlayerView(QWidget):
         if target.suffix.lower() != ".png":
             target = target.with_suffix(".png")
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not image.save(str(target), "PNG"):
+        # PySide6 takes the format as str; its stubs say bytes (which it rejects)
+        if not image.save(str(target), "PNG"):  # type: ignore[call-overload]
             raise OperationError(
                 self.tr("Cannot write %1").replace("%1", str(target)),
                 self.tr("choose a folder you can write to"),

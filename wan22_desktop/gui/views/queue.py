@@ -325,7 +325,7 @@ class QueueView(QWidget):
         if job is not None:
             self._run(lambda: op(self.ctx.db, job.id), message)
 
-    def _move_selected(self, to: str) -> None:
+    def _move_selected(self, to: queue_ops.MoveTo) -> None:
         job = self.selected_job()
         if job is not None:
             self.move_job(job.id, to)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from wan22_desktop import secrets
 from wan22_desktop.errors import UserInputError, Wan22Error
 from wan22_desktop.gui.context import AppContext
-from wan22_desktop.gui.i18n import LANGUAGES
+from wan22_desktop.gui.i18n import LANGUAGES, QT_TRANSLATE_NOOP
 from wan22_desktop.settings import OPTIONS, Option
 
 log = logging.getLogger(__name__)

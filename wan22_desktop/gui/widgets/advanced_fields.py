@@ -45,12 +45,12 @@ class AdvancedFields(Collapsible):
         self.solver.addItem("DPM++", "dpm++")
         self.memory: dict[str, QComboBox] = {}
         for name in MEMORY_SWITCHES:
-            box = QComboBox(self)
-            box.setObjectName(name)
-            box.addItem(self.tr("auto"), "auto")
-            box.addItem(self.tr("on"), "on")
-            box.addItem(self.tr("off"), "off")
-            self.memory[name] = box
+            switch = QComboBox(self)
+            switch.setObjectName(name)
+            switch.addItem(self.tr("auto"), "auto")
+            switch.addItem(self.tr("on"), "on")
+            switch.addItem(self.tr("off"), "off")
+            self.memory[name] = switch
         self.gpus = QSpinBox(self)
         self.gpus.setObjectName("gpus")
         self.gpus.setRange(0, 64)

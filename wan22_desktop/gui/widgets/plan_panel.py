@@ -91,10 +91,10 @@ class PlanPanel(QGroupBox):
         notes: list[tuple[str, str]] = []
         if pv.plan_error is not None and pv.plan_error is not pv.error:
             notes.append((ERR, _line(pv.plan_error.message, pv.plan_error.hint)))
-        for w in pv.plan.warnings if pv.plan else ():
-            notes.append((WARN, w))
-        for w in pv.warnings:
-            notes.append((WARN, w))
+        for warning in pv.plan.warnings if pv.plan else ():
+            notes.append((WARN, warning))
+        for warning in pv.warnings:
+            notes.append((WARN, warning))
         for colour, text in notes:
             parts.append(f"<p style='color:{colour};margin:2px 0'>{html.escape(text)}</p>")
         if pv.eta is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QApplication,
@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    def __init__(self, role: int, parent: object = None) -> None:
+    def __init__(self, role: int, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.role = role
 
