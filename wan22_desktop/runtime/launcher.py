@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from wan22_desktop.errors import OperationError
+from wan22_desktop.logs import redact
 from wan22_desktop.runtime import protocol as P
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,8 @@ class WorkerProcess:
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for raw in self.proc.stdout:
-            line = raw.decode("utf-8", errors="replace")
+            # redact: a failure message may quote a server reply that quoted a secret
+            line = redact(raw.decode("utf-8", errors="replace"))
             if not line.strip():
                 continue
             try:
