@@ -178,7 +178,7 @@ class QueueRunner:
             self._emit("requeued", job.id, job.status_reason or "")
         self._emit("started", message=f"runner {self.me.holder}")
         self._clean_leftovers()
-        awake = KeepAwake(self.options.keep_awake)
+        awake = KeepAwake(self.options.keep_awake, state_file=self.paths.cache / "keep-awake.json")
         try:
             while not self._stop.is_set():
                 self._heartbeat()
