@@ -161,7 +161,16 @@ def cmd_download(args: argparse.Namespace) -> int:
         else:
             bar(e)
 
-    mgr = DownloadManager(db, models_dir, on_event=on_event, auto_fallback=fallback)
+    from wan22_desktop.downloader.transfer import QUARANTINE_DIR
+    from wan22_desktop.paths import app_paths
+
+    mgr = DownloadManager(
+        db,
+        models_dir,
+        on_event=on_event,
+        auto_fallback=fallback,
+        quarantine=app_paths(args.home).cache / QUARANTINE_DIR,
+    )
     mgr.recover()
     did = mgr.create(
         args.model,
