@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 WHY = "rendering videos"
 ES_CONTINUOUS = 0x80000000
 ES_SYSTEM_REQUIRED = 0x00000001
-START_CHECK_S = 0.3  # an inhibitor that dies this fast could not take the lock (no session bus)
+START_CHECK_S = 0.5  # an inhibitor that dies this fast could not take the lock (no session bus)
 
 
 def inhibitor_command(platform: str, pid: int, which=shutil.which) -> list[str] | None:
@@ -88,13 +88,14 @@ class KeepAwake:
         if cmd is None:
             log.info("no way to keep this system awake was found; it may sleep during renders")
             return False
+        if sys.platform.startswith("linux"):
+            cmd = die_with_parent_command(cmd, os.getpid())
         try:
             self._proc = subprocess.Popen(
                 cmd,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
                 start_new_session=True,  # a Ctrl-C in our terminal is ours to handle, not its
             )
         except OSError as exc:
@@ -154,15 +155,24 @@ class KeepAwake:
         self.release()
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec (Linux): SIGTERM when the thread that started us dies."""
-    import ctypes
+# Runs in the child: ask for SIGTERM when the parent dies (PR_SET_PDEATHSIG survives exec), give
+# up if the parent is already gone, then become the inhibitor (same pid). A Python step rather
+# than preexec_fn, which may deadlock in a process with threads (the runner has several).
+_PDEATHSIG_EXEC = (
+    "import ctypes, os, signal, sys\n"
+    "try:\n"
+    "    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)\n"
+    "except (OSError, AttributeError):\n"
+    "    pass\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    sys.exit(0)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
 
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+
+def die_with_parent_command(cmd: Sequence[str], parent_pid: int) -> list[str]:
+    """``cmd`` started so that it gets SIGTERM when ``parent_pid`` dies, however it dies (Linux)."""
+    return [sys.executable, "-c", _PDEATHSIG_EXEC, str(parent_pid), *cmd]
 
 
 def _started(pid: int) -> float | None:
