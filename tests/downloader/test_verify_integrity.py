@@ -9,9 +9,10 @@ import struct
 from pathlib import Path
 
 import numpy as np
-from conftest import SHARD
 
 from wan22_desktop import cli
+
+SHARD = "diffusion_pytorch_model-00001-of-00002.safetensors"  # as in tests/downloader/conftest.py
 
 
 def _data_offset(path: Path) -> int:
