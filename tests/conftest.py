@@ -12,12 +12,59 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
+# Everything that can place a file under the user's home: ours (WAN22_HOME, platformdirs via
+# HOME/XDG_*), Hugging Face's and ModelScope's caches and ModelScope's stored login.
+HOME_VARS = (
+    "HOME",
+    "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "HF_HOME",
+    "MODELSCOPE_CACHE",
+    "MODELSCOPE_HOME",
+)
+REAL_HOME = os.path.expanduser("~")
+
+
 @pytest.fixture(autouse=True)
 def wan22_home(tmp_path_factory, monkeypatch):
-    """Point WAN22_HOME at a fresh folder so no test touches real user data."""
+    """Every test runs under a temporary home: WAN22_HOME, HOME and every XDG/hub cache variable
+    point into a fresh folder, so no test touches real user data (logs, caches, credentials)."""
     home = tmp_path_factory.mktemp("wan22home")
+    user = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("WAN22_HOME", str(home))
+    monkeypatch.setenv("HOME", str(user))
+    monkeypatch.setenv("USERPROFILE", str(user))  # Windows' Path.home()
+    for name, sub in (
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_STATE_HOME", ".local/state"),
+        ("XDG_CACHE_HOME", ".cache"),
+        ("XDG_CONFIG_HOME", ".config"),
+        ("HF_HOME", ".cache/huggingface"),
+        ("MODELSCOPE_CACHE", ".cache/modelscope/hub"),
+        ("MODELSCOPE_HOME", ".modelscope"),
+    ):
+        monkeypatch.setenv(name, str(user / sub))
     return home
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging_and_excepthook():
+    """The CLI adds log handlers (and a redacting excepthook) to this process: undo that after
+    each test, so one test's log file or fallback console handler never receives another's lines."""
+    import logging
+    import sys
+
+    root = logging.getLogger()
+    handlers, level, hook = list(root.handlers), root.level, sys.excepthook
+    yield
+    for h in root.handlers[:]:
+        if h not in handlers:
+            root.removeHandler(h)
+            h.close()
+    root.setLevel(level)
+    sys.excepthook = hook
 
 
 @pytest.fixture(scope="module")

@@ -108,11 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _print_error(err: Wan22Error) -> None:
+    from wan22_desktop.logs import redact  # a message may quote a server reply
     from wan22_desktop.terminal_text import escape_control
 
-    print(f"error: {escape_control(err.message)}", file=sys.stderr)
+    print(f"error: {escape_control(redact(err.message))}", file=sys.stderr)
     if err.hint:
-        print(f"hint: {escape_control(err.hint)}", file=sys.stderr)
+        print(f"hint: {escape_control(redact(err.hint))}", file=sys.stderr)
 
 
 def _quiet_broken_pipe() -> int:
@@ -135,13 +136,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    try:
-        from wan22_desktop.logs import setup_logging
-        from wan22_desktop.paths import app_paths
+    from wan22_desktop.logs import setup_fallback_logging, setup_logging
+    from wan22_desktop.paths import app_paths, folder_problem
 
-        setup_logging(app_paths(args.home).logs, verbose=args.debug)
-    except OSError as exc:  # an unwritable log dir must not stop the command
-        print(f"warning: cannot write the log file: {exc}", file=sys.stderr)
+    logs_dir = app_paths(args.home).logs
+    try:
+        setup_logging(logs_dir, verbose=args.debug)
+    except OSError as exc:  # an unwritable log dir must not stop the command: one warning
+        why = folder_problem(logs_dir) or f"{exc.strerror or exc}"
+        print(f"warning: no log file ({why}); logging to this terminal only", file=sys.stderr)
+        setup_fallback_logging(verbose=args.debug)
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit

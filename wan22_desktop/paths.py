@@ -30,11 +30,57 @@ class AppPaths:
     def settings_file(self) -> Path:
         return self.data / "settings.json"
 
+    def check_usable(self, folder: Path | None = None) -> None:
+        """Raise a ``UserInputError`` saying why ``folder`` (default: ``data``) cannot hold our
+        files: a file in its place or above it, or a read-only folder. Quiet when it can."""
+        found = _folder_problem(folder if folder is not None else self.data)
+        if found:
+            from wan22_desktop.errors import UserInputError
+
+            raise UserInputError(found[0], found[1], field="home")
+
     def ensure(self) -> AppPaths:
         """Create every folder (idempotent) and return self."""
         for p in (self.data, self.outputs, self.models, self.logs, self.cache):
             p.mkdir(parents=True, exist_ok=True)
         return self
+
+
+NOT_A_FOLDER_HINT = (
+    "point --home or WAN22_HOME at a folder (or move that file aside); nothing was changed"
+)
+READ_ONLY_HINT = (
+    "make the folder writable, or choose another data folder with --home or WAN22_HOME; "
+    "the files in it are fine and were left untouched"
+)
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot be created or written, in one line; None when it can.
+
+    Checked before opening anything in it, so the user hears "not a folder" or "read-only"
+    instead of a low-level error (or a hint about a database that is in fact healthy).
+    """
+    found = _folder_problem(folder)
+    return found[0] if found else None
+
+
+def _folder_problem(folder: Path) -> tuple[str, str] | None:
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            return None
+        probe = probe.parent
+    if not probe.is_dir():
+        if probe == folder:
+            return f"{folder} is a file, not a folder", NOT_A_FOLDER_HINT
+        return (
+            f"{probe} is a file, not a folder, so {folder} cannot be created",
+            NOT_A_FOLDER_HINT,
+        )
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"the folder {probe} is read-only", READ_ONLY_HINT
+    return None
 
 
 def app_paths(home: str | os.PathLike[str] | None = None) -> AppPaths:

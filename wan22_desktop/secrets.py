@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from wan22_desktop.errors import OperationError, UserInputError
+from wan22_desktop.logs import register_secret
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,10 @@ def _keyring_call(op: str, *args: str) -> str | None:
 
 def _keyring_key() -> str | None:
     value = _keyring_call("get_password", SERVICE_NAME, DASHSCOPE_USER)
-    return value.strip() if value and value.strip() else None
+    if not value or not value.strip():
+        return None
+    register_secret(value)  # from now on no log line or event of this process can carry it
+    return value.strip()
 
 
 def get_dashscope_key() -> str | None:
@@ -120,6 +124,7 @@ def get_dashscope_key() -> str | None:
     """
     env = os.environ.get(ENV_KEY, "").strip()
     if env:
+        register_secret(env)
         return env
     try:
         return _keyring_key()
@@ -140,6 +145,7 @@ def set_dashscope_key(key: str) -> None:
             "the DashScope API key contains spaces or control characters",
             "paste only the key itself (it usually starts with sk-)",
         )
+    register_secret(key)
     _keyring_call("set_password", SERVICE_NAME, DASHSCOPE_USER, key)
     log.info("DashScope key stored in the keyring (%s)", backend_name())
 
@@ -182,6 +188,7 @@ def worker_env(base: Mapping[str, str]) -> dict[str, str]:
     """
     env = dict(base)
     if env.get(ENV_KEY, "").strip():
+        register_secret(env[ENV_KEY])
         return env
     try:
         key = _keyring_key()

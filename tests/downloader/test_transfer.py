@@ -48,10 +48,12 @@ def test_dropped_connection_resumes_without_refetching_prefix(hub, online, tmp_p
 def test_corrupted_file_is_caught_moved_aside_and_fetched_again(hub, online, tmp_path, tiny_repo):
     rf = _shard(hub)
     hub.faults.corrupt_once.add(SHARD)
-    dest = tmp_path / SHARD
-    fetch_file(rf, dest, retry=FAST)
+    models, quarantine = tmp_path / "model", tmp_path / "cache" / "bad-downloads"
+    dest = models / SHARD
+    fetch_file(rf, dest, retry=FAST, quarantine=quarantine)
     assert hashlib.sha256(dest.read_bytes()).hexdigest() == rf.sha256
-    assert len(list(tmp_path.glob(SHARD + ".part.bad-*"))) == 1
+    assert [p.name for p in models.iterdir()] == [SHARD]  # nothing bad left in the model folder
+    assert len(list(quarantine.glob(SHARD + ".bad-*"))) == 1
     assert len(hub.gets(SHARD)) == 2
 
 
@@ -60,17 +62,22 @@ def test_corrupted_complete_file_on_disk_is_replaced(hub, online, tmp_path, tiny
     dest = tmp_path / SHARD
     good = (tiny_repo / SHARD).read_bytes()
     dest.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
-    fetch_file(rf, dest, retry=FAST)
+    fetch_file(rf, dest, retry=FAST, quarantine=tmp_path / "q")
     assert dest.read_bytes() == good
-    assert list(tmp_path.glob(SHARD + ".bad-*"))
+    assert list((tmp_path / "q").glob(SHARD + ".bad-*")) and not list(tmp_path.glob("*.bad-*"))
 
 
 def test_always_corrupt_source_gives_clear_error(hub, online, tmp_path):
     rf = _shard(hub)
     hub.faults.corrupt_once.add(SHARD)
     bad = type(rf)(**{**rf.__dict__, "sha256": "0" * 64})
-    with pytest.raises(ChecksumMismatch, match="checksum"):
-        fetch_file(bad, tmp_path / SHARD, retry=FAST)
+    quarantine = tmp_path / "cache" / "bad-downloads"
+    with pytest.raises(ChecksumMismatch, match="checksum") as info:
+        fetch_file(bad, tmp_path / "model" / SHARD, retry=FAST, quarantine=quarantine)
+    kept = list(quarantine.iterdir())
+    assert len(kept) == 1 and kept[0].stat().st_size == rf.size  # two bad copies, one kept
+    assert str(kept[0]) in info.value.message  # the error says where
+    assert list((tmp_path / "model").iterdir()) == []  # no .part.bad-* in the model folder
 
 
 def test_stop_keeps_partial_and_next_run_continues(hub, online, tmp_path, tiny_repo):

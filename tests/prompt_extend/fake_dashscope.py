@@ -33,6 +33,7 @@ class FakeDashScope:
     valid_key: str = "sk-fake-valid-key-0123456789"
     behaviours: list[str] = field(default_factory=lambda: ["ok"])
     slow_seconds: float = 2.0
+    echo_key: bool = False  # quote the request's Authorization in error bodies and headers
     requests: list[Recorded] = field(default_factory=list)
 
     def next_behaviour(self) -> str:
@@ -60,8 +61,20 @@ def _handler(fake: FakeDashScope) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _send(self, status: int, payload: Any, content_type: str = "application/json") -> None:
+            auth = self.headers.get("Authorization", "")
+            if fake.echo_key and status != 200 and isinstance(payload, dict):
+                # as a careless gateway would: the key in the body, quoted twice
+                key = auth.removeprefix("Bearer ")
+                payload = {
+                    **payload,
+                    "message": f"{payload.get('message', '')} (key {key}; header {auth})",
+                    "echo": {"Authorization": auth, "api_key": key},
+                }
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             self.send_response(status)
+            if fake.echo_key and status != 200:
+                self.send_header("X-Echo-Authorization", auth)
+                self.send_header("X-Api-Key", auth.removeprefix("Bearer "))
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

@@ -14,7 +14,6 @@ from tests.runtime.helpers import make_home, wait_for
 from tests.runtime.loop_backend import write_checkpoint
 from wan22_desktop.db import history
 from wan22_desktop.db import queue as q
-from wan22_desktop.errors import OperationError
 from wan22_desktop.request import GenerationRequest, MemoryOptions
 from wan22_desktop.runtime import protocol as P
 from wan22_desktop.runtime.hardware import Hardware
@@ -241,13 +240,20 @@ def test_a_worker_that_ignores_cancel_is_killed_and_the_job_cancelled(home):
     assert any(e.kind == "cancelled" and "killed" in e.message for e in events)
 
 
-def test_a_worker_that_cannot_start_stops_the_runner_and_keeps_the_job(home):
-    [job_id] = home.enqueue()
-    runner = _runner(home, env={"WAN22_WORKER_BACKEND": "no_such_module:Backend"})
-    with pytest.raises(OperationError, match="the worker did not start"):
-        runner.run()
-    job = home.job(job_id)
-    assert job.status == "queued" and job.runner_id is None
+def test_a_worker_that_cannot_start_fails_the_job_with_its_last_words_and_goes_on(home):
+    job_ids = home.enqueue(count=2)
+    events = []
+    runner = _runner(
+        home, events, env={"WAN22_WORKER_BACKEND": "no_such_module:Backend"}, start_backoff_s=0.01
+    )
+    summary = runner.run()  # no exception: the runner itself is fine
+    for job_id in job_ids:
+        job = home.job(job_id)
+        assert job.status == "failed" and job.error_kind == "crashed"
+        assert "the worker did not start" in job.error_message
+        assert "no_such_module" in job.error_message  # the worker log's last lines
+    assert summary.failed == job_ids and summary.stopped_reason == "the queue is empty"
+    assert not any("stopped by the user" in e.message for e in events)
     assert (home.paths.logs / "worker.log").read_text().count("no_such_module") >= 1
 
 

@@ -161,7 +161,16 @@ def cmd_download(args: argparse.Namespace) -> int:
         else:
             bar(e)
 
-    mgr = DownloadManager(db, models_dir, on_event=on_event, auto_fallback=fallback)
+    from wan22_desktop.downloader.transfer import QUARANTINE_DIR
+    from wan22_desktop.paths import app_paths
+
+    mgr = DownloadManager(
+        db,
+        models_dir,
+        on_event=on_event,
+        auto_fallback=fallback,
+        quarantine=app_paths(args.home).cache / QUARANTINE_DIR,
+    )
     mgr.recover()
     did = mgr.create(
         args.model,
@@ -196,19 +205,32 @@ def cmd_download(args: argparse.Namespace) -> int:
 # ---- verify / import / scan / rm
 
 
+def _manifest_dir(args: argparse.Namespace) -> Path:
+    from wan22_desktop.downloader.manifest import MANIFEST_DIR
+    from wan22_desktop.paths import app_paths
+
+    return app_paths(args.home).data / MANIFEST_DIR
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from wan22_desktop.downloader.verify import resolve_target, verify_folder
 
     sessions, _ = open_sessions(args)
     with sessions() as s, s.begin():
         root = resolve_target(s, args.target)
-        report = verify_folder(s, root)
+        report = verify_folder(s, root, manifest_dir=_manifest_dir(args), deep=args.deep)
     if args.json:
         _emit(args, report.to_json())
     else:
-        print(
-            f"{root}: {'OK' if report.ok else 'PROBLEMS'} ({report.checked} files checked against hub hashes)"
+        against = (
+            f"{report.checked} files checked against {report.hashes} hashes"
+            if report.hashes
+            else "no hashes known for this folder; headers checked"
+            + ("" if args.deep else " (add --deep to read every tensor)")
         )
+        if args.deep:
+            against += f"; {report.deep_checked} weight files read in full"
+        print(f"{root}: {'OK' if report.ok else 'PROBLEMS'} ({against})")
         if report.layout:
             print(f"  layout: {report.layout}")
         for p in report.problems:
@@ -221,7 +243,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     sessions, _ = open_sessions(args)
     with sessions() as s, s.begin():
-        result = import_folder(s, Path(args.path), model=args.model)
+        result = import_folder(
+            s, Path(args.path), model=args.model, manifest_dir=_manifest_dir(args)
+        )
     if args.json:
         _emit(args, {"path": str(Path(args.path).resolve()), "task": result.task, "ok": result.ok})
     else:
@@ -240,7 +264,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if args.register:
             try:
                 with sessions() as s, s.begin():
-                    import_folder(s, c.path, model=c.repo_id, origin=c.origin)
+                    import_folder(
+                        s,
+                        c.path,
+                        model=c.repo_id,
+                        origin=c.origin,
+                        manifest_dir=_manifest_dir(args),
+                    )
                 row["registered"] = True
             except UserInputError as err:
                 row["problem"] = err.message
@@ -325,6 +355,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "verify", help="check sizes, hashes and layout of an installed model or a folder"
     )
     v.add_argument("target", metavar="MODEL|PATH")
+    v.add_argument(
+        "--deep",
+        action="store_true",
+        help="also read every weight in full (dtype, shape, NaN/inf): slow, for folders with no "
+        "recorded hashes",
+    )
     v.set_defaults(func=cmd_verify)
 
     i = sub.add_parser("import", help="register an official-layout folder in place (no copy)")

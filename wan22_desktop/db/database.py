@@ -149,6 +149,7 @@ def open_database(
 
 def open_app_database(paths: AppPaths, **kwargs: object) -> Database:
     """The data dir's own database (``paths.database``), creating folders as needed."""
+    paths.check_usable()  # "is a file" / "read-only", not a low-level error or a corrupt-db hint
     paths.data.mkdir(parents=True, exist_ok=True)
     return open_database(paths.database, **kwargs)  # type: ignore[arg-type]
 

@@ -68,9 +68,17 @@ def folder_size(root: Path) -> int:
 
 
 def import_folder(
-    s: Session, root: Path, *, model: str | None = None, origin: str = "import"
+    s: Session,
+    root: Path,
+    *,
+    model: str | None = None,
+    origin: str = "import",
+    manifest_dir: Path | None = None,
 ) -> LayoutResult:
-    """Validate ``root`` and register it in place (no copy). Raises with the list of problems."""
+    """Validate ``root`` and register it in place (no copy). Raises with the list of problems.
+
+    With ``manifest_dir``, the size and sha256 of every file are recorded there (the folder is
+    read once), so a later ``models verify`` catches bytes changed inside a file."""
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise UserInputError(
@@ -88,6 +96,10 @@ def import_folder(
     m = wanted or model_for_task(result.task)
     if m is None:
         raise UserInputError(f"cannot tell which model {root} holds", hint="pass --model")
+    if manifest_dir is not None:
+        from wan22_desktop.downloader.manifest import write_manifest
+
+        write_manifest(manifest_dir, root)
     register(s, m.repo_id, root, origin=origin, tasks=m.tasks, size=folder_size(root))
     return result
 

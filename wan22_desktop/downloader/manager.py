@@ -107,7 +107,9 @@ class DownloadManager:
         token: str | None = None,
         event_interval: float = 0.2,
         parallel_files: int = 3,
+        quarantine: Path | None = None,  # where a copy failing its checksum goes (one kept)
     ) -> None:
+        self.quarantine = quarantine
         self._database = (
             None if isinstance(db, (sessionmaker, Engine)) else db
         )  # a db.database.Database
@@ -464,7 +466,14 @@ class DownloadManager:
 
             self._set_file(download_id, f.path, status="downloading")
             try:
-                fetch_file(f, dests[f.path], on_bytes=on_bytes, flag=attempt, retry=self.retry)
+                fetch_file(
+                    f,
+                    dests[f.path],
+                    on_bytes=on_bytes,
+                    flag=attempt,
+                    retry=self.retry,
+                    quarantine=self.quarantine,
+                )
             except Stopped:
                 self._save_progress(
                     download_id, f.path, per_file[f.path], state["done"], status="pending"

@@ -31,7 +31,11 @@ log = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
 META_SUFFIX = ".part.json"
-CHUNK = 1 << 20
+CHUNK = 1 << 20  # for reading local files (hashing a kept prefix)
+# Network reads take what has arrived, up to this much, and write it at once: a process killed
+# mid-file loses at most this (plus what sits in the socket), so a resume re-sends little.
+READ_BLOCK = 64 * 1024
+QUARANTINE_DIR = "bad-downloads"  # under the app's cache folder: one bad copy, for diagnosis
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
@@ -154,13 +158,29 @@ def verify_file(path: Path, rf: RemoteFile, flag: StopFlag | None = None) -> str
     return None
 
 
-def _move_aside(path: Path) -> Path:
-    bad = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
-    n = 1
-    while bad.exists():
-        bad = bad.with_name(f"{bad.name}.{n}")
-        n += 1
-    os.replace(path, bad)
+def default_quarantine() -> Path:
+    from wan22_desktop.paths import app_paths
+
+    return app_paths().cache / QUARANTINE_DIR
+
+
+def _move_aside(path: Path, quarantine: Path | None = None) -> Path | None:
+    """Move a file that failed verification out of the model folder, into ``quarantine`` (the
+    app's cache by default), keeping only the newest such copy there: a bad 10 GB shard must not
+    pile up. Where the quarantine is on another disk the copy is deleted instead (None)."""
+    folder = quarantine if quarantine is not None else default_quarantine()
+    name = path.name.removesuffix(PART_SUFFIX)
+    bad = folder / f"{name}.bad-{time.strftime('%Y%m%d-%H%M%S')}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.iterdir():
+            if old.is_file() and ".bad-" in old.name:
+                old.unlink(missing_ok=True)
+        os.replace(path, bad)
+    except OSError as exc:
+        log.warning("bad file %s deleted (cannot keep it in %s: %s)", path, folder, exc)
+        path.unlink(missing_ok=True)
+        return None
     log.warning("moved bad file aside: %s", bad)
     return bad
 
@@ -177,18 +197,20 @@ def fetch_file(
     flag: StopFlag | None = None,
     retry: RetryPolicy = RetryPolicy(),
     sleep: Callable[[float], None] = time.sleep,
+    quarantine: Path | None = None,
 ) -> int:
     """Make ``dest`` a verified copy of ``rf``; returns the bytes received over the network.
 
     ``on_bytes(n)`` reports newly written bytes (also the kept prefix, once, at the start), so a
-    caller can show totals that include earlier runs.
+    caller can show totals that include earlier runs. A copy that fails verification goes to
+    ``quarantine`` (default: the app cache's ``bad-downloads``), never stays in the model folder.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.exists():
         if verify_file(dest, rf, flag) is None:
             on_bytes(dest.stat().st_size)
             return 0
-        _move_aside(dest)
+        _move_aside(dest, quarantine)
     part, meta = part_path(dest), dest.with_name(dest.name + META_SUFFIX)
     ident = _identity(rf)
     state: dict[str, object] = {"ident": ident, "etag": None}
@@ -206,19 +228,24 @@ def fetch_file(
             state["etag"] = old.get("etag")
     meta.write_text(json.dumps(state))
     received = 0
+    kept: Path | None = None
     for _ in range(2):  # a second round only after a checksum mismatch
-        got, hashers = _download_into(rf, part, meta, state, on_bytes, flag, retry, sleep)
+        got, hashers = _download_into(
+            rf, part, meta, state, on_bytes, flag, retry, sleep, quarantine
+        )
         received += got
         problem = _problem(part, rf, hashers)
         if problem is None:
             os.replace(part, dest)
             meta.unlink(missing_ok=True)
             return received
-        _move_aside(part)
+        kept = _move_aside(part, quarantine)
         log.warning("%s failed verification (%s); fetching it again", rf.path, problem)
         on_bytes(-(rf.size or 0))
+    meta.unlink(missing_ok=True)
+    where = f"; the last bad copy is kept for diagnosis at {kept}" if kept else ""
     raise ChecksumMismatch(
-        f"{rf.path} does not match the hub's checksum after two downloads",
+        f"{rf.path} does not match the hub's checksum after two downloads{where}",
         hint="the source may be serving a broken file; try another source or mirror",
     )
 
@@ -233,7 +260,15 @@ def _problem(part: Path, rf: RemoteFile, hashers: list[hashlib._Hash]) -> str | 
 
 
 def _download_into(
-    rf, part: Path, meta: Path, state: dict, on_bytes, flag, retry: RetryPolicy, sleep
+    rf,
+    part: Path,
+    meta: Path,
+    state: dict,
+    on_bytes,
+    flag,
+    retry: RetryPolicy,
+    sleep,
+    quarantine: Path | None = None,
 ) -> tuple[int, list[hashlib._Hash]]:
     """Bring ``part`` to full size. The hash is computed as bytes arrive (the kept prefix is read
     once at the start), so a 57 GB shard is not read back from disk to be verified."""
@@ -241,7 +276,7 @@ def _download_into(
     failures = 0
     have = part.stat().st_size if part.exists() else 0
     if rf.size is not None and have > rf.size:  # cannot be ours; the hash check would fail anyway
-        _move_aside(part)
+        _move_aside(part, quarantine)
         have = 0
     hashers = _new_hashers(rf)
     if have:
@@ -355,7 +390,7 @@ def _one_request(
                     if flag and flag.reason:
                         os.fsync(f.fileno())
                         raise Stopped(flag.reason)
-                    block = resp.read(CHUNK)
+                    block = _read_some(resp)
                     if not block:
                         break
                     _write_all(f, block)
@@ -375,6 +410,12 @@ def _one_request(
                     "where it stopped",
                 ) from exc
         return written
+
+
+def _read_some(resp) -> bytes:  # noqa: ANN001 - an http.client.HTTPResponse
+    """What has arrived, up to ``READ_BLOCK`` bytes (waiting only when nothing has)."""
+    read1 = getattr(resp, "read1", None)
+    return read1(READ_BLOCK) if read1 is not None else resp.read(READ_BLOCK)
 
 
 def _write_all(f, block: bytes) -> None:

@@ -1,5 +1,6 @@
 """Check an installed folder: every file we downloaded against the hub's size and hash (kept in the
-DB), and the folder against the official layout."""
+DB), an imported folder against the manifest recorded at import, every weight file's header, and
+the folder against the official layout; ``deep`` also reads every tensor (dtype, shape, NaN)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from wan22_desktop.db.base import utcnow
 from wan22_desktop.db.downloads import Download, InstalledModel
 from wan22_desktop.downloader.catalog import get_model
 from wan22_desktop.downloader.local_scan import check_folder
+from wan22_desktop.downloader.manifest import (
+    deep_problems,
+    header_problems,
+    manifest_problems,
+    read_manifest,
+)
 from wan22_desktop.downloader.remote import RemoteFile, target_path
 from wan22_desktop.downloader.transfer import verify_file
 from wan22_desktop.errors import OperationError, UserInputError
@@ -24,6 +31,8 @@ class VerifyReport:
     checked: int = 0  # files hashed against hub metadata
     problems: list[str] = field(default_factory=list)
     layout: str | None = None
+    hashes: str | None = None  # what the hashes were checked against: "hub", "import manifest"
+    deep_checked: int = 0
 
     @property
     def ok(self) -> bool:
@@ -36,6 +45,8 @@ class VerifyReport:
             "checked": self.checked,
             "problems": self.problems,
             "layout": self.layout,
+            "hashes": self.hashes,
+            "deep_checked": self.deep_checked,
         }
 
 
@@ -58,7 +69,14 @@ def resolve_target(s: Session, name: str) -> Path:
     return Path(row.path)
 
 
-def verify_folder(s: Session, root: Path, *, layout: bool = True) -> VerifyReport:
+def verify_folder(
+    s: Session,
+    root: Path,
+    *,
+    layout: bool = True,
+    manifest_dir: Path | None = None,
+    deep: bool = False,
+) -> VerifyReport:
     report = VerifyReport(root)
     d = s.scalars(
         select(Download)
@@ -77,6 +95,17 @@ def verify_folder(s: Session, root: Path, *, layout: bool = True) -> VerifyRepor
             report.checked += 1
             if problem:
                 report.problems.append(f"{f.path}: {problem}")
+        report.hashes = "hub"
+    elif manifest_dir is not None and (files := read_manifest(manifest_dir, root)) is not None:
+        report.checked, problems = manifest_problems(root, files)
+        report.problems += problems
+        report.hashes = "import manifest"
+    named = {p.split(":", 1)[0] for p in report.problems}
+    report.problems += [p for p in header_problems(root) if p.split(":", 1)[0] not in named]
+    if deep:
+        report.deep_checked, problems = deep_problems(root)
+        named = {p.split(":", 1)[0] for p in report.problems}
+        report.problems += [p for p in problems if p.split(":", 1)[0] not in named]
     if layout:
         try:
             res = check_folder(root)

@@ -209,7 +209,9 @@ def _failed(
     hint: str | None,
 ) -> ExtendResult:
     if required:
-        raise OperationError(f"prompt extension failed: {reason}", hint)
+        # from None: the inner failure may quote a server reply (and with it the key); the reason
+        # above is already scrubbed, and the log has the inner traceback (redacted) if any.
+        raise OperationError(f"prompt extension failed: {reason}", hint) from None
     warning = f"prompt extension failed: {reason}; the original prompt was used"
     if hint:
         warning += f" (hint: {hint})"
@@ -240,10 +242,14 @@ def clean_output(text: str) -> str:
 
 def _scrub(text: str, key: str | None) -> str:
     """Never let the key into a message, even if a server or exception echoes it."""
+    from wan22_desktop.logs import redact, register_secret
+
     if key and key in text:
         from wan22_desktop.secrets import mask
 
         text = text.replace(key, mask(key))
+    register_secret(key)
+    text = redact(text)
     return text
 
 

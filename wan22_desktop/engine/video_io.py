@@ -1,25 +1,36 @@
 """Writing finished videos: mp4 (H.264, as the official writer), a PNG frame folder, or raw ``.npy``.
 
 Works on numpy arrays so that it needs no torch. Every format is written under a temporary name in
-the target folder and renamed into place only when complete, so a failed or interrupted run never
-leaves a file that looks finished.
+the target folder (``.<stem>.<random>.part<suffix>``, see ``PART_MARKER``) and renamed into place
+only when complete and verified (an mp4 is read back and its frames counted), so a failed or
+interrupted run never leaves a file that looks finished. ffmpeg's exit status and messages are
+checked: a full disk is ``DiskFull`` naming the folder and its free space, never "saved".
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import subprocess
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from wan22_desktop.errors import OperationError, UserInputError
+from wan22_desktop.errors import DiskFull, OperationError, UserInputError
 
 OUTPUT_FORMATS = ("mp4", "png", "npy")
 
 # The official writer: imageio's ffmpeg plugin with libx264, quality 8, yuv420p.
 MP4_QUALITY = 8
+PART_MARKER = ".part"  # in every temporary name we write; runtime/leftovers.py cleans them up
+DISK_FULL_ERRNOS = frozenset(
+    e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if e is not None
+)
+DISK_FULL_HINT = "free some disk space or choose an output folder on another disk, then try again"
+PREFLIGHT_MARGIN = 8 * 1024**2  # temp files, the thumbnail, the log: room beyond the video itself
 
 
 def output_format_for(path: Path) -> str:
@@ -84,11 +95,74 @@ def save_video(video: np.ndarray, path: str | os.PathLike[str], fps: int) -> Pat
         else:
             _write_png_folder(target, to_uint8_frames(video))
     except OSError as exc:
-        raise OperationError(
-            f"could not write {target}: {exc.strerror or exc}",
-            "check free disk space and permissions of the output folder",
-        ) from exc
+        raise write_error(target, exc) from exc
     return target
+
+
+def write_error(target: Path, exc: OSError) -> OperationError:
+    """The error to show for ``exc`` raised while writing ``target``: ``DiskFull`` (one line with
+    the folder and its free space) for a full disk or quota, else a plain ``OperationError``."""
+    if exc.errno in DISK_FULL_ERRNOS:
+        folder = target.parent
+        return DiskFull(
+            f"No space left to write {target.name}: {folder} has "
+            f"{format_bytes(free_bytes(folder))} free",
+            DISK_FULL_HINT,
+        )
+    return OperationError(
+        f"could not write {target}: {exc.strerror or exc}",
+        "check free disk space and permissions of the output folder",
+    )
+
+
+def format_bytes(n: int) -> str:
+    value = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"  # pragma: no cover - unreachable
+
+
+def free_bytes(folder: Path) -> int:
+    """Free bytes for us on the disk holding ``folder`` (its nearest existing ancestor)."""
+    probe = Path(folder)
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    try:
+        return int(shutil.disk_usage(probe).free)
+    except OSError:
+        return 0
+
+
+def estimate_output_bytes(width: int, height: int, frame_num: int, fmt: str) -> int:
+    """A safe upper bound of the file a render writes: exact for npy, generous for mp4 and PNG.
+
+    mp4: H.264 at our quality never comes near the raw yuv420 size (1.5 bytes a pixel), so that is
+    the bound; PNG: raw RGB plus per-file overhead (zlib can only lose a little on noise).
+    """
+    pixels = width * height
+    if fmt == "npy":
+        return 3 * frame_num * pixels * 4 + 128  # float32 [3, F, H, W] plus the .npy header
+    if fmt == "png":
+        return frame_num * (pixels * 3 + pixels // 64 + 4096)
+    return frame_num * (pixels * 3 // 2) + 64 * 1024  # mp4: container headers and index
+
+
+def preflight_output(
+    path: str | os.PathLike[str], width: int, height: int, frame_num: int, fmt: str | None = None
+) -> None:
+    """Raise ``DiskFull`` before rendering when the output cannot fit where it is to be written."""
+    target = Path(path)
+    fmt = fmt or output_format_for(target)
+    need = estimate_output_bytes(width, height, frame_num, fmt) + PREFLIGHT_MARGIN
+    free = free_bytes(target.parent)
+    if free < need:
+        raise DiskFull(
+            f"not enough disk space for {target.name}: {target.parent} has {format_bytes(free)} "
+            f"free and this video needs up to {format_bytes(need)}",
+            DISK_FULL_HINT,
+        )
 
 
 def _umask() -> int:
@@ -99,7 +173,7 @@ def _umask() -> int:
 
 def _write_atomic_file(target: Path, write) -> None:
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=f".part{target.suffix}", dir=target.parent
+        prefix=f".{target.stem}.", suffix=f"{PART_MARKER}{target.suffix}", dir=target.parent
     )
     os.close(fd)
     tmp = Path(tmp_name)
@@ -112,34 +186,88 @@ def _write_atomic_file(target: Path, write) -> None:
         raise
 
 
-def _write_mp4(path: Path, frames: np.ndarray, fps: int) -> None:
+def _ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def mp4_command(path: Path, width: int, height: int, fps: int) -> list[str]:
+    """The command imageio-ffmpeg's ``write_frames`` runs for the official writer (libx264,
+    quality 8 -> crf 10, yuv420p, sizes padded to 16), which we run ourselves so that ffmpeg's exit
+    status and messages are ours to check."""
+    crf = int((1 - MP4_QUALITY / 10.0) * 51)
+    cmd = [_ffmpeg_exe(), "-y", "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{width}x{height}"]
+    cmd += ["-pix_fmt", "rgb24", "-r", str(Fraction(fps).limit_denominator()), "-i", "-", "-an"]
+    cmd += ["-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", str(crf)]
+    if width % 16 or height % 16:
+        cmd += ["-vf", f"scale={-(-width // 16) * 16}:{-(-height // 16) * 16}"]
+    return [*cmd, "-v", "error", str(path)]
+
+
+def _write_mp4(path: Path, frames: np.ndarray, fps: int) -> None:
     n, h, w, _ = frames.shape
-    writer = imageio_ffmpeg.write_frames(
-        str(path),
-        (w, h),
-        fps=fps,
-        codec="libx264",
-        quality=MP4_QUALITY,
-        pix_fmt_out="yuv420p",
-        macro_block_size=16,
-        ffmpeg_log_level="error",
-    )
-    writer.send(None)
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            mp4_command(path, w, h, fps),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        assert proc.stdin is not None
+        try:
+            for i in range(n):
+                proc.stdin.write(np.ascontiguousarray(frames[i]).tobytes())
+            proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass  # ffmpeg stopped early: its exit status and message say why
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        code = proc.wait()
+        err.seek(0)
+        message = err.read().decode("utf-8", errors="replace").strip()
+    if code != 0 or message:
+        _raise_ffmpeg_error(path, code, message)
+    check_mp4(path, n)
+
+
+def _raise_ffmpeg_error(path: Path, code: int, message: str) -> None:
+    last = message.splitlines()[-1] if message else f"exit status {code}"
+    if "No space left" in message:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    if "Disk quota exceeded" in message and hasattr(errno, "EDQUOT"):
+        raise OSError(errno.EDQUOT, "Disk quota exceeded", str(path))
+    if code == 0:
+        return  # a warning-level message with a good exit: the read-back check decides
+    raise OSError(errno.EIO, f"ffmpeg failed: {last[:300]}", str(path))
+
+
+def check_mp4(path: Path, expected_frames: int) -> None:
+    """Read ``path`` back (as ffprobe would) and raise OSError unless it has every frame."""
+    import imageio_ffmpeg
+
+    if not path.exists() or path.stat().st_size == 0:
+        raise OSError(errno.EIO, "ffmpeg wrote an empty file", str(path))
     try:
-        for i in range(n):
-            writer.send(frames[i])
-    finally:
-        writer.close()
-    if path.stat().st_size == 0:
-        raise OSError(f"ffmpeg wrote an empty file for {path}")
+        frames, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise OSError(
+            errno.EIO, f"the written video cannot be read back ({exc})", str(path)
+        ) from exc
+    if frames != expected_frames:
+        raise OSError(
+            errno.EIO,
+            f"the written video has {frames} of {expected_frames} frames",
+            str(path),
+        )
 
 
 def _write_png_folder(target: Path, frames: np.ndarray) -> None:
     from PIL import Image
 
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=PART_MARKER, dir=target.parent))
     try:
         for i, frame in enumerate(frames):
             Image.fromarray(frame).save(tmp / f"frame_{i:05d}.png")
@@ -161,7 +289,10 @@ def save_thumbnail(video: np.ndarray, path: str | os.PathLike[str], max_side: in
     img.thumbnail((max_side, max_side))
     target = Path(path)
     check_writable(target.parent)
-    _write_atomic_file(target, lambda tmp: img.save(tmp, format="JPEG", quality=90))
+    try:
+        _write_atomic_file(target, lambda tmp: img.save(tmp, format="JPEG", quality=90))
+    except OSError as exc:
+        raise write_error(target, exc) from exc
     return target
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from wan22_desktop.errors import OperationError
+from wan22_desktop.logs import redact
 from wan22_desktop.runtime import protocol as P
 
 log = logging.getLogger(__name__)
@@ -98,10 +99,13 @@ class WorkerProcess:
         self.nproc = nproc
         cmd = worker_command(nproc, parent_pid=os.getpid()) + list(extra_args)
         self._log_file: IO[bytes] | None = None
+        self.log_path = log_path
+        self._log_start = 0
         stderr: int | IO[bytes] = subprocess.DEVNULL
         if log_path is not None:
             rotate_log(log_path)
             self._log_file = open(log_path, "ab")  # noqa: SIM115 - lives as long as the process
+            self._log_start = self._log_file.tell()
             stderr = self._log_file
         kwargs: dict = {}
         if os.name == "nt":
@@ -129,7 +133,8 @@ class WorkerProcess:
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for raw in self.proc.stdout:
-            line = raw.decode("utf-8", errors="replace")
+            # redact: a failure message may quote a server reply that quoted a secret
+            line = redact(raw.decode("utf-8", errors="replace"))
             if not line.strip():
                 continue
             try:
@@ -158,9 +163,11 @@ class WorkerProcess:
                 self.ready = ev
                 return ev
             if isinstance(ev, Exited):
+                said = self.last_log_lines()
                 raise OperationError(
-                    f"the worker did not start: {describe_exit(ev.returncode)}",
-                    "see the worker log in the logs folder",
+                    f"the worker did not start: {describe_exit(ev.returncode)}"
+                    + (f"; its log ends: {said}" if said else ""),
+                    "see worker.log in the logs folder",
                 )
             if isinstance(ev, P.Log):
                 log.info("worker %s: %s", self.pid, ev.message)
@@ -169,6 +176,13 @@ class WorkerProcess:
             f"the worker did not start within {timeout:.0f} s",
             "see the worker log in the logs folder",
         )
+
+    def last_log_lines(self, n: int = 3, max_chars: int = 400) -> str:
+        """The last ``n`` non-empty lines this worker wrote to its log, joined on one line
+        (redacted, control characters escaped): the reason to show when it died early."""
+        if self.log_path is None:
+            return ""
+        return log_tail(self.log_path, n, max_chars, start=self._log_start)
 
     # ---- commands
 
@@ -241,6 +255,23 @@ class WorkerProcess:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+
+def log_tail(path: Path, n: int = 3, max_chars: int = 400, *, start: int = 0) -> str:
+    """The last ``n`` non-empty lines of ``path`` from byte ``start`` on, as one safe line."""
+    from wan22_desktop.terminal_text import escape_control
+
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            end = f.tell()
+            f.seek(max(start, end - 16 * 1024))
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()][-n:]
+    joined = " | ".join(escape_control(line) for line in lines)
+    return redact(joined if len(joined) <= max_chars else "…" + joined[-max_chars:])
 
 
 def _descendant_pids(pid: int) -> list[int]:

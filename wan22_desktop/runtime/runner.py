@@ -48,6 +48,8 @@ CRASH_HINT = (
     "or a smaller size)"
 )
 HANG_HINT = "the worker was restarted; retry the job, and see the worker log if it hangs again"
+START_HINT = "see worker.log in the logs folder; the runner goes on with the next job"
+CLEANUP_EVERY_S = 300.0  # an idle runner looks for leftovers of dead workers this often
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class RunnerOptions:
     preview_every: int = 5
     progress_interval_s: float = 0.25  # at most this often a progress write to the database
     worker_env: Mapping[str, str] = field(default_factory=dict)  # added to the worker's env
+    start_backoff_s: float = 5.0  # a worker that died before ready: wait, doubling, up to 60 s
+    max_start_failures: int = 3  # in a row, without --forever: then stop (jobs stay queued)
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,8 @@ class QueueRunner:
         self.interrupted = False  # set by a signal handler (Ctrl-C) that called stop()
         self._last_beat = 0.0
         self._idle_since: float | None = None
+        self._start_failures = 0
+        self._last_cleanup = 0.0
         self.summary = RunSummary()
 
     # ---- control
@@ -188,7 +194,8 @@ class QueueRunner:
         for job in recovered:
             self._emit("requeued", job.id, job.status_reason or "")
         self._emit("started", message=f"runner {self.me.holder}")
-        awake = KeepAwake(self.options.keep_awake)
+        self._clean_leftovers()
+        awake = KeepAwake(self.options.keep_awake, state_file=self.paths.cache / "keep-awake.json")
         try:
             while not self._stop.is_set():
                 self._heartbeat()
@@ -229,6 +236,8 @@ class QueueRunner:
 
     def _idle(self) -> None:
         now = time.monotonic()
+        if now - self._last_cleanup > CLEANUP_EVERY_S:
+            self._clean_leftovers()
         if self._idle_since is None:
             self._idle_since = now
             self._emit("idle", message="waiting for jobs")
@@ -286,11 +295,10 @@ class QueueRunner:
         self._emit("planned", job.id, job_plan.summary(), job_plan)
         try:
             worker = self._ensure_worker(job_plan.nproc)
-        except OperationError:
-            # A worker that cannot start fails every job alike (a broken install, no torch):
-            # keep the job queued and stop, instead of burning through the queue.
-            self._requeue_current(job.id)
-            raise
+        except OperationError as exc:
+            self._worker_did_not_start(job.id, exc)
+            return
+        self._start_failures = 0
         cmd = P.RunJob(
             job.id,
             request.to_dict(),
@@ -324,6 +332,35 @@ class QueueRunner:
         if request.save_file:
             video = Path(request.save_file)
         return JobFiles(job_plan.checkpoint, video, thumb)
+
+    def _clean_leftovers(self) -> None:
+        """Partial and orphaned outputs of dead workers (runtime/leftovers.py)."""
+        from wan22_desktop.runtime.leftovers import clean_outputs
+
+        self._last_cleanup = time.monotonic()
+        try:
+            done = clean_outputs(self.db, self.paths.outputs, min_age_s=2.0)
+        except Exception:  # noqa: BLE001 - tidying up must never stop the queue
+            log.exception("outputs clean-up failed")
+            return
+        if done:
+            self._emit("cleanup", message=done.summary(), data=done.to_dict())
+
+    def _worker_did_not_start(self, job_id: int, exc: OperationError) -> None:
+        """The worker died (or hung) before ``ready``: this job fails with the worker's own last
+        words, the runner waits (doubling) and goes on; without ``forever`` it stops after
+        ``max_start_failures`` in a row, leaving the rest of the queue queued."""
+        self._start_failures += 1
+        self._fail(job_id, "crashed", exc.message, exc.hint or START_HINT)
+        if not self.options.forever and self._start_failures >= self.options.max_start_failures:
+            self.summary.stopped_reason = (
+                f"the worker failed to start {self._start_failures} times in a row"
+            )
+            self._stop.set()
+            return
+        delay = min(60.0, self.options.start_backoff_s * 2 ** (self._start_failures - 1))
+        self._emit("idle", message=f"the worker did not start; trying again in {delay:.0f} s")
+        self._stop.wait(delay)
 
     def _ensure_worker(self, nproc: int) -> WorkerProcess:
         if self.worker is not None and (not self.worker.alive or self.worker.nproc != nproc):

@@ -425,10 +425,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
-    logging.basicConfig(
+    from wan22_desktop.logs import setup_stream_logging
+
+    setup_stream_logging(  # redacted, like every log: stderr is the worker log file
+        sys.stderr,
         level=args.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s",
+        fmt="%(asctime)s worker[%(process)d] %(levelname)s %(message)s",
     )
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     events = take_stdout_for_events()
