@@ -14,7 +14,7 @@ import torch
 from tests.runtime.helpers import TASK, cpu_plan, make_home
 from wan22_desktop.engine.wan import attention as attn
 from wan22_desktop.engine.wan.pipelines import PhaseClock, PipelineCache, StepInfo, run_job
-from wan22_desktop.errors import Cancelled, CheckpointError, OutOfMemory
+from wan22_desktop.errors import Cancelled, CheckpointError, DiskFull, OutOfMemory
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime.hardware import GPU, Hardware
 from wan22_desktop.runtime.planner import InstalledModel, JobShape, Plan, PlanOverrides, plan
@@ -320,3 +320,21 @@ def test_wan22_generate_takes_the_same_path(tiny_ti2v, tmp_path, capsys, monkeyp
         "saving",
     ]
     assert summary["seed"] == 2 and np.load(out).dtype == np.float32
+
+
+def test_a_full_disk_is_found_before_extension_or_loading(tmp_path, extended, monkeypatch):
+    from wan22_desktop.engine import video_io
+
+    log = extended
+    monkeypatch.setattr(video_io, "free_bytes", lambda folder: 1024)  # 1 KiB left
+    with pytest.raises(DiskFull) as err:
+        run_job(
+            _request(),
+            Plan.from_dict(cpu_plan()),
+            "/a",
+            tmp_path / "v.mp4",
+            cache=PipelineCache(RecordingEngine(log)),
+        )
+    assert str(tmp_path) in err.value.message and "1.0 KB free" in err.value.message
+    assert log == []  # nothing extended, nothing loaded
+    assert list(tmp_path.iterdir()) == []

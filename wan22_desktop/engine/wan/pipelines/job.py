@@ -289,6 +289,8 @@ def run_job(
     seed = int(parallel.broadcast_object(resolve_seed(request.seed)))  # type: ignore[call-overload]
     request = replace(request, seed=seed)
     out_path = check_output_path(Path(output))
+    if main_rank:  # a full disk is found now, not after minutes of rendering
+        video_io.preflight_output(out_path, request.width, request.height, request.frame_num)
     key = pipeline_key(checkpoint, plan)
     warm = cache.is_warm(key)
     try:
