@@ -229,3 +229,54 @@ def test_smoke_test_shows_the_window_in_chinese(wan22_home):
     assert report["views"][:2] == ["生成", "队列"]
     assert report["desktop_file"] == APP_ID
     assert report["icon_sizes"] == list(ICON_SIZES)
+
+
+# ---- the README's list of the xcb plugin's libraries
+
+
+def debian_package(soname: str) -> str:
+    """Debian's library package name for a soname: ``libxcb-icccm.so.4`` -> ``libxcb-icccm4``,
+    ``libX11.so.6`` -> ``libx11-6`` (a hyphen when the name ends in a digit)."""
+    name, _, version = soname.partition(".so.")
+    name = name.lower()
+    return f"{name}{'-' if name[-1].isdigit() else ''}{version.split('.')[0]}"
+
+
+def test_debian_package_names():
+    assert debian_package("libxcb-icccm.so.4") == "libxcb-icccm4"
+    assert debian_package("libX11-xcb.so.1") == "libx11-xcb1"
+    assert debian_package("libxkbcommon-x11.so.0") == "libxkbcommon-x11-0"
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("ldd") is None, reason="needs Linux ldd"
+)
+def test_readme_lists_every_x11_library_the_xcb_plugin_needs():
+    import PySide6
+
+    qt = Path(PySide6.__file__).parent / "Qt"
+    binaries = [qt / "plugins" / "platforms" / "libqxcb.so", *qt.glob("lib/libQt6XcbQpa.so*")]
+    binaries = [b for b in binaries if b.is_file()]
+    if not binaries:
+        pytest.skip("this PySide6 has no xcb plugin")
+    sonames = set()
+    for binary in binaries:
+        out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True).stdout
+        sonames |= {line.split()[0] for line in out.splitlines() if "=>" in line}
+    x11 = sorted(
+        debian_package(s)
+        for s in sonames
+        if s.startswith(("libxcb", "libX11", "libxkbcommon")) and ".so." in s
+    )
+    assert "libxcb-icccm4" in x11 and "libxcb-keysyms1" in x11, x11
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [p for p in x11 if p not in readme] == []
+
+
+def test_the_entry_starts_the_appimage_it_was_installed_from(tmp_path, monkeypatch):
+    appimage = tmp_path / "Wan22_Desktop-x86_64.AppImage"
+    appimage.write_bytes(b"")
+    monkeypatch.setenv("APPIMAGE", str(appimage))
+    assert entry.launcher_command() == [str(appimage)]
+    monkeypatch.delenv("APPIMAGE")
+    assert entry.launcher_command() != [str(appimage)]

@@ -48,8 +48,12 @@ class Outcome:
 
 
 def launcher_command(executable: str | None = None) -> list[str]:
-    """How to start this installation's window: its ``wan22-desktop`` script, found next to the
-    interpreter (a venv, pipx, uv tool) or on PATH; else ``python -m`` the GUI module."""
+    """How to start this installation's window: the AppImage it runs from, or its
+    ``wan22-desktop`` script next to the interpreter (a venv, pipx, uv tool) or on PATH; else
+    ``python -m`` the GUI module."""
+    appimage = os.environ.get("APPIMAGE", "")  # set by an AppImage's runtime (ADR 0010)
+    if appimage and Path(appimage).is_file():
+        return [appimage]
     python = Path(executable or sys.executable)
     name = "wan22-desktop.exe" if os.name == "nt" else "wan22-desktop"
     beside = python.parent / name
