@@ -280,3 +280,23 @@ def test_the_entry_starts_the_appimage_it_was_installed_from(tmp_path, monkeypat
     assert entry.launcher_command() == [str(appimage)]
     monkeypatch.delenv("APPIMAGE")
     assert entry.launcher_command() != [str(appimage)]
+
+
+@pytest.mark.parametrize(
+    ("env", "refused"),
+    [
+        ({}, True),
+        ({"DISPLAY": ":0"}, False),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, False),
+        ({"QT_QPA_PLATFORM": "offscreen"}, False),
+        ({"QT_QPA_PLATFORM": "vnc:size=800x600"}, False),
+        ({"QT_QPA_PLATFORM": "xcb"}, True),  # asked for X11 with no X server: Qt would abort
+        ({"QT_QPA_PLATFORM": "xcb", "WAYLAND_DISPLAY": "wayland-0"}, True),
+        ({"QT_QPA_PLATFORM": "wayland;xcb", "DISPLAY": ":1"}, False),
+    ],
+)
+def test_which_environments_have_no_display(env, refused):
+    from wan22_desktop.gui.qt_check import no_display_problem
+
+    assert (no_display_problem(env, "linux") is not None) == refused
+    assert no_display_problem(env, "win32") is None

@@ -55,6 +55,12 @@ def no_display_problem(
     env = os.environ if environ is None else environ
     if not (platform or sys.platform).startswith("linux"):
         return None  # Windows and macOS always have their own platform plugin
-    if env.get("QT_QPA_PLATFORM") or env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+    chosen = [p.split(":")[0].strip() for p in env.get("QT_QPA_PLATFORM", "").split(";")]
+    chosen = [p for p in chosen if p]
+    if any(p not in ("xcb", "wayland", "wayland-egl") for p in chosen):
+        return None  # offscreen, minimal, vnc, eglfs, ...: no display server needed
+    wants_x11 = not chosen or "xcb" in chosen
+    wants_wayland = not chosen or any(p.startswith("wayland") for p in chosen)
+    if (wants_x11 and env.get("DISPLAY")) or (wants_wayland and env.get("WAYLAND_DISPLAY")):
         return None
     return NO_DISPLAY
