@@ -300,3 +300,12 @@ def test_which_environments_have_no_display(env, refused):
 
     assert (no_display_problem(env, "linux") is not None) == refused
     assert no_display_problem(env, "win32") is None
+
+
+def test_windows_icon_is_an_ico_with_every_size(tmp_path):
+    from PIL import Image
+
+    ico = entry._windows_icon(tmp_path)
+    assert ico is not None and ico.suffix == ".ico"
+    with Image.open(ico) as image:
+        assert {s[0] for s in image.info["sizes"]} == set(ICON_SIZES)
