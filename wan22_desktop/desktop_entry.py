@@ -69,7 +69,7 @@ _RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 
 
 def exec_quote(arg: str) -> str:
-    """One argument of a desktop entry's ``Exec`` key (Desktop Entry Specification, 1.5)."""
+    """One argument of a desktop entry's ``Exec`` key (Desktop Entry Specification 1.4+)."""
     arg = arg.replace("%", "%%")
     if not arg or any(ch in _RESERVED for ch in arg):
         escaped = "".join("\\" + ch if ch in '"`$\\' else ch for ch in arg)
