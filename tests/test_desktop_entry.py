@@ -316,3 +316,36 @@ def test_windows_icon_is_an_ico_with_every_size(tmp_path):
     assert ico is not None and ico.suffix == ".ico"
     with Image.open(ico) as image:
         assert {s[0] for s in image.info["sizes"]} == set(ICON_SIZES)
+
+
+# ---- wan22 doctor reports the shipped files and the menu entry
+
+
+def _doctor(capsys) -> dict:
+    from wan22_desktop.cli import main
+
+    assert main(["--json", "doctor"]) == 0
+    return json.loads(capsys.readouterr().out)["app_files"]
+
+
+def test_doctor_reports_shipped_files_and_the_menu_entry(capsys, tmp_path, monkeypatch):
+    xdg = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_DATA_HOME", str(xdg))
+    files = _doctor(capsys)
+    assert files["missing"] == [] and "zh_CN" in files["translations"]
+    if sys.platform.startswith("linux"):
+        assert files["desktop_entry"] is None
+        entry.install_linux(xdg, ["/opt/wan22/bin/wan22-desktop"])
+        assert _doctor(capsys)["desktop_entry"]["exec"] == "/opt/wan22/bin/wan22-desktop"
+
+
+def test_doctor_names_a_missing_translation(capsys, tmp_path, monkeypatch):
+    """What a wheel without its package data looks like: doctor says what is gone."""
+    import wan22_desktop.resources as resources
+
+    copy = tmp_path / "resources"
+    shutil.copytree(resource_root(), copy)
+    (copy / "i18n" / "zh_CN.qm").unlink()
+    monkeypatch.setattr(resources, "resource_root", lambda: copy)
+    files = _doctor(capsys)
+    assert files["missing"] == ["i18n/zh_CN.qm"] and files["translations"] == []

@@ -118,6 +118,17 @@ def linux_files(data_home: Path) -> list[Path]:
     return [target for target, _ in _linux_table(data_home)]
 
 
+def installed_entry(data_home: Path) -> dict[str, str] | None:
+    """The installed Linux entry and the command its ``Exec`` starts, or None (``wan22 doctor``)."""
+    path = data_home / "applications" / DESKTOP_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    exec_line = next((ln[5:] for ln in text.splitlines() if ln.startswith("Exec=")), "")
+    return {"path": str(path), "exec": exec_line}
+
+
 def install_linux(data_home: Path, command: list[str]) -> Outcome:
     written: list[Path] = []
     missing: list[str] = []

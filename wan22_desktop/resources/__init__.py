@@ -51,3 +51,25 @@ def icon_files() -> list[Path]:
 def i18n_dir() -> Path:
     """The translations folder (a warning when it is missing; callers then find no ``.qm``)."""
     return resource("i18n") or resource_root() / "i18n"
+
+
+def expected_files() -> list[str]:
+    """What a complete installation ships (relative paths), for ``wan22 doctor``."""
+    return [
+        DESKTOP_FILE,
+        METAINFO_FILE,
+        SVG_ICON,
+        *(f"icons/wan22-desktop-{size}.png" for size in ICON_SIZES),
+        "i18n/zh_CN.qm",
+    ]
+
+
+def shipped_report() -> dict[str, object]:
+    """Where the shipped files are, which translations exist, and what is missing (no warnings:
+    the caller reports it)."""
+    root = resource_root()
+    return {
+        "folder": str(root),
+        "translations": sorted(p.stem for p in (root / "i18n").glob("*.qm")),
+        "missing": [name for name in expected_files() if not (root / name).is_file()],
+    }
