@@ -3,7 +3,7 @@ PY ?= .venv/bin/python
 BIN = $(dir $(PY))
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: help lint format typecheck test-fast test bench check
+.PHONY: help lint format typecheck test-fast test bench check wheel-smoke
 
 help:
 	@echo "make lint       ruff check, ruff format --check, lint-imports (the walls between the parts)"
@@ -13,6 +13,7 @@ help:
 	@echo "make test       every test: what README's command and CI run"
 	@echo "make bench      the benchmarks (print figures; see CONTRIBUTING.md)"
 	@echo "make check      lint + typecheck + test, as CI"
+	@echo "make wheel-smoke  build the wheel, install it in a fresh venv, run the app from there (CI)"
 
 lint:
 	$(BIN)ruff check .
@@ -36,3 +37,6 @@ bench:
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 check: lint typecheck test
+
+wheel-smoke:
+	bash .ci/wheel-smoke

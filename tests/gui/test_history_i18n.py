@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, Qt, QTranslator
 
+from wan22_desktop.gui.i18n import I18N_DIR
 from wan22_desktop.gui.views.history import HistoryView
 from wan22_desktop.gui.views.models import ModelsView
 from wan22_desktop.gui.views.player import PlayerView
 
-I18N = Path(__file__).resolve().parents[2] / "resources" / "i18n"
+I18N = I18N_DIR
 
 
 def test_ts_is_complete_and_the_qm_is_current():

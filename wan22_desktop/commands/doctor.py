@@ -76,7 +76,23 @@ def gather(base: AppPaths) -> dict[str, Any]:
             "models": free_bytes(paths.models),
         },
         "models": find_models(paths.models),
+        "app_files": probe_app_files(),
     }
+
+
+def probe_app_files() -> dict[str, Any]:
+    """The shipped translations and icons (a non-editable install that lost them shows here), and
+    whether this user's menus have the desktop entry."""
+    from wan22_desktop import desktop_entry
+    from wan22_desktop.resources import shipped_report
+
+    report: dict[str, Any] = dict(shipped_report())
+    report["desktop_entry"] = (
+        desktop_entry.installed_entry(desktop_entry.xdg_data_home())
+        if sys.platform.startswith("linux")
+        else None
+    )
+    return report
 
 
 def _effective(base: AppPaths) -> tuple[AppPaths, str | None]:
@@ -238,6 +254,22 @@ def format_report(r: dict[str, Any]) -> str:
         lines += [f"  {'ok ' if m['ok'] else 'BAD'} {m['summary']}" for m in r["models"]]
     else:
         lines.append(f"  none found in {r['paths']['models']}")
+    files = r["app_files"]
+    entry = files["desktop_entry"]
+    lines += [
+        "",
+        "App files:",
+        f"  folder        {files['folder']}",
+        f"  translations  {', '.join(files['translations']) or 'none (the window is English only)'}",
+        f"  missing       {', '.join(files['missing']) or 'none'}",
+    ]
+    if sys.platform.startswith("linux"):
+        menu = (
+            f"{entry['path']} (starts {entry['exec']})"
+            if entry
+            else "not installed (wan22-desktop --install-desktop-entry)"
+        )
+        lines.append(f"  menu entry    {menu}")
     return "\n".join(lines)
 
 

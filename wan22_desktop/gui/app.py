@@ -8,6 +8,7 @@ and the hardware probe start after the window is shown.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import threading
@@ -18,18 +19,20 @@ from types import TracebackType
 from typing import cast
 
 from PySide6.QtCore import QLockFile, QTimer
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from wan22_desktop.errors import Wan22Error
 from wan22_desktop.gui.context import AppContext
-from wan22_desktop.gui.i18n import RESOURCES, choose_language, install_translators
+from wan22_desktop.gui.i18n import choose_language, install_translators
 from wan22_desktop.gui.notifier import notice_for
 from wan22_desktop.gui.qt_check import HINT as QT_HINT
-from wan22_desktop.gui.qt_check import pyside_problem
+from wan22_desktop.gui.qt_check import no_display_problem, pyside_problem
 from wan22_desktop.gui.theme import apply_theme
 from wan22_desktop.logs import setup_logging
 from wan22_desktop.paths import app_paths
+from wan22_desktop.resources import APP_ID as DESKTOP_ID
+from wan22_desktop.resources import icon_files
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +40,10 @@ APP_ID = "Wan22Desktop"
 
 
 def app_icon() -> QIcon:
+    """Every shipped size plus the SVG (a missing file is a warning from ``resources``)."""
     icon = QIcon()
-    for png in sorted((RESOURCES / "icons").glob("wan22-desktop-*.png")):
-        icon.addFile(str(png))
-    svg = RESOURCES / "wan22-desktop.svg"
-    if svg.exists():
-        icon.addFile(str(svg))
+    for path in icon_files():
+        icon.addFile(str(path))
     return icon
 
 
@@ -81,6 +82,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="do not run the queue in this window (only show it)",
     )
+    p.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add the app to this user's menus (Linux: XDG entry, icons, metainfo; "
+        "Windows: Start menu), then exit",
+    )
+    p.add_argument(
+        "--uninstall-desktop-entry",
+        action="store_true",
+        help="remove what --install-desktop-entry added, then exit",
+    )
+    p.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="show the window without running the queue, print one WAN22_SMOKE line "
+        "(title, language, view names) and quit (for checks of an installation)",
+    )
     p.add_argument("--quit-after-shown", action="store_true", help=argparse.SUPPRESS)  # benchmarks
     args, _qt_args = p.parse_known_args(argv)
     return args
@@ -92,8 +110,48 @@ def _single_instance_lock(data_dir: Path) -> QLockFile | None:
     return lock if lock.tryLock(0) else None
 
 
+def desktop_entry(args: argparse.Namespace) -> int:
+    """``--install-desktop-entry`` / ``--uninstall-desktop-entry``: no QApplication, no display."""
+    from wan22_desktop import desktop_entry as entry
+
+    icon_folder = app_paths(args.home).data
+    try:
+        if args.install_desktop_entry:
+            outcome = entry.install(icon_folder)
+        else:
+            outcome = entry.uninstall(icon_folder)
+    except Wan22Error as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    print(outcome.message)
+    for path in outcome.paths:
+        print(f"  {path}")
+    return 0
+
+
+def smoke_report(window: QWidget, language: str, translators: int) -> str:
+    """One line an installation check can read: what the user would see, in their language."""
+    sidebar = window.sidebar  # type: ignore[attr-defined]
+    report = {
+        "title": window.windowTitle(),
+        "language": language,
+        "translators": translators,
+        "views": [sidebar.item(i).text() for i in range(sidebar.count())],
+        "desktop_file": QGuiApplication.desktopFileName(),
+        "icon_sizes": sorted({s.width() for s in window.windowIcon().availableSizes()}),
+    }
+    return "WAN22_SMOKE " + json.dumps(report, ensure_ascii=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        return desktop_entry(args)
+    if problem := no_display_problem():
+        print(f"wan22-desktop: {problem}", file=sys.stderr)
+        return 1
     paths = app_paths(args.home).ensure()
     log_file = setup_logging(paths.logs, verbose=args.debug)
     log.info("wan22-desktop starting; data dir %s", paths.data)
@@ -104,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     QApplication.setApplicationName(APP_ID)
     QApplication.setApplicationDisplayName("Wan22 Desktop")
-    QApplication.setDesktopFileName("wan22-desktop")
+    QApplication.setDesktopFileName(DESKTOP_ID)  # the installed .desktop: taskbar grouping
     # instance() is typed as the QCoreApplication base; a GUI process only ever makes a QApplication
     app = cast("QApplication | None", QApplication.instance()) or QApplication(sys.argv[:1])
     install_excepthook(None)
@@ -124,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         log.exception("cannot open the data folder")
         QMessageBox.critical(None, "Wan22 Desktop", f"{exc.message}\n\n{exc.hint or ''}")
         return exc.exit_code
-    translators = install_translators(app, choose_language(ctx.settings))
+    language = choose_language(ctx.settings)
+    translators = install_translators(app, language)
     apply_theme(app, ctx.settings.get("theme"))
     install_excepthook(ctx)
 
@@ -135,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(ctx, icon=app.windowIcon())
     window.show()
     log.info("window shown; log file %s", log_file)
-    ctx.runner = RunnerController(ctx, start=not args.no_runner)
+    ctx.runner = RunnerController(ctx, start=not (args.no_runner or args.smoke_test))
     window.attach_runner(ctx.runner)
     tray = Tray(ctx, app.windowIcon())
     tray.attach_runner(ctx.runner)
@@ -154,6 +213,14 @@ def main(argv: list[str] | None = None) -> int:
             window.close()
 
         QTimer.singleShot(0, shown)
+    if args.smoke_test:
+        loaded = len(translators)
+
+        def report() -> None:
+            print(smoke_report(window, language, loaded), flush=True)
+            window.close()
+
+        QTimer.singleShot(0, report)
     app.setQuitOnLastWindowClosed(True)
     try:
         code = app.exec()

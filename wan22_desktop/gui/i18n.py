@@ -1,6 +1,7 @@
-"""Choosing the interface language and loading Qt translations from ``resources/i18n``.
+"""Choosing the interface language; loading the translations shipped in the package.
 
-Translations ship as ``.ts`` sources and compiled ``.qm`` files, both committed (``pyside6-lrelease``
+``wan22_desktop/resources/i18n`` (found with ``importlib.resources``, so an installed wheel has
+them) holds ``.ts`` sources and compiled ``.qm`` files, both committed (``pyside6-lrelease``
 needs the Qt tools, which an installed app may lack): one ``<lang>.qm`` per language
 (``zh_CN.qm``), plus Qt's own translation of standard dialogs when PySide6 ships it.
 """
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
+from wan22_desktop.resources import i18n_dir
 from wan22_desktop.settings import Settings
 
 if TYPE_CHECKING:
@@ -26,8 +28,7 @@ else:
 
 log = logging.getLogger(__name__)
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-I18N_DIR = RESOURCES / "i18n"
+I18N_DIR = i18n_dir()
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 
 
@@ -40,8 +41,14 @@ def choose_language(settings: Settings, system_locale: str | None = None) -> str
 
 
 def translation_files(language: str, folder: Path = I18N_DIR) -> list[Path]:
+    """The app's ``.qm`` for ``language``; a missing one is a warning (the app stays English)."""
+    if language == "en":
+        return []
     qm = folder / f"{language}.qm"
-    return [qm] if language != "en" and qm.is_file() else []
+    if not qm.is_file():
+        log.warning("no translation file %s; the interface stays in English", qm)
+        return []
+    return [qm]
 
 
 def install_translators(
@@ -49,17 +56,23 @@ def install_translators(
 ) -> list[QTranslator]:
     """Install the translators for ``language`` on ``app``; keep the returned list alive."""
     installed: list[QTranslator] = []
-    candidates = [(p.parent, p.stem) for p in translation_files(language, folder)]
+    # (folder, stem, ours): a .qm of ours that does not load is a warning; Qt's own is optional.
+    candidates = [(p.parent, p.stem, True) for p in translation_files(language, folder)]
     if language != "en":
         qt_dir = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))
-        candidates.append((qt_dir, f"qtbase_{language}"))
-    for directory, stem in candidates:
+        candidates.append((qt_dir, f"qtbase_{language}", False))
+    for directory, stem, ours in candidates:
         translator = QTranslator(app)
         if translator.load(stem, str(directory)):
             app.installTranslator(translator)
             installed.append(translator)
         else:
-            log.info("no translation %s in %s", stem, directory)
+            log.log(
+                logging.WARNING if ours else logging.INFO,
+                "no translation %s in %s",
+                stem,
+                directory,
+            )
     if language != "en":
         QLocale.setDefault(QLocale(language))
     return installed

@@ -4,83 +4,83 @@
 <context>
     <name>AdvancedFields</name>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="25"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="25"/>
         <source>Advanced</source>
         <translation>高级</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="29"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="29"/>
         <source>custom</source>
         <translation>自定义</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="50"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="50"/>
         <source>auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="51"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="51"/>
         <source>on</source>
         <translation>开</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="52"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="52"/>
         <source>off</source>
         <translation>关</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="57"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="57"/>
         <source>all that help</source>
         <translation>全部可用</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="61"/>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="80"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="61"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="80"/>
         <source>Guidance (high-noise expert)</source>
         <translation>引导强度（高噪声专家）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="62"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="62"/>
         <source>Guidance (low-noise expert)</source>
         <translation>引导强度（低噪声专家）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="64"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="64"/>
         <source>Steps</source>
         <translation>步数</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="67"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="67"/>
         <source>Shift</source>
         <translation>偏移（shift）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="68"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="68"/>
         <source>Solver</source>
         <translation>求解器</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="69"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="69"/>
         <source>Offload model to CPU</source>
         <translation>模型卸载到 CPU</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="70"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="70"/>
         <source>bf16 weights</source>
         <translation>bf16 权重</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="71"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="71"/>
         <source>T5 on CPU</source>
         <translation>T5 在 CPU 上运行</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="72"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="72"/>
         <source>GPUs</source>
         <translation>GPU 数量</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/advanced_fields.py" line="80"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="80"/>
         <source>Guidance</source>
         <translation>引导强度</translation>
     </message>
@@ -88,7 +88,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../wan22_desktop/gui/app.py" line="115"/>
+        <location filename="../../gui/app.py" line="115"/>
         <source>Wan22 Desktop is already open for this data folder.</source>
         <translation>Wan22 Desktop 已经在使用这个数据文件夹。</translation>
     </message>
@@ -96,269 +96,269 @@
 <context>
     <name>GenerateView</name>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="70"/>
+        <location filename="../../gui/views/generate.py" line="70"/>
         <source>720p landscape</source>
         <translation>720p 横屏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="71"/>
+        <location filename="../../gui/views/generate.py" line="71"/>
         <source>720p portrait</source>
         <translation>720p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="72"/>
+        <location filename="../../gui/views/generate.py" line="72"/>
         <source>480p landscape</source>
         <translation>480p 横屏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="73"/>
+        <location filename="../../gui/views/generate.py" line="73"/>
         <source>480p portrait</source>
         <translation>480p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="160"/>
+        <location filename="../../gui/views/generate.py" line="160"/>
         <source>Auto (let the planner choose)</source>
         <translation>自动（由规划器选择）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="161"/>
+        <location filename="../../gui/views/generate.py" line="161"/>
         <source>Text → Video (A14B)</source>
         <translation>文生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="162"/>
+        <location filename="../../gui/views/generate.py" line="162"/>
         <source>Image → Video (A14B)</source>
         <translation>图生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="163"/>
+        <location filename="../../gui/views/generate.py" line="163"/>
         <source>Text/Image → Video (5B)</source>
         <translation>文/图生视频（5B）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="173"/>
+        <location filename="../../gui/views/generate.py" line="173"/>
         <source>Describe the video: subject, action, scene, style…</source>
         <translation>描述视频：主体、动作、场景、风格……</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="181"/>
+        <location filename="../../gui/views/generate.py" line="181"/>
         <source>Auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="183"/>
+        <location filename="../../gui/views/generate.py" line="183"/>
         <source>Language of the inserted phrases (Auto: the prompt&apos;s language)</source>
         <translation>插入短语的语言（自动：跟随提示词的语言）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="189"/>
+        <location filename="../../gui/views/generate.py" line="189"/>
         <source>Use my own negative prompt</source>
         <translation>使用自定义负向提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="194"/>
+        <location filename="../../gui/views/generate.py" line="194"/>
         <source>Negative prompt (official default)</source>
         <translation>负向提示词（官方默认）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="215"/>
+        <location filename="../../gui/views/generate.py" line="215"/>
         <source> s</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="220"/>
+        <location filename="../../gui/views/generate.py" line="220"/>
         <source> frames</source>
         <translation> 帧</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="235"/>
+        <location filename="../../gui/views/generate.py" line="235"/>
         <source>Draft (fast preview)</source>
         <translation>草稿（快速预览）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="236"/>
+        <location filename="../../gui/views/generate.py" line="236"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="237"/>
+        <location filename="../../gui/views/generate.py" line="237"/>
         <source>Official (best)</source>
         <translation>官方（最佳）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="241"/>
+        <location filename="../../gui/views/generate.py" line="241"/>
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="249"/>
+        <location filename="../../gui/views/generate.py" line="249"/>
         <source>Roll</source>
         <translation>掷骰</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="250"/>
+        <location filename="../../gui/views/generate.py" line="250"/>
         <source>Roll a new seed</source>
         <translation>随机生成一个新种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="256"/>
+        <location filename="../../gui/views/generate.py" line="256"/>
         <source>Extend the prompt with an LLM</source>
         <translation>用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="260"/>
+        <location filename="../../gui/views/generate.py" line="260"/>
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="261"/>
+        <location filename="../../gui/views/generate.py" line="261"/>
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="264"/>
+        <location filename="../../gui/views/generate.py" line="264"/>
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="265"/>
+        <location filename="../../gui/views/generate.py" line="265"/>
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="277"/>
+        <location filename="../../gui/views/generate.py" line="277"/>
         <source>consecutive seeds</source>
         <translation>连续种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="278"/>
+        <location filename="../../gui/views/generate.py" line="278"/>
         <source>random seeds</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="281"/>
+        <location filename="../../gui/views/generate.py" line="281"/>
         <source>videos with</source>
         <translation>个视频，使用</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="200"/>
+        <location filename="../../gui/views/generate.py" line="200"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="202"/>
+        <location filename="../../gui/views/generate.py" line="202"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="203"/>
+        <location filename="../../gui/views/generate.py" line="203"/>
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="227"/>
+        <location filename="../../gui/views/generate.py" line="227"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="228"/>
+        <location filename="../../gui/views/generate.py" line="228"/>
         <source>Duration</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="285"/>
+        <location filename="../../gui/views/generate.py" line="285"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="286"/>
+        <location filename="../../gui/views/generate.py" line="286"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="287"/>
+        <location filename="../../gui/views/generate.py" line="287"/>
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="288"/>
+        <location filename="../../gui/views/generate.py" line="288"/>
         <source>Batch</source>
         <translation>批量</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="297"/>
+        <location filename="../../gui/views/generate.py" line="297"/>
         <source>Start image</source>
         <translation>首帧图像</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="313"/>
+        <location filename="../../gui/views/generate.py" line="313"/>
         <source>Generate now</source>
         <translation>立即生成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="315"/>
+        <location filename="../../gui/views/generate.py" line="315"/>
         <source>Put this job at the front of the queue</source>
         <translation>把这个任务放到队列最前面</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="319"/>
+        <location filename="../../gui/views/generate.py" line="319"/>
         <source>Save changes</source>
         <translation>保存修改</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="321"/>
+        <location filename="../../gui/views/generate.py" line="321"/>
         <source>Cancel editing</source>
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="497"/>
+        <location filename="../../gui/views/generate.py" line="497"/>
         <source>at %1 fps</source>
         <translation>（%1 fps）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="500"/>
+        <location filename="../../gui/views/generate.py" line="500"/>
         <source>Start image (required)</source>
         <translation>首帧图像（必需）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="502"/>
+        <location filename="../../gui/views/generate.py" line="502"/>
         <source>Start image (optional)</source>
         <translation>首帧图像（可选）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="504"/>
+        <location filename="../../gui/views/generate.py" line="504"/>
         <source>Start image (not used by this task)</source>
         <translation>首帧图像（此任务不使用）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="626"/>
+        <location filename="../../gui/views/generate.py" line="626"/>
         <source>Output: %1×%2 (%3)</source>
         <translation>输出：%1×%2（%3）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="663"/>
+        <location filename="../../gui/views/generate.py" line="663"/>
         <source>Add to queue</source>
         <translation>加入队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="663"/>
+        <location filename="../../gui/views/generate.py" line="663"/>
         <source>Add %1 to queue</source>
         <translation>加入队列（%1 个）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="687"/>
+        <location filename="../../gui/views/generate.py" line="687"/>
         <source>Queued %n job(s)</source>
         <translation>
             <numerusform>已加入 %n 个任务</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="705"/>
+        <location filename="../../gui/views/generate.py" line="705"/>
         <source>Job %1 updated</source>
         <translation>任务 %1 已更新</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/generate.py" line="715"/>
+        <location filename="../../gui/views/generate.py" line="715"/>
         <source>Editing queued job %1</source>
         <translation>正在编辑排队中的任务 %1</translation>
     </message>
@@ -366,127 +366,127 @@
 <context>
     <name>HistoryDetail</name>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="121"/>
+        <location filename="../../gui/history_actions.py" line="121"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="136"/>
+        <location filename="../../gui/history_actions.py" line="136"/>
         <source>Extended prompt</source>
         <translation>扩展后的提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="125"/>
+        <location filename="../../gui/history_actions.py" line="125"/>
         <source>Job</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="127"/>
+        <location filename="../../gui/history_actions.py" line="127"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="128"/>
+        <location filename="../../gui/history_actions.py" line="128"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="129"/>
+        <location filename="../../gui/history_actions.py" line="129"/>
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="130"/>
+        <location filename="../../gui/history_actions.py" line="130"/>
         <source>Hint</source>
         <translation>建议</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="131"/>
+        <location filename="../../gui/history_actions.py" line="131"/>
         <source>Finished</source>
         <translation>完成时间</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="138"/>
+        <location filename="../../gui/history_actions.py" line="138"/>
         <source>Video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="140"/>
+        <location filename="../../gui/history_actions.py" line="140"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="141"/>
+        <location filename="../../gui/history_actions.py" line="141"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="142"/>
+        <location filename="../../gui/history_actions.py" line="142"/>
         <source>Frames</source>
         <translation>帧数</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="143"/>
+        <location filename="../../gui/history_actions.py" line="143"/>
         <source>FPS</source>
         <translation>帧率</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="144"/>
+        <location filename="../../gui/history_actions.py" line="144"/>
         <source>Duration (s)</source>
         <translation>时长（秒）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="145"/>
+        <location filename="../../gui/history_actions.py" line="145"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="146"/>
+        <location filename="../../gui/history_actions.py" line="146"/>
         <source>Created</source>
         <translation>创建时间</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="147"/>
+        <location filename="../../gui/history_actions.py" line="147"/>
         <source>Model folder</source>
         <translation>模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="148"/>
+        <location filename="../../gui/history_actions.py" line="148"/>
         <source>Peak memory</source>
         <translation>显存峰值</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="149"/>
+        <location filename="../../gui/history_actions.py" line="149"/>
         <source>Tags</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="150"/>
+        <location filename="../../gui/history_actions.py" line="150"/>
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="153"/>
+        <location filename="../../gui/history_actions.py" line="153"/>
         <source>Timings (s)</source>
         <translation>耗时（秒）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="155"/>
+        <location filename="../../gui/history_actions.py" line="155"/>
         <source>Parameters</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="161"/>
+        <location filename="../../gui/history_actions.py" line="161"/>
         <source>Plan</source>
         <translation>运行方案</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="168"/>
+        <location filename="../../gui/history_actions.py" line="168"/>
         <source>Why</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_actions.py" line="172"/>
+        <location filename="../../gui/history_actions.py" line="172"/>
         <source>Warnings</source>
         <translation>警告</translation>
     </message>
@@ -494,47 +494,47 @@
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="43"/>
+        <location filename="../../gui/history_model.py" line="43"/>
         <source>(no prompt)</source>
         <translation>（无提示词）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="223"/>
+        <location filename="../../gui/history_model.py" line="223"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="224"/>
+        <location filename="../../gui/history_model.py" line="224"/>
         <source>Task</source>
         <translation>任务类型</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="225"/>
+        <location filename="../../gui/history_model.py" line="225"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="226"/>
+        <location filename="../../gui/history_model.py" line="226"/>
         <source>Frames</source>
         <translation>帧数</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="227"/>
+        <location filename="../../gui/history_model.py" line="227"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="228"/>
+        <location filename="../../gui/history_model.py" line="228"/>
         <source>Created</source>
         <translation>创建时间</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="229"/>
+        <location filename="../../gui/history_model.py" line="229"/>
         <source>★</source>
         <translation>★</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/history_model.py" line="230"/>
+        <location filename="../../gui/history_model.py" line="230"/>
         <source>Tags</source>
         <translation>标签</translation>
     </message>
@@ -542,219 +542,219 @@
 <context>
     <name>HistoryView</name>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="113"/>
+        <location filename="../../gui/views/history.py" line="113"/>
         <source>Search prompts…</source>
         <translation>搜索提示词…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="117"/>
+        <location filename="../../gui/views/history.py" line="117"/>
         <source>All tasks</source>
         <translation>全部任务类型</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="122"/>
+        <location filename="../../gui/views/history.py" line="122"/>
         <source>Finished</source>
         <translation>已完成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="123"/>
+        <location filename="../../gui/views/history.py" line="123"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="124"/>
+        <location filename="../../gui/views/history.py" line="124"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="125"/>
+        <location filename="../../gui/views/history.py" line="125"/>
         <source>Interrupted</source>
         <translation>已中断</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="130"/>
+        <location filename="../../gui/views/history.py" line="130"/>
         <source>Any time</source>
         <translation>全部时间</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="131"/>
+        <location filename="../../gui/views/history.py" line="131"/>
         <source>Last 24 hours</source>
         <translation>最近 24 小时</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="132"/>
+        <location filename="../../gui/views/history.py" line="132"/>
         <source>Last 7 days</source>
         <translation>最近 7 天</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="133"/>
+        <location filename="../../gui/views/history.py" line="133"/>
         <source>Last 30 days</source>
         <translation>最近 30 天</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="137"/>
+        <location filename="../../gui/views/history.py" line="137"/>
         <source>Favourites</source>
         <translation>收藏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="139"/>
+        <location filename="../../gui/views/history.py" line="139"/>
         <source>Tag</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="147"/>
+        <location filename="../../gui/views/history.py" line="147"/>
         <source>Grid</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="149"/>
+        <location filename="../../gui/views/history.py" line="149"/>
         <source>List</source>
         <translation>列表</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="230"/>
+        <location filename="../../gui/views/history.py" line="230"/>
         <source>Play</source>
         <translation>播放</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="232"/>
+        <location filename="../../gui/views/history.py" line="232"/>
         <source>Re-run</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="234"/>
+        <location filename="../../gui/views/history.py" line="234"/>
         <source>Queue the same request with the same seed</source>
         <translation>用相同的参数和种子再次加入队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="237"/>
+        <location filename="../../gui/views/history.py" line="237"/>
         <source>Remix</source>
         <translation>换种子重做</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="239"/>
+        <location filename="../../gui/views/history.py" line="239"/>
         <source>Queue the same request with a new seed</source>
         <translation>用相同的参数和新的种子加入队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="242"/>
+        <location filename="../../gui/views/history.py" line="242"/>
         <source>Continue from last frame</source>
         <translation>从最后一帧继续</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="244"/>
+        <location filename="../../gui/views/history.py" line="244"/>
         <source>Start a new image-to-video job from the last frame</source>
         <translation>以最后一帧为图像，新建图生视频任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="246"/>
+        <location filename="../../gui/views/history.py" line="246"/>
         <source>Edit in Generate</source>
         <translation>在生成页编辑</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="247"/>
+        <location filename="../../gui/views/history.py" line="247"/>
         <source>Favourite</source>
         <translation>收藏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="250"/>
+        <location filename="../../gui/views/history.py" line="250"/>
         <source>Copy command</source>
         <translation>复制命令</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="252"/>
+        <location filename="../../gui/views/history.py" line="252"/>
         <source>Copy a wan22 generate command line</source>
         <translation>复制一条 wan22 generate 命令行</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="254"/>
+        <location filename="../../gui/views/history.py" line="254"/>
         <source>Open folder</source>
         <translation>打开文件夹</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="255"/>
+        <location filename="../../gui/views/history.py" line="255"/>
         <source>Delete…</source>
         <translation>删除…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="257"/>
+        <location filename="../../gui/views/history.py" line="257"/>
         <source>Tags, comma separated (Enter saves)</source>
         <translation>标签，用逗号分隔（回车保存）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="259"/>
+        <location filename="../../gui/views/history.py" line="259"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../wan22_desktop/gui/views/history.py" line="356"/>
+        <location filename="../../gui/views/history.py" line="356"/>
         <source>%n result(s)</source>
         <translation>
             <numerusform>%n 个结果</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="406"/>
+        <location filename="../../gui/views/history.py" line="406"/>
         <source>Select a video to see its details.</source>
         <translation>选择一个视频以查看详情。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="457"/>
+        <location filename="../../gui/views/history.py" line="457"/>
         <source>the stored request of this row cannot be read</source>
         <translation>无法读取此条目保存的请求</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="458"/>
+        <location filename="../../gui/views/history.py" line="458"/>
         <source>the details are in the log file</source>
         <translation>详情见日志文件</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="470"/>
+        <location filename="../../gui/views/history.py" line="470"/>
         <source>The video file is missing</source>
         <translation>视频文件不存在</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="503"/>
+        <location filename="../../gui/views/history.py" line="503"/>
         <source>Queued job #%1</source>
         <translation>已加入队列：任务 #%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="536"/>
+        <location filename="../../gui/views/history.py" line="536"/>
         <source>Delete from history</source>
         <translation>从历史中删除</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="537"/>
+        <location filename="../../gui/views/history.py" line="537"/>
         <source>Delete this video from the history?</source>
         <translation>要从历史中删除这个视频吗？</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="541"/>
+        <location filename="../../gui/views/history.py" line="541"/>
         <source>Also delete the video and thumbnail files</source>
         <translation>同时删除视频和缩略图文件</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="561"/>
+        <location filename="../../gui/views/history.py" line="561"/>
         <source>Deleted; files outside the outputs folder were kept</source>
         <translation>已删除；输出文件夹之外的文件已保留</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="565"/>
+        <location filename="../../gui/views/history.py" line="565"/>
         <source>Deleted from the history</source>
         <translation>已从历史中删除</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="581"/>
+        <location filename="../../gui/views/history.py" line="581"/>
         <source>The folder no longer exists</source>
         <translation>文件夹已不存在</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="602"/>
+        <location filename="../../gui/views/history.py" line="602"/>
         <source>Command copied; these settings have no flag: %1</source>
         <translation>命令已复制；以下设置没有对应的参数：%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/history.py" line="607"/>
+        <location filename="../../gui/views/history.py" line="607"/>
         <source>Command copied to the clipboard</source>
         <translation>命令已复制到剪贴板</translation>
     </message>
@@ -762,32 +762,32 @@
 <context>
     <name>ImageDropZone</name>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/image_drop.py" line="52"/>
+        <location filename="../../gui/widgets/image_drop.py" line="52"/>
         <source>Choose image…</source>
         <translation>选择图像…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/image_drop.py" line="53"/>
+        <location filename="../../gui/widgets/image_drop.py" line="53"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/image_drop.py" line="84"/>
+        <location filename="../../gui/widgets/image_drop.py" line="84"/>
         <source>Drop a start image here</source>
         <translation>把首帧图像拖到这里</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/image_drop.py" line="97"/>
+        <location filename="../../gui/widgets/image_drop.py" line="97"/>
         <source>Cannot read %1</source>
         <translation>无法读取 %1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/image_drop.py" line="106"/>
+        <location filename="../../gui/widgets/image_drop.py" line="106"/>
         <source>Choose a start image</source>
         <translation>选择首帧图像</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/image_drop.py" line="108"/>
+        <location filename="../../gui/widgets/image_drop.py" line="108"/>
         <source>Images (%1)</source>
         <translation>图像（%1）</translation>
     </message>
@@ -795,122 +795,122 @@
 <context>
     <name>JobTableModel</name>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="39"/>
+        <location filename="../../gui/queue_model.py" line="39"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="40"/>
+        <location filename="../../gui/queue_model.py" line="40"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="41"/>
+        <location filename="../../gui/queue_model.py" line="41"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="42"/>
+        <location filename="../../gui/queue_model.py" line="42"/>
         <source>Progress</source>
         <translation>进度</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="43"/>
+        <location filename="../../gui/queue_model.py" line="43"/>
         <source>Phase</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="44"/>
+        <location filename="../../gui/queue_model.py" line="44"/>
         <source>Step</source>
         <translation>步</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="45"/>
+        <location filename="../../gui/queue_model.py" line="45"/>
         <source>ETA</source>
         <translation>剩余时间</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="46"/>
+        <location filename="../../gui/queue_model.py" line="46"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="49"/>
+        <location filename="../../gui/queue_model.py" line="49"/>
         <source>Queued</source>
         <translation>排队中</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="50"/>
+        <location filename="../../gui/queue_model.py" line="50"/>
         <source>Running</source>
         <translation>运行中</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="51"/>
+        <location filename="../../gui/queue_model.py" line="51"/>
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="52"/>
+        <location filename="../../gui/queue_model.py" line="52"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="53"/>
+        <location filename="../../gui/queue_model.py" line="53"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="54"/>
+        <location filename="../../gui/queue_model.py" line="54"/>
         <source>Interrupted</source>
         <translation>已中断</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="60"/>
+        <location filename="../../gui/queue_model.py" line="60"/>
         <source>loading model</source>
         <translation>加载模型</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="61"/>
+        <location filename="../../gui/queue_model.py" line="61"/>
         <source>extending prompt</source>
         <translation>扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="62"/>
+        <location filename="../../gui/queue_model.py" line="62"/>
         <source>encoding text</source>
         <translation>编码文本</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="63"/>
+        <location filename="../../gui/queue_model.py" line="63"/>
         <source>sampling</source>
         <translation>采样</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="64"/>
+        <location filename="../../gui/queue_model.py" line="64"/>
         <source>decoding</source>
         <translation>解码</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="65"/>
+        <location filename="../../gui/queue_model.py" line="65"/>
         <source>saving</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="183"/>
+        <location filename="../../gui/queue_model.py" line="183"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="193"/>
+        <location filename="../../gui/queue_model.py" line="193"/>
         <source>s</source>
         <translation>秒</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="194"/>
+        <location filename="../../gui/queue_model.py" line="194"/>
         <source>min</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/queue_model.py" line="195"/>
+        <location filename="../../gui/queue_model.py" line="195"/>
         <source>h</source>
         <translation>小时</translation>
     </message>
@@ -918,47 +918,47 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="55"/>
+        <location filename="../../gui/main_window.py" line="55"/>
         <source>Wan22 Desktop</source>
         <translation>Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="125"/>
+        <location filename="../../gui/main_window.py" line="125"/>
         <source>The %1 view could not start: %2</source>
         <translation>“%1”页面无法启动：%2</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="128"/>
+        <location filename="../../gui/main_window.py" line="128"/>
         <source>the details are in the log file</source>
         <translation>详细信息见日志文件</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="132"/>
+        <location filename="../../gui/main_window.py" line="132"/>
         <source>The %1 view could not start.</source>
         <translation>“%1”视图无法启动。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="165"/>
+        <location filename="../../gui/main_window.py" line="165"/>
         <source>Queue: %1 running, %2 waiting</source>
         <translation>队列：%1 个运行中，%2 个等待</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="170"/>
+        <location filename="../../gui/main_window.py" line="170"/>
         <source> (paused)</source>
         <translation>（已暂停）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="186"/>
+        <location filename="../../gui/main_window.py" line="186"/>
         <source>Runner: on</source>
         <translation>运行器：运行中</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="187"/>
+        <location filename="../../gui/main_window.py" line="187"/>
         <source>Runner: another process</source>
         <translation>运行器：其他进程</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/main_window.py" line="188"/>
+        <location filename="../../gui/main_window.py" line="188"/>
         <source>Runner: stopped</source>
         <translation>运行器：已停止</translation>
     </message>
@@ -966,107 +966,107 @@
 <context>
     <name>ModelsTable</name>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="36"/>
+        <location filename="../../gui/models_table.py" line="36"/>
         <source>Wan2.2 text-to-video, 14B MoE</source>
         <translation>Wan2.2 文生视频，14B MoE</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="37"/>
+        <location filename="../../gui/models_table.py" line="37"/>
         <source>Wan2.2 image-to-video, 14B MoE</source>
         <translation>Wan2.2 图生视频，14B MoE</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="38"/>
+        <location filename="../../gui/models_table.py" line="38"/>
         <source>Wan2.2 text/image-to-video, 5B</source>
         <translation>Wan2.2 文/图生视频，5B</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="39"/>
+        <location filename="../../gui/models_table.py" line="39"/>
         <source>Prompt extension, text (7B)</source>
         <translation>提示词扩展，文本（7B）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="40"/>
+        <location filename="../../gui/models_table.py" line="40"/>
         <source>Prompt extension, text (14B)</source>
         <translation>提示词扩展，文本（14B）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="41"/>
+        <location filename="../../gui/models_table.py" line="41"/>
         <source>Prompt extension, image+text (3B)</source>
         <translation>提示词扩展，图像+文本（3B）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="42"/>
+        <location filename="../../gui/models_table.py" line="42"/>
         <source>Prompt extension, image+text (7B)</source>
         <translation>提示词扩展，图像+文本（7B）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="52"/>
+        <location filename="../../gui/models_table.py" line="52"/>
         <source>Waiting</source>
         <translation>等待中</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="53"/>
+        <location filename="../../gui/models_table.py" line="53"/>
         <source>Downloading</source>
         <translation>下载中</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="54"/>
+        <location filename="../../gui/models_table.py" line="54"/>
         <source>Verifying</source>
         <translation>校验中</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="63"/>
+        <location filename="../../gui/models_table.py" line="63"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="65"/>
+        <location filename="../../gui/models_table.py" line="65"/>
         <source>Failed: %1</source>
         <translation>失败：%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="67"/>
+        <location filename="../../gui/models_table.py" line="67"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="69"/>
+        <location filename="../../gui/models_table.py" line="69"/>
         <source>Installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="70"/>
+        <location filename="../../gui/models_table.py" line="70"/>
         <source>Not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="128"/>
+        <location filename="../../gui/models_table.py" line="128"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="129"/>
+        <location filename="../../gui/models_table.py" line="129"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="130"/>
+        <location filename="../../gui/models_table.py" line="130"/>
         <source>Progress</source>
         <translation>进度</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="131"/>
+        <location filename="../../gui/models_table.py" line="131"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="132"/>
+        <location filename="../../gui/models_table.py" line="132"/>
         <source>Location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/models_table.py" line="154"/>
+        <location filename="../../gui/models_table.py" line="154"/>
         <source> (optional)</source>
         <translation>（可选）</translation>
     </message>
@@ -1074,132 +1074,132 @@
 <context>
     <name>ModelsView</name>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="99"/>
+        <location filename="../../gui/views/models.py" line="99"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="128"/>
+        <location filename="../../gui/views/models.py" line="128"/>
         <source>Mirror endpoint (optional), e.g. https://hf-mirror.com</source>
         <translation>镜像地址（可选），例如 https://hf-mirror.com</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="130"/>
+        <location filename="../../gui/views/models.py" line="130"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="131"/>
+        <location filename="../../gui/views/models.py" line="131"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="132"/>
+        <location filename="../../gui/views/models.py" line="132"/>
         <source>Resume</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="133"/>
+        <location filename="../../gui/views/models.py" line="133"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="139"/>
+        <location filename="../../gui/views/models.py" line="139"/>
         <source>Source:</source>
         <translation>下载源：</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="147"/>
+        <location filename="../../gui/views/models.py" line="147"/>
         <source>Ready to generate</source>
         <translation>可用于生成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="150"/>
+        <location filename="../../gui/views/models.py" line="150"/>
         <source>Import folder…</source>
         <translation>导入文件夹…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="152"/>
+        <location filename="../../gui/views/models.py" line="152"/>
         <source>Use a model folder already on disk, in place (no copy)</source>
         <translation>直接使用磁盘上已有的模型文件夹（不复制）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="155"/>
+        <location filename="../../gui/views/models.py" line="155"/>
         <source>Look in caches</source>
         <translation>查找缓存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="157"/>
+        <location filename="../../gui/views/models.py" line="157"/>
         <source>Find models downloaded before with huggingface-cli or modelscope</source>
         <translation>查找以前用 huggingface-cli 或 modelscope 下载的模型</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="162"/>
+        <location filename="../../gui/views/models.py" line="162"/>
         <source>Use this copy</source>
         <translation>使用这份副本</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="164"/>
+        <location filename="../../gui/views/models.py" line="164"/>
         <source>Models on this computer</source>
         <translation>本机上的模型</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="232"/>
+        <location filename="../../gui/views/models.py" line="232"/>
         <source>✓ %1 — ready (%2)</source>
         <translation>✓ %1 — 可用（%2）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="235"/>
+        <location filename="../../gui/views/models.py" line="235"/>
         <source>not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="236"/>
+        <location filename="../../gui/views/models.py" line="236"/>
         <source>✗ %1 — %2</source>
         <translation>✗ %1 — %2</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="242"/>
+        <location filename="../../gui/views/models.py" line="242"/>
         <source>Models folder: %1 — %2 free, %3 used by installed models</source>
         <translation>模型文件夹：%1 — 剩余 %2，已安装模型占用 %3</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="307"/>
+        <location filename="../../gui/views/models.py" line="307"/>
         <source>The mirror endpoint must be an http(s) URL</source>
         <translation>镜像地址必须是 http(s) 网址</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="308"/>
+        <location filename="../../gui/views/models.py" line="308"/>
         <source>for example https://hf-mirror.com, or leave it empty</source>
         <translation>例如 https://hf-mirror.com，或留空</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="358"/>
+        <location filename="../../gui/views/models.py" line="358"/>
         <source>Download finished</source>
         <translation>下载完成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="374"/>
+        <location filename="../../gui/views/models.py" line="374"/>
         <source>Model folder added: %1</source>
         <translation>已添加模型文件夹：%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="384"/>
+        <location filename="../../gui/views/models.py" line="384"/>
         <source>Choose a model folder</source>
         <translation>选择模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="401"/>
+        <location filename="../../gui/views/models.py" line="401"/>
         <source>Hugging Face cache</source>
         <translation>Hugging Face 缓存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="403"/>
+        <location filename="../../gui/views/models.py" line="403"/>
         <source>ModelScope cache</source>
         <translation>ModelScope 缓存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/models.py" line="407"/>
+        <location filename="../../gui/views/models.py" line="407"/>
         <source>No other copies found</source>
         <translation>没有找到其他副本</translation>
     </message>
@@ -1207,12 +1207,12 @@
 <context>
     <name>Notifier</name>
     <message>
-        <location filename="../../wan22_desktop/gui/notifier.py" line="39"/>
+        <location filename="../../gui/notifier.py" line="39"/>
         <source>Unexpected error: %1</source>
         <translation>意外错误：%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/notifier.py" line="42"/>
+        <location filename="../../gui/notifier.py" line="42"/>
         <source>the details are in the log file</source>
         <translation>详细信息见日志文件</translation>
     </message>
@@ -1220,147 +1220,147 @@
 <context>
     <name>Options</name>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="71"/>
+        <location filename="../../gui/views/settings.py" line="71"/>
         <source>Draft</source>
         <translation>草稿</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="72"/>
+        <location filename="../../gui/views/settings.py" line="72"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="73"/>
+        <location filename="../../gui/views/settings.py" line="73"/>
         <source>Official</source>
         <translation>官方</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="74"/>
+        <location filename="../../gui/views/settings.py" line="74"/>
         <source>System</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="75"/>
+        <location filename="../../gui/views/settings.py" line="75"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="76"/>
+        <location filename="../../gui/views/settings.py" line="76"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="77"/>
+        <location filename="../../gui/views/settings.py" line="77"/>
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="78"/>
+        <location filename="../../gui/views/settings.py" line="78"/>
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="79"/>
+        <location filename="../../gui/views/settings.py" line="79"/>
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="80"/>
+        <location filename="../../gui/views/settings.py" line="80"/>
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="81"/>
+        <location filename="../../gui/views/settings.py" line="81"/>
         <source>Hugging Face</source>
         <translation>Hugging Face</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="82"/>
+        <location filename="../../gui/views/settings.py" line="82"/>
         <source>ModelScope</source>
         <translation>ModelScope（魔搭）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="86"/>
+        <location filename="../../gui/views/settings.py" line="86"/>
         <source>Task selected when the app starts</source>
         <translation>启动时选中的任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="87"/>
+        <location filename="../../gui/views/settings.py" line="87"/>
         <source>Quality preset for new jobs</source>
         <translation>新任务的质量预设</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="88"/>
+        <location filename="../../gui/views/settings.py" line="88"/>
         <source>Folder for finished videos (empty: the default)</source>
         <translation>成品视频文件夹（留空：默认位置）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="89"/>
+        <location filename="../../gui/views/settings.py" line="89"/>
         <source>Folder for downloaded models (empty: the default)</source>
         <translation>模型下载文件夹（留空：默认位置）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="90"/>
+        <location filename="../../gui/views/settings.py" line="90"/>
         <source>Interface language</source>
         <translation>界面语言</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="91"/>
+        <location filename="../../gui/views/settings.py" line="91"/>
         <source>Colour theme</source>
         <translation>颜色主题</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="92"/>
+        <location filename="../../gui/views/settings.py" line="92"/>
         <source>Notify when a job finishes or fails</source>
         <translation>任务完成或失败时通知</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="93"/>
+        <location filename="../../gui/views/settings.py" line="93"/>
         <source>Keep the computer awake while jobs run</source>
         <translation>任务运行时阻止电脑休眠</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="94"/>
+        <location filename="../../gui/views/settings.py" line="94"/>
         <source>Extend prompts with an LLM by default</source>
         <translation>默认用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="95"/>
+        <location filename="../../gui/views/settings.py" line="95"/>
         <source>Prompt extension backend</source>
         <translation>提示词扩写方式</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="96"/>
+        <location filename="../../gui/views/settings.py" line="96"/>
         <source>Prompt extension model (empty: the default)</source>
         <translation>提示词扩写模型（留空：默认）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="97"/>
+        <location filename="../../gui/views/settings.py" line="97"/>
         <source>Language of extended prompts</source>
         <translation>扩写后提示词的语言</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="98"/>
+        <location filename="../../gui/views/settings.py" line="98"/>
         <source>Where models are downloaded from</source>
         <translation>模型下载来源</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="99"/>
+        <location filename="../../gui/views/settings.py" line="99"/>
         <source>Hugging Face mirror URL (empty: huggingface.co)</source>
         <translation>Hugging Face 镜像地址（留空：huggingface.co）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="100"/>
+        <location filename="../../gui/views/settings.py" line="100"/>
         <source>Try the other source when a download fails</source>
         <translation>下载失败时尝试另一个来源</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="101"/>
+        <location filename="../../gui/views/settings.py" line="101"/>
         <source>Times a job is retried after a crash before it is marked interrupted</source>
         <translation>任务崩溃后重试的次数，超过则标记为中断</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="104"/>
+        <location filename="../../gui/views/settings.py" line="104"/>
         <source>A job is treated as hung when a step takes this many times longer than expected</source>
         <translation>单步耗时超过预期的多少倍时视为卡死</translation>
     </message>
@@ -1368,132 +1368,132 @@
 <context>
     <name>PlanPanel</name>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="17"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="17"/>
         <source>Plan on this machine</source>
         <translation>本机运行计划</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="27"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="27"/>
         <source>Checking this machine&apos;s GPUs…</source>
         <translation>正在检测本机 GPU…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="32"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="32"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="35"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="35"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="36"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="36"/>
         <source>Checkpoint</source>
         <translation>模型文件</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="36"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="36"/>
         <source>not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="38"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="38"/>
         <source>CPU (tiny test model)</source>
         <translation>CPU（微型测试模型）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="41"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="41"/>
         <source>%1 GPUs, Ulysses %2</source>
         <translation>%1 块 GPU，Ulysses %2</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="46"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="46"/>
         <source>1 GPU</source>
         <translation>1 块 GPU</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="47"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="47"/>
         <source>Runs on</source>
         <translation>运行于</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="51"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="51"/>
         <source>offload</source>
         <translation>卸载</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="52"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="52"/>
         <source>bf16 weights</source>
         <translation>bf16 权重</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="53"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="53"/>
         <source>T5 on CPU</source>
         <translation>T5 在 CPU 上运行</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="54"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="54"/>
         <source>FSDP</source>
         <translation>FSDP</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="58"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="58"/>
         <source>Memory savers</source>
         <translation>省显存选项</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="58"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="58"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="61"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="61"/>
         <source>Expected memory</source>
         <translation>预计内存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="62"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="62"/>
         <source>~%1 GiB VRAM per GPU, ~%2 GiB RAM</source>
         <translation>每块 GPU 约 %1 GiB 显存，约 %2 GiB 内存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="69"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="69"/>
         <source>Output</source>
         <translation>输出</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="74"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="74"/>
         <source>Length</source>
         <translation>长度</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="75"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="75"/>
         <source>%1 frames, %2 s at %3 fps</source>
         <translation>%1 帧，%2 秒（%3 fps）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="82"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="82"/>
         <source>s</source>
         <translation>秒</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="82"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="82"/>
         <source>min</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="82"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="82"/>
         <source>h</source>
         <translation>小时</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="83"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="83"/>
         <source>Estimated time</source>
         <translation>预计耗时</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/plan_panel.py" line="102"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="102"/>
         <source>Time is an estimate scaled from the official timings, model loading not included.</source>
         <translation>耗时按官方测速数据推算，仅供参考，不含模型加载时间。</translation>
     </message>
@@ -1501,112 +1501,112 @@
 <context>
     <name>PlayerView</name>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="67"/>
+        <location filename="../../gui/views/player.py" line="67"/>
         <source>Open…</source>
         <translation>打开…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="71"/>
+        <location filename="../../gui/views/player.py" line="71"/>
         <source>Play / pause (Space)</source>
         <translation>播放 / 暂停（空格）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="75"/>
+        <location filename="../../gui/views/player.py" line="75"/>
         <source>Previous frame (Left)</source>
         <translation>上一帧（←）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="79"/>
+        <location filename="../../gui/views/player.py" line="79"/>
         <source>Next frame (Right)</source>
         <translation>下一帧（→）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="87"/>
+        <location filename="../../gui/views/player.py" line="87"/>
         <source>Loop</source>
         <translation>循环</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="98"/>
+        <location filename="../../gui/views/player.py" line="98"/>
         <source>Full screen</source>
         <translation>全屏</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="99"/>
+        <location filename="../../gui/views/player.py" line="99"/>
         <source>Full screen (F, Esc to leave)</source>
         <translation>全屏（F，按 Esc 退出）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="101"/>
+        <location filename="../../gui/views/player.py" line="101"/>
         <source>Export frame…</source>
         <translation>导出当前帧…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="160"/>
+        <location filename="../../gui/views/player.py" line="160"/>
         <source>Video not found: %1</source>
         <translation>找不到视频：%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="161"/>
+        <location filename="../../gui/views/player.py" line="161"/>
         <source>it was moved or deleted</source>
         <translation>文件可能已被移动或删除</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="176"/>
+        <location filename="../../gui/views/player.py" line="176"/>
         <source>Open video</source>
         <translation>打开视频</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="176"/>
+        <location filename="../../gui/views/player.py" line="176"/>
         <source>Videos (*.mp4 *.mov *.mkv *.webm)</source>
         <translation>视频 (*.mp4 *.mov *.mkv *.webm)</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="245"/>
+        <location filename="../../gui/views/player.py" line="245"/>
         <source>There is no frame to export yet</source>
         <translation>还没有可导出的画面</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="246"/>
+        <location filename="../../gui/views/player.py" line="246"/>
         <source>play the video or step to a frame first</source>
         <translation>请先播放视频或逐帧定位到某一帧</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="254"/>
+        <location filename="../../gui/views/player.py" line="254"/>
         <source>Cannot write %1</source>
         <translation>无法写入 %1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="255"/>
+        <location filename="../../gui/views/player.py" line="255"/>
         <source>choose a folder you can write to</source>
         <translation>请选择一个可写入的文件夹</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="270"/>
+        <location filename="../../gui/views/player.py" line="270"/>
         <source>Export frame</source>
         <translation>导出当前帧</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="272"/>
+        <location filename="../../gui/views/player.py" line="272"/>
         <source>PNG image (*.png)</source>
         <translation>PNG 图片 (*.png)</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="281"/>
+        <location filename="../../gui/views/player.py" line="281"/>
         <source>Frame saved: %1</source>
         <translation>已保存画面：%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="325"/>
+        <location filename="../../gui/views/player.py" line="325"/>
         <source>Cannot play this video: %1</source>
         <translation>无法播放此视频：%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="326"/>
+        <location filename="../../gui/views/player.py" line="326"/>
         <source>the file may be damaged or use an unsupported codec</source>
         <translation>文件可能已损坏，或使用了不支持的编码</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/player.py" line="370"/>
+        <location filename="../../gui/views/player.py" line="370"/>
         <source>Wan22 Player</source>
         <translation>Wan22 播放器</translation>
     </message>
@@ -1614,128 +1614,128 @@
 <context>
     <name>QueueView</name>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="111"/>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="242"/>
+        <location filename="../../gui/views/queue.py" line="111"/>
+        <location filename="../../gui/views/queue.py" line="242"/>
         <source>Pause queue</source>
         <translation>暂停队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="114"/>
+        <location filename="../../gui/views/queue.py" line="114"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="116"/>
+        <location filename="../../gui/views/queue.py" line="116"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="118"/>
+        <location filename="../../gui/views/queue.py" line="118"/>
         <source>Edit…</source>
         <translation>编辑…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="120"/>
+        <location filename="../../gui/views/queue.py" line="120"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="122"/>
+        <location filename="../../gui/views/queue.py" line="122"/>
         <source>Move up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="124"/>
+        <location filename="../../gui/views/queue.py" line="124"/>
         <source>Move down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="126"/>
+        <location filename="../../gui/views/queue.py" line="126"/>
         <source>Release GPU</source>
         <translation>释放 GPU</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="130"/>
+        <location filename="../../gui/views/queue.py" line="130"/>
         <source>Cancel requested</source>
         <translation>已请求取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="133"/>
+        <location filename="../../gui/views/queue.py" line="133"/>
         <source>Job queued again</source>
         <translation>任务已重新排队</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="136"/>
+        <location filename="../../gui/views/queue.py" line="136"/>
         <source>Job removed</source>
         <translation>任务已移除</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="161"/>
+        <location filename="../../gui/views/queue.py" line="161"/>
         <source>Now rendering</source>
         <translation>正在渲染</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="195"/>
+        <location filename="../../gui/views/queue.py" line="195"/>
         <source>Stop the worker after the current job to free GPU memory</source>
         <translation>当前任务结束后停止工作进程，释放显存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="197"/>
+        <location filename="../../gui/views/queue.py" line="197"/>
         <source>Available when this window runs the queue</source>
         <translation>仅当本窗口运行队列时可用</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="242"/>
+        <location filename="../../gui/views/queue.py" line="242"/>
         <source>Resume queue</source>
         <translation>恢复队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="253"/>
+        <location filename="../../gui/views/queue.py" line="253"/>
         <source>This window runs the queue.</source>
         <translation>本窗口正在运行队列。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="258"/>
+        <location filename="../../gui/views/queue.py" line="258"/>
         <source>The queue is run by another process (pid %1 on %2); this window only shows it.</source>
         <translation>队列由另一个进程运行（%2 上的 pid %1），本窗口只显示状态。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="264"/>
+        <location filename="../../gui/views/queue.py" line="264"/>
         <source>No runner is working on this queue.</source>
         <translation>当前没有运行器处理这个队列。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="275"/>
+        <location filename="../../gui/views/queue.py" line="275"/>
         <source>Nothing is rendering</source>
         <translation>没有正在渲染的任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="285"/>
+        <location filename="../../gui/views/queue.py" line="285"/>
         <source>step %1 of %2</source>
         <translation>第 %1/%2 步</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="293"/>
+        <location filename="../../gui/views/queue.py" line="293"/>
         <source>Preview appears after the first steps</source>
         <translation>前几步之后会显示预览</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="339"/>
+        <location filename="../../gui/views/queue.py" line="339"/>
         <source>Queue paused: the running job finishes, no new one starts</source>
         <translation>队列已暂停：当前任务会完成，不再开始新任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="341"/>
+        <location filename="../../gui/views/queue.py" line="341"/>
         <source>Queue resumed</source>
         <translation>队列已恢复</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="352"/>
+        <location filename="../../gui/views/queue.py" line="352"/>
         <source>job %1&apos;s stored request cannot be read</source>
         <translation>无法读取任务 %1 保存的请求</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/queue.py" line="353"/>
+        <location filename="../../gui/views/queue.py" line="353"/>
         <source>remove the job and queue it again</source>
         <translation>请移除该任务后重新加入队列</translation>
     </message>
@@ -1743,17 +1743,17 @@
 <context>
     <name>RunnerController</name>
     <message>
-        <location filename="../../wan22_desktop/gui/runner_controller.py" line="102"/>
+        <location filename="../../gui/runner_controller.py" line="102"/>
         <source>The GPU will be released when the current job ends.</source>
         <translation>当前任务结束后将释放 GPU。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/runner_controller.py" line="194"/>
+        <location filename="../../gui/runner_controller.py" line="194"/>
         <source>The queue runner stopped: %1</source>
         <translation>队列运行器已停止：%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/runner_controller.py" line="195"/>
+        <location filename="../../gui/runner_controller.py" line="195"/>
         <source>the details are in the log file</source>
         <translation>详情见日志文件</translation>
     </message>
@@ -1761,132 +1761,132 @@
 <context>
     <name>SettingsView</name>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="49"/>
+        <location filename="../../gui/views/settings.py" line="49"/>
         <source>Folders</source>
         <translation>文件夹</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="50"/>
+        <location filename="../../gui/views/settings.py" line="50"/>
         <source>New jobs</source>
         <translation>新任务</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="51"/>
+        <location filename="../../gui/views/settings.py" line="51"/>
         <source>Appearance</source>
         <translation>外观</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="53"/>
+        <location filename="../../gui/views/settings.py" line="53"/>
         <source>While rendering</source>
         <translation>渲染时</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="57"/>
+        <location filename="../../gui/views/settings.py" line="57"/>
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="66"/>
+        <location filename="../../gui/views/settings.py" line="66"/>
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="193"/>
+        <location filename="../../gui/views/settings.py" line="193"/>
         <source>Takes effect when the app starts again</source>
         <translation>重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="197"/>
+        <location filename="../../gui/views/settings.py" line="197"/>
         <source>* takes effect when the app starts again</source>
         <translation>* 重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="210"/>
+        <location filename="../../gui/views/settings.py" line="210"/>
         <source>changes will not be saved</source>
         <translation>修改不会被保存</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="252"/>
+        <location filename="../../gui/views/settings.py" line="252"/>
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="269"/>
+        <location filename="../../gui/views/settings.py" line="269"/>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="270"/>
+        <location filename="../../gui/views/settings.py" line="270"/>
         <source>Default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="309"/>
+        <location filename="../../gui/views/settings.py" line="309"/>
         <source>Saved. This takes effect when the app starts again.</source>
         <translation>已保存，重新启动应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="314"/>
+        <location filename="../../gui/views/settings.py" line="314"/>
         <source>DashScope API key (for online prompt extension)</source>
         <translation>DashScope API 密钥（用于在线扩写提示词）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="322"/>
+        <location filename="../../gui/views/settings.py" line="322"/>
         <source>paste a key (sk-…) to store it in the OS keyring</source>
         <translation>粘贴密钥（sk-…），将保存到系统钥匙串</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="324"/>
+        <location filename="../../gui/views/settings.py" line="324"/>
         <source>Save key</source>
         <translation>保存密钥</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="326"/>
+        <location filename="../../gui/views/settings.py" line="326"/>
         <source>Remove key</source>
         <translation>删除密钥</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="328"/>
+        <location filename="../../gui/views/settings.py" line="328"/>
         <source>Test</source>
         <translation>测试</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="352"/>
+        <location filename="../../gui/views/settings.py" line="352"/>
         <source>In use: %1 from the DASH_API_KEY environment variable</source>
         <translation>正在使用：来自 DASH_API_KEY 环境变量的 %1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="356"/>
+        <location filename="../../gui/views/settings.py" line="356"/>
         <source>Stored in the OS keyring: %1</source>
         <translation>已保存在系统钥匙串中：%1</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="358"/>
+        <location filename="../../gui/views/settings.py" line="358"/>
         <source>No key stored</source>
         <translation>未保存密钥</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="376"/>
+        <location filename="../../gui/views/settings.py" line="376"/>
         <source>Key saved in the OS keyring.</source>
         <translation>密钥已保存到系统钥匙串。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="385"/>
+        <location filename="../../gui/views/settings.py" line="385"/>
         <source>Key removed.</source>
         <translation>密钥已删除。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="385"/>
+        <location filename="../../gui/views/settings.py" line="385"/>
         <source>No key was stored.</source>
         <translation>没有已保存的密钥。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="394"/>
+        <location filename="../../gui/views/settings.py" line="394"/>
         <source>Testing…</source>
         <translation>正在测试…</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/views/settings.py" line="400"/>
+        <location filename="../../gui/views/settings.py" line="400"/>
         <source>The key works.</source>
         <translation>密钥可用。</translation>
     </message>
@@ -1894,7 +1894,7 @@
 <context>
     <name>StatusArea</name>
     <message>
-        <location filename="../../wan22_desktop/gui/widgets/status_area.py" line="26"/>
+        <location filename="../../gui/widgets/status_area.py" line="26"/>
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
@@ -1902,67 +1902,67 @@
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../../wan22_desktop/gui/tray.py" line="36"/>
+        <location filename="../../gui/tray.py" line="36"/>
         <source>Show Wan22 Desktop</source>
         <translation>显示 Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/tray.py" line="37"/>
+        <location filename="../../gui/tray.py" line="37"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/tray.py" line="45"/>
+        <location filename="../../gui/tray.py" line="45"/>
         <source>Wan22 Desktop</source>
         <translation>Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/tray.py" line="56"/>
+        <location filename="../../gui/tray.py" line="56"/>
         <source>Wan22 Desktop — %1 running, %2 waiting</source>
         <translation>Wan22 Desktop — %1 个运行中，%2 个等待</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/tray.py" line="60"/>
+        <location filename="../../gui/tray.py" line="60"/>
         <source> (paused)</source>
         <translation>（已暂停）</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/tray.py" line="66"/>
+        <location filename="../../gui/tray.py" line="66"/>
         <source>Queue finished</source>
         <translation>队列已完成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/tray.py" line="74"/>
+        <location filename="../../gui/tray.py" line="74"/>
         <source>All jobs are done.</source>
         <translation>所有任务都已完成。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/tray.py" line="75"/>
+        <location filename="../../gui/tray.py" line="75"/>
         <source>%1 done, %2 failed</source>
         <translation>%1 个完成，%2 个失败</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/tray.py" line="77"/>
+        <location filename="../../gui/tray.py" line="77"/>
         <source>, %1 cancelled</source>
         <translation>，%1 个已取消</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/tray.py" line="83"/>
+        <location filename="../../gui/tray.py" line="83"/>
         <source>Video ready</source>
         <translation>视频已生成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/tray.py" line="83"/>
+        <location filename="../../gui/tray.py" line="83"/>
         <source>Job %1 finished.</source>
         <translation>任务 %1 已完成。</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/tray.py" line="87"/>
+        <location filename="../../gui/tray.py" line="87"/>
         <source>Job failed</source>
         <translation>任务失败</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/tray.py" line="88"/>
+        <location filename="../../gui/tray.py" line="88"/>
         <source>Job %1: %2</source>
         <translation>任务 %1：%2</translation>
     </message>
@@ -1970,32 +1970,32 @@
 <context>
     <name>Views</name>
     <message>
-        <location filename="../../wan22_desktop/gui/view_registry.py" line="33"/>
+        <location filename="../../gui/view_registry.py" line="33"/>
         <source>Generate</source>
         <translation>生成</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/view_registry.py" line="37"/>
+        <location filename="../../gui/view_registry.py" line="37"/>
         <source>Queue</source>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/view_registry.py" line="41"/>
+        <location filename="../../gui/view_registry.py" line="41"/>
         <source>History</source>
         <translation>历史</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/view_registry.py" line="45"/>
+        <location filename="../../gui/view_registry.py" line="45"/>
         <source>Player</source>
         <translation>播放器</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/view_registry.py" line="48"/>
+        <location filename="../../gui/view_registry.py" line="48"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../wan22_desktop/gui/view_registry.py" line="52"/>
+        <location filename="../../gui/view_registry.py" line="52"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
