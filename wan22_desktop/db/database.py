@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from wan22_desktop.db import sqlite
+from wan22_desktop.db import postgres, sqlite
 from wan22_desktop.errors import OperationError
 from wan22_desktop.paths import AppPaths
 
@@ -41,6 +41,10 @@ CORRUPT_HINT = (
 
 class DatabaseBusyError(OperationError):
     """SQLite stayed locked by another process through the busy timeout and every retry."""
+
+
+class DatabaseUnreachableError(OperationError):
+    """A database server (PostgreSQL) could not be reached, or dropped the connection."""
 
 
 @dataclass
@@ -65,6 +69,12 @@ class Database:
     def is_sqlite(self) -> bool:
         return sqlite.is_sqlite(self.engine)
 
+    @property
+    def shared(self) -> bool:
+        """A queue several runners work at once, each with its own lease (PostgreSQL); SQLite
+        keeps one runner per data folder (ADR 0002, ADR 0011)."""
+        return postgres.is_postgres(self.engine)
+
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """A unit of work: commit on success, roll back on error. ``write=True`` takes SQLite's
@@ -79,6 +89,8 @@ class Database:
             s.rollback()
             if isinstance(exc, OperationalError) and sqlite.is_locked_error(exc):
                 raise self.busy_error() from exc
+            if isinstance(exc, OperationalError) and postgres.is_connection_error(exc):
+                raise self.unreachable_error(exc) from exc
             raise
         finally:
             s.close()
@@ -102,6 +114,13 @@ class Database:
     def busy_error(self) -> DatabaseBusyError:
         return DatabaseBusyError(
             f"the database {self.label} is busy (locked by another process)", hint=BUSY_HINT
+        )
+
+    def unreachable_error(self, exc: BaseException) -> DatabaseUnreachableError:
+        detail = str(getattr(exc, "orig", exc)).strip().splitlines()
+        why = detail[-1] if detail else type(exc).__name__
+        return DatabaseUnreachableError(
+            f"the database {self.label} is unreachable: {why}", hint=postgres.UNREACHABLE_HINT
         )
 
     def close(self) -> None:
@@ -135,7 +154,12 @@ def open_database(
         )
     if path is not None:
         _check_file(path, create=create)
-    engine = create_engine(url, connect_args=_connect_args(url, busy_timeout_s))
+    engine = create_engine(
+        url,
+        connect_args=_connect_args(url, busy_timeout_s),
+        # A server may restart between two uses of a pooled connection: test it first.
+        pool_pre_ping=not url.startswith("sqlite"),
+    )
     if sqlite.is_sqlite(engine):
         sqlite.configure_engine(engine, busy_timeout_s=busy_timeout_s)
     db = Database(engine=engine, path=path, lock_retries=lock_retries)
@@ -155,6 +179,8 @@ def open_app_database(paths: AppPaths, **kwargs: object) -> Database:
 
 def _resolve(path_or_url: str | os.PathLike[str]) -> tuple[str, Path | None]:
     raw = os.fspath(path_or_url)
+    if postgres.is_postgres_url(raw):
+        return postgres.driver_url(raw), None
     if "://" in raw:
         if raw.startswith("sqlite:///") and raw != "sqlite:///:memory:":
             return raw, Path(raw[len("sqlite:///") :])
@@ -165,7 +191,11 @@ def _resolve(path_or_url: str | os.PathLike[str]) -> tuple[str, Path | None]:
 
 def _connect_args(url: str, busy_timeout_s: float) -> dict[str, object]:
     # pysqlite's own timeout is the busy timeout at connect time (before our pragma runs).
-    return {"timeout": busy_timeout_s} if url.startswith("sqlite") else {}
+    if url.startswith("sqlite"):
+        return {"timeout": busy_timeout_s}
+    if postgres.is_postgres_url(url):
+        return {"connect_timeout": max(1, int(busy_timeout_s * 2))}
+    return {}
 
 
 def _check_file(path: Path, *, create: bool) -> None:
@@ -183,7 +213,7 @@ def _check_file(path: Path, *, create: bool) -> None:
 
 # The newest schema revision; a test keeps it equal to Alembic's head. Opening a database that is
 # already there skips importing Alembic (about 0.2 s of every app and CLI start).
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 
 def _schema_revision(db: Database) -> str | None:
@@ -217,6 +247,8 @@ def _migrate(db: Database, target: str) -> None:
     except OperationalError as exc:
         if sqlite.is_locked_error(exc):
             raise db.busy_error() from exc
+        if postgres.is_connection_error(exc):
+            raise db.unreachable_error(exc) from exc
         raise _corrupt(db, exc) from exc
     except DatabaseError as exc:
         raise _corrupt(db, exc) from exc

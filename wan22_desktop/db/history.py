@@ -195,11 +195,13 @@ def _filtered(q: Select, flt: HistoryFilter, s: Session) -> tuple[Select, dict[s
             params["fts_query"] = sqlite.fts_phrase(text_query)
         else:
             # Trigram FTS cannot match fewer than 3 characters: a substring scan is fine there.
+            # PostgreSQL has no FTS5: ILIKE, served by the pg_trgm indexes where the server has
+            # them (migration 0004), matches the same case-insensitive substrings.
             pattern = "%" + _escape_like(text_query) + "%"
             q = q.where(
                 or_(
-                    Generation.prompt.like(pattern, escape="\\"),
-                    Generation.final_prompt.like(pattern, escape="\\"),
+                    Generation.prompt.ilike(pattern, escape="\\"),
+                    Generation.final_prompt.ilike(pattern, escape="\\"),
                 )
             )
     return q, params

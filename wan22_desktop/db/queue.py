@@ -1,8 +1,9 @@
 """Queue operations: what users do to jobs, and what the runner does with them.
 
 The jobs table is the only truth about the queue. Requests are validated before anything is
-written, seeds are made concrete at enqueue time, and the runner's claim is one atomic UPDATE, so
-two runners (or a runner and a stale one) can never start the same job.
+written, seeds are made concrete at enqueue time, and the runner's claim is atomic (one
+``UPDATE ... RETURNING`` on SQLite, ``SELECT ... FOR UPDATE SKIP LOCKED`` on a shared PostgreSQL
+queue), so two runners (or a runner and a stale one) can never start the same job.
 """
 
 from __future__ import annotations
@@ -17,9 +18,18 @@ from typing import Any, Literal
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from wan22_desktop.db import postgres
 from wan22_desktop.db.base import utcnow
 from wan22_desktop.db.database import Database
-from wan22_desktop.db.lease import QUEUE_LEASE, RunnerIdentity, acquire_lease
+from wan22_desktop.db.lease import (
+    QUEUE_LEASE,
+    RunnerIdentity,
+    RunnerInfo,
+    acquire_lease,
+    db_now,
+    live_runner_ids,
+    register_runner,
+)
 from wan22_desktop.db.models import (
     CANCELLED,
     DONE,
@@ -32,6 +42,7 @@ from wan22_desktop.db.models import (
     Generation,
     Job,
     QueueState,
+    Runner,
     RunnerLease,
 )
 from wan22_desktop.errors import OperationError, UserInputError
@@ -169,6 +180,7 @@ def move_job(db: Database, job_id: int, to: MoveTo) -> Job:
     """Move a queued job within its lane: up, down, top, bottom or to a 1-based position."""
 
     def move(s: Session) -> Job:
+        _lock_order(s)
         job = _job(s, job_id)
         if job.status != QUEUED:
             raise UserInputError(
@@ -300,49 +312,85 @@ def start_runner(
     *,
     ttl_s: float = 30.0,
     max_interruptions: int = DEFAULT_MAX_INTERRUPTIONS,
+    info: RunnerInfo | None = None,
 ) -> list[Job]:
-    """Take the queue lease, then recover jobs that a dead runner left ``running``."""
-    acquire_lease(db, me, ttl_s=ttl_s)
+    """Take the lease (the data folder's on SQLite, this runner's own on a shared queue) and
+    register, then recover jobs that dead runners left ``running``."""
+    if not db.shared:
+        acquire_lease(db, me, ttl_s=ttl_s)
+    register_runner(db, me, info, ttl_s=ttl_s)
     return recover_orphans(db, me.holder, max_interruptions=max_interruptions)
 
 
 def recover_orphans(
     db: Database, runner_id: str, *, max_interruptions: int = DEFAULT_MAX_INTERRUPTIONS
 ) -> list[Job]:
-    """Jobs ``running`` under another runner id: requeue them (at the front of their lane, they
+    """Jobs ``running`` under a dead runner: requeue them (at the front of their lane, they
     were next), or mark them ``interrupted`` once they have been interrupted too often.
-    Only call while holding the lease: then any other runner id is a dead runner."""
+
+    SQLite: only call while holding the lease; then any other runner id is a dead runner.
+    A shared queue: a runner is dead when its own lease has expired or its process is gone on
+    this host; any runner may recover, and rows being recovered by another are skipped."""
 
     def recover(s: Session) -> list[Job]:
-        orphans = list(
-            s.scalars(
-                select(Job).where(
-                    Job.status == RUNNING, (Job.runner_id != runner_id) | Job.runner_id.is_(None)
-                )
-            )
+        running = select(Job).where(
+            Job.status == RUNNING, (Job.runner_id != runner_id) | Job.runner_id.is_(None)
         )
-        now = utcnow()
-        for job in orphans:
-            job.interruptions += 1
-            who = job.runner_id or "an unknown runner"
-            if job.cancel_requested:
-                job.status, job.finished_at = CANCELLED, now
-                job.status_reason = f"cancelled; its runner ({who}) stopped before finishing"
-            elif job.interruptions >= max_interruptions:
-                job.status, job.finished_at = INTERRUPTED, now
-                job.status_reason = (
-                    f"interrupted {job.interruptions} times (last runner {who}); not requeued again"
+        if db.shared:
+            live, dead = live_runner_ids(s)
+            for row in dead:
+                s.delete(row)
+            if live:
+                running = running.where(
+                    Job.runner_id.not_in(sorted(live)) | Job.runner_id.is_(None)
                 )
-            else:
-                job.status = QUEUED
-                job.position = _first_position(s, job.priority) - 1
-                job.status_reason = f"requeued: runner {who} stopped while running it"
-            job.runner_id = None
-            _clear_progress(job)
-            log.warning("job %s: %s", job.id, job.status_reason)
+            running = running.with_for_update(skip_locked=True)
+        orphans = list(s.scalars(running))
+        for job in orphans:
+            _requeue(s, job, max_interruptions, f"runner {job.runner_id or 'an unknown runner'}")
         return orphans
 
     return db.transact(recover)
+
+
+def requeue_own(
+    db: Database,
+    job_id: int,
+    runner_id: str,
+    *,
+    max_interruptions: int = DEFAULT_MAX_INTERRUPTIONS + 1,
+) -> Job | None:
+    """This runner is stopping mid-job: its job goes back to the front of the queue, as if the
+    runner had died (or is marked interrupted/cancelled as ``recover_orphans`` would)."""
+
+    def put_back(s: Session) -> Job | None:
+        job = s.get(Job, job_id)
+        if job is None or job.status != RUNNING or job.runner_id != runner_id:
+            return None
+        _requeue(s, job, max_interruptions, f"runner {runner_id}")
+        return job
+
+    return db.transact(put_back)
+
+
+def _requeue(s: Session, job: Job, max_interruptions: int, who: str) -> None:
+    now = utcnow()
+    job.interruptions += 1
+    if job.cancel_requested:
+        job.status, job.finished_at = CANCELLED, now
+        job.status_reason = f"cancelled; its runner ({who}) stopped before finishing"
+    elif job.interruptions >= max_interruptions:
+        job.status, job.finished_at = INTERRUPTED, now
+        job.status_reason = (
+            f"interrupted {job.interruptions} times (last {who}); not requeued again"
+        )
+    else:
+        job.status = QUEUED
+        job.position = _first_position(s, job.priority) - 1
+        job.status_reason = f"requeued: {who} stopped while running it"
+    job.runner_id = None
+    _clear_progress(job)
+    log.warning("job %s: %s", job.id, job.status_reason)
 
 
 def claim_next(db: Database, runner_id: str) -> Job | None:
@@ -360,6 +408,8 @@ def claim_next(db: Database, runner_id: str) -> Job | None:
     )
 
     def claim(s: Session) -> Job | None:
+        if db.shared:
+            return claim_shared(s)
         lease = s.get(RunnerLease, QUEUE_LEASE)
         if lease is not None and lease.holder != runner_id:
             raise OperationError(
@@ -395,6 +445,33 @@ def claim_next(db: Database, runner_id: str) -> Job | None:
                 return s.get(Job, claimed)
             if s.scalar(select(func.count()).select_from(Job).where(Job.status == QUEUED)) == 0:
                 return None
+
+    def claim_shared(s: Session) -> Job | None:
+        me = s.get(Runner, runner_id)
+        if me is None or me.expires_at <= db_now(s):
+            raise OperationError(
+                "this runner has no live lease on the shared queue",
+                hint="its lease expired (the database was unreachable, or the machine stalled); "
+                "start the runner again",
+            )
+        if (st := s.get(QueueState, 1)) is not None and st.paused:
+            return None
+        # Several runners claim at once: each takes the first queued row nobody else has locked.
+        job = s.scalars(
+            select(Job)
+            .where(Job.status == QUEUED)
+            .order_by(Job.priority, Job.position, Job.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if job is None:
+            return None
+        now = utcnow()
+        job.status, job.runner_id, job.started_at, job.updated_at = RUNNING, runner_id, now, now
+        job.attempts += 1
+        job.cancel_requested, job.status_reason = False, None
+        _clear_progress(job)
+        return job
 
     return db.transact(claim)
 
@@ -527,12 +604,19 @@ def _lane_rank(lane: str) -> int:
     return LANES[lane]
 
 
+def _lock_order(s: Session) -> None:
+    if postgres.is_postgres(s.get_bind()):
+        postgres.lock_queue_order(s)
+
+
 def _next_position(s: Session, priority: int) -> int:
+    _lock_order(s)
     top = s.scalar(select(func.max(Job.position)).where(Job.priority == priority))
     return 1 if top is None else top + 1
 
 
 def _first_position(s: Session, priority: int) -> int:
+    _lock_order(s)
     low = s.scalar(
         select(func.min(Job.position)).where(Job.priority == priority, Job.status == QUEUED)
     )

@@ -27,7 +27,13 @@ from typing import Any
 
 from wan22_desktop.db import queue as q
 from wan22_desktop.db.database import Database
-from wan22_desktop.db.lease import RunnerIdentity, heartbeat, release_lease
+from wan22_desktop.db.lease import (
+    RunnerIdentity,
+    RunnerInfo,
+    heartbeat,
+    register_runner,
+    release_lease,
+)
 from wan22_desktop.db.models import Job
 from wan22_desktop.engine.video_io import check_writable
 from wan22_desktop.errors import Cancelled, CheckpointError, OperationError, Wan22Error
@@ -183,6 +189,7 @@ class QueueRunner:
             self.me,
             ttl_s=self.options.lease_ttl_s,
             max_interruptions=self.options.max_interruptions,
+            info=self._info(),
         )
         self._last_beat = time.monotonic()
         for job in recovered:
@@ -204,6 +211,8 @@ class QueueRunner:
                     self._stop.wait(self.options.poll_s)
                     continue
                 job = q.claim_next(self.db, self.me.holder)
+                if job is None and self.db.shared and self._recover_dead_runners():
+                    continue  # a dead runner's job is back in the queue: claim it
                 if job is None:
                     awake.release()
                     if not self.options.forever:
@@ -240,6 +249,16 @@ class QueueRunner:
         if force or now - self._last_beat > self.options.lease_ttl_s / 3:
             heartbeat(self.db, self.me, ttl_s=self.options.lease_ttl_s)
             self._last_beat = now
+            if self.db.shared:  # any live runner takes back the jobs of dead ones
+                self._recover_dead_runners()
+
+    def _recover_dead_runners(self) -> bool:
+        recovered = q.recover_orphans(
+            self.db, self.me.holder, max_interruptions=self.options.max_interruptions
+        )
+        for job in recovered:
+            self._emit("requeued", job.id, job.status_reason or "")
+        return bool(recovered)
 
     def _emit(
         self, kind: str, job_id: int | None = None, message: str = "", data: Any = None
@@ -269,7 +288,16 @@ class QueueRunner:
             if not box:
                 raise OperationError("the hardware probe failed", "see the log file")
             self._hardware = box[0]
+            register_runner(self.db, self.me, self._info(), ttl_s=self.options.lease_ttl_s)
         return self._hardware
+
+    def _info(self) -> RunnerInfo:
+        """What this runner registers: its GPUs (once probed) and installed models."""
+        gpus = [
+            {"name": g.name, "vram_bytes": int(g.total_gib * 2**30)}
+            for g in (self._hardware.gpus if self._hardware else ())
+        ]
+        return RunnerInfo(gpus=gpus, models=sorted(installed_models(self.db)))
 
     def _run_job(self, job: Job) -> None:
         claimed_at = time.monotonic()
@@ -385,10 +413,8 @@ class QueueRunner:
 
     def _requeue_current(self, job_id: int) -> None:
         """Ctrl-C / stop: the job goes back to the front of the queue, as if this runner had died."""
-        q.recover_orphans(
-            self.db,
-            f"{self.me.holder}:stopping",
-            max_interruptions=self.options.max_interruptions + 1,
+        q.requeue_own(
+            self.db, job_id, self.me.holder, max_interruptions=self.options.max_interruptions + 1
         )
         self.summary.requeued.append(job_id)
         self._emit("requeued", job_id, "stopped by the user; the job stays queued")
