@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import URL, Engine, create_engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -134,7 +134,7 @@ class Database:
 
 
 def open_database(
-    path_or_url: str | os.PathLike[str],
+    path_or_url: str | os.PathLike[str] | URL,
     *,
     create: bool = True,
     migrate_to: str = "head",
@@ -146,7 +146,8 @@ def open_database(
     ``migrate_to`` exists for tests of old schemas; the app always wants "head".
     """
     url, path = _resolve(path_or_url)
-    if url.startswith("sqlite") and (problem := sqlite.library_problem()):
+    kind = url.drivername if isinstance(url, URL) else url
+    if kind.startswith("sqlite") and (problem := sqlite.library_problem()):
         raise OperationError(
             problem,
             hint="use a newer Python (3.11+ builds from python.org ship "
@@ -156,9 +157,9 @@ def open_database(
         _check_file(path, create=create)
     engine = create_engine(
         url,
-        connect_args=_connect_args(url, busy_timeout_s),
+        connect_args=_connect_args(kind, busy_timeout_s),
         # A server may restart between two uses of a pooled connection: test it first.
-        pool_pre_ping=not url.startswith("sqlite"),
+        pool_pre_ping=not kind.startswith("sqlite"),
     )
     if sqlite.is_sqlite(engine):
         sqlite.configure_engine(engine, busy_timeout_s=busy_timeout_s)
@@ -172,12 +173,17 @@ def open_database(
 
 
 def open_app_database(paths: AppPaths, **kwargs: object) -> Database:
-    """The data dir's own database (``paths.database``), creating folders as needed."""
+    """The data dir's database: the shared one set with ``wan22 db use`` (password from the OS
+    keyring), else its own SQLite file (``paths.database``), creating folders as needed."""
+    from wan22_desktop.db import location
+
     paths.data.mkdir(parents=True, exist_ok=True)
-    return open_database(paths.database, **kwargs)  # type: ignore[arg-type]
+    return open_database(location.configured(paths), **kwargs)  # type: ignore[arg-type]
 
 
-def _resolve(path_or_url: str | os.PathLike[str]) -> tuple[str, Path | None]:
+def _resolve(path_or_url: str | os.PathLike[str] | URL) -> tuple[str | URL, Path | None]:
+    if isinstance(path_or_url, URL):  # with a password from the keyring: never made a string
+        return path_or_url, None
     raw = os.fspath(path_or_url)
     if postgres.is_postgres_url(raw):
         return postgres.driver_url(raw), None
