@@ -345,6 +345,9 @@ def recover_orphans(
                     Job.runner_id.not_in(sorted(live)) | Job.runner_id.is_(None)
                 )
             running = running.with_for_update(skip_locked=True)
+        else:  # the lease holder: every other registered runner is gone
+            for row in s.scalars(select(Runner).where(Runner.id != runner_id)):
+                s.delete(row)
         orphans = list(s.scalars(running))
         for job in orphans:
             _requeue(s, job, max_interruptions, f"runner {job.runner_id or 'an unknown runner'}")
