@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,31 @@ def test_three_runners_do_every_job_once_and_finish_a_killed_runners_job(
     pids = {str(p.pid) for p in [victim, *others]}
     assert {j.runner_id.split(":")[1] for j in jobs} <= pids
     assert sum(j.attempts for j in jobs) == n_jobs + 1
+
+
+@pytest.mark.slow
+def test_a_server_restart_mid_run_loses_and_repeats_nothing(
+    shared: Database, pg_url: str, pg_server, tmp_path: Path, worker_env
+) -> None:  # noqa: ANN001
+    n_jobs = 40
+    req = GenerationRequest.for_task(
+        TASK, prompt="a heron", size="128*128", frame_num=5, sample_steps=3, seed=1
+    )
+    q.enqueue(shared, req, count=n_jobs)
+    boxes = [_box(tmp_path / f"box{i}", pg_url) for i in range(2)]
+    runners = [cli(box, "--json", "queue", "run", env={"LOOP_STEP_S": "0.05"}) for box in boxes]
+    wait_for(lambda: q.counts_by_status(shared).get("done", 0) >= 5, timeout=120)
+    pg_server.stop()  # every connection is cut; jobs keep rendering
+    time.sleep(3)
+    pg_server.start()
+    for p in runners:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    jobs = _jobs(shared)
+    assert [j.status for j in jobs] == ["done"] * n_jobs, [(j.id, j.status_reason) for j in jobs]
+    with shared.session() as s:
+        assert s.query(Generation).count() == n_jobs  # none twice
+    assert len({j.generation_id for j in jobs}) == n_jobs
+    # The runners really met the outage, and rode it out instead of stopping.
+    logs = "".join(f.read_text() for box in boxes for f in (box / "logs").glob("*.log*"))
+    assert "is unreachable" in logs and "retrying in" in logs

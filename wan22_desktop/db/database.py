@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import URL, Engine, create_engine
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from wan22_desktop.db import postgres, sqlite
@@ -37,6 +38,11 @@ CORRUPT_HINT = (
     "the file was left untouched; move it aside or restore a *.backup-* copy from the "
     "same folder, then start again (a new, empty database will be created)"
 )
+
+
+_reconnect = threading.local()  # per thread: how long transact() waits for a server to return
+RECONNECT_FIRST_PAUSE_S = 0.25
+RECONNECT_MAX_PAUSE_S = 5.0
 
 
 class DatabaseBusyError(OperationError):
@@ -89,24 +95,49 @@ class Database:
             s.rollback()
             if isinstance(exc, OperationalError) and sqlite.is_locked_error(exc):
                 raise self.busy_error() from exc
-            if isinstance(exc, OperationalError) and postgres.is_connection_error(exc):
+            if self.shared and _lost_server(exc):
                 raise self.unreachable_error(exc) from exc
             raise
         finally:
             s.close()
 
     def transact(self, fn: Callable[[Session], T], *, write: bool = True) -> T:
-        """Run ``fn`` in a session, retrying the whole unit when SQLite reports a lock."""
-        for attempt in range(self.lock_retries + 1):
+        """Run ``fn`` in a session, retrying the whole unit when SQLite reports a lock, and, inside
+        a ``reconnect_window``, while a database server is unreachable."""
+        window = getattr(_reconnect, "seconds", 0.0)
+        started = time.monotonic()
+        pause = RECONNECT_FIRST_PAUSE_S
+        attempt = 0
+        while True:
             try:
                 with self.session(write=write) as s:
                     return fn(s)
             except DatabaseBusyError:
-                if attempt == self.lock_retries:
+                if attempt >= self.lock_retries:
                     raise
                 log.warning("database busy (attempt %d of %d)", attempt + 1, self.lock_retries + 1)
                 time.sleep(self.retry_pause_s * (2**attempt))
-        raise AssertionError("unreachable")
+                attempt += 1
+            except DatabaseUnreachableError as exc:
+                waited = time.monotonic() - started
+                if waited + pause > window:
+                    raise
+                log.warning("%s; retrying in %.1f s", exc.message, pause)
+                time.sleep(pause)
+                pause = min(pause * 2, RECONNECT_MAX_PAUSE_S)
+
+    @contextmanager
+    def reconnect_window(self, seconds: float) -> Iterator[None]:
+        """In this thread, ride out a database server that is away (restart, network cut) for up
+        to ``seconds``: each unit of work is retried with backoff. The runner uses it so a job
+        keeps rendering through an outage; the GUI and the CLI fail fast instead. Units of work
+        that may be retried after their commit was lost are written to be idempotent."""
+        previous = getattr(_reconnect, "seconds", 0.0)
+        _reconnect.seconds = seconds
+        try:
+            yield
+        finally:
+            _reconnect.seconds = previous
 
     def read(self, fn: Callable[[Session], T]) -> T:
         return self.transact(fn, write=False)
@@ -117,8 +148,8 @@ class Database:
         )
 
     def unreachable_error(self, exc: BaseException) -> DatabaseUnreachableError:
-        detail = str(getattr(exc, "orig", exc)).strip().splitlines()
-        why = detail[-1] if detail else type(exc).__name__
+        detail = [line.strip() for line in str(getattr(exc, "orig", exc)).splitlines()]
+        why = next((line for line in detail if line), type(exc).__name__)
         return DatabaseUnreachableError(
             f"the database {self.label} is unreachable: {why}", hint=postgres.UNREACHABLE_HINT
         )
@@ -258,6 +289,13 @@ def _migrate(db: Database, target: str) -> None:
         raise _corrupt(db, exc) from exc
     except DatabaseError as exc:
         raise _corrupt(db, exc) from exc
+
+
+def _lost_server(exc: BaseException) -> bool:
+    """The server went away (refused, restarted, network cut), as opposed to a SQL error."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, DBAPIError) and postgres.is_connection_error(exc)
 
 
 def _corrupt(db: Database, exc: BaseException) -> OperationError:

@@ -225,8 +225,15 @@ def live_runner_ids(s: Session, *, host: str | None = None) -> tuple[set[str], l
     """Ids of runners whose lease holds, and the rows of those that are dead."""
     now = db_now(s)
     host = host or socket.gethostname()
+    started = postgres.server_started(s) if postgres.is_postgres(s.get_bind()) else None
     live: set[str] = set()
     dead: list[Runner] = []
     for row in s.scalars(select(Runner)):
-        (dead.append(row) if lease_is_stale(row, now=now, host=host) else live.add(row.id))
+        expired = row.expires_at <= now
+        if expired and started is not None:
+            # After a server restart every lease may have run out while nobody could renew it:
+            # each runner gets one lease period from the restart to come back.
+            expired = started + (row.expires_at - row.heartbeat_at) <= now
+        stale = expired or (row.host == host and not pid_alive(row.pid))
+        (dead.append(row) if stale else live.add(row.id))
     return live, dead

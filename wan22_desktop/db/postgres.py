@@ -53,6 +53,18 @@ def server_now(s: Session) -> datetime:
     return value
 
 
+# admin_shutdown, crash_shutdown, cannot_connect_now (the server is starting or stopping)
+SHUTDOWN_STATES = ("57P01", "57P02", "57P03")
+
+
+def server_started(s: Session) -> datetime:
+    """When the server last started (naive UTC): leases that ran out while it was down are not
+    a sign that their runners died, so each gets one more lease period after a restart."""
+    value = s.scalar(text("SELECT timezone('UTC', pg_postmaster_start_time())"))
+    assert isinstance(value, datetime)
+    return value
+
+
 def is_connection_error(exc: BaseException) -> bool:
     """True when the server could not be reached or dropped the connection (not a SQL error)."""
     orig = getattr(exc, "orig", exc)
@@ -60,8 +72,9 @@ def is_connection_error(exc: BaseException) -> bool:
         import psycopg
     except ImportError:  # pragma: no cover - the driver is a dependency
         return False
-    if isinstance(orig, psycopg.OperationalError):
-        return getattr(orig, "sqlstate", None) in (None, "57P01", "57P02", "57P03", "08006")
+    if isinstance(orig, (psycopg.OperationalError, psycopg.InterfaceError)):
+        sqlstate = getattr(orig, "sqlstate", None)
+        return sqlstate is None or sqlstate.startswith("08") or sqlstate in SHUTDOWN_STATES
     return False
 
 

@@ -449,6 +449,8 @@ def claim_next(db: Database, runner_id: str) -> Job | None:
             if s.scalar(select(func.count()).select_from(Job).where(Job.status == QUEUED)) == 0:
                 return None
 
+    tries: list[int] = []
+
     def claim_shared(s: Session) -> Job | None:
         me = s.get(Runner, runner_id)
         if me is None or me.expires_at <= db_now(s):
@@ -457,6 +459,18 @@ def claim_next(db: Database, runner_id: str) -> Job | None:
                 hint="its lease expired (the database was unreachable, or the machine stalled); "
                 "start the runner again",
             )
+        tries.append(1)
+        if len(tries) > 1:
+            # Retried after the server went away: if the first try's commit happened and only
+            # its answer was lost, the job is already this runner's. Take that one, not another.
+            mine = s.scalars(
+                select(Job)
+                .where(Job.status == RUNNING, Job.runner_id == runner_id)
+                .order_by(Job.started_at.desc())
+                .limit(1)
+            ).first()
+            if mine is not None:
+                return mine
         if (st := s.get(QueueState, 1)) is not None and st.paused:
             return None
         # Several runners claim at once: each takes the first queued row nobody else has locked.
@@ -513,6 +527,12 @@ def finish_job(db: Database, job_id: int, runner_id: str, result: GenerationResu
     """Mark the job done and add its generation to the history, in one transaction."""
 
     def done(s: Session) -> Generation:
+        job = _job(s, job_id)
+        if job.status == DONE and job.runner_id == runner_id and job.generation_id is not None:
+            # Retried after an outage ate the answer to a commit that happened: done once.
+            gen = s.get(Generation, job.generation_id)
+            if gen is not None:
+                return gen
         job = _owned(s, job_id, runner_id)
         req = GenerationRequest.from_json(job.request_json)
         gen = Generation(
@@ -549,6 +569,8 @@ def fail_job(
     db: Database, job_id: int, runner_id: str, *, kind: str, message: str, hint: str | None = None
 ) -> Job:
     def fail(s: Session) -> Job:
+        if (done := _already(s, job_id, runner_id, FAILED)) is not None:
+            return done
         job = _owned(s, job_id, runner_id)
         job.status, job.finished_at = FAILED, utcnow()
         job.error_kind, job.error_message, job.error_hint = kind, message, hint
@@ -561,6 +583,8 @@ def mark_cancelled(db: Database, job_id: int, runner_id: str) -> Job:
     """The runner stopped a job because the user cancelled it."""
 
     def stop(s: Session) -> Job:
+        if (done := _already(s, job_id, runner_id, CANCELLED)) is not None:
+            return done
         job = _owned(s, job_id, runner_id)
         job.status, job.finished_at, job.status_reason = (
             CANCELLED,
@@ -591,6 +615,12 @@ def _owned(s: Session, job_id: int, runner_id: str) -> Job:
             hint="another runner took over the queue; stop this one",
         )
     return job
+
+
+def _already(s: Session, job_id: int, runner_id: str, status: str) -> Job | None:
+    """The job, when this runner already put it in ``status`` (a retried unit of work)."""
+    job = s.get(Job, job_id)
+    return job if job is not None and job.status == status and job.runner_id == runner_id else None
 
 
 def _state(s: Session) -> QueueState:

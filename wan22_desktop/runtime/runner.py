@@ -68,6 +68,9 @@ class RunnerOptions:
     pause_cancels: bool = False  # pause: cancel the running job instead of finishing it
     idle_release_s: float = 120.0  # forever mode: stop an idle worker to free the GPU
     max_interruptions: int = 3
+    # A shared database server that goes away (restart, network cut): ride it out this long,
+    # retrying with backoff while the worker keeps rendering, before giving up.
+    db_outage_s: float = 600.0
     keep_awake: bool = True
     preview_every: int = 5
     progress_interval_s: float = 0.25  # at most this often a progress write to the database
@@ -184,6 +187,10 @@ class QueueRunner:
     # ---- main loop
 
     def run(self) -> RunSummary:
+        with self.db.reconnect_window(self.options.db_outage_s):
+            return self._run()
+
+    def _run(self) -> RunSummary:
         recovered = q.start_runner(
             self.db,
             self.me,
