@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -396,11 +396,12 @@ def _requeue(s: Session, job: Job, max_interruptions: int, who: str) -> None:
     log.warning("job %s: %s", job.id, job.status_reason)
 
 
-def claim_next(db: Database, runner_id: str) -> Job | None:
+def claim_next(db: Database, runner_id: str, *, skip: Collection[int] = ()) -> Job | None:
     """Atomically take the next queued job for ``runner_id``; None if paused or nothing queued.
 
     When a runner holds the queue lease, only that runner may claim: one that lost the lease
-    (presumed dead, then back) gets an ``OperationError`` instead of a job.
+    (presumed dead, then back) gets an ``OperationError`` instead of a job. On a shared queue,
+    ``skip`` names jobs this runner found it cannot run (``pass_job``): they wait for another.
     """
     nxt = (
         select(Job.id)
@@ -474,10 +475,11 @@ def claim_next(db: Database, runner_id: str) -> Job | None:
         if (st := s.get(QueueState, 1)) is not None and st.paused:
             return None
         # Several runners claim at once: each takes the first queued row nobody else has locked.
+        nxt = select(Job).where(Job.status == QUEUED)
+        if skip:
+            nxt = nxt.where(Job.id.not_in(sorted(skip)))
         job = s.scalars(
-            select(Job)
-            .where(Job.status == QUEUED)
-            .order_by(Job.priority, Job.position, Job.id)
+            nxt.order_by(Job.priority, Job.position, Job.id)
             .limit(1)
             .with_for_update(skip_locked=True)
         ).first()
@@ -491,6 +493,25 @@ def claim_next(db: Database, runner_id: str) -> Job | None:
         return job
 
     return db.transact(claim)
+
+
+def pass_job(db: Database, job_id: int, runner_id: str, why: str) -> Job:
+    """A shared queue: this runner cannot run the job (model not installed, plan does not fit
+    here); it goes back to its place for another runner, saying so. Not an attempt."""
+    host = runner_id.split(":", 1)[0]
+
+    def give_back(s: Session) -> Job:
+        job = _owned(s, job_id, runner_id)
+        job.status, job.runner_id, job.started_at = QUEUED, None, None
+        job.attempts = max(0, job.attempts - 1)
+        said = [line for line in (job.status_reason or "").splitlines() if line.startswith("- ")]
+        said = [line for line in said if not line.startswith(f"- {host}:")]
+        said.append(f"- {host}: {why}")
+        job.status_reason = "waiting for a runner that can run it:\n" + "\n".join(said[-8:])
+        _clear_progress(job)
+        return job
+
+    return db.transact(give_back)
 
 
 def update_progress(

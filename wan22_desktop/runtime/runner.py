@@ -43,7 +43,7 @@ from wan22_desktop.runtime import protocol as P
 from wan22_desktop.runtime.hardware import Hardware
 from wan22_desktop.runtime.keep_awake import KeepAwake
 from wan22_desktop.runtime.launcher import Exited, WorkerProcess, describe_exit
-from wan22_desktop.runtime.planner import Plan
+from wan22_desktop.runtime.planner import Plan, PlanError
 from wan22_desktop.runtime.planning import installed_models, plan_request
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ CRASH_HINT = (
     "or a smaller size)"
 )
 HANG_HINT = "the worker was restarted; retry the job, and see the worker log if it hangs again"
+
+
+PASS_RETRY_S = 300.0  # a shared queue: look again at a job this machine could not run
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ class QueueRunner:
         self.interrupted = False  # set by a signal handler (Ctrl-C) that called stop()
         self._last_beat = 0.0
         self._idle_since: float | None = None
+        self._passed: dict[int, float] = {}  # job id -> when this runner found it cannot run it
         self.summary = RunSummary()
 
     # ---- control
@@ -217,7 +221,7 @@ class QueueRunner:
                     awake.release()
                     self._stop.wait(self.options.poll_s)
                     continue
-                job = q.claim_next(self.db, self.me.holder)
+                job = q.claim_next(self.db, self.me.holder, skip=self._cannot_run())
                 if job is None and self.db.shared and self._recover_dead_runners():
                     continue  # a dead runner's job is back in the queue: claim it
                 if job is None:
@@ -258,6 +262,20 @@ class QueueRunner:
             self._last_beat = now
             if self.db.shared:  # any live runner takes back the jobs of dead ones
                 self._recover_dead_runners()
+
+    def _pass(self, job_id: int, exc: Wan22Error) -> None:
+        """A shared queue: leave a job this machine cannot run to the other runners."""
+        q.pass_job(self.db, job_id, self.me.holder, exc.message)
+        self._passed[job_id] = time.monotonic()
+        self._emit("requeued", job_id, f"left for another runner: {exc.message}")
+
+    def _cannot_run(self) -> set[int]:
+        """Jobs passed recently; looked at again after a while (a model may be installed)."""
+        now = time.monotonic()
+        for job_id, at in list(self._passed.items()):
+            if now - at > PASS_RETRY_S:
+                del self._passed[job_id]
+        return set(self._passed)
 
     def _recover_dead_runners(self) -> bool:
         recovered = q.recover_orphans(
@@ -315,6 +333,9 @@ class QueueRunner:
             files = self.job_files(job.id, request, job_plan)
             check_job_files(files)
         except Wan22Error as exc:  # PlanError included: nothing fits this machine
+            if self.db.shared and isinstance(exc, (PlanError, CheckpointError)):
+                self._pass(job.id, exc)  # another machine may have the model, or the GPU
+                return
             self._fail(job.id, exc.kind, exc.message, exc.hint)
             return
         q.set_plan(self.db, job.id, self.me.holder, job_plan.to_dict())
