@@ -155,8 +155,10 @@ def test_a_server_restart_mid_run_loses_and_repeats_nothing(
     runners = [cli(box, "--json", "queue", "run", env={"LOOP_STEP_S": "0.05"}) for box in boxes]
     wait_for(lambda: q.counts_by_status(shared).get("done", 0) >= 5, timeout=120)
     pg_server.stop()  # every connection is cut; jobs keep rendering
-    time.sleep(3)
-    pg_server.start()
+    try:
+        time.sleep(3)
+    finally:
+        pg_server.start()
     for p in runners:
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
