@@ -141,3 +141,14 @@ def test_copy_moves_queue_and_history_with_their_ids(
     # A second copy into a non-empty database is refused.
     code, out, err = _run(capsys, "db", "copy", "--from", f"sqlite:///{src_path}", "--to", pg_url)
     assert code == 2 and "already holds" in err
+
+
+def test_a_corrupt_settings_file_leaves_commands_on_the_local_database(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    paths = app_paths(None).ensure()
+    paths.settings_file.write_text("{not json")
+    code, out, err = _run(capsys, "--json", "db", "status")
+    assert code == 0, err
+    assert json.loads(out)["shared"] is False
+    assert list(paths.settings_file.parent.glob("settings.json.corrupt-*")) == []  # no side effect

@@ -305,6 +305,22 @@ def _option(key: str) -> Option:
         ) from None
 
 
+def read_database_url(paths: AppPaths) -> str | None:
+    """The database URL of a data folder, read without side effects: a missing or unreadable
+    settings file means the folder's own SQLite database, as its defaults do (the GUI and
+    ``Settings.load`` report and back up a corrupt file; this must not do it a second time)."""
+    try:
+        data = json.loads(paths.settings_file.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("settings file unreadable (%s); using the data folder's own database", exc)
+        return None
+    database = data.get("database") if isinstance(data, dict) else None
+    url = database.get("url") if isinstance(database, dict) else None
+    return url if isinstance(url, str) and url else None
+
+
 def effective_paths(paths: AppPaths, settings: Settings) -> AppPaths:
     """``paths`` with the user's outputs/models folders applied where they are set."""
     changes: dict[str, Path] = {}

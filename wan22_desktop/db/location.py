@@ -91,9 +91,9 @@ def _scheme(raw: str) -> str:
 
 def configured_url(paths: AppPaths) -> str | None:
     """The URL set for this data folder (without password), or None for its SQLite file."""
-    from wan22_desktop.settings import Settings
+    from wan22_desktop.settings import read_database_url
 
-    return Settings.load(paths).database_url
+    return read_database_url(paths)
 
 
 def configured(paths: AppPaths) -> str | URL | os.PathLike[str]:
