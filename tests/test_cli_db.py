@@ -152,3 +152,24 @@ def test_a_corrupt_settings_file_leaves_commands_on_the_local_database(
     assert code == 0, err
     assert json.loads(out)["shared"] is False
     assert list(paths.settings_file.parent.glob("settings.json.corrupt-*")) == []  # no side effect
+
+
+def test_status_lists_every_runner_with_its_gpus_and_job(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wan22_desktop.db.lease import RunnerIdentity, RunnerInfo
+
+    with open_database(pg_url) as shared:
+        q.enqueue(shared, make_request(), count=2)
+        a, b = RunnerIdentity("gpu-box-a", 11, "a"), RunnerIdentity("gpu-box-b", 22, "b")
+        gpu = {"name": "NVIDIA RTX 4090", "vram_bytes": 24 * 2**30}
+        q.start_runner(shared, a, info=RunnerInfo(gpus=[gpu], models=["ti2v-5B"]))
+        q.start_runner(shared, b)
+        job = q.claim_next(shared, a.holder)
+    assert _run(capsys, "db", "use", pg_url)[0] == 0
+    code, out, err = _run(capsys, "db", "status")
+    assert code == 0, err
+    lines = {line.split()[1]: line for line in out.splitlines() if line.startswith("runner:")}
+    assert f"job {job.id}" in lines["gpu-box-a"] and "RTX 4090" in lines["gpu-box-a"]
+    assert "idle" in lines["gpu-box-b"] and "no GPU" in lines["gpu-box-b"]
+    assert "1 queued, 1 running" in out

@@ -69,3 +69,20 @@ def test_cancel_from_another_machine_reaches_the_runner(box, pg_url) -> None:  #
     wait_for(lambda: q.get_job(db, job.id).status == "cancelled", timeout=30)
     t.join(timeout=60)
     assert not t.is_alive()
+
+
+def test_a_runner_refuses_to_start_without_a_writable_outputs_folder(box, tmp_path) -> None:  # noqa: ANN001
+    import dataclasses
+
+    from wan22_desktop.errors import UserInputError
+
+    db, paths = box
+    below_a_file = tmp_path / "not-a-folder"
+    below_a_file.write_text("x")
+    runner = _runner(db, dataclasses.replace(paths, outputs=below_a_file / "outputs"))
+    with pytest.raises(UserInputError, match="output folder") as info:
+        runner.run()
+    assert "shared outputs folder" in info.value.hint
+    from wan22_desktop.db.lease import list_runners
+
+    assert list_runners(db) == []  # it never registered, so it claimed nothing

@@ -111,7 +111,6 @@ def cmd_use(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from wan22_desktop.db import location, migrate
     from wan22_desktop.db.database import HEAD_REVISION, open_app_database
-    from wan22_desktop.db.lease import list_runners
     from wan22_desktop.db.queue import counts_by_status
 
     paths = app_paths(args.home)
@@ -125,17 +124,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "schema": migrate.current_revision(db.engine),
             "app_schema": HEAD_REVISION,
             "jobs": counts_by_status(db),
-            "runners": [
-                {
-                    "id": r.id,
-                    "host": r.host,
-                    "pid": r.pid,
-                    "version": r.version,
-                    "heartbeat_at": r.heartbeat_at.isoformat(),
-                    "models": r.models,
-                }
-                for r in list_runners(db)
-            ],
+            "runners": _runners(db),
         }
     if args.json:
         print(json_text(info))
@@ -146,10 +135,34 @@ def cmd_status(args: argparse.Namespace) -> int:
     jobs = ", ".join(f"{n} {st}" for st, n in sorted(info["jobs"].items())) or "none"
     print(f"jobs:     {jobs}")
     for r in info["runners"]:
+        gpus = ", ".join(g.get("name", "?") for g in r["gpus"]) or "no GPU"
+        job = f"job {r['job']}" if r["job"] else "idle"
         print(
-            f"runner:   {r['host']} pid {r['pid']} v{r['version']} (last seen {r['heartbeat_at']})"
+            f"runner:   {r['host']} pid {r['pid']} v{r['version']}, {gpus}, {job} "
+            f"(last seen {r['heartbeat_at']} UTC)"
         )
     return 0
+
+
+def _runners(db: Any) -> list[dict[str, Any]]:
+    """Registered runners with the job each one is running (from the jobs table)."""
+    from wan22_desktop.db.lease import list_runners
+    from wan22_desktop.db.queue import list_jobs
+
+    running = {j.runner_id: j.id for j in list_jobs(db, statuses=["running"])}
+    return [
+        {
+            "id": r.id,
+            "host": r.host,
+            "pid": r.pid,
+            "version": r.version,
+            "gpus": r.gpus,
+            "models": r.models,
+            "job": running.get(r.id),
+            "heartbeat_at": r.heartbeat_at.isoformat(sep=" ", timespec="seconds"),
+        }
+        for r in list_runners(db)
+    ]
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -9,8 +9,11 @@ the source has no runner in the target: it arrives queued at the front of its la
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy.orm import Session
 
 from wan22_desktop.db import postgres
 from wan22_desktop.db.database import Database
@@ -43,26 +46,31 @@ def copy_queue_and_history(src: Database, dst: Database) -> CopyResult:
         )
     counts: dict[str, int] = {}
     requeued = 0
-    for model in (Generation, Job):  # generations first: jobs refer to them
-        table = model.__table__
-        rows = src.read(lambda s, t=table: [dict(r._mapping) for r in s.execute(select(t))])
-        if model is Job:
+    tables: list[Table] = [Generation.__table__, Job.__table__]  # type: ignore[list-item]
+    for table in tables:  # generations first: jobs refer to them
+        rows = src.read(partial(_rows, table))
+        if table.name == Job.__tablename__:
             for row in rows:
                 if row["status"] == RUNNING:
                     row.update(status=QUEUED, runner_id=None, status_reason="copied while running")
                     requeued += 1
-
-        def put(s, t=table, rows=rows) -> None:  # noqa: ANN001
-            for i in range(0, len(rows), BATCH):
-                s.execute(insert(t), rows[i : i + BATCH])
-            if postgres.is_postgres(s.get_bind()) and rows:
-                s.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), "
-                        f"(SELECT max(id) FROM {t.name}))"
-                    )
-                )
-
-        dst.transact(put)
+        dst.transact(partial(_insert, table, rows))
         counts[table.name] = len(rows)
     return CopyResult(counts["generations"], counts["jobs"], requeued)
+
+
+def _rows(table: Table, s: Session) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in s.execute(select(table))]
+
+
+def _insert(table: Table, rows: list[dict[str, Any]], s: Session) -> None:
+    for i in range(0, len(rows), BATCH):
+        s.execute(insert(table), rows[i : i + BATCH])
+    if postgres.is_postgres(s.get_bind()) and rows:
+        # Explicit ids do not move PostgreSQL's sequence: the next new row would collide.
+        s.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"(SELECT max(id) FROM {table.name}))"
+            )
+        )

@@ -195,6 +195,13 @@ class QueueRunner:
             return self._run()
 
     def _run(self) -> RunSummary:
+        if self.db.shared:
+            # Videos must be viewable from every machine (ADR 0011): the outputs folder is the
+            # shared one, so find a missing mount or a read-only share before claiming a job.
+            check_writable(
+                self.paths.outputs,
+                "the shared outputs folder (mounted on every machine; Settings: outputs_dir)",
+            )
         recovered = q.start_runner(
             self.db,
             self.me,
