@@ -5,7 +5,11 @@ each next to a reference measured in the same run (the same query in raw sqlite3
 scan for search), so the figures compare across machines. Targets: page and search <= 100 ms,
 claim <= 5 ms.
 
-    python benchmarks/bench_db.py [--rows 10000] [--jobs 1000] [--runs 15]
+Then the same operations on PostgreSQL (a shared queue, ADR 0011), filled with the same rows, as
+ratios to SQLite from the same run: on a throwaway server started like the tests' one (initdb and
+pg_ctl must be installed), or on ``--pg-url`` (an empty database). ``--no-postgres`` skips it.
+
+    python benchmarks/bench_db.py [--rows 10000] [--jobs 1000] [--runs 15] [--pg-url URL]
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-def fill(db_path: Path, rows: int, jobs: int) -> None:
+def fill(db_path: Path | str, rows: int, jobs: int) -> None:
     db = open_database(db_path)
     rng = random.Random(0)
     req = GenerationRequest.for_task("ti2v-5B", prompt="x", seed=1).to_json()
@@ -106,6 +110,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=1_000)
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--pg-url", help="an empty PostgreSQL database (default: a throwaway server)")
+    ap.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -193,6 +199,54 @@ def main() -> None:
             )
         raw.close()
         db.close()
+        if not args.no_postgres:
+            compare_postgres(args, dict((r[0], r[1]) for r in results))
+
+
+def compare_postgres(args: argparse.Namespace, sqlite_ms: dict[str, float]) -> None:
+    """The same operations on PostgreSQL, as ratios to the SQLite figures of this run."""
+    from contextlib import nullcontext
+
+    if args.pg_url:
+        server = nullcontext(None)
+    else:
+        from tests.db.pg_server import missing_reason, running_server
+
+        if why := missing_reason():
+            print(f"\nPostgreSQL: skipped ({why})")
+            return
+        server = running_server()
+    with server as srv:
+        url = args.pg_url or srv.create_database("bench")
+        t = time.perf_counter()
+        fill(url, args.rows, args.jobs)
+        print(f"\nPostgreSQL: filled the same rows in {time.perf_counter() - t:.1f} s")
+        db = open_database(url)
+        pg_ms: dict[str, float] = {}
+        pg_ms["history page 1 (50 rows + total)"] = median_ms(
+            lambda: history.list_generations(db, page=0, page_size=50), args.runs
+        )
+        for q in ("lighthouse", "在阳光下的草地", "猫"):
+            hits = history.search(db, q).total
+            ms = median_ms(lambda q=q: history.search(db, q, page_size=50), args.runs)
+            pg_ms[f"search {q!r} ({hits} hits)"] = ms
+        from wan22_desktop.db.lease import RunnerIdentity
+
+        me = RunnerIdentity.current()
+        queue.start_runner(db, me, ttl_s=600)
+        claims = []
+        for _ in range(min(args.runs * 4, args.jobs - 1)):
+            t = time.perf_counter()
+            assert queue.claim_next(db, me.holder) is not None
+            claims.append((time.perf_counter() - t) * 1000)
+        pg_ms["queue claim (atomic, committed)"] = statistics.median(claims)
+        db.close()
+
+    print(f"\n{'operation':42} {'PostgreSQL ms':>13} {'SQLite ms':>10} {'ratio':>6}")
+    for name, ms in pg_ms.items():
+        ref = sqlite_ms.get(name)
+        ratio = f"{ms / ref:6.1f}" if ref else "     -"
+        print(f"{name:42} {ms:13.2f} {ref or 0:10.2f} {ratio}")
 
 
 if __name__ == "__main__":

@@ -79,3 +79,24 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server for the whole session (tests/db/pg_server.py); skipped with
+    the reason only where PostgreSQL is not installed (CI installs it)."""
+    from tests.db.pg_server import missing_reason, running_server
+
+    why = missing_reason()
+    if why:
+        pytest.skip(why)
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh, empty database on the session's server, dropped afterwards."""
+    url = pg_server.create_database()
+    yield url
+    pg_server.drop_database(url)

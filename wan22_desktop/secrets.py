@@ -198,3 +198,41 @@ def worker_env(base: Mapping[str, str]) -> dict[str, str]:
     if key:
         env[ENV_KEY] = key
     return env
+
+
+# ---- database passwords (a shared PostgreSQL queue): keyring only, never settings.json or argv
+
+DATABASE_USER_PREFIX = "database:"
+
+
+def _database_user(account: str) -> str:
+    return DATABASE_USER_PREFIX + account
+
+
+def set_database_password(account: str, password: str) -> None:
+    """Store the password of ``account`` ("user@host:port/database") in the OS keyring."""
+    if not password:
+        raise UserInputError("the database password is empty", "type the password, or leave it out")
+    _keyring_call("set_password", SERVICE_NAME, _database_user(account), password)
+    log.info("database password for %s stored in the keyring (%s)", account, backend_name())
+
+
+def get_database_password(account: str) -> str | None:
+    """The stored password, or None (none stored, or no usable keyring: said in the log)."""
+    try:
+        return _keyring_call("get_password", SERVICE_NAME, _database_user(account)) or None
+    except KeyringUnavailable as exc:
+        log.info("database password not read from the keyring: %s", exc.message)
+        return None
+
+
+def delete_database_password(account: str) -> bool:
+    from keyring.errors import PasswordDeleteError
+
+    try:
+        if _keyring_call("get_password", SERVICE_NAME, _database_user(account)) is None:
+            return False
+        _keyring_call("delete_password", SERVICE_NAME, _database_user(account))
+    except PasswordDeleteError:
+        return False
+    return True

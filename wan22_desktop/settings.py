@@ -161,6 +161,7 @@ class Settings:
         self._unknown: dict[str, Any] = dict(unknown or {})
         self.read_only_reason = read_only_reason
         self.recovered_from = recovered_from  # the backup of a corrupt file, when recover=True
+        self._database_url: str | None = None
 
     # ---- loading
 
@@ -225,7 +226,13 @@ class Settings:
                 values[key] = option.check(value)
             except UserInputError as err:  # one bad value must not cost the user every setting
                 log.warning("ignoring %s in %s: %s", key, path, err.message)
-        return cls(path, values, ui_state, unknown, read_only_reason=read_only)
+        database = data.get("database", {})
+        if not isinstance(database, dict):
+            raise ValueError("database must be a JSON object")
+        settings = cls(path, values, ui_state, unknown, read_only_reason=read_only)
+        url = database.get("url")
+        settings._database_url = url if isinstance(url, str) and url else None
+        return settings
 
     # ---- values
 
@@ -255,6 +262,18 @@ class Settings:
         json.dumps(value)  # fail now, not at save time
         self._ui_state[key] = value
 
+    @property
+    def database_url(self) -> str | None:
+        """The shared database this data folder uses (``wan22 db use``), never with a password
+        (that is in the OS keyring); None: the data folder's own SQLite file."""
+        return self._database_url
+
+    def set_database_url(self, url: str | None) -> None:
+        userinfo = (url or "").split("://", 1)[-1].split("/", 1)[0].rpartition("@")[0]
+        if ":" in userinfo:  # a programming error: db.location.parse splits the password off
+            raise ValueError("a database URL with a password never goes to settings.json")
+        self._database_url = url or None
+
     # ---- saving
 
     def save(self) -> Path:
@@ -269,6 +288,8 @@ class Settings:
             "settings": {**self._unknown, **self._values},
             "ui_state": self._ui_state,
         }
+        if self._database_url:
+            data["database"] = {"url": self._database_url}
         atomic_write_text(
             self.path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         )
@@ -282,6 +303,22 @@ def _option(key: str) -> Option:
         raise UserInputError(
             f"unknown setting {key!r}", f"known settings: {', '.join(OPTIONS)}"
         ) from None
+
+
+def read_database_url(paths: AppPaths) -> str | None:
+    """The database URL of a data folder, read without side effects: a missing or unreadable
+    settings file means the folder's own SQLite database, as its defaults do (the GUI and
+    ``Settings.load`` report and back up a corrupt file; this must not do it a second time)."""
+    try:
+        data = json.loads(paths.settings_file.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("settings file unreadable (%s); using the data folder's own database", exc)
+        return None
+    database = data.get("database") if isinstance(data, dict) else None
+    url = database.get("url") if isinstance(database, dict) else None
+    return url if isinstance(url, str) and url else None
 
 
 def effective_paths(paths: AppPaths, settings: Settings) -> AppPaths:

@@ -16,6 +16,10 @@ def claim_all(path: str, runner: str, go_file: str) -> None:
     """Say "ready", wait for ``go_file`` (so all claimers start together), then claim until the
     queue is empty; print the ids as JSON."""
     db = open_database(path, busy_timeout_s=10, lock_retries=10)
+    if db.shared:  # a shared queue: only a runner with a live lease of its own may claim
+        me = RunnerIdentity("claimer", os.getpid(), runner)
+        queue.start_runner(db, me, ttl_s=300)
+        runner = me.holder
     print("ready", flush=True)
     while not os.path.exists(go_file):
         time.sleep(0.001)

@@ -13,7 +13,7 @@ from wan22_desktop.db.database import Database
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.request import GenerationRequest
 
-from .conftest import add_generation
+from .conftest import add_generation, claim
 
 T0 = datetime(2026, 3, 1, 12, 0, 0)
 
@@ -128,7 +128,7 @@ def test_delete_removes_only_files_inside_the_outputs_folder(db: Database, tmp_p
 
 def test_deleting_a_generation_keeps_its_job(db: Database) -> None:
     q.enqueue(db, GenerationRequest.for_task("ti2v-5B", prompt="x", seed=1))
-    job = q.claim_next(db, "r")
+    job = claim(db, "r")
     gen = q.finish_job(db, job.id, "r", q.GenerationResult(video_path="/v.mp4"))
     h.delete_generation(db, gen.id)
     assert q.get_job(db, job.id).generation_id is None  # ON DELETE SET NULL

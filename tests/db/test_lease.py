@@ -22,6 +22,13 @@ from wan22_desktop.db.models import RunnerLease
 from wan22_desktop.errors import OperationError
 
 
+@pytest.fixture
+def backend() -> str:
+    """One lease per data folder is the SQLite model; a shared queue's per-runner leases are
+    tested in test_runners.py."""
+    return "sqlite"
+
+
 def _dead_pid() -> int:
     p = subprocess.Popen([sys.executable, "-c", "pass"])
     p.wait()

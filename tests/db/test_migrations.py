@@ -146,7 +146,7 @@ def test_upgrade_to_0003_keeps_jobs_and_never_reuses_an_id(tmp_path: Path) -> No
     con.close()
 
     db = open_database(path)
-    assert migrate.current_revision(db.engine) == migrate.head_revision() == "0003"
+    assert migrate.current_revision(db.engine) == migrate.head_revision()
     with db.session() as s:
         sql = s.execute(text("SELECT sql FROM sqlite_master WHERE name = 'jobs'")).scalar()
         assert "AUTOINCREMENT" in sql.upper()
@@ -169,3 +169,64 @@ def test_add_rm_add_gives_a_new_higher_id(tmp_path: Path) -> None:
     (third,) = q.enqueue(db, make_request(seed=9))
     assert third.id > second.id > first.id
     db.close()
+
+
+# ---- the same migrations on PostgreSQL (a shared queue, ADR 0011)
+
+
+def test_postgres_upgrades_from_revision_1_with_rows_and_searches(pg_url: str) -> None:
+    old = open_database(pg_url, migrate_to="0001")
+    with old.session(write=True) as s:
+        req = make_request(prompt="一只熊猫在竹林里吃竹子").to_json()
+        s.execute(
+            text(
+                "INSERT INTO generations (id, request_json, task, prompt, final_prompt, seed,"
+                " video_path, frames, width, height, fps, duration_s, favourite, tags_json,"
+                " created_at) VALUES (1, :r, 'ti2v-5B', '一只熊猫在竹林里吃竹子',"
+                " 'A Panda eats bamboo', 42, '/v/1.mp4', 121, 1280, 704, 24.0, 5.04, true,"
+                " '[\"zoo\"]', :t)"
+            ),
+            {"r": req, "t": NOW},
+        )
+    old.close()
+
+    db = open_database(pg_url)
+    assert migrate.current_revision(db.engine) == migrate.head_revision()
+    assert [g.id for g in history.search(db, "熊猫在").items] == [1]
+    assert [g.id for g in history.search(db, "panda EATS").items] == [1]  # any case, as FTS5
+    with db.session() as s:
+        indexes = {r[0] for r in s.execute(text("SELECT indexname FROM pg_indexes"))}
+    assert {"ix_jobs_claim", "ix_jobs_finished_at", "ix_runners_expires_at"} <= indexes
+    db.close()
+
+
+def test_postgres_schema_from_a_newer_app_is_refused(pg_url: str) -> None:
+    db = open_database(pg_url)
+    with db.session(write=True) as s:
+        s.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    db.close()
+    with pytest.raises(OperationError, match="newer Wan22 Desktop") as info:
+        open_database(pg_url)
+    assert "9999" in info.value.message and "every runner" in info.value.hint
+
+
+def test_postgres_downgrade_and_upgrade_again(pg_url: str) -> None:
+    from alembic import command
+
+    db = open_database(pg_url)
+    cfg = migrate._config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    assert migrate.current_revision(db.engine) == "0001"
+    db.close()
+    db = open_database(pg_url)
+    assert migrate.current_revision(db.engine) == migrate.head_revision()
+    db.close()
+
+
+def test_unreachable_postgres_is_one_clear_error(pg_server) -> None:  # noqa: ANN001
+    url = pg_server.url("postgres").replace(str(pg_server.port), "1")  # nothing listens on 1
+    with pytest.raises(OperationError, match="unreachable") as info:
+        open_database(url)
+    assert "wan22 db status" in info.value.hint

@@ -13,7 +13,7 @@ from wan22_desktop.db.models import Generation, Job
 from wan22_desktop.errors import OperationError, UserInputError
 from wan22_desktop.request import GenerationRequest
 
-from .conftest import make_request
+from .conftest import claim, die, make_request
 
 R = "runner-a"
 
@@ -64,7 +64,7 @@ def test_now_lane_runs_before_normal(db: Database) -> None:
     a, b = q.enqueue(db, make_request(prompt="first normal"), count=2)
     (urgent,) = q.enqueue(db, make_request(prompt="urgent"), lane="now")
     assert queued_ids(db) == [urgent.id, a.id, b.id]
-    assert q.claim_next(db, R).id == urgent.id
+    assert claim(db, R).id == urgent.id
 
 
 # ---- move
@@ -90,7 +90,7 @@ def test_move_within_the_lane(db: Database, to: q.MoveTo, expected: list[int]) -
 
 def test_move_refuses_non_queued_and_missing_jobs(db: Database) -> None:
     q.enqueue(db, make_request(), count=2)
-    q.claim_next(db, R)
+    claim(db, R)
     with pytest.raises(UserInputError, match="only queued"):
         q.move_job(db, 1, "down")
     with pytest.raises(UserInputError, match="no job 9"):
@@ -104,14 +104,14 @@ def test_pause_stops_claims_until_resumed(db: Database) -> None:
     q.enqueue(db, make_request())
     q.set_paused(db, True)
     assert q.is_paused(db)
-    assert q.claim_next(db, R) is None
+    assert claim(db, R) is None
     q.set_paused(db, False)
-    assert q.claim_next(db, R) is not None
+    assert claim(db, R) is not None
 
 
 def test_cancel_queued_is_immediate_running_sets_a_flag(db: Database) -> None:
     q.enqueue(db, make_request(), count=2)
-    running = q.claim_next(db, R)
+    running = claim(db, R)
     assert q.cancel_job(db, 2).status == "cancelled"
     flagged = q.cancel_job(db, running.id)
     assert (flagged.status, flagged.cancel_requested) == ("running", True)
@@ -123,14 +123,14 @@ def test_cancel_queued_is_immediate_running_sets_a_flag(db: Database) -> None:
 
 def test_retry_requeues_at_the_end_and_clears_the_error(db: Database) -> None:
     q.enqueue(db, make_request(), count=3)
-    job = q.claim_next(db, R)
+    job = claim(db, R)
     q.fail_job(db, job.id, R, kind="oom", message="out of memory", hint="use offload")
     with pytest.raises(UserInputError, match="only failed"):
         q.retry_job(db, 2)
     again = q.retry_job(db, job.id)
     assert again.status == "queued" and again.error_message is None
     assert queued_ids(db) == [2, 3, job.id]
-    assert q.claim_next(db, R).id == 2
+    assert claim(db, R).id == 2
 
 
 def test_edit_changes_a_queued_request_after_validation(db: Database) -> None:
@@ -151,14 +151,14 @@ def test_edit_changes_a_queued_request_after_validation(db: Database) -> None:
     assert q.get_job(db, job.id).request_json == before
     q.edit_job(db, job.id, seed=-1)
     assert GenerationRequest.from_json(q.get_job(db, job.id).request_json).seed >= 0
-    q.claim_next(db, R)
+    claim(db, R)
     with pytest.raises(UserInputError, match="only queued"):
         q.edit_job(db, job.id, prompt="too late")
 
 
 def test_delete_refuses_a_running_job(db: Database) -> None:
     q.enqueue(db, make_request(), count=2)
-    running = q.claim_next(db, R)
+    running = claim(db, R)
     with pytest.raises(UserInputError, match="running"):
         q.delete_job(db, running.id)
     q.delete_job(db, 2)
@@ -170,16 +170,16 @@ def test_delete_refuses_a_running_job(db: Database) -> None:
 
 def test_claim_takes_jobs_in_order_and_counts_attempts(db: Database) -> None:
     q.enqueue(db, make_request(), count=2)
-    first, second = q.claim_next(db, R), q.claim_next(db, R)
+    first, second = claim(db, R), claim(db, R)
     assert (first.id, second.id) == (1, 2)
     assert (first.status, first.runner_id, first.attempts) == ("running", R, 1)
     assert first.started_at is not None
-    assert q.claim_next(db, R) is None
+    assert claim(db, R) is None
 
 
 def test_finish_creates_the_generation_in_the_same_step(db: Database) -> None:
     q.enqueue(db, make_request(prompt="a heron", seed=77))
-    job = q.claim_next(db, R)
+    job = claim(db, R)
     q.set_plan(db, job.id, R, {"offload_model": True, "reason": "24 GB GPU"})
     q.update_progress(db, job.id, R, step=40, total=50, phase="denoise", eta_s=12.5)
     assert q.get_job(db, job.id).progress_eta_s == 12.5
@@ -217,7 +217,7 @@ def test_finish_creates_the_generation_in_the_same_step(db: Database) -> None:
 
 def test_failure_keeps_kind_message_and_hint(db: Database) -> None:
     q.enqueue(db, make_request())
-    job = q.claim_next(db, R)
+    job = claim(db, R)
     failed = q.fail_job(db, job.id, R, kind="oom", message="CUDA out of memory", hint="offload")
     assert (failed.status, failed.error_kind, failed.error_message, failed.error_hint) == (
         "failed",
@@ -229,7 +229,8 @@ def test_failure_keeps_kind_message_and_hint(db: Database) -> None:
 
 def test_a_runner_that_lost_its_job_cannot_write_to_it(db: Database) -> None:
     q.enqueue(db, make_request())
-    job = q.claim_next(db, "old-runner")
+    job = claim(db, "old-runner")
+    die(db, "old-runner")
     q.recover_orphans(db, "new-runner")
     with pytest.raises(OperationError, match="no longer run by this runner"):
         q.finish_job(db, job.id, "old-runner", q.GenerationResult(video_path="/x.mp4"))
@@ -241,8 +242,9 @@ def test_a_runner_that_lost_its_job_cannot_write_to_it(db: Database) -> None:
 def test_recovery_requeues_at_the_front_then_interrupts(db: Database) -> None:
     q.enqueue(db, make_request(), count=3)
     for attempt in range(1, 4):
-        job = q.claim_next(db, f"dead-{attempt}")
+        job = claim(db, f"dead-{attempt}")
         assert job.id == 1
+        die(db, f"dead-{attempt}")
         (recovered,) = q.recover_orphans(db, "me", max_interruptions=3)
         assert recovered.interruptions == attempt
         assert f"dead-{attempt}" in recovered.status_reason
@@ -258,7 +260,8 @@ def test_recovery_requeues_at_the_front_then_interrupts(db: Database) -> None:
 
 def test_recovery_of_a_job_being_cancelled_cancels_it(db: Database) -> None:
     q.enqueue(db, make_request())
-    job = q.claim_next(db, "dead")
+    job = claim(db, "dead")
+    die(db, "dead")
     q.cancel_job(db, job.id)
     (recovered,) = q.recover_orphans(db, "me")
     assert recovered.status == "cancelled"
@@ -266,5 +269,5 @@ def test_recovery_of_a_job_being_cancelled_cancels_it(db: Database) -> None:
 
 def test_recovery_leaves_the_current_runners_jobs_alone(db: Database) -> None:
     q.enqueue(db, make_request())
-    q.claim_next(db, "me")
+    claim(db, "me")
     assert q.recover_orphans(db, "me") == []

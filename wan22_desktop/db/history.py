@@ -195,11 +195,19 @@ def _filtered(q: Select, flt: HistoryFilter, s: Session) -> tuple[Select, dict[s
             params["fts_query"] = sqlite.fts_phrase(text_query)
         else:
             # Trigram FTS cannot match fewer than 3 characters: a substring scan is fine there.
+            # PostgreSQL has no FTS5: ILIKE, served by the pg_trgm indexes where the server has
+            # them (migration 0004), matches the same case-insensitive substrings.
+            # (SQLite's own LIKE already ignores ASCII case, and is faster than lower() LIKE.)
             pattern = "%" + _escape_like(text_query) + "%"
+            sqlite_db = sqlite.is_sqlite(s.get_bind())
             q = q.where(
                 or_(
-                    Generation.prompt.like(pattern, escape="\\"),
-                    Generation.final_prompt.like(pattern, escape="\\"),
+                    *(
+                        col.like(pattern, escape="\\")
+                        if sqlite_db
+                        else col.ilike(pattern, escape="\\")
+                        for col in (Generation.prompt, Generation.final_prompt)
+                    )
                 )
             )
     return q, params

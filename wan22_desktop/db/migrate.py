@@ -17,6 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
+from wan22_desktop.db import postgres
 from wan22_desktop.errors import OperationError
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ def upgrade(engine: Engine, target: str = "head") -> None:
     """Bring the schema to ``target`` (a revision id or "head") in one transaction."""
     cfg = _config()
     with engine.begin() as conn:
+        if postgres.is_postgres(conn):
+            postgres.lock_for_migration(conn)  # runners starting together: one migrates
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, target)
 
@@ -63,8 +66,9 @@ def needs_upgrade(engine: Engine, target: str = "head") -> bool:
     if current is not None and current not in known_revisions():
         raise OperationError(
             f"the database {engine.url.database} was made by a newer Wan22 Desktop "
-            f"(schema {current})",
-            hint="update Wan22 Desktop, or point --home at another data folder",
+            f"(schema {current}; this version knows up to {head_revision()})",
+            hint="update Wan22 Desktop on this machine (every runner on a shared database needs "
+            "the newest version), or point --home at another data folder",
         )
     return current != wanted
 

@@ -173,3 +173,33 @@ class RunnerLease(Base):
     acquired_at: Mapped[datetime] = mapped_column(DateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Runner(Base):
+    """A runner that works the queue: who it is, what it can run, and its own lease.
+
+    On a shared (PostgreSQL) queue every runner holds its own row and heartbeats it; a runner
+    whose row has expired (or whose process is gone on this host) is dead, and any other runner
+    requeues its job. On SQLite the row only describes the one runner that holds ``runner_lease``.
+    """
+
+    __tablename__ = "runners"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # RunnerIdentity.holder
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(40))
+    gpus_json: Mapped[str] = mapped_column(Text, default="[]")  # [{"name": .., "vram_bytes": ..}]
+    vram_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # largest GPU
+    models_json: Mapped[str] = mapped_column(Text, default="[]")  # installed tasks
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+    @property
+    def gpus(self) -> list[dict[str, Any]]:
+        return list(json.loads(self.gpus_json or "[]"))
+
+    @property
+    def models(self) -> list[str]:
+        return list(json.loads(self.models_json or "[]"))

@@ -1,8 +1,9 @@
 """Queue operations: what users do to jobs, and what the runner does with them.
 
 The jobs table is the only truth about the queue. Requests are validated before anything is
-written, seeds are made concrete at enqueue time, and the runner's claim is one atomic UPDATE, so
-two runners (or a runner and a stale one) can never start the same job.
+written, seeds are made concrete at enqueue time, and the runner's claim is atomic (one
+``UPDATE ... RETURNING`` on SQLite, ``SELECT ... FOR UPDATE SKIP LOCKED`` on a shared PostgreSQL
+queue), so two runners (or a runner and a stale one) can never start the same job.
 """
 
 from __future__ import annotations
@@ -10,16 +11,25 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from wan22_desktop.db import postgres
 from wan22_desktop.db.base import utcnow
 from wan22_desktop.db.database import Database
-from wan22_desktop.db.lease import QUEUE_LEASE, RunnerIdentity, acquire_lease
+from wan22_desktop.db.lease import (
+    QUEUE_LEASE,
+    RunnerIdentity,
+    RunnerInfo,
+    acquire_lease,
+    db_now,
+    live_runner_ids,
+    register_runner,
+)
 from wan22_desktop.db.models import (
     CANCELLED,
     DONE,
@@ -32,6 +42,7 @@ from wan22_desktop.db.models import (
     Generation,
     Job,
     QueueState,
+    Runner,
     RunnerLease,
 )
 from wan22_desktop.errors import OperationError, UserInputError
@@ -169,6 +180,7 @@ def move_job(db: Database, job_id: int, to: MoveTo) -> Job:
     """Move a queued job within its lane: up, down, top, bottom or to a 1-based position."""
 
     def move(s: Session) -> Job:
+        _lock_order(s)
         job = _job(s, job_id)
         if job.status != QUEUED:
             raise UserInputError(
@@ -300,56 +312,96 @@ def start_runner(
     *,
     ttl_s: float = 30.0,
     max_interruptions: int = DEFAULT_MAX_INTERRUPTIONS,
+    info: RunnerInfo | None = None,
 ) -> list[Job]:
-    """Take the queue lease, then recover jobs that a dead runner left ``running``."""
-    acquire_lease(db, me, ttl_s=ttl_s)
+    """Take the lease (the data folder's on SQLite, this runner's own on a shared queue) and
+    register, then recover jobs that dead runners left ``running``."""
+    if not db.shared:
+        acquire_lease(db, me, ttl_s=ttl_s)
+    register_runner(db, me, info, ttl_s=ttl_s)
     return recover_orphans(db, me.holder, max_interruptions=max_interruptions)
 
 
 def recover_orphans(
     db: Database, runner_id: str, *, max_interruptions: int = DEFAULT_MAX_INTERRUPTIONS
 ) -> list[Job]:
-    """Jobs ``running`` under another runner id: requeue them (at the front of their lane, they
+    """Jobs ``running`` under a dead runner: requeue them (at the front of their lane, they
     were next), or mark them ``interrupted`` once they have been interrupted too often.
-    Only call while holding the lease: then any other runner id is a dead runner."""
+
+    SQLite: only call while holding the lease; then any other runner id is a dead runner.
+    A shared queue: a runner is dead when its own lease has expired or its process is gone on
+    this host; any runner may recover, and rows being recovered by another are skipped."""
 
     def recover(s: Session) -> list[Job]:
-        orphans = list(
-            s.scalars(
-                select(Job).where(
-                    Job.status == RUNNING, (Job.runner_id != runner_id) | Job.runner_id.is_(None)
-                )
-            )
+        running = select(Job).where(
+            Job.status == RUNNING, (Job.runner_id != runner_id) | Job.runner_id.is_(None)
         )
-        now = utcnow()
-        for job in orphans:
-            job.interruptions += 1
-            who = job.runner_id or "an unknown runner"
-            if job.cancel_requested:
-                job.status, job.finished_at = CANCELLED, now
-                job.status_reason = f"cancelled; its runner ({who}) stopped before finishing"
-            elif job.interruptions >= max_interruptions:
-                job.status, job.finished_at = INTERRUPTED, now
-                job.status_reason = (
-                    f"interrupted {job.interruptions} times (last runner {who}); not requeued again"
+        if db.shared:
+            live, dead = live_runner_ids(s)
+            for row in dead:
+                s.delete(row)
+            if live:
+                running = running.where(
+                    Job.runner_id.not_in(sorted(live)) | Job.runner_id.is_(None)
                 )
-            else:
-                job.status = QUEUED
-                job.position = _first_position(s, job.priority) - 1
-                job.status_reason = f"requeued: runner {who} stopped while running it"
-            job.runner_id = None
-            _clear_progress(job)
-            log.warning("job %s: %s", job.id, job.status_reason)
+            running = running.with_for_update(skip_locked=True)
+        else:  # the lease holder: every other registered runner is gone
+            for row in s.scalars(select(Runner).where(Runner.id != runner_id)):
+                s.delete(row)
+        orphans = list(s.scalars(running))
+        for job in orphans:
+            _requeue(s, job, max_interruptions, f"runner {job.runner_id or 'an unknown runner'}")
         return orphans
 
     return db.transact(recover)
 
 
-def claim_next(db: Database, runner_id: str) -> Job | None:
+def requeue_own(
+    db: Database,
+    job_id: int,
+    runner_id: str,
+    *,
+    max_interruptions: int = DEFAULT_MAX_INTERRUPTIONS + 1,
+) -> Job | None:
+    """This runner is stopping mid-job: its job goes back to the front of the queue, as if the
+    runner had died (or is marked interrupted/cancelled as ``recover_orphans`` would)."""
+
+    def put_back(s: Session) -> Job | None:
+        job = s.get(Job, job_id)
+        if job is None or job.status != RUNNING or job.runner_id != runner_id:
+            return None
+        _requeue(s, job, max_interruptions, f"runner {runner_id}")
+        return job
+
+    return db.transact(put_back)
+
+
+def _requeue(s: Session, job: Job, max_interruptions: int, who: str) -> None:
+    now = utcnow()
+    job.interruptions += 1
+    if job.cancel_requested:
+        job.status, job.finished_at = CANCELLED, now
+        job.status_reason = f"cancelled; its runner ({who}) stopped before finishing"
+    elif job.interruptions >= max_interruptions:
+        job.status, job.finished_at = INTERRUPTED, now
+        job.status_reason = (
+            f"interrupted {job.interruptions} times (last {who}); not requeued again"
+        )
+    else:
+        job.status = QUEUED
+        job.position = _first_position(s, job.priority) - 1
+        job.status_reason = f"requeued: {who} stopped while running it"
+    job.runner_id = None
+    _clear_progress(job)
+    log.warning("job %s: %s", job.id, job.status_reason)
+
+
+def claim_next(db: Database, runner_id: str, *, skip: Collection[int] = ()) -> Job | None:
     """Atomically take the next queued job for ``runner_id``; None if paused or nothing queued.
 
     When a runner holds the queue lease, only that runner may claim: one that lost the lease
-    (presumed dead, then back) gets an ``OperationError`` instead of a job.
+    (presumed dead, then back) gets an ``OperationError`` instead of a job. On a shared queue,
+    ``skip`` names jobs this runner found it cannot run (``pass_job``): they wait for another.
     """
     nxt = (
         select(Job.id)
@@ -360,6 +412,8 @@ def claim_next(db: Database, runner_id: str) -> Job | None:
     )
 
     def claim(s: Session) -> Job | None:
+        if db.shared:
+            return claim_shared(s)
         lease = s.get(RunnerLease, QUEUE_LEASE)
         if lease is not None and lease.holder != runner_id:
             raise OperationError(
@@ -396,7 +450,68 @@ def claim_next(db: Database, runner_id: str) -> Job | None:
             if s.scalar(select(func.count()).select_from(Job).where(Job.status == QUEUED)) == 0:
                 return None
 
+    tries: list[int] = []
+
+    def claim_shared(s: Session) -> Job | None:
+        me = s.get(Runner, runner_id)
+        if me is None or me.expires_at <= db_now(s):
+            raise OperationError(
+                "this runner has no live lease on the shared queue",
+                hint="its lease expired (the database was unreachable, or the machine stalled); "
+                "start the runner again",
+            )
+        tries.append(1)
+        if len(tries) > 1:
+            # Retried after the server went away: if the first try's commit happened and only
+            # its answer was lost, the job is already this runner's. Take that one, not another.
+            mine = s.scalars(
+                select(Job)
+                .where(Job.status == RUNNING, Job.runner_id == runner_id)
+                .order_by(Job.started_at.desc())
+                .limit(1)
+            ).first()
+            if mine is not None:
+                return mine
+        if (st := s.get(QueueState, 1)) is not None and st.paused:
+            return None
+        # Several runners claim at once: each takes the first queued row nobody else has locked.
+        nxt = select(Job).where(Job.status == QUEUED)
+        if skip:
+            nxt = nxt.where(Job.id.not_in(sorted(skip)))
+        job = s.scalars(
+            nxt.order_by(Job.priority, Job.position, Job.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if job is None:
+            return None
+        now = utcnow()
+        job.status, job.runner_id, job.started_at, job.updated_at = RUNNING, runner_id, now, now
+        job.attempts += 1
+        job.cancel_requested, job.status_reason = False, None
+        _clear_progress(job)
+        return job
+
     return db.transact(claim)
+
+
+def pass_job(db: Database, job_id: int, runner_id: str, why: str) -> Job:
+    """A shared queue: this runner cannot run the job (model not installed, plan does not fit
+    here); it goes back to its place for another runner, saying so. Not an attempt."""
+    host = runner_id.split(":", 1)[0]
+
+    def give_back(s: Session) -> Job:
+        job = _owned(s, job_id, runner_id)
+        job.status, job.runner_id, job.started_at = QUEUED, None, None
+        job.attempts = max(0, job.attempts - 1)
+        said = [line for line in (job.status_reason or "").splitlines() if line.startswith("- ")]
+        said = [line for line in said if not line.startswith(f"- {host}:")]
+        said.append(f"- {host}: {why}")
+        job.status_reason = "waiting for a runner that can run it:\n" + "\n".join(said[-8:])
+        _clear_progress(job)
+        return job
+
+    return db.transact(give_back)
 
 
 def update_progress(
@@ -433,6 +548,12 @@ def finish_job(db: Database, job_id: int, runner_id: str, result: GenerationResu
     """Mark the job done and add its generation to the history, in one transaction."""
 
     def done(s: Session) -> Generation:
+        job = _job(s, job_id)
+        if job.status == DONE and job.runner_id == runner_id and job.generation_id is not None:
+            # Retried after an outage ate the answer to a commit that happened: done once.
+            gen = s.get(Generation, job.generation_id)
+            if gen is not None:
+                return gen
         job = _owned(s, job_id, runner_id)
         req = GenerationRequest.from_json(job.request_json)
         gen = Generation(
@@ -469,6 +590,8 @@ def fail_job(
     db: Database, job_id: int, runner_id: str, *, kind: str, message: str, hint: str | None = None
 ) -> Job:
     def fail(s: Session) -> Job:
+        if (done := _already(s, job_id, runner_id, FAILED)) is not None:
+            return done
         job = _owned(s, job_id, runner_id)
         job.status, job.finished_at = FAILED, utcnow()
         job.error_kind, job.error_message, job.error_hint = kind, message, hint
@@ -481,6 +604,8 @@ def mark_cancelled(db: Database, job_id: int, runner_id: str) -> Job:
     """The runner stopped a job because the user cancelled it."""
 
     def stop(s: Session) -> Job:
+        if (done := _already(s, job_id, runner_id, CANCELLED)) is not None:
+            return done
         job = _owned(s, job_id, runner_id)
         job.status, job.finished_at, job.status_reason = (
             CANCELLED,
@@ -513,6 +638,12 @@ def _owned(s: Session, job_id: int, runner_id: str) -> Job:
     return job
 
 
+def _already(s: Session, job_id: int, runner_id: str, status: str) -> Job | None:
+    """The job, when this runner already put it in ``status`` (a retried unit of work)."""
+    job = s.get(Job, job_id)
+    return job if job is not None and job.status == status and job.runner_id == runner_id else None
+
+
 def _state(s: Session) -> QueueState:
     state = s.get(QueueState, 1)
     if state is None:
@@ -527,12 +658,19 @@ def _lane_rank(lane: str) -> int:
     return LANES[lane]
 
 
+def _lock_order(s: Session) -> None:
+    if postgres.is_postgres(s.get_bind()):
+        postgres.lock_queue_order(s)
+
+
 def _next_position(s: Session, priority: int) -> int:
+    _lock_order(s)
     top = s.scalar(select(func.max(Job.position)).where(Job.priority == priority))
     return 1 if top is None else top + 1
 
 
 def _first_position(s: Session, priority: int) -> int:
+    _lock_order(s)
     low = s.scalar(
         select(func.min(Job.position)).where(Job.priority == priority, Job.status == QUEUED)
     )

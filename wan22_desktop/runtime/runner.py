@@ -27,7 +27,13 @@ from typing import Any
 
 from wan22_desktop.db import queue as q
 from wan22_desktop.db.database import Database
-from wan22_desktop.db.lease import RunnerIdentity, heartbeat, release_lease
+from wan22_desktop.db.lease import (
+    RunnerIdentity,
+    RunnerInfo,
+    heartbeat,
+    register_runner,
+    release_lease,
+)
 from wan22_desktop.db.models import Job
 from wan22_desktop.engine.video_io import check_writable
 from wan22_desktop.errors import Cancelled, CheckpointError, OperationError, Wan22Error
@@ -37,7 +43,7 @@ from wan22_desktop.runtime import protocol as P
 from wan22_desktop.runtime.hardware import Hardware
 from wan22_desktop.runtime.keep_awake import KeepAwake
 from wan22_desktop.runtime.launcher import Exited, WorkerProcess, describe_exit
-from wan22_desktop.runtime.planner import Plan
+from wan22_desktop.runtime.planner import Plan, PlanError
 from wan22_desktop.runtime.planning import installed_models, plan_request
 
 log = logging.getLogger(__name__)
@@ -52,6 +58,9 @@ START_HINT = "see worker.log in the logs folder; the runner goes on with the nex
 CLEANUP_EVERY_S = 300.0  # an idle runner looks for leftovers of dead workers this often
 
 
+PASS_RETRY_S = 300.0  # a shared queue: look again at a job this machine could not run
+
+
 @dataclass(frozen=True)
 class RunnerOptions:
     forever: bool = False  # keep waiting for jobs when the queue is empty
@@ -64,6 +73,9 @@ class RunnerOptions:
     pause_cancels: bool = False  # pause: cancel the running job instead of finishing it
     idle_release_s: float = 120.0  # forever mode: stop an idle worker to free the GPU
     max_interruptions: int = 3
+    # A shared database server that goes away (restart, network cut): ride it out this long,
+    # retrying with backoff while the worker keeps rendering, before giving up.
+    db_outage_s: float = 600.0
     keep_awake: bool = True
     preview_every: int = 5
     progress_interval_s: float = 0.25  # at most this often a progress write to the database
@@ -163,6 +175,7 @@ class QueueRunner:
         self._idle_since: float | None = None
         self._start_failures = 0
         self._last_cleanup = 0.0
+        self._passed: dict[int, float] = {}  # job id -> when this runner found it cannot run it
         self.summary = RunSummary()
 
     # ---- control
@@ -184,11 +197,23 @@ class QueueRunner:
     # ---- main loop
 
     def run(self) -> RunSummary:
+        with self.db.reconnect_window(self.options.db_outage_s):
+            return self._run()
+
+    def _run(self) -> RunSummary:
+        if self.db.shared:
+            # Videos must be viewable from every machine (ADR 0011): the outputs folder is the
+            # shared one, so find a missing mount or a read-only share before claiming a job.
+            check_writable(
+                self.paths.outputs,
+                "the shared outputs folder (mounted on every machine; Settings: outputs_dir)",
+            )
         recovered = q.start_runner(
             self.db,
             self.me,
             ttl_s=self.options.lease_ttl_s,
             max_interruptions=self.options.max_interruptions,
+            info=self._info(),
         )
         self._last_beat = time.monotonic()
         for job in recovered:
@@ -210,7 +235,9 @@ class QueueRunner:
                     awake.release()
                     self._stop.wait(self.options.poll_s)
                     continue
-                job = q.claim_next(self.db, self.me.holder)
+                job = q.claim_next(self.db, self.me.holder, skip=self._cannot_run())
+                if job is None and self.db.shared and self._recover_dead_runners():
+                    continue  # a dead runner's job is back in the queue: claim it
                 if job is None:
                     awake.release()
                     if not self.options.forever:
@@ -249,6 +276,30 @@ class QueueRunner:
         if force or now - self._last_beat > self.options.lease_ttl_s / 3:
             heartbeat(self.db, self.me, ttl_s=self.options.lease_ttl_s)
             self._last_beat = now
+            if self.db.shared:  # any live runner takes back the jobs of dead ones
+                self._recover_dead_runners()
+
+    def _pass(self, job_id: int, exc: Wan22Error) -> None:
+        """A shared queue: leave a job this machine cannot run to the other runners."""
+        q.pass_job(self.db, job_id, self.me.holder, exc.message)
+        self._passed[job_id] = time.monotonic()
+        self._emit("requeued", job_id, f"left for another runner: {exc.message}")
+
+    def _cannot_run(self) -> set[int]:
+        """Jobs passed recently; looked at again after a while (a model may be installed)."""
+        now = time.monotonic()
+        for job_id, at in list(self._passed.items()):
+            if now - at > PASS_RETRY_S:
+                del self._passed[job_id]
+        return set(self._passed)
+
+    def _recover_dead_runners(self) -> bool:
+        recovered = q.recover_orphans(
+            self.db, self.me.holder, max_interruptions=self.options.max_interruptions
+        )
+        for job in recovered:
+            self._emit("requeued", job.id, job.status_reason or "")
+        return bool(recovered)
 
     def _emit(
         self, kind: str, job_id: int | None = None, message: str = "", data: Any = None
@@ -278,7 +329,16 @@ class QueueRunner:
             if not box:
                 raise OperationError("the hardware probe failed", "see the log file")
             self._hardware = box[0]
+            register_runner(self.db, self.me, self._info(), ttl_s=self.options.lease_ttl_s)
         return self._hardware
+
+    def _info(self) -> RunnerInfo:
+        """What this runner registers: its GPUs (once probed) and installed models."""
+        gpus = [
+            {"name": g.name, "vram_bytes": int(g.total_gib * 2**30)}
+            for g in (self._hardware.gpus if self._hardware else ())
+        ]
+        return RunnerInfo(gpus=gpus, models=sorted(installed_models(self.db)))
 
     def _run_job(self, job: Job) -> None:
         claimed_at = time.monotonic()
@@ -289,6 +349,9 @@ class QueueRunner:
             files = self.job_files(job.id, request, job_plan)
             check_job_files(files)
         except Wan22Error as exc:  # PlanError included: nothing fits this machine
+            if self.db.shared and isinstance(exc, (PlanError, CheckpointError)):
+                self._pass(job.id, exc)  # another machine may have the model, or the GPU
+                return
             self._fail(job.id, exc.kind, exc.message, exc.hint)
             return
         q.set_plan(self.db, job.id, self.me.holder, job_plan.to_dict())
@@ -422,10 +485,8 @@ class QueueRunner:
 
     def _requeue_current(self, job_id: int) -> None:
         """Ctrl-C / stop: the job goes back to the front of the queue, as if this runner had died."""
-        q.recover_orphans(
-            self.db,
-            f"{self.me.holder}:stopping",
-            max_interruptions=self.options.max_interruptions + 1,
+        q.requeue_own(
+            self.db, job_id, self.me.holder, max_interruptions=self.options.max_interruptions + 1
         )
         self.summary.requeued.append(job_id)
         self._emit("requeued", job_id, "stopped by the user; the job stays queued")
