@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Integer, Select, column, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -170,7 +171,7 @@ def rerun(db: Database, generation_id: int, *, new_seed: bool = False, lane: str
 # ---- helpers
 
 
-def _filtered(q: Select, flt: HistoryFilter, s: Session) -> tuple[Select, dict[str, str]]:
+def _filtered(q: Select[Any], flt: HistoryFilter, s: Session) -> tuple[Select[Any], dict[str, str]]:
     params: dict[str, str] = {}
     if flt.task:
         q = q.where(Generation.task == flt.task)

@@ -73,7 +73,7 @@ def db_now(s: Session) -> datetime:
 def pid_alive(pid: int) -> bool:
     """Whether a process with ``pid`` exists on this host (a zombie counts as dead)."""
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except (psutil.NoSuchProcess, psutil.AccessDenied) as exc:
         return isinstance(exc, psutil.AccessDenied)  # another user's live process
 

@@ -92,7 +92,8 @@ class Job(Base):
 
     @property
     def request_dict(self) -> dict[str, Any]:
-        return json.loads(self.request_json)
+        loaded: dict[str, Any] = json.loads(self.request_json)
+        return loaded
 
     @property
     def plan(self) -> dict[str, Any] | None:
@@ -133,7 +134,8 @@ class Generation(Base):
 
     @property
     def request_dict(self) -> dict[str, Any]:
-        return json.loads(self.request_json)
+        loaded: dict[str, Any] = json.loads(self.request_json)
+        return loaded
 
     @property
     def timings(self) -> dict[str, Any]:

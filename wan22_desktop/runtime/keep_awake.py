@@ -114,7 +114,7 @@ class KeepAwake:
         return False
 
     def release(self) -> None:
-        if self._windows_held:
+        if self._windows_held and sys.platform == "win32":
             import ctypes
 
             ctypes.windll.kernel32.SetThreadExecutionState(ES_CONTINUOUS)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from wan22_desktop.errors import OperationError
 from wan22_desktop.logs import redact
@@ -107,8 +107,8 @@ class WorkerProcess:
             self._log_file = open(log_path, "ab")  # noqa: SIM115 - lives as long as the process
             self._log_start = self._log_file.tell()
             stderr = self._log_file
-        kwargs: dict = {}
-        if os.name == "nt":
+        kwargs: dict[str, Any] = {}
+        if sys.platform == "win32":
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
         else:
             kwargs["start_new_session"] = True

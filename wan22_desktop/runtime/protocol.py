@@ -42,8 +42,8 @@ class Message:
 class RunJob(Message):
     type: ClassVar[str] = "run_job"
     job_id: int
-    request: dict  # GenerationRequest.to_dict()
-    plan: dict  # Plan.to_dict()
+    request: dict[str, Any]  # GenerationRequest.to_dict()
+    plan: dict[str, Any]  # Plan.to_dict()
     checkpoint: str
     output_path: str
     thumbnail_path: str | None = None
@@ -177,7 +177,7 @@ def decode(line: str, kinds: Mapping[str, type[Message]] | None = None) -> Messa
             "the worker and the app come from different versions"
         )
     table = kinds if kinds is not None else {**COMMANDS, **EVENTS}
-    cls = table.get(body.get("type"))
+    cls = table.get(str(body.get("type")))
     if cls is None:
         raise ProtocolError(f"unknown message type {body.get('type')!r}")
     names = {f.name for f in fields(cls)}

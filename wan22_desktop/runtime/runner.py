@@ -216,8 +216,8 @@ class QueueRunner:
             info=self._info(),
         )
         self._last_beat = time.monotonic()
-        for job in recovered:
-            self._emit("requeued", job.id, job.status_reason or "")
+        for back in recovered:
+            self._emit("requeued", back.id, back.status_reason or "")
         self._emit("started", message=f"runner {self.me.holder}")
         self._clean_leftovers()
         awake = KeepAwake(self.options.keep_awake, state_file=self.paths.cache / "keep-awake.json")
@@ -577,7 +577,9 @@ class _JobWatch:
         elif isinstance(ev, P.Preview):
             self.last_progress = now
         elif isinstance(ev, P.Log):
-            level = logging.getLevelNamesMapping().get(ev.level.upper(), logging.INFO)
+            # getLevelName maps a known name to its number (getLevelNamesMapping is 3.11+).
+            named = logging.getLevelName(ev.level.upper())
+            level = named if isinstance(named, int) else logging.INFO
             log.log(level, "worker: %s", ev.message)
             return False
         elif isinstance(ev, P.Done):

@@ -155,6 +155,9 @@ class JobProgress:
     def _preview(self, step: int, latents: Any) -> None:
         from wan22_desktop.engine.preview import write_preview
 
+        if self.preview_dir is None:
+            return
+
         try:
             array = (
                 latents.detach().float().cpu().numpy()

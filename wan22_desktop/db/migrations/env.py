@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from alembic.config import Config
 
-from wan22_desktop.db.models import Base
+from wan22_desktop.db.base import Base
 
 
 def run_migrations(config: Config) -> None:
@@ -24,6 +24,7 @@ def run_migrations(config: Config) -> None:
 
 # ``context.config`` exists only while Alembic runs this file; a plain import (tools that walk the
 # package, such as the architecture test) must be harmless.
+_config: Config | None
 try:
     _config = context.config
 except AttributeError:

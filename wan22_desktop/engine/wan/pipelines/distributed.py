@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import cast
 
 import torch
 from torch import nn
@@ -17,7 +18,9 @@ from torch import nn
 from wan22_desktop.errors import OperationError, UserInputError
 
 from .. import parallel
+from ..dit import WanDiT
 from ..offload import CPU, ExpertPlacer
+from ..t5 import T5Encoder
 from .pipeline import MemoryConfig, WanPipeline
 
 log = logging.getLogger(__name__)
@@ -76,7 +79,10 @@ def parallelize(
     if dit_fsdp:
         full = _numel(pipeline.experts.values())
         pipeline.experts = {
-            name: parallel.shard_model_fsdp(dit, device=device, param_dtype=param_dtype)
+            # FSDP wraps each expert; the pipeline calls it exactly as the bare module.
+            name: cast(
+                WanDiT, parallel.shard_model_fsdp(dit, device=device, param_dtype=param_dtype)
+            )
             for name, dit in pipeline.experts.items()
         }
         log.info(
@@ -88,9 +94,10 @@ def parallelize(
     if t5_fsdp:
         te = pipeline.text_encoder
         t5_dtype = next(te.model.parameters()).dtype
-        te.model = parallel.shard_model_fsdp(
+        sharded = parallel.shard_model_fsdp(
             te.model, device=device, sync_states=False, param_dtype=t5_dtype
         )
+        te.model = cast(T5Encoder, sharded)
     # Sharded modules live on the rank's device for good: moving them would break FSDP.
     pipeline.memory = replace(pipeline.memory, offload_model=False)
     pipeline.placer = ExpertPlacer(pipeline.experts, pipeline.device, offload=False)

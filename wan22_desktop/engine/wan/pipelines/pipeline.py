@@ -346,12 +346,12 @@ class WanPipeline:
         shape = C.latent_shape(z_dim, frame_num, width, height, stride)
         noise = C.initial_noise(shape, seed, device)
         per_token = spec.model_type == "ti2v"
-        mask = C.ti2v_keep_mask(shape, keep_first=False, device=device) if per_token else None
+        no_keep = C.ti2v_keep_mask(shape, keep_first=False, device=device) if per_token else None
         cond = Conditioning(
             context,
             context_null,
             _seq_len(shape, ph, pw),
-            keep_mask=mask,
+            keep_mask=no_keep,
             per_token_t=per_token,
             patch_hw=(ph, pw),
         )
@@ -368,10 +368,10 @@ class WanPipeline:
 def _guidance_pair(value: float | tuple[float, float] | Any) -> tuple[float, float]:
     if isinstance(value, (int, float)):
         return float(value), float(value)
-    if hasattr(value, "low") and hasattr(value, "high"):
-        return float(value.low), float(value.high)
-    low, high = value
-    return float(low), float(high)
+    if isinstance(value, tuple):
+        low, high = value
+        return float(low), float(high)
+    return float(value.low), float(value.high)  # a request's Guidance
 
 
 def _seq_len(shape: tuple[int, int, int, int], ph: int, pw: int) -> int:
