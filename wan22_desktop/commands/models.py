@@ -7,15 +7,28 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from wan22_desktop.db.database import Database
 
 from wan22_desktop.errors import UserInputError
+
+
+class InstalledRow(TypedDict):
+    """One installed model folder as ``models list`` shows it (and ``--json`` prints it)."""
+
+    model: str
+    path: str
+    origin: str
+    tasks: str
+    size: int
+    verified_at: datetime | None
 
 
 def open_db(args: argparse.Namespace) -> tuple[Database, Path]:
@@ -59,7 +72,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     mgr.recover()
     with sessions() as s:
         installed = s.scalars(select(InstalledModel)).all()
-        inst = [
+        inst: list[InstalledRow] = [
             {
                 "model": i.model_id,
                 "path": i.path,

@@ -34,7 +34,7 @@ def list_files(
             "Hugging Face is in offline mode (HF_HUB_OFFLINE is set)",
             hint="unset HF_HUB_OFFLINE to download, or import a folder you already have",
         )
-    from huggingface_hub import HfApi, hf_hub_url
+    from huggingface_hub import HfApi, RepoFile, hf_hub_url
     from huggingface_hub.errors import RepositoryNotFoundError
     from huggingface_hub.utils import build_hf_headers
 
@@ -56,10 +56,10 @@ def list_files(
     headers = build_hf_headers(token=token)
     files = []
     for e in entries:
-        if not hasattr(e, "blob_id"):  # a folder
+        if not isinstance(e, RepoFile):  # a folder
             continue
         path = safe_relpath(e.path)
-        lfs = getattr(e, "lfs", None)
+        lfs = e.lfs
         files.append(
             RemoteFile(
                 path=path,

@@ -7,6 +7,7 @@ the same download, and tells a fresh process which "running" rows were really in
 
 from __future__ import annotations
 
+import builtins
 import logging
 import shutil
 import threading
@@ -84,6 +85,22 @@ def _info(d: Download) -> DownloadInfo:
     )
 
 
+def _row(s: Session, download_id: int) -> Download:
+    """The download's row, for the writers that run only while it exists (``remove`` stops the
+    download's thread before it deletes the row)."""
+    d = s.get(Download, download_id)
+    assert d is not None, f"download #{download_id} vanished while running"
+    return d
+
+
+@dataclass
+class _Tally:
+    """A running download's byte count and when it last sent a progress event."""
+
+    done: int = 0
+    last_emit: float = 0.0
+
+
 def _existing_parent(p: Path) -> Path:
     while not p.exists() and p.parent != p:
         p = p.parent
@@ -110,14 +127,15 @@ class DownloadManager:
         quarantine: Path | None = None,  # where a copy failing its checksum goes (one kept)
     ) -> None:
         self.quarantine = quarantine
-        self._database = (
-            None if isinstance(db, (sessionmaker, Engine)) else db
-        )  # a db.database.Database
-        if self._database is not None:
-            db = self._database.engine
-        self.sessions = (
-            db if isinstance(db, sessionmaker) else sessionmaker(db, expire_on_commit=False)
-        )
+        self._database: Database | None = None
+        self.sessions: sessionmaker[Session]
+        if isinstance(db, sessionmaker):
+            self.sessions = db
+        elif isinstance(db, Engine):
+            self.sessions = sessionmaker(db, expire_on_commit=False)
+        else:  # a db.database.Database
+            self._database = db
+            self.sessions = sessionmaker(db.engine, expire_on_commit=False)
         # One writer at a time in this process: SQLite cannot upgrade two deferred transactions'
         # read locks at once ("database is locked" without waiting), and file threads write often.
         self._db_lock = threading.Lock()
@@ -230,7 +248,7 @@ class DownloadManager:
             t.join(timeout)
         return self.get(download_id)
 
-    def recover(self) -> list[int]:
+    def recover(self) -> builtins.list[int]:
         """At start-up: rows left running by a process that died become ``paused`` (resumable)."""
         fixed = []
         with self._session() as s:
@@ -342,7 +360,7 @@ class DownloadManager:
                     source,
                 )
                 with self._session() as s:
-                    d = s.get(Download, download_id)
+                    d = _row(s, download_id)
                     d.source, d.endpoint = source, None
             try:
                 self._download(download_id, model, source, endpoint, revision, target, flag)
@@ -365,7 +383,7 @@ class DownloadManager:
         source: str,
         endpoint: str | None,
         revision: str | None,
-    ) -> tuple[str, list[RemoteFile]]:
+    ) -> tuple[str, builtins.list[RemoteFile]]:
         commit, files = self.listers[source](
             model.repo_id,
             revision=revision,
@@ -407,26 +425,26 @@ class DownloadManager:
         lock = threading.RLock()  # one writer of counters and one emitter at a time
         per_file = {f.path: 0 for f in files}
         sizes = {f.path: f.size for f in files}
-        state = {"done": 0, "last": 0.0}
+        state = _Tally()
 
         def emit(
             kind: str, path: str | None = None, status: str = "running", force: bool = False
         ) -> None:
             with lock:
                 now = time.monotonic()
-                if not force and now - state["last"] < self.event_interval:
+                if not force and now - state.last_emit < self.event_interval:
                     return
-                state["last"] = now
+                state.last_emit = now
                 speed = meter.speed()
                 self.on_event(
                     DownloadEvent(
                         kind=kind,
                         download_id=download_id,
                         status=status,
-                        done=state["done"],
+                        done=state.done,
                         total=total,
                         speed=speed,
-                        eta=eta(total - state["done"], speed),
+                        eta=eta(total - state.done, speed),
                         path=path,
                         file_done=per_file.get(path, 0) if path else 0,
                         file_total=sizes.get(path) if path else None,
@@ -452,14 +470,14 @@ class DownloadManager:
             def on_bytes(n: int) -> None:
                 nonlocal first, last_db
                 with lock:
-                    state["done"] += n
+                    state.done += n
                     per_file[f.path] += n
                     if first:
                         first = False  # the kept prefix: no network bytes, no speed
                     else:
                         meter.add(max(n, 0))
                     emit("progress", f.path)
-                    done, file_done = state["done"], per_file[f.path]
+                    done, file_done = state.done, per_file[f.path]
                 if time.monotonic() - last_db > 1.0:
                     last_db = time.monotonic()
                     self._save_progress(download_id, f.path, file_done, done)
@@ -476,7 +494,7 @@ class DownloadManager:
                 )
             except Stopped:
                 self._save_progress(
-                    download_id, f.path, per_file[f.path], state["done"], status="pending"
+                    download_id, f.path, per_file[f.path], state.done, status="pending"
                 )
                 raise
             except Wan22Error as err:
@@ -512,10 +530,10 @@ class DownloadManager:
     # ---- DB writes (short transactions; each thread its own session)
 
     def _save_manifest(
-        self, download_id: int, files: list[RemoteFile], total: int, revision: str
+        self, download_id: int, files: builtins.list[RemoteFile], total: int, revision: str
     ) -> None:
         with self._session() as s:
-            d = s.get(Download, download_id)
+            d = _row(s, download_id)
             d.total_bytes, d.revision = total, revision
             rows = {r.path: r for r in d.files}
             for f in files:
@@ -533,7 +551,7 @@ class DownloadManager:
         self, download_id: int, path: str, file_done: int, done: int, status: str | None = None
     ) -> None:
         with self._session() as s:
-            d = s.get(Download, download_id)
+            d = _row(s, download_id)
             d.done_bytes = done
             for r in d.files:
                 if r.path == path:
@@ -565,14 +583,14 @@ class DownloadManager:
 
     def _set_status(self, download_id: int, status: str, clear_error: bool = False) -> None:
         with self._session() as s:
-            d = s.get(Download, download_id)
+            d = _row(s, download_id)
             d.status = status
             if clear_error:
                 d.error_message = d.error_hint = None
 
     def _fail(self, download_id: int, err: Wan22Error) -> None:
         with self._session() as s:
-            d = s.get(Download, download_id)
+            d = _row(s, download_id)
             d.status, d.error_message, d.error_hint = "failed", err.message, err.hint
             done, total = d.done_bytes, d.total_bytes
         self.on_event(
@@ -583,6 +601,6 @@ class DownloadManager:
 
     def _finish(self, download_id: int, model: CatalogModel, target: Path, total: int) -> None:
         with self._session() as s:
-            d = s.get(Download, download_id)
+            d = _row(s, download_id)
             d.status, d.done_bytes, d.finished_at = "done", total, utcnow()
             register(s, model.repo_id, target, origin="download", tasks=model.tasks, size=total)

@@ -87,7 +87,7 @@ class RetryPolicy:
 class _NoAuthAcrossHosts(urllib.request.HTTPRedirectHandler):
     """Follow redirects (hub -> CDN) but never send the hub token to another host."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
         if (
             new is not None

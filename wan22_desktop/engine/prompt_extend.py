@@ -25,7 +25,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from wan22_desktop.engine.prompt_system import LANGS, prompt_kind, system_prompt
 from wan22_desktop.errors import OperationError, UserInputError
@@ -341,7 +341,8 @@ def _dashscope_extend(
         try:
             response = api.call(
                 model,
-                messages=messages,
+                # dashscope hints list[Message] (a dict subclass); its docs and code take plain dicts
+                messages=messages,  # type: ignore[arg-type]
                 seed=seed % 2**31,  # API's range
                 result_format="message",
                 api_key=key,
@@ -571,14 +572,16 @@ def _generate_text(
 
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype="auto", local_files_only=True)
-    model = model.to(device).eval()
+    # transformers decorates .to with functools.wraps(nn.Module.to), which hides the bound self
+    model = model.to(device).eval()  # type: ignore[arg-type]
     try:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
         text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         inputs = tokenizer([text], return_tensors="pt").to(model.device)
         out = _seeded_generate(model, inputs, seed, device, max_new_tokens)
         new_tokens = out[0, inputs["input_ids"].shape[1] :]
-        return tokenizer.decode(new_tokens, skip_special_tokens=True)
+        # One sequence decodes to one str; the stubs' return type covers batches too.
+        return cast(str, tokenizer.decode(new_tokens, skip_special_tokens=True))
     finally:
         del model
         _release()
@@ -598,11 +601,15 @@ def _vision_inputs(folder: Path, prompt: str, system: str, image: Any) -> dict[s
     pixels = image_processor(images=[image], return_tensors="pt")
     merge = int(getattr(image_processor, "merge_size", 2))
     n_tokens = int(pixels["image_grid_thw"][0].prod()) // (merge * merge)
-    messages = [
+    # Multimodal content is a list of parts; the stubs only know ``content: str``.
+    messages: list[dict[str, Any]] = [
         {"role": "system", "content": [{"type": "text", "text": system}]},
         {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]},
     ]
-    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    # tokenize=False renders the template to one str; the stubs' return type covers token ids too.
+    text = cast(
+        str, tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    )
     if text.count(IMAGE_TOKEN) != 1:
         raise _Failure(
             f"{folder.name} is not a Qwen-VL model (its chat template has no image slot)",
@@ -621,7 +628,8 @@ def _generate_vision(
     inputs = _vision_inputs(folder, prompt, system, image)
     tokenizer = inputs.pop("tokenizer")
     model = AutoModelForImageTextToText.from_pretrained(folder, dtype="auto", local_files_only=True)
-    model = model.to(device).eval()
+    # transformers decorates .to with functools.wraps(nn.Module.to), which hides the bound self
+    model = model.to(device).eval()  # type: ignore[arg-type]
     try:
         inputs = {k: v.to(device) for k, v in inputs.items()}
         if "pixel_values" in inputs:  # the vision tower runs in the model's dtype
