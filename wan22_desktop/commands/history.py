@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from wan22_desktop.commands.queue import _cell, _print_jobs, _say, app_database, console, json_text
+from wan22_desktop.commands.queue import (
+    _cell,
+    _db,
+    _print_jobs,
+    _say,
+    console,
+    json_text,
+    show_record,
+)
 from wan22_desktop.db import history as h
 from wan22_desktop.db.database import Database
 from wan22_desktop.db.models import Generation
@@ -81,10 +90,6 @@ def _date(value: str) -> datetime:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {value!r}") from None
 
 
-def _db(args: argparse.Namespace) -> Database:
-    return app_database(args.home)
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     if args.page < 1:
         raise UserInputError("--page starts at 1", "use --page 1 for the newest")
@@ -117,10 +122,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    with _db(args) as db:
-        gen = h.get_generation(db, args.id)
-    print(json_text(generation_to_dict(gen)))
-    return 0
+    return show_record(args, h.get_generation, generation_to_dict)
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:
@@ -131,31 +133,38 @@ def cmd_rerun(args: argparse.Namespace) -> int:
 
 
 def cmd_fav(args: argparse.Namespace) -> int:
-    with _db(args) as db:
-        gen = h.set_favourite(db, args.id, not args.off)
-    _say(
+    return _changed(
         args,
-        {"id": gen.id, "favourite": gen.favourite},
-        f"generation {gen.id}: {'favourite' if gen.favourite else 'not a favourite'}",
+        lambda db: h.set_favourite(db, args.id, not args.off),
+        "favourite",
+        lambda gen: "favourite" if gen.favourite else "not a favourite",
     )
-    return 0
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    with _db(args) as db:
-        gen = (h.set_tags if args.set else h.add_tags)(db, args.id, args.tags)
-    _say(
+    return _changed(
         args,
-        {"id": gen.id, "tags": gen.tags},
-        f"generation {gen.id}: tags {', '.join(gen.tags) or '(none)'}",
+        lambda db: (h.set_tags if args.set else h.add_tags)(db, args.id, args.tags),
+        "tags",
+        lambda gen: f"tags {', '.join(gen.tags) or '(none)'}",
     )
-    return 0
 
 
 def cmd_note(args: argparse.Namespace) -> int:
+    return _changed(args, lambda db: h.set_note(db, args.id, args.text), "note", "note saved")
+
+
+def _changed(
+    args: argparse.Namespace,
+    change: Callable[[Database], Generation],
+    field: str,
+    text: str | Callable[[Generation], str],
+) -> int:
+    """One generation changed: ``{"id", field}`` as JSON, or ``generation ID: text``."""
     with _db(args) as db:
-        gen = h.set_note(db, args.id, args.text)
-    _say(args, {"id": gen.id, "note": gen.note}, f"generation {gen.id}: note saved")
+        gen = change(db)
+    said = text if isinstance(text, str) else text(gen)
+    _say(args, {"id": gen.id, field: getattr(gen, field)}, f"generation {gen.id}: {said}")
     return 0
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import errno
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from wan22_desktop.db import queue as q
 from wan22_desktop.db.database import Database, open_app_database
@@ -26,6 +27,8 @@ from wan22_desktop.request_flags import (
     request_from_args,
 )
 from wan22_desktop.terminal_text import escape_control
+
+R = TypeVar("R")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -159,9 +162,16 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    return show_record(args, q.get_job, job_to_dict)
+
+
+def show_record(
+    args: argparse.Namespace, get: Callable[[Database, int], R], to_dict: Callable[[R], Any]
+) -> int:
+    """``show ID`` (a job or a generation): the record in full, as JSON."""
     with _db(args) as db:
-        job = q.get_job(db, args.id)
-    print(json_text(job_to_dict(job)))
+        record = get(db, args.id)
+    print(json_text(to_dict(record)))
     return 0
 
 

@@ -7,6 +7,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from wan22_desktop.units import format_bytes
+
 
 @dataclass(frozen=True)
 class DownloadEvent:
@@ -62,11 +64,8 @@ def eta(remaining: int, speed: float) -> float | None:
 
 
 def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
+    """Decimal units (1 KB = 1000 B), as disks and download sizes are counted."""
+    return format_bytes(n)
 
 
 def human_eta(seconds: float | None) -> str:

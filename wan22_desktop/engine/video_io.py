@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from wan22_desktop.errors import DiskFull, OperationError, UserInputError
+from wan22_desktop.units import format_bytes
 
 OUTPUT_FORMATS = ("mp4", "png", "npy")
 
@@ -113,15 +114,6 @@ def write_error(target: Path, exc: OSError) -> OperationError:
         f"could not write {target}: {exc.strerror or exc}",
         "check free disk space and permissions of the output folder",
     )
-
-
-def format_bytes(n: int) -> str:
-    value = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"  # pragma: no cover - unreachable
 
 
 def free_bytes(folder: Path) -> int:

@@ -19,6 +19,7 @@ from wan22_desktop.request import GenerationRequest
 from wan22_desktop.services.history import utcnow
 from wan22_desktop.services.rows import HistoryRow, JobRow
 from wan22_desktop.tasks import ImageUse, get_task
+from wan22_desktop.units import format_bytes
 
 # A clip's last frame continues it: image tasks take it as is, text-only tasks hand over to their
 # image twin (same size presets, same 14B family).
@@ -72,13 +73,8 @@ def date_range(choice: str, now: datetime | None = None) -> datetime | None:
 
 
 def human_bytes(n: float | None) -> str:
-    if n is None:
-        return "—"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"
+    """Binary units (1 KiB = 1024 B): it shows memory; "—" when nothing was measured."""
+    return "—" if n is None else format_bytes(n, binary=True)
 
 
 def _fmt(value: Any) -> str:

@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
     QObject,
@@ -27,6 +26,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QPixmap
 
 from wan22_desktop.db.database import Database
+from wan22_desktop.gui.column_model import ColumnTableModel
 from wan22_desktop.gui.history_thumbs import HoverPreview, ThumbnailCache
 from wan22_desktop.services.history import HistoryFilter, HistoryPage, HistoryQuery, load_page
 from wan22_desktop.services.rows import GenerationRow, HistoryRow, JobRow
@@ -54,7 +54,7 @@ def created_label(row: Row) -> str:
         return ts
 
 
-class HistoryModel(QAbstractTableModel):
+class HistoryModel(ColumnTableModel):
     """Paged generations. Columns: prompt, task, size, frames, seed, created, favourite, tags."""
 
     COLUMNS = ("prompt", "task", "size", "frames", "seed", "created", "favourite", "tags")
@@ -208,17 +208,7 @@ class HistoryModel(QAbstractTableModel):
 
     # ---- QAbstractTableModel
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
+    def _titles(self) -> dict[str, str]:
         return {
             "prompt": translate("HistoryModel", "Prompt"),
             "task": translate("HistoryModel", "Task"),
@@ -228,7 +218,7 @@ class HistoryModel(QAbstractTableModel):
             "created": translate("HistoryModel", "Created"),
             "favourite": translate("HistoryModel", "★"),
             "tags": translate("HistoryModel", "Tags"),
-        }[self.COLUMNS[section]]
+        }
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):

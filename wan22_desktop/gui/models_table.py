@@ -6,7 +6,6 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from wan22_desktop.downloader.progress import DownloadEvent, human_bytes, human_eta
+from wan22_desktop.gui.column_model import ColumnTableModel
 from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
 from wan22_desktop.gui.models_state import ModelRow
 
@@ -70,7 +70,7 @@ def status_text(row: ModelRow, speed: float = 0.0, eta_s: float | None = None) -
     return translate("ModelsTable", "Not installed")
 
 
-class ModelsTableModel(QAbstractTableModel):
+class ModelsTableModel(ColumnTableModel):
     COLUMNS = ("model", "status", "progress", "size", "location")
 
     def __init__(self, parent: Any = None) -> None:
@@ -113,24 +113,14 @@ class ModelsTableModel(QAbstractTableModel):
 
     # ---- QAbstractTableModel
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
+    def _titles(self) -> dict[str, str]:
         return {
             "model": translate("ModelsTable", "Model"),
             "status": translate("ModelsTable", "Status"),
             "progress": translate("ModelsTable", "Progress"),
             "size": translate("ModelsTable", "Size"),
             "location": translate("ModelsTable", "Location"),
-        }[self.COLUMNS[section]]
+        }
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

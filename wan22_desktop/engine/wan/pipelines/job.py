@@ -42,7 +42,7 @@ from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT
 from .. import parallel
 from .clock import PhaseClock
 from .loop import StepInfo
-from .pipeline import MemoryConfig, WanPipeline, resolve_seed
+from .pipeline import GenerationResult, MemoryConfig, WanPipeline, resolve_seed
 
 _UNSAFE = re.compile(r'[\x00-\x1f<>:"\\|?*/ ]')
 
@@ -197,41 +197,12 @@ class PipelineCache:
 
 
 @dataclass
-class JobResult:
-    """What one job produced (the worker's ``Done`` event, ``wan22 generate``'s summary)."""
+class JobResult(GenerationResult):
+    """What one job produced (the worker's ``Done`` event, ``wan22 generate``'s summary): a
+    ``GenerationResult`` (its fields and ``summary()``) plus what only a job knows."""
 
-    task: str
-    seed: int
-    prompt: str  # what T5 encoded (the extended prompt when extension ran)
-    original_prompt: str | None  # before extension (None: no extension asked)
-    prompt_extension_warning: str | None
-    negative_prompt: str
-    size: tuple[int, int]  # (width, height) of the video
-    frame_num: int
-    fps: int
-    steps: int
-    warm: bool
-    timings: dict[str, float] = field(default_factory=dict)
-    outputs: list[Path] = field(default_factory=list)
+    warm: bool = field(kw_only=True)  # the pipeline was already loaded
     thumbnail: Path | None = None
-    video: np.ndarray | None = None
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready description (no video array)."""
-        return {
-            "task": self.task,
-            "seed": self.seed,
-            "prompt": self.prompt,
-            "original_prompt": self.original_prompt,
-            "negative_prompt": self.negative_prompt,
-            "prompt_extension_warning": self.prompt_extension_warning,
-            "size": f"{self.size[0]}*{self.size[1]}",
-            "frame_num": self.frame_num,
-            "fps": self.fps,
-            "steps": self.steps,
-            "timings": {k: round(v, 3) for k, v in self.timings.items()},
-            "outputs": [str(p) for p in self.outputs],
-        }
 
 
 def default_output_name(
