@@ -66,7 +66,18 @@ def test_real_full_disk_raises_disk_full_and_leaves_nothing(full_disk, name) -> 
     assert list(full_disk.iterdir()) == []
 
 
-def test_generate_on_a_full_disk_exits_1_without_saying_saved(full_disk, tmp_path, capsys) -> None:
+@pytest.mark.parametrize(
+    ("when", "said"),
+    [
+        ("before rendering", "error: not enough disk space for v.mp4"),  # the preflight estimate
+        ("while writing", "error: No space left"),  # the disk filled up during the render
+    ],
+)
+def test_generate_on_a_full_disk_exits_1_without_saying_saved(
+    full_disk, tmp_path, capsys, monkeypatch, when, said
+) -> None:
+    if when == "while writing":  # another program takes the space after the preflight check
+        monkeypatch.setattr(video_io, "preflight_output", lambda *a, **k: None)
     ckpt = tmp_path / "ckpt"
     assert cli.main(["dev", "make-tiny-checkpoint", "--task", "ti2v-5B", "--out", str(ckpt)]) == 0
     capsys.readouterr()
@@ -93,7 +104,11 @@ def test_generate_on_a_full_disk_exits_1_without_saying_saved(full_disk, tmp_pat
     )
     out, err = capsys.readouterr()
     assert rc == 1 and "saved" not in out
-    assert "error: No space left" in err and "free" in err and "hint:" in err
+    assert said in err and "free" in err and "hint:" in err
+    assert (
+        str(full_disk) in err
+        and len([ln for ln in err.splitlines() if ln.startswith("error:")]) == 1
+    )
     assert list(full_disk.iterdir()) == []
 
 

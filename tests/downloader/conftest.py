@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from fake_hub import FakeHub, make_tiny_ti2v_repo  # noqa: E402
-
-from wan22_desktop.db.base import Base  # noqa: E402
-
-REPO_ID = "Wan-AI/Wan2.2-TI2V-5B"
-SHARD = "diffusion_pytorch_model-00001-of-00002.safetensors"
+from tests.downloader.fake_hub import REPO_ID, SHARD, FakeHub, make_tiny_ti2v_repo  # noqa: F401
+from wan22_desktop.db.base import Base
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,10 @@ class Faults:
     fail_listing: int = 0  # HTTP status for listings (0: answer normally)
 
 
+REPO_ID = "Wan-AI/Wan2.2-TI2V-5B"
+SHARD = "diffusion_pytorch_model-00001-of-00002.safetensors"
+
+
 class FakeHub:
     def __init__(self, repos: dict[str, Path]) -> None:
         self.repos = repos

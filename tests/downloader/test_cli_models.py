@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SHARD
+
+from tests.downloader.fake_hub import SHARD
 
 ROOT = Path(__file__).resolve().parents[2]
 

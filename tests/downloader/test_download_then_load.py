@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from fake_hub import FakeHub
 
+from tests.downloader.fake_hub import FakeHub
 from wan22_desktop.downloader.manager import DownloadManager
 from wan22_desktop.downloader.transfer import RetryPolicy
 from wan22_desktop.engine.wan.checkpoints import load_checkpoint

@@ -9,8 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO_ID
-
+from tests.downloader.fake_hub import REPO_ID
 from wan22_desktop.downloader.local_scan import find_copies
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,9 +6,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ID, SHARD
 from sqlalchemy import select
 
+from tests.downloader.fake_hub import REPO_ID, SHARD
 from wan22_desktop.db.downloads import Download, DownloadFile, InstalledModel
 from wan22_desktop.downloader.catalog import get_model
 from wan22_desktop.downloader.manager import DownloadManager

@@ -10,8 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ID, SHARD
 
+from tests.downloader.fake_hub import REPO_ID, SHARD
 from wan22_desktop.downloader import hub_hf, hub_modelscope
 from wan22_desktop.downloader.transfer import (
     ChecksumMismatch,

@@ -168,11 +168,17 @@ def extend_prompt(
 class ExtendOptions(Protocol):
     """What a job asks for (``request.PromptExtendOptions`` has these fields)."""
 
-    enabled: bool
-    method: str
-    model: str | None
-    target_lang: str
-    required: bool
+    # Read-only (properties): the request's options are a frozen dataclass.
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def target_lang(self) -> str: ...
+    @property
+    def required(self) -> bool: ...
 
 
 def extend_with_options(
