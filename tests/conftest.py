@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -27,12 +28,7 @@ HOME_VARS = (
 REAL_HOME = os.path.expanduser("~")
 
 
-@pytest.fixture(autouse=True)
-def wan22_home(tmp_path_factory, monkeypatch):
-    """Every test runs under a temporary home: WAN22_HOME, HOME and every XDG/hub cache variable
-    point into a fresh folder, so no test touches real user data (logs, caches, credentials)."""
-    home = tmp_path_factory.mktemp("wan22home")
-    user = tmp_path_factory.mktemp("home")
+def _point_homes_at(monkeypatch: pytest.MonkeyPatch, home: Path, user: Path) -> None:
     monkeypatch.setenv("WAN22_HOME", str(home))
     monkeypatch.setenv("HOME", str(user))
     monkeypatch.setenv("USERPROFILE", str(user))  # Windows' Path.home()
@@ -46,6 +42,24 @@ def wan22_home(tmp_path_factory, monkeypatch):
         ("MODELSCOPE_HOME", ".modelscope"),
     ):
         monkeypatch.setenv(name, str(user / sub))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_home(tmp_path_factory):
+    """The same for fixtures wider than one test (module and session scope are set up before any
+    per-test fixture): a CLI call in one of them must not log into the real home either."""
+    mp = pytest.MonkeyPatch()
+    _point_homes_at(mp, tmp_path_factory.mktemp("session-wan22home"), tmp_path_factory.mktemp("u"))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def wan22_home(tmp_path_factory, monkeypatch):
+    """Every test runs under a temporary home: WAN22_HOME, HOME and every XDG/hub cache variable
+    point into a fresh folder, so no test touches real user data (logs, caches, credentials)."""
+    home = tmp_path_factory.mktemp("wan22home")
+    _point_homes_at(monkeypatch, home, tmp_path_factory.mktemp("home"))
     return home
 
 

@@ -37,7 +37,8 @@ class AppPaths:
         if found:
             from wan22_desktop.errors import UserInputError
 
-            raise UserInputError(found[0], found[1], field="home")
+            what = "the data folder" if folder is None else str(folder)
+            raise UserInputError(f"cannot use {what}: {found[0]}", found[1], field="home")
 
     def ensure(self) -> AppPaths:
         """Create every folder (idempotent) and return self."""
@@ -65,22 +66,33 @@ def folder_problem(folder: Path) -> str | None:
     return found[0] if found else None
 
 
-def _folder_problem(folder: Path) -> tuple[str, str] | None:
-    probe = folder
+def folder_obstacle(folder: Path) -> tuple[Path, str] | None:
+    """What stops ``folder`` from being created or written: ``(path, "file")`` when a regular file
+    stands at or above it, ``(path, "read-only")`` when its first existing ancestor cannot be
+    written; None when it can. The one rule for every folder we write to (data, outputs,
+    --save_file's folder), checked before anything is created."""
+    probe = Path(os.path.abspath(folder))
     while not probe.exists():
         if probe.parent == probe:
             return None
         probe = probe.parent
     if not probe.is_dir():
-        if probe == folder:
-            return f"{folder} is a file, not a folder", NOT_A_FOLDER_HINT
-        return (
-            f"{probe} is a file, not a folder, so {folder} cannot be created",
-            NOT_A_FOLDER_HINT,
-        )
+        return probe, "file"
     if not os.access(probe, os.W_OK | os.X_OK):
-        return f"the folder {probe} is read-only", READ_ONLY_HINT
+        return probe, "read-only"
     return None
+
+
+def _folder_problem(folder: Path) -> tuple[str, str] | None:
+    found = folder_obstacle(folder)
+    if found is None:
+        return None
+    probe, what = found
+    if what == "read-only":
+        return f"the folder {probe} is read-only", READ_ONLY_HINT
+    if probe == Path(os.path.abspath(folder)):
+        return f"{folder} is a file, not a folder", NOT_A_FOLDER_HINT
+    return f"{probe} is a file, not a folder, so {folder} cannot be created", NOT_A_FOLDER_HINT
 
 
 def app_paths(home: str | os.PathLike[str] | None = None) -> AppPaths:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import re
 from collections.abc import Callable, Mapping
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from wan22_desktop.errors import UserInputError
+from wan22_desktop.paths import folder_obstacle
 from wan22_desktop.tasks import (
     AREA_MAX,
     DEFAULT_NEGATIVE_PROMPT,
@@ -769,21 +769,21 @@ def _suffix_for(output_format: str) -> str:
 def check_writable_folder(folder: Path, *, field: str | None = None) -> None:
     """The folder exists and can be written, or can be created (its first existing ancestor is a
     writable folder). A path below a regular file is refused here, not after a render."""
-    probe = Path(os.path.abspath(folder))
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir():
+    found = folder_obstacle(folder)
+    if found is None:
+        return
+    probe, what = found
+    if what == "file":
         raise UserInputError(
             f"cannot write into {folder}: {probe} is a file, not a folder",
             "choose another folder",
             field=field,
         )
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UserInputError(
-            f"cannot write into {folder}: {probe} is read-only",
-            "choose a folder you can write to",
-            field=field,
-        )
+    raise UserInputError(
+        f"cannot write into {folder}: {probe} is read-only",
+        "choose a folder you can write to",
+        field=field,
+    )
 
 
 _RULES: tuple[Callable[[GenerationRequest], list[str]], ...] = (

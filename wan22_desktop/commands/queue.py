@@ -92,17 +92,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def app_database(home: str | None) -> Database:
     """The app database of ``--home``; a home that is a file (or below one) or read-only is bad
-    input, said before anything is created."""
-    paths = app_paths(home)
-    try:
-        check_writable_folder(paths.data, field="home")
-    except UserInputError as exc:
-        raise UserInputError(
-            f"cannot use the data folder: {exc.message}",
-            "point --home (or WAN22_HOME) at a folder you can write to",
-            field="home",
-        ) from None
-    return open_app_database(paths)
+    input, said before anything is created (``AppPaths.check_usable`` in ``open_app_database``)."""
+    return open_app_database(app_paths(home))
 
 
 def check_outputs_folder(home: str | None) -> None:
