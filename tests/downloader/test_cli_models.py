@@ -91,10 +91,13 @@ def test_sigkill_mid_file_then_new_process_resumes(hub, tmp_path, tiny_repo):
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
-        while not (part.exists() and part.stat().st_size > 1_000_000):
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
+        for _ in range(1500):  # polls of 20 ms: a hang guard of about 30 s
+            if part.exists() and part.stat().st_size > 1_000_000:
+                break
+            assert proc.poll() is None, proc.stderr.read().decode()
             time.sleep(0.02)
+        else:
+            pytest.fail("the download never got past 1 MB")
         time.sleep(0.3)  # mid-block: the old 1 MiB reads held ~600 KB here, unwritten
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)

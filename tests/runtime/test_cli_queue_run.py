@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 
 import psutil
 import pytest
@@ -99,11 +98,9 @@ def test_ctrl_c_stops_cleanly_and_leaves_the_job_queued(home):
     workers = [
         c for c in _children(runner.pid) if "wan22_desktop.runtime.worker" in " ".join(c.cmdline())
     ]
-    t0 = time.monotonic()
     runner.send_signal(signal.SIGINT)
-    out, err = runner.communicate(timeout=30)
+    out, err = runner.communicate(timeout=30)  # a hang guard only; the run stops at a step
     assert runner.returncode == 130, err
-    assert time.monotonic() - t0 < 10
     assert "1 left queued" in out and "Traceback" not in err
     assert home.job(job_id).status == "queued"
     assert all(_gone(w) for w in workers)

@@ -108,10 +108,12 @@ def test_cancel_from_the_database_during_sampling(home):
     runner = _runner(home, env={"LOOP_STEP_S": "0.1"})
     t = _in_thread(runner)
     wait_for(lambda: (home.job(job_id).progress_step or 0) >= 2)
-    t0 = time.monotonic()
+    at_cancel = home.job(job_id).progress_step or 0
     q.cancel_job(home.db, job_id)
     wait_for(lambda: home.job(job_id).status == "cancelled", timeout=10)
-    assert time.monotonic() - t0 < 2.5
+    # Bounded by steps, not seconds: the runner polls the cancel between progress writes and the
+    # worker stops at the next step, so only a few steps run after the request.
+    assert (home.job(job_id).progress_step or 0) <= at_cancel + 5
     t.join(20)
     assert not t.is_alive() and runner.summary.cancelled == [job_id]
 
