@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import psutil
@@ -123,12 +122,11 @@ def test_hang_watchdog_kills_and_records_hang(home):
     runner = _runner(
         home, env={"LOOP_HANG_AT": "3", "LOOP_STEP_S": "0.05"}, hang_floor_s=1.5, hang_factor=3.0
     )
-    t0 = time.monotonic()
-    summary = runner.run()
+    summary = runner.run()  # the hung step never ends: returning at all means the watchdog fired
     job = home.job(hung)
     assert job.status == "failed" and job.error_kind == "hang", job.error_message
     assert "after step 2 of 6" in job.error_message
-    assert summary.done == [ok] and time.monotonic() - t0 < 30
+    assert summary.done == [ok]
 
 
 def test_out_of_memory_then_retry_with_a_safer_plan(home):
