@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 
 import psutil
 import pytest
@@ -118,3 +119,47 @@ def test_retry_safer_turns_every_memory_saver_on(home):
     request = home.job(job_id).request_dict
     assert home.job(job_id).status == "queued"
     assert request["memory"] == {"offload_model": "on", "convert_model_dtype": "on", "t5_cpu": "on"}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="systemd-inhibit: Linux")
+def test_sigkill_of_the_runner_leaves_no_inhibitor_and_the_next_start_no_partial_file(
+    home, tmp_path
+):
+    """Issue 17's proof: the keep-awake inhibitor dies with a SIGKILLed runner, and what a dead
+    worker left half-written is gone after the next start."""
+    # A stand-in `systemd-inhibit` (none on CI): it drops its options and runs the command the
+    # real one would hold the lock with (`tail --pid=RUNNER -f /dev/null`), so the runner's real
+    # inhibitor path runs.
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    inhibit = fake_bin / "systemd-inhibit"
+    inhibit.write_text('#!/bin/sh\nwhile [ "${1#--}" != "$1" ]; do shift; done\nexec "$@"\n')
+    inhibit.chmod(0o755)
+    env = {"LOOP_STEP_S": "0.1", "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
+    [job_id] = home.enqueue(steps=30)
+    runner = cli(home.root, "queue", "run", env=env)
+    wait_for(lambda: (home.job(job_id).progress_step or 0) >= 2, timeout=60)
+    inhibitors = [c for c in _children(runner.pid) if "tail" in " ".join(c.cmdline())]
+    assert len(inhibitors) == 1, [c.cmdline() for c in _children(runner.pid)]
+    runner.kill()
+    runner.communicate(timeout=10)
+    assert _gone(inhibitors[0]), "the inhibitor outlived the runner"
+
+    # What a worker killed while saving leaves: our temporary name in the outputs folder.
+    partial = home.paths.outputs / f".20261205-120000_job{job_id}_ti2v-5B_11.x1y2z3.part.mp4"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_bytes(b"\0" * 4096)
+    old = partial.stat().st_mtime - 600
+    os.utime(partial, (old, old))
+    again = cli(home.root, "queue", "run", env=env)
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert home.job(job_id).status == "done"
+    assert not partial.exists()
+    assert not [p for p in home.paths.outputs.rglob("*") if ".part" in p.name]
+    holding = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if f"--pid={again.pid}" in (p.info["cmdline"] or [])
+    ]
+    assert not holding, "the second runner's inhibitor outlived it"
