@@ -56,6 +56,7 @@ def test_make_tiny_checkpoint_json(tmp_path):
     assert "high_noise_model/diffusion_pytorch_model.safetensors.index.json" in result["files"]
 
 
+@pytest.mark.slow  # real processes: in `make test`, not `make test-fast`
 def test_make_tiny_checkpoint_text_and_refusals(tmp_path):
     out = tmp_path / "tiny"
     p = wan22(tmp_path, "dev", "make-tiny-checkpoint", "--task", "ti2v-5B", "--out", str(out))

@@ -197,6 +197,7 @@ def test_prompt_extension_failure_falls_back_with_a_warning(
     assert "prompt extension failed" in captured.err and out.is_file()
 
 
+@pytest.mark.slow  # a real process: in `make test`, not `make test-fast`
 def test_subprocess_run(ckpts, tmp_path) -> None:
     out = tmp_path / "v.npy"
     env = {**os.environ, "PYTHONPATH": str(REPO)}

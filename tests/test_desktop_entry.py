@@ -223,6 +223,7 @@ def test_no_display_is_one_clear_line_not_a_qt_abort(wan22_home):
     ("lang", "language", "first_views"),
     [("zh_CN.UTF-8", "zh_CN", ["生成", "队列"]), ("C", "en", ["Generate", "Queue"])],
 )
+@pytest.mark.slow  # real processes: in `make test`, not `make test-fast`
 def test_smoke_test_shows_the_window_in_the_system_language(
     wan22_home, lang, language, first_views
 ):

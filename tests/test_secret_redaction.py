@@ -70,6 +70,7 @@ def test_prompt_extend_with_echoing_server_leaks_nothing(tmp_path) -> None:
     assert _leaks(tmp_path, proc) == []
 
 
+@pytest.mark.slow  # real processes: in `make test`, not `make test-fast`
 def test_generate_with_required_extension_and_echoing_server_leaks_nothing(tmp_path) -> None:
     ckpt = tmp_path / "ckpt"
     assert cli.main(["dev", "make-tiny-checkpoint", "--task", "ti2v-5B", "--out", str(ckpt)]) == 0

@@ -34,6 +34,7 @@ def wan22(home: Path, *args: str, env: dict[str, str] | None = None, timeout: fl
     )
 
 
+@pytest.mark.slow  # real processes: in `make test`, not `make test-fast`
 def test_download_progress_bar_then_verify_then_rm(hub, tmp_path, tiny_repo):
     home = tmp_path / "home"
     out = wan22(

@@ -364,6 +364,7 @@ def test_sharded_moe_sampling_matches_single_process(ranks):
         assert (res["latent"] - ref).abs().max().item() <= TOL
 
 
+@pytest.mark.slow  # real processes: in `make test`, not `make test-fast`
 def test_ranks_started_by_torchrun(tmp_path):
     """The launch the worker gets: `torchrun --standalone --nproc_per_node 2`."""
     here = Path(__file__).resolve().parent

@@ -102,6 +102,7 @@ def test_second_job_runs_on_the_warm_worker(home):
     assert "loading" in t1 and "loading" not in t2
 
 
+@pytest.mark.slow  # real processes: in `make test`, not `make test-fast`
 def test_cancel_from_the_database_during_sampling(home):
     [job_id] = home.enqueue(steps=60)
     runner = _runner(home, env={"LOOP_STEP_S": "0.1"})
@@ -117,6 +118,7 @@ def test_cancel_from_the_database_during_sampling(home):
     assert not t.is_alive() and runner.summary.cancelled == [job_id]
 
 
+@pytest.mark.slow  # real processes: in `make test`, not `make test-fast`
 def test_hang_watchdog_kills_and_records_hang(home):
     hung, ok = home.enqueue("please hang", steps=6)[0], home.enqueue("fine", steps=3)[0]
     runner = _runner(
@@ -143,6 +145,7 @@ def test_out_of_memory_then_retry_with_a_safer_plan(home):
     )
 
 
+@pytest.mark.slow  # real processes: in `make test`, not `make test-fast`
 def test_pause_finishes_the_job_then_frees_the_worker(home):
     first, second = home.enqueue(steps=12, count=2)
     runner = _runner(home, env={"LOOP_STEP_S": "0.1"})
@@ -206,6 +209,7 @@ def test_pure_helpers():
     assert npy.suffix == ""
 
 
+@pytest.mark.slow  # real processes: in `make test`, not `make test-fast`
 def test_release_worker_frees_it_while_waiting_for_jobs(home):
     [first] = home.enqueue()
     runner = _runner(home, forever=True)
@@ -222,6 +226,7 @@ def test_release_worker_frees_it_while_waiting_for_jobs(home):
     assert not t.is_alive()
 
 
+@pytest.mark.slow  # real processes: in `make test`, not `make test-fast`
 def test_a_worker_that_ignores_cancel_is_killed_and_the_job_cancelled(home):
     [stuck] = home.enqueue("hang in here", steps=6)
     [after] = home.enqueue(steps=3)

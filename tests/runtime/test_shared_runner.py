@@ -57,6 +57,7 @@ def test_a_job_this_machine_cannot_run_waits_for_another_runner(box) -> None:  #
     assert "GPU" in left.status_reason
 
 
+@pytest.mark.slow  # real processes: in `make test`, not `make test-fast`
 def test_cancel_from_another_machine_reaches_the_runner(box, pg_url) -> None:  # noqa: ANN001
     db, paths = box
     [job] = q.enqueue(db, _request(sample_steps=200))
