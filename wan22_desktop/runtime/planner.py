@@ -128,6 +128,17 @@ class Plan:
     reasons: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     dtype: str = "bf16"  # compute precision: bf16 on GPUs (official), fp32 on the CPU
+    # Below whole-model offload (engine-fit issue): DiT blocks resident at a time while the rest
+    # stream from pinned host memory (0: no streaming); FP8 weight storage; the VAE's precision,
+    # spatial tile (latent pixels, 0: untiled) and whether it leaves the GPU while sampling.
+    stream_blocks: int = 0
+    fp8: bool = False
+    vae_dtype: str = "fp32"
+    vae_tile: int = 0
+    vae_offload: bool = False
+    # Speed (engine-speed issue): torch.compile of the DiT blocks; CFG's two forwards as one batch.
+    compile: bool = False
+    cfg_batch: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the worker command and the history row carry this)."""
@@ -189,6 +200,13 @@ _PLAN_TYPES: dict[str, type] = {
     "width": int,
     "height": int,
     "dtype": str,
+    "stream_blocks": int,
+    "fp8": bool,
+    "vae_dtype": str,
+    "vae_tile": int,
+    "vae_offload": bool,
+    "compile": bool,
+    "cfg_batch": bool,
 }
 
 

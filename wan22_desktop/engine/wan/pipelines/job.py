@@ -64,6 +64,13 @@ PIPELINE_KEY_FIELDS = (
     "convert_model_dtype",
     "t5_cpu",
     "attention",
+    "stream_blocks",
+    "fp8",
+    "vae_dtype",
+    "vae_tile",
+    "vae_offload",
+    "compile",
+    "cfg_batch",
 )
 
 StepCallback = Callable[[StepInfo], Any]
@@ -118,6 +125,11 @@ class WanEngine:
             offload_model=plan.offload_model,
             convert_model_dtype=plan.convert_model_dtype,
             t5_cpu=plan.t5_cpu,
+            stream_blocks=plan.stream_blocks,
+            fp8=plan.fp8,
+            vae_dtype=plan.vae_dtype,
+            vae_tile=plan.vae_tile,
+            vae_offload=plan.vae_offload,
         )
         pipeline = WanPipeline.from_checkpoint(
             checkpoint,

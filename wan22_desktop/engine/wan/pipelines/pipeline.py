@@ -46,6 +46,15 @@ class MemoryConfig:
     offload_model: bool = False
     convert_model_dtype: bool = False
     t5_cpu: bool = False
+    # Below whole-model offload (the plan's fields of the same names): DiT blocks resident at a
+    # time with the rest streamed from pinned host memory (0: off), FP8 weight storage, the VAE's
+    # precision ("fp32" | "bf16"), spatial tile in latent pixels (0: untiled), and the VAE off
+    # the device while sampling.
+    stream_blocks: int = 0
+    fp8: bool = False
+    vae_dtype: str = "fp32"
+    vae_tile: int = 0
+    vae_offload: bool = False
 
 
 @dataclass
