@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from wan22_desktop.errors import OperationError, UserInputError
+from wan22_desktop.path_map import parse_mappings
 from wan22_desktop.paths import AppPaths
 from wan22_desktop.tasks import TASKS
 
@@ -80,6 +81,8 @@ class Option:
                 f"setting hf_endpoint must be an http(s) URL, got {value!r}",
                 "for example https://hf-mirror.com, or leave it empty for huggingface.co",
             )
+        if self.key == "path_mappings":
+            parse_mappings(value)  # raises UserInputError naming the bad line
         return value
 
 
@@ -101,6 +104,13 @@ OPTIONS: dict[str, Option] = {
         ),
         Option(
             "models_dir", str, "", "Folder for downloaded models (empty: the default)", is_path=True
+        ),
+        Option(
+            "path_mappings",
+            str,
+            "",
+            "Where this machine sees folders that runners on other machines recorded "
+            "(one FROM => TO per line)",
         ),
         Option("language", str, "en", "Interface language", ("en", "zh_CN")),
         Option("theme", str, "system", "Colour theme", ("system", "light", "dark")),

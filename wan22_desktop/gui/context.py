@@ -33,11 +33,13 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from wan22_desktop.db.database import Database, open_app_database
-from wan22_desktop.errors import OperationError
+from wan22_desktop.errors import OperationError, UserInputError
 from wan22_desktop.gui.notifier import Notifier
 from wan22_desktop.gui.task_runner import TaskRunner
+from wan22_desktop.path_map import parse_mappings
 from wan22_desktop.paths import AppPaths, app_paths
 from wan22_desktop.runtime.hardware import Hardware, probe_in_subprocess
+from wan22_desktop.services.rows import set_path_mappings
 from wan22_desktop.settings import Settings, effective_paths
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,10 @@ class AppEvents(QObject):
     sig_hardware_ready = Signal(object)
     """The hardware probe finished. Args: ``Hardware``."""
 
+    sig_database_state = Signal(bool, str)
+    """The database answered (True, "") or could not be reached (False, why). Emitted by the
+    Queue view's poll on every change, so a server outage is a banner, not a dialog per poll."""
+
 
 class AppContext:
     """Shared state for one data dir. Create on the GUI thread; ``close()`` before exit."""
@@ -107,6 +113,17 @@ class AppContext:
         )
         self._probing = False
         self.tasks.sig_task_failed.connect(self.notifier.error)
+        self._apply_path_mappings("path_mappings")
+        self.events.sig_settings_changed.connect(self._apply_path_mappings)
+
+    def _apply_path_mappings(self, key: str) -> None:
+        if key != "path_mappings":
+            return
+        try:
+            set_path_mappings(parse_mappings(self.settings.get("path_mappings")))
+        except UserInputError as exc:  # a hand-edited settings.json: say so, map nothing
+            set_path_mappings(())
+            self.notifier.warning(exc.message, exc.hint)
 
     @classmethod
     def open(cls, home: str | None = None, **kwargs: Any) -> AppContext:

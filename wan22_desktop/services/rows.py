@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from wan22_desktop.path_map import PathMapping, map_path
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime.planner import Plan
 
@@ -84,6 +85,7 @@ class GenerationRow:
     created_at: str | None = None
     request: GenerationRequest | None = None
     plan: Plan | None = None
+    recorded_path: str = ""  # video_path as the runner wrote it (before the path mappings)
 
 
 HistoryRow = GenerationRow | JobRow
@@ -133,20 +135,34 @@ def job_row(d: Mapping[str, Any]) -> JobRow:
     )
 
 
+_mappings: tuple[PathMapping, ...] = ()
+
+
+def set_path_mappings(mappings: tuple[PathMapping, ...]) -> None:
+    """Where this machine sees the folders other machines' runners recorded (Settings →
+    path_mappings). Process-wide like the settings it comes from: every row built afterwards
+    carries local paths, so no view has to remember to map them."""
+    global _mappings
+    _mappings = tuple(mappings)
+
+
 def generation_row(d: Mapping[str, Any]) -> GenerationRow:
-    """From ``db.views.generation_to_dict``."""
+    """From ``db.views.generation_to_dict``; file paths mapped to this machine's view."""
+    recorded = d.get("video_path") or ""
+    thumb = d.get("thumbnail_path")
     return GenerationRow(
         id=int(d["id"]),
         task=d.get("task") or "",
         prompt=d.get("prompt") or "",
-        video_path=d.get("video_path") or "",
+        video_path=map_path(recorded, _mappings),
+        recorded_path=recorded,
         seed=int(d.get("seed") or 0),
         width=int(d.get("width") or 0),
         height=int(d.get("height") or 0),
         frames=int(d.get("frames") or 0),
         fps=int(d.get("fps") or 0),
         final_prompt=d.get("final_prompt"),
-        thumbnail_path=d.get("thumbnail_path"),
+        thumbnail_path=map_path(thumb, _mappings) if thumb else thumb,
         duration_s=d.get("duration_s"),
         timings=dict(d.get("timings") or {}),
         peak_memory_bytes=d.get("peak_memory_bytes"),

@@ -467,7 +467,15 @@ class HistoryView(QWidget):
         if row is None:
             return
         if not Path(row.video_path).is_file():
-            self.ctx.notifier.warning(self.tr("The video file is missing"), row.video_path)
+            self.ctx.notifier.warning(
+                self.tr("The video file is missing"),
+                row.video_path
+                + " — "
+                + self.tr(
+                    "if another machine rendered it, mount the shared outputs folder here "
+                    "or add a path mapping in Settings → Folders"
+                ),
+            )
             return
         self.ctx.events.sig_play_requested.emit(row.video_path)
 
