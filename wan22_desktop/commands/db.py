@@ -71,9 +71,8 @@ def _open(raw: str, *, migrate: bool = True, field: str = "url") -> Any:
 
 
 def cmd_use(args: argparse.Namespace) -> int:
-    from wan22_desktop import secrets
     from wan22_desktop.db import location
-    from wan22_desktop.db.database import open_database
+    from wan22_desktop.services.database import use_database
     from wan22_desktop.settings import Settings
 
     paths = app_paths(args.home)
@@ -81,26 +80,22 @@ def cmd_use(args: argparse.Namespace) -> int:
     if args.local:
         if args.url:
             raise UserInputError("give a URL or --local, not both", "see `wan22 db use --help`")
-        settings.set_database_url(None)
-        settings.save()
+        use_database(settings, None)
         _say(args, {"url": None, "database": str(paths.database)}, f"using {paths.database}")
         return 0
     if not args.url:
         raise UserInputError("no database URL given", location.URL_HINT, field="url")
-    parsed = location.parse(args.url)
-    password = parsed.password
+    password = None
     if args.password_stdin:
         password = read_secret("database password (input hidden): ") or None
-    if parsed.is_postgres and not args.no_check:
-        db = open_database(location.with_password(parsed.url, password))  # creates the schema
-        db.close()
-    if password and parsed.is_postgres:
-        secrets.set_database_password(parsed.account, password)
-    settings.set_database_url(parsed.url)
-    settings.save()
-    note = " (password in the OS keyring)" if password else ""
-    _say(args, {"url": parsed.url, "password_stored": bool(password)}, f"using {parsed.url}{note}")
-    if parsed.password:
+    choice = use_database(settings, args.url, password=password, check=not args.no_check)
+    note = " (password in the OS keyring)" if choice.password_stored else ""
+    _say(
+        args,
+        {"url": choice.url, "password_stored": choice.password_stored},
+        f"using {choice.url}{note}",
+    )
+    if choice.password_in_url:
         print(
             "note: the password was on the command line; it may be in your shell history",
             file=sys.stderr,
@@ -137,6 +132,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     for r in info["runners"]:
         gpus = ", ".join(g.get("name", "?") for g in r["gpus"]) or "no GPU"
         job = f"job {r['job']}" if r["job"] else "idle"
+        if not r["alive"]:
+            job += ", presumed dead (its lease ran out)"
         print(
             f"runner:   {r['host']} pid {r['pid']} v{r['version']}, {gpus}, {job} "
             f"(last seen {r['heartbeat_at']} UTC)"
@@ -145,23 +142,22 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _runners(db: Any) -> list[dict[str, Any]]:
-    """Registered runners with the job each one is running (from the jobs table)."""
-    from wan22_desktop.db.lease import list_runners
-    from wan22_desktop.db.queue import list_jobs
+    """Registered runners with the job each one is running and whether its lease holds."""
+    from wan22_desktop.db.lease import runner_states
 
-    running = {j.runner_id: j.id for j in list_jobs(db, statuses=["running"])}
     return [
         {
-            "id": r.id,
-            "host": r.host,
-            "pid": r.pid,
-            "version": r.version,
-            "gpus": r.gpus,
-            "models": r.models,
-            "job": running.get(r.id),
-            "heartbeat_at": r.heartbeat_at.isoformat(sep=" ", timespec="seconds"),
+            "id": st.runner.id,
+            "host": st.runner.host,
+            "pid": st.runner.pid,
+            "version": st.runner.version,
+            "gpus": st.runner.gpus,
+            "models": st.runner.models,
+            "job": st.job_id,
+            "alive": st.alive,
+            "heartbeat_at": st.runner.heartbeat_at.isoformat(sep=" ", timespec="seconds"),
         }
-        for r in list_runners(db)
+        for st in runner_states(db)
     ]
 
 

@@ -27,7 +27,7 @@ from wan22_desktop import __version__
 from wan22_desktop.db import postgres
 from wan22_desktop.db.base import utcnow
 from wan22_desktop.db.database import Database
-from wan22_desktop.db.models import Runner, RunnerLease
+from wan22_desktop.db.models import RUNNING, Job, Runner, RunnerLease
 from wan22_desktop.errors import OperationError
 
 QUEUE_LEASE = "queue"
@@ -219,6 +219,32 @@ def _touch_runner(s: Session, me: RunnerIdentity, ttl_s: float) -> bool:
 def list_runners(db: Database) -> list[Runner]:
     """Registered runners, oldest first (dead ones too, until some runner clears them)."""
     return db.read(lambda s: list(s.scalars(select(Runner).order_by(Runner.started_at))))
+
+
+@dataclass(frozen=True)
+class RunnerState:
+    runner: Runner
+    job_id: int | None  # the job it is running
+    alive: bool  # its lease holds
+
+
+def runner_states(db: Database) -> list[RunnerState]:
+    """Registered runners, oldest first, with the job each runs and whether it is alive: what
+    ``wan22 db status`` and the Queue view list."""
+
+    def read(s: Session) -> list[RunnerState]:
+        live, _dead = live_runner_ids(s)
+        running = {
+            j.runner_id: j.id
+            for j in s.scalars(select(Job).where(Job.status == RUNNING))
+            if j.runner_id
+        }
+        return [
+            RunnerState(r, running.get(r.id), r.id in live)
+            for r in s.scalars(select(Runner).order_by(Runner.started_at))
+        ]
+
+    return db.read(read)
 
 
 def live_runner_ids(s: Session, *, host: str | None = None) -> tuple[set[str], list[Runner]]:

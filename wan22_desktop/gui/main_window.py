@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.statusBar().setSizeGripEnabled(True)
 
         ctx.notifier.sig_notice_posted.connect(self.status_area.show_notice)
+        ctx.events.sig_database_state.connect(self.status_area.set_database_state)
         ctx.events.sig_view_requested.connect(self.show_view)
         ctx.events.sig_play_requested.connect(lambda _path: self.show_view("player"))
         ctx.events.sig_generate_prefill_requested.connect(lambda *_: self.show_view("generate"))

@@ -10,13 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from wan22_desktop.db import queue as q
-from wan22_desktop.db.database import Database
-from wan22_desktop.db.lease import current_lease
+from wan22_desktop.db.database import Database, DatabaseUnreachableError
+from wan22_desktop.db.lease import current_lease, runner_states
 from wan22_desktop.db.views import job_to_dict
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.services.rows import JobRow, job_row
 
 JOB_LIMIT = 500
+# The GUI tells this error apart (a banner while the server is away, not a dialog per poll).
+__all__ = ["DatabaseUnreachableError"]
 MoveTo = q.MoveTo
 
 
@@ -30,11 +32,51 @@ class LeaseInfo:
 
 
 @dataclass(frozen=True)
+class RunnerRow:
+    """A registered runner as the Queue view lists it (every machine on a shared queue)."""
+
+    id: str
+    host: str
+    pid: int
+    version: str
+    gpus: tuple[str, ...]  # "NVIDIA RTX 4090 (24 GiB)"
+    models: tuple[str, ...]  # tasks it can run
+    job_id: int | None  # the job it is rendering
+    heartbeat_at: str  # ISO 8601, UTC ("...Z")
+    alive: bool  # its lease holds (False: presumed dead, its job goes back to the queue)
+
+
+@dataclass(frozen=True)
 class QueueSnapshot:
     jobs: tuple[JobRow, ...]
     paused: bool
     counts: Mapping[str, int]  # {status: number of jobs}
     lease: LeaseInfo | None
+    runners: tuple[RunnerRow, ...] = ()
+
+
+def _gpu_text(gpu: Mapping[str, object]) -> str:
+    size = gpu.get("vram_bytes")
+    name = str(gpu.get("name") or "GPU")
+    return f"{name} ({int(size) / 1024**3:.0f} GiB)" if isinstance(size, int) and size else name
+
+
+def list_runners(db: Database) -> tuple[RunnerRow, ...]:
+    """Registered runners, oldest first, each with the job it runs and whether it is alive."""
+    return tuple(
+        RunnerRow(
+            id=r.runner.id,
+            host=r.runner.host,
+            pid=r.runner.pid,
+            version=r.runner.version,
+            gpus=tuple(_gpu_text(g) for g in r.runner.gpus),
+            models=tuple(r.runner.models),
+            job_id=r.job_id,
+            heartbeat_at=r.runner.heartbeat_at.isoformat(timespec="seconds") + "Z",
+            alive=r.alive,
+        )
+        for r in runner_states(db)
+    )
 
 
 def read_snapshot(db: Database, limit: int = JOB_LIMIT) -> QueueSnapshot:
@@ -46,6 +88,7 @@ def read_snapshot(db: Database, limit: int = JOB_LIMIT) -> QueueSnapshot:
         q.is_paused(db),
         dict(q.counts_by_status(db)),
         LeaseInfo(lease.holder, lease.host, lease.pid) if lease else None,
+        list_runners(db),
     )
 
 

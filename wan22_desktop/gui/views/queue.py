@@ -8,6 +8,7 @@ after any action), and overlays live progress from the ``RunnerController``. Act
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -32,7 +35,7 @@ from wan22_desktop.gui.queue_model import COLUMNS, JobTableModel, ProgressRole, 
 from wan22_desktop.gui.runner_controller import RUNNING, RunnerController
 from wan22_desktop.gui.widgets.progress_delegate import ProgressDelegate
 from wan22_desktop.services import queue as queue_ops
-from wan22_desktop.services.queue import QueueSnapshot
+from wan22_desktop.services.queue import DatabaseUnreachableError, QueueSnapshot, RunnerRow
 from wan22_desktop.services.rows import JobRow
 
 log = logging.getLogger(__name__)
@@ -58,9 +61,11 @@ class QueueView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.runner: RunnerController | None = None
+        self._host = socket.gethostname()
         self.snapshot: QueueSnapshot | None = None
         self._polling = False
         self._preview_path: str | None = None
+        self._db_reachable = True
         self.model = JobTableModel(self)
         self._build()
         self.model.sig_move_requested.connect(self.move_job)
@@ -162,6 +167,17 @@ class QueueView(QWidget):
         sl.addWidget(self.preview)
         sl.addWidget(self.running_label)
         sl.addStretch(1)
+        self.runners_title = QLabel("<b>" + self.tr("Runners") + "</b>", side)
+        self.runners = QTableWidget(0, 4, side)
+        self.runners.setObjectName("runnersTable")
+        self.runners.setHorizontalHeaderLabels(
+            [self.tr("Machine"), self.tr("GPU"), self.tr("Job"), self.tr("Last seen (UTC)")]
+        )
+        self.runners.verticalHeader().setVisible(False)
+        self.runners.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.runners.horizontalHeader().setStretchLastSection(True)
+        sl.addWidget(self.runners_title)
+        sl.addWidget(self.runners)
         sl.addWidget(self.runner_label)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -220,10 +236,19 @@ class QueueView(QWidget):
 
     def _on_poll_error(self, exc: BaseException) -> None:
         self._polling = False
+        if isinstance(exc, DatabaseUnreachableError):
+            # The poll goes on; a lasting mark instead of a notice every half second.
+            if self._db_reachable:
+                self._db_reachable = False
+                self.ctx.events.sig_database_state.emit(False, exc.message)
+            return
         self.ctx.notifier.error(exc)
 
     def _on_snapshot(self, snap: QueueSnapshot) -> None:
         self._polling = False
+        if not self._db_reachable:
+            self._db_reachable = True
+            self.ctx.events.sig_database_state.emit(True, "")
         selected = self.selected_job()
         previous, self.snapshot = self.snapshot, snap
         if previous is not None and snap.counts.get("done", 0) > previous.counts.get("done", 0):
@@ -243,6 +268,7 @@ class QueueView(QWidget):
         self.pause.blockSignals(False)
         self._show_running(self._running_job())
         self._show_lease()
+        self._show_runners(snap.runners)
         self._update_actions()
         self.ctx.events.sig_queue_counts_changed.emit(dict(snap.counts), snap.paused)
 
@@ -263,6 +289,35 @@ class QueueView(QWidget):
         else:
             text = self.tr("No runner is working on this queue.")
         self.runner_label.setText(text)
+
+    def _show_runners(self, runners: tuple[RunnerRow, ...]) -> None:
+        """Every machine working this queue; shown once there is more than this window's own."""
+        many = len(runners) > 1 or any(r.host != self._host for r in runners)
+        self.runners_title.setVisible(many)
+        self.runners.setVisible(many)
+        self.runners.setRowCount(len(runners))
+        for row, r in enumerate(runners):
+            job = self.tr("job %1").replace("%1", str(r.job_id)) if r.job_id else self.tr("idle")
+            if r.job_id:
+                progress = next((j.progress for j in self.model.jobs if j.id == r.job_id), None)
+                if progress is not None and progress.step is not None and progress.total:
+                    job += f" · {progress.step}/{progress.total}"
+            if not r.alive:
+                job = self.tr("not responding")
+            cells = (
+                f"{r.host} (pid {r.pid})",
+                ", ".join(r.gpus) or self.tr("no GPU"),
+                job,
+                r.heartbeat_at.replace("T", " ").removesuffix("Z"),
+            )
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(
+                    self.tr("version %1; models: %2")
+                    .replace("%1", r.version)
+                    .replace("%2", ", ".join(r.models) or "-")
+                )
+                self.runners.setItem(row, col, item)
 
     # ---- the running job
 

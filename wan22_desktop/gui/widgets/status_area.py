@@ -29,8 +29,13 @@ class StatusArea(QWidget):
         self.queue_state.setObjectName("queueState")
         self.runner_state = QLabel(self)
         self.runner_state.setObjectName("runnerState")
+        self.database_state = QLabel(self)
+        self.database_state.setObjectName("databaseState")
+        self.database_state.setStyleSheet(f"color: {_COLOURS[ERROR]}; font-weight: bold;")
+        self.database_state.setVisible(False)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 2, 8, 2)
+        lay.addWidget(self.database_state)
         lay.addWidget(self.message, 1)
         lay.addWidget(self.dismiss)
         lay.addSpacing(12)
@@ -62,3 +67,13 @@ class StatusArea(QWidget):
     def set_runner_text(self, text: str, tooltip: str = "") -> None:
         self.runner_state.setText(text)
         self.runner_state.setToolTip(tooltip)
+
+    def set_database_state(self, reachable: bool, why: str = "") -> None:
+        """A lasting mark while the database server is away; it goes when the server is back."""
+        self.database_state.setVisible(not reachable)
+        self.database_state.setText("" if reachable else self.tr("Database unreachable"))
+        self.database_state.setToolTip(
+            ""
+            if reachable
+            else why + "\n" + self.tr("The queue and history reload on their own when it is back.")
+        )
