@@ -104,3 +104,28 @@ def test_key_test_without_a_key_reports_why(monkeypatch):
     ok, message = check_dashscope_key(timeout_s=5)
     assert not ok
     assert "no DashScope API key" in message
+
+
+def test_shared_database_from_settings_password_in_keyring_not_in_settings(
+    qtbot, ctx, view, memory_keyring, pg_url
+):
+    """Settings → Queue database: the URL is checked by connecting, stored without a password
+    (that goes to the keyring), and "this folder's own database" goes back to SQLite."""
+    assert "own database" in view.db_current.text() and not view.db_local.isEnabled()
+    view.db_url.setText("not a url")
+    qtbot.mouseClick(view.db_use, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.db_use.isEnabled(), timeout=5000)
+    assert view.db_result.text() and ctx.settings.database_url is None
+
+    plain = pg_url.replace("postgresql+psycopg://", "postgresql://") + "?sslmode=disable"
+    view.db_url.setText(plain)
+    view.db_password.setText("s3cret-pw")
+    qtbot.mouseClick(view.db_use, Qt.MouseButton.LeftButton)
+    assert view.db_password.text() == ""  # the password never stays in the widget
+    qtbot.waitUntil(lambda: "Restart" in view.db_result.text(), timeout=15000)
+    assert ctx.settings.database_url and "s3cret" not in ctx.settings.path.read_text()
+    assert "shared queue" in view.db_current.text()
+    assert "s3cret-pw" in memory_keyring.store.values()
+
+    qtbot.mouseClick(view.db_local, Qt.MouseButton.LeftButton)
+    assert ctx.settings.database_url is None and "own database" in view.db_current.text()

@@ -39,6 +39,7 @@ from wan22_desktop import secrets
 from wan22_desktop.errors import UserInputError, Wan22Error
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.i18n import LANGUAGES, QT_TRANSLATE_NOOP
+from wan22_desktop.services import database as db_ops
 from wan22_desktop.settings import OPTIONS, Option
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,10 @@ log = logging.getLogger(__name__)
 RESTART_KEYS = ("outputs_dir", "models_dir", "language", "theme")
 KEY_TEST_TIMEOUT_S = 30.0
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (QT_TRANSLATE_NOOP("SettingsView", "Folders"), ("outputs_dir", "models_dir")),
+    (
+        QT_TRANSLATE_NOOP("SettingsView", "Folders"),
+        ("outputs_dir", "models_dir", "path_mappings"),
+    ),
     (QT_TRANSLATE_NOOP("SettingsView", "New jobs"), ("default_task", "default_quality")),
     (QT_TRANSLATE_NOOP("SettingsView", "Appearance"), ("language", "theme")),
     (
@@ -87,6 +91,11 @@ OPTION_TITLES = (
     QT_TRANSLATE_NOOP("Options", "Quality preset for new jobs"),
     QT_TRANSLATE_NOOP("Options", "Folder for finished videos (empty: the default)"),
     QT_TRANSLATE_NOOP("Options", "Folder for downloaded models (empty: the default)"),
+    QT_TRANSLATE_NOOP(
+        "Options",
+        "Where this machine sees folders that runners on other machines recorded "
+        "(one FROM => TO per line)",
+    ),
     QT_TRANSLATE_NOOP("Options", "Interface language"),
     QT_TRANSLATE_NOOP("Options", "Colour theme"),
     QT_TRANSLATE_NOOP("Options", "Notify when a job finishes or fails"),
@@ -193,6 +202,7 @@ class SettingsView(QWidget):
                     label.setToolTip(self.tr("Takes effect when the app starts again"))
                 form.addRow(label, cell)
             col.addWidget(box)
+        col.addWidget(self._database_box(inner))
         col.addWidget(self._key_box(inner))
         note = QLabel(self.tr("* takes effect when the app starts again"), inner)
         note.setEnabled(False)
@@ -309,6 +319,87 @@ class SettingsView(QWidget):
             self.ctx.notifier.info(self.tr("Saved. This takes effect when the app starts again."))
 
     # ---- DashScope key
+
+    # ---- the database (this folder's SQLite file, or a shared PostgreSQL queue)
+
+    def _database_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox(self.tr("Queue database") + " *", parent)
+        self.db_current = QLabel(box)
+        self.db_current.setObjectName("dbCurrent")
+        self.db_current.setWordWrap(True)
+        self.db_url = QLineEdit(box)
+        self.db_url.setObjectName("dbUrl")
+        self.db_url.setPlaceholderText("postgresql://user@host/wan22?sslmode=require")
+        self.db_password = QLineEdit(box)
+        self.db_password.setObjectName("dbPassword")
+        self.db_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.db_password.setPlaceholderText(self.tr("password (stored in the OS keyring)"))
+        self.db_use = QPushButton(self.tr("Use shared database"), box)
+        self.db_use.setObjectName("dbUse")
+        self.db_local = QPushButton(self.tr("Use this folder's own database"), box)
+        self.db_local.setObjectName("dbLocal")
+        self.db_result = QLabel(box)
+        self.db_result.setObjectName("dbResult")
+        self.db_result.setWordWrap(True)
+        self.db_use.clicked.connect(self.use_shared_database)
+        self.db_local.clicked.connect(self.use_local_database)
+        row = QHBoxLayout()
+        row.addWidget(self.db_url, 2)
+        row.addWidget(self.db_password, 1)
+        row.addWidget(self.db_use)
+        lay = QVBoxLayout(box)
+        lay.addWidget(self.db_current)
+        lay.addLayout(row)
+        lay.addWidget(self.db_local)
+        lay.addWidget(self.db_result)
+        self._show_database()
+        return box
+
+    def _show_database(self) -> None:
+        shared = self.ctx.settings.database_url is not None
+        where = db_ops.current(self.ctx.base_paths, self.ctx.settings)
+        self.db_current.setText(
+            (
+                self.tr("A shared queue: %1")
+                if shared
+                else self.tr("This data folder's own database: %1")
+            ).replace("%1", where)
+        )
+        self.db_local.setEnabled(shared)
+
+    def _db_done(self, text: str) -> None:
+        self.db_use.setEnabled(True)
+        self.db_result.setStyleSheet("")
+        self.db_result.setText(text + " " + self.tr("Restart the app to switch."))
+        self._show_database()
+
+    def _db_error(self, exc: BaseException) -> None:
+        self.db_use.setEnabled(True)
+        text = exc.message if isinstance(exc, Wan22Error) else str(exc)
+        hint = exc.hint if isinstance(exc, Wan22Error) else None
+        self.db_result.setText(f"{text} — {hint}" if hint else text)
+        self.db_result.setStyleSheet("color: #c62828;")
+
+    def use_shared_database(self) -> None:
+        url, password = self.db_url.text().strip(), self.db_password.text() or None
+        self.db_password.clear()  # the password never stays in a widget longer than needed
+        self.db_use.setEnabled(False)
+        self.db_result.setStyleSheet("")
+        self.db_result.setText(self.tr("Connecting…"))
+
+        def store(_: object) -> None:  # on the GUI thread: the settings object lives here
+            try:
+                db_ops.use_database(self.ctx.settings, url, password=password, check=False)
+            except Wan22Error as exc:
+                self._db_error(exc)
+                return
+            self._db_done(self.tr("The queue is now the shared database."))
+
+        self.ctx.tasks.run(lambda: db_ops.check_reachable(url, password), store, self._db_error)
+
+    def use_local_database(self) -> None:
+        db_ops.use_database(self.ctx.settings, None)
+        self._db_done(self.tr("The queue is now this data folder's own database."))
 
     def _key_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox(self.tr("DashScope API key (for online prompt extension)"), parent)

@@ -88,7 +88,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../gui/app.py" line="115"/>
+        <location filename="../../gui/app.py" line="176"/>
         <source>Wan22 Desktop is already open for this data folder.</source>
         <translation>Wan22 Desktop 已经在使用这个数据文件夹。</translation>
     </message>
@@ -96,269 +96,269 @@
 <context>
     <name>GenerateView</name>
     <message>
-        <location filename="../../gui/views/generate.py" line="70"/>
+        <location filename="../../gui/views/generate.py" line="83"/>
         <source>720p landscape</source>
         <translation>720p 横屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="71"/>
+        <location filename="../../gui/views/generate.py" line="84"/>
         <source>720p portrait</source>
         <translation>720p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="72"/>
+        <location filename="../../gui/views/generate.py" line="85"/>
         <source>480p landscape</source>
         <translation>480p 横屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="73"/>
+        <location filename="../../gui/views/generate.py" line="86"/>
         <source>480p portrait</source>
         <translation>480p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="160"/>
+        <location filename="../../gui/views/generate.py" line="173"/>
         <source>Auto (let the planner choose)</source>
         <translation>自动（由规划器选择）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="161"/>
+        <location filename="../../gui/views/generate.py" line="174"/>
         <source>Text → Video (A14B)</source>
         <translation>文生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="162"/>
+        <location filename="../../gui/views/generate.py" line="175"/>
         <source>Image → Video (A14B)</source>
         <translation>图生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="163"/>
+        <location filename="../../gui/views/generate.py" line="176"/>
         <source>Text/Image → Video (5B)</source>
         <translation>文/图生视频（5B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="173"/>
+        <location filename="../../gui/views/generate.py" line="186"/>
         <source>Describe the video: subject, action, scene, style…</source>
         <translation>描述视频：主体、动作、场景、风格……</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="181"/>
+        <location filename="../../gui/views/generate.py" line="194"/>
         <source>Auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="183"/>
+        <location filename="../../gui/views/generate.py" line="196"/>
         <source>Language of the inserted phrases (Auto: the prompt&apos;s language)</source>
         <translation>插入短语的语言（自动：跟随提示词的语言）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="189"/>
+        <location filename="../../gui/views/generate.py" line="202"/>
         <source>Use my own negative prompt</source>
         <translation>使用自定义负向提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="194"/>
+        <location filename="../../gui/views/generate.py" line="207"/>
         <source>Negative prompt (official default)</source>
         <translation>负向提示词（官方默认）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="215"/>
+        <location filename="../../gui/views/generate.py" line="228"/>
         <source> s</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="220"/>
+        <location filename="../../gui/views/generate.py" line="233"/>
         <source> frames</source>
         <translation> 帧</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="235"/>
+        <location filename="../../gui/views/generate.py" line="248"/>
         <source>Draft (fast preview)</source>
         <translation>草稿（快速预览）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="236"/>
+        <location filename="../../gui/views/generate.py" line="249"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="237"/>
+        <location filename="../../gui/views/generate.py" line="250"/>
         <source>Official (best)</source>
         <translation>官方（最佳）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="241"/>
+        <location filename="../../gui/views/generate.py" line="254"/>
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="249"/>
+        <location filename="../../gui/views/generate.py" line="262"/>
         <source>Roll</source>
         <translation>掷骰</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="250"/>
+        <location filename="../../gui/views/generate.py" line="263"/>
         <source>Roll a new seed</source>
         <translation>随机生成一个新种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="256"/>
+        <location filename="../../gui/views/generate.py" line="269"/>
         <source>Extend the prompt with an LLM</source>
         <translation>用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="260"/>
+        <location filename="../../gui/views/generate.py" line="273"/>
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="261"/>
+        <location filename="../../gui/views/generate.py" line="274"/>
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="264"/>
+        <location filename="../../gui/views/generate.py" line="277"/>
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="265"/>
+        <location filename="../../gui/views/generate.py" line="278"/>
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="277"/>
+        <location filename="../../gui/views/generate.py" line="290"/>
         <source>consecutive seeds</source>
         <translation>连续种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="278"/>
+        <location filename="../../gui/views/generate.py" line="291"/>
         <source>random seeds</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="281"/>
+        <location filename="../../gui/views/generate.py" line="294"/>
         <source>videos with</source>
         <translation>个视频，使用</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="200"/>
+        <location filename="../../gui/views/generate.py" line="213"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="202"/>
+        <location filename="../../gui/views/generate.py" line="215"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="203"/>
+        <location filename="../../gui/views/generate.py" line="216"/>
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="227"/>
+        <location filename="../../gui/views/generate.py" line="240"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="228"/>
+        <location filename="../../gui/views/generate.py" line="241"/>
         <source>Duration</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="285"/>
+        <location filename="../../gui/views/generate.py" line="298"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="286"/>
+        <location filename="../../gui/views/generate.py" line="299"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="287"/>
+        <location filename="../../gui/views/generate.py" line="300"/>
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="288"/>
+        <location filename="../../gui/views/generate.py" line="301"/>
         <source>Batch</source>
         <translation>批量</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="297"/>
+        <location filename="../../gui/views/generate.py" line="310"/>
         <source>Start image</source>
         <translation>首帧图像</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="313"/>
+        <location filename="../../gui/views/generate.py" line="326"/>
         <source>Generate now</source>
         <translation>立即生成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="315"/>
+        <location filename="../../gui/views/generate.py" line="328"/>
         <source>Put this job at the front of the queue</source>
         <translation>把这个任务放到队列最前面</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="319"/>
+        <location filename="../../gui/views/generate.py" line="332"/>
         <source>Save changes</source>
         <translation>保存修改</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="321"/>
+        <location filename="../../gui/views/generate.py" line="334"/>
         <source>Cancel editing</source>
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="497"/>
+        <location filename="../../gui/views/generate.py" line="510"/>
         <source>at %1 fps</source>
         <translation>（%1 fps）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="500"/>
+        <location filename="../../gui/views/generate.py" line="513"/>
         <source>Start image (required)</source>
         <translation>首帧图像（必需）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="502"/>
+        <location filename="../../gui/views/generate.py" line="515"/>
         <source>Start image (optional)</source>
         <translation>首帧图像（可选）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="504"/>
+        <location filename="../../gui/views/generate.py" line="517"/>
         <source>Start image (not used by this task)</source>
         <translation>首帧图像（此任务不使用）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="626"/>
+        <location filename="../../gui/views/generate.py" line="639"/>
         <source>Output: %1×%2 (%3)</source>
         <translation>输出：%1×%2（%3）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="663"/>
+        <location filename="../../gui/views/generate.py" line="676"/>
         <source>Add to queue</source>
         <translation>加入队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="663"/>
+        <location filename="../../gui/views/generate.py" line="676"/>
         <source>Add %1 to queue</source>
         <translation>加入队列（%1 个）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/views/generate.py" line="687"/>
+        <location filename="../../gui/views/generate.py" line="700"/>
         <source>Queued %n job(s)</source>
         <translation>
             <numerusform>已加入 %n 个任务</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="705"/>
+        <location filename="../../gui/views/generate.py" line="718"/>
         <source>Job %1 updated</source>
         <translation>任务 %1 已更新</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="715"/>
+        <location filename="../../gui/views/generate.py" line="728"/>
         <source>Editing queued job %1</source>
         <translation>正在编辑排队中的任务 %1</translation>
     </message>
@@ -366,127 +366,127 @@
 <context>
     <name>HistoryDetail</name>
     <message>
-        <location filename="../../gui/history_actions.py" line="121"/>
+        <location filename="../../gui/history_actions.py" line="117"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="136"/>
+        <location filename="../../gui/history_actions.py" line="132"/>
         <source>Extended prompt</source>
         <translation>扩展后的提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="125"/>
+        <location filename="../../gui/history_actions.py" line="121"/>
         <source>Job</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="127"/>
+        <location filename="../../gui/history_actions.py" line="123"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="128"/>
+        <location filename="../../gui/history_actions.py" line="124"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="129"/>
+        <location filename="../../gui/history_actions.py" line="125"/>
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="130"/>
+        <location filename="../../gui/history_actions.py" line="126"/>
         <source>Hint</source>
         <translation>建议</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="131"/>
+        <location filename="../../gui/history_actions.py" line="127"/>
         <source>Finished</source>
         <translation>完成时间</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="138"/>
+        <location filename="../../gui/history_actions.py" line="134"/>
         <source>Video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="140"/>
+        <location filename="../../gui/history_actions.py" line="136"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="141"/>
+        <location filename="../../gui/history_actions.py" line="137"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="142"/>
+        <location filename="../../gui/history_actions.py" line="138"/>
         <source>Frames</source>
         <translation>帧数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="143"/>
+        <location filename="../../gui/history_actions.py" line="139"/>
         <source>FPS</source>
         <translation>帧率</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="144"/>
+        <location filename="../../gui/history_actions.py" line="140"/>
         <source>Duration (s)</source>
         <translation>时长（秒）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="145"/>
+        <location filename="../../gui/history_actions.py" line="141"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="146"/>
+        <location filename="../../gui/history_actions.py" line="142"/>
         <source>Created</source>
         <translation>创建时间</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="147"/>
+        <location filename="../../gui/history_actions.py" line="143"/>
         <source>Model folder</source>
         <translation>模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="148"/>
+        <location filename="../../gui/history_actions.py" line="144"/>
         <source>Peak memory</source>
         <translation>显存峰值</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="149"/>
+        <location filename="../../gui/history_actions.py" line="145"/>
         <source>Tags</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="150"/>
+        <location filename="../../gui/history_actions.py" line="146"/>
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="153"/>
+        <location filename="../../gui/history_actions.py" line="149"/>
         <source>Timings (s)</source>
         <translation>耗时（秒）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="155"/>
+        <location filename="../../gui/history_actions.py" line="151"/>
         <source>Parameters</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="161"/>
+        <location filename="../../gui/history_actions.py" line="157"/>
         <source>Plan</source>
         <translation>运行方案</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="168"/>
+        <location filename="../../gui/history_actions.py" line="164"/>
         <source>Why</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="172"/>
+        <location filename="../../gui/history_actions.py" line="168"/>
         <source>Warnings</source>
         <translation>警告</translation>
     </message>
@@ -499,42 +499,42 @@
         <translation>（无提示词）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_model.py" line="223"/>
+        <location filename="../../gui/history_model.py" line="213"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/history_model.py" line="224"/>
+        <location filename="../../gui/history_model.py" line="214"/>
         <source>Task</source>
         <translation>任务类型</translation>
     </message>
     <message>
-        <location filename="../../gui/history_model.py" line="225"/>
+        <location filename="../../gui/history_model.py" line="215"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../gui/history_model.py" line="226"/>
+        <location filename="../../gui/history_model.py" line="216"/>
         <source>Frames</source>
         <translation>帧数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_model.py" line="227"/>
+        <location filename="../../gui/history_model.py" line="217"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/history_model.py" line="228"/>
+        <location filename="../../gui/history_model.py" line="218"/>
         <source>Created</source>
         <translation>创建时间</translation>
     </message>
     <message>
-        <location filename="../../gui/history_model.py" line="229"/>
+        <location filename="../../gui/history_model.py" line="219"/>
         <source>★</source>
         <translation>★</translation>
     </message>
     <message>
-        <location filename="../../gui/history_model.py" line="230"/>
+        <location filename="../../gui/history_model.py" line="220"/>
         <source>Tags</source>
         <translation>标签</translation>
     </message>
@@ -709,52 +709,57 @@
         <translation>详情见日志文件</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="470"/>
+        <location filename="../../gui/views/history.py" line="471"/>
         <source>The video file is missing</source>
         <translation>视频文件不存在</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="503"/>
+        <location filename="../../gui/views/history.py" line="475"/>
+        <source>if another machine rendered it, mount the shared outputs folder here or add a path mapping in Settings → Folders</source>
+        <translation>如果是另一台机器渲染的，请在本机挂载共享输出文件夹，或在“设置 → 文件夹”中添加路径映射</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/history.py" line="511"/>
         <source>Queued job #%1</source>
         <translation>已加入队列：任务 #%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="536"/>
+        <location filename="../../gui/views/history.py" line="544"/>
         <source>Delete from history</source>
         <translation>从历史中删除</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="537"/>
+        <location filename="../../gui/views/history.py" line="545"/>
         <source>Delete this video from the history?</source>
         <translation>要从历史中删除这个视频吗？</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="541"/>
+        <location filename="../../gui/views/history.py" line="549"/>
         <source>Also delete the video and thumbnail files</source>
         <translation>同时删除视频和缩略图文件</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="561"/>
+        <location filename="../../gui/views/history.py" line="569"/>
         <source>Deleted; files outside the outputs folder were kept</source>
         <translation>已删除；输出文件夹之外的文件已保留</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="565"/>
+        <location filename="../../gui/views/history.py" line="573"/>
         <source>Deleted from the history</source>
         <translation>已从历史中删除</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="581"/>
+        <location filename="../../gui/views/history.py" line="589"/>
         <source>The folder no longer exists</source>
         <translation>文件夹已不存在</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="602"/>
+        <location filename="../../gui/views/history.py" line="610"/>
         <source>Command copied; these settings have no flag: %1</source>
         <translation>命令已复制；以下设置没有对应的参数：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="607"/>
+        <location filename="../../gui/views/history.py" line="615"/>
         <source>Command copied to the clipboard</source>
         <translation>命令已复制到剪贴板</translation>
     </message>
@@ -795,122 +800,122 @@
 <context>
     <name>JobTableModel</name>
     <message>
-        <location filename="../../gui/queue_model.py" line="39"/>
+        <location filename="../../gui/queue_model.py" line="40"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="40"/>
+        <location filename="../../gui/queue_model.py" line="41"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="41"/>
+        <location filename="../../gui/queue_model.py" line="42"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="42"/>
+        <location filename="../../gui/queue_model.py" line="43"/>
         <source>Progress</source>
         <translation>进度</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="43"/>
+        <location filename="../../gui/queue_model.py" line="44"/>
         <source>Phase</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="44"/>
+        <location filename="../../gui/queue_model.py" line="45"/>
         <source>Step</source>
         <translation>步</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="45"/>
+        <location filename="../../gui/queue_model.py" line="46"/>
         <source>ETA</source>
         <translation>剩余时间</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="46"/>
+        <location filename="../../gui/queue_model.py" line="47"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="49"/>
+        <location filename="../../gui/queue_model.py" line="50"/>
         <source>Queued</source>
         <translation>排队中</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="50"/>
+        <location filename="../../gui/queue_model.py" line="51"/>
         <source>Running</source>
         <translation>运行中</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="51"/>
+        <location filename="../../gui/queue_model.py" line="52"/>
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="52"/>
+        <location filename="../../gui/queue_model.py" line="53"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="53"/>
+        <location filename="../../gui/queue_model.py" line="54"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="54"/>
+        <location filename="../../gui/queue_model.py" line="55"/>
         <source>Interrupted</source>
         <translation>已中断</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="60"/>
+        <location filename="../../gui/queue_model.py" line="61"/>
         <source>loading model</source>
         <translation>加载模型</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="61"/>
+        <location filename="../../gui/queue_model.py" line="62"/>
         <source>extending prompt</source>
         <translation>扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="62"/>
+        <location filename="../../gui/queue_model.py" line="63"/>
         <source>encoding text</source>
         <translation>编码文本</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="63"/>
+        <location filename="../../gui/queue_model.py" line="64"/>
         <source>sampling</source>
         <translation>采样</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="64"/>
+        <location filename="../../gui/queue_model.py" line="65"/>
         <source>decoding</source>
         <translation>解码</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="65"/>
+        <location filename="../../gui/queue_model.py" line="66"/>
         <source>saving</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="183"/>
+        <location filename="../../gui/queue_model.py" line="184"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="193"/>
+        <location filename="../../gui/queue_model.py" line="194"/>
         <source>s</source>
         <translation>秒</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="194"/>
+        <location filename="../../gui/queue_model.py" line="195"/>
         <source>min</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="195"/>
+        <location filename="../../gui/queue_model.py" line="196"/>
         <source>h</source>
         <translation>小时</translation>
     </message>
@@ -923,42 +928,42 @@
         <translation>Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="125"/>
+        <location filename="../../gui/main_window.py" line="127"/>
         <source>The %1 view could not start: %2</source>
         <translation>“%1”页面无法启动：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="128"/>
+        <location filename="../../gui/main_window.py" line="130"/>
         <source>the details are in the log file</source>
         <translation>详细信息见日志文件</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="132"/>
+        <location filename="../../gui/main_window.py" line="134"/>
         <source>The %1 view could not start.</source>
         <translation>“%1”视图无法启动。</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="165"/>
+        <location filename="../../gui/main_window.py" line="167"/>
         <source>Queue: %1 running, %2 waiting</source>
         <translation>队列：%1 个运行中，%2 个等待</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="170"/>
+        <location filename="../../gui/main_window.py" line="172"/>
         <source> (paused)</source>
         <translation>（已暂停）</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="186"/>
+        <location filename="../../gui/main_window.py" line="188"/>
         <source>Runner: on</source>
         <translation>运行器：运行中</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="187"/>
+        <location filename="../../gui/main_window.py" line="189"/>
         <source>Runner: another process</source>
         <translation>运行器：其他进程</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="188"/>
+        <location filename="../../gui/main_window.py" line="190"/>
         <source>Runner: stopped</source>
         <translation>运行器：已停止</translation>
     </message>
@@ -1041,32 +1046,32 @@
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="128"/>
+        <location filename="../../gui/models_table.py" line="118"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="129"/>
+        <location filename="../../gui/models_table.py" line="119"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="130"/>
+        <location filename="../../gui/models_table.py" line="120"/>
         <source>Progress</source>
         <translation>进度</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="131"/>
+        <location filename="../../gui/models_table.py" line="121"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="132"/>
+        <location filename="../../gui/models_table.py" line="122"/>
         <source>Location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="154"/>
+        <location filename="../../gui/models_table.py" line="144"/>
         <source> (optional)</source>
         <translation>（可选）</translation>
     </message>
@@ -1220,147 +1225,152 @@
 <context>
     <name>Options</name>
     <message>
-        <location filename="../../gui/views/settings.py" line="71"/>
+        <location filename="../../gui/views/settings.py" line="75"/>
         <source>Draft</source>
         <translation>草稿</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="72"/>
+        <location filename="../../gui/views/settings.py" line="76"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="73"/>
+        <location filename="../../gui/views/settings.py" line="77"/>
         <source>Official</source>
         <translation>官方</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="74"/>
+        <location filename="../../gui/views/settings.py" line="78"/>
         <source>System</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="75"/>
+        <location filename="../../gui/views/settings.py" line="79"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="76"/>
+        <location filename="../../gui/views/settings.py" line="80"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="77"/>
+        <location filename="../../gui/views/settings.py" line="81"/>
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="78"/>
+        <location filename="../../gui/views/settings.py" line="82"/>
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="79"/>
+        <location filename="../../gui/views/settings.py" line="83"/>
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="80"/>
+        <location filename="../../gui/views/settings.py" line="84"/>
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="81"/>
+        <location filename="../../gui/views/settings.py" line="85"/>
         <source>Hugging Face</source>
         <translation>Hugging Face</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="82"/>
+        <location filename="../../gui/views/settings.py" line="86"/>
         <source>ModelScope</source>
         <translation>ModelScope（魔搭）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="86"/>
+        <location filename="../../gui/views/settings.py" line="90"/>
         <source>Task selected when the app starts</source>
         <translation>启动时选中的任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="87"/>
+        <location filename="../../gui/views/settings.py" line="91"/>
         <source>Quality preset for new jobs</source>
         <translation>新任务的质量预设</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="88"/>
+        <location filename="../../gui/views/settings.py" line="92"/>
         <source>Folder for finished videos (empty: the default)</source>
         <translation>成品视频文件夹（留空：默认位置）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="89"/>
+        <location filename="../../gui/views/settings.py" line="93"/>
         <source>Folder for downloaded models (empty: the default)</source>
         <translation>模型下载文件夹（留空：默认位置）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="90"/>
+        <location filename="../../gui/views/settings.py" line="94"/>
+        <source>Where this machine sees folders that runners on other machines recorded (one FROM =&gt; TO per line)</source>
+        <translation>其他机器上的渲染节点记录的文件夹在本机的位置（每行一条：来源 =&gt; 本机路径）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="99"/>
         <source>Interface language</source>
         <translation>界面语言</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="91"/>
+        <location filename="../../gui/views/settings.py" line="100"/>
         <source>Colour theme</source>
         <translation>颜色主题</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="92"/>
+        <location filename="../../gui/views/settings.py" line="101"/>
         <source>Notify when a job finishes or fails</source>
         <translation>任务完成或失败时通知</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="93"/>
+        <location filename="../../gui/views/settings.py" line="102"/>
         <source>Keep the computer awake while jobs run</source>
         <translation>任务运行时阻止电脑休眠</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="94"/>
+        <location filename="../../gui/views/settings.py" line="103"/>
         <source>Extend prompts with an LLM by default</source>
         <translation>默认用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="95"/>
+        <location filename="../../gui/views/settings.py" line="104"/>
         <source>Prompt extension backend</source>
         <translation>提示词扩写方式</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="96"/>
+        <location filename="../../gui/views/settings.py" line="105"/>
         <source>Prompt extension model (empty: the default)</source>
         <translation>提示词扩写模型（留空：默认）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="97"/>
+        <location filename="../../gui/views/settings.py" line="106"/>
         <source>Language of extended prompts</source>
         <translation>扩写后提示词的语言</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="98"/>
+        <location filename="../../gui/views/settings.py" line="107"/>
         <source>Where models are downloaded from</source>
         <translation>模型下载来源</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="99"/>
+        <location filename="../../gui/views/settings.py" line="108"/>
         <source>Hugging Face mirror URL (empty: huggingface.co)</source>
         <translation>Hugging Face 镜像地址（留空：huggingface.co）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="100"/>
+        <location filename="../../gui/views/settings.py" line="109"/>
         <source>Try the other source when a download fails</source>
         <translation>下载失败时尝试另一个来源</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="101"/>
+        <location filename="../../gui/views/settings.py" line="110"/>
         <source>Times a job is retried after a crash before it is marked interrupted</source>
         <translation>任务崩溃后重试的次数，超过则标记为中断</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="104"/>
+        <location filename="../../gui/views/settings.py" line="113"/>
         <source>A job is treated as hung when a step takes this many times longer than expected</source>
         <translation>单步耗时超过预期的多少倍时视为卡死</translation>
     </message>
@@ -1571,42 +1581,42 @@
         <translation>请先播放视频或逐帧定位到某一帧</translation>
     </message>
     <message>
-        <location filename="../../gui/views/player.py" line="254"/>
+        <location filename="../../gui/views/player.py" line="255"/>
         <source>Cannot write %1</source>
         <translation>无法写入 %1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/player.py" line="255"/>
+        <location filename="../../gui/views/player.py" line="256"/>
         <source>choose a folder you can write to</source>
         <translation>请选择一个可写入的文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/views/player.py" line="270"/>
+        <location filename="../../gui/views/player.py" line="271"/>
         <source>Export frame</source>
         <translation>导出当前帧</translation>
     </message>
     <message>
-        <location filename="../../gui/views/player.py" line="272"/>
+        <location filename="../../gui/views/player.py" line="273"/>
         <source>PNG image (*.png)</source>
         <translation>PNG 图片 (*.png)</translation>
     </message>
     <message>
-        <location filename="../../gui/views/player.py" line="281"/>
+        <location filename="../../gui/views/player.py" line="282"/>
         <source>Frame saved: %1</source>
         <translation>已保存画面：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/player.py" line="325"/>
+        <location filename="../../gui/views/player.py" line="326"/>
         <source>Cannot play this video: %1</source>
         <translation>无法播放此视频：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/player.py" line="326"/>
+        <location filename="../../gui/views/player.py" line="327"/>
         <source>the file may be damaged or use an unsupported codec</source>
         <translation>文件可能已损坏，或使用了不支持的编码</translation>
     </message>
     <message>
-        <location filename="../../gui/views/player.py" line="370"/>
+        <location filename="../../gui/views/player.py" line="371"/>
         <source>Wan22 Player</source>
         <translation>Wan22 播放器</translation>
     </message>
@@ -1614,128 +1624,178 @@
 <context>
     <name>QueueView</name>
     <message>
-        <location filename="../../gui/views/queue.py" line="111"/>
-        <location filename="../../gui/views/queue.py" line="242"/>
+        <location filename="../../gui/views/queue.py" line="116"/>
+        <location filename="../../gui/views/queue.py" line="267"/>
         <source>Pause queue</source>
         <translation>暂停队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="114"/>
+        <location filename="../../gui/views/queue.py" line="119"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="116"/>
+        <location filename="../../gui/views/queue.py" line="121"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="118"/>
+        <location filename="../../gui/views/queue.py" line="123"/>
         <source>Edit…</source>
         <translation>编辑…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="120"/>
+        <location filename="../../gui/views/queue.py" line="125"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="122"/>
+        <location filename="../../gui/views/queue.py" line="127"/>
         <source>Move up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="124"/>
+        <location filename="../../gui/views/queue.py" line="129"/>
         <source>Move down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="126"/>
+        <location filename="../../gui/views/queue.py" line="131"/>
         <source>Release GPU</source>
         <translation>释放 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="130"/>
+        <location filename="../../gui/views/queue.py" line="135"/>
         <source>Cancel requested</source>
         <translation>已请求取消</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="133"/>
+        <location filename="../../gui/views/queue.py" line="138"/>
         <source>Job queued again</source>
         <translation>任务已重新排队</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="136"/>
+        <location filename="../../gui/views/queue.py" line="141"/>
         <source>Job removed</source>
         <translation>任务已移除</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="161"/>
+        <location filename="../../gui/views/queue.py" line="166"/>
         <source>Now rendering</source>
         <translation>正在渲染</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="195"/>
+        <location filename="../../gui/views/queue.py" line="170"/>
+        <source>Runners</source>
+        <translation>渲染节点</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="174"/>
+        <source>Machine</source>
+        <translation>机器</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="174"/>
+        <source>GPU</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="174"/>
+        <source>Job</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="174"/>
+        <source>Last seen (UTC)</source>
+        <translation>最后在线 (UTC)</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="211"/>
         <source>Stop the worker after the current job to free GPU memory</source>
         <translation>当前任务结束后停止工作进程，释放显存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="197"/>
+        <location filename="../../gui/views/queue.py" line="213"/>
         <source>Available when this window runs the queue</source>
         <translation>仅当本窗口运行队列时可用</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="242"/>
+        <location filename="../../gui/views/queue.py" line="267"/>
         <source>Resume queue</source>
         <translation>恢复队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="253"/>
+        <location filename="../../gui/views/queue.py" line="279"/>
         <source>This window runs the queue.</source>
         <translation>本窗口正在运行队列。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="258"/>
+        <location filename="../../gui/views/queue.py" line="284"/>
         <source>The queue is run by another process (pid %1 on %2); this window only shows it.</source>
         <translation>队列由另一个进程运行（%2 上的 pid %1），本窗口只显示状态。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="264"/>
+        <location filename="../../gui/views/queue.py" line="290"/>
         <source>No runner is working on this queue.</source>
         <translation>当前没有运行器处理这个队列。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="275"/>
+        <location filename="../../gui/views/queue.py" line="300"/>
+        <source>job %1</source>
+        <translation>任务 %1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="300"/>
+        <source>idle</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="306"/>
+        <source>not responding</source>
+        <translation>无响应</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="309"/>
+        <source>no GPU</source>
+        <translation>无 GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="316"/>
+        <source>version %1; models: %2</source>
+        <translation>版本 %1；模型：%2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="330"/>
         <source>Nothing is rendering</source>
         <translation>没有正在渲染的任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="285"/>
+        <location filename="../../gui/views/queue.py" line="340"/>
         <source>step %1 of %2</source>
         <translation>第 %1/%2 步</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="293"/>
+        <location filename="../../gui/views/queue.py" line="348"/>
         <source>Preview appears after the first steps</source>
         <translation>前几步之后会显示预览</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="339"/>
+        <location filename="../../gui/views/queue.py" line="394"/>
         <source>Queue paused: the running job finishes, no new one starts</source>
         <translation>队列已暂停：当前任务会完成，不再开始新任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="341"/>
+        <location filename="../../gui/views/queue.py" line="396"/>
         <source>Queue resumed</source>
         <translation>队列已恢复</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="352"/>
+        <location filename="../../gui/views/queue.py" line="407"/>
         <source>job %1&apos;s stored request cannot be read</source>
         <translation>无法读取任务 %1 保存的请求</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="353"/>
+        <location filename="../../gui/views/queue.py" line="408"/>
         <source>remove the job and queue it again</source>
         <translation>请移除该任务后重新加入队列</translation>
     </message>
@@ -1761,132 +1821,182 @@
 <context>
     <name>SettingsView</name>
     <message>
-        <location filename="../../gui/views/settings.py" line="49"/>
+        <location filename="../../gui/views/settings.py" line="51"/>
         <source>Folders</source>
         <translation>文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="50"/>
+        <location filename="../../gui/views/settings.py" line="54"/>
         <source>New jobs</source>
         <translation>新任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="51"/>
+        <location filename="../../gui/views/settings.py" line="55"/>
         <source>Appearance</source>
         <translation>外观</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="53"/>
+        <location filename="../../gui/views/settings.py" line="57"/>
         <source>While rendering</source>
         <translation>渲染时</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="57"/>
+        <location filename="../../gui/views/settings.py" line="61"/>
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="66"/>
+        <location filename="../../gui/views/settings.py" line="70"/>
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="193"/>
+        <location filename="../../gui/views/settings.py" line="202"/>
         <source>Takes effect when the app starts again</source>
         <translation>重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="197"/>
+        <location filename="../../gui/views/settings.py" line="207"/>
         <source>* takes effect when the app starts again</source>
         <translation>* 重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="210"/>
+        <location filename="../../gui/views/settings.py" line="220"/>
         <source>changes will not be saved</source>
         <translation>修改不会被保存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="252"/>
+        <location filename="../../gui/views/settings.py" line="262"/>
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="269"/>
+        <location filename="../../gui/views/settings.py" line="279"/>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="270"/>
+        <location filename="../../gui/views/settings.py" line="280"/>
         <source>Default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="309"/>
+        <location filename="../../gui/views/settings.py" line="319"/>
         <source>Saved. This takes effect when the app starts again.</source>
         <translation>已保存，重新启动应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="314"/>
+        <location filename="../../gui/views/settings.py" line="326"/>
+        <source>Queue database</source>
+        <translation>队列数据库</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="336"/>
+        <source>password (stored in the OS keyring)</source>
+        <translation>密码（保存在系统密钥环中）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="337"/>
+        <source>Use shared database</source>
+        <translation>使用共享数据库</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="339"/>
+        <source>Use this folder&apos;s own database</source>
+        <translation>使用本数据文件夹自己的数据库</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="363"/>
+        <source>A shared queue: %1</source>
+        <translation>共享队列：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="365"/>
+        <source>This data folder&apos;s own database: %1</source>
+        <translation>本数据文件夹自己的数据库：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="373"/>
+        <source>Restart the app to switch.</source>
+        <translation>重启应用后生效。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="388"/>
+        <source>Connecting…</source>
+        <translation>正在连接…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="396"/>
+        <source>The queue is now the shared database.</source>
+        <translation>队列已改为共享数据库。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="402"/>
+        <source>The queue is now this data folder&apos;s own database.</source>
+        <translation>队列已改为本数据文件夹自己的数据库。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="405"/>
         <source>DashScope API key (for online prompt extension)</source>
         <translation>DashScope API 密钥（用于在线扩写提示词）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="322"/>
+        <location filename="../../gui/views/settings.py" line="413"/>
         <source>paste a key (sk-…) to store it in the OS keyring</source>
         <translation>粘贴密钥（sk-…），将保存到系统钥匙串</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="324"/>
+        <location filename="../../gui/views/settings.py" line="415"/>
         <source>Save key</source>
         <translation>保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="326"/>
+        <location filename="../../gui/views/settings.py" line="417"/>
         <source>Remove key</source>
         <translation>删除密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="328"/>
+        <location filename="../../gui/views/settings.py" line="419"/>
         <source>Test</source>
         <translation>测试</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="352"/>
+        <location filename="../../gui/views/settings.py" line="443"/>
         <source>In use: %1 from the DASH_API_KEY environment variable</source>
         <translation>正在使用：来自 DASH_API_KEY 环境变量的 %1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="356"/>
+        <location filename="../../gui/views/settings.py" line="447"/>
         <source>Stored in the OS keyring: %1</source>
         <translation>已保存在系统钥匙串中：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="358"/>
+        <location filename="../../gui/views/settings.py" line="449"/>
         <source>No key stored</source>
         <translation>未保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="376"/>
+        <location filename="../../gui/views/settings.py" line="467"/>
         <source>Key saved in the OS keyring.</source>
         <translation>密钥已保存到系统钥匙串。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="385"/>
+        <location filename="../../gui/views/settings.py" line="476"/>
         <source>Key removed.</source>
         <translation>密钥已删除。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="385"/>
+        <location filename="../../gui/views/settings.py" line="476"/>
         <source>No key was stored.</source>
         <translation>没有已保存的密钥。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="394"/>
+        <location filename="../../gui/views/settings.py" line="485"/>
         <source>Testing…</source>
         <translation>正在测试…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="400"/>
+        <location filename="../../gui/views/settings.py" line="491"/>
         <source>The key works.</source>
         <translation>密钥可用。</translation>
     </message>
@@ -1898,71 +2008,81 @@
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
+    <message>
+        <location filename="../../gui/widgets/status_area.py" line="74"/>
+        <source>Database unreachable</source>
+        <translation>数据库无法连接</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/status_area.py" line="78"/>
+        <source>The queue and history reload on their own when it is back.</source>
+        <translation>数据库恢复后，队列和历史会自动重新加载。</translation>
+    </message>
 </context>
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../../gui/tray.py" line="36"/>
+        <location filename="../../gui/tray.py" line="41"/>
         <source>Show Wan22 Desktop</source>
         <translation>显示 Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="37"/>
+        <location filename="../../gui/tray.py" line="42"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="45"/>
+        <location filename="../../gui/tray.py" line="50"/>
         <source>Wan22 Desktop</source>
         <translation>Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="56"/>
+        <location filename="../../gui/tray.py" line="61"/>
         <source>Wan22 Desktop — %1 running, %2 waiting</source>
         <translation>Wan22 Desktop — %1 个运行中，%2 个等待</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="60"/>
+        <location filename="../../gui/tray.py" line="65"/>
         <source> (paused)</source>
         <translation>（已暂停）</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="66"/>
+        <location filename="../../gui/tray.py" line="71"/>
         <source>Queue finished</source>
         <translation>队列已完成</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="74"/>
+        <location filename="../../gui/tray.py" line="79"/>
         <source>All jobs are done.</source>
         <translation>所有任务都已完成。</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="75"/>
+        <location filename="../../gui/tray.py" line="80"/>
         <source>%1 done, %2 failed</source>
         <translation>%1 个完成，%2 个失败</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="77"/>
+        <location filename="../../gui/tray.py" line="82"/>
         <source>, %1 cancelled</source>
         <translation>，%1 个已取消</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="83"/>
+        <location filename="../../gui/tray.py" line="88"/>
         <source>Video ready</source>
         <translation>视频已生成</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="83"/>
+        <location filename="../../gui/tray.py" line="88"/>
         <source>Job %1 finished.</source>
         <translation>任务 %1 已完成。</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="87"/>
+        <location filename="../../gui/tray.py" line="92"/>
         <source>Job failed</source>
         <translation>任务失败</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="88"/>
+        <location filename="../../gui/tray.py" line="93"/>
         <source>Job %1: %2</source>
         <translation>任务 %1：%2</translation>
     </message>
@@ -1970,32 +2090,32 @@
 <context>
     <name>Views</name>
     <message>
-        <location filename="../../gui/view_registry.py" line="33"/>
+        <location filename="../../gui/view_registry.py" line="35"/>
         <source>Generate</source>
         <translation>生成</translation>
     </message>
     <message>
-        <location filename="../../gui/view_registry.py" line="37"/>
+        <location filename="../../gui/view_registry.py" line="39"/>
         <source>Queue</source>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../gui/view_registry.py" line="41"/>
+        <location filename="../../gui/view_registry.py" line="43"/>
         <source>History</source>
         <translation>历史</translation>
     </message>
     <message>
-        <location filename="../../gui/view_registry.py" line="45"/>
+        <location filename="../../gui/view_registry.py" line="47"/>
         <source>Player</source>
         <translation>播放器</translation>
     </message>
     <message>
-        <location filename="../../gui/view_registry.py" line="48"/>
+        <location filename="../../gui/view_registry.py" line="50"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../gui/view_registry.py" line="52"/>
+        <location filename="../../gui/view_registry.py" line="54"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
