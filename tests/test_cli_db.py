@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 from pathlib import Path
 
 import keyring
@@ -16,7 +17,9 @@ from wan22_desktop.cli import main
 from wan22_desktop.db import history, location
 from wan22_desktop.db import queue as q
 from wan22_desktop.db.database import open_app_database, open_database
+from wan22_desktop.db.installed import installed_checkpoints
 from wan22_desktop.db.models import Generation
+from wan22_desktop.downloader.installed import register
 from wan22_desktop.paths import app_paths
 
 SECRET = "pw-d0-not-leak-7f3a"
@@ -125,11 +128,13 @@ def test_copy_moves_queue_and_history_with_their_ids(
         jobs = q.enqueue(src, make_request(seed=3), count=3)
         q.delete_job(src, jobs[0].id)  # a gap in the ids stays a gap
         q.claim_next(src, "old-runner")  # running when copied: arrives queued
+        with src.session(write=True) as s:
+            register(s, "Wan-AI/x", tmp_path / "m", origin="import", tasks=("ti2v-5B",), size=9)
     code, out, err = _run(
         capsys, "--json", "db", "copy", "--from", f"sqlite:///{src_path}", "--to", pg_url
     )
     assert code == 0, err
-    assert json.loads(out) == {"generations": 1, "jobs": 2, "requeued": 1}
+    assert json.loads(out) == {"generations": 1, "jobs": 2, "requeued": 1, "models": 1}
     with open_database(pg_url) as dst:
         assert [j.id for j in q.list_jobs(dst)] == [2, 3]
         assert {j.status for j in q.list_jobs(dst)} == {"queued"}
@@ -138,6 +143,8 @@ def test_copy_moves_queue_and_history_with_their_ids(
         assert new.id == 4  # the sequence moved past the copied ids
         with dst.session() as s:
             assert s.query(Generation).count() == 1
+        # The model folder is this machine's in the shared database.
+        assert installed_checkpoints(dst)["ti2v-5B"].path == str(tmp_path / "m")
     # A second copy into a non-empty database is refused.
     code, out, err = _run(capsys, "db", "copy", "--from", f"sqlite:///{src_path}", "--to", pg_url)
     assert code == 2 and "already holds" in err
@@ -173,3 +180,48 @@ def test_status_lists_every_runner_with_its_gpus_and_job(
     assert f"job {job.id}" in lines["gpu-box-a"] and "RTX 4090" in lines["gpu-box-a"]
     assert "idle" in lines["gpu-box-b"] and "no GPU" in lines["gpu-box-b"]
     assert "1 queued, 1 running" in out
+
+
+def test_installed_models_are_per_machine_on_a_shared_queue(pg_url: str, tmp_path: Path) -> None:
+    """Each machine plans with the folders it has: another machine's row is not installed here,
+    and two machines may keep a model at the same path."""
+    from wan22_desktop.db.downloads import InstalledModel
+
+    with open_database(pg_url) as db:
+        with db.session(write=True) as s:
+            s.add(
+                InstalledModel(
+                    model_id="Wan-AI/a",
+                    path="/models/A14B",
+                    tasks="t2v-A14B",
+                    size_bytes=1,
+                    host="render-box-2",
+                )
+            )
+            s.add(
+                InstalledModel(
+                    model_id="Wan-AI/5",
+                    path="/models/5B",
+                    tasks="ti2v-5B",
+                    size_bytes=1,
+                    host="render-box-2",
+                )
+            )
+        with db.session(write=True) as s:
+            register(s, "Wan-AI/5", Path("/models/5B"), origin="import", tasks=("ti2v-5B",), size=2)
+        here = installed_checkpoints(db)
+        assert set(here) == {"ti2v-5B"} and here["ti2v-5B"].size_bytes == 2
+        with db.session() as s:
+            hosts = sorted(r.host for r in s.query(InstalledModel))
+        assert hosts == sorted(["render-box-2", "render-box-2", socket.gethostname()])
+
+
+def test_a_single_machine_records_no_host(tmp_path: Path) -> None:
+    from wan22_desktop.db.downloads import InstalledModel
+
+    with open_database(tmp_path / "db.sqlite3") as db:
+        with db.session(write=True) as s:
+            register(s, "Wan-AI/5", tmp_path / "m", origin="import", tasks=("ti2v-5B",), size=2)
+        with db.session() as s:
+            assert [r.host for r in s.query(InstalledModel)] == [""]
+        assert set(installed_checkpoints(db)) == {"ti2v-5B"}

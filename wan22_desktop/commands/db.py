@@ -186,8 +186,14 @@ def cmd_copy(args: argparse.Namespace) -> int:
         src.close()
     _say(
         args,
-        {"generations": result.generations, "jobs": result.jobs, "requeued": result.requeued},
+        {
+            "generations": result.generations,
+            "jobs": result.jobs,
+            "requeued": result.requeued,
+            "models": result.models,
+        },
         f"copied {result.jobs} jobs and {result.generations} generations"
-        + (f" ({result.requeued} running jobs queued again)" if result.requeued else ""),
+        + (f" ({result.requeued} running jobs queued again)" if result.requeued else "")
+        + (f"; {result.models} model folders recorded for this machine" if result.models else ""),
     )
     return 0

@@ -62,6 +62,7 @@ def _emit(args, obj: dict) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from wan22_desktop.db.downloads import InstalledModel
+    from wan22_desktop.db.installed import here
     from wan22_desktop.downloader.catalog import MODELS
     from wan22_desktop.downloader.manager import DownloadManager
     from wan22_desktop.downloader.progress import human_bytes
@@ -71,7 +72,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     mgr = DownloadManager(db, models_dir)
     mgr.recover()
     with sessions() as s:
-        installed = s.scalars(select(InstalledModel)).all()
+        installed = s.scalars(select(InstalledModel).where(here(s))).all()
         inst: list[InstalledRow] = [
             {
                 "model": i.model_id,
@@ -106,10 +107,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     print("Models:")
     for m in MODELS:
-        here = [i for i in inst if i["model"] == m.repo_id]
+        copies = [i for i in inst if i["model"] == m.repo_id]
         state = (
-            "installed: " + ", ".join(i["path"] for i in here)
-            if here
+            "installed: " + ", ".join(i["path"] for i in copies)
+            if copies
             else f"~{human_bytes(m.fallback_size)}"
         )
         print(f"  {m.key:16} {m.repo_id:30} {state}")
@@ -306,6 +307,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def cmd_rm(args: argparse.Namespace) -> int:
     from wan22_desktop.db.downloads import Download, InstalledModel
+    from wan22_desktop.db.installed import here
     from wan22_desktop.downloader.catalog import get_model
 
     m = get_model(args.model)
@@ -313,7 +315,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
     removed = []
     with sessions() as s, s.begin():
         for row in s.scalars(
-            select(InstalledModel).where(InstalledModel.model_id == m.repo_id)
+            select(InstalledModel).where(InstalledModel.model_id == m.repo_id, here(s))
         ).all():
             # Only folders we downloaded are deleted; imported and cache folders are the user's.
             if row.origin == "download" and not args.keep_files:

@@ -16,7 +16,10 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from wan22_desktop.db import postgres
+from wan22_desktop.db.base import utcnow
 from wan22_desktop.db.database import Database
+from wan22_desktop.db.downloads import InstalledModel
+from wan22_desktop.db.installed import here, this_host
 from wan22_desktop.db.models import QUEUED, RUNNING, Generation, Job
 from wan22_desktop.errors import UserInputError
 
@@ -28,6 +31,7 @@ class CopyResult:
     generations: int
     jobs: int
     requeued: int  # running in the source, queued in the target
+    models: int = 0  # installed model folders recorded for this machine in the target
 
 
 def copy_queue_and_history(src: Database, dst: Database) -> CopyResult:
@@ -56,7 +60,38 @@ def copy_queue_and_history(src: Database, dst: Database) -> CopyResult:
                     requeued += 1
         dst.transact(partial(_insert, table, rows))
         counts[table.name] = len(rows)
-    return CopyResult(counts["generations"], counts["jobs"], requeued)
+    models = dst.transact(partial(_adopt_models, src.read(_installed)))
+    return CopyResult(counts["generations"], counts["jobs"], requeued, models)
+
+
+def _installed(s: Session) -> list[tuple[str, str, str, str, int]]:
+    return [
+        (r.model_id, r.path, r.origin, r.tasks, r.size_bytes)
+        for r in s.scalars(select(InstalledModel).where(here(s)))
+    ]
+
+
+def _adopt_models(rows: list[tuple[str, str, str, str, int]], s: Session) -> int:
+    """The source's model folders, recorded in the target as this machine's (new ids: other
+    machines may have rows there already); folders the target already knows are skipped."""
+    host = this_host(s)
+    known = set(s.scalars(select(InstalledModel.path).where(InstalledModel.host == host)))
+    added = 0
+    for model_id, path, origin, tasks, size in rows:
+        if path not in known:
+            s.add(
+                InstalledModel(
+                    model_id=model_id,
+                    path=path,
+                    origin=origin,
+                    tasks=tasks,
+                    size_bytes=size,
+                    host=host,
+                    verified_at=utcnow(),
+                )
+            )
+            added += 1
+    return added
 
 
 def _rows(table: Table, s: Session) -> list[dict[str, Any]]:

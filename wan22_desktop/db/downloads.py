@@ -72,10 +72,14 @@ class DownloadFile(Base):
 
 class InstalledModel(Base):
     __tablename__ = "installed_models"
+    __table_args__ = (UniqueConstraint("host", "path"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     model_id: Mapped[str] = mapped_column(String(200), index=True)
-    path: Mapped[str] = mapped_column(Text, unique=True)
+    path: Mapped[str] = mapped_column(Text)
+    # The machine that has the folder on a shared queue; "" on a data folder's own SQLite file
+    # (the one machine). See db.installed.this_host / visible_here.
+    host: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # "download" (ours) | "import" (registered in place) | "hf-cache" | "modelscope-cache"
     origin: Mapped[str] = mapped_column(String(32), default="download")
     tasks: Mapped[str] = mapped_column(String(200), default="")  # comma-separated task names

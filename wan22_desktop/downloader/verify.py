@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from wan22_desktop.db.base import utcnow
 from wan22_desktop.db.downloads import Download, InstalledModel
+from wan22_desktop.db.installed import here
 from wan22_desktop.downloader.catalog import get_model
 from wan22_desktop.downloader.local_scan import check_folder
 from wan22_desktop.downloader.manifest import (
@@ -58,7 +59,7 @@ def resolve_target(s: Session, name: str) -> Path:
     m = get_model(name)
     row = s.scalars(
         select(InstalledModel)
-        .where(InstalledModel.model_id == m.repo_id)
+        .where(InstalledModel.model_id == m.repo_id, here(s))
         .order_by(InstalledModel.id.desc())
     ).first()
     if row is None:
@@ -115,7 +116,9 @@ def verify_folder(
             report.layout = res.summary
             report.problems += [f"layout: {p}" for p in res.problems]
     if report.ok:
-        row = s.scalars(select(InstalledModel).where(InstalledModel.path == str(root))).first()
+        row = s.scalars(
+            select(InstalledModel).where(InstalledModel.path == str(root), here(s))
+        ).first()
         if row is not None:
             row.verified_at = utcnow()
     return report

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from wan22_desktop.db.database import Database
 from wan22_desktop.db.downloads import InstalledModel
+from wan22_desktop.db.installed import here
 from wan22_desktop.downloader import local_scan
 
 
@@ -38,7 +39,7 @@ def installed_copies(db: Database) -> list[InstalledCopy]:
                 tuple(t for t in r.tasks.split(",") if t),
                 r.size_bytes or 0,
             )
-            for r in s.scalars(select(InstalledModel).order_by(InstalledModel.id))
+            for r in s.scalars(select(InstalledModel).where(here(s)).order_by(InstalledModel.id))
         ]
 
     return db.read(read)
