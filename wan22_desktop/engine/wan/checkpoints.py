@@ -27,7 +27,7 @@ from .dit import WanDiT
 from .dit_config import DiTConfig
 from .dit_io import load_dit, read_dit_config
 from .t5_io import read_t5_state_dict, t5_encoder_from_state_dict
-from .text_encoder import T5TextEncoder, load_tokenizer, resolve_t5_device
+from .text_encoder import T5TextEncoder, load_tokenizer, resolve_t5_device, t5_compute_dtype
 from .vae_io import VideoVAE, load_vae
 
 __all__ = [
@@ -260,6 +260,7 @@ def load_text_encoder_for_task(
         tokenizer,
         text_len=cfg.text_len,
         output_device=resolve_t5_device(device, False, cuda),
+        compute_dtype=t5_compute_dtype(run_on, dtype),
     )
 
 

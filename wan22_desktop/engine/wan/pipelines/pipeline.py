@@ -295,7 +295,7 @@ class WanPipeline:
         if not self.memory.t5_cpu:
             move(te.model, self.device)
         context = te.encode([prompt])
-        context_null = te.encode([negative])
+        context_null = te.encode_cached(negative)  # the same default negative, job after job
         if self.memory.offload_model and not self.memory.t5_cpu and move(te.model, CPU):
             release_cached_memory(self.device)
         return context, context_null
