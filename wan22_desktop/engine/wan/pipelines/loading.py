@@ -26,7 +26,7 @@ from ..checkpoints import (
 from ..dit import WanDiT
 from ..offload import CPU
 from ..text_encoder import T5TextEncoder
-from ..vae_io import VideoVAE
+from ..vae_io import VAE_DTYPES, VideoVAE
 from .loop import SINGLE
 
 
@@ -47,7 +47,10 @@ def load_components(
         t5_cpu=bool(memory.t5_cpu) or offload,
         dit_config=cfg,
     )
-    vae = load_vae_for_task(root, spec.name, device=device, dit_config=cfg)
+    vae = load_vae_for_task(
+        root, spec.name, device=device, dtype=VAE_DTYPES[memory.vae_dtype], dit_config=cfg
+    )
+    vae.tile = int(memory.vae_tile)  # 0: untiled
     dits = load_experts(
         root,
         spec.name,
