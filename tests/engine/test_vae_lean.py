@@ -132,3 +132,37 @@ def test_only_rank_zero_decodes(ti2v, monkeypatch):
     other = pipe.generate("a dog", **kw)
     assert decodes == [1] and other.video is None and other.size == first.size
     assert isinstance(first.video, np.ndarray)
+
+
+class _NoVideoOnOtherRanks:
+    """A ``job.Engine`` that, like WanEngine on a rank other than 0, decodes nothing."""
+
+    def load(self, checkpoint, plan):
+        return checkpoint
+
+    def generate(self, pipeline, request, prompt, job):
+        job.phase("decoding")
+        return None
+
+    def release(self, pipeline):
+        pass
+
+
+def test_a_job_on_another_rank_saves_nothing_and_reports_the_request_shape(
+    tmp_path, monkeypatch
+) -> None:
+    from tests.runtime.helpers import TASK, cpu_plan
+    from wan22_desktop.engine.wan.pipelines import run_job
+    from wan22_desktop.request import GenerationRequest
+    from wan22_desktop.runtime.planner import Plan
+
+    monkeypatch.setattr(parallel, "rank", lambda group=None: 1)
+    request = GenerationRequest.for_task(
+        TASK, prompt="a cat", size="128*128", frame_num=5, sample_steps=1, seed=3
+    )
+    out = tmp_path / "video.npy"
+    result = run_job(
+        request, Plan.from_dict(cpu_plan()), "/ckpt", out, engine=_NoVideoOnOtherRanks()
+    )
+    assert result.outputs == [] and not out.exists() and result.video is None
+    assert result.size == (128, 128) and result.frame_num == 5
