@@ -26,8 +26,9 @@ from wan22_desktop.tasks import TaskSpec, get_task
 from .dit import WanDiT
 from .dit_config import DiTConfig
 from .dit_io import load_dit, read_dit_config
+from .fp8_io import load_dit_fp8
 from .t5_io import read_t5_state_dict, t5_encoder_from_state_dict
-from .text_encoder import T5TextEncoder, load_tokenizer, resolve_t5_device
+from .text_encoder import T5TextEncoder, load_tokenizer, resolve_t5_device, t5_compute_dtype
 from .vae_io import VideoVAE, load_vae
 
 __all__ = [
@@ -169,18 +170,31 @@ def read_task_dit_config(root: Path, task: str) -> DiTConfig:
 
 
 def load_experts(
-    root: Path, task: str, *, device: torch.device | str = "cpu", dtype: torch.dtype | None = None
+    root: Path,
+    task: str,
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype | None = None,
+    fp8: bool = False,
+    fp8_cache_dir: Path | None = None,
 ) -> tuple[WanDiT, ...]:
-    """The task's DiT(s) in ``spec.dit_folders`` order; dtype None keeps the stored fp32."""
+    """The task's DiT(s) in ``spec.dit_folders`` order; dtype None keeps the stored fp32.
+
+    ``fp8``: block Linears stored in e4m3 (``fp8_io.load_dit_fp8``: quantised once, then read
+    from a verified cache next to the model or, if that folder is read-only, in
+    ``fp8_cache_dir``)."""
     spec = get_task(task)
     root = Path(root)
     device = require_device(device)
     read_task_dit_config(root, task)
+    load: Callable[..., WanDiT] = load_dit
+    if fp8:
+        load = functools.partial(load_dit_fp8, fallback_dir=fp8_cache_dir)
     return tuple(
         _as_checkpoint_error(
             spec,
             _rel(folder, "diffusion_pytorch_model*.safetensors"),
-            functools.partial(load_dit, root / folder, device=device, dtype=dtype),
+            functools.partial(load, root / folder, device=device, dtype=dtype),
         )
         for folder in spec.dit_folders
     )
@@ -260,6 +274,7 @@ def load_text_encoder_for_task(
         tokenizer,
         text_len=cfg.text_len,
         output_device=resolve_t5_device(device, False, cuda),
+        compute_dtype=t5_compute_dtype(run_on, dtype),
     )
 
 

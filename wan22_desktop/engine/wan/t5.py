@@ -13,6 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call
 
 from .t5_config import T5Config
 
@@ -94,15 +95,23 @@ class T5Attention(nn.Module):
         self.v = nn.Linear(dim, dim_attn, bias=False)
         self.o = nn.Linear(dim_attn, dim, bias=False)
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, bias: torch.Tensor, softmax_width: int | None = None
+    ) -> torch.Tensor:
         # x [B, L, C]; bias [B or 1, H, L, L] (position bias with padded keys at dtype min)
+        # softmax_width: run the softmax over this many keys, the missing ones at the fp32
+        # minimum (exact zeros after exp), so a trimmed run sums in the same order as the
+        # padded one (CPU reductions are vectorised by row length) and stays bit-identical.
         b, n, h, d = x.size(0), x.size(1), self.num_heads, self.head_dim
         q = self.q(x).view(b, n, h, d)
         k = self.k(x).view(b, n, h, d)
         v = self.v(x).view(b, n, h, d)
         scores = torch.einsum("binc,bjnc->bnij", q, k) + bias  # [B, H, L, L]
         # softmax in fp32 even for a bf16 model, as the official code does
-        weights = F.softmax(scores.float(), dim=-1).type_as(scores)
+        wide = scores.float()
+        if softmax_width is not None and softmax_width > n:
+            wide = F.pad(wide, (0, softmax_width - n), value=torch.finfo(torch.float32).min)
+        weights = F.softmax(wide, dim=-1)[..., :n].type_as(scores)
         out = torch.einsum("bnij,bjnc->binc", weights, v).reshape(b, n, h * d)
         return self.o(out)
 
@@ -145,14 +154,18 @@ class T5Block(nn.Module):
         self.pos_embedding = T5RelativeEmbedding(cfg.num_buckets, cfg.num_heads)
 
     def forward(
-        self, x: torch.Tensor, buckets: torch.Tensor, key_mask: torch.Tensor | None
+        self,
+        x: torch.Tensor,
+        buckets: torch.Tensor,
+        key_mask: torch.Tensor | None,
+        softmax_width: int | None = None,
     ) -> torch.Tensor:
         # x [B, L, C]; buckets [L, L]; key_mask [B, L] bool (True = real token) or None
         bias = self.pos_embedding(buckets).to(x.dtype)  # [1, H, L, L]
         if key_mask is not None:
             # overwrite (not add) padded keys with the dtype minimum, as the official code does
             bias = bias.masked_fill(~key_mask[:, None, None, :], torch.finfo(x.dtype).min)
-        x = _fp16_clamp(x + self.attn(self.norm1(x), bias))
+        x = _fp16_clamp(x + self.attn(self.norm1(x), bias, softmax_width))
         return _fp16_clamp(x + self.ffn(self.norm2(x)))
 
 
@@ -166,14 +179,38 @@ class T5Encoder(nn.Module):
         self.blocks = nn.ModuleList(T5Block(cfg) for _ in range(cfg.num_layers))
         self.norm = T5LayerNorm(cfg.dim, cfg.eps)
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        ids: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        compute_dtype: torch.dtype | None = None,
+        softmax_width: int | None = None,
+    ) -> torch.Tensor:
         # ids [B, L] int64; mask [B, L] (nonzero = real token) or None -> [B, L, C]
+        # compute_dtype: run each layer with its weights cast to it, one layer at a time (bf16
+        # weights computed in fp32 on a CPU without bf16 units); None: the weights' own dtype.
+        # softmax_width: the padded length a trimmed run must match bit for bit (T5Attention).
         x = self.token_embedding(ids)
         n = ids.size(1)
         buckets = relative_position_buckets(
             n, n, self.config.num_buckets, self.config.max_distance, ids.device
         )
         key_mask = None if mask is None else mask.ne(0)
+        if compute_dtype is None:
+            for block in self.blocks:
+                x = block(x, buckets, key_mask, softmax_width)
+            return self.norm(x)
+        x = x.to(compute_dtype)
         for block in self.blocks:
-            x = block(x, buckets, key_mask)
-        return self.norm(x)
+            x = _call_as(block, compute_dtype, x, buckets, key_mask, softmax_width)
+        return _call_as(self.norm, compute_dtype, x)
+
+
+def _call_as(module: nn.Module, dtype: torch.dtype, *args: object) -> torch.Tensor:
+    """``module(*args)`` with its floating parameters cast to ``dtype`` for this call only."""
+    params = {
+        k: v.to(dtype) if v.is_floating_point() else v
+        for k, v in module.named_parameters(remove_duplicate=False)
+    }
+    out: torch.Tensor = functional_call(module, params, args)
+    return out

@@ -340,3 +340,7 @@ class LatentVAE(nn.Module):
     def decode(self, z: Tensor) -> Tensor:
         """Normalised latent -> video [B, 3, 1 + 4(T-1), H, W] clamped to [-1, 1]."""
         return self.decode_raw(denormalize_latent(z, *self._stats(z))).clamp_(-1, 1)
+
+    def denormalize(self, z: Tensor) -> Tensor:
+        """Normalised latent -> the latent ``decode_raw`` takes (per channel, so tiles may cut it)."""
+        return denormalize_latent(z, *self._stats(z))

@@ -35,15 +35,34 @@ def _fp32_islands(device: torch.device) -> Iterator[None]:
         yield
 
 
+VAE_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+
+
 class VideoVAE:
     """What pipelines call, like official ``Wan2_x_VAE``: lists of [3, T, H, W] videos in, latents out.
 
-    Computes in the weights' dtype (fp32 as shipped) whatever autocast is active around the call;
-    returns fp32.
+    Computes in the weights' dtype (fp32 as shipped; bf16 halves the decode's working set)
+    whatever autocast is active around the call; returns fp32.
+
+    ``tile`` (latent pixels, 0: off): decode in overlapping spatial tiles of tile x tile latents,
+    each over all frames with its own causal cache (the temporal semantics are the untiled
+    ones), blended linearly across ``overlap`` latents (default tile // 4). Activations then
+    scale with the tile, not the frame. ``channels_last`` (None: on CUDA only) runs the Conv3d
+    stack in ``channels_last_3d``, which cuDNN prefers.
     """
 
-    def __init__(self, model: WanVAEModel) -> None:
+    def __init__(
+        self,
+        model: WanVAEModel,
+        *,
+        tile: int = 0,
+        overlap: int | None = None,
+        channels_last: bool | None = None,
+    ) -> None:
         self.model = model.eval().requires_grad_(False)
+        self.tile = tile
+        self.overlap = overlap
+        self.channels_last = channels_last
 
     @property
     def config(self) -> VAEConfig:
@@ -83,14 +102,88 @@ class VideoVAE:
     def decode(self, latents: Sequence[Tensor]) -> list[Tensor]:
         """Normalised latents [z, T, h, w] -> videos [3, 1 + 4(T-1), h*s, w*s] clamped to [-1, 1], fp32."""
         _check_list(latents, "latents", 4)
+        cl3d = self._use_channels_last()
+        if cl3d:
+            _conv3d_channels_last(self.model)
         with _fp32_islands(self.device):
             return [
-                self.model.decode(z.to(self.device, self.dtype).unsqueeze(0))
-                .float()
-                .clamp_(-1, 1)
-                .squeeze(0)
-                for z in latents
+                self._decode_one(z.to(self.device, self.dtype).unsqueeze(0), cl3d) for z in latents
             ]
+
+    def _use_channels_last(self) -> bool:
+        if self.channels_last is not None:
+            return self.channels_last
+        return self.device.type == "cuda"
+
+    def _decode_one(self, z: Tensor, cl3d: bool) -> Tensor:
+        """[1, z, T, h, w] -> [3, F, H, W] fp32 clamped; tiled when the latent exceeds the tile."""
+        z = self.model.denormalize(z)
+        h, w = z.shape[-2:]
+        if self.tile <= 0 or (h <= self.tile and w <= self.tile):
+            return self._raw(z, cl3d).float().clamp_(-1, 1).squeeze(0)
+        s = self.stride[1]
+        overlap = self.overlap if self.overlap is not None else max(1, self.tile // 4)
+        out: Tensor | None = None
+        weight = torch.zeros(h * s, w * s, device=z.device, dtype=torch.float32)
+        for y0, y1, ry in tile_spans(h, self.tile, overlap):
+            for x0, x1, rx in tile_spans(w, self.tile, overlap):
+                part = self._raw(z[..., y0:y1, x0:x1], cl3d).float().squeeze(0)
+                if out is None:
+                    out = torch.zeros(
+                        *part.shape[:2], h * s, w * s, device=z.device, dtype=torch.float32
+                    )
+                ramp = blend_ramp(y1 - y0, s, ry, z.device)[:, None] * blend_ramp(
+                    x1 - x0, s, rx, z.device
+                )
+                out[..., y0 * s : y1 * s, x0 * s : x1 * s] += part * ramp
+                weight[y0 * s : y1 * s, x0 * s : x1 * s] += ramp
+        assert out is not None
+        return out.div_(weight).clamp_(-1, 1)
+
+    def _raw(self, z: Tensor, cl3d: bool) -> Tensor:
+        if cl3d:
+            z = z.contiguous(memory_format=torch.channels_last_3d)
+        return self.model.decode_raw(z)
+
+
+def _conv3d_channels_last(model: nn.Module) -> None:
+    """Conv3d weights to ``channels_last_3d`` (in place, once; the 2D convs keep their layout)."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv3d) and not m.weight.is_contiguous(
+            memory_format=torch.channels_last_3d
+        ):
+            m.weight.data = m.weight.data.contiguous(memory_format=torch.channels_last_3d)
+
+
+def tile_spans(size: int, tile: int, overlap: int) -> list[tuple[int, int, tuple[int, int]]]:
+    """Tiles along one axis of ``size`` latents: (start, end, (ramp in, ramp out)) with the ramps
+    the overlaps shared with the previous / next tile (0 at the borders). The last tile is
+    pulled back to end at ``size``, so every tile is full size and overlaps >= ``overlap``."""
+    if size <= tile:
+        return [(0, size, (0, 0))]
+    overlap = min(max(overlap, 1), tile - 1)
+    starts = list(range(0, size - tile, tile - overlap)) + [size - tile]
+    spans = []
+    for i, start in enumerate(starts):
+        ramp_in = starts[i - 1] + tile - start if i > 0 else 0
+        ramp_out = start + tile - starts[i + 1] if i + 1 < len(starts) else 0
+        spans.append((start, start + tile, (ramp_in, ramp_out)))
+    return spans
+
+
+def blend_ramp(length: int, scale: int, ramps: tuple[int, int], device: torch.device) -> Tensor:
+    """Weights [length * scale] of one tile along one axis: linear from ~0 to 1 across the shared
+    overlaps (in pixels: latents x scale), 1 elsewhere. Neighbours' ramps are complementary."""
+    w = torch.ones(length * scale, device=device, dtype=torch.float32)
+    ramp_in, ramp_out = ramps[0] * scale, ramps[1] * scale
+    if ramp_in:
+        w[:ramp_in] = (torch.arange(ramp_in, device=device, dtype=torch.float32) + 0.5) / ramp_in
+    if ramp_out:
+        w[length * scale - ramp_out :] = torch.minimum(
+            w[length * scale - ramp_out :],
+            (torch.arange(ramp_out, 0, -1, device=device, dtype=torch.float32) - 0.5) / ramp_out,
+        )
+    return w
 
 
 def _check_list(items: Sequence[Tensor], name: str, ndim: int) -> None:

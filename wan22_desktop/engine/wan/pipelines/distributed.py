@@ -98,6 +98,7 @@ def parallelize(
             te.model, device=device, sync_states=False, param_dtype=t5_dtype
         )
         te.model = cast(T5Encoder, sharded)
+        te.compute_dtype = None  # sharded weights compute as stored (no per-layer recast)
     # Sharded modules live on the rank's device for good: moving them would break FSDP.
     pipeline.memory = replace(pipeline.memory, offload_model=False)
     pipeline.placer = ExpertPlacer(pipeline.experts, pipeline.device, offload=False)

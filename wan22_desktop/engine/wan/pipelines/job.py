@@ -107,9 +107,10 @@ class Engine(Protocol):
 
     def generate(
         self, pipeline: Any, request: GenerationRequest, prompt: str, job: JobContext
-    ) -> np.ndarray:
+    ) -> np.ndarray | None:
         """The video ``[3, F, H, W]`` float in [-1, 1] of ``request`` (its seed already resolved)
-        with ``prompt``; phases through ``job.phase``, every step through ``job.step``."""
+        with ``prompt``; phases through ``job.phase``, every step through ``job.step``. None on
+        ranks other than 0 of a multi-process job, which do not decode."""
 
     def release(self, pipeline: Any) -> None:
         """Free what ``load`` took (GPU memory first)."""
@@ -151,7 +152,7 @@ class WanEngine:
 
     def generate(
         self, pipeline: WanPipeline, request: GenerationRequest, prompt: str, job: JobContext
-    ) -> np.ndarray:
+    ) -> np.ndarray | None:
         result = pipeline.generate(
             prompt,
             image=request.image,
@@ -166,8 +167,7 @@ class WanEngine:
             callback=job.step,
             clock=job.clock,
         )
-        assert result.video is not None
-        return result.video
+        return result.video  # None on ranks other than 0 (only rank 0 decodes)
 
     def release(self, pipeline: Any) -> None:
         pass  # dropping the last reference frees it; the cache then empties the CUDA cache
@@ -288,6 +288,7 @@ def run_job(
         outputs: list[Path] = []
         thumb = None
         if main_rank:
+            assert video is not None  # rank 0 always decodes
             outputs.append(video_io.save_video(video, out_path, request.effective_fps))
             if thumbnail:
                 thumb = video_io.save_thumbnail(video, thumbnail)
@@ -298,7 +299,10 @@ def run_job(
         cache.release()  # the next job starts from a clean GPU
         where = f" while {clock.current.replace('_', ' ')}" if clock.current else ""
         raise OutOfMemory(f"the GPU ran out of memory{where}", OOM_HINT) from exc
-    _, frames, height, width = video.shape
+    if video is not None:
+        _, frames, height, width = video.shape
+    else:  # a rank other than 0: it did not decode (and saves nothing)
+        frames, height, width = request.frame_num, request.height, request.width
     return JobResult(
         task=request.task,
         seed=seed,

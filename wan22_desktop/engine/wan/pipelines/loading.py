@@ -26,7 +26,7 @@ from ..checkpoints import (
 from ..dit import WanDiT
 from ..offload import CPU
 from ..text_encoder import T5TextEncoder
-from ..vae_io import VideoVAE
+from ..vae_io import VAE_DTYPES, VideoVAE
 from .loop import SINGLE
 
 
@@ -47,12 +47,25 @@ def load_components(
         t5_cpu=bool(memory.t5_cpu) or offload,
         dit_config=cfg,
     )
-    vae = load_vae_for_task(root, spec.name, device=device, dit_config=cfg)
+    vae = load_vae_for_task(
+        root, spec.name, device=device, dtype=VAE_DTYPES[memory.vae_dtype], dit_config=cfg
+    )
+    vae.tile = int(memory.vae_tile)  # 0: untiled
+    fp8 = bool(memory.fp8)
     dits = load_experts(
         root,
         spec.name,
         device=CPU if offload else device,
         dtype=dtype if memory.convert_model_dtype else None,
+        fp8=fp8,
+        fp8_cache_dir=_fp8_cache_dir() if fp8 else None,
     )
     names = [folder or SINGLE for folder in spec.dit_folders]
     return dict(zip(names, dits)), vae, text_encoder
+
+
+def _fp8_cache_dir() -> Path:
+    """Where FP8 caches go when the model folder is read-only: the app's cache folder."""
+    from wan22_desktop.paths import app_paths
+
+    return app_paths().cache / "fp8"

@@ -19,7 +19,7 @@ from wan22_desktop.request import SEED_MAX
 from wan22_desktop.sizes import best_output_size, i2v_output_size, sequence_length
 from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT, ImageUse, TaskSpec, get_task, parse_size
 
-from .. import image_prep
+from .. import image_prep, parallel
 from ..attention import use_backend
 from ..dit import WanDiT
 from ..offload import CPU, ExpertPlacer, move, release_cached_memory
@@ -247,7 +247,8 @@ class WanPipeline:
             )
         clock.phase("decoding")
         self.placer.park_all()
-        video = self.vae.decode([latent])[0]
+        # Decoded once, on rank 0 (the only one that saves); the other ranks return no video.
+        video = self.vae.decode([latent])[0] if parallel.rank() == 0 else None
         timings = clock.finish() if own_clock else dict(clock.timings)
         return GenerationResult(
             task=spec.name,
@@ -258,7 +259,7 @@ class WanPipeline:
             frame_num=frame_num,
             fps=spec.fps,
             steps=steps,
-            video=video.cpu().numpy().astype(np.float32, copy=False),
+            video=None if video is None else video.cpu().numpy().astype(np.float32, copy=False),
             timings=timings,
         )
 
@@ -295,7 +296,7 @@ class WanPipeline:
         if not self.memory.t5_cpu:
             move(te.model, self.device)
         context = te.encode([prompt])
-        context_null = te.encode([negative])
+        context_null = te.encode_cached(negative)  # the same default negative, job after job
         if self.memory.offload_model and not self.memory.t5_cpu and move(te.model, CPU):
             release_cached_memory(self.device)
         return context, context_null
