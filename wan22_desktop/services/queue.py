@@ -10,15 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from wan22_desktop.db import queue as q
-from wan22_desktop.db.database import Database, DatabaseUnreachableError
+from wan22_desktop.db.database import Database
+from wan22_desktop.db.database import DatabaseUnreachableError as DatabaseUnreachableError
 from wan22_desktop.db.lease import current_lease, runner_states
 from wan22_desktop.db.views import job_to_dict
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.services.rows import JobRow, job_row
 
 JOB_LIMIT = 500
-# The GUI tells this error apart (a banner while the server is away, not a dialog per poll).
-__all__ = ["DatabaseUnreachableError"]
+# DatabaseUnreachableError is re-exported: the GUI tells it apart (a banner while the server is
+# away, not a notice per poll) and may not import db/.
 MoveTo = q.MoveTo
 
 

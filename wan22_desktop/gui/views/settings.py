@@ -169,6 +169,14 @@ def check_dashscope_key(timeout_s: float = KEY_TEST_TIMEOUT_S) -> tuple[bool, st
 _ROOT = Path(__file__).resolve().parents[3]
 
 
+def _show_error(label: QLabel, exc: BaseException) -> None:
+    """An error under the control that caused it: the message and its hint, in red."""
+    text = exc.message if isinstance(exc, Wan22Error) else str(exc)
+    hint = exc.hint if isinstance(exc, Wan22Error) else None
+    label.setText(f"{text} — {hint}" if hint else text)
+    label.setStyleSheet("color: #c62828;")
+
+
 class SettingsView(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -375,10 +383,7 @@ class SettingsView(QWidget):
 
     def _db_error(self, exc: BaseException) -> None:
         self.db_use.setEnabled(True)
-        text = exc.message if isinstance(exc, Wan22Error) else str(exc)
-        hint = exc.hint if isinstance(exc, Wan22Error) else None
-        self.db_result.setText(f"{text} — {hint}" if hint else text)
-        self.db_result.setStyleSheet("color: #c62828;")
+        _show_error(self.db_result, exc)
 
     def use_shared_database(self) -> None:
         url, password = self.db_url.text().strip(), self.db_password.text() or None
@@ -453,10 +458,7 @@ class SettingsView(QWidget):
         self.key_remove.setEnabled(st.source == "keyring")
 
     def _key_error(self, exc: BaseException) -> None:
-        text = exc.message if isinstance(exc, Wan22Error) else str(exc)
-        hint = exc.hint if isinstance(exc, Wan22Error) else None
-        self.key_result.setText(f"{text} — {hint}" if hint else text)
-        self.key_result.setStyleSheet("color: #c62828;")
+        _show_error(self.key_result, exc)
 
     def save_key(self) -> None:
         key = self.key_input.text()
