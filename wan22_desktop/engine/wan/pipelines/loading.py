@@ -37,6 +37,8 @@ def load_components(
     require_layout(root, spec.name)
     cfg = read_task_dit_config(root, spec.name)
     offload = bool(memory.offload_model)
+    # Streamed blocks live on the host and visit the device one slot at a time.
+    streamed = int(getattr(memory, "stream_blocks", 0)) > 0
     # The official T5 runs in bf16 whatever the DiT does; fp32 runs (CPU, tests) keep fp32.
     t5_dtype = torch.float32 if dtype == torch.float32 else torch.bfloat16
     text_encoder = load_text_encoder_for_task(
@@ -44,14 +46,15 @@ def load_components(
         spec.name,
         device=device,
         dtype=t5_dtype,
-        t5_cpu=bool(memory.t5_cpu) or offload,
+        t5_cpu=bool(memory.t5_cpu) or offload or streamed,
         dit_config=cfg,
     )
-    vae = load_vae_for_task(root, spec.name, device=device, dit_config=cfg)
+    vae_device = CPU if getattr(memory, "vae_offload", False) else device
+    vae = load_vae_for_task(root, spec.name, device=vae_device, dit_config=cfg)
     dits = load_experts(
         root,
         spec.name,
-        device=CPU if offload else device,
+        device=CPU if offload or streamed else device,
         dtype=dtype if memory.convert_model_dtype else None,
     )
     names = [folder or SINGLE for folder in spec.dit_folders]
