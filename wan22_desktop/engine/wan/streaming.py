@@ -19,7 +19,7 @@ the slot's preallocated device tensors (and back to the host ones when it leaves
 device allocation per step and no weight dtype is assumed: every parameter and buffer a block
 has (fp32, bf16, float8 + scales) is copied as it is.
 
-``DeviceOps`` is the only place that touches CUDA streams, events and pinning. On the CPU the
+``CudaOps`` (and ``SyncOps``, its CPU stand-in) is the only place that touches CUDA streams, events and pinning. On the CPU the
 same code runs with ``SyncOps`` (no streams, no pinning; copies are synchronous), which is what
 the bit-identity tests exercise; a recorder subclass of it checks the order of operations on
 fake CUDA tensors.
@@ -91,9 +91,18 @@ class CudaOps(SyncOps):
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
+        self._warned = False
 
     def pin(self, tensor: Tensor) -> Tensor:
-        return tensor if tensor.is_pinned() else tensor.pin_memory()
+        if tensor.is_pinned():
+            return tensor
+        try:
+            return tensor.pin_memory()
+        except RuntimeError as exc:  # page-locked memory exhausted: slower copies, still right
+            if not self._warned:
+                log.warning("cannot pin host memory (%s); copies will be synchronous", exc)
+                self._warned = True
+            return tensor
 
     def side_stream(self) -> Any:
         return torch.cuda.Stream(self.device)
@@ -422,11 +431,13 @@ class BlockStreamer:
             slot = min(mine, key=lambda s: self._last_use.get(s.owner[1], -1) if s.owner else -1)
             assert slot.owner is not None
             self._unbind(slot.owner[1])
+        # Buffers are allocated (once) on the compute stream, which uses them; only the copies
+        # run on the side stream.
+        targets = [slot.buffer(s, self.device) for s in self.block_slots[j]]
         stream = pool.copy_stream
         self.ops.wait(stream, slot.done)  # the previous occupant's compute is finished
         with self.ops.use(stream):
-            for s in self.block_slots[j]:
-                dev, wrapped = slot.buffer(s, self.device)
+            for s, (dev, wrapped) in zip(self.block_slots[j], targets):
                 self.ops.copy(dev, s.host)
                 s.put(wrapped)
             slot.ready = self.ops.record(stream)
