@@ -19,10 +19,10 @@ the slot's preallocated device tensors (and back to the host ones when it leaves
 device allocation per step and no weight dtype is assumed: every parameter and buffer a block
 has (fp32, bf16, float8 + scales) is copied as it is.
 
-``CudaOps`` (and ``SyncOps``, its CPU stand-in) is the only place that touches CUDA streams, events and pinning. On the CPU the
+``CudaOps`` is the only place that touches CUDA streams, events and pinning. On the CPU the
 same code runs with ``SyncOps`` (no streams, no pinning; copies are synchronous), which is what
 the bit-identity tests exercise; a recorder subclass of it checks the order of operations on
-fake CUDA tensors.
+fake CUDA tensors (and the fake-CUDA memory harness can plug in its own).
 """
 
 from __future__ import annotations
