@@ -402,3 +402,27 @@ def test_a_plan_with_stream_blocks_runs_streamed_through_the_job_path(ckpts, tmp
         assert (pipe.placer.pool is not None) == (slots > 0)
         assert (pipe.vae_master is not None) == (slots > 0)
     assert np.array_equal(videos[0], videos[2])
+
+
+def test_vae_offload_keeps_the_vae_on_the_device_only_to_encode_and_decode(ckpts, image):
+    pipe = WanPipeline.from_checkpoint(
+        ckpts["i2v-A14B"], "i2v-A14B", device="cpu", memory=MemoryConfig(vae_offload=True)
+    )
+    master = pipe.vae_master
+    assert master is not None
+    seen: list[str] = []
+
+    def spy(name: str, fn: Any) -> Any:
+        def wrapped(*args: Any, **kw: Any) -> Any:
+            seen.append(name)
+            return fn(*args, **kw)
+
+        return wrapped
+
+    master.upload = spy("up", master.upload)  # type: ignore[method-assign]
+    master.release = spy("down", master.release)  # type: ignore[method-assign]
+    pipe.vae.encode = spy("encode", pipe.vae.encode)  # type: ignore[method-assign]
+    pipe.vae.decode = spy("decode", pipe.vae.decode)  # type: ignore[method-assign]
+    pipe.placer.activate = spy("dit", pipe.placer.activate)  # type: ignore[method-assign]
+    pipe.generate("a fox", image=image, size=(64, 64), frame_num=5, sample_steps=2, seed=1)
+    assert seen == ["up", "encode", "down", "dit", "dit", "up", "decode", "down"]
