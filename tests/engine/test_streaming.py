@@ -426,3 +426,45 @@ def test_vae_offload_keeps_the_vae_on_the_device_only_to_encode_and_decode(ckpts
     pipe.placer.activate = spy("dit", pipe.placer.activate)  # type: ignore[method-assign]
     pipe.generate("a fox", image=image, size=(64, 64), frame_num=5, sample_steps=2, seed=1)
     assert seen == ["up", "encode", "down", "dit", "dit", "up", "decode", "down"]
+
+
+def test_fake_cuda_expert_switch_reuses_the_slots_and_copies_no_whole_model(monkeypatch):
+    """Two full-size A14B experts streaming with 2 slots: the switch detaches one (its device
+    bytes drop to 0), the other fills the same slot memory; park frees it all for the decode."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from wan22_desktop.engine.wan.dit import WanDiT
+    from wan22_desktop.engine.wan.dit_config import preset
+    from wan22_desktop.engine.wan.offload import ExpertPlacer
+
+    ops = FakeCudaOps()
+    monkeypatch.setattr(streaming, "ops_for", lambda device: ops)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: None)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
+    cfg = preset("t2v-A14B")
+    with (
+        mock.patch("torch.cuda.is_available", return_value=True),
+        FakeTensorMode(allow_non_fake_inputs=True),
+    ):
+        experts = {n: WanDiT(cfg) for n in ("high_noise_model", "low_noise_model")}
+        placer = ExpertPlacer(experts, torch.device("cuda:0"), offload=False, stream_blocks=2)
+        assert all(_device_bytes(m) == 0 for m in experts.values())
+        high, low = (placer.streamers[n] for n in experts)
+        placer.activate("high_noise_model")
+        first = _device_bytes(experts["high_noise_model"])
+        pool_bytes = placer.pool.nbytes if placer.pool else -1
+        copies_before = sum(1 for e in ops.log if e[0] == "h2d")
+        placer.activate("low_noise_model")  # the switch
+        switch_copies = sum(1 for e in ops.log if e[0] == "h2d") - copies_before
+        assert _device_bytes(experts["high_noise_model"]) == 0
+        assert _device_bytes(experts["low_noise_model"]) == first
+        assert placer.pool is not None and placer.pool.nbytes == pool_bytes
+        placer.park_all()
+        assert all(_device_bytes(m) == 0 for m in experts.values())
+        assert placer.pool.nbytes == 0
+    whole = len(list(experts["low_noise_model"].parameters()))
+    per_block = len(list(experts["low_noise_model"].blocks[0].parameters()))
+    assert first == high.rest.nbytes + 2 * high.block_bytes
+    # The switch copied the resident part and two blocks: a fraction of the model's tensors.
+    assert switch_copies == len(low.rest.slots) + 2 * per_block < whole
+    assert pool_bytes == 2 * high.block_bytes
