@@ -62,6 +62,11 @@ def parallelize(
     makes the same ``generate`` call and gets the full video; with FSDP each rank keeps 1/N of
     every block's weights and the models stay on the rank's device (no offloading)."""
     world = parallel.world_size()
+    if pipeline.memory.stream_blocks > 0 and (ulysses_size > 1 or dit_fsdp or t5_fsdp):
+        raise UserInputError(
+            "block streaming runs on one GPU, without Ulysses or FSDP",
+            "drop --stream_blocks, or run on one GPU without --ulysses_size/--dit_fsdp/--t5_fsdp",
+        )
     if ulysses_size > 1:
         if world != ulysses_size:
             raise OperationError(

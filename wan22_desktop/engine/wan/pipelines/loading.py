@@ -37,6 +37,8 @@ def load_components(
     require_layout(root, spec.name)
     cfg = read_task_dit_config(root, spec.name)
     offload = bool(memory.offload_model)
+    # Streamed blocks live on the host and visit the device one slot at a time.
+    streamed = int(getattr(memory, "stream_blocks", 0)) > 0
     # The official T5 runs in bf16 whatever the DiT does; fp32 runs (CPU, tests) keep fp32.
     t5_dtype = torch.float32 if dtype == torch.float32 else torch.bfloat16
     text_encoder = load_text_encoder_for_task(
@@ -44,18 +46,19 @@ def load_components(
         spec.name,
         device=device,
         dtype=t5_dtype,
-        t5_cpu=bool(memory.t5_cpu) or offload,
+        t5_cpu=bool(memory.t5_cpu) or offload or streamed,
         dit_config=cfg,
     )
+    vae_device = CPU if memory.vae_offload else device
     vae = load_vae_for_task(
-        root, spec.name, device=device, dtype=VAE_DTYPES[memory.vae_dtype], dit_config=cfg
+        root, spec.name, device=vae_device, dtype=VAE_DTYPES[memory.vae_dtype], dit_config=cfg
     )
     vae.tile = int(memory.vae_tile)  # 0: untiled
     fp8 = bool(memory.fp8)
     dits = load_experts(
         root,
         spec.name,
-        device=CPU if offload else device,
+        device=CPU if offload or streamed else device,
         dtype=dtype if memory.convert_model_dtype else None,
         fp8=fp8,
         fp8_cache_dir=_fp8_cache_dir() if fp8 else None,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ..attention import use_backend
 from ..dit import WanDiT
 from ..offload import CPU, ExpertPlacer, move, release_cached_memory
 from ..solvers import make_solver
+from ..streaming import BlockStreamer, HostCopy, SlotPool
 from ..text_encoder import T5TextEncoder
 from ..vae_io import VideoVAE
 from . import conditioning as C
@@ -139,8 +141,24 @@ class WanPipeline:
         self.text_encoder.output_device = self.device
         self.load_seconds = load_seconds
         self.attention = attention  # the plan's backend; None: ``attention.select_backend``
-        self.placer = ExpertPlacer(self.experts, self.device, memory.offload_model)
+        self.placer = ExpertPlacer(
+            self.experts,
+            self.device,
+            memory.offload_model,
+            stream_blocks=memory.stream_blocks,
+        )
         _check_components(self.spec, self.experts, vae, text_encoder)
+        # T5 on the device but loaded on the host: streamed block by block, or uploaded whole
+        # from its host master (offload); either way it leaves the device after encoding.
+        self.t5_streamer: BlockStreamer | None = None
+        self.t5_master: HostCopy | None = None
+        if not memory.t5_cpu and memory.stream_blocks > 0:
+            pool = SlotPool(self.device, memory.stream_blocks)
+            self.t5_streamer = BlockStreamer(text_encoder.model, pool, name="t5")
+        elif not memory.t5_cpu and memory.offload_model:
+            self.t5_master = HostCopy(text_encoder.model, self.device)
+        # The VAE off the device while sampling (on it for the image encode and the decode).
+        self.vae_master = HostCopy(vae.model, self.device) if memory.vae_offload else None
 
     # ---- construction
 
@@ -248,7 +266,11 @@ class WanPipeline:
         clock.phase("decoding")
         self.placer.park_all()
         # Decoded once, on rank 0 (the only one that saves); the other ranks return no video.
-        video = self.vae.decode([latent])[0] if parallel.rank() == 0 else None
+        if parallel.rank() == 0:
+            with self._vae_on_device():
+                video = self.vae.decode([latent])[0]
+        else:
+            video = None
         timings = clock.finish() if own_clock else dict(clock.timings)
         return GenerationResult(
             task=spec.name,
@@ -293,6 +315,25 @@ class WanPipeline:
     ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Prompt then negative prompt, as official; T5 visits the device only for this."""
         te = self.text_encoder
+        if self.t5_streamer is not None:
+            self.t5_streamer.attach()
+            try:
+                context = te.encode([prompt])
+                context_null = te.encode([negative])
+            finally:
+                self.t5_streamer.detach()
+                self.t5_streamer.pool.release()
+                release_cached_memory(self.device)
+            return context, context_null
+        if self.t5_master is not None:
+            self.t5_master.upload()
+            try:
+                context = te.encode([prompt])
+                context_null = te.encode([negative])
+            finally:
+                self.t5_master.release()  # the host master is unchanged: nothing copied back
+                release_cached_memory(self.device)
+            return context, context_null
         if not self.memory.t5_cpu:
             move(te.model, self.device)
         context = te.encode([prompt])
@@ -300,6 +341,19 @@ class WanPipeline:
         if self.memory.offload_model and not self.memory.t5_cpu and move(te.model, CPU):
             release_cached_memory(self.device)
         return context, context_null
+
+    @contextmanager
+    def _vae_on_device(self) -> Iterator[None]:
+        """With ``vae_offload``: the VAE on the device for the enclosed encode/decode only."""
+        if self.vae_master is None:
+            yield
+            return
+        self.vae_master.upload()
+        try:
+            yield
+        finally:
+            self.vae_master.release()
+            release_cached_memory(self.device)
 
     @torch.no_grad()
     def _prepare(
@@ -325,7 +379,9 @@ class WanPipeline:
             shape = C.latent_shape(z_dim, frame_num, width, height, stride)
             noise = C.initial_noise(shape, seed, device)
             frame = image_prep.i2v_image(image, width, height)
-            encoded = self.vae.encode([C.i2v_condition_video(frame, frame_num).to(device)])[0]
+            with self._vae_on_device():
+                video = C.i2v_condition_video(frame, frame_num).to(device)
+                encoded = self.vae.encode([video])[0]
             mask = C.i2v_first_frame_mask(frame_num, shape[2], shape[3], device)
             y = torch.cat([mask, encoded.to(device)])
             cond = Conditioning(context, context_null, _seq_len(shape, ph, pw), y=[y])
@@ -340,7 +396,8 @@ class WanPipeline:
             shape = C.latent_shape(z_dim, frame_num, width, height, stride)
             noise = C.initial_noise(shape, seed, device)
             frame = image_prep.ti2v_image(image, area, g)
-            z = self.vae.encode([frame[:, None].to(device)])[0].to(device)
+            with self._vae_on_device():
+                z = self.vae.encode([frame[:, None].to(device)])[0].to(device)
             mask = C.ti2v_keep_mask(shape, keep_first=True, device=device)
             latent = (1.0 - mask) * z + mask * noise
             cond = Conditioning(
