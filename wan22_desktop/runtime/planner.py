@@ -344,6 +344,7 @@ class _Choice:
     ram_short: float = 0.0  # RAM a candidate that fitted the GPU needed
     blocks: tuple[int, int] = (0, 0)  # most resident blocks in bf16, in FP8
     untiled_decode: float = 0.0
+    t5_why: str = ""
 
 
 _OFFICIAL_1GPU = "the official recipe for A14B on one GPU (offload + bf16): one expert at a time"
@@ -434,6 +435,9 @@ def _choose_memory(
     sw = _pin(replace(base, offload_model=True, convert_model_dtype=True), ov)
     if ov.t5_cpu is None and not _phase_fits(job.estimate(sw).text, vram):
         sw = replace(sw, t5_cpu=True)
+        out.t5_why = (
+            f"T5 ({vm.t5_gib():.1f} GiB) does not fit on the GPU even alone: it encodes on the CPU"
+        )
     out.untiled_decode = job.estimate(replace(sw, vae_tile=0, vae_dtype="fp32")).decode
     if ov.vae_tile is None and not _phase_fits(job.estimate(sw).decode, vram):
         tiles = [(t, sw.vae_dtype) for t in VAE_TILES]
@@ -695,6 +699,8 @@ def plan(
         reasons[name] = f"{'on' if value else 'off'}: " + (
             "set by you" if pinned is not None else why
         )
+    if choice.t5_why and ov.t5_cpu is None:
+        reasons["t5_cpu"] = f"on: {choice.t5_why}"
     reasons.update(_saver_reasons(sw, ov, choice))
     reasons["dit_fsdp"] = f"{'on' if dit_fsdp else 'off'}: " + (
         "set by you"
