@@ -18,6 +18,7 @@ from typing import Any
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.request_flags import add_request_flags, request_from_args
 from wan22_desktop.runtime.hardware import GPU, Hardware
+from wan22_desktop.runtime.plan_view import plan_fields
 from wan22_desktop.runtime.planner import Plan, card_gib
 
 _GPUS = re.compile(r"^\s*(\d+)\s*[xX*]\s*(\d+(?:\.\d+)?)\s*$")
@@ -70,55 +71,6 @@ def described_hardware(gpus: str | None, ram: float | None, probed: Hardware | N
         flash_attn=flash,
         error=None if gpus is not None else base.error,
     )
-
-
-def plan_fields(p: Plan) -> dict[str, Any]:
-    """What ``wan22 plan --json`` prints and the GUI's panel shows."""
-    return {
-        "task": p.task,
-        "size": f"{p.width}*{p.height}",
-        "device": p.device,
-        "gpus": p.nproc,
-        "ulysses_size": p.ulysses_size,
-        "placement": placement(p),
-        "offload_model": p.offload_model,
-        "convert_model_dtype": p.convert_model_dtype,
-        "t5_cpu": p.t5_cpu,
-        "dit_fsdp": p.dit_fsdp,
-        "t5_fsdp": p.t5_fsdp,
-        "stream_blocks": p.stream_blocks,
-        "fp8": p.fp8,
-        "vae_dtype": p.vae_dtype,
-        "vae_tile": p.vae_tile,
-        "vae_offload": p.vae_offload,
-        "attention": p.attention,
-        "dtype": p.dtype,
-        "vram_gib": p.est_vram_gib,
-        "vram_sampling_gib": p.est_vram_sampling_gib,
-        "vram_decode_gib": p.est_vram_decode_gib,
-        "ram_gib": p.est_ram_gib,
-        "reasons": dict(p.reasons),
-        "warnings": list(p.warnings),
-    }
-
-
-def placement(p: Plan) -> str:
-    """One phrase for where the weights live."""
-    if p.device == "cpu":
-        return "CPU"
-    parts = []
-    if p.nproc > 1:
-        parts.append(f"{p.nproc} GPUs, Ulysses {p.ulysses_size}")
-        if p.dit_fsdp:
-            parts.append("DiT sharded (FSDP)")
-    if p.stream_blocks:
-        parts.append(f"DiT streamed, {p.stream_blocks} blocks resident")
-    elif p.offload_model:
-        parts.append("one DiT on the GPU at a time (offload)")
-    else:
-        parts.append("whole DiT on the GPU")
-    parts.append("T5 on the CPU" if p.t5_cpu else "T5 on the GPU")
-    return ", ".join(parts)
 
 
 def format_plan(p: Plan) -> str:
