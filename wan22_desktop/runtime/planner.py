@@ -426,7 +426,7 @@ def _choose_memory(
         if ok(sw):
             out.switches, out.estimate, out.why = sw, out.last, why
             return out
-    if base.nproc > 1:
+    if base.nproc > 1 or ov.offload_model is False:  # streaming is an offload: not when off
         return out
 
     # Below whole-model offload, one GPU [formula until the engine's streaming/FP8/VAE land]:
