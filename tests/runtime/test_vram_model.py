@@ -57,7 +57,8 @@ def test_every_matrix_plan_is_bounded_by_the_simulated_peak(cell, p):
 
 def one_gpu(card: int, task: str, width: int, height: int, frames: int = 81) -> Plan:
     image = task != "t2v-A14B" and task != "ti2v-5B"
-    return plan(JobShape(task, width, height, frames, image), vt.hardware(card, 1))
+    with vt.all_savers():
+        return plan(JobShape(task, width, height, frames, image), vt.hardware(card, 1))
 
 
 @pytest.mark.parametrize("task", ["t2v-A14B", "i2v-A14B"])
@@ -86,6 +87,18 @@ def test_real_cards_5b():
     assert p8.est_vram_gib <= CARD_GIB[8]
 
 
+def test_without_the_engine_savers_no_plan_asks_for_them():
+    """Until streaming/FP8/the lean VAE land, the planner plans whole-model placements only (the
+    engine would ignore the switches and run out of memory)."""
+    for cell, p in vt.matrix(savers=False):
+        if isinstance(p, Plan):
+            assert vt.simulatable(p) or p.nproc > 1, (cell, p)
+    with pytest.raises(PlanError) as err:
+        plan(JobShape("t2v-A14B", 1280, 720, 81), vt.hardware(24, 1))
+    assert "48 GB" in err.value.hint
+
+
+@vt.all_savers()
 def test_an_override_that_cannot_fit_is_refused_with_the_figure():
     with pytest.raises(PlanError, match=r"needs about \d+ GiB per GPU"):
         plan(

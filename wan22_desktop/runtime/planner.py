@@ -37,6 +37,11 @@ WEIGHTS_GIB = {
 # What "an N GB card" holds, in GiB as the driver reports it (the commonest card of the class;
 # ``wan22 plan --gpus 1x24`` and the tests use these).
 CARD_GIB = {8: 7.8, 12: 11.7, 16: 15.7, 24: 23.6, 40: 39.4, 48: 44.9, 80: 79.2, 141: 139.7}
+# The switches below whole-model offload that the engine implements: the planner plans only
+# these, so a plan never asks the engine for what it would ignore (and then run out of memory).
+# Add a name here when the engine lands it (issue 12: branches `stream` and `lean`).
+SAVER_SWITCHES = ("stream_blocks", "fp8", "vae_dtype", "vae_tile", "vae_offload")
+ENGINE_SWITCHES: frozenset[str] = frozenset()
 # VAE tiles tried (latent pixels), largest first, when the untiled decode does not fit.
 VAE_TILES = (64, 32, 16)
 
@@ -438,17 +443,22 @@ def _choose_memory(
         out.t5_why = (
             f"T5 ({vm.t5_gib():.1f} GiB) does not fit on the GPU even alone: it encodes on the CPU"
         )
+    can = ENGINE_SWITCHES
     out.untiled_decode = job.estimate(replace(sw, vae_tile=0, vae_dtype="fp32")).decode
-    if ov.vae_tile is None and not _phase_fits(job.estimate(sw).decode, vram):
+    if ov.vae_tile is None and "vae_tile" in can and not _phase_fits(job.estimate(sw).decode, vram):
         tiles = [(t, sw.vae_dtype) for t in VAE_TILES]
-        if ov.vae_dtype is None:
+        if ov.vae_dtype is None and "vae_dtype" in can:
             tiles.append((VAE_TILES[-1], "bf16"))
         for tile, vdtype in tiles:
             sw = replace(sw, vae_tile=tile, vae_dtype=vdtype)
             if _phase_fits(job.estimate(sw).decode, vram):
                 break
-    if not _phase_fits(job.estimate(sw).sampling, vram) and ov.stream_blocks is None:
-        if ov.vae_offload is None:
+    if (
+        not _phase_fits(job.estimate(sw).sampling, vram)
+        and ov.stream_blocks is None
+        and "stream_blocks" in can
+    ):
+        if ov.vae_offload is None and "vae_offload" in can:
             sw = replace(sw, vae_offload=True)
         blocks = vm.SIZES[job.model].blocks
         n = {
@@ -463,7 +473,9 @@ def _choose_memory(
                 has_image=job.has_image or TASKS[job.task].model_type == "i2v",
                 task_is_i2v=TASKS[job.task].model_type == "i2v",
             )
-            for fp8 in ((ov.fp8,) if ov.fp8 is not None else (False, True))
+            for fp8 in (
+                (ov.fp8,) if ov.fp8 is not None else (False, True) if "fp8" in can else (False,)
+            )
         }
         n_bf16, n_fp8 = n.get(False, 0), n.get(True, 0)
         out.blocks = (n_bf16, n_fp8)

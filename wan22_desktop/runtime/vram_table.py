@@ -9,12 +9,14 @@ re-simulate a few rows to prove it current. Pure; no torch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wan22_desktop.runtime import planner
 from wan22_desktop.runtime.hardware import GPU, Hardware
 from wan22_desktop.runtime.planner import CARD_GIB, JobShape, Plan, PlanError, plan
 
@@ -56,16 +58,32 @@ def hardware(card: int, gpus: int, ram_gib: float = 256.0) -> Hardware:
     )
 
 
-def matrix() -> Iterator[tuple[Cell, Plan | PlanError]]:
-    """Every cell of the matrix with the planner's plan (or its refusal)."""
-    for card in CARDS:
-        for gpus in GPU_COUNTS:
-            for task, w, h, frames, image in SHAPES:
-                cell = Cell(card, gpus, task, w, h, frames, image)
-                try:
-                    yield cell, plan(JobShape(task, w, h, frames, image), hardware(card, gpus))
-                except PlanError as exc:
-                    yield cell, exc
+@contextlib.contextmanager
+def all_savers() -> Iterator[None]:
+    """Plan as if the engine had every switch below whole-model offload (issue 12's target)."""
+    old = planner.ENGINE_SWITCHES
+    planner.ENGINE_SWITCHES = frozenset(planner.SAVER_SWITCHES)
+    try:
+        yield
+    finally:
+        planner.ENGINE_SWITCHES = old
+
+
+def matrix(savers: bool = True) -> list[tuple[Cell, Plan | PlanError]]:
+    """Every cell of the matrix with the planner's plan (or its refusal); ``savers``: with
+    every switch below whole-model offload available (else what the engine has today)."""
+    out: list[tuple[Cell, Plan | PlanError]] = []
+    with all_savers() if savers else contextlib.nullcontext():
+        for card in CARDS:
+            for gpus in GPU_COUNTS:
+                for task, w, h, frames, image in SHAPES:
+                    cell = Cell(card, gpus, task, w, h, frames, image)
+                    shape = JobShape(task, w, h, frames, image)
+                    try:
+                        out.append((cell, plan(shape, hardware(card, gpus))))
+                    except PlanError as exc:
+                        out.append((cell, exc))
+    return out
 
 
 def simulatable(p: Plan) -> bool:
@@ -97,7 +115,7 @@ def load_table(path: Path = TABLE_PATH) -> dict[str, dict[str, Any]]:
 def required_rows() -> dict[str, tuple[Plan, int, bool]]:
     """The rows the table must hold: one per distinct simulatable plan of the matrix."""
     out: dict[str, tuple[Plan, int, bool]] = {}
-    for cell, p in matrix():
+    for cell, p in matrix(savers=True) + matrix(savers=False):
         if isinstance(p, Plan) and simulatable(p):
             out.setdefault(
                 row_key(p, cell.frames, cell.has_image), (p, cell.frames, cell.has_image)
