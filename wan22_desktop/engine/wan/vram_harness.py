@@ -23,6 +23,9 @@ What makes a CPU-only build run CUDA code (all undone on exit; nothing here is u
   (``Tensor.__getitem__``/``__setitem__``/``to``/``contiguous``/``copy_``/``new_tensor``,
   ``torch.tensor``, ``torch.Generator``): re-expressed for fake tensors with ``torch.ops.aten``.
 * ``nn.Module._apply`` swaps tensors, which fake parameters refuse: parameters are replaced.
+* The checkpoint loaders of ``pipelines/loading.py`` build the full-size networks as fake
+  tensors instead of reading files; a memory switch applied inside those loaders (rather than in
+  ``load_components`` or the pipeline) must be mirrored in ``_fake_loaders``.
 * Attention: a stub ``flash_attn_interface`` that checks the varlen call contract (half dtypes,
   [total, H, D] with a contiguous last dim, int32 ``cu_seqlens`` on the device) and has the flash
   kernel's footprint (output + fp32 log-sum-exp).
