@@ -14,6 +14,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from wan22_desktop.errors import UserInputError
+from wan22_desktop.runtime import vram_model as vm
 from wan22_desktop.runtime.hardware import GPU, Hardware
 from wan22_desktop.sizes import sequence_length
 from wan22_desktop.tasks import TASKS, TaskSpec
@@ -31,30 +32,27 @@ WEIGHTS_GIB = {
 }
 
 
-# Peak GPU memory per GPU = base + per_ktok * (thousands of DiT tokens), fitted to the official
-# peaks: A14B 1 GPU (offload + convert) 41.3 GiB at 480p (32.76k tokens) and 59.8 at 720p (75.6k);
-# 4 GPUs (Ulysses + FSDP) 40.9 / 51.7; 8 GPUs 26.3 / 37.1. TI2V-5B at 720p, 121 frames (27.28k
-# tokens) with offload + convert + T5 on CPU: 22.9 on one GPU, 22.6 on 4 or 8.
-def _fit(p1: tuple[float, float], p2: tuple[float, float]) -> tuple[float, float]:
-    (x1, y1), (x2, y2) = p1, p2
-    slope = (y2 - y1) / (x2 - x1)
-    return y1 - slope * x1, slope
+# Peak GPU memory per GPU comes from ``vram_model`` (weights + activations per 1k tokens + the
+# VAE decode working set, per phase), fitted to the fake-CUDA harness (engine/wan/vram_harness.py).
+# What "an N GB card" holds, in GiB as the driver reports it (the commonest card of the class;
+# ``wan22 plan --gpus 1x24`` and the tests use these).
+CARD_GIB = {8: 7.8, 12: 11.7, 16: 15.7, 24: 23.6, 40: 39.4, 48: 44.9, 80: 79.2, 141: 139.7}
+# The switches below whole-model offload that the engine implements: the planner plans only
+# these, so a plan never asks the engine for what it would ignore (and then run out of memory).
+# Add a name here when the engine lands it (issue 12: branches `stream` and `lean`).
+SAVER_SWITCHES = ("stream_blocks", "fp8", "vae_dtype", "vae_tile", "vae_offload")
+ENGINE_SWITCHES: frozenset[str] = frozenset()
+# VAE tiles tried (latent pixels), largest first, when the untiled decode does not fit.
+VAE_TILES = (64, 32, 16)
 
 
-PEAK_FIT = {  # (model, gpus) -> (base GiB, GiB per 1k tokens)
-    ("A14B", 1): _fit((32.76, 41.3), (75.6, 59.8)),
-    ("A14B", 4): _fit((32.76, 40.9), (75.6, 51.7)),
-    ("A14B", 8): _fit((32.76, 26.3), (75.6, 37.1)),
-    # One official point for 5B: resident bf16 DiT + VAE (11.9 GiB) plus activations.
-    ("5B", 1): (
-        WEIGHTS_GIB["5B_bf16"] + WEIGHTS_GIB["vae2_2"],
-        (22.9 - WEIGHTS_GIB["5B_bf16"] - WEIGHTS_GIB["vae2_2"]) / 27.28,
-    ),
-    ("5B", 4): (
-        WEIGHTS_GIB["5B_bf16"] + WEIGHTS_GIB["vae2_2"],
-        (22.6 - WEIGHTS_GIB["5B_bf16"] - WEIGHTS_GIB["vae2_2"]) / 27.28,
-    ),
-}
+def card_gib(nominal_gb: float) -> float:
+    """GiB usable on a card sold as ``nominal_gb`` GB."""
+    if float(nominal_gb).is_integer() and int(nominal_gb) in CARD_GIB:
+        return CARD_GIB[int(nominal_gb)]
+    return nominal_gb * 0.98
+
+
 VRAM_RESERVE_GIB = 0.6  # kept free for the CUDA context and fragmentation
 RAM_OVERHEAD_GIB = 4.0  # Python, CUDA context, pinned buffers, the VAE on the CPU side
 TINY_CHECKPOINT_GIB = 1.0  # below this a checkpoint is a test model: CPU fp32 is fine
@@ -88,6 +86,13 @@ class PlanOverrides:
     attention: str | None = None  # "flash3" | "flash2" | "sdpa"
     device: str | None = None  # "cuda" | "cpu"
     dtype: str | None = None  # "bf16" | "fp16" | "fp32" (compute precision)
+    # Below whole-model offload (one GPU): resident DiT blocks with streaming (0: off), FP8 DiT
+    # weights, VAE precision, VAE tile (latent px, 0: untiled), VAE off the GPU while sampling.
+    stream_blocks: int | None = None
+    fp8: bool | None = None
+    vae_dtype: str | None = None
+    vae_tile: int | None = None
+    vae_offload: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,9 @@ class Plan:
     # Speed (engine-speed issue): torch.compile of the DiT blocks; CFG's two forwards as one batch.
     compile: bool = False
     cfg_batch: bool = False
+    # Modelled per-GPU peaks with the allocator margin (runtime/vram_model.py), per phase.
+    est_vram_sampling_gib: float = 0.0
+    est_vram_decode_gib: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the worker command and the history row carry this)."""
@@ -175,6 +183,11 @@ class Plan:
                 ("bf16", self.convert_model_dtype),
                 ("T5 on CPU", self.t5_cpu),
                 ("FSDP", self.dit_fsdp),
+                (f"streaming ({self.stream_blocks} blocks resident)", self.stream_blocks > 0),
+                ("FP8", self.fp8),
+                (f"VAE {self.vae_dtype}", self.vae_dtype != "fp32"),
+                (f"tiled VAE ({self.vae_tile})", self.vae_tile > 0),
+                ("VAE off the GPU while sampling", self.vae_offload),
             )
             if on
         ]
@@ -207,6 +220,8 @@ _PLAN_TYPES: dict[str, type] = {
     "vae_offload": bool,
     "compile": bool,
     "cfg_batch": bool,
+    "est_vram_sampling_gib": float,
+    "est_vram_decode_gib": float,
 }
 
 
@@ -258,42 +273,19 @@ def usable_ulysses(heads: int, gpus: int) -> int:
     return max(d for d in range(1, gpus + 1) if heads % d == 0)
 
 
-def _peak_vram(
-    model: str, gpus: int, ktok: float, offload: bool, convert: bool, t5_cpu: bool
-) -> float:
-    if gpus == 1:
-        base, slope = PEAK_FIT[(model, 1)]
+def _peak_ram(model: str, sw: vm.Switches) -> float:
+    """Host RAM: what is parked or streamed from the CPU, plus the process overhead."""
+    one = vm.dit_gib(model, sw.convert_model_dtype, sw.fp8)
+    if sw.nproc > 1:
+        ram = one  # one rank's load buffer; FSDP ranks share the mmapped files
+        if model == "5B" and (sw.t5_cpu or sw.offload_model):
+            ram += vm.t5_gib()
     else:
-        # Interpolate the per-GPU figures between measured GPU counts, linearly in 1/gpus.
-        counts = sorted(n for (m, n) in PEAK_FIT if m == model and n > 1)
-        lo = max([n for n in counts if n <= gpus] or [counts[0]])
-        hi = min([n for n in counts if n >= gpus] or [counts[-1]])
-        b_lo, s_lo = PEAK_FIT[(model, lo)]
-        b_hi, s_hi = PEAK_FIT[(model, hi)]
-        w = 0.0 if lo == hi else (1 / lo - 1 / gpus) / (1 / lo - 1 / hi)
-        base, slope = b_lo + w * (b_hi - b_lo), s_lo + w * (s_hi - s_lo)
-    peak = base + slope * ktok
-    if model == "A14B" and gpus == 1:
-        if not convert:  # the resident expert stays fp32
-            peak += WEIGHTS_GIB["A14B_expert_fp32"] - WEIGHTS_GIB["A14B_expert_bf16"]
-        if not offload:  # the second expert stays on the GPU too
-            peak += WEIGHTS_GIB["A14B_expert_fp32" if not convert else "A14B_expert_bf16"]
-    if model == "5B":
-        if not convert:
-            peak += (WEIGHTS_GIB["5B_fp32"] - WEIGHTS_GIB["5B_bf16"]) / max(gpus, 1)
-        if not t5_cpu and not offload:
-            peak += WEIGHTS_GIB["t5_bf16"]  # T5 stays resident beside the DiT
-    return peak
-
-
-def _peak_ram(model: str, gpus: int, offload: bool, convert: bool, t5_cpu: bool) -> float:
-    if model == "A14B":
-        expert = WEIGHTS_GIB["A14B_expert_bf16" if convert else "A14B_expert_fp32"]
-        # Offloading parks both experts and T5 in RAM; with FSDP each rank keeps only shards.
-        ram = 2 * expert + WEIGHTS_GIB["t5_bf16"] if (offload and gpus == 1) else expert
-    else:
-        ram = WEIGHTS_GIB["5B_bf16" if convert else "5B_fp32"]
-        ram += WEIGHTS_GIB["t5_bf16"] if (t5_cpu or offload) else 0.0
+        parked = sw.offload_model or sw.stream_blocks > 0
+        # Resident models pass through one DiT-sized load buffer; parked/streamed ones live here.
+        ram = vm.SIZES[model].experts * one if parked else one
+        ram += vm.t5_gib() if (sw.t5_cpu or sw.offload_model) else 0.0
+        ram += vm.vae_gib(model, sw.vae_dtype) if sw.vae_offload else 0.0
     return ram + RAM_OVERHEAD_GIB
 
 
@@ -323,6 +315,236 @@ def _size_for(task: str, shape: JobShape) -> tuple[int, int]:
     return shape.width, shape.height
 
 
+@dataclass(frozen=True)
+class _Job:
+    task: str
+    model: str
+    width: int
+    height: int
+    frame_num: int
+    has_image: bool
+
+    def estimate(self, sw: vm.Switches) -> vm.VramEstimate:
+        spec = TASKS[self.task]
+        tokens = task_tokens(spec, self.width, self.height, self.frame_num)
+        has_image = self.has_image or spec.model_type == "i2v"
+        return vm.estimate(
+            self.model,
+            tokens,
+            self.width,
+            self.height,
+            self.frame_num,
+            sw,
+            has_image=has_image,
+            task_is_i2v=spec.model_type == "i2v",
+        )
+
+
+@dataclass
+class _Choice:
+    switches: vm.Switches | None = None
+    estimate: vm.VramEstimate | None = None
+    why: str = ""
+    last: vm.VramEstimate | None = None  # the last candidate tried (for the refusal's figure)
+    ram_short: float = 0.0  # RAM a candidate that fitted the GPU needed
+    blocks: tuple[int, int] = (0, 0)  # most resident blocks in bf16, in FP8
+    untiled_decode: float = 0.0
+    t5_why: str = ""
+
+
+_OFFICIAL_1GPU = "the official recipe for A14B on one GPU (offload + bf16): one expert at a time"
+
+
+def _recipes(model: str, multi: bool) -> list[tuple[dict[str, Any], str]]:
+    """Whole-model placements, fastest first."""
+    if model == "A14B" and multi:
+        return [({}, "the official recipe for A14B on several GPUs (FSDP + Ulysses)")]
+    if model == "A14B":
+        return [
+            (
+                dict(convert_model_dtype=True),
+                "both experts and T5 stay on the GPU in bf16: no copies between steps (fastest)",
+            ),
+            (
+                dict(convert_model_dtype=True, t5_cpu=True),
+                "both experts stay on the GPU in bf16 (no copy at the expert switch); "
+                "T5 runs on the CPU to make room",
+            ),
+            (dict(offload_model=True, convert_model_dtype=True), _OFFICIAL_1GPU),
+        ]
+    return [
+        ({}, "VRAM to spare: everything stays on the GPU in full precision (fastest)"),
+        (dict(convert_model_dtype=True), "bf16 weights to fit the VRAM; no offloading needed"),
+        (
+            dict(convert_model_dtype=True, t5_cpu=True),
+            "bf16 weights and T5 on the CPU to fit the VRAM; no offloading needed",
+        ),
+        (
+            dict(offload_model=True, convert_model_dtype=True, t5_cpu=True),
+            "offload, bf16 weights and T5 on the CPU (the official 24 GB recipe)",
+        ),
+    ]
+
+
+def _pin(sw: vm.Switches, ov: PlanOverrides) -> vm.Switches:
+    """The user's overrides win over every candidate."""
+    changes: dict[str, Any] = {}
+    for name in (
+        "offload_model",
+        "convert_model_dtype",
+        "t5_cpu",
+        "stream_blocks",
+        "fp8",
+        "vae_dtype",
+        "vae_tile",
+        "vae_offload",
+    ):
+        value = getattr(ov, name)
+        if value is not None:
+            changes[name] = value
+    return replace(sw, **changes)
+
+
+def _phase_fits(gib: float, vram: float) -> bool:
+    return gib <= vm.FIT_FRACTION * vram and gib + vm.allocator_margin(gib) <= vram
+
+
+def _choose_memory(
+    job: _Job, base: vm.Switches, vram: float, ram_total: float, ov: PlanOverrides
+) -> _Choice:
+    """The fastest memory switches whose modelled peak fits ``vram`` GiB per GPU (and the RAM)."""
+    out = _Choice()
+
+    def ok(sw: vm.Switches) -> bool:
+        est = job.estimate(sw)
+        out.last = est
+        if not est.fits(vram):
+            return False
+        ram = _peak_ram(job.model, sw)
+        if ram > ram_total > 0:
+            out.ram_short = ram
+            return False
+        return True
+
+    for partial, why in _recipes(job.model, base.nproc > 1):
+        sw = _pin(replace(base, **partial), ov)
+        if ok(sw):
+            out.switches, out.estimate, out.why = sw, out.last, why
+            return out
+    if base.nproc > 1 or ov.offload_model is False:  # streaming is an offload: not when off
+        return out
+
+    # Below whole-model offload, one GPU [formula until the engine's streaming/FP8/VAE land]:
+    # T5 on the CPU if its encode does not fit, a tiled VAE if the decode does not, then DiT
+    # blocks streamed (bf16 while at least half stay resident, else FP8 if it keeps more).
+    sw = _pin(replace(base, offload_model=True, convert_model_dtype=True), ov)
+    if ov.t5_cpu is None and not _phase_fits(job.estimate(sw).text, vram):
+        sw = replace(sw, t5_cpu=True)
+        out.t5_why = (
+            f"T5 ({vm.t5_gib():.1f} GiB) does not fit on the GPU even alone: it encodes on the CPU"
+        )
+    can = ENGINE_SWITCHES
+    out.untiled_decode = job.estimate(replace(sw, vae_tile=0, vae_dtype="fp32")).decode
+    if ov.vae_tile is None and "vae_tile" in can and not _phase_fits(job.estimate(sw).decode, vram):
+        tiles = [(t, sw.vae_dtype) for t in VAE_TILES]
+        if ov.vae_dtype is None and "vae_dtype" in can:
+            tiles.append((VAE_TILES[-1], "bf16"))
+        for tile, vdtype in tiles:
+            sw = replace(sw, vae_tile=tile, vae_dtype=vdtype)
+            if _phase_fits(job.estimate(sw).decode, vram):
+                break
+    if (
+        not _phase_fits(job.estimate(sw).sampling, vram)
+        and ov.stream_blocks is None
+        and "stream_blocks" in can
+    ):
+        if ov.vae_offload is None and "vae_offload" in can:
+            sw = replace(sw, vae_offload=True)
+        blocks = vm.SIZES[job.model].blocks
+        n = {
+            fp8: vm.max_resident_blocks(
+                job.model,
+                task_tokens(TASKS[job.task], job.width, job.height, job.frame_num),
+                job.width,
+                job.height,
+                job.frame_num,
+                replace(sw, fp8=fp8),
+                vram,
+                has_image=job.has_image or TASKS[job.task].model_type == "i2v",
+                task_is_i2v=TASKS[job.task].model_type == "i2v",
+            )
+            for fp8 in (
+                (ov.fp8,) if ov.fp8 is not None else (False, True) if "fp8" in can else (False,)
+            )
+        }
+        n_bf16, n_fp8 = n.get(False, 0), n.get(True, 0)
+        out.blocks = (n_bf16, n_fp8)
+        if n_bf16 and (n_bf16 * 2 >= blocks or n_bf16 >= n_fp8):
+            fp8, resident = False, n_bf16
+        else:
+            fp8, resident = True, n_fp8
+        if resident:
+            sw = replace(sw, fp8=fp8, stream_blocks=0 if resident >= blocks else resident)
+    if ok(sw):
+        out.switches, out.estimate = sw, out.last
+        out.why = (
+            _OFFICIAL_1GPU
+            if job.model == "A14B"
+            else "offload, bf16 weights and T5 on the CPU (the official 24 GB recipe)"
+        ) + ", with the savers below"
+    return out
+
+
+def _smallest_card(job: _Job, ov: PlanOverrides) -> int | None:
+    """The smallest common card (nominal GB) on which one GPU runs ``job``."""
+    for nominal, gib in sorted(CARD_GIB.items()):
+        if _choose_memory(job, vm.Switches(), gib, 0.0, ov).switches is not None:
+            return nominal
+    return None
+
+
+def _saver_reasons(sw: vm.Switches, ov: PlanOverrides, c: _Choice) -> dict[str, str]:
+    """A line a user can read for each switch below whole-model offload."""
+    mine = "set by you"
+    n_bf16, n_fp8 = c.blocks
+    if ov.stream_blocks is not None:
+        stream = f"{sw.stream_blocks or 'off'}: {mine}"
+    elif sw.stream_blocks:
+        stream = (
+            f"{sw.stream_blocks} DiT blocks stay on the GPU, the others stream in from pinned "
+            "RAM while the previous one computes: the whole DiT does not fit beside the "
+            "activations"
+        )
+    else:
+        stream = "off: the DiT fits on the GPU"
+    if ov.fp8 is not None:
+        fp8 = f"{'on' if sw.fp8 else 'off'}: {mine}"
+    elif sw.fp8:
+        fp8 = (
+            f"on: FP8 weights keep {sw.stream_blocks or n_fp8} blocks resident instead of "
+            f"{n_bf16} in bf16 (less streaming; a small accuracy cost)"
+        )
+    else:
+        fp8 = "off: bf16 weights fit well enough"
+    if ov.vae_tile is not None or ov.vae_dtype is not None:
+        vae = f"{sw.vae_dtype}, " + (f"tiles of {sw.vae_tile}" if sw.vae_tile else "untiled")
+        vae += f": {mine}"
+    elif sw.vae_tile or sw.vae_dtype != "fp32":
+        vae = (
+            f"{sw.vae_dtype}, tiles of {sw.vae_tile} latent px: the untiled fp32 decode needs "
+            f"about {c.untiled_decode + vm.allocator_margin(c.untiled_decode):.0f} GiB"
+        )
+    else:
+        vae = "fp32, untiled: the decode fits"
+    if ov.vae_offload is not None:
+        vae_off = f"{'on' if sw.vae_offload else 'off'}: {mine}"
+    elif sw.vae_offload:
+        vae_off = "on: the VAE waits in RAM while the DiT samples, to make room"
+    else:
+        vae_off = "off: the VAE stays on the GPU"
+    return {"stream_blocks": stream, "fp8": fp8, "vae": vae, "vae_offload": vae_off}
+
+
 def plan(
     shape: JobShape,
     hw: Hardware,
@@ -339,7 +561,6 @@ def plan(
         raise PlanError(f"unknown task {task!r}", "use t2v-A14B, i2v-A14B, ti2v-5B or auto")
     model = model_of(task)
     width, height = _size_for(task, shape)
-    ktok = task_tokens(TASKS[task], width, height, shape.frame_num) / 1000
     reasons: dict[str, str] = {
         "task": f"{task} as requested" if not ov.task else f"{task}: set by you"
     }
@@ -420,7 +641,7 @@ def plan(
     used = gpus_all[:nproc]
     vram = min(g.total_gib for g in used)
 
-    # --- Memory savers: the official recipes, then relax what the VRAM allows -----------------------
+    # --- Memory: the fastest placement whose modelled peak fits (runtime/vram_model.py) -----------
     multi = nproc > 1
     dit_fsdp = ov.dit_fsdp if ov.dit_fsdp is not None else (multi and model == "A14B")
     t5_fsdp = ov.t5_fsdp if ov.t5_fsdp is not None else (multi and model == "A14B")
@@ -434,56 +655,54 @@ def plan(
             "T5 cannot be sharded across GPUs and kept on the CPU at once",
             "choose one of 'T5 FSDP' and 'T5 on CPU'",
         )
-    candidates: list[tuple[bool, bool, bool, str]] = []
-    if model == "A14B":
-        # Official single-GPU recipe: offload + bf16. Multi-GPU: FSDP shards instead of offload.
-        candidates = [
-            (
-                not multi,
-                not multi,
-                False,
-                "the official recipe for A14B on "
-                + ("several GPUs (FSDP + Ulysses)" if multi else "one GPU (offload + bf16)"),
+    job = _Job(task, model, width, height, shape.frame_num, shape.has_image)
+    base = vm.Switches(nproc=nproc, ulysses_size=uly, dit_fsdp=dit_fsdp, t5_fsdp=t5_fsdp)
+    choice = _choose_memory(job, base, vram, hw.ram_total_gib, ov)
+    pinned_gpus = ov.gpus is not None or ov.ulysses_size is not None
+    if choice.switches is None and multi and not pinned_gpus and not (ov.dit_fsdp or ov.t5_fsdp):
+        # Streaming and FP8 work on one GPU: one card may fit what the split does not.
+        one = _choose_memory(job, vm.Switches(), vram, hw.ram_total_gib, ov)
+        if one.switches is not None:
+            reasons["gpus"] = (
+                f"1 of {want} GPUs: split across {nproc} GPUs each one would need more memory "
+                "than it has; one GPU runs it with the placement below"
             )
-        ]
-    else:
-        candidates = [
-            (
-                False,
-                False,
-                False,
-                "VRAM to spare: everything stays on the GPU in full precision (fastest)",
-            ),
-            (False, True, False, "bf16 weights to fit the VRAM; no offloading needed"),
-            (
-                True,
-                True,
-                True,
-                "offload, bf16 weights and T5 on the CPU (the official 24 GB recipe)",
-            ),
-        ]
-    chosen = None
-    for offload, convert, t5cpu, why in candidates:
-        offload = ov.offload_model if ov.offload_model is not None else offload
-        convert = ov.convert_model_dtype if ov.convert_model_dtype is not None else convert
-        t5cpu = ov.t5_cpu if ov.t5_cpu is not None else t5cpu
-        est = _peak_vram(model, nproc, ktok, offload, convert, t5cpu)
-        chosen = (offload, convert, t5cpu, why, est)
-        if est + VRAM_RESERVE_GIB <= vram:
-            break
-    assert chosen is not None
-    offload, convert, t5cpu, why, est = chosen
-    if est + VRAM_RESERVE_GIB > vram:
+            choice, nproc, uly, dit_fsdp, t5_fsdp = one, 1, 1, False, False
+            used = gpus_all[:1]
+    if choice.switches is None:
+        est = choice.last
+        if choice.ram_short and est is not None and est.fits(vram):
+            raise PlanError(
+                f"{task} with these settings needs about {choice.ram_short:.0f} GiB of system "
+                f"RAM; this machine has {hw.ram_total_gib:.0f} GiB",
+                "add RAM or swap, use several GPUs, or choose TI2V-5B",
+            )
+        need = est.with_margin if est is not None else 0.0
+        smallest = _smallest_card(job, ov)
         hint = (
+            f"the smallest card that fits this job is {smallest} GB; "
+            if smallest
+            else "no single card fits this job; "
+        ) + (
             "choose a smaller size or fewer frames, or TI2V-5B"
             if model == "A14B"
-            else "choose fewer frames; TI2V-5B at 720p needs about 24 GB"
+            else "choose a smaller size or fewer frames"
+        )
+        phases = (
+            f" (sampling {est.sampling + vm.allocator_margin(est.sampling):.1f}, "
+            f"decode {est.decode + vm.allocator_margin(est.decode):.1f})"
+            if est is not None
+            else ""
         )
         raise PlanError(
             f"{task} at {width}x{height}, {shape.frame_num} frames needs about "
-            f"{est:.0f} GiB per GPU; the GPU has {vram:.0f} GiB",
+            f"{need:.0f} GiB per GPU{phases}; the GPU has {vram:.0f} GiB",
             hint,
         )
+    sw, est = choice.switches, choice.estimate
+    assert est is not None
+    offload, convert, t5cpu = sw.offload_model, sw.convert_model_dtype, sw.t5_cpu
+    why = choice.why
     for name, value, pinned in (
         ("offload_model", offload, ov.offload_model),
         ("convert_model_dtype", convert, ov.convert_model_dtype),
@@ -492,6 +711,9 @@ def plan(
         reasons[name] = f"{'on' if value else 'off'}: " + (
             "set by you" if pinned is not None else why
         )
+    if choice.t5_why and ov.t5_cpu is None:
+        reasons["t5_cpu"] = f"on: {choice.t5_why}"
+    reasons.update(_saver_reasons(sw, ov, choice))
     reasons["dit_fsdp"] = f"{'on' if dit_fsdp else 'off'}: " + (
         "set by you"
         if ov.dit_fsdp is not None
@@ -499,14 +721,14 @@ def plan(
         if dit_fsdp
         else "single GPU or small model"
     )
+    reasons["vram"] = (
+        f"about {est.sampling + vm.allocator_margin(est.sampling):.1f} GiB while sampling and "
+        f"{est.decode + vm.allocator_margin(est.decode):.1f} GiB while decoding, of "
+        f"{vram:.1f} GiB"
+        + (" (model formula: this switch is not measured yet)" if est.formula_only else "")
+    )
 
-    ram = _peak_ram(model, nproc, offload, convert, t5cpu)
-    if ram > hw.ram_total_gib > 0:
-        raise PlanError(
-            f"{task} with these settings needs about {ram:.0f} GiB of system RAM; "
-            f"this machine has {hw.ram_total_gib:.0f} GiB",
-            "add RAM or swap, use several GPUs, or choose TI2V-5B",
-        )
+    ram = _peak_ram(model, sw)
     if ram > hw.ram_available_gib > 0:
         warnings.append(
             f"about {ram:.0f} GiB of RAM needed but only {hw.ram_available_gib:.0f} GiB "
@@ -530,7 +752,7 @@ def plan(
         convert,
         t5cpu,
         attention,
-        round(est, 1),
+        round(est.with_margin, 1),
         round(ram, 1),
         width,
         height,
@@ -538,6 +760,13 @@ def plan(
         reasons,
         tuple(warnings),
         dtype=dtype,
+        stream_blocks=sw.stream_blocks,
+        fp8=sw.fp8,
+        vae_dtype=sw.vae_dtype,
+        vae_tile=sw.vae_tile,
+        vae_offload=sw.vae_offload,
+        est_vram_sampling_gib=round(est.sampling + vm.allocator_margin(est.sampling), 1),
+        est_vram_decode_gib=round(est.decode + vm.allocator_margin(est.decode), 1),
     )
 
 
@@ -558,17 +787,26 @@ def _plan_auto(
 ) -> Plan:
     first = "i2v-A14B" if shape.has_image else "t2v-A14B"
     errors: list[str] = []
+    fallback: Plan | None = None
     for task in (first, "ti2v-5B"):
         try:
             p = plan(replace(shape, task=task), hw, installed, replace(ov, task=None))
         except PlanError as exc:
             errors.append(f"{task}: {exc.message}")
             continue
+        if task == first and (p.stream_blocks or p.fp8):
+            # A14B would only run with streaming/FP8 here: the 5B model is made for such cards.
+            errors.append(f"{task}: fits only with block streaming or FP8 weights (slow)")
+            fallback = p
+            continue
         if task == "ti2v-5B" and errors:
             why = f"auto: {first} does not fit ({errors[0].split(': ', 1)[1]}); TI2V-5B does"
         else:
             why = f"auto: {task} fits this machine"
         return replace(p, reasons={**p.reasons, "task": why})
+    if fallback is not None:
+        why = f"auto: {first} with block streaming/FP8; TI2V-5B does not fit either"
+        return replace(fallback, reasons={**fallback.reasons, "task": why})
     raise PlanError(
         "no model fits this machine: " + "; ".join(errors),
         "use a smaller size or fewer frames, or a machine with more GPU memory",

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from wan22_desktop.gui.generate_form import Preview, aspect_text
+from wan22_desktop.runtime.plan_view import placement, savers
 
 WARN, ERR = "#b26a00", "#c62828"
 
@@ -45,23 +46,17 @@ class PlanPanel(QGroupBox):
             else:
                 where = self.tr("1 GPU")
             rows.append((self.tr("Runs on"), where))
-            savers = [
-                name
-                for name, on in (
-                    (self.tr("offload"), p.offload_model),
-                    (self.tr("bf16 weights"), p.convert_model_dtype),
-                    (self.tr("T5 on CPU"), p.t5_cpu),
-                    (self.tr("FSDP"), p.dit_fsdp),
-                )
-                if on
-            ]
-            rows.append((self.tr("Memory savers"), ", ".join(savers) or self.tr("none")))
+            if p.device != "cpu":
+                rows.append((self.tr("Placement"), placement(p)))
+            rows.append((self.tr("Memory savers"), ", ".join(savers(p)) or self.tr("none")))
             rows.append(
                 (
                     self.tr("Expected memory"),
-                    self.tr("~%1 GiB VRAM per GPU, ~%2 GiB RAM")
+                    self.tr("~%1 GiB VRAM per GPU (sampling %2, decoding %3), ~%4 GiB RAM")
                     .replace("%1", f"{p.est_vram_gib:.0f}")
-                    .replace("%2", f"{p.est_ram_gib:.0f}"),
+                    .replace("%2", f"{p.est_vram_sampling_gib:.1f}")
+                    .replace("%3", f"{p.est_vram_decode_gib:.1f}")
+                    .replace("%4", f"{p.est_ram_gib:.0f}"),
                 )
             )
         if pv.output_size is not None:

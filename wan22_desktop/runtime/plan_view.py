@@ -1,0 +1,78 @@
+"""What a plan says, in the fields ``wan22 plan --json`` prints and the GUI's plan panel shows.
+
+Pure (no torch, no Qt): the CLI and the GUI describe a plan with the same words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wan22_desktop.runtime.planner import Plan
+
+
+def plan_fields(p: Plan) -> dict[str, Any]:
+    """What ``wan22 plan --json`` prints and the GUI's panel shows."""
+    return {
+        "task": p.task,
+        "size": f"{p.width}*{p.height}",
+        "device": p.device,
+        "gpus": p.nproc,
+        "ulysses_size": p.ulysses_size,
+        "placement": placement(p),
+        "offload_model": p.offload_model,
+        "convert_model_dtype": p.convert_model_dtype,
+        "t5_cpu": p.t5_cpu,
+        "dit_fsdp": p.dit_fsdp,
+        "t5_fsdp": p.t5_fsdp,
+        "stream_blocks": p.stream_blocks,
+        "fp8": p.fp8,
+        "vae_dtype": p.vae_dtype,
+        "vae_tile": p.vae_tile,
+        "vae_offload": p.vae_offload,
+        "attention": p.attention,
+        "dtype": p.dtype,
+        "vram_gib": p.est_vram_gib,
+        "vram_sampling_gib": p.est_vram_sampling_gib,
+        "vram_decode_gib": p.est_vram_decode_gib,
+        "ram_gib": p.est_ram_gib,
+        "reasons": dict(p.reasons),
+        "warnings": list(p.warnings),
+    }
+
+
+def placement(p: Plan) -> str:
+    """One phrase for where the weights live."""
+    if p.device == "cpu":
+        return "CPU"
+    parts = []
+    if p.nproc > 1:
+        parts.append(f"{p.nproc} GPUs, Ulysses {p.ulysses_size}")
+        if p.dit_fsdp:
+            parts.append("DiT sharded (FSDP)")
+    if p.stream_blocks:
+        parts.append(f"DiT streamed, {p.stream_blocks} blocks resident")
+    elif p.offload_model:
+        parts.append("one DiT on the GPU at a time (offload)")
+    else:
+        parts.append("whole DiT on the GPU")
+    parts.append("T5 on the CPU" if p.t5_cpu else "T5 on the GPU")
+    return ", ".join(parts)
+
+
+def savers(p: Plan) -> list[str]:
+    """The memory savers in use, in words."""
+    return [
+        name
+        for name, on in (
+            ("offload", p.offload_model),
+            ("bf16 weights", p.convert_model_dtype),
+            ("T5 on CPU", p.t5_cpu),
+            ("FSDP", p.dit_fsdp),
+            (f"streaming ({p.stream_blocks} blocks resident)", p.stream_blocks > 0),
+            ("FP8 weights", p.fp8),
+            (f"{p.vae_dtype} VAE", p.vae_dtype != "fp32"),
+            (f"tiled VAE ({p.vae_tile})", p.vae_tile > 0),
+            ("VAE off the GPU while sampling", p.vae_offload),
+        )
+        if on
+    ]
