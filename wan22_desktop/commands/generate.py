@@ -252,6 +252,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
             f"{result.prompt_extension_warning}",
             file=sys.stderr,
         )
+    for note in result.notes:  # e.g. an attention kernel that failed and was replaced by SDPA
+        print(f"warning: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.summary(), ensure_ascii=False))
     else:
