@@ -56,6 +56,7 @@ FLASH_OK = (
     + """
 __version__ = "0.0-stub"
 RETURN_TUPLE = False
+LAYOUTS = []
 
 
 def flash_attn_varlen_func(
@@ -65,6 +66,7 @@ def flash_attn_varlen_func(
     assert causal is False
     _check(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k)
     CALLS.append((tuple(q.shape), tuple(k.shape), cu_seqlens_k.tolist(), max_seqlen_k))
+    LAYOUTS.append(cu_seqlens_k)  # held: the same object across calls means laid out once
     out = _varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, softmax_scale)
     return (out, None) if RETURN_TUPLE else out
 """
