@@ -328,3 +328,26 @@ def test_dit_forward_through_the_stub_kernel_matches_sdpa(kernel_stubs):
     diff = max((a - b).abs().max().item() for a, b in zip(out, ref))
     print(f"tiny DiT, flash2 stub (bf16 q/k/v) vs SDPA fp32: max |Δ| {diff:.2e}")
     assert diff < 5e-2
+
+
+def test_compile_traces_sdpa_without_a_break_and_runs_a_kernel_outside_the_graph(kernel_stubs):
+    """torch.compile (dynamo) traces the SDPA path with no graph break (the backend choice is
+    read from a plain global: dynamo cannot trace ``ContextVar.get``); an optional kernel, with
+    its layout cache and guard, runs eagerly outside the graph instead of being captured."""
+    stub = kernel_stubs({"flash2": FLASH_OK})["flash2"]
+    q, k, v = _qkv(dtype=torch.bfloat16)
+    lens = torch.tensor([10, 6])
+
+    def f(q, k, v):
+        return attention(q, k, v, lens) * 2
+
+    for backend in ("sdpa", "flash2"):
+        torch._dynamo.reset()
+        with use_backend(backend) as guard:
+            explained = torch._dynamo.explain(f)(q, k, v)
+        assert explained.graph_break_count == 0, explained.break_reasons
+        assert guard is not None and guard.notes == []
+        ops = " ".join(str(g.graph) for g in explained.graphs)
+        assert ("scaled_dot_product_attention" in ops) == (backend == "sdpa")
+    assert stub.CALLS  # the kernel ran, eagerly
+    torch._dynamo.reset()

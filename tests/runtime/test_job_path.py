@@ -242,7 +242,7 @@ def test_the_plans_dtype_and_attention_reach_the_engine(tiny_ti2v, tmp_path, mon
     real = attn.attention
 
     def spy(q, k, v, k_lens=None, **kw):
-        guard = attn._GUARD.get()
+        guard = attn._GUARD
         seen.append(guard.active if guard is not None else None)
         return real(q, k, v, k_lens, **kw)
 

@@ -18,7 +18,6 @@ Code that runs without a plan (the parity scripts) falls back to ``select_backen
 
 from __future__ import annotations
 
-import contextvars
 import importlib
 import logging
 import weakref
@@ -65,9 +64,10 @@ class BackendGuard:
         log.warning("%s", note)
 
 
-_GUARD: contextvars.ContextVar[BackendGuard | None] = contextvars.ContextVar(
-    "attention_guard", default=None
-)
+# The job's guard while ``use_backend`` is active. A module global, not a ContextVar: dynamo
+# cannot trace ``ContextVar.get`` (a graph break in every block under torch.compile), and a
+# worker runs one job at a time.
+_GUARD: BackendGuard | None = None
 
 
 @contextmanager
@@ -77,12 +77,13 @@ def use_backend(backend: str | None) -> Iterator[BackendGuard | None]:
     Yields the guard, whose ``notes`` say whether the job had to fall back."""
     if backend is not None and backend not in BACKENDS:
         raise ValueError(f"unknown attention backend {backend!r}; known: {BACKENDS}")
+    global _GUARD
     guard = None if backend is None else BackendGuard(backend)
-    token = _GUARD.set(guard)
+    previous, _GUARD = _GUARD, guard
     try:
         yield guard
     finally:
-        _GUARD.reset(token)
+        _GUARD = previous
 
 
 @cache
@@ -129,13 +130,29 @@ def attention(
     backend: str | None = None,
 ) -> torch.Tensor:
     """q [B, Lq, H, D], k/v [B, Lk, H, D], k_lens [B] (None: all keys) → [B, Lq, H, D]."""
-    guard = _GUARD.get()
+    guard = _GUARD
     if backend is None:
         backend = guard.active if guard is not None else select_backend(q.device, q.shape[-1])
     if backend not in BACKENDS:
         raise ValueError(f"unknown attention backend {backend!r}; known: {BACKENDS}")
     if backend == "sdpa":
         return _sdpa_any(q, k, v, k_lens, softmax_scale)
+    return _run_kernel(backend, guard, q, k, v, k_lens, softmax_scale)
+
+
+@torch.compiler.disable
+def _run_kernel(
+    backend: str,
+    guard: BackendGuard | None,
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    k_lens: torch.Tensor | None,
+    softmax_scale: float | None,
+) -> torch.Tensor:
+    """An optional kernel, guarded while the job's first calls are checked. Opaque to
+    torch.compile: the layout cache and the guard are Python state a graph must not capture
+    (SDPA, the path compile sees, stays traceable)."""
     if guard is None or guard.active != backend or guard.checks_left <= 0:
         return _kernel(backend, q, k, v, k_lens, softmax_scale)
     label = ATTENTION_KERNELS[backend].label
