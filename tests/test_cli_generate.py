@@ -326,6 +326,7 @@ def _partial(ckpts: Path, tmp_path: Path) -> Path:
         "multi_gpu",
         "fsdp",
         "s2v",
+        "attention_on_cpu",
     ],
 )
 def test_bad_input_exits_2_with_a_hint(ckpts, image, tmp_path, capsys, case) -> None:
@@ -352,6 +353,7 @@ def test_bad_input_exits_2_with_a_hint(ckpts, image, tmp_path, capsys, case) -> 
         "multi_gpu": (t2v, ["--ulysses_size", "2"]),
         "fsdp": (t2v, ["--dit_fsdp", "--t5_fsdp"]),
         "s2v": (t2v, ["--task", "s2v-14B"]),
+        "attention_on_cpu": (t2v, ["--attention", "flash2"]),  # a kernel needs a CUDA GPU
     }[case]
     ckpt, extra = args
     save = [] if any(a == "--save_file" for a in extra) else ["--save_file", str(out)]
@@ -365,6 +367,8 @@ def test_bad_input_exits_2_with_a_hint(ckpts, image, tmp_path, capsys, case) -> 
         assert "torchrun --standalone --nproc_per_node 2 -m wan22_desktop.cli generate" in err
     if case == "fsdp":
         assert "need several processes" in err
+    if case == "attention_on_cpu":
+        assert "FlashAttention 2 needs a CUDA GPU" in err and "use one of auto, sdpa" in err
 
 
 def test_disk_full_while_writing_exits_1_and_leaves_nothing(

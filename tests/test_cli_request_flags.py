@@ -106,6 +106,7 @@ def _every_option(ckpt: Path, image: Path, out: Path, *, t5: str) -> GenerationR
         parallel={"ulysses_size": 2, "dit_fsdp": True, "t5_fsdp": t5 == "fsdp"},
         device="cuda:1",
         dtype="fp16",
+        attention="sage",
         ckpt_dir=str(ckpt),
         save_file=str(out),
     )

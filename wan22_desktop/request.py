@@ -13,7 +13,8 @@ JSON schema versions (``schema_version``):
   ``negative_prompt``.
 * **3** - the current one: every ``wan22 generate`` flag has a field, so a queued job carries what
   ``generate`` would do: ``ckpt_dir`` and ``save_file`` (None: the installed model and the app's
-  outputs folder), ``device`` (``auto|cpu|cuda|cuda:N``), ``dtype`` (``auto|bf16|fp16|fp32``)
+  outputs folder), ``device`` (``auto|cpu|cuda|cuda:N``), ``dtype`` (``auto|bf16|fp16|fp32``),
+  ``attention`` (``auto|flash3|flash2|sage|sdpa``; added later, default auto)
   and ``parallel`` (``ulysses_size``, ``dit_fsdp``, ``t5_fsdp``). v2 rows load with the defaults.
 
 Loading rules: a version newer than ``SCHEMA_VERSION`` is refused (update the app); older ones
@@ -68,6 +69,8 @@ SWITCH_VALUES = ("auto", "on", "off")
 
 DEVICE_RE = re.compile(r"auto|cpu|cuda(:[0-9]{1,3})?")
 DTYPES = ("auto", "bf16", "fp16", "fp32")
+# The planner's attention backends (runtime.hardware.ATTENTION_BACKENDS; a test keeps them equal).
+ATTENTION = ("auto", "flash3", "flash2", "sage", "sdpa")
 SAVE_SUFFIXES = {".mp4": "mp4", ".npy": "npy", "": "png"}  # a name without suffix: PNG frames
 # The numeric limits live in tasks.py (one home); re-exported here for callers that used them.
 __all__ = [
@@ -181,6 +184,7 @@ class GenerationRequest:
     save_file: str | None = None  # None: a generated name in the app's outputs folder
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     dtype: str = "auto"  # auto | bf16 | fp16 | fp32
+    attention: str = "auto"  # auto | flash3 | flash2 | sage | sdpa (runtime.hardware)
     parallel: ParallelOptions = field(default_factory=ParallelOptions)
 
     # ---- construction
@@ -449,6 +453,7 @@ _FIELD_TYPES: dict[str, Callable[[str, Any], Any]] = {
     "save_file": _optional(_as_str),
     "device": _as_str,
     "dtype": _as_str,
+    "attention": _as_str,
 }
 _SUB_TYPES: dict[str, Callable[[str, Any], Any]] = {
     "enabled": _as_bool,
@@ -713,6 +718,7 @@ def _check_choices(r: GenerationRequest) -> list[str]:
     if not DEVICE_RE.fullmatch(r.device):
         raise _bad(f"unknown device {r.device!r}", "use auto, cpu, cuda or cuda:N", "device")
     _choice("dtype", r.dtype, DTYPES, "dtype")
+    _choice("attention backend", r.attention, ATTENTION, "attention")
     if r.parallel.t5_fsdp and r.memory.t5_cpu == "on":
         raise _bad(
             "t5_fsdp and t5_cpu cannot be used together (as in the official generate.py)",

@@ -71,6 +71,8 @@ def request_to_argv(request: GenerationRequest, *, program: str = "wan22") -> li
         argv += ["--device", r.device]
     if r.dtype != "auto":
         argv += ["--dtype", r.dtype]
+    if r.attention != "auto":
+        argv += ["--attention", r.attention]
     if r.ckpt_dir is not None:
         argv += ["--ckpt_dir", r.ckpt_dir]
     if r.save_file is not None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.request import (
+    ATTENTION,
     DTYPES,
     EXTEND_METHODS,
     SAVE_SUFFIXES,
@@ -185,6 +186,12 @@ def add_request_flags(parser: argparse.ArgumentParser, *, edit: bool = False) ->
         choices=DTYPES,
         help="compute precision (default auto: bf16 on a GPU, fp32 on the CPU)",
     )
+    parser.add_argument(
+        "--attention",
+        choices=ATTENTION,
+        help="attention kernel (default auto: FlashAttention 3 or 2 if installed and the GPU "
+        "supports it, else PyTorch SDPA; sage: SageAttention, 8-bit)",
+    )
 
 
 def add_prompt_extend_flags(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:
@@ -275,6 +282,7 @@ def request_changes(
         ("save_file", "save_file"),
         ("device", "device"),
         ("dtype", "dtype"),
+        ("attention", "attention"),
     ):
         value = getattr(args, flag, None)
         if value is not None:

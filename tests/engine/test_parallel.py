@@ -144,6 +144,39 @@ def _rank_sp_forward(r: int) -> dict:
     return out
 
 
+def _rank_sp_kernel(r: int) -> dict:
+    """Ulysses over an uneven split (padded keys) through the varlen kernel path: a stub
+    ``flash_attn`` that checks the call contract and computes with SDPA (tests/engine/
+    attention_stubs.py). Counts how often the padded layout was built."""
+    import shutil
+    import tempfile
+    import textwrap
+
+    from tests.engine import attention_stubs
+    from wan22_desktop.engine.wan.attention import use_backend
+
+    folder = Path(tempfile.mkdtemp(prefix="kernel-stub"))
+    (folder / "flash_attn.py").write_text(textwrap.dedent(attention_stubs.FLASH_OK))
+    sys.path.insert(0, str(folder))
+    try:
+        import flash_attn  # type: ignore[import-not-found]
+
+        case = _cases()["t2v"]
+        dit = parallel.apply_sequence_parallel(_random_dit(case["task"], seed=1))
+        with use_backend("flash2") as guard:
+            out = _forward(dit, case)
+        return {
+            "out": out,
+            "notes": list(guard.notes) if guard else ["no guard"],
+            "calls": len(flash_attn.CALLS),
+            "layouts": len({id(t) for t in flash_attn.LAYOUTS}),
+        }
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop("flash_attn", None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _rank_fsdp(r: int) -> dict:
     out = {}
     case = _cases()["t2v"]
@@ -190,6 +223,7 @@ def _rank_sampling(r: int) -> dict:
 SCENARIOS: dict[str, Callable[[int], dict]] = {
     "collectives": _rank_collectives,
     "sp_forward": _rank_sp_forward,
+    "sp_kernel": _rank_sp_kernel,
     "fsdp": _rank_fsdp,
     "sampling": _rank_sampling,
 }
@@ -309,6 +343,21 @@ def test_ulysses_forward_matches_single_process(ranks, name):
     ref = _forward(_random_dit(case["task"], seed=1), case)
     for res in ranks("sp_forward"):
         assert _max_diff(res[name], ref) <= TOL
+
+
+def test_ulysses_uneven_split_through_a_kernel_lays_out_keys_once_per_forward(ranks):
+    """The padded-key layout (a host sync) is built once per forward, not per block and call;
+    the output equals the single-process SDPA forward up to the kernel's bf16 inputs."""
+    case = _cases()["t2v"]
+    ref = _forward(_random_dit(case["task"], seed=1), case)
+    blocks = len(_random_dit(case["task"], seed=1).blocks)
+    for res in ranks("sp_kernel"):
+        assert res["notes"] == []
+        assert res["calls"] == 2 * blocks  # self- and cross-attention of every block
+        assert res["layouts"] == 2  # one padded self-attention layout, one for the text keys
+        diff = _max_diff(res["out"], ref)
+        print(f"Ulysses 2 ranks, uneven split, flash2 stub vs single-process SDPA: {diff:.2e}")
+        assert diff <= 5e-2
 
 
 def test_ulysses_with_per_token_time_rows(ranks):

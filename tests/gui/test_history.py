@@ -194,7 +194,7 @@ def test_detail_pane_shows_everything(qtbot, ctx):
         "sampling",
         "est_vram_gib",
         # the reasons themselves (the detail pane used to list only the dict's keys)
-        "attention: flash-attn is not installed (or the GPU is older than Ampere): PyTorch SDPA",
+        "attention: PyTorch SDPA: FlashAttention 3 is not installed; FlashAttention 2 is not",
         "gpus: 1 GPU",
         "the ti2v-5B model is not installed yet",
         "sample_steps",

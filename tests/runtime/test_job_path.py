@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 
+from tests.engine import attention_stubs
+from tests.engine.attention_stubs import NAN_OUTPUT
 from tests.runtime.helpers import TASK, cpu_plan, make_home
 from wan22_desktop.engine.wan import attention as attn
 from wan22_desktop.engine.wan.pipelines import PhaseClock, PipelineCache, StepInfo, run_job
@@ -21,6 +23,8 @@ from wan22_desktop.runtime.planner import InstalledModel, JobShape, Plan, PlanOv
 from wan22_desktop.runtime.runner import QueueRunner, RunnerOptions
 
 NO_GPU = Hardware(ram_total_gib=64.0, ram_available_gib=32.0, cpu_count=2)
+
+kernel_stubs = attention_stubs.kernel_stubs  # the fixture: stub kernels on sys.path
 
 
 # ---- the typed plan --------------------------------------------------------------------------
@@ -238,7 +242,8 @@ def test_the_plans_dtype_and_attention_reach_the_engine(tiny_ti2v, tmp_path, mon
     real = attn.attention
 
     def spy(q, k, v, k_lens=None, **kw):
-        seen.append(attn._CHOSEN.get())
+        guard = attn._GUARD
+        seen.append(guard.active if guard is not None else None)
         return real(q, k, v, k_lens, **kw)
 
     def no_own_choice(*a, **kw):
@@ -252,6 +257,28 @@ def test_the_plans_dtype_and_attention_reach_the_engine(tiny_ti2v, tmp_path, mon
     run_job(req, plan, tiny_ti2v, tmp_path / "v.npy", cache=cache)
     assert cache.pipeline.dtype == torch.float32 and cache.pipeline.attention == "sdpa"
     assert seen and set(seen) == {"sdpa"}
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_a_kernel_that_returns_nan_falls_back_and_the_job_says_so(
+    tiny_ti2v, tmp_path, kernel_stubs
+):
+    """The plan names FlashAttention 2; the installed one returns NaN: the job finishes on SDPA
+    with the same video as an SDPA plan, and its result carries the note (never a crash)."""
+    from wan22_desktop.engine.wan.pipelines import WanEngine
+
+    kernel_stubs({"flash2": NAN_OUTPUT})
+    req = dataclasses.replace(_request(extend=False, seed=3), size="64*64")
+    videos, notes = [], []
+    for backend in ("sdpa", "flash2"):
+        plan = Plan.from_dict(cpu_plan(attention=backend))
+        cache = PipelineCache(WanEngine())
+        result = run_job(req, plan, tiny_ti2v, tmp_path / f"{backend}.npy", cache=cache)
+        videos.append(result.video)
+        notes.append(result.notes)
+    assert notes[0] == [] and len(notes[1]) == 1
+    assert "FlashAttention 2 returned NaN/inf" in notes[1][0]
+    assert np.array_equal(videos[0], videos[1])
 
 
 def test_use_backend_refuses_an_unknown_name():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from wan22_desktop.runtime import vram_table as vt
@@ -191,6 +193,76 @@ def test_attention_choice():
     assert plan(TI2V_720, machine(1, 80, flash="fa3"), FULL).attention == "flash3"
     assert plan(TI2V_720, machine(1, 48, flash="fa3"), FULL).attention == "flash2"  # not Hopper
     assert plan(TI2V_720, machine(1, 48), FULL).attention == "sdpa"
+
+
+def _kernels(vram: int, n: int = 1, **imports: str | None) -> Hardware:
+    """A machine whose probe found ``imports``: backend -> None (imports) or the error text."""
+    hw = machine(n, vram)
+    return dataclasses.replace(
+        hw,
+        attention_kernels={b: "1.0" for b, err in imports.items() if err is None},
+        attention_errors={b: err for b, err in imports.items() if err is not None},
+    )
+
+
+@pytest.mark.parametrize(
+    ("vram", "imports", "expected", "why"),
+    [
+        (80, dict(flash3=None, flash2=None), "flash3", "sm90, Hopper"),
+        (48, dict(flash3=None, flash2=None), "flash2", "sm89"),  # FA3 on a non-Hopper card
+        (48, dict(flash3=None), "sdpa", "FlashAttention 3 runs on Hopper (sm90) only"),
+        (80, dict(flash3="ImportError: undefined symbol", flash2=None), "flash2", "sm90"),
+        (80, dict(flash3="OSError: libcudart.so", flash2="ImportError: x"), "sdpa", "libcudart"),
+        (24, dict(sage=None), "sdpa", "FlashAttention 2 is not installed"),  # Sage: asked only
+    ],
+)
+def test_attention_from_what_imports_and_the_card_runs(vram, imports, expected, why):
+    p = plan(TI2V_720, _kernels(vram, **imports), FULL)
+    assert p.attention == expected and why in p.reasons["attention"]
+
+
+def test_attention_follows_the_oldest_gpu():
+    hw = _kernels(80, n=2, flash3=None, flash2=None)
+    old = GPU(1, "A100", 79.2, 79.0, (8, 0))
+    hw = dataclasses.replace(hw, gpus=(hw.gpus[0], old))
+    p = plan(TI2V_720, hw, FULL)  # the 5B splits over both (A14B runs on one 80 GB card)
+    assert p.nproc == 2 and p.attention == "flash2"
+
+
+def test_fa2_on_turing_is_refused_when_pinned():
+    hw = dataclasses.replace(
+        _kernels(48, flash2=None), gpus=(GPU(0, "Quadro RTX 8000", 47.5, 47.0, (7, 5)),)
+    )
+    p = plan(TI2V_720, hw, FULL)
+    assert p.attention == "sdpa" and "sm80 or newer; this GPU is sm75" in p.reasons["attention"]
+    with pytest.raises(PlanError, match="needs compute capability sm80 or newer; this GPU is sm75"):
+        plan(TI2V_720, hw, FULL, PlanOverrides(attention="flash2"))
+
+
+def test_a_pinned_backend_is_honoured_only_where_it_runs():
+    hw = _kernels(24, flash2=None, sage=None, flash3="ImportError: no module")
+    p = plan(TI2V_720, hw, FULL, PlanOverrides(attention="sage"))
+    assert p.attention == "sage" and p.reasons["attention"] == "SageAttention (8-bit): set by you"
+    assert plan(TI2V_720, hw, FULL, PlanOverrides(attention="sdpa")).attention == "sdpa"
+    assert plan(TI2V_720, hw, FULL, PlanOverrides(attention="auto")).attention == "flash2"
+    with pytest.raises(PlanError) as err:
+        plan(TI2V_720, hw, FULL, PlanOverrides(attention="flash3"))
+    assert "FlashAttention 3 is not installed (importing flash_attn_interface failed" in str(
+        err.value.message
+    )
+    assert err.value.hint == "use one of auto, flash2, sage, sdpa"
+    assert err.value.field == "attention"
+    with pytest.raises(PlanError, match="unknown attention backend 'xformers'"):
+        plan(TI2V_720, hw, FULL, PlanOverrides(attention="xformers"))
+
+
+def test_cpu_runs_sdpa_and_refuses_a_pinned_kernel():
+    tiny = {"ti2v-5B": InstalledModel("ti2v-5B", "/m/tiny", 1000)}
+    small = JobShape("ti2v-5B", 128, 128, 5)
+    assert plan(small, machine(0), tiny).attention == "sdpa"
+    with pytest.raises(PlanError, match="FlashAttention 2 needs a CUDA GPU") as err:
+        plan(small, machine(0), tiny, PlanOverrides(attention="flash2"))
+    assert err.value.hint == "use one of auto, sdpa"
 
 
 def test_missing_model_is_a_warning_not_a_refusal():

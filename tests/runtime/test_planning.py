@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from wan22_desktop.errors import UserInputError
 from wan22_desktop.request import GenerationRequest, ParallelOptions
 from wan22_desktop.runtime.hardware import GPU, Hardware
-from wan22_desktop.runtime.planner import InstalledModel, PlanOverrides
+from wan22_desktop.runtime.planner import InstalledModel, PlanError, PlanOverrides
 from wan22_desktop.runtime.planning import overrides_for, plan_request
 
 EIGHT_H100 = Hardware(
@@ -29,6 +32,20 @@ def test_device_dtype_and_parallel_flags_become_overrides() -> None:
     assert overrides_for(request) == PlanOverrides(
         gpus=4, ulysses_size=4, dit_fsdp=True, t5_fsdp=True, device="cuda", dtype="fp16"
     )
+
+
+def test_a_pinned_attention_backend_is_an_override_checked_by_the_planner() -> None:
+    from wan22_desktop.request import ATTENTION
+    from wan22_desktop.runtime.hardware import ATTENTION_BACKENDS
+
+    assert ATTENTION == ("auto", *ATTENTION_BACKENDS)  # the request's choices are the planner's
+    request = GenerationRequest.for_task("t2v-A14B", attention="flash2")
+    assert overrides_for(request) == PlanOverrides(attention="flash2")
+    installed = {"t2v-A14B": InstalledModel("t2v-A14B", "/models/t2v", 60 * 1024**3)}
+    with pytest.raises(PlanError, match="FlashAttention 2 is not installed"):
+        plan_request(request, EIGHT_H100, installed)
+    with pytest.raises(UserInputError, match="unknown attention backend"):
+        GenerationRequest.for_task("t2v-A14B", attention="xformers").validate()
 
 
 def test_the_plan_follows_the_queued_parallel_layout_and_precision() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from pathlib import Path
 
@@ -129,6 +130,20 @@ def test_hang_watchdog_kills_and_records_hang(home):
     assert job.status == "failed" and job.error_kind == "hang", job.error_message
     assert "after step 2 of 6" in job.error_message
     assert summary.done == [ok]
+
+
+def test_an_engine_note_reaches_the_runner_log_and_the_history_row(home, caplog):
+    """A fallback the engine made while running (an attention kernel replaced by SDPA) is
+    logged by the runner and kept with the generation's plan warnings, which history shows."""
+    note = "attention: FlashAttention 2 failed (RuntimeError: boom); this job ran on SDPA"
+    [job_id] = home.enqueue("a red fox running")
+    with caplog.at_level(logging.WARNING, logger="wan22_desktop.runtime.runner"):
+        summary = _runner(home, env={"LOOP_NOTE": note}).run()
+    assert summary.done == [job_id]
+    gen = history.get_generation(home.db, home.job(job_id).generation_id)
+    assert json.loads(gen.plan_json)["warnings"] == [note]
+    assert json.loads(home.job(job_id).plan_json)["warnings"] == []  # the plan as planned
+    assert any(note in r.getMessage() and str(job_id) in r.getMessage() for r in caplog.records)
 
 
 def test_out_of_memory_then_retry_with_a_safer_plan(home):

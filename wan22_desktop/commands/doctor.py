@@ -70,6 +70,8 @@ def gather(base: AppPaths) -> dict[str, Any]:
         "gpus": gpus,
         "pyside6": _module_version("PySide6"),
         "flash_attn": _module_version("flash_attn"),
+        "flash_attn_3": _module_version("flash_attn_interface"),
+        "sageattention": _module_version("sageattention"),
         "keyring_backend": probe_keyring(),
         "disk_free_bytes": {
             "outputs": free_bytes(paths.outputs),
@@ -237,6 +239,8 @@ def format_report(r: dict[str, Any]) -> str:
         lines.append(f"  torch         not usable: {t['error']}")
     lines.append(f"  PySide6       {_fmt_module(r['pyside6'])}")
     lines.append(f"  flash-attn    {_fmt_module(r['flash_attn'])}")
+    lines.append(f"  flash-attn 3  {_fmt_module(r['flash_attn_3'])}")
+    lines.append(f"  sageattention {_fmt_module(r['sageattention'])}")
     lines.append(f"  keyring       {r['keyring_backend']}")
     lines += ["", "GPUs:"]
     if r["gpus"]:

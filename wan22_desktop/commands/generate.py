@@ -83,16 +83,18 @@ def plan_from_flags(
     """The typed ``Plan`` the flags pin (official semantics: offload by default on one process,
     not on several), with the planner's rules for what the flags leave open (precision,
     attention backend). The engine then does exactly what this plan says, as in the worker."""
+    from wan22_desktop.runtime.hardware import Hardware
     from wan22_desktop.runtime.hardware_probe import probe
     from wan22_desktop.runtime.planner import Plan, choose_attention, choose_dtype
 
     offload = (world == 1) if args.offload_model is None else bool(args.offload_model)
-    hw = probe() if device.type == "cuda" else None
-    if hw is not None and hw.gpus:
+    hw = probe() if device.type == "cuda" else Hardware()
+    gpus: tuple[Any, ...] = ()
+    if hw.gpus:
         index = device.index if device.index is not None else 0
-        attention, attention_why = choose_attention(hw, hw.gpus[index : index + 1])
-    else:
-        attention, attention_why = "sdpa", "no CUDA GPU: PyTorch SDPA"
+        gpus = hw.gpus[index : index + 1]
+    # A pinned backend that cannot run here is a PlanError (exit 2) naming those that can.
+    attention, attention_why = choose_attention(hw, gpus, request.attention)
     return Plan(
         task=request.task,
         device=str(device),
@@ -252,6 +254,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
             f"{result.prompt_extension_warning}",
             file=sys.stderr,
         )
+    for note in result.notes:  # e.g. an attention kernel that failed and was replaced by SDPA
+        print(f"warning: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.summary(), ensure_ascii=False))
     else:

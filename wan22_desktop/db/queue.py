@@ -70,6 +70,9 @@ class GenerationResult:
     timings: Mapping[str, float] = field(default_factory=dict)
     peak_memory_bytes: int | None = None
     model_path: str | None = None
+    # What the engine changed while running (an attention kernel that fell back to SDPA): added
+    # to the history row's plan warnings, where the history shows the plan's warnings.
+    warnings: tuple[str, ...] = ()
 
 
 # ---- enqueue
@@ -570,7 +573,7 @@ def finish_job(db: Database, job_id: int, runner_id: str, result: GenerationResu
             fps=result.fps,
             duration_s=result.duration_s,
             timings_json=json.dumps(dict(result.timings), sort_keys=True),
-            plan_json=job.plan_json,
+            plan_json=_with_warnings(job.plan_json, result.warnings),
             peak_memory_bytes=result.peak_memory_bytes,
             model_path=result.model_path,
             model_task=job.task,
@@ -584,6 +587,20 @@ def finish_job(db: Database, job_id: int, runner_id: str, result: GenerationResu
         return gen
 
     return db.transact(done)
+
+
+def _with_warnings(plan_json: str | None, warnings: tuple[str, ...]) -> str | None:
+    """The job's plan as stored in its history row, with the run's own warnings appended."""
+    if not warnings:
+        return plan_json
+    try:
+        plan = json.loads(plan_json) if plan_json else {}
+    except ValueError:
+        return plan_json  # an unreadable plan stays as it was; the runner log has the notes
+    if not isinstance(plan, dict):
+        return plan_json
+    plan["warnings"] = [*plan.get("warnings", []), *warnings]
+    return json.dumps(plan, ensure_ascii=False, sort_keys=True)
 
 
 def fail_job(

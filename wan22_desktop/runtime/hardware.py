@@ -1,4 +1,5 @@
-"""What this machine has: GPUs (name, VRAM, compute capability), RAM, free disk, flash-attn.
+"""What this machine has: GPUs (name, VRAM, compute capability), RAM, free disk, and which
+optional attention kernels (FlashAttention 3/2, SageAttention) really import.
 
 This module holds the data and the torch-free side: the GUI and the queue runner call
 ``probe_in_subprocess()``, which runs ``python -m wan22_desktop.runtime.hardware_probe --json``, so
@@ -13,10 +14,47 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class AttentionKernel:
+    """An optional attention package: what to import, and which GPUs its kernels run on."""
+
+    module: str  # imported by the probe and the engine
+    function: str  # must be present after the import
+    label: str  # for people
+    min_capability: tuple[int, int]
+    max_major: int | None = None  # FA3 is Hopper-only: sm90 and nothing newer
+
+
+# The optional kernels, fastest-exact first (``sdpa`` is PyTorch's and always there). The one
+# table for the probe, the planner and the engine.
+ATTENTION_KERNELS: dict[str, AttentionKernel] = {
+    "flash3": AttentionKernel(
+        "flash_attn_interface", "flash_attn_varlen_func", "FlashAttention 3", (9, 0), 9
+    ),
+    "flash2": AttentionKernel("flash_attn", "flash_attn_varlen_func", "FlashAttention 2", (8, 0)),
+    "sage": AttentionKernel("sageattention", "sageattn", "SageAttention (8-bit)", (8, 0)),
+}
+ATTENTION_BACKENDS = (*ATTENTION_KERNELS, "sdpa")
+
+
+def kernel_unsupported(backend: str, capability: tuple[int, int]) -> str | None:
+    """Why ``backend`` cannot run on a GPU of this compute capability (None: it can)."""
+    if backend == "sdpa":
+        return None
+    k = ATTENTION_KERNELS[backend]
+    cap = f"sm{capability[0]}{capability[1]}"
+    if k.max_major is not None and not k.min_capability <= capability < (k.max_major + 1, 0):
+        return f"{k.label} runs on Hopper (sm90) only; this GPU is {cap}"
+    if capability < k.min_capability:
+        need = f"sm{k.min_capability[0]}{k.min_capability[1]}"
+        return f"{k.label} needs compute capability {need} or newer; this GPU is {cap}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -35,10 +73,21 @@ class Hardware:
     ram_available_gib: float = 0.0
     cpu_count: int = 1
     disk_free_gib: dict[str, float] = field(default_factory=dict)  # folder -> free GiB
-    flash_attn: str | None = None  # "fa3", "fa2" or None
+    flash_attn: str | None = None  # "fa3", "fa2" or None (kept for old records and doctor)
+    # Backend -> version text ("" when unknown) of each optional kernel that imported, and
+    # backend -> why not, for each that did not (the exception's text).
+    attention_kernels: dict[str, str] = field(default_factory=dict)
+    attention_errors: dict[str, str] = field(default_factory=dict)
     torch_version: str | None = None
     cuda_version: str | None = None
     error: str | None = None  # why the GPU part of the probe failed, if it did
+
+    def __post_init__(self) -> None:
+        if not self.attention_kernels and self.flash_attn:
+            # A record from before the per-kernel probe: "fa3" meant flash_attn_interface
+            # imports (and was taken to cover FA2 too), "fa2" that flash_attn does.
+            derived = {"flash3": "", "flash2": ""} if self.flash_attn == "fa3" else {"flash2": ""}
+            object.__setattr__(self, "attention_kernels", derived)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,7 +95,8 @@ class Hardware:
     @classmethod
     def from_dict(cls, d: dict) -> Hardware:
         gpus = tuple(GPU(**{**g, "capability": tuple(g["capability"])}) for g in d.get("gpus", ()))
-        return cls(**{**d, "gpus": gpus})
+        known = {f.name for f in fields(cls)}
+        return cls(**{**{k: v for k, v in d.items() if k in known}, "gpus": gpus})
 
 
 def _ram() -> tuple[float, float]:

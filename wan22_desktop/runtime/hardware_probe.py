@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.metadata
 import json
 import os
 import sys
@@ -10,18 +12,53 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from wan22_desktop.runtime.hardware import GIB, GPU, Hardware, _disk, _ram
+from wan22_desktop.runtime.hardware import (
+    ATTENTION_KERNELS,
+    GIB,
+    GPU,
+    Hardware,
+    _disk,
+    _ram,
+)
 
 
-def flash_attn_version() -> str | None:
-    """Which flash-attention package imports here: FA3 (``flash_attn_interface``) or FA2."""
-    for module, tag in (("flash_attn_interface", "fa3"), ("flash_attn", "fa2")):
+def check_kernel(backend: str) -> tuple[str | None, str | None]:
+    """(version, None) when the optional kernel ``backend`` really imports here, else (None, why).
+
+    A real import, not ``find_spec``: a wheel built for another torch or CUDA is found but
+    raises (ImportError, OSError on a missing .so, RuntimeError from a CUDA check) on import."""
+    kernel = ATTENTION_KERNELS[backend]
+    try:
+        module = importlib.import_module(kernel.module)
+        getattr(module, kernel.function)
+    except Exception as exc:  # noqa: BLE001 - whatever a broken build raises, kept as text
+        text = str(exc).strip().splitlines()
+        return None, f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
+    version = getattr(module, "__version__", None)
+    if not isinstance(version, str):
         try:
-            __import__(module)
-            return tag
-        except Exception:  # noqa: BLE001 - ImportError, or a broken CUDA build
-            continue
-    return None
+            version = importlib.metadata.version(kernel.module)
+        except Exception:  # noqa: BLE001 - a module without distribution metadata
+            version = ""
+    return version, None
+
+
+def attention_kernels() -> tuple[dict[str, str], dict[str, str]]:
+    """(backend -> version of each kernel that imports, backend -> why not for the others)."""
+    usable: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for backend in ATTENTION_KERNELS:
+        version, error = check_kernel(backend)
+        if error is None:
+            usable[backend] = version or ""
+        else:
+            errors[backend] = error
+    return usable, errors
+
+
+def flash_attn_version(usable: dict[str, str]) -> str | None:
+    """The old one-word summary ("fa3", "fa2" or None) that earlier records carried."""
+    return "fa3" if "flash3" in usable else "fa2" if "flash2" in usable else None
 
 
 def probe(folders: Iterable[Path] = ()) -> Hardware:
@@ -47,10 +84,14 @@ def probe(folders: Iterable[Path] = ()) -> Hardware:
                 gpus.append(GPU(i, props.name, tot / GIB, free / GIB, (props.major, props.minor)))
     except Exception as exc:  # noqa: BLE001 - broken driver: report, do not crash
         error = f"CUDA probe failed: {exc}"
+    # Kernels are checked only where they could run: importing them on a CPU-only build fails.
+    usable, kernel_errors = attention_kernels() if gpus else ({}, {})
     return Hardware(
         **base,
         gpus=tuple(gpus),
-        flash_attn=flash_attn_version() if gpus else None,
+        flash_attn=flash_attn_version(usable),
+        attention_kernels=usable,
+        attention_errors=kernel_errors,
         torch_version=torch.__version__,
         cuda_version=torch.version.cuda,
         error=error,

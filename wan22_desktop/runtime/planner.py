@@ -15,7 +15,13 @@ from typing import Any
 
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.runtime import vram_model as vm
-from wan22_desktop.runtime.hardware import GPU, Hardware
+from wan22_desktop.runtime.hardware import (
+    ATTENTION_BACKENDS,
+    ATTENTION_KERNELS,
+    GPU,
+    Hardware,
+    kernel_unsupported,
+)
 from wan22_desktop.sizes import sequence_length
 from wan22_desktop.tasks import TASKS, TaskSpec
 
@@ -83,7 +89,7 @@ class PlanOverrides:
     ulysses_size: int | None = None
     dit_fsdp: bool | None = None
     t5_fsdp: bool | None = None
-    attention: str | None = None  # "flash3" | "flash2" | "sdpa"
+    attention: str | None = None  # "flash3" | "flash2" | "sage" | "sdpa" ("auto"/None: planner)
     device: str | None = None  # "cuda" | "cpu"
     dtype: str | None = None  # "bf16" | "fp16" | "fp32" (compute precision)
     # Below whole-model offload (one GPU): resident DiT blocks with streaming (0: off), FP8 DiT
@@ -289,17 +295,62 @@ def _peak_ram(model: str, sw: vm.Switches) -> float:
     return ram + RAM_OVERHEAD_GIB
 
 
-def choose_attention(hw: Hardware, gpus: tuple[GPU, ...]) -> tuple[str, str]:
+def choose_attention(
+    hw: Hardware, gpus: tuple[GPU, ...], pinned: str | None = None
+) -> tuple[str, str]:
     """(attention backend, reason) for these GPUs: the one rule for the planner and
-    ``wan22 generate``; the engine runs what it says (``attention.use_backend``)."""
+    ``wan22 generate``; the engine runs what it says (``attention.use_backend``), falling back to
+    SDPA if the kernel fails or returns NaN at run time.
+
+    Only a kernel that imported in the probe *and* runs on the oldest of ``gpus`` is chosen.
+    Automatic order: FlashAttention 3, FlashAttention 2, SDPA. SageAttention is 8-bit (its output
+    differs slightly, so the same seed gives a slightly different video): used when pinned only.
+    A pinned backend that cannot run here is a ``PlanError`` naming the ones that can."""
+    if pinned in (None, "auto"):
+        pinned = None
+    elif pinned not in ATTENTION_BACKENDS:
+        raise PlanError(
+            f"unknown attention backend {pinned!r}",
+            f"use one of auto, {', '.join(ATTENTION_BACKENDS)}",
+            field="attention",
+        )
+    why_not: dict[str, str] = {}
+    if not gpus:
+        why_not = {name: f"{k.label} needs a CUDA GPU" for name, k in ATTENTION_KERNELS.items()}
+        usable = ["sdpa"]
+    else:
+        cap = min(g.capability for g in gpus)
+        usable = []
+        for name, kernel in ATTENTION_KERNELS.items():
+            if name not in hw.attention_kernels:
+                error = hw.attention_errors.get(name)
+                why_not[name] = f"{kernel.label} is not installed" + (
+                    f" (importing {kernel.module} failed: {error})" if error else ""
+                )
+            elif (unsupported := kernel_unsupported(name, cap)) is not None:
+                why_not[name] = unsupported
+            else:
+                usable.append(name)
+        usable.append("sdpa")
+    if pinned is not None:
+        if pinned not in usable:
+            raise PlanError(
+                f"attention backend {pinned} cannot run here: {why_not[pinned]}",
+                f"use one of auto, {', '.join(usable)}",
+                field="attention",
+            )
+        return pinned, f"{_BACKEND_LABEL[pinned]}: set by you"
+    for name in ("flash3", "flash2"):
+        if name in usable:
+            cap = min(g.capability for g in gpus)
+            card = f"sm{cap[0]}{cap[1]}" + (", Hopper" if cap[0] == 9 else "")
+            return name, f"{_BACKEND_LABEL[name]}: it imports, and the GPU ({card}) runs it"
     if not gpus:
         return "sdpa", "no CUDA GPU: PyTorch SDPA"
-    cap = min(g.capability for g in gpus)
-    if hw.flash_attn == "fa3" and cap[0] == 9:
-        return "flash3", "FlashAttention 3 is installed and the GPU is Hopper"
-    if hw.flash_attn in ("fa2", "fa3") and cap >= (8, 0):
-        return "flash2", "FlashAttention 2 is installed and the GPU is Ampere or newer"
-    return "sdpa", "flash-attn is not installed (or the GPU is older than Ampere): PyTorch SDPA"
+    return "sdpa", "PyTorch SDPA: " + "; ".join(why_not[n] for n in ("flash3", "flash2"))
+
+
+_BACKEND_LABEL = {**{n: k.label for n, k in ATTENTION_KERNELS.items()}, "sdpa": "PyTorch SDPA"}
 
 
 def _size_for(task: str, shape: JobShape) -> tuple[int, int]:
@@ -583,6 +634,7 @@ def plan(
                 "run on a machine with a CUDA GPU; the CPU runs only tiny test checkpoints",
             )
         cpu_dtype = choose_dtype("cpu", ov.dtype)
+        cpu_attention = choose_attention(hw, (), ov.attention)
         reasons["device"] = (
             "CPU: set by you"
             if ov.device == "cpu"
@@ -598,13 +650,13 @@ def plan(
             False,
             False,
             False,
-            "sdpa",
+            cpu_attention[0],
             0.0,
             RAM_OVERHEAD_GIB,
             width,
             height,
             ckpt.path if ckpt else None,
-            {**reasons, "precision": cpu_dtype[1], "attention": "PyTorch SDPA"},
+            {**reasons, "precision": cpu_dtype[1], "attention": cpu_attention[1]},
             (),
             dtype=cpu_dtype[0],
         )
@@ -734,9 +786,7 @@ def plan(
             f"about {ram:.0f} GiB of RAM needed but only {hw.ram_available_gib:.0f} GiB "
             "is free now: close other programs"
         )
-    attention, att_why = (
-        choose_attention(hw, used) if ov.attention is None else (ov.attention, "set by you")
-    )
+    attention, att_why = choose_attention(hw, used, ov.attention)
     reasons["attention"] = att_why
     dtype, reasons["precision"] = choose_dtype("cuda", ov.dtype)
     if ckpt is None:

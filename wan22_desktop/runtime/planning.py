@@ -37,6 +37,7 @@ def overrides_for(request: GenerationRequest) -> PlanOverrides:
         t5_fsdp=True if par.t5_fsdp else None,
         device=None if request.device == "auto" else request.device.split(":")[0],
         dtype=None if request.dtype == "auto" else request.dtype,
+        attention=None if request.attention == "auto" else request.attention,
     )
 
 

@@ -141,6 +141,7 @@ class Done(Message):
     width: int | None = None
     height: int | None = None
     fps: int | None = None
+    notes: list[str] = field(default_factory=list)  # run-time fallbacks (attention kernel)
 
 
 @dataclass(frozen=True)

@@ -666,7 +666,10 @@ class _JobWatch:
             timings=timings,
             peak_memory_bytes=ev.peak_gpu_bytes or ev.peak_cpu_bytes,
             model_path=self.plan.checkpoint,
+            warnings=tuple(ev.notes),
         )
+        for note in ev.notes:  # e.g. an attention kernel replaced by SDPA mid-job
+            log.warning("job %s: %s", self.job_id, note)
         gen = q.finish_job(r.db, self.job_id, r.me.holder, result)
         r.summary.done.append(self.job_id)
         r._emit("done", self.job_id, result.video_path, {"generation_id": gen.id, "event": ev})

@@ -652,7 +652,9 @@ def simulate(
         from .attention import use_backend
         from .pipelines.loop import sample
 
-        with torch.no_grad(), pipe._autocast(), use_backend("flash3"):
+        with torch.no_grad(), pipe._autocast(), use_backend("flash3") as guard:
+            assert guard is not None
+            guard.checks_left = 0  # its NaN check reads values a fake tensor does not have
             latent = sample(
                 latent=latent,
                 solver=solver,

@@ -91,6 +91,7 @@ class JobContext:
 
     clock: PhaseClock
     on_step: StepCallback | None = None
+    notes: list[str] = field(default_factory=list)  # the engine's run-time fallbacks, reported
 
     def phase(self, name: str) -> None:
         self.clock.phase(name)
@@ -167,6 +168,7 @@ class WanEngine:
             callback=job.step,
             clock=job.clock,
         )
+        job.notes.extend(result.notes)
         return result.video  # None on ranks other than 0 (only rank 0 decodes)
 
     def release(self, pipeline: Any) -> None:
@@ -283,7 +285,8 @@ def run_job(
         if not warm:
             clock.phase("loading")
             _load(cache, key, str(checkpoint), plan)
-        video = engine.generate(cache.pipeline, request, prompt, JobContext(clock, on_step))
+        context = JobContext(clock, on_step)
+        video = engine.generate(cache.pipeline, request, prompt, context)
         clock.phase("saving")  # on every rank: the worker syncs its cancel flag per phase
         outputs: list[Path] = []
         thumb = None
@@ -319,6 +322,7 @@ def run_job(
         outputs=outputs,
         thumbnail=thumb,
         video=video,
+        notes=list(context.notes),
     )
 
 

@@ -78,6 +78,9 @@ class GenerationResult:
     prompt_extension_warning: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
+    # What the engine had to change while running (an attention kernel that failed and was
+    # replaced by SDPA): the job's log and its history row show these.
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready description (no video array)."""
@@ -94,6 +97,7 @@ class GenerationResult:
             "steps": self.steps,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "outputs": [str(p) for p in self.outputs],
+            "notes": list(self.notes),
         }
 
 
@@ -253,7 +257,7 @@ class WanPipeline:
             seed,
         )
         clock.phase("sampling")
-        with torch.no_grad(), self._autocast(), use_backend(self.attention):
+        with torch.no_grad(), self._autocast(), use_backend(self.attention) as attention_guard:
             latent = sample(
                 latent=latent,
                 solver=solver_obj,
@@ -283,6 +287,7 @@ class WanPipeline:
             steps=steps,
             video=None if video is None else video.cpu().numpy().astype(np.float32, copy=False),
             timings=timings,
+            notes=list(attention_guard.notes) if attention_guard is not None else [],
         )
 
     # ---- steps
