@@ -320,32 +320,37 @@ class WanPipeline:
     ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Prompt then negative prompt, as official; T5 visits the device only for this."""
         te = self.text_encoder
+        with self._t5_on_device():
+            context = te.encode([prompt])
+            context_null = te.encode_cached(negative)  # the same default negative, job after job
+        return context, context_null
+
+    @contextmanager
+    def _t5_on_device(self) -> Iterator[None]:
+        """T5 on the device for the enclosed encodes only: streamed through its slots, uploaded
+        from its host master (dropped after: nothing copied back), or moved (offload)."""
+        model = self.text_encoder.model
         if self.t5_streamer is not None:
             self.t5_streamer.attach()
             try:
-                context = te.encode([prompt])
-                context_null = te.encode([negative])
+                yield
             finally:
                 self.t5_streamer.detach()
                 self.t5_streamer.pool.release()
                 release_cached_memory(self.device)
-            return context, context_null
-        if self.t5_master is not None:
+        elif self.t5_master is not None:
             self.t5_master.upload()
             try:
-                context = te.encode([prompt])
-                context_null = te.encode([negative])
+                yield
             finally:
-                self.t5_master.release()  # the host master is unchanged: nothing copied back
+                self.t5_master.release()
                 release_cached_memory(self.device)
-            return context, context_null
-        if not self.memory.t5_cpu:
-            move(te.model, self.device)
-        context = te.encode([prompt])
-        context_null = te.encode_cached(negative)  # the same default negative, job after job
-        if self.memory.offload_model and not self.memory.t5_cpu and move(te.model, CPU):
-            release_cached_memory(self.device)
-        return context, context_null
+        else:
+            if not self.memory.t5_cpu:
+                move(model, self.device)
+            yield
+            if self.memory.offload_model and not self.memory.t5_cpu and move(model, CPU):
+                release_cached_memory(self.device)
 
     @contextmanager
     def _vae_on_device(self) -> Iterator[None]:
