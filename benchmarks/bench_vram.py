@@ -7,9 +7,10 @@
 The harness (``engine/wan/vram_harness.py``) runs the real CUDA code path at full model size on
 fake tensors and counts live device bytes (``max_memory_allocated``'s analogue). ``--write-table``
 simulates every distinct one-GPU plan the planner makes over the card matrix
-(``runtime/vram_table.py``) and writes ``wan22_desktop/runtime/vram_table.json``, which the tests
-check the planner against. Plans with switches the engine does not implement yet (streaming,
-FP8, bf16/tiled VAE, VAE offload) and multi-GPU plans print the model's formula figure only.
+(``runtime/vram_table.py``), block streaming, FP8 weights, the bf16/tiled VAE and VAE offload
+included (the engine's own code runs for them), and writes
+``wan22_desktop/runtime/vram_table.json``, which the tests check the planner against.
+Multi-GPU plans (FSDP/Ulysses) print the model's arithmetic figure only.
 
 The official check: with upstream's per-token time embedding (``per_token_time_mlp``) the
 harness must reproduce the Wan2.2 README's A14B peaks on one GPU (offload + bf16): 59.8 at 720p
@@ -81,6 +82,7 @@ def write_table() -> None:
             flush=True,
         )
         assert not r.flash_errors, r.flash_errors
+        assert not r.transfer_errors, r.transfer_errors
         rows.append(
             {
                 "key": key,
@@ -89,6 +91,7 @@ def write_table() -> None:
                 "decode_gib": round(r.decode_gib, 3),
                 "peak_gib": round(r.peak_gib, 3),
                 "flash_calls": r.flash_calls,
+                "block_copies": r.block_copies,
             }
         )
     payload = {

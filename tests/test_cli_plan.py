@@ -9,15 +9,7 @@ import pytest
 from wan22_desktop import cli
 from wan22_desktop.commands.plan import described_hardware
 from wan22_desktop.errors import UserInputError
-from wan22_desktop.runtime import vram_table as vt
 from wan22_desktop.runtime.planner import CARD_GIB
-
-
-@pytest.fixture(autouse=True)
-def engine_has_every_saver():
-    """Plan as issue 12 targets: streaming, FP8 and the lean VAE available in the engine."""
-    with vt.all_savers():
-        yield
 
 
 def run(capsys, tmp_path, *args: str) -> tuple[int, str, str]:

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from wan22_desktop.gui.generate_form import Preview
 from wan22_desktop.gui.widgets.plan_panel import PlanPanel
-from wan22_desktop.runtime import vram_table as vt
 from wan22_desktop.runtime.plan_view import plan_fields
 from wan22_desktop.runtime.planner import JobShape, plan
 from wan22_desktop.runtime.vram_table import hardware
-
-
-@pytest.fixture(autouse=True)
-def engine_has_every_saver():
-    """Plan as issue 12 targets: streaming, FP8 and the lean VAE available in the engine."""
-    with vt.all_savers():
-        yield
 
 
 def test_panel_shows_streaming_fp8_and_both_phases(qtbot):

@@ -6,7 +6,6 @@ import dataclasses
 
 import pytest
 
-from wan22_desktop.runtime import vram_table as vt
 from wan22_desktop.runtime.hardware import GPU, Hardware
 from wan22_desktop.runtime.planner import (
     HEADS,
@@ -19,14 +18,6 @@ from wan22_desktop.runtime.planner import (
     plan,
     usable_ulysses,
 )
-
-
-@pytest.fixture(autouse=True)
-def engine_has_every_saver():
-    """Plan as issue 12 targets: streaming, FP8 and the lean VAE available in the engine."""
-    with vt.all_savers():
-        yield
-
 
 GB = 1024**3
 # mem_get_info totals as cards report them (GiB)

@@ -25,7 +25,7 @@ ROUNDING = 0.05  # plans carry estimates rounded to 0.1 GiB
 CELLS = list(vt.matrix())
 
 
-def test_the_table_holds_every_plan_the_engine_can_run_today():
+def test_the_table_holds_every_one_gpu_plan_of_the_matrix():
     missing = set(vt.required_rows()) - set(vt.load_table())
     assert not missing, f"rerun benchmarks/bench_vram.py --write-table: {sorted(missing)}"
 
@@ -35,30 +35,30 @@ def test_the_table_holds_every_plan_the_engine_can_run_today():
 )
 def test_every_matrix_plan_is_bounded_by_the_simulated_peak(cell, p):
     """Estimate >= simulated peak + the allocator margin, <= 1.15x the peak; the simulated
-    peak within 92 % of the card. Plans with switches the engine lacks are formula-only."""
+    peak within 92 % of the card; streaming, FP8 and the lean VAE included (the harness runs
+    the engine's own code for them). Several-GPU plans are arithmetic (one rank simulated).
+    A phase below the peak may carry the allocator's fixed part on top of the 15 %."""
     if isinstance(p, PlanError):
         assert p.message and p.hint
         return
     assert p.est_vram_gib <= CARD_GIB[cell.card]
     if not vt.simulatable(p):
-        assert p.stream_blocks or p.fp8 or p.vae_tile or p.vae_offload or p.nproc > 1
-        assert "vram" in p.reasons
+        assert p.nproc > 1 and "vram" in p.reasons
         return
     row = vt.load_table()[vt.row_key(p, cell.frames, cell.has_image)]
-    for est, sim in (
-        (p.est_vram_gib, row["peak_gib"]),
-        (p.est_vram_sampling_gib, row["sampling_gib"]),
-        (p.est_vram_decode_gib, row["decode_gib"]),
+    for est, sim, slack in (
+        (p.est_vram_gib, row["peak_gib"], 0.0),
+        (p.est_vram_sampling_gib, row["sampling_gib"], vm.MARGIN_GIB),
+        (p.est_vram_decode_gib, row["decode_gib"], vm.MARGIN_GIB),
     ):
         assert est + ROUNDING >= sim + vm.allocator_margin(sim), (est, sim)
-        assert est <= 1.15 * sim, (est, sim)
+        assert est <= 1.15 * sim + slack, (est, sim)
     assert row["peak_gib"] <= vm.FIT_FRACTION * CARD_GIB[cell.card]
 
 
 def one_gpu(card: int, task: str, width: int, height: int, frames: int = 81) -> Plan:
     image = task != "t2v-A14B" and task != "ti2v-5B"
-    with vt.all_savers():
-        return plan(JobShape(task, width, height, frames, image), vt.hardware(card, 1))
+    return plan(JobShape(task, width, height, frames, image), vt.hardware(card, 1))
 
 
 @pytest.mark.parametrize("task", ["t2v-A14B", "i2v-A14B"])
@@ -87,18 +87,24 @@ def test_real_cards_5b():
     assert p8.est_vram_gib <= CARD_GIB[8]
 
 
-def test_without_the_engine_savers_no_plan_asks_for_them():
-    """Until streaming/FP8/the lean VAE land, the planner plans whole-model placements only (the
-    engine would ignore the switches and run out of memory)."""
-    for cell, p in vt.matrix(savers=False):
-        if isinstance(p, Plan):
-            assert vt.simulatable(p) or p.nproc > 1, (cell, p)
-    with pytest.raises(PlanError) as err:
-        plan(JobShape("t2v-A14B", 1280, 720, 81), vt.hardware(24, 1))
-    assert "48 GB" in err.value.hint
+def test_the_users_saver_overrides_are_honoured():
+    """The engine has every saver, so the planner plans them, and a user's choice wins: without
+    FP8 the 24 GB card streams more bf16 blocks; a pinned slot count and VAE are kept."""
+    shape = JobShape("t2v-A14B", 1280, 720, 81)
+    auto = plan(shape, vt.hardware(24, 1))
+    assert auto.fp8 and auto.stream_blocks > 0
+    no_fp8 = plan(shape, vt.hardware(24, 1), overrides=PlanOverrides(fp8=False))
+    assert not no_fp8.fp8 and 0 < no_fp8.stream_blocks
+    assert no_fp8.reasons["fp8"] == "off: set by you"
+    pinned = plan(
+        shape,
+        vt.hardware(24, 1),
+        overrides=PlanOverrides(stream_blocks=4, vae_tile=32, vae_dtype="bf16"),
+    )
+    assert (pinned.stream_blocks, pinned.vae_tile, pinned.vae_dtype) == (4, 32, "bf16")
+    assert pinned.est_vram_gib < auto.est_vram_gib
 
 
-@vt.all_savers()
 def test_an_override_that_cannot_fit_is_refused_with_the_figure():
     with pytest.raises(PlanError, match=r"needs about \d+ GiB per GPU"):
         plan(
@@ -114,9 +120,10 @@ def test_an_override_that_cannot_fit_is_refused_with_the_figure():
         )
 
 
-def test_formula_terms_follow_the_component_sizes():
-    """Streaming: blocks outside the stream + N resident + one prefetch buffer; FP8 halves the
-    block; tiling and bf16 shrink the decode; VAE offload frees its weights while sampling."""
+def test_saver_terms_follow_the_component_sizes():
+    """Streaming: the blocks outside the stream + N slots; FP8 halves the block (and adds the
+    per-token quantised activations); tiling and bf16 shrink the decode; VAE offload frees its
+    weights while sampling. All one-GPU estimates are simulated, none formula-only."""
     base = vm.Switches(offload_model=True, convert_model_dtype=True, t5_cpu=True)
     args = ("A14B", 75_600, 1280, 720, 81)
     full = vm.estimate(*args, base)
@@ -124,15 +131,18 @@ def test_formula_terms_follow_the_component_sizes():
     for fp8 in (False, True):
         streamed = vm.estimate(*args, replace(base, stream_blocks=10, fp8=fp8))
         nonblock = vm.dit_gib("A14B", True, fp8) - s.blocks * vm.block_gib("A14B", fp8)
-        want = full.sampling - vm.dit_gib("A14B", True) + nonblock + 11 * vm.block_gib("A14B", fp8)
-        assert streamed.sampling == pytest.approx(want)
-        assert streamed.formula_only
+        want = full.sampling - vm.dit_gib("A14B", True) + nonblock + 10 * vm.block_gib("A14B", fp8)
+        extra = vm.ACT_FP8_EXTRA_PER_KTOK["A14B"] * 75.6 * vm.FIT_SAFETY if fp8 else 0.0
+        assert streamed.sampling == pytest.approx(want + extra)
+        assert not streamed.formula_only
     assert vm.block_gib("A14B", True) == pytest.approx(vm.block_gib("A14B", False) / 2, rel=0.01)
     tiled = vm.estimate(*args, replace(base, vae_tile=32))
     half = vm.estimate(*args, replace(base, vae_dtype="bf16"))
     assert tiled.decode < full.decode / 3 and half.decode < full.decode
     off = vm.estimate(*args, replace(base, vae_offload=True))
     assert full.sampling - off.sampling == pytest.approx(vm.vae_gib("A14B"))
+    t5 = vm.estimate(*args, replace(base, t5_cpu=False, stream_blocks=4))
+    assert t5.text < vm.t5_gib() / 2  # T5 streams through the same number of slots
 
 
 def test_fit_rule_keeps_the_modelled_peak_within_92_percent():

@@ -45,9 +45,10 @@ WEIGHTS_GIB = {
 CARD_GIB = {8: 7.8, 12: 11.7, 16: 15.7, 24: 23.6, 40: 39.4, 48: 44.9, 80: 79.2, 141: 139.7}
 # The switches below whole-model offload that the engine implements: the planner plans only
 # these, so a plan never asks the engine for what it would ignore (and then run out of memory).
-# Add a name here when the engine lands it (issue 12: branches `stream` and `lean`).
+# All of issue 12's savers are in the engine (streaming.py, fp8.py, vae_io.py) and simulated by
+# the fake-CUDA harness, whose peaks the memory model is fitted to.
 SAVER_SWITCHES = ("stream_blocks", "fp8", "vae_dtype", "vae_tile", "vae_offload")
-ENGINE_SWITCHES: frozenset[str] = frozenset()
+ENGINE_SWITCHES: frozenset[str] = frozenset(SAVER_SWITCHES)
 # VAE tiles tried (latent pixels), largest first, when the untiled decode does not fit.
 VAE_TILES = (64, 32, 16)
 
@@ -485,7 +486,7 @@ def _choose_memory(
     if base.nproc > 1 or ov.offload_model is False:  # streaming is an offload: not when off
         return out
 
-    # Below whole-model offload, one GPU [formula until the engine's streaming/FP8/VAE land]:
+    # Below whole-model offload, one GPU:
     # T5 on the CPU if its encode does not fit, a tiled VAE if the decode does not, then DiT
     # blocks streamed (bf16 while at least half stay resident, else FP8 if it keeps more).
     sw = _pin(replace(base, offload_model=True, convert_model_dtype=True), ov)
@@ -777,7 +778,7 @@ def plan(
         f"about {est.sampling + vm.allocator_margin(est.sampling):.1f} GiB while sampling and "
         f"{est.decode + vm.allocator_margin(est.decode):.1f} GiB while decoding, of "
         f"{vram:.1f} GiB"
-        + (" (model formula: this switch is not measured yet)" if est.formula_only else "")
+        + (" (several GPUs: arithmetic, not simulated per rank)" if est.formula_only else "")
     )
 
     ram = _peak_ram(model, sw)

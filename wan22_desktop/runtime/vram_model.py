@@ -2,12 +2,12 @@
 
 Every figure is the live tensor bytes on one GPU (what ``torch.cuda.max_memory_allocated``
 reports), modelled as weights + activations per 1k DiT tokens + the VAE working set per pixel.
-The coefficients marked [harness] were fitted to ``engine/wan/vram_harness.py``, which runs the
-real CUDA code path at full size on fake tensors (``benchmarks/bench_vram.py`` prints the fit;
+The coefficients were fitted to ``engine/wan/vram_harness.py``, which runs the real CUDA code
+path at full size on fake tensors, every memory switch included (block streaming, FP8, the
+bf16/tiled VAE, VAE offload; ``benchmarks/bench_vram.py`` prints the fit;
 ``tests/runtime/test_vram_model.py`` checks the model against the committed table of simulated
-peaks). Terms marked [formula] are arithmetic from the component sizes for switches the engine
-does not implement yet (block streaming, FP8, bf16/tiled VAE, VAE offload) or that the harness
-does not simulate (several GPUs); they are re-fitted once those land.
+peaks). Only the several-GPU terms (FSDP, Ulysses) are arithmetic from the component sizes:
+the harness simulates one rank.
 
 ``estimate`` gives the modelled tensor peak per phase; ``allocator_margin`` what the CUDA
 context and the caching allocator's fragmentation add on top. A plan fits a card when its
@@ -39,6 +39,8 @@ class ModelSizes:
 
 
 T5_PARAMS = 5_680_910_336  # umT5-XXL encoder
+T5_BLOCKS = 24
+T5_BLOCK_PARAMS = 192_948_224  # attention + gated FFN + norms + relative-position table
 SIZES = {
     # i2v-A14B's patch embedding is 409,600 parameters larger than t2v's: the larger is used.
     "A14B": ModelSizes(2, 14_288_901_184, 40, 351_394_304, 351_272_960, 59_904, 126_892_531, 8, 40),
@@ -56,8 +58,8 @@ def dit_gib(model: str, convert: bool, fp8: bool = False) -> float:
 
 
 def block_gib(model: str, fp8: bool) -> float:
-    """One DiT block in bf16, or [formula] with FP8 e4m3 linear weights + fp32 per-channel scales
-    (norms, biases and the modulation stay bf16)."""
+    """One DiT block in bf16, or with FP8 e4m3 linear weights + fp32 per-channel scales (norms,
+    biases and the modulation stay bf16)."""
     s = SIZES[model]
     if not fp8:
         return s.block_params * 2 / GIB
@@ -69,11 +71,18 @@ def t5_gib() -> float:
     return T5_PARAMS * 2 / GIB  # bf16, as shipped
 
 
+def t5_streamed_gib(stream_blocks: int) -> float:
+    """T5 on the device while it encodes with ``stream_blocks`` of its blocks resident (the
+    embedding and final norm are uploaded whole)."""
+    blocks = min(stream_blocks, T5_BLOCKS)
+    return (T5_PARAMS - T5_BLOCKS * T5_BLOCK_PARAMS + blocks * T5_BLOCK_PARAMS) * 2 / GIB
+
+
 def vae_gib(model: str, dtype: str = "fp32") -> float:
     return SIZES[model].vae_params * BYTES[dtype] / GIB
 
 
-# ---- activations and working sets [harness] ----------------------------------------------------
+# ---- activations and working sets (fitted to the harness) ----------------------------------------------------
 
 # Sampling activations, GiB per 1k DiT tokens, one CFG forward at a time (flash attention): the
 # fp32 residual stream, the bf16 q/k/v/attention and FFN temporaries of one block, e/e0.
@@ -95,13 +104,20 @@ DECODE_PER_PX_FRAME = {"A14B": 13.57 / GIB, "5B": 13.33 / GIB}  # GiB per pixel 
 # TI2V-5B one frame.
 ENCODE_PER_PX = {"A14B": 1.39e-5, "5B": 1.9e-6}
 ENCODE_INPUT_BYTES_PER_PX_FRAME = 12  # the [3, F, H, W] fp32 video on the device (I2V)
+# FP8 weights with ``torch._scaled_mm``: every block Linear quantises its input per token (an
+# fp32 copy and an e4m3 copy of the activation). Fitted: A14B +1.08 GiB at 720p, +0.40 at 480p;
+# 5B (FFN 4.7x wider than the model) +1.72 GiB at 720p.
+ACT_FP8_EXTRA_PER_KTOK = {"A14B": 0.0143, "5B": 0.0635}
+# Tiled VAE decode (``vae_io.VideoVAE.tile``): one tile's working set (``DECODE_PER_PX`` per pixel
+# of the tile) + the fp32 output and blend accumulators of the whole video + the tile's decoded
+# frames in fp32 (the part and the part times its blend ramp), per pixel of the tile per frame.
+VAE_TILE_PART_BYTES = 24
+VAE_BF16_WORKING_SET = 0.5  # the bf16 VAE's activations per pixel, relative to fp32
 # Model-vs-harness rounding: the fits are within 0.05 GiB; this keeps the model above.
 FIT_SAFETY = 1.01
 FIT_SAFETY_GIB = 0.02
 
-# ---- [formula] terms for what the harness cannot simulate yet ---------------------------------
-VAE_TILE_OVERLAP = 1.25  # a tile with its blended borders, per side
-VAE_TILE_BLEND_BYTES = 4  # the fp32 blend weights per output pixel per frame
+# ---- terms for several GPUs (the harness simulates one rank; these are arithmetic) -----------
 ULYSSES_ACT_OVERHEAD = 1.25  # all-to-all buffers on top of the rank's token slice
 FSDP_GATHER_BLOCKS = 2  # one gathered block computing, one prefetched
 
@@ -142,7 +158,7 @@ class VramEstimate:
     sampling: float
     decode: float
     terms: dict[str, float] = field(default_factory=dict)
-    formula_only: bool = False  # uses [formula] terms (no harness row can check it yet)
+    formula_only: bool = False  # several GPUs: arithmetic terms the harness does not simulate
 
     @property
     def peak(self) -> float:
@@ -173,27 +189,20 @@ def estimate(
     px = width * height
     n = max(sw.nproc, 1)
     uly = max(sw.ulysses_size, 1)
-    formula = bool(
-        sw.stream_blocks
-        or sw.fp8
-        or sw.vae_dtype != "fp32"
-        or sw.vae_tile
-        or sw.vae_offload
-        or n > 1
-    )
+    formula = n > 1
 
     # Weights on the device, per phase.
     one_dit = dit_gib(model, sw.convert_model_dtype, sw.fp8)
     if sw.dit_fsdp and n > 1:
-        # [formula] fp32 master shards of every expert + gathered bf16 blocks.
+        # Arithmetic: fp32 master shards of every expert + gathered bf16 blocks.
         dit_sampling = s.experts * dit_gib(model, False) / n
         dit_sampling += FSDP_GATHER_BLOCKS * block_gib(model, False)
         dit_text = dit_decode = dit_sampling
     elif sw.stream_blocks > 0:
-        # [formula] the blocks outside the stream + N resident blocks + one prefetch buffer, of
-        # the active expert only; the stream's GPU copies are dropped at park (before decode).
+        # The blocks outside the stream + the pool's N block slots (the prefetch fills a slot
+        # the window has left), of the active expert only; the slots are freed at park.
         nonblock = one_dit - s.blocks * block_gib(model, sw.fp8)
-        resident = min(sw.stream_blocks + 1, s.blocks)
+        resident = min(sw.stream_blocks, s.blocks)
         dit_sampling = nonblock + resident * block_gib(model, sw.fp8)
         dit_text = 0.0 if sw.offload_model else dit_sampling
         dit_decode = 0.0 if sw.offload_model else dit_sampling
@@ -202,11 +211,13 @@ def estimate(
     else:
         dit_text = dit_sampling = dit_decode = s.experts * one_dit
     vae_w = vae_gib(model, sw.vae_dtype)
-    vae_away = vae_w if sw.vae_offload else 0.0  # [formula] off the GPU until decode
+    vae_away = vae_w if sw.vae_offload else 0.0  # off the GPU until decode
     if sw.t5_cpu:
         t5_text = t5_resident = 0.0
+    elif sw.stream_blocks > 0 and n == 1:  # T5 streams through its own N slots, then leaves
+        t5_text, t5_resident = t5_streamed_gib(sw.stream_blocks), 0.0
     elif sw.t5_fsdp and n > 1:
-        t5_text = t5_resident = t5_gib() / n  # [formula]
+        t5_text = t5_resident = t5_gib() / n  # arithmetic (several GPUs)
     else:
         t5_text = t5_gib()
         t5_resident = 0.0 if sw.offload_model else t5_text
@@ -216,6 +227,8 @@ def estimate(
     act = ACT_PER_KTOK[model] * rank_ktok
     if not sw.convert_model_dtype and not sw.fp8:
         act += ACT_FP32_EXTRA_PER_KTOK[model] * rank_ktok
+    if sw.fp8:
+        act += ACT_FP8_EXTRA_PER_KTOK[model] * rank_ktok
     if has_image and model == "5B":
         act += ACT_PER_TOKEN_T_PER_KTOK["5B"] * rank_ktok
     act = act * FIT_SAFETY + FIT_SAFETY_GIB
@@ -236,11 +249,11 @@ def estimate(
     sampling = dit_sampling + t5_resident + vae_w - vae_away + act
 
     out_video = DECODE_PER_PX_FRAME[model] * px * frame_num
-    per_px = DECODE_PER_PX[model] * (0.5 if sw.vae_dtype == "bf16" else 1.0)
-    if sw.vae_tile > 0:  # [formula] one overlapping tile's working set + the blend weights
-        side = sw.vae_tile * s.vae_stride * VAE_TILE_OVERLAP
-        tile_px = min(px, side * side)
-        decode_ws = per_px * tile_px + out_video + VAE_TILE_BLEND_BYTES * px * frame_num / GIB
+    per_px = DECODE_PER_PX[model] * (VAE_BF16_WORKING_SET if sw.vae_dtype != "fp32" else 1.0)
+    lat_h, lat_w = height // s.vae_stride, width // s.vae_stride
+    if sw.vae_tile > 0 and max(lat_h, lat_w) > sw.vae_tile:  # one tile at a time + the video
+        tile_px = min(sw.vae_tile, lat_h) * min(sw.vae_tile, lat_w) * s.vae_stride**2
+        decode_ws = per_px * tile_px + out_video + VAE_TILE_PART_BYTES * tile_px * frame_num / GIB
     else:
         decode_ws = per_px * px + out_video
     decode_ws = decode_ws * FIT_SAFETY + FIT_SAFETY_GIB

@@ -1,22 +1,19 @@
 """The card matrix the planner is checked on, and the committed table of simulated peaks.
 
 ``benchmarks/bench_vram.py --write-table`` runs the fake-CUDA harness
-(``engine/wan/vram_harness.py``) on every one-GPU plan the planner makes over ``matrix()`` whose
-switches the engine implements today, and writes ``vram_table.json`` beside this file. The tests
+(``engine/wan/vram_harness.py``) on every one-GPU plan the planner makes over ``matrix()``
+(streaming, FP8 and the lean VAE included), and writes ``vram_table.json`` beside this file. The tests
 check the planner's estimate of every matrix plan against that table (no torch needed), and
 re-simulate a few rows to prove it current. Pure; no torch.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wan22_desktop.runtime import planner
 from wan22_desktop.runtime.hardware import GPU, Hardware
 from wan22_desktop.runtime.planner import CARD_GIB, JobShape, Plan, PlanError, plan
 
@@ -32,9 +29,17 @@ SHAPES = (
     ("ti2v-5B", 832, 480, 121, False),
     ("ti2v-5B", 1280, 704, 121, False),
 )
-# Switches the harness can simulate today (the engine implements them); the others are still
-# formula terms of the model (see runtime/vram_model.py).
-SIMULATED_SWITCHES = ("offload_model", "convert_model_dtype", "t5_cpu")
+# The memory switches of a one-GPU plan, all run by the harness (the engine's own code).
+SIMULATED_SWITCHES = (
+    "offload_model",
+    "convert_model_dtype",
+    "t5_cpu",
+    "stream_blocks",
+    "fp8",
+    "vae_dtype",
+    "vae_tile",
+    "vae_offload",
+)
 
 
 @dataclass(frozen=True)
@@ -58,50 +63,33 @@ def hardware(card: int, gpus: int, ram_gib: float = 256.0) -> Hardware:
     )
 
 
-@contextlib.contextmanager
-def all_savers() -> Iterator[None]:
-    """Plan as if the engine had every switch below whole-model offload (issue 12's target)."""
-    old = planner.ENGINE_SWITCHES
-    planner.ENGINE_SWITCHES = frozenset(planner.SAVER_SWITCHES)
-    try:
-        yield
-    finally:
-        planner.ENGINE_SWITCHES = old
-
-
-def matrix(savers: bool = True) -> list[tuple[Cell, Plan | PlanError]]:
-    """Every cell of the matrix with the planner's plan (or its refusal); ``savers``: with
-    every switch below whole-model offload available (else what the engine has today)."""
+def matrix() -> list[tuple[Cell, Plan | PlanError]]:
+    """Every cell of the matrix with the planner's plan (or its refusal)."""
     out: list[tuple[Cell, Plan | PlanError]] = []
-    with all_savers() if savers else contextlib.nullcontext():
-        for card in CARDS:
-            for gpus in GPU_COUNTS:
-                for task, w, h, frames, image in SHAPES:
-                    cell = Cell(card, gpus, task, w, h, frames, image)
-                    shape = JobShape(task, w, h, frames, image)
-                    try:
-                        out.append((cell, plan(shape, hardware(card, gpus))))
-                    except PlanError as exc:
-                        out.append((cell, exc))
+    for card in CARDS:
+        for gpus in GPU_COUNTS:
+            for task, w, h, frames, image in SHAPES:
+                cell = Cell(card, gpus, task, w, h, frames, image)
+                shape = JobShape(task, w, h, frames, image)
+                try:
+                    out.append((cell, plan(shape, hardware(card, gpus))))
+                except PlanError as exc:
+                    out.append((cell, exc))
     return out
 
 
 def simulatable(p: Plan) -> bool:
-    """One GPU and only switches the engine implements (the harness shows their real peak)."""
-    return (
-        p.device == "cuda"
-        and p.nproc == 1
-        and not p.stream_blocks
-        and not p.fp8
-        and p.vae_dtype == "fp32"
-        and not p.vae_tile
-        and not p.vae_offload
-    )
+    """One CUDA GPU: the harness runs every memory switch the engine has (not FSDP/Ulysses)."""
+    return p.device == "cuda" and p.nproc == 1
 
 
 def row_key(p: Plan, frames: int, has_image: bool) -> str:
     """What a simulated peak depends on."""
-    switches = ",".join(f"{k}={int(getattr(p, k))}" for k in SIMULATED_SWITCHES)
+    switches = ",".join(
+        f"{k}={v if isinstance(v, str) else int(v)}"
+        for k in SIMULATED_SWITCHES
+        for v in [getattr(p, k)]
+    )
     return f"{p.task} {p.width}x{p.height} f{frames} img{int(has_image)} {switches}"
 
 
@@ -115,7 +103,7 @@ def load_table(path: Path = TABLE_PATH) -> dict[str, dict[str, Any]]:
 def required_rows() -> dict[str, tuple[Plan, int, bool]]:
     """The rows the table must hold: one per distinct simulatable plan of the matrix."""
     out: dict[str, tuple[Plan, int, bool]] = {}
-    for cell, p in matrix(savers=True) + matrix(savers=False):
+    for cell, p in matrix():
         if isinstance(p, Plan) and simulatable(p):
             out.setdefault(
                 row_key(p, cell.frames, cell.has_image), (p, cell.frames, cell.has_image)

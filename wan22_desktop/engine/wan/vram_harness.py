@@ -54,6 +54,8 @@ from torch.utils.weak import WeakIdKeyDictionary
 from wan22_desktop.runtime.planner import Plan
 from wan22_desktop.tasks import ImageUse, get_task
 
+from .streaming import SyncOps
+
 GIB = 1024**3
 CUDA = torch.device("cuda", 0)
 SHADOW_MAX_NUMEL = 1 << 23  # values computed for real only for tensors up to this size
@@ -435,6 +437,77 @@ def _flash_module(record: FlashCalls) -> types.ModuleType:
     return mod
 
 
+# ---- streams and events of the block streamer --------------------------------------------------
+
+
+class _Stream:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.waited: set[int] = set()  # events this stream was made to wait for
+
+
+class _TransferOrder(SyncOps):
+    """``streaming.CudaOps`` on fake CUDA: streams and events are tokens (nothing runs
+    asynchronously here), the copies are the real ``non_blocking`` ones, and the order the
+    streamer issues them in is checked: a block is computed only after the compute stream waited
+    for its copy's event, and a slot is refilled only after the copy stream waited for the
+    compute that last used it."""
+
+    pins = True
+
+    def __init__(self) -> None:
+        self.compute = _Stream("compute")
+        self._events = 0
+        self._last: dict[str, int] = {}
+        self._issued: dict[tuple[int, int], int] = {}  # (slot, block) -> its copy's event
+        self._done: dict[int, int] = {}  # slot -> the event after its last compute
+        self._copy_streams: list[_Stream] = []
+        self.copies_issued = 0
+        self.blocks_computed = 0
+        self.errors: list[str] = []
+
+    def pin(self, tensor: torch.Tensor) -> torch.Tensor:
+        return tensor  # host memory is not counted; pinning changes no device byte
+
+    def side_stream(self) -> Any:
+        stream = _Stream("copy")
+        self._copy_streams.append(stream)
+        return stream
+
+    def current_stream(self) -> Any:
+        return self.compute
+
+    def record(self, stream: Any) -> Any:
+        self._events += 1
+        self._last[stream.name] = self._events
+        return self._events
+
+    def wait(self, stream: Any, event: Any) -> None:
+        if event is not None:
+            stream.waited.add(event)
+
+    def synchronize(self) -> None:
+        self._done.clear()  # every queued compute has finished (a pool's release)
+
+    def _error(self, what: str) -> None:
+        if len(self.errors) < 20:
+            self.errors.append(what)
+
+    def trace(self, what: str, block: int, slot: int) -> None:
+        if what == "copy_issued":
+            self.copies_issued += 1
+            done = self._done.get(slot)
+            if done is not None and not any(done in s.waited for s in self._copy_streams):
+                self._error(f"slot {slot} refilled with block {block} before its last compute")
+            self._issued[(slot, block)] = self._last["copy"]
+        elif what == "computed":
+            self.blocks_computed += 1
+            ready = self._issued.get((slot, block))
+            if ready is None or ready not in self.compute.waited:
+                self._error(f"block {block} computed before its copy was waited on")
+            self._done[slot] = self._last["compute"]
+
+
 # ---- fake full-size components (the loaders of ``pipelines/loading.py``) ----------------------
 
 
@@ -459,6 +532,7 @@ class _Tokenizer:
 def _fake_loaders(sim: _Sim, upstream_e0: bool) -> dict[str, Any]:
     from . import dit_config, t5_config
     from .dit import WanDiT
+    from .fp8 import quantize_dit
     from .t5 import T5Encoder
     from .text_encoder import T5TextEncoder, resolve_t5_device
     from .vae_config import VAE_PRESETS
@@ -467,15 +541,25 @@ def _fake_loaders(sim: _Sim, upstream_e0: bool) -> dict[str, Any]:
     def read_config(root: Path, task: str) -> Any:
         return dit_config.preset(task)
 
-    def load_experts(root: Path, task: str, *, device: Any = "cpu", dtype: Any = None, **_: Any):
+    def load_experts(
+        root: Path,
+        task: str,
+        *,
+        device: Any = "cpu",
+        dtype: Any = None,
+        fp8: bool = False,
+        **_: Any,
+    ):
         spec = get_task(task)
         out = []
         for _folder in spec.dit_folders:
             with sim.building():
                 m = WanDiT(dit_config.preset(task)).eval().requires_grad_(False)
+                if dtype is not None:
+                    m = m.to(dtype)
+                if fp8:  # as ``fp8_io.load_dit_fp8``: the blocks' Linears in e4m3, on the host
+                    quantize_dit(m)
             m.per_token_time_mlp = upstream_e0
-            if dtype is not None:
-                m = m.to(dtype)
             out.append(m.to(device))
         return tuple(out)
 
@@ -541,6 +625,9 @@ class SimResult:
     flash_calls: int
     flash_errors: tuple[str, ...]
     seconds: float
+    block_copies: int = 0  # streamed block copies issued (T5 and DiT)
+    blocks_computed: int = 0  # streamed block forwards
+    transfer_errors: tuple[str, ...] = ()  # a block used before its copy was waited on, ...
 
     @property
     def peak_gib(self) -> float:
@@ -550,6 +637,7 @@ class SimResult:
         d = asdict(self)
         d["experts_run"] = list(self.experts_run)
         d["flash_errors"] = list(self.flash_errors)
+        d["transfer_errors"] = list(self.transfer_errors)
         return d
 
 
@@ -569,12 +657,17 @@ def _steps_for(task: str) -> tuple[int, float]:
 
 
 @contextlib.contextmanager
-def _environment(upstream_e0: bool) -> Iterator[tuple[_Sim, FlashCalls]]:
+def _environment(upstream_e0: bool, transfers: _TransferOrder) -> Iterator[tuple[_Sim, FlashCalls]]:
+    from . import streaming
     from .pipelines import loading
 
     fake = FakeTensorMode(allow_non_fake_inputs=True)
     sim = _Sim(fake)
     record = FlashCalls()
+
+    def ops_for(device: torch.device) -> SyncOps:
+        return transfers if device.type == "cuda" else SyncOps()
+
     with contextlib.ExitStack() as stack:
         stack.enter_context(mock.patch("torch.cuda.is_available", lambda: True))
         stack.enter_context(mock.patch("torch.cuda.is_bf16_supported", lambda *a, **k: True))
@@ -582,6 +675,9 @@ def _environment(upstream_e0: bool) -> Iterator[tuple[_Sim, FlashCalls]]:
         stack.enter_context(mock.patch("torch.cuda._lazy_init", lambda: None))
         stack.enter_context(mock.patch("torch.cuda.synchronize", lambda *a, **k: None))
         stack.enter_context(mock.patch("torch.cuda.empty_cache", lambda: None))
+        # An H100: FP8 layers take the ``torch._scaled_mm`` path, as on the cards that have it.
+        stack.enter_context(mock.patch("torch.cuda.get_device_capability", lambda *a, **k: (9, 0)))
+        stack.enter_context(mock.patch.object(streaming, "ops_for", ops_for))
         stack.enter_context(
             mock.patch.dict(sys.modules, {"flash_attn_interface": _flash_module(record)})
         )
@@ -628,7 +724,8 @@ def simulate(
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[plan.dtype]
     image = Image.new("RGB", (plan.width, plan.height), (128, 96, 64)) if has_image else None
     solver = make_solver("unipc", n, shift)  # real: its schedule is host data
-    with _environment(upstream_e0) as (sim, record):
+    transfers = _TransferOrder()
+    with _environment(upstream_e0, transfers) as (sim, record):
         pipe = WanPipeline.from_checkpoint(
             "<simulated>", plan.task, device="cuda", dtype=dtype, memory=memory, attention="flash3"
         )
@@ -667,7 +764,8 @@ def simulate(
         pipe.placer.park_all()
         sim.reset_peak()
         if decode:
-            video = pipe.vae.decode([latent])[0]
+            with pipe._vae_on_device():
+                video = pipe.vae.decode([latent])[0]
             del video
         decode_peak = sim.peak
     return SimResult(
@@ -687,6 +785,9 @@ def simulate(
         flash_calls=record.calls,
         flash_errors=tuple(record.errors),
         seconds=time.perf_counter() - started,
+        block_copies=transfers.copies_issued,
+        blocks_computed=transfers.blocks_computed,
+        transfer_errors=tuple(transfers.errors),
     )
 
 
