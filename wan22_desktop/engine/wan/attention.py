@@ -61,6 +61,12 @@ def select_backend(device: torch.device, head_dim: int) -> str:
     return "sdpa"
 
 
+def chosen_backend(device: torch.device, head_dim: int) -> str:
+    """The backend an ``attention`` call without one would use now (the DiT reads it once per
+    forward and passes it on, so compiled blocks never read the context variable)."""
+    return _CHOSEN.get() or select_backend(device, head_dim)
+
+
 def attention(
     q: torch.Tensor,
     k: torch.Tensor,

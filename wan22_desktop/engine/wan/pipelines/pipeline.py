@@ -139,6 +139,7 @@ class WanPipeline:
         self.text_encoder.output_device = self.device
         self.load_seconds = load_seconds
         self.attention = attention  # the plan's backend; None: ``attention.select_backend``
+        self.cfg_batch = False  # the plan's: CFG's two forwards as one batch (``WanEngine.load``)
         self.placer = ExpertPlacer(self.experts, self.device, memory.offload_model)
         _check_components(self.spec, self.experts, vae, text_encoder)
 
@@ -244,6 +245,7 @@ class WanPipeline:
                 guidance=(low, high),
                 boundary=spec.boundary,
                 callback=callback,
+                cfg_batch=self.cfg_batch,
             )
         clock.phase("decoding")
         self.placer.park_all()
