@@ -217,3 +217,34 @@ def test_cfg_batch_whole_loop_matches_two_forwards() -> None:
                 )
             )
     torch.testing.assert_close(ends[1], ends[0], atol=1e-5, rtol=1e-5)
+
+
+# ---- compiled blocks equal eager ------------------------------------------------------------
+
+
+@pytest.mark.slow  # inductor compiles C++ on the CPU: ~40 s on 2 busy cores
+def test_compiled_blocks_equal_eager_within_fp32_rounding(tmp_path) -> None:
+    """One compile serves every block (parameters are graph inputs), the t value is an input
+    (no recompile per step), and the output matches eager to fp32 round-off."""
+    from wan22_desktop.engine.wan.compile import CACHE_ENV, compile_blocks
+
+    model, x, ctx, seq = _ti2v_inputs(seed=4)
+    mp = pytest.MonkeyPatch()
+    for name in CACHE_ENV:
+        mp.setenv(name, str(tmp_path / "inductor"))
+    try:
+        torch._dynamo.reset()
+        torch._dynamo.utils.counters.clear()
+        with torch.no_grad(), use_backend("sdpa"):
+            eager = [model(x, torch.tensor([t]), ctx, seq, clean_tokens=6)[0] for t in (900, 300)]
+            assert compile_blocks([model]) == model.config.num_layers
+            compiled = [
+                model(x, torch.tensor([t]), ctx, seq, clean_tokens=6)[0] for t in (900, 300)
+            ]
+        graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+    finally:
+        torch._dynamo.reset()
+        mp.undo()
+    for got, want in zip(compiled, eager):
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    assert graphs == 1

@@ -88,6 +88,8 @@ class PlanOverrides:
     attention: str | None = None  # "flash3" | "flash2" | "sdpa"
     device: str | None = None  # "cuda" | "cpu"
     dtype: str | None = None  # "bf16" | "fp16" | "fp32" (compute precision)
+    compile: bool | None = None  # torch.compile of the DiT blocks
+    cfg_batch: bool | None = None  # CFG's two forwards as one batch of two
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class JobShape:
     height: int
     frame_num: int
     has_image: bool = False
+    steps: int = 0  # sampling steps (0: the task's default)
 
 
 @dataclass(frozen=True)
@@ -323,7 +326,96 @@ def _size_for(task: str, shape: JobShape) -> tuple[int, int]:
     return shape.width, shape.height
 
 
+# --- Speed switches, decided after the memory plan from it -------------------------------------
+# Compiling the blocks costs about a minute the first time (cached after: seconds) and saves
+# ≈10–20 % of each step's elementwise work (docs: gpu-review §2, LightX2V 823.5 vs 1041.5 s at
+# A14B 720p). It pays from roughly a minute of sampling: steps × thousands of tokens ≥ this
+# (TI2V-5B 720p: 50 × 27.3k = 1364; A14B 480p: 40 × 32.8k = 1310; 5B at 480p, 20 steps: 180).
+COMPILE_MIN_KTOKEN_STEPS = 1000.0
+
+
+def choose_compile(
+    device: str, nproc: int, ktok: float, steps: int, pinned: bool | None = None
+) -> tuple[bool, str]:
+    """(compile the DiT blocks, reason). On for long single-GPU CUDA jobs; off on the CPU (tiny
+    test models: compiling takes longer than the whole job) and across GPUs (not tried with
+    Ulysses' collectives or FSDP's hooks); a pinned choice wins."""
+    if pinned is not None:
+        return pinned, f"{'on' if pinned else 'off'}: set by you"
+    if device != "cuda":
+        return False, "off: on the CPU compiling takes longer than it saves"
+    if nproc > 1:
+        return False, "off: not used with several GPUs (Ulysses/FSDP)"
+    work = ktok * steps
+    if work >= COMPILE_MIN_KTOKEN_STEPS:
+        return True, (
+            f"on: a long job ({steps} steps × {ktok:.1f}k tokens); compiling the blocks "
+            "(about a minute the first time, cached after) saves ≈10–20 % per step"
+        )
+    return False, (
+        f"off: a short job ({steps} steps × {ktok:.1f}k tokens); compiling would take longer "
+        "than it saves"
+    )
+
+
+def choose_cfg_batch(
+    device: str,
+    nproc: int,
+    est_vram_gib: float,
+    extra_gib: float,
+    vram_gib: float,
+    pinned: bool | None = None,
+) -> tuple[bool, str]:
+    """(CFG's two forwards as one batch of two, reason). The batch doubles the activations, so
+    it is on only where the estimate plus one more forward's activations (``extra_gib``, the
+    planner's per-token slope: generous, it also covers the VAE decode) leaves the reserve free.
+    Off on the CPU: it saves nothing there, and the official two-forward order keeps CPU results
+    comparable with the reference code; off across GPUs (not tried with Ulysses)."""
+    if pinned is not None:
+        return pinned, f"{'on' if pinned else 'off'}: set by you"
+    if device != "cuda":
+        return False, "off: on the CPU two forwards cost the same as one batch of two"
+    if nproc > 1:
+        return False, "off: not used with several GPUs (Ulysses)"
+    need = est_vram_gib + extra_gib + VRAM_RESERVE_GIB
+    if need <= vram_gib:
+        return True, (
+            f"on: the GPU has room for both CFG passes at once (~{need:.0f} of {vram_gib:.0f} GiB)"
+        )
+    return False, (
+        f"off: both CFG passes at once would need ~{need:.0f} GiB of the GPU's {vram_gib:.0f}"
+    )
+
+
+def with_speed(plan_: Plan, shape: JobShape, hw: Hardware, ov: PlanOverrides) -> Plan:
+    """``plan_`` with its compile and cfg_batch switches decided (and their reasons)."""
+    spec = TASKS[plan_.task]
+    ktok = task_tokens(spec, plan_.width, plan_.height, shape.frame_num) / 1000
+    steps = shape.steps or spec.sample_steps
+    compile_, why_c = choose_compile(plan_.device, plan_.nproc, ktok, steps, ov.compile)
+    used = hw.gpus[: plan_.nproc]
+    vram = min((g.total_gib for g in used), default=0.0)
+    slope = PEAK_FIT[(model_of(plan_.task), 1)][1]
+    batch, why_b = choose_cfg_batch(
+        plan_.device, plan_.nproc, plan_.est_vram_gib, slope * ktok, vram, ov.cfg_batch
+    )
+    reasons = {**plan_.reasons, "compile": why_c, "cfg_batch": why_b}
+    return replace(plan_, compile=compile_, cfg_batch=batch, reasons=reasons)
+
+
 def plan(
+    shape: JobShape,
+    hw: Hardware,
+    installed: Mapping[str, InstalledModel] | None = None,
+    overrides: PlanOverrides | None = None,
+) -> Plan:
+    """Decide how to run ``shape`` here; raise ``PlanError`` with the reason when nothing fits.
+    The memory plan first (``_memory_plan``), then the speed switches from it."""
+    ov = overrides or PlanOverrides()
+    return with_speed(_memory_plan(shape, hw, installed, ov), shape, hw, ov)
+
+
+def _memory_plan(
     shape: JobShape,
     hw: Hardware,
     installed: Mapping[str, InstalledModel] | None = None,
