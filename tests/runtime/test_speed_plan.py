@@ -67,6 +67,11 @@ def test_compile_threshold_is_steps_times_tokens() -> None:
     assert not choose_compile("cuda", 1, k / 40 - 0.1, 40)[0]
 
 
+def test_compile_stays_off_with_block_streaming() -> None:
+    on, why = choose_compile("cuda", 1, 75.6, 40, stream_blocks=4)
+    assert not on and "streaming" in why
+
+
 def test_cfg_batch_needs_room_for_a_second_forwards_activations() -> None:
     # A14B 720p on one 80 GB card: the official offload plan is ~60 GiB; twice the activations
     # would not fit. 5B 720p and A14B 480p leave room on the same card.

@@ -335,17 +335,25 @@ COMPILE_MIN_KTOKEN_STEPS = 1000.0
 
 
 def choose_compile(
-    device: str, nproc: int, ktok: float, steps: int, pinned: bool | None = None
+    device: str,
+    nproc: int,
+    ktok: float,
+    steps: int,
+    pinned: bool | None = None,
+    stream_blocks: int = 0,
 ) -> tuple[bool, str]:
     """(compile the DiT blocks, reason). On for long single-GPU CUDA jobs; off on the CPU (tiny
-    test models: compiling takes longer than the whole job) and across GPUs (not tried with
-    Ulysses' collectives or FSDP's hooks); a pinned choice wins."""
+    test models: compiling takes longer than the whole job), across GPUs (not tried with
+    Ulysses' collectives or FSDP's hooks) and with block streaming (its per-block hooks move
+    weights and wait on CUDA events); a pinned choice wins."""
     if pinned is not None:
         return pinned, f"{'on' if pinned else 'off'}: set by you"
     if device != "cuda":
         return False, "off: on the CPU compiling takes longer than it saves"
     if nproc > 1:
         return False, "off: not used with several GPUs (Ulysses/FSDP)"
+    if stream_blocks > 0:
+        return False, "off: not combined with block streaming (its hooks run around each block)"
     work = ktok * steps
     if work >= COMPILE_MIN_KTOKEN_STEPS:
         return True, (
@@ -392,7 +400,9 @@ def with_speed(plan_: Plan, shape: JobShape, hw: Hardware, ov: PlanOverrides) ->
     spec = TASKS[plan_.task]
     ktok = task_tokens(spec, plan_.width, plan_.height, shape.frame_num) / 1000
     steps = shape.steps or spec.sample_steps
-    compile_, why_c = choose_compile(plan_.device, plan_.nproc, ktok, steps, ov.compile)
+    compile_, why_c = choose_compile(
+        plan_.device, plan_.nproc, ktok, steps, ov.compile, plan_.stream_blocks
+    )
     used = hw.gpus[: plan_.nproc]
     vram = min((g.total_gib for g in used), default=0.0)
     slope = PEAK_FIT[(model_of(plan_.task), 1)][1]
