@@ -1,7 +1,10 @@
 """Forward time of our WanDiT against diffusers' WanTransformer3DModel, same weights, same run.
 
 Prints both medians, the ratio ours/diffusers (target ≤ 1.0), achieved GFLOP/s from an explicit
-FLOP count, and the max relative difference of the outputs as a sanity check.
+FLOP count, and the max relative difference of the outputs as a sanity check. Also, in the same
+run, our DiT with its blocks compiled (``torch.compile`` through inductor's CPU backend, as the
+plan's ``compile`` switch does) against eager: the ratio compiled/eager (target ≤ 1.0); the one-off
+compile time is reported apart. ``--no-compile`` skips it.
 
     python benchmarks/bench_dit.py [--runs 5] [--threads N] [--frames 4 --height 64 --width 64]
     python benchmarks/bench_dit.py --load-ram   # peak RSS of load_dit relative to the weights size
@@ -114,6 +117,9 @@ def main() -> int:
     parser.add_argument("--heads", type=int, default=2)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument(
+        "--no-compile", action="store_true", help="skip the compiled-vs-eager comparison"
+    )
+    parser.add_argument(
         "--load-ram",
         action="store_true",
         help="measure load_dit peak memory instead of forward time",
@@ -157,8 +163,27 @@ def main() -> int:
         with torch.inference_mode():
             return theirs(x[None], t, ctx_padded, return_dict=False)[0][0]
 
-    # Alternate the two so background load on a shared machine hits both alike.
-    wall_o, cpu_o, wall_t, cpu_t = [], [], [], []
+    compiled = None
+    compile_s = 0.0
+    if not args.no_compile:
+        import copy
+
+        from wan22_desktop.engine.wan.compile import compile_blocks
+
+        compiled = copy.deepcopy(ours)
+        compile_blocks([compiled])
+        start = time.perf_counter()
+        with torch.inference_mode():
+            compiled([x], t, [ctx], seq_len=tokens)  # the first call compiles
+        compile_s = time.perf_counter() - start
+
+    def run_compiled() -> torch.Tensor:
+        assert compiled is not None
+        with torch.inference_mode():
+            return compiled([x], t, [ctx], seq_len=tokens)[0]
+
+    # Alternate them so background load on a shared machine hits all alike.
+    wall_o, cpu_o, wall_t, cpu_t, wall_c, cpu_c = [], [], [], [], [], []
     for _ in range(2):
         w, c = timed(run_ours, args.runs)
         wall_o += w
@@ -166,6 +191,10 @@ def main() -> int:
         w, c = timed(run_theirs, args.runs)
         wall_t += w
         cpu_t += c
+        if compiled is not None:
+            w, c = timed(run_compiled, args.runs)
+            wall_c += w
+            cpu_c += c
     med = statistics.median
     ref = run_theirs()
     diff = (run_ours() - ref).abs().max() / ref.abs().max()
@@ -186,6 +215,18 @@ def main() -> int:
         f"cpu {med(cpu_o) / med(cpu_t):.3f}  (target <= 1.0)"
     )
     print(f"max |ours - diffusers| / max |diffusers|: {diff.item():.2e}")
+    if compiled is not None:
+        eager = run_ours()
+        cdiff = (run_compiled() - eager).abs().max() / eager.abs().max()
+        print(
+            f"compiled  wall median {med(wall_c) * 1e3:8.1f} ms  cpu median {med(cpu_c) * 1e3:8.1f} ms"
+            f"  wall runs {[round(v * 1e3) for v in wall_c]}  (first call, compiling: {compile_s:.1f} s)"
+        )
+        print(
+            f"ratio compiled/eager: wall {med(wall_c) / med(wall_o):.3f}, "
+            f"cpu {med(cpu_c) / med(cpu_o):.3f}  (target <= 1.0)"
+        )
+        print(f"max |compiled - eager| / max |eager|: {cdiff.item():.2e}")
     return 0
 
 

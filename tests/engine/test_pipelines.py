@@ -138,9 +138,9 @@ def test_guidance_follows_the_active_expert(pipes) -> None:
 
     original = loop.guided_velocity
 
-    def spy(model, latent, t, cond, guide):
+    def spy(model, latent, t, cond, guide, **kw):
         seen.append((next(n for n, m in pipe.experts.items() if m is model), guide))
-        return original(model, latent, t, cond, guide)
+        return original(model, latent, t, cond, guide, **kw)
 
     loop.guided_velocity = spy
     try:

@@ -60,7 +60,6 @@ def card_gib(nominal_gb: float) -> float:
     return nominal_gb * 0.98
 
 
-VRAM_RESERVE_GIB = 0.6  # kept free for the CUDA context and fragmentation
 RAM_OVERHEAD_GIB = 4.0  # Python, CUDA context, pinned buffers, the VAE on the CPU side
 TINY_CHECKPOINT_GIB = 1.0  # below this a checkpoint is a test model: CPU fp32 is fine
 # Attention heads of each model's DiT (engine/wan/dit_config.py PRESETS; a test keeps them equal:
@@ -100,6 +99,8 @@ class PlanOverrides:
     vae_dtype: str | None = None
     vae_tile: int | None = None
     vae_offload: bool | None = None
+    compile: bool | None = None  # torch.compile of the DiT blocks
+    cfg_batch: bool | None = None  # CFG's two forwards as one batch of two
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class JobShape:
     height: int
     frame_num: int
     has_image: bool = False
+    steps: int = 0  # sampling steps (0: the task's default)
 
 
 @dataclass(frozen=True)
@@ -597,7 +599,117 @@ def _saver_reasons(sw: vm.Switches, ov: PlanOverrides, c: _Choice) -> dict[str, 
     return {"stream_blocks": stream, "fp8": fp8, "vae": vae, "vae_offload": vae_off}
 
 
+# --- Speed switches, decided after the memory plan from it -------------------------------------
+# Compiling the blocks costs about a minute the first time (cached after: seconds) and saves
+# ≈10–20 % of each step's elementwise work (docs: gpu-review §2, LightX2V 823.5 vs 1041.5 s at
+# A14B 720p). It pays from roughly a minute of sampling: steps × thousands of tokens ≥ this
+# (TI2V-5B 720p: 50 × 27.3k = 1364; A14B 480p: 40 × 32.8k = 1310; 5B at 480p, 20 steps: 180).
+COMPILE_MIN_KTOKEN_STEPS = 1000.0
+
+
+def choose_compile(
+    device: str,
+    nproc: int,
+    ktok: float,
+    steps: int,
+    pinned: bool | None = None,
+    stream_blocks: int = 0,
+) -> tuple[bool, str]:
+    """(compile the DiT blocks, reason). On for long single-GPU CUDA jobs; off on the CPU (tiny
+    test models: compiling takes longer than the whole job), across GPUs (not tried with
+    Ulysses' collectives or FSDP's hooks) and with block streaming (its per-block hooks move
+    weights and wait on CUDA events); a pinned choice wins."""
+    if pinned is not None:
+        return pinned, f"{'on' if pinned else 'off'}: set by you"
+    if device != "cuda":
+        return False, "off: on the CPU compiling takes longer than it saves"
+    if nproc > 1:
+        return False, "off: not used with several GPUs (Ulysses/FSDP)"
+    if stream_blocks > 0:
+        return False, "off: not combined with block streaming (its hooks run around each block)"
+    work = ktok * steps
+    if work >= COMPILE_MIN_KTOKEN_STEPS:
+        return True, (
+            f"on: a long job ({steps} steps × {ktok:.1f}k tokens); compiling the blocks "
+            "(about a minute the first time, cached after) saves ≈10–20 % per step"
+        )
+    return False, (
+        f"off: a short job ({steps} steps × {ktok:.1f}k tokens); compiling would take longer "
+        "than it saves"
+    )
+
+
+def choose_cfg_batch(
+    device: str,
+    nproc: int,
+    est_sampling_gib: float,
+    extra_gib: float,
+    vram_gib: float,
+    pinned: bool | None = None,
+) -> tuple[bool, str]:
+    """(CFG's two forwards as one batch of two, reason). The batch doubles the activations, so
+    it is on only where the sampling estimate plus one more forward's activations (``extra_gib``,
+    the memory model's per-token slope) stays within the share of the card a plan may use.
+    Off on the CPU: it saves nothing there, and the official two-forward order keeps CPU results
+    comparable with the reference code; off across GPUs (not tried with Ulysses)."""
+    if pinned is not None:
+        return pinned, f"{'on' if pinned else 'off'}: set by you"
+    if device != "cuda":
+        return False, "off: on the CPU two forwards cost the same as one batch of two"
+    if nproc > 1:
+        return False, "off: not used with several GPUs (Ulysses)"
+    need = est_sampling_gib + extra_gib
+    if need <= vm.FIT_FRACTION * vram_gib:  # the estimate already holds the allocator's margin
+        return True, (
+            f"on: the GPU has room for both CFG passes at once (~{need:.0f} of {vram_gib:.0f} GiB)"
+        )
+    return False, (
+        f"off: both CFG passes at once would need ~{need:.0f} GiB of the GPU's {vram_gib:.0f}"
+    )
+
+
+def with_speed(plan_: Plan, shape: JobShape, hw: Hardware, ov: PlanOverrides) -> Plan:
+    """``plan_`` with its compile and cfg_batch switches decided (and their reasons)."""
+    spec = TASKS[plan_.task]
+    ktok = task_tokens(spec, plan_.width, plan_.height, shape.frame_num) / 1000
+    steps = shape.steps or spec.sample_steps
+    compile_, why_c = choose_compile(
+        plan_.device, plan_.nproc, ktok, steps, ov.compile, plan_.stream_blocks
+    )
+    used = hw.gpus[: plan_.nproc]
+    vram = min((g.total_gib for g in used), default=0.0)
+    slope = vm.ACT_PER_KTOK[model_of(plan_.task)]
+    batch, why_b = choose_cfg_batch(
+        plan_.device, plan_.nproc, plan_.est_vram_sampling_gib, slope * ktok, vram, ov.cfg_batch
+    )
+    reasons = {**plan_.reasons, "compile": why_c, "cfg_batch": why_b}
+    if not batch:
+        return replace(plan_, compile=compile_, cfg_batch=False, reasons=reasons)
+    # The batch of two holds one more forward's activations while sampling: the plan says so.
+    sampling = round(plan_.est_vram_sampling_gib + slope * ktok, 1)
+    return replace(
+        plan_,
+        compile=compile_,
+        cfg_batch=True,
+        reasons=reasons,
+        est_vram_sampling_gib=sampling,
+        est_vram_gib=max(plan_.est_vram_gib, sampling),
+    )
+
+
 def plan(
+    shape: JobShape,
+    hw: Hardware,
+    installed: Mapping[str, InstalledModel] | None = None,
+    overrides: PlanOverrides | None = None,
+) -> Plan:
+    """Decide how to run ``shape`` here; raise ``PlanError`` with the reason when nothing fits.
+    The memory plan first (``_memory_plan``), then the speed switches from it."""
+    ov = overrides or PlanOverrides()
+    return with_speed(_memory_plan(shape, hw, installed, ov), shape, hw, ov)
+
+
+def _memory_plan(
     shape: JobShape,
     hw: Hardware,
     installed: Mapping[str, InstalledModel] | None = None,

@@ -55,6 +55,7 @@ def job_shape(request: GenerationRequest) -> JobShape:
         request.height,
         request.frame_num,
         has_image=request.image is not None,
+        steps=request.sample_steps,
     )
 
 

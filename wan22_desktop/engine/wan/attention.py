@@ -120,6 +120,13 @@ def select_backend(device: torch.device, head_dim: int) -> str:
     return next((n for n in ("flash3", "flash2") if n in usable), "sdpa")
 
 
+def chosen_backend(device: torch.device, head_dim: int) -> str:
+    """The backend an ``attention`` call without one would use now (the DiT reads it once per
+    forward and passes it on, so compiled blocks never read the context variable)."""
+    guard = _GUARD
+    return guard.active if guard is not None else select_backend(device, head_dim)
+
+
 def attention(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -152,7 +159,10 @@ def _run_kernel(
 ) -> torch.Tensor:
     """An optional kernel, guarded while the job's first calls are checked. Opaque to
     torch.compile: the layout cache and the guard are Python state a graph must not capture
-    (SDPA, the path compile sees, stays traceable)."""
+    (SDPA, the path compile sees, stays traceable). A job that has fallen back runs SDPA even
+    where a forward read the backend before the fallback and passes the kernel explicitly."""
+    if guard is not None and guard.fallback is not None:
+        return _sdpa_any(q, k, v, k_lens, softmax_scale)
     if guard is None or guard.active != backend or guard.checks_left <= 0:
         return _kernel(backend, q, k, v, k_lens, softmax_scale)
     label = ATTENTION_KERNELS[backend].label

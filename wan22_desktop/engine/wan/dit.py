@@ -14,6 +14,7 @@ Shapes: B batch, S padded token count (``seq_len``), C = dim, H heads, D = head_
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -23,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .attention import attention
+from .attention import attention, chosen_backend
 from .dit_config import DiTConfig
 from .rope import Grid, apply_rope, grid_freqs, rope_table
 
@@ -139,12 +140,14 @@ class SelfAttention(nn.Module):
 class CrossAttention(SelfAttention):
     """Image tokens attend to all text slots, zero-padded ones included (upstream passes no mask)."""
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(  # type: ignore[override]
+        self, x: torch.Tensor, context: torch.Tensor, attn: AttentionFn = attention
+    ) -> torch.Tensor:
         b = x.shape[0]
         q = self.norm_q(self.q(x)).view(b, -1, self.num_heads, self.head_dim)
         k = self.norm_k(self.k(context)).view(b, -1, self.num_heads, self.head_dim)
         v = self.v(context).view(b, -1, self.num_heads, self.head_dim)
-        return self.o(attention(q, k, v, None).flatten(2))
+        return self.o(attn(q, k, v, None).flatten(2))
 
 
 class DiTBlock(nn.Module):
@@ -177,16 +180,19 @@ class DiTBlock(nn.Module):
         freqs: Sequence[torch.Tensor],
         context: torch.Tensor,
         attn: AttentionFn = attention,
+        cross_core: AttentionFn = attention,
     ) -> torch.Tensor:
         """x [B, S, C]; e0 [B, S or 1, 6, C] fp32; context [B, text_len, C]; ``attn`` runs the
-        self-attention core (swapped for the Ulysses one under sequence parallelism)."""
+        self-attention core (swapped for the Ulysses one under sequence parallelism),
+        ``cross_core`` the cross-attention core (``WanDiT.forward`` passes both with the backend
+        already chosen, so a compiled block reads no context variable)."""
         # Element-wise fp32 arithmetic (promotion keeps it fp32; autocast does not touch it).
         mod = (self.modulation.unsqueeze(0) + e0).chunk(6, dim=2)
         shift, scale, gate, c_shift, c_scale, c_gate = (m.squeeze(2) for m in mod)
 
         y = self.self_attn(self.norm1(x).float() * (1 + scale) + shift, k_lens, freqs, attn)
         x = x + y * gate
-        x = x + self.cross_attn(self.norm3(x), context)
+        x = x + self.cross_attn(self.norm3(x), context, cross_core)
         y = self.ffn(self.norm2(x).float() * (1 + c_scale) + c_shift)
         return x + y * c_gate
 
@@ -253,11 +259,17 @@ class WanDiT(nn.Module):
         context: list[torch.Tensor],
         seq_len: int,
         y: list[torch.Tensor] | None = None,
+        clean_tokens: int = 0,
     ) -> list[torch.Tensor]:
         """x: latents [C_in, F, H, W]; t: [B] or per-token [B, seq_len]; context: [L_i, text_dim]
-        text embeddings (L_i ≤ text_len); y: i2v conditioning concatenated to x on channels.
+        text embeddings (L_i ≤ text_len); y: i2v conditioning concatenated to x on channels;
+        clean_tokens (t [B] only): the first tokens of every sample have t = 0 (TI2V's clean
+        image frame), the official per-token t without a per-token tensor.
         Returns fp32 [out_dim, F, H, W] per sample. (Upstream only accepts a [B] t for B = 1;
-        here any B works, each sample with its own t.)"""
+        here any B works, each sample with its own t.)
+
+        With t [B] the forward makes no host synchronisation, so it can be compiled whole or
+        captured; a per-token t [B, seq_len] costs one (its distinct values are looked up)."""
         cfg = self.config
         if y is not None:
             x = [torch.cat([u, v], dim=0) for u, v in zip(x, y)]
@@ -276,19 +288,23 @@ class WanDiT(nn.Module):
         if sp is not None:
             seq_len, t = sp.pad(seq_len, t)
         h, grids, seq_lens = self.patchify(x, seq_len)
-        e, e0 = self.embed_time(t.to(device), seq_len)
+        e, e0 = self.embed_time(t.to(device), seq_len, clean_tokens)
         ctx = self.embed_text(context)
         freqs = self.rope_freqs(grids, device)
         k_lens = None  # no mask at all when nothing is padded (lets SDPA take its fastest kernel)
         if min(seq_lens) < seq_len:
             k_lens = torch.tensor(seq_lens, dtype=torch.int32, device=device)
 
-        attn: AttentionFn = attention
+        # The plan's backend, fixed for this forward (the blocks then read no context variable).
+        core: AttentionFn = functools.partial(
+            attention, backend=_backend_now(device, self.config.head_dim)
+        )
+        attn = core
         if sp is not None:
             h, e, e0, freqs = sp.shard(h, e, e0, freqs)
             attn = sp.attention
         for block in self.blocks:
-            h = block(h, e0, k_lens, freqs, ctx, attn)
+            h = block(h, e0, k_lens, freqs, ctx, attn, core)
         out = self.head(h, e)
         if sp is not None:
             out = sp.gather(out)
@@ -311,24 +327,61 @@ class WanDiT(nn.Module):
         h = torch.cat([F.pad(u, (0, 0, 0, seq_len - u.shape[1])) for u in tokens])
         return h, grids, seq_lens
 
-    def embed_time(self, t: torch.Tensor, seq_len: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def embed_time(
+        self, t: torch.Tensor, seq_len: int, clean_tokens: int = 0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Time embedding e [B, S', C] and its projection e0 [B, S', 6, C], both fp32.
 
         Upstream embeds every token's t (S' = seq_len). The MLP is row-wise, so by default we
         embed each distinct t once and gather; S' = 1 (broadcast) when t is constant per sample.
-        See ``per_token_time_mlp``."""
-        if t.dim() == 1:
-            t = t[:, None]
-        elif t.dim() != 2 or t.shape[1] != seq_len:
+        With t [B] the distinct values are known from the shapes (t itself, plus 0 for the
+        ``clean_tokens`` prefix), so nothing waits for the device. See ``per_token_time_mlp``."""
+        if t.dim() == 2:
+            if t.shape[1] != seq_len:
+                raise ValueError(f"t must be [B] or [B, seq_len={seq_len}], got {tuple(t.shape)}")
+            if clean_tokens:
+                raise ValueError("clean_tokens needs a t of shape [B], not per-token")
+            return self._embed_per_token_t(t, seq_len)
+        if t.dim() != 1:
             raise ValueError(f"t must be [B] or [B, seq_len={seq_len}], got {tuple(t.shape)}")
+        if not 0 <= clean_tokens <= seq_len:
+            raise ValueError(f"clean_tokens must be in 0..seq_len={seq_len}, got {clean_tokens}")
+        b = t.shape[0]
         if self.per_token_time_mlp:
-            t = t.expand(t.shape[0], seq_len)
-            values, index = t.flatten(), torch.arange(t.numel(), device=t.device).view(t.shape)
+            full = t[:, None].expand(b, seq_len)
+            if clean_tokens:
+                clean = torch.arange(seq_len, device=t.device) < clean_tokens
+                full = torch.where(clean, torch.zeros_like(full), full)
+            values = full.flatten()
+            index = torch.arange(values.numel(), device=t.device).view(b, seq_len)
+        elif clean_tokens:
+            # Rows: [0, t_0, …, t_{B-1}] (ascending for B = 1, as torch.unique gave them).
+            values = torch.cat([t.new_zeros(1), t])
+            clean = torch.arange(seq_len, device=t.device)[None, :] < clean_tokens
+            index = torch.where(clean, 0, torch.arange(1, b + 1, device=t.device)[:, None])
         else:
-            if t.shape[1] > 1 and bool((t == t[:, :1]).all()):
+            values, index = t, torch.arange(b, device=t.device)[:, None]
+        return self._time_mlp(values, index)
+
+    def _embed_per_token_t(
+        self, t: torch.Tensor, seq_len: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A per-token t [B, seq_len] of unknown values: their distinct values are looked up on
+        the host (one synchronisation per forward; the loop passes t [B] + clean_tokens)."""
+        if self.per_token_time_mlp:
+            values = t.flatten()
+            index = torch.arange(t.numel(), device=t.device).view(t.shape)
+        else:
+            if bool((t == t[:, :1]).all()):
                 t = t[:, :1]  # constant per sample (A14B, TI2V t2v mode): broadcast
             values, index = torch.unique(t, return_inverse=True)
-        with _no_autocast(t):
+        return self._time_mlp(values, index)
+
+    def _time_mlp(
+        self, values: torch.Tensor, index: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The time MLP on the distinct ``values`` [U], gathered by ``index`` [B, S'] of rows."""
+        with _no_autocast(values):
             s = sinusoid(self.config.freq_dim, values).float()
             emb, proj = self.time_embedding, self.time_projection
             e_u = _linear32(cast(nn.Linear, emb[2]), F.silu(_linear32(cast(nn.Linear, emb[0]), s)))
@@ -367,3 +420,10 @@ class WanDiT(nn.Module):
             u = u[: math.prod((f, h, w))].view(f, h, w, pt, ph, pw, c)
             out.append(u.permute(6, 0, 3, 1, 4, 2, 5).reshape(c, f * pt, h * ph, w * pw))
         return out
+
+
+@torch.compiler.assume_constant_result
+def _backend_now(device: torch.device, head_dim: int) -> str:
+    """The attention backend of this forward (the plan's, set by ``use_backend``). Read in
+    Python even while dynamo traces a whole forward: the choice is a constant of the job."""
+    return chosen_backend(device, head_dim)

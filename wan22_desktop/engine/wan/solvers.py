@@ -22,6 +22,8 @@ Official quirks kept on purpose (they change the numbers):
   values (truncation), and only then are the sigmas cast to float32 with a final 0 appended.
 - Every solver coefficient is a float32 0-dim CPU tensor computed op by op as upstream does (not
   precomputed over all sigmas at once, so a vectorised kernel can't round differently from theirs).
+  UniC's weights (a 2x2 solve on the sample's device) are solved the same way, step by step, but
+  once per run before the loop (``prepare``), so no step waits on the host.
 - The UniC correction uses the data prediction made from the *uncorrected* sample.
 - At DPM++'s first steps sigma = 1 gives lambda = -inf; the infinities cancel the way upstream's do
   (step 0 becomes ``sigma_1 * x + alpha_1 * x0``, and step 1's second-order term vanishes).
@@ -157,6 +159,10 @@ class FlowSolver:
         self._index = i + 1
         return out
 
+    def prepare(self, device: torch.device) -> None:
+        """Compute on ``device`` what depends only on the schedule, before the first step (the
+        loop calls it, so the steps make no host→device copies)."""
+
     def _update(self, i: int, v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
@@ -174,6 +180,9 @@ class FlowUniPC(FlowSolver):
     order = 2
 
     def __init__(self, steps: int, shift: float) -> None:
+        # UniC's order-2 weights per step and device, solved once (they depend only on the
+        # schedule): the loop then makes no host→device copy and no linalg.solve per step.
+        self._rhos: dict[torch.device, torch.Tensor] = {}
         super().__init__(unipc_sigmas(steps, shift), steps, shift)
 
     def reset(self) -> None:
@@ -229,8 +238,29 @@ class FlowUniPC(FlowSolver):
             return x_corr - alpha_t * b_h * (0.5 * d1_t)
         rk = (_lambda(self.sigmas[i - 2]) - lambda_s0) / h
         d1 = (self._outputs[-2] - m0) / rk
-        rho = _unic_rhos(rk, hh, b_h, device=x.device)
+        rho = self.unic_rhos(x.device)[i]
         return x_corr - alpha_t * b_h * (rho[0] * d1 + rho[1] * d1_t)
+
+    def prepare(self, device: torch.device) -> None:
+        self.unic_rhos(device)
+
+    def unic_rhos(self, device: torch.device) -> torch.Tensor:
+        """[steps, 2]: row i holds the order-2 UniC weights of step i's corrector (rows 0 and 1,
+        which never use them, are NaN). Each row is solved on ``device`` by ``_unic_rhos`` with
+        the same scalar operations as a per-step solve, so the weights are bit-identical."""
+        rhos = self._rhos.get(device)
+        if rhos is None:
+            rows = [torch.full((2,), float("nan"), device=device)] * min(2, self.steps)
+            for i in range(2, self.steps):
+                sigma_t, sigma_s0 = self.sigmas[i], self.sigmas[i - 1]
+                lambda_s0 = _lambda(sigma_s0)
+                h = _lambda(sigma_t) - lambda_s0
+                rk = (_lambda(self.sigmas[i - 2]) - lambda_s0) / h
+                hh = -h
+                rows.append(_unic_rhos(rk, hh, torch.expm1(hh), device=device))
+            rhos = torch.stack(rows)
+            self._rhos[device] = rhos
+        return rhos
 
 
 def _unic_rhos(
@@ -239,7 +269,7 @@ def _unic_rhos(
     """Order-2 UniC weights: solve R rho = b, R = [[1, 1], [r, 1]], b from phi_k(h)/B(h) (UniPC eq. 8).
 
     Built and solved on the sample's device with ``torch.linalg.solve`` as upstream does, so the
-    weights carry the same rounding there.
+    weights carry the same rounding there. Called once per step at set-up (``unic_rhos``).
     """
     h_phi_k = torch.expm1(hh) / hh - 1
     b1 = h_phi_k / b_h

@@ -149,6 +149,13 @@ class WanEngine:
             dit_fsdp=plan.dit_fsdp,
             t5_fsdp=plan.t5_fsdp,
         )
+        pipeline.cfg_batch = plan.cfg_batch
+        if plan.compile:  # the blocks compile at the first step; kernels cached in the app's cache
+            from wan22_desktop.paths import app_paths
+
+            from ..compile import compile_blocks
+
+            compile_blocks(pipeline.experts.values(), app_paths().cache / "torch-compile")
         return pipeline
 
     def generate(

@@ -90,14 +90,52 @@ def model_timestep(t: torch.Tensor, cond: Conditioning) -> torch.Tensor:
     return torch.cat([tokens, pad]).unsqueeze(0)
 
 
+def clean_prefix(cond: Conditioning) -> int | None:
+    """TI2V: how many leading tokens the keep mask holds clean (t = 0), read once before the loop,
+    so each step passes t [1] + ``clean_tokens`` to the DiT instead of a per-token vector whose
+    distinct values the DiT would have to look up on the host. 0 without per-token t; None when
+    the mask is not such a prefix (then the per-token vector is passed, as before)."""
+    if not cond.per_token_t:
+        return 0
+    if cond.keep_mask is None:
+        return None
+    ph, pw = cond.patch_hw
+    tokens = cond.keep_mask[0][:, ::ph, ::pw].flatten().cpu()
+    n = int((tokens == 0).sum())
+    if bool((tokens[:n] == 0).all()) and bool((tokens[n:] == 1).all()):
+        return n
+    return None
+
+
 def guided_velocity(
-    model: nn.Module, latent: torch.Tensor, t: torch.Tensor, cond: Conditioning, guide: float
+    model: nn.Module,
+    latent: torch.Tensor,
+    t: torch.Tensor,
+    cond: Conditioning,
+    guide: float,
+    *,
+    clean_tokens: int = 0,
+    cfg_batch: bool = False,
 ) -> torch.Tensor:
-    """Classifier-free guidance, two batch-1 forwards, conditional first (official order)."""
-    v_cond = model([latent], t=t, context=cond.context, seq_len=cond.seq_len, y=cond.y)[0]
+    """Classifier-free guidance, two batch-1 forwards, conditional first (official order); with
+    ``cfg_batch`` one batch-2 forward (conditional, unconditional) with the same result up to
+    rounding, at twice the activations."""
+    kw: dict[str, Any] = {"seq_len": cond.seq_len, "clean_tokens": clean_tokens}
+    if guide != 1.0 and cfg_batch:
+        y = None if cond.y is None else cond.y + cond.y
+        both = model(
+            [latent, latent],
+            t=t.expand(2, *t.shape[1:]),
+            context=cond.context + cond.context_null,
+            y=y,
+            **kw,
+        )
+        v_cond, v_uncond = both[0].float(), both[1].float()
+        return v_uncond + guide * (v_cond - v_uncond)
+    v_cond = model([latent], t=t, context=cond.context, y=cond.y, **kw)[0]
     if guide == 1.0:
         return v_cond.float()
-    v_uncond = model([latent], t=t, context=cond.context_null, seq_len=cond.seq_len, y=cond.y)[0]
+    v_uncond = model([latent], t=t, context=cond.context_null, y=cond.y, **kw)[0]
     return v_uncond.float() + guide * (v_cond.float() - v_uncond.float())
 
 
@@ -110,22 +148,32 @@ def sample(
     guidance: tuple[float, float],
     boundary: float | None,
     callback: StepCallback | None = None,
+    cfg_batch: bool = False,
 ) -> torch.Tensor:
     """Run every solver step from the initial ``latent`` [C, F, h, w]; returns the final latent.
 
     ``activate(name)`` returns the expert to use, placed on the device (see ``offload``);
     ``guidance`` is (low-noise, high-noise) as in the official configs. A callback returning
     ``STOP`` (or raising ``Cancelled``) ends the run with ``Cancelled`` before the next step.
+    ``cfg_batch``: the plan's choice to run CFG's two forwards as one batch of two.
+    Everything that depends only on the schedule is on the device before the first step, so the
+    steps themselves make no host synchronisation.
     """
     device = latent.device
     total = solver.steps
     low, high = guidance
+    solver.prepare(device)
+    timesteps = solver.timesteps.to(device)
+    clean = clean_prefix(cond)
     for i, t in enumerate(solver.timesteps.tolist()):
         name = expert_for_timestep(t, boundary)
         model = activate(name)
         guide = low if name == LOW_NOISE else high
-        t_step = torch.tensor([t], dtype=torch.int64, device=device)
-        velocity = guided_velocity(model, latent, model_timestep(t_step, cond), cond, guide)
+        t_step = timesteps[i : i + 1]
+        t_model = t_step if clean is not None else model_timestep(t_step, cond)
+        velocity = guided_velocity(
+            model, latent, t_model, cond, guide, clean_tokens=clean or 0, cfg_batch=cfg_batch
+        )
         latent = solver.step(velocity.unsqueeze(0), t, latent.unsqueeze(0)).squeeze(0)
         if cond.keep_mask is not None and cond.keep_latent is not None:
             latent = (1.0 - cond.keep_mask) * cond.keep_latent + cond.keep_mask * latent

@@ -145,6 +145,7 @@ class WanPipeline:
         self.text_encoder.output_device = self.device
         self.load_seconds = load_seconds
         self.attention = attention  # the plan's backend; None: ``attention.select_backend``
+        self.cfg_batch = False  # the plan's: CFG's two forwards as one batch (``WanEngine.load``)
         self.placer = ExpertPlacer(
             self.experts,
             self.device,
@@ -266,6 +267,7 @@ class WanPipeline:
                 guidance=(low, high),
                 boundary=spec.boundary,
                 callback=callback,
+                cfg_batch=self.cfg_batch,
             )
         clock.phase("decoding")
         self.placer.park_all()
