@@ -1,7 +1,8 @@
 """Peak VRAM per plan from the fake-CUDA harness, against the planner's estimate and the card.
 
     PYTHONPATH=. python benchmarks/bench_vram.py                 # the table + the official checks
-    PYTHONPATH=. python benchmarks/bench_vram.py --write-table   # re-simulate, rewrite the table
+    PYTHONPATH=. python benchmarks/bench_vram.py --write-table   # simulate missing rows, rewrite
+    PYTHONPATH=. python benchmarks/bench_vram.py --write-table --all   # re-simulate every row
     PYTHONPATH=. python benchmarks/bench_vram.py --no-official   # skip the two official runs
 
 The harness (``engine/wan/vram_harness.py``) runs the real CUDA code path at full model size on
@@ -54,6 +55,7 @@ def model_estimate(p: Plan, frames: int, has_image: bool) -> vm.VramEstimate:
         ulysses_size=p.ulysses_size,
         dit_fsdp=p.dit_fsdp,
         t5_fsdp=p.t5_fsdp,
+        cfg_batch=p.cfg_batch,
     )
     return vm.estimate(
         model_of(p.task),
@@ -67,14 +69,20 @@ def model_estimate(p: Plan, frames: int, has_image: bool) -> vm.VramEstimate:
     )
 
 
-def write_table() -> None:
+def write_table(everything: bool = False) -> None:
+    """Simulate the rows the table lacks (``everything``: every row) and drop the ones no plan
+    needs any more: a planner change costs only its new plans' simulations."""
     import torch
 
     from wan22_desktop.engine.wan.vram_harness import simulate
 
     torch.set_num_threads(1)
+    kept = {} if everything or not vt.TABLE_PATH.exists() else vt.load_table()
     rows = []
     for key, (p, frames, image) in sorted(vt.required_rows().items()):
+        if key in kept:
+            rows.append(kept[key])
+            continue
         r = simulate(p, frames, has_image=image)
         print(
             f"{key:70s} sampling {r.sampling_gib:6.2f}  decode {r.decode_gib:6.2f}  "
@@ -130,6 +138,7 @@ def print_cards() -> None:
             [f"vae{p.vae_dtype}/t{p.vae_tile}"] if (p.vae_tile or p.vae_dtype != "fp32") else []
         )
         flags += ["vaeoff"] if p.vae_offload else []
+        flags += ["cfg2"] if p.cfg_batch else []
         est = model_estimate(p, cell.frames, cell.has_image)
         est_s = est.sampling + vm.allocator_margin(est.sampling)
         est_d = est.decode + vm.allocator_margin(est.decode)
@@ -168,11 +177,14 @@ def official() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--write-table", action="store_true", help="re-simulate and rewrite the table")
+    ap.add_argument(
+        "--write-table", action="store_true", help="simulate the rows the table lacks, rewrite it"
+    )
+    ap.add_argument("--all", action="store_true", help="with --write-table: re-simulate every row")
     ap.add_argument("--no-official", action="store_true", help="skip the official reproductions")
     args = ap.parse_args()
     if args.write_table:
-        write_table()
+        write_table(everything=args.all)
     print_cards()
     if not args.no_official:
         official()

@@ -90,7 +90,7 @@ def test_cfg_batch_needs_room_for_a_second_forwards_activations() -> None:
     assert five.cfg_batch
     on_16 = plan(JobShape("ti2v-5B", 1280, 704, 121), _hw(1, 15.6), FULL)
     assert not on_16.cfg_batch
-    assert choose_cfg_batch("cpu", 1, 0.0, 0.0, 0.0) == (
+    assert choose_cfg_batch("cpu", 1, None, 0.0) == (
         False,
         "off: on the CPU two forwards cost the same as one batch of two",
     )

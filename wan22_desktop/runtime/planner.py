@@ -642,24 +642,26 @@ def choose_compile(
 def choose_cfg_batch(
     device: str,
     nproc: int,
-    est_sampling_gib: float,
-    extra_gib: float,
+    batched: vm.VramEstimate | None,
     vram_gib: float,
     pinned: bool | None = None,
 ) -> tuple[bool, str]:
     """(CFG's two forwards as one batch of two, reason). The batch doubles the activations, so
-    it is on only where the sampling estimate plus one more forward's activations (``extra_gib``,
-    the memory model's per-token slope) stays within the share of the card a plan may use.
-    Off on the CPU: it saves nothing there, and the official two-forward order keeps CPU results
-    comparable with the reference code; off across GPUs (not tried with Ulysses)."""
+    it is on only where the memory plan's estimate with the batch (``batched``) still fits the
+    card by the memory plan's own rule; the memory plan comes first (both A14B experts resident
+    beat a batch of two). Off on the CPU: it saves nothing there, and the official two-forward
+    order keeps CPU results comparable with the reference code; off across GPUs (not tried
+    with Ulysses)."""
     if pinned is not None:
         return pinned, f"{'on' if pinned else 'off'}: set by you"
     if device != "cuda":
         return False, "off: on the CPU two forwards cost the same as one batch of two"
     if nproc > 1:
         return False, "off: not used with several GPUs (Ulysses)"
-    need = est_sampling_gib + extra_gib
-    if need <= vm.FIT_FRACTION * vram_gib:  # the estimate already holds the allocator's margin
+    if batched is None:
+        return False, "off: no memory estimate"
+    need = batched.sampling + vm.allocator_margin(batched.sampling)
+    if batched.fits(vram_gib):
         return True, (
             f"on: the GPU has room for both CFG passes at once (~{need:.0f} of {vram_gib:.0f} GiB)"
         )
@@ -668,33 +670,16 @@ def choose_cfg_batch(
     )
 
 
-def with_speed(plan_: Plan, shape: JobShape, hw: Hardware, ov: PlanOverrides) -> Plan:
-    """``plan_`` with its compile and cfg_batch switches decided (and their reasons)."""
+def with_speed(plan_: Plan, shape: JobShape, ov: PlanOverrides) -> Plan:
+    """``plan_`` with its compile switch decided (and its reason); CFG batching is the memory
+    plan's (it changes the peak)."""
     spec = TASKS[plan_.task]
     ktok = task_tokens(spec, plan_.width, plan_.height, shape.frame_num) / 1000
     steps = shape.steps or spec.sample_steps
     compile_, why_c = choose_compile(
         plan_.device, plan_.nproc, ktok, steps, ov.compile, plan_.stream_blocks
     )
-    used = hw.gpus[: plan_.nproc]
-    vram = min((g.total_gib for g in used), default=0.0)
-    slope = vm.ACT_PER_KTOK[model_of(plan_.task)]
-    batch, why_b = choose_cfg_batch(
-        plan_.device, plan_.nproc, plan_.est_vram_sampling_gib, slope * ktok, vram, ov.cfg_batch
-    )
-    reasons = {**plan_.reasons, "compile": why_c, "cfg_batch": why_b}
-    if not batch:
-        return replace(plan_, compile=compile_, cfg_batch=False, reasons=reasons)
-    # The batch of two holds one more forward's activations while sampling: the plan says so.
-    sampling = round(plan_.est_vram_sampling_gib + slope * ktok, 1)
-    return replace(
-        plan_,
-        compile=compile_,
-        cfg_batch=True,
-        reasons=reasons,
-        est_vram_sampling_gib=sampling,
-        est_vram_gib=max(plan_.est_vram_gib, sampling),
-    )
+    return replace(plan_, compile=compile_, reasons={**plan_.reasons, "compile": why_c})
 
 
 def plan(
@@ -706,7 +691,7 @@ def plan(
     """Decide how to run ``shape`` here; raise ``PlanError`` with the reason when nothing fits.
     The memory plan first (``_memory_plan``), then the speed switches from it."""
     ov = overrides or PlanOverrides()
-    return with_speed(_memory_plan(shape, hw, installed, ov), shape, hw, ov)
+    return with_speed(_memory_plan(shape, hw, installed, ov), shape, ov)
 
 
 def _memory_plan(
@@ -748,6 +733,7 @@ def _memory_plan(
             )
         cpu_dtype = choose_dtype("cpu", ov.dtype)
         cpu_attention = choose_attention(hw, (), ov.attention)
+        cpu_batch, reasons["cfg_batch"] = choose_cfg_batch("cpu", 1, None, 0.0, ov.cfg_batch)
         reasons["device"] = (
             "CPU: set by you"
             if ov.device == "cpu"
@@ -772,6 +758,7 @@ def _memory_plan(
             {**reasons, "precision": cpu_dtype[1], "attention": cpu_attention[1]},
             (),
             dtype=cpu_dtype[0],
+            cfg_batch=cpu_batch,
         )
     if not gpus_all:
         raise PlanError(
@@ -866,6 +853,15 @@ def _memory_plan(
         )
     sw, est = choice.switches, choice.estimate
     assert est is not None
+    batched = job.estimate(replace(sw, cfg_batch=True)) if nproc == 1 else None
+    cfg_batch, reasons["cfg_batch"] = choose_cfg_batch("cuda", nproc, batched, vram, ov.cfg_batch)
+    if cfg_batch and batched is not None:
+        sw, est = replace(sw, cfg_batch=True), batched
+        if not batched.fits(vram):
+            warnings.append(
+                f"CFG batching (set by you) needs about {batched.with_margin:.0f} GiB of the "
+                f"GPU's {vram:.0f}: the job may run out of GPU memory; turn it off"
+            )
     offload, convert, t5cpu = sw.offload_model, sw.convert_model_dtype, sw.t5_cpu
     why = choice.why
     for name, value, pinned in (
@@ -928,6 +924,7 @@ def _memory_plan(
         vae_dtype=sw.vae_dtype,
         vae_tile=sw.vae_tile,
         vae_offload=sw.vae_offload,
+        cfg_batch=cfg_batch,
         est_vram_sampling_gib=round(est.sampling + vm.allocator_margin(est.sampling), 1),
         est_vram_decode_gib=round(est.decode + vm.allocator_margin(est.decode), 1),
     )

@@ -148,6 +148,7 @@ class Switches:
     ulysses_size: int = 1
     dit_fsdp: bool = False
     t5_fsdp: bool = False
+    cfg_batch: bool = False  # CFG's two forwards as one batch of two: twice the activations
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,8 @@ def estimate(
         act += ACT_FP8_EXTRA_PER_KTOK[model] * rank_ktok
     if has_image and model == "5B":
         act += ACT_PER_TOKEN_T_PER_KTOK["5B"] * rank_ktok
+    if sw.cfg_batch:
+        act *= 2
     act = act * FIT_SAFETY + FIT_SAFETY_GIB
 
     encode = 0.0

@@ -39,6 +39,7 @@ SIMULATED_SWITCHES = (
     "vae_dtype",
     "vae_tile",
     "vae_offload",
+    "cfg_batch",
 )
 
 

@@ -759,6 +759,7 @@ def simulate(
                 activate=activate,
                 guidance=spec.guidance,
                 boundary=spec.boundary,
+                cfg_batch=plan.cfg_batch,
             )
         sampling_peak = sim.peak
         pipe.placer.park_all()
@@ -800,6 +801,7 @@ _PLAN_KEYS = (
     "vae_dtype",
     "vae_tile",
     "vae_offload",
+    "cfg_batch",
     "dtype",
 )
 
