@@ -22,6 +22,7 @@ from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT, ImageUse, TaskSpec, get
 from .. import image_prep
 from ..attention import use_backend
 from ..dit import WanDiT
+from ..lora import LoraMerge
 from ..offload import CPU, ExpertPlacer, move, release_cached_memory
 from ..solvers import make_solver
 from ..text_encoder import T5TextEncoder
@@ -140,6 +141,7 @@ class WanPipeline:
         self.load_seconds = load_seconds
         self.attention = attention  # the plan's backend; None: ``attention.select_backend``
         self.placer = ExpertPlacer(self.experts, self.device, memory.offload_model)
+        self.loras = LoraMerge()  # the LoRA set merged into the experts (``job.run_job`` sets it)
         _check_components(self.spec, self.experts, vae, text_encoder)
 
     # ---- construction
