@@ -82,7 +82,7 @@ _SUFFIXES: tuple[tuple[str, str], ...] = (
     (".diff", "diff"),
 )
 _PREFIXES: dict[str, tuple[str, ...]] = {
-    "diffusers": ("transformer.", "base_model.model.", ""),
+    "diffusers": ("transformer.", "base_model.model.", "diffusion_model.", ""),
     "official": ("model.diffusion_model.", "diffusion_model.", ""),
 }
 KOHYA_PREFIX = "lora_unet_"
@@ -170,7 +170,7 @@ def detect_format(keys: Iterable[str]) -> str:
         return "kohya"
     for key in keys:
         module = _split(key)[0]
-        for prefix in _PREFIXES["diffusers"][:2]:
+        for prefix in _PREFIXES["diffusers"][:3]:
             module = module.removeprefix(prefix)
         if _match(_NAMES["diffusers"], module) and not _match(_NAMES["official"], module):
             return "diffusers"

@@ -286,3 +286,39 @@ def test_switching_sets_restores_the_loaded_weights_exactly(tmp_path):
     merge.apply(experts, [], "m")
     for name, model in experts.items():
         assert all(torch.equal(v, loaded[name][k]) for k, v in model.state_dict().items())
+
+
+@pytest.mark.parametrize(
+    ("key", "fmt", "module"),
+    [
+        ("transformer.blocks.3.attn2.to_out.0.lora_B.weight", "diffusers", "blocks.3.cross_attn.o"),
+        ("base_model.model.blocks.0.ffn.net.0.proj.lora_A.weight", "diffusers", "blocks.0.ffn.0"),
+        ("diffusion_model.blocks.0.attn1.to_q.lora_A.weight", "diffusers", "blocks.0.self_attn.q"),
+        ("diffusion_model.blocks.1.norm3.diff_b", "official", "blocks.1.norm3"),
+        ("model.diffusion_model.head.head.diff", "official", "head.head"),
+        ("blocks.2.self_attn.norm_k.diff", "official", "blocks.2.self_attn.norm_k"),
+        ("lora_unet_blocks_12_cross_attn_norm_q.diff", "kohya", "blocks.12.cross_attn.norm_q"),
+        ("lora_unet_time_projection_1.lora_down.weight", "kohya", "time_projection.1"),
+    ],
+)
+def test_key_mapping(key, fmt, module):
+    from wan22_desktop.lora_formats import parse_keys
+
+    pairs = {"lora_A": "lora_B", "lora_B": "lora_A", "lora_down": "lora_up", "lora_up": "lora_down"}
+    keys = [key] + [key.replace(f".{a}.", f".{b}.") for a, b in pairs.items() if f".{a}." in key]
+    layout = parse_keys(keys)
+    assert layout.format == fmt and list(layout.modules) == [module]
+
+
+def test_wan21_image_keys_are_skipped():
+    from wan22_desktop.lora_formats import parse_keys
+
+    keys = [
+        "diffusion_model.blocks.0.cross_attn.k_img.lora_A.weight",
+        "diffusion_model.blocks.0.cross_attn.k_img.lora_B.weight",
+        "diffusion_model.blocks.0.cross_attn.q.lora_A.weight",
+        "diffusion_model.blocks.0.cross_attn.q.lora_B.weight",
+        "diffusion_model.img_emb.proj.1.diff_b",
+    ]
+    layout = parse_keys(keys)
+    assert list(layout.modules) == ["blocks.0.cross_attn.q"] and len(layout.skipped) == 3
