@@ -163,3 +163,30 @@ def test_queue_add_and_copy_as_command_carry_loras(tmp_path, capsys):
         _lora(style, seed=4)  # the file changes: the stored job cannot be queued again
         with pytest.raises(UserInputError, match="has changed since the job was made"):
             q.enqueue(db, stored)  # what re-run and retry do
+
+
+def test_queue_edit_replaces_and_clears_loras(tmp_path, capsys):
+    from tests.cli_helpers import make_tiny_checkpoint
+    from wan22_desktop.db import queue as q
+    from wan22_desktop.db.database import open_app_database
+    from wan22_desktop.paths import app_paths
+
+    ckpt = make_tiny_checkpoint(tmp_path / "ckpts", "t2v-A14B")
+    a, b = _lora(tmp_path / "a.safetensors", 1), _lora(tmp_path / "b.safetensors", 2)
+    home = tmp_path / "home"
+    base = ["--home", str(home)]
+    add = ["queue", "add", "--task", "t2v-A14B", "--ckpt_dir", str(ckpt), "--lora", str(a)]
+    assert main([*base, *add]) == 0, capsys.readouterr().err
+
+    def loras() -> list[tuple[str, float, float]]:
+        with open_app_database(app_paths(home)) as db:
+            req = GenerationRequest.from_json(q.list_jobs(db)[0].request_json)
+        return [(Path(x.path).name, x.strength_high, x.strength_low) for x in req.loras]
+
+    assert loras() == [("a.safetensors", 1.0, 1.0)]
+    assert main([*base, "queue", "edit", "1", "--lora", f"{b}:high=0.5,low=0"]) == 0
+    assert loras() == [("b.safetensors", 0.5, 0.0)]
+    assert main([*base, "queue", "edit", "1", "--prompt", "other"]) == 0  # kept
+    assert loras() == [("b.safetensors", 0.5, 0.0)]
+    assert main([*base, "queue", "edit", "1", "--lora", "none"]) == 0
+    assert loras() == []
