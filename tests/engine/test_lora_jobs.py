@@ -178,3 +178,28 @@ def test_queue_jobs_switch_lora_sets_in_one_warm_worker(ckpt, loras, tmp_path, m
     fresh = tmp_path / "fresh.npy"
     assert _generate(ckpt, fresh, "--lora", f"{loras['style']}:high=0.5,low=1.5") == 0
     assert np.array_equal(np.load(tmp_path / "q1.npy"), np.load(fresh))
+
+
+def test_a_file_replaced_under_the_same_name_is_merged_again(ckpt, tmp_path):
+    """The warm set is keyed by hash too: a new file at the same path is not mistaken for the
+    merged one."""
+    from tests.runtime.helpers import cpu_plan
+    from wan22_desktop.runtime.planner import Plan
+
+    cfg = read_task_dit_config(ckpt, TASK)
+    plan = Plan.from_dict(cpu_plan(TASK))
+    path = tmp_path / "same name.safetensors"
+    warm = PipelineCache(WanEngine())
+    write_lora(path, lora_tensors(cfg, seed=1), "official_ab")
+    run_job(_request(_ref(path, 1.0, 1.0)), plan, ckpt, tmp_path / "a.npy", cache=warm)
+    write_lora(path, lora_tensors(cfg, seed=7), "official_ab")
+    run_job(_request(_ref(path, 1.0, 1.0)), plan, ckpt, tmp_path / "b.npy", cache=warm)
+    run_job(
+        _request(_ref(path, 1.0, 1.0)),
+        plan,
+        ckpt,
+        tmp_path / "c.npy",
+        cache=PipelineCache(WanEngine()),
+    )
+    assert np.array_equal(np.load(tmp_path / "b.npy"), np.load(tmp_path / "c.npy"))
+    assert not np.array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))

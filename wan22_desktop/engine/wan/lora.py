@@ -110,6 +110,7 @@ class ExpertLora:
     expert: str
     path: str
     strength: float
+    sha256: str = ""  # part of the set's identity: a file replaced under the same name re-merges
 
 
 def model_shapes(module: nn.Module) -> dict[str, tuple[int, ...]]:

@@ -183,7 +183,12 @@ class WanEngine:
         for ref in request.loras:
             verify_ref(ref.path, ref.sha256)
         items = [
-            ExpertLora(name, ref.path, ref.strength_low if name == LOW else ref.strength_high)
+            ExpertLora(
+                name,
+                ref.path,
+                ref.strength_low if name == LOW else ref.strength_high,
+                ref.sha256,
+            )
             for ref in request.loras
             for name in pipeline.experts
             if name in (HIGH, LOW) or len(pipeline.experts) == 1
