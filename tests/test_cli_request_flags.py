@@ -109,7 +109,22 @@ def _every_option(ckpt: Path, image: Path, out: Path, *, t5: str) -> GenerationR
         attention="sage",
         ckpt_dir=str(ckpt),
         save_file=str(out),
+        loras=[_lora_entry(image.parent / "style lora.safetensors", 0.8, 0.25)],
     )
+
+
+def _lora_entry(path: Path, high: float, low: float) -> dict[str, object]:
+    from tests.lora_helpers import lora_tensors, write_lora
+    from wan22_desktop.engine.wan.dit_config import tiny_dit_config
+    from wan22_desktop.lora_library import sha256_file
+
+    write_lora(path, lora_tensors(tiny_dit_config("i2v-A14B")), "official_ab")
+    return {
+        "path": str(path),
+        "sha256": sha256_file(path),
+        "strength_high": high,
+        "strength_low": low,
+    }
 
 
 @pytest.mark.parametrize("t5", ["cpu", "fsdp"])

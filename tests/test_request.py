@@ -335,7 +335,7 @@ def test_version_2_rows_load_with_the_v3_defaults():
     assert (r.ckpt_dir, r.save_file, r.device, r.dtype) == (None, None, "auto", "auto")
     assert r.parallel == ParallelOptions(ulysses_size=1, dit_fsdp=False, t5_fsdp=False)
     assert r.memory.offload_model == "on" and r.seed == 9
-    assert r.to_dict()["schema_version"] == SCHEMA_VERSION == 3
+    assert r.to_dict()["schema_version"] == SCHEMA_VERSION == 4
     assert r.validate() == []
 
 

@@ -16,6 +16,9 @@ JSON schema versions (``schema_version``):
   outputs folder), ``device`` (``auto|cpu|cuda|cuda:N``), ``dtype`` (``auto|bf16|fp16|fp32``),
   ``attention`` (``auto|flash3|flash2|sage|sdpa``; added later, default auto)
   and ``parallel`` (``ulysses_size``, ``dit_fsdp``, ``t5_fsdp``). v2 rows load with the defaults.
+* **4** - adds ``loras``: a list of ``{path, sha256, strength_high, strength_low}`` (LoRA files
+  merged into the DiT; ``strength_low`` is the low-noise expert's, TI2V-5B uses one strength).
+  v3 rows load with no LoRA.
 
 Loading rules: a version newer than ``SCHEMA_VERSION`` is refused (update the app); older ones
 are upgraded step by step; fields missing from a dict take the task's defaults; **unknown keys are
@@ -59,7 +62,9 @@ from wan22_desktop.tasks import (
     parse_size,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+LORAS_MAX = 8  # merged at once; more is almost surely a mistake
+LORA_STRENGTH_MAX = 10.0
 
 SOLVERS = ("unipc", "dpm++")
 OUTPUT_FORMATS = ("mp4", "png", "npy")
@@ -163,6 +168,19 @@ class ParallelOptions:
 
 
 @dataclass(frozen=True)
+class LoraRef:
+    """One LoRA file of a job: merged into the high-noise expert at ``strength_high`` and the
+    low-noise one at ``strength_low`` (0: not applied there); TI2V-5B has one model and one
+    strength (both equal). ``sha256`` of the file when the job was made: a changed file is
+    refused instead of silently giving another video."""
+
+    path: str
+    sha256: str
+    strength_high: float = 1.0
+    strength_low: float = 1.0
+
+
+@dataclass(frozen=True)
 class GenerationRequest:
     task: str
     prompt: str
@@ -186,6 +204,7 @@ class GenerationRequest:
     dtype: str = "auto"  # auto | bf16 | fp16 | fp32
     attention: str = "auto"  # auto | flash3 | flash2 | sage | sdpa (runtime.hardware)
     parallel: ParallelOptions = field(default_factory=ParallelOptions)
+    loras: tuple[LoraRef, ...] = ()
 
     # ---- construction
 
@@ -235,6 +254,7 @@ class GenerationRequest:
         set_(self, "prompt_extend", _sub_options(PromptExtendOptions, self.prompt_extend))
         set_(self, "memory", _sub_options(MemoryOptions, self.memory))
         set_(self, "parallel", _sub_options(ParallelOptions, self.parallel))
+        set_(self, "loras", _coerce_loras(self.loras))
 
     # ---- derived
 
@@ -297,6 +317,8 @@ class GenerationRequest:
             value = getattr(self, f.name)
             if isinstance(value, (Guidance, PromptExtendOptions, MemoryOptions, ParallelOptions)):
                 value = {sf.name: getattr(value, sf.name) for sf in fields(value)}
+            if f.name == "loras":
+                value = [{sf.name: getattr(x, sf.name) for sf in fields(x)} for x in value]
             d[f.name] = value
         return d
 
@@ -375,9 +397,15 @@ def _upgrade_v2_to_v3(d: dict[str, Any]) -> dict[str, Any]:
     return {**d, "schema_version": 3}
 
 
+def _upgrade_v3_to_v4(d: dict[str, Any]) -> dict[str, Any]:
+    """v4 only adds ``loras``; a v3 job had none."""
+    return {**d, "schema_version": 4}
+
+
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _upgrade_v1_to_v2,
     2: _upgrade_v2_to_v3,
+    3: _upgrade_v3_to_v4,
 }
 
 
@@ -481,6 +509,37 @@ def _coerce_guidance(value: Any) -> Guidance:
         )
     g = Guidance.of(value)
     return Guidance(_as_float("guidance.low", g.low), _as_float("guidance.high", g.high))
+
+
+def _coerce_loras(value: Any) -> tuple[LoraRef, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        raise UserInputError(f"loras must be a list, got {value!r}", _TYPE_HINT)
+    out: list[LoraRef] = []
+    names = {f.name for f in fields(LoraRef)}
+    for i, item in enumerate(value):
+        if isinstance(item, LoraRef):
+            item = {f.name: getattr(item, f.name) for f in fields(LoraRef)}
+        if not isinstance(item, Mapping):
+            raise UserInputError(f"loras[{i}] must be an object, got {item!r}", _TYPE_HINT)
+        unknown = sorted(set(item) - names)
+        missing = sorted({"path", "sha256"} - set(item))
+        if unknown or missing:
+            what = f"unknown field(s) {', '.join(unknown)}" if unknown else ""
+            what += ("; " if what else "") + (f"missing {', '.join(missing)}" if missing else "")
+            raise UserInputError(f"loras[{i}]: {what}", f"known: {', '.join(sorted(names))}")
+        out.append(
+            LoraRef(
+                path=_as_str(f"loras[{i}].path", item["path"]),
+                sha256=_as_str(f"loras[{i}].sha256", item["sha256"]).lower(),
+                strength_high=_as_float(
+                    f"loras[{i}].strength_high", item.get("strength_high", 1.0)
+                ),
+                strength_low=_as_float(f"loras[{i}].strength_low", item.get("strength_low", 1.0)),
+            )
+        )
+    return tuple(out)
 
 
 def _sub_options(cls: type, value: Any) -> Any:
@@ -792,6 +851,50 @@ def check_writable_folder(folder: Path, *, field: str | None = None) -> None:
     )
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _check_loras(r: GenerationRequest) -> list[str]:
+    """Numbers and names first; then each file must exist with the recorded hash (a re-run of a
+    job whose LoRA changed or vanished is refused, not silently different)."""
+    if len(r.loras) > LORAS_MAX:
+        raise _bad(f"{len(r.loras)} LoRAs at once", f"use at most {LORAS_MAX}", "loras")
+    seen: set[str] = set()
+    for lora in r.loras:
+        name = Path(lora.path).name
+        if not Path(lora.path).is_absolute():
+            raise _bad(f"LoRA path {lora.path!r} is not absolute", "give the full path", "loras")
+        if Path(lora.path).suffix.lower() != ".safetensors":
+            raise _bad(
+                f"LoRA {name} is not a .safetensors file",
+                "LoRAs are read from .safetensors only (no pickled .pt/.ckpt)",
+                "loras",
+            )
+        if lora.path in seen:
+            raise _bad(f"LoRA {name} is listed twice", "give each file once", "loras")
+        seen.add(lora.path)
+        if not _SHA256.fullmatch(lora.sha256):
+            raise _bad(f"LoRA {name} has no valid sha256", "add it with --lora PATH", "loras")
+        for which, value in (("high", lora.strength_high), ("low", lora.strength_low)):
+            if not (math.isfinite(value) and abs(value) <= LORA_STRENGTH_MAX):
+                raise _bad(
+                    f"LoRA {name}: strength {which}={value} is out of range",
+                    f"use -{LORA_STRENGTH_MAX:g}..{LORA_STRENGTH_MAX:g} (1 is the usual strength)",
+                    "loras",
+                )
+        if r.spec.boundary is None and lora.strength_high != lora.strength_low:
+            raise _bad(
+                f"LoRA {name}: {r.task} has one model, so one strength",
+                f"give one strength (--lora {name}:S)",
+                "loras",
+            )
+    from wan22_desktop.lora_library import verify_ref
+
+    for lora in r.loras:
+        verify_ref(lora.path, lora.sha256)
+    return []
+
+
 _RULES: tuple[Callable[[GenerationRequest], list[str]], ...] = (
     _check_task,
     _check_text,
@@ -802,4 +905,5 @@ _RULES: tuple[Callable[[GenerationRequest], list[str]], ...] = (
     _check_prompt,
     _check_image,
     _check_save_file,
+    _check_loras,
 )

@@ -77,6 +77,10 @@ def request_to_argv(request: GenerationRequest, *, program: str = "wan22") -> li
         argv += ["--ckpt_dir", r.ckpt_dir]
     if r.save_file is not None:
         argv += ["--save_file", r.save_file]
+    for lora in r.loras:  # explicit per-expert strengths: parses back to the same entry
+        from wan22_desktop.lora_library import lora_flag_value
+
+        argv += ["--lora", lora_flag_value(lora.path, lora.strength_high, lora.strength_low)]
     return argv
 
 

@@ -192,6 +192,15 @@ def add_request_flags(parser: argparse.ArgumentParser, *, edit: bool = False) ->
         help="attention kernel (default auto: FlashAttention 3 or 2 if installed and the GPU "
         "supports it, else PyTorch SDPA; sage: SageAttention, 8-bit)",
     )
+    parser.add_argument(
+        "--lora",
+        type=text,
+        action="append",
+        metavar="PATH[:S|:high=S,low=T]",
+        help="merge a LoRA (.safetensors; repeatable). S: strength for both experts (default 1); "
+        "high=/low=: per A14B expert. A *high_noise* file takes its *low_noise* partner along. "
+        + ("'none' removes the job's LoRAs" if edit else "See `wan22 loras list`"),
+    )
 
 
 def add_prompt_extend_flags(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:
@@ -324,6 +333,28 @@ def request_changes(
         parallel["t5_fsdp"] = True
     if parallel:
         out["parallel"] = replace(base.parallel if base else ParallelOptions(), **parallel)
+    if getattr(args, "lora", None):
+        task = out.get("task") or (base.task if base else args.task or DEFAULT_TASK)
+        out["loras"] = lora_entries(args.lora, task)
+    return out
+
+
+def lora_entries(values: list[str], task: str) -> list[dict[str, Any]]:
+    """The request's ``loras`` from ``--lora`` values (each file hashed now); ``none`` alone
+    clears them. A file named twice keeps its first entry."""
+    from wan22_desktop.lora_library import refs_for_flag
+
+    if [v.strip().lower() for v in values] == ["none"]:
+        return []
+    try:
+        experts = get_task(task).boundary is not None
+    except UserInputError:
+        experts = True  # an unknown task is the request rules' to explain
+    out: list[dict[str, Any]] = []
+    for value in values:
+        for entry in refs_for_flag(value, experts):
+            if all(e["path"] != entry["path"] for e in out):
+                out.append(entry)
     return out
 
 

@@ -61,6 +61,8 @@ class FormValues:
     gpus: int | None = None
     count: int = 1
     random_seeds: bool = False
+    # LoRAs: (path, strength on the high-noise expert, on the low-noise one); one model: high
+    loras: tuple[tuple[str, float, float], ...] = ()
 
     def to_state(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,6 +76,8 @@ class FormValues:
         clean = {k: v for k, v in data.items() if k in known}
         if clean.get("task") not in TASK_CHOICES:
             clean.pop("task", None)
+        if "loras" in clean:
+            clean["loras"] = _lora_rows(clean["loras"])
         try:
             return cls(**clean)
         except TypeError:
@@ -97,6 +101,42 @@ class Preview:
     def blocked(self) -> bool:
         """Queueing is off while the form is invalid or the plan panel shows an error."""
         return self.error is not None or self.plan_error is not None
+
+
+def _lora_rows(value: Any) -> tuple[tuple[str, float, float], ...]:
+    """Saved LoRA rows (JSON lists); malformed rows are dropped."""
+    out = []
+    for row in value if isinstance(value, (list, tuple)) else ():
+        try:
+            path, high, low = row
+            out.append((str(path), float(high), float(low)))
+        except (TypeError, ValueError):
+            continue
+    return tuple(out)
+
+
+def lora_refs(rows: tuple[tuple[str, float, float], ...], moe: bool) -> list[dict[str, Any]]:
+    """The request's ``loras`` for the form's rows (each file hashed; cached by mtime). A missing
+    file is the request rules' error, shown on the LoRA list."""
+    from wan22_desktop.lora_library import sha256_file
+
+    out: list[dict[str, Any]] = []
+    for path, high, low in rows:
+        try:
+            digest = sha256_file(path)
+        except OSError:
+            raise UserInputError(
+                f"LoRA file {path} is missing", "remove it from the list", field="loras"
+            ) from None
+        out.append(
+            {
+                "path": path,
+                "sha256": digest,
+                "strength_high": high,
+                "strength_low": low if moe else high,
+            }
+        )
+    return out
 
 
 def steps_for(task: str, quality: str) -> int:
@@ -170,6 +210,7 @@ def build_request(values: FormValues, task: str, *, size: str | None = None) -> 
         ),
         memory=MemoryOptions(values.offload_model, values.convert_model_dtype, values.t5_cpu),
         gpus=values.gpus,
+        loras=lora_refs(values.loras, spec.is_moe),
     )
 
 
@@ -271,4 +312,5 @@ def values_from_request(request: GenerationRequest, *, count: int = 1) -> FormVa
         t5_cpu=request.memory.t5_cpu,
         gpus=request.gpus,
         count=count,
+        loras=tuple((x.path, x.strength_high, x.strength_low) for x in request.loras),
     )

@@ -87,6 +87,18 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def lora_rows(loras: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    """One row per LoRA: file name, then strengths per expert and the start of its hash."""
+    return [
+        (
+            Path(str(x.get("path", ""))).name,
+            f"high {_fmt(float(x.get('strength_high', 0)))}, "
+            f"low {_fmt(float(x.get('strength_low', 0)))}, sha256 {str(x.get('sha256', ''))[:12]}",
+        )
+        for x in loras
+    ]
+
+
 def flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     """Nested request groups as dotted rows (``guidance.low``), sorted: one value per line."""
     out: list[tuple[str, Any]] = []
@@ -149,8 +161,12 @@ def detail_html(row: HistoryRow) -> str:
         section(translate("HistoryDetail", "Timings (s)"), sorted(row.timings.items()))
     section(
         translate("HistoryDetail", "Parameters"),
-        flatten({k: v for k, v in request.items() if k not in ("prompt", "schema_version")}),
+        flatten(
+            {k: v for k, v in request.items() if k not in ("prompt", "schema_version", "loras")}
+        ),
     )
+    if request.get("loras"):
+        section(translate("HistoryDetail", "LoRAs"), lora_rows(request["loras"]))
     if row.plan is not None:
         plan = row.plan.to_dict()
         section(

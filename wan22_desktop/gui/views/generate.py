@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import QLocale, QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QRegularExpressionValidator
@@ -40,6 +41,7 @@ from wan22_desktop.gui.widgets.advanced_fields import MEMORY_SWITCHES, AdvancedF
 from wan22_desktop.gui.widgets.chips import ChipPanel
 from wan22_desktop.gui.widgets.collapsible import Collapsible
 from wan22_desktop.gui.widgets.image_drop import ImageDropZone, image_size
+from wan22_desktop.gui.widgets.lora_picker import LoraPicker
 from wan22_desktop.gui.widgets.plan_panel import PlanPanel
 from wan22_desktop.prompt_chips import CHIPS, Chip, insert_phrase, remove_phrase
 from wan22_desktop.request import SEED_MAX, GenerationRequest
@@ -64,6 +66,7 @@ _FORM_FIELD = {
     "sample_shift": "shift",
     "guidance": "guidance",
     "seed": "seed",
+    "loras": "loras",
 }
 # Errors that name no field yet: (keyword in the message) -> form field to highlight
 _FIELD_OF_MESSAGE = (
@@ -138,6 +141,7 @@ class GenerateView(QWidget):
         self._build_prompt_section(form)
         self._build_size_section(form)
         self._build_quality_section(form)
+        self._build_lora_section(form)
         self._build_advanced_section(form)
         left = QWidget(self)
         column = QVBoxLayout(left)
@@ -300,6 +304,15 @@ class GenerateView(QWidget):
         form.addRow(self.tr("Prompt extension"), extend_row)
         form.addRow(self.tr("Batch"), batch_row)
 
+    def _build_lora_section(self, form: QFormLayout) -> None:
+        """LoRA files with a strength per expert (the library: the app's and adopted folders)."""
+        from wan22_desktop.lora_library import FOLDERS_STATE_KEY, library_folder
+
+        adopted = [Path(p) for p in self.ctx.settings.get_state(FOLDERS_STATE_KEY, []) or []]
+        self.loras = LoraPicker([library_folder(self.ctx.paths.data), *adopted], self)
+        self.loras.setObjectName("loras")
+        form.addRow(self.tr("LoRAs"), self.loras)
+
     def _build_advanced_section(self, form: QFormLayout) -> None:
         """Steps, guidance, shift, solver, memory switches and GPUs (collapsed by default)."""
         self.advanced = AdvancedFields(self)
@@ -378,6 +391,7 @@ class GenerateView(QWidget):
         self.seed.textChanged.connect(changed)
         self.dice.clicked.connect(self.roll_seed)
         self.extend.toggled.connect(self._on_extend_toggled)
+        self.loras.sig_changed.connect(changed)
         self.generate_now.clicked.connect(lambda: self.submit("now"))
         self.add_to_queue.clicked.connect(lambda: self.submit("normal"))
         self.save_edit.clicked.connect(self.save_changes)
@@ -415,6 +429,7 @@ class GenerateView(QWidget):
             gpus=self.advanced.gpus.value() or None,
             count=self.count.value(),
             random_seeds=bool(self.variation.currentData()),
+            loras=self.loras.rows(),
         )
 
     def set_values(self, v: gf.FormValues) -> None:
@@ -455,6 +470,7 @@ class GenerateView(QWidget):
             self.advanced.gpus.setValue(v.gpus or 0)
             self.count.setValue(v.count)
             _select(self.variation, v.random_seeds)
+            self.loras.set_rows(v.loras)
         finally:
             self._loading = False
         self._update_buttons_text()
@@ -518,6 +534,7 @@ class GenerateView(QWidget):
         )
         self.advanced.show_task(task, auto=task == gf.AUTO)
         self.task_note.setVisible(task == gf.AUTO)
+        self.loras.set_task(task)
 
     def _sync_steps(self, custom: int | None) -> None:
         task = self.task.currentData()
@@ -668,6 +685,7 @@ class GenerateView(QWidget):
             "shift": self.advanced.shift,
             "guidance": self.advanced.guidance_high,
             "seed": self.seed,
+            "loras": self.loras,
         }
 
     def _update_buttons_text(self) -> None:

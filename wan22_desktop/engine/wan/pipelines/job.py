@@ -40,6 +40,7 @@ from wan22_desktop.runtime.planner import Plan
 from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT
 
 from .. import parallel
+from ..dit import WanDiT
 from .clock import PhaseClock
 from .loop import StepInfo
 from .pipeline import GenerationResult, MemoryConfig, WanPipeline, resolve_seed
@@ -181,6 +182,34 @@ class WanEngine:
     def release(self, pipeline: Any) -> None:
         pass  # dropping the last reference frees it; the cache then empties the CUDA cache
 
+    def apply_loras(self, pipeline: WanPipeline, request: GenerationRequest) -> bool:
+        """Merge the request's LoRAs into the loaded experts (restoring the previous job's set
+        first); False when the set is already merged. Every file is checked (hash, fit) first."""
+        from wan22_desktop.lora_library import verify_ref
+
+        from ..lora import HIGH, LOW, ExpertLora
+
+        for ref in request.loras:
+            verify_ref(ref.path, ref.sha256)
+        items = [
+            ExpertLora(
+                name,
+                ref.path,
+                ref.strength_low if name == LOW else ref.strength_high,
+                ref.sha256,
+            )
+            for ref in request.loras
+            for name in pipeline.experts
+            if name in (HIGH, LOW) or len(pipeline.experts) == 1
+        ]
+        if items and not all(isinstance(m, WanDiT) for m in pipeline.experts.values()):
+            raise UserInputError(
+                "LoRAs cannot be merged into FSDP-sharded experts yet",
+                "run the job without --dit_fsdp",
+                field="loras",
+            )
+        return pipeline.loras.apply(pipeline.experts, items, pipeline.spec.name)
+
 
 class PipelineCache:
     """The one loaded pipeline, kept between jobs of the same checkpoint and plan (loading A14B
@@ -292,6 +321,7 @@ def run_job(
         if not warm:
             clock.phase("loading")
             _load(cache, key, str(checkpoint), plan)
+        _apply_loras(engine, cache.pipeline, request, clock)
         context = JobContext(clock, on_step)
         video = engine.generate(cache.pipeline, request, prompt, context)
         clock.phase("saving")  # on every rank: the worker syncs its cancel flag per phase
@@ -354,6 +384,22 @@ def _extend_prompt(
         if ext is not None:
             out = (ext.prompt, ext.original, ext.warning)
     return parallel.broadcast_object(out)  # type: ignore[return-value]
+
+
+def _apply_loras(
+    engine: Engine, pipeline: Any, request: GenerationRequest, clock: PhaseClock
+) -> None:
+    """The request's LoRA set merged into the (possibly warm) pipeline: a change of set is a
+    re-merge of the affected tensors, never a reload (LoRAs are not in the pipeline key)."""
+    apply = getattr(engine, "apply_loras", None)
+    if apply is None:
+        if request.loras:
+            raise UserInputError("this engine cannot apply LoRAs", field="loras")
+        return
+    merged = getattr(getattr(pipeline, "loras", None), "applied", ())
+    if clock.current != "loading" and (request.loras or merged):
+        clock.phase("loading")  # merging is part of getting the model ready
+    apply(pipeline, request)
 
 
 def _load(cache: PipelineCache, key: tuple[Any, ...], checkpoint: str, plan: Plan) -> None:

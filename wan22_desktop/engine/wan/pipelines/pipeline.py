@@ -23,6 +23,7 @@ from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT, ImageUse, TaskSpec, get
 from .. import image_prep, parallel
 from ..attention import use_backend
 from ..dit import WanDiT
+from ..lora import LoraMerge
 from ..offload import CPU, ExpertPlacer, move, release_cached_memory
 from ..solvers import make_solver
 from ..streaming import BlockStreamer, HostCopy, SlotPool
@@ -152,6 +153,7 @@ class WanPipeline:
             memory.offload_model,
             stream_blocks=memory.stream_blocks,
         )
+        self.loras = LoraMerge()  # the LoRA set merged into the experts (``job.run_job`` sets it)
         _check_components(self.spec, self.experts, vae, text_encoder)
         # T5 on the device but loaded on the host: streamed block by block, or uploaded whole
         # from its host master (offload); either way it leaves the device after encoding.
