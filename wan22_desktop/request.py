@@ -60,7 +60,7 @@ from wan22_desktop.tasks import (
 
 SCHEMA_VERSION = 3
 
-SOLVERS = ("unipc", "dpm++")
+SOLVERS = ("unipc", "dpm++", "euler")  # euler: ours, for the step-distilled presets
 OUTPUT_FORMATS = ("mp4", "png", "npy")
 EXTEND_METHODS = ("local_qwen", "dashscope")
 TARGET_LANGS = ("zh", "en")

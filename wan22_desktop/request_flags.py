@@ -157,7 +157,11 @@ def add_request_flags(parser: argparse.ArgumentParser, *, edit: bool = False) ->
     parser.add_argument(
         "--image", type=text, help="start image (i2v-A14B: required; ti2v-5B: optional)"
     )
-    parser.add_argument("--sample_solver", choices=SOLVERS, help="unipc (default) or dpm++")
+    parser.add_argument(
+        "--sample_solver",
+        choices=SOLVERS,
+        help="unipc (default), dpm++, or euler (what the 4-step Lightning presets use)",
+    )
     parser.add_argument(
         "--sample_steps", type=whole_number, help="steps (default: 40, or 50 for ti2v)"
     )
