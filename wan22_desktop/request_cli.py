@@ -75,6 +75,10 @@ def request_to_argv(request: GenerationRequest, *, program: str = "wan22") -> li
         argv += ["--ckpt_dir", r.ckpt_dir]
     if r.save_file is not None:
         argv += ["--save_file", r.save_file]
+    if r.switch_step is not None:
+        argv += ["--switch_step", str(r.switch_step)]
+    if r.step_cache:
+        argv += ["--turbo", _num(r.step_cache)]
     return argv
 
 
@@ -96,6 +100,8 @@ def unexpressed_fields(request: GenerationRequest) -> list[str]:
         lost.append("fps")
     if request.output_format != "mp4" and request.save_file is None:
         lost.append("output_format")
+    if request.preset is not None:  # the line carries the preset's values, not its name
+        lost.append("preset")
     return lost
 
 

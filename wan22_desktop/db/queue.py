@@ -70,6 +70,9 @@ class GenerationResult:
     timings: Mapping[str, float] = field(default_factory=dict)
     peak_memory_bytes: int | None = None
     model_path: str | None = None
+    # What the sampler did (expert per step, steps skipped by step caching): kept in the history
+    # row's plan JSON under "sampling", next to what the planner decided.
+    sampling: Mapping[str, Any] | None = None
 
 
 # ---- enqueue
@@ -570,7 +573,7 @@ def finish_job(db: Database, job_id: int, runner_id: str, result: GenerationResu
             fps=result.fps,
             duration_s=result.duration_s,
             timings_json=json.dumps(dict(result.timings), sort_keys=True),
-            plan_json=job.plan_json,
+            plan_json=_with_sampling(job.plan_json, result.sampling),
             peak_memory_bytes=result.peak_memory_bytes,
             model_path=result.model_path,
             model_task=job.task,
@@ -584,6 +587,14 @@ def finish_job(db: Database, job_id: int, runner_id: str, result: GenerationResu
         return gen
 
     return db.transact(done)
+
+
+def _with_sampling(plan_json: str | None, sampling: Mapping[str, Any] | None) -> str | None:
+    if not sampling:
+        return plan_json
+    plan = json.loads(plan_json) if plan_json else {}
+    plan["sampling"] = dict(sampling)
+    return json.dumps(plan, sort_keys=True)
 
 
 def fail_job(

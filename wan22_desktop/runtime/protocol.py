@@ -141,6 +141,7 @@ class Done(Message):
     width: int | None = None
     height: int | None = None
     fps: int | None = None
+    sampling: dict[str, Any] | None = None  # expert per step and skipped steps (JobResult)
 
 
 @dataclass(frozen=True)

@@ -666,6 +666,7 @@ class _JobWatch:
             timings=timings,
             peak_memory_bytes=ev.peak_gpu_bytes or ev.peak_cpu_bytes,
             model_path=self.plan.checkpoint,
+            sampling=ev.sampling,
         )
         gen = q.finish_job(r.db, self.job_id, r.me.holder, result)
         r.summary.done.append(self.job_id)

@@ -346,6 +346,7 @@ class Worker:
                     result.size[0],
                     result.size[1],
                     result.fps,
+                    getattr(result, "sampling", None) or None,
                 )
             )
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a Failed event

@@ -165,6 +165,8 @@ class WanEngine:
             negative_prompt=request.negative_prompt,
             callback=job.step,
             clock=job.clock,
+            switch_step=request.switch_step,
+            step_cache=request.step_cache,
         )
         assert result.video is not None
         return result.video
@@ -215,6 +217,15 @@ class JobResult(GenerationResult):
 
     warm: bool = field(kw_only=True)  # the pipeline was already loaded
     thumbnail: Path | None = None
+    # What the sampler did, step by step: the expert of each step and the steps step caching
+    # skipped (0-based); {} when the engine reported no steps.
+    sampling: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        out = super().summary()
+        if self.sampling:
+            out["sampling"] = self.sampling
+        return out
 
 
 def default_output_name(
@@ -276,6 +287,7 @@ def run_job(
         video_io.preflight_output(out_path, request.width, request.height, request.frame_num)
     key = pipeline_key(checkpoint, plan)
     warm = cache.is_warm(key)
+    record = _StepRecord(on_step)
     try:
         if not warm:
             cache.release()  # before extension: a local Qwen needs the memory
@@ -283,7 +295,7 @@ def run_job(
         if not warm:
             clock.phase("loading")
             _load(cache, key, str(checkpoint), plan)
-        video = engine.generate(cache.pipeline, request, prompt, JobContext(clock, on_step))
+        video = engine.generate(cache.pipeline, request, prompt, JobContext(clock, record))
         clock.phase("saving")  # on every rank: the worker syncs its cancel flag per phase
         outputs: list[Path] = []
         thumb = None
@@ -315,7 +327,28 @@ def run_job(
         outputs=outputs,
         thumbnail=thumb,
         video=video,
+        sampling=record.summary(),
     )
+
+
+class _StepRecord:
+    """Passes every step on to the job's callback and notes its expert and whether it was skipped."""
+
+    def __init__(self, on_step: StepCallback | None) -> None:
+        self.on_step = on_step
+        self.experts: list[str] = []
+        self.skipped: list[int] = []
+
+    def __call__(self, info: StepInfo) -> Any:
+        self.experts.append(info.expert)
+        if getattr(info, "skipped", False):
+            self.skipped.append(info.step - 1)
+        return None if self.on_step is None else self.on_step(info)
+
+    def summary(self) -> dict[str, Any]:
+        if not self.experts:
+            return {}
+        return {"experts": list(self.experts), "skipped_steps": list(self.skipped)}
 
 
 def _extend_prompt(
