@@ -249,6 +249,26 @@ def cancel_job(db: Database, job_id: int) -> Job:
     return db.transact(cancel)
 
 
+def reroll_job(db: Database, job_id: int, rng: random.Random | None = None) -> Job:
+    """Stop a queued or running job and queue the same request with a new random seed at the
+    front ("now" lane), so it runs next: judge a take from its preview, then re-roll (issue 14).
+    Returns the new job."""
+    job = get_job(db, job_id)
+    if job.status not in (QUEUED, RUNNING):
+        raise UserInputError(
+            f"job {job_id} is {job.status}; only a queued or running job can be re-rolled",
+            "for a finished one: wan22 history rerun ID --new_seed --now",
+        )
+    request = GenerationRequest.from_json(job.request_json)
+    rng = rng or random.SystemRandom()
+    fresh = request.with_seed(-1).resolved(rng)
+    while fresh.seed == request.seed:
+        fresh = request.with_seed(-1).resolved(rng)
+    cancel_job(db, job_id)
+    [new] = enqueue_many(db, [fresh], lane="now")
+    return new
+
+
 def retry_job(db: Database, job_id: int) -> Job:
     """Queue a failed, cancelled or interrupted job again, at the end of its lane."""
 
