@@ -148,6 +148,20 @@ def test_list_move_cancel_retry_rm(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and "no job 42" in err
 
 
+def test_reroll_stops_a_job_and_queues_it_first_with_a_new_seed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    add(capsys, "--count", "2", "--base_seed", "7")
+    out = run_json(capsys, "queue", "reroll", "2")
+    assert out["stopped"] == 2 and out["seed"] != 8
+    jobs = run_json(capsys, "queue", "list")["jobs"]
+    assert [j["id"] for j in jobs] == [out["queued"], 1]
+    code, text, _ = run(capsys, "queue", "reroll", "1")
+    assert code == 0 and "job 1 stopped" in text and "queued first with seed" in text
+    code, _, err = run(capsys, "queue", "reroll", "1")
+    assert code == 2 and "only a queued or running job" in err
+
+
 def test_pause_resume_and_edit(capsys: pytest.CaptureFixture[str]) -> None:
     add(capsys, "--base_seed", "5")
     assert run_json(capsys, "queue", "pause") == {"paused": True}

@@ -17,8 +17,9 @@ JSON schema versions (``schema_version``):
   ``attention`` (``auto|flash3|flash2|sage|sdpa``; added later, default auto)
   and ``parallel`` (``ulysses_size``, ``dit_fsdp``, ``t5_fsdp``). v2 rows load with the defaults.
 * **4** - adds ``loras``: a list of ``{path, sha256, strength_high, strength_low}`` (LoRA files
-  merged into the DiT; ``strength_low`` is the low-noise expert's, TI2V-5B uses one strength).
-  v3 rows load with no LoRA.
+  merged into the DiT; ``strength_low`` is the low-noise expert's, TI2V-5B uses one strength),
+  and the speed fields ``switch_step`` (the A14B expert switch as a step; None: the official
+  boundary), ``step_cache`` (0: off) and ``preset``. v3 rows load with no LoRA and the defaults.
 
 Loading rules: a version newer than ``SCHEMA_VERSION`` is refused (update the app); older ones
 are upgraded step by step; fields missing from a dict take the task's defaults; **unknown keys are
@@ -54,6 +55,8 @@ from wan22_desktop.tasks import (
     SHIFT_MAX,
     SIDE_MAX,
     SIDE_MIN,
+    STEP_CACHE_MAX,
+    STEP_CACHE_MIN_STEPS,
     STEPS_MAX,
     STEPS_MIN,
     ImageUse,
@@ -66,7 +69,7 @@ SCHEMA_VERSION = 4
 LORAS_MAX = 8  # merged at once; more is almost surely a mistake
 LORA_STRENGTH_MAX = 10.0
 
-SOLVERS = ("unipc", "dpm++")
+SOLVERS = ("unipc", "dpm++", "euler")  # euler: ours, for the step-distilled presets
 OUTPUT_FORMATS = ("mp4", "png", "npy")
 EXTEND_METHODS = ("local_qwen", "dashscope")
 TARGET_LANGS = ("zh", "en")
@@ -205,6 +208,11 @@ class GenerationRequest:
     attention: str = "auto"  # auto | flash3 | flash2 | sage | sdpa (runtime.hardware)
     parallel: ParallelOptions = field(default_factory=ParallelOptions)
     loras: tuple[LoraRef, ...] = ()
+    # Speed (issue 14): the A14B expert switch as a step count (None: the official boundary on
+    # the timestep), the step-caching threshold (0: off) and the preset these values came from.
+    switch_step: int | None = None
+    step_cache: float = 0.0
+    preset: str | None = None
 
     # ---- construction
 
@@ -482,6 +490,9 @@ _FIELD_TYPES: dict[str, Callable[[str, Any], Any]] = {
     "device": _as_str,
     "dtype": _as_str,
     "attention": _as_str,
+    "switch_step": _optional(_as_int),
+    "step_cache": _as_float,
+    "preset": _optional(_as_str),
 }
 _SUB_TYPES: dict[str, Callable[[str, Any], Any]] = {
     "enabled": _as_bool,
@@ -895,11 +906,61 @@ def _check_loras(r: GenerationRequest) -> list[str]:
     return []
 
 
+def _check_speed(r: GenerationRequest) -> list[str]:
+    """The expert switch step, step caching and the preset name (issue 14)."""
+    if r.switch_step is not None:
+        if not r.spec.is_moe:
+            raise _bad(
+                f"{r.task} has one model, so there is no expert switch",
+                "leave switch_step unset",
+                "switch_step",
+            )
+        if not 0 <= r.switch_step <= r.sample_steps:
+            raise _bad(
+                f"switch step {r.switch_step} out of range: use 0..{r.sample_steps} (the steps)",
+                "the high-noise expert runs the steps before it; leave it unset for the official "
+                "boundary",
+                "switch_step",
+            )
+    c = r.step_cache
+    if not (math.isfinite(c) and 0.0 <= c <= STEP_CACHE_MAX):
+        raise _bad(
+            f"step cache threshold {c:g} out of range: use 0 (off) to {STEP_CACHE_MAX:g}",
+            "for example 0.05; larger values skip more steps and change the video more",
+            "step_cache",
+        )
+    if c > 0 and r.preset is not None and _is_distilled_preset(r.preset):
+        raise _bad(
+            f"step caching cannot be combined with the step-distilled preset {r.preset}",
+            "turn step caching off (the preset is already fast), or drop the preset",
+            "step_cache",
+        )
+    if c > 0 and r.sample_steps < STEP_CACHE_MIN_STEPS:
+        what = f"the {r.preset} preset's" if r.preset else "these"
+        raise _bad(
+            f"step caching cannot be combined with {what} {r.sample_steps} steps: "
+            "a step-distilled few-step recipe changes too much at every step to skip one",
+            f"turn step caching off, or use at least {STEP_CACHE_MIN_STEPS} steps",
+            "step_cache",
+        )
+    if r.preset is not None and not r.preset.strip():
+        raise _bad("the preset name is empty", "leave it unset", "preset")
+    return []
+
+
+def _is_distilled_preset(name: str) -> bool:
+    from wan22_desktop.presets import all_presets
+
+    preset = all_presets().get(name)
+    return preset is not None and preset.distilled
+
+
 _RULES: tuple[Callable[[GenerationRequest], list[str]], ...] = (
     _check_task,
     _check_text,
     _check_choices,
     _check_numbers,
+    _check_speed,
     _check_size,
     _check_frames,
     _check_prompt,

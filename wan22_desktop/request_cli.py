@@ -81,6 +81,10 @@ def request_to_argv(request: GenerationRequest, *, program: str = "wan22") -> li
         from wan22_desktop.lora_library import lora_flag_value
 
         argv += ["--lora", lora_flag_value(lora.path, lora.strength_high, lora.strength_low)]
+    if r.switch_step is not None:
+        argv += ["--switch_step", str(r.switch_step)]
+    if r.step_cache:
+        argv += ["--turbo", _num(r.step_cache)]
     return argv
 
 
@@ -102,6 +106,8 @@ def unexpressed_fields(request: GenerationRequest) -> list[str]:
         lost.append("fps")
     if request.output_format != "mp4" and request.save_file is None:
         lost.append("output_format")
+    if request.preset is not None:  # the line carries the preset's values, not its name
+        lost.append("preset")
     return lost
 
 

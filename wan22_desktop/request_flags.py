@@ -158,7 +158,11 @@ def add_request_flags(parser: argparse.ArgumentParser, *, edit: bool = False) ->
     parser.add_argument(
         "--image", type=text, help="start image (i2v-A14B: required; ti2v-5B: optional)"
     )
-    parser.add_argument("--sample_solver", choices=SOLVERS, help="unipc (default) or dpm++")
+    parser.add_argument(
+        "--sample_solver",
+        choices=SOLVERS,
+        help="unipc (default), dpm++, or euler (what the 4-step Lightning presets use)",
+    )
     parser.add_argument(
         "--sample_steps", type=whole_number, help="steps (default: 40, or 50 for ti2v)"
     )
@@ -200,6 +204,31 @@ def add_request_flags(parser: argparse.ArgumentParser, *, edit: bool = False) ->
         help="merge a LoRA (.safetensors; repeatable). S: strength for both experts (default 1); "
         "high=/low=: per A14B expert. A *high_noise* file takes its *low_noise* partner along. "
         + ("'none' removes the job's LoRAs" if edit else "See `wan22 loras list`"),
+    )
+    add_speed_flags(parser)
+
+
+def add_speed_flags(parser: argparse.ArgumentParser) -> None:
+    """Ours (issue 14): presets, the A14B switch step and step caching; none has a default."""
+    g = parser.add_argument_group("speed")
+    g.add_argument(
+        "--preset",
+        type=text,
+        help="start from a preset's settings, e.g. lightning-t2v (wan22 presets list); "
+        "flags given as well win",
+    )
+    g.add_argument(
+        "--switch_step",
+        type=whole_number,
+        help="A14B: run the high-noise expert for the first N steps (default: the official "
+        "boundary on the noise level)",
+    )
+    g.add_argument(
+        "--turbo",
+        type=number,
+        metavar="THRESHOLD",
+        help="step caching: reuse the last step's prediction while the estimated change stays "
+        "under THRESHOLD (0.02-0.05; default 0: off)",
     )
 
 
@@ -257,11 +286,10 @@ def request_from_args(args: argparse.Namespace) -> GenerationRequest:
     """The request the flags describe, with the task's official defaults for what is not given
     (the prompt too: the task's example prompt, as the official script). Not validated: call
     ``validate()`` (``generate`` and ``queue add`` both do, with the same rules)."""
-    task = DEFAULT_TASK if args.task is None else args.task
+    changes = request_changes(args)
+    task = changes.pop("task", None) or DEFAULT_TASK  # the flag's, the preset's or the default
     check_task_available(task)
     spec = get_task(task)
-    changes = request_changes(args)
-    changes.pop("task", None)
     changes.setdefault("prompt", spec.example_prompt)
     return GenerationRequest.for_task(spec.name, **changes)
 
@@ -292,6 +320,8 @@ def request_changes(
         ("device", "device"),
         ("dtype", "dtype"),
         ("attention", "attention"),
+        ("switch_step", "switch_step"),
+        ("turbo", "step_cache"),
     ):
         value = getattr(args, flag, None)
         if value is not None:
@@ -333,9 +363,14 @@ def request_changes(
         parallel["t5_fsdp"] = True
     if parallel:
         out["parallel"] = replace(base.parallel if base else ParallelOptions(), **parallel)
+    if getattr(args, "preset", None) is not None:
+        out = _with_preset(args, out)
     if getattr(args, "lora", None):
         task = out.get("task") or (base.task if base else args.task or DEFAULT_TASK)
-        out["loras"] = lora_entries(args.lora, task)
+        given = lora_entries(args.lora, task)
+        # a preset's LoRAs (Lightning) stay, the ones given join them; ``none`` clears both
+        kept = out.get("loras", []) if given and getattr(args, "preset", None) else []
+        out["loras"] = kept + [e for e in given if all(k["path"] != e["path"] for k in kept)]
     return out
 
 
@@ -356,6 +391,22 @@ def lora_entries(values: list[str], task: str) -> list[dict[str, Any]]:
             if all(e["path"] != entry["path"] for e in out):
                 out.append(entry)
     return out
+
+
+def _with_preset(args: argparse.Namespace, given: dict[str, Any]) -> dict[str, Any]:
+    """The preset's fields under the ones given explicitly (which win)."""
+    from wan22_desktop.presets import default_lora_dir, get_preset, preset_fields
+
+    preset = get_preset(args.preset)
+    task = given.get("task")
+    if task is not None and task != preset.task:
+        raise UserInputError(
+            f"the preset {preset.name} is for {preset.task}, not {task}",
+            f"drop --task, or choose a preset for {task} (wan22 presets list)",
+            field="preset",
+        )
+    lora_dir = default_lora_dir(getattr(args, "home", None)) if preset.loras else None
+    return {**preset_fields(preset, lora_dir=lora_dir), **given}
 
 
 def check_task_available(task: str) -> None:

@@ -76,6 +76,12 @@ SEED_MIN, SEED_MAX = 0, sys.maxsize  # official: random.randint(0, sys.maxsize);
 GPUS_MAX = 64  # processes in one multi-GPU run (--ulysses_size)
 FPS_MIN, FPS_MAX = 1, 120
 IMAGE_MIN_SIDE = 32  # start images smaller than this carry no usable detail
+# Step caching (--turbo, EasyCache): the threshold bounds the accumulated estimated relative
+# change of the prediction between computed steps; 0.02-0.2 are the thresholds in use (wrapper,
+# ComfyUI) and above 1 almost every step would reuse the last one. Fewer steps than this leave
+# nothing to skip (step-distilled 4- and 8-step recipes change a lot at every step).
+STEP_CACHE_MAX = 1.0
+STEP_CACHE_MIN_STEPS = 10
 
 T5_FILE = "models_t5_umt5-xxl-enc-bf16.pth"
 TOKENIZER_DIR = "google/umt5-xxl"

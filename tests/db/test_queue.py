@@ -133,6 +133,22 @@ def test_retry_requeues_at_the_end_and_clears_the_error(db: Database) -> None:
     assert claim(db, R).id == 2
 
 
+def test_reroll_stops_the_job_and_queues_it_first_with_a_new_seed(db: Database) -> None:
+    q.enqueue(db, make_request(), count=3)  # seeds 42, 43, 44
+    running = claim(db, R)
+    new = q.reroll_job(db, running.id, rng=random.Random(0))
+    old = q.get_job(db, running.id)
+    assert (old.status, old.cancel_requested) == ("running", True)  # stops at its next step
+    req = GenerationRequest.from_json(new.request_json)
+    assert req.seed not in (-1, 42)
+    assert req == GenerationRequest.from_json(running.request_json).with_seed(req.seed)
+    assert queued_ids(db)[0] == new.id  # runs next, before the other queued jobs
+    queued = q.reroll_job(db, 2)  # a queued one is cancelled at once
+    assert q.get_job(db, 2).status == "cancelled" and queued_ids(db)[:2] == [new.id, queued.id]
+    with pytest.raises(UserInputError, match="only a queued or running job"):
+        q.reroll_job(db, 2)
+
+
 def test_edit_changes_a_queued_request_after_validation(db: Database) -> None:
     (job,) = q.enqueue(db, make_request(seed=9))
     edited = q.edit_job(db, job.id, prompt="a blue whale", size="704*1280")

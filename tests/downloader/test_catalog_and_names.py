@@ -27,6 +27,8 @@ def test_catalogue_matches_the_task_catalogue():
         "qwen-text-large",
         "qwen-vl-small",
         "qwen-vl-large",
+        "lightning-t2v",  # LoRA picks for the Fast presets (test_lora_catalog.py)
+        "lightning-i2v",
     }
 
 

@@ -398,7 +398,7 @@ def test_input_errors(pipes, image_path, tmp_path) -> None:
         ("i2v-A14B", dict(image=tiny), "too small"),
         ("i2v-A14B", dict(image=junk), "cannot read image"),
         ("ti2v-5B", dict(image=image_path), "no usable ti2v-5B size"),  # 64x40 image, area 32*32
-        ("t2v-A14B", dict(solver="euler"), "unknown sample solver"),
+        ("t2v-A14B", dict(solver="heun"), "unknown sample solver"),
     ]
     for task, kw, message in cases:
         args = dict(size="32*32", frame_num=5, sample_steps=2, seed=0)

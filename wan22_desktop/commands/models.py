@@ -107,7 +107,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     print("Models:")
     for m in MODELS:
-        copies = [i for i in inst if i["model"] == m.repo_id]
+        copies = [i for i in inst if i["model"] == m.model_id]
         state = (
             "installed: " + ", ".join(i["path"] for i in copies)
             if copies
@@ -226,13 +226,25 @@ def _manifest_dir(args: argparse.Namespace) -> Path:
     return app_paths(args.home).data / MANIFEST_DIR
 
 
+def _is_lora_folder(root: Path) -> bool:
+    from wan22_desktop.downloader.catalog import LORA_FOLDER
+
+    return root.parent.name == LORA_FOLDER
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from wan22_desktop.downloader.verify import resolve_target, verify_folder
 
     sessions, _ = open_sessions(args)
     with sessions() as s, s.begin():
         root = resolve_target(s, args.target)
-        report = verify_folder(s, root, manifest_dir=_manifest_dir(args), deep=args.deep)
+        report = verify_folder(
+            s,
+            root,
+            layout=not _is_lora_folder(root),  # LoRA files have no checkpoint layout
+            manifest_dir=_manifest_dir(args),
+            deep=args.deep,
+        )
     if args.json:
         _emit(args, report.to_json())
     else:
@@ -315,7 +327,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
     removed = []
     with sessions() as s, s.begin():
         for row in s.scalars(
-            select(InstalledModel).where(InstalledModel.model_id == m.repo_id, here(s))
+            select(InstalledModel).where(InstalledModel.model_id == m.model_id, here(s))
         ).all():
             # Only folders we downloaded are deleted; imported and cache folders are the user's.
             if row.origin == "download" and not args.keep_files:
@@ -328,7 +340,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
                 }
             )
             s.delete(row)
-        for d in s.scalars(select(Download).where(Download.model_id == m.repo_id)).all():
+        for d in s.scalars(select(Download).where(Download.model_id == m.model_id)).all():
             if d.status != "done" and not args.keep_files:
                 shutil.rmtree(d.target_dir, ignore_errors=True)  # partial downloads
             s.delete(d)

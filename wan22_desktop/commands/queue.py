@@ -78,6 +78,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sp.add_argument("ids", type=RECORD_ID, nargs="+", metavar="ID")
         sp.set_defaults(func=func)
 
+    rr = sub.add_parser(
+        "reroll", help="stop a queued or running job and queue it first with a new random seed"
+    )
+    rr.add_argument("id", type=RECORD_ID)
+    rr.set_defaults(func=cmd_reroll)
+
     sub.add_parser("pause", help="stop starting new jobs").set_defaults(func=cmd_pause)
     sub.add_parser("resume", help="start jobs again").set_defaults(func=cmd_resume)
 
@@ -196,6 +202,18 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 def cmd_retry(args: argparse.Namespace) -> int:
     return _each(args, q.retry_job, "queued again")
+
+
+def cmd_reroll(args: argparse.Namespace) -> int:
+    with _db(args) as db:
+        new = q.reroll_job(db, args.id)
+        seed = GenerationRequest.from_json(new.request_json).seed
+    _say(
+        args,
+        {"stopped": args.id, "queued": new.id, "seed": seed},
+        f"job {args.id} stopped; job {new.id} queued first with seed {seed}",
+    )
+    return 0
 
 
 def cmd_rm(args: argparse.Namespace) -> int:

@@ -73,6 +73,9 @@ class GenerationResult:
     # What the engine changed while running (an attention kernel that fell back to SDPA): added
     # to the history row's plan warnings, where the history shows the plan's warnings.
     warnings: tuple[str, ...] = ()
+    # What the sampler did (expert per step, steps skipped by step caching): kept in the history
+    # row's plan JSON under "sampling", next to what the planner decided.
+    sampling: Mapping[str, Any] | None = None
 
 
 # ---- enqueue
@@ -247,6 +250,26 @@ def cancel_job(db: Database, job_id: int) -> Job:
         return job
 
     return db.transact(cancel)
+
+
+def reroll_job(db: Database, job_id: int, rng: random.Random | None = None) -> Job:
+    """Stop a queued or running job and queue the same request with a new random seed at the
+    front ("now" lane), so it runs next: judge a take from its preview, then re-roll (issue 14).
+    Returns the new job."""
+    job = get_job(db, job_id)
+    if job.status not in (QUEUED, RUNNING):
+        raise UserInputError(
+            f"job {job_id} is {job.status}; only a queued or running job can be re-rolled",
+            "for a finished one: wan22 history rerun ID --new_seed --now",
+        )
+    request = GenerationRequest.from_json(job.request_json)
+    rng = rng or random.SystemRandom()
+    fresh = request.with_seed(-1).resolved(rng)
+    while fresh.seed == request.seed:
+        fresh = request.with_seed(-1).resolved(rng)
+    cancel_job(db, job_id)
+    [new] = enqueue_many(db, [fresh], lane="now")
+    return new
 
 
 def retry_job(db: Database, job_id: int) -> Job:
@@ -573,7 +596,7 @@ def finish_job(db: Database, job_id: int, runner_id: str, result: GenerationResu
             fps=result.fps,
             duration_s=result.duration_s,
             timings_json=json.dumps(dict(result.timings), sort_keys=True),
-            plan_json=_with_warnings(job.plan_json, result.warnings),
+            plan_json=_with_run(job.plan_json, result.warnings, result.sampling),
             peak_memory_bytes=result.peak_memory_bytes,
             model_path=result.model_path,
             model_task=job.task,
@@ -589,9 +612,12 @@ def finish_job(db: Database, job_id: int, runner_id: str, result: GenerationResu
     return db.transact(done)
 
 
-def _with_warnings(plan_json: str | None, warnings: tuple[str, ...]) -> str | None:
-    """The job's plan as stored in its history row, with the run's own warnings appended."""
-    if not warnings:
+def _with_run(
+    plan_json: str | None, warnings: tuple[str, ...], sampling: Mapping[str, Any] | None
+) -> str | None:
+    """The job's plan as stored in its history row, with what the run itself reported: its
+    warnings appended, and what the sampler did under "sampling"."""
+    if not warnings and not sampling:
         return plan_json
     try:
         plan = json.loads(plan_json) if plan_json else {}
@@ -599,7 +625,10 @@ def _with_warnings(plan_json: str | None, warnings: tuple[str, ...]) -> str | No
         return plan_json  # an unreadable plan stays as it was; the runner log has the notes
     if not isinstance(plan, dict):
         return plan_json
-    plan["warnings"] = [*plan.get("warnings", []), *warnings]
+    if warnings:
+        plan["warnings"] = [*plan.get("warnings", []), *warnings]
+    if sampling:
+        plan["sampling"] = dict(sampling)
     return json.dumps(plan, ensure_ascii=False, sort_keys=True)
 
 

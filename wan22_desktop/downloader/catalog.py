@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from wan22_desktop.errors import UserInputError
 
@@ -32,6 +33,24 @@ _T5 = "models_t5_umt5-xxl-enc-bf16.pth"
 _TOKENIZER = "google/umt5-xxl/*"
 
 GB = 1_000_000_000
+LORA_FOLDER = "loras"  # below the models folder (presets.LORA_FOLDER)
+
+# The Lightning (lightx2v) 4-step LoRA pairs as the ComfyUI template uses them: the Comfy-Org
+# repack (https://huggingface.co/Comfy-Org/Wan_2.2_ComfyUI_Repackaged, split_files/loras), the same
+# id on ModelScope. Rank 64, fp32 deltas: about 1.21 GB each (a third-party download script lists
+# 1,209,814,656 bytes for every one). No sha256 is published beside them; the hub's LFS sha256
+# (listing metadata) is what each file is verified against while it downloads, as for every model.
+_COMFY_REPACK = "Comfy-Org/Wan_2.2_ComfyUI_Repackaged"
+_LIGHTNING_FILE = (
+    "split_files/loras/wan2.2_{task}_lightx2v_4steps_lora_{version}_{expert}_noise.safetensors"
+)
+_LORA_SIZE = 1_209_814_656
+
+
+def _lightning(task: str, version: str) -> tuple[str, ...]:
+    return tuple(
+        _LIGHTNING_FILE.format(task=task, version=version, expert=e) for e in ("high", "low")
+    )
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,20 @@ class CatalogModel:
     fallback_size: int  # bytes, approximate; shown before the hub answers
     optional: bool = False
     skip: tuple[str, ...] = field(default=_SKIP)
+    # "model": a whole checkpoint folder, known by its repo id. "lora": a few files picked from
+    # a repo that holds many (several entries may share one repo), known by its key and
+    # downloaded into the LoRA folder (``models/loras/<key>``).
+    kind: str = "model"
+
+    @property
+    def model_id(self) -> str:
+        """What download and installed rows record: the repo id, or the key of a LoRA pick."""
+        return self.key if self.kind == "lora" else self.repo_id
+
+    def default_target(self, models_dir: Path) -> Path:
+        if self.kind == "lora":
+            return models_dir / LORA_FOLDER / self.key
+        return models_dir / self.repo_id.split("/")[-1]
 
     def wants(self, path: str) -> bool:
         """Whether a remote file belongs to what this model needs."""
@@ -135,14 +168,38 @@ MODELS: tuple[CatalogModel, ...] = (
         fallback_size=16_580_000_000,
         optional=True,
     ),
+    # Step-distilled LoRAs for the Fast presets (resources/presets.json).
+    CatalogModel(
+        key="lightning-t2v",
+        repo_id=_COMFY_REPACK,
+        title="Lightning 4-step LoRAs, text to video (lightx2v v1.1, high + low noise)",
+        tasks=(),
+        patterns=_lightning("t2v", "v1.1"),
+        fallback_size=2 * _LORA_SIZE,
+        optional=True,
+        kind="lora",
+    ),
+    CatalogModel(
+        key="lightning-i2v",
+        repo_id=_COMFY_REPACK,
+        title="Lightning 4-step LoRAs, image to video (lightx2v v1, high + low noise)",
+        tasks=(),
+        patterns=_lightning("i2v", "v1"),
+        fallback_size=2 * _LORA_SIZE,
+        optional=True,
+        kind="lora",
+    ),
 )
 
 
 def get_model(name: str) -> CatalogModel:
     """Resolve a catalogue key (``ti2v-5B``) or repo id (``Wan-AI/Wan2.2-TI2V-5B``), case-insensitive."""
     wanted = name.strip().lower()
+    for m in MODELS:  # keys first: several LoRA picks share one repo
+        if wanted == m.key.lower():
+            return m
     for m in MODELS:
-        if wanted in (m.key.lower(), m.repo_id.lower(), m.repo_id.split("/")[-1].lower()):
+        if m.kind == "model" and wanted in (m.repo_id.lower(), m.repo_id.split("/")[-1].lower()):
             return m
     raise UserInputError(
         f"unknown model {name!r}",
@@ -152,7 +209,7 @@ def get_model(name: str) -> CatalogModel:
 
 def model_for_repo(repo_id: str) -> CatalogModel | None:
     for m in MODELS:
-        if m.repo_id.lower() == repo_id.lower():
+        if m.kind == "model" and m.repo_id.lower() == repo_id.lower():
             return m
     return None
 

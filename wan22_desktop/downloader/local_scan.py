@@ -141,6 +141,8 @@ def find_copies(
     ms_root = ms_cache or modelscope_cache_root()
     found: list[FoundCopy] = []
     for m in models:
+        if m.kind != "model":  # a LoRA pick is a few files of a shared repo, not a checkpoint
+            continue
         owner, name = m.repo_id.split("/")
         snap = _hf_snapshot(hf_root / f"models--{owner}--{name}")
         if snap is not None:

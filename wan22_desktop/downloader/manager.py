@@ -179,12 +179,12 @@ class DownloadManager:
         """Add a download (or return the unfinished one for the same model and folder)."""
         m = get_model(model)
         check_source(source)
-        target = Path(target_dir) if target_dir else self.models_dir / m.repo_id.split("/")[-1]
+        target = Path(target_dir) if target_dir else m.default_target(self.models_dir)
         target = target.expanduser().resolve()
         with self._session() as s:
             old = s.scalars(
                 select(Download).where(
-                    Download.model_id == m.repo_id,
+                    Download.model_id == m.model_id,
                     Download.target_dir == str(target),
                     Download.status != "done",
                 )
@@ -195,7 +195,7 @@ class DownloadManager:
                 old.source, old.endpoint, old.revision = source, endpoint, revision or pinned
                 return old.id
             d = Download(
-                model_id=m.repo_id,
+                model_id=m.model_id,
                 source=source,
                 endpoint=endpoint,
                 revision=revision,
@@ -603,4 +603,4 @@ class DownloadManager:
         with self._session() as s:
             d = _row(s, download_id)
             d.status, d.done_bytes, d.finished_at = "done", total, utcnow()
-            register(s, model.repo_id, target, origin="download", tasks=model.tasks, size=total)
+            register(s, model.model_id, target, origin="download", tasks=model.tasks, size=total)

@@ -59,7 +59,7 @@ def resolve_target(s: Session, name: str) -> Path:
     m = get_model(name)
     row = s.scalars(
         select(InstalledModel)
-        .where(InstalledModel.model_id == m.repo_id, here(s))
+        .where(InstalledModel.model_id == m.model_id, here(s))
         .order_by(InstalledModel.id.desc())
     ).first()
     if row is None:

@@ -84,7 +84,7 @@ def build_rows(
 ) -> list[ModelRow]:
     rows = []
     for m in models:
-        copies = tuple(c for c in installed if c.model_id.lower() == m.repo_id.lower())
-        mine = [d for d in downloads if d.model_id.lower() == m.repo_id.lower()]
+        copies = tuple(c for c in installed if c.model_id.lower() == m.model_id.lower())
+        mine = [d for d in downloads if d.model_id.lower() == m.model_id.lower()]
         rows.append(ModelRow(m, copies, max(mine, key=lambda d: d.id) if mine else None))
     return rows

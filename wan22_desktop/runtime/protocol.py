@@ -142,6 +142,7 @@ class Done(Message):
     height: int | None = None
     fps: int | None = None
     notes: list[str] = field(default_factory=list)  # run-time fallbacks (attention kernel)
+    sampling: dict[str, Any] | None = None  # expert per step and skipped steps (JobResult)
 
 
 @dataclass(frozen=True)

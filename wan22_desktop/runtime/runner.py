@@ -667,6 +667,7 @@ class _JobWatch:
             peak_memory_bytes=ev.peak_gpu_bytes or ev.peak_cpu_bytes,
             model_path=self.plan.checkpoint,
             warnings=tuple(ev.notes),
+            sampling=ev.sampling,
         )
         for note in ev.notes:  # e.g. an attention kernel replaced by SDPA mid-job
             log.warning("job %s: %s", self.job_id, note)

@@ -347,6 +347,7 @@ class Worker:
                     result.size[1],
                     result.fps,
                     list(result.notes),
+                    getattr(result, "sampling", None) or None,
                 )
             )
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a Failed event

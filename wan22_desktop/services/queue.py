@@ -129,6 +129,11 @@ def retry(db: Database, job_id: int) -> int:
     return q.retry_job(db, job_id).id
 
 
+def reroll(db: Database, job_id: int) -> int:
+    """Stop a queued or running job and queue it again with a new seed, first; the new id."""
+    return q.reroll_job(db, job_id).id
+
+
 def remove(db: Database, job_id: int) -> None:
     q.delete_job(db, job_id)
 

@@ -50,6 +50,8 @@ __all__ = [
     "FlowSolver",
     "FlowUniPC",
     "FlowDPMPP",
+    "FlowEuler",
+    "OFFICIAL_SOLVER_NAMES",
     "make_solver",
     "shift_sigmas",
     "unipc_sigmas",
@@ -59,6 +61,8 @@ __all__ = [
 
 NUM_TRAIN_TIMESTEPS: Final = 1000
 SOLVER_NAMES: Final = SOLVERS  # one home: the request validates the same names
+# The solvers of the official generate.py (``--sample_solver``); Euler is ours (Lightning presets).
+OFFICIAL_SOLVER_NAMES: Final = ("unipc", "dpm++")
 
 # Upstream UniPC's training sigmas are 1 - reverse(linspace(1, 1/1000, 1000)) stored in float32;
 # set_timesteps then spaces the schedule between their first and last entries (0.999 and 0).
@@ -312,11 +316,36 @@ class FlowDPMPP(FlowSolver):
         return (sigma_t / sigma_s0) * x - coeff * m0 - 0.5 * coeff * d1
 
 
+# ---- Euler ----------------------------------------------------------------------------------
+
+
+class FlowEuler(FlowSolver):
+    """First-order flow-matching Euler: ``x_{i+1} = x_i + (sigma_{i+1} - sigma_i) * v_i``.
+
+    Not an official Wan2.2 solver: it is what the step-distilled Lightning (lightx2v) LoRAs are
+    run with (ComfyUI's Wan2.2 template: ``euler``/``simple``; LightX2V's distill configs:
+    ``denoising_step_list`` [1000, 750, 500, 250] with shift 5), and diffusers'
+    ``FlowMatchEulerDiscreteScheduler``. The schedule is DPM++'s, ``shift(linspace(1, 0, N+1)[:N])``
+    (ComfyUI's ``simple`` schedule of a shifted flow model gives the same sigmas), so 4 steps at
+    shift 5 run at t = 1000, 937, 833, 625. The update is diffusers' exactly (float32, the step
+    ``sigma_next - sigma`` as one 0-dim tensor), so it matches that scheduler bit for bit.
+    """
+
+    name = "euler"
+
+    def __init__(self, steps: int, shift: float) -> None:
+        super().__init__(dpm_sigmas(steps, shift), steps, shift)
+
+    def _update(self, i: int, v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        dt = self.sigmas[i + 1] - self.sigmas[i]
+        return x + dt * v
+
+
 # ---- Factory --------------------------------------------------------------------------------
 
 
 def make_solver(name: str, steps: int, shift: float) -> FlowSolver:
-    """Build a fresh solver for one run: ``name`` is ``"unipc"`` or ``"dpm++"`` as in ``--sample_solver``."""
+    """Build a fresh solver for one run: ``name`` is ``"unipc"``, ``"dpm++"`` or ``"euler"``."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise UserInputError(
             f"sampling steps must be a positive integer, got {steps!r}",
@@ -331,4 +360,8 @@ def make_solver(name: str, steps: int, shift: float) -> FlowSolver:
         return FlowUniPC(steps, shift)
     if name == "dpm++":
         return FlowDPMPP(steps, shift)
-    raise UserInputError(f"unknown sample solver {name!r}", hint="choose 'unipc' or 'dpm++'")
+    if name == "euler":
+        return FlowEuler(steps, shift)
+    raise UserInputError(
+        f"unknown sample solver {name!r}", hint="choose one of: " + ", ".join(SOLVER_NAMES)
+    )

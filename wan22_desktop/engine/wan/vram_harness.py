@@ -658,7 +658,7 @@ def _steps_for(task: str) -> tuple[int, float]:
 
 @contextlib.contextmanager
 def _environment(upstream_e0: bool, transfers: _TransferOrder) -> Iterator[tuple[_Sim, FlashCalls]]:
-    from . import streaming
+    from . import attention, streaming
     from .pipelines import loading
 
     fake = FakeTensorMode(allow_non_fake_inputs=True)
@@ -681,6 +681,10 @@ def _environment(upstream_e0: bool, transfers: _TransferOrder) -> Iterator[tuple
         stack.enter_context(
             mock.patch.dict(sys.modules, {"flash_attn_interface": _flash_module(record)})
         )
+        # The attention module remembers each kernel's import: forget it on the way in (a real
+        # import may have failed before) and out (the stub must not outlive the harness).
+        stack.callback(attention._import_kernel.cache_clear)
+        attention._import_kernel.cache_clear()
         for name, fn in _fake_loaders(sim, upstream_e0).items():
             stack.enter_context(mock.patch.object(loading, name, fn))
         stack.enter_context(_bindings())

@@ -175,6 +175,8 @@ class WanEngine:
             negative_prompt=request.negative_prompt,
             callback=job.step,
             clock=job.clock,
+            switch_step=request.switch_step,
+            step_cache=request.step_cache,
         )
         job.notes.extend(result.notes)
         return result.video  # None on ranks other than 0 (only rank 0 decodes)
@@ -253,6 +255,15 @@ class JobResult(GenerationResult):
 
     warm: bool = field(kw_only=True)  # the pipeline was already loaded
     thumbnail: Path | None = None
+    # What the sampler did, step by step: the expert of each step and the steps step caching
+    # skipped (0-based); {} when the engine reported no steps.
+    sampling: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        out = super().summary()
+        if self.sampling:
+            out["sampling"] = self.sampling
+        return out
 
 
 def default_output_name(
@@ -314,6 +325,7 @@ def run_job(
         video_io.preflight_output(out_path, request.width, request.height, request.frame_num)
     key = pipeline_key(checkpoint, plan)
     warm = cache.is_warm(key)
+    record = _StepRecord(on_step)
     try:
         if not warm:
             cache.release()  # before extension: a local Qwen needs the memory
@@ -322,7 +334,7 @@ def run_job(
             clock.phase("loading")
             _load(cache, key, str(checkpoint), plan)
         _apply_loras(engine, cache.pipeline, request, clock)
-        context = JobContext(clock, on_step)
+        context = JobContext(clock, record)
         video = engine.generate(cache.pipeline, request, prompt, context)
         clock.phase("saving")  # on every rank: the worker syncs its cancel flag per phase
         outputs: list[Path] = []
@@ -360,7 +372,28 @@ def run_job(
         thumbnail=thumb,
         video=video,
         notes=list(context.notes),
+        sampling=record.summary(),
     )
+
+
+class _StepRecord:
+    """Passes every step on to the job's callback and notes its expert and whether it was skipped."""
+
+    def __init__(self, on_step: StepCallback | None) -> None:
+        self.on_step = on_step
+        self.experts: list[str] = []
+        self.skipped: list[int] = []
+
+    def __call__(self, info: StepInfo) -> Any:
+        self.experts.append(info.expert)
+        if getattr(info, "skipped", False):
+            self.skipped.append(info.step - 1)
+        return None if self.on_step is None else self.on_step(info)
+
+    def summary(self) -> dict[str, Any]:
+        if not self.experts:
+            return {}
+        return {"experts": list(self.experts), "skipped_steps": list(self.skipped)}
 
 
 def _extend_prompt(

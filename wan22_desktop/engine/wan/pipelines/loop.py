@@ -20,6 +20,8 @@ from torch import nn
 from wan22_desktop.engine.wan.solvers import NUM_TRAIN_TIMESTEPS, FlowSolver
 from wan22_desktop.errors import Cancelled  # raised between two steps; no output is written
 
+from .step_cache import StepCache
+
 __all__ = ["Cancelled", "HIGH_NOISE", "LOW_NOISE", "SINGLE", "STOP", "StepInfo", "sample"]
 
 HIGH_NOISE: Final = "high_noise_model"
@@ -44,6 +46,7 @@ class StepInfo:
     timestep: int
     expert: str
     latents: torch.Tensor
+    skipped: bool = False  # step caching reused the last prediction instead of running the DiT
 
 
 StepCallback = Callable[[StepInfo], Any]
@@ -56,9 +59,20 @@ def expert_for_timestep(t: int, boundary: float | None) -> str:
     return HIGH_NOISE if t >= boundary * NUM_TRAIN_TIMESTEPS else LOW_NOISE
 
 
-def expert_schedule(timesteps: Sequence[int], boundary: float | None) -> list[str]:
+def expert_for_step(i: int, t: int, boundary: float | None, switch_step: int | None) -> str:
+    """The expert of step ``i``: by step count when ``switch_step`` is given (the high-noise
+    expert for steps ``0..switch_step-1``, as ComfyUI's Lightning template and LightX2V's
+    ``boundary_step_index``), else the official boundary on the timestep."""
+    if boundary is None or switch_step is None:
+        return expert_for_timestep(t, boundary)
+    return HIGH_NOISE if i < switch_step else LOW_NOISE
+
+
+def expert_schedule(
+    timesteps: Sequence[int], boundary: float | None, switch_step: int | None = None
+) -> list[str]:
     """The expert of every step, in order (pure; used by tests and progress displays)."""
-    return [expert_for_timestep(int(t), boundary) for t in timesteps]
+    return [expert_for_step(i, int(t), boundary, switch_step) for i, t in enumerate(timesteps)]
 
 
 @dataclass(frozen=True)
@@ -149,6 +163,8 @@ def sample(
     boundary: float | None,
     callback: StepCallback | None = None,
     cfg_batch: bool = False,
+    switch_step: int | None = None,
+    step_cache: float = 0.0,
 ) -> torch.Tensor:
     """Run every solver step from the initial ``latent`` [C, F, h, w]; returns the final latent.
 
@@ -156,8 +172,11 @@ def sample(
     ``guidance`` is (low-noise, high-noise) as in the official configs. A callback returning
     ``STOP`` (or raising ``Cancelled``) ends the run with ``Cancelled`` before the next step.
     ``cfg_batch``: the plan's choice to run CFG's two forwards as one batch of two.
+    ``switch_step``: the A14B expert switch by step count (None: ``boundary``). ``step_cache``:
+    the step-caching threshold (0: off; see ``step_cache.StepCache``), per expert.
     Everything that depends only on the schedule is on the device before the first step, so the
-    steps themselves make no host synchronisation.
+    steps themselves make no host synchronisation (step caching reads one number per step to
+    decide whether to skip: its price).
     """
     device = latent.device
     total = solver.steps
@@ -165,18 +184,31 @@ def sample(
     solver.prepare(device)
     timesteps = solver.timesteps.to(device)
     clean = clean_prefix(cond)
+    cache = StepCache(step_cache) if step_cache > 0 else None
+    previous: str | None = None
     for i, t in enumerate(solver.timesteps.tolist()):
-        name = expert_for_timestep(t, boundary)
-        model = activate(name)
-        guide = low if name == LOW_NOISE else high
-        t_step = timesteps[i : i + 1]
-        t_model = t_step if clean is not None else model_timestep(t_step, cond)
-        velocity = guided_velocity(
-            model, latent, t_model, cond, guide, clean_tokens=clean or 0, cfg_batch=cfg_batch
-        )
+        name = expert_for_step(i, t, boundary, switch_step)
+        if cache is not None and name != previous:
+            cache.reset()  # each expert caches its own predictions
+        previous = name
+        skip = cache is not None and i < total - 1 and cache.can_skip(latent)
+        if skip:
+            assert cache is not None
+            velocity = cache.reuse(latent)
+        else:
+            model = activate(name)
+            guide = low if name == LOW_NOISE else high
+            t_step = timesteps[i : i + 1]
+            t_model = t_step if clean is not None else model_timestep(t_step, cond)
+            velocity = guided_velocity(
+                model, latent, t_model, cond, guide, clean_tokens=clean or 0, cfg_batch=cfg_batch
+            )
+            if cache is not None:
+                cache.update(latent, velocity)
         latent = solver.step(velocity.unsqueeze(0), t, latent.unsqueeze(0)).squeeze(0)
         if cond.keep_mask is not None and cond.keep_latent is not None:
             latent = (1.0 - cond.keep_mask) * cond.keep_latent + cond.keep_mask * latent
-        if callback is not None and callback(StepInfo(i + 1, total, t, name, latent)) == STOP:
+        info = StepInfo(i + 1, total, t, name, latent, skipped=skip)
+        if callback is not None and callback(info) == STOP:
             raise Cancelled(f"cancelled after step {i + 1} of {total}")
     return latent

@@ -218,6 +218,8 @@ class WanPipeline:
         callback: StepCallback | None = None,
         on_phase: PhaseCallback | None = None,
         clock: PhaseClock | None = None,
+        switch_step: int | None = None,
+        step_cache: float = 0.0,
     ) -> GenerationResult:
         """Make one video. Unset values take the task's official defaults; ``guidance`` is one
         number (both experts) or (low-noise, high-noise); an empty or None negative prompt is the
@@ -226,7 +228,9 @@ class WanPipeline:
         The request's own rules (4n+1 frames, size grid, steps, shift, image needed or refused)
         are ``GenerationRequest.validate``'s and are not checked again here; only what depends
         on the loaded model is. ``clock``: the job's phase clock (``job.run_job`` passes its
-        own, so every phase is timed once); without one, ``on_phase`` hears the phases."""
+        own, so every phase is timed once); without one, ``on_phase`` hears the phases.
+        ``switch_step``: A14B expert switch by step count (None: the official boundary);
+        ``step_cache``: step-caching threshold (0: off)."""
         spec = self.spec
         width, height = (
             parse_size(size or spec.default_size) if not isinstance(size, tuple) else size
@@ -270,6 +274,8 @@ class WanPipeline:
                 boundary=spec.boundary,
                 callback=callback,
                 cfg_batch=self.cfg_batch,
+                switch_step=switch_step,
+                step_cache=step_cache,
             )
         clock.phase("decoding")
         self.placer.park_all()
