@@ -324,10 +324,10 @@ def test_wan21_image_keys_are_skipped():
     assert list(layout.modules) == ["blocks.0.cross_attn.q"] and len(layout.skipped) == 3
 
 
-def test_a_lora_merges_into_fp8_weights_and_restores_their_bits(tmp_path):
-    """FP8 DiTs (the planner's choice on small cards): the e4m3 bits are dequantised, the delta
-    added in fp32 and the sum quantised again with fresh scales; the result equals quantising the
-    merged full-precision weight, and switching the set off restores the loaded bits exactly."""
+def test_fp8_weights_without_their_files_merge_into_the_dequantised_weights(tmp_path):
+    """An FP8 DiT that does not know its source files (built in memory): the e4m3 bits are
+    dequantised, the delta added in fp32 and the sum quantised again with fresh scales; switching
+    the set off restores the loaded bits exactly."""
     from wan22_desktop.engine.wan.fp8 import FP8Linear, quantize_dit
 
     cfg = _cfg()
@@ -365,3 +365,40 @@ def _linear(layer, delta: torch.Tensor) -> torch.nn.Linear:
         if layer.bias is not None:
             out.bias.copy_(layer.bias)
     return out
+
+
+@pytest.mark.parametrize("dtype", [None, torch.bfloat16], ids=["as-stored", "bf16"])
+def test_a_lora_on_fp8_weights_is_merged_before_quantising(tmp_path, dtype):
+    """The issue's rule: with FP8 weights the LoRA goes in before quantising. A loaded FP8 expert
+    reads each changed Linear's full-precision weight from its files, adds ΔW and quantises once:
+    bit for bit what quantising the merged full-precision expert gives (fresh and cached loads),
+    and switching back restores the loaded bits."""
+    from wan22_desktop.engine.wan.checkpoints import read_task_dit_config
+    from wan22_desktop.engine.wan.dit_io import load_dit
+    from wan22_desktop.engine.wan.fp8 import quantize_dit
+    from wan22_desktop.engine.wan.fp8_io import load_dit_fp8
+    from wan22_desktop.engine.wan.tiny import make_tiny_checkpoint
+
+    ckpt = make_tiny_checkpoint("t2v-A14B", tmp_path / "ckpt", seed=4)
+    folder = ckpt / "high_noise_model"
+    cfg = read_task_dit_config(ckpt, "t2v-A14B")
+    path = write_lora(tmp_path / "a.safetensors", lora_tensors(cfg, seed=6), "kohya", ALPHA)
+    items = [ExpertLora(SINGLE, str(path), 0.9)]
+
+    # The Linears: their loaded (dtype-converted) weights in fp32, merged, quantised once. The
+    # other tensors (norms, biases, embeddings) merge in the loaded dtype, as without FP8.
+    linears = load_dit(folder, dtype=dtype).float()
+    merge_into({SINGLE: linears}, items)
+    rest = load_dit(folder, dtype=dtype)
+    merge_into({SINGLE: rest}, items)
+    q, r = quantize_dit(linears).state_dict(), rest.state_dict()
+    want = {k: v if v.dtype == torch.uint8 or k not in r else r[k] for k, v in q.items()}
+    for _ in ("fresh", "cached"):
+        model = load_dit_fp8(folder, dtype=dtype)
+        loaded = {k: v.clone() for k, v in model.state_dict().items()}
+        merge = LoraMerge()
+        assert merge.apply({SINGLE: model}, items, "m")
+        got = model.state_dict()
+        assert all(torch.equal(got[k], want[k]) for k in want)
+        merge.apply({SINGLE: model}, [], "m")
+        assert all(torch.equal(v, loaded[k]) for k, v in model.state_dict().items())

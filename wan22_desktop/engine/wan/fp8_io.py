@@ -16,12 +16,14 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
+from torch import nn
 
 from .dit import WanDiT
 from .dit_io import CONFIG_NAME, load_dit, read_dit_config, weight_files
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 CACHE_NAME = ".wan22-fp8.safetensors"
 FORMAT = "wan22-dit-fp8-e4m3-per-channel"
 FORMAT_VERSION = "1"
+_SOURCE_ATTR = "fp8_source"
 
 
 def source_fingerprint(folder: Path) -> list[dict[str, object]]:
@@ -93,14 +96,45 @@ def load_dit_fp8(
             model = _load_cache(path, folder, want, dev, dtype)
             if model is not None:
                 log.info("FP8 DiT from the cache %s", path)
-                return model
+                return _with_source(model, folder, dtype)
     model = load_dit(folder, device="cpu", dtype=dtype)
     if prepare is not None:
         prepare(model)
     quantize_dit(model)
     if use_cache:
         _write_cache(model, folder, cache_metadata(folder, dtype, extra_key), fallback_dir)
-    return model.to(dev)
+    return _with_source(model.to(dev), folder, dtype)
+
+
+@dataclass(frozen=True)
+class FP8Source:
+    """Where an FP8 DiT's full-precision weights are: a later weight change (a LoRA) is merged
+    into them and quantised again, as if merged before the first quantisation."""
+
+    folder: Path
+    dtype: torch.dtype | None  # what the load converted them to before quantising
+
+    def weights(self, names: Iterable[str]) -> Iterator[tuple[str, torch.Tensor]]:
+        """(name, the weight as the load quantised it), read one at a time from the mmapped
+        files, so a LoRA over every Linear never holds more than one full-precision weight."""
+        files = weight_files(self.folder)
+        by_file: dict[Path, list[str]] = {}
+        for name in names:
+            by_file.setdefault(files[name], []).append(name)
+        for path, keys in by_file.items():
+            with safe_open(str(path), framework="pt") as f:
+                for key in keys:
+                    t = f.get_tensor(key)
+                    yield key, t if self.dtype is None else t.to(self.dtype)
+
+
+def fp8_source(model: nn.Module) -> FP8Source | None:
+    return getattr(model, _SOURCE_ATTR, None)
+
+
+def _with_source(model: WanDiT, folder: Path, dtype: torch.dtype | None) -> WanDiT:
+    setattr(model, _SOURCE_ATTR, FP8Source(folder, dtype))
+    return model
 
 
 def _load_cache(

@@ -19,7 +19,7 @@ quantise afterwards.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from wan22_desktop.errors import CheckpointError, UserInputError
 from wan22_desktop.lora_formats import LoraLayout, ModuleKeys, check_fits, parse_keys
 
 from .fp8 import FP8Linear, dequantize_weight, quantize_weight
+from .fp8_io import fp8_source
 
 log = logging.getLogger(__name__)
 
@@ -80,28 +81,46 @@ def _scale(lora: LoraFile, entry: ModuleKeys) -> float:
     return 1.0
 
 
-def deltas(lora: LoraFile, params: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Our parameter name -> ΔW (fp32, on the parameter's device, strength 1)."""
-    out: dict[str, torch.Tensor] = {}
-
-    def add(name: str, delta: torch.Tensor) -> None:
-        target = params[name]
-        delta = delta.to(target.device, torch.float32).reshape(target.shape)
-        out[name] = out[name] + delta if name in out else delta
-
+def targets(lora: LoraFile) -> dict[str, list[ModuleKeys]]:
+    """Our parameter name -> the file's entries that change it."""
+    out: dict[str, list[ModuleKeys]] = {}
     for entry in lora.layout.modules.values():
-        scale = _scale(lora, entry)
-        if entry.down is not None and entry.up is not None:
-            device = params[entry.weight].device
-            down = lora.tensors[entry.down].to(device, torch.float32).flatten(1)
-            up = lora.tensors[entry.up].to(device, torch.float32).flatten(1)
-            add(entry.weight, (up @ down) * scale)
-        if entry.diff is not None:
-            add(entry.weight, lora.tensors[entry.diff])
+        if (entry.down is not None and entry.up is not None) or entry.diff is not None:
+            out.setdefault(entry.weight, []).append(entry)
         if entry.diff_b is not None:
-            bias_scale = lora.layout.scale if lora.layout.scale is not None else 1.0
-            add(entry.bias, lora.tensors[entry.diff_b].float() * bias_scale)
+            out.setdefault(entry.bias, []).append(entry)
     return out
+
+
+def delta_for(
+    lora: LoraFile, entries: Sequence[ModuleKeys], name: str, target: torch.Tensor
+) -> torch.Tensor:
+    """ΔW of parameter ``name`` (fp32, on ``target``'s device, strength 1): one tensor at a time,
+    so merging a LoRA over every Linear of a 14B expert never holds more than one ΔW."""
+    device = target.device
+    out = torch.zeros(target.shape, dtype=torch.float32, device=device)
+    for entry in entries:
+        if name == entry.weight:
+            if entry.down is not None and entry.up is not None:
+                down = lora.tensors[entry.down].to(device, torch.float32).flatten(1)
+                up = lora.tensors[entry.up].to(device, torch.float32).flatten(1)
+                out += ((up @ down) * _scale(lora, entry)).reshape(target.shape)
+            if entry.diff is not None:
+                out += lora.tensors[entry.diff].to(device, torch.float32).reshape(target.shape)
+        if entry.diff_b is not None and name == entry.bias:
+            bias_scale = lora.layout.scale if lora.layout.scale is not None else 1.0
+            diff_b = lora.tensors[entry.diff_b].to(device, torch.float32).reshape(target.shape)
+            out += diff_b * bias_scale
+    return out
+
+
+def deltas(lora: LoraFile, params: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Our parameter name -> ΔW (fp32, on the parameter's device, strength 1); all at once (tests
+    and small models; merging goes one tensor at a time)."""
+    return {
+        name: delta_for(lora, entries, name, params[name])
+        for name, entries in targets(lora).items()
+    }
 
 
 @dataclass(frozen=True)
@@ -148,24 +167,60 @@ def merge_into(
         if not mine:
             continue
         params = dict(module.state_dict(keep_vars=True))
-        total: dict[str, torch.Tensor] = {}
+        changes: dict[str, list[tuple[ExpertLora, list[ModuleKeys]]]] = {}
         for item in mine:
-            for pname, delta in deltas(files[item.path], params).items():
-                delta = delta * item.strength
-                total[pname] = total[pname] + delta if pname in total else delta
+            for pname, entries in targets(files[item.path]).items():
+                changes.setdefault(pname, []).append((item, entries))
+
+        owners = {pname: _fp8_owner(module, pname) for pname in changes}
+        fp8 = {pname: layer for pname, layer in owners.items() if layer is not None}
         with torch.no_grad():
-            for pname, delta in total.items():
-                fp8 = _fp8_owner(module, pname)
-                touched = [pname] if fp8 is None else [pname, f"{pname}_scale"]
+            for pname in changes:
+                touched = [pname, f"{pname}_scale"] if pname in fp8 else [pname]
                 for t in touched:
                     if keep is not None and (name, t) not in keep:
                         keep[(name, t)] = params[t].detach().to("cpu", copy=True)
-                if fp8 is None:
+                if pname not in fp8:
                     p = params[pname]
-                    p.copy_((p.float() + delta).to(p.dtype))
-                else:
-                    _merge_fp8(fp8, delta)
-        log.info("merged %d LoRA(s) into %s: %d tensors", len(mine), name, len(total))
+                    p.copy_((p.float() + _summed(files, changes[pname], pname, p)).to(p.dtype))
+            for pname, base in _fp8_bases(module, fp8):
+                layer = fp8[pname]
+                merged = base.to(layer.weight.device).float()
+                merged += _summed(files, changes[pname], pname, layer.weight)
+                q, scale = quantize_weight(merged)
+                layer.weight.copy_(q.view(torch.uint8))
+                layer.weight_scale.copy_(scale)
+        log.info("merged %d LoRA(s) into %s: %d tensors", len(mine), name, len(changes))
+
+
+def _summed(
+    files: Mapping[str, LoraFile],
+    parts: Sequence[tuple[ExpertLora, list[ModuleKeys]]],
+    pname: str,
+    target: torch.Tensor,
+) -> torch.Tensor:
+    """Σ strength · ΔW of ``pname`` over the LoRAs that change it."""
+    out = torch.zeros(target.shape, dtype=torch.float32, device=target.device)
+    for item, entries in parts:
+        out += item.strength * delta_for(files[item.path], entries, pname, target)
+    return out
+
+
+def _fp8_bases(
+    module: nn.Module, layers: Mapping[str, FP8Linear]
+) -> Iterator[tuple[str, torch.Tensor]]:
+    """The full-precision weight each FP8 layer was quantised from, so the merge quantises
+    W + ΔW once (as if merged before quantising): read from the model's files when it knows them,
+    else its e4m3 weight dequantised (one more rounding; logged)."""
+    if not layers:
+        return
+    source = fp8_source(module)
+    if source is not None:
+        yield from source.weights(layers)
+        return
+    log.warning("FP8 weights without their source files: LoRAs merged into the dequantised weights")
+    for pname, layer in layers.items():
+        yield pname, dequantize_weight(layer.weight_fp8, layer.weight_scale)
 
 
 def _fp8_owner(module: nn.Module, pname: str) -> FP8Linear | None:
@@ -175,15 +230,6 @@ def _fp8_owner(module: nn.Module, pname: str) -> FP8Linear | None:
         return None
     layer = module.get_submodule(owner) if owner else module
     return layer if isinstance(layer, FP8Linear) else None
-
-
-def _merge_fp8(layer: FP8Linear, delta: torch.Tensor) -> None:
-    """ΔW into an FP8 layer: dequantise, add in fp32, quantise again with fresh per-channel
-    scales (a LoRA may widen a channel's range; the old scale would clip it)."""
-    w = dequantize_weight(layer.weight_fp8, layer.weight_scale) + delta.to(layer.weight.device)
-    q, scale = quantize_weight(w)
-    layer.weight.copy_(q.view(torch.uint8))
-    layer.weight_scale.copy_(scale)
 
 
 class LoraMerge:
