@@ -114,3 +114,19 @@ def pg_url(pg_server):
     url = pg_server.create_database()
     yield url
     pg_server.drop_database(url)
+
+
+@pytest.fixture(autouse=True)
+def _forget_modules_generated_in_tmp(tmp_path_factory):
+    """Code a test generated under its temporary folders (torch.compile's inductor writes and
+    imports Python modules in its cache) leaves ``sys.modules`` with the test: a later Qt error
+    path walks ``sys.modules`` to format its message and aborts the process on such a module."""
+    import sys
+
+    before = set(sys.modules)
+    yield
+    base = str(tmp_path_factory.getbasetemp())
+    for name in set(sys.modules) - before:
+        origin = getattr(sys.modules.get(name), "__file__", None) or ""
+        if origin.startswith(base):
+            del sys.modules[name]

@@ -167,10 +167,15 @@ def test_last_used_values_persist(qtbot, ctx, view):
 
 
 def test_unusable_saved_values_fall_back_to_defaults(qtbot, ctx):
-    ctx.settings.set_state(STATE_KEY, {"task": "ti2v-5B", "count": "many", "prompt": 5})
+    ctx.settings.set_state(
+        STATE_KEY,
+        {"task": "ti2v-5B", "count": "many", "prompt": 5, "seed": True, "shift": "x", "steps": 7},
+    )
     v = GenerateView(ctx)
     qtbot.addWidget(v)
     assert v.count.value() == 1 and v.task.currentData() == "ti2v-5B"
+    got = v.values()  # the mistyped entries are dropped one by one, the usable ones kept
+    assert (got.prompt, got.seed, got.steps) == ("", -1, 7)
 
 
 def test_plan_is_shown_even_while_the_form_is_invalid(qtbot, view):

@@ -73,7 +73,7 @@ class FormValues:
         if not isinstance(data, Mapping):
             return cls()
         known = {f.name: f for f in fields(cls)}
-        clean = {k: v for k, v in data.items() if k in known}
+        clean = {k: v for k, v in data.items() if k in known and _fits(known[k].type, v)}
         if clean.get("task") not in TASK_CHOICES:
             clean.pop("task", None)
         if "loras" in clean:
@@ -82,6 +82,23 @@ class FormValues:
             return cls(**clean)
         except TypeError:
             return cls()
+
+
+_SCALARS = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
+
+
+def _fits(annotation: object, value: object) -> bool:
+    """Whether a saved value has its field's scalar type (``X`` or ``X | None``); composite
+    fields are checked by their own parsers. Widgets given the wrong type raise inside Qt."""
+    kinds = [k.strip() for k in str(annotation).split("|")]
+    if value is None:
+        return "None" in kinds
+    scalars = [_SCALARS[k] for k in kinds if k in _SCALARS]
+    if not scalars:
+        return True
+    if isinstance(value, bool) and "bool" not in kinds:
+        return False  # JSON true is not a count
+    return any(isinstance(value, t) for group in scalars for t in group)
 
 
 @dataclass(frozen=True)
