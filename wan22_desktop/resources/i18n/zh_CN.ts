@@ -96,6 +96,16 @@
 <context>
     <name>GenerateView</name>
     <message>
+        <location filename="../../gui/views/generate.py" line="502"/>
+        <source>Settings taken from %1 (%2)</source>
+        <translation>已从 %1（%2）读取设置</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/generate.py" line="505"/>
+        <source>not used: %1</source>
+        <translation>未使用：%1</translation>
+    </message>
+    <message>
         <location filename="../../gui/views/generate.py" line="70"/>
         <source>720p landscape</source>
         <translation>720p 横屏</translation>
