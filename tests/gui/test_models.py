@@ -225,3 +225,17 @@ def test_bridge_coalesces_a_flood_of_events(qtbot):
     assert len(batches) <= elapsed * 10 + 2 and len(events) <= 3 * len(batches)
     last = {e.download_id: e for e in events}
     assert last[0].status == "done" and last[1].done == 4999  # nothing final is lost
+
+
+def test_the_models_view_names_the_source(qapp) -> None:
+    from wan22_desktop.downloader.catalog import MODELS
+    from wan22_desktop.gui.models_state import ModelRow
+    from wan22_desktop.gui.models_table import status_text
+    from wan22_desktop.services.models import InstalledCopy
+
+    copy = InstalledCopy(MODELS[0].repo_id, "/m/x", "diffusers", MODELS[0].tasks, 1)
+    assert (
+        status_text(ModelRow(MODELS[0], (copy,), None)) == "Installed (diffusers format, in place)"
+    )
+    plain = InstalledCopy(MODELS[0].repo_id, "/m/y", "download", MODELS[0].tasks, 1)
+    assert status_text(ModelRow(MODELS[0], (plain,), None)) == "Installed"

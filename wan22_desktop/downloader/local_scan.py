@@ -21,6 +21,7 @@ class LayoutResult:
     task: str | None
     problems: tuple[str, ...]
     summary: str
+    kind: str = "official"  # "diffusers": a diffusers-format repo, adopted in place
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ def check_folder(root: Path, task: str | None = None) -> LayoutResult:
         task=report.task,
         problems=tuple(str(p) for p in report.problems),
         summary=report.summary(),
+        kind=getattr(report, "kind", "official"),
     )
 
 
@@ -82,7 +84,8 @@ def import_folder(
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise UserInputError(
-            f"{root} is not a folder", hint="give the folder that holds config.json"
+            f"{root} is not a folder",
+            hint="give the folder that holds config.json (or model_index.json: diffusers format)",
         )
     wanted = get_model(model) if model else None
     result = check_folder(root, wanted.tasks[0] if wanted and wanted.tasks else None)
@@ -100,6 +103,8 @@ def import_folder(
         from wan22_desktop.downloader.manifest import write_manifest
 
         write_manifest(manifest_dir, root)
+    if result.kind != "official" and origin == "import":
+        origin = result.kind  # the Models view says where it came from ("diffusers")
     register(s, m.repo_id, root, origin=origin, tasks=m.tasks, size=folder_size(root))
     return result
 

@@ -23,6 +23,7 @@ from wan22_desktop.errors import UserInputError, Wan22Error
 from wan22_desktop.model_layout import LayoutReport, require_layout
 from wan22_desktop.tasks import TaskSpec, get_task
 
+from . import foreign_io
 from .dit import WanDiT
 from .dit_config import DiTConfig
 from .dit_io import load_dit, read_dit_config
@@ -146,6 +147,14 @@ def read_task_dit_config(root: Path, task: str) -> DiTConfig:
     byte-identical, and the pipeline swaps one for the other on the same latents)."""
     spec = get_task(task)
     root = Path(root)
+    adopted = foreign_io.model_set_for(root, spec.name)
+    if adopted is not None:  # a diffusers-format folder: its transformer config(s)
+        configs = _as_checkpoint_error(
+            spec, "transformer/config.json", lambda: foreign_io.dit_configs(adopted)
+        )
+        if any(c != configs[0] for c in configs[1:]):
+            raise _mismatch(spec, "transformer_2/config.json", "its DiT differs from transformer/")
+        return configs[0]
     configs = [
         _as_checkpoint_error(
             spec, _rel(f, "config.json"), functools.partial(read_dit_config, root / f)
@@ -175,7 +184,13 @@ def load_experts(
     spec = get_task(task)
     root = Path(root)
     device = require_device(device)
-    read_task_dit_config(root, task)
+    cfg = read_task_dit_config(root, task)
+    adopted = foreign_io.model_set_for(root, spec.name)
+    if adopted is not None:
+        return tuple(
+            foreign_io.load_dit(adopted, k, cfg, device=device, dtype=dtype)
+            for k in range(len(spec.dit_folders))
+        )
     return tuple(
         _as_checkpoint_error(
             spec,
@@ -198,11 +213,15 @@ def load_vae_for_task(
     spec = get_task(task)
     device = require_device(device)
     version = "2.2" if spec.vae_file.startswith("Wan2.2") else "2.1"
-    vae = _as_checkpoint_error(
-        spec,
-        spec.vae_file,
-        lambda: load_vae(Path(root) / spec.vae_file, version, device=device, dtype=dtype),
-    )
+    adopted = foreign_io.model_set_for(Path(root), spec.name)
+    if adopted is not None:
+        vae = foreign_io.load_vae(adopted, version, device=device, dtype=dtype)
+    else:
+        vae = _as_checkpoint_error(
+            spec,
+            spec.vae_file,
+            lambda: load_vae(Path(root) / spec.vae_file, version, device=device, dtype=dtype),
+        )
     if dit_config is not None and vae.z_dim != dit_config.out_dim:
         raise _mismatch(
             spec,
@@ -227,21 +246,26 @@ def load_text_encoder_for_task(
     root = Path(root)
     device = require_device(device)
     cfg = dit_config or read_task_dit_config(root, task)
-    model = _as_checkpoint_error(
-        spec,
-        spec.t5_file,
-        lambda: t5_encoder_from_state_dict(
-            read_t5_state_dict(root / spec.t5_file), source="the file"
-        ),
-    )
+    adopted = foreign_io.model_set_for(root, spec.name)
+    if adopted is not None:
+        model = foreign_io.t5_encoder(adopted)
+    else:
+        model = _as_checkpoint_error(
+            spec,
+            spec.t5_file,
+            lambda: t5_encoder_from_state_dict(
+                read_t5_state_dict(root / spec.t5_file), source="the file"
+            ),
+        )
     if model.config.dim != cfg.text_dim:
         raise _mismatch(
             spec,
             spec.t5_file,
             f"the text encoder is {model.config.dim} wide, the DiT reads {cfg.text_dim}",
         )
+    tokenizer_dir = root / spec.tokenizer_dir if adopted is None else adopted.tokenizer
     tokenizer = _as_checkpoint_error(
-        spec, spec.tokenizer_dir, lambda: load_tokenizer(root / spec.tokenizer_dir)
+        spec, spec.tokenizer_dir, lambda: load_tokenizer(tokenizer_dir)
     )
     if len(tokenizer) > model.config.vocab_size:
         raise _mismatch(

@@ -976,6 +976,16 @@
 <context>
     <name>ModelsTable</name>
     <message>
+        <location filename="../../gui/models_table.py" line="47"/>
+        <source>diffusers format, in place</source>
+        <translation>diffusers 格式，原地使用</translation>
+    </message>
+    <message>
+        <location filename="../../gui/models_table.py" line="73"/>
+        <source>Installed (%1)</source>
+        <translation>已安装（%1）</translation>
+    </message>
+    <message>
         <location filename="../../gui/models_table.py" line="36"/>
         <source>Wan2.2 text-to-video, 14B MoE</source>
         <translation>Wan2.2 文生视频，14B MoE</translation>
