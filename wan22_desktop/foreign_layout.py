@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from wan22_desktop.errors import UserInputError
 from wan22_desktop.tasks import get_task
 
 DIFFUSERS_INDEX = "model_index.json"
@@ -154,3 +155,221 @@ def _json(path: Path) -> object:
 
 def _plain(name: str) -> bool:
     return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name
+
+
+# ---------------------------------------------------------------------------- ComfyUI single files
+# ComfyUI keeps one file per network (Comfy-Org's repackaged Wan2.2 files): the DiT in
+# ``models/diffusion_models`` (official key names, sometimes behind ``model.diffusion_model.``),
+# the VAE in ``models/vae`` (official names), umT5 in ``models/text_encoders`` (transformers names,
+# plus the sentencepiece model as a ``spiece_model`` byte tensor). Roles and sizes are read from the
+# safetensors headers (keys and shapes); only the two A14B experts need the file name ("high_noise"
+# / "low_noise"), as ComfyUI's own workflows do. An adopted set is a folder holding just
+# ``MODEL_SET_FILE`` (the absolute paths): nothing is copied.
+
+MODEL_SET_FILE = "wan22-model-set.json"
+COMFY_FOLDERS = {"dit": "diffusion_models", "vae": "vae", "t5": "text_encoders"}
+COMFY_DIT_PREFIX = "model.diffusion_model."
+WAN_HEAD_DIM = 128  # every released Wan2.x DiT (1.3B, 5B, 14B)
+_DIT_TASK_BY_IN_DIM = {16: "t2v-A14B", 36: "i2v-A14B", 48: "ti2v-5B"}
+_FP8_MARKERS = ("scaled_fp8", "scale_weight", "comfy_quant")
+
+
+@dataclass(frozen=True)
+class ComfyFile:
+    """One recognised ComfyUI weights file."""
+
+    path: Path
+    role: str  # "dit" | "vae" | "t5"
+    task: str | None = None  # dit: from in_dim
+    expert: str | None = None  # dit of A14B: "high" | "low" (from the file name)
+    version: str | None = None  # vae: "2.1" | "2.2"
+    dim: int = 0  # dit: text_dim it reads; t5: its width
+    problem: str | None = None  # why it cannot be used (fp8-scaled, truncated...)
+
+
+def classify_comfy_file(path: Path) -> ComfyFile | None:
+    """What a safetensors file is, from its header; None when it is no Wan2.2 network."""
+    from wan22_desktop.model_layout import read_safetensors_header, safetensors_problem
+
+    try:
+        header = read_safetensors_header(path)
+    except (OSError, ValueError):
+        return None
+    header.pop("__header_len__", None)
+    shapes = {k: v.get("shape", []) for k, v in header.items() if isinstance(v, dict)}
+    fp8 = any(k.endswith(_FP8_MARKERS) for k in shapes) or any(
+        isinstance(v, dict) and str(v.get("dtype", "")).startswith("F8") for v in header.values()
+    )
+    problem = safetensors_problem(path) or (
+        "fp8-scaled weights are not supported yet: use the bf16/fp16 file" if fp8 else None
+    )
+    keys = {
+        k[len(COMFY_DIT_PREFIX) :] if k.startswith(COMFY_DIT_PREFIX) else k: s
+        for k, s in shapes.items()
+    }
+    if "patch_embedding.weight" in keys and "head.modulation" in keys:
+        task = _DIT_TASK_BY_IN_DIM.get(int(keys["patch_embedding.weight"][1]))
+        if task is None:
+            return None
+        name = path.name.lower()
+        expert = "high" if "high_noise" in name else "low" if "low_noise" in name else None
+        text_dim = int(keys["text_embedding.0.weight"][1])
+        return ComfyFile(path, "dit", task=task, expert=expert, dim=text_dim, problem=problem)
+    if "decoder.middle.0.residual.0.gamma" in keys and "conv1.weight" in keys:
+        z = int(keys["conv1.weight"][0]) // 2
+        version = {16: "2.1", 48: "2.2"}.get(z)
+        return None if version is None else ComfyFile(path, "vae", version=version, problem=problem)
+    for emb in ("shared.weight", "encoder.embed_tokens.weight"):
+        if emb in keys and "encoder.final_layer_norm.weight" in keys:
+            return ComfyFile(path, "t5", dim=int(keys[emb][1]), problem=problem)
+    return None
+
+
+def dit_shape_config(path: Path) -> dict[str, object]:
+    """DiTConfig fields of a single-file DiT, from its tensor shapes (heads: 128 wide, as every
+    released Wan2.x model)."""
+    from wan22_desktop.model_layout import read_safetensors_header
+
+    header = read_safetensors_header(path)
+    shapes = {
+        (k[len(COMFY_DIT_PREFIX) :] if k.startswith(COMFY_DIT_PREFIX) else k): v["shape"]
+        for k, v in header.items()
+        if isinstance(v, dict) and "shape" in v
+    }
+    dim, in_dim, *patch = shapes["patch_embedding.weight"]
+    layers = 1 + max(int(k.split(".")[1]) for k in shapes if k.startswith("blocks."))
+    volume = patch[0] * patch[1] * patch[2]
+    return {
+        "patch_size": tuple(patch),
+        "in_dim": in_dim,
+        "dim": dim,
+        "ffn_dim": shapes["blocks.0.ffn.0.weight"][0],
+        "freq_dim": shapes["time_embedding.0.weight"][1],
+        "text_dim": shapes["text_embedding.0.weight"][1],
+        "out_dim": shapes["head.head.weight"][0] // volume,
+        "num_heads": max(1, dim // WAN_HEAD_DIM),
+        "num_layers": layers,
+        "qk_norm": "blocks.0.self_attn.norm_q.weight" in shapes,
+        "cross_attn_norm": "blocks.0.norm3.weight" in shapes,
+    }
+
+
+def comfy_files(folder: Path) -> list[ComfyFile]:
+    """Every Wan2.2 network in a ComfyUI install (``models/...`` below it), its ``models``
+    folder, or a plain folder of files."""
+    folder = Path(folder)
+    roots = [folder / "models", folder] if (folder / "models").is_dir() else [folder]
+    seen: set[Path] = set()
+    out: list[ComfyFile] = []
+    for root in roots:
+        places = [root / sub for sub in COMFY_FOLDERS.values() if (root / sub).is_dir()] or [root]
+        for place in places:
+            for path in sorted(place.rglob("*.safetensors")):
+                real = path.resolve()
+                if real in seen:
+                    continue
+                seen.add(real)
+                found = classify_comfy_file(path)
+                if found is not None:
+                    out.append(found)
+        if out:
+            break
+    return out
+
+
+def comfy_model_sets(
+    files: list[ComfyFile], tokenizer: Path | None
+) -> tuple[list[ModelSet], list[str]]:
+    """Complete model sets that ``files`` make (one per task, the first usable file of each
+    role), and a line for each task that lacks something."""
+    sets: list[ModelSet] = []
+    notes: list[str] = []
+    usable = [f for f in files if f.problem is None]
+    for f in files:
+        if f.problem is not None:
+            notes.append(f"{f.path.name}: {f.problem}")
+    for task in ("t2v-A14B", "i2v-A14B", "ti2v-5B"):
+        spec = get_task(task)
+        dits = [f for f in usable if f.role == "dit" and f.task == task]
+        if not dits:
+            continue
+        if spec.is_moe:
+            high = next((f for f in dits if f.expert == "high"), None)
+            low = next((f for f in dits if f.expert == "low"), None)
+            if high is None or low is None:
+                notes.append(f"{task}: needs a high_noise and a low_noise diffusion model file")
+                continue
+            experts = [high, low]
+        else:
+            experts = [dits[0]]
+        version = "2.2" if spec.vae_file.startswith("Wan2.2") else "2.1"
+        vae = next((f for f in usable if f.role == "vae" and f.version == version), None)
+        t5 = next((f for f in usable if f.role == "t5" and f.dim == experts[0].dim), None)
+        missing = [
+            n for n, f in (("a Wan" + version + " VAE", vae), ("a umT5 encoder", t5)) if f is None
+        ]
+        if tokenizer is None:
+            missing.append("the umT5 tokenizer (tokenizer.json)")
+        if missing or vae is None or t5 is None or tokenizer is None:
+            notes.append(f"{task}: missing {', '.join(missing)}")
+            continue
+        sets.append(
+            ModelSet(
+                kind="comfyui",
+                task=task,
+                root=experts[0].path.parent,
+                dits=tuple((f.path,) for f in experts),
+                dit_config=None,
+                vae=(vae.path,),
+                t5=(t5.path,),
+                tokenizer=tokenizer,
+                dit_keys="official",
+                vae_keys="official",
+                t5_keys="hf",
+            )
+        )
+    return sets, notes
+
+
+def write_model_set(ms: ModelSet, folder: Path) -> Path:
+    """The folder that stands for an adopted set (``MODEL_SET_FILE`` only: the paths)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {
+        "format": 1,
+        "kind": ms.kind,
+        "task": ms.task,
+        "dits": [[str(p) for p in files] for files in ms.dits],
+        "vae": [str(p) for p in ms.vae],
+        "t5": [str(p) for p in ms.t5],
+        "tokenizer": str(ms.tokenizer),
+        "keys": {"dit": ms.dit_keys, "vae": ms.vae_keys, "t5": ms.t5_keys},
+    }
+    (folder / MODEL_SET_FILE).write_text(json.dumps(data, indent=1), encoding="utf-8")
+    return folder
+
+
+def is_model_set_folder(root: Path) -> bool:
+    return (Path(root) / MODEL_SET_FILE).is_file()
+
+
+def read_model_set(root: Path) -> ModelSet | None:
+    """The set a ``MODEL_SET_FILE`` folder stands for; None when the file is unusable."""
+    data = _json(Path(root) / MODEL_SET_FILE)
+    try:
+        assert isinstance(data, dict)
+        keys = data.get("keys", {})
+        return ModelSet(
+            kind=str(data["kind"]),
+            task=get_task(str(data["task"])).name,
+            root=Path(root),
+            dits=tuple(tuple(Path(p) for p in files) for files in data["dits"]),
+            dit_config=None,
+            vae=tuple(Path(p) for p in data["vae"]),
+            t5=tuple(Path(p) for p in data["t5"]),
+            tokenizer=Path(data["tokenizer"]),
+            dit_keys=str(keys.get("dit", "official")),
+            vae_keys=str(keys.get("vae", "official")),
+            t5_keys=str(keys.get("t5", "hf")),
+        )
+    except (AssertionError, KeyError, TypeError, ValueError, UserInputError):
+        return None

@@ -97,6 +97,9 @@ def detect_task(root: Path) -> str | None:
     """
     if foreign_layout.is_diffusers_folder(root):
         return foreign_layout.diffusers_task(root)
+    if foreign_layout.is_model_set_folder(root):
+        ms = foreign_layout.read_model_set(root)
+        return ms.task if ms is not None else None
     root_type = _model_type(root / DIT_CONFIG)
     if root_type is not None:
         spec = task_for_model_type(root_type)
@@ -129,6 +132,8 @@ def check_layout(root: Path, task: str | None = None) -> LayoutReport:
         return LayoutReport(root, task, (LayoutProblem("", "not a folder"),), ())
     if foreign_layout.is_diffusers_folder(root):
         return _check_diffusers(root, task)
+    if foreign_layout.is_model_set_folder(root):
+        return _check_model_set_folder(root, task)
     detected = detect_task(root)
     if task is None and detected is None:
         problem = "no Wan2.2 config.json (looked in ./, high_noise_model/, low_noise_model/)"
@@ -164,14 +169,39 @@ def _check_diffusers(root: Path, task: str | None) -> LayoutReport:
     if task is not None and task != detected:
         problem = f"this folder holds {detected}, not {task}"
         return LayoutReport(root, detected, (LayoutProblem(where, problem),), (), kind="diffusers")
-    ms = foreign_layout.diffusers_model_set(root, detected)
+    return _model_set_report(foreign_layout.diffusers_model_set(root, detected))
+
+
+def _check_model_set_folder(root: Path, task: str | None) -> LayoutReport:
+    """``check_layout`` for an adopted set of single files (ComfyUI's): the folder holds only
+    ``foreign_layout.MODEL_SET_FILE``, naming the files where they are."""
+    ms = foreign_layout.read_model_set(root)
+    if ms is None:
+        problem = LayoutProblem(foreign_layout.MODEL_SET_FILE, "unreadable")
+        return LayoutReport(root, None, (problem,), (), kind="comfyui")
+    if task is not None and task != ms.task:
+        problem = LayoutProblem(
+            foreign_layout.MODEL_SET_FILE, f"this set holds {ms.task}, not {task}"
+        )
+        return LayoutReport(root, ms.task, (problem,), (), kind=ms.kind)
+    return _model_set_report(ms)
+
+
+def _model_set_report(ms: foreign_layout.ModelSet) -> LayoutReport:
     problems = tuple(LayoutProblem(r, p) for r, p in foreign_layout.check_model_set(ms))
     paths = [ms.dit_config, *(f for files in ms.dits for f in files), *ms.vae, *ms.t5]
     paths += [ms.tokenizer / name for name in TOKENIZER_FILES]
     present = [p for p in paths if p is not None and p.is_file()]
-    files = tuple(p.relative_to(root).as_posix() for p in present)
+    files = tuple(_relative(p, ms.root) for p in present)
     total = sum(p.stat().st_size for p in present)
-    return LayoutReport(root, detected, problems, files, total, kind="diffusers")
+    return LayoutReport(ms.root, ms.task, problems, files, total, kind=ms.kind)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def require_layout(root: Path, task: str) -> LayoutReport:

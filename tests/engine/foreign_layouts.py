@@ -80,3 +80,42 @@ def write_diffusers_layout(official: Path, out: Path, task: str) -> Path:
         index["boundary_ratio"] = 0.875
     (out / "model_index.json").write_text(json.dumps(index), "utf-8")
     return out
+
+
+COMFY_DIT_NAMES = {
+    "t2v-A14B": ("wan2.2_t2v_high_noise_14B_fp16", "wan2.2_t2v_low_noise_14B_fp16"),
+    "i2v-A14B": ("wan2.2_i2v_high_noise_14B_fp16", "wan2.2_i2v_low_noise_14B_fp16"),
+    "ti2v-5B": ("wan2.2_ti2v_5B_fp16",),
+}
+
+
+def write_comfyui_layout(official: Path, comfy: Path, task: str) -> Path:
+    """A ComfyUI install's ``models/`` with the official tiny checkpoint's weights as
+    Comfy-Org's repackaged single files: the DiT(s) with official names (the high-noise expert
+    behind ``model.diffusion_model.``, as some files have it), the VAE with official names, umT5
+    with transformers names plus a ``spiece_model`` byte tensor. The tiny DiT must have 128-wide
+    heads (the width single files are read with)."""
+    spec = get_task(task)
+    models = comfy / "models"
+    for sub in ("diffusion_models", "vae", "text_encoders", "loras"):
+        (models / sub).mkdir(parents=True, exist_ok=True)
+    for k, (folder, name) in enumerate(zip(spec.dit_folders, COMFY_DIT_NAMES[task])):
+        sd = official_dit(official / folder)
+        if k == 0:
+            sd = {"model.diffusion_model." + key: v for key, v in sd.items()}
+        save_file(
+            {key: v.contiguous() for key, v in sd.items()},
+            str(models / "diffusion_models" / f"{name}.safetensors"),
+        )
+    vae_name = "wan2.2_vae" if spec.vae_file.startswith("Wan2.2") else "wan_2.1_vae"
+    vae = official_vae(official / spec.vae_file)
+    save_file(
+        {k: v.contiguous() for k, v in vae.items()}, str(models / "vae" / f"{vae_name}.safetensors")
+    )
+    t5 = official_to_hf_state_dict(read_t5_state_dict(official / spec.t5_file))
+    t5 = {k: v.clone().contiguous() for k, v in t5.items() if k != "encoder.embed_tokens.weight"}
+    t5["spiece_model"] = torch.frombuffer(
+        bytearray(b"not a real sentencepiece model"), dtype=torch.uint8
+    )
+    save_file(t5, str(models / "text_encoders" / "umt5_xxl_fp16.safetensors"))
+    return comfy

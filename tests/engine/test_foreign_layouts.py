@@ -93,3 +93,94 @@ def test_models_import_adopts_a_diffusers_folder_in_place(layouts, capsys) -> No
         (copy,) = installed_copies(db)
     assert copy.origin == "diffusers" and copy.path == str(folder.resolve())
     assert sorted(p for p in folder.rglob("*")) == files_before  # nothing copied or written
+
+
+# ---- ComfyUI single files ----------------------------------------------------------------------
+
+WIDE_HEADS = {"dim": 256, "num_heads": 2}  # 128-wide heads, as every released Wan2.x DiT
+
+
+@pytest.fixture(scope="module")
+def comfy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from tests.engine.foreign_layouts import write_comfyui_layout
+
+    root = tmp_path_factory.mktemp("comfy")
+    official = {
+        task: make_tiny_checkpoint(task, root / "official" / task, **WIDE_HEADS)
+        for task in ("ti2v-5B", "t2v-A14B")
+    }
+    install = root / "ComfyUI"
+    for task, folder in official.items():
+        write_comfyui_layout(folder, install, task)
+    return {"install": install, **official}
+
+
+def test_comfyui_files_are_recognised_from_keys_and_shapes(comfy) -> None:
+    from wan22_desktop.foreign_layout import comfy_files, comfy_model_sets
+
+    files = {f.path.name: f for f in comfy_files(comfy["install"])}
+    high = files["wan2.2_t2v_high_noise_14B_fp16.safetensors"]
+    assert (high.role, high.task, high.expert, high.dim) == ("dit", "t2v-A14B", "high", 32)
+    assert files["wan2.2_ti2v_5B_fp16.safetensors"].task == "ti2v-5B"
+    assert files["wan_2.1_vae.safetensors"].version == "2.1"
+    assert files["wan2.2_vae.safetensors"].version == "2.2"
+    assert files["umt5_xxl_fp16.safetensors"].role == "t5"
+    sets, notes = comfy_model_sets(list(files.values()), comfy["ti2v-5B"] / "google/umt5-xxl")
+    assert sorted(s.task for s in sets) == ["t2v-A14B", "ti2v-5B"] and notes == []
+    none, why = comfy_model_sets(list(files.values()), None)
+    assert none == [] and any("tokenizer" in n for n in why)
+
+
+def test_fp8_scaled_files_are_named_not_used(tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    from wan22_desktop.foreign_layout import classify_comfy_file
+
+    path = tmp_path / "wan2.2_ti2v_5B_fp8_scaled.safetensors"
+    sd = {
+        "patch_embedding.weight": torch.zeros(256, 48, 1, 2, 2),
+        "head.modulation": torch.zeros(1, 2, 256),
+        "text_embedding.0.weight": torch.zeros(256, 32),
+        "scaled_fp8": torch.zeros(0, dtype=torch.float8_e4m3fn),
+    }
+    save_file(sd, str(path))
+    found = classify_comfy_file(path)
+    assert found is not None and found.role == "dit" and "fp8-scaled" in (found.problem or "")
+
+
+@pytest.mark.parametrize("task", ["ti2v-5B", "t2v-A14B"])
+def test_comfyui_files_make_the_same_video(comfy, task: str, tmp_path: Path, capsys) -> None:
+    """``wan22 models import --comfyui`` pairs the files in place; a job on the adopted set gives
+    the video of the official layout (same weights)."""
+    import json
+
+    from wan22_desktop.cli import main
+    from wan22_desktop.db.database import open_app_database
+    from wan22_desktop.db.installed import installed_checkpoints
+    from wan22_desktop.engine.wan.pipelines import run_job
+    from wan22_desktop.paths import app_paths
+    from wan22_desktop.settings import Settings
+
+    tokenizer = comfy[task] / "google/umt5-xxl"
+    argv = ["--json", "models", "import", "--comfyui", str(comfy["install"])]
+    assert main([*argv, "--tokenizer", str(tokenizer)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert sorted(r["task"] for r in out["registered"]) == ["t2v-A14B", "ti2v-5B"]
+    assert Settings.load(app_paths()).get("comfyui_dir") == str(comfy["install"].resolve())
+    with open_app_database(app_paths()) as db:
+        adopted = Path(installed_checkpoints(db)[task].path)
+    assert [p.name for p in adopted.iterdir()] == ["wan22-model-set.json"]  # nothing copied
+    assert check_layout(adopted, task).kind == "comfyui"
+
+    request = GenerationRequest.for_task(
+        task, prompt="a tiny boat", size="64*64", frame_num=5, sample_steps=3, seed=3
+    )
+    plan = Plan.from_dict(cpu_plan(task))
+    videos = {}
+    for kind, folder in (("official", comfy[task]), ("comfyui", adopted)):
+        run_job(request, plan, folder, tmp_path / f"{kind}.npy")
+        videos[kind] = np.load(tmp_path / f"{kind}.npy")
+    delta = float(np.abs(videos["comfyui"] - videos["official"]).max())
+    print(f"{task}: max |ComfyUI files - official layout| = {delta}")
+    assert np.array_equal(videos["comfyui"], videos["official"])

@@ -237,5 +237,7 @@ def test_the_models_view_names_the_source(qapp) -> None:
     assert (
         status_text(ModelRow(MODELS[0], (copy,), None)) == "Installed (diffusers format, in place)"
     )
+    comfy = InstalledCopy(MODELS[0].repo_id, "/m/z", "comfyui", MODELS[0].tasks, 1)
+    assert status_text(ModelRow(MODELS[0], (comfy,), None)) == "Installed (ComfyUI files, in place)"
     plain = InstalledCopy(MODELS[0].repo_id, "/m/y", "download", MODELS[0].tasks, 1)
     assert status_text(ModelRow(MODELS[0], (plain,), None)) == "Installed"

@@ -44,7 +44,10 @@ TITLES = {
 
 SOURCE_NAMES = {"hf": "Hugging Face", "modelscope": "ModelScope"}
 # Installed-copy origins that are another tool's layout, used in place (foreign_layout.py).
-ADOPTED_NAMES = {"diffusers": QT_TRANSLATE_NOOP("ModelsTable", "diffusers format, in place")}
+ADOPTED_NAMES = {
+    "diffusers": QT_TRANSLATE_NOOP("ModelsTable", "diffusers format, in place"),
+    "comfyui": QT_TRANSLATE_NOOP("ModelsTable", "ComfyUI files, in place"),
+}
 
 
 def status_text(row: ModelRow, speed: float = 0.0, eta_s: float | None = None) -> str:

@@ -21,7 +21,7 @@ from wan22_desktop.downloader import local_scan
 class InstalledCopy:
     model_id: str  # repo id
     path: str
-    origin: str  # download | import | hf-cache | modelscope-cache | diffusers
+    origin: str  # download | import | hf-cache | modelscope-cache | diffusers | comfyui
     tasks: tuple[str, ...]
     size_bytes: int
 

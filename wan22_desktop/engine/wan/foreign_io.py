@@ -18,7 +18,15 @@ import torch
 from safetensors import safe_open
 
 from wan22_desktop.errors import UserInputError
-from wan22_desktop.foreign_layout import ModelSet, diffusers_model_set, is_diffusers_folder
+from wan22_desktop.foreign_layout import (
+    MODEL_SET_FILE,
+    ModelSet,
+    diffusers_model_set,
+    dit_shape_config,
+    is_diffusers_folder,
+    is_model_set_folder,
+    read_model_set,
+)
 from wan22_desktop.tasks import get_task
 
 from .convert_diffusers import diffusers_key_to_official
@@ -39,6 +47,11 @@ def model_set_for(root: Path, task: str) -> ModelSet | None:
     """The adopted model set at ``root`` (None: an official folder, loaded as before)."""
     if is_diffusers_folder(Path(root)):
         return diffusers_model_set(Path(root), task)
+    if is_model_set_folder(Path(root)):
+        ms = read_model_set(Path(root))
+        if ms is None:
+            raise UserInputError(f"unreadable model set {Path(root) / MODEL_SET_FILE}", _HINT)
+        return ms
     return None
 
 
@@ -56,6 +69,14 @@ def _where(ms: ModelSet, files: Iterable[Path]) -> str:
 def dit_configs(ms: ModelSet) -> list[DiTConfig]:
     """One config per expert, from diffusers' ``WanTransformer3DModel`` config.json."""
     spec = get_task(ms.task)
+    if ms.dit_config is None:  # single files: the sizes are in the tensor shapes
+        try:
+            return [
+                DiTConfig(model_type=spec.model_type, **dit_shape_config(files[0]))  # type: ignore[arg-type]
+                for files in ms.dits
+            ]
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+            raise UserInputError(f"unusable DiT file {ms.dits[0][0]}: {exc}", _HINT) from exc
     out = []
     folders = [files[0].parent for files in ms.dits]
     for folder in folders:
@@ -146,6 +167,7 @@ def read_t5(ms: ModelSet) -> dict[str, torch.Tensor]:
     """The umT5 encoder's tensors under the official names."""
     where = _where(ms, ms.t5)
     sd = _read(ms.t5, lambda k: k, where)
+    sd.pop("spiece_model", None)  # ComfyUI keeps the tokenizer's model bytes in the file
     if ms.t5_keys != "hf":
         return sd
     try:

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 RESTART_KEYS = ("outputs_dir", "models_dir", "language", "theme")
 KEY_TEST_TIMEOUT_S = 30.0
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (QT_TRANSLATE_NOOP("SettingsView", "Folders"), ("outputs_dir", "models_dir")),
+    (QT_TRANSLATE_NOOP("SettingsView", "Folders"), ("outputs_dir", "models_dir", "comfyui_dir")),
     (QT_TRANSLATE_NOOP("SettingsView", "New jobs"), ("default_task", "default_quality")),
     (QT_TRANSLATE_NOOP("SettingsView", "Appearance"), ("language", "theme")),
     (
@@ -87,6 +87,9 @@ OPTION_TITLES = (
     QT_TRANSLATE_NOOP("Options", "Quality preset for new jobs"),
     QT_TRANSLATE_NOOP("Options", "Folder for finished videos (empty: the default)"),
     QT_TRANSLATE_NOOP("Options", "Folder for downloaded models (empty: the default)"),
+    QT_TRANSLATE_NOOP(
+        "Options", "A ComfyUI install whose Wan2.2 files are used in place (empty: none)"
+    ),
     QT_TRANSLATE_NOOP("Options", "Interface language"),
     QT_TRANSLATE_NOOP("Options", "Colour theme"),
     QT_TRANSLATE_NOOP("Options", "Notify when a job finishes or fails"),

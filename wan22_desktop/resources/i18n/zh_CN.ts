@@ -981,6 +981,11 @@
         <translation>diffusers 格式，原地使用</translation>
     </message>
     <message>
+        <location filename="../../gui/models_table.py" line="48"/>
+        <source>ComfyUI files, in place</source>
+        <translation>ComfyUI 文件，原地使用</translation>
+    </message>
+    <message>
         <location filename="../../gui/models_table.py" line="73"/>
         <source>Installed (%1)</source>
         <translation>已安装（%1）</translation>
@@ -1318,6 +1323,11 @@
         <location filename="../../gui/views/settings.py" line="89"/>
         <source>Folder for downloaded models (empty: the default)</source>
         <translation>模型下载文件夹（留空：默认位置）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="90"/>
+        <source>A ComfyUI install whose Wan2.2 files are used in place (empty: none)</source>
+        <translation>就地使用其中 Wan2.2 文件的 ComfyUI 安装目录（留空：无）</translation>
     </message>
     <message>
         <location filename="../../gui/views/settings.py" line="90"/>
