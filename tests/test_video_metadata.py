@@ -300,3 +300,56 @@ def test_queue_add_from_wan2gp_prints_what_was_not_taken(
         Guidance(4.0, 4.0),
         121,
     )
+
+
+def test_a_wanvideowrapper_graph() -> None:
+    """kijai's WanVideoWrapper nodes: sampler, text encoder, empty embeds, model loader."""
+    from wan22_desktop.video_metadata import settings_from_tags
+
+    graph = {
+        "1": {
+            "class_type": "WanVideoSampler",
+            "inputs": {
+                "steps": 30,
+                "cfg": 5.0,
+                "shift": 5.0,
+                "seed": 9,
+                "scheduler": "dpm++",
+                "text_embeds": ["2", 0],
+                "image_embeds": ["3", 0],
+                "model": ["4", 0],
+            },
+        },
+        "2": {
+            "class_type": "WanVideoTextEncode",
+            "inputs": {"positive_prompt": "a lighthouse", "negative_prompt": "fog"},
+        },
+        "3": {
+            "class_type": "WanVideoEmptyEmbeds",
+            "inputs": {"width": 1280, "height": 704, "num_frames": 121},
+        },
+        "4": {
+            "class_type": "WanVideoModelLoader",
+            "inputs": {"model": "Wan2_2-TI2V-5B_fp16.safetensors"},
+        },
+        "5": {"class_type": "WanVideoLoraSelect", "inputs": {"lora": "style.safetensors"}},
+    }
+    settings = settings_from_tags({"prompt": json.dumps(graph)})
+    assert settings is not None and settings.source == "comfyui"
+    r = settings.request()
+    assert (r.task, r.prompt, r.negative_prompt, r.size, r.frame_num) == (
+        "ti2v-5B",
+        "a lighthouse",
+        "fog",
+        "1280*704",
+        121,
+    )
+    assert (r.sample_steps, r.guidance, r.sample_shift, r.seed, r.solver) == (
+        30,
+        Guidance(5.0, 5.0),
+        5.0,
+        9,
+        "dpm++",
+    )
+    assert any("style.safetensors" in u for u in settings.unmapped)
+    r.validate()

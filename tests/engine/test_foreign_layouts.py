@@ -184,3 +184,25 @@ def test_comfyui_files_make_the_same_video(comfy, task: str, tmp_path: Path, cap
     delta = float(np.abs(videos["comfyui"] - videos["official"]).max())
     print(f"{task}: max |ComfyUI files - official layout| = {delta}")
     assert np.array_equal(videos["comfyui"], videos["official"])
+
+
+def test_models_scan_pairs_the_remembered_comfyui_folder_again(comfy, capsys) -> None:
+    import json
+
+    from wan22_desktop.cli import main
+    from wan22_desktop.paths import app_paths
+    from wan22_desktop.settings import Settings
+
+    settings = Settings.load(app_paths())
+    settings.set("comfyui_dir", str(comfy["install"]))
+    settings.save()
+    assert main(["--json", "models", "scan", "--register"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["found"]  # no tokenizer yet: said why
+    assert row["origin"] == "comfyui" and "tokenizer" in row["problem"] and not row["registered"]
+    assert (
+        main(["models", "import", str(comfy["ti2v-5B"])]) == 0
+    )  # an official model: its tokenizer
+    capsys.readouterr()
+    assert main(["--json", "models", "scan", "--register"]) == 0
+    rows = json.loads(capsys.readouterr().out)["found"]
+    assert sorted(r["model"] for r in rows if r["origin"] == "comfyui") == ["t2v-A14B", "ti2v-5B"]

@@ -334,6 +334,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 rows.append(
                     {"model": task, "path": str(path), "origin": "comfyui", "registered": True}
                 )
+            if not adopted.registered:
+                raise UserInputError("; ".join(adopted.notes) or "no complete Wan2.2 model")
         except UserInputError as err:
             rows.append(
                 {

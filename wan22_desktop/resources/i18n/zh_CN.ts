@@ -1099,6 +1099,11 @@
 <context>
     <name>ModelsView</name>
     <message>
+        <location filename="../../gui/views/models.py" line="405"/>
+        <source>ComfyUI models used in place: %1</source>
+        <translation>已就地使用 ComfyUI 模型：%1</translation>
+    </message>
+    <message>
         <location filename="../../gui/views/models.py" line="99"/>
         <source>Refresh</source>
         <translation>刷新</translation>
