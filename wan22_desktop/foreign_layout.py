@@ -171,7 +171,10 @@ COMFY_FOLDERS = {"dit": "diffusion_models", "vae": "vae", "t5": "text_encoders"}
 COMFY_DIT_PREFIX = "model.diffusion_model."
 WAN_HEAD_DIM = 128  # every released Wan2.x DiT (1.3B, 5B, 14B)
 _DIT_TASK_BY_IN_DIM = {16: "t2v-A14B", 36: "i2v-A14B", 48: "ti2v-5B"}
-_FP8_MARKERS = ("scaled_fp8", "scale_weight", "comfy_quant")
+_UNSUPPORTED_QUANT = ("comfy_quant", "weight_scale", "input_scale")
+FP8_SKIPPED = ("scaled_fp8",)  # a marker tensor, no weight
+FP8_SCALE = ".scale_weight"  # float8 ``X.weight`` times ``X.scale_weight`` is the weight
+FP8_IGNORED = (".scale_input",)  # activation scales for fp8 matmuls: not needed to dequantise
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ class ComfyFile:
     expert: str | None = None  # dit of A14B: "high" | "low" (from the file name)
     version: str | None = None  # vae: "2.1" | "2.2"
     dim: int = 0  # dit: text_dim it reads; t5: its width
-    problem: str | None = None  # why it cannot be used (fp8-scaled, truncated...)
+    problem: str | None = None  # why it cannot be used (truncated, unsupported quantisation)
 
 
 def classify_comfy_file(path: Path) -> ComfyFile | None:
@@ -197,11 +200,13 @@ def classify_comfy_file(path: Path) -> ComfyFile | None:
         return None
     header.pop("__header_len__", None)
     shapes = {k: v.get("shape", []) for k, v in header.items() if isinstance(v, dict)}
-    fp8 = any(k.endswith(_FP8_MARKERS) for k in shapes) or any(
-        isinstance(v, dict) and str(v.get("dtype", "")).startswith("F8") for v in header.values()
-    )
+    # fp8 ("scaled_fp8": float8 weights times their ``.scale_weight``) is read, dequantised;
+    # the newer per-layer "comfy_quant" formats are not.
+    unsupported = any(k.endswith(_UNSUPPORTED_QUANT) for k in shapes)
     problem = safetensors_problem(path) or (
-        "fp8-scaled weights are not supported yet: use the bf16/fp16 file" if fp8 else None
+        "this quantisation (comfy_quant) is not supported: use the bf16/fp16 or fp8_scaled file"
+        if unsupported
+        else None
     )
     keys = {
         k[len(COMFY_DIT_PREFIX) :] if k.startswith(COMFY_DIT_PREFIX) else k: s

@@ -119,3 +119,26 @@ def write_comfyui_layout(official: Path, comfy: Path, task: str) -> Path:
     )
     save_file(t5, str(models / "text_encoders" / "umt5_xxl_fp16.safetensors"))
     return comfy
+
+
+FP8_MAX = 448.0  # float8_e4m3fn
+
+
+def fp8_scaled(
+    sd: dict[str, torch.Tensor],
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """(ComfyUI fp8_scaled file contents, the weights it stands for): every 2-D block weight
+    becomes float8_e4m3fn plus a per-tensor ``.scale_weight`` (absmax / 448), with the
+    ``scaled_fp8`` marker; the second dict holds the dequantised weights (fp32)."""
+    out: dict[str, torch.Tensor] = {"scaled_fp8": torch.zeros(0, dtype=torch.float8_e4m3fn)}
+    plain: dict[str, torch.Tensor] = {}
+    for key, w in sd.items():
+        if key.startswith("blocks.") and key.endswith(".weight") and w.ndim == 2:
+            scale = (w.abs().max().float() / FP8_MAX).reshape(1)
+            q = (w.float() / scale).to(torch.float8_e4m3fn)
+            out[key], out[key[: -len(".weight")] + ".scale_weight"] = q, scale
+            out[key[: -len(".weight")] + ".scale_input"] = torch.ones(1)
+            plain[key] = q.float() * scale
+        else:
+            out[key] = plain[key] = w
+    return out, plain

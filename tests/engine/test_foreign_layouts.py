@@ -131,22 +131,25 @@ def test_comfyui_files_are_recognised_from_keys_and_shapes(comfy) -> None:
     assert none == [] and any("tokenizer" in n for n in why)
 
 
-def test_fp8_scaled_files_are_named_not_used(tmp_path: Path) -> None:
+def test_newer_quantisations_are_named_not_used(tmp_path: Path) -> None:
     import torch
     from safetensors.torch import save_file
 
     from wan22_desktop.foreign_layout import classify_comfy_file
 
-    path = tmp_path / "wan2.2_ti2v_5B_fp8_scaled.safetensors"
     sd = {
         "patch_embedding.weight": torch.zeros(256, 48, 1, 2, 2),
         "head.modulation": torch.zeros(1, 2, 256),
         "text_embedding.0.weight": torch.zeros(256, 32),
         "scaled_fp8": torch.zeros(0, dtype=torch.float8_e4m3fn),
     }
-    save_file(sd, str(path))
-    found = classify_comfy_file(path)
-    assert found is not None and found.role == "dit" and "fp8-scaled" in (found.problem or "")
+    save_file(sd, str(tmp_path / "scaled.safetensors"))
+    found = classify_comfy_file(tmp_path / "scaled.safetensors")
+    assert found is not None and found.role == "dit" and found.problem is None  # read, dequantised
+    sd["blocks.0.self_attn.q.comfy_quant"] = torch.zeros(4, dtype=torch.uint8)
+    save_file(sd, str(tmp_path / "quant.safetensors"))
+    found = classify_comfy_file(tmp_path / "quant.safetensors")
+    assert found is not None and "comfy_quant" in (found.problem or "")
 
 
 @pytest.mark.parametrize("task", ["ti2v-5B", "t2v-A14B"])
@@ -206,3 +209,44 @@ def test_models_scan_pairs_the_remembered_comfyui_folder_again(comfy, capsys) ->
     assert main(["--json", "models", "scan", "--register"]) == 0
     rows = json.loads(capsys.readouterr().out)["found"]
     assert sorted(r["model"] for r in rows if r["origin"] == "comfyui") == ["t2v-A14B", "ti2v-5B"]
+
+
+def test_fp8_scaled_comfyui_files_are_dequantised_while_read(comfy, tmp_path: Path) -> None:
+    """An fp8_scaled DiT gives the video of its dequantised weights (bit-identical), and close
+    to the original's."""
+    import shutil
+
+    from safetensors.torch import save_file
+
+    from tests.engine.foreign_layouts import fp8_scaled, official_dit
+    from wan22_desktop.engine.wan.pipelines import run_job
+    from wan22_desktop.foreign_layout import comfy_files, comfy_model_sets, write_model_set
+
+    task, official = "ti2v-5B", comfy["ti2v-5B"]
+    fp8, plain = fp8_scaled(official_dit(official))
+    dequantised = tmp_path / "dequantised"  # the official layout with the dequantised weights
+    shutil.copytree(official, dequantised)
+    for f in dequantised.glob("diffusion_pytorch_model*"):
+        f.unlink()
+    save_file(plain, str(dequantised / "diffusion_pytorch_model.safetensors"))
+    install = tmp_path / "ComfyUI" / "models"
+    shutil.copytree(comfy["install"] / "models", install)
+    dit = install / "diffusion_models" / "wan2.2_ti2v_5B_fp16.safetensors"
+    dit.unlink()
+    save_file(fp8, str(install / "diffusion_models" / "wan2.2_ti2v_5B_fp8_scaled.safetensors"))
+    files = comfy_files(install.parent)
+    (ms,) = [m for m in comfy_model_sets(files, official / "google/umt5-xxl")[0] if m.task == task]
+    adopted = write_model_set(ms, tmp_path / "set")
+
+    request = GenerationRequest.for_task(
+        task, prompt="a tiny boat", size="64*64", frame_num=5, sample_steps=3, seed=3
+    )
+    plan = Plan.from_dict(cpu_plan(task))
+    videos = {}
+    for kind, folder in (("fp8", adopted), ("dequantised", dequantised), ("original", official)):
+        run_job(request, plan, folder, tmp_path / f"{kind}.npy")
+        videos[kind] = np.load(tmp_path / f"{kind}.npy")
+    assert np.array_equal(videos["fp8"], videos["dequantised"])
+    drift = float(np.abs(videos["fp8"] - videos["original"]).max())
+    print(f"fp8_scaled vs original weights: max |d| = {drift:.4f} (video in [-1, 1])")
+    assert drift < 0.5

@@ -19,6 +19,9 @@ from safetensors import safe_open
 
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.foreign_layout import (
+    FP8_IGNORED,
+    FP8_SCALE,
+    FP8_SKIPPED,
     MODEL_SET_FILE,
     ModelSet,
     diffusers_model_set,
@@ -41,6 +44,9 @@ from .vae_io import VideoVAE, build_vae_model
 
 _HINT = "the adopted model's files do not fit together; check the folder or download it again"
 _COMFY_PREFIX = "model.diffusion_model."
+_FLOAT8 = tuple(
+    getattr(torch, name) for name in ("float8_e4m3fn", "float8_e5m2") if hasattr(torch, name)
+)
 
 
 def model_set_for(root: Path, task: str) -> ModelSet | None:
@@ -120,7 +126,10 @@ def load_dit(
     device: torch.device | str = "cpu",
     dtype: torch.dtype | None = None,
 ) -> WanDiT:
-    """Expert ``expert`` (0: high-noise / the only one) with its keys renamed while read."""
+    """Expert ``expert`` (0: high-noise / the only one) with its keys renamed while read.
+
+    ``dtype`` None gives fp32, the dtype of the official files (what the engine expects when it
+    does not convert): fp16/bf16/fp8 files are cast while read, one tensor at a time."""
     files = ms.dits[expert]
     where = _where(ms, files)
     with torch.device("meta"):
@@ -128,7 +137,7 @@ def load_dit(
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     dev = torch.device(device)
     rename = _dit_key(ms)
-    state = _read(files, rename, where, expected=expected, device=dev, dtype=dtype)
+    state = _read(files, rename, where, expected=expected, device=dev, dtype=dtype or torch.float32)
     _strict(state, expected, where)
     model.load_state_dict(state, strict=True, assign=True)
     return model.eval().requires_grad_(False)
@@ -200,7 +209,15 @@ def _read(
         if not path.is_file():
             raise UserInputError(f"missing weights file {path}", _HINT)
         with safe_open(str(path), framework="pt", device=open_device) as f:
-            for key in f.keys():
+            keys = list(f.keys())
+            scales = {  # ComfyUI's fp8_scaled files: X.weight (float8) times X.scale_weight
+                k[: -len(FP8_SCALE)] + ".weight": f.get_tensor(k)
+                for k in keys
+                if k.endswith(FP8_SCALE)
+            }
+            for key in keys:
+                if key in FP8_SKIPPED or key.endswith((FP8_SCALE, *FP8_IGNORED)):
+                    continue
                 try:
                     name = rename(key)
                 except (KeyError, ValueError) as exc:
@@ -208,6 +225,10 @@ def _read(
                         f"{where}: unexpected tensor {key} ({exc})", _HINT
                     ) from exc
                 tensor = f.get_tensor(key)
+                if tensor.dtype in _FLOAT8:  # dequantised in fp32, then cast as asked
+                    tensor = tensor.to(torch.float32)
+                    if key in scales:
+                        tensor = tensor * scales[key].to(device=tensor.device, dtype=torch.float32)
                 if expected is not None and name in expected:
                     if tuple(tensor.shape) != expected[name]:
                         raise UserInputError(
