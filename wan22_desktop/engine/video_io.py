@@ -5,6 +5,8 @@ the target folder (``.<stem>.<random>.part<suffix>``, see ``PART_MARKER``) and r
 only when complete and verified (an mp4 is read back and its frames counted), so a failed or
 interrupted run never leaves a file that looks finished. ffmpeg's exit status and messages are
 checked: a full disk is ``DiskFull`` naming the folder and its free space, never "saved".
+The job's settings go inside the mp4 (``comment`` tag), each PNG frame (``wan22`` iTXt) and the
+JPEG thumbnail (its comment): ``video_metadata`` builds and reads them.
 """
 
 from __future__ import annotations
