@@ -353,3 +353,16 @@ def test_a_wanvideowrapper_graph() -> None:
     )
     assert any("style.safetensors" in u for u in settings.unmapped)
     r.validate()
+
+
+def test_a_video_from_another_machine_uses_the_installed_model(
+    tmp_path: Path, capsys, tiny_ckpt: Path
+) -> None:
+    register_installed("ti2v-5B", tiny_ckpt)
+    request = _request(ckpt_dir=str(tmp_path / "elsewhere" / "Wan2.2-TI2V-5B"))
+    out = save_video(_video(), tmp_path / "clip.mp4", 16, metadata=build_payload(request))
+    assert main(["queue", "add", "--from", str(out)]) == 0
+    assert "not here: the installed model is used" in capsys.readouterr().err
+    with open_app_database(app_paths()) as db:
+        (job,) = q.list_jobs(db)
+    assert GenerationRequest.from_json(job.request_json).ckpt_dir is None

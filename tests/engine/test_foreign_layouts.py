@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def layouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
     root = tmp_path_factory.mktemp("layouts")
     out: dict[str, dict[str, Path]] = {}
-    for task in ("ti2v-5B", "t2v-A14B"):
+    for task in ("ti2v-5B", "t2v-A14B", "i2v-A14B"):
         official = make_tiny_checkpoint(task, root / task / "official")
         out[task] = {
             "official": official,
@@ -31,7 +31,7 @@ def layouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Pat
     return out
 
 
-@pytest.mark.parametrize("task", ["ti2v-5B", "t2v-A14B"])
+@pytest.mark.parametrize("task", ["ti2v-5B", "t2v-A14B", "i2v-A14B"])
 def test_a_diffusers_folder_is_recognised_and_checked(layouts, task: str, tmp_path: Path) -> None:
     folder = layouts[task]["diffusers"]
     assert detect_task(folder) == task
@@ -68,7 +68,7 @@ def test_the_diffusers_layout_makes_the_same_video(layouts, task: str, tmp_path:
     )
     plan = Plan.from_dict(cpu_plan(task))
     videos = {}
-    for kind, folder in layouts[task].items():
+    for kind, folder in layouts[task].items():  # official, diffusers
         out = tmp_path / f"{kind}.npy"
         run_job(request, plan, folder, out)
         videos[kind] = np.load(out)

@@ -137,10 +137,14 @@ def request_from_video(args: argparse.Namespace) -> GenerationRequest:
     if task:
         check_task_available(task)
     base = settings.request(**({"task": task} if task else {}))
+    notes = list(settings.unmapped)
+    if base.ckpt_dir and not os.path.isdir(base.ckpt_dir):  # made on another machine
+        notes.append(f"model folder {base.ckpt_dir} (not here: the installed model is used)")
+        base = replace(base, ckpt_dir=None)
     changes = request_changes(args, base)
     request = replace(base, **changes)
     name = escape_control(os.path.basename(args.from_file))
-    for item in settings.unmapped:
+    for item in notes:
         print(
             f"note: not taken from {name} ({settings.source_name}): {escape_control(item)}",
             file=sys.stderr,
