@@ -321,3 +321,12 @@ def test_a_dropped_file_without_settings_says_so(qtbot, ctx, view, tmp_path):
     assert ctx.notifier.last.level == "error"
     assert "carries no generation settings" in ctx.notifier.last.message
     assert view.values() == before
+
+
+def test_a_plain_picture_dropped_on_the_form_becomes_the_start_image(qtbot, ctx, view, tmp_path):
+    img = QImage(64, 64, QImage.Format.Format_RGB32)
+    img.fill(QColor("green"))
+    path = tmp_path / "start.png"
+    img.save(str(path))
+    _drop(view, path)
+    assert view.image.path == str(path)

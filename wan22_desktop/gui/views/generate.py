@@ -48,7 +48,12 @@ from wan22_desktop.runtime.planner import InstalledModel
 from wan22_desktop.runtime.planning import installed_models
 from wan22_desktop.services import queue as queue_ops
 from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT, frames_for_seconds, get_task
-from wan22_desktop.video_metadata import IMAGE_SUFFIXES, VIDEO_SUFFIXES, read_settings
+from wan22_desktop.video_metadata import (
+    IMAGE_SUFFIXES,
+    NO_METADATA_HINT,
+    VIDEO_SUFFIXES,
+    read_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -492,6 +497,9 @@ class GenerateView(QWidget):
             task = {} if settings.fields.get("task") else {"task": self.values().task}
             request = settings.request(**task)
         except UserInputError as exc:
+            if path.lower().endswith(IMAGE_SUFFIXES) and exc.hint == NO_METADATA_HINT:
+                self.image.set_image(path)  # a plain picture dropped beside the image box
+                return False
             self.ctx.notifier.error(exc)
             return False
         self._set_editing(None)
