@@ -366,3 +366,25 @@ def test_a_video_from_another_machine_uses_the_installed_model(
     with open_app_database(app_paths()) as db:
         (job,) = q.list_jobs(db)
     assert GenerationRequest.from_json(job.request_json).ckpt_dir is None
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    import struct
+
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def test_the_atom_reader_skips_cover_art_as_mutagen_lays_it_out(tmp_path: Path) -> None:
+    """A file laid out as mutagen writes Wan2GP's: ``©cmt`` text plus a ``covr`` JPEG and a
+    freeform item; the moov after the media data (no faststart)."""
+    text = _box(b"data", b"\x00\x00\x00\x01" + b"\x00" * 4 + json.dumps(WAN2GP).encode())
+    cover = _box(b"data", b"\x00\x00\x00\x0d" + b"\x00" * 4 + b"\xff\xd8\xff" + b"\x00" * 64)
+    ilst = _box(b"ilst", _box(b"\xa9cmt", text) + _box(b"covr", cover))
+    hdlr = _box(b"hdlr", b"\x00" * 8 + b"mdirappl" + b"\x00" * 9)
+    meta = _box(b"meta", b"\x00\x00\x00\x00" + hdlr + ilst)
+    data = _box(b"ftyp", b"isom\x00\x00\x02\x00isom") + _box(b"mdat", b"\x00" * 100)
+    data += _box(b"moov", _box(b"mvhd", b"\x00" * 100) + _box(b"udta", meta))
+    path = tmp_path / "wan2gp.mp4"
+    path.write_bytes(data)
+    assert read_mp4_tags(path) == {"comment": json.dumps(WAN2GP)}
+    assert read_settings(path).source == "wan2gp"

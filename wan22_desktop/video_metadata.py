@@ -219,8 +219,11 @@ def _meta_tags(f: BinaryIO, start: int, end: int, tags: dict[str, str]) -> None:
                     name = _ATOM_NAMES.get(item, item.decode("latin-1"))
                 for d, s3, e3 in _boxes(f, s2, e2):
                     if d == b"data" and 8 <= e3 - s3 < _MAX_TAG_BYTES:
-                        f.seek(s3 + 8)  # type indicator, locale
-                        tags[name] = f.read(e3 - s3 - 8).decode("utf-8", errors="replace")
+                        f.seek(s3)
+                        (kind_code,) = struct.unpack(">I", f.read(4))
+                        f.read(4)  # locale
+                        if kind_code & 0xFFFFFF in (0, 1):  # text (not cover art, numbers)
+                            tags[name] = f.read(e3 - s3 - 8).decode("utf-8", errors="replace")
                         break
 
 
