@@ -188,6 +188,11 @@ def test_comfyui_files_make_the_same_video(comfy, task: str, tmp_path: Path, cap
     print(f"{task}: max |ComfyUI files - official layout| = {delta}")
     assert np.array_equal(videos["comfyui"], videos["official"])
 
+    weights = sorted(p.name for p in (comfy["install"] / "models").rglob("*.safetensors"))
+    assert main(["models", "rm", task]) == 0
+    assert not adopted.exists()  # our list of the files is gone, ComfyUI's files are not
+    assert sorted(p.name for p in (comfy["install"] / "models").rglob("*.safetensors")) == weights
+
 
 def test_models_scan_pairs_the_remembered_comfyui_folder_again(comfy, capsys) -> None:
     import json

@@ -362,6 +362,18 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _remove_model_set_file(folder: Path) -> None:
+    """An adopted ComfyUI set's folder holds only our ``wan22-model-set.json``: remove it (the
+    weights stay where ComfyUI has them)."""
+    from wan22_desktop.foreign_layout import MODEL_SET_FILE
+
+    if (folder / MODEL_SET_FILE).is_file() and [p.name for p in folder.iterdir()] == [
+        MODEL_SET_FILE
+    ]:
+        (folder / MODEL_SET_FILE).unlink()
+        folder.rmdir()
+
+
 def cmd_rm(args: argparse.Namespace) -> int:
     from wan22_desktop.db.downloads import Download, InstalledModel
     from wan22_desktop.downloader.catalog import get_model
@@ -376,6 +388,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
             # Only folders we downloaded are deleted; imported and cache folders are the user's.
             if row.origin == "download" and not args.keep_files:
                 shutil.rmtree(row.path, ignore_errors=True)
+            _remove_model_set_file(Path(row.path))  # ComfyUI files: only our list of them goes
             removed.append(
                 {
                     "path": row.path,
