@@ -374,7 +374,7 @@ def test_bad_input_exits_2_with_a_hint(ckpts, image, tmp_path, capsys, case) -> 
 def test_disk_full_while_writing_exits_1_and_leaves_nothing(
     ckpts, tmp_path, capsys, monkeypatch
 ) -> None:
-    def full_disk(path, frames, fps):
+    def full_disk(path, frames, fps, metadata=None):
         Path(path).write_bytes(b"\x00" * 100)  # a partial file, then the disk is full
         raise OSError(errno.ENOSPC, "No space left on device")
 

@@ -79,7 +79,7 @@ def test_bad_suffix_and_unwritable(tmp_path):
 def test_failure_leaves_no_partial_file(tmp_path, monkeypatch):
     import wan22_desktop.engine.video_io as vio
 
-    def boom(path, frames, fps):
+    def boom(path, frames, fps, metadata=None):
         Path(path).write_bytes(b"half")
         raise OSError(28, "No space left on device")
 

@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from wan22_desktop import foreign_layout
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.tasks import TASKS, TaskSpec, get_task, task_for_model_type
 
@@ -45,6 +46,7 @@ class LayoutReport:
     problems: tuple[LayoutProblem, ...]
     files: tuple[str, ...]  # required files that are present, relative paths
     total_bytes: int = 0  # size of those files
+    kind: str = "official"  # or "diffusers" (foreign_layout: adopted in place, renamed on load)
 
     @property
     def ok(self) -> bool:
@@ -90,8 +92,14 @@ def detect_task(root: Path) -> str | None:
     """The task a folder holds, from the DiT ``config.json``'s ``model_type``.
 
     ti2v keeps its config in the root; t2v/i2v (A14B) in the expert folders. A root config with
-    t2v/i2v is a Wan2.1 single-model layout, which is not a Wan2.2 task: None.
+    t2v/i2v is a Wan2.1 single-model layout, which is not a Wan2.2 task: None. A diffusers-format
+    folder's task comes from its transformer config (``foreign_layout.diffusers_task``).
     """
+    if foreign_layout.is_diffusers_folder(root):
+        return foreign_layout.diffusers_task(root)
+    if foreign_layout.is_model_set_folder(root):
+        ms = foreign_layout.read_model_set(root)
+        return ms.task if ms is not None else None
     root_type = _model_type(root / DIT_CONFIG)
     if root_type is not None:
         spec = task_for_model_type(root_type)
@@ -122,6 +130,10 @@ def check_layout(root: Path, task: str | None = None) -> LayoutReport:
         get_task(task)
     if not root.is_dir():
         return LayoutReport(root, task, (LayoutProblem("", "not a folder"),), ())
+    if foreign_layout.is_diffusers_folder(root):
+        return _check_diffusers(root, task)
+    if foreign_layout.is_model_set_folder(root):
+        return _check_model_set_folder(root, task)
     detected = detect_task(root)
     if task is None and detected is None:
         problem = "no Wan2.2 config.json (looked in ./, high_noise_model/, low_noise_model/)"
@@ -145,6 +157,51 @@ def check_layout(root: Path, task: str | None = None) -> LayoutReport:
     files = tuple(f for f in required_files(spec.name, root) if (root / f).is_file())
     total = sum((root / f).stat().st_size for f in files)
     return LayoutReport(root, spec.name, tuple(problems), files, total)
+
+
+def _check_diffusers(root: Path, task: str | None) -> LayoutReport:
+    """``check_layout`` for a diffusers-format folder (the same report, ``kind="diffusers"``)."""
+    detected = foreign_layout.diffusers_task(root)
+    where = f"{foreign_layout.DIFFUSERS_EXPERTS[0]}/{DIT_CONFIG}"
+    if detected is None:
+        problem = "not a Wan2.2 transformer (a Wan2.1 or other diffusers model?)"
+        return LayoutReport(root, None, (LayoutProblem(where, problem),), (), kind="diffusers")
+    if task is not None and task != detected:
+        problem = f"this folder holds {detected}, not {task}"
+        return LayoutReport(root, detected, (LayoutProblem(where, problem),), (), kind="diffusers")
+    return _model_set_report(foreign_layout.diffusers_model_set(root, detected))
+
+
+def _check_model_set_folder(root: Path, task: str | None) -> LayoutReport:
+    """``check_layout`` for an adopted set of single files (ComfyUI's): the folder holds only
+    ``foreign_layout.MODEL_SET_FILE``, naming the files where they are."""
+    ms = foreign_layout.read_model_set(root)
+    if ms is None:
+        problem = LayoutProblem(foreign_layout.MODEL_SET_FILE, "unreadable")
+        return LayoutReport(root, None, (problem,), (), kind="comfyui")
+    if task is not None and task != ms.task:
+        problem = LayoutProblem(
+            foreign_layout.MODEL_SET_FILE, f"this set holds {ms.task}, not {task}"
+        )
+        return LayoutReport(root, ms.task, (problem,), (), kind=ms.kind)
+    return _model_set_report(ms)
+
+
+def _model_set_report(ms: foreign_layout.ModelSet) -> LayoutReport:
+    problems = tuple(LayoutProblem(r, p) for r, p in foreign_layout.check_model_set(ms))
+    paths = [ms.dit_config, *(f for files in ms.dits for f in files), *ms.vae, *ms.t5]
+    paths += [ms.tokenizer / name for name in TOKENIZER_FILES]
+    present = [p for p in paths if p is not None and p.is_file()]
+    files = tuple(_relative(p, ms.root) for p in present)
+    total = sum(p.stat().st_size for p in present)
+    return LayoutReport(ms.root, ms.task, problems, files, total, kind=ms.kind)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def require_layout(root: Path, task: str) -> LayoutReport:

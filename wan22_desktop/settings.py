@@ -112,6 +112,13 @@ OPTIONS: dict[str, Option] = {
             "Where this machine sees folders that runners on other machines recorded "
             "(one FROM => TO per line)",
         ),
+        Option(
+            "comfyui_dir",
+            str,
+            "",
+            "A ComfyUI install whose Wan2.2 files are used in place (empty: none)",
+            is_path=True,
+        ),
         Option("language", str, "en", "Interface language", ("en", "zh_CN")),
         Option("theme", str, "system", "Colour theme", ("system", "light", "dark")),
         Option("notifications", bool, True, "Notify when a job finishes or fails"),

@@ -235,3 +235,103 @@ def test_an_error_that_names_its_field_marks_that_field(view):
     assert view.frames.property("invalid") is True
     assert view.prompt.property("invalid") is False
     assert not view.add_to_queue.isEnabled()
+
+
+# ---- a dropped video fills the form
+
+
+def _drop(view, path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    pos = view.prompt.mapTo(view, view.prompt.rect().center())
+    actions = Qt.DropAction.CopyAction
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(pos, actions, mime, buttons, mods)
+    QApplication.sendEvent(view, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(pos), actions, mime, buttons, mods)
+    QApplication.sendEvent(view, drop)
+    assert drop.isAccepted()
+
+
+def test_dropping_one_of_our_videos_fills_the_form(qtbot, ctx, view, tmp_path):
+    import numpy as np
+
+    from wan22_desktop.engine.video_io import save_video
+    from wan22_desktop.video_metadata import build_payload
+
+    request = GenerationRequest.for_task(
+        "ti2v-5B", prompt="一只猫在屋顶上", size="704*1280", frame_num=49, sample_steps=33, seed=77
+    )
+    video = np.zeros((3, 5, 32, 32), dtype=np.float32)
+    out = save_video(video, tmp_path / "ours.mp4", 16, metadata=build_payload(request))
+    _drop(view, out)
+    values = view.values()
+    assert (values.task, values.prompt, values.size, values.frame_num, values.steps) == (
+        "ti2v-5B",
+        "一只猫在屋顶上",
+        "704*1280",
+        49,
+        33,
+    )
+    assert values.seed == 77
+    notice = ctx.notifier.last
+    assert notice.level == "info" and "ours.mp4 (Wan22 Desktop)" in notice.message
+
+
+def test_a_dropped_wan2gp_video_lists_what_was_not_used(qtbot, ctx, view, tmp_path):
+    import json
+    import subprocess
+
+    import imageio_ffmpeg
+
+    settings = {
+        "model_type": "ti2v_2_2",
+        "prompt": "waves at dusk",
+        "resolution": "1280x704",
+        "video_length": 121,
+        "num_inference_steps": 30,
+        "guidance_scale": 5.0,
+        "flow_shift": 5,
+        "seed": 5,
+        "activated_loras": ["detail.safetensors"],
+    }
+    out = tmp_path / "wan2gp.mp4"
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i"]
+    cmd += ["color=c=blue:s=32x32:d=0.2", "-metadata", "comment=" + json.dumps(settings), str(out)]
+    subprocess.run(cmd, check=True)
+    _drop(view, out)
+    values = view.values()
+    assert (values.prompt, values.frame_num, values.steps, values.seed) == (
+        "waves at dusk",
+        121,
+        30,
+        5,
+    )
+    notice = ctx.notifier.last
+    assert notice.level == "warning" and "(Wan2GP)" in notice.message
+    assert "activated_loras" in notice.hint  # listed, not blocking
+    assert view.add_to_queue.isEnabled()
+
+
+def test_a_dropped_file_without_settings_says_so(qtbot, ctx, view, tmp_path):
+    before = view.values()
+    junk = tmp_path / "plain.mp4"
+    junk.write_bytes(b"not a video")
+    _drop(view, junk)
+    assert ctx.notifier.last.level == "error"
+    assert "carries no generation settings" in ctx.notifier.last.message
+    assert view.values() == before
+
+
+def test_a_plain_picture_dropped_on_the_form_becomes_the_start_image(qtbot, ctx, view, tmp_path):
+    img = QImage(64, 64, QImage.Format.Format_RGB32)
+    img.fill(QColor("green"))
+    path = tmp_path / "start.png"
+    img.save(str(path))
+    _drop(view, path)
+    assert view.image.path == str(path)

@@ -225,3 +225,44 @@ def test_bridge_coalesces_a_flood_of_events(qtbot):
     assert len(batches) <= elapsed * 10 + 2 and len(events) <= 3 * len(batches)
     last = {e.download_id: e for e in events}
     assert last[0].status == "done" and last[1].done == 4999  # nothing final is lost
+
+
+def test_the_models_view_names_the_source(qapp) -> None:
+    from wan22_desktop.downloader.catalog import MODELS
+    from wan22_desktop.gui.models_state import ModelRow
+    from wan22_desktop.gui.models_table import status_text
+    from wan22_desktop.services.models import InstalledCopy
+
+    copy = InstalledCopy(MODELS[0].repo_id, "/m/x", "diffusers", MODELS[0].tasks, 1)
+    assert (
+        status_text(ModelRow(MODELS[0], (copy,), None)) == "Installed (diffusers format, in place)"
+    )
+    comfy = InstalledCopy(MODELS[0].repo_id, "/m/z", "comfyui", MODELS[0].tasks, 1)
+    assert status_text(ModelRow(MODELS[0], (comfy,), None)) == "Installed (ComfyUI files, in place)"
+    plain = InstalledCopy(MODELS[0].repo_id, "/m/y", "download", MODELS[0].tasks, 1)
+    assert status_text(ModelRow(MODELS[0], (plain,), None)) == "Installed"
+
+
+def test_the_comfyui_folder_named_in_settings_is_scanned(qtbot, ctx, tmp_path):
+    from tests.engine.foreign_layouts import write_comfyui_layout
+    from tests.gui.conftest import install_model
+    from wan22_desktop.engine.wan.tiny import make_tiny_checkpoint
+
+    official = make_tiny_checkpoint("ti2v-5B", tmp_path / "official", dim=256, num_heads=2)
+    install_model(ctx, "ti2v-5B", str(official))  # its tokenizer serves the ComfyUI set
+    comfy = write_comfyui_layout(official, tmp_path / "ComfyUI", "ti2v-5B")
+    ctx.settings.set("comfyui_dir", str(comfy))
+    view = open_view(qtbot, ctx)
+    view.hf_cache, view.ms_cache = tmp_path / "hf", tmp_path / "ms"
+    view.scan_caches()
+    qtbot.waitUntil(lambda: ctx.notifier.last is not None, timeout=10000)
+    assert ctx.notifier.last.message == "ComfyUI models used in place: ti2v-5B"
+    idle(qtbot, ctx)
+    qtbot.waitUntil(
+        lambda: any(
+            c.origin == "comfyui"
+            for c in view.rows[view.table_model.row_for_key("ti2v-5B")].installed
+        ),
+        timeout=10000,
+    )
+    view.shutdown()

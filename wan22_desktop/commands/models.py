@@ -267,6 +267,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from wan22_desktop.downloader.local_scan import import_folder
 
+    if args.comfyui:
+        return _import_comfyui(args)
+    if not args.path:
+        raise UserInputError(
+            "no folder given", "wan22 models import FOLDER, or --comfyui COMFYUI_FOLDER"
+        )
     sessions, _ = open_sessions(args)
     with sessions() as s, s.begin():
         result = import_folder(
@@ -276,6 +282,34 @@ def cmd_import(args: argparse.Namespace) -> int:
         _emit(args, {"path": str(Path(args.path).resolve()), "task": result.task, "ok": result.ok})
     else:
         print(f"registered {Path(args.path).resolve()} ({result.task}) in place")
+    return 0
+
+
+def _import_comfyui(args: argparse.Namespace, folder: str | None = None) -> int:
+    """Adopt a ComfyUI install's files and remember the folder (Settings ``comfyui_dir``)."""
+    from wan22_desktop.downloader.local_scan import adopt_comfyui
+
+    sessions, models = open_sessions(args)
+    where = Path(folder or args.comfyui).expanduser().resolve()
+    with sessions() as s, s.begin():
+        result = adopt_comfyui(s, where, models, tokenizer=getattr(args, "tokenizer", None))
+    if folder is None:
+        settings = _settings(args)
+        settings.set("comfyui_dir", str(where))
+        settings.save()
+    if args.json:
+        rows = [{"task": t, "path": str(p)} for t, p in result.registered]
+        _emit(args, {"comfyui": str(where), "registered": rows, "notes": list(result.notes)})
+    else:
+        for task, path in result.registered:
+            print(f"registered {task} from ComfyUI files in {where} in place ({path})")
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
+    if not result.registered:
+        raise UserInputError(
+            f"no complete Wan2.2 model in {where}",
+            "a set needs the diffusion model file(s), the VAE and the umT5 encoder; see the notes",
+        )
     return 0
 
 
@@ -301,6 +335,30 @@ def cmd_scan(args: argparse.Namespace) -> int:
             except UserInputError as err:
                 row["problem"] = err.message
         rows.append(row)
+    comfy_dir = _settings(args).get("comfyui_dir")
+    if comfy_dir and args.register:  # the remembered ComfyUI install: pick up new files
+        from wan22_desktop.downloader.local_scan import adopt_comfyui
+
+        _, models = open_sessions(args)
+        try:
+            with sessions() as s, s.begin():
+                adopted = adopt_comfyui(s, Path(comfy_dir), models)
+            for task, path in adopted.registered:
+                rows.append(
+                    {"model": task, "path": str(path), "origin": "comfyui", "registered": True}
+                )
+            if not adopted.registered:
+                raise UserInputError("; ".join(adopted.notes) or "no complete Wan2.2 model")
+        except UserInputError as err:
+            rows.append(
+                {
+                    "model": "comfyui",
+                    "path": comfy_dir,
+                    "origin": "comfyui",
+                    "registered": False,
+                    "problem": err.message,
+                }
+            )
     if args.json:
         _emit(args, {"found": rows})
     else:
@@ -315,6 +373,18 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if rows and not args.register:
             print("run `wan22 models scan --register` to use them in place")
     return 0
+
+
+def _remove_model_set_file(folder: Path) -> None:
+    """An adopted ComfyUI set's folder holds only our ``wan22-model-set.json``: remove it (the
+    weights stay where ComfyUI has them)."""
+    from wan22_desktop.foreign_layout import MODEL_SET_FILE
+
+    if (folder / MODEL_SET_FILE).is_file() and [p.name for p in folder.iterdir()] == [
+        MODEL_SET_FILE
+    ]:
+        (folder / MODEL_SET_FILE).unlink()
+        folder.rmdir()
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
@@ -332,6 +402,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
             # Only folders we downloaded are deleted; imported and cache folders are the user's.
             if row.origin == "download" and not args.keep_files:
                 shutil.rmtree(row.path, ignore_errors=True)
+            _remove_model_set_file(Path(row.path))  # ComfyUI files: only our list of them goes
             removed.append(
                 {
                     "path": row.path,
@@ -390,9 +461,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     v.set_defaults(func=cmd_verify)
 
-    i = sub.add_parser("import", help="register an official-layout folder in place (no copy)")
-    i.add_argument("path")
+    i = sub.add_parser(
+        "import",
+        help="register a model folder in place (no copy): official or diffusers layout, "
+        "or a ComfyUI install's files (--comfyui)",
+    )
+    i.add_argument("path", nargs="?", help="the model folder")
     i.add_argument("--model", help="which catalogue model it is (default: detected)")
+    i.add_argument(
+        "--comfyui",
+        metavar="DIR",
+        help="a ComfyUI install: its Wan2.2 diffusion model, VAE and umT5 files are paired and "
+        "used in place; the folder is remembered and scanned again by `models scan`",
+    )
+    i.add_argument(
+        "--tokenizer",
+        metavar="DIR",
+        help="with --comfyui: a umT5 tokenizer folder (tokenizer.json); default: the one of an "
+        "installed model",
+    )
     i.set_defaults(func=cmd_import)
 
     sc = sub.add_parser(

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from wan22_desktop.db import queue as q
@@ -23,8 +25,10 @@ from wan22_desktop.request_flags import (
     RECORD_ID,
     add_request_flags,
     bounded,
+    check_task_available,
     request_changes,
     request_from_args,
+    text,
 )
 from wan22_desktop.terminal_text import escape_control
 
@@ -42,6 +46,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the job runs on the installed model for the task.",
     )
     add_request_flags(add)
+    add.add_argument(
+        "--from",
+        dest="from_file",
+        type=text,
+        metavar="VIDEO",
+        help="start from the settings inside a video or image (ours, Wan2GP's or ComfyUI's); "
+        "the other flags given override them",
+    )
     add.add_argument(
         "--count",
         type=bounded(1, q.MAX_BATCH, "a count"),
@@ -119,6 +131,33 @@ def check_outputs_folder(home: str | None) -> None:
         ) from None
 
 
+def request_from_video(args: argparse.Namespace) -> GenerationRequest:
+    """The request embedded in ``--from VIDEO`` with the flags given on top; what the file's
+    settings hold that a request cannot is printed as notes on stderr (never silently lost)."""
+    import sys
+
+    from wan22_desktop.video_metadata import read_settings
+
+    settings = read_settings(args.from_file)
+    task = args.task or settings.fields.get("task")
+    if task:
+        check_task_available(task)
+    base = settings.request(**({"task": task} if task else {}))
+    notes = list(settings.unmapped)
+    if base.ckpt_dir and not os.path.isdir(base.ckpt_dir):  # made on another machine
+        notes.append(f"model folder {base.ckpt_dir} (not here: the installed model is used)")
+        base = replace(base, ckpt_dir=None)
+    changes = request_changes(args, base)
+    request = replace(base, **changes)
+    name = escape_control(os.path.basename(args.from_file))
+    for item in notes:
+        print(
+            f"note: not taken from {name} ({settings.source_name}): {escape_control(item)}",
+            file=sys.stderr,
+        )
+    return request
+
+
 def _db(args: argparse.Namespace) -> Database:
     return app_database(args.home)
 
@@ -129,7 +168,10 @@ def _db(args: argparse.Namespace) -> Database:
 def cmd_add(args: argparse.Namespace) -> int:
     from wan22_desktop.commands.generate import resolve_checkpoint
 
-    request = request_from_args(args)  # the same flags and builder as `wan22 generate`
+    if getattr(args, "from_file", None):
+        request = request_from_video(args)
+    else:
+        request = request_from_args(args)  # the same flags and builder as `wan22 generate`
     request.validate()  # the same rules, before the database is touched
     resolve_checkpoint(request, args.home)  # a job for a model that is not there is refused now
     if request.save_file is None:  # its video goes to the outputs folder: it must be writable

@@ -21,6 +21,7 @@ class LayoutResult:
     task: str | None
     problems: tuple[str, ...]
     summary: str
+    kind: str = "official"  # "diffusers": a diffusers-format repo, adopted in place
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ def check_folder(root: Path, task: str | None = None) -> LayoutResult:
         task=report.task,
         problems=tuple(str(p) for p in report.problems),
         summary=report.summary(),
+        kind=getattr(report, "kind", "official"),
     )
 
 
@@ -82,7 +84,8 @@ def import_folder(
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise UserInputError(
-            f"{root} is not a folder", hint="give the folder that holds config.json"
+            f"{root} is not a folder",
+            hint="give the folder that holds config.json (or model_index.json: diffusers format)",
         )
     wanted = get_model(model) if model else None
     result = check_folder(root, wanted.tasks[0] if wanted and wanted.tasks else None)
@@ -100,6 +103,8 @@ def import_folder(
         from wan22_desktop.downloader.manifest import write_manifest
 
         write_manifest(manifest_dir, root)
+    if result.kind != "official" and origin == "import":
+        origin = result.kind  # the Models view says where it came from ("diffusers")
     register(s, m.repo_id, root, origin=origin, tasks=m.tasks, size=folder_size(root))
     return result
 
@@ -158,3 +163,63 @@ def find_copies(
                 found.append(FoundCopy(m.repo_id, cand, "modelscope-cache"))
                 break
     return found
+
+
+# ---- ComfyUI single files
+
+
+@dataclass(frozen=True)
+class ComfyAdoption:
+    registered: tuple[tuple[str, Path], ...]  # (task, the folder standing for the set)
+    notes: tuple[str, ...]  # what could not be used, and why
+
+
+def find_tokenizer(s: Session) -> Path | None:
+    """A umT5 tokenizer folder of an installed model (official or diffusers layout)."""
+    from sqlalchemy import select
+
+    from wan22_desktop.db.downloads import InstalledModel
+    from wan22_desktop.tasks import TOKENIZER_DIR
+
+    for row in s.scalars(select(InstalledModel).order_by(InstalledModel.id)):
+        for sub in (TOKENIZER_DIR, "tokenizer"):
+            cand = Path(row.path) / sub
+            if (cand / "tokenizer.json").is_file() and (cand / "tokenizer_config.json").is_file():
+                return cand
+    return None
+
+
+def adopt_comfyui(
+    s: Session, folder: Path, models_dir: Path, *, tokenizer: Path | None = None
+) -> ComfyAdoption:
+    """Pair the Wan2.2 files of a ComfyUI install into complete sets and register each in place:
+    the app writes only a small ``wan22-model-set.json`` per set under ``models_dir``."""
+    from wan22_desktop import foreign_layout, model_layout
+
+    folder = Path(folder).expanduser().resolve()
+    if not folder.is_dir():
+        raise UserInputError(
+            f"{folder} is not a folder", hint="give the ComfyUI folder (the one holding models/)"
+        )
+    files = foreign_layout.comfy_files(folder)
+    if not files:
+        raise UserInputError(
+            f"no Wan2.2 model files found in {folder}",
+            hint="give the ComfyUI folder; its models/diffusion_models, models/vae and "
+            "models/text_encoders are searched",
+        )
+    tok = Path(tokenizer).expanduser().resolve() if tokenizer else find_tokenizer(s)
+    sets, notes = foreign_layout.comfy_model_sets(files, tok)
+    done: list[tuple[str, Path]] = []
+    for ms in sets:
+        target = foreign_layout.write_model_set(ms, Path(models_dir) / f"comfyui-{ms.task}")
+        report = model_layout.check_layout(target, ms.task)
+        if not report.ok:
+            notes.append(f"{ms.task}: " + "; ".join(str(p) for p in report.problems[:3]))
+            continue
+        m = model_for_task(ms.task)
+        if m is None:
+            continue
+        register(s, m.repo_id, target, origin="comfyui", tasks=m.tasks, size=report.total_bytes)
+        done.append((ms.task, target))
+    return ComfyAdoption(tuple(done), tuple(notes))

@@ -5,6 +5,8 @@ the target folder (``.<stem>.<random>.part<suffix>``, see ``PART_MARKER``) and r
 only when complete and verified (an mp4 is read back and its frames counted), so a failed or
 interrupted run never leaves a file that looks finished. ffmpeg's exit status and messages are
 checked: a full disk is ``DiskFull`` naming the folder and its free space, never "saved".
+The job's settings go inside the mp4 (``comment`` tag), each PNG frame (``wan22`` iTXt) and the
+JPEG thumbnail (its comment): ``video_metadata`` builds and reads them.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -74,11 +78,18 @@ def check_writable(folder: Path, choose: str = "another output path") -> None:
         )
 
 
-def save_video(video: np.ndarray, path: str | os.PathLike[str], fps: int) -> Path:
+def save_video(
+    video: np.ndarray,
+    path: str | os.PathLike[str],
+    fps: int,
+    metadata: Mapping[str, Any] | None = None,
+) -> Path:
     """Write ``video`` ([3, F, H, W] float in [-1, 1]) to ``path``; the suffix picks the format.
 
     ``.npy`` keeps the raw floats exactly as decoded (no clamping); a path without a suffix becomes a
-    folder of ``frame_00000.png`` files; ``.mp4`` is H.264 yuv420p at ``fps``.
+    folder of ``frame_00000.png`` files; ``.mp4`` is H.264 yuv420p at ``fps``. ``metadata`` (the
+    settings payload, ``video_metadata.build_payload``) goes into the mp4's ``comment`` tag and
+    each PNG's ``wan22`` text chunk (a ``.npy`` has no place for it).
     """
     target = Path(path)
     fmt = output_format_for(target)
@@ -92,9 +103,9 @@ def save_video(video: np.ndarray, path: str | os.PathLike[str], fps: int) -> Pat
             )
         elif fmt == "mp4":
             frames = to_uint8_frames(video)
-            _write_atomic_file(target, lambda tmp: _write_mp4(tmp, frames, fps))
+            _write_atomic_file(target, lambda tmp: _write_mp4(tmp, frames, fps, metadata))
         else:
-            _write_png_folder(target, to_uint8_frames(video))
+            _write_png_folder(target, to_uint8_frames(video), metadata)
     except OSError as exc:
         raise write_error(target, exc) from exc
     return target
@@ -184,24 +195,59 @@ def _ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def mp4_command(path: Path, width: int, height: int, fps: int) -> list[str]:
+def mp4_command(
+    path: Path, width: int, height: int, fps: int, metadata_file: Path | None = None
+) -> list[str]:
     """The command imageio-ffmpeg's ``write_frames`` runs for the official writer (libx264,
     quality 8 -> crf 10, yuv420p, sizes padded to 16), which we run ourselves so that ffmpeg's exit
-    status and messages are ours to check."""
+    status and messages are ours to check. ``metadata_file``: an FFMETADATA file whose tags the
+    mp4 gets (a file, not ``-metadata``: a long prompt must not meet the argument-size limit)."""
     crf = int((1 - MP4_QUALITY / 10.0) * 51)
     cmd = [_ffmpeg_exe(), "-y", "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{width}x{height}"]
-    cmd += ["-pix_fmt", "rgb24", "-r", str(Fraction(fps).limit_denominator()), "-i", "-", "-an"]
+    cmd += ["-pix_fmt", "rgb24", "-r", str(Fraction(fps).limit_denominator()), "-i", "-"]
+    if metadata_file is not None:
+        cmd += ["-f", "ffmetadata", "-i", str(metadata_file), "-map", "0:v", "-map_metadata", "1"]
+    cmd += ["-an"]
     cmd += ["-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", str(crf)]
     if width % 16 or height % 16:
         cmd += ["-vf", f"scale={-(-width // 16) * 16}:{-(-height // 16) * 16}"]
     return [*cmd, "-v", "error", str(path)]
 
 
-def _write_mp4(path: Path, frames: np.ndarray, fps: int) -> None:
+def ffmetadata_text(tags: Mapping[str, str]) -> str:
+    """An FFMETADATA1 file: ``key=value`` lines with ``=``, ``;``, ``#``, ``\\`` and newlines
+    escaped by a backslash (ffmpeg's rules)."""
+    lines = [";FFMETADATA1"]
+    for key, value in tags.items():
+        for ch in ("\\", "=", ";", "#", "\n"):
+            value = value.replace(ch, "\\" + ch)
+        lines.append(f"{key}={value}")
+    return "\n".join(lines) + "\n"
+
+
+def _write_mp4(
+    path: Path, frames: np.ndarray, fps: int, metadata: Mapping[str, Any] | None = None
+) -> None:
+    meta_file = (
+        None if metadata is None else path.with_suffix(".ffmeta")
+    )  # a .part name: cleaned up too
+    try:
+        if metadata is not None and meta_file is not None:
+            from wan22_desktop.video_metadata import comment_text
+
+            text = ffmetadata_text({"comment": comment_text(metadata)})
+            meta_file.write_text(text, "utf-8")
+        _run_ffmpeg_mp4(path, frames, fps, meta_file)
+    finally:
+        if meta_file is not None:
+            meta_file.unlink(missing_ok=True)
+
+
+def _run_ffmpeg_mp4(path: Path, frames: np.ndarray, fps: int, meta_file: Path | None) -> None:
     n, h, w, _ = frames.shape
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            mp4_command(path, w, h, fps),
+            mp4_command(path, w, h, fps, meta_file),
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=err,
@@ -256,13 +302,22 @@ def check_mp4(path: Path, expected_frames: int) -> None:
         )
 
 
-def _write_png_folder(target: Path, frames: np.ndarray) -> None:
+def _write_png_folder(
+    target: Path, frames: np.ndarray, metadata: Mapping[str, Any] | None = None
+) -> None:
     from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
 
+    info = None
+    if metadata is not None:
+        from wan22_desktop.video_metadata import FIELD, png_text
+
+        info = PngInfo()
+        info.add_itxt(FIELD, png_text(metadata))
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=PART_MARKER, dir=target.parent))
     try:
         for i, frame in enumerate(frames):
-            Image.fromarray(frame).save(tmp / f"frame_{i:05d}.png")
+            Image.fromarray(frame).save(tmp / f"frame_{i:05d}.png", pnginfo=info)
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
         if target.exists():
             shutil.rmtree(target)
@@ -272,9 +327,23 @@ def _write_png_folder(target: Path, frames: np.ndarray) -> None:
         raise
 
 
-def save_thumbnail(video: np.ndarray, path: str | os.PathLike[str], max_side: int = 320) -> Path:
-    """A small JPEG of the first frame for history grids (written atomically)."""
+def save_thumbnail(
+    video: np.ndarray,
+    path: str | os.PathLike[str],
+    max_side: int = 320,
+    metadata: Mapping[str, Any] | None = None,
+) -> Path:
+    """A small JPEG of the first frame for history grids (written atomically); ``metadata`` goes
+    into its comment (``{"wan22": ...}``) when it fits one JPEG comment segment."""
     from PIL import Image
+
+    extra: dict[str, Any] = {}
+    if metadata is not None:
+        from wan22_desktop.video_metadata import JPEG_COMMENT_MAX, comment_text
+
+        comment = comment_text(metadata).encode("utf-8")
+        if len(comment) <= JPEG_COMMENT_MAX:
+            extra["comment"] = comment
 
     first = to_uint8_frames(video[:, :1])[0]
     img = Image.fromarray(first)
@@ -282,7 +351,7 @@ def save_thumbnail(video: np.ndarray, path: str | os.PathLike[str], max_side: in
     target = Path(path)
     check_writable(target.parent)
     try:
-        _write_atomic_file(target, lambda tmp: img.save(tmp, format="JPEG", quality=90))
+        _write_atomic_file(target, lambda tmp: img.save(tmp, format="JPEG", quality=90, **extra))
     except OSError as exc:
         raise write_error(target, exc) from exc
     return target

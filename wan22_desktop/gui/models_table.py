@@ -43,6 +43,11 @@ TITLES = {
 }
 
 SOURCE_NAMES = {"hf": "Hugging Face", "modelscope": "ModelScope"}
+# Installed-copy origins that are another tool's layout, used in place (foreign_layout.py).
+ADOPTED_NAMES = {
+    "diffusers": QT_TRANSLATE_NOOP("ModelsTable", "diffusers format, in place"),
+    "comfyui": QT_TRANSLATE_NOOP("ModelsTable", "ComfyUI files, in place"),
+}
 
 
 def status_text(row: ModelRow, speed: float = 0.0, eta_s: float | None = None) -> str:
@@ -66,6 +71,11 @@ def status_text(row: ModelRow, speed: float = 0.0, eta_s: float | None = None) -
     if d is not None and d.status == "cancelled" and not row.installed:
         return translate("ModelsTable", "Cancelled")
     if row.installed:
+        adopted = [ADOPTED_NAMES[c.origin] for c in row.installed if c.origin in ADOPTED_NAMES]
+        if adopted:  # weights adopted in place from another tool's layout: say whose
+            return translate("ModelsTable", "Installed (%1)").replace(
+                "%1", translate("ModelsTable", adopted[0])
+            )
         return translate("ModelsTable", "Installed")
     return translate("ModelsTable", "Not installed")
 

@@ -22,7 +22,7 @@ from wan22_desktop.downloader import local_scan
 class InstalledCopy:
     model_id: str  # repo id
     path: str
-    origin: str  # download | import | hf-cache | modelscope-cache
+    origin: str  # download | import | hf-cache | modelscope-cache | diffusers | comfyui
     tasks: tuple[str, ...]
     size_bytes: int
 
@@ -52,3 +52,12 @@ def import_folder(
     Raises ``UserInputError`` listing what is missing."""
     with db.session(write=True) as s:
         return local_scan.import_folder(s, Path(root), model=model, origin=origin).summary
+
+
+def adopt_comfyui(db: Database, folder: Path, models_dir: Path) -> list[str]:
+    """Pair the Wan2.2 files of a ComfyUI install into complete sets and register them in place
+    (``local_scan.adopt_comfyui``); the tasks registered. Raises ``UserInputError`` when the
+    folder holds no Wan2.2 file."""
+    with db.session(write=True) as s:
+        result = local_scan.adopt_comfyui(s, Path(folder), Path(models_dir))
+    return [task for task, _ in result.registered]

@@ -23,9 +23,11 @@ from wan22_desktop.errors import UserInputError, Wan22Error
 from wan22_desktop.model_layout import LayoutReport, require_layout
 from wan22_desktop.tasks import TaskSpec, get_task
 
+from . import foreign_io
 from .dit import WanDiT
 from .dit_config import DiTConfig
 from .dit_io import load_dit, read_dit_config
+from .fp8 import quantize_dit
 from .fp8_io import load_dit_fp8
 from .t5_io import read_t5_state_dict, t5_encoder_from_state_dict
 from .text_encoder import T5TextEncoder, load_tokenizer, resolve_t5_device, t5_compute_dtype
@@ -147,6 +149,14 @@ def read_task_dit_config(root: Path, task: str) -> DiTConfig:
     byte-identical, and the pipeline swaps one for the other on the same latents)."""
     spec = get_task(task)
     root = Path(root)
+    adopted = foreign_io.model_set_for(root, spec.name)
+    if adopted is not None:  # a diffusers-format folder: its transformer config(s)
+        configs = _as_checkpoint_error(
+            spec, "transformer/config.json", lambda: foreign_io.dit_configs(adopted)
+        )
+        if any(c != configs[0] for c in configs[1:]):
+            raise _mismatch(spec, "transformer_2/config.json", "its DiT differs from transformer/")
+        return configs[0]
     configs = [
         _as_checkpoint_error(
             spec, _rel(f, "config.json"), functools.partial(read_dit_config, root / f)
@@ -186,7 +196,19 @@ def load_experts(
     spec = get_task(task)
     root = Path(root)
     device = require_device(device)
-    read_task_dit_config(root, task)
+    cfg = read_task_dit_config(root, task)
+    adopted = foreign_io.model_set_for(root, spec.name)
+    if adopted is not None:
+        if not fp8:
+            return tuple(
+                foreign_io.load_dit(adopted, k, cfg, device=device, dtype=dtype)
+                for k in range(len(spec.dit_folders))
+            )
+        # Another tool's files: quantised in memory on the host, no cache written beside them.
+        return tuple(
+            _quantized(foreign_io.load_dit(adopted, k, cfg, device="cpu", dtype=dtype), device)
+            for k in range(len(spec.dit_folders))
+        )
     load: Callable[..., WanDiT] = load_dit
     if fp8:
         load = functools.partial(load_dit_fp8, fallback_dir=fp8_cache_dir)
@@ -198,6 +220,11 @@ def load_experts(
         )
         for folder in spec.dit_folders
     )
+
+
+def _quantized(dit: WanDiT, device: torch.device) -> WanDiT:
+    quantize_dit(dit)
+    return dit.to(device)
 
 
 def load_vae_for_task(
@@ -212,11 +239,15 @@ def load_vae_for_task(
     spec = get_task(task)
     device = require_device(device)
     version = "2.2" if spec.vae_file.startswith("Wan2.2") else "2.1"
-    vae = _as_checkpoint_error(
-        spec,
-        spec.vae_file,
-        lambda: load_vae(Path(root) / spec.vae_file, version, device=device, dtype=dtype),
-    )
+    adopted = foreign_io.model_set_for(Path(root), spec.name)
+    if adopted is not None:
+        vae = foreign_io.load_vae(adopted, version, device=device, dtype=dtype)
+    else:
+        vae = _as_checkpoint_error(
+            spec,
+            spec.vae_file,
+            lambda: load_vae(Path(root) / spec.vae_file, version, device=device, dtype=dtype),
+        )
     if dit_config is not None and vae.z_dim != dit_config.out_dim:
         raise _mismatch(
             spec,
@@ -241,21 +272,26 @@ def load_text_encoder_for_task(
     root = Path(root)
     device = require_device(device)
     cfg = dit_config or read_task_dit_config(root, task)
-    model = _as_checkpoint_error(
-        spec,
-        spec.t5_file,
-        lambda: t5_encoder_from_state_dict(
-            read_t5_state_dict(root / spec.t5_file), source="the file"
-        ),
-    )
+    adopted = foreign_io.model_set_for(root, spec.name)
+    if adopted is not None:
+        model = foreign_io.t5_encoder(adopted)
+    else:
+        model = _as_checkpoint_error(
+            spec,
+            spec.t5_file,
+            lambda: t5_encoder_from_state_dict(
+                read_t5_state_dict(root / spec.t5_file), source="the file"
+            ),
+        )
     if model.config.dim != cfg.text_dim:
         raise _mismatch(
             spec,
             spec.t5_file,
             f"the text encoder is {model.config.dim} wide, the DiT reads {cfg.text_dim}",
         )
+    tokenizer_dir = root / spec.tokenizer_dir if adopted is None else adopted.tokenizer
     tokenizer = _as_checkpoint_error(
-        spec, spec.tokenizer_dir, lambda: load_tokenizer(root / spec.tokenizer_dir)
+        spec, spec.tokenizer_dir, lambda: load_tokenizer(tokenizer_dir)
     )
     if len(tokenizer) > model.config.vocab_size:
         raise _mismatch(

@@ -8,12 +8,13 @@ output sizes, validation, plan), the database work goes through ``ctx.tasks.run_
 from __future__ import annotations
 
 import logging
+import os
 import random
 from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, QRegularExpression, Qt, QTimer, Signal
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -49,6 +50,12 @@ from wan22_desktop.runtime.planner import InstalledModel
 from wan22_desktop.runtime.planning import installed_models
 from wan22_desktop.services import queue as queue_ops
 from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT, frames_for_seconds, get_task
+from wan22_desktop.video_metadata import (
+    IMAGE_SUFFIXES,
+    NO_METADATA_HINT,
+    VIDEO_SUFFIXES,
+    read_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +114,7 @@ class GenerateView(QWidget):
         self._debounce.timeout.connect(self.refresh_preview)
         self._build()
         self._connect()
+        self.setAcceptDrops(True)  # a video (or PNG) with settings inside fills the form
         initial = gf.FormValues.from_state(ctx.settings.get_state(STATE_KEY))
         if ctx.settings.get_state(STATE_KEY) is None:
             initial = replace(
@@ -484,6 +492,49 @@ class GenerateView(QWidget):
 
     def save_state(self) -> None:
         self.ctx.settings.set_state(STATE_KEY, self.values().to_state())
+
+    # ---- a dropped video: its settings fill the form
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if _dropped_settings_file(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        path = _dropped_settings_file(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.load_settings_from(path)
+
+    def load_settings_from(self, path: str) -> bool:
+        """Fill the form from the settings inside ``path`` (ours, Wan2GP's, ComfyUI's); what
+        could not be used is listed in a notice, nothing blocks. False when the file has none."""
+        try:
+            settings = read_settings(path)
+            task = {} if settings.fields.get("task") else {"task": self.values().task}
+            request = settings.request(**task)
+        except UserInputError as exc:
+            if path.lower().endswith(IMAGE_SUFFIXES) and exc.hint == NO_METADATA_HINT:
+                self.image.set_image(path)  # a plain picture dropped beside the image box
+                return False
+            self.ctx.notifier.error(exc)
+            return False
+        self._set_editing(None)
+        self.set_values(gf.values_from_request(request))
+        name = os.path.basename(path)
+        if settings.unmapped:
+            self.ctx.notifier.warning(
+                self.tr("Settings taken from %1 (%2)")
+                .replace("%1", name)
+                .replace("%2", settings.source_name),
+                self.tr("not used: %1").replace("%1", "; ".join(settings.unmapped)),
+            )
+        else:
+            self.ctx.notifier.info(
+                self.tr("Settings taken from %1 (%2)")
+                .replace("%1", name)
+                .replace("%2", settings.source_name)
+            )
+        return True
         self.ctx.settings.set_state(
             SPLITTER_KEY, bytes(self.splitter.saveState().toBase64().data()).decode("ascii")
         )
@@ -750,6 +801,16 @@ class GenerateView(QWidget):
         self.generate_now.setVisible(not editing)
         self.add_to_queue.setVisible(not editing)
         self.count.setEnabled(not editing)
+
+
+def _dropped_settings_file(event: QDragEnterEvent | QDropEvent) -> str | None:
+    """The first dropped local video or image that may carry settings."""
+    urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+    for url in urls:
+        name = url.toLocalFile().lower() if url.isLocalFile() else ""
+        if name.endswith(VIDEO_SUFFIXES + IMAGE_SUFFIXES):
+            return url.toLocalFile()
+    return None
 
 
 def _select(combo: QComboBox, data: object) -> None:

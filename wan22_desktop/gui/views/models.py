@@ -391,6 +391,22 @@ class ModelsView(QWidget):
         self.ctx.tasks.run(
             lambda: local_scan.find_copies(hf, ms), self._got_copies, self.ctx.notifier.error
         )
+        comfy = self.ctx.settings.get("comfyui_dir")
+        if comfy:  # the ComfyUI install named in Settings: its files are used in place
+            db, models = self.ctx.db, self.ctx.paths.models
+            self.ctx.tasks.run_db(
+                lambda: model_ops.adopt_comfyui(db, comfy, models),
+                self._comfy_adopted,
+                self.ctx.notifier.error,
+            )
+
+    def _comfy_adopted(self, tasks: list[str]) -> None:
+        if tasks:
+            self.ctx.notifier.info(
+                self.tr("ComfyUI models used in place: %1").replace("%1", ", ".join(tasks))
+            )
+            self.refresh()
+            self._announce_models_changed()
 
     def _got_copies(self, found: list[FoundCopy]) -> None:
         installed = {c.path for row in self.rows for c in row.installed}

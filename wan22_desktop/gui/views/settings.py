@@ -49,7 +49,7 @@ KEY_TEST_TIMEOUT_S = 30.0
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         QT_TRANSLATE_NOOP("SettingsView", "Folders"),
-        ("outputs_dir", "models_dir", "path_mappings"),
+        ("outputs_dir", "models_dir", "comfyui_dir", "path_mappings"),
     ),
     (QT_TRANSLATE_NOOP("SettingsView", "New jobs"), ("default_task", "default_quality")),
     (QT_TRANSLATE_NOOP("SettingsView", "Appearance"), ("language", "theme")),
@@ -95,6 +95,9 @@ OPTION_TITLES = (
         "Options",
         "Where this machine sees folders that runners on other machines recorded "
         "(one FROM => TO per line)",
+    ),
+    QT_TRANSLATE_NOOP(
+        "Options", "A ComfyUI install whose Wan2.2 files are used in place (empty: none)"
     ),
     QT_TRANSLATE_NOOP("Options", "Interface language"),
     QT_TRANSLATE_NOOP("Options", "Colour theme"),

@@ -96,269 +96,285 @@
 <context>
     <name>GenerateView</name>
     <message>
-        <location filename="../../gui/views/generate.py" line="83"/>
+        <location filename="../../gui/views/generate.py" line="526"/>
+        <location filename="../../gui/views/generate.py" line="533"/>
+        <source>Settings taken from %1 (%2)</source>
+        <translation>已从 %1（%2）读取设置</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/generate.py" line="529"/>
+        <source>not used: %1</source>
+        <translation>未使用：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/generate.py" line="93"/>
         <source>720p landscape</source>
         <translation>720p 横屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="84"/>
+        <location filename="../../gui/views/generate.py" line="94"/>
         <source>720p portrait</source>
         <translation>720p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="85"/>
+        <location filename="../../gui/views/generate.py" line="95"/>
         <source>480p landscape</source>
         <translation>480p 横屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="86"/>
+        <location filename="../../gui/views/generate.py" line="96"/>
         <source>480p portrait</source>
         <translation>480p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="173"/>
+        <location filename="../../gui/views/generate.py" line="185"/>
         <source>Auto (let the planner choose)</source>
         <translation>自动（由规划器选择）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="174"/>
+        <location filename="../../gui/views/generate.py" line="186"/>
         <source>Text → Video (A14B)</source>
         <translation>文生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="175"/>
+        <location filename="../../gui/views/generate.py" line="187"/>
         <source>Image → Video (A14B)</source>
         <translation>图生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="176"/>
+        <location filename="../../gui/views/generate.py" line="188"/>
         <source>Text/Image → Video (5B)</source>
         <translation>文/图生视频（5B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="186"/>
+        <location filename="../../gui/views/generate.py" line="198"/>
         <source>Describe the video: subject, action, scene, style…</source>
         <translation>描述视频：主体、动作、场景、风格……</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="194"/>
+        <location filename="../../gui/views/generate.py" line="206"/>
         <source>Auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="196"/>
+        <location filename="../../gui/views/generate.py" line="208"/>
         <source>Language of the inserted phrases (Auto: the prompt&apos;s language)</source>
         <translation>插入短语的语言（自动：跟随提示词的语言）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="202"/>
+        <location filename="../../gui/views/generate.py" line="214"/>
         <source>Use my own negative prompt</source>
         <translation>使用自定义负向提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="207"/>
+        <location filename="../../gui/views/generate.py" line="219"/>
         <source>Negative prompt (official default)</source>
         <translation>负向提示词（官方默认）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="228"/>
+        <location filename="../../gui/views/generate.py" line="240"/>
         <source> s</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="233"/>
+        <location filename="../../gui/views/generate.py" line="245"/>
         <source> frames</source>
         <translation> 帧</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="248"/>
+        <location filename="../../gui/views/generate.py" line="260"/>
         <source>Draft (fast preview)</source>
         <translation>草稿（快速预览）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="249"/>
+        <location filename="../../gui/views/generate.py" line="261"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="250"/>
+        <location filename="../../gui/views/generate.py" line="262"/>
         <source>Official (best)</source>
         <translation>官方（最佳）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="254"/>
+        <location filename="../../gui/views/generate.py" line="266"/>
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="262"/>
+        <location filename="../../gui/views/generate.py" line="274"/>
         <source>Roll</source>
         <translation>掷骰</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="263"/>
+        <location filename="../../gui/views/generate.py" line="275"/>
         <source>Roll a new seed</source>
         <translation>随机生成一个新种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="269"/>
+        <location filename="../../gui/views/generate.py" line="281"/>
         <source>Extend the prompt with an LLM</source>
         <translation>用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="273"/>
+        <location filename="../../gui/views/generate.py" line="285"/>
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="274"/>
+        <location filename="../../gui/views/generate.py" line="286"/>
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="277"/>
+        <location filename="../../gui/views/generate.py" line="289"/>
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="278"/>
+        <location filename="../../gui/views/generate.py" line="290"/>
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="290"/>
+        <location filename="../../gui/views/generate.py" line="302"/>
         <source>consecutive seeds</source>
         <translation>连续种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="291"/>
+        <location filename="../../gui/views/generate.py" line="303"/>
         <source>random seeds</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="294"/>
+        <location filename="../../gui/views/generate.py" line="306"/>
         <source>videos with</source>
         <translation>个视频，使用</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="213"/>
+        <location filename="../../gui/views/generate.py" line="225"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="215"/>
+        <location filename="../../gui/views/generate.py" line="227"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="216"/>
+        <location filename="../../gui/views/generate.py" line="228"/>
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="240"/>
+        <location filename="../../gui/views/generate.py" line="252"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="241"/>
+        <location filename="../../gui/views/generate.py" line="253"/>
         <source>Duration</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="298"/>
+        <location filename="../../gui/views/generate.py" line="310"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="299"/>
+        <location filename="../../gui/views/generate.py" line="311"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="300"/>
+        <location filename="../../gui/views/generate.py" line="312"/>
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="301"/>
+        <location filename="../../gui/views/generate.py" line="313"/>
         <source>Batch</source>
         <translation>批量</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="310"/>
+        <location filename="../../gui/views/generate.py" line="322"/>
+        <source>LoRAs</source>
+        <translation>LoRA</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/generate.py" line="331"/>
         <source>Start image</source>
         <translation>首帧图像</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="326"/>
+        <location filename="../../gui/views/generate.py" line="347"/>
         <source>Generate now</source>
         <translation>立即生成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="328"/>
+        <location filename="../../gui/views/generate.py" line="349"/>
         <source>Put this job at the front of the queue</source>
         <translation>把这个任务放到队列最前面</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="332"/>
+        <location filename="../../gui/views/generate.py" line="353"/>
         <source>Save changes</source>
         <translation>保存修改</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="334"/>
+        <location filename="../../gui/views/generate.py" line="355"/>
         <source>Cancel editing</source>
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="510"/>
+        <location filename="../../gui/views/generate.py" line="577"/>
         <source>at %1 fps</source>
         <translation>（%1 fps）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="513"/>
+        <location filename="../../gui/views/generate.py" line="580"/>
         <source>Start image (required)</source>
         <translation>首帧图像（必需）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="515"/>
+        <location filename="../../gui/views/generate.py" line="582"/>
         <source>Start image (optional)</source>
         <translation>首帧图像（可选）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="517"/>
+        <location filename="../../gui/views/generate.py" line="584"/>
         <source>Start image (not used by this task)</source>
         <translation>首帧图像（此任务不使用）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="639"/>
+        <location filename="../../gui/views/generate.py" line="707"/>
         <source>Output: %1×%2 (%3)</source>
         <translation>输出：%1×%2（%3）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="676"/>
+        <location filename="../../gui/views/generate.py" line="745"/>
         <source>Add to queue</source>
         <translation>加入队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="676"/>
+        <location filename="../../gui/views/generate.py" line="745"/>
         <source>Add %1 to queue</source>
         <translation>加入队列（%1 个）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/views/generate.py" line="700"/>
+        <location filename="../../gui/views/generate.py" line="769"/>
         <source>Queued %n job(s)</source>
         <translation>
             <numerusform>已加入 %n 个任务</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="718"/>
+        <location filename="../../gui/views/generate.py" line="787"/>
         <source>Job %1 updated</source>
         <translation>任务 %1 已更新</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="728"/>
+        <location filename="../../gui/views/generate.py" line="797"/>
         <source>Editing queued job %1</source>
         <translation>正在编辑排队中的任务 %1</translation>
     </message>
@@ -366,127 +382,132 @@
 <context>
     <name>HistoryDetail</name>
     <message>
-        <location filename="../../gui/history_actions.py" line="117"/>
+        <location filename="../../gui/history_actions.py" line="129"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="132"/>
+        <location filename="../../gui/history_actions.py" line="144"/>
         <source>Extended prompt</source>
         <translation>扩展后的提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="121"/>
+        <location filename="../../gui/history_actions.py" line="133"/>
         <source>Job</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="123"/>
+        <location filename="../../gui/history_actions.py" line="135"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="124"/>
+        <location filename="../../gui/history_actions.py" line="136"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="125"/>
+        <location filename="../../gui/history_actions.py" line="137"/>
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="126"/>
+        <location filename="../../gui/history_actions.py" line="138"/>
         <source>Hint</source>
         <translation>建议</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="127"/>
+        <location filename="../../gui/history_actions.py" line="139"/>
         <source>Finished</source>
         <translation>完成时间</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="134"/>
+        <location filename="../../gui/history_actions.py" line="146"/>
         <source>Video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="136"/>
+        <location filename="../../gui/history_actions.py" line="148"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="137"/>
+        <location filename="../../gui/history_actions.py" line="149"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="138"/>
+        <location filename="../../gui/history_actions.py" line="150"/>
         <source>Frames</source>
         <translation>帧数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="139"/>
+        <location filename="../../gui/history_actions.py" line="151"/>
         <source>FPS</source>
         <translation>帧率</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="140"/>
+        <location filename="../../gui/history_actions.py" line="152"/>
         <source>Duration (s)</source>
         <translation>时长（秒）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="141"/>
+        <location filename="../../gui/history_actions.py" line="153"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="142"/>
+        <location filename="../../gui/history_actions.py" line="154"/>
         <source>Created</source>
         <translation>创建时间</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="143"/>
+        <location filename="../../gui/history_actions.py" line="155"/>
         <source>Model folder</source>
         <translation>模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="144"/>
+        <location filename="../../gui/history_actions.py" line="156"/>
         <source>Peak memory</source>
         <translation>显存峰值</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="145"/>
+        <location filename="../../gui/history_actions.py" line="157"/>
         <source>Tags</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="146"/>
+        <location filename="../../gui/history_actions.py" line="158"/>
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="149"/>
+        <location filename="../../gui/history_actions.py" line="161"/>
         <source>Timings (s)</source>
         <translation>耗时（秒）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="151"/>
+        <location filename="../../gui/history_actions.py" line="163"/>
         <source>Parameters</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="157"/>
+        <location filename="../../gui/history_actions.py" line="169"/>
+        <source>LoRAs</source>
+        <translation>LoRA</translation>
+    </message>
+    <message>
+        <location filename="../../gui/history_actions.py" line="173"/>
         <source>Plan</source>
         <translation>运行方案</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="164"/>
+        <location filename="../../gui/history_actions.py" line="180"/>
         <source>Why</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="168"/>
+        <location filename="../../gui/history_actions.py" line="184"/>
         <source>Warnings</source>
         <translation>警告</translation>
     </message>
@@ -921,6 +942,51 @@
     </message>
 </context>
 <context>
+    <name>LoraPicker</name>
+    <message>
+        <location filename="../../gui/widgets/lora_picker.py" line="47"/>
+        <source>LoRA</source>
+        <translation>LoRA</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/lora_picker.py" line="47"/>
+        <location filename="../../gui/widgets/lora_picker.py" line="98"/>
+        <source>High noise</source>
+        <translation>高噪声</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/lora_picker.py" line="47"/>
+        <source>Low noise</source>
+        <translation>低噪声</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/lora_picker.py" line="57"/>
+        <location filename="../../gui/widgets/lora_picker.py" line="177"/>
+        <source>Add LoRA</source>
+        <translation>添加 LoRA</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/lora_picker.py" line="61"/>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/lora_picker.py" line="98"/>
+        <source>Strength</source>
+        <translation>强度</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/lora_picker.py" line="172"/>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/lora_picker.py" line="177"/>
+        <source>LoRA files (*.safetensors)</source>
+        <translation>LoRA 文件 (*.safetensors)</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <location filename="../../gui/main_window.py" line="55"/>
@@ -971,6 +1037,21 @@
 <context>
     <name>ModelsTable</name>
     <message>
+        <location filename="../../gui/models_table.py" line="48"/>
+        <source>diffusers format, in place</source>
+        <translation>diffusers 格式，原地使用</translation>
+    </message>
+    <message>
+        <location filename="../../gui/models_table.py" line="49"/>
+        <source>ComfyUI files, in place</source>
+        <translation>ComfyUI 文件，原地使用</translation>
+    </message>
+    <message>
+        <location filename="../../gui/models_table.py" line="76"/>
+        <source>Installed (%1)</source>
+        <translation>已安装（%1）</translation>
+    </message>
+    <message>
         <location filename="../../gui/models_table.py" line="36"/>
         <source>Wan2.2 text-to-video, 14B MoE</source>
         <translation>Wan2.2 文生视频，14B MoE</translation>
@@ -1006,78 +1087,83 @@
         <translation>提示词扩展，图像+文本（7B）</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="52"/>
+        <location filename="../../gui/models_table.py" line="57"/>
         <source>Waiting</source>
         <translation>等待中</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="53"/>
+        <location filename="../../gui/models_table.py" line="58"/>
         <source>Downloading</source>
         <translation>下载中</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="54"/>
+        <location filename="../../gui/models_table.py" line="59"/>
         <source>Verifying</source>
         <translation>校验中</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="63"/>
+        <location filename="../../gui/models_table.py" line="68"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="65"/>
+        <location filename="../../gui/models_table.py" line="70"/>
         <source>Failed: %1</source>
         <translation>失败：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="67"/>
+        <location filename="../../gui/models_table.py" line="72"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="69"/>
+        <location filename="../../gui/models_table.py" line="79"/>
         <source>Installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="70"/>
+        <location filename="../../gui/models_table.py" line="80"/>
         <source>Not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="118"/>
+        <location filename="../../gui/models_table.py" line="128"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="119"/>
+        <location filename="../../gui/models_table.py" line="129"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="120"/>
+        <location filename="../../gui/models_table.py" line="130"/>
         <source>Progress</source>
         <translation>进度</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="121"/>
+        <location filename="../../gui/models_table.py" line="131"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="122"/>
+        <location filename="../../gui/models_table.py" line="132"/>
         <source>Location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../../gui/models_table.py" line="144"/>
+        <location filename="../../gui/models_table.py" line="154"/>
         <source> (optional)</source>
         <translation>（可选）</translation>
     </message>
 </context>
 <context>
     <name>ModelsView</name>
+    <message>
+        <location filename="../../gui/views/models.py" line="406"/>
+        <source>ComfyUI models used in place: %1</source>
+        <translation>已就地使用 ComfyUI 模型：%1</translation>
+    </message>
     <message>
         <location filename="../../gui/views/models.py" line="99"/>
         <source>Refresh</source>
@@ -1194,17 +1280,17 @@
         <translation>选择模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="401"/>
+        <location filename="../../gui/views/models.py" line="417"/>
         <source>Hugging Face cache</source>
         <translation>Hugging Face 缓存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="403"/>
+        <location filename="../../gui/views/models.py" line="419"/>
         <source>ModelScope cache</source>
         <translation>ModelScope 缓存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="407"/>
+        <location filename="../../gui/views/models.py" line="423"/>
         <source>No other copies found</source>
         <translation>没有找到其他副本</translation>
     </message>
@@ -1311,66 +1397,71 @@
     </message>
     <message>
         <location filename="../../gui/views/settings.py" line="99"/>
+        <source>A ComfyUI install whose Wan2.2 files are used in place (empty: none)</source>
+        <translation>就地使用其中 Wan2.2 文件的 ComfyUI 安装目录（留空：无）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="102"/>
         <source>Interface language</source>
         <translation>界面语言</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="100"/>
+        <location filename="../../gui/views/settings.py" line="103"/>
         <source>Colour theme</source>
         <translation>颜色主题</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="101"/>
+        <location filename="../../gui/views/settings.py" line="104"/>
         <source>Notify when a job finishes or fails</source>
         <translation>任务完成或失败时通知</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="102"/>
+        <location filename="../../gui/views/settings.py" line="105"/>
         <source>Keep the computer awake while jobs run</source>
         <translation>任务运行时阻止电脑休眠</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="103"/>
+        <location filename="../../gui/views/settings.py" line="106"/>
         <source>Extend prompts with an LLM by default</source>
         <translation>默认用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="104"/>
+        <location filename="../../gui/views/settings.py" line="107"/>
         <source>Prompt extension backend</source>
         <translation>提示词扩写方式</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="105"/>
+        <location filename="../../gui/views/settings.py" line="108"/>
         <source>Prompt extension model (empty: the default)</source>
         <translation>提示词扩写模型（留空：默认）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="106"/>
+        <location filename="../../gui/views/settings.py" line="109"/>
         <source>Language of extended prompts</source>
         <translation>扩写后提示词的语言</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="107"/>
+        <location filename="../../gui/views/settings.py" line="110"/>
         <source>Where models are downloaded from</source>
         <translation>模型下载来源</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="108"/>
+        <location filename="../../gui/views/settings.py" line="111"/>
         <source>Hugging Face mirror URL (empty: huggingface.co)</source>
         <translation>Hugging Face 镜像地址（留空：huggingface.co）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="109"/>
+        <location filename="../../gui/views/settings.py" line="112"/>
         <source>Try the other source when a download fails</source>
         <translation>下载失败时尝试另一个来源</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="110"/>
+        <location filename="../../gui/views/settings.py" line="113"/>
         <source>Times a job is retried after a crash before it is marked interrupted</source>
         <translation>任务崩溃后重试的次数，超过则标记为中断</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="113"/>
+        <location filename="../../gui/views/settings.py" line="116"/>
         <source>A job is treated as hung when a step takes this many times longer than expected</source>
         <translation>单步耗时超过预期的多少倍时视为卡死</translation>
     </message>
@@ -1378,132 +1469,117 @@
 <context>
     <name>PlanPanel</name>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="17"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="18"/>
         <source>Plan on this machine</source>
         <translation>本机运行计划</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="27"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="28"/>
         <source>Checking this machine&apos;s GPUs…</source>
         <translation>正在检测本机 GPU…</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="32"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="33"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="35"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="36"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="36"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="37"/>
         <source>Checkpoint</source>
         <translation>模型文件</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="36"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="37"/>
         <source>not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="38"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="39"/>
         <source>CPU (tiny test model)</source>
         <translation>CPU（微型测试模型）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="41"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="42"/>
         <source>%1 GPUs, Ulysses %2</source>
         <translation>%1 块 GPU，Ulysses %2</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="46"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="47"/>
         <source>1 GPU</source>
         <translation>1 块 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="47"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="48"/>
         <source>Runs on</source>
         <translation>运行于</translation>
     </message>
     <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="50"/>
+        <source>Placement</source>
+        <translation>显存与内存安排</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="55"/>
+        <source>~%1 GiB VRAM per GPU (sampling %2, decoding %3), ~%4 GiB RAM</source>
+        <translation>每块 GPU 约 %1 GiB 显存（采样 %2，解码 %3），内存约 %4 GiB</translation>
+    </message>
+    <message>
         <location filename="../../gui/widgets/plan_panel.py" line="51"/>
-        <source>offload</source>
-        <translation>卸载</translation>
-    </message>
-    <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="52"/>
-        <source>bf16 weights</source>
-        <translation>bf16 权重</translation>
-    </message>
-    <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="53"/>
-        <source>T5 on CPU</source>
-        <translation>T5 在 CPU 上运行</translation>
-    </message>
-    <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="54"/>
-        <source>FSDP</source>
-        <translation>FSDP</translation>
-    </message>
-    <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="58"/>
         <source>Memory savers</source>
         <translation>省显存选项</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="58"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="51"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="61"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="54"/>
         <source>Expected memory</source>
         <translation>预计内存</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="62"/>
-        <source>~%1 GiB VRAM per GPU, ~%2 GiB RAM</source>
-        <translation>每块 GPU 约 %1 GiB 显存，约 %2 GiB 内存</translation>
-    </message>
-    <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="69"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="64"/>
         <source>Output</source>
         <translation>输出</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="74"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="69"/>
         <source>Length</source>
         <translation>长度</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="75"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="70"/>
         <source>%1 frames, %2 s at %3 fps</source>
         <translation>%1 帧，%2 秒（%3 fps）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="82"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="77"/>
         <source>s</source>
         <translation>秒</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="82"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="77"/>
         <source>min</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="82"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="77"/>
         <source>h</source>
         <translation>小时</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="83"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="78"/>
         <source>Estimated time</source>
         <translation>预计耗时</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="102"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="97"/>
         <source>Time is an estimate scaled from the official timings, model loading not included.</source>
         <translation>耗时按官方测速数据推算，仅供参考，不含模型加载时间。</translation>
     </message>
@@ -1851,152 +1927,152 @@
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="202"/>
+        <location filename="../../gui/views/settings.py" line="213"/>
         <source>Takes effect when the app starts again</source>
         <translation>重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="207"/>
+        <location filename="../../gui/views/settings.py" line="218"/>
         <source>* takes effect when the app starts again</source>
         <translation>* 重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="220"/>
+        <location filename="../../gui/views/settings.py" line="231"/>
         <source>changes will not be saved</source>
         <translation>修改不会被保存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="262"/>
+        <location filename="../../gui/views/settings.py" line="273"/>
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="279"/>
+        <location filename="../../gui/views/settings.py" line="290"/>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="280"/>
+        <location filename="../../gui/views/settings.py" line="291"/>
         <source>Default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="319"/>
+        <location filename="../../gui/views/settings.py" line="330"/>
         <source>Saved. This takes effect when the app starts again.</source>
         <translation>已保存，重新启动应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="326"/>
+        <location filename="../../gui/views/settings.py" line="337"/>
         <source>Queue database</source>
         <translation>队列数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="336"/>
+        <location filename="../../gui/views/settings.py" line="347"/>
         <source>password (stored in the OS keyring)</source>
         <translation>密码（保存在系统密钥环中）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="337"/>
+        <location filename="../../gui/views/settings.py" line="348"/>
         <source>Use shared database</source>
         <translation>使用共享数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="339"/>
+        <location filename="../../gui/views/settings.py" line="350"/>
         <source>Use this folder&apos;s own database</source>
         <translation>使用本数据文件夹自己的数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="363"/>
+        <location filename="../../gui/views/settings.py" line="374"/>
         <source>A shared queue: %1</source>
         <translation>共享队列：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="365"/>
+        <location filename="../../gui/views/settings.py" line="376"/>
         <source>This data folder&apos;s own database: %1</source>
         <translation>本数据文件夹自己的数据库：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="373"/>
+        <location filename="../../gui/views/settings.py" line="384"/>
         <source>Restart the app to switch.</source>
         <translation>重启应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="388"/>
+        <location filename="../../gui/views/settings.py" line="396"/>
         <source>Connecting…</source>
         <translation>正在连接…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="396"/>
+        <location filename="../../gui/views/settings.py" line="404"/>
         <source>The queue is now the shared database.</source>
         <translation>队列已改为共享数据库。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="402"/>
+        <location filename="../../gui/views/settings.py" line="410"/>
         <source>The queue is now this data folder&apos;s own database.</source>
         <translation>队列已改为本数据文件夹自己的数据库。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="405"/>
+        <location filename="../../gui/views/settings.py" line="413"/>
         <source>DashScope API key (for online prompt extension)</source>
         <translation>DashScope API 密钥（用于在线扩写提示词）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="413"/>
+        <location filename="../../gui/views/settings.py" line="421"/>
         <source>paste a key (sk-…) to store it in the OS keyring</source>
         <translation>粘贴密钥（sk-…），将保存到系统钥匙串</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="415"/>
+        <location filename="../../gui/views/settings.py" line="423"/>
         <source>Save key</source>
         <translation>保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="417"/>
+        <location filename="../../gui/views/settings.py" line="425"/>
         <source>Remove key</source>
         <translation>删除密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="419"/>
+        <location filename="../../gui/views/settings.py" line="427"/>
         <source>Test</source>
         <translation>测试</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="443"/>
+        <location filename="../../gui/views/settings.py" line="451"/>
         <source>In use: %1 from the DASH_API_KEY environment variable</source>
         <translation>正在使用：来自 DASH_API_KEY 环境变量的 %1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="447"/>
+        <location filename="../../gui/views/settings.py" line="455"/>
         <source>Stored in the OS keyring: %1</source>
         <translation>已保存在系统钥匙串中：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="449"/>
+        <location filename="../../gui/views/settings.py" line="457"/>
         <source>No key stored</source>
         <translation>未保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="467"/>
+        <location filename="../../gui/views/settings.py" line="472"/>
         <source>Key saved in the OS keyring.</source>
         <translation>密钥已保存到系统钥匙串。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="476"/>
+        <location filename="../../gui/views/settings.py" line="481"/>
         <source>Key removed.</source>
         <translation>密钥已删除。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="476"/>
+        <location filename="../../gui/views/settings.py" line="481"/>
         <source>No key was stored.</source>
         <translation>没有已保存的密钥。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="485"/>
+        <location filename="../../gui/views/settings.py" line="490"/>
         <source>Testing…</source>
         <translation>正在测试…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="491"/>
+        <location filename="../../gui/views/settings.py" line="496"/>
         <source>The key works.</source>
         <translation>密钥可用。</translation>
     </message>

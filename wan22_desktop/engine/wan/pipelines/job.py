@@ -38,6 +38,7 @@ from wan22_desktop.errors import CheckpointError, OutOfMemory, UserInputError, W
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime.planner import Plan
 from wan22_desktop.tasks import DEFAULT_NEGATIVE_PROMPT
+from wan22_desktop.video_metadata import build_payload
 
 from .. import parallel
 from ..dit import WanDiT
@@ -341,9 +342,12 @@ def run_job(
         thumb = None
         if main_rank:
             assert video is not None  # rank 0 always decodes
-            outputs.append(video_io.save_video(video, out_path, request.effective_fps))
+            meta = build_payload(
+                request, prompt_used=prompt, plan=plan.to_dict(), checkpoint=checkpoint
+            )
+            outputs.append(video_io.save_video(video, out_path, request.effective_fps, meta))
             if thumbnail:
-                thumb = video_io.save_thumbnail(video, thumbnail)
+                thumb = video_io.save_thumbnail(video, thumbnail, metadata=meta)
     except OutOfMemory:
         cache.release()
         raise
