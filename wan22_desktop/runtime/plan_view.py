@@ -55,8 +55,21 @@ def placement(p: Plan) -> str:
         parts.append("one DiT on the GPU at a time (offload)")
     else:
         parts.append("whole DiT on the GPU")
-    parts.append("T5 on the CPU" if p.t5_cpu else "T5 on the GPU")
+    parts.append(t5_place(p))
     return ", ".join(parts)
+
+
+def t5_place(p: Plan) -> str:
+    """Where T5 encodes: streamed and offloaded plans bring it to the GPU only to encode."""
+    if p.t5_cpu:
+        return "T5 on the CPU"
+    if p.nproc > 1 and p.t5_fsdp:
+        return "T5 sharded across the GPUs"
+    if p.stream_blocks:
+        return "T5 streamed through the GPU to encode"
+    if p.offload_model:
+        return "T5 on the GPU only to encode"
+    return "T5 on the GPU"
 
 
 def savers(p: Plan) -> list[str]:
