@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QImage
 
 from tests.gui.conftest import drain, install_model
 from wan22_desktop.db import queue as q
-from wan22_desktop.gui.views.generate import STATE_KEY, GenerateView
+from wan22_desktop.gui.views.generate import SPLITTER_KEY, STATE_KEY, GenerateView
 from wan22_desktop.request import GenerationRequest
 
 
@@ -335,3 +335,11 @@ def test_a_plain_picture_dropped_on_the_form_becomes_the_start_image(qtbot, ctx,
     img.save(str(path))
     _drop(view, path)
     assert view.image.path == str(path)
+
+
+def test_the_splitter_position_is_saved_with_the_form(qtbot, ctx):
+    view = GenerateView(ctx)
+    qtbot.addWidget(view)
+    view.save_state()
+    saved = ctx.settings.get_state(SPLITTER_KEY)
+    assert isinstance(saved, str) and saved  # base64 of QSplitter.saveState()

@@ -492,6 +492,9 @@ class GenerateView(QWidget):
 
     def save_state(self) -> None:
         self.ctx.settings.set_state(STATE_KEY, self.values().to_state())
+        self.ctx.settings.set_state(
+            SPLITTER_KEY, bytes(self.splitter.saveState().toBase64().data()).decode("ascii")
+        )
 
     # ---- a dropped video: its settings fill the form
 
@@ -535,9 +538,6 @@ class GenerateView(QWidget):
                 .replace("%2", settings.source_name)
             )
         return True
-        self.ctx.settings.set_state(
-            SPLITTER_KEY, bytes(self.splitter.saveState().toBase64().data()).decode("ascii")
-        )
 
     # ---- reactions
 
