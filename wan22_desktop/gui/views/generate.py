@@ -817,13 +817,13 @@ class GenerateView(QWidget):
         """The missing-LoRA message with its Download button, and whether Turbo is offered."""
         keys = pv.missing_downloads
         self.fast_box.setVisible(bool(keys))
-        started = bool(keys) and set(keys) <= self._downloading
-        self.fast_download.setEnabled(not started)
-        if started:
+        if keys and set(keys) <= self._downloading:
+            # The button stays on: a failed, paused or cancelled download resumes from it.
             self.fast_message.setText(
-                self.tr("Downloading %1… (progress in the Models view)").replace(
-                    "%1", ", ".join(keys)
-                )
+                self.tr(
+                    "Downloading %1… (progress in the Models view). If it stops, Download "
+                    "resumes it."
+                ).replace("%1", ", ".join(keys))
             )
         elif keys:
             self.fast_message.setText(

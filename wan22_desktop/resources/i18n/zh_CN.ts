@@ -413,8 +413,8 @@
     </message>
     <message>
         <location filename="../../gui/views/generate.py" line="824"/>
-        <source>Downloading %1… (progress in the Models view)</source>
-        <translation>正在下载 %1…（进度见模型视图）</translation>
+        <source>Downloading %1… (progress in the Models view). If it stops, Download resumes it.</source>
+        <translation>正在下载 %1…（进度见模型视图）。如果下载中断，点击“下载”可继续。</translation>
     </message>
     <message>
         <location filename="../../gui/views/generate.py" line="831"/>
