@@ -199,6 +199,9 @@ def test_quality_lists_the_fast_preset_of_the_task(qtbot, view):
     assert listed["t2v-A14B"][-1] == "lightning-t2v" and "lightning-i2v" not in listed["t2v-A14B"]
     assert listed["i2v-A14B"][-1] == "lightning-i2v"
     assert listed["ti2v-5B"] == list(gf.QUALITY_PRESETS)
+    choose(view.task, "t2v-A14B")
+    tip = view.quality.itemData(view.quality.count() - 1, Qt.ItemDataRole.ToolTipRole)
+    assert tip == "4 steps, guidance 1/1, shift 5.0, solver euler; LoRAs: lightning-t2v"
 
 
 def test_fast_preset_fills_the_form_and_queues_preset_and_hashed_loras(qtbot, ctx, view):

@@ -659,12 +659,26 @@ class GenerateView(QWidget):
                 if key in presets:
                     self.quality.setItemData(
                         self.quality.count() - 1,
-                        presets[key].description,
+                        self._preset_tooltip(key),
                         Qt.ItemDataRole.ToolTipRole,
                     )
             _select(self.quality, current if current in gf.quality_choices(task) else "official")
         finally:
             self.quality.blockSignals(False)
+
+    def _preset_tooltip(self, name: str) -> str:
+        """What a Fast preset sets, from its data (the JSON's description is English only)."""
+        preset = all_presets()[name]
+        f = preset.fields
+        guidance = f.get("guidance") or {}
+        return (
+            self.tr("%1 steps, guidance %2, shift %3, solver %4; LoRAs: %5")
+            .replace("%1", str(f.get("sample_steps", "")))
+            .replace("%2", "/".join(f"{g:g}" for g in guidance.values()))
+            .replace("%3", f"{f.get('sample_shift', '')}")
+            .replace("%4", str(f.get("solver", "")))
+            .replace("%5", ", ".join(sorted({x.catalog for x in preset.loras})) or "-")
+        )
 
     def _quality_task(self) -> str:
         """The task the previous Fast preset was made for (the form's task when none)."""
