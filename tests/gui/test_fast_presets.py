@@ -250,7 +250,12 @@ def test_changing_task_leaves_the_fast_preset(qtbot, view):
     choose(view.task, "i2v-A14B")
     assert view.quality.currentData() == "official"
     assert view.loras.rows() == () and view.advanced.solver.currentData() == "unipc"
-    assert view.advanced.steps.value() == 40
+    assert view.advanced.steps.value() == 40 and view.values().switch_step is None
+    choose(view.task, "t2v-A14B")
+    choose(view.quality, "lightning-t2v")
+    choose(view.task, gf.AUTO)  # Auto plans with the chosen task's defaults, no preset recipe
+    assert view.values().switch_step is None and view.values().quality == "official"
+    assert view.advanced.solver.currentData() == "unipc"
 
 
 def test_turbo_is_off_by_default_and_refused_for_a_distilled_preset(qtbot, ctx, view):

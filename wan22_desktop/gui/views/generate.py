@@ -463,7 +463,7 @@ class GenerateView(QWidget):
             random_seeds=bool(self.variation.currentData()),
             loras=self.loras.rows(),
             switch_step=None
-            if self.advanced.switch_step.value() < 0
+            if task == gf.AUTO or self.advanced.switch_step.value() < 0
             else self.advanced.switch_step.value(),
             step_cache=self.advanced.turbo_threshold.value()
             if self.advanced.turbo.isChecked()
@@ -597,6 +597,7 @@ class GenerateView(QWidget):
                     self.lora_dir,
                 )
                 _select(self.advanced.solver, left.solver)
+                self.advanced.switch_step.setValue(-1)
                 self.loras.set_rows(left.loras)
             self._quality = self.quality.currentData()
             self._sync_steps(

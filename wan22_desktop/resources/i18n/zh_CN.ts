@@ -222,17 +222,17 @@
         <translation> 帧</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="653"/>
+        <location filename="../../gui/views/generate.py" line="654"/>
         <source>Draft (fast preview)</source>
         <translation>草稿（快速预览）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="654"/>
+        <location filename="../../gui/views/generate.py" line="655"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="655"/>
+        <location filename="../../gui/views/generate.py" line="656"/>
         <source>Official (best)</source>
         <translation>官方（最佳）</translation>
     </message>
@@ -387,69 +387,69 @@
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="622"/>
+        <location filename="../../gui/views/generate.py" line="623"/>
         <source>at %1 fps</source>
         <translation>（%1 fps）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="625"/>
+        <location filename="../../gui/views/generate.py" line="626"/>
         <source>Start image (required)</source>
         <translation>首帧图像（必需）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="627"/>
+        <location filename="../../gui/views/generate.py" line="628"/>
         <source>Start image (optional)</source>
         <translation>首帧图像（可选）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="629"/>
+        <location filename="../../gui/views/generate.py" line="630"/>
         <source>Start image (not used by this task)</source>
         <translation>首帧图像（此任务不使用）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="675"/>
+        <location filename="../../gui/views/generate.py" line="676"/>
         <source>%1 steps, guidance %2, shift %3, solver %4; LoRAs: %5</source>
         <translation>%1 步，引导 %2，偏移 %3，求解器 %4；LoRA：%5</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="820"/>
+        <location filename="../../gui/views/generate.py" line="821"/>
         <source>Output: %1×%2 (%3)</source>
         <translation>输出：%1×%2（%3）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="838"/>
+        <location filename="../../gui/views/generate.py" line="839"/>
         <source>Downloading %1… (progress in the Models view). If it stops, Download resumes it.</source>
         <translation>正在下载 %1…（进度见模型视图）。如果下载中断，点击“下载”可继续。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="845"/>
+        <location filename="../../gui/views/generate.py" line="846"/>
         <source>This Fast preset needs LoRA files that are not downloaded yet (%1). Queueing waits until they are there, or choose another quality.</source>
         <translation>此快速预设需要尚未下载的 LoRA 文件（%1）。下载完成后才能加入队列，或选择其他质量。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="885"/>
+        <location filename="../../gui/views/generate.py" line="886"/>
         <source>Add to queue</source>
         <translation>加入队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="885"/>
+        <location filename="../../gui/views/generate.py" line="886"/>
         <source>Add %1 to queue</source>
         <translation>加入队列（%1 个）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/views/generate.py" line="909"/>
+        <location filename="../../gui/views/generate.py" line="910"/>
         <source>Queued %n job(s)</source>
         <translation>
             <numerusform>已加入 %n 个任务</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="927"/>
+        <location filename="../../gui/views/generate.py" line="928"/>
         <source>Job %1 updated</source>
         <translation>任务 %1 已更新</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="937"/>
+        <location filename="../../gui/views/generate.py" line="938"/>
         <source>Editing queued job %1</source>
         <translation>正在编辑排队中的任务 %1</translation>
     </message>
