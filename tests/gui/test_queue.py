@@ -242,3 +242,41 @@ def test_runner_crash_shows_the_real_message(qtbot, ctx):
     assert "worker pipe closed unexpectedly" in notices[-1].text()
     assert "NameError" not in notices[-1].text()
     ctrl.shutdown()
+
+
+def test_stop_and_reroll_a_running_job_leaves_the_others_alone(qtbot, ctx, view):
+    a, b = add(ctx, "running one"), add(ctx, "waiting")
+    me = RunnerIdentity.current()
+    q.start_runner(ctx.db, me)
+    q.claim_next(ctx.db, me.holder)
+    refreshed(qtbot, ctx, view)
+    select(view, b)
+    assert view.reroll.isEnabled()
+    select(view, a)
+    [menu_action] = [x for x in view.context_menu().actions() if x.objectName() == "rerollJob"]
+    assert menu_action.isEnabled() and menu_action.text() == view.reroll.text()
+    notices = []
+    ctx.notifier.sig_notice_posted.connect(notices.append)
+    menu_action.trigger()  # the context menu runs the button's action
+    drain(qtbot, ctx)
+    jobs = {j.id: j for j in q.list_jobs(ctx.db)}
+    new = max(jobs)
+    assert (jobs[a].status, jobs[a].cancel_requested) == ("running", True)  # stops at its step
+    assert (jobs[b].status, jobs[b].cancel_requested) == ("queued", False)
+    old_req = GenerationRequest.from_json(jobs[a].request_json)
+    new_req = GenerationRequest.from_json(jobs[new].request_json)
+    assert new_req.seed != old_req.seed and new_req == old_req.with_seed(new_req.seed)
+    assert refreshed(qtbot, ctx, view)[:2] == ["running one", "running one"]
+    assert [j.id for j in view.model.jobs if j.status == "queued"] == [new, b]  # re-roll first
+    assert any(f"re-rolled as job {new}" in n.text() for n in notices)
+
+
+def test_reroll_is_offered_only_for_queued_or_running_jobs(qtbot, ctx, view):
+    a = add(ctx, "a")
+    q.cancel_job(ctx.db, a)
+    refreshed(qtbot, ctx, view)
+    select(view, a)
+    assert not view.reroll.isEnabled()
+    assert not [x for x in view.context_menu().actions() if x.objectName() == "rerollJob"][
+        0
+    ].isEnabled()

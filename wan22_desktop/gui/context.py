@@ -70,6 +70,9 @@ class AppEvents(QObject):
     sig_models_changed = Signal()
     """A model was installed, imported, registered or removed."""
 
+    sig_model_download_requested = Signal(str)
+    """Start a catalogue download in the Models view (a Fast preset's LoRAs). Args: catalogue key."""
+
     sig_settings_changed = Signal(str)
     """A setting was saved. Args: key."""
 

@@ -70,9 +70,20 @@ def gpu_class(name: str) -> str | None:
 
 
 def estimate(
-    task: str, width: int, height: int, frames: int, steps: int, gpus: int, gpu_name: str
+    task: str,
+    width: int,
+    height: int,
+    frames: int,
+    steps: int,
+    gpus: int,
+    gpu_name: str,
+    *,
+    forwards_per_step: float = 2.0,
 ) -> EtaEstimate | None:
-    """Seconds to render (after loading) on ``gpus`` x ``gpu_name``; None for the CPU."""
+    """Seconds to render (after loading) on ``gpus`` x ``gpu_name``; None for the CPU.
+
+    The official rows use guidance, two DiT forwards per step; ``forwards_per_step`` below 2
+    (guidance 1 skips the unconditional pass) scales the time down in proportion."""
     if gpus < 1 or not gpu_name:
         return None
     model = "5B" if task.startswith("ti2v") else "A14B"
@@ -95,6 +106,7 @@ def estimate(
     ref_steps = REFERENCE_JOB[(model, ref_res)][3]
     one_gpu_secs = _at_gpu_count(ref_secs, gpus)
     secs = one_gpu_secs * (steps / ref_steps) * (tokens / ref_tokens) ** exponent
+    secs *= forwards_per_step / 2.0
     if not known:
         secs *= RELATIVE_TIME.get(cls or "", 1.0) / RELATIVE_TIME[source]
     lo, hi = SPREAD if known and cls is not None else UNKNOWN_SPREAD

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
 from wan22_desktop.errors import CheckpointError, UserInputError
 from wan22_desktop.gui.generate_eta import EtaEstimate, estimate
+from wan22_desktop.presets import Preset, all_presets
 from wan22_desktop.request import GenerationRequest, Guidance, MemoryOptions, PromptExtendOptions
 from wan22_desktop.runtime.hardware import Hardware
 from wan22_desktop.runtime.planner import InstalledModel, Plan, PlanError
@@ -25,6 +27,8 @@ AUTO_SIZES = ("1280*720", "720*1280", "832*480", "480*832")
 QUALITY_PRESETS = ("draft", "standard", "official")
 # Share of the official step count: fewer steps render proportionally faster, with less detail.
 QUALITY_FRACTION = {"draft": 0.4, "standard": 0.7, "official": 1.0}
+# Step-caching threshold the Turbo switch starts from (0.02-0.2 are the values in use, tasks.py)
+STEP_CACHE_DEFAULT = 0.05
 SIZE_NAMES = {
     "1280*720": "720p landscape",
     "720*1280": "720p portrait",
@@ -63,6 +67,8 @@ class FormValues:
     random_seeds: bool = False
     # LoRAs: (path, strength on the high-noise expert, on the low-noise one); one model: high
     loras: tuple[tuple[str, float, float], ...] = ()
+    switch_step: int | None = None  # A14B expert switch as a step; None: the official boundary
+    step_cache: float = 0.0  # step caching ("Turbo") threshold; 0: off
 
     def to_state(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +119,7 @@ class Preview:
     eta: EtaEstimate | None = None
     output_size: tuple[int, int] | None = None
     task_reason: str = ""  # why Auto chose its task
+    missing_downloads: tuple[str, ...] = ()  # catalogue keys of the chosen Fast preset's LoRAs
 
     @property
     def blocked(self) -> bool:
@@ -158,7 +165,125 @@ def lora_refs(rows: tuple[tuple[str, float, float], ...], moe: bool) -> list[dic
 
 def steps_for(task: str, quality: str) -> int:
     official = get_task(task).sample_steps
+    preset = fast_preset(task, quality)
+    if preset is not None:
+        return int(preset.fields.get("sample_steps", official))
     return max(1, round(official * QUALITY_FRACTION.get(quality, 1.0)))
+
+
+# ---- Fast presets (resources/presets.json): offered beside the quality presets for their task
+
+
+def fast_preset(task: str, quality: str) -> Preset | None:
+    """The preset ``quality`` names, when it is made for ``task``; None for draft/standard/official
+    (and for a preset of another task, which the form does not offer)."""
+    preset = all_presets().get(quality)
+    return preset if preset is not None and preset.task == task else None
+
+
+def quality_choices(task: str) -> tuple[str, ...]:
+    """The Quality list for ``task``: the step fractions, then the Fast presets made for it."""
+    return QUALITY_PRESETS + tuple(n for n, p in all_presets().items() if p.task == task)
+
+
+def preset_lora_rows(preset: Preset, lora_dir: Path) -> tuple[tuple[str, float, float], ...]:
+    """The LoRA picker's rows for a preset's files (where ``models download`` puts them)."""
+    return tuple((str(x.path(lora_dir)), x.strength_high, x.strength_low) for x in preset.loras)
+
+
+def _all_preset_paths(lora_dir: Path) -> set[str]:
+    return {row[0] for p in all_presets().values() for row in preset_lora_rows(p, lora_dir)}
+
+
+def choose_quality(values: FormValues, task: str, quality: str, lora_dir: Path) -> FormValues:
+    """The form after the user picks ``quality``.
+
+    A Fast preset fills steps, solver, shift, guidance, switch step and its LoRAs (the user can
+    edit them afterwards) and turns step caching off when it is step-distilled. Leaving a preset
+    puts the task's defaults back and drops the preset's LoRA rows; the user's own rows stay.
+    """
+    own_rows = tuple(r for r in values.loras if r[0] not in _all_preset_paths(lora_dir))
+    preset = fast_preset(task, quality)
+    if preset is not None:
+        f = preset.fields
+        spec = get_task(task)
+        guidance = f.get("guidance") or {}
+        return replace(
+            values,
+            quality=quality,
+            steps=None,
+            solver=str(f.get("solver", values.solver)),
+            shift=float(f.get("sample_shift", spec.sample_shift)),
+            guidance_low=float(guidance.get("low", spec.guidance[0])),
+            guidance_high=float(guidance.get("high", spec.guidance[1])),
+            switch_step=f.get("switch_step"),
+            step_cache=0.0 if preset.distilled else values.step_cache,
+            loras=preset_lora_rows(preset, lora_dir) + own_rows,
+        )
+    if fast_preset(task, values.quality) is None:
+        return replace(values, quality=quality)
+    spec = get_task(task)
+    return replace(
+        values,
+        quality=quality,
+        steps=None,
+        solver=FormValues.solver,
+        shift=spec.sample_shift,
+        guidance_low=spec.guidance[0],
+        guidance_high=spec.guidance[1],
+        switch_step=None,
+        loras=own_rows,
+    )
+
+
+def missing_downloads(values: FormValues, task: str, lora_dir: Path | None) -> tuple[str, ...]:
+    """Catalogue keys to download for the chosen Fast preset's LoRA rows that are not on disk."""
+    preset = fast_preset(task, values.quality)
+    if preset is None or lora_dir is None:
+        return ()
+    rows = {r[0] for r in values.loras}
+    keys = [
+        x.catalog
+        for x in preset.loras
+        if str(x.path(lora_dir)) in rows and not x.path(lora_dir).is_file()
+    ]
+    return tuple(dict.fromkeys(keys))
+
+
+def step_cache_refusal(task: str, quality: str, steps: int | None = None) -> str | None:
+    """Why step caching cannot be used with this quality and step count: the request rules'
+    own message (a step-distilled preset, too few steps), or None when it can."""
+    if task == AUTO:
+        return None
+    preset = fast_preset(task, quality)
+    probe = GenerationRequest.for_task(
+        task,
+        prompt="-",
+        sample_steps=steps or steps_for(task, quality),
+        preset=preset.name if preset else None,
+        step_cache=STEP_CACHE_DEFAULT,
+    )
+    try:
+        probe.validate()  # the speed rules run before the image and file checks
+    except UserInputError as exc:
+        return exc.message if exc.field == "step_cache" else None
+    return None
+
+
+def forwards_per_step(request: GenerationRequest) -> float:
+    """DiT forwards per step on average: guidance 1 skips the unconditional pass (one forward
+    instead of two). For A14B the experts may differ; without a switch step half the steps are
+    counted on each (the official boundary depends on the shift)."""
+
+    def passes(g: float) -> int:
+        return 1 if g == 1.0 else 2
+
+    low, high = passes(request.guidance.low), passes(request.guidance.high)
+    if not request.spec.is_moe or low == high:
+        return float(low)
+    n = request.sample_steps
+    n_high = request.switch_step if request.switch_step is not None else n / 2
+    return (n_high * high + (n - n_high) * low) / max(n, 1)
 
 
 def sizes_for(task: str) -> tuple[str, ...]:
@@ -228,6 +353,9 @@ def build_request(values: FormValues, task: str, *, size: str | None = None) -> 
         memory=MemoryOptions(values.offload_model, values.convert_model_dtype, values.t5_cpu),
         gpus=values.gpus,
         loras=lora_refs(values.loras, spec.is_moe),
+        switch_step=values.switch_step if spec.is_moe else None,
+        step_cache=values.step_cache,
+        preset=preset.name if (preset := fast_preset(task, values.quality)) else None,
     )
 
 
@@ -244,11 +372,13 @@ def preview(
     hw: Hardware | None,
     installed: Mapping[str, InstalledModel],
     image_wh: tuple[int, int] | None = None,
+    lora_dir: Path | None = None,
 ) -> Preview:
     """Validate the form and plan it on this machine: everything the plan panel shows.
 
     The plan comes from ``runtime.planning.plan_request`` with the runner's inputs (the request,
     the probed hardware, ``installed_models(db)``), so the preview shows what the queue will run.
+    ``lora_dir``: where a Fast preset's LoRAs are downloaded (missing ones block queueing).
     """
     task_reason = ""
     size = values.size or default_size(values.task)
@@ -272,12 +402,21 @@ def preview(
         if (auto_plan.width, auto_plan.height) != (w, h):
             size = f"{auto_plan.width}*{auto_plan.height}"
     draft: GenerationRequest | None = None
+    missing_keys = missing_downloads(values, task, lora_dir)
     try:
+        if missing_keys:
+            raise _missing_loras_error(task, values.quality, missing_keys)
         draft = build_request(values, task, size=size)
         warnings = tuple(draft.validate())
     except UserInputError as exc:
         # The form is not valid yet, but the machine side (model, memory) can still be shown.
-        result = Preview(error=exc, task_reason=task_reason)
+        result = Preview(error=exc, task_reason=task_reason, missing_downloads=missing_keys)
+        if missing_keys:  # plan without the missing files, so the machine side still shows
+            on_disk = tuple(r for r in values.loras if Path(r[0]).is_file())
+            try:
+                draft = build_request(replace(values, loras=on_disk), task, size=size)
+            except UserInputError:
+                draft = None
     else:
         out = output_size(task, draft.size, image_wh if draft.image else None)
         result = Preview(request=draft, warnings=warnings, output_size=out, task_reason=task_reason)
@@ -291,8 +430,28 @@ def preview(
     eta = None
     if result.request is not None and p.device == "cuda" and hw.gpus:
         out = result.output_size or (p.width, p.height)
-        eta = estimate(task, out[0], out[1], frames, draft.sample_steps, p.nproc, hw.gpus[0].name)
+        eta = estimate(
+            task,
+            out[0],
+            out[1],
+            frames,
+            draft.sample_steps,
+            p.nproc,
+            hw.gpus[0].name,
+            forwards_per_step=forwards_per_step(draft),
+        )
     return replace(result, plan=p, plan_error=missing, eta=eta)
+
+
+def _missing_loras_error(task: str, quality: str, keys: tuple[str, ...]) -> UserInputError:
+    preset = fast_preset(task, quality)
+    name = preset.name if preset else quality
+    return UserInputError(
+        f"the {name} preset's LoRA files are not downloaded yet",
+        "download them (" + ", ".join(f"wan22 models download {k}" for k in keys) + "), "
+        "or choose another quality",
+        field="preset",
+    )
 
 
 def _auto_draft(values: FormValues, size: str) -> GenerationRequest:
@@ -307,6 +466,12 @@ def values_from_request(request: GenerationRequest, *, count: int = 1) -> FormVa
     quality = next(
         (q for q in QUALITY_PRESETS if steps_for(spec.name, q) == request.sample_steps), None
     )
+    preset = fast_preset(spec.name, request.preset or "")
+    if preset is not None:  # the preset stays chosen; steps it does not set are custom
+        quality = preset.name if steps_for(spec.name, preset.name) == request.sample_steps else None
+        quality_name = preset.name
+    else:
+        quality_name = quality or "official"
     return FormValues(
         task=request.task,
         prompt=request.prompt,
@@ -314,7 +479,7 @@ def values_from_request(request: GenerationRequest, *, count: int = 1) -> FormVa
         image=request.image,
         size=request.size,
         frame_num=request.frame_num,
-        quality=quality or "official",
+        quality=quality_name,
         steps=None if quality else request.sample_steps,
         guidance_low=request.guidance.low,
         guidance_high=request.guidance.high,
@@ -330,4 +495,6 @@ def values_from_request(request: GenerationRequest, *, count: int = 1) -> FormVa
         gpus=request.gpus,
         count=count,
         loras=tuple((x.path, x.strength_high, x.strength_low) for x in request.loras),
+        switch_step=request.switch_step,
+        step_cache=request.step_cache,
     )

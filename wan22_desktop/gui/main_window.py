@@ -87,11 +87,20 @@ class MainWindow(QMainWindow):
         ctx.events.sig_play_requested.connect(lambda _path: self.show_view("player"))
         ctx.events.sig_generate_prefill_requested.connect(lambda *_: self.show_view("generate"))
         ctx.events.sig_queue_counts_changed.connect(self._on_queue_counts)
+        ctx.events.sig_model_download_requested.connect(self._download_model)
         self.sidebar.currentRowChanged.connect(self._on_row_changed)
 
         self.resize(1280, 820)
         self._restore_state()
         QTimer.singleShot(0, self._build_all)
+
+    def _download_model(self, key: str) -> None:
+        """A catalogue download asked for by another view (Generate's Fast presets) runs in the
+        Models view, with its progress, pause and cancel."""
+        models = self.view("models")
+        download = getattr(models, "download", None)
+        if download is not None:
+            download(key)
 
     # ---- views
 

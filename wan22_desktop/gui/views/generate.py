@@ -44,6 +44,7 @@ from wan22_desktop.gui.widgets.collapsible import Collapsible
 from wan22_desktop.gui.widgets.image_drop import ImageDropZone, image_size
 from wan22_desktop.gui.widgets.lora_picker import LoraPicker
 from wan22_desktop.gui.widgets.plan_panel import PlanPanel
+from wan22_desktop.presets import LORA_FOLDER, all_presets
 from wan22_desktop.prompt_chips import CHIPS, Chip, insert_phrase, remove_phrase
 from wan22_desktop.request import SEED_MAX, GenerationRequest
 from wan22_desktop.runtime.planner import InstalledModel
@@ -74,6 +75,9 @@ _FORM_FIELD = {
     "guidance": "guidance",
     "seed": "seed",
     "loras": "loras",
+    "preset": "quality",
+    "switch_step": "switch",
+    "step_cache": "turbo",
 }
 # Errors that name no field yet: (keyword in the message) -> form field to highlight
 _FIELD_OF_MESSAGE = (
@@ -95,6 +99,11 @@ SIZE_WORDS = (
     QT_TRANSLATE_NOOP("GenerateView", "480p landscape"),
     QT_TRANSLATE_NOOP("GenerateView", "480p portrait"),
 )
+# Fast preset titles from resources/presets.json, listed for the translation tools.
+PRESET_TITLES = (
+    QT_TRANSLATE_NOOP("GenerateView", "Fast: Lightning 4 steps (text to video, A14B)"),
+    QT_TRANSLATE_NOOP("GenerateView", "Fast: Lightning 4 steps (image to video, A14B)"),
+)
 
 
 class GenerateView(QWidget):
@@ -107,6 +116,9 @@ class GenerateView(QWidget):
         self.ctx = ctx
         self.installed: dict[str, InstalledModel] = {}
         self.editing_job: int | None = None
+        self.lora_dir = ctx.paths.models / LORA_FOLDER  # where a Fast preset's LoRAs download to
+        self._quality = "official"  # the Quality choice before the current one
+        self._downloading: set[str] = set()  # catalogue keys whose download this form started
         self.last_preview: gf.Preview | None = None
         self._image_wh: tuple[int, int] | None = None
         self._loading = False
@@ -256,12 +268,19 @@ class GenerateView(QWidget):
         """Quality preset, seed, prompt extension and batch size."""
         self.quality = QComboBox(self)
         self.quality.setObjectName("quality")
-        for key, label in (
-            ("draft", self.tr("Draft (fast preview)")),
-            ("standard", self.tr("Standard")),
-            ("official", self.tr("Official (best)")),
-        ):
-            self.quality.addItem(label, key)
+        self._fill_quality(gf.AUTO)
+        self.fast_message = QLabel(self)
+        self.fast_message.setObjectName("fastPresetMessage")
+        self.fast_message.setWordWrap(True)
+        self.fast_download = QPushButton(self.tr("Download"), self)
+        self.fast_download.setObjectName("fastPresetDownload")
+        self.fast_download.setToolTip(self.tr("Download the preset's LoRA files (Models view)"))
+        self.fast_box = QWidget(self)
+        fast_row = QHBoxLayout(self.fast_box)
+        fast_row.setContentsMargins(0, 0, 0, 0)
+        fast_row.addWidget(self.fast_message, 1)
+        fast_row.addWidget(self.fast_download)
+        self.fast_box.setVisible(False)
 
         self.seed_random = QCheckBox(self.tr("Random"), self)
         self.seed_random.setObjectName("seedRandom")
@@ -308,6 +327,7 @@ class GenerateView(QWidget):
         batch_row.addStretch(1)
 
         form.addRow(self.tr("Quality"), self.quality)
+        form.addRow("", self.fast_box)
         form.addRow(self.tr("Seed"), seed_row)
         form.addRow(self.tr("Prompt extension"), extend_row)
         form.addRow(self.tr("Batch"), batch_row)
@@ -377,7 +397,11 @@ class GenerateView(QWidget):
         self.frames.valueChanged.connect(self._on_frames)
         self.quality.currentIndexChanged.connect(self._on_quality)
         self.advanced.steps_custom.toggled.connect(self._on_steps_custom)
+        self.advanced.turbo.toggled.connect(changed)
+        self.fast_download.clicked.connect(self.download_preset_loras)
         for w in (
+            self.advanced.switch_step,
+            self.advanced.turbo_threshold,
             self.advanced.steps,
             self.advanced.guidance_low,
             self.advanced.guidance_high,
@@ -438,6 +462,12 @@ class GenerateView(QWidget):
             count=self.count.value(),
             random_seeds=bool(self.variation.currentData()),
             loras=self.loras.rows(),
+            switch_step=None
+            if task == gf.AUTO or self.advanced.switch_step.value() < 0
+            else self.advanced.switch_step.value(),
+            step_cache=self.advanced.turbo_threshold.value()
+            if self.advanced.turbo.isChecked()
+            else 0.0,
         )
 
     def set_values(self, v: gf.FormValues) -> None:
@@ -453,6 +483,10 @@ class GenerateView(QWidget):
             self.image.set_image(v.image, emit=False)
             self._image_wh = image_size(v.image) if v.image else None
             _select(self.quality, v.quality)
+            self._quality = self.quality.currentData()
+            self.advanced.switch_step.setValue(-1 if v.switch_step is None else v.switch_step)
+            self.advanced.turbo.setChecked(v.step_cache > 0)
+            self.advanced.turbo_threshold.setValue(v.step_cache or gf.STEP_CACHE_DEFAULT)
             if v.task != gf.AUTO:
                 spec = get_task(v.task)
                 self.advanced.guidance_low.setValue(
@@ -549,11 +583,23 @@ class GenerateView(QWidget):
         if self._loading:
             return
         task = self.task.currentData()
+        old = self.values()
         self._loading = True
         try:
             self._apply_task(task, keep_size=self.size_combo.currentData(), frames=None)
             if task != gf.AUTO:
                 self.advanced.load_task_defaults(task)
+            if all_presets().get(self._quality) is not None:  # the old task's Fast preset
+                left = gf.choose_quality(
+                    replace(old, quality=self._quality),
+                    self._quality_task(),
+                    "official",
+                    self.lora_dir,
+                )
+                _select(self.advanced.solver, left.solver)
+                self.advanced.switch_step.setValue(-1)
+                self.loras.set_rows(left.loras)
+            self._quality = self.quality.currentData()
             self._sync_steps(
                 None if not self.advanced.steps_custom.isChecked() else self.advanced.steps.value()
             )
@@ -584,6 +630,7 @@ class GenerateView(QWidget):
             else self.tr("Start image (not used by this task)")
         )
         self.advanced.show_task(task, auto=task == gf.AUTO)
+        self._fill_quality(task)
         self.task_note.setVisible(task == gf.AUTO)
         self.loras.set_task(task)
 
@@ -595,12 +642,77 @@ class GenerateView(QWidget):
             self.advanced.steps.setValue(gf.steps_for(task, self.quality.currentData()))
         self.advanced.steps.setEnabled(self.advanced.steps_custom.isChecked() and task != gf.AUTO)
 
+    def _fill_quality(self, task: str) -> None:
+        """The quality presets, then the Fast presets made for ``task``; keeps the choice when
+        the new list has it (else Official)."""
+        current = self.quality.currentData() or "official"
+        presets = all_presets()
+        self.quality.blockSignals(True)
+        try:
+            self.quality.clear()
+            labels = {
+                "draft": self.tr("Draft (fast preview)"),
+                "standard": self.tr("Standard"),
+                "official": self.tr("Official (best)"),
+            }
+            for key in gf.quality_choices(task):
+                self.quality.addItem(labels.get(key) or self.tr(presets[key].title), key)
+                if key in presets:
+                    self.quality.setItemData(
+                        self.quality.count() - 1,
+                        self._preset_tooltip(key),
+                        Qt.ItemDataRole.ToolTipRole,
+                    )
+            _select(self.quality, current if current in gf.quality_choices(task) else "official")
+        finally:
+            self.quality.blockSignals(False)
+
+    def _preset_tooltip(self, name: str) -> str:
+        """What a Fast preset sets, from its data (the JSON's description is English only)."""
+        preset = all_presets()[name]
+        f = preset.fields
+        guidance = f.get("guidance") or {}
+        return (
+            self.tr("%1 steps, guidance %2, shift %3, solver %4; LoRAs: %5")
+            .replace("%1", str(f.get("sample_steps", "")))
+            .replace("%2", "/".join(f"{g:g}" for g in guidance.values()))
+            .replace("%3", f"{f.get('sample_shift', '')}")
+            .replace("%4", str(f.get("solver", "")))
+            .replace("%5", ", ".join(sorted({x.catalog for x in preset.loras})) or "-")
+        )
+
+    def _quality_task(self) -> str:
+        """The task the previous Fast preset was made for (the form's task when none)."""
+        preset = all_presets().get(self._quality)
+        return preset.task if preset is not None else self.task.currentData()
+
     def _on_quality(self) -> None:
-        if not self._loading:
-            self._sync_steps(
-                None if not self.advanced.steps_custom.isChecked() else self.advanced.steps.value()
-            )
-            self._schedule()
+        if self._loading:
+            return
+        quality = self.quality.currentData()
+        task = self.task.currentData()
+        previous = replace(self.values(), quality=self._quality)
+        self._quality = quality
+        if task != gf.AUTO and (
+            gf.fast_preset(task, quality) is not None or gf.fast_preset(task, previous.quality)
+        ):
+            # A Fast preset fills the form (or leaving one puts the task's defaults back).
+            self.set_values(gf.choose_quality(previous, task, quality, self.lora_dir))
+            return
+        self._sync_steps(
+            None if not self.advanced.steps_custom.isChecked() else self.advanced.steps.value()
+        )
+        self._schedule()
+
+    def download_preset_loras(self) -> None:
+        """Start the Fast preset's catalogue downloads through the Models view's downloader;
+        the form unblocks when they finish (``sig_models_changed`` re-checks the files)."""
+        keys = self.last_preview.missing_downloads if self.last_preview else ()
+        for key in keys:
+            self.ctx.events.sig_model_download_requested.emit(key)
+        self._downloading.update(keys)
+        if self.last_preview is not None:
+            self._show_fast_preset(self.values(), self.last_preview)
 
     def _on_steps_custom(self, on: bool) -> None:
         self.advanced.steps.setEnabled(on)
@@ -693,7 +805,9 @@ class GenerateView(QWidget):
     def refresh_preview(self) -> None:
         self._debounce.stop()
         values = self.values()
-        pv = gf.preview(values, self.ctx.hardware(), self.installed, self._image_wh)
+        pv = gf.preview(
+            values, self.ctx.hardware(), self.installed, self._image_wh, lora_dir=self.lora_dir
+        )
         self.last_preview = pv
         if self.ctx.hardware() is None:
             self.plan_panel.show_waiting()
@@ -712,6 +826,30 @@ class GenerateView(QWidget):
         elif self.image.path:
             self.image.set_caption("")
         self._show_validation(pv)
+        self._show_fast_preset(values, pv)
+
+    def _show_fast_preset(self, values: gf.FormValues, pv: gf.Preview) -> None:
+        """The missing-LoRA message with its Download button, and whether Turbo is offered."""
+        keys = pv.missing_downloads
+        self.fast_box.setVisible(bool(keys))
+        if keys and set(keys) <= self._downloading:
+            # The button stays on: a failed, paused or cancelled download resumes from it.
+            self.fast_message.setText(
+                self.tr(
+                    "Downloading %1… (progress in the Models view). If it stops, Download "
+                    "resumes it."
+                ).replace("%1", ", ".join(keys))
+            )
+        elif keys:
+            self.fast_message.setText(
+                self.tr(
+                    "This Fast preset needs LoRA files that are not downloaded yet (%1). "
+                    "Queueing waits until they are there, or choose another quality."
+                ).replace("%1", ", ".join(keys))
+            )
+        self.advanced.set_turbo_refusal(
+            gf.step_cache_refusal(values.task, values.quality, values.steps)
+        )
 
     def _show_validation(self, pv: gf.Preview) -> None:
         err = pv.error
@@ -737,6 +875,9 @@ class GenerateView(QWidget):
             "guidance": self.advanced.guidance_high,
             "seed": self.seed,
             "loras": self.loras,
+            "quality": self.quality,
+            "switch": self.advanced.switch_step,
+            "turbo": self.advanced.turbo,
         }
 
     def _update_buttons_text(self) -> None:

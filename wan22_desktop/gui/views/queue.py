@@ -13,13 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QPoint, QSize, Qt, QTimer
 from PySide6.QtGui import QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
     QSplitter,
     QTableView,
@@ -118,6 +119,13 @@ class QueueView(QWidget):
         self.pause.setCheckable(True)
         self.cancel = QPushButton(self.tr("Cancel"), self)
         self.cancel.setObjectName("cancelJob")
+        self.reroll = QPushButton(self.tr("Stop and re-roll"), self)
+        self.reroll.setObjectName("rerollJob")
+        self.reroll.setToolTip(
+            self.tr(
+                "Stop this job and queue it again first with a new seed; other jobs are untouched"
+            )
+        )
         self.retry = QPushButton(self.tr("Retry"), self)
         self.retry.setObjectName("retryJob")
         self.edit = QPushButton(self.tr("Edit…"), self)
@@ -134,6 +142,9 @@ class QueueView(QWidget):
         self.cancel.clicked.connect(
             lambda: self._on_selected(queue_ops.cancel, self.tr("Cancel requested"))
         )
+        self.reroll.clicked.connect(self.reroll_selected)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._show_context_menu)
         self.retry.clicked.connect(
             lambda: self._on_selected(queue_ops.retry, self.tr("Job queued again"))
         )
@@ -145,7 +156,16 @@ class QueueView(QWidget):
         self.edit.clicked.connect(self.edit_selected)
         self.release.clicked.connect(self.release_gpu)
         bar = QHBoxLayout()
-        for b in (self.pause, self.cancel, self.retry, self.edit, self.remove, self.up, self.down):
+        for b in (
+            self.pause,
+            self.cancel,
+            self.reroll,
+            self.retry,
+            self.edit,
+            self.remove,
+            self.up,
+            self.down,
+        ):
             bar.addWidget(b)
         bar.addStretch(1)
         bar.addWidget(self.release)
@@ -361,6 +381,7 @@ class QueueView(QWidget):
         job = self.selected_job()
         status = job.status if job else None
         self.cancel.setEnabled(status in ("queued", "running"))
+        self.reroll.setEnabled(status in ("queued", "running"))
         self.retry.setEnabled(status in ("failed", "cancelled", "interrupted"))
         self.edit.setEnabled(status == "queued")
         self.remove.setEnabled(status is not None and status != "running")
@@ -379,6 +400,40 @@ class QueueView(QWidget):
         job = self.selected_job()
         if job is not None:
             self._run(lambda: op(self.ctx.db, job.id), message)
+
+    def reroll_selected(self) -> None:
+        """Stop the selected job and queue it again first with a new seed (``services.queue``)."""
+        job = self.selected_job()
+        if job is None:
+            return
+        db, job_id = self.ctx.db, job.id
+
+        def done(new_id: int) -> None:
+            self.ctx.notifier.info(
+                self.tr("Job %1 stopped; re-rolled as job %2 with a new seed")
+                .replace("%1", str(job_id))
+                .replace("%2", str(new_id))
+            )
+            self.ctx.events.sig_queue_changed.emit()
+
+        self.ctx.tasks.run_db(lambda: queue_ops.reroll(db, job_id), done, self.ctx.notifier.error)
+
+    def context_menu(self) -> QMenu:
+        """The selected job's actions, as the buttons above the table offer them."""
+        menu = QMenu(self)
+        for button in (self.reroll, self.cancel, self.retry, self.edit, self.remove):
+            action = menu.addAction(button.text())
+            action.setEnabled(button.isEnabled())
+            action.setObjectName(button.objectName())
+            action.triggered.connect(button.click)
+        return menu
+
+    def _show_context_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        self.table.selectRow(index.row())
+        self.context_menu().exec(self.table.viewport().mapToGlobal(pos))
 
     def _move_selected(self, to: queue_ops.MoveTo) -> None:
         job = self.selected_job()

@@ -1,5 +1,6 @@
 """The Generate form's advanced section: steps, guidance (one per expert for A14B), shift,
-solver, the memory switches and the GPU count. Shows what a task uses; the view reads the values."""
+solver, the expert switch step, step caching ("Turbo"), the memory switches and the GPU count.
+Shows what a task uses; the view reads the values."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wan22_desktop.gui.generate_form import STEP_CACHE_DEFAULT
 from wan22_desktop.gui.widgets.collapsible import Collapsible
-from wan22_desktop.tasks import get_task
+from wan22_desktop.tasks import STEP_CACHE_MAX, get_task
 
 MEMORY_SWITCHES = ("offload_model", "convert_model_dtype", "t5_cpu")
 
@@ -43,6 +45,28 @@ class AdvancedFields(Collapsible):
         self.solver.setObjectName("solver")
         self.solver.addItem("UniPC", "unipc")
         self.solver.addItem("DPM++", "dpm++")
+        self.solver.addItem("Euler", "euler")  # the step-distilled Fast presets' solver
+        self.switch_step = QSpinBox(self)
+        self.switch_step.setObjectName("switchStep")
+        self.switch_step.setRange(-1, 200)  # -1: the official boundary (request: None)
+        self.switch_step.setSpecialValueText(self.tr("official boundary"))
+        self.switch_step.setToolTip(
+            self.tr("The step at which the low-noise expert takes over from the high-noise one")
+        )
+        self.switch_step_label = QLabel(self.tr("Expert switch step"), self)
+        self.turbo = QCheckBox(self.tr("Step caching (Turbo)"), self)
+        self.turbo.setObjectName("turbo")
+        self.turbo_threshold = QDoubleSpinBox(self)
+        self.turbo_threshold.setObjectName("turboThreshold")
+        self.turbo_threshold.setRange(0.01, STEP_CACHE_MAX)
+        self.turbo_threshold.setDecimals(2)
+        self.turbo_threshold.setSingleStep(0.01)
+        self.turbo_threshold.setValue(STEP_CACHE_DEFAULT)
+        self.turbo_threshold.setToolTip(
+            self.tr("Higher thresholds skip more steps: faster, and the video changes more")
+        )
+        self.turbo_threshold.setEnabled(False)
+        self.turbo.toggled.connect(self.turbo_threshold.setEnabled)
         self.memory: dict[str, QComboBox] = {}
         for name in MEMORY_SWITCHES:
             switch = QComboBox(self)
@@ -58,6 +82,11 @@ class AdvancedFields(Collapsible):
         steps_row = QHBoxLayout()
         steps_row.addWidget(self.steps)
         steps_row.addWidget(self.steps_custom)
+        turbo_row = QHBoxLayout()
+        turbo_row.addWidget(self.turbo)
+        turbo_row.addWidget(QLabel(self.tr("threshold"), self))
+        turbo_row.addWidget(self.turbo_threshold)
+        turbo_row.addStretch(1)
         self.guidance_high_label = QLabel(self.tr("Guidance (high-noise expert)"), self)
         self.guidance_low_label = QLabel(self.tr("Guidance (low-noise expert)"), self)
         form = QFormLayout(self.body)
@@ -66,6 +95,8 @@ class AdvancedFields(Collapsible):
         form.addRow(self.guidance_low_label, self.guidance_low)
         form.addRow(self.tr("Shift"), self.shift)
         form.addRow(self.tr("Solver"), self.solver)
+        form.addRow(self.switch_step_label, self.switch_step)
+        form.addRow(self.tr("Speed"), turbo_row)
         form.addRow(self.tr("Offload model to CPU"), self.memory["offload_model"])
         form.addRow(self.tr("bf16 weights"), self.memory["convert_model_dtype"])
         form.addRow(self.tr("T5 on CPU"), self.memory["t5_cpu"])
@@ -76,14 +107,34 @@ class AdvancedFields(Collapsible):
         moe = not auto and get_task(task).is_moe
         self.guidance_low.setVisible(moe)
         self.guidance_low_label.setVisible(moe)
+        self.switch_step.setVisible(moe)
+        self.switch_step_label.setVisible(moe)
         self.guidance_high_label.setText(
             self.tr("Guidance (high-noise expert)") if moe else self.tr("Guidance")
         )
-        for w in (self.guidance_high, self.guidance_low, self.shift, self.steps, self.steps_custom):
+        for w in (
+            self.guidance_high,
+            self.guidance_low,
+            self.shift,
+            self.steps,
+            self.steps_custom,
+            self.switch_step,
+        ):
             w.setEnabled(not auto)
+
+    def set_turbo_refusal(self, reason: str | None) -> None:
+        """Step caching is offered unless the request rules refuse it (``reason``: their message,
+        shown as the tooltip). Left enabled while on, so the user can turn it off."""
+        self.turbo.setEnabled(reason is None or self.turbo.isChecked())
+        self.turbo.setToolTip(
+            reason
+            if reason is not None
+            else self.tr("Reuse the model's output on steps where it barely changes (faster)")
+        )
 
     def load_task_defaults(self, task: str) -> None:
         spec = get_task(task)
         self.guidance_low.setValue(spec.guidance[0])
         self.guidance_high.setValue(spec.guidance[1])
         self.shift.setValue(spec.sample_shift)
+        self.switch_step.setValue(-1)

@@ -4,85 +4,125 @@
 <context>
     <name>AdvancedFields</name>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="25"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="27"/>
         <source>Advanced</source>
         <translation>高级</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="29"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="31"/>
         <source>custom</source>
         <translation>自定义</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="50"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="52"/>
+        <source>official boundary</source>
+        <translation>官方切换点</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/advanced_fields.py" line="54"/>
+        <source>The step at which the low-noise expert takes over from the high-noise one</source>
+        <translation>低噪声专家从高噪声专家接手的步数</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/advanced_fields.py" line="56"/>
+        <source>Expert switch step</source>
+        <translation>专家切换步</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/advanced_fields.py" line="57"/>
+        <source>Step caching (Turbo)</source>
+        <translation>步缓存（Turbo）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/advanced_fields.py" line="66"/>
+        <source>Higher thresholds skip more steps: faster, and the video changes more</source>
+        <translation>阈值越高跳过的步数越多：更快，但视频变化也更大</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/advanced_fields.py" line="74"/>
         <source>auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="51"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="75"/>
         <source>on</source>
         <translation>开</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="52"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="76"/>
         <source>off</source>
         <translation>关</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="57"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="81"/>
         <source>all that help</source>
         <translation>全部可用</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="61"/>
-        <location filename="../../gui/widgets/advanced_fields.py" line="80"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="87"/>
+        <source>threshold</source>
+        <translation>阈值</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/advanced_fields.py" line="90"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="113"/>
         <source>Guidance (high-noise expert)</source>
         <translation>引导强度（高噪声专家）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="62"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="91"/>
         <source>Guidance (low-noise expert)</source>
         <translation>引导强度（低噪声专家）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="64"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="93"/>
         <source>Steps</source>
         <translation>步数</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="67"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="96"/>
         <source>Shift</source>
         <translation>偏移（shift）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="68"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="97"/>
         <source>Solver</source>
         <translation>求解器</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="69"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="99"/>
+        <source>Speed</source>
+        <translation>加速</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/advanced_fields.py" line="100"/>
         <source>Offload model to CPU</source>
         <translation>模型卸载到 CPU</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="70"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="101"/>
         <source>bf16 weights</source>
         <translation>bf16 权重</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="71"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="102"/>
         <source>T5 on CPU</source>
         <translation>T5 在 CPU 上运行</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="72"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="103"/>
         <source>GPUs</source>
         <translation>GPU 数量</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="80"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="113"/>
         <source>Guidance</source>
         <translation>引导强度</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/advanced_fields.py" line="132"/>
+        <source>Reuse the model&apos;s output on steps where it barely changes (faster)</source>
+        <translation>在模型输出几乎不变的步上复用上一步的结果（更快）</translation>
     </message>
 </context>
 <context>
@@ -96,285 +136,320 @@
 <context>
     <name>GenerateView</name>
     <message>
-        <location filename="../../gui/views/generate.py" line="526"/>
-        <location filename="../../gui/views/generate.py" line="533"/>
+        <location filename="../../gui/views/generate.py" line="560"/>
+        <location filename="../../gui/views/generate.py" line="567"/>
         <source>Settings taken from %1 (%2)</source>
         <translation>已从 %1（%2）读取设置</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="529"/>
+        <location filename="../../gui/views/generate.py" line="563"/>
         <source>not used: %1</source>
         <translation>未使用：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="93"/>
+        <location filename="../../gui/views/generate.py" line="97"/>
         <source>720p landscape</source>
         <translation>720p 横屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="94"/>
+        <location filename="../../gui/views/generate.py" line="98"/>
         <source>720p portrait</source>
         <translation>720p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="95"/>
+        <location filename="../../gui/views/generate.py" line="99"/>
         <source>480p landscape</source>
         <translation>480p 横屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="96"/>
+        <location filename="../../gui/views/generate.py" line="100"/>
         <source>480p portrait</source>
         <translation>480p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="185"/>
+        <location filename="../../gui/views/generate.py" line="197"/>
         <source>Auto (let the planner choose)</source>
         <translation>自动（由规划器选择）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="186"/>
+        <location filename="../../gui/views/generate.py" line="198"/>
         <source>Text → Video (A14B)</source>
         <translation>文生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="187"/>
+        <location filename="../../gui/views/generate.py" line="199"/>
         <source>Image → Video (A14B)</source>
         <translation>图生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="188"/>
+        <location filename="../../gui/views/generate.py" line="200"/>
         <source>Text/Image → Video (5B)</source>
         <translation>文/图生视频（5B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="198"/>
+        <location filename="../../gui/views/generate.py" line="210"/>
         <source>Describe the video: subject, action, scene, style…</source>
         <translation>描述视频：主体、动作、场景、风格……</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="206"/>
+        <location filename="../../gui/views/generate.py" line="218"/>
         <source>Auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="208"/>
+        <location filename="../../gui/views/generate.py" line="220"/>
         <source>Language of the inserted phrases (Auto: the prompt&apos;s language)</source>
         <translation>插入短语的语言（自动：跟随提示词的语言）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="214"/>
+        <location filename="../../gui/views/generate.py" line="226"/>
         <source>Use my own negative prompt</source>
         <translation>使用自定义负向提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="219"/>
+        <location filename="../../gui/views/generate.py" line="231"/>
         <source>Negative prompt (official default)</source>
         <translation>负向提示词（官方默认）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="240"/>
+        <location filename="../../gui/views/generate.py" line="252"/>
         <source> s</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="245"/>
+        <location filename="../../gui/views/generate.py" line="257"/>
         <source> frames</source>
         <translation> 帧</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="260"/>
+        <location filename="../../gui/views/generate.py" line="654"/>
         <source>Draft (fast preview)</source>
         <translation>草稿（快速预览）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="261"/>
+        <location filename="../../gui/views/generate.py" line="655"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="262"/>
+        <location filename="../../gui/views/generate.py" line="656"/>
         <source>Official (best)</source>
         <translation>官方（最佳）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="266"/>
+        <location filename="../../gui/views/generate.py" line="285"/>
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="274"/>
+        <location filename="../../gui/views/generate.py" line="293"/>
         <source>Roll</source>
         <translation>掷骰</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="275"/>
+        <location filename="../../gui/views/generate.py" line="294"/>
         <source>Roll a new seed</source>
         <translation>随机生成一个新种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="281"/>
+        <location filename="../../gui/views/generate.py" line="300"/>
         <source>Extend the prompt with an LLM</source>
         <translation>用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="285"/>
+        <location filename="../../gui/views/generate.py" line="304"/>
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="286"/>
+        <location filename="../../gui/views/generate.py" line="305"/>
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="289"/>
+        <location filename="../../gui/views/generate.py" line="308"/>
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="290"/>
+        <location filename="../../gui/views/generate.py" line="309"/>
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="302"/>
+        <location filename="../../gui/views/generate.py" line="321"/>
         <source>consecutive seeds</source>
         <translation>连续种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="303"/>
+        <location filename="../../gui/views/generate.py" line="322"/>
         <source>random seeds</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="306"/>
+        <location filename="../../gui/views/generate.py" line="325"/>
         <source>videos with</source>
         <translation>个视频，使用</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="225"/>
+        <location filename="../../gui/views/generate.py" line="237"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="227"/>
+        <location filename="../../gui/views/generate.py" line="104"/>
+        <source>Fast: Lightning 4 steps (text to video, A14B)</source>
+        <translation>快速：Lightning 4 步（文生视频，A14B）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/generate.py" line="105"/>
+        <source>Fast: Lightning 4 steps (image to video, A14B)</source>
+        <translation>快速：Lightning 4 步（图生视频，A14B）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/generate.py" line="239"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="228"/>
+        <location filename="../../gui/views/generate.py" line="240"/>
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="252"/>
+        <location filename="../../gui/views/generate.py" line="264"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="253"/>
+        <location filename="../../gui/views/generate.py" line="265"/>
         <source>Duration</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="310"/>
+        <location filename="../../gui/views/generate.py" line="275"/>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/generate.py" line="277"/>
+        <source>Download the preset&apos;s LoRA files (Models view)</source>
+        <translation>下载该预设的 LoRA 文件（模型视图）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/generate.py" line="329"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="311"/>
+        <location filename="../../gui/views/generate.py" line="331"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="312"/>
+        <location filename="../../gui/views/generate.py" line="332"/>
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="313"/>
+        <location filename="../../gui/views/generate.py" line="333"/>
         <source>Batch</source>
         <translation>批量</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="322"/>
+        <location filename="../../gui/views/generate.py" line="342"/>
         <source>LoRAs</source>
         <translation>LoRA</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="331"/>
+        <location filename="../../gui/views/generate.py" line="351"/>
         <source>Start image</source>
         <translation>首帧图像</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="347"/>
+        <location filename="../../gui/views/generate.py" line="367"/>
         <source>Generate now</source>
         <translation>立即生成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="349"/>
+        <location filename="../../gui/views/generate.py" line="369"/>
         <source>Put this job at the front of the queue</source>
         <translation>把这个任务放到队列最前面</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="353"/>
+        <location filename="../../gui/views/generate.py" line="373"/>
         <source>Save changes</source>
         <translation>保存修改</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="355"/>
+        <location filename="../../gui/views/generate.py" line="375"/>
         <source>Cancel editing</source>
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="577"/>
+        <location filename="../../gui/views/generate.py" line="623"/>
         <source>at %1 fps</source>
         <translation>（%1 fps）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="580"/>
+        <location filename="../../gui/views/generate.py" line="626"/>
         <source>Start image (required)</source>
         <translation>首帧图像（必需）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="582"/>
+        <location filename="../../gui/views/generate.py" line="628"/>
         <source>Start image (optional)</source>
         <translation>首帧图像（可选）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="584"/>
+        <location filename="../../gui/views/generate.py" line="630"/>
         <source>Start image (not used by this task)</source>
         <translation>首帧图像（此任务不使用）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="707"/>
+        <location filename="../../gui/views/generate.py" line="676"/>
+        <source>%1 steps, guidance %2, shift %3, solver %4; LoRAs: %5</source>
+        <translation>%1 步，引导 %2，偏移 %3，求解器 %4；LoRA：%5</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/generate.py" line="821"/>
         <source>Output: %1×%2 (%3)</source>
         <translation>输出：%1×%2（%3）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="745"/>
+        <location filename="../../gui/views/generate.py" line="839"/>
+        <source>Downloading %1… (progress in the Models view). If it stops, Download resumes it.</source>
+        <translation>正在下载 %1…（进度见模型视图）。如果下载中断，点击“下载”可继续。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/generate.py" line="846"/>
+        <source>This Fast preset needs LoRA files that are not downloaded yet (%1). Queueing waits until they are there, or choose another quality.</source>
+        <translation>此快速预设需要尚未下载的 LoRA 文件（%1）。下载完成后才能加入队列，或选择其他质量。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/generate.py" line="886"/>
         <source>Add to queue</source>
         <translation>加入队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="745"/>
+        <location filename="../../gui/views/generate.py" line="886"/>
         <source>Add %1 to queue</source>
         <translation>加入队列（%1 个）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/views/generate.py" line="769"/>
+        <location filename="../../gui/views/generate.py" line="910"/>
         <source>Queued %n job(s)</source>
         <translation>
             <numerusform>已加入 %n 个任务</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="787"/>
+        <location filename="../../gui/views/generate.py" line="928"/>
         <source>Job %1 updated</source>
         <translation>任务 %1 已更新</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="797"/>
+        <location filename="../../gui/views/generate.py" line="938"/>
         <source>Editing queued job %1</source>
         <translation>正在编辑排队中的任务 %1</translation>
     </message>
@@ -994,42 +1069,42 @@
         <translation>Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="127"/>
+        <location filename="../../gui/main_window.py" line="136"/>
         <source>The %1 view could not start: %2</source>
         <translation>“%1”页面无法启动：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="130"/>
+        <location filename="../../gui/main_window.py" line="139"/>
         <source>the details are in the log file</source>
         <translation>详细信息见日志文件</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="134"/>
+        <location filename="../../gui/main_window.py" line="143"/>
         <source>The %1 view could not start.</source>
         <translation>“%1”视图无法启动。</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="167"/>
+        <location filename="../../gui/main_window.py" line="176"/>
         <source>Queue: %1 running, %2 waiting</source>
         <translation>队列：%1 个运行中，%2 个等待</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="172"/>
+        <location filename="../../gui/main_window.py" line="181"/>
         <source> (paused)</source>
         <translation>（已暂停）</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="188"/>
+        <location filename="../../gui/main_window.py" line="197"/>
         <source>Runner: on</source>
         <translation>运行器：运行中</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="189"/>
+        <location filename="../../gui/main_window.py" line="198"/>
         <source>Runner: another process</source>
         <translation>运行器：其他进程</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="190"/>
+        <location filename="../../gui/main_window.py" line="199"/>
         <source>Runner: stopped</source>
         <translation>运行器：已停止</translation>
     </message>
@@ -1700,178 +1775,193 @@
 <context>
     <name>QueueView</name>
     <message>
-        <location filename="../../gui/views/queue.py" line="116"/>
-        <location filename="../../gui/views/queue.py" line="267"/>
+        <location filename="../../gui/views/queue.py" line="117"/>
+        <location filename="../../gui/views/queue.py" line="287"/>
         <source>Pause queue</source>
         <translation>暂停队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="119"/>
+        <location filename="../../gui/views/queue.py" line="120"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="121"/>
+        <location filename="../../gui/views/queue.py" line="122"/>
+        <source>Stop and re-roll</source>
+        <translation>停止并重新生成</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="126"/>
+        <source>Stop this job and queue it again first with a new seed; other jobs are untouched</source>
+        <translation>停止此任务，并用新的种子将其重新排在队列最前；其他任务不受影响</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="129"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="123"/>
+        <location filename="../../gui/views/queue.py" line="131"/>
         <source>Edit…</source>
         <translation>编辑…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="125"/>
+        <location filename="../../gui/views/queue.py" line="133"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="127"/>
+        <location filename="../../gui/views/queue.py" line="135"/>
         <source>Move up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="129"/>
+        <location filename="../../gui/views/queue.py" line="137"/>
         <source>Move down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="131"/>
+        <location filename="../../gui/views/queue.py" line="139"/>
         <source>Release GPU</source>
         <translation>释放 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="135"/>
+        <location filename="../../gui/views/queue.py" line="143"/>
         <source>Cancel requested</source>
         <translation>已请求取消</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="138"/>
+        <location filename="../../gui/views/queue.py" line="149"/>
         <source>Job queued again</source>
         <translation>任务已重新排队</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="141"/>
+        <location filename="../../gui/views/queue.py" line="152"/>
         <source>Job removed</source>
         <translation>任务已移除</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="166"/>
+        <location filename="../../gui/views/queue.py" line="186"/>
         <source>Now rendering</source>
         <translation>正在渲染</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="170"/>
+        <location filename="../../gui/views/queue.py" line="190"/>
         <source>Runners</source>
         <translation>渲染节点</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="174"/>
+        <location filename="../../gui/views/queue.py" line="194"/>
         <source>Machine</source>
         <translation>机器</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="174"/>
+        <location filename="../../gui/views/queue.py" line="194"/>
         <source>GPU</source>
         <translation>GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="174"/>
+        <location filename="../../gui/views/queue.py" line="194"/>
         <source>Job</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="174"/>
+        <location filename="../../gui/views/queue.py" line="194"/>
         <source>Last seen (UTC)</source>
         <translation>最后在线 (UTC)</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="211"/>
+        <location filename="../../gui/views/queue.py" line="231"/>
         <source>Stop the worker after the current job to free GPU memory</source>
         <translation>当前任务结束后停止工作进程，释放显存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="213"/>
+        <location filename="../../gui/views/queue.py" line="233"/>
         <source>Available when this window runs the queue</source>
         <translation>仅当本窗口运行队列时可用</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="267"/>
+        <location filename="../../gui/views/queue.py" line="287"/>
         <source>Resume queue</source>
         <translation>恢复队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="279"/>
+        <location filename="../../gui/views/queue.py" line="299"/>
         <source>This window runs the queue.</source>
         <translation>本窗口正在运行队列。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="284"/>
+        <location filename="../../gui/views/queue.py" line="304"/>
         <source>The queue is run by another process (pid %1 on %2); this window only shows it.</source>
         <translation>队列由另一个进程运行（%2 上的 pid %1），本窗口只显示状态。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="290"/>
+        <location filename="../../gui/views/queue.py" line="310"/>
         <source>No runner is working on this queue.</source>
         <translation>当前没有运行器处理这个队列。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="300"/>
+        <location filename="../../gui/views/queue.py" line="320"/>
         <source>job %1</source>
         <translation>任务 %1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="300"/>
+        <location filename="../../gui/views/queue.py" line="320"/>
         <source>idle</source>
         <translation>空闲</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="306"/>
+        <location filename="../../gui/views/queue.py" line="326"/>
         <source>not responding</source>
         <translation>无响应</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="309"/>
+        <location filename="../../gui/views/queue.py" line="329"/>
         <source>no GPU</source>
         <translation>无 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="316"/>
+        <location filename="../../gui/views/queue.py" line="336"/>
         <source>version %1; models: %2</source>
         <translation>版本 %1；模型：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="330"/>
+        <location filename="../../gui/views/queue.py" line="350"/>
         <source>Nothing is rendering</source>
         <translation>没有正在渲染的任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="340"/>
+        <location filename="../../gui/views/queue.py" line="360"/>
         <source>step %1 of %2</source>
         <translation>第 %1/%2 步</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="348"/>
+        <location filename="../../gui/views/queue.py" line="368"/>
         <source>Preview appears after the first steps</source>
         <translation>前几步之后会显示预览</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="394"/>
+        <location filename="../../gui/views/queue.py" line="413"/>
+        <source>Job %1 stopped; re-rolled as job %2 with a new seed</source>
+        <translation>任务 %1 已停止；已用新种子重新生成为任务 %2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="449"/>
         <source>Queue paused: the running job finishes, no new one starts</source>
         <translation>队列已暂停：当前任务会完成，不再开始新任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="396"/>
+        <location filename="../../gui/views/queue.py" line="451"/>
         <source>Queue resumed</source>
         <translation>队列已恢复</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="407"/>
+        <location filename="../../gui/views/queue.py" line="462"/>
         <source>job %1&apos;s stored request cannot be read</source>
         <translation>无法读取任务 %1 保存的请求</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="408"/>
+        <location filename="../../gui/views/queue.py" line="463"/>
         <source>remove the job and queue it again</source>
         <translation>请移除该任务后重新加入队列</translation>
     </message>
