@@ -41,6 +41,7 @@ from wan22_desktop.gui.first_run_state import (
     suggested_prompt,
     suggested_task,
 )
+from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
 from wan22_desktop.gui.models_state import free_bytes
 from wan22_desktop.gui.models_table import SOURCE_NAMES
 from wan22_desktop.request import GenerationRequest
@@ -48,6 +49,13 @@ from wan22_desktop.runtime.cuda_wheel import cuda_wheel_argv, gpu_names, query_n
 from wan22_desktop.runtime.hardware import Hardware
 from wan22_desktop.runtime.planner import InstalledModel
 from wan22_desktop.runtime.planning import installed_models
+
+# What each model does, in the guide's words (the catalogue's titles are English, shared with the CLI).
+MODEL_TITLES = {
+    "ti2v-5B": QT_TRANSLATE_NOOP("FirstRunView", "text or image to video, 5B, 720p"),
+    "t2v-A14B": QT_TRANSLATE_NOOP("FirstRunView", "text to video, 14B mixture of experts, 720p"),
+    "i2v-A14B": QT_TRANSLATE_NOOP("FirstRunView", "image to video, 14B mixture of experts, 720p"),
+}
 
 
 class FirstRunView(QWidget):
@@ -318,7 +326,9 @@ class FirstRunView(QWidget):
             widgets["name"].setText(
                 self.tr("%1 (%2) — %3")
                 .replace("%1", row.task)
-                .replace("%2", row.title)
+                .replace(
+                    "%2", self.tr(MODEL_TITLES[row.task]) if row.task in MODEL_TITLES else row.title
+                )
                 .replace("%3", human_bytes(row.size_bytes))
             )
             if row.fits:

@@ -96,205 +96,220 @@
 <context>
     <name>FirstRunView</name>
     <message>
-        <location filename="../../gui/views/first_run.py" line="79"/>
+        <location filename="../../gui/views/first_run.py" line="55"/>
+        <source>text or image to video, 5B, 720p</source>
+        <translation>文本或图像生成视频，5B，720p</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="56"/>
+        <source>text to video, 14B mixture of experts, 720p</source>
+        <translation>文本生成视频，14B 混合专家模型，720p</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="57"/>
+        <source>image to video, 14B mixture of experts, 720p</source>
+        <translation>图像生成视频，14B 混合专家模型，720p</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="87"/>
         <source>Welcome to Wan22 Desktop</source>
         <translation>欢迎使用 Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="86"/>
+        <location filename="../../gui/views/first_run.py" line="94"/>
         <source>No video model is installed yet. This guide shows what this computer can run and downloads a model for you.</source>
         <translation>尚未安装任何视频模型。本向导会显示这台电脑能运行哪些模型，并为你下载模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="93"/>
+        <location filename="../../gui/views/first_run.py" line="101"/>
         <source>Checking this computer…</source>
         <translation>正在检测这台电脑…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="102"/>
-        <location filename="../../gui/views/first_run.py" line="477"/>
-        <location filename="../../gui/views/first_run.py" line="493"/>
+        <location filename="../../gui/views/first_run.py" line="110"/>
+        <location filename="../../gui/views/first_run.py" line="487"/>
+        <location filename="../../gui/views/first_run.py" line="503"/>
         <source>Run it</source>
         <translation>运行</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="119"/>
+        <location filename="../../gui/views/first_run.py" line="127"/>
         <source>This computer</source>
         <translation>这台电脑</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="133"/>
+        <location filename="../../gui/views/first_run.py" line="141"/>
         <source>Mirror endpoint (optional), e.g. https://hf-mirror.com</source>
         <translation>镜像地址（可选），例如 https://hf-mirror.com</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="139"/>
+        <location filename="../../gui/views/first_run.py" line="147"/>
         <source>Download from:</source>
         <translation>下载来源：</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="152"/>
+        <location filename="../../gui/views/first_run.py" line="160"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="161"/>
+        <location filename="../../gui/views/first_run.py" line="169"/>
         <source>Try this prompt</source>
         <translation>试试这个提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="163"/>
+        <location filename="../../gui/views/first_run.py" line="171"/>
         <source>Your first video</source>
         <translation>你的第一个视频</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="169"/>
+        <location filename="../../gui/views/first_run.py" line="177"/>
         <source>Skip</source>
         <translation>跳过</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="172"/>
+        <location filename="../../gui/views/first_run.py" line="180"/>
         <source>You can open this guide again from Models.</source>
         <translation>之后可以在“模型”页面重新打开本向导。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="204"/>
-        <location filename="../../gui/views/first_run.py" line="341"/>
+        <location filename="../../gui/views/first_run.py" line="212"/>
+        <location filename="../../gui/views/first_run.py" line="351"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="266"/>
+        <location filename="../../gui/views/first_run.py" line="274"/>
         <source>GPU %1: %2, %3 GiB of video memory</source>
         <translation>GPU %1：%2，显存 %3 GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="273"/>
+        <location filename="../../gui/views/first_run.py" line="281"/>
         <source>No NVIDIA GPU found: only tiny test models run here.</source>
         <translation>未找到 NVIDIA GPU：这台电脑只能运行微型测试模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="275"/>
+        <location filename="../../gui/views/first_run.py" line="283"/>
         <source>Memory: %1 GiB (%2 GiB free), %3 CPU cores</source>
         <translation>内存：%1 GiB（可用 %2 GiB），%3 个 CPU 核心</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="290"/>
+        <location filename="../../gui/views/first_run.py" line="298"/>
         <source>an NVIDIA GPU</source>
         <translation>一块 NVIDIA GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="293"/>
+        <location filename="../../gui/views/first_run.py" line="301"/>
         <source>The NVIDIA driver sees %1, but the installed PyTorch is a CPU-only build. This command installs the matching CUDA build into the app&apos;s environment (about 3 GB); restart the app afterwards.</source>
         <translation>NVIDIA 驱动检测到 %1，但已安装的 PyTorch 是仅支持 CPU 的版本。下面的命令会把匹配的 CUDA 版本安装到本应用的环境中（约 3 GB），完成后请重启应用。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="308"/>
+        <location filename="../../gui/views/first_run.py" line="316"/>
         <source>Models folder: %1</source>
         <translation>模型文件夹：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="312"/>
+        <location filename="../../gui/views/first_run.py" line="320"/>
         <source>Models folder: %1 — %2 free</source>
         <translation>模型文件夹：%1 — 可用空间 %2</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="319"/>
+        <location filename="../../gui/views/first_run.py" line="327"/>
         <source>%1 (%2) — %3</source>
         <translation>%1（%2）— %3</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="325"/>
+        <location filename="../../gui/views/first_run.py" line="335"/>
         <source>✓ Fits this computer: %1</source>
         <translation>✓ 可在这台电脑上运行：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="327"/>
+        <location filename="../../gui/views/first_run.py" line="337"/>
         <source>✗ Does not fit: %1</source>
         <translation>✗ 无法运行：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="332"/>
+        <location filename="../../gui/views/first_run.py" line="342"/>
         <source>⚠ Not enough free disk space for %1 in the models folder.</source>
         <translation>⚠ 模型文件夹所在磁盘的可用空间不足 %1。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="337"/>
+        <location filename="../../gui/views/first_run.py" line="347"/>
         <source>Installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="346"/>
+        <location filename="../../gui/views/first_run.py" line="356"/>
         <source>%1 is ready. Try this prompt:</source>
         <translation>%1 已就绪。试试这个提示词：</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="382"/>
+        <location filename="../../gui/views/first_run.py" line="392"/>
         <source>The mirror endpoint must be an http(s) URL</source>
         <translation>镜像地址必须是 http(s) 网址</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="383"/>
+        <location filename="../../gui/views/first_run.py" line="393"/>
         <source>for example https://hf-mirror.com, or leave it empty</source>
         <translation>例如 https://hf-mirror.com，或留空</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="390"/>
+        <location filename="../../gui/views/first_run.py" line="400"/>
         <source>Downloading…</source>
         <translation>正在下载…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="392"/>
+        <location filename="../../gui/views/first_run.py" line="402"/>
         <source>Starting…</source>
         <translation>正在开始…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="413"/>
+        <location filename="../../gui/views/first_run.py" line="423"/>
         <source>%1 of %2</source>
         <translation>%1 / %2</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="420"/>
+        <location filename="../../gui/views/first_run.py" line="430"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="421"/>
+        <location filename="../../gui/views/first_run.py" line="431"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="422"/>
+        <location filename="../../gui/views/first_run.py" line="432"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="425"/>
+        <location filename="../../gui/views/first_run.py" line="435"/>
         <source>Resume</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="429"/>
+        <location filename="../../gui/views/first_run.py" line="439"/>
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="457"/>
+        <location filename="../../gui/views/first_run.py" line="467"/>
         <source>Installing…</source>
         <translation>正在安装…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="480"/>
+        <location filename="../../gui/views/first_run.py" line="490"/>
         <source>Finished. Restart Wan22 Desktop to use the GPU.</source>
         <translation>已完成。请重启 Wan22 Desktop 以使用 GPU。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="484"/>
+        <location filename="../../gui/views/first_run.py" line="494"/>
         <source>The command failed (exit code %1); the output above says why.</source>
         <translation>命令失败（退出码 %1），原因见上方输出。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="491"/>
+        <location filename="../../gui/views/first_run.py" line="501"/>
         <source>The command could not start.</source>
         <translation>命令无法启动。</translation>
     </message>
