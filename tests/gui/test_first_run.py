@@ -140,6 +140,7 @@ def test_installed_model_offers_a_first_prompt(qtbot, ctx, tmp_path):
     install_model(ctx, "ti2v-5B", str(tmp_path / "ti2v"))
     guide = open_guide(qtbot, ctx, FakeModels())
     assert guide.prompt_box.isVisible()
+    assert guide.intro.text().startswith("This guide shows")  # not "no model is installed"
     assert not guide._rows["ti2v-5B"]["button"].isEnabled()
     assert guide._rows["t2v-A14B"]["button"].isEnabled()
     got = []
@@ -154,7 +155,7 @@ def test_cpu_torch_with_nvidia_driver_offers_the_cuda_wheel_and_runs_it(qtbot, c
     monkeypatch.setattr(first_run, "query_nvidia_smi", lambda: SMI)
     guide = open_guide(qtbot, ctx)
     qtbot.waitUntil(lambda: guide.install_argv is not None, timeout=5000)
-    assert "No NVIDIA GPU found: only tiny test models run here." in guide.hardware_label.text()
+    assert "PyTorch cannot use the NVIDIA GPU yet" in guide.hardware_label.text()
     assert guide.cuda_box.isVisible()
     command = guide.cuda_command.text()
     assert (
@@ -179,3 +180,4 @@ def test_cpu_torch_with_nvidia_driver_offers_the_cuda_wheel_and_runs_it(qtbot, c
 def test_no_cuda_hint_without_a_driver(qtbot, ctx):
     guide = open_guide(qtbot, ctx)
     assert guide.install_argv is None and not guide.cuda_box.isVisible()
+    assert "No NVIDIA GPU found: only tiny test models run here." in guide.hardware_label.text()

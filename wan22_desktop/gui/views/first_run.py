@@ -89,13 +89,7 @@ class FirstRunView(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.5)
         font.setBold(True)
         title.setFont(font)
-        intro = QLabel(
-            self.tr(
-                "No video model is installed yet. This guide shows what this computer can run "
-                "and downloads a model for you."
-            ),
-            self,
-        )
+        self.intro = intro = QLabel(self._intro_text(installed=False), self)
         intro.setWordWrap(True)
 
         self.hardware_label = QLabel(self.tr("Checking this computer…"), self)
@@ -200,6 +194,16 @@ class FirstRunView(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
 
+    def _intro_text(self, *, installed: bool) -> str:
+        if installed:
+            return self.tr(
+                "This guide shows what this computer can run and downloads more models for you."
+            )
+        return self.tr(
+            "No video model is installed yet. This guide shows what this computer can run "
+            "and downloads a model for you."
+        )
+
     def _add_model_row(self, r: int, task: str) -> None:
         name = QLabel(self)
         name.setTextFormat(Qt.TextFormat.PlainText)
@@ -277,7 +281,19 @@ class FirstRunView(QWidget):
             .replace("%3", f"{g.total_gib:.0f}")
             for g in hw.gpus
         ]
-        if not has_cuda_gpu(hw):
+        self.install_argv = (
+            None
+            if has_cuda_gpu(hw)
+            else cuda_wheel_argv(self.nvidia_smi, hw.torch_version, hw.cuda_version, sys.executable)
+        )
+        if self.install_argv is not None:
+            lines.append(
+                self.tr(
+                    "PyTorch cannot use the NVIDIA GPU yet: only tiny test models run until "
+                    "its CUDA build is installed (below)."
+                )
+            )
+        elif not has_cuda_gpu(hw):
             lines.append(self.tr("No NVIDIA GPU found: only tiny test models run here."))
         lines.append(
             self.tr("Memory: %1 GiB (%2 GiB free), %3 CPU cores")
@@ -286,11 +302,6 @@ class FirstRunView(QWidget):
             .replace("%3", str(hw.cpu_count))
         )
         self.hardware_label.setText("\n".join(lines))
-        self.install_argv = (
-            None
-            if has_cuda_gpu(hw)
-            else cuda_wheel_argv(self.nvidia_smi, hw.torch_version, hw.cuda_version, sys.executable)
-        )
         if self.install_argv is None:
             if self.process is None:
                 self.cuda_box.hide()
@@ -311,6 +322,7 @@ class FirstRunView(QWidget):
         if hw is None:
             return
         self.fits = model_fits(hw, self.free, self.installed)
+        self.intro.setText(self._intro_text(installed=any(r.installed for r in self.fits)))
         if self.free is None:
             self.disk_label.setText(
                 self.tr("Models folder: %1").replace("%1", str(self.ctx.paths.models))
@@ -347,7 +359,7 @@ class FirstRunView(QWidget):
                 button.setText(self.tr("Installed"))
                 button.setEnabled(False)
                 widgets["progress"].hide()
-            elif not widgets["progress"].isVisible():
+            elif widgets["progress"].isHidden():  # not while a download runs
                 button.setText(self.tr("Download"))
                 button.setEnabled(self.models is not None)
         task = suggested_task(self.fits)

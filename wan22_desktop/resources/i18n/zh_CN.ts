@@ -116,200 +116,210 @@
         <translation>欢迎使用 Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="94"/>
+        <location filename="../../gui/views/first_run.py" line="203"/>
         <source>No video model is installed yet. This guide shows what this computer can run and downloads a model for you.</source>
         <translation>尚未安装任何视频模型。本向导会显示这台电脑能运行哪些模型，并为你下载模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="101"/>
+        <location filename="../../gui/views/first_run.py" line="95"/>
         <source>Checking this computer…</source>
         <translation>正在检测这台电脑…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="110"/>
-        <location filename="../../gui/views/first_run.py" line="487"/>
-        <location filename="../../gui/views/first_run.py" line="503"/>
+        <location filename="../../gui/views/first_run.py" line="104"/>
+        <location filename="../../gui/views/first_run.py" line="499"/>
+        <location filename="../../gui/views/first_run.py" line="515"/>
         <source>Run it</source>
         <translation>运行</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="127"/>
+        <location filename="../../gui/views/first_run.py" line="121"/>
         <source>This computer</source>
         <translation>这台电脑</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="141"/>
+        <location filename="../../gui/views/first_run.py" line="135"/>
         <source>Mirror endpoint (optional), e.g. https://hf-mirror.com</source>
         <translation>镜像地址（可选），例如 https://hf-mirror.com</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="147"/>
+        <location filename="../../gui/views/first_run.py" line="141"/>
         <source>Download from:</source>
         <translation>下载来源：</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="160"/>
+        <location filename="../../gui/views/first_run.py" line="154"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="169"/>
+        <location filename="../../gui/views/first_run.py" line="163"/>
         <source>Try this prompt</source>
         <translation>试试这个提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="171"/>
+        <location filename="../../gui/views/first_run.py" line="165"/>
         <source>Your first video</source>
         <translation>你的第一个视频</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="177"/>
+        <location filename="../../gui/views/first_run.py" line="171"/>
         <source>Skip</source>
         <translation>跳过</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="180"/>
+        <location filename="../../gui/views/first_run.py" line="174"/>
         <source>You can open this guide again from Models.</source>
         <translation>之后可以在“模型”页面重新打开本向导。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="212"/>
-        <location filename="../../gui/views/first_run.py" line="351"/>
+        <location filename="../../gui/views/first_run.py" line="200"/>
+        <source>This guide shows what this computer can run and downloads more models for you.</source>
+        <translation>本向导会显示这台电脑能运行哪些模型，并为你下载更多模型。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="216"/>
+        <location filename="../../gui/views/first_run.py" line="363"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="274"/>
+        <location filename="../../gui/views/first_run.py" line="278"/>
         <source>GPU %1: %2, %3 GiB of video memory</source>
         <translation>GPU %1：%2，显存 %3 GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="281"/>
+        <location filename="../../gui/views/first_run.py" line="292"/>
+        <source>PyTorch cannot use the NVIDIA GPU yet: only tiny test models run until its CUDA build is installed (below).</source>
+        <translation>PyTorch 还无法使用 NVIDIA GPU：在安装其 CUDA 版本（见下方）之前，只能运行微型测试模型。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="297"/>
         <source>No NVIDIA GPU found: only tiny test models run here.</source>
         <translation>未找到 NVIDIA GPU：这台电脑只能运行微型测试模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="283"/>
+        <location filename="../../gui/views/first_run.py" line="299"/>
         <source>Memory: %1 GiB (%2 GiB free), %3 CPU cores</source>
         <translation>内存：%1 GiB（可用 %2 GiB），%3 个 CPU 核心</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="298"/>
+        <location filename="../../gui/views/first_run.py" line="309"/>
         <source>an NVIDIA GPU</source>
         <translation>一块 NVIDIA GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="301"/>
+        <location filename="../../gui/views/first_run.py" line="312"/>
         <source>The NVIDIA driver sees %1, but the installed PyTorch is a CPU-only build. This command installs the matching CUDA build into the app&apos;s environment (about 3 GB); restart the app afterwards.</source>
         <translation>NVIDIA 驱动检测到 %1，但已安装的 PyTorch 是仅支持 CPU 的版本。下面的命令会把匹配的 CUDA 版本安装到本应用的环境中（约 3 GB），完成后请重启应用。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="316"/>
+        <location filename="../../gui/views/first_run.py" line="328"/>
         <source>Models folder: %1</source>
         <translation>模型文件夹：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="320"/>
+        <location filename="../../gui/views/first_run.py" line="332"/>
         <source>Models folder: %1 — %2 free</source>
         <translation>模型文件夹：%1 — 可用空间 %2</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="327"/>
+        <location filename="../../gui/views/first_run.py" line="339"/>
         <source>%1 (%2) — %3</source>
         <translation>%1（%2）— %3</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="335"/>
+        <location filename="../../gui/views/first_run.py" line="347"/>
         <source>✓ Fits this computer: %1</source>
         <translation>✓ 可在这台电脑上运行：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="337"/>
+        <location filename="../../gui/views/first_run.py" line="349"/>
         <source>✗ Does not fit: %1</source>
         <translation>✗ 无法运行：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="342"/>
+        <location filename="../../gui/views/first_run.py" line="354"/>
         <source>⚠ Not enough free disk space for %1 in the models folder.</source>
         <translation>⚠ 模型文件夹所在磁盘的可用空间不足 %1。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="347"/>
+        <location filename="../../gui/views/first_run.py" line="359"/>
         <source>Installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="356"/>
+        <location filename="../../gui/views/first_run.py" line="368"/>
         <source>%1 is ready. Try this prompt:</source>
         <translation>%1 已就绪。试试这个提示词：</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="392"/>
+        <location filename="../../gui/views/first_run.py" line="404"/>
         <source>The mirror endpoint must be an http(s) URL</source>
         <translation>镜像地址必须是 http(s) 网址</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="393"/>
+        <location filename="../../gui/views/first_run.py" line="405"/>
         <source>for example https://hf-mirror.com, or leave it empty</source>
         <translation>例如 https://hf-mirror.com，或留空</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="400"/>
+        <location filename="../../gui/views/first_run.py" line="412"/>
         <source>Downloading…</source>
         <translation>正在下载…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="402"/>
+        <location filename="../../gui/views/first_run.py" line="414"/>
         <source>Starting…</source>
         <translation>正在开始…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="423"/>
+        <location filename="../../gui/views/first_run.py" line="435"/>
         <source>%1 of %2</source>
         <translation>%1 / %2</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="430"/>
+        <location filename="../../gui/views/first_run.py" line="442"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="431"/>
+        <location filename="../../gui/views/first_run.py" line="443"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="432"/>
+        <location filename="../../gui/views/first_run.py" line="444"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="435"/>
+        <location filename="../../gui/views/first_run.py" line="447"/>
         <source>Resume</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="439"/>
+        <location filename="../../gui/views/first_run.py" line="451"/>
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="467"/>
+        <location filename="../../gui/views/first_run.py" line="479"/>
         <source>Installing…</source>
         <translation>正在安装…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="490"/>
+        <location filename="../../gui/views/first_run.py" line="502"/>
         <source>Finished. Restart Wan22 Desktop to use the GPU.</source>
         <translation>已完成。请重启 Wan22 Desktop 以使用 GPU。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="494"/>
+        <location filename="../../gui/views/first_run.py" line="506"/>
         <source>The command failed (exit code %1); the output above says why.</source>
         <translation>命令失败（退出码 %1），原因见上方输出。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="501"/>
+        <location filename="../../gui/views/first_run.py" line="513"/>
         <source>The command could not start.</source>
         <translation>命令无法启动。</translation>
     </message>
