@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QObject, Signal
 
 from tests.gui.conftest import install_model
+from tests.gui.test_models import hub, make_view_with_manager, online, tiny_repo  # noqa: F401
 from wan22_desktop.downloader.progress import DownloadEvent
 from wan22_desktop.gui.first_run_state import SKIPPED_STATE
 from wan22_desktop.gui.main_window import MainWindow
@@ -181,3 +182,24 @@ def test_no_cuda_hint_without_a_driver(qtbot, ctx):
     guide = open_guide(qtbot, ctx)
     assert guide.install_argv is None and not guide.cuda_box.isVisible()
     assert "No NVIDIA GPU found: only tiny test models run here." in guide.hardware_label.text()
+
+
+@pytest.mark.usefixtures("online")
+def test_download_journey_with_the_models_views_service(qtbot, ctx, request):
+    """The guide's button drives the real download service (against the local fake hub): the bar
+    moves, the model installs, and the first prompt appears."""
+    fake_hub = request.getfixturevalue("hub")
+    fake_hub.faults.throttle = 0.01  # ~0.5 s, so progress is seen on the way
+    models = make_view_with_manager(qtbot, ctx, event_interval=0)
+    guide = open_guide(qtbot, ctx, models)
+    bar = guide._rows["ti2v-5B"]["progress"]
+    seen: list[int] = []
+    bar.valueChanged.connect(seen.append)
+    guide.mirror_edit.setText(fake_hub.url)
+    guide._rows["ti2v-5B"]["button"].click()
+    qtbot.waitUntil(lambda: guide.prompt_box.isVisible(), timeout=30000)
+    assert guide.installed.keys() == {"ti2v-5B"}
+    assert any(0 < v < 1000 for v in seen) and seen[-1] == 1000
+    assert guide._rows["ti2v-5B"]["button"].text() == "Installed"
+    idle(qtbot, ctx)
+    models.shutdown()
