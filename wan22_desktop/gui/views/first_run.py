@@ -349,7 +349,7 @@ class FirstRunView(QWidget):
                 text = self.tr("✗ Does not fit: %1").replace("%1", row.line)
                 if row.hint:
                     text += " — " + row.hint
-            if row.disk_ok is False:
+            if row.disk_ok is False and not row.installed:
                 text += "\n" + self.tr(
                     "⚠ Not enough free disk space for %1 in the models folder."
                 ).replace("%1", human_bytes(row.size_bytes))
