@@ -7,6 +7,10 @@ from synthetic frames, with thumbnails), queued jobs, one failed job and one run
 progress and a live preview, so every view has something real to show. Hardware is a fixed RTX 4090 description unless ``--probe`` asks for the real probe.
 Runs offscreen by default (``QT_QPA_PLATFORM=offscreen``); under Xvfb set ``QT_QPA_PLATFORM=xcb``.
 Files are named ``<lang>_<view>.png``.
+
+``--first-run`` instead renders the first-run guide on an empty data dir (no model installed), as
+a new user sees it, into ``<lang>_first_run.png``; the README's pictures come from
+``python scripts/screenshots.py docs/screenshots --first-run``.
 """
 
 from __future__ import annotations
@@ -213,6 +217,21 @@ def pump(app, seconds: float) -> None:
         time.sleep(0.01)
 
 
+def _first_run_shot(app, window, path: Path) -> Path:
+    """Wait for the guide (shown by itself: nothing is installed), let it fill in, save it."""
+    end = time.monotonic() + 20
+    while window.first_run is None and time.monotonic() < end:
+        pump(app, 0.1)
+    if window.first_run is None:
+        raise SystemExit("the first-run guide did not appear (is a model installed in --home?)")
+    end = time.monotonic() + 20
+    while len(window.first_run.fits) < 3 and time.monotonic() < end:
+        pump(app, 0.1)
+    pump(app, 1.0)
+    window.grab().save(str(path))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("out", type=Path)
@@ -228,11 +247,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--probe", action="store_true", help="probe this machine instead of a fixed RTX 4090"
     )
+    p.add_argument(
+        "--first-run",
+        action="store_true",
+        help="only the first-run guide, on an empty data dir (no model installed)",
+    )
     args = p.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     home = args.home or Path(tempfile.mkdtemp(prefix="wan22-demo-"))
     os.environ["WAN22_HOME"] = str(home)
-    demo = seed_demo(home, args.checkpoint_python)
+    demo = {} if args.first_run else seed_demo(home, args.checkpoint_python)
 
     from PySide6.QtWidgets import QApplication
 
@@ -270,6 +294,12 @@ def main(argv: list[str] | None = None) -> int:
         ctx.runner = RunnerController(ctx, start=False)
         window.attach_runner(ctx.runner)
         pump(app, 0.3)
+        if args.first_run:
+            saved.append(_first_run_shot(app, window, args.out / f"{lang}_first_run.png"))
+            window.close()
+            ctx.close()
+            remove_translators(app, translators)
+            continue
         generate = window.view("generate")
         if hasattr(generate, "prompt"):
             generate.prompt.setPlainText(DEMO_PROMPTS[0][1] if lang == "en" else DEMO_PROMPTS[2][1])

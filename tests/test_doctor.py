@@ -126,3 +126,31 @@ def test_text_format_of_gpus_and_cuda_build(capsys):
     assert "(CUDA 12.8)" in text
     assert "[0] NVIDIA H100 80GB HBM3, 79.6 GiB, compute 9.0" in text
     assert "none - CPU only" not in text
+
+
+def test_cpu_torch_with_an_nvidia_driver_prints_the_cuda_wheel_command(capsys, monkeypatch):
+    from wan22_desktop.commands import doctor
+
+    cpu_torch = {"installed": True, "version": "2.7.1+cpu", "cuda_build": None, "hip_build": None}
+    monkeypatch.setattr(doctor, "probe_torch", lambda: (dict(cpu_torch), []))
+    monkeypatch.setattr(doctor, "query_nvidia_smi", lambda: "NVIDIA GeForce RTX 4090, 570.133.07\n")
+    want = "-m pip install torch==2.7.1+cu128 --index-url https://download.pytorch.org/whl/cu128"
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "NVIDIA driver sees: NVIDIA GeForce RTX 4090, but torch cannot use it" in out
+    assert f"{sys.executable} {want}" in out or want in out
+    report = _doctor_json(capsys)
+    assert report["cuda_wheel_hint"].endswith(want)
+    assert report["nvidia_driver"]["gpus"] == ["NVIDIA GeForce RTX 4090"]
+
+
+def test_no_hint_without_nvidia_smi(capsys, monkeypatch):
+    from wan22_desktop.commands import doctor
+
+    cpu_torch = {"installed": True, "version": "2.7.1+cpu", "cuda_build": None, "hip_build": None}
+    monkeypatch.setattr(doctor, "probe_torch", lambda: (dict(cpu_torch), []))
+    monkeypatch.setattr(doctor, "query_nvidia_smi", lambda: None)
+    report = _doctor_json(capsys)
+    assert report["cuda_wheel_hint"] is None
+    assert main(["doctor"]) == 0
+    assert "pip install" not in capsys.readouterr().out

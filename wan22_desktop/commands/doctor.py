@@ -18,6 +18,7 @@ from wan22_desktop import __version__
 from wan22_desktop.logs import LOG_FILE_NAME
 from wan22_desktop.model_layout import check_layout
 from wan22_desktop.paths import AppPaths, app_paths
+from wan22_desktop.runtime.cuda_wheel import cuda_wheel_hint, gpu_names, query_nvidia_smi
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,6 +49,7 @@ def gather(base: AppPaths) -> dict[str, Any]:
     """The whole report as plain JSON-able data."""
     paths, settings_error = _effective(base)
     torch_info, gpus = probe_torch()
+    nvidia_smi = query_nvidia_smi()
     return {
         "wan22_desktop": __version__,
         "paths": {
@@ -68,6 +70,8 @@ def gather(base: AppPaths) -> dict[str, Any]:
         },
         "torch": torch_info,
         "gpus": gpus,
+        "nvidia_driver": {"gpus": gpu_names(nvidia_smi), "smi": nvidia_smi},
+        "cuda_wheel_hint": torch_wheel_hint(torch_info, nvidia_smi),
         "pyside6": _module_version("PySide6"),
         "flash_attn": _module_version("flash_attn"),
         "flash_attn_3": _module_version("flash_attn_interface"),
@@ -137,6 +141,16 @@ def probe_torch() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     except Exception as exc:  # noqa: BLE001 - a broken driver must not hide the rest of the report
         info["cuda_error"] = f"{type(exc).__name__}: {exc}"
     return info, gpus
+
+
+def torch_wheel_hint(torch_info: dict[str, Any], nvidia_smi: str | None) -> str | None:
+    """The pip command that installs the CUDA torch this driver runs, when torch is CPU-only (or
+    missing) and ``nvidia-smi`` answered; None otherwise. ROCm builds are left alone."""
+    if torch_info.get("hip_build"):
+        return None
+    return cuda_wheel_hint(
+        nvidia_smi, torch_info.get("version"), torch_info.get("cuda_build"), sys.executable
+    )
 
 
 def _module_version(name: str) -> dict[str, Any]:
@@ -250,6 +264,13 @@ def format_report(r: dict[str, Any]) -> str:
         ]
     else:
         lines.append("  none - CPU only")
+    driver_gpus = r.get("nvidia_driver", {}).get("gpus") or []
+    if r.get("cuda_wheel_hint"):
+        lines += [
+            f"  NVIDIA driver sees: {', '.join(driver_gpus)}, but torch cannot use it",
+            "  install the matching CUDA build of torch into this environment with:",
+            f"    {r['cuda_wheel_hint']}",
+        ]
     lines += ["", "Free disk:"]
     for k, v in r["disk_free_bytes"].items():
         lines.append(f"  {k:<14}{'unknown' if v is None else f'{v / 1e9:.1f} GB'}")

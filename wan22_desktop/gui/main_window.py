@@ -12,6 +12,8 @@ For view authors:
 * Optional ``on_runner_attached(runner)``: the ``RunnerController`` is ready (also ``ctx.runner``).
 * The first view is built before the window shows; the rest right after (one event-loop turn), so
   cold start stays fast and every view exists to receive app events.
+* The first-run guide (``views/first_run.py``) is a page outside the sidebar: shown once the views
+  are built while no model is installed (until skipped), and by ``show_view("first_run")``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from wan22_desktop.gui.widgets.status_area import StatusArea
 
 log = logging.getLogger(__name__)
 
+FIRST_RUN_KEY = "first_run"  # show_view() key of the first-run guide (not a sidebar view)
+
 STATE_KEY = "main_window"
 SIDEBAR_STYLE = """
 QListWidget#sidebar { background: palette(base); font-size: 11pt; outline: 0; }
@@ -57,6 +61,8 @@ class MainWindow(QMainWindow):
             self.setWindowIcon(icon)
         self._specs = {spec.key: spec for spec in views}
         self._views: dict[str, QWidget] = {}
+        self.first_run: QWidget | None = None  # the first-run guide, built when first shown
+        self._navigated = False
 
         self.sidebar = QListWidget(self)
         self.sidebar.setObjectName("sidebar")
@@ -92,6 +98,7 @@ class MainWindow(QMainWindow):
 
         self.resize(1280, 820)
         self._restore_state()
+        self._navigated = False  # a view was chosen since start: the guide then does not pop up
         QTimer.singleShot(0, self._build_all)
 
     def _download_model(self, key: str) -> None:
@@ -148,6 +155,9 @@ class MainWindow(QMainWindow):
         return failed
 
     def show_view(self, key: str) -> None:
+        if key == FIRST_RUN_KEY:
+            self.show_first_run()
+            return
         if key not in self._specs:
             log.warning("unknown view %r requested", key)
             return
@@ -161,6 +171,7 @@ class MainWindow(QMainWindow):
         if row < 0:
             return
         key = self.keys[row]
+        self._navigated = True
         widget = self.view(key)
         self.stack.setCurrentWidget(widget)
         if hasattr(widget, "on_shown"):
@@ -169,6 +180,41 @@ class MainWindow(QMainWindow):
     def _build_all(self) -> None:
         for key in self.keys:
             self.view(key)
+        self._check_first_run()
+
+    # ---- first-run guide
+
+    def _check_first_run(self) -> None:
+        """Show the guide while no model is installed, unless the user skipped it before."""
+        from wan22_desktop.gui.first_run_state import SKIPPED_STATE, should_show
+        from wan22_desktop.runtime.planning import installed_models
+
+        if self.ctx.settings.get_state(SKIPPED_STATE, False):
+            return
+        db = self.ctx.db
+        self.ctx.tasks.run_db(
+            lambda: list(installed_models(db)),
+            lambda tasks: self._auto_first_run(should_show(tasks, False)),
+        )
+
+    def _auto_first_run(self, show: bool) -> None:
+        if show and not self._navigated:
+            self.show_first_run()
+
+    def show_first_run(self) -> None:
+        """Show the guide in the views' stack; choosing a sidebar view leaves it."""
+        if self.first_run is None:
+            from wan22_desktop.gui.views.first_run import FirstRunView
+
+            models = self.view("models") if "models" in self._specs else None
+            guide = FirstRunView(self.ctx, self.stack, models=models)
+            guide.setObjectName(f"view_{FIRST_RUN_KEY}")
+            guide.sig_closed.connect(lambda: self.show_view(self.keys[0]))
+            self.stack.addWidget(guide)
+            self.first_run = guide
+        self.sidebar.setCurrentRow(-1)
+        self.stack.setCurrentWidget(self.first_run)
+        self.first_run.on_shown()  # type: ignore[attr-defined]
 
     def _on_queue_counts(self, counts: dict, paused: bool) -> None:
         running, queued = counts.get("running", 0), counts.get("queued", 0)
@@ -230,7 +276,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_state()
         self.ctx.save_settings()
-        for widget in self._views.values():
-            if hasattr(widget, "shutdown"):
+        for widget in (*self._views.values(), self.first_run):
+            if widget is not None and hasattr(widget, "shutdown"):
                 widget.shutdown()
         super().closeEvent(event)

@@ -98,8 +98,17 @@ class ModelsView(QWidget):
         self.disk_label.setObjectName("modelsDisk")
         self.refresh_button = QPushButton(self.tr("Refresh"), self)
         self.refresh_button.clicked.connect(self.refresh)
+        self.guide_button = QPushButton(self.tr("First-run guide…"), self)
+        self.guide_button.setObjectName("modelsFirstRunGuide")
+        self.guide_button.setToolTip(
+            self.tr("What this computer can run, and one-click downloads of a first model")
+        )
+        self.guide_button.clicked.connect(
+            lambda: self.ctx.events.sig_view_requested.emit("first_run")
+        )
         top = QHBoxLayout()
         top.addWidget(self.disk_label, 1)
+        top.addWidget(self.guide_button)
         top.addWidget(self.refresh_button)
 
         self.table = QTableView(self)

@@ -134,15 +134,246 @@
     </message>
 </context>
 <context>
+    <name>FirstRunView</name>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="55"/>
+        <source>text or image to video, 5B, 720p</source>
+        <translation>文本或图像生成视频，5B，720p</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="56"/>
+        <source>text to video, 14B mixture of experts, 720p</source>
+        <translation>文本生成视频，14B 混合专家模型，720p</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="57"/>
+        <source>image to video, 14B mixture of experts, 720p</source>
+        <translation>图像生成视频，14B 混合专家模型，720p</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="87"/>
+        <source>Welcome to Wan22 Desktop</source>
+        <translation>欢迎使用 Wan22 Desktop</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="95"/>
+        <source>Checking this computer…</source>
+        <translation>正在检测这台电脑…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="104"/>
+        <location filename="../../gui/views/first_run.py" line="499"/>
+        <location filename="../../gui/views/first_run.py" line="515"/>
+        <source>Run it</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="121"/>
+        <source>This computer</source>
+        <translation>这台电脑</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="135"/>
+        <source>Mirror endpoint (optional), e.g. https://hf-mirror.com</source>
+        <translation>镜像地址（可选），例如 https://hf-mirror.com</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="141"/>
+        <source>Download from:</source>
+        <translation>下载来源：</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="154"/>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="163"/>
+        <source>Try this prompt</source>
+        <translation>试试这个提示词</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="165"/>
+        <source>Your first video</source>
+        <translation>你的第一个视频</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="171"/>
+        <source>Skip</source>
+        <translation>跳过</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="174"/>
+        <source>You can open this guide again from Models.</source>
+        <translation>之后可以在“模型”页面重新打开本向导。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="200"/>
+        <source>This guide shows what this computer can run and downloads more models for you.</source>
+        <translation>本向导会显示这台电脑能运行哪些模型，并为你下载更多模型。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="203"/>
+        <source>No video model is installed yet. This guide shows what this computer can run and downloads a model for you.</source>
+        <translation>尚未安装任何视频模型。本向导会显示这台电脑能运行哪些模型，并为你下载模型。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="216"/>
+        <location filename="../../gui/views/first_run.py" line="363"/>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="278"/>
+        <source>GPU %1: %2, %3 GiB of video memory</source>
+        <translation>GPU %1：%2，显存 %3 GiB</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="292"/>
+        <source>PyTorch cannot use the NVIDIA GPU yet: only tiny test models run until its CUDA build is installed (below).</source>
+        <translation>PyTorch 还无法使用 NVIDIA GPU：在安装其 CUDA 版本（见下方）之前，只能运行微型测试模型。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="297"/>
+        <source>No NVIDIA GPU found: only tiny test models run here.</source>
+        <translation>未找到 NVIDIA GPU：这台电脑只能运行微型测试模型。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="299"/>
+        <source>Memory: %1 GiB (%2 GiB free), %3 CPU cores</source>
+        <translation>内存：%1 GiB（可用 %2 GiB），%3 个 CPU 核心</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="309"/>
+        <source>an NVIDIA GPU</source>
+        <translation>一块 NVIDIA GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="312"/>
+        <source>The NVIDIA driver sees %1, but the installed PyTorch is a CPU-only build. This command installs the matching CUDA build into the app&apos;s environment (about 3 GB); restart the app afterwards.</source>
+        <translation>NVIDIA 驱动检测到 %1，但已安装的 PyTorch 是仅支持 CPU 的版本。下面的命令会把匹配的 CUDA 版本安装到本应用的环境中（约 3 GB），完成后请重启应用。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="328"/>
+        <source>Models folder: %1</source>
+        <translation>模型文件夹：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="332"/>
+        <source>Models folder: %1 — %2 free</source>
+        <translation>模型文件夹：%1 — 可用空间 %2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="339"/>
+        <source>%1 (%2) — %3</source>
+        <translation>%1（%2）— %3</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="347"/>
+        <source>✓ Fits this computer: %1</source>
+        <translation>✓ 可在这台电脑上运行：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="349"/>
+        <source>✗ Does not fit: %1</source>
+        <translation>✗ 无法运行：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="354"/>
+        <source>⚠ Not enough free disk space for %1 in the models folder.</source>
+        <translation>⚠ 模型文件夹所在磁盘的可用空间不足 %1。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="359"/>
+        <source>Installed</source>
+        <translation>已安装</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="368"/>
+        <source>%1 is ready. Try this prompt:</source>
+        <translation>%1 已就绪。试试这个提示词：</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="404"/>
+        <source>The mirror endpoint must be an http(s) URL</source>
+        <translation>镜像地址必须是 http(s) 网址</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="405"/>
+        <source>for example https://hf-mirror.com, or leave it empty</source>
+        <translation>例如 https://hf-mirror.com，或留空</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="412"/>
+        <source>Downloading…</source>
+        <translation>正在下载…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="414"/>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="435"/>
+        <source>%1 of %2</source>
+        <translation>%1 / %2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="442"/>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="443"/>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="444"/>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="447"/>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="451"/>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="479"/>
+        <source>Installing…</source>
+        <translation>正在安装…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="502"/>
+        <source>Finished. Restart Wan22 Desktop to use the GPU.</source>
+        <translation>已完成。请重启 Wan22 Desktop 以使用 GPU。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="506"/>
+        <source>The command failed (exit code %1); the output above says why.</source>
+        <translation>命令失败（退出码 %1），原因见上方输出。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/first_run.py" line="513"/>
+        <source>The command could not start.</source>
+        <translation>命令无法启动。</translation>
+    </message>
+</context>
+<context>
     <name>GenerateView</name>
     <message>
-        <location filename="../../gui/views/generate.py" line="560"/>
-        <location filename="../../gui/views/generate.py" line="567"/>
+        <location filename="../../gui/views/generate.py" line="563"/>
+        <location filename="../../gui/views/generate.py" line="570"/>
         <source>Settings taken from %1 (%2)</source>
         <translation>已从 %1（%2）读取设置</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="563"/>
+        <location filename="../../gui/views/generate.py" line="566"/>
         <source>not used: %1</source>
         <translation>未使用：%1</translation>
     </message>
@@ -1064,47 +1295,47 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../gui/main_window.py" line="55"/>
+        <location filename="../../gui/main_window.py" line="59"/>
         <source>Wan22 Desktop</source>
         <translation>Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="136"/>
+        <location filename="../../gui/main_window.py" line="143"/>
         <source>The %1 view could not start: %2</source>
         <translation>“%1”页面无法启动：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="139"/>
+        <location filename="../../gui/main_window.py" line="146"/>
         <source>the details are in the log file</source>
         <translation>详细信息见日志文件</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="143"/>
+        <location filename="../../gui/main_window.py" line="150"/>
         <source>The %1 view could not start.</source>
         <translation>“%1”视图无法启动。</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="176"/>
+        <location filename="../../gui/main_window.py" line="222"/>
         <source>Queue: %1 running, %2 waiting</source>
         <translation>队列：%1 个运行中，%2 个等待</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="181"/>
+        <location filename="../../gui/main_window.py" line="227"/>
         <source> (paused)</source>
         <translation>（已暂停）</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="197"/>
+        <location filename="../../gui/main_window.py" line="243"/>
         <source>Runner: on</source>
         <translation>运行器：运行中</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="198"/>
+        <location filename="../../gui/main_window.py" line="244"/>
         <source>Runner: another process</source>
         <translation>运行器：其他进程</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="199"/>
+        <location filename="../../gui/main_window.py" line="245"/>
         <source>Runner: stopped</source>
         <translation>运行器：已停止</translation>
     </message>
@@ -1235,7 +1466,7 @@
 <context>
     <name>ModelsView</name>
     <message>
-        <location filename="../../gui/views/models.py" line="406"/>
+        <location filename="../../gui/views/models.py" line="415"/>
         <source>ComfyUI models used in place: %1</source>
         <translation>已就地使用 ComfyUI 模型：%1</translation>
     </message>
@@ -1245,127 +1476,137 @@
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="128"/>
+        <location filename="../../gui/views/models.py" line="101"/>
+        <source>First-run guide…</source>
+        <translation>首次运行向导…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/models.py" line="104"/>
+        <source>What this computer can run, and one-click downloads of a first model</source>
+        <translation>这台电脑能运行哪些模型，并一键下载第一个模型</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/models.py" line="137"/>
         <source>Mirror endpoint (optional), e.g. https://hf-mirror.com</source>
         <translation>镜像地址（可选），例如 https://hf-mirror.com</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="130"/>
+        <location filename="../../gui/views/models.py" line="139"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="131"/>
+        <location filename="../../gui/views/models.py" line="140"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="132"/>
+        <location filename="../../gui/views/models.py" line="141"/>
         <source>Resume</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="133"/>
+        <location filename="../../gui/views/models.py" line="142"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="139"/>
+        <location filename="../../gui/views/models.py" line="148"/>
         <source>Source:</source>
         <translation>下载源：</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="147"/>
+        <location filename="../../gui/views/models.py" line="156"/>
         <source>Ready to generate</source>
         <translation>可用于生成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="150"/>
+        <location filename="../../gui/views/models.py" line="159"/>
         <source>Import folder…</source>
         <translation>导入文件夹…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="152"/>
+        <location filename="../../gui/views/models.py" line="161"/>
         <source>Use a model folder already on disk, in place (no copy)</source>
         <translation>直接使用磁盘上已有的模型文件夹（不复制）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="155"/>
+        <location filename="../../gui/views/models.py" line="164"/>
         <source>Look in caches</source>
         <translation>查找缓存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="157"/>
+        <location filename="../../gui/views/models.py" line="166"/>
         <source>Find models downloaded before with huggingface-cli or modelscope</source>
         <translation>查找以前用 huggingface-cli 或 modelscope 下载的模型</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="162"/>
+        <location filename="../../gui/views/models.py" line="171"/>
         <source>Use this copy</source>
         <translation>使用这份副本</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="164"/>
+        <location filename="../../gui/views/models.py" line="173"/>
         <source>Models on this computer</source>
         <translation>本机上的模型</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="232"/>
+        <location filename="../../gui/views/models.py" line="241"/>
         <source>✓ %1 — ready (%2)</source>
         <translation>✓ %1 — 可用（%2）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="235"/>
+        <location filename="../../gui/views/models.py" line="244"/>
         <source>not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="236"/>
+        <location filename="../../gui/views/models.py" line="245"/>
         <source>✗ %1 — %2</source>
         <translation>✗ %1 — %2</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="242"/>
+        <location filename="../../gui/views/models.py" line="251"/>
         <source>Models folder: %1 — %2 free, %3 used by installed models</source>
         <translation>模型文件夹：%1 — 剩余 %2，已安装模型占用 %3</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="307"/>
+        <location filename="../../gui/views/models.py" line="316"/>
         <source>The mirror endpoint must be an http(s) URL</source>
         <translation>镜像地址必须是 http(s) 网址</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="308"/>
+        <location filename="../../gui/views/models.py" line="317"/>
         <source>for example https://hf-mirror.com, or leave it empty</source>
         <translation>例如 https://hf-mirror.com，或留空</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="358"/>
+        <location filename="../../gui/views/models.py" line="367"/>
         <source>Download finished</source>
         <translation>下载完成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="374"/>
+        <location filename="../../gui/views/models.py" line="383"/>
         <source>Model folder added: %1</source>
         <translation>已添加模型文件夹：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="384"/>
+        <location filename="../../gui/views/models.py" line="393"/>
         <source>Choose a model folder</source>
         <translation>选择模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="417"/>
+        <location filename="../../gui/views/models.py" line="426"/>
         <source>Hugging Face cache</source>
         <translation>Hugging Face 缓存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="419"/>
+        <location filename="../../gui/views/models.py" line="428"/>
         <source>ModelScope cache</source>
         <translation>ModelScope 缓存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/models.py" line="423"/>
+        <location filename="../../gui/views/models.py" line="432"/>
         <source>No other copies found</source>
         <translation>没有找到其他副本</translation>
     </message>
