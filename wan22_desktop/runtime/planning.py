@@ -15,7 +15,14 @@ from wan22_desktop.db.database import Database
 from wan22_desktop.db.installed import installed_checkpoints
 from wan22_desktop.request import GenerationRequest, MemoryOptions
 from wan22_desktop.runtime.hardware import Hardware
-from wan22_desktop.runtime.planner import InstalledModel, JobShape, Plan, PlanOverrides, plan
+from wan22_desktop.runtime.planner import (
+    InstalledModel,
+    JobShape,
+    Plan,
+    PlanError,
+    PlanOverrides,
+    plan,
+)
 
 
 def _switch(value: str) -> bool | None:
@@ -81,9 +88,17 @@ def plan_request(
         own = InstalledModel(request.task, request.ckpt_dir, _weights_bytes(request.ckpt_dir))
         installed = {**installed, request.task: own}
     overrides = overrides_for(request)
-    if gpu_mode == "latency":
-        overrides = latency_overrides(overrides, hardware)
-    return plan(job_shape(request), hardware, installed, overrides)
+    spread = latency_overrides(overrides, hardware) if gpu_mode == "latency" else overrides
+    if spread == overrides:
+        return plan(job_shape(request), hardware, installed, overrides)
+    try:
+        return plan(job_shape(request), hardware, installed, spread)
+    except PlanError as exc:
+        # Split over every GPU, each card would still need more memory than it has (a head count
+        # that leaves some cards idle, or the VAE decode): the planner's own layout runs it.
+        own = plan(job_shape(request), hardware, installed, overrides)
+        why = f"latency mode: all {spread.gpus} GPUs do not fit ({exc.message}); {own.nproc} used"
+        return replace(own, reasons={**own.reasons, "gpus": why})
 
 
 GPU_MODES = ("auto", "throughput", "latency")
