@@ -133,7 +133,10 @@ def test_a_child_that_died_is_named_in_the_summary() -> None:
     assert s["runners"][1]["stopped_reason"] == "died without a summary (exit code -9): Killed"
 
 
-def test_the_runner_row_records_its_mode_and_gpu_devices(tmp_path: Path) -> None:
+def test_the_runner_row_records_its_mode_and_gpu_devices(tmp_path: Path, capsys) -> None:
+    from wan22_desktop.cli import main
+    from wan22_desktop.services.queue import list_runners as runner_rows
+
     home = make_home(tmp_path / "home")
     try:
         me = RunnerIdentity.current()
@@ -141,6 +144,13 @@ def test_the_runner_row_records_its_mode_and_gpu_devices(tmp_path: Path) -> None
         register_runner(home.db, me, RunnerInfo(gpus=gpus, mode="throughput"))
         [row] = list_runners(home.db)
         assert row.mode == "throughput" and row.gpus[0]["device"] == "1"
+        [shown] = runner_rows(home.db)  # what the Queue view lists
+        assert shown.mode == "throughput" and shown.gpus == ("gpu1: card (24 GiB)",)
+        assert main(["--home", str(home.root), "db", "status"]) == 0
+        assert "gpu1 card, throughput mode" in capsys.readouterr().out
+        assert main(["--home", str(home.root), "--json", "db", "status"]) == 0
+        [listed] = json.loads(capsys.readouterr().out)["runners"]
+        assert listed["mode"] == "throughput" and listed["gpus"][0]["device"] == "1"
     finally:
         home.db.close()
 

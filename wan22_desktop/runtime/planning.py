@@ -96,9 +96,11 @@ def plan_request(
     except PlanError as exc:
         # Split over every GPU, each card would still need more memory than it has (a head count
         # that leaves some cards idle, or the VAE decode): the planner's own layout runs it.
-        own = plan(job_shape(request), hardware, installed, overrides)
-        why = f"latency mode: all {spread.gpus} GPUs do not fit ({exc.message}); {own.nproc} used"
-        return replace(own, reasons={**own.reasons, "gpus": why})
+        chosen = plan(job_shape(request), hardware, installed, overrides)
+        why = (
+            f"latency mode: all {spread.gpus} GPUs do not fit ({exc.message}); {chosen.nproc} used"
+        )
+        return replace(chosen, reasons={**chosen.reasons, "gpus": why})
 
 
 GPU_MODES = ("auto", "throughput", "latency")
