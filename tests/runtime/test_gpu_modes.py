@@ -286,3 +286,69 @@ def test_one_gpu_throughput_is_one_runner_and_says_so(tmp_path, worker_env) -> N
         assert q.get_job(home.db, job_id).status == "done"
     finally:
         home.db.close()
+
+
+@pytest.mark.slow
+def test_a_runner_that_dies_is_reported_not_restarted_and_its_job_is_done_by_the_other(
+    tmp_path, worker_env
+) -> None:
+    home = make_home(tmp_path / "home")
+    try:
+        ids = [j.id for j in q.enqueue(home.db, _cpu_request(20), count=3)]
+        env = {"WAN22_FAKE_GPUS": "2x24", "LOOP_STEP_S": "0.1"}
+        parent = cli(
+            home.root, "queue", "run", "--gpu-mode", "throughput", "--no-keep-awake", env=env
+        )
+        try:
+            wait_for(lambda: len(_children(parent.pid)) == 2)
+            running = wait_for(
+                lambda: [
+                    j
+                    for j in (q.get_job(home.db, i) for i in ids)
+                    if j.status == "running" and (j.progress_step or 0) > 0
+                ],
+                timeout=90,
+            )
+            victim_pid = int(running[0].runner_id.split(":")[1])  # type: ignore[index]
+            victim_job = running[0].id  # type: ignore[index]
+            psutil.Process(victim_pid).kill()
+            out, err = parent.communicate(timeout=180)
+        finally:
+            if parent.poll() is None:
+                parent.kill()
+        assert parent.returncode == 1, err  # a runner died: not a clean run
+        assert f"runner pid {victim_pid} DIED" in out and "died: gpu" in out.splitlines()[-1]
+        assert len([c for c in out.splitlines() if "started (CUDA_VISIBLE_DEVICES=" in c]) == 2
+        for i in ids:  # the survivor took the dead runner's job back and finished everything
+            assert q.get_job(home.db, i).status == "done"
+        assert q.get_job(home.db, victim_job).attempts == 2
+    finally:
+        home.db.close()
+
+
+@pytest.mark.slow
+def test_runners_stop_by_themselves_when_their_supervisor_is_killed(tmp_path, worker_env) -> None:
+    home = make_home(tmp_path / "home")
+    try:
+        ids = [j.id for j in q.enqueue(home.db, _cpu_request(200), count=2)]
+        env = {"WAN22_FAKE_GPUS": "2x24", "LOOP_STEP_S": "0.1"}
+        parent = cli(home.root, "queue", "run", "--gpu-mode", "throughput", "--forever", env=env)
+        try:
+            kids = wait_for(lambda: len(_children(parent.pid)) == 2 and _children(parent.pid))
+            wait_for(
+                lambda: all((q.get_job(home.db, i).progress_step or 0) > 0 for i in ids),
+                timeout=90,
+            )
+            parent.kill()
+            parent.communicate(timeout=30)
+            _gone, alive = psutil.wait_procs(kids, timeout=60)  # type: ignore[arg-type]
+        finally:
+            if parent.poll() is None:
+                parent.kill()
+        assert alive == []
+        for i in ids:  # each runner put its job back on its way out
+            job = q.get_job(home.db, i)
+            assert (job.status, job.runner_id) == ("queued", None)
+        assert list_runners(home.db) == []
+    finally:
+        home.db.close()
