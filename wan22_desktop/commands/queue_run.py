@@ -1,4 +1,5 @@
-"""wan22 queue run: work the queue headless until it is empty (--forever: keep waiting);
+"""wan22 queue run: work the queue headless until it is empty (--forever: keep waiting;
+--gpu-mode throughput: one runner per GPU, supervised here, see runtime/runner_group.py);
 wan22 queue retry-safer ID: queue a failed job again with every memory saver on.
 
 Attaches to the queue group that commands/queue.py registers (modules are registered in

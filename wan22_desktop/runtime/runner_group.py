@@ -127,6 +127,8 @@ class RunnerGroup:
                 f"({', '.join(f'gpu{g.index}' for g in self.gpus)})"
             )
             for gpu in self.gpus:
+                if self.interrupted:  # Ctrl-C while starting: start no more
+                    break
                 self._start(gpu)
             self._supervise(holds_lease)
         finally:
