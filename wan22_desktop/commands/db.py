@@ -130,7 +130,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     jobs = ", ".join(f"{n} {st}" for st, n in sorted(info["jobs"].items())) or "none"
     print(f"jobs:     {jobs}")
     for r in info["runners"]:
-        gpus = ", ".join(g.get("name", "?") for g in r["gpus"]) or "no GPU"
+        gpus = ", ".join(_gpu_word(g) for g in r["gpus"]) or "no GPU"
+        if r["mode"]:
+            gpus += f", {r['mode']} mode"
         job = f"job {r['job']}" if r["job"] else "idle"
         if not r["alive"]:
             job += ", presumed dead (its lease ran out)"
@@ -139,6 +141,13 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"(last seen {r['heartbeat_at']} UTC)"
         )
     return 0
+
+
+def _gpu_word(gpu: dict[str, Any]) -> str:
+    """A runner's GPU as listed: "gpu1 NVIDIA ..." when the runner recorded the card's number."""
+    device = gpu.get("device")
+    name = str(gpu.get("name", "?"))
+    return f"gpu{device} {name}" if device not in (None, "") else name
 
 
 def _runners(db: Any) -> list[dict[str, Any]]:
@@ -152,6 +161,7 @@ def _runners(db: Any) -> list[dict[str, Any]]:
             "pid": st.runner.pid,
             "version": st.runner.version,
             "gpus": st.runner.gpus,
+            "mode": st.runner.mode,
             "models": st.runner.models,
             "job": st.job_id,
             "alive": st.alive,

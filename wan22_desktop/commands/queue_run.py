@@ -1,4 +1,5 @@
-"""wan22 queue run: work the queue headless until it is empty (--forever: keep waiting);
+"""wan22 queue run: work the queue headless until it is empty (--forever: keep waiting;
+--gpu-mode throughput: one runner per GPU, supervised here, see runtime/runner_group.py);
 wan22 queue retry-safer ID: queue a failed job again with every memory saver on.
 
 Attaches to the queue group that commands/queue.py registers (modules are registered in
@@ -42,6 +43,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--no-keep-awake", action="store_true", help="let the computer sleep while jobs run"
     )
+    run.add_argument(
+        "--gpu-mode",
+        choices=("auto", "throughput", "latency"),
+        default="auto",
+        help="several GPUs: throughput = one runner per GPU, each job on one GPU; latency = "
+        "every job across all GPUs; auto = the planner picks per job (default)",
+    )
+    # A runner of a throughput group: the pid of the `queue run` that supervises it.
+    run.add_argument("--group-supervisor", type=int, default=None, help=argparse.SUPPRESS)
     run.set_defaults(func=cmd_run)
 
     safer = sub.add_parser(
@@ -62,18 +72,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     paths = app_paths(args.home).ensure()
     settings = Settings.load(paths, recover=True)
     paths = effective_paths(paths, settings).ensure()
+    gpu_mode = args.gpu_mode
     options = RunnerOptions(
         forever=args.forever,
         pause_cancels=args.pause_cancels,
         keep_awake=settings.get("keep_awake") and not args.no_keep_awake,
         hang_factor=settings.get("hang_timeout_factor"),
         max_interruptions=settings.get("max_attempts"),
+        gpu_mode=gpu_mode,
+        supervisor_pid=args.group_supervisor,
     )
     from wan22_desktop.db import queue as q
 
+    hardware = None
+    if gpu_mode == "throughput" and args.group_supervisor is None:
+        from wan22_desktop.runtime.hardware import probe_in_subprocess
+
+        hardware = probe_in_subprocess([paths.outputs, paths.models])
+        if len(hardware.gpus) > 1:
+            return _run_group(args, paths, hardware.gpus)
+        gpus = f"{len(hardware.gpus)} GPU" + ("" if len(hardware.gpus) == 1 else "s")
+        message = f"throughput mode: this machine has {gpus}, so it runs one runner"
+        print(json.dumps({"event": "group", "message": message}) if args.json else message)
+
     display = _Display(json_lines=args.json)
     with open_app_database(paths) as db:
-        runner = QueueRunner(db, paths, options, on_event=display)
+        # A runner of a throughput group shares the queue with its siblings (each its own
+        # lease), also on SQLite, where the supervisor holds the folder's lease for the group.
+        db.several_runners = args.group_supervisor is not None
+        runner = QueueRunner(db, paths, options, hardware=hardware, on_event=display)
         display.runner = runner
         restore = _stop_on_signals(runner)
         try:
@@ -95,6 +122,38 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{still_queued} left queued"
         )
     return 130 if runner.interrupted else (1 if summary.failed else 0)
+
+
+def _run_group(args: argparse.Namespace, paths: Any, gpus: Any) -> int:
+    """``--gpu-mode throughput`` on several GPUs: one child runner per GPU (runner_group.py)."""
+    from wan22_desktop.db.database import open_app_database
+    from wan22_desktop.runtime.runner_group import RunnerGroup
+
+    run_args = [
+        flag
+        for flag, on in (
+            ("--forever", args.forever),
+            ("--pause-cancels", args.pause_cancels),
+            ("--no-keep-awake", args.no_keep_awake),
+        )
+        if on
+    ]
+    with open_app_database(paths) as db:
+        group = RunnerGroup(db, args.home, gpus, run_args, json_lines=args.json)
+        summary = group.run()
+    died = [r["runner"] for r in summary["runners"] if r["exit_code"] not in (0, 1, 130)]
+    if args.json:
+        print(json.dumps({"summary": {**summary, "interrupted": group.interrupted}}), flush=True)
+    else:
+        how = "interrupted: running jobs stay queued" if group.interrupted else "all runners done"
+        print(
+            f"runners stopped ({how}): {len(summary['done'])} done, "
+            f"{len(summary['failed'])} failed, {len(summary['cancelled'])} cancelled, "
+            f"{summary['queued']} left queued" + (f"; died: {', '.join(died)}" if died else "")
+        )
+    if group.interrupted:
+        return 130
+    return 1 if summary["failed"] or died else 0
 
 
 def stop_reason(reason: str, *, interrupted: bool) -> str:

@@ -61,6 +61,9 @@ class Database:
     path: Path | None = None  # the SQLite file, None for other URLs
     lock_retries: int = 3
     retry_pause_s: float = 0.05
+    # One runner of a ``queue run --gpu-mode throughput`` group on SQLite: it shares the queue
+    # with its siblings (own lease each), while their supervisor holds the data folder's lease.
+    several_runners: bool = False
     _sessions: sessionmaker[Session] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -78,8 +81,9 @@ class Database:
     @property
     def shared(self) -> bool:
         """A queue several runners work at once, each with its own lease (PostgreSQL); SQLite
-        keeps one runner per data folder (ADR 0002, ADR 0011)."""
-        return postgres.is_postgres(self.engine)
+        keeps one runner per data folder (ADR 0002, ADR 0011), or one group of per-GPU runners
+        under a supervisor that holds its lease (``several_runners``, ADR 0022)."""
+        return self.several_runners or postgres.is_postgres(self.engine)
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
@@ -251,7 +255,7 @@ def _check_file(path: Path, *, create: bool) -> None:
 
 # The newest schema revision; a test keeps it equal to Alembic's head. Opening a database that is
 # already there skips importing Alembic (about 0.2 s of every app and CLI start).
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 
 def _schema_revision(db: Database) -> str | None:

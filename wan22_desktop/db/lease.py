@@ -55,9 +55,10 @@ class RunnerIdentity:
 class RunnerInfo:
     """What a runner tells the others about itself when it registers."""
 
-    gpus: Sequence[Mapping[str, Any]] = ()  # [{"name": ..., "vram_bytes": ...}]
+    gpus: Sequence[Mapping[str, Any]] = ()  # [{"name": ..., "vram_bytes": ..., "device": "0"}]
     models: Sequence[str] = ()  # tasks with an installed checkpoint
     version: str = __version__
+    mode: str | None = None  # GPU mode: "throughput" | "latency" | "auto" (queue run --gpu-mode)
 
     @property
     def vram_bytes(self) -> int | None:
@@ -186,6 +187,7 @@ def register_runner(
         row.gpus_json = json.dumps([dict(g) for g in info.gpus], sort_keys=True)
         row.vram_bytes = info.vram_bytes
         row.models_json = json.dumps(sorted(info.models))
+        row.mode = info.mode
         row.heartbeat_at, row.expires_at = now, now + timedelta(seconds=ttl_s)
         return row
 

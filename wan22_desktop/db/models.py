@@ -194,6 +194,8 @@ class Runner(Base):
     gpus_json: Mapped[str] = mapped_column(Text, default="[]")  # [{"name": .., "vram_bytes": ..}]
     vram_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # largest GPU
     models_json: Mapped[str] = mapped_column(Text, default="[]")  # installed tasks
+    # How it uses the GPUs: "throughput" (one runner per GPU), "latency", "auto"; NULL: older.
+    mode: Mapped[str | None] = mapped_column(String(20), nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 GIB = 1024**3
@@ -97,6 +97,29 @@ class Hardware:
         gpus = tuple(GPU(**{**g, "capability": tuple(g["capability"])}) for g in d.get("gpus", ()))
         known = {f.name for f in fields(cls)}
         return cls(**{**{k: v for k, v in d.items() if k in known}, "gpus": gpus})
+
+
+FAKE_GPUS_ENV = "WAN22_FAKE_GPUS"
+
+
+def fake_gpus(spec: str, visible: str | None = None) -> tuple[GPU, ...]:
+    """GPUs described by ``WAN22_FAKE_GPUS`` ("2x24": two 24 GiB cards), for tests and dry runs
+    of multi-GPU queue modes on machines without them; nothing is ever computed on them. As
+    with real cards, ``CUDA_VISIBLE_DEVICES`` (``visible``) keeps the listed ones, renumbered."""
+    count_text, _, size_text = spec.strip().lower().partition("x")
+    try:
+        count, size = int(count_text), float(size_text or "24")
+    except ValueError:
+        raise ValueError(
+            f"{FAKE_GPUS_ENV} must look like 2x24 (count x GiB), not {spec!r}"
+        ) from None
+    cards = [GPU(i, f"Fake GPU {size:g} GiB", size, size, (9, 0)) for i in range(max(0, count))]
+    if visible is not None and visible.strip():
+        ids = [int(v) for v in visible.split(",") if v.strip().isdigit()]
+        cards = [cards[i] for i in ids if i < len(cards)]
+    elif visible is not None:  # CUDA_VISIBLE_DEVICES="" hides every card
+        cards = []
+    return tuple(replace(g, index=i) for i, g in enumerate(cards))
 
 
 def _ram() -> tuple[float, float]:

@@ -14,11 +14,13 @@ from typing import Any
 
 from wan22_desktop.runtime.hardware import (
     ATTENTION_KERNELS,
+    FAKE_GPUS_ENV,
     GIB,
     GPU,
     Hardware,
     _disk,
     _ram,
+    fake_gpus,
 )
 
 
@@ -77,7 +79,9 @@ def probe(folders: Iterable[Path] = ()) -> Hardware:
     gpus: list[GPU] = []
     error = None
     try:
-        if torch.cuda.is_available():
+        if spec := os.environ.get(FAKE_GPUS_ENV):  # tests and dry runs only (hardware.fake_gpus)
+            gpus = list(fake_gpus(spec, os.environ.get("CUDA_VISIBLE_DEVICES")))
+        elif torch.cuda.is_available():
             for i in range(torch.cuda.device_count()):
                 props = torch.cuda.get_device_properties(i)
                 free, tot = torch.cuda.mem_get_info(i)

@@ -15,7 +15,14 @@ from wan22_desktop.db.database import Database
 from wan22_desktop.db.installed import installed_checkpoints
 from wan22_desktop.request import GenerationRequest, MemoryOptions
 from wan22_desktop.runtime.hardware import Hardware
-from wan22_desktop.runtime.planner import InstalledModel, JobShape, Plan, PlanOverrides, plan
+from wan22_desktop.runtime.planner import (
+    InstalledModel,
+    JobShape,
+    Plan,
+    PlanError,
+    PlanOverrides,
+    plan,
+)
 
 
 def _switch(value: str) -> bool | None:
@@ -68,14 +75,45 @@ def installed_models(db: Database) -> dict[str, InstalledModel]:
 
 
 def plan_request(
-    request: GenerationRequest, hardware: Hardware, installed: Mapping[str, InstalledModel]
+    request: GenerationRequest,
+    hardware: Hardware,
+    installed: Mapping[str, InstalledModel],
+    *,
+    gpu_mode: str = "auto",
 ) -> Plan:
     """The plan a job gets: the GUI's preview calls this with the same inputs as the runner
-    (``QueueRunner.hardware()``, ``installed_models(db)``), so what is shown is what runs."""
+    (``QueueRunner.hardware()``, ``installed_models(db)``), so what is shown is what runs.
+    ``gpu_mode`` is the runner's (``queue run --gpu-mode``): "latency" pins all GPUs."""
     if request.ckpt_dir:  # the request's own folder wins over the installed one
         own = InstalledModel(request.task, request.ckpt_dir, _weights_bytes(request.ckpt_dir))
         installed = {**installed, request.task: own}
-    return plan(job_shape(request), hardware, installed, overrides_for(request))
+    overrides = overrides_for(request)
+    spread = latency_overrides(overrides, hardware) if gpu_mode == "latency" else overrides
+    if spread == overrides:
+        return plan(job_shape(request), hardware, installed, overrides)
+    try:
+        return plan(job_shape(request), hardware, installed, spread)
+    except PlanError as exc:
+        # Split over every GPU, each card would still need more memory than it has (a head count
+        # that leaves some cards idle, or the VAE decode): the planner's own layout runs it.
+        chosen = plan(job_shape(request), hardware, installed, overrides)
+        why = (
+            f"latency mode: all {spread.gpus} GPUs do not fit ({exc.message}); {chosen.nproc} used"
+        )
+        return replace(chosen, reasons={**chosen.reasons, "gpus": why})
+
+
+GPU_MODES = ("auto", "throughput", "latency")
+
+
+def latency_overrides(overrides: PlanOverrides, hardware: Hardware) -> PlanOverrides:
+    """A latency runner (``--gpu-mode latency``) spreads every job over all of the machine's
+    GPUs (Ulysses, with FSDP for A14B, as far as the head count allows: the planner rounds down
+    to a size that divides it), unless the job itself pins a GPU count or the CPU."""
+    pinned = overrides.gpus is not None or overrides.ulysses_size is not None
+    if pinned or overrides.device == "cpu" or len(hardware.gpus) < 2:
+        return overrides
+    return replace(overrides, gpus=len(hardware.gpus))
 
 
 def _weights_bytes(folder: str) -> int:

@@ -31,6 +31,7 @@ from wan22_desktop.db.lease import (
     RunnerIdentity,
     RunnerInfo,
     heartbeat,
+    pid_alive,
     register_runner,
     release_lease,
 )
@@ -82,6 +83,12 @@ class RunnerOptions:
     worker_env: Mapping[str, str] = field(default_factory=dict)  # added to the worker's env
     start_backoff_s: float = 5.0  # a worker that died before ready: wait, doubling, up to 60 s
     max_start_failures: int = 3  # in a row, without --forever: then stop (jobs stay queued)
+    # How this runner uses the GPUs (queue run --gpu-mode): "auto" lets the planner pick per
+    # job, "latency" spreads every job over all GPUs, "throughput" is one runner of a group
+    # with one GPU each (runtime/runner_group.py). Recorded in its ``runners`` row.
+    gpu_mode: str = "auto"
+    # A runner of a throughput group: the supervising process, whose death stops this runner.
+    supervisor_pid: int | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +182,7 @@ class QueueRunner:
         self._idle_since: float | None = None
         self._start_failures = 0
         self._last_cleanup = 0.0
+        self._last_supervisor_check = 0.0
         self._passed: dict[int, float] = {}  # job id -> when this runner found it cannot run it
         self.summary = RunSummary()
 
@@ -273,6 +281,12 @@ class QueueRunner:
 
     def _heartbeat(self, force: bool = False) -> None:
         now = time.monotonic()
+        if self.options.supervisor_pid is not None and now - self._last_supervisor_check > 1.0:
+            self._last_supervisor_check = now
+            if not pid_alive(self.options.supervisor_pid) and not self._stop.is_set():
+                # Its group's supervisor was killed: stop as after Ctrl-C (the job stays queued).
+                self.summary.stopped_reason = "the supervising `wan22 queue run` is gone"
+                self.stop(requeue_current=True)
         if force or now - self._last_beat > self.options.lease_ttl_s / 3:
             heartbeat(self.db, self.me, ttl_s=self.options.lease_ttl_s)
             self._last_beat = now
@@ -334,18 +348,29 @@ class QueueRunner:
 
     def _info(self) -> RunnerInfo:
         """What this runner registers: its GPUs (once probed) and installed models."""
+        pinned = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
+        visible = pinned.split(",") if pinned else []
         gpus = [
-            {"name": g.name, "vram_bytes": int(g.total_gib * 2**30)}
+            {
+                "name": g.name,
+                "vram_bytes": int(g.total_gib * 2**30),
+                # The machine's own number for the card (what CUDA_VISIBLE_DEVICES pinned).
+                "device": visible[g.index].strip() if g.index < len(visible) else str(g.index),
+            }
             for g in (self._hardware.gpus if self._hardware else ())
         ]
-        return RunnerInfo(gpus=gpus, models=sorted(installed_models(self.db)))
+        return RunnerInfo(
+            gpus=gpus, models=sorted(installed_models(self.db)), mode=self.options.gpu_mode
+        )
 
     def _run_job(self, job: Job) -> None:
         claimed_at = time.monotonic()
         self._emit("claimed", job.id, job.prompt)
         try:
             request = GenerationRequest.from_json(job.request_json)
-            job_plan = plan_request(request, self.hardware(), installed_models(self.db))
+            job_plan = plan_request(
+                request, self.hardware(), installed_models(self.db), gpu_mode=self.options.gpu_mode
+            )
             files = self.job_files(job.id, request, job_plan)
             check_job_files(files)
         except Wan22Error as exc:  # PlanError included: nothing fits this machine

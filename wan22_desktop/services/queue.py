@@ -40,11 +40,12 @@ class RunnerRow:
     host: str
     pid: int
     version: str
-    gpus: tuple[str, ...]  # "NVIDIA RTX 4090 (24 GiB)"
+    gpus: tuple[str, ...]  # "NVIDIA RTX 4090 (24 GiB)"; "gpu1: ..." when the card's number is known
     models: tuple[str, ...]  # tasks it can run
     job_id: int | None  # the job it is rendering
     heartbeat_at: str  # ISO 8601, UTC ("...Z")
     alive: bool  # its lease holds (False: presumed dead, its job goes back to the queue)
+    mode: str = ""  # queue run --gpu-mode: "throughput", "latency", "auto" ("": not recorded)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class QueueSnapshot:
 def _gpu_text(gpu: Mapping[str, object]) -> str:
     size = gpu.get("vram_bytes")
     name = str(gpu.get("name") or "GPU")
+    if gpu.get("device") not in (None, ""):  # the machine's number for it (one runner per GPU)
+        name = f"gpu{gpu['device']}: {name}"
     return f"{name} ({int(size) / 1024**3:.0f} GiB)" if isinstance(size, int) and size else name
 
 
@@ -75,6 +78,7 @@ def list_runners(db: Database) -> tuple[RunnerRow, ...]:
             job_id=r.job_id,
             heartbeat_at=r.runner.heartbeat_at.isoformat(timespec="seconds") + "Z",
             alive=r.alive,
+            mode=r.runner.mode or "",
         )
         for r in runner_states(db)
     )

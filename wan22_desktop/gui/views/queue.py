@@ -325,7 +325,7 @@ class QueueView(QWidget):
             if not r.alive:
                 job = self.tr("not responding")
             cells = (
-                f"{r.host} (pid {r.pid})",
+                f"{r.host} (pid {r.pid}" + (f", {r.mode})" if r.mode else ")"),
                 ", ".join(r.gpus) or self.tr("no GPU"),
                 job,
                 r.heartbeat_at.replace("T", " ").removesuffix("Z"),
