@@ -26,23 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from wan22_desktop.engine.wan.convert_diffusers import diffusers_config, dit_official_to_diffusers  # noqa: E402
 from wan22_desktop.engine.wan.dit import WanDiT  # noqa: E402
-from wan22_desktop.engine.wan.dit_config import DiTConfig  # noqa: E402
-
-
-def forward_flops(cfg: DiTConfig, tokens: int) -> float:
-    """Matmul FLOPs of one forward (2 per multiply-add); element-wise work is ignored."""
-    c, s, l_txt = cfg.dim, tokens, cfg.text_len
-    per_block = (
-        2 * s * c * c * 4  # self-attn q, k, v, o
-        + 2 * 2 * s * s * c  # q·kᵀ and p·v
-        + 2 * s * c * c * 2
-        + 2 * l_txt * c * c * 2  # cross-attn q, o and k, v over text
-        + 2 * 2 * s * l_txt * c
-        + 2 * s * c * cfg.ffn_dim * 2  # FFN
-    )
-    embed = 2 * s * cfg.in_dim * cfg.patch_volume * c + 2 * l_txt * (cfg.text_dim * c + c * c)
-    head = 2 * s * c * cfg.patch_volume * cfg.out_dim
-    return cfg.num_layers * per_block + embed + head
+from wan22_desktop.engine.wan.dit_config import DiTConfig, forward_flops  # noqa: E402
 
 
 def timed(fn, runs: int) -> tuple[list[float], list[float]]:

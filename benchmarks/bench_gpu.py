@@ -42,7 +42,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from wan22_desktop.engine.wan import attention as attn  # noqa: E402
 from wan22_desktop.engine.wan.compile import compile_blocks  # noqa: E402
 from wan22_desktop.engine.wan.dit import WanDiT  # noqa: E402
-from wan22_desktop.engine.wan.dit_config import DiTConfig, preset, tiny_dit_config  # noqa: E402
+from wan22_desktop.engine.wan.dit_config import (  # noqa: E402
+    DiTConfig,
+    forward_flops,
+    preset,
+    tiny_dit_config,
+)
 from wan22_desktop.engine.wan.pipelines import conditioning as C  # noqa: E402
 from wan22_desktop.engine.wan.pipelines.loop import Conditioning, StepInfo, sample  # noqa: E402
 from wan22_desktop.engine.wan.solvers import make_solver  # noqa: E402
@@ -57,25 +62,6 @@ PEAK_BF16_FLOPS = 989e12  # H100/H200 SXM dense bf16 (no sparsity)
 MODEL_TASKS = {"5B": "ti2v-5B", "A14B": "t2v-A14B"}
 TEXT_TOKENS = 120  # a typical prompt's T5 tokens (the DiT pads to text_len anyway)
 GIB = 1024**3
-
-
-# ---- FLOPs (matmuls, 2 per multiply-add; element-wise work ignored) --------------------------
-
-
-def forward_flops(cfg: DiTConfig, tokens: int) -> float:
-    """One DiT forward over ``tokens`` video tokens (same count as ``bench_dit.forward_flops``)."""
-    c, s, l_txt = cfg.dim, tokens, cfg.text_len
-    per_block = (
-        2 * s * c * c * 4  # self-attn q, k, v, o
-        + 2 * 2 * s * s * c  # q·kᵀ and p·v
-        + 2 * s * c * c * 2
-        + 2 * l_txt * c * c * 2  # cross-attn q, o and k, v over text
-        + 2 * 2 * s * l_txt * c
-        + 2 * s * c * cfg.ffn_dim * 2  # FFN
-    )
-    embed = 2 * s * cfg.in_dim * cfg.patch_volume * c + 2 * l_txt * (cfg.text_dim * c + c * c)
-    head = 2 * s * c * cfg.patch_volume * cfg.out_dim
-    return cfg.num_layers * per_block + embed + head
 
 
 @dataclass(frozen=True)

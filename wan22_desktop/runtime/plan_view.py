@@ -74,18 +74,4 @@ def t5_place(p: Plan) -> str:
 
 def savers(p: Plan) -> list[str]:
     """The memory savers in use, in words."""
-    return [
-        name
-        for name, on in (
-            ("offload", p.offload_model),
-            ("bf16 weights", p.convert_model_dtype),
-            ("T5 on CPU", p.t5_cpu),
-            ("FSDP", p.dit_fsdp),
-            (f"streaming ({p.stream_blocks} blocks resident)", p.stream_blocks > 0),
-            ("FP8 weights", p.fp8),
-            (f"{p.vae_dtype} VAE", p.vae_dtype != "fp32"),
-            (f"tiled VAE ({p.vae_tile})", p.vae_tile > 0),
-            ("VAE off the GPU while sampling", p.vae_offload),
-        )
-        if on
-    ]
+    return p.savers()

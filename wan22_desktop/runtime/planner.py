@@ -179,27 +179,31 @@ class Plan:
             raise ValueError(f"plan dtype {values['dtype']!r} is not one of {DTYPES}")
         return cls(**values)
 
+    def savers(self) -> list[str]:
+        """The memory savers in use, in words (the plan panel, ``wan22 plan``, the runner log)."""
+        return [
+            name
+            for name, on in (
+                ("offload", self.offload_model),
+                ("bf16 weights", self.convert_model_dtype),
+                ("T5 on CPU", self.t5_cpu),
+                ("FSDP", self.dit_fsdp),
+                (f"streaming ({self.stream_blocks} blocks resident)", self.stream_blocks > 0),
+                ("FP8 weights", self.fp8),
+                (f"{self.vae_dtype} VAE", self.vae_dtype != "fp32"),
+                (f"tiled VAE ({self.vae_tile})", self.vae_tile > 0),
+                ("VAE off the GPU while sampling", self.vae_offload),
+            )
+            if on
+        ]
+
     def summary(self) -> str:
         where = (
             f"{self.nproc} GPUs (Ulysses {self.ulysses_size})"
             if self.nproc > 1
             else self.device.upper()
         )
-        flags = [
-            n
-            for n, on in (
-                ("offload", self.offload_model),
-                ("bf16", self.convert_model_dtype),
-                ("T5 on CPU", self.t5_cpu),
-                ("FSDP", self.dit_fsdp),
-                (f"streaming ({self.stream_blocks} blocks resident)", self.stream_blocks > 0),
-                ("FP8", self.fp8),
-                (f"VAE {self.vae_dtype}", self.vae_dtype != "fp32"),
-                (f"tiled VAE ({self.vae_tile})", self.vae_tile > 0),
-                ("VAE off the GPU while sampling", self.vae_offload),
-            )
-            if on
-        ]
+        flags = self.savers()
         return (
             f"{self.task} {self.width}x{self.height} on {where}, {', '.join(flags) or 'no memory savers'}; "
             f"~{self.est_vram_gib:.0f} GiB VRAM, ~{self.est_ram_gib:.0f} GiB RAM"

@@ -194,3 +194,20 @@ def tiny_dit_config(task: str, **overrides: Any) -> DiTConfig:
     base = preset(task)
     tiny = base.replace(dim=32, ffn_dim=64, freq_dim=64, num_heads=2, num_layers=2, text_dim=32)
     return tiny.replace(**overrides) if overrides else tiny
+
+
+def forward_flops(cfg: DiTConfig, tokens: int) -> float:
+    """Matmul FLOPs of one DiT forward over ``tokens`` video tokens (2 per multiply-add;
+    element-wise work ignored): the benchmarks' MFU denominator."""
+    c, s, l_txt = cfg.dim, tokens, cfg.text_len
+    per_block = (
+        2 * s * c * c * 4  # self-attn q, k, v, o
+        + 2 * 2 * s * s * c  # q·kᵀ and p·v
+        + 2 * s * c * c * 2
+        + 2 * l_txt * c * c * 2  # cross-attn q, o and k, v over text
+        + 2 * 2 * s * l_txt * c
+        + 2 * s * c * cfg.ffn_dim * 2  # FFN
+    )
+    embed = 2 * s * cfg.in_dim * cfg.patch_volume * c + 2 * l_txt * (cfg.text_dim * c + c * c)
+    head = 2 * s * c * cfg.patch_volume * cfg.out_dim
+    return cfg.num_layers * per_block + embed + head
