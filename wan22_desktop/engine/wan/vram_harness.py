@@ -706,7 +706,8 @@ def simulate(
     modulation (``WanDiT.per_token_time_mlp``), to check the harness against the official peaks."""
     from PIL import Image
 
-    from .pipelines.pipeline import MemoryConfig, WanPipeline
+    from .pipelines.job import memory_for
+    from .pipelines.pipeline import WanPipeline
     from .solvers import make_solver
 
     if plan.device != "cuda" or plan.nproc != 1:
@@ -715,16 +716,7 @@ def simulate(
     spec = get_task(plan.task)
     has_image = has_image or spec.image is ImageUse.REQUIRED
     n, shift = _steps_for(plan.task) if steps is None else (steps, spec.sample_shift)
-    memory = MemoryConfig(
-        offload_model=plan.offload_model,
-        convert_model_dtype=plan.convert_model_dtype,
-        t5_cpu=plan.t5_cpu,
-        stream_blocks=plan.stream_blocks,
-        fp8=plan.fp8,
-        vae_dtype=plan.vae_dtype,
-        vae_tile=plan.vae_tile,
-        vae_offload=plan.vae_offload,
-    )
+    memory = memory_for(plan)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[plan.dtype]
     image = Image.new("RGB", (plan.width, plan.height), (128, 96, 64)) if has_image else None
     solver = make_solver("unipc", n, shift)  # real: its schedule is host data

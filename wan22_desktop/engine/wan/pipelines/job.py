@@ -119,22 +119,27 @@ class Engine(Protocol):
         """Free what ``load`` took (GPU memory first)."""
 
 
+def memory_for(plan: Plan) -> MemoryConfig:
+    """The plan's memory switches as the pipeline takes them."""
+    return MemoryConfig(
+        offload_model=plan.offload_model,
+        convert_model_dtype=plan.convert_model_dtype,
+        t5_cpu=plan.t5_cpu,
+        stream_blocks=plan.stream_blocks,
+        fp8=plan.fp8,
+        vae_dtype=plan.vae_dtype,
+        vae_tile=plan.vae_tile,
+        vae_offload=plan.vae_offload,
+    )
+
+
 class WanEngine:
     """The Wan2.2 pipelines, loaded and run as the plan says."""
 
     def load(self, checkpoint: str, plan: Plan) -> WanPipeline:
         from .distributed import loading_memory, parallelize
 
-        memory = MemoryConfig(
-            offload_model=plan.offload_model,
-            convert_model_dtype=plan.convert_model_dtype,
-            t5_cpu=plan.t5_cpu,
-            stream_blocks=plan.stream_blocks,
-            fp8=plan.fp8,
-            vae_dtype=plan.vae_dtype,
-            vae_tile=plan.vae_tile,
-            vae_offload=plan.vae_offload,
-        )
+        memory = memory_for(plan)
         pipeline = WanPipeline.from_checkpoint(
             checkpoint,
             plan.task,
