@@ -52,6 +52,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.weak import WeakIdKeyDictionary
 
 from wan22_desktop.runtime.planner import Plan
+from wan22_desktop.runtime.vram_table import SIMULATED_SWITCHES
 from wan22_desktop.tasks import ImageUse, get_task
 
 from .streaming import SyncOps
@@ -788,18 +789,7 @@ def simulate(
     )
 
 
-_PLAN_KEYS = (
-    "offload_model",
-    "convert_model_dtype",
-    "t5_cpu",
-    "stream_blocks",
-    "fp8",
-    "vae_dtype",
-    "vae_tile",
-    "vae_offload",
-    "cfg_batch",
-    "dtype",
-)
+_PLAN_KEYS = (*SIMULATED_SWITCHES, "dtype")  # what a simulated peak depends on
 
 
 def plan_for(task: str, width: int, height: int, **switches: Any) -> Plan:
