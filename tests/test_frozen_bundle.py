@@ -127,3 +127,13 @@ def test_runtime_setup_steps(bundle, tmp_path, monkeypatch, capsys):
     assert frozen.worker_env_ready() and (venv / frozen.READY_MARKER).read_text().startswith(
         "torch"
     )
+
+
+def test_bundle_command_needing_torch_says_where_rendering_happens(bundle, monkeypatch, capsys):
+    from wan22_desktop import cli
+
+    monkeypatch.setitem(sys.modules, "wan22_desktop.engine.wan.tiny", None)  # not in the bundle
+    rc = cli.main(["dev", "make-tiny-checkpoint", "--task", "ti2v-5B", "--out", "x"])
+    err = capsys.readouterr().err
+    assert rc == 1 and err.startswith("error: this command needs torch"), err
+    assert "wan22 queue run" in err and "Traceback" not in err and "unexpected" not in err

@@ -167,6 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, details in the log
+        from wan22_desktop.frozen import needs_worker_env
+
+        if isinstance(exc, ModuleNotFoundError) and (no_torch := needs_worker_env(exc)):
+            _print_error(no_torch)  # the bundle (ADR 0020) has no torch in this process
+            return no_torch.exit_code
         log.exception("unexpected error")
         if args.debug:
             raise

@@ -63,6 +63,19 @@ def worker_python(data: Path | None = None) -> str:
     return str(venv_python(venv))
 
 
+def needs_worker_env(exc: ModuleNotFoundError) -> OperationError | None:
+    """In the bundle, a command that imports torch in-process (``generate``, ``dev``) says where
+    rendering happens instead of an import error; None elsewhere."""
+    name = exc.name or ""
+    if not is_frozen() or not name.startswith(("torch", "wan22_desktop.engine.wan")):
+        return None
+    return OperationError(
+        "this command needs torch in its own process, which the bundle does not carry",
+        hint="render through the queue (`wan22 queue add ...`, then `wan22 queue run`), which "
+        "uses the worker environment; " + SETUP_HINT + " if it is not set up yet",
+    )
+
+
 def module_command(module: str) -> list[str]:
     """argv that runs ``python -m module`` with the right interpreter for this install."""
     if is_frozen() and module == "wan22_desktop.cli":
