@@ -111,7 +111,12 @@ def _print_error(err: Wan22Error) -> None:
     from wan22_desktop.logs import redact  # a message may quote a server reply
     from wan22_desktop.terminal_text import escape_control
 
-    print(f"error: {escape_control(redact(err.message))}", file=sys.stderr)
+    # A message listing several things (each download source tried) keeps a line each, indented
+    # and escaped so that no line can pass for a "hint:" or a control sequence.
+    first, *more = redact(err.message).split("\n")
+    print(f"error: {escape_control(first)}", file=sys.stderr)
+    for line in more:
+        print(f"  {escape_control(line.strip())}", file=sys.stderr)
     if err.hint:
         print(f"hint: {escape_control(redact(err.hint))}", file=sys.stderr)
 
@@ -162,6 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, details in the log
+        from wan22_desktop.frozen import needs_worker_env
+
+        if isinstance(exc, ModuleNotFoundError) and (no_torch := needs_worker_env(exc)):
+            _print_error(no_torch)  # the bundle (ADR 0023) has no torch in this process
+            return no_torch.exit_code
         log.exception("unexpected error")
         if args.debug:
             raise

@@ -256,3 +256,24 @@ def test_hardware_is_probed_once_and_shared_with_worker_threads(qtbot, qapp, wan
         assert calls == [1] and got[0].ram_total_gib == 8.0 and box == got
     finally:
         ctx.close()
+
+
+def test_bundle_without_worker_env_says_how_to_set_it_up(qtbot, ctx, monkeypatch, tmp_path):
+    """In the Linux bundle (ADR 0023) the window names `wan22 runtime setup` until it has run."""
+    import sys
+
+    from wan22_desktop import frozen
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    win = MainWindow(ctx, views=LIGHT_VIEWS)
+    qtbot.addWidget(win)
+    notice = ctx.notifier.last
+    assert notice is not None and "wan22 runtime setup" in (notice.hint or "")
+    venv = frozen.worker_venv(ctx.paths.data)
+    frozen.venv_python(venv).parent.mkdir(parents=True)
+    frozen.venv_python(venv).symlink_to(sys.executable)
+    (venv / frozen.READY_MARKER).write_text("torch\n")
+    ctx.notifier.last = None
+    win2 = MainWindow(ctx, views=LIGHT_VIEWS)
+    qtbot.addWidget(win2)
+    assert ctx.notifier.last is None

@@ -69,6 +69,7 @@ def gather(base: AppPaths) -> dict[str, Any]:
             "platform": platform.platform(),
         },
         "torch": torch_info,
+        "worker_env": probe_worker_env(paths.data),
         "gpus": gpus,
         "nvidia_driver": {"gpus": gpu_names(nvidia_smi), "smi": nvidia_smi},
         "cuda_wheel_hint": torch_wheel_hint(torch_info, nvidia_smi),
@@ -83,6 +84,20 @@ def gather(base: AppPaths) -> dict[str, Any]:
         },
         "models": find_models(paths.models),
         "app_files": probe_app_files(),
+    }
+
+
+def probe_worker_env(data: Path) -> dict[str, Any]:
+    """The bundle's worker venv (ADR 0023): where it is and whether ``wan22 runtime setup`` ran."""
+    from wan22_desktop.frozen import SETUP_HINT, is_frozen, worker_env_ready, worker_venv
+
+    frozen = is_frozen()
+    ready = worker_env_ready(data)
+    return {
+        "bundle": frozen,
+        "venv": str(worker_venv(data)),
+        "ready": ready,
+        "hint": SETUP_HINT if frozen and not ready else None,
     }
 
 
@@ -251,6 +266,10 @@ def format_report(r: dict[str, Any]) -> str:
             lines.append(f"  cuda error    {t['cuda_error']}")
     else:
         lines.append(f"  torch         not usable: {t['error']}")
+    w = r.get("worker_env") or {}
+    if w.get("bundle"):
+        state = "ready" if w["ready"] else f"not set up: {w['hint']}"
+        lines.append(f"  worker env    {state} ({w['venv']})")
     lines.append(f"  PySide6       {_fmt_module(r['pyside6'])}")
     lines.append(f"  flash-attn    {_fmt_module(r['flash_attn'])}")
     lines.append(f"  flash-attn 3  {_fmt_module(r['flash_attn_3'])}")

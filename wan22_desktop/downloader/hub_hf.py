@@ -6,7 +6,12 @@ huggingface_hub reads ``HF_ENDPOINT``, ``HF_TOKEN`` and ``HF_HUB_OFFLINE``; an e
 
 from __future__ import annotations
 
-from wan22_desktop.downloader.remote import RemoteFile, safe_relpath
+from wan22_desktop.downloader.remote import (
+    RemoteFile,
+    failure_reason,
+    quiet_library_loggers,
+    safe_relpath,
+)
 from wan22_desktop.errors import OperationError
 
 
@@ -38,6 +43,7 @@ def list_files(
     from huggingface_hub.errors import RepositoryNotFoundError
     from huggingface_hub.utils import build_hf_headers
 
+    quiet_library_loggers("huggingface_hub")
     api = HfApi(endpoint=endpoint, token=token)
     try:
         info = api.model_info(repo_id, revision=revision)
@@ -50,7 +56,7 @@ def list_files(
         ) from exc
     except Exception as exc:  # noqa: BLE001 - httpx, hub and OS errors all mean "this source failed"
         raise OperationError(
-            f"cannot list {repo_id} on {api.endpoint}: {exc}",
+            f"cannot list {repo_id} on {api.endpoint}: {failure_reason(exc)}",
             hint="check the network or try another source (--source modelscope)",
         ) from exc
     headers = build_hf_headers(token=token)

@@ -12,7 +12,12 @@ from __future__ import annotations
 import os
 import warnings
 
-from wan22_desktop.downloader.remote import RemoteFile, safe_relpath
+from wan22_desktop.downloader.remote import (
+    RemoteFile,
+    failure_reason,
+    quiet_library_loggers,
+    safe_relpath,
+)
 from wan22_desktop.errors import OperationError
 
 DEFAULT_REVISION = "master"
@@ -37,6 +42,7 @@ def resolve(endpoint: str | None) -> str | None:
 def _api(endpoint: str | None, token: str | None):
     from modelscope_hub import HubApi
 
+    quiet_library_loggers("modelscope_hub", "modelscope")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # for MODELSCOPE_DOMAIN, deprecated upstream
         return HubApi(endpoint=resolve(endpoint), token=token)
@@ -56,7 +62,7 @@ def list_files(
         entries = api.list_repo_files(repo_id, "model", revision=rev, recursive=True)
     except Exception as exc:  # noqa: BLE001 - network, HTTP and API errors all mean "this source failed"
         raise OperationError(
-            f"cannot list {repo_id} on {base}: {exc}",
+            f"cannot list {repo_id} on {base}: {failure_reason(exc)}",
             hint="check the network or try another source (--source hf)",
         ) from exc
     token_value = api.legacy.token if hasattr(api.legacy, "token") else None

@@ -52,6 +52,31 @@ LISTERS: dict[str, Lister] = {"hf": hub_hf.list_files, "modelscope": hub_modelsc
 DISK_MARGIN = 64 * 1024 * 1024  # room for the DB, logs and filesystem overhead
 LOCK_NAME = ".wan22-download.lock"
 ACTIVE = ("queued", "running", "verifying")
+SOURCE_NAMES = {"hf": "Hugging Face", "modelscope": "ModelScope"}
+
+
+def source_label(source: str, endpoint: str | None) -> str:
+    """How a user knows a source: "Hugging Face", "ModelScope", or "... mirror <url>"."""
+    name = SOURCE_NAMES.get(source, source)
+    return f"{name} mirror {endpoint}" if endpoint else name
+
+
+def all_sources_failed(model_id: str, failures: list[tuple[str, Wan22Error]]) -> OperationError:
+    """One error naming every source tried, a line each, with what failed there."""
+    lines = "".join(f"\n  {label}: {err.message}" for label, err in failures)
+    offline = all(
+        any(w in err.message for w in ("host name not found", "unreachable", "refused", "offline"))
+        for _, err in failures
+    )
+    return OperationError(
+        f"could not download {model_id} from any source tried:{lines}",
+        hint=(
+            "this machine seems to be offline or the hubs are blocked: check the network or "
+            "proxy, or import a model folder you already have (`wan22 models import`)"
+            if offline
+            else "run the download again later, or try a mirror with --endpoint"
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -301,6 +326,7 @@ class DownloadManager:
         self._flags[download_id] = flag
         info = self.get(download_id)
         target = Path(info.target_dir)
+        first = not target.exists()  # a failed first try must not leave an empty model folder
         target.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(target / LOCK_NAME))
         try:
@@ -338,6 +364,8 @@ class DownloadManager:
         finally:
             lock.release()
             Path(lock.lock_file).unlink(missing_ok=True)
+            if first and not any(p.is_file() for p in target.rglob("*")):
+                shutil.rmtree(target, ignore_errors=True)
 
     def _run_locked(self, download_id: int, flag: StopFlag, target: Path) -> DownloadInfo:
         info = self.get(download_id)
@@ -347,6 +375,7 @@ class DownloadManager:
         )
         self._set_status(download_id, "running", clear_error=True)
         last: Wan22Error | None = None
+        failures: builtins.list[tuple[str, Wan22Error]] = []
         for i, source in enumerate(sources):
             same = source == info.source
             endpoint = info.endpoint if same else None
@@ -373,7 +402,10 @@ class DownloadManager:
                 break  # another source would not help
             except Wan22Error as err:
                 last = err
+                failures.append((source_label(source, endpoint), err))
         assert last is not None
+        if len(failures) > 1 and failures[-1][1] is last:
+            last = all_sources_failed(info.model_id, failures)
         self._fail(download_id, last)
         raise last
 

@@ -100,6 +100,20 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self._navigated = False  # a view was chosen since start: the guide then does not pop up
         QTimer.singleShot(0, self._build_all)
+        self._check_worker_env()
+
+    def _check_worker_env(self) -> None:
+        """In the Linux bundle (ADR 0023) rendering needs the worker venv: say how to make it."""
+        from wan22_desktop.frozen import is_frozen, worker_env_ready
+
+        if is_frozen() and not worker_env_ready(self.ctx.paths.data):
+            self.ctx.notifier.warning(
+                self.tr("Rendering is not set up yet: the worker's torch environment is missing."),
+                self.tr(
+                    "run `./wan22 runtime setup` once in the app's folder (it downloads torch, "
+                    "a few GB); the queue, history and downloads work meanwhile"
+                ),
+            )
 
     def _download_model(self, key: str) -> None:
         """A catalogue download asked for by another view (Generate's Fast presets) runs in the

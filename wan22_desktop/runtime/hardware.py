@@ -12,10 +12,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+
+from wan22_desktop.errors import OperationError
 
 GIB = 1024**3
 
@@ -147,12 +148,15 @@ def _disk(folders: Iterable[Path]) -> dict[str, float]:
 
 def probe_in_subprocess(folders: Iterable[Path] = (), timeout: float = 120.0) -> Hardware:
     """Probe in a child process so the caller never imports torch."""
-    cmd = [sys.executable, "-m", "wan22_desktop.runtime.hardware_probe", "--json"]
-    cmd += [str(f) for f in folders]
+    from wan22_desktop.frozen import module_command
+
     try:
+        # In the bundle without its worker venv there is no torch to probe with (OperationError).
+        cmd = module_command("wan22_desktop.runtime.hardware_probe") + ["--json"]
+        cmd += [str(f) for f in folders]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
         return Hardware.from_dict(json.loads(out.stdout))
-    except (subprocess.SubprocessError, OSError, json.JSONDecodeError) as exc:
+    except (subprocess.SubprocessError, OSError, json.JSONDecodeError, OperationError) as exc:
         total, avail = _ram()
         return Hardware(
             ram_total_gib=total,

@@ -23,6 +23,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from wan22_desktop.errors import OperationError
+
 log = logging.getLogger(__name__)
 
 WHY = "rendering videos"
@@ -172,7 +174,15 @@ _PDEATHSIG_EXEC = (
 
 def die_with_parent_command(cmd: Sequence[str], parent_pid: int) -> list[str]:
     """``cmd`` started so that it gets SIGTERM when ``parent_pid`` dies, however it dies (Linux)."""
-    return [sys.executable, "-c", _PDEATHSIG_EXEC, str(parent_pid), *cmd]
+    python = sys.executable
+    from wan22_desktop.frozen import is_frozen, worker_python
+
+    if is_frozen():  # the bundle's executable is no interpreter: use the worker venv's
+        try:
+            python = worker_python()
+        except OperationError:
+            return list(cmd)  # no venv yet: the inhibitor runs unwatched
+    return [python, "-c", _PDEATHSIG_EXEC, str(parent_pid), *cmd]
 
 
 def _started(pid: int) -> float | None:

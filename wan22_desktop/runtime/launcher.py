@@ -44,7 +44,10 @@ def worker_command(
     nproc: int = 1, *, python: str | None = None, parent_pid: int | None = None
 ) -> list[str]:
     """The argv that starts a worker: plain, or under torchrun with ``nproc`` ranks."""
-    python = python or sys.executable
+    if python is None:
+        from wan22_desktop.frozen import worker_python
+
+        python = worker_python()  # sys.executable, or the bundle's worker venv (ADR 0023)
     if nproc <= 1:
         cmd = [python, "-m", WORKER_MODULE]
         if parent_pid is not None:

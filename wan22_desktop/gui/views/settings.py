@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -136,10 +135,10 @@ def check_dashscope_key(timeout_s: float = KEY_TEST_TIMEOUT_S) -> tuple[bool, st
     The child reads the key itself (keyring or DASH_API_KEY); it never travels through argv.
     Returns (ok, message) where message is the failure's reason and hint, or the reply's start.
     """
+    from wan22_desktop.frozen import module_command
+
     cmd = [
-        sys.executable,
-        "-m",
-        "wan22_desktop.cli",
+        *module_command("wan22_desktop.cli"),
         "--json",
         "prompt",
         "extend",

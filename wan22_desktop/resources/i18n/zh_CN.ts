@@ -1300,42 +1300,52 @@
         <translation>Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="143"/>
+        <location filename="../../gui/main_window.py" line="111"/>
+        <source>Rendering is not set up yet: the worker&apos;s torch environment is missing.</source>
+        <translation>尚未设置渲染环境：缺少后台进程所需的 torch 环境。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/main_window.py" line="113"/>
+        <source>run `./wan22 runtime setup` once in the app&apos;s folder (it downloads torch, a few GB); the queue, history and downloads work meanwhile</source>
+        <translation>请在程序所在文件夹中运行一次 `./wan22 runtime setup`（将下载 torch，约数 GB）；在此期间队列、历史记录和下载均可正常使用</translation>
+    </message>
+    <message>
+        <location filename="../../gui/main_window.py" line="157"/>
         <source>The %1 view could not start: %2</source>
         <translation>“%1”页面无法启动：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="146"/>
+        <location filename="../../gui/main_window.py" line="160"/>
         <source>the details are in the log file</source>
         <translation>详细信息见日志文件</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="150"/>
+        <location filename="../../gui/main_window.py" line="164"/>
         <source>The %1 view could not start.</source>
         <translation>“%1”视图无法启动。</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="222"/>
+        <location filename="../../gui/main_window.py" line="236"/>
         <source>Queue: %1 running, %2 waiting</source>
         <translation>队列：%1 个运行中，%2 个等待</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="227"/>
+        <location filename="../../gui/main_window.py" line="241"/>
         <source> (paused)</source>
         <translation>（已暂停）</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="243"/>
+        <location filename="../../gui/main_window.py" line="257"/>
         <source>Runner: on</source>
         <translation>运行器：运行中</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="244"/>
+        <location filename="../../gui/main_window.py" line="258"/>
         <source>Runner: another process</source>
         <translation>运行器：其他进程</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="245"/>
+        <location filename="../../gui/main_window.py" line="259"/>
         <source>Runner: stopped</source>
         <translation>运行器：已停止</translation>
     </message>
@@ -1627,157 +1637,157 @@
 <context>
     <name>Options</name>
     <message>
-        <location filename="../../gui/views/settings.py" line="75"/>
+        <location filename="../../gui/views/settings.py" line="74"/>
         <source>Draft</source>
         <translation>草稿</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="76"/>
+        <location filename="../../gui/views/settings.py" line="75"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="77"/>
+        <location filename="../../gui/views/settings.py" line="76"/>
         <source>Official</source>
         <translation>官方</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="78"/>
+        <location filename="../../gui/views/settings.py" line="77"/>
         <source>System</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="79"/>
+        <location filename="../../gui/views/settings.py" line="78"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="80"/>
+        <location filename="../../gui/views/settings.py" line="79"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="81"/>
+        <location filename="../../gui/views/settings.py" line="80"/>
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="82"/>
+        <location filename="../../gui/views/settings.py" line="81"/>
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="83"/>
+        <location filename="../../gui/views/settings.py" line="82"/>
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="84"/>
+        <location filename="../../gui/views/settings.py" line="83"/>
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="85"/>
+        <location filename="../../gui/views/settings.py" line="84"/>
         <source>Hugging Face</source>
         <translation>Hugging Face</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="86"/>
+        <location filename="../../gui/views/settings.py" line="85"/>
         <source>ModelScope</source>
         <translation>ModelScope（魔搭）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="90"/>
+        <location filename="../../gui/views/settings.py" line="89"/>
         <source>Task selected when the app starts</source>
         <translation>启动时选中的任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="91"/>
+        <location filename="../../gui/views/settings.py" line="90"/>
         <source>Quality preset for new jobs</source>
         <translation>新任务的质量预设</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="92"/>
+        <location filename="../../gui/views/settings.py" line="91"/>
         <source>Folder for finished videos (empty: the default)</source>
         <translation>成品视频文件夹（留空：默认位置）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="93"/>
+        <location filename="../../gui/views/settings.py" line="92"/>
         <source>Folder for downloaded models (empty: the default)</source>
         <translation>模型下载文件夹（留空：默认位置）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="94"/>
+        <location filename="../../gui/views/settings.py" line="93"/>
         <source>Where this machine sees folders that runners on other machines recorded (one FROM =&gt; TO per line)</source>
         <translation>其他机器上的渲染节点记录的文件夹在本机的位置（每行一条：来源 =&gt; 本机路径）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="99"/>
+        <location filename="../../gui/views/settings.py" line="98"/>
         <source>A ComfyUI install whose Wan2.2 files are used in place (empty: none)</source>
         <translation>就地使用其中 Wan2.2 文件的 ComfyUI 安装目录（留空：无）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="102"/>
+        <location filename="../../gui/views/settings.py" line="101"/>
         <source>Interface language</source>
         <translation>界面语言</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="103"/>
+        <location filename="../../gui/views/settings.py" line="102"/>
         <source>Colour theme</source>
         <translation>颜色主题</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="104"/>
+        <location filename="../../gui/views/settings.py" line="103"/>
         <source>Notify when a job finishes or fails</source>
         <translation>任务完成或失败时通知</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="105"/>
+        <location filename="../../gui/views/settings.py" line="104"/>
         <source>Keep the computer awake while jobs run</source>
         <translation>任务运行时阻止电脑休眠</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="106"/>
+        <location filename="../../gui/views/settings.py" line="105"/>
         <source>Extend prompts with an LLM by default</source>
         <translation>默认用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="107"/>
+        <location filename="../../gui/views/settings.py" line="106"/>
         <source>Prompt extension backend</source>
         <translation>提示词扩写方式</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="108"/>
+        <location filename="../../gui/views/settings.py" line="107"/>
         <source>Prompt extension model (empty: the default)</source>
         <translation>提示词扩写模型（留空：默认）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="109"/>
+        <location filename="../../gui/views/settings.py" line="108"/>
         <source>Language of extended prompts</source>
         <translation>扩写后提示词的语言</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="110"/>
+        <location filename="../../gui/views/settings.py" line="109"/>
         <source>Where models are downloaded from</source>
         <translation>模型下载来源</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="111"/>
+        <location filename="../../gui/views/settings.py" line="110"/>
         <source>Hugging Face mirror URL (empty: huggingface.co)</source>
         <translation>Hugging Face 镜像地址（留空：huggingface.co）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="112"/>
+        <location filename="../../gui/views/settings.py" line="111"/>
         <source>Try the other source when a download fails</source>
         <translation>下载失败时尝试另一个来源</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="113"/>
+        <location filename="../../gui/views/settings.py" line="112"/>
         <source>Times a job is retried after a crash before it is marked interrupted</source>
         <translation>任务崩溃后重试的次数，超过则标记为中断</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="116"/>
+        <location filename="../../gui/views/settings.py" line="115"/>
         <source>A job is treated as hung when a step takes this many times longer than expected</source>
         <translation>单步耗时超过预期的多少倍时视为卡死</translation>
     </message>
@@ -2228,182 +2238,182 @@
 <context>
     <name>SettingsView</name>
     <message>
-        <location filename="../../gui/views/settings.py" line="51"/>
+        <location filename="../../gui/views/settings.py" line="50"/>
         <source>Folders</source>
         <translation>文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="54"/>
+        <location filename="../../gui/views/settings.py" line="53"/>
         <source>New jobs</source>
         <translation>新任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="55"/>
+        <location filename="../../gui/views/settings.py" line="54"/>
         <source>Appearance</source>
         <translation>外观</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="57"/>
+        <location filename="../../gui/views/settings.py" line="56"/>
         <source>While rendering</source>
         <translation>渲染时</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="61"/>
+        <location filename="../../gui/views/settings.py" line="60"/>
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="70"/>
+        <location filename="../../gui/views/settings.py" line="69"/>
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="213"/>
+        <location filename="../../gui/views/settings.py" line="212"/>
         <source>Takes effect when the app starts again</source>
         <translation>重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="218"/>
+        <location filename="../../gui/views/settings.py" line="217"/>
         <source>* takes effect when the app starts again</source>
         <translation>* 重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="231"/>
+        <location filename="../../gui/views/settings.py" line="230"/>
         <source>changes will not be saved</source>
         <translation>修改不会被保存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="273"/>
+        <location filename="../../gui/views/settings.py" line="272"/>
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="290"/>
+        <location filename="../../gui/views/settings.py" line="289"/>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="291"/>
+        <location filename="../../gui/views/settings.py" line="290"/>
         <source>Default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="330"/>
+        <location filename="../../gui/views/settings.py" line="329"/>
         <source>Saved. This takes effect when the app starts again.</source>
         <translation>已保存，重新启动应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="337"/>
+        <location filename="../../gui/views/settings.py" line="336"/>
         <source>Queue database</source>
         <translation>队列数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="347"/>
+        <location filename="../../gui/views/settings.py" line="346"/>
         <source>password (stored in the OS keyring)</source>
         <translation>密码（保存在系统密钥环中）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="348"/>
+        <location filename="../../gui/views/settings.py" line="347"/>
         <source>Use shared database</source>
         <translation>使用共享数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="350"/>
+        <location filename="../../gui/views/settings.py" line="349"/>
         <source>Use this folder&apos;s own database</source>
         <translation>使用本数据文件夹自己的数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="374"/>
+        <location filename="../../gui/views/settings.py" line="373"/>
         <source>A shared queue: %1</source>
         <translation>共享队列：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="376"/>
+        <location filename="../../gui/views/settings.py" line="375"/>
         <source>This data folder&apos;s own database: %1</source>
         <translation>本数据文件夹自己的数据库：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="384"/>
+        <location filename="../../gui/views/settings.py" line="383"/>
         <source>Restart the app to switch.</source>
         <translation>重启应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="396"/>
+        <location filename="../../gui/views/settings.py" line="395"/>
         <source>Connecting…</source>
         <translation>正在连接…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="404"/>
+        <location filename="../../gui/views/settings.py" line="403"/>
         <source>The queue is now the shared database.</source>
         <translation>队列已改为共享数据库。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="410"/>
+        <location filename="../../gui/views/settings.py" line="409"/>
         <source>The queue is now this data folder&apos;s own database.</source>
         <translation>队列已改为本数据文件夹自己的数据库。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="413"/>
+        <location filename="../../gui/views/settings.py" line="412"/>
         <source>DashScope API key (for online prompt extension)</source>
         <translation>DashScope API 密钥（用于在线扩写提示词）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="421"/>
+        <location filename="../../gui/views/settings.py" line="420"/>
         <source>paste a key (sk-…) to store it in the OS keyring</source>
         <translation>粘贴密钥（sk-…），将保存到系统钥匙串</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="423"/>
+        <location filename="../../gui/views/settings.py" line="422"/>
         <source>Save key</source>
         <translation>保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="425"/>
+        <location filename="../../gui/views/settings.py" line="424"/>
         <source>Remove key</source>
         <translation>删除密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="427"/>
+        <location filename="../../gui/views/settings.py" line="426"/>
         <source>Test</source>
         <translation>测试</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="451"/>
+        <location filename="../../gui/views/settings.py" line="450"/>
         <source>In use: %1 from the DASH_API_KEY environment variable</source>
         <translation>正在使用：来自 DASH_API_KEY 环境变量的 %1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="455"/>
+        <location filename="../../gui/views/settings.py" line="454"/>
         <source>Stored in the OS keyring: %1</source>
         <translation>已保存在系统钥匙串中：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="457"/>
+        <location filename="../../gui/views/settings.py" line="456"/>
         <source>No key stored</source>
         <translation>未保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="472"/>
+        <location filename="../../gui/views/settings.py" line="471"/>
         <source>Key saved in the OS keyring.</source>
         <translation>密钥已保存到系统钥匙串。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="481"/>
+        <location filename="../../gui/views/settings.py" line="480"/>
         <source>Key removed.</source>
         <translation>密钥已删除。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="481"/>
+        <location filename="../../gui/views/settings.py" line="480"/>
         <source>No key was stored.</source>
         <translation>没有已保存的密钥。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="490"/>
+        <location filename="../../gui/views/settings.py" line="489"/>
         <source>Testing…</source>
         <translation>正在测试…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="496"/>
+        <location filename="../../gui/views/settings.py" line="495"/>
         <source>The key works.</source>
         <translation>密钥可用。</translation>
     </message>
