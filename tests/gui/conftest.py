@@ -40,6 +40,14 @@ def hardware() -> Hardware:
     return PROBED
 
 
+def big_gpu() -> Hardware:
+    """``PROBED`` with one 80 GiB GPU and 256 GiB RAM, so an A14B job plans resident."""
+    from dataclasses import replace
+
+    gpus = tuple(replace(g, total_gib=80.0, free_gib=79.0) for g in PROBED.gpus)
+    return replace(PROBED, gpus=gpus, ram_total_gib=256.0, ram_available_gib=200.0)
+
+
 @pytest.fixture
 def ctx(qapp, wan22_home, hardware):
     """An ``AppContext`` with real threads; closed (threads joined, DB closed) after the test."""

@@ -26,11 +26,10 @@ LORA_DIR = Path("/nonexistent/models/loras")
 
 @pytest.fixture
 def hardware():
-    """One 80 GiB GPU and 256 GiB RAM, so an A14B job plans."""
-    from tests.gui.conftest import PROBED
+    """One 80 GiB GPU and 256 GiB RAM, so an A14B job plans (the default: 24 GiB, 64 GiB)."""
+    from tests.gui.conftest import big_gpu
 
-    gpus = tuple(replace(g, total_gib=80.0, free_gib=79.0) for g in PROBED.gpus)
-    return replace(PROBED, gpus=gpus, ram_total_gib=256.0, ram_available_gib=200.0)
+    return big_gpu()
 
 
 @pytest.fixture

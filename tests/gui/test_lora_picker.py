@@ -19,12 +19,9 @@ from wan22_desktop.request import GenerationRequest
 @pytest.fixture
 def hardware():
     """One 80 GiB GPU and 256 GiB RAM, so an A14B job plans (the default: 24 GiB, 64 GiB)."""
-    from dataclasses import replace
+    from tests.gui.conftest import big_gpu
 
-    from tests.gui.conftest import PROBED
-
-    gpus = tuple(replace(g, total_gib=80.0, free_gib=79.0) for g in PROBED.gpus)
-    return replace(PROBED, gpus=gpus, ram_total_gib=256.0, ram_available_gib=200.0)
+    return big_gpu()
 
 
 @pytest.fixture
