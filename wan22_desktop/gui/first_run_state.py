@@ -7,13 +7,13 @@ guide and the panel never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from wan22_desktop.downloader.catalog import get_model
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime.hardware import Hardware
-from wan22_desktop.runtime.plan_view import placement
+from wan22_desktop.runtime.plan_view import placement_parts
 from wan22_desktop.runtime.planner import InstalledModel, PlanError
 from wan22_desktop.runtime.planning import plan_request
 
@@ -71,20 +71,27 @@ def disk_ok(free_bytes: int | None, size_bytes: int) -> bool | None:
     return free_bytes >= size_bytes + DISK_MARGIN_BYTES
 
 
-def fit(task: str, hw: Hardware) -> tuple[bool, str, str | None]:
-    """(fits, one line from the planner, hint) for the task's default job on ``hw``."""
+def _same(text: str) -> str:
+    return text
+
+
+def fit(
+    task: str, hw: Hardware, words: Callable[[str], str] = _same
+) -> tuple[bool, str, str | None]:
+    """(fits, one line from the planner, hint) for the task's default job on ``hw``; ``words``
+    puts each of the planner's phrases in the user's language (the view passes ``tr_plan``)."""
     image = "start.png" if task == "i2v-A14B" else None  # only "has an image" reaches the plan
     request = GenerationRequest.for_task(task, prompt="first run", image=image)
     try:
         p = plan_request(request, hw, {})
     except PlanError as exc:
-        return False, exc.message, exc.hint
-    line = placement(p)
+        return False, words(exc.message), words(exc.hint) if exc.hint else exc.hint
+    line = words(", ").join(words(part) for part in placement_parts(p))
     if p.device != "cpu" and p.reasons.get("vram"):
-        line += f"; {p.reasons['vram']}"
-    warnings = [w for w in p.warnings if _NOT_INSTALLED not in w]
+        line += words("; ") + words(p.reasons["vram"])
+    warnings = [words(w) for w in p.warnings if _NOT_INSTALLED not in w]
     if warnings:
-        line += f" ({'; '.join(warnings)})"
+        line += f" ({words('; ').join(warnings)})"
     return True, line, None
 
 
@@ -93,12 +100,13 @@ def model_fits(
     free_bytes: int | None,
     installed: Mapping[str, InstalledModel],
     tasks: Iterable[str] = GUIDE_TASKS,
+    words: Callable[[str], str] = _same,
 ) -> list[ModelFit]:
-    """The guide's rows, in catalogue order of ``tasks``."""
+    """The guide's rows, in catalogue order of ``tasks`` (``words``: as for ``fit``)."""
     rows = []
     for task in tasks:
         model = get_model(task)
-        fits, line, hint = fit(task, hw)
+        fits, line, hint = fit(task, hw, words)
         rows.append(
             ModelFit(
                 task=task,

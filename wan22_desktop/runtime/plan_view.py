@@ -42,8 +42,13 @@ def plan_fields(p: Plan) -> dict[str, Any]:
 
 def placement(p: Plan) -> str:
     """One phrase for where the weights live."""
+    return ", ".join(placement_parts(p))
+
+
+def placement_parts(p: Plan) -> list[str]:
+    """``placement`` as its parts (the GUI translates each, then joins them)."""
     if p.device == "cpu":
-        return "CPU"
+        return ["CPU"]
     parts = []
     if p.nproc > 1:
         parts.append(f"{p.nproc} GPUs, Ulysses {p.ulysses_size}")
@@ -56,7 +61,7 @@ def placement(p: Plan) -> str:
     else:
         parts.append("whole DiT on the GPU")
     parts.append(t5_place(p))
-    return ", ".join(parts)
+    return parts
 
 
 def t5_place(p: Plan) -> str:

@@ -44,6 +44,7 @@ from wan22_desktop.gui.first_run_state import (
 from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
 from wan22_desktop.gui.models_state import free_bytes
 from wan22_desktop.gui.models_table import SOURCE_NAMES
+from wan22_desktop.gui.plan_text import tr_plan
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime.cuda_wheel import cuda_wheel_argv, gpu_names, query_nvidia_smi
 from wan22_desktop.runtime.hardware import Hardware
@@ -321,7 +322,7 @@ class FirstRunView(QWidget):
         hw = self.hardware
         if hw is None:
             return
-        self.fits = model_fits(hw, self.free, self.installed)
+        self.fits = model_fits(hw, self.free, self.installed, words=tr_plan)
         self.intro.setText(self._intro_text(installed=any(r.installed for r in self.fits)))
         if self.free is None:
             self.disk_label.setText(

@@ -38,6 +38,7 @@ from wan22_desktop.errors import UserInputError
 from wan22_desktop.gui import generate_form as gf
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
+from wan22_desktop.gui.plan_text import tr_plan
 from wan22_desktop.gui.widgets.advanced_fields import MEMORY_SWITCHES, AdvancedFields
 from wan22_desktop.gui.widgets.chips import ChipPanel
 from wan22_desktop.gui.widgets.collapsible import Collapsible
@@ -814,7 +815,7 @@ class GenerateView(QWidget):
         else:
             self.plan_panel.show_preview(pv)
         if pv.task_reason:
-            self.task_note.setText(pv.task_reason)
+            self.task_note.setText(tr_plan(pv.task_reason))
         if pv.output_size is not None and self.image.path:
             w, h = pv.output_size
             self.image.set_caption(
@@ -854,7 +855,13 @@ class GenerateView(QWidget):
     def _show_validation(self, pv: gf.Preview) -> None:
         err = pv.error
         self.message.setText(
-            "" if err is None else (f"{err.message} — {err.hint}" if err.hint else err.message)
+            ""
+            if err is None
+            else (
+                f"{tr_plan(err.message)} — {tr_plan(err.hint)}"
+                if err.hint
+                else tr_plan(err.message)
+            )
         )
         bad = _field_for(err) if err is not None else None
         for name, widget in self._field_widgets().items():

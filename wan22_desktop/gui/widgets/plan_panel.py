@@ -8,9 +8,32 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from wan22_desktop.gui.generate_form import Preview, aspect_text
-from wan22_desktop.runtime.plan_view import placement, savers
+from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
+from wan22_desktop.gui.plan_text import tr_join, tr_plan
+from wan22_desktop.runtime.plan_view import placement_parts, savers
 
 WARN, ERR = "#b26a00", "#c62828"
+# The plan's decisions by name (the tooltip lists each with its reason); English keeps the names
+# ``wan22 plan --json`` prints.
+REASON_NAMES = {
+    "task": QT_TRANSLATE_NOOP("PlanPanel", "task"),
+    "size": QT_TRANSLATE_NOOP("PlanPanel", "size"),
+    "device": QT_TRANSLATE_NOOP("PlanPanel", "device"),
+    "gpus": QT_TRANSLATE_NOOP("PlanPanel", "gpus"),
+    "offload_model": QT_TRANSLATE_NOOP("PlanPanel", "offload_model"),
+    "convert_model_dtype": QT_TRANSLATE_NOOP("PlanPanel", "convert_model_dtype"),
+    "t5_cpu": QT_TRANSLATE_NOOP("PlanPanel", "t5_cpu"),
+    "stream_blocks": QT_TRANSLATE_NOOP("PlanPanel", "stream_blocks"),
+    "fp8": QT_TRANSLATE_NOOP("PlanPanel", "fp8"),
+    "vae": QT_TRANSLATE_NOOP("PlanPanel", "vae"),
+    "vae_offload": QT_TRANSLATE_NOOP("PlanPanel", "vae_offload"),
+    "dit_fsdp": QT_TRANSLATE_NOOP("PlanPanel", "dit_fsdp"),
+    "vram": QT_TRANSLATE_NOOP("PlanPanel", "vram"),
+    "attention": QT_TRANSLATE_NOOP("PlanPanel", "attention"),
+    "precision": QT_TRANSLATE_NOOP("PlanPanel", "precision"),
+    "compile": QT_TRANSLATE_NOOP("PlanPanel", "compile"),
+    "cfg_batch": QT_TRANSLATE_NOOP("PlanPanel", "cfg_batch"),
+}
 
 
 class PlanPanel(QGroupBox):
@@ -30,7 +53,7 @@ class PlanPanel(QGroupBox):
     def show_preview(self, pv: Preview) -> None:
         rows: list[tuple[str, str]] = []
         if pv.task_reason:
-            rows.append((self.tr("Task"), pv.task_reason))
+            rows.append((self.tr("Task"), tr_plan(pv.task_reason)))
         p = pv.plan
         if p is not None:
             rows.append((self.tr("Model"), f"{p.task}"))
@@ -47,8 +70,8 @@ class PlanPanel(QGroupBox):
                 where = self.tr("1 GPU")
             rows.append((self.tr("Runs on"), where))
             if p.device != "cpu":
-                rows.append((self.tr("Placement"), placement(p)))
-            rows.append((self.tr("Memory savers"), ", ".join(savers(p)) or self.tr("none")))
+                rows.append((self.tr("Placement"), tr_join(placement_parts(p))))
+            rows.append((self.tr("Memory savers"), tr_join(savers(p)) or self.tr("none")))
             rows.append(
                 (
                     self.tr("Expected memory"),
@@ -85,9 +108,10 @@ class PlanPanel(QGroupBox):
         parts.append("</table>")
         notes: list[tuple[str, str]] = []
         if pv.plan_error is not None and pv.plan_error is not pv.error:
-            notes.append((ERR, _line(pv.plan_error.message, pv.plan_error.hint)))
+            hint = pv.plan_error.hint
+            notes.append((ERR, _line(tr_plan(pv.plan_error.message), hint and tr_plan(hint))))
         for warning in pv.plan.warnings if pv.plan else ():
-            notes.append((WARN, warning))
+            notes.append((WARN, tr_plan(warning)))
         for warning in pv.warnings:
             notes.append((WARN, warning))
         for colour, text in notes:
@@ -99,9 +123,14 @@ class PlanPanel(QGroupBox):
             parts.append(f"<p style='color:palette(mid);font-size:small'>{html.escape(note)}</p>")
         self.body.setText("".join(parts))
         if p is not None:
-            self.body.setToolTip("\n".join(f"{k}: {v}" for k, v in p.reasons.items()))
+            self.body.setToolTip(
+                "\n".join(f"{self._name(k)}: {tr_plan(v)}" for k, v in p.reasons.items())
+            )
         if pv.eta is not None:
             self.setToolTip(pv.eta.basis)
+
+    def _name(self, key: str) -> str:
+        return self.tr(REASON_NAMES[key]) if key in REASON_NAMES else key
 
 
 def _line(message: str, hint: str | None) -> str:

@@ -136,230 +136,230 @@
 <context>
     <name>FirstRunView</name>
     <message>
-        <location filename="../../gui/views/first_run.py" line="55"/>
+        <location filename="../../gui/views/first_run.py" line="56"/>
         <source>text or image to video, 5B, 720p</source>
         <translation>文本或图像生成视频，5B，720p</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="56"/>
+        <location filename="../../gui/views/first_run.py" line="57"/>
         <source>text to video, 14B mixture of experts, 720p</source>
         <translation>文本生成视频，14B 混合专家模型，720p</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="57"/>
+        <location filename="../../gui/views/first_run.py" line="58"/>
         <source>image to video, 14B mixture of experts, 720p</source>
         <translation>图像生成视频，14B 混合专家模型，720p</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="87"/>
+        <location filename="../../gui/views/first_run.py" line="88"/>
         <source>Welcome to Wan22 Desktop</source>
         <translation>欢迎使用 Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="95"/>
+        <location filename="../../gui/views/first_run.py" line="96"/>
         <source>Checking this computer…</source>
         <translation>正在检测这台电脑…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="104"/>
-        <location filename="../../gui/views/first_run.py" line="499"/>
-        <location filename="../../gui/views/first_run.py" line="515"/>
+        <location filename="../../gui/views/first_run.py" line="105"/>
+        <location filename="../../gui/views/first_run.py" line="500"/>
+        <location filename="../../gui/views/first_run.py" line="516"/>
         <source>Run it</source>
         <translation>运行</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="121"/>
+        <location filename="../../gui/views/first_run.py" line="122"/>
         <source>This computer</source>
         <translation>这台电脑</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="135"/>
+        <location filename="../../gui/views/first_run.py" line="136"/>
         <source>Mirror endpoint (optional), e.g. https://hf-mirror.com</source>
         <translation>镜像地址（可选），例如 https://hf-mirror.com</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="141"/>
+        <location filename="../../gui/views/first_run.py" line="142"/>
         <source>Download from:</source>
         <translation>下载来源：</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="154"/>
+        <location filename="../../gui/views/first_run.py" line="155"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="163"/>
+        <location filename="../../gui/views/first_run.py" line="164"/>
         <source>Try this prompt</source>
         <translation>试试这个提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="165"/>
+        <location filename="../../gui/views/first_run.py" line="166"/>
         <source>Your first video</source>
         <translation>你的第一个视频</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="171"/>
+        <location filename="../../gui/views/first_run.py" line="172"/>
         <source>Skip</source>
         <translation>跳过</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="174"/>
+        <location filename="../../gui/views/first_run.py" line="175"/>
         <source>You can open this guide again from Models.</source>
         <translation>之后可以在“模型”页面重新打开本向导。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="200"/>
+        <location filename="../../gui/views/first_run.py" line="201"/>
         <source>This guide shows what this computer can run and downloads more models for you.</source>
         <translation>本向导会显示这台电脑能运行哪些模型，并为你下载更多模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="203"/>
+        <location filename="../../gui/views/first_run.py" line="204"/>
         <source>No video model is installed yet. This guide shows what this computer can run and downloads a model for you.</source>
         <translation>尚未安装任何视频模型。本向导会显示这台电脑能运行哪些模型，并为你下载模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="216"/>
-        <location filename="../../gui/views/first_run.py" line="363"/>
+        <location filename="../../gui/views/first_run.py" line="217"/>
+        <location filename="../../gui/views/first_run.py" line="364"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="278"/>
+        <location filename="../../gui/views/first_run.py" line="279"/>
         <source>GPU %1: %2, %3 GiB of video memory</source>
         <translation>GPU %1：%2，显存 %3 GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="292"/>
+        <location filename="../../gui/views/first_run.py" line="293"/>
         <source>PyTorch cannot use the NVIDIA GPU yet: only tiny test models run until its CUDA build is installed (below).</source>
         <translation>PyTorch 还无法使用 NVIDIA GPU：在安装其 CUDA 版本（见下方）之前，只能运行微型测试模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="297"/>
+        <location filename="../../gui/views/first_run.py" line="298"/>
         <source>No NVIDIA GPU found: only tiny test models run here.</source>
         <translation>未找到 NVIDIA GPU：这台电脑只能运行微型测试模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="299"/>
+        <location filename="../../gui/views/first_run.py" line="300"/>
         <source>Memory: %1 GiB (%2 GiB free), %3 CPU cores</source>
         <translation>内存：%1 GiB（可用 %2 GiB），%3 个 CPU 核心</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="309"/>
+        <location filename="../../gui/views/first_run.py" line="310"/>
         <source>an NVIDIA GPU</source>
         <translation>一块 NVIDIA GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="312"/>
+        <location filename="../../gui/views/first_run.py" line="313"/>
         <source>The NVIDIA driver sees %1, but the installed PyTorch is a CPU-only build. This command installs the matching CUDA build into the app&apos;s environment (about 3 GB); restart the app afterwards.</source>
         <translation>NVIDIA 驱动检测到 %1，但已安装的 PyTorch 是仅支持 CPU 的版本。下面的命令会把匹配的 CUDA 版本安装到本应用的环境中（约 3 GB），完成后请重启应用。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="328"/>
+        <location filename="../../gui/views/first_run.py" line="329"/>
         <source>Models folder: %1</source>
         <translation>模型文件夹：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="332"/>
+        <location filename="../../gui/views/first_run.py" line="333"/>
         <source>Models folder: %1 — %2 free</source>
         <translation>模型文件夹：%1 — 可用空间 %2</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="339"/>
+        <location filename="../../gui/views/first_run.py" line="340"/>
         <source>%1 (%2) — %3</source>
         <translation>%1（%2）— %3</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="347"/>
+        <location filename="../../gui/views/first_run.py" line="348"/>
         <source>✓ Fits this computer: %1</source>
         <translation>✓ 可在这台电脑上运行：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="349"/>
+        <location filename="../../gui/views/first_run.py" line="350"/>
         <source>✗ Does not fit: %1</source>
         <translation>✗ 无法运行：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="354"/>
+        <location filename="../../gui/views/first_run.py" line="355"/>
         <source>⚠ Not enough free disk space for %1 in the models folder.</source>
         <translation>⚠ 模型文件夹所在磁盘的可用空间不足 %1。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="359"/>
+        <location filename="../../gui/views/first_run.py" line="360"/>
         <source>Installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="368"/>
+        <location filename="../../gui/views/first_run.py" line="369"/>
         <source>%1 is ready. Try this prompt:</source>
         <translation>%1 已就绪。试试这个提示词：</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="404"/>
+        <location filename="../../gui/views/first_run.py" line="405"/>
         <source>The mirror endpoint must be an http(s) URL</source>
         <translation>镜像地址必须是 http(s) 网址</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="405"/>
+        <location filename="../../gui/views/first_run.py" line="406"/>
         <source>for example https://hf-mirror.com, or leave it empty</source>
         <translation>例如 https://hf-mirror.com，或留空</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="412"/>
+        <location filename="../../gui/views/first_run.py" line="413"/>
         <source>Downloading…</source>
         <translation>正在下载…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="414"/>
+        <location filename="../../gui/views/first_run.py" line="415"/>
         <source>Starting…</source>
         <translation>正在开始…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="435"/>
+        <location filename="../../gui/views/first_run.py" line="436"/>
         <source>%1 of %2</source>
         <translation>%1 / %2</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="442"/>
+        <location filename="../../gui/views/first_run.py" line="443"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="443"/>
+        <location filename="../../gui/views/first_run.py" line="444"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="444"/>
+        <location filename="../../gui/views/first_run.py" line="445"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="447"/>
+        <location filename="../../gui/views/first_run.py" line="448"/>
         <source>Resume</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="451"/>
+        <location filename="../../gui/views/first_run.py" line="452"/>
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="479"/>
+        <location filename="../../gui/views/first_run.py" line="480"/>
         <source>Installing…</source>
         <translation>正在安装…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="502"/>
+        <location filename="../../gui/views/first_run.py" line="503"/>
         <source>Finished. Restart Wan22 Desktop to use the GPU.</source>
         <translation>已完成。请重启 Wan22 Desktop 以使用 GPU。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="506"/>
+        <location filename="../../gui/views/first_run.py" line="507"/>
         <source>The command failed (exit code %1); the output above says why.</source>
         <translation>命令失败（退出码 %1），原因见上方输出。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/first_run.py" line="513"/>
+        <location filename="../../gui/views/first_run.py" line="514"/>
         <source>The command could not start.</source>
         <translation>命令无法启动。</translation>
     </message>
@@ -367,320 +367,320 @@
 <context>
     <name>GenerateView</name>
     <message>
-        <location filename="../../gui/views/generate.py" line="563"/>
-        <location filename="../../gui/views/generate.py" line="570"/>
+        <location filename="../../gui/views/generate.py" line="564"/>
+        <location filename="../../gui/views/generate.py" line="571"/>
         <source>Settings taken from %1 (%2)</source>
         <translation>已从 %1（%2）读取设置</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="566"/>
+        <location filename="../../gui/views/generate.py" line="567"/>
         <source>not used: %1</source>
         <translation>未使用：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="97"/>
+        <location filename="../../gui/views/generate.py" line="98"/>
         <source>720p landscape</source>
         <translation>720p 横屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="98"/>
+        <location filename="../../gui/views/generate.py" line="99"/>
         <source>720p portrait</source>
         <translation>720p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="99"/>
+        <location filename="../../gui/views/generate.py" line="100"/>
         <source>480p landscape</source>
         <translation>480p 横屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="100"/>
+        <location filename="../../gui/views/generate.py" line="101"/>
         <source>480p portrait</source>
         <translation>480p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="197"/>
+        <location filename="../../gui/views/generate.py" line="198"/>
         <source>Auto (let the planner choose)</source>
         <translation>自动（由规划器选择）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="198"/>
+        <location filename="../../gui/views/generate.py" line="199"/>
         <source>Text → Video (A14B)</source>
         <translation>文生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="199"/>
+        <location filename="../../gui/views/generate.py" line="200"/>
         <source>Image → Video (A14B)</source>
         <translation>图生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="200"/>
+        <location filename="../../gui/views/generate.py" line="201"/>
         <source>Text/Image → Video (5B)</source>
         <translation>文/图生视频（5B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="210"/>
+        <location filename="../../gui/views/generate.py" line="211"/>
         <source>Describe the video: subject, action, scene, style…</source>
         <translation>描述视频：主体、动作、场景、风格……</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="218"/>
+        <location filename="../../gui/views/generate.py" line="219"/>
         <source>Auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="220"/>
+        <location filename="../../gui/views/generate.py" line="221"/>
         <source>Language of the inserted phrases (Auto: the prompt&apos;s language)</source>
         <translation>插入短语的语言（自动：跟随提示词的语言）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="226"/>
+        <location filename="../../gui/views/generate.py" line="227"/>
         <source>Use my own negative prompt</source>
         <translation>使用自定义负向提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="231"/>
+        <location filename="../../gui/views/generate.py" line="232"/>
         <source>Negative prompt (official default)</source>
         <translation>负向提示词（官方默认）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="252"/>
+        <location filename="../../gui/views/generate.py" line="253"/>
         <source> s</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="257"/>
+        <location filename="../../gui/views/generate.py" line="258"/>
         <source> frames</source>
         <translation> 帧</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="654"/>
+        <location filename="../../gui/views/generate.py" line="655"/>
         <source>Draft (fast preview)</source>
         <translation>草稿（快速预览）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="655"/>
+        <location filename="../../gui/views/generate.py" line="656"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="656"/>
+        <location filename="../../gui/views/generate.py" line="657"/>
         <source>Official (best)</source>
         <translation>官方（最佳）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="285"/>
+        <location filename="../../gui/views/generate.py" line="286"/>
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="293"/>
+        <location filename="../../gui/views/generate.py" line="294"/>
         <source>Roll</source>
         <translation>掷骰</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="294"/>
+        <location filename="../../gui/views/generate.py" line="295"/>
         <source>Roll a new seed</source>
         <translation>随机生成一个新种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="300"/>
+        <location filename="../../gui/views/generate.py" line="301"/>
         <source>Extend the prompt with an LLM</source>
         <translation>用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="304"/>
+        <location filename="../../gui/views/generate.py" line="305"/>
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="305"/>
+        <location filename="../../gui/views/generate.py" line="306"/>
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="308"/>
+        <location filename="../../gui/views/generate.py" line="309"/>
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="309"/>
+        <location filename="../../gui/views/generate.py" line="310"/>
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="321"/>
+        <location filename="../../gui/views/generate.py" line="322"/>
         <source>consecutive seeds</source>
         <translation>连续种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="322"/>
+        <location filename="../../gui/views/generate.py" line="323"/>
         <source>random seeds</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="325"/>
+        <location filename="../../gui/views/generate.py" line="326"/>
         <source>videos with</source>
         <translation>个视频，使用</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="237"/>
+        <location filename="../../gui/views/generate.py" line="238"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="104"/>
+        <location filename="../../gui/views/generate.py" line="105"/>
         <source>Fast: Lightning 4 steps (text to video, A14B)</source>
         <translation>快速：Lightning 4 步（文生视频，A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="105"/>
+        <location filename="../../gui/views/generate.py" line="106"/>
         <source>Fast: Lightning 4 steps (image to video, A14B)</source>
         <translation>快速：Lightning 4 步（图生视频，A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="239"/>
+        <location filename="../../gui/views/generate.py" line="240"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="240"/>
+        <location filename="../../gui/views/generate.py" line="241"/>
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="264"/>
+        <location filename="../../gui/views/generate.py" line="265"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="265"/>
+        <location filename="../../gui/views/generate.py" line="266"/>
         <source>Duration</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="275"/>
+        <location filename="../../gui/views/generate.py" line="276"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="277"/>
+        <location filename="../../gui/views/generate.py" line="278"/>
         <source>Download the preset&apos;s LoRA files (Models view)</source>
         <translation>下载该预设的 LoRA 文件（模型视图）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="329"/>
+        <location filename="../../gui/views/generate.py" line="330"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="331"/>
+        <location filename="../../gui/views/generate.py" line="332"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="332"/>
+        <location filename="../../gui/views/generate.py" line="333"/>
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="333"/>
+        <location filename="../../gui/views/generate.py" line="334"/>
         <source>Batch</source>
         <translation>批量</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="342"/>
+        <location filename="../../gui/views/generate.py" line="343"/>
         <source>LoRAs</source>
         <translation>LoRA</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="351"/>
+        <location filename="../../gui/views/generate.py" line="352"/>
         <source>Start image</source>
         <translation>首帧图像</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="367"/>
+        <location filename="../../gui/views/generate.py" line="368"/>
         <source>Generate now</source>
         <translation>立即生成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="369"/>
+        <location filename="../../gui/views/generate.py" line="370"/>
         <source>Put this job at the front of the queue</source>
         <translation>把这个任务放到队列最前面</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="373"/>
+        <location filename="../../gui/views/generate.py" line="374"/>
         <source>Save changes</source>
         <translation>保存修改</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="375"/>
+        <location filename="../../gui/views/generate.py" line="376"/>
         <source>Cancel editing</source>
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="623"/>
+        <location filename="../../gui/views/generate.py" line="624"/>
         <source>at %1 fps</source>
         <translation>（%1 fps）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="626"/>
+        <location filename="../../gui/views/generate.py" line="627"/>
         <source>Start image (required)</source>
         <translation>首帧图像（必需）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="628"/>
+        <location filename="../../gui/views/generate.py" line="629"/>
         <source>Start image (optional)</source>
         <translation>首帧图像（可选）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="630"/>
+        <location filename="../../gui/views/generate.py" line="631"/>
         <source>Start image (not used by this task)</source>
         <translation>首帧图像（此任务不使用）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="676"/>
+        <location filename="../../gui/views/generate.py" line="677"/>
         <source>%1 steps, guidance %2, shift %3, solver %4; LoRAs: %5</source>
         <translation>%1 步，引导 %2，偏移 %3，求解器 %4；LoRA：%5</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="821"/>
+        <location filename="../../gui/views/generate.py" line="822"/>
         <source>Output: %1×%2 (%3)</source>
         <translation>输出：%1×%2（%3）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="839"/>
+        <location filename="../../gui/views/generate.py" line="840"/>
         <source>Downloading %1… (progress in the Models view). If it stops, Download resumes it.</source>
         <translation>正在下载 %1…（进度见模型视图）。如果下载中断，点击“下载”可继续。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="846"/>
+        <location filename="../../gui/views/generate.py" line="847"/>
         <source>This Fast preset needs LoRA files that are not downloaded yet (%1). Queueing waits until they are there, or choose another quality.</source>
         <translation>此快速预设需要尚未下载的 LoRA 文件（%1）。下载完成后才能加入队列，或选择其他质量。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="886"/>
+        <location filename="../../gui/views/generate.py" line="893"/>
         <source>Add to queue</source>
         <translation>加入队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="886"/>
+        <location filename="../../gui/views/generate.py" line="893"/>
         <source>Add %1 to queue</source>
         <translation>加入队列（%1 个）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/views/generate.py" line="910"/>
+        <location filename="../../gui/views/generate.py" line="917"/>
         <source>Queued %n job(s)</source>
         <translation>
             <numerusform>已加入 %n 个任务</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="928"/>
+        <location filename="../../gui/views/generate.py" line="935"/>
         <source>Job %1 updated</source>
         <translation>任务 %1 已更新</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="938"/>
+        <location filename="../../gui/views/generate.py" line="945"/>
         <source>Editing queued job %1</source>
         <translation>正在编辑排队中的任务 %1</translation>
     </message>
@@ -1795,119 +1795,777 @@
 <context>
     <name>PlanPanel</name>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="18"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="41"/>
         <source>Plan on this machine</source>
         <translation>本机运行计划</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="28"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="51"/>
         <source>Checking this machine&apos;s GPUs…</source>
         <translation>正在检测本机 GPU…</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="33"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="56"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="36"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="59"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="37"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="60"/>
         <source>Checkpoint</source>
         <translation>模型文件</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="37"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="60"/>
         <source>not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="39"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="62"/>
         <source>CPU (tiny test model)</source>
         <translation>CPU（微型测试模型）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="42"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="65"/>
         <source>%1 GPUs, Ulysses %2</source>
         <translation>%1 块 GPU，Ulysses %2</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="47"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="70"/>
         <source>1 GPU</source>
         <translation>1 块 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="48"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="71"/>
         <source>Runs on</source>
         <translation>运行于</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="50"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="73"/>
         <source>Placement</source>
         <translation>显存与内存安排</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="55"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="78"/>
         <source>~%1 GiB VRAM per GPU (sampling %2, decoding %3), ~%4 GiB RAM</source>
         <translation>每块 GPU 约 %1 GiB 显存（采样 %2，解码 %3），内存约 %4 GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="51"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="74"/>
         <source>Memory savers</source>
         <translation>省显存选项</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="51"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="19"/>
+        <source>task</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="20"/>
+        <source>size</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="21"/>
+        <source>device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="22"/>
+        <source>gpus</source>
+        <translation>GPU 数</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="23"/>
+        <source>offload_model</source>
+        <translation>模型卸载</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="24"/>
+        <source>convert_model_dtype</source>
+        <translation>bf16 权重</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="25"/>
+        <source>t5_cpu</source>
+        <translation>T5 在 CPU 上</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="26"/>
+        <source>stream_blocks</source>
+        <translation>分块流式加载</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="27"/>
+        <source>fp8</source>
+        <translation>FP8 权重</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="28"/>
+        <source>vae</source>
+        <translation>VAE</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="29"/>
+        <source>vae_offload</source>
+        <translation>VAE 移出 GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="30"/>
+        <source>dit_fsdp</source>
+        <translation>DiT FSDP</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="31"/>
+        <source>vram</source>
+        <translation>显存</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="32"/>
+        <source>attention</source>
+        <translation>注意力</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="33"/>
+        <source>precision</source>
+        <translation>精度</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="34"/>
+        <source>compile</source>
+        <translation>编译</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="35"/>
+        <source>cfg_batch</source>
+        <translation>CFG 批处理</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/plan_panel.py" line="74"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="54"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="77"/>
         <source>Expected memory</source>
         <translation>预计内存</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="64"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="87"/>
         <source>Output</source>
         <translation>输出</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="69"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="92"/>
         <source>Length</source>
         <translation>长度</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="70"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="93"/>
         <source>%1 frames, %2 s at %3 fps</source>
         <translation>%1 帧，%2 秒（%3 fps）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="77"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="100"/>
         <source>s</source>
         <translation>秒</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="77"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="100"/>
         <source>min</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="77"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="100"/>
         <source>h</source>
         <translation>小时</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="78"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="101"/>
         <source>Estimated time</source>
         <translation>预计耗时</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plan_panel.py" line="97"/>
+        <location filename="../../gui/widgets/plan_panel.py" line="121"/>
         <source>Time is an estimate scaled from the official timings, model loading not included.</source>
         <translation>耗时按官方测速数据推算，仅供参考，不含模型加载时间。</translation>
+    </message>
+</context>
+<context>
+    <name>PlanText</name>
+    <message>
+        <location filename="../../gui/plan_text.py" line="33"/>
+        <source>set by you</source>
+        <translation>由你设定</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="34"/>
+        <source>on: {reason}</source>
+        <translation>开：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="35"/>
+        <source>off: {reason}</source>
+        <translation>关：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="36"/>
+        <source>CPU: no CUDA GPU, and this is a tiny test checkpoint</source>
+        <translation>CPU：没有 CUDA GPU，且这是一个微型测试检查点</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="38"/>
+        <source>{task} as requested</source>
+        <translation>{task}（按你的请求）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="39"/>
+        <source>auto: {task} does not fit ({reason}); TI2V-5B does</source>
+        <translation>自动：{task} 放不下（{reason}）；TI2V-5B 可以</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="40"/>
+        <source>auto: {task} fits this machine</source>
+        <translation>自动：{task} 适合这台机器</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="41"/>
+        <source>auto: {task} with block streaming/FP8; TI2V-5B does not fit either</source>
+        <translation>自动：{task} 使用分块流式加载/FP8；TI2V-5B 也放不下</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="44"/>
+        <source>fits only with block streaming or FP8 weights (slow)</source>
+        <translation>只有用分块流式加载或 FP8 权重才放得下（较慢）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="45"/>
+        <source>{size}: {task} needs sizes in multiples of {step} px, the nearest preset to {size2}</source>
+        <translation>{size}：{task} 的尺寸须为 {step} 像素的倍数，这是最接近 {size2} 的预设</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="50"/>
+        <source>1 GPU</source>
+        <translation>1 个 GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="51"/>
+        <source>{n} GPUs: split across GPUs with Ulysses sequence parallelism</source>
+        <translation>{n} 个 GPU：用 Ulysses 序列并行分摊到各 GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="52"/>
+        <source>{n} of {total} GPUs: the sequence-parallel size must divide the {heads} attention heads</source>
+        <translation>使用 {total} 个 GPU 中的 {n} 个：序列并行数必须整除 {heads} 个注意力头</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="56"/>
+        <source>1 of {total} GPUs: split across {n} GPUs each one would need more memory than it has; one GPU runs it with the placement below</source>
+        <translation>使用 {total} 个 GPU 中的 1 个：分摊到 {n} 个 GPU 时每个都需要超出其容量的显存；单个 GPU 按下面的放置方式运行</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="62"/>
+        <source>{reason}, with the savers below</source>
+        <translation>{reason}，并使用下面的省显存手段</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="63"/>
+        <source>the official recipe for A14B on one GPU (offload + bf16): one expert at a time</source>
+        <translation>A14B 单 GPU 官方方案（卸载 + bf16）：每次只放一个专家</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="66"/>
+        <source>the official recipe for A14B on several GPUs (FSDP + Ulysses)</source>
+        <translation>A14B 多 GPU 官方方案（FSDP + Ulysses）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="67"/>
+        <source>both experts and T5 stay on the GPU in bf16: no copies between steps (fastest)</source>
+        <translation>两个专家和 T5 都以 bf16 留在 GPU 上：步骤之间无需复制（最快）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="71"/>
+        <source>both experts stay on the GPU in bf16 (no copy at the expert switch); T5 runs on the CPU to make room</source>
+        <translation>两个专家都以 bf16 留在 GPU 上（切换专家时无需复制）；T5 在 CPU 上运行以腾出空间</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="76"/>
+        <source>VRAM to spare: everything stays on the GPU in full precision (fastest)</source>
+        <translation>显存充裕：全部以全精度留在 GPU 上（最快）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="79"/>
+        <source>bf16 weights to fit the VRAM; no offloading needed</source>
+        <translation>使用 bf16 权重以放进显存；无需卸载</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="80"/>
+        <source>bf16 weights and T5 on the CPU to fit the VRAM; no offloading needed</source>
+        <translation>使用 bf16 权重并把 T5 放在 CPU 上以放进显存；无需卸载</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="83"/>
+        <source>offload, bf16 weights and T5 on the CPU (the official 24 GB recipe)</source>
+        <translation>卸载、bf16 权重、T5 在 CPU 上（官方 24 GB 方案）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="86"/>
+        <source>T5 ({gib} GiB) does not fit on the GPU even alone: it encodes on the CPU</source>
+        <translation>T5（{gib} GiB）单独也放不进 GPU：在 CPU 上编码</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="89"/>
+        <source>shards the experts across GPUs</source>
+        <translation>把专家分片到各 GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="90"/>
+        <source>single GPU or small model</source>
+        <translation>单 GPU 或小模型</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="92"/>
+        <source>{n} DiT blocks stay on the GPU, the others stream in from pinned RAM while the previous one computes: the whole DiT does not fit beside the activations</source>
+        <translation>{n} 个 DiT 块常驻 GPU，其余块在上一块计算时从锁页内存流式载入：整个 DiT 与激活值放不到一起</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="97"/>
+        <source>the DiT fits on the GPU</source>
+        <translation>DiT 放得进 GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="98"/>
+        <source>FP8 weights keep {n} blocks resident instead of {n2} in bf16 (less streaming; a small accuracy cost)</source>
+        <translation>FP8 权重可常驻 {n} 个块，bf16 只能 {n2} 个（流式加载更少；精度略有损失）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="103"/>
+        <source>bf16 weights fit well enough</source>
+        <translation>bf16 权重已足够放下</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="104"/>
+        <source>{dtype}, tiles of {tile} latent px: the untiled fp32 decode needs about {gib} GiB</source>
+        <translation>{dtype}，{tile} 潜空间像素分块：不分块的 fp32 解码约需 {gib} GiB</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="108"/>
+        <source>fp32, untiled: the decode fits</source>
+        <translation>fp32，不分块：解码放得下</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="109"/>
+        <source>{dtype}, tiles of {tile}: {reason}</source>
+        <translation>{dtype}，{tile} 分块：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="110"/>
+        <source>{dtype}, untiled: {reason}</source>
+        <translation>{dtype}，不分块：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="111"/>
+        <source>the VAE waits in RAM while the DiT samples, to make room</source>
+        <translation>DiT 采样时 VAE 在内存中等待，以腾出空间</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="112"/>
+        <source>the VAE stays on the GPU</source>
+        <translation>VAE 留在 GPU 上</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="113"/>
+        <source>about {gib} GiB while sampling and {gib2} GiB while decoding, of {total} GiB (several GPUs: arithmetic, not simulated per rank)</source>
+        <translation>采样时约 {gib} GiB，解码时约 {gib2} GiB，共 {total} GiB（多 GPU：按公式估算，未逐个进程模拟）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="118"/>
+        <source>about {gib} GiB while sampling and {gib2} GiB while decoding, of {total} GiB</source>
+        <translation>采样时约 {gib} GiB，解码时约 {gib2} GiB，共 {total} GiB</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="122"/>
+        <source>no CUDA GPU: PyTorch SDPA</source>
+        <translation>没有 CUDA GPU：PyTorch SDPA</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="123"/>
+        <source>PyTorch SDPA: {reason}; {reason2}</source>
+        <translation>PyTorch SDPA：{reason}；{reason2}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="124"/>
+        <source>{kernel}: it imports, and the GPU ({card}) runs it</source>
+        <translation>{kernel}：已安装，且此 GPU（{card}）支持</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="125"/>
+        <source>{kernel} is not installed (importing {module} failed: {detail})</source>
+        <translation>{kernel} 未安装（导入 {module} 失败：{detail}）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="128"/>
+        <source>{kernel} is not installed</source>
+        <translation>{kernel} 未安装</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="129"/>
+        <source>{kernel} runs on Hopper (sm90) only; this GPU is {card}</source>
+        <translation>{kernel} 仅支持 Hopper（sm90）；此 GPU 为 {card}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="130"/>
+        <source>{kernel} needs compute capability {need} or newer; this GPU is {card}</source>
+        <translation>{kernel} 需要计算能力 {need} 或更新；此 GPU 为 {card}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="133"/>
+        <source>{kernel} needs a CUDA GPU</source>
+        <translation>{kernel} 需要 CUDA GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="135"/>
+        <source>fp32 on the CPU</source>
+        <translation>CPU 上使用 fp32</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="136"/>
+        <source>bf16: the official precision on GPUs</source>
+        <translation>bf16：GPU 上的官方精度</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="137"/>
+        <source>on the CPU compiling takes longer than it saves</source>
+        <translation>在 CPU 上编译耗时多于节省的时间</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="138"/>
+        <source>not used with several GPUs (Ulysses/FSDP)</source>
+        <translation>多 GPU（Ulysses/FSDP）时不使用</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="139"/>
+        <source>not combined with block streaming (its hooks run around each block)</source>
+        <translation>不与分块流式加载同用（其钩子在每个块前后运行）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="142"/>
+        <source>a long job ({steps} steps × {k}k tokens); compiling the blocks (about a minute the first time, cached after) saves ≈10–20 % per step</source>
+        <translation>长任务（{steps} 步 × {k}k 词元）；编译各块（首次约一分钟，之后有缓存）每步可省约 10–20 %</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="147"/>
+        <source>a short job ({steps} steps × {k}k tokens); compiling would take longer than it saves</source>
+        <translation>短任务（{steps} 步 × {k}k 词元）；编译耗时会多于节省的时间</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="151"/>
+        <source>on the CPU two forwards cost the same as one batch of two</source>
+        <translation>在 CPU 上两次前向与一次两路批处理耗时相同</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="152"/>
+        <source>not used with several GPUs (Ulysses)</source>
+        <translation>多 GPU（Ulysses）时不使用</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="153"/>
+        <source>no memory estimate</source>
+        <translation>没有显存估算</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="154"/>
+        <source>the GPU has room for both CFG passes at once (~{gib} of {total} GiB)</source>
+        <translation>GPU 放得下同时进行的两路 CFG（约 {gib} / {total} GiB）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="157"/>
+        <source>both CFG passes at once would need ~{gib} GiB of the GPU&apos;s {total}</source>
+        <translation>同时进行两路 CFG 约需 {gib} GiB，GPU 只有 {total}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="161"/>
+        <source>CFG batching (set by you) needs about {gib} GiB of the GPU&apos;s {total}: the job may run out of GPU memory; turn it off</source>
+        <translation>CFG 批处理（由你设定）约需 {gib} GiB，GPU 只有 {total}：任务可能显存不足；请关闭它</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="166"/>
+        <source>about {gib} GiB of RAM needed but only {free} GiB is free now: close other programs</source>
+        <translation>约需 {gib} GiB 内存，但当前只有 {free} GiB 空闲：请关闭其他程序</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="170"/>
+        <source>the {task} model is not installed yet: download or import it first</source>
+        <translation>{task} 模型尚未安装：请先下载或导入</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="174"/>
+        <source>{task} at {size}, {frames} frames needs about {gib} GiB per GPU (sampling {gib2}, decode {gib3}); the GPU has {total} GiB</source>
+        <translation>{task} 在 {size}、{frames} 帧时每个 GPU 约需 {gib} GiB（采样 {gib2}，解码 {gib3}）；此 GPU 有 {total} GiB</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="179"/>
+        <source>{task} at {size}, {frames} frames needs about {gib} GiB per GPU; the GPU has {total} GiB</source>
+        <translation>{task} 在 {size}、{frames} 帧时每个 GPU 约需 {gib} GiB；此 GPU 有 {total} GiB</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="183"/>
+        <source>{task} with these settings needs about {gib} GiB of system RAM; this machine has {total} GiB</source>
+        <translation>{task} 在这些设置下约需 {gib} GiB 系统内存；本机有 {total} GiB</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="188"/>
+        <source>add RAM or swap, use several GPUs, or choose TI2V-5B</source>
+        <translation>请增加内存或交换空间、使用多个 GPU，或选择 TI2V-5B</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="189"/>
+        <source>the smallest card that fits this job is {gb} GB; {reason}</source>
+        <translation>能运行此任务的最小显卡为 {gb} GB；{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="190"/>
+        <source>no single card fits this job; {reason}</source>
+        <translation>没有单张显卡放得下此任务；{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="191"/>
+        <source>choose a smaller size or fewer frames, or TI2V-5B</source>
+        <translation>请选择更小的尺寸或更少的帧数，或选择 TI2V-5B</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="192"/>
+        <source>choose a smaller size or fewer frames</source>
+        <translation>请选择更小的尺寸或更少的帧数</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="193"/>
+        <source>no model fits this machine: {reason}</source>
+        <translation>没有模型适合这台机器：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="194"/>
+        <source>use a smaller size or fewer frames, or a machine with more GPU memory</source>
+        <translation>请使用更小的尺寸或更少的帧数，或换一台显存更大的机器</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="197"/>
+        <source>{task} needs an NVIDIA GPU: its checkpoint is far too large for the CPU</source>
+        <translation>{task} 需要 NVIDIA GPU：其检查点对 CPU 来说太大了</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="200"/>
+        <source>run on a machine with a CUDA GPU; the CPU runs only tiny test checkpoints</source>
+        <translation>请在有 CUDA GPU 的机器上运行；CPU 只能运行微型测试检查点</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="204"/>
+        <source>no CUDA GPU found: {task} needs an NVIDIA GPU ({detail})</source>
+        <translation>未找到 CUDA GPU：{task} 需要 NVIDIA GPU（{detail}）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="205"/>
+        <source>no CUDA GPU found: {task} needs an NVIDIA GPU</source>
+        <translation>未找到 CUDA GPU：{task} 需要 NVIDIA GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="206"/>
+        <source>install the NVIDIA driver and a CUDA build of PyTorch, or run on another machine</source>
+        <translation>请安装 NVIDIA 驱动和 CUDA 版 PyTorch，或换一台机器运行</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="210"/>
+        <source>{n} GPUs requested but {total} found</source>
+        <translation>请求了 {n} 个 GPU，但只找到 {total} 个</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="211"/>
+        <source>use at most {n} GPUs</source>
+        <translation>最多使用 {n} 个 GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="212"/>
+        <source>Ulysses size {n} does not divide the model&apos;s {heads} heads</source>
+        <translation>Ulysses 并行数 {n} 不能整除模型的 {heads} 个注意力头</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="213"/>
+        <source>FSDP sharding needs several GPUs; this plan uses one</source>
+        <translation>FSDP 分片需要多个 GPU；此方案只用一个</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="214"/>
+        <source>turn FSDP off, or use more GPUs</source>
+        <translation>请关闭 FSDP，或使用更多 GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="215"/>
+        <source>T5 cannot be sharded across GPUs and kept on the CPU at once</source>
+        <translation>T5 不能同时分片到各 GPU 又留在 CPU 上</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="216"/>
+        <source>choose one of &apos;T5 FSDP&apos; and &apos;T5 on CPU&apos;</source>
+        <translation>请在“T5 FSDP”和“T5 在 CPU 上”中选一个</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="217"/>
+        <source>unknown attention backend {name}</source>
+        <translation>未知的注意力后端 {name}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="218"/>
+        <source>attention backend {name} cannot run here: {reason}</source>
+        <translation>注意力后端 {name} 无法在此运行：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="219"/>
+        <source>unknown task {name}</source>
+        <translation>未知任务 {name}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="220"/>
+        <source>unknown precision {name}</source>
+        <translation>未知精度 {name}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="221"/>
+        <source>use t2v-A14B, i2v-A14B, ti2v-5B or auto</source>
+        <translation>请使用 t2v-A14B、i2v-A14B、ti2v-5B 或 auto</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="222"/>
+        <source>use one of {names}</source>
+        <translation>请使用以下之一：{names}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="224"/>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="225"/>
+        <source>{n} GPUs, Ulysses {size}</source>
+        <translation>{n} 个 GPU，Ulysses {size}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="226"/>
+        <source>DiT sharded (FSDP)</source>
+        <translation>DiT 分片（FSDP）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="227"/>
+        <source>DiT streamed, {n} blocks resident</source>
+        <translation>DiT 流式加载，{n} 个块常驻</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="228"/>
+        <source>one DiT on the GPU at a time (offload)</source>
+        <translation>每次一个 DiT 在 GPU 上（卸载）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="229"/>
+        <source>whole DiT on the GPU</source>
+        <translation>整个 DiT 在 GPU 上</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="230"/>
+        <source>T5 on the CPU</source>
+        <translation>T5 在 CPU 上</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="231"/>
+        <source>T5 sharded across the GPUs</source>
+        <translation>T5 分片到各 GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="232"/>
+        <source>T5 streamed through the GPU to encode</source>
+        <translation>T5 编码时流式经过 GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="233"/>
+        <source>T5 on the GPU only to encode</source>
+        <translation>T5 仅在编码时放到 GPU 上</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="234"/>
+        <source>T5 on the GPU</source>
+        <translation>T5 在 GPU 上</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="235"/>
+        <source>offload</source>
+        <translation>卸载</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="236"/>
+        <source>bf16 weights</source>
+        <translation>bf16 权重</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="237"/>
+        <source>T5 on CPU</source>
+        <translation>T5 在 CPU 上</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="238"/>
+        <source>FSDP</source>
+        <translation>FSDP</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="239"/>
+        <source>streaming ({n} blocks resident)</source>
+        <translation>流式加载（{n} 个块常驻）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="240"/>
+        <source>FP8 weights</source>
+        <translation>FP8 权重</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="241"/>
+        <source>{dtype} VAE</source>
+        <translation>{dtype} VAE</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="242"/>
+        <source>tiled VAE ({tile})</source>
+        <translation>分块 VAE（{tile}）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="243"/>
+        <source>VAE off the GPU while sampling</source>
+        <translation>采样时 VAE 移出 GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="245"/>
+        <source>{value}: set by you</source>
+        <translation>{value}：由你设定</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="246"/>
+        <source>{task}: {reason}</source>
+        <translation>{task}：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="247"/>
+        <source>{reason}; {reason2}</source>
+        <translation>{reason}；{reason2}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="250"/>
+        <source>, </source>
+        <translation>，</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="251"/>
+        <source>; </source>
+        <translation>；</translation>
     </message>
 </context>
 <context>
