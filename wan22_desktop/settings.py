@@ -123,6 +123,14 @@ OPTIONS: dict[str, Option] = {
         Option("theme", str, "system", "Colour theme", ("system", "light", "dark")),
         Option("notifications", bool, True, "Notify when a job finishes or fails"),
         Option("keep_awake", bool, True, "Keep the computer awake while jobs run"),
+        # The GUI runner's ``queue run --gpu-mode`` (ADR 0022); offered with several GPUs only.
+        Option(
+            "gpu_mode",
+            str,
+            "auto",
+            "How queued jobs use several GPUs",
+            ("auto", "throughput", "latency"),
+        ),
         Option("prompt_extend_enabled", bool, False, "Extend prompts with an LLM by default"),
         Option(
             "prompt_extend_method",

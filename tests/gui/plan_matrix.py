@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
+from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime.hardware import GPU, Hardware
 from wan22_desktop.runtime.plan_view import placement_parts
 from wan22_desktop.runtime.planner import (
@@ -19,6 +20,7 @@ from wan22_desktop.runtime.planner import (
     PlanOverrides,
     plan,
 )
+from wan22_desktop.runtime.planning import plan_request
 
 SHAPES = (
     JobShape("t2v-A14B", 1280, 720, 81),
@@ -91,4 +93,14 @@ def planner_lines() -> set[str]:
                     lines.update(p.warnings)
                     lines.update(placement_parts(p))
                     lines.update(p.savers())
+        if len(hw.gpus) > 1:  # the GUI runner's latency mode (Settings) spreads every job
+            for task in ("t2v-A14B", "ti2v-5B"):
+                for size in ("1280*720", "832*480") if task != "ti2v-5B" else ("1280*704",):
+                    request = GenerationRequest.for_task(task, prompt="x", size=size)
+                    try:
+                        p = plan_request(request, hw, BIG, gpu_mode="latency")
+                    except PlanError as exc:
+                        lines.update(filter(None, (exc.message, exc.hint)))
+                        continue
+                    lines.update(p.reasons.values())
     return lines

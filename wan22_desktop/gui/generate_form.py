@@ -373,12 +373,14 @@ def preview(
     installed: Mapping[str, InstalledModel],
     image_wh: tuple[int, int] | None = None,
     lora_dir: Path | None = None,
+    gpu_mode: str = "auto",
 ) -> Preview:
     """Validate the form and plan it on this machine: everything the plan panel shows.
 
     The plan comes from ``runtime.planning.plan_request`` with the runner's inputs (the request,
     the probed hardware, ``installed_models(db)``), so the preview shows what the queue will run.
     ``lora_dir``: where a Fast preset's LoRAs are downloaded (missing ones block queueing).
+    ``gpu_mode``: the GUI runner's (Settings), so a "latency" runner's plan spans every GPU here.
     """
     task_reason = ""
     size = values.size or default_size(values.task)
@@ -393,7 +395,7 @@ def preview(
                 )
             )
         try:
-            auto_plan = plan_request(_auto_draft(values, size), hw, installed)
+            auto_plan = plan_request(_auto_draft(values, size), hw, installed, gpu_mode=gpu_mode)
         except (PlanError, UserInputError) as exc:
             return Preview(error=exc, plan_error=exc)
         task = auto_plan.task
@@ -424,7 +426,7 @@ def preview(
     if hw is None or draft is None:
         return replace(result, plan_error=missing)
     try:
-        p = plan_request(draft, hw, installed)
+        p = plan_request(draft, hw, installed, gpu_mode=gpu_mode)
     except (PlanError, UserInputError) as exc:
         return replace(result, plan_error=missing or exc)
     eta = None

@@ -48,6 +48,7 @@ TEMPLATES: tuple[str, ...] = (
     ),
     # --- GPUs ----------------------------------------------------------------------------------
     QT_TRANSLATE_NOOP("PlanText", "1 GPU"),
+    QT_TRANSLATE_NOOP("PlanText", "latency mode: all {n} GPUs do not fit ({reason}); {n2} used"),
     QT_TRANSLATE_NOOP("PlanText", "{n} GPUs: split across GPUs with Ulysses sequence parallelism"),
     QT_TRANSLATE_NOOP(
         "PlanText",

@@ -10,17 +10,22 @@ runs it — and retries quietly until the lease is free; it never takes a live l
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from wan22_desktop.errors import LeaseHeld, OperationError, Wan22Error
+from wan22_desktop.paths import app_paths
+from wan22_desktop.runtime.hardware import GPU
 from wan22_desktop.runtime.runner import QueueRunner, RunnerOptions
+from wan22_desktop.runtime.runner_group import RunnerGroup
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +74,9 @@ class RunnerController(QObject):
         self._retry_timer = QTimer(self, interval=LEASE_RETRY_MS, singleShot=True)
         self._retry_timer.timeout.connect(self.start)
         self._shutting_down = False
+        self._busy: set[int] = set()  # jobs this window's runner has claimed and not finished
+        self._restart_pending = False  # the GPU mode changed: restart once no job runs
+        ctx.events.sig_settings_changed.connect(self._setting_changed)
         if start:
             self.start()
 
@@ -98,8 +106,36 @@ class RunnerController(QObject):
     def release_gpu(self) -> None:
         """Ask the runner to stop its worker (after the running job), freeing GPU memory."""
         if self._runner is not None and self.connected:
+            if isinstance(self._runner, GroupRunner):
+                self.ctx.notifier.info(
+                    self.tr(
+                        "In the one-job-per-GPU mode each GPU's runner keeps its model loaded; "
+                        "choose another GPU mode in Settings to free the GPUs."
+                    )
+                )
+                return
             self._runner.release_worker()
             self.ctx.notifier.info(self.tr("The GPU will be released when the current job ends."))
+
+    def _setting_changed(self, key: str) -> None:
+        """A new GPU mode takes effect as soon as no job runs (never interrupting one)."""
+        if key != "gpu_mode":
+            return
+        self._restart_pending = True
+        self._restart_if_idle()
+
+    def _restart_if_idle(self) -> None:
+        if not self._restart_pending or self._busy or self._shutting_down:
+            return
+        self._restart_pending = False
+        if self.mode != RUNNING:  # stopped or read-only: the next start builds the new runner
+            return
+        log.info("GPU mode changed to %s: restarting the queue runner", self._gpu_mode())
+        self.shutdown()
+        self.start()
+
+    def _gpu_mode(self) -> str:
+        return str(self.ctx.settings.get("gpu_mode"))
 
     def shutdown(self, timeout_s: float = 15.0) -> None:
         """Stop the runner (the running job goes back to the queue) and wait for its thread."""
@@ -155,16 +191,21 @@ class RunnerController(QObject):
             return
         if kind == "idle":
             self.sig_queue_idle.emit()
+            self._restart_if_idle()
             return
         if job_id is None:
             return
         self._flush()
+        if kind == "claimed":
+            self._busy.add(job_id)
         if kind in ("done", "failed", "cancelled", "requeued"):
             self._progress.pop(job_id, None)
+            self._busy.discard(job_id)
         self.sig_job_event.emit(kind, job_id, message)
         self.ctx.events.sig_queue_changed.emit()
         if kind == "done":
             self.ctx.events.sig_history_changed.emit()
+        self._restart_if_idle()
 
     def _flush(self) -> None:
         with self._lock:
@@ -227,15 +268,97 @@ def worker_env() -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join(paths)}
 
 
-def _make_runner(ctx: Any, on_event: Callable[[Any], None]) -> QueueRunner:
-    """The real queue runner for this window's data dir and settings."""
+def _make_runner(ctx: Any, on_event: Callable[[Any], None]) -> QueueRunner | GroupRunner:
+    """The real queue runner for this window's data dir and settings: in the one-job-per-GPU
+    mode with several GPUs, a group of runner processes (``GroupRunner``)."""
+    mode = str(ctx.settings.get("gpu_mode"))
+    probed = ctx.hardware()
+    if mode == "throughput" and probed is not None and len(probed.gpus) > 1:
+        return GroupRunner(ctx, on_event, probed.gpus)
     options = RunnerOptions(
         forever=True,
         keep_awake=bool(ctx.settings.get("keep_awake")),
         max_interruptions=int(ctx.settings.get("max_attempts")),
         hang_factor=float(ctx.settings.get("hang_timeout_factor")),
         worker_env=worker_env(),
+        gpu_mode=mode,
     )
     # One probe per window: the runner waits (heartbeating) for the one the GUI started.
-    hardware = ctx.hardware() or ctx.wait_hardware
+    hardware = probed or ctx.wait_hardware
     return QueueRunner(ctx.db, ctx.paths, options, on_event=on_event, hardware=hardware)
+
+
+def home_arg(data: Path) -> str | None:
+    """``--home`` for a child ``wan22`` that must use this window's data folder (None: the
+    default folders, which the child resolves the same way)."""
+    if app_paths().data == data:
+        return None
+    return str(data.parent)
+
+
+class GroupRunner:
+    """``queue run --gpu-mode throughput`` for the GUI: one child runner process per GPU
+    (``runtime.runner_group.RunnerGroup``, which holds this folder's lease for the group), behind
+    the surface the controller uses (``run``/``stop``/``release_worker``). The children's JSON
+    lines become the same events a ``QueueRunner`` sends; "idle" once every child is idle."""
+
+    def __init__(self, ctx: Any, on_event: Callable[[Any], None], gpus: Sequence[GPU]) -> None:
+        self.on_event, self.gpus = on_event, tuple(gpus)
+        self.group = RunnerGroup(
+            ctx.db,
+            home_arg(ctx.base_paths.data),
+            self.gpus,
+            ["--forever"] + ([] if ctx.settings.get("keep_awake") else ["--no-keep-awake"]),
+            json_lines=True,
+            say=self._line,
+        )
+        self._started = False
+        self._idle: set[str] = set()
+
+    def run(self) -> Any:
+        return self.group.run()
+
+    def stop(self, **_: Any) -> None:
+        self.group.stop()
+
+    def release_worker(self) -> None:
+        """Each child keeps its worker (the controller says so instead)."""
+
+    def _line(self, line: str) -> None:
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            log.info("%s", line)
+            return
+        if not isinstance(ev, dict):
+            return
+        kind, runner = str(ev.get("event") or ""), str(ev.get("runner") or "")
+        message = str(ev.get("message") or "")
+        if kind == "group":
+            log.info("%s", message)
+            if not self._started:  # the group holds the lease and starts its children
+                self._started = True
+                self._emit("started", None, message)
+            return
+        if kind == "runner_died":
+            log.warning("%s", message)
+            return
+        if kind in ("started", "stopped", "worker"):  # each child's own; the group's count
+            return
+        if kind == "idle":
+            self._idle.add(runner)
+            if len(self._idle) >= len(self.gpus):
+                self._emit("idle", None, message)
+            return
+        if kind == "claimed":
+            self._idle.discard(runner)
+        data = ev.get("data")
+        self._emit(
+            kind,
+            ev.get("job_id"),
+            message,
+            SimpleNamespace(**data) if isinstance(data, dict) else None,
+        )
+
+    def _emit(self, kind: str, job_id: Any, message: str, data: Any = None) -> None:
+        self.on_event(SimpleNamespace(kind=kind, job_id=job_id, message=message, data=data))

@@ -149,6 +149,7 @@ class GenerateView(QWidget):
             self.splitter.restoreState(QByteArray.fromBase64(splitter.encode("ascii")))
         ctx.events.sig_generate_prefill_requested.connect(self.prefill)
         ctx.events.sig_models_changed.connect(self.reload_installed)
+        ctx.events.sig_settings_changed.connect(self._setting_changed)
         self.reload_installed()
         if ctx.hardware(self._on_hardware) is None:
             self.plan_panel.show_waiting()
@@ -803,11 +804,20 @@ class GenerateView(QWidget):
         self.installed = installed
         self.refresh_preview()
 
+    def _setting_changed(self, key: str) -> None:
+        if key == "gpu_mode":  # a latency runner spreads jobs over every GPU: plan as it will
+            self.refresh_preview()
+
     def refresh_preview(self) -> None:
         self._debounce.stop()
         values = self.values()
         pv = gf.preview(
-            values, self.ctx.hardware(), self.installed, self._image_wh, lora_dir=self.lora_dir
+            values,
+            self.ctx.hardware(),
+            self.installed,
+            self._image_wh,
+            lora_dir=self.lora_dir,
+            gpu_mode=str(self.ctx.settings.get("gpu_mode")),
         )
         self.last_preview = pv
         if self.ctx.hardware() is None:

@@ -54,7 +54,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (QT_TRANSLATE_NOOP("SettingsView", "Appearance"), ("language", "theme")),
     (
         QT_TRANSLATE_NOOP("SettingsView", "While rendering"),
-        ("notifications", "keep_awake", "max_attempts", "hang_timeout_factor"),
+        ("notifications", "keep_awake", "gpu_mode", "max_attempts", "hang_timeout_factor"),
     ),
     (
         QT_TRANSLATE_NOOP("SettingsView", "Prompt extension"),
@@ -84,6 +84,12 @@ CHOICE_LABELS: dict[str, str] = {
     "hf": QT_TRANSLATE_NOOP("Options", "Hugging Face"),
     "modelscope": QT_TRANSLATE_NOOP("Options", "ModelScope"),
 }
+# ``gpu_mode`` (several GPUs only): the runner modes of ADR 0022 in a user's words.
+GPU_MODE_LABELS: dict[str, str] = {
+    "auto": QT_TRANSLATE_NOOP("Options", "Automatic (the planner decides per job)"),
+    "throughput": QT_TRANSLATE_NOOP("Options", "One job per GPU (more jobs at once)"),
+    "latency": QT_TRANSLATE_NOOP("Options", "Every GPU on one job (each job sooner)"),
+}
 # The option titles from settings.OPTIONS, listed so the translation tools find them.
 OPTION_TITLES = (
     QT_TRANSLATE_NOOP("Options", "Task selected when the app starts"),
@@ -102,6 +108,7 @@ OPTION_TITLES = (
     QT_TRANSLATE_NOOP("Options", "Colour theme"),
     QT_TRANSLATE_NOOP("Options", "Notify when a job finishes or fails"),
     QT_TRANSLATE_NOOP("Options", "Keep the computer awake while jobs run"),
+    QT_TRANSLATE_NOOP("Options", "How queued jobs use several GPUs"),
     QT_TRANSLATE_NOOP("Options", "Extend prompts with an LLM by default"),
     QT_TRANSLATE_NOOP("Options", "Prompt extension backend"),
     QT_TRANSLATE_NOOP("Options", "Prompt extension model (empty: the default)"),
@@ -125,6 +132,8 @@ def _opt(text: str) -> str:
 def choice_label(option: Option, value: Any) -> str:
     if option.key == "language":
         return LANGUAGES.get(value, str(value))
+    if option.key == "gpu_mode":
+        return _opt(GPU_MODE_LABELS.get(str(value), str(value)))
     label = CHOICE_LABELS.get(str(value))
     return _opt(label) if label else str(value)
 
@@ -211,6 +220,14 @@ class SettingsView(QWidget):
                 if key in RESTART_KEYS:
                     label.setToolTip(self.tr("Takes effect when the app starts again"))
                 form.addRow(label, cell)
+                if key == "gpu_mode":
+                    self._gpu_mode_row = (form, cell)
+                    label.setToolTip(
+                        self.tr(
+                            "Changes apply when no job is running: the queue runner restarts "
+                            "in the new mode."
+                        )
+                    )
             col.addWidget(box)
         col.addWidget(self._database_box(inner))
         col.addWidget(self._key_box(inner))
@@ -230,6 +247,14 @@ class SettingsView(QWidget):
                 ctx.settings.read_only_reason, self.tr("changes will not be saved")
             )
         self.refresh_key_status()
+        self._show_gpu_mode(None)
+        ctx.hardware(self._show_gpu_mode)
+
+    def _show_gpu_mode(self, _hw: object) -> None:
+        """The GPU mode is a choice only where there is one: more than one GPU probed."""
+        hw = self.ctx.hardware()
+        form, cell = self._gpu_mode_row
+        form.setRowVisible(cell, hw is not None and len(hw.gpus) > 1)
 
     # ---- one editor per option
 

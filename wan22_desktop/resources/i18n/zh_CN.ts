@@ -367,13 +367,13 @@
 <context>
     <name>GenerateView</name>
     <message>
-        <location filename="../../gui/views/generate.py" line="564"/>
-        <location filename="../../gui/views/generate.py" line="571"/>
+        <location filename="../../gui/views/generate.py" line="565"/>
+        <location filename="../../gui/views/generate.py" line="572"/>
         <source>Settings taken from %1 (%2)</source>
         <translation>已从 %1（%2）读取设置</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="567"/>
+        <location filename="../../gui/views/generate.py" line="568"/>
         <source>not used: %1</source>
         <translation>未使用：%1</translation>
     </message>
@@ -398,132 +398,132 @@
         <translation>480p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="198"/>
+        <location filename="../../gui/views/generate.py" line="199"/>
         <source>Auto (let the planner choose)</source>
         <translation>自动（由规划器选择）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="199"/>
+        <location filename="../../gui/views/generate.py" line="200"/>
         <source>Text → Video (A14B)</source>
         <translation>文生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="200"/>
+        <location filename="../../gui/views/generate.py" line="201"/>
         <source>Image → Video (A14B)</source>
         <translation>图生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="201"/>
+        <location filename="../../gui/views/generate.py" line="202"/>
         <source>Text/Image → Video (5B)</source>
         <translation>文/图生视频（5B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="211"/>
+        <location filename="../../gui/views/generate.py" line="212"/>
         <source>Describe the video: subject, action, scene, style…</source>
         <translation>描述视频：主体、动作、场景、风格……</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="219"/>
+        <location filename="../../gui/views/generate.py" line="220"/>
         <source>Auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="221"/>
+        <location filename="../../gui/views/generate.py" line="222"/>
         <source>Language of the inserted phrases (Auto: the prompt&apos;s language)</source>
         <translation>插入短语的语言（自动：跟随提示词的语言）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="227"/>
+        <location filename="../../gui/views/generate.py" line="228"/>
         <source>Use my own negative prompt</source>
         <translation>使用自定义负向提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="232"/>
+        <location filename="../../gui/views/generate.py" line="233"/>
         <source>Negative prompt (official default)</source>
         <translation>负向提示词（官方默认）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="253"/>
+        <location filename="../../gui/views/generate.py" line="254"/>
         <source> s</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="258"/>
+        <location filename="../../gui/views/generate.py" line="259"/>
         <source> frames</source>
         <translation> 帧</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="655"/>
+        <location filename="../../gui/views/generate.py" line="656"/>
         <source>Draft (fast preview)</source>
         <translation>草稿（快速预览）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="656"/>
+        <location filename="../../gui/views/generate.py" line="657"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="657"/>
+        <location filename="../../gui/views/generate.py" line="658"/>
         <source>Official (best)</source>
         <translation>官方（最佳）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="286"/>
+        <location filename="../../gui/views/generate.py" line="287"/>
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="294"/>
+        <location filename="../../gui/views/generate.py" line="295"/>
         <source>Roll</source>
         <translation>掷骰</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="295"/>
+        <location filename="../../gui/views/generate.py" line="296"/>
         <source>Roll a new seed</source>
         <translation>随机生成一个新种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="301"/>
+        <location filename="../../gui/views/generate.py" line="302"/>
         <source>Extend the prompt with an LLM</source>
         <translation>用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="305"/>
+        <location filename="../../gui/views/generate.py" line="306"/>
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="306"/>
+        <location filename="../../gui/views/generate.py" line="307"/>
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="309"/>
+        <location filename="../../gui/views/generate.py" line="310"/>
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="310"/>
+        <location filename="../../gui/views/generate.py" line="311"/>
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="322"/>
+        <location filename="../../gui/views/generate.py" line="323"/>
         <source>consecutive seeds</source>
         <translation>连续种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="323"/>
+        <location filename="../../gui/views/generate.py" line="324"/>
         <source>random seeds</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="326"/>
+        <location filename="../../gui/views/generate.py" line="327"/>
         <source>videos with</source>
         <translation>个视频，使用</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="238"/>
+        <location filename="../../gui/views/generate.py" line="239"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
@@ -538,149 +538,149 @@
         <translation>快速：Lightning 4 步（图生视频，A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="240"/>
+        <location filename="../../gui/views/generate.py" line="241"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="241"/>
+        <location filename="../../gui/views/generate.py" line="242"/>
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="265"/>
+        <location filename="../../gui/views/generate.py" line="266"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="266"/>
+        <location filename="../../gui/views/generate.py" line="267"/>
         <source>Duration</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="276"/>
+        <location filename="../../gui/views/generate.py" line="277"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="278"/>
+        <location filename="../../gui/views/generate.py" line="279"/>
         <source>Download the preset&apos;s LoRA files (Models view)</source>
         <translation>下载该预设的 LoRA 文件（模型视图）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="330"/>
+        <location filename="../../gui/views/generate.py" line="331"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="332"/>
+        <location filename="../../gui/views/generate.py" line="333"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="333"/>
+        <location filename="../../gui/views/generate.py" line="334"/>
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="334"/>
+        <location filename="../../gui/views/generate.py" line="335"/>
         <source>Batch</source>
         <translation>批量</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="343"/>
+        <location filename="../../gui/views/generate.py" line="344"/>
         <source>LoRAs</source>
         <translation>LoRA</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="352"/>
+        <location filename="../../gui/views/generate.py" line="353"/>
         <source>Start image</source>
         <translation>首帧图像</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="368"/>
+        <location filename="../../gui/views/generate.py" line="369"/>
         <source>Generate now</source>
         <translation>立即生成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="370"/>
+        <location filename="../../gui/views/generate.py" line="371"/>
         <source>Put this job at the front of the queue</source>
         <translation>把这个任务放到队列最前面</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="374"/>
+        <location filename="../../gui/views/generate.py" line="375"/>
         <source>Save changes</source>
         <translation>保存修改</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="376"/>
+        <location filename="../../gui/views/generate.py" line="377"/>
         <source>Cancel editing</source>
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="624"/>
+        <location filename="../../gui/views/generate.py" line="625"/>
         <source>at %1 fps</source>
         <translation>（%1 fps）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="627"/>
+        <location filename="../../gui/views/generate.py" line="628"/>
         <source>Start image (required)</source>
         <translation>首帧图像（必需）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="629"/>
+        <location filename="../../gui/views/generate.py" line="630"/>
         <source>Start image (optional)</source>
         <translation>首帧图像（可选）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="631"/>
+        <location filename="../../gui/views/generate.py" line="632"/>
         <source>Start image (not used by this task)</source>
         <translation>首帧图像（此任务不使用）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="677"/>
+        <location filename="../../gui/views/generate.py" line="678"/>
         <source>%1 steps, guidance %2, shift %3, solver %4; LoRAs: %5</source>
         <translation>%1 步，引导 %2，偏移 %3，求解器 %4；LoRA：%5</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="822"/>
+        <location filename="../../gui/views/generate.py" line="832"/>
         <source>Output: %1×%2 (%3)</source>
         <translation>输出：%1×%2（%3）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="840"/>
+        <location filename="../../gui/views/generate.py" line="850"/>
         <source>Downloading %1… (progress in the Models view). If it stops, Download resumes it.</source>
         <translation>正在下载 %1…（进度见模型视图）。如果下载中断，点击“下载”可继续。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="847"/>
+        <location filename="../../gui/views/generate.py" line="857"/>
         <source>This Fast preset needs LoRA files that are not downloaded yet (%1). Queueing waits until they are there, or choose another quality.</source>
         <translation>此快速预设需要尚未下载的 LoRA 文件（%1）。下载完成后才能加入队列，或选择其他质量。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="893"/>
+        <location filename="../../gui/views/generate.py" line="903"/>
         <source>Add to queue</source>
         <translation>加入队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="893"/>
+        <location filename="../../gui/views/generate.py" line="903"/>
         <source>Add %1 to queue</source>
         <translation>加入队列（%1 个）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/views/generate.py" line="917"/>
+        <location filename="../../gui/views/generate.py" line="927"/>
         <source>Queued %n job(s)</source>
         <translation>
             <numerusform>已加入 %n 个任务</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="935"/>
+        <location filename="../../gui/views/generate.py" line="945"/>
         <source>Job %1 updated</source>
         <translation>任务 %1 已更新</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="945"/>
+        <location filename="../../gui/views/generate.py" line="955"/>
         <source>Editing queued job %1</source>
         <translation>正在编辑排队中的任务 %1</translation>
     </message>
@@ -1698,96 +1698,116 @@
     </message>
     <message>
         <location filename="../../gui/views/settings.py" line="89"/>
+        <source>Automatic (the planner decides per job)</source>
+        <translation>自动（由规划器逐个任务决定）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="90"/>
+        <source>One job per GPU (more jobs at once)</source>
+        <translation>每个 GPU 一个任务（同时处理更多任务）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="91"/>
+        <source>Every GPU on one job (each job sooner)</source>
+        <translation>所有 GPU 处理同一任务（单个任务更快完成）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="95"/>
         <source>Task selected when the app starts</source>
         <translation>启动时选中的任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="90"/>
+        <location filename="../../gui/views/settings.py" line="96"/>
         <source>Quality preset for new jobs</source>
         <translation>新任务的质量预设</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="91"/>
+        <location filename="../../gui/views/settings.py" line="97"/>
         <source>Folder for finished videos (empty: the default)</source>
         <translation>成品视频文件夹（留空：默认位置）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="92"/>
+        <location filename="../../gui/views/settings.py" line="98"/>
         <source>Folder for downloaded models (empty: the default)</source>
         <translation>模型下载文件夹（留空：默认位置）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="93"/>
+        <location filename="../../gui/views/settings.py" line="99"/>
         <source>Where this machine sees folders that runners on other machines recorded (one FROM =&gt; TO per line)</source>
         <translation>其他机器上的渲染节点记录的文件夹在本机的位置（每行一条：来源 =&gt; 本机路径）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="98"/>
+        <location filename="../../gui/views/settings.py" line="104"/>
         <source>A ComfyUI install whose Wan2.2 files are used in place (empty: none)</source>
         <translation>就地使用其中 Wan2.2 文件的 ComfyUI 安装目录（留空：无）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="101"/>
+        <location filename="../../gui/views/settings.py" line="107"/>
         <source>Interface language</source>
         <translation>界面语言</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="102"/>
+        <location filename="../../gui/views/settings.py" line="108"/>
         <source>Colour theme</source>
         <translation>颜色主题</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="103"/>
+        <location filename="../../gui/views/settings.py" line="109"/>
         <source>Notify when a job finishes or fails</source>
         <translation>任务完成或失败时通知</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="104"/>
+        <location filename="../../gui/views/settings.py" line="110"/>
         <source>Keep the computer awake while jobs run</source>
         <translation>任务运行时阻止电脑休眠</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="105"/>
+        <location filename="../../gui/views/settings.py" line="111"/>
+        <source>How queued jobs use several GPUs</source>
+        <translation>队列任务如何使用多个 GPU</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="112"/>
         <source>Extend prompts with an LLM by default</source>
         <translation>默认用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="106"/>
+        <location filename="../../gui/views/settings.py" line="113"/>
         <source>Prompt extension backend</source>
         <translation>提示词扩写方式</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="107"/>
+        <location filename="../../gui/views/settings.py" line="114"/>
         <source>Prompt extension model (empty: the default)</source>
         <translation>提示词扩写模型（留空：默认）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="108"/>
+        <location filename="../../gui/views/settings.py" line="115"/>
         <source>Language of extended prompts</source>
         <translation>扩写后提示词的语言</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="109"/>
+        <location filename="../../gui/views/settings.py" line="116"/>
         <source>Where models are downloaded from</source>
         <translation>模型下载来源</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="110"/>
+        <location filename="../../gui/views/settings.py" line="117"/>
         <source>Hugging Face mirror URL (empty: huggingface.co)</source>
         <translation>Hugging Face 镜像地址（留空：huggingface.co）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="111"/>
+        <location filename="../../gui/views/settings.py" line="118"/>
         <source>Try the other source when a download fails</source>
         <translation>下载失败时尝试另一个来源</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="112"/>
+        <location filename="../../gui/views/settings.py" line="119"/>
         <source>Times a job is retried after a crash before it is marked interrupted</source>
         <translation>任务崩溃后重试的次数，超过则标记为中断</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="115"/>
+        <location filename="../../gui/views/settings.py" line="122"/>
         <source>A job is treated as hung when a step takes this many times longer than expected</source>
         <translation>单步耗时超过预期的多少倍时视为卡死</translation>
     </message>
@@ -2054,516 +2074,521 @@
     </message>
     <message>
         <location filename="../../gui/plan_text.py" line="51"/>
+        <source>latency mode: all {n} GPUs do not fit ({reason}); {n2} used</source>
+        <translation>延迟优先模式：全部 {n} 个 GPU 放不下（{reason}）；改用 {n2} 个</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="52"/>
         <source>{n} GPUs: split across GPUs with Ulysses sequence parallelism</source>
         <translation>{n} 个 GPU：用 Ulysses 序列并行分摊到各 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="52"/>
+        <location filename="../../gui/plan_text.py" line="53"/>
         <source>{n} of {total} GPUs: the sequence-parallel size must divide the {heads} attention heads</source>
         <translation>使用 {total} 个 GPU 中的 {n} 个：序列并行数必须整除 {heads} 个注意力头</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="56"/>
+        <location filename="../../gui/plan_text.py" line="57"/>
         <source>1 of {total} GPUs: split across {n} GPUs each one would need more memory than it has; one GPU runs it with the placement below</source>
         <translation>使用 {total} 个 GPU 中的 1 个：分摊到 {n} 个 GPU 时每个都需要超出其容量的显存；单个 GPU 按下面的放置方式运行</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="62"/>
+        <location filename="../../gui/plan_text.py" line="63"/>
         <source>{reason}, with the savers below</source>
         <translation>{reason}，并使用下面的省显存手段</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="63"/>
+        <location filename="../../gui/plan_text.py" line="64"/>
         <source>the official recipe for A14B on one GPU (offload + bf16): one expert at a time</source>
         <translation>A14B 单 GPU 官方方案（卸载 + bf16）：每次只放一个专家</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="66"/>
+        <location filename="../../gui/plan_text.py" line="67"/>
         <source>the official recipe for A14B on several GPUs (FSDP + Ulysses)</source>
         <translation>A14B 多 GPU 官方方案（FSDP + Ulysses）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="67"/>
+        <location filename="../../gui/plan_text.py" line="68"/>
         <source>both experts and T5 stay on the GPU in bf16: no copies between steps (fastest)</source>
         <translation>两个专家和 T5 都以 bf16 留在 GPU 上：步骤之间无需复制（最快）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="71"/>
+        <location filename="../../gui/plan_text.py" line="72"/>
         <source>both experts stay on the GPU in bf16 (no copy at the expert switch); T5 runs on the CPU to make room</source>
         <translation>两个专家都以 bf16 留在 GPU 上（切换专家时无需复制）；T5 在 CPU 上运行以腾出空间</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="76"/>
+        <location filename="../../gui/plan_text.py" line="77"/>
         <source>VRAM to spare: everything stays on the GPU in full precision (fastest)</source>
         <translation>显存充裕：全部以全精度留在 GPU 上（最快）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="79"/>
+        <location filename="../../gui/plan_text.py" line="80"/>
         <source>bf16 weights to fit the VRAM; no offloading needed</source>
         <translation>使用 bf16 权重以放进显存；无需卸载</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="80"/>
+        <location filename="../../gui/plan_text.py" line="81"/>
         <source>bf16 weights and T5 on the CPU to fit the VRAM; no offloading needed</source>
         <translation>使用 bf16 权重并把 T5 放在 CPU 上以放进显存；无需卸载</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="83"/>
+        <location filename="../../gui/plan_text.py" line="84"/>
         <source>offload, bf16 weights and T5 on the CPU (the official 24 GB recipe)</source>
         <translation>卸载、bf16 权重、T5 在 CPU 上（官方 24 GB 方案）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="86"/>
+        <location filename="../../gui/plan_text.py" line="87"/>
         <source>T5 ({gib} GiB) does not fit on the GPU even alone: it encodes on the CPU</source>
         <translation>T5（{gib} GiB）单独也放不进 GPU：在 CPU 上编码</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="89"/>
+        <location filename="../../gui/plan_text.py" line="90"/>
         <source>shards the experts across GPUs</source>
         <translation>把专家分片到各 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="90"/>
+        <location filename="../../gui/plan_text.py" line="91"/>
         <source>single GPU or small model</source>
         <translation>单 GPU 或小模型</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="92"/>
+        <location filename="../../gui/plan_text.py" line="93"/>
         <source>{n} DiT blocks stay on the GPU, the others stream in from pinned RAM while the previous one computes: the whole DiT does not fit beside the activations</source>
         <translation>{n} 个 DiT 块常驻 GPU，其余块在上一块计算时从锁页内存流式载入：整个 DiT 与激活值放不到一起</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="97"/>
+        <location filename="../../gui/plan_text.py" line="98"/>
         <source>the DiT fits on the GPU</source>
         <translation>DiT 放得进 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="98"/>
+        <location filename="../../gui/plan_text.py" line="99"/>
         <source>FP8 weights keep {n} blocks resident instead of {n2} in bf16 (less streaming; a small accuracy cost)</source>
         <translation>FP8 权重可常驻 {n} 个块，bf16 只能 {n2} 个（流式加载更少；精度略有损失）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="103"/>
+        <location filename="../../gui/plan_text.py" line="104"/>
         <source>bf16 weights fit well enough</source>
         <translation>bf16 权重已足够放下</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="104"/>
+        <location filename="../../gui/plan_text.py" line="105"/>
         <source>{dtype}, tiles of {tile} latent px: the untiled fp32 decode needs about {gib} GiB</source>
         <translation>{dtype}，{tile} 潜空间像素分块：不分块的 fp32 解码约需 {gib} GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="108"/>
+        <location filename="../../gui/plan_text.py" line="109"/>
         <source>fp32, untiled: the decode fits</source>
         <translation>fp32，不分块：解码放得下</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="109"/>
+        <location filename="../../gui/plan_text.py" line="110"/>
         <source>{dtype}, tiles of {tile}: {reason}</source>
         <translation>{dtype}，{tile} 分块：{reason}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="110"/>
+        <location filename="../../gui/plan_text.py" line="111"/>
         <source>{dtype}, untiled: {reason}</source>
         <translation>{dtype}，不分块：{reason}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="111"/>
+        <location filename="../../gui/plan_text.py" line="112"/>
         <source>the VAE waits in RAM while the DiT samples, to make room</source>
         <translation>DiT 采样时 VAE 在内存中等待，以腾出空间</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="112"/>
+        <location filename="../../gui/plan_text.py" line="113"/>
         <source>the VAE stays on the GPU</source>
         <translation>VAE 留在 GPU 上</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="113"/>
+        <location filename="../../gui/plan_text.py" line="114"/>
         <source>about {gib} GiB while sampling and {gib2} GiB while decoding, of {total} GiB (several GPUs: arithmetic, not simulated per rank)</source>
         <translation>采样时约 {gib} GiB，解码时约 {gib2} GiB，共 {total} GiB（多 GPU：按公式估算，未逐个进程模拟）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="118"/>
+        <location filename="../../gui/plan_text.py" line="119"/>
         <source>about {gib} GiB while sampling and {gib2} GiB while decoding, of {total} GiB</source>
         <translation>采样时约 {gib} GiB，解码时约 {gib2} GiB，共 {total} GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="122"/>
+        <location filename="../../gui/plan_text.py" line="123"/>
         <source>no CUDA GPU: PyTorch SDPA</source>
         <translation>没有 CUDA GPU：PyTorch SDPA</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="123"/>
+        <location filename="../../gui/plan_text.py" line="124"/>
         <source>PyTorch SDPA: {reason}; {reason2}</source>
         <translation>PyTorch SDPA：{reason}；{reason2}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="124"/>
+        <location filename="../../gui/plan_text.py" line="125"/>
         <source>{kernel}: it imports, and the GPU ({card}) runs it</source>
         <translation>{kernel}：已安装，且此 GPU（{card}）支持</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="125"/>
+        <location filename="../../gui/plan_text.py" line="126"/>
         <source>{kernel} is not installed (importing {module} failed: {detail})</source>
         <translation>{kernel} 未安装（导入 {module} 失败：{detail}）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="128"/>
+        <location filename="../../gui/plan_text.py" line="129"/>
         <source>{kernel} is not installed</source>
         <translation>{kernel} 未安装</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="129"/>
+        <location filename="../../gui/plan_text.py" line="130"/>
         <source>{kernel} runs on Hopper (sm90) only; this GPU is {card}</source>
         <translation>{kernel} 仅支持 Hopper（sm90）；此 GPU 为 {card}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="130"/>
+        <location filename="../../gui/plan_text.py" line="131"/>
         <source>{kernel} needs compute capability {need} or newer; this GPU is {card}</source>
         <translation>{kernel} 需要计算能力 {need} 或更新；此 GPU 为 {card}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="133"/>
+        <location filename="../../gui/plan_text.py" line="134"/>
         <source>{kernel} needs a CUDA GPU</source>
         <translation>{kernel} 需要 CUDA GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="135"/>
+        <location filename="../../gui/plan_text.py" line="136"/>
         <source>fp32 on the CPU</source>
         <translation>CPU 上使用 fp32</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="136"/>
+        <location filename="../../gui/plan_text.py" line="137"/>
         <source>bf16: the official precision on GPUs</source>
         <translation>bf16：GPU 上的官方精度</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="137"/>
+        <location filename="../../gui/plan_text.py" line="138"/>
         <source>on the CPU compiling takes longer than it saves</source>
         <translation>在 CPU 上编译耗时多于节省的时间</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="138"/>
+        <location filename="../../gui/plan_text.py" line="139"/>
         <source>not used with several GPUs (Ulysses/FSDP)</source>
         <translation>多 GPU（Ulysses/FSDP）时不使用</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="139"/>
+        <location filename="../../gui/plan_text.py" line="140"/>
         <source>not combined with block streaming (its hooks run around each block)</source>
         <translation>不与分块流式加载同用（其钩子在每个块前后运行）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="142"/>
+        <location filename="../../gui/plan_text.py" line="143"/>
         <source>a long job ({steps} steps × {k}k tokens); compiling the blocks (about a minute the first time, cached after) saves ≈10–20 % per step</source>
         <translation>长任务（{steps} 步 × {k}k 词元）；编译各块（首次约一分钟，之后有缓存）每步可省约 10–20 %</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="147"/>
+        <location filename="../../gui/plan_text.py" line="148"/>
         <source>a short job ({steps} steps × {k}k tokens); compiling would take longer than it saves</source>
         <translation>短任务（{steps} 步 × {k}k 词元）；编译耗时会多于节省的时间</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="151"/>
+        <location filename="../../gui/plan_text.py" line="152"/>
         <source>on the CPU two forwards cost the same as one batch of two</source>
         <translation>在 CPU 上两次前向与一次两路批处理耗时相同</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="152"/>
+        <location filename="../../gui/plan_text.py" line="153"/>
         <source>not used with several GPUs (Ulysses)</source>
         <translation>多 GPU（Ulysses）时不使用</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="153"/>
+        <location filename="../../gui/plan_text.py" line="154"/>
         <source>no memory estimate</source>
         <translation>没有显存估算</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="154"/>
+        <location filename="../../gui/plan_text.py" line="155"/>
         <source>the GPU has room for both CFG passes at once (~{gib} of {total} GiB)</source>
         <translation>GPU 放得下同时进行的两路 CFG（约 {gib} / {total} GiB）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="157"/>
+        <location filename="../../gui/plan_text.py" line="158"/>
         <source>both CFG passes at once would need ~{gib} GiB of the GPU&apos;s {total}</source>
         <translation>同时进行两路 CFG 约需 {gib} GiB，GPU 只有 {total}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="161"/>
+        <location filename="../../gui/plan_text.py" line="162"/>
         <source>CFG batching (set by you) needs about {gib} GiB of the GPU&apos;s {total}: the job may run out of GPU memory; turn it off</source>
         <translation>CFG 批处理（由你设定）约需 {gib} GiB，GPU 只有 {total}：任务可能显存不足；请关闭它</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="166"/>
+        <location filename="../../gui/plan_text.py" line="167"/>
         <source>about {gib} GiB of RAM needed but only {free} GiB is free now: close other programs</source>
         <translation>约需 {gib} GiB 内存，但当前只有 {free} GiB 空闲：请关闭其他程序</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="170"/>
+        <location filename="../../gui/plan_text.py" line="171"/>
         <source>the {task} model is not installed yet: download or import it first</source>
         <translation>{task} 模型尚未安装：请先下载或导入</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="174"/>
+        <location filename="../../gui/plan_text.py" line="175"/>
         <source>{task} at {size}, {frames} frames needs about {gib} GiB per GPU (sampling {gib2}, decode {gib3}); the GPU has {total} GiB</source>
         <translation>{task} 在 {size}、{frames} 帧时每个 GPU 约需 {gib} GiB（采样 {gib2}，解码 {gib3}）；此 GPU 有 {total} GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="179"/>
+        <location filename="../../gui/plan_text.py" line="180"/>
         <source>{task} at {size}, {frames} frames needs about {gib} GiB per GPU; the GPU has {total} GiB</source>
         <translation>{task} 在 {size}、{frames} 帧时每个 GPU 约需 {gib} GiB；此 GPU 有 {total} GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="183"/>
+        <location filename="../../gui/plan_text.py" line="184"/>
         <source>{task} with these settings needs about {gib} GiB of system RAM; this machine has {total} GiB</source>
         <translation>{task} 在这些设置下约需 {gib} GiB 系统内存；本机有 {total} GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="188"/>
+        <location filename="../../gui/plan_text.py" line="189"/>
         <source>add RAM or swap, use several GPUs, or choose TI2V-5B</source>
         <translation>请增加内存或交换空间、使用多个 GPU，或选择 TI2V-5B</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="189"/>
+        <location filename="../../gui/plan_text.py" line="190"/>
         <source>the smallest card that fits this job is {gb} GB; {reason}</source>
         <translation>能运行此任务的最小显卡为 {gb} GB；{reason}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="190"/>
+        <location filename="../../gui/plan_text.py" line="191"/>
         <source>no single card fits this job; {reason}</source>
         <translation>没有单张显卡放得下此任务；{reason}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="191"/>
+        <location filename="../../gui/plan_text.py" line="192"/>
         <source>choose a smaller size or fewer frames, or TI2V-5B</source>
         <translation>请选择更小的尺寸或更少的帧数，或选择 TI2V-5B</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="192"/>
+        <location filename="../../gui/plan_text.py" line="193"/>
         <source>choose a smaller size or fewer frames</source>
         <translation>请选择更小的尺寸或更少的帧数</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="193"/>
+        <location filename="../../gui/plan_text.py" line="194"/>
         <source>no model fits this machine: {reason}</source>
         <translation>没有模型适合这台机器：{reason}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="194"/>
+        <location filename="../../gui/plan_text.py" line="195"/>
         <source>use a smaller size or fewer frames, or a machine with more GPU memory</source>
         <translation>请使用更小的尺寸或更少的帧数，或换一台显存更大的机器</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="197"/>
+        <location filename="../../gui/plan_text.py" line="198"/>
         <source>{task} needs an NVIDIA GPU: its checkpoint is far too large for the CPU</source>
         <translation>{task} 需要 NVIDIA GPU：其检查点对 CPU 来说太大了</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="200"/>
+        <location filename="../../gui/plan_text.py" line="201"/>
         <source>run on a machine with a CUDA GPU; the CPU runs only tiny test checkpoints</source>
         <translation>请在有 CUDA GPU 的机器上运行；CPU 只能运行微型测试检查点</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="204"/>
+        <location filename="../../gui/plan_text.py" line="205"/>
         <source>no CUDA GPU found: {task} needs an NVIDIA GPU ({detail})</source>
         <translation>未找到 CUDA GPU：{task} 需要 NVIDIA GPU（{detail}）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="205"/>
+        <location filename="../../gui/plan_text.py" line="206"/>
         <source>no CUDA GPU found: {task} needs an NVIDIA GPU</source>
         <translation>未找到 CUDA GPU：{task} 需要 NVIDIA GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="206"/>
+        <location filename="../../gui/plan_text.py" line="207"/>
         <source>install the NVIDIA driver and a CUDA build of PyTorch, or run on another machine</source>
         <translation>请安装 NVIDIA 驱动和 CUDA 版 PyTorch，或换一台机器运行</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="210"/>
+        <location filename="../../gui/plan_text.py" line="211"/>
         <source>{n} GPUs requested but {total} found</source>
         <translation>请求了 {n} 个 GPU，但只找到 {total} 个</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="211"/>
+        <location filename="../../gui/plan_text.py" line="212"/>
         <source>use at most {n} GPUs</source>
         <translation>最多使用 {n} 个 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="212"/>
+        <location filename="../../gui/plan_text.py" line="213"/>
         <source>Ulysses size {n} does not divide the model&apos;s {heads} heads</source>
         <translation>Ulysses 并行数 {n} 不能整除模型的 {heads} 个注意力头</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="213"/>
+        <location filename="../../gui/plan_text.py" line="214"/>
         <source>FSDP sharding needs several GPUs; this plan uses one</source>
         <translation>FSDP 分片需要多个 GPU；此方案只用一个</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="214"/>
+        <location filename="../../gui/plan_text.py" line="215"/>
         <source>turn FSDP off, or use more GPUs</source>
         <translation>请关闭 FSDP，或使用更多 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="215"/>
+        <location filename="../../gui/plan_text.py" line="216"/>
         <source>T5 cannot be sharded across GPUs and kept on the CPU at once</source>
         <translation>T5 不能同时分片到各 GPU 又留在 CPU 上</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="216"/>
+        <location filename="../../gui/plan_text.py" line="217"/>
         <source>choose one of &apos;T5 FSDP&apos; and &apos;T5 on CPU&apos;</source>
         <translation>请在“T5 FSDP”和“T5 在 CPU 上”中选一个</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="217"/>
+        <location filename="../../gui/plan_text.py" line="218"/>
         <source>unknown attention backend {name}</source>
         <translation>未知的注意力后端 {name}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="218"/>
+        <location filename="../../gui/plan_text.py" line="219"/>
         <source>attention backend {name} cannot run here: {reason}</source>
         <translation>注意力后端 {name} 无法在此运行：{reason}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="219"/>
+        <location filename="../../gui/plan_text.py" line="220"/>
         <source>unknown task {name}</source>
         <translation>未知任务 {name}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="220"/>
+        <location filename="../../gui/plan_text.py" line="221"/>
         <source>unknown precision {name}</source>
         <translation>未知精度 {name}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="221"/>
+        <location filename="../../gui/plan_text.py" line="222"/>
         <source>use t2v-A14B, i2v-A14B, ti2v-5B or auto</source>
         <translation>请使用 t2v-A14B、i2v-A14B、ti2v-5B 或 auto</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="222"/>
+        <location filename="../../gui/plan_text.py" line="223"/>
         <source>use one of {names}</source>
         <translation>请使用以下之一：{names}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="224"/>
+        <location filename="../../gui/plan_text.py" line="225"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="225"/>
+        <location filename="../../gui/plan_text.py" line="226"/>
         <source>{n} GPUs, Ulysses {size}</source>
         <translation>{n} 个 GPU，Ulysses {size}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="226"/>
+        <location filename="../../gui/plan_text.py" line="227"/>
         <source>DiT sharded (FSDP)</source>
         <translation>DiT 分片（FSDP）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="227"/>
+        <location filename="../../gui/plan_text.py" line="228"/>
         <source>DiT streamed, {n} blocks resident</source>
         <translation>DiT 流式加载，{n} 个块常驻</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="228"/>
+        <location filename="../../gui/plan_text.py" line="229"/>
         <source>one DiT on the GPU at a time (offload)</source>
         <translation>每次一个 DiT 在 GPU 上（卸载）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="229"/>
+        <location filename="../../gui/plan_text.py" line="230"/>
         <source>whole DiT on the GPU</source>
         <translation>整个 DiT 在 GPU 上</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="230"/>
+        <location filename="../../gui/plan_text.py" line="231"/>
         <source>T5 on the CPU</source>
         <translation>T5 在 CPU 上</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="231"/>
+        <location filename="../../gui/plan_text.py" line="232"/>
         <source>T5 sharded across the GPUs</source>
         <translation>T5 分片到各 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="232"/>
+        <location filename="../../gui/plan_text.py" line="233"/>
         <source>T5 streamed through the GPU to encode</source>
         <translation>T5 编码时流式经过 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="233"/>
+        <location filename="../../gui/plan_text.py" line="234"/>
         <source>T5 on the GPU only to encode</source>
         <translation>T5 仅在编码时放到 GPU 上</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="234"/>
+        <location filename="../../gui/plan_text.py" line="235"/>
         <source>T5 on the GPU</source>
         <translation>T5 在 GPU 上</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="235"/>
+        <location filename="../../gui/plan_text.py" line="236"/>
         <source>offload</source>
         <translation>卸载</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="236"/>
+        <location filename="../../gui/plan_text.py" line="237"/>
         <source>bf16 weights</source>
         <translation>bf16 权重</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="237"/>
+        <location filename="../../gui/plan_text.py" line="238"/>
         <source>T5 on CPU</source>
         <translation>T5 在 CPU 上</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="238"/>
+        <location filename="../../gui/plan_text.py" line="239"/>
         <source>FSDP</source>
         <translation>FSDP</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="239"/>
+        <location filename="../../gui/plan_text.py" line="240"/>
         <source>streaming ({n} blocks resident)</source>
         <translation>流式加载（{n} 个块常驻）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="240"/>
+        <location filename="../../gui/plan_text.py" line="241"/>
         <source>FP8 weights</source>
         <translation>FP8 权重</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="241"/>
+        <location filename="../../gui/plan_text.py" line="242"/>
         <source>{dtype} VAE</source>
         <translation>{dtype} VAE</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="242"/>
+        <location filename="../../gui/plan_text.py" line="243"/>
         <source>tiled VAE ({tile})</source>
         <translation>分块 VAE（{tile}）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="243"/>
+        <location filename="../../gui/plan_text.py" line="244"/>
         <source>VAE off the GPU while sampling</source>
         <translation>采样时 VAE 移出 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="245"/>
+        <location filename="../../gui/plan_text.py" line="246"/>
         <source>{value}: set by you</source>
         <translation>{value}：由你设定</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="246"/>
+        <location filename="../../gui/plan_text.py" line="247"/>
         <source>{task}: {reason}</source>
         <translation>{task}：{reason}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="247"/>
+        <location filename="../../gui/plan_text.py" line="248"/>
         <source>{reason}; {reason2}</source>
         <translation>{reason}；{reason2}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="250"/>
+        <location filename="../../gui/plan_text.py" line="251"/>
         <source>, </source>
         <translation>，</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="251"/>
+        <location filename="../../gui/plan_text.py" line="252"/>
         <source>; </source>
         <translation>；</translation>
     </message>
@@ -2878,17 +2903,22 @@
 <context>
     <name>RunnerController</name>
     <message>
-        <location filename="../../gui/runner_controller.py" line="102"/>
+        <location filename="../../gui/runner_controller.py" line="112"/>
+        <source>In the one-job-per-GPU mode each GPU&apos;s runner keeps its model loaded; choose another GPU mode in Settings to free the GPUs.</source>
+        <translation>在“每个 GPU 一个任务”模式下，每个 GPU 的运行器会保持模型已加载；要释放 GPU，请在设置中选择其他 GPU 模式。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/runner_controller.py" line="118"/>
         <source>The GPU will be released when the current job ends.</source>
         <translation>当前任务结束后将释放 GPU。</translation>
     </message>
     <message>
-        <location filename="../../gui/runner_controller.py" line="194"/>
+        <location filename="../../gui/runner_controller.py" line="235"/>
         <source>The queue runner stopped: %1</source>
         <translation>队列运行器已停止：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/runner_controller.py" line="195"/>
+        <location filename="../../gui/runner_controller.py" line="236"/>
         <source>the details are in the log file</source>
         <translation>详情见日志文件</translation>
     </message>
@@ -2926,152 +2956,157 @@
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="212"/>
+        <location filename="../../gui/views/settings.py" line="221"/>
         <source>Takes effect when the app starts again</source>
         <translation>重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="217"/>
+        <location filename="../../gui/views/settings.py" line="227"/>
+        <source>Changes apply when no job is running: the queue runner restarts in the new mode.</source>
+        <translation>更改会在没有任务运行时生效：队列运行器将以新模式重新启动。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="234"/>
         <source>* takes effect when the app starts again</source>
         <translation>* 重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="230"/>
+        <location filename="../../gui/views/settings.py" line="247"/>
         <source>changes will not be saved</source>
         <translation>修改不会被保存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="272"/>
+        <location filename="../../gui/views/settings.py" line="297"/>
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="289"/>
+        <location filename="../../gui/views/settings.py" line="314"/>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="290"/>
+        <location filename="../../gui/views/settings.py" line="315"/>
         <source>Default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="329"/>
+        <location filename="../../gui/views/settings.py" line="354"/>
         <source>Saved. This takes effect when the app starts again.</source>
         <translation>已保存，重新启动应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="336"/>
+        <location filename="../../gui/views/settings.py" line="361"/>
         <source>Queue database</source>
         <translation>队列数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="346"/>
+        <location filename="../../gui/views/settings.py" line="371"/>
         <source>password (stored in the OS keyring)</source>
         <translation>密码（保存在系统密钥环中）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="347"/>
+        <location filename="../../gui/views/settings.py" line="372"/>
         <source>Use shared database</source>
         <translation>使用共享数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="349"/>
+        <location filename="../../gui/views/settings.py" line="374"/>
         <source>Use this folder&apos;s own database</source>
         <translation>使用本数据文件夹自己的数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="373"/>
+        <location filename="../../gui/views/settings.py" line="398"/>
         <source>A shared queue: %1</source>
         <translation>共享队列：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="375"/>
+        <location filename="../../gui/views/settings.py" line="400"/>
         <source>This data folder&apos;s own database: %1</source>
         <translation>本数据文件夹自己的数据库：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="383"/>
+        <location filename="../../gui/views/settings.py" line="408"/>
         <source>Restart the app to switch.</source>
         <translation>重启应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="395"/>
+        <location filename="../../gui/views/settings.py" line="420"/>
         <source>Connecting…</source>
         <translation>正在连接…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="403"/>
+        <location filename="../../gui/views/settings.py" line="428"/>
         <source>The queue is now the shared database.</source>
         <translation>队列已改为共享数据库。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="409"/>
+        <location filename="../../gui/views/settings.py" line="434"/>
         <source>The queue is now this data folder&apos;s own database.</source>
         <translation>队列已改为本数据文件夹自己的数据库。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="412"/>
+        <location filename="../../gui/views/settings.py" line="437"/>
         <source>DashScope API key (for online prompt extension)</source>
         <translation>DashScope API 密钥（用于在线扩写提示词）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="420"/>
+        <location filename="../../gui/views/settings.py" line="445"/>
         <source>paste a key (sk-…) to store it in the OS keyring</source>
         <translation>粘贴密钥（sk-…），将保存到系统钥匙串</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="422"/>
+        <location filename="../../gui/views/settings.py" line="447"/>
         <source>Save key</source>
         <translation>保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="424"/>
+        <location filename="../../gui/views/settings.py" line="449"/>
         <source>Remove key</source>
         <translation>删除密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="426"/>
+        <location filename="../../gui/views/settings.py" line="451"/>
         <source>Test</source>
         <translation>测试</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="450"/>
+        <location filename="../../gui/views/settings.py" line="475"/>
         <source>In use: %1 from the DASH_API_KEY environment variable</source>
         <translation>正在使用：来自 DASH_API_KEY 环境变量的 %1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="454"/>
+        <location filename="../../gui/views/settings.py" line="479"/>
         <source>Stored in the OS keyring: %1</source>
         <translation>已保存在系统钥匙串中：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="456"/>
+        <location filename="../../gui/views/settings.py" line="481"/>
         <source>No key stored</source>
         <translation>未保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="471"/>
+        <location filename="../../gui/views/settings.py" line="496"/>
         <source>Key saved in the OS keyring.</source>
         <translation>密钥已保存到系统钥匙串。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="480"/>
+        <location filename="../../gui/views/settings.py" line="505"/>
         <source>Key removed.</source>
         <translation>密钥已删除。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="480"/>
+        <location filename="../../gui/views/settings.py" line="505"/>
         <source>No key was stored.</source>
         <translation>没有已保存的密钥。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="489"/>
+        <location filename="../../gui/views/settings.py" line="514"/>
         <source>Testing…</source>
         <translation>正在测试…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="495"/>
+        <location filename="../../gui/views/settings.py" line="520"/>
         <source>The key works.</source>
         <translation>密钥可用。</translation>
     </message>
