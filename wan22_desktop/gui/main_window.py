@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self._specs = {spec.key: spec for spec in views}
         self._views: dict[str, QWidget] = {}
         self.first_run: QWidget | None = None  # the first-run guide, built when first shown
+        self.runtime_setup_dialog: QWidget | None = None  # while `wan22 runtime setup` runs
         self._navigated = False
 
         self.sidebar = QListWidget(self)
@@ -107,13 +108,33 @@ class MainWindow(QMainWindow):
         from wan22_desktop.frozen import is_frozen, worker_env_ready
 
         if is_frozen() and not worker_env_ready(self.ctx.paths.data):
+            self.status_area.setup_runtime.setVisible(True)
+            self.status_area.setup_runtime.clicked.connect(self.setup_runtime)
             self.ctx.notifier.warning(
                 self.tr("Rendering is not set up yet: the worker's torch environment is missing."),
                 self.tr(
-                    "run `./wan22 runtime setup` once in the app's folder (it downloads torch, "
-                    "a few GB); the queue, history and downloads work meanwhile"
+                    "click Set up rendering (or run `./wan22 runtime setup` in the app's folder; "
+                    "it downloads torch, a few GB); the queue, history and downloads work meanwhile"
                 ),
             )
+
+    def setup_runtime(self) -> None:
+        """``wan22 runtime setup`` with its progress; the button goes once rendering is set up."""
+        from wan22_desktop.gui.widgets.runtime_setup import RuntimeSetupDialog, setup_command
+
+        data = self.ctx.paths.data
+        dialog = RuntimeSetupDialog(setup_command(data), data, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: self._runtime_setup_closed(dialog.succeeded))
+        self.runtime_setup_dialog = dialog
+        dialog.open()  # window-modal; the window keeps painting while it runs
+        dialog.start()
+
+    def _runtime_setup_closed(self, succeeded: bool) -> None:
+        self.runtime_setup_dialog = None
+        if succeeded:
+            self.status_area.setup_runtime.setVisible(False)
+            self.ctx.notifier.info(self.tr("Rendering is set up: jobs in the queue can run now."))
 
     def _download_model(self, key: str) -> None:
         """A catalogue download asked for by another view (Generate's Fast presets) runs in the
@@ -290,7 +311,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_state()
         self.ctx.save_settings()
-        for widget in (*self._views.values(), self.first_run):
+        for widget in (*self._views.values(), self.first_run, self.runtime_setup_dialog):
             if widget is not None and hasattr(widget, "shutdown"):
                 widget.shutdown()
         super().closeEvent(event)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 from wan22_desktop.gui.notifier import ERROR, INFO, WARNING, Notice
 
@@ -25,6 +25,13 @@ class StatusArea(QWidget):
         self.dismiss.setAutoRaise(True)
         self.dismiss.setToolTip(self.tr("Dismiss"))
         self.dismiss.clicked.connect(self.clear)
+        # The bundle's one lasting action (ADR 0023): make the worker's torch environment.
+        self.setup_runtime = QPushButton(self.tr("Set up rendering…"), self)
+        self.setup_runtime.setObjectName("setupRuntime")
+        self.setup_runtime.setToolTip(
+            self.tr("Runs `wan22 runtime setup`: downloads PyTorch (a few GB), with progress")
+        )
+        self.setup_runtime.setVisible(False)
         self.queue_state = QLabel(self)
         self.queue_state.setObjectName("queueState")
         self.runner_state = QLabel(self)
@@ -38,6 +45,7 @@ class StatusArea(QWidget):
         lay.addWidget(self.database_state)
         lay.addWidget(self.message, 1)
         lay.addWidget(self.dismiss)
+        lay.addWidget(self.setup_runtime)
         lay.addSpacing(12)
         lay.addWidget(self.queue_state)
         lay.addSpacing(12)

@@ -1300,52 +1300,57 @@
         <translation>Wan22 Desktop</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="111"/>
+        <location filename="../../gui/main_window.py" line="114"/>
         <source>Rendering is not set up yet: the worker&apos;s torch environment is missing.</source>
         <translation>尚未设置渲染环境：缺少后台进程所需的 torch 环境。</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="113"/>
-        <source>run `./wan22 runtime setup` once in the app&apos;s folder (it downloads torch, a few GB); the queue, history and downloads work meanwhile</source>
-        <translation>请在程序所在文件夹中运行一次 `./wan22 runtime setup`（将下载 torch，约数 GB）；在此期间队列、历史记录和下载均可正常使用</translation>
+        <location filename="../../gui/main_window.py" line="116"/>
+        <source>click Set up rendering (or run `./wan22 runtime setup` in the app&apos;s folder; it downloads torch, a few GB); the queue, history and downloads work meanwhile</source>
+        <translation>点击“设置渲染环境”（或在应用文件夹中运行 `./wan22 runtime setup`；它会下载 torch，约数 GB）；在此期间队列、历史和下载照常可用</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="157"/>
+        <location filename="../../gui/main_window.py" line="137"/>
+        <source>Rendering is set up: jobs in the queue can run now.</source>
+        <translation>渲染环境已设置好：队列中的任务现在可以运行了。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/main_window.py" line="178"/>
         <source>The %1 view could not start: %2</source>
         <translation>“%1”页面无法启动：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="160"/>
+        <location filename="../../gui/main_window.py" line="181"/>
         <source>the details are in the log file</source>
         <translation>详细信息见日志文件</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="164"/>
+        <location filename="../../gui/main_window.py" line="185"/>
         <source>The %1 view could not start.</source>
         <translation>“%1”视图无法启动。</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="236"/>
+        <location filename="../../gui/main_window.py" line="257"/>
         <source>Queue: %1 running, %2 waiting</source>
         <translation>队列：%1 个运行中，%2 个等待</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="241"/>
+        <location filename="../../gui/main_window.py" line="262"/>
         <source> (paused)</source>
         <translation>（已暂停）</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="257"/>
+        <location filename="../../gui/main_window.py" line="278"/>
         <source>Runner: on</source>
         <translation>运行器：运行中</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="258"/>
+        <location filename="../../gui/main_window.py" line="279"/>
         <source>Runner: another process</source>
         <translation>运行器：其他进程</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="259"/>
+        <location filename="../../gui/main_window.py" line="280"/>
         <source>Runner: stopped</source>
         <translation>运行器：已停止</translation>
     </message>
@@ -2924,6 +2929,89 @@
     </message>
 </context>
 <context>
+    <name>RuntimeSetupDialog</name>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="64"/>
+        <source>Set up rendering</source>
+        <translation>设置渲染环境</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="72"/>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="88"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="89"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="98"/>
+        <source>Downloading PyTorch and setting up the environment the app renders with (a few GB on the first run).</source>
+        <translation>正在下载 PyTorch 并设置应用用于渲染的环境（首次运行约需数 GB）。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="133"/>
+        <source>The setup command could not start: %1</source>
+        <translation>设置命令无法启动：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="154"/>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="178"/>
+        <source>Step %1 of %2: %3</source>
+        <translation>第 %1 步，共 %2 步：%3</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="193"/>
+        <source>Cancelled.</source>
+        <translation>已取消。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="195"/>
+        <source>Setup was cancelled; no half-made environment was left behind.</source>
+        <translation>设置已取消；没有留下未完成的环境。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="202"/>
+        <source>Done.</source>
+        <translation>完成。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="203"/>
+        <source>Rendering is set up: jobs in the queue can run now.</source>
+        <translation>渲染环境已设置好：队列中的任务现在可以运行了。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="205"/>
+        <source>the setup command failed (exit code %1)</source>
+        <translation>设置命令失败（退出码 %1）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="213"/>
+        <source>Setup failed.</source>
+        <translation>设置失败。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="214"/>
+        <source>Setup failed: %1</source>
+        <translation>设置失败：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/runtime_setup.py" line="218"/>
+        <source>The log above has the details.</source>
+        <translation>详细信息见上方日志。</translation>
+    </message>
+</context>
+<context>
     <name>SettingsView</name>
     <message>
         <location filename="../../gui/views/settings.py" line="50"/>
@@ -3119,12 +3207,22 @@
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/status_area.py" line="74"/>
+        <location filename="../../gui/widgets/status_area.py" line="29"/>
+        <source>Set up rendering…</source>
+        <translation>设置渲染环境…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/status_area.py" line="32"/>
+        <source>Runs `wan22 runtime setup`: downloads PyTorch (a few GB), with progress</source>
+        <translation>运行 `wan22 runtime setup`：下载 PyTorch（约数 GB），并显示进度</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/status_area.py" line="82"/>
         <source>Database unreachable</source>
         <translation>数据库无法连接</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/status_area.py" line="78"/>
+        <location filename="../../gui/widgets/status_area.py" line="86"/>
         <source>The queue and history reload on their own when it is back.</source>
         <translation>数据库恢复后，队列和历史会自动重新加载。</translation>
     </message>
