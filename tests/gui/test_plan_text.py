@@ -122,3 +122,16 @@ def test_first_run_guide_lines_in_zh_cn(zh):
         for row in model_fits(hw, None, {}, words=tr_plan):
             shown = row.line + (row.hint or "")
             assert not english_words(shown), (row.task, shown)
+
+
+def test_history_detail_shows_the_stored_reasons_in_zh_cn(qtbot, ctx, zh):
+    """A finished job's stored plan (English, as the runner wrote it) reads in Chinese."""
+    from tests.gui.test_history import add_finished, open_view
+
+    add_finished(ctx, "a lighthouse in a storm", seed=77)
+    view = open_view(qtbot, ctx)
+    view.select_row(0)
+    text = view.detail_text.toPlainText()
+    assert "gpus: 1 个 GPU" in text
+    assert "ti2v-5B 模型尚未安装：请先下载或导入" in text
+    assert "is not installed" not in text

@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
+from wan22_desktop.gui.plan_text import tr_plan
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.services.history import utcnow
 from wan22_desktop.services.rows import HistoryRow, JobRow
@@ -175,12 +176,13 @@ def detail_html(row: HistoryRow) -> str:
         )
         if row.plan.reasons:
             items = "".join(
-                f"<li><b>{e(k)}</b>: {e(_fmt(v))}</li>" for k, v in row.plan.reasons.items()
+                f"<li><b>{e(k)}</b>: {e(tr_plan(_fmt(v)))}</li>"
+                for k, v in row.plan.reasons.items()
             )
             why = translate("HistoryDetail", "Why")
             parts.append(f"<h4>{e(why)}</h4><ul>{items}</ul>")
         if row.plan.warnings:
-            items = "".join(f"<li>{e(w)}</li>" for w in row.plan.warnings)
+            items = "".join(f"<li>{e(tr_plan(w))}</li>" for w in row.plan.warnings)
             title = translate("HistoryDetail", "Warnings")
             parts.append(f"<h4>{e(title)}</h4><ul>{items}</ul>")
     return "".join(parts)

@@ -688,132 +688,132 @@
 <context>
     <name>HistoryDetail</name>
     <message>
-        <location filename="../../gui/history_actions.py" line="129"/>
+        <location filename="../../gui/history_actions.py" line="130"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="144"/>
+        <location filename="../../gui/history_actions.py" line="145"/>
         <source>Extended prompt</source>
         <translation>扩展后的提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="133"/>
+        <location filename="../../gui/history_actions.py" line="134"/>
         <source>Job</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="135"/>
+        <location filename="../../gui/history_actions.py" line="136"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="136"/>
+        <location filename="../../gui/history_actions.py" line="137"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="137"/>
+        <location filename="../../gui/history_actions.py" line="138"/>
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="138"/>
+        <location filename="../../gui/history_actions.py" line="139"/>
         <source>Hint</source>
         <translation>建议</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="139"/>
+        <location filename="../../gui/history_actions.py" line="140"/>
         <source>Finished</source>
         <translation>完成时间</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="146"/>
+        <location filename="../../gui/history_actions.py" line="147"/>
         <source>Video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="148"/>
+        <location filename="../../gui/history_actions.py" line="149"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="149"/>
+        <location filename="../../gui/history_actions.py" line="150"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="150"/>
+        <location filename="../../gui/history_actions.py" line="151"/>
         <source>Frames</source>
         <translation>帧数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="151"/>
+        <location filename="../../gui/history_actions.py" line="152"/>
         <source>FPS</source>
         <translation>帧率</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="152"/>
+        <location filename="../../gui/history_actions.py" line="153"/>
         <source>Duration (s)</source>
         <translation>时长（秒）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="153"/>
+        <location filename="../../gui/history_actions.py" line="154"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="154"/>
+        <location filename="../../gui/history_actions.py" line="155"/>
         <source>Created</source>
         <translation>创建时间</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="155"/>
+        <location filename="../../gui/history_actions.py" line="156"/>
         <source>Model folder</source>
         <translation>模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="156"/>
+        <location filename="../../gui/history_actions.py" line="157"/>
         <source>Peak memory</source>
         <translation>显存峰值</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="157"/>
+        <location filename="../../gui/history_actions.py" line="158"/>
         <source>Tags</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="158"/>
+        <location filename="../../gui/history_actions.py" line="159"/>
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="161"/>
+        <location filename="../../gui/history_actions.py" line="162"/>
         <source>Timings (s)</source>
         <translation>耗时（秒）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="163"/>
+        <location filename="../../gui/history_actions.py" line="164"/>
         <source>Parameters</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="169"/>
+        <location filename="../../gui/history_actions.py" line="170"/>
         <source>LoRAs</source>
         <translation>LoRA</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="173"/>
+        <location filename="../../gui/history_actions.py" line="174"/>
         <source>Plan</source>
         <translation>运行方案</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="180"/>
+        <location filename="../../gui/history_actions.py" line="182"/>
         <source>Why</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="184"/>
+        <location filename="../../gui/history_actions.py" line="186"/>
         <source>Warnings</source>
         <translation>警告</translation>
     </message>
