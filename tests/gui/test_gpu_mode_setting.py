@@ -118,3 +118,13 @@ def test_gui_throughput_runs_one_runner_process_per_gpu(qtbot, ctx, hardware, mo
     ctrl.shutdown(timeout_s=60)
     assert ctrl._thread is None
     assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
+
+
+def test_group_children_run_the_bundles_own_wan22_there(monkeypatch):
+    """In the bundle ``sys.executable`` is the GUI binary, not Python: the children run ``wan22``."""
+    from wan22_desktop import frozen
+    from wan22_desktop.runtime.runner_group import child_argv
+
+    monkeypatch.setattr(frozen, "is_frozen", lambda: True)
+    argv = child_argv(None, ["--forever"], 1)
+    assert argv[0].endswith("/wan22") and argv[1:3] == ["--json", "queue"]

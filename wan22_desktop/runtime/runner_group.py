@@ -27,6 +27,7 @@ from typing import Any
 from wan22_desktop.db import queue as q
 from wan22_desktop.db.database import Database
 from wan22_desktop.db.lease import RunnerIdentity, acquire_lease, heartbeat, release_lease
+from wan22_desktop.frozen import module_command
 from wan22_desktop.runtime.hardware import GPU
 from wan22_desktop.terminal_text import escape_control
 
@@ -57,9 +58,7 @@ def child_argv(home: str | None, run_args: Sequence[str], supervisor_pid: int) -
     """``wan22 [--home HOME] --json queue run RUN_ARGS`` for one runner of the group (no home:
     the child resolves the same data folder as this process, from the same environment)."""
     return [
-        sys.executable,
-        "-m",
-        "wan22_desktop.cli",
+        *module_command("wan22_desktop.cli"),  # the bundle's own `wan22` there (ADR 0023)
         *(["--home", home] if home is not None else []),
         "--json",
         "queue",
