@@ -68,8 +68,8 @@ def preset_files(lora_dir: Path, name: str) -> list[Path]:
 @pytest.mark.parametrize(
     "task, fast",
     [
-        ("t2v-A14B", ("lightning-t2v",)),
-        ("i2v-A14B", ("lightning-i2v",)),
+        ("t2v-A14B", ("lightning-t2v", "lightning-t2v-8step-3phase")),
+        ("i2v-A14B", ("lightning-i2v", "lightning-i2v-8step-3phase")),
         ("ti2v-5B", ()),
         (gf.AUTO, ()),
     ],
@@ -195,12 +195,20 @@ def test_quality_lists_the_fast_preset_of_the_task(qtbot, view):
     for task in listed:
         choose(view.task, task)
         listed[task] = [view.quality.itemData(i) for i in range(view.quality.count())]
-    assert listed["t2v-A14B"][-1] == "lightning-t2v" and "lightning-i2v" not in listed["t2v-A14B"]
-    assert listed["i2v-A14B"][-1] == "lightning-i2v"
+    assert listed["t2v-A14B"][-2:] == ["lightning-t2v", "lightning-t2v-8step-3phase"]
+    assert "lightning-i2v" not in listed["t2v-A14B"]
+    assert listed["i2v-A14B"][-2:] == ["lightning-i2v", "lightning-i2v-8step-3phase"]
     assert listed["ti2v-5B"] == list(gf.QUALITY_PRESETS)
     choose(view.task, "t2v-A14B")
-    tip = view.quality.itemData(view.quality.count() - 1, Qt.ItemDataRole.ToolTipRole)
-    assert tip == "4 steps, guidance 1/1, shift 5.0, solver euler; LoRAs: lightning-t2v"
+    tips = [
+        view.quality.itemData(view.quality.findData(name), Qt.ItemDataRole.ToolTipRole)
+        for name in ("lightning-t2v", "lightning-t2v-8step-3phase")
+    ]
+    assert tips == [
+        "4 steps, guidance 1/1, shift 5.0, solver euler; LoRAs: lightning-t2v",
+        "8 steps, guidance 1/1, shift 3.0, solver euler; LoRAs: lightning-t2v"
+        "; first 1 step(s): guidance 3.5, no LoRA",
+    ]
 
 
 def test_fast_preset_fills_the_form_and_queues_preset_and_hashed_loras(qtbot, ctx, view):

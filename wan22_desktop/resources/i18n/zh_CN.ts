@@ -643,44 +643,49 @@
         <translation>%1 步，引导 %2，偏移 %3，求解器 %4；LoRA：%5</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="821"/>
+        <location filename="../../gui/views/generate.py" line="685"/>
+        <source>; first %1 step(s): guidance %2, no LoRA</source>
+        <translation>；前 %1 步：引导 %2，不用 LoRA</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/generate.py" line="828"/>
         <source>Output: %1×%2 (%3)</source>
         <translation>输出：%1×%2（%3）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="839"/>
+        <location filename="../../gui/views/generate.py" line="846"/>
         <source>Downloading %1… (progress in the Models view). If it stops, Download resumes it.</source>
         <translation>正在下载 %1…（进度见模型视图）。如果下载中断，点击“下载”可继续。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="846"/>
+        <location filename="../../gui/views/generate.py" line="853"/>
         <source>This Fast preset needs LoRA files that are not downloaded yet (%1). Queueing waits until they are there, or choose another quality.</source>
         <translation>此快速预设需要尚未下载的 LoRA 文件（%1）。下载完成后才能加入队列，或选择其他质量。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="886"/>
+        <location filename="../../gui/views/generate.py" line="893"/>
         <source>Add to queue</source>
         <translation>加入队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="886"/>
+        <location filename="../../gui/views/generate.py" line="893"/>
         <source>Add %1 to queue</source>
         <translation>加入队列（%1 个）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/views/generate.py" line="910"/>
+        <location filename="../../gui/views/generate.py" line="917"/>
         <source>Queued %n job(s)</source>
         <translation>
             <numerusform>已加入 %n 个任务</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="928"/>
+        <location filename="../../gui/views/generate.py" line="935"/>
         <source>Job %1 updated</source>
         <translation>任务 %1 已更新</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="938"/>
+        <location filename="../../gui/views/generate.py" line="945"/>
         <source>Editing queued job %1</source>
         <translation>正在编辑排队中的任务 %1</translation>
     </message>
