@@ -367,13 +367,13 @@
 <context>
     <name>GenerateView</name>
     <message>
-        <location filename="../../gui/views/generate.py" line="563"/>
-        <location filename="../../gui/views/generate.py" line="570"/>
+        <location filename="../../gui/views/generate.py" line="567"/>
+        <location filename="../../gui/views/generate.py" line="574"/>
         <source>Settings taken from %1 (%2)</source>
         <translation>已从 %1（%2）读取设置</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="566"/>
+        <location filename="../../gui/views/generate.py" line="570"/>
         <source>not used: %1</source>
         <translation>未使用：%1</translation>
     </message>
@@ -398,132 +398,132 @@
         <translation>480p 竖屏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="197"/>
+        <location filename="../../gui/views/generate.py" line="198"/>
         <source>Auto (let the planner choose)</source>
         <translation>自动（由规划器选择）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="198"/>
+        <location filename="../../gui/views/generate.py" line="199"/>
         <source>Text → Video (A14B)</source>
         <translation>文生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="199"/>
+        <location filename="../../gui/views/generate.py" line="200"/>
         <source>Image → Video (A14B)</source>
         <translation>图生视频（A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="200"/>
+        <location filename="../../gui/views/generate.py" line="201"/>
         <source>Text/Image → Video (5B)</source>
         <translation>文/图生视频（5B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="210"/>
+        <location filename="../../gui/views/generate.py" line="211"/>
         <source>Describe the video: subject, action, scene, style…</source>
         <translation>描述视频：主体、动作、场景、风格……</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="218"/>
+        <location filename="../../gui/views/generate.py" line="219"/>
         <source>Auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="220"/>
+        <location filename="../../gui/views/generate.py" line="221"/>
         <source>Language of the inserted phrases (Auto: the prompt&apos;s language)</source>
         <translation>插入短语的语言（自动：跟随提示词的语言）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="226"/>
+        <location filename="../../gui/views/generate.py" line="227"/>
         <source>Use my own negative prompt</source>
         <translation>使用自定义负向提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="231"/>
+        <location filename="../../gui/views/generate.py" line="232"/>
         <source>Negative prompt (official default)</source>
         <translation>负向提示词（官方默认）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="252"/>
+        <location filename="../../gui/views/generate.py" line="253"/>
         <source> s</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="257"/>
+        <location filename="../../gui/views/generate.py" line="258"/>
         <source> frames</source>
         <translation> 帧</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="654"/>
+        <location filename="../../gui/views/generate.py" line="659"/>
         <source>Draft (fast preview)</source>
         <translation>草稿（快速预览）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="655"/>
+        <location filename="../../gui/views/generate.py" line="660"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="656"/>
+        <location filename="../../gui/views/generate.py" line="661"/>
         <source>Official (best)</source>
         <translation>官方（最佳）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="285"/>
+        <location filename="../../gui/views/generate.py" line="286"/>
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="293"/>
+        <location filename="../../gui/views/generate.py" line="294"/>
         <source>Roll</source>
         <translation>掷骰</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="294"/>
+        <location filename="../../gui/views/generate.py" line="295"/>
         <source>Roll a new seed</source>
         <translation>随机生成一个新种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="300"/>
+        <location filename="../../gui/views/generate.py" line="301"/>
         <source>Extend the prompt with an LLM</source>
         <translation>用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="304"/>
+        <location filename="../../gui/views/generate.py" line="305"/>
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="305"/>
+        <location filename="../../gui/views/generate.py" line="306"/>
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="308"/>
+        <location filename="../../gui/views/generate.py" line="309"/>
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="309"/>
+        <location filename="../../gui/views/generate.py" line="310"/>
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="321"/>
+        <location filename="../../gui/views/generate.py" line="322"/>
         <source>consecutive seeds</source>
         <translation>连续种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="322"/>
+        <location filename="../../gui/views/generate.py" line="323"/>
         <source>random seeds</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="325"/>
+        <location filename="../../gui/views/generate.py" line="326"/>
         <source>videos with</source>
         <translation>个视频，使用</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="237"/>
+        <location filename="../../gui/views/generate.py" line="238"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
@@ -538,154 +538,154 @@
         <translation>快速：Lightning 4 步（图生视频，A14B）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="239"/>
+        <location filename="../../gui/views/generate.py" line="240"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="240"/>
+        <location filename="../../gui/views/generate.py" line="241"/>
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="264"/>
+        <location filename="../../gui/views/generate.py" line="265"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="265"/>
+        <location filename="../../gui/views/generate.py" line="266"/>
         <source>Duration</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="275"/>
+        <location filename="../../gui/views/generate.py" line="276"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="277"/>
+        <location filename="../../gui/views/generate.py" line="278"/>
         <source>Download the preset&apos;s LoRA files (Models view)</source>
         <translation>下载该预设的 LoRA 文件（模型视图）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="329"/>
+        <location filename="../../gui/views/generate.py" line="330"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="331"/>
+        <location filename="../../gui/views/generate.py" line="332"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="332"/>
+        <location filename="../../gui/views/generate.py" line="333"/>
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="333"/>
+        <location filename="../../gui/views/generate.py" line="334"/>
         <source>Batch</source>
         <translation>批量</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="342"/>
+        <location filename="../../gui/views/generate.py" line="343"/>
         <source>LoRAs</source>
         <translation>LoRA</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="351"/>
+        <location filename="../../gui/views/generate.py" line="352"/>
         <source>Start image</source>
         <translation>首帧图像</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="367"/>
+        <location filename="../../gui/views/generate.py" line="368"/>
         <source>Generate now</source>
         <translation>立即生成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="369"/>
+        <location filename="../../gui/views/generate.py" line="370"/>
         <source>Put this job at the front of the queue</source>
         <translation>把这个任务放到队列最前面</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="373"/>
+        <location filename="../../gui/views/generate.py" line="374"/>
         <source>Save changes</source>
         <translation>保存修改</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="375"/>
+        <location filename="../../gui/views/generate.py" line="376"/>
         <source>Cancel editing</source>
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="623"/>
+        <location filename="../../gui/views/generate.py" line="628"/>
         <source>at %1 fps</source>
         <translation>（%1 fps）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="626"/>
+        <location filename="../../gui/views/generate.py" line="631"/>
         <source>Start image (required)</source>
         <translation>首帧图像（必需）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="628"/>
+        <location filename="../../gui/views/generate.py" line="633"/>
         <source>Start image (optional)</source>
         <translation>首帧图像（可选）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="630"/>
+        <location filename="../../gui/views/generate.py" line="635"/>
         <source>Start image (not used by this task)</source>
         <translation>首帧图像（此任务不使用）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="676"/>
+        <location filename="../../gui/views/generate.py" line="681"/>
         <source>%1 steps, guidance %2, shift %3, solver %4; LoRAs: %5</source>
         <translation>%1 步，引导 %2，偏移 %3，求解器 %4；LoRA：%5</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="685"/>
+        <location filename="../../gui/views/generate.py" line="690"/>
         <source>; first %1 step(s): guidance %2, no LoRA</source>
         <translation>；前 %1 步：引导 %2，不用 LoRA</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="828"/>
+        <location filename="../../gui/views/generate.py" line="833"/>
         <source>Output: %1×%2 (%3)</source>
         <translation>输出：%1×%2（%3）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="846"/>
+        <location filename="../../gui/views/generate.py" line="851"/>
         <source>Downloading %1… (progress in the Models view). If it stops, Download resumes it.</source>
         <translation>正在下载 %1…（进度见模型视图）。如果下载中断，点击“下载”可继续。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="853"/>
+        <location filename="../../gui/views/generate.py" line="858"/>
         <source>This Fast preset needs LoRA files that are not downloaded yet (%1). Queueing waits until they are there, or choose another quality.</source>
         <translation>此快速预设需要尚未下载的 LoRA 文件（%1）。下载完成后才能加入队列，或选择其他质量。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="893"/>
+        <location filename="../../gui/views/generate.py" line="898"/>
         <source>Add to queue</source>
         <translation>加入队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="893"/>
+        <location filename="../../gui/views/generate.py" line="898"/>
         <source>Add %1 to queue</source>
         <translation>加入队列（%1 个）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/views/generate.py" line="917"/>
+        <location filename="../../gui/views/generate.py" line="922"/>
         <source>Queued %n job(s)</source>
         <translation>
             <numerusform>已加入 %n 个任务</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="935"/>
+        <location filename="../../gui/views/generate.py" line="940"/>
         <source>Job %1 updated</source>
         <translation>任务 %1 已更新</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="945"/>
+        <location filename="../../gui/views/generate.py" line="950"/>
         <source>Editing queued job %1</source>
         <translation>正在编辑排队中的任务 %1</translation>
     </message>
