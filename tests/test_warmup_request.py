@@ -131,3 +131,10 @@ def test_preset_flag_fills_the_warmup_and_flags_given_win(monkeypatch) -> None:
     req = request_from_args(build_parser().parse_args(args))
     assert (req.warmup_steps, req.warmup_guidance, req.preset) == (1, 5.0, THREE_PHASE[0])
     req.validate()
+
+
+def test_presets_list_shows_the_warmup(capsys) -> None:
+    assert main(["presets", "list"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "8 steps, euler, shift 3.0" in x)
+    assert "high-noise expert for 4 steps; first 1 step(s) at guidance 3.5 without LoRAs" in line
