@@ -217,9 +217,10 @@ class WanEngine:
         self, pipeline: WanPipeline, request: GenerationRequest
     ) -> Callable[[], None] | None:
         """The mid-job switch to the full LoRA set (only the warm-up experts' tensors change)."""
-        if not warmup_experts(request) or not request.loras:
-            return None
+        cold = warmup_experts(request)
         items = _lora_items(pipeline, request)
+        if not any(i.expert in cold and i.strength != 0.0 for i in items):
+            return None  # nothing to merge: the warm-up only changes the guidance
 
         def merge() -> None:
             pipeline.loras.apply(pipeline.experts, items, pipeline.spec.name)
@@ -263,8 +264,8 @@ def warmup_experts(request: GenerationRequest) -> set[str]:
 
 def resolved_phases(request: GenerationRequest, experts: list[str]) -> list[dict[str, Any]]:
     """The job's phases as run: consecutive steps with the same expert, guidance and LoRA state,
-    each ``{"steps": [first, end), "expert", "guidance", "loras"}`` (what History shows for a
-    guided warm-up job)."""
+    each ``{"steps": [first, end), "expert", "guidance", "loras"}`` (``loras``: a LoRA with a
+    strength on that expert was merged), recorded with a guided warm-up job."""
     out: list[dict[str, Any]] = []
     g = request.guidance
     for i, name in enumerate(experts):
@@ -272,7 +273,10 @@ def resolved_phases(request: GenerationRequest, experts: list[str]) -> list[dict
         guide = g.low if name == LOW_NOISE else g.high
         if warm and request.warmup_guidance is not None:
             guide = request.warmup_guidance
-        key = {"expert": name, "guidance": guide, "loras": bool(request.loras) and not warm}
+        strengths = [
+            r.strength_low if name == LOW_NOISE else r.strength_high for r in request.loras
+        ]
+        key = {"expert": name, "guidance": guide, "loras": any(strengths) and not warm}
         if out and all(out[-1][k] == v for k, v in key.items()):
             out[-1]["steps"][1] = i + 1
         else:
