@@ -33,6 +33,7 @@ def _req(task: str = "t2v-A14B", **changes) -> GenerationRequest:
             "warmup_steps",
         ),
         ("t2v-A14B", dict(warmup_steps=-1), "out of range", "warmup_steps"),
+        ("t2v-A14B", dict(sample_steps=1, warmup_steps=1), "at least 2 steps", "warmup_steps"),
         ("t2v-A14B", dict(warmup_guidance=3.5), "without warm-up steps", "warmup_steps"),
         ("t2v-A14B", dict(warmup_steps=1, warmup_guidance=-1.0), "out of range", "warmup_guidance"),
         (

@@ -974,6 +974,12 @@ def _check_warmup(r: GenerationRequest) -> list[str]:
             "drop --warmup_steps, or use t2v-A14B or i2v-A14B",
             "warmup_steps",
         )
+    if r.sample_steps < 2:
+        raise _bad(
+            f"a warm-up needs at least 2 steps; the job has {r.sample_steps}",
+            "use more steps, or turn the warm-up off (--warmup_steps 0)",
+            "warmup_steps",
+        )
     if not 0 < n < r.sample_steps:
         raise _bad(
             f"warm-up steps {n} out of range: use 1..{r.sample_steps - 1} "
