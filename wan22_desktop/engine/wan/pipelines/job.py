@@ -42,6 +42,7 @@ from wan22_desktop.video_metadata import build_payload
 
 from .. import parallel
 from ..dit import WanDiT
+from ..lora import HIGH, LOW, ExpertLora
 from .clock import PhaseClock
 from .loop import LOW_NOISE, StepInfo
 from .pipeline import GenerationResult, MemoryConfig, WanPipeline, resolve_seed
@@ -228,10 +229,8 @@ class WanEngine:
         return merge
 
 
-def _lora_items(pipeline: WanPipeline, request: GenerationRequest) -> list[Any]:
+def _lora_items(pipeline: WanPipeline, request: GenerationRequest) -> list[ExpertLora]:
     """The request's LoRAs as ``lora.ExpertLora`` items, one per file and expert."""
-    from ..lora import HIGH, LOW, ExpertLora
-
     return [
         ExpertLora(
             name,

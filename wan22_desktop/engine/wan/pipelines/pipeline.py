@@ -310,8 +310,8 @@ class WanPipeline:
 
     def _in_place(self, change: Callable[[], None]) -> Callable[[], None]:
         """``change`` run on the experts' own weights: offloaded or streamed experts are parked
-        first (their device copies would drop an in-place change), and upload again when next
-        activated."""
+        first (a change made to their device copies would be copied back, or lost with a streamed
+        block), and upload again when next activated."""
 
         def run() -> None:
             self.placer.park_resident()
