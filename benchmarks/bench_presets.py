@@ -7,6 +7,8 @@ text encoding, sampling, decoding) for
 * the official recipe of the task (40 UniPC steps, CFG on both experts: 80 DiT forwards),
 * the Lightning preset (4 Euler steps, guidance 1: 4 DiT forwards; its LoRAs are left out, as
   the time of a merged LoRA is the base model's),
+* the 8-step three-phase Lightning preset (one guided warm-up step with CFG, then 7 steps at
+  guidance 1: 9 DiT forwards; its LoRAs left out too, so the mid-job merge is not timed),
 * optionally the official recipe with step caching (``--turbo THRESHOLD``),
 
 alternating the runs after a warm-up of each. Prints the medians, DiT forwards counted with a
@@ -42,6 +44,11 @@ PROMPT = "a cat running on the grass"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--preset", default="lightning-t2v", choices=["lightning-t2v"])
+    parser.add_argument(
+        "--three-phase",
+        default="lightning-t2v-8step-3phase",
+        help="the 8-step three-phase preset timed as well ('' to leave it out)",
+    )
     parser.add_argument("--size", type=int, default=64, help="width = height in pixels")
     parser.add_argument("--frames", type=int, default=9)
     parser.add_argument("--dim", type=int, default=128)
@@ -63,6 +70,8 @@ def main() -> None:
         "official": GenerationRequest.for_task(task, **common),
         args.preset: preset_request(args.preset, strip_loras=True, **common),
     }
+    if args.three_phase:
+        recipes[args.three_phase] = preset_request(args.three_phase, strip_loras=True, **common)
     if args.turbo > 0:
         recipes[f"official+turbo {args.turbo:g}"] = GenerationRequest.for_task(
             task, step_cache=args.turbo, **common
@@ -119,9 +128,14 @@ def main() -> None:
     for name, req in recipes.items():
         n, skipped = info[name]
         extra = f", skipped steps {skipped}" if req.step_cache else ""
+        warm = (
+            f" (first {req.warmup_steps} at {req.warmup_guidance:g})"
+            if req.warmup_steps and req.warmup_guidance is not None
+            else ""
+        )
         print(
-            f"  {name:24} {req.sample_steps:3d} steps {req.solver:6} guidance "
-            f"{req.guidance.high:g}/{req.guidance.low:g}: job median {medians[name]:.3f} s "
+            f"  {name:26} {req.sample_steps:3d} steps {req.solver:6} guidance "
+            f"{req.guidance.high:g}/{req.guidance.low:g}{warm}: job median {medians[name]:.3f} s "
             f"(sampling {sampled[name]:.3f} s), {n} DiT forwards{extra}"
         )
     for name in recipes:

@@ -20,6 +20,8 @@ JSON schema versions (``schema_version``):
   merged into the DiT; ``strength_low`` is the low-noise expert's, TI2V-5B uses one strength),
   and the speed fields ``switch_step`` (the A14B expert switch as a step; None: the official
   boundary), ``step_cache`` (0: off) and ``preset``. v3 rows load with no LoRA and the defaults.
+  Added later (default: off): ``warmup_steps`` and ``warmup_guidance``, a guided warm-up (the
+  first steps with the LoRAs off and their own guidance; the three-phase Lightning preset).
 
 Loading rules: a version newer than ``SCHEMA_VERSION`` is refused (update the app); older ones
 are upgraded step by step; fields missing from a dict take the task's defaults; **unknown keys are
@@ -213,6 +215,11 @@ class GenerationRequest:
     switch_step: int | None = None
     step_cache: float = 0.0
     preset: str | None = None
+    # Guided warm-up (ADR 0024): the first ``warmup_steps`` steps run with the request's LoRAs off
+    # and guidance ``warmup_guidance`` (None: each expert's own), on whichever expert the schedule
+    # gives them; the LoRAs are merged in before the next step. 0: off.
+    warmup_steps: int = 0
+    warmup_guidance: float | None = None
 
     # ---- construction
 
@@ -493,6 +500,8 @@ _FIELD_TYPES: dict[str, Callable[[str, Any], Any]] = {
     "switch_step": _optional(_as_int),
     "step_cache": _as_float,
     "preset": _optional(_as_str),
+    "warmup_steps": _as_int,
+    "warmup_guidance": _optional(_as_float),
 }
 _SUB_TYPES: dict[str, Callable[[str, Any], Any]] = {
     "enabled": _as_bool,
@@ -945,6 +954,45 @@ def _check_speed(r: GenerationRequest) -> list[str]:
         )
     if r.preset is not None and not r.preset.strip():
         raise _bad("the preset name is empty", "leave it unset", "preset")
+    return _check_warmup(r)
+
+
+def _check_warmup(r: GenerationRequest) -> list[str]:
+    """The guided warm-up: some steps, fewer than the job's, on a two-expert model."""
+    n, g = r.warmup_steps, r.warmup_guidance
+    if n == 0:
+        if g is not None:
+            raise _bad(
+                "a warm-up guidance without warm-up steps has no effect",
+                "give the warm-up steps too (--warmup_steps N), or drop --warmup_guidance",
+                "warmup_steps",
+            )
+        return []
+    if not r.spec.is_moe:
+        raise _bad(
+            f"{r.task} has one model; the guided warm-up is for the A14B experts",
+            "drop --warmup_steps, or use t2v-A14B or i2v-A14B",
+            "warmup_steps",
+        )
+    if r.sample_steps < 2:
+        raise _bad(
+            f"a warm-up needs at least 2 steps; the job has {r.sample_steps}",
+            "use more steps, or turn the warm-up off (--warmup_steps 0)",
+            "warmup_steps",
+        )
+    if not 0 < n < r.sample_steps:
+        raise _bad(
+            f"warm-up steps {n} out of range: use 1..{r.sample_steps - 1} "
+            f"(fewer than the job's {r.sample_steps} steps)",
+            "the warm-up is the first steps, with the LoRAs off; 0 turns it off",
+            "warmup_steps",
+        )
+    if g is not None and not (math.isfinite(g) and GUIDANCE_MIN <= g <= GUIDANCE_MAX):
+        raise _bad(
+            f"warm-up guidance {g:g} out of range: use {GUIDANCE_MIN:g}..{GUIDANCE_MAX:g}",
+            "for example 3.5 (the three-phase Lightning preset's)",
+            "warmup_guidance",
+        )
     return []
 
 

@@ -85,6 +85,10 @@ def request_to_argv(request: GenerationRequest, *, program: str = "wan22") -> li
         argv += ["--switch_step", str(r.switch_step)]
     if r.step_cache:
         argv += ["--turbo", _num(r.step_cache)]
+    if r.warmup_steps:
+        argv += ["--warmup_steps", str(r.warmup_steps)]
+    if r.warmup_guidance is not None:
+        argv += ["--warmup_guidance", _num(r.warmup_guidance)]
     return argv
 
 

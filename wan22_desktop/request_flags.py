@@ -230,6 +230,19 @@ def add_speed_flags(parser: argparse.ArgumentParser) -> None:
         help="step caching: reuse the last step's prediction while the estimated change stays "
         "under THRESHOLD (0.02-0.05; default 0: off)",
     )
+    g.add_argument(
+        "--warmup_steps",
+        type=whole_number,
+        metavar="N",
+        help="A14B guided warm-up: run the first N steps with the LoRAs off (and the guidance of "
+        "--warmup_guidance), then merge them (default 0: off; the 3-phase Lightning preset: 1)",
+    )
+    g.add_argument(
+        "--warmup_guidance",
+        type=number,
+        metavar="G",
+        help="guidance during the warm-up steps (default: each expert's own guidance)",
+    )
 
 
 def add_prompt_extend_flags(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:
@@ -322,12 +335,16 @@ def request_changes(
         ("attention", "attention"),
         ("switch_step", "switch_step"),
         ("turbo", "step_cache"),
+        ("warmup_steps", "warmup_steps"),
+        ("warmup_guidance", "warmup_guidance"),
     ):
         value = getattr(args, flag, None)
         if value is not None:
             out[name] = value
     if out.get("task") in OFFICIAL_ONLY_TASKS:
         check_task_available(out["task"])
+    if out.get("warmup_steps") == 0 and "warmup_guidance" not in out:
+        out["warmup_guidance"] = None  # turning the warm-up off drops its guidance too
     for name in ("image", "ckpt_dir", "save_file"):
         if out.get(name):
             out[name] = os.path.abspath(os.path.expanduser(out[name]))

@@ -68,8 +68,8 @@ def preset_files(lora_dir: Path, name: str) -> list[Path]:
 @pytest.mark.parametrize(
     "task, fast",
     [
-        ("t2v-A14B", ("lightning-t2v",)),
-        ("i2v-A14B", ("lightning-i2v",)),
+        ("t2v-A14B", ("lightning-t2v", "lightning-t2v-8step-3phase")),
+        ("i2v-A14B", ("lightning-i2v", "lightning-i2v-8step-3phase")),
         ("ti2v-5B", ()),
         (gf.AUTO, ()),
     ],
@@ -195,12 +195,20 @@ def test_quality_lists_the_fast_preset_of_the_task(qtbot, view):
     for task in listed:
         choose(view.task, task)
         listed[task] = [view.quality.itemData(i) for i in range(view.quality.count())]
-    assert listed["t2v-A14B"][-1] == "lightning-t2v" and "lightning-i2v" not in listed["t2v-A14B"]
-    assert listed["i2v-A14B"][-1] == "lightning-i2v"
+    assert listed["t2v-A14B"][-2:] == ["lightning-t2v", "lightning-t2v-8step-3phase"]
+    assert "lightning-i2v" not in listed["t2v-A14B"]
+    assert listed["i2v-A14B"][-2:] == ["lightning-i2v", "lightning-i2v-8step-3phase"]
     assert listed["ti2v-5B"] == list(gf.QUALITY_PRESETS)
     choose(view.task, "t2v-A14B")
-    tip = view.quality.itemData(view.quality.count() - 1, Qt.ItemDataRole.ToolTipRole)
-    assert tip == "4 steps, guidance 1/1, shift 5.0, solver euler; LoRAs: lightning-t2v"
+    tips = [
+        view.quality.itemData(view.quality.findData(name), Qt.ItemDataRole.ToolTipRole)
+        for name in ("lightning-t2v", "lightning-t2v-8step-3phase")
+    ]
+    assert tips == [
+        "4 steps, guidance 1/1, shift 5.0, solver euler; LoRAs: lightning-t2v",
+        "8 steps, guidance 1/1, shift 3.0, solver euler; LoRAs: lightning-t2v"
+        "; first 1 step(s): guidance 3.5, no LoRA",
+    ]
 
 
 def test_fast_preset_fills_the_form_and_queues_preset_and_hashed_loras(qtbot, ctx, view):
@@ -317,3 +325,74 @@ def test_missing_loras_block_queueing_until_the_download_button_fetched_them(
         for x in get_preset("lightning-t2v").loras:
             assert x.path(lora_dir).is_file()
         win.view("models").shutdown()
+
+
+# ---- the three-phase Lightning presets (guided warm-up, ADR 0024)
+
+THREE = "lightning-t2v-8step-3phase"
+
+
+def test_a_three_phase_preset_sets_the_warmup_and_leaving_it_drops_it(tmp_path):
+    preset_files(tmp_path, THREE)
+    start = gf.FormValues(task="t2v-A14B", prompt="a fox")
+    fast = gf.choose_quality(start, "t2v-A14B", THREE, tmp_path)
+    assert (fast.warmup_steps, fast.warmup_guidance, fast.switch_step) == (1, 3.5, 4)
+    request = gf.build_request(fast, "t2v-A14B")
+    assert (request.warmup_steps, request.warmup_guidance, request.preset) == (1, 3.5, THREE)
+    request.validate()
+    again = gf.values_from_request(request)
+    assert (again.quality, again.warmup_steps, again.warmup_guidance) == (THREE, 1, 3.5)
+    four = gf.choose_quality(fast, "t2v-A14B", "lightning-t2v", tmp_path)
+    assert (four.warmup_steps, four.warmup_guidance) == (0, None)
+    back = gf.choose_quality(fast, "t2v-A14B", "official", tmp_path)
+    assert (back.warmup_steps, back.warmup_guidance) == (0, None)
+    assert gf.build_request(back, "t2v-A14B").warmup_steps == 0
+    # a request's own warm-up (from the command line) survives a trip through the form
+    own = replace(request, preset=None, warmup_steps=2, warmup_guidance=None)
+    assert gf.build_request(gf.values_from_request(own), "t2v-A14B").warmup_steps == 2
+
+
+def test_three_phase_forwards_count_the_guided_first_phase():
+    r = GenerationRequest.for_task(
+        "t2v-A14B",
+        prompt="x",
+        guidance=Guidance(1.0, 1.0),
+        sample_steps=8,
+        switch_step=4,
+        warmup_steps=1,
+        warmup_guidance=3.5,
+    )
+    assert gf.forwards_per_step(r) == 9 / 8  # 2 forwards in phase 1, then 1 a step
+    assert gf.forwards_per_step(replace(r, warmup_guidance=None)) == 1.0  # only the LoRAs off
+    # A warm-up reaching past the switch counts the low-noise steps at their own guidance.
+    mixed = replace(r, guidance=Guidance(4.0, 1.0), switch_step=1, warmup_steps=2)
+    assert gf.forwards_per_step(mixed) == (2 + 2 + 6 * 2) / 8
+    three = estimate("t2v-A14B", 1280, 720, 81, 8, 1, "NVIDIA H100", forwards_per_step=9 / 8)
+    official = estimate("t2v-A14B", 1280, 720, 81, 40, 1, "NVIDIA H100")
+    assert three is not None and official is not None
+    assert three.low_s / official.low_s == pytest.approx(9 / 80)
+    print(f"3-phase ETA / official ETA (H100, 720p, 81 frames): {three.low_s / official.low_s}")
+
+
+def test_the_three_phase_preset_in_the_view_queues_its_warmup(qtbot, ctx, view):
+    preset_files(ctx.paths.models / LORA_FOLDER, THREE)
+    choose(view.task, "t2v-A14B")
+    view.prompt.setPlainText("a fox in the snow")
+    choose(view.quality, THREE)
+    adv = view.advanced
+    assert (adv.steps.value(), adv.shift.value(), adv.switch_step.value()) == (8, 3.0, 4)
+    view.refresh_preview()
+    assert view.add_to_queue.isEnabled(), view.message.text()
+    qtbot.mouseClick(view.add_to_queue, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    [job] = q.list_jobs(ctx.db)
+    req = GenerationRequest.from_json(job.request_json)
+    assert (req.preset, req.sample_steps, req.warmup_steps, req.warmup_guidance) == (
+        THREE,
+        8,
+        1,
+        3.5,
+    )
+    assert len(req.loras) == 2
+    choose(view.quality, "official")
+    assert view.values().warmup_steps == 0

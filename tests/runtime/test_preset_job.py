@@ -142,3 +142,62 @@ def test_lightning_preset_job_through_the_queue(tmp_path, monkeypatch) -> None:
     with_loras, without = np.load(gen.video_path), np.load(gen_plain.video_path)
     assert with_loras.shape == without.shape and with_loras.shape[1] == 5  # [C, F, H, W]
     assert not np.array_equal(with_loras, without)
+
+
+@pytest.mark.slow  # real worker processes: in `make test`, not `make test-fast`
+def test_three_phase_preset_job_through_the_queue(tmp_path, monkeypatch) -> None:
+    """The 8-step three-phase preset (guided warm-up, ADR 0024) through the queue: History has
+    the resolved warm-up fields and the phases as run; the plain job after it in the same warm
+    worker gives the same video as in a fresh worker (the LoRAs merged mid-job are restored)."""
+    from tests.lora_helpers import lora_tensors, write_lora
+    from wan22_desktop.engine.wan.checkpoints import read_task_dit_config
+    from wan22_desktop.presets import default_lora_dir, get_preset
+
+    name = "lightning-t2v-8step-3phase"
+    monkeypatch.delenv("WAN22_WORKER_BACKEND", raising=False)
+    home = tmp_path / "home"
+    paths = app_paths(home).ensure()
+    ckpt = Path(tiny.make_tiny_checkpoint("t2v-A14B", paths.models / "tiny-t2v"))
+    size = sum(f.stat().st_size for f in ckpt.rglob("*") if f.is_file())
+    lora_dir = default_lora_dir(str(home))
+    cfg = read_task_dit_config(ckpt, "t2v-A14B")
+    for i, lora in enumerate(get_preset(name).loras):
+        target = lora.path(lora_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_lora(target, lora_tensors(cfg, seed=10 + i), "official_ab")
+    common = dict(prompt="a fast cat", size="32*32", frame_num=5, seed=5, output_format="npy")
+    req = preset_request(name, lora_dir=lora_dir, **common)
+    plain = GenerationRequest.for_task("t2v-A14B", sample_steps=3, **common)
+    options = RunnerOptions(
+        keep_awake=False,
+        poll_s=0.05,
+        progress_interval_s=0.0,
+        worker_env={"PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")},
+    )
+    with open_app_database(paths) as db:
+        db.transact(
+            lambda s: register(
+                s, "Wan-AI/Wan2.2-T2V-A14B", ckpt, origin="import", tasks=("t2v-A14B",), size=size
+            )
+        )
+
+        def run(*requests: GenerationRequest) -> list:
+            jobs = [j for r in requests for j in q.enqueue(db, r)]
+            runner = QueueRunner(db, paths, options, hardware=Hardware(ram_total_gib=64.0))
+            summary = runner.run()
+            assert summary.done == [j.id for j in jobs], q.get_job(db, jobs[0].id).error_message
+            return [history.get_generation(db, q.get_job(db, j.id).generation_id) for j in jobs]
+
+        gen, after = run(req, plain)
+        (fresh,) = run(plain)
+    stored = GenerationRequest.from_json(gen.request_json)
+    assert (stored.preset, stored.sample_steps, stored.switch_step) == (name, 8, 4)
+    assert (stored.warmup_steps, stored.warmup_guidance) == (1, 3.5)
+    sampling = json.loads(gen.plan_json)["sampling"]
+    assert sampling["experts"] == [HIGH_NOISE] * 4 + [LOW_NOISE] * 4
+    assert sampling["phases"] == [
+        {"steps": [0, 1], "expert": HIGH_NOISE, "guidance": 3.5, "loras": False},
+        {"steps": [1, 4], "expert": HIGH_NOISE, "guidance": 1.0, "loras": True},
+        {"steps": [4, 8], "expert": LOW_NOISE, "guidance": 1.0, "loras": True},
+    ]
+    assert np.array_equal(np.load(after.video_path), np.load(fresh.video_path))

@@ -34,6 +34,12 @@ def cmd_list(args: argparse.Namespace) -> int:
             f"  {row['task']}, {f.get('sample_steps')} steps, {f.get('solver', 'unipc')}, "
             f"shift {f.get('sample_shift')}, guidance {g.get('high')}/{g.get('low')} (high/low)"
             + (f", high-noise expert for {f['switch_step']} steps" if "switch_step" in f else "")
+            + (
+                f"; first {f['warmup_steps']} step(s) at guidance "
+                f"{f.get('warmup_guidance', 'of the expert')} without LoRAs"
+                if f.get("warmup_steps")
+                else ""
+            )
         )
         for lora in row["loras"]:
             state = (

@@ -69,6 +69,9 @@ class FormValues:
     loras: tuple[tuple[str, float, float], ...] = ()
     switch_step: int | None = None  # A14B expert switch as a step; None: the official boundary
     step_cache: float = 0.0  # step caching ("Turbo") threshold; 0: off
+    # A14B guided warm-up (three-phase Lightning presets; no widget: the preset or request sets it)
+    warmup_steps: int = 0
+    warmup_guidance: float | None = None
 
     def to_state(self) -> dict[str, Any]:
         return asdict(self)
@@ -219,6 +222,7 @@ def choose_quality(values: FormValues, task: str, quality: str, lora_dir: Path) 
             switch_step=f.get("switch_step"),
             step_cache=0.0 if preset.distilled else values.step_cache,
             loras=preset_lora_rows(preset, lora_dir) + own_rows,
+            **warmup_fields(preset),
         )
     if fast_preset(task, values.quality) is None:
         return replace(values, quality=quality)
@@ -233,6 +237,7 @@ def choose_quality(values: FormValues, task: str, quality: str, lora_dir: Path) 
         guidance_high=spec.guidance[1],
         switch_step=None,
         loras=own_rows,
+        **warmup_fields(None),
     )
 
 
@@ -273,17 +278,28 @@ def step_cache_refusal(task: str, quality: str, steps: int | None = None) -> str
 def forwards_per_step(request: GenerationRequest) -> float:
     """DiT forwards per step on average: guidance 1 skips the unconditional pass (one forward
     instead of two). For A14B the experts may differ; without a switch step half the steps are
-    counted on each (the official boundary depends on the shift)."""
+    counted on each (the official boundary depends on the shift). The guided warm-up's steps
+    count at their own guidance (two forwards for the three-phase preset's phase 1)."""
 
     def passes(g: float) -> int:
         return 1 if g == 1.0 else 2
 
+    n = request.sample_steps
+    warm = min(max(request.warmup_steps, 0), n)
     low, high = passes(request.guidance.low), passes(request.guidance.high)
     if not request.spec.is_moe or low == high:
-        return float(low)
-    n = request.sample_steps
-    n_high = request.switch_step if request.switch_step is not None else n / 2
-    return (n_high * high + (n - n_high) * low) / max(n, 1)
+        total = float(low * n)
+    else:
+        n_high = request.switch_step if request.switch_step is not None else n / 2
+        total = n_high * high + (n - n_high) * low
+    if warm and request.warmup_guidance is not None:
+        # the warm-up is the first steps, on the high-noise expert while they come before the
+        # switch (the rest of it on the low-noise one)
+        n_high = request.switch_step if request.switch_step is not None else n / 2
+        on_high = min(warm, n_high)
+        before = on_high * high + (warm - on_high) * low
+        total += warm * passes(request.warmup_guidance) - before
+    return total / max(n, 1)
 
 
 def sizes_for(task: str) -> tuple[str, ...]:
@@ -356,7 +372,18 @@ def build_request(values: FormValues, task: str, *, size: str | None = None) -> 
         switch_step=values.switch_step if spec.is_moe else None,
         step_cache=values.step_cache,
         preset=preset.name if (preset := fast_preset(task, values.quality)) else None,
+        warmup_steps=values.warmup_steps if spec.is_moe else 0,
+        warmup_guidance=values.warmup_guidance if spec.is_moe and values.warmup_steps else None,
     )
+
+
+def warmup_fields(preset: Preset | None) -> dict[str, Any]:
+    """The guided warm-up a Fast preset sets (three-phase Lightning); off for the others."""
+    f = preset.fields if preset is not None else {}
+    return {
+        "warmup_steps": int(f.get("warmup_steps", 0)),
+        "warmup_guidance": f.get("warmup_guidance"),
+    }
 
 
 def missing_model_error(task: str) -> CheckpointError:
@@ -499,4 +526,6 @@ def values_from_request(request: GenerationRequest, *, count: int = 1) -> FormVa
         loras=tuple((x.path, x.strength_high, x.strength_low) for x in request.loras),
         switch_step=request.switch_step,
         step_cache=request.step_cache,
+        warmup_steps=request.warmup_steps,
+        warmup_guidance=request.warmup_guidance,
     )

@@ -243,7 +243,9 @@ class LoraMerge:
         self, experts: Mapping[str, nn.Module], items: Sequence[ExpertLora], label: str
     ) -> bool:
         """Make ``items`` the merged set (restoring the previous set's tensors first); False
-        when it already is. Files are read and checked before anything changes."""
+        when it already is. Files are read and checked before anything changes. Only the experts
+        whose own items change are touched (a mid-job switch on one expert, ADR 0024, leaves the
+        other's merged weights alone)."""
         items = tuple(i for i in items if i.strength != 0.0)
         if items == self.applied:
             return False
@@ -253,17 +255,31 @@ class LoraMerge:
                 raise UserInputError(f"{label} has no {i.expert} expert", field="loras")
             lora = files[i.path]
             check_fits(lora.layout, lora.shapes(), model_shapes(experts[i.expert]), label)
-        self.restore(experts)
-        merge_into(experts, items, files=files, keep=self.originals, label=label)
+        changed = {n for n in experts if _on(items, n) != _on(self.applied, n)}
+        self._restore(experts, changed)
+        merge_into(
+            {n: m for n, m in experts.items() if n in changed},
+            [i for i in items if i.expert in changed],
+            files=files,
+            keep=self.originals,
+            label=label,
+        )
         self.applied = items
         return True
 
     def restore(self, experts: Mapping[str, nn.Module]) -> None:
         """Put back the loaded weights of every parameter a LoRA changed."""
+        self._restore(experts, set(experts))
+        self.applied = ()
+
+    def _restore(self, experts: Mapping[str, nn.Module], names: set[str]) -> None:
+        """Put back the loaded weights of the parameters a LoRA changed in the experts ``names``."""
         params = {name: dict(m.state_dict(keep_vars=True)) for name, m in experts.items()}
         with torch.no_grad():
-            for (name, pname), original in self.originals.items():
+            for name, pname in [k for k in self.originals if k[0] in names]:
                 p = params[name][pname]
-                p.copy_(original.to(p.device))
-        self.originals.clear()
-        self.applied = ()
+                p.copy_(self.originals.pop((name, pname)).to(p.device))
+
+
+def _on(items: Sequence[ExpertLora], expert: str) -> tuple[ExpertLora, ...]:
+    return tuple(i for i in items if i.expert == expert)

@@ -120,6 +120,13 @@ class ExpertPlacer:
             self.pool.release()
         release_cached_memory(self.device)
 
+    def park_resident(self) -> None:
+        """With offload: every expert back to its host weights (no cache release), so a weight
+        changed in place now (a LoRA merged mid-job) lands where the next ``activate`` reads it."""
+        if self.offload:
+            for name in sorted(self.resident):
+                self._park(name)
+
     def _park(self, name: str) -> None:
         if name in self.streamers:
             self.streamers[name].detach()

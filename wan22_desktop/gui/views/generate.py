@@ -119,6 +119,7 @@ class GenerateView(QWidget):
         self.editing_job: int | None = None
         self.lora_dir = ctx.paths.models / LORA_FOLDER  # where a Fast preset's LoRAs download to
         self._quality = "official"  # the Quality choice before the current one
+        self._warmup: tuple[int, float | None] = (0, None)  # no widget: set_values carries it
         self._downloading: set[str] = set()  # catalogue keys whose download this form started
         self.last_preview: gf.Preview | None = None
         self._image_wh: tuple[int, int] | None = None
@@ -470,6 +471,8 @@ class GenerateView(QWidget):
             step_cache=self.advanced.turbo_threshold.value()
             if self.advanced.turbo.isChecked()
             else 0.0,
+            warmup_steps=self._warmup[0],
+            warmup_guidance=self._warmup[1],
         )
 
     def set_values(self, v: gf.FormValues) -> None:
@@ -486,6 +489,7 @@ class GenerateView(QWidget):
             self._image_wh = image_size(v.image) if v.image else None
             _select(self.quality, v.quality)
             self._quality = self.quality.currentData()
+            self._warmup = (v.warmup_steps, v.warmup_guidance)
             self.advanced.switch_step.setValue(-1 if v.switch_step is None else v.switch_step)
             self.advanced.turbo.setChecked(v.step_cache > 0)
             self.advanced.turbo_threshold.setValue(v.step_cache or gf.STEP_CACHE_DEFAULT)
@@ -601,6 +605,7 @@ class GenerateView(QWidget):
                 _select(self.advanced.solver, left.solver)
                 self.advanced.switch_step.setValue(-1)
                 self.loras.set_rows(left.loras)
+                self._warmup = (left.warmup_steps, left.warmup_guidance)
             self._quality = self.quality.currentData()
             self._sync_steps(
                 None if not self.advanced.steps_custom.isChecked() else self.advanced.steps.value()
@@ -674,7 +679,7 @@ class GenerateView(QWidget):
         preset = all_presets()[name]
         f = preset.fields
         guidance = f.get("guidance") or {}
-        return (
+        text = (
             self.tr("%1 steps, guidance %2, shift %3, solver %4; LoRAs: %5")
             .replace("%1", str(f.get("sample_steps", "")))
             .replace("%2", "/".join(f"{g:g}" for g in guidance.values()))
@@ -682,6 +687,13 @@ class GenerateView(QWidget):
             .replace("%4", str(f.get("solver", "")))
             .replace("%5", ", ".join(sorted({x.catalog for x in preset.loras})) or "-")
         )
+        if f.get("warmup_steps"):  # the three-phase presets: a guided first phase, LoRAs off
+            text += (
+                self.tr("; first %1 step(s): guidance %2, no LoRA")
+                .replace("%1", str(f["warmup_steps"]))
+                .replace("%2", f"{f.get('warmup_guidance', '-')}")
+            )
+        return text
 
     def _quality_task(self) -> str:
         """The task the previous Fast preset was made for (the form's task when none)."""

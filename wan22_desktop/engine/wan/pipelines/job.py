@@ -42,8 +42,9 @@ from wan22_desktop.video_metadata import build_payload
 
 from .. import parallel
 from ..dit import WanDiT
+from ..lora import HIGH, LOW, ExpertLora
 from .clock import PhaseClock
-from .loop import StepInfo
+from .loop import LOW_NOISE, StepInfo
 from .pipeline import GenerationResult, MemoryConfig, WanPipeline, resolve_seed
 
 _UNSAFE = re.compile(r'[\x00-\x1f<>:"\\|?*/ ]')
@@ -183,6 +184,9 @@ class WanEngine:
             clock=job.clock,
             switch_step=request.switch_step,
             step_cache=request.step_cache,
+            warmup_steps=request.warmup_steps,
+            warmup_guidance=request.warmup_guidance,
+            after_warmup=self._after_warmup(pipeline, request),
         )
         job.notes.extend(result.notes)
         return result.video  # None on ranks other than 0 (only rank 0 decodes)
@@ -192,31 +196,91 @@ class WanEngine:
 
     def apply_loras(self, pipeline: WanPipeline, request: GenerationRequest) -> bool:
         """Merge the request's LoRAs into the loaded experts (restoring the previous job's set
-        first); False when the set is already merged. Every file is checked (hash, fit) first."""
+        first); False when the set is already merged. Every file is checked (hash, fit) first.
+        With a guided warm-up the experts it runs on start without theirs (``_after_warmup``
+        merges them)."""
         from wan22_desktop.lora_library import verify_ref
-
-        from ..lora import HIGH, LOW, ExpertLora
 
         for ref in request.loras:
             verify_ref(ref.path, ref.sha256)
-        items = [
-            ExpertLora(
-                name,
-                ref.path,
-                ref.strength_low if name == LOW else ref.strength_high,
-                ref.sha256,
-            )
-            for ref in request.loras
-            for name in pipeline.experts
-            if name in (HIGH, LOW) or len(pipeline.experts) == 1
-        ]
+        items = _lora_items(pipeline, request)
         if items and not all(isinstance(m, WanDiT) for m in pipeline.experts.values()):
             raise UserInputError(
                 "LoRAs cannot be merged into FSDP-sharded experts yet",
                 "run the job without --dit_fsdp",
                 field="loras",
             )
+        cold = warmup_experts(request)
+        items = [i for i in items if i.expert not in cold]
         return pipeline.loras.apply(pipeline.experts, items, pipeline.spec.name)
+
+    def _after_warmup(
+        self, pipeline: WanPipeline, request: GenerationRequest
+    ) -> Callable[[], None] | None:
+        """The mid-job switch to the full LoRA set (only the warm-up experts' tensors change)."""
+        cold = warmup_experts(request)
+        items = _lora_items(pipeline, request)
+        if not any(i.expert in cold and i.strength != 0.0 for i in items):
+            return None  # nothing to merge: the warm-up only changes the guidance
+
+        def merge() -> None:
+            pipeline.loras.apply(pipeline.experts, items, pipeline.spec.name)
+
+        return merge
+
+
+def _lora_items(pipeline: WanPipeline, request: GenerationRequest) -> list[ExpertLora]:
+    """The request's LoRAs as ``lora.ExpertLora`` items, one per file and expert."""
+    return [
+        ExpertLora(
+            name,
+            ref.path,
+            ref.strength_low if name == LOW else ref.strength_high,
+            ref.sha256,
+        )
+        for ref in request.loras
+        for name in pipeline.experts
+        if name in (HIGH, LOW) or len(pipeline.experts) == 1
+    ]
+
+
+def step_experts(request: GenerationRequest) -> list[str]:
+    """The expert of every step of ``request`` (its solver's timesteps, the task's boundary and
+    the switch step), as the loop will run them."""
+    from ..solvers import make_solver
+    from .loop import expert_schedule
+
+    timesteps = make_solver(request.solver, request.sample_steps, request.sample_shift).timesteps
+    return expert_schedule(timesteps.tolist(), request.spec.boundary, request.switch_step)
+
+
+def warmup_experts(request: GenerationRequest) -> set[str]:
+    """The experts the guided warm-up runs on (empty without one)."""
+    if request.warmup_steps <= 0:
+        return set()
+    return set(step_experts(request)[: request.warmup_steps])
+
+
+def resolved_phases(request: GenerationRequest, experts: list[str]) -> list[dict[str, Any]]:
+    """The job's phases as run: consecutive steps with the same expert, guidance and LoRA state,
+    each ``{"steps": [first, end), "expert", "guidance", "loras"}`` (``loras``: a LoRA with a
+    strength on that expert was merged), recorded with a guided warm-up job."""
+    out: list[dict[str, Any]] = []
+    g = request.guidance
+    for i, name in enumerate(experts):
+        warm = i < request.warmup_steps
+        guide = g.low if name == LOW_NOISE else g.high
+        if warm and request.warmup_guidance is not None:
+            guide = request.warmup_guidance
+        strengths = [
+            r.strength_low if name == LOW_NOISE else r.strength_high for r in request.loras
+        ]
+        key = {"expert": name, "guidance": guide, "loras": any(strengths) and not warm}
+        if out and all(out[-1][k] == v for k, v in key.items()):
+            out[-1]["steps"][1] = i + 1
+        else:
+            out.append({"steps": [i, i + 1], **key})
+    return out
 
 
 class PipelineCache:
@@ -381,7 +445,7 @@ def run_job(
         thumbnail=thumb,
         video=video,
         notes=list(context.notes),
-        sampling=record.summary(),
+        sampling=record.summary(request),
     )
 
 
@@ -399,10 +463,13 @@ class _StepRecord:
             self.skipped.append(info.step - 1)
         return None if self.on_step is None else self.on_step(info)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, request: GenerationRequest | None = None) -> dict[str, Any]:
         if not self.experts:
             return {}
-        return {"experts": list(self.experts), "skipped_steps": list(self.skipped)}
+        out: dict[str, Any] = {"experts": list(self.experts), "skipped_steps": list(self.skipped)}
+        if request is not None and request.warmup_steps > 0:
+            out["phases"] = resolved_phases(request, self.experts)
+        return out
 
 
 def _extend_prompt(

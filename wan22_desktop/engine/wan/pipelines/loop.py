@@ -165,6 +165,9 @@ def sample(
     cfg_batch: bool = False,
     switch_step: int | None = None,
     step_cache: float = 0.0,
+    warmup_steps: int = 0,
+    warmup_guidance: float | None = None,
+    after_warmup: Callable[[], None] | None = None,
 ) -> torch.Tensor:
     """Run every solver step from the initial ``latent`` [C, F, h, w]; returns the final latent.
 
@@ -174,6 +177,9 @@ def sample(
     ``cfg_batch``: the plan's choice to run CFG's two forwards as one batch of two.
     ``switch_step``: the A14B expert switch by step count (None: ``boundary``). ``step_cache``:
     the step-caching threshold (0: off; see ``step_cache.StepCache``), per expert.
+    ``warmup_steps``: the guided warm-up (ADR 0024): steps ``0..warmup_steps-1`` use
+    ``warmup_guidance`` (None: the expert's own) and ``after_warmup()`` runs once before step
+    ``warmup_steps`` (the job merges the LoRAs there; the solver state carries on unchanged).
     Everything that depends only on the schedule is on the device before the first step, so the
     steps themselves make no host synchronisation (step caching reads one number per step to
     decide whether to skip: its price).
@@ -188,6 +194,9 @@ def sample(
     previous: str | None = None
     for i, t in enumerate(solver.timesteps.tolist()):
         name = expert_for_step(i, t, boundary, switch_step)
+        if i == warmup_steps > 0 and after_warmup is not None:
+            after_warmup()  # the network changes (LoRAs merged): cached predictions are stale
+            previous = None
         if cache is not None and name != previous:
             cache.reset()  # each expert caches its own predictions
         previous = name
@@ -198,6 +207,8 @@ def sample(
         else:
             model = activate(name)
             guide = low if name == LOW_NOISE else high
+            if i < warmup_steps and warmup_guidance is not None:
+                guide = warmup_guidance
             t_step = timesteps[i : i + 1]
             t_model = t_step if clean is not None else model_timestep(t_step, cond)
             velocity = guided_velocity(

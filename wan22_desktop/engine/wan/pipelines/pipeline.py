@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,6 +220,9 @@ class WanPipeline:
         clock: PhaseClock | None = None,
         switch_step: int | None = None,
         step_cache: float = 0.0,
+        warmup_steps: int = 0,
+        warmup_guidance: float | None = None,
+        after_warmup: Callable[[], None] | None = None,
     ) -> GenerationResult:
         """Make one video. Unset values take the task's official defaults; ``guidance`` is one
         number (both experts) or (low-noise, high-noise); an empty or None negative prompt is the
@@ -230,7 +233,9 @@ class WanPipeline:
         on the loaded model is. ``clock``: the job's phase clock (``job.run_job`` passes its
         own, so every phase is timed once); without one, ``on_phase`` hears the phases.
         ``switch_step``: A14B expert switch by step count (None: the official boundary);
-        ``step_cache``: step-caching threshold (0: off)."""
+        ``step_cache``: step-caching threshold (0: off). ``warmup_steps``/``warmup_guidance``:
+        the guided warm-up; ``after_warmup`` changes the experts' weights after it (the job's
+        LoRA merge), with every expert on its host weights first when offloading."""
         spec = self.spec
         width, height = (
             parse_size(size or spec.default_size) if not isinstance(size, tuple) else size
@@ -276,6 +281,9 @@ class WanPipeline:
                 cfg_batch=self.cfg_batch,
                 switch_step=switch_step,
                 step_cache=step_cache,
+                warmup_steps=warmup_steps,
+                warmup_guidance=warmup_guidance,
+                after_warmup=None if after_warmup is None else self._in_place(after_warmup),
             )
         clock.phase("decoding")
         self.placer.park_all()
@@ -299,6 +307,17 @@ class WanPipeline:
             timings=timings,
             notes=list(attention_guard.notes) if attention_guard is not None else [],
         )
+
+    def _in_place(self, change: Callable[[], None]) -> Callable[[], None]:
+        """``change`` run on the experts' own weights: offloaded or streamed experts are parked
+        first (a change made to their device copies would be copied back, or lost with a streamed
+        block), and upload again when next activated."""
+
+        def run() -> None:
+            self.placer.park_resident()
+            change()
+
+        return run
 
     # ---- steps
 
