@@ -1,4 +1,4 @@
-"""The guided warm-up request fields (``warmup_steps``, ``warmup_guidance``; ADR 0024), their flags,
+"""The guided warm-up request fields (``warmup_steps``, ``warmup_guidance``; ADR 0025), their flags,
 their round trips (JSON, copy-as-command, ``queue edit``) and the three-phase Lightning presets
 that set them."""
 

@@ -215,7 +215,7 @@ class GenerationRequest:
     switch_step: int | None = None
     step_cache: float = 0.0
     preset: str | None = None
-    # Guided warm-up (ADR 0024): the first ``warmup_steps`` steps run with the request's LoRAs off
+    # Guided warm-up (ADR 0025): the first ``warmup_steps`` steps run with the request's LoRAs off
     # and guidance ``warmup_guidance`` (None: each expert's own), on whichever expert the schedule
     # gives them; the LoRAs are merged in before the next step. 0: off.
     warmup_steps: int = 0

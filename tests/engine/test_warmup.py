@@ -1,4 +1,4 @@
-"""The guided warm-up (the three-phase Lightning schedule, ADR 0024) through the one job path on a
+"""The guided warm-up (the three-phase Lightning schedule, ADR 0025) through the one job path on a
 tiny A14B checkpoint with tiny LoRA files.
 
 * A warm-up job equals a manual composition of the same steps: one solver, the high-noise expert

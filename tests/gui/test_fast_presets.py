@@ -327,7 +327,7 @@ def test_missing_loras_block_queueing_until_the_download_button_fetched_them(
         win.view("models").shutdown()
 
 
-# ---- the three-phase Lightning presets (guided warm-up, ADR 0024)
+# ---- the three-phase Lightning presets (guided warm-up, ADR 0025)
 
 THREE = "lightning-t2v-8step-3phase"
 

@@ -1,4 +1,4 @@
-"""The planner's lines in the user's language (ADR 0024-gaps): every line the pure planner can
+"""The planner's lines in the user's language (ADR 0024): every line the pure planner can
 produce over a matrix of GPUs, models, sizes and pins has a template with a zh_CN translation, and
 the plan panel and the first-run guide in zh_CN show no planner English."""
 

@@ -146,7 +146,7 @@ def test_lightning_preset_job_through_the_queue(tmp_path, monkeypatch) -> None:
 
 @pytest.mark.slow  # real worker processes: in `make test`, not `make test-fast`
 def test_three_phase_preset_job_through_the_queue(tmp_path, monkeypatch) -> None:
-    """The 8-step three-phase preset (guided warm-up, ADR 0024) through the queue: History has
+    """The 8-step three-phase preset (guided warm-up, ADR 0025) through the queue: History has
     the resolved warm-up fields and the phases as run; the plain job after it in the same warm
     worker gives the same video as in a fresh worker (the LoRAs merged mid-job are restored)."""
     from tests.lora_helpers import lora_tensors, write_lora

@@ -5,7 +5,7 @@ The planner (``runtime/planner.py``, ``runtime/plan_view.py``) is pure and Qt-fr
 English text is part of ``wan22 plan``, the job's stored plan and the tests; so it stays as it is.
 This module holds the catalogue of the templates it formats, marked for ``pyside6-lupdate`` in the
 ``PlanText`` context, and matches a produced line back to its template and values, translating
-nested reasons recursively (ADR 0024-gaps). ``tests/gui/test_plan_text.py`` enumerates the
+nested reasons recursively (ADR 0024). ``tests/gui/test_plan_text.py`` enumerates the
 planner's output over a matrix of GPUs and models, so a new or changed planner line without a
 template here fails a test instead of showing English in the Chinese UI.
 

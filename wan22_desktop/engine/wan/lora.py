@@ -244,7 +244,7 @@ class LoraMerge:
     ) -> bool:
         """Make ``items`` the merged set (restoring the previous set's tensors first); False
         when it already is. Files are read and checked before anything changes. Only the experts
-        whose own items change are touched (a mid-job switch on one expert, ADR 0024, leaves the
+        whose own items change are touched (a mid-job switch on one expert, ADR 0025, leaves the
         other's merged weights alone)."""
         items = tuple(i for i in items if i.strength != 0.0)
         if items == self.applied:

@@ -177,7 +177,7 @@ def sample(
     ``cfg_batch``: the plan's choice to run CFG's two forwards as one batch of two.
     ``switch_step``: the A14B expert switch by step count (None: ``boundary``). ``step_cache``:
     the step-caching threshold (0: off; see ``step_cache.StepCache``), per expert.
-    ``warmup_steps``: the guided warm-up (ADR 0024): steps ``0..warmup_steps-1`` use
+    ``warmup_steps``: the guided warm-up (ADR 0025): steps ``0..warmup_steps-1`` use
     ``warmup_guidance`` (None: the expert's own) and ``after_warmup()`` runs once before step
     ``warmup_steps`` (the job merges the LoRAs there; the solver state carries on unchanged).
     Everything that depends only on the schedule is on the device before the first step, so the
