@@ -98,4 +98,9 @@ def test_cli_download_then_verify_then_presets_list(repack, tmp_path) -> None:
     assert ok.returncode == 0, ok.stdout + ok.stderr
     listed = wan22(home, "presets", "list")
     assert "wan2.2_t2v_lightx2v_4steps_lora_v1.1_high_noise.safetensors" in listed.stdout
-    assert listed.stdout.count(": downloaded") == 2  # the t2v pair; the i2v pair is missing
+    # The t2v pair serves both t2v presets (4 steps, 8-step three-phase); the i2v pair is missing.
+    assert listed.stdout.count(": downloaded") == 4
+    assert listed.stdout.count("missing: wan22 models download lightning-i2v") == 4
+    assert "t2v_lightx2v_4steps_lora_v1.1_low_noise.safetensors (high 0, low 1): downloaded" in (
+        listed.stdout
+    )
