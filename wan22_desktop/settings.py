@@ -123,6 +123,13 @@ OPTIONS: dict[str, Option] = {
         Option("theme", str, "system", "Colour theme", ("system", "light", "dark")),
         Option("notifications", bool, True, "Notify when a job finishes or fails"),
         Option("keep_awake", bool, True, "Keep the computer awake while jobs run"),
+        Option(
+            "live_preview",
+            str,
+            "rgb",
+            "Live preview of the running job",
+            ("rgb", "taehv"),
+        ),
         Option("prompt_extend_enabled", bool, False, "Extend prompts with an LLM by default"),
         Option(
             "prompt_extend_method",

@@ -242,6 +242,11 @@ def taehv_key(task: str) -> str:
     return "taew2_2" if spec is not None and spec.vae_file == "Wan2.2_VAE.pth" else "taew2_1"
 
 
+def comfyui_preview_dirs(comfyui_dir: str) -> tuple[str, ...]:
+    """A ComfyUI install's ``models/vae_approx``, where its TAEHV files may already be."""
+    return (str(Path(comfyui_dir).expanduser() / "models" / PREVIEW_FOLDER),) if comfyui_dir else ()
+
+
 def find_taehv(key: str, *folders: Path) -> Path | None:
     """The installed file of a TAEHV decoder: ``<folder>/<key>/...`` as the downloader puts it,
     or ``<folder>/<key>.safetensors|.pth`` as ComfyUI keeps it (``models/vae_approx``);

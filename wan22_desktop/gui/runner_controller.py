@@ -229,12 +229,16 @@ def worker_env() -> dict[str, str]:
 
 def _make_runner(ctx: Any, on_event: Callable[[Any], None]) -> QueueRunner:
     """The real queue runner for this window's data dir and settings."""
+    from wan22_desktop.downloader.catalog import comfyui_preview_dirs
+
     options = RunnerOptions(
         forever=True,
         keep_awake=bool(ctx.settings.get("keep_awake")),
         max_interruptions=int(ctx.settings.get("max_attempts")),
         hang_factor=float(ctx.settings.get("hang_timeout_factor")),
         worker_env=worker_env(),
+        preview=lambda: str(ctx.settings.get("live_preview")),  # asked at each job
+        preview_dirs=comfyui_preview_dirs(str(ctx.settings.get("comfyui_dir"))),
     )
     # One probe per window: the runner waits (heartbeating) for the one the GUI started.
     hardware = ctx.hardware() or ctx.wait_hardware

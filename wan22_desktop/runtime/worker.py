@@ -102,6 +102,7 @@ class JobProgress:
     cancel: threading.Event
     preview_dir: str | None = None
     preview_every: int = 5
+    preview_taehv: str | None = None  # decode previews with this TAEHV file (else colours)
     sync_cancel: Callable[[bool], bool] = lambda flag: flag  # multi-rank: rank 0's flag for all
     last_phase: str | None = None
     last_step: int | None = None
@@ -157,7 +158,10 @@ class JobProgress:
 
         if self.preview_dir is None:
             return
-
+        target = Path(self.preview_dir) / f"job-{self.job_id}.png"
+        if self.preview_taehv and hasattr(latents, "detach"):
+            if self._preview_taehv(step, latents, target):
+                return
         try:
             array = (
                 latents.detach().float().cpu().numpy()
@@ -166,11 +170,29 @@ class JobProgress:
             )
             if array.ndim == 5:  # [B, C, F, H, W]
                 array = array[0]
-            path = write_preview(array, Path(self.preview_dir) / f"job-{self.job_id}.png")
+            path = write_preview(array, target)
         except Exception as exc:  # noqa: BLE001 - a preview must never fail a render
             log.warning("preview failed: %s", exc)
             return
         self.channel.emit(P.Preview(self.job_id, step, str(path)))
+
+    def _preview_taehv(self, step: int, latents: Any, target: Path) -> bool:
+        """A near-true preview through the tiny VAE; False (after one log line for the job) when
+        it cannot run, so the caller writes the colour preview instead."""
+        from wan22_desktop.engine.taehv_preview import previewer_for, write_taehv_preview
+
+        try:
+            lat = latents[0] if latents.ndim == 5 else latents
+            frames = previewer_for(str(self.preview_taehv)).frames(lat)
+            files = write_taehv_preview(frames, target)
+        except Exception as exc:  # noqa: BLE001 - a preview must never fail a render
+            reason = getattr(exc, "message", None) or str(exc).strip().splitlines()[0][:200]
+            log.warning("tiny VAE preview unavailable (%s); fast colour previews instead", reason)
+            self.preview_taehv = None  # once per job: the rest of it uses the colours
+            return False
+        animation = str(files.animation) if files.animation else None
+        self.channel.emit(P.Preview(self.job_id, step, str(files.image), animation))
+        return True
 
     def _sample_memory(self) -> None:
         try:
@@ -309,6 +331,7 @@ class Worker:
             self.cancel,
             cmd.preview_dir,
             cmd.preview_every,
+            cmd.preview_taehv,
             sync_cancel=_broadcast_flag if self.world_size > 1 else (lambda f: f),
         )
         clock = PhaseClock(progress.phase)

@@ -181,8 +181,8 @@ class TAEHVDecoder(nn.Module):
         self._check(z)
         memory: list[torch.Tensor | None] = [None] * len(self.decoder)
         produced = 0
-        for t in range(z.shape[1]):
-            for frame in self._from(z[:, t], 0, memory):
+        for zt in z.unbind(1):
+            for frame in self._from(zt, 0, memory):
                 produced += 1
                 if produced > self.config.frames_to_trim:
                     yield self._finish(frame)
@@ -288,10 +288,13 @@ def load_decoder(
     *,
     space_upscale: tuple[bool, bool, bool] = (True, True, True),
     name: str | None = None,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
 ) -> TAEHVDecoder:
-    """A decoder with the file's weights (fp32, CPU). Keys are checked: every ``decoder.*`` key
-    of the model must be there with its shape, nothing else but the ``encoder.*`` half may be in
-    the file; otherwise a CheckpointError names the missing / unexpected keys."""
+    """A decoder with the file's weights, built straight on ``device`` in ``dtype`` (no random
+    init, no copy). Keys are checked: every ``decoder.*`` key of the model must be there with its
+    shape, nothing else but the ``encoder.*`` half may be in the file; otherwise a
+    CheckpointError names the missing / unexpected keys."""
     if isinstance(path_or_state, (str, Path)):
         label = name or Path(path_or_state).name
         state = load_state(path_or_state)
@@ -299,7 +302,8 @@ def load_decoder(
         label = name or "tiny VAE weights"
         state = dict(path_or_state)
     config = config_from_state(state, label, space_upscale=space_upscale)
-    model = TAEHVDecoder(config)
+    with torch.device("meta"):
+        model = TAEHVDecoder(config)
     wanted = model.state_dict()
     ours = {k: v for k, v in state.items() if k.startswith("decoder.")}
     missing = sorted(set(wanted) - set(ours))
@@ -326,7 +330,8 @@ def load_decoder(
             f"{label}: {k} has shape {tuple(ours[k].shape)}, expected {tuple(wanted[k].shape)}",
             "use taew2_1 / taew2_2 from madebyollin/taehv, unchanged",
         )
-    model.load_state_dict({k: v.float() for k, v in ours.items()})
+    weights = {k: ours[k].to(device=device, dtype=dtype) for k in wanted}
+    model.load_state_dict(weights, assign=True)
     return model.eval().requires_grad_(False)
 
 
