@@ -215,6 +215,8 @@ def _progress_fields(event: Any) -> dict[str, Any]:
             out[name] = value
     if getattr(data, "type", None) == "preview" and getattr(data, "path", None):
         out["preview_path"] = data.path
+        out["preview_step"] = data.step  # the same file is rewritten: this says it is new
+        out["preview_animation"] = getattr(data, "animation", None) or ""
     return out
 
 
