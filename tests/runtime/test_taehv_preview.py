@@ -235,3 +235,40 @@ def test_runner_sends_the_installed_file_only_when_chosen(tmp_path, worker_env):
     previews = [e.data for e in events if isinstance(e.data, P.Preview)]
     assert previews and previews[-1].animation
     assert not Path(previews[-1].path).exists() and not Path(previews[-1].animation).exists()
+
+
+@pytest.mark.parametrize(
+    ("model", "ktok", "latent_hw", "channels", "patch"),
+    [
+        ("A14B", 32.76, (60, 104), 16, 1),  # 480p
+        ("A14B", 75.6, (90, 160), 16, 1),  # 720p
+        ("5B", 12.09, (30, 52), 48, 2),
+        ("5B", 27.28, (44, 80), 48, 2),
+    ],
+)
+def test_gpu_preview_fits_in_the_sampling_activations_it_runs_between(
+    model, ktok, latent_hw, channels, patch
+):
+    """Why the planner's estimate is unchanged (ADR 0024): the preview runs between steps, and
+    its fp16 working set plus weights is a small share of the DiT activations the sampling
+    estimate already holds for the same size (freed between steps)."""
+    from wan22_desktop.engine.wan.taehv import TAEHVConfig, activation_bytes
+    from wan22_desktop.runtime import vram_model as vm
+
+    cfg = TAEHVConfig(
+        channels,
+        patch,
+        space_upscale=taehv_preview.preview_space_upscale(latent_hw, patch),
+    )
+    weights = sum(p.numel() for p in _meta_decoder(cfg).parameters()) * 2
+    preview_gib = (activation_bytes(cfg, latent_hw, 2) + weights) / 2**30
+    act_gib = vm.ACT_PER_KTOK[model] * ktok
+    print(f"{model} {latent_hw}: preview {preview_gib:.2f} GiB vs activations {act_gib:.2f} GiB")
+    assert preview_gib * taehv_preview.FREE_FACTOR < act_gib / 2
+
+
+def _meta_decoder(cfg):  # a module built on the meta device: shapes only
+    from wan22_desktop.engine.wan.taehv import TAEHVDecoder
+
+    with torch.device("meta"):
+        return TAEHVDecoder(cfg)

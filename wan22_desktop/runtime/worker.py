@@ -186,7 +186,8 @@ class JobProgress:
             frames = previewer_for(str(self.preview_taehv)).frames(lat)
             files = write_taehv_preview(frames, target)
         except Exception as exc:  # noqa: BLE001 - a preview must never fail a render
-            reason = getattr(exc, "message", None) or str(exc).strip().splitlines()[0][:200]
+            text = str(exc).strip().splitlines() or [type(exc).__name__]
+            reason = getattr(exc, "message", None) or text[0][:200]
             log.warning("tiny VAE preview unavailable (%s); fast colour previews instead", reason)
             self.preview_taehv = None  # once per job: the rest of it uses the colours
             return False
@@ -329,7 +330,7 @@ class Worker:
             cmd.job_id,
             self.channel,
             self.cancel,
-            cmd.preview_dir,
+            cmd.preview_dir if self.rank == 0 else None,  # one rank writes the preview
             cmd.preview_every,
             cmd.preview_taehv,
             sync_cancel=_broadcast_flag if self.world_size > 1 else (lambda f: f),

@@ -350,9 +350,10 @@ def preview_space_upscale(
 
 
 def activation_bytes(config: TAEHVConfig, latent_hw: tuple[int, int], dtype_bytes: int) -> int:
-    """An upper bound of the streaming decode's working set: the one-frame memories of all nine
-    MemBlocks, plus the largest transient (a MemBlock's input, concatenation and two conv
-    outputs, or a stage change's upsampled, grown and projected frames)."""
+    """The streaming decode's tensor working set: the one-frame memories of all nine MemBlocks,
+    plus the largest transient (a MemBlock's input, concatenation and two conv outputs, or a
+    stage change's upsampled, grown and projected frames). Convolution workspaces (im2col on
+    the CPU, cuDNN's on a GPU) come on top; callers keep a factor for them."""
     c = config.widths
     px = [latent_hw[0] * latent_hw[1]]
     for stage in range(3):
