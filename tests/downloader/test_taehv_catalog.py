@@ -41,6 +41,7 @@ def taehv_repo(tmp_path_factory) -> Path:
 def test_entries_pick_one_safetensors_file_each() -> None:
     files = [
         "taew2_1.pth",
+        "taew2_2.safetensors",  # a root copy, if the hub has one
         "taew2_2.pth",
         "safetensors/taew2_1.safetensors",
         "safetensors/taew2_2.safetensors",
@@ -50,7 +51,9 @@ def test_entries_pick_one_safetensors_file_each() -> None:
     for key in ("taew2_1", "taew2_2"):
         m = get_model(key)
         assert m.repo_id == REPO and m.kind == "preview" and m.optional
-        assert [f for f in files if m.wants(f)] == [f"safetensors/{key}.safetensors"]
+        wanted = [f for f in files if m.wants(f)]
+        root = [f"{key}.safetensors"] if key == "taew2_2" else []
+        assert wanted == [*root, f"safetensors/{key}.safetensors"]
         assert m.model_id == key
         assert m.default_target(Path("/m")) == Path("/m") / PREVIEW_FOLDER / key
     assert model_for_repo(REPO) is None

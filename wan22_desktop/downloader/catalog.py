@@ -50,8 +50,10 @@ _LORA_SIZE = 1_209_814_656
 # The TAEHV tiny decoders for near-true live previews (engine/wan/taehv.py), from the author's
 # own repo (https://github.com/madebyollin/taehv, MIT; the same files on Hugging Face as
 # madebyollin/taehv): ``taew2_1`` for the Wan2.1 latent of A14B, ``taew2_2`` for the Wan2.2
-# latent of TI2V-5B (README "What video models does TAEHV support?"). The safetensors copies
-# (``safetensors/<name>.safetensors``) are preferred to the pickled ``.pth`` files at the root.
+# latent of TI2V-5B (README "What video models does TAEHV support?"). The safetensors copies are
+# taken, not the pickled ``.pth`` files: GitHub keeps them in ``safetensors/``; third-party
+# download lists name both that folder and the root on the Hugging Face copy, so both places are
+# asked for (whichever exists; ``find_taehv`` looks in both).
 # About 22-23 MB each (fp16; a third-party manifest lists 22,709,752 bytes for the sibling
 # taeh3.safetensors). No sha256 is published beside them: as for every model, each file is
 # verified against the hub's LFS sha256 while it downloads, and loading checks every key.
@@ -61,7 +63,7 @@ _TAEHV_SIZE = 23_000_000
 
 
 def _taehv(name: str) -> tuple[str, ...]:
-    return (f"safetensors/{name}.safetensors",)
+    return (f"safetensors/{name}.safetensors", f"{name}.safetensors")
 
 
 def _lightning(task: str, version: str) -> tuple[str, ...]:
