@@ -272,3 +272,59 @@ def _meta_decoder(cfg):  # a module built on the meta device: shapes only
 
     with torch.device("meta"):
         return TAEHVDecoder(cfg)
+
+
+# ---- the x0 estimate the previews show ---------------------------------------------------------
+
+
+class _Collecting(JobProgress):
+    def _preview(self, step, latents):  # type: ignore[override]
+        self.shown.append((step, latents))
+
+
+def _collecting(tmp_path, schedule, every=2):
+    p = _Collecting(1, _Channel(), threading.Event(), str(tmp_path), every, None, *schedule)
+    p.shown = []
+    return p
+
+
+def test_previews_show_the_x0_estimate_on_a_straight_flow(tmp_path):
+    """On the straight path ``x_s = (1 - sigma_s) x0 + sigma_s noise`` the estimate from two
+    consecutive latents is ``x0`` itself, at every preview step; the latents before the step
+    are kept only when the next step previews."""
+    from wan22_desktop.runtime.worker import preview_schedule
+
+    request = GenerationRequest.for_task(
+        "ti2v-5B", prompt="x", size="128*128", frame_num=5, sample_steps=6, seed=1
+    ).to_dict()
+    sigmas, timesteps = preview_schedule(request)
+    assert sigmas is not None and timesteps is not None and len(sigmas) == 7
+    g = torch.Generator().manual_seed(0)
+    x0, noise = torch.randn(4, 2, 3, 3, generator=g), torch.randn(4, 2, 3, 3, generator=g)
+    p = _collecting(tmp_path, (sigmas, timesteps))
+    for s in range(1, 7):
+        x = (1 - sigmas[s]) * x0 + sigmas[s] * noise
+        p.step(_InfoT(s, 6, timesteps[s - 1], x))
+        assert (p._before is not None) == ((s + 1) in (2, 4, 6))
+    assert [s for s, _ in p.shown] == [2, 4, 6]
+    for _s, shown in p.shown:
+        assert float((shown - x0).abs().max()) < 1e-5
+
+
+def test_previews_show_the_latents_when_the_schedule_does_not_match(tmp_path):
+    sig = (1.0, 0.5, 0.0)
+    p = _collecting(tmp_path, (sig, (999, 400)), every=1)  # the loop ran other timesteps
+    a, b = torch.ones(2, 1, 2, 2), torch.zeros(2, 1, 2, 2)
+    p.step(_InfoT(1, 2, 999, a))
+    p.step(_InfoT(2, 2, 123, b))
+    assert p.shown[0][1] is a and p.shown[1][1] is b  # first step: nothing kept before it
+    nothing = _collecting(tmp_path, (None, None), every=1)
+    nothing.step(_InfoT(1, 2, 999, a))
+    nothing.step(_InfoT(2, 2, 500, b))
+    assert nothing.shown[1][1] is b
+
+
+class _InfoT(_Info):
+    def __init__(self, step: int, total: int, timestep: int, latents: torch.Tensor) -> None:
+        super().__init__(step, total, latents)
+        self.timestep = timestep
