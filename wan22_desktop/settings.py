@@ -131,6 +131,13 @@ OPTIONS: dict[str, Option] = {
             "How queued jobs use several GPUs",
             ("auto", "throughput", "latency"),
         ),
+        Option(
+            "live_preview",
+            str,
+            "rgb",
+            "Live preview of the running job",
+            ("rgb", "taehv"),
+        ),
         Option("prompt_extend_enabled", bool, False, "Extend prompts with an LLM by default"),
         Option(
             "prompt_extend_method",

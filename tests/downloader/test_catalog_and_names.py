@@ -29,6 +29,8 @@ def test_catalogue_matches_the_task_catalogue():
         "qwen-vl-large",
         "lightning-t2v",  # LoRA picks for the Fast presets (test_lora_catalog.py)
         "lightning-i2v",
+        "taew2_1",  # TAEHV preview decoders (test_taehv_catalog.py)
+        "taew2_2",
     }
 
 

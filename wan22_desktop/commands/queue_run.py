@@ -65,6 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from wan22_desktop.db.database import open_app_database
+    from wan22_desktop.downloader.catalog import comfyui_preview_dirs
     from wan22_desktop.paths import app_paths
     from wan22_desktop.runtime.runner import QueueRunner, RunnerOptions
     from wan22_desktop.settings import Settings, effective_paths
@@ -81,6 +82,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_interruptions=settings.get("max_attempts"),
         gpu_mode=gpu_mode,
         supervisor_pid=args.group_supervisor,
+        preview=settings.get("live_preview"),
+        preview_dirs=comfyui_preview_dirs(settings.get("comfyui_dir")),
     )
     from wan22_desktop.db import queue as q
 

@@ -47,6 +47,25 @@ _LIGHTNING_FILE = (
 _LORA_SIZE = 1_209_814_656
 
 
+# The TAEHV tiny decoders for near-true live previews (engine/wan/taehv.py), from the author's
+# own repo (https://github.com/madebyollin/taehv, MIT; the same files on Hugging Face as
+# madebyollin/taehv): ``taew2_1`` for the Wan2.1 latent of A14B, ``taew2_2`` for the Wan2.2
+# latent of TI2V-5B (README "What video models does TAEHV support?"). The safetensors copies are
+# taken, not the pickled ``.pth`` files: GitHub keeps them in ``safetensors/``; third-party
+# download lists name both that folder and the root on the Hugging Face copy, so both places are
+# asked for (whichever exists; ``find_taehv`` looks in both).
+# About 22-23 MB each (fp16; a third-party manifest lists 22,709,752 bytes for the sibling
+# taeh3.safetensors). No sha256 is published beside them: as for every model, each file is
+# verified against the hub's LFS sha256 while it downloads, and loading checks every key.
+PREVIEW_FOLDER = "vae_approx"  # below the models folder; ComfyUI's name for the same files
+_TAEHV_REPO = "madebyollin/taehv"
+_TAEHV_SIZE = 23_000_000
+
+
+def _taehv(name: str) -> tuple[str, ...]:
+    return (f"safetensors/{name}.safetensors", f"{name}.safetensors")
+
+
 def _lightning(task: str, version: str) -> tuple[str, ...]:
     return tuple(
         _LIGHTNING_FILE.format(task=task, version=version, expert=e) for e in ("high", "low")
@@ -67,17 +86,20 @@ class CatalogModel:
     skip: tuple[str, ...] = field(default=_SKIP)
     # "model": a whole checkpoint folder, known by its repo id. "lora": a few files picked from
     # a repo that holds many (several entries may share one repo), known by its key and
-    # downloaded into the LoRA folder (``models/loras/<key>``).
+    # downloaded into the LoRA folder (``models/loras/<key>``). "preview": the same kind of
+    # pick, a tiny preview decoder, downloaded into ``models/vae_approx/<key>``.
     kind: str = "model"
 
     @property
     def model_id(self) -> str:
-        """What download and installed rows record: the repo id, or the key of a LoRA pick."""
-        return self.key if self.kind == "lora" else self.repo_id
+        """What download and installed rows record: the repo id, or the key of a pick."""
+        return self.repo_id if self.kind == "model" else self.key
 
     def default_target(self, models_dir: Path) -> Path:
         if self.kind == "lora":
             return models_dir / LORA_FOLDER / self.key
+        if self.kind == "preview":
+            return models_dir / PREVIEW_FOLDER / self.key
         return models_dir / self.repo_id.split("/")[-1]
 
     def wants(self, path: str) -> bool:
@@ -189,7 +211,55 @@ MODELS: tuple[CatalogModel, ...] = (
         optional=True,
         kind="lora",
     ),
+    # Tiny decoders for near-true live previews (Settings: live previews).
+    CatalogModel(
+        key="taew2_1",
+        repo_id=_TAEHV_REPO,
+        title="Tiny preview decoder for A14B (TAEHV taew2_1, Wan2.1 latent)",
+        tasks=(),
+        patterns=_taehv("taew2_1"),
+        fallback_size=_TAEHV_SIZE,
+        optional=True,
+        kind="preview",
+    ),
+    CatalogModel(
+        key="taew2_2",
+        repo_id=_TAEHV_REPO,
+        title="Tiny preview decoder for TI2V-5B (TAEHV taew2_2, Wan2.2 latent)",
+        tasks=(),
+        patterns=_taehv("taew2_2"),
+        fallback_size=_TAEHV_SIZE,
+        optional=True,
+        kind="preview",
+    ),
 )
+
+
+def taehv_key(task: str) -> str:
+    """The TAEHV decoder for a task's latent: ``taew2_2`` for the Wan2.2 VAE (TI2V-5B),
+    ``taew2_1`` for the Wan2.1 VAE (the A14B tasks)."""
+    from wan22_desktop.tasks import TASKS
+
+    spec = TASKS.get(task)
+    return "taew2_2" if spec is not None and spec.vae_file == "Wan2.2_VAE.pth" else "taew2_1"
+
+
+def comfyui_preview_dirs(comfyui_dir: str) -> tuple[str, ...]:
+    """A ComfyUI install's ``models/vae_approx``, where its TAEHV files may already be."""
+    return (str(Path(comfyui_dir).expanduser() / "models" / PREVIEW_FOLDER),) if comfyui_dir else ()
+
+
+def find_taehv(key: str, *folders: Path) -> Path | None:
+    """The installed file of a TAEHV decoder: ``<folder>/<key>/...`` as the downloader puts it,
+    or ``<folder>/<key>.safetensors|.pth`` as ComfyUI keeps it (``models/vae_approx``);
+    safetensors first."""
+    for folder in folders:
+        for suffix in (".safetensors", ".pth"):
+            name = key + suffix
+            for path in (folder / name, folder / key / name, folder / key / "safetensors" / name):
+                if path.is_file():
+                    return path
+    return None
 
 
 def get_model(name: str) -> CatalogModel:

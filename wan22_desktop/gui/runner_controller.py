@@ -256,6 +256,8 @@ def _progress_fields(event: Any) -> dict[str, Any]:
             out[name] = value
     if getattr(data, "type", None) == "preview" and getattr(data, "path", None):
         out["preview_path"] = data.path
+        out["preview_step"] = data.step  # the same file is rewritten: this says it is new
+        out["preview_animation"] = getattr(data, "animation", None) or ""
     return out
 
 
@@ -271,6 +273,8 @@ def worker_env() -> dict[str, str]:
 def _make_runner(ctx: Any, on_event: Callable[[Any], None]) -> QueueRunner | GroupRunner:
     """The real queue runner for this window's data dir and settings: in the one-job-per-GPU
     mode with several GPUs, a group of runner processes (``GroupRunner``)."""
+    from wan22_desktop.downloader.catalog import comfyui_preview_dirs
+
     mode = str(ctx.settings.get("gpu_mode"))
     probed = ctx.hardware()
     if mode == "throughput" and probed is not None and len(probed.gpus) > 1:
@@ -282,6 +286,8 @@ def _make_runner(ctx: Any, on_event: Callable[[Any], None]) -> QueueRunner | Gro
         hang_factor=float(ctx.settings.get("hang_timeout_factor")),
         worker_env=worker_env(),
         gpu_mode=mode,
+        preview=lambda: str(ctx.settings.get("live_preview")),  # asked at each job
+        preview_dirs=comfyui_preview_dirs(str(ctx.settings.get("comfyui_dir"))),
     )
     # One probe per window: the runner waits (heartbeating) for the one the GUI started.
     hardware = probed or ctx.wait_hardware

@@ -49,6 +49,7 @@ class RunJob(Message):
     thumbnail_path: str | None = None
     preview_dir: str | None = None
     preview_every: int = 5
+    preview_taehv: str | None = None  # a TAEHV file: near-true previews; None: fast colours
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class Preview(Message):
     job_id: int
     step: int
     path: str
+    animation: str | None = None  # a looping GIF of the clip (TAEHV previews)
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,11 @@ class RunnerOptions:
     db_outage_s: float = 600.0
     keep_awake: bool = True
     preview_every: int = 5
+    # Live previews: "rgb" (fast colours) or "taehv" (the tiny VAE, when its file is installed
+    # in models/vae_approx or one of ``preview_dirs``); a callable is asked at each job (the
+    # GUI's setting, which the user may change while the runner runs).
+    preview: str | Callable[[], str] = "rgb"
+    preview_dirs: tuple[str, ...] = ()
     progress_interval_s: float = 0.25  # at most this often a progress write to the database
     worker_env: Mapping[str, str] = field(default_factory=dict)  # added to the worker's env
     start_backoff_s: float = 5.0  # a worker that died before ready: wait, doubling, up to 60 s
@@ -396,6 +401,7 @@ class QueueRunner:
             str(files.thumbnail),
             str(self.paths.cache / "previews"),
             self.options.preview_every,
+            self._preview_taehv(request.task),
         )
         try:
             if not worker.send(cmd):
@@ -405,6 +411,26 @@ class QueueRunner:
         finally:
             # The preview only means something while the job runs; history has the thumbnail.
             (self.paths.cache / "previews" / f"job-{job.id}.png").unlink(missing_ok=True)
+            (self.paths.cache / "previews" / f"job-{job.id}.gif").unlink(missing_ok=True)
+
+    def _preview_taehv(self, task: str) -> str | None:
+        """The TAEHV file a job previews with, when the user chose tiny-VAE previews and the
+        task's decoder is installed; None: the worker's fast colour previews."""
+        from wan22_desktop.downloader.catalog import PREVIEW_FOLDER, find_taehv, taehv_key
+
+        choice = self.options.preview
+        try:
+            mode = choice() if callable(choice) else choice
+        except Exception:  # noqa: BLE001 - a setting must not stop the queue
+            mode = "rgb"
+        if mode != "taehv":
+            return None
+        key = taehv_key(task)
+        dirs = (self.paths.models / PREVIEW_FOLDER, *map(Path, self.options.preview_dirs))
+        found = find_taehv(key, *dirs)
+        if found is None:
+            log.info("tiny VAE %s is not installed: fast colour previews (Models: %s)", key, key)
+        return str(found) if found else None
 
     def job_files(self, job_id: int, request: GenerationRequest, job_plan: Plan) -> JobFiles:
         """The one place that decides a job's checkpoint folder and output paths: the installed

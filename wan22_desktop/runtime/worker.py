@@ -102,12 +102,18 @@ class JobProgress:
     cancel: threading.Event
     preview_dir: str | None = None
     preview_every: int = 5
+    preview_taehv: str | None = None  # decode previews with this TAEHV file (else colours)
+    # The run's sigma schedule and timesteps (``preview_schedule``): previews show the x0
+    # estimate instead of the noisy latents; None: the latents as they are.
+    preview_sigmas: tuple[float, ...] | None = None
+    preview_timesteps: tuple[int, ...] | None = None
     sync_cancel: Callable[[bool], bool] = lambda flag: flag  # multi-rank: rank 0's flag for all
     last_phase: str | None = None
     last_step: int | None = None
     peak_cpu_bytes: int = 0
     _step_started: float = field(default_factory=time.perf_counter)
     _step_times: list[float] = field(default_factory=list)
+    _before: Any = None  # the latents before a preview step (for its x0 estimate)
 
     def phase(self, name: str) -> None:
         self._sample_memory()
@@ -142,22 +148,55 @@ class JobProgress:
                 round(per_step * (total - step), 2),
             )
         )
-        if (
-            self.preview_dir
-            and self.preview_every > 0
-            and (step % self.preview_every == 0 or step == total)
-        ):
-            self._preview(step, info.latents)
+        if self._previews_at(step, total):
+            self._preview(step, self._denoised(info))
+        if self._previews_at(step + 1, total) and hasattr(info.latents, "detach"):
+            self._before = info.latents.detach().clone()  # one latent copy, for the next x0
         if step % 5 == 0 or step == total:
             self._sample_memory()
         self.check_cancel()
+
+    def _previews_at(self, step: int, total: int) -> bool:
+        return bool(
+            self.preview_dir
+            and self.preview_every > 0
+            and step <= total
+            and (step % self.preview_every == 0 or step == total)
+        )
+
+    def _denoised(self, info: Any) -> Any:
+        """The x0 estimate after step ``s`` (what the video is heading for; the latents
+        themselves are mostly noise early on): with the latents ``x_{s-1}`` kept from the step
+        before, ``v = (x_s - x_{s-1}) / (sigma_s - sigma_{s-1})`` and ``x0 = x_s - sigma_s v``
+        (flow matching; the model's own estimate for Euler, the solver's effective one for
+        UniPC and DPM++). The latents as they are when the step before was not kept or the
+        schedule does not match the loop's timesteps."""
+        before, self._before = self._before, None
+        sig, ts, s, x = self.preview_sigmas, self.preview_timesteps, info.step, info.latents
+        if (
+            before is None
+            or sig is None
+            or ts is None
+            or not 1 <= s < len(sig)
+            or s > len(ts)
+            or int(ts[s - 1]) != int(info.timestep)
+            or getattr(before, "shape", None) != getattr(x, "shape", None)
+        ):
+            return x
+        now, prev = sig[s], sig[s - 1]
+        if prev - now <= 1e-6:
+            return x
+        return x - now * (x - before) / (now - prev)
 
     def _preview(self, step: int, latents: Any) -> None:
         from wan22_desktop.engine.preview import write_preview
 
         if self.preview_dir is None:
             return
-
+        target = Path(self.preview_dir) / f"job-{self.job_id}.png"
+        if self.preview_taehv and hasattr(latents, "detach"):
+            if self._preview_taehv(step, latents, target):
+                return
         try:
             array = (
                 latents.detach().float().cpu().numpy()
@@ -166,11 +205,30 @@ class JobProgress:
             )
             if array.ndim == 5:  # [B, C, F, H, W]
                 array = array[0]
-            path = write_preview(array, Path(self.preview_dir) / f"job-{self.job_id}.png")
+            path = write_preview(array, target)
         except Exception as exc:  # noqa: BLE001 - a preview must never fail a render
             log.warning("preview failed: %s", exc)
             return
         self.channel.emit(P.Preview(self.job_id, step, str(path)))
+
+    def _preview_taehv(self, step: int, latents: Any, target: Path) -> bool:
+        """A near-true preview through the tiny VAE; False (after one log line for the job) when
+        it cannot run, so the caller writes the colour preview instead."""
+        from wan22_desktop.engine.taehv_preview import previewer_for, write_taehv_preview
+
+        try:
+            lat = latents[0] if latents.ndim == 5 else latents
+            frames = previewer_for(str(self.preview_taehv)).frames(lat)
+            files = write_taehv_preview(frames, target)
+        except Exception as exc:  # noqa: BLE001 - a preview must never fail a render
+            text = str(exc).strip().splitlines() or [type(exc).__name__]
+            reason = getattr(exc, "message", None) or text[0][:200]
+            log.warning("tiny VAE preview unavailable (%s); fast colour previews instead", reason)
+            self.preview_taehv = None  # once per job: the rest of it uses the colours
+            return False
+        animation = str(files.animation) if files.animation else None
+        self.channel.emit(P.Preview(self.job_id, step, str(files.image), animation))
+        return True
 
     def _sample_memory(self) -> None:
         try:
@@ -179,6 +237,26 @@ class JobProgress:
             self.peak_cpu_bytes = max(self.peak_cpu_bytes, psutil.Process().memory_info().rss)
         except Exception:  # noqa: BLE001 - psutil missing or unsupported platform
             pass
+
+
+def preview_schedule(
+    request: dict[str, Any],
+) -> tuple[tuple[float, ...] | None, tuple[int, ...] | None]:
+    """The sigmas (float32, N+1) and timesteps a request samples with, as its pipeline builds
+    them (``make_solver(solver, steps, shift)``); ``(None, None)`` when they cannot be made.
+    ``JobProgress`` checks them against the loop's timesteps before using them."""
+    try:
+        from wan22_desktop.engine.wan.solvers import make_solver
+        from wan22_desktop.request import GenerationRequest
+
+        r = GenerationRequest.from_dict(request)
+        solver = make_solver(r.solver, r.sample_steps, r.sample_shift)
+        return (
+            tuple(float(x) for x in solver.sigmas.tolist()),
+            tuple(int(t) for t in solver.timesteps.tolist()),
+        )
+    except Exception:  # noqa: BLE001 - previews then show the latents as they are
+        return None, None
 
 
 # ---- failures ---------------------------------------------------------------------------------
@@ -307,8 +385,10 @@ class Worker:
             cmd.job_id,
             self.channel,
             self.cancel,
-            cmd.preview_dir,
+            cmd.preview_dir if self.rank == 0 else None,  # one rank writes the preview
             cmd.preview_every,
+            cmd.preview_taehv,
+            *preview_schedule(cmd.request),
             sync_cancel=_broadcast_flag if self.world_size > 1 else (lambda f: f),
         )
         clock = PhaseClock(progress.phase)

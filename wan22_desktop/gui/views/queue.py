@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QPoint, QSize, Qt, QTimer
-from PySide6.QtGui import QImage, QImageReader, QPixmap
+from PySide6.QtCore import QBuffer, QByteArray, QItemSelectionModel, QPoint, QSize, Qt, QTimer
+from PySide6.QtGui import QImage, QImageReader, QMovie, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -57,6 +57,15 @@ def load_preview(path: str) -> QImage:
     return reader.read()
 
 
+def read_animation(path: str) -> bytes:
+    """The preview GIF's bytes (worker thread). Played from memory, so the GUI never holds the
+    file open while the worker replaces it (Windows cannot replace an open file)."""
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return b""
+
+
 class QueueView(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +75,10 @@ class QueueView(QWidget):
         self.snapshot: QueueSnapshot | None = None
         self._polling = False
         self._preview_path: str | None = None
+        self._preview_key: tuple[Any, ...] | None = None  # (path, step): which preview is shown
+        self._movie: QMovie | None = None
+        self._movie_data: QByteArray | None = None
+        self._movie_buffer: QBuffer | None = None
         self._db_reachable = True
         self.model = JobTableModel(self)
         self._build()
@@ -346,10 +359,12 @@ class QueueView(QWidget):
 
     def _show_running(self, job: JobRow | None) -> None:
         if job is None:
+            self._stop_movie()
             self.preview.setPixmap(QPixmap())
             self.preview.setText(self.tr("Nothing is rendering"))
             self.running_label.setText("")
             self._preview_path = None
+            self._preview_key = None
             return
         progress = self.model.progress_of(job)
         step, total = progress.get("step"), progress.get("total")
@@ -361,15 +376,56 @@ class QueueView(QWidget):
             )
         self.running_label.setText(" · ".join(p for p in parts if p))
         path = progress.get("preview_path")
-        if path and path != self._preview_path and Path(path).is_file():
-            self._preview_path = path
-            self.ctx.tasks.run(lambda: load_preview(path), self._on_preview_loaded)
+        animation = progress.get("preview_animation") or None
+        key = (path, progress.get("preview_step"), animation)
+        if path and key != self._preview_key and Path(path).is_file():
+            self._preview_path, self._preview_key = path, key
+            if animation and Path(animation).is_file():
+                self.ctx.tasks.run(lambda: read_animation(animation), self._on_animation_loaded)
+            else:
+                self.ctx.tasks.run(lambda: load_preview(path), self._on_preview_loaded)
         elif not path and self._preview_path is None:
             self.preview.setText(self.tr("Preview appears after the first steps"))
 
     def _on_preview_loaded(self, image: QImage) -> None:
         if not image.isNull():
+            self._stop_movie()
             self.preview.setPixmap(QPixmap.fromImage(image))
+
+    def _on_animation_loaded(self, data: bytes) -> None:
+        """Loop the tiny-VAE preview clip in the preview box (scaled like the still image)."""
+        if not data or self._preview_key is None:
+            return
+        self._stop_movie()
+        self._movie_data = QByteArray(data)
+        self._movie_buffer = QBuffer(self._movie_data, self)
+        self._movie_buffer.open(QBuffer.OpenModeFlag.ReadOnly)
+        movie = QMovie(self._movie_buffer, QByteArray(b"gif"), self)
+        if not movie.isValid():
+            self._stop_movie()
+            if self._preview_path:  # show the still frame instead
+                path = self._preview_path
+                self.ctx.tasks.run(lambda: load_preview(path), self._on_preview_loaded)
+            return
+        movie.jumpToFrame(0)
+        size = movie.currentImage().size()
+        if size.isValid():
+            movie.setScaledSize(size.scaled(PREVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio))
+        self._movie = movie
+        self.preview.setMovie(movie)
+        movie.start()
+
+    def _stop_movie(self) -> None:
+        if self._movie is not None:
+            self._movie.stop()
+            self.preview.setMovie(None)  # type: ignore[arg-type]
+            self._movie.deleteLater()
+            self._movie = None
+        if self._movie_buffer is not None:
+            self._movie_buffer.close()
+            self._movie_buffer.deleteLater()
+            self._movie_buffer = None
+        self._movie_data = None
 
     # ---- actions
 

@@ -54,7 +54,14 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (QT_TRANSLATE_NOOP("SettingsView", "Appearance"), ("language", "theme")),
     (
         QT_TRANSLATE_NOOP("SettingsView", "While rendering"),
-        ("notifications", "keep_awake", "gpu_mode", "max_attempts", "hang_timeout_factor"),
+        (
+            "notifications",
+            "keep_awake",
+            "live_preview",
+            "gpu_mode",
+            "max_attempts",
+            "hang_timeout_factor",
+        ),
     ),
     (
         QT_TRANSLATE_NOOP("SettingsView", "Prompt extension"),
@@ -83,6 +90,8 @@ CHOICE_LABELS: dict[str, str] = {
     "en": QT_TRANSLATE_NOOP("Options", "English"),
     "hf": QT_TRANSLATE_NOOP("Options", "Hugging Face"),
     "modelscope": QT_TRANSLATE_NOOP("Options", "ModelScope"),
+    "rgb": QT_TRANSLATE_NOOP("Options", "Fast colours (instant, low detail)"),
+    "taehv": QT_TRANSLATE_NOOP("Options", "Tiny VAE (near-true frames, small download)"),
 }
 # ``gpu_mode`` (several GPUs only): the runner modes of ADR 0022 in a user's words.
 GPU_MODE_LABELS: dict[str, str] = {
@@ -109,6 +118,7 @@ OPTION_TITLES = (
     QT_TRANSLATE_NOOP("Options", "Notify when a job finishes or fails"),
     QT_TRANSLATE_NOOP("Options", "Keep the computer awake while jobs run"),
     QT_TRANSLATE_NOOP("Options", "How queued jobs use several GPUs"),
+    QT_TRANSLATE_NOOP("Options", "Live preview of the running job"),
     QT_TRANSLATE_NOOP("Options", "Extend prompts with an LLM by default"),
     QT_TRANSLATE_NOOP("Options", "Prompt extension backend"),
     QT_TRANSLATE_NOOP("Options", "Prompt extension model (empty: the default)"),
@@ -211,6 +221,8 @@ class SettingsView(QWidget):
                 cell = QVBoxLayout()
                 cell.addWidget(editor)
                 cell.addWidget(err)
+                if key == "live_preview":
+                    cell.addWidget(self._preview_download_row(box))
                 text = _opt(option.title) + (" *" if key in RESTART_KEYS else "")
                 if isinstance(editor, QCheckBox):  # a switch carries its own title
                     editor.setText(text)
@@ -350,8 +362,78 @@ class SettingsView(QWidget):
         err.setVisible(False)
         self.ctx.save_settings()
         self.ctx.events.sig_settings_changed.emit(key)
+        if key in ("live_preview", "models_dir", "comfyui_dir"):
+            self.refresh_preview_files()
         if key in RESTART_KEYS:
             self.ctx.notifier.info(self.tr("Saved. This takes effect when the app starts again."))
+
+    # ---- the tiny VAE files of the live preview
+
+    def _preview_download_row(self, parent: QWidget) -> QWidget:
+        row = QWidget(parent)
+        self.preview_row = row
+        h = QHBoxLayout(row)
+        h.setContentsMargins(0, 0, 0, 0)
+        self.preview_files = QLabel(row)
+        self.preview_files.setObjectName("previewFiles")
+        self.preview_files.setWordWrap(True)
+        self.preview_download = QPushButton(self.tr("Download"), row)
+        self.preview_download.setObjectName("previewDownload")
+        self.preview_download.setToolTip(self.tr("Download the tiny VAE files (Models view)"))
+        self.preview_download.clicked.connect(self.download_preview_files)
+        h.addWidget(self.preview_files, 1)
+        h.addWidget(self.preview_download)
+        self._preview_downloading: set[str] = set()
+        self.refresh_preview_files()
+        return row
+
+    def missing_preview_files(self) -> list[str]:
+        """The TAEHV catalogue keys not installed here (models folder or a ComfyUI install)."""
+        from wan22_desktop.downloader.catalog import (
+            PREVIEW_FOLDER,
+            comfyui_preview_dirs,
+            find_taehv,
+        )
+
+        dirs = [self.ctx.paths.models / PREVIEW_FOLDER]
+        dirs += [Path(d) for d in comfyui_preview_dirs(str(self.ctx.settings.get("comfyui_dir")))]
+        return [k for k in ("taew2_1", "taew2_2") if find_taehv(k, *dirs) is None]
+
+    def refresh_preview_files(self) -> None:
+        """Say which tiny VAE files the chosen preview still needs, and offer them."""
+        if not hasattr(self, "preview_files"):
+            return
+        chosen = self.ctx.settings.get("live_preview") == "taehv"
+        missing = self.missing_preview_files() if chosen else []
+        self.preview_row.setVisible(chosen)
+        self.preview_download.setVisible(bool(missing))
+        if not chosen:
+            return
+        if not missing:
+            self.preview_files.setText(self.tr("Tiny VAE files installed."))
+        elif set(missing) <= self._preview_downloading:
+            self.preview_files.setText(
+                self.tr("Downloading %1 in the Models view…").replace("%1", ", ".join(missing))
+            )
+        else:
+            self.preview_files.setText(
+                self.tr(
+                    "Not downloaded yet: %1 (about 23 MB each). Until then previews use the "
+                    "fast colours."
+                ).replace("%1", ", ".join(missing))
+            )
+
+    def download_preview_files(self) -> None:
+        """Start the missing tiny VAE downloads through the Models view's downloader."""
+        missing = self.missing_preview_files()
+        for key in missing:
+            self.ctx.events.sig_model_download_requested.emit(key)
+        self._preview_downloading.update(missing)
+        self.refresh_preview_files()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self.refresh_preview_files()  # a download may have finished meanwhile
 
     # ---- DashScope key
 

@@ -1646,177 +1646,192 @@
 <context>
     <name>Options</name>
     <message>
-        <location filename="../../gui/views/settings.py" line="74" />
+        <location filename="../../gui/views/settings.py" line="81" />
         <source>Draft</source>
         <translation>草稿</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="75" />
+        <location filename="../../gui/views/settings.py" line="82" />
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="76" />
+        <location filename="../../gui/views/settings.py" line="83" />
         <source>Official</source>
         <translation>官方</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="77" />
+        <location filename="../../gui/views/settings.py" line="84" />
         <source>System</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="78" />
+        <location filename="../../gui/views/settings.py" line="85" />
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="79" />
+        <location filename="../../gui/views/settings.py" line="86" />
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="80" />
+        <location filename="../../gui/views/settings.py" line="87" />
         <source>Local Qwen</source>
         <translation>本地 Qwen</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="81" />
+        <location filename="../../gui/views/settings.py" line="88" />
         <source>DashScope (online)</source>
         <translation>DashScope（在线）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="82" />
+        <location filename="../../gui/views/settings.py" line="89" />
         <source>Chinese</source>
         <translation>中文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="83" />
+        <location filename="../../gui/views/settings.py" line="90" />
         <source>English</source>
         <translation>英文</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="84" />
+        <location filename="../../gui/views/settings.py" line="91" />
         <source>Hugging Face</source>
         <translation>Hugging Face</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="85" />
+        <location filename="../../gui/views/settings.py" line="92" />
         <source>ModelScope</source>
         <translation>ModelScope（魔搭）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="89" />
+        <location filename="../../gui/views/settings.py" line="93" />
+        <source>Fast colours (instant, low detail)</source>
+        <translation>快速色彩（即时，细节较少）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="94" />
+        <source>Tiny VAE (near-true frames, small download)</source>
+        <translation>微型 VAE（接近成片的画面，需少量下载）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="98" />
         <source>Automatic (the planner decides per job)</source>
         <translation>自动（由规划器逐个任务决定）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="90" />
+        <location filename="../../gui/views/settings.py" line="99" />
         <source>One job per GPU (more jobs at once)</source>
         <translation>每个 GPU 一个任务（同时处理更多任务）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="91" />
+        <location filename="../../gui/views/settings.py" line="100" />
         <source>Every GPU on one job (each job sooner)</source>
         <translation>所有 GPU 处理同一任务（单个任务更快完成）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="95" />
+        <location filename="../../gui/views/settings.py" line="104" />
         <source>Task selected when the app starts</source>
         <translation>启动时选中的任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="96" />
+        <location filename="../../gui/views/settings.py" line="105" />
         <source>Quality preset for new jobs</source>
         <translation>新任务的质量预设</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="97" />
+        <location filename="../../gui/views/settings.py" line="106" />
         <source>Folder for finished videos (empty: the default)</source>
         <translation>成品视频文件夹（留空：默认位置）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="98" />
+        <location filename="../../gui/views/settings.py" line="107" />
         <source>Folder for downloaded models (empty: the default)</source>
         <translation>模型下载文件夹（留空：默认位置）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="99" />
+        <location filename="../../gui/views/settings.py" line="108" />
         <source>Where this machine sees folders that runners on other machines recorded (one FROM =&gt; TO per line)</source>
         <translation>其他机器上的渲染节点记录的文件夹在本机的位置（每行一条：来源 =&gt; 本机路径）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="104" />
+        <location filename="../../gui/views/settings.py" line="113" />
         <source>A ComfyUI install whose Wan2.2 files are used in place (empty: none)</source>
         <translation>就地使用其中 Wan2.2 文件的 ComfyUI 安装目录（留空：无）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="107" />
+        <location filename="../../gui/views/settings.py" line="116" />
         <source>Interface language</source>
         <translation>界面语言</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="108" />
+        <location filename="../../gui/views/settings.py" line="117" />
         <source>Colour theme</source>
         <translation>颜色主题</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="109" />
+        <location filename="../../gui/views/settings.py" line="118" />
         <source>Notify when a job finishes or fails</source>
         <translation>任务完成或失败时通知</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="110" />
+        <location filename="../../gui/views/settings.py" line="119" />
         <source>Keep the computer awake while jobs run</source>
         <translation>任务运行时阻止电脑休眠</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="111" />
+        <location filename="../../gui/views/settings.py" line="120" />
         <source>How queued jobs use several GPUs</source>
         <translation>队列任务如何使用多个 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="112" />
+        <location filename="../../gui/views/settings.py" line="121" />
+        <source>Live preview of the running job</source>
+        <translation>正在渲染任务的实时预览</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="122" />
         <source>Extend prompts with an LLM by default</source>
         <translation>默认用大模型扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="113" />
+        <location filename="../../gui/views/settings.py" line="123" />
         <source>Prompt extension backend</source>
         <translation>提示词扩写方式</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="114" />
+        <location filename="../../gui/views/settings.py" line="124" />
         <source>Prompt extension model (empty: the default)</source>
         <translation>提示词扩写模型（留空：默认）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="115" />
+        <location filename="../../gui/views/settings.py" line="125" />
         <source>Language of extended prompts</source>
         <translation>扩写后提示词的语言</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="116" />
+        <location filename="../../gui/views/settings.py" line="126" />
         <source>Where models are downloaded from</source>
         <translation>模型下载来源</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="117" />
+        <location filename="../../gui/views/settings.py" line="127" />
         <source>Hugging Face mirror URL (empty: huggingface.co)</source>
         <translation>Hugging Face 镜像地址（留空：huggingface.co）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="118" />
+        <location filename="../../gui/views/settings.py" line="128" />
         <source>Try the other source when a download fails</source>
         <translation>下载失败时尝试另一个来源</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="119" />
+        <location filename="../../gui/views/settings.py" line="129" />
         <source>Times a job is retried after a crash before it is marked interrupted</source>
         <translation>任务崩溃后重试的次数，超过则标记为中断</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="122" />
+        <location filename="../../gui/views/settings.py" line="132" />
         <source>A job is treated as hung when a step takes this many times longer than expected</source>
         <translation>单步耗时超过预期的多少倍时视为卡死</translation>
     </message>
@@ -2718,193 +2733,193 @@
 <context>
     <name>QueueView</name>
     <message>
-        <location filename="../../gui/views/queue.py" line="117" />
-        <location filename="../../gui/views/queue.py" line="287" />
+        <location filename="../../gui/views/queue.py" line="130" />
+        <location filename="../../gui/views/queue.py" line="300" />
         <source>Pause queue</source>
         <translation>暂停队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="120" />
+        <location filename="../../gui/views/queue.py" line="133" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="122" />
+        <location filename="../../gui/views/queue.py" line="135" />
         <source>Stop and re-roll</source>
         <translation>停止并重新生成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="126" />
+        <location filename="../../gui/views/queue.py" line="139" />
         <source>Stop this job and queue it again first with a new seed; other jobs are untouched</source>
         <translation>停止此任务，并用新的种子将其重新排在队列最前；其他任务不受影响</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="129" />
+        <location filename="../../gui/views/queue.py" line="142" />
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="131" />
+        <location filename="../../gui/views/queue.py" line="144" />
         <source>Edit…</source>
         <translation>编辑…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="133" />
+        <location filename="../../gui/views/queue.py" line="146" />
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="135" />
+        <location filename="../../gui/views/queue.py" line="148" />
         <source>Move up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="137" />
+        <location filename="../../gui/views/queue.py" line="150" />
         <source>Move down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="139" />
+        <location filename="../../gui/views/queue.py" line="152" />
         <source>Release GPU</source>
         <translation>释放 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="143" />
+        <location filename="../../gui/views/queue.py" line="156" />
         <source>Cancel requested</source>
         <translation>已请求取消</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="149" />
+        <location filename="../../gui/views/queue.py" line="162" />
         <source>Job queued again</source>
         <translation>任务已重新排队</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="152" />
+        <location filename="../../gui/views/queue.py" line="165" />
         <source>Job removed</source>
         <translation>任务已移除</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="186" />
+        <location filename="../../gui/views/queue.py" line="199" />
         <source>Now rendering</source>
         <translation>正在渲染</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="190" />
+        <location filename="../../gui/views/queue.py" line="203" />
         <source>Runners</source>
         <translation>渲染节点</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="194" />
+        <location filename="../../gui/views/queue.py" line="207" />
         <source>Machine</source>
         <translation>机器</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="194" />
+        <location filename="../../gui/views/queue.py" line="207" />
         <source>GPU</source>
         <translation>GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="194" />
+        <location filename="../../gui/views/queue.py" line="207" />
         <source>Job</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="194" />
+        <location filename="../../gui/views/queue.py" line="207" />
         <source>Last seen (UTC)</source>
         <translation>最后在线 (UTC)</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="231" />
+        <location filename="../../gui/views/queue.py" line="244" />
         <source>Stop the worker after the current job to free GPU memory</source>
         <translation>当前任务结束后停止工作进程，释放显存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="233" />
+        <location filename="../../gui/views/queue.py" line="246" />
         <source>Available when this window runs the queue</source>
         <translation>仅当本窗口运行队列时可用</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="287" />
+        <location filename="../../gui/views/queue.py" line="300" />
         <source>Resume queue</source>
         <translation>恢复队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="299" />
+        <location filename="../../gui/views/queue.py" line="312" />
         <source>This window runs the queue.</source>
         <translation>本窗口正在运行队列。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="304" />
+        <location filename="../../gui/views/queue.py" line="317" />
         <source>The queue is run by another process (pid %1 on %2); this window only shows it.</source>
         <translation>队列由另一个进程运行（%2 上的 pid %1），本窗口只显示状态。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="310" />
+        <location filename="../../gui/views/queue.py" line="323" />
         <source>No runner is working on this queue.</source>
         <translation>当前没有运行器处理这个队列。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="320" />
+        <location filename="../../gui/views/queue.py" line="333" />
         <source>job %1</source>
         <translation>任务 %1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="320" />
+        <location filename="../../gui/views/queue.py" line="333" />
         <source>idle</source>
         <translation>空闲</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="326" />
+        <location filename="../../gui/views/queue.py" line="339" />
         <source>not responding</source>
         <translation>无响应</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="329" />
+        <location filename="../../gui/views/queue.py" line="342" />
         <source>no GPU</source>
         <translation>无 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="336" />
+        <location filename="../../gui/views/queue.py" line="349" />
         <source>version %1; models: %2</source>
         <translation>版本 %1；模型：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="350" />
+        <location filename="../../gui/views/queue.py" line="364" />
         <source>Nothing is rendering</source>
         <translation>没有正在渲染的任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="360" />
+        <location filename="../../gui/views/queue.py" line="375" />
         <source>step %1 of %2</source>
         <translation>第 %1/%2 步</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="368" />
+        <location filename="../../gui/views/queue.py" line="388" />
         <source>Preview appears after the first steps</source>
         <translation>前几步之后会显示预览</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="413" />
+        <location filename="../../gui/views/queue.py" line="469" />
         <source>Job %1 stopped; re-rolled as job %2 with a new seed</source>
         <translation>任务 %1 已停止；已用新种子重新生成为任务 %2</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="449" />
+        <location filename="../../gui/views/queue.py" line="505" />
         <source>Queue paused: the running job finishes, no new one starts</source>
         <translation>队列已暂停：当前任务会完成，不再开始新任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="451" />
+        <location filename="../../gui/views/queue.py" line="507" />
         <source>Queue resumed</source>
         <translation>队列已恢复</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="462" />
+        <location filename="../../gui/views/queue.py" line="518" />
         <source>job %1's stored request cannot be read</source>
         <translation>无法读取任务 %1 保存的请求</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="463" />
+        <location filename="../../gui/views/queue.py" line="519" />
         <source>remove the job and queue it again</source>
         <translation>请移除该任务后重新加入队列</translation>
     </message>
@@ -3038,167 +3053,192 @@
         <translation>渲染时</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="60" />
+        <location filename="../../gui/views/settings.py" line="67" />
         <source>Prompt extension</source>
         <translation>提示词扩写</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="69" />
+        <location filename="../../gui/views/settings.py" line="76" />
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="221" />
+        <location filename="../../gui/views/settings.py" line="233" />
         <source>Takes effect when the app starts again</source>
         <translation>重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="227" />
+        <location filename="../../gui/views/settings.py" line="239" />
         <source>Changes apply when no job is running: the queue runner restarts in the new mode.</source>
         <translation>更改会在没有任务运行时生效：队列运行器将以新模式重新启动。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="234" />
+        <location filename="../../gui/views/settings.py" line="246" />
         <source>* takes effect when the app starts again</source>
         <translation>* 重新启动应用后生效</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="247" />
+        <location filename="../../gui/views/settings.py" line="259" />
         <source>changes will not be saved</source>
         <translation>修改不会被保存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="297" />
+        <location filename="../../gui/views/settings.py" line="309" />
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="314" />
+        <location filename="../../gui/views/settings.py" line="326" />
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="315" />
+        <location filename="../../gui/views/settings.py" line="327" />
         <source>Default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="354" />
+        <location filename="../../gui/views/settings.py" line="368" />
         <source>Saved. This takes effect when the app starts again.</source>
         <translation>已保存，重新启动应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="361" />
+        <location filename="../../gui/views/settings.py" line="380" />
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="382" />
+        <source>Download the tiny VAE files (Models view)</source>
+        <translation>下载微型 VAE 文件（模型视图）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="413" />
+        <source>Tiny VAE files installed.</source>
+        <translation>微型 VAE 文件已安装。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="416" />
+        <source>Downloading %1 in the Models view…</source>
+        <translation>正在模型视图中下载 %1…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="421" />
+        <source>Not downloaded yet: %1 (about 23 MB each). Until then previews use the fast colours.</source>
+        <translation>尚未下载：%1（每个约 23 MB）。在此之前，预览使用快速色彩。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/settings.py" line="443" />
         <source>Queue database</source>
         <translation>队列数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="371" />
+        <location filename="../../gui/views/settings.py" line="453" />
         <source>password (stored in the OS keyring)</source>
         <translation>密码（保存在系统密钥环中）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="372" />
+        <location filename="../../gui/views/settings.py" line="454" />
         <source>Use shared database</source>
         <translation>使用共享数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="374" />
+        <location filename="../../gui/views/settings.py" line="456" />
         <source>Use this folder's own database</source>
         <translation>使用本数据文件夹自己的数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="398" />
+        <location filename="../../gui/views/settings.py" line="480" />
         <source>A shared queue: %1</source>
         <translation>共享队列：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="400" />
+        <location filename="../../gui/views/settings.py" line="482" />
         <source>This data folder's own database: %1</source>
         <translation>本数据文件夹自己的数据库：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="408" />
+        <location filename="../../gui/views/settings.py" line="490" />
         <source>Restart the app to switch.</source>
         <translation>重启应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="420" />
+        <location filename="../../gui/views/settings.py" line="502" />
         <source>Connecting…</source>
         <translation>正在连接…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="428" />
+        <location filename="../../gui/views/settings.py" line="510" />
         <source>The queue is now the shared database.</source>
         <translation>队列已改为共享数据库。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="434" />
+        <location filename="../../gui/views/settings.py" line="516" />
         <source>The queue is now this data folder's own database.</source>
         <translation>队列已改为本数据文件夹自己的数据库。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="437" />
+        <location filename="../../gui/views/settings.py" line="519" />
         <source>DashScope API key (for online prompt extension)</source>
         <translation>DashScope API 密钥（用于在线扩写提示词）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="445" />
+        <location filename="../../gui/views/settings.py" line="527" />
         <source>paste a key (sk-…) to store it in the OS keyring</source>
         <translation>粘贴密钥（sk-…），将保存到系统钥匙串</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="447" />
+        <location filename="../../gui/views/settings.py" line="529" />
         <source>Save key</source>
         <translation>保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="449" />
+        <location filename="../../gui/views/settings.py" line="531" />
         <source>Remove key</source>
         <translation>删除密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="451" />
+        <location filename="../../gui/views/settings.py" line="533" />
         <source>Test</source>
         <translation>测试</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="475" />
+        <location filename="../../gui/views/settings.py" line="557" />
         <source>In use: %1 from the DASH_API_KEY environment variable</source>
         <translation>正在使用：来自 DASH_API_KEY 环境变量的 %1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="479" />
+        <location filename="../../gui/views/settings.py" line="561" />
         <source>Stored in the OS keyring: %1</source>
         <translation>已保存在系统钥匙串中：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="481" />
+        <location filename="../../gui/views/settings.py" line="563" />
         <source>No key stored</source>
         <translation>未保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="496" />
+        <location filename="../../gui/views/settings.py" line="578" />
         <source>Key saved in the OS keyring.</source>
         <translation>密钥已保存到系统钥匙串。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="505" />
+        <location filename="../../gui/views/settings.py" line="587" />
         <source>Key removed.</source>
         <translation>密钥已删除。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="505" />
+        <location filename="../../gui/views/settings.py" line="587" />
         <source>No key was stored.</source>
         <translation>没有已保存的密钥。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="514" />
+        <location filename="../../gui/views/settings.py" line="596" />
         <source>Testing…</source>
         <translation>正在测试…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="520" />
+        <location filename="../../gui/views/settings.py" line="602" />
         <source>The key works.</source>
         <translation>密钥可用。</translation>
     </message>
