@@ -154,7 +154,10 @@ class RuntimeSetupDialog(QDialog):
         self.step.setText(self.tr("Cancelling…"))
         assert self.proc is not None
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            if hasattr(os, "killpg"):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            else:  # Windows: no process groups from start_new_session; the command itself
+                self.proc.kill()
 
     def shutdown(self) -> None:
         """The app is closing: cancel now and clean up before it goes (no event loop after)."""
