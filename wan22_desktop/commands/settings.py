@@ -150,6 +150,16 @@ def show_value(value: Any) -> str:
     return escape_control(redact(text))
 
 
+def raw_value(value: Any) -> str:
+    """A value unquoted (an empty text is an empty line), safe for a terminal."""
+    from wan22_desktop.logs import redact
+    from wan22_desktop.terminal_text import escape_control
+
+    if isinstance(value, str):
+        return escape_control(redact(value), keep_newlines=True)
+    return show_value(value)
+
+
 def _json_value(value: Any) -> Any:
     from wan22_desktop.logs import redact
 
@@ -289,7 +299,7 @@ def cmd_get(args: argparse.Namespace) -> int:
         }
         print(json.dumps(data, ensure_ascii=False))
     else:
-        print(show_value(value) if value != "" else "")
+        print(raw_value(value))  # as is, for scripts: `$(wan22 settings get live_preview)`
     return 0
 
 
