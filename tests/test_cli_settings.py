@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -205,7 +206,7 @@ def test_credentials_are_not_settings(capsys, settings_file, key):
     assert SECRET not in out + err
     assert not settings_file.exists()
     code, out, err = run(capsys, "settings", "get", key)
-    assert code == 2 and "wan22 keys" in err
+    assert code == 2 and "`wan22 keys status`" in err
 
 
 @pytest.mark.parametrize(
@@ -336,7 +337,7 @@ def test_a_stale_window_lock_is_ignored(capsys, settings_file):
 
     paths = app_paths().ensure()
     dead = max(psutil.pids()) + 10_000
-    (paths.data / GUI_LOCK_NAME).write_text(f"{dead}\nwan22-desktop\n{os.uname().nodename}\n")
+    (paths.data / GUI_LOCK_NAME).write_text(f"{dead}\nwan22-desktop\n{socket.gethostname()}\n")
     code, _, err = run(capsys, "settings", "set", "theme", "dark")
     assert code == 0 and err == ""
 
@@ -372,3 +373,33 @@ def test_queue_run_uses_what_the_cli_set(capsys, monkeypatch):
     assert options.preview == "taehv"
     assert options.max_interruptions == 7
     assert options.hang_factor == 4.5
+
+
+def test_a_bad_value_in_a_hand_edited_file_is_shown_as_ignored(capsys, settings_file):
+    settings_file.parent.mkdir(parents=True, exist_ok=True)
+    data = {"schema_version": 2, "settings": {"max_attempts": 0, "hf_endpoint": SECRET}}
+    settings_file.write_text(json.dumps(data), encoding="utf-8")
+    code, out, _ = run(capsys, "settings", "list")
+    assert code == 0 and SECRET not in out
+    assert "max_attempts = 3  [default]" in out
+    assert "ignored in the file, the default is used: setting max_attempts = 0 is out of" in out
+    code, out, _ = run(capsys, "--json", "settings", "list")
+    assert SECRET not in out and set(json.loads(out)["ignored"]) == {"max_attempts", "hf_endpoint"}
+    code, _, err = run(capsys, "settings", "set", "max_attempts", "4")  # the way to fix it
+    assert code == 0 and SECRET not in err
+    assert err == (
+        "warning: invalid values in the file were dropped, their defaults are in use: hf_endpoint\n"
+    )
+    assert Settings.load(app_paths()).ignored == {}
+    assert json.loads(settings_file.read_text(encoding="utf-8"))["settings"] == {"max_attempts": 4}
+
+
+def test_every_value_get_prints_is_one_set_accepts():
+    """What a user copies from ``get`` back into ``set`` means the same value."""
+    from wan22_desktop.commands.settings import raw_value
+    from wan22_desktop.settings import parse_text
+
+    for option in OPTIONS.values():
+        assert parse_text(option, raw_value(option.default)) == option.default
+        for choice in option.choices or ():
+            assert parse_text(option, raw_value(choice)) == choice

@@ -193,6 +193,7 @@ class Settings:
         self._unknown: dict[str, Any] = dict(unknown or {})
         self.read_only_reason = read_only_reason
         self.recovered_from = recovered_from  # the backup of a corrupt file, when recover=True
+        self.ignored: dict[str, str] = {}  # key: why its stored value was not used (load)
         self._database_url: str | None = None
 
     # ---- loading
@@ -249,6 +250,7 @@ class Settings:
             raise ValueError("settings and ui_state must be JSON objects")
         values: dict[str, Any] = {}
         unknown: dict[str, Any] = {}
+        ignored: dict[str, str] = {}
         for key, value in stored.items():
             option = OPTIONS.get(key)
             if option is None:
@@ -258,10 +260,12 @@ class Settings:
                 values[key] = option.check(value)
             except UserInputError as err:  # one bad value must not cost the user every setting
                 log.warning("ignoring %s in %s: %s", key, path, err.message)
+                ignored[key] = err.message
         database = data.get("database", {})
         if not isinstance(database, dict):
             raise ValueError("database must be a JSON object")
         settings = cls(path, values, ui_state, unknown, read_only_reason=read_only)
+        settings.ignored = ignored
         url = database.get("url")
         settings._database_url = url if isinstance(url, str) and url else None
         return settings

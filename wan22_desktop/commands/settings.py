@@ -33,7 +33,14 @@ KEYS_HINT = (
     "the DashScope API key is kept in the OS keyring, not in settings.json: store it with "
     "`wan22 keys set dashscope` (it asks for the key; nothing was saved)"
 )
-RESTART_NOTE = "a running `wan22 queue run` or app window reads settings when it starts: restart it to use this"
+KEYS_STATUS_HINT = (
+    "the DashScope API key is kept in the OS keyring, not in settings.json: "
+    "`wan22 keys status` says whether one is stored"
+)
+RESTART_NOTE = (
+    "a running `wan22 queue run` or app window reads settings when it starts: "
+    "restart it to use this"
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,8 +63,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="change one setting (true/false, a number, one of its choices, an absolute folder; "
         "VALUE - reads it from stdin)",
     )
-    p_set.add_argument("key", metavar="KEY")
-    p_set.add_argument("value", metavar="VALUE")
+    p_set.add_argument("key", metavar="KEY", help="a setting's name (`wan22 settings list`)")
+    p_set.add_argument(
+        "value", metavar="VALUE", help='the new value; "" for an empty text or folder; - for stdin'
+    )
     p_set.set_defaults(func=cmd_set)
 
     p_reset = sub.add_parser(
@@ -83,7 +92,7 @@ def looks_secret(key: str) -> bool:
     return any(word in folded for word in SECRET_WORDS)
 
 
-def find_option(key: str) -> Option:
+def find_option(key: str, *, keys_hint: str = KEYS_HINT) -> Option:
     """The option named ``key`` (``-`` taken for ``_``, any case); UserInputError naming the
     close matches otherwise, or pointing at ``wan22 keys`` for a credential's name."""
     from wan22_desktop.settings import OPTIONS
@@ -93,7 +102,7 @@ def find_option(key: str) -> Option:
         return OPTIONS[name]
     shown = _shown(key)
     if looks_secret(name):
-        raise UserInputError(f"{shown} is not a setting", KEYS_HINT)
+        raise UserInputError(f"{shown} is not a setting", keys_hint)
     close = difflib.get_close_matches(name, OPTIONS, n=3, cutoff=0.6)
     close += [k for k in OPTIONS if name and name in k and k not in close][: 3 - len(close)]
     hint = "`wan22 settings list` shows every setting"
@@ -176,7 +185,7 @@ def allowed(option: Option) -> str:
         kind = "a whole number" if option.type is int else "a number"
         return f"{kind} from {option.minimum:g} to {option.maximum:g}"
     if option.is_path:
-        return 'an absolute folder, or "" for the default place'
+        return "an absolute folder"  # the title says what "" means
     if option.key == "path_mappings":
         return 'FROM => TO pairs, separated by ";" or line breaks'
     if option.key == "hf_endpoint":
@@ -224,6 +233,16 @@ def _warn_open_window(settings: Settings) -> str | None:
     return warning
 
 
+def _dropped(settings: Settings, saved: bool) -> str | None:
+    """Values ``Settings.load`` ignored (bad ones in a hand-edited file) are not written back."""
+    others = [k for k in settings.ignored if settings.is_default(k)]
+    if not saved or not others:
+        return None
+    return (
+        f"invalid values in the file were dropped, their defaults are in use: {', '.join(others)}"
+    )
+
+
 def _folder_warning(option: Option, value: Any) -> str | None:
     """A folder that cannot be used is worth a warning, not a refusal: it may be a mount that is
     not there yet (the Settings view does not check either)."""
@@ -241,7 +260,9 @@ def _folder_warning(option: Option, value: Any) -> str | None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from wan22_desktop.logs import redact
     from wan22_desktop.settings import OPTIONS
+    from wan22_desktop.terminal_text import escape_control
 
     settings = _load(args)
     rows = []
@@ -270,6 +291,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             "read_only": settings.read_only_reason,
             "settings": rows,
             "unknown_keys": unknown,  # names only: their values are not ours to print
+            "ignored": {k: redact(why) for k, why in settings.ignored.items()},
         }
         print(json.dumps(data, ensure_ascii=False))
         return 0
@@ -281,13 +303,15 @@ def cmd_list(args: argparse.Namespace) -> int:
         default = "[default]" if row["is_default"] else f"[default: {show_value(option.default)}]"
         print(f"{option.key} = {show_value(settings.get(option.key))}  {default}")
         print(f"    {option.title}; {allowed(option)}")
+    for why in settings.ignored.values():
+        print(f"ignored in the file, the default is used: {escape_control(redact(why))}")
     if unknown:
         print(f"kept for another version: {', '.join(map(_shown, unknown))}")
     return 0
 
 
 def cmd_get(args: argparse.Namespace) -> int:
-    option = find_option(args.key)
+    option = find_option(args.key, keys_hint=KEYS_STATUS_HINT)
     settings = _load(args)
     value = settings.get(option.key)
     if args.json:
@@ -316,7 +340,7 @@ def cmd_set(args: argparse.Namespace) -> int:
     if changed:
         settings.set(option.key, value)
         settings.save()
-    warnings = [w for w in (_folder_warning(option, value),) if w]
+    warnings = [w for w in (_folder_warning(option, value), _dropped(settings, changed)) if w]
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     if changed and (window := _warn_open_window(settings)):
@@ -339,6 +363,9 @@ def cmd_reset(args: argparse.Namespace) -> int:
     warnings = []
     if changes:
         settings.save()
+        if dropped := _dropped(settings, True):
+            print(f"warning: {dropped}", file=sys.stderr)
+            warnings.append(dropped)
         if window := _warn_open_window(settings):
             warnings.append(window)
     return _report(args, settings, changes, warnings, reset=True)
