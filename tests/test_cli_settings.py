@@ -144,6 +144,9 @@ def test_folders_are_expanded_and_must_be_absolute(capsys, tmp_path):
     assert code == 0 and err.startswith("warning: ") and "is a file, not a folder" in err
     code, _, err = run(capsys, "settings", "set", "comfyui_dir", str(tmp_path / "nope"))
     assert code == 0 and "is not a folder here" in err
+    # Only credential-shaped text is refused: a folder may be called like a key.
+    code, _, err = run(capsys, "settings", "set", "models_dir", str(tmp_path / "sk-renders-2026"))
+    assert code == 0, err
 
 
 def test_a_value_may_come_from_stdin(capsys, monkeypatch):

@@ -123,7 +123,7 @@ def refuse_secret_value(option: Option, text: str) -> None:
     refused before anything echoes it: settings.json is plain text."""
     from wan22_desktop.logs import redact
 
-    if redact(text) != text:
+    if not option.is_path and redact(text) != text:  # a folder may well be called sk-renders
         raise UserInputError(f"the value for {option.key} looks like an API key", KEYS_HINT)
     if _url_password(text):
         raise UserInputError(
