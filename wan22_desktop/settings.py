@@ -193,6 +193,7 @@ class Settings:
         self._unknown: dict[str, Any] = dict(unknown or {})
         self.read_only_reason = read_only_reason
         self.recovered_from = recovered_from  # the backup of a corrupt file, when recover=True
+        self.ignored: dict[str, str] = {}  # key: why its stored value was not used (load)
         self._database_url: str | None = None
 
     # ---- loading
@@ -249,6 +250,7 @@ class Settings:
             raise ValueError("settings and ui_state must be JSON objects")
         values: dict[str, Any] = {}
         unknown: dict[str, Any] = {}
+        ignored: dict[str, str] = {}
         for key, value in stored.items():
             option = OPTIONS.get(key)
             if option is None:
@@ -258,10 +260,12 @@ class Settings:
                 values[key] = option.check(value)
             except UserInputError as err:  # one bad value must not cost the user every setting
                 log.warning("ignoring %s in %s: %s", key, path, err.message)
+                ignored[key] = err.message
         database = data.get("database", {})
         if not isinstance(database, dict):
             raise ValueError("database must be a JSON object")
         settings = cls(path, values, ui_state, unknown, read_only_reason=read_only)
+        settings.ignored = ignored
         url = database.get("url")
         settings._database_url = url if isinstance(url, str) and url else None
         return settings
@@ -281,6 +285,10 @@ class Settings:
 
     def is_default(self, key: str) -> bool:
         return key not in self._values
+
+    def unknown_keys(self) -> list[str]:
+        """Keys in the file this version does not know (kept and written back as they are)."""
+        return list(self._unknown)
 
     def as_dict(self) -> dict[str, Any]:
         """Every setting's current value (defaults included)."""
@@ -326,6 +334,57 @@ class Settings:
             self.path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         )
         return self.path
+
+
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+
+
+def parse_text(option: Option, text: str) -> Any:
+    """``text`` (a command line's word) as ``option``'s type, checked by ``Option.check``.
+
+    Booleans take true/false, yes/no, on/off, 1/0; a choice matches without regard to case; a
+    folder has ``~`` expanded and must be absolute (``check_folder``); text is trimmed, as the
+    Settings view trims what is typed."""
+    word = text.strip()
+    value: Any = word
+    if option.type is bool:
+        if word.lower() not in TRUE_WORDS + FALSE_WORDS:
+            raise UserInputError(
+                f"setting {option.key} must be true or false, got {text!r}",
+                f"write one of: {', '.join(TRUE_WORDS + FALSE_WORDS)}",
+            )
+        value = word.lower() in TRUE_WORDS
+    elif option.type in (int, float):
+        try:
+            value = option.type(word)
+        except ValueError:
+            value = None
+        if value is None or value != value or value in (float("inf"), float("-inf")):
+            raise UserInputError(
+                f"setting {option.key} must be {_TYPE_WORDS[option.type]}, got {text!r}",
+                f"{_range_words(option)}; default: {option.default!r}",
+            )
+    elif option.choices is not None:
+        folded = {str(c).lower(): c for c in option.choices}
+        value = folded.get(word.lower(), word)
+    elif option.is_path:
+        check_folder(option, word, hint="give an absolute path, e.g. /data/wan22 or ~/wan22")
+        value = str(Path(word).expanduser()) if word else ""
+    return option.check(value)
+
+
+def check_folder(option: Option, value: Any, *, hint: str = "choose a folder") -> None:
+    """A folder setting is empty (the default place) or absolute, ``~`` allowed: a relative one
+    would mean a different folder for each process that reads it."""
+    if option.is_path and value and not Path(value).expanduser().is_absolute():
+        raise UserInputError(f"{value} is not an absolute folder path", hint)
+
+
+def _range_words(option: Option) -> str:
+    if option.minimum is not None and option.maximum is not None:
+        return f"from {option.minimum:g} to {option.maximum:g}"
+    return _TYPE_WORDS[option.type]
 
 
 def _option(key: str) -> Option:

@@ -35,11 +35,11 @@ from PySide6.QtWidgets import (
 )
 
 from wan22_desktop import secrets
-from wan22_desktop.errors import UserInputError, Wan22Error
+from wan22_desktop.errors import Wan22Error
 from wan22_desktop.gui.context import AppContext
 from wan22_desktop.gui.i18n import LANGUAGES, QT_TRANSLATE_NOOP
 from wan22_desktop.services import database as db_ops
-from wan22_desktop.settings import OPTIONS, Option
+from wan22_desktop.settings import OPTIONS, Option, check_folder
 
 log = logging.getLogger(__name__)
 
@@ -352,8 +352,7 @@ class SettingsView(QWidget):
         """Validate and save one setting; a bad value is explained next to its editor."""
         err = self.errors[key]
         try:
-            if OPTIONS[key].is_path and value and not Path(value).expanduser().is_absolute():
-                raise UserInputError(f"{value} is not an absolute folder path", "choose a folder")
+            check_folder(OPTIONS[key], value)
             self.ctx.settings.set(key, value)
         except Wan22Error as exc:
             err.setText(f"{exc.message} — {exc.hint}" if exc.hint else exc.message)
