@@ -49,7 +49,6 @@ NONE = "none"
 N_STEPS = "{n} steps"
 SOLVER = "solver {solver}"
 SHIFT = "shift {shift}"
-SWITCH = "switch to low-noise at step {step}"
 EXPERT_STEPS = {
     "high_noise_model": "high-noise {steps}",
     "low_noise_model": "low-noise {steps}",
@@ -108,7 +107,6 @@ TEMPLATES: tuple[str, ...] = (
     N_STEPS,
     SOLVER,
     SHIFT,
-    SWITCH,
     *EXPERT_STEPS.values(),
     OTHER_EXPERT_STEPS,
     PHASE_STEPS,
