@@ -1171,7 +1171,7 @@
     <message>
         <location filename="../../gui/history_actions.py" line="215"/>
         <source>Peak memory</source>
-        <translation>内存峰值</translation>
+        <translation>显存峰值</translation>
     </message>
     <message>
         <location filename="../../gui/history_actions.py" line="216"/>
