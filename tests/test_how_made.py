@@ -102,13 +102,19 @@ def test_guided_warmup_phases_show_guidance_and_loras_off_then_on() -> None:
     assert "Turbo (step caching)" not in lines  # off, nothing skipped
 
 
-def test_turbo_on_without_skips_and_a_single_model() -> None:
-    request = GenerationRequest.for_task("ti2v-5B", prompt="x", step_cache=0.05).to_dict()
+def test_turbo_on_without_skips_and_a_single_model_with_one_lora_strength() -> None:
+    lora = LoraRef(
+        path="/l/style.safetensors", sha256="cd" * 32, strength_high=0.8, strength_low=0.8
+    )
+    request = GenerationRequest.for_task(
+        "ti2v-5B", prompt="x", step_cache=0.05, loras=(lora,)
+    ).to_dict()
     sampling = {"experts": ["model"] * 4, "skipped_steps": []}
     lines = by_label(generation(request, {"task": "ti2v-5B", "sampling": sampling}))
     assert lines["Steps by expert"] == "one model 1–4"
     assert lines["Turbo (step caching)"] == "on (threshold 0.05), no step skipped"
     assert lines["Guidance"] == "5"
+    assert lines["LoRA"] == "style.safetensors, strength 0.8"
 
 
 def test_an_old_row_without_sampling_record_says_not_recorded() -> None:
@@ -185,3 +191,18 @@ def test_history_show_prints_how_it_was_made_and_json_keeps_the_raw_record(
     assert main(["--json", "history", "show", str(gen.id)]) == 0
     raw = json.loads(capsys.readouterr().out)
     assert raw["plan"]["sampling"] == sampling and raw["seed"] == 9
+
+
+def test_an_unfinished_job_shows_only_what_was_asked_and_planned() -> None:
+    request = a14b(sample_steps=8, step_cache=0.1)
+    plan = {"task": "t2v-A14B", "attention": "sdpa", "est_vram_gib": 20.0, "est_ram_gib": 30.0}
+    job = {"id": 4, "task": "t2v-A14B", "seed": -1, "request": request, "plan": plan}
+    lines: dict[str, str] = {}
+    for line in how_made(job, finished=False):
+        label, _, text = line.english().partition(": ")
+        lines[label] = text
+    assert lines["Steps"].startswith("8 steps")
+    assert lines["Planned memory"] == "about 20.0 GiB VRAM per GPU, 30.0 GiB RAM"
+    assert set(lines).isdisjoint(
+        {"Steps by expert", "Turbo (step caching)", "Time", "Peak memory", "Seed"}
+    )

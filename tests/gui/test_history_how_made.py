@@ -120,3 +120,21 @@ def test_detail_pane_speaks_chinese(qtbot, ctx, chinese) -> None:
     assert "跳过了 8 步中的 1 步：6" in text
     assert "每步 10.00 秒" in text
     assert "How it was made" not in text and "not recorded" not in text
+
+
+def test_a_failed_job_shows_what_was_asked_and_planned(qtbot, ctx) -> None:
+    req = GenerationRequest.for_task("t2v-A14B", prompt="a storm", seed=3, sample_steps=8)
+    job = dbq.enqueue(ctx.db, req)[0]
+    assert dbq.claim_next(ctx.db, RUNNER).id == job.id
+    dbq.set_plan(ctx.db, job.id, RUNNER, plan_request(req, BIG_GPU, {}).to_dict())
+    dbq.fail_job(ctx.db, job.id, RUNNER, kind="out_of_memory", message="CUDA out of memory")
+    view = HistoryView(ctx)
+    qtbot.addWidget(view)
+    drain(qtbot, ctx)
+    view.status_combo.setCurrentIndex(view.status_combo.findData("failed"))
+    drain(qtbot, ctx)
+    view.select_row(0)
+    text = view.detail_text.toPlainText()
+    assert "CUDA out of memory" in text and "How it was made" in text
+    assert "8 steps, solver unipc" in text and "Seed\t3" in text.replace("\n", "\t")
+    assert "not recorded" not in text and "Steps by expert" not in text

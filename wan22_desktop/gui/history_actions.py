@@ -20,7 +20,7 @@ from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
 from wan22_desktop.gui.plan_text import LIST_SEPARATOR, qt_tr, tr_plan
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.services.history import utcnow
-from wan22_desktop.services.how_made import Line
+from wan22_desktop.services.how_made import Line, how_made
 from wan22_desktop.services.rows import HistoryRow, JobRow
 from wan22_desktop.tasks import ImageUse, get_task
 from wan22_desktop.units import format_bytes
@@ -144,6 +144,7 @@ def detail_html(row: HistoryRow, how_made: str = "") -> str:
                 (translate("HistoryDetail", "Finished"), row.finished_at),
             ],
         )
+        parts.append(how_made)
     else:
         if row.final_prompt and row.final_prompt != row.prompt:
             text_block(translate("HistoryDetail", "Extended prompt"), row.final_prompt)
@@ -238,6 +239,7 @@ HOW_MADE_TEMPLATES: tuple[str, ...] = (
     QT_TRANSLATE_NOOP("HowMade", "warm-up: {n} steps"),
     QT_TRANSLATE_NOOP("HowMade", "high-noise {s}"),
     QT_TRANSLATE_NOOP("HowMade", "low-noise {s}"),
+    QT_TRANSLATE_NOOP("HowMade", "strength {s}"),
     QT_TRANSLATE_NOOP("HowMade", "fell back to PyTorch SDPA: {why}"),
     QT_TRANSLATE_NOOP("HowMade", "loading {s} s"),
     QT_TRANSLATE_NOOP("HowMade", "prompt extension {s} s"),
@@ -250,6 +252,20 @@ HOW_MADE_TEMPLATES: tuple[str, ...] = (
     QT_TRANSLATE_NOOP("HowMade", "{s} s per step"),
     QT_TRANSLATE_NOOP("HowMade", "about {vram} GiB VRAM per GPU, {ram} GiB RAM"),
 )
+
+
+def job_how_made(row: JobRow) -> list[Line]:
+    """What a failed or cancelled job asked for and how it was planned (nothing ran to record)."""
+    return how_made(
+        {
+            "id": row.id,
+            "task": row.task,
+            "seed": row.seed,
+            "request": row.request.to_dict() if row.request is not None else None,
+            "plan": row.plan.to_dict() if row.plan is not None else None,
+        },
+        finished=False,
+    )
 
 
 def _how_tr(source: str) -> str:

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wan22_desktop.errors import UserInputError
 from wan22_desktop.runtime.planner import Plan
+from wan22_desktop.tasks import get_task
 from wan22_desktop.units import format_bytes
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,7 @@ WARMUP = "warm-up: {n} steps at {g}"
 WARMUP_STEPS = "warm-up: {n} steps"
 STRENGTH_HIGH = "high-noise {s}"
 STRENGTH_LOW = "low-noise {s}"
+STRENGTH = "strength {s}"
 FELL_BACK = "fell back to PyTorch SDPA: {why}"
 PHASE_TIMES = {
     "loading": "loading {s} s",
@@ -122,6 +125,7 @@ TEMPLATES: tuple[str, ...] = (
     WARMUP_STEPS,
     STRENGTH_HIGH,
     STRENGTH_LOW,
+    STRENGTH,
     FELL_BACK,
     *PHASE_TIMES.values(),
     OTHER_TIME,
@@ -211,34 +215,39 @@ def compact_ranges(steps: Iterable[int], *, base: int = 1) -> str:
 # ---- the lines
 
 
-def how_made(generation: Mapping[str, Any]) -> list[Line]:
+def how_made(generation: Mapping[str, Any], *, finished: bool = True) -> list[Line]:
     """The lines for one generation (``db.views.generation_to_dict``): what the user asked, what
     the planner chose and what the sampler did. Missing or malformed parts give "not recorded"
-    lines or none; never raises."""
+    lines or none; never raises. ``finished=False`` (a failed or cancelled job, same keys): only
+    what was asked and planned, no "not recorded" lines for what a finished run records."""
     if not isinstance(generation, Mapping):
         return []
     request = _mapping(generation.get("request"))
     plan = _mapping(generation.get("plan"))
     sampling = _mapping(plan.get("sampling"))
-    out: list[Line] = []
-    for build in (
+    builders: list[Callable[[], list[Line]]] = [
         lambda: _model(generation, plan),
         lambda: _placement(plan),
         lambda: _steps(request, sampling),
-        lambda: _experts(sampling),
-        lambda: _phases(sampling),
-        lambda: _turbo(request, sampling),
+    ]
+    if finished:
+        builders += [lambda: _experts(sampling), lambda: _phases(sampling)]
+        builders += [lambda: _turbo(request, sampling)]
+    builders += [
         lambda: _guidance(request),
         lambda: _loras(request),
         lambda: _attention(plan),
         lambda: _seed(generation),
-        lambda: _time(generation, sampling, request),
-        lambda: _memory(generation, plan),
-    ):
+    ]
+    if finished:
+        builders += [lambda: _time(generation, sampling, request)]
+    builders += [lambda: _memory(generation, plan, measured=finished)]
+    out: list[Line] = []
+    for build in builders:
         try:
             out += build()
         except Exception:  # noqa: BLE001 - a malformed stored field drops its line, not the pane
-            log.info("how-it-was-made line skipped for generation %r", generation.get("id"))
+            log.info("how-it-was-made line skipped for record %r", generation.get("id"))
     return out
 
 
@@ -392,19 +401,26 @@ def _loras(request: Mapping[str, Any]) -> list[Line]:
     loras = request.get("loras")
     if not isinstance(loras, Sequence) or isinstance(loras, str):
         return []
+    one_model = _one_model(request.get("task"))
     out: list[Line] = []
     for x in loras:
         if not isinstance(x, Mapping):
             continue
-        out.append(
-            _line(
-                LORA,
-                _raw(Path(str(x.get("path", ""))).name),
-                _t(STRENGTH_HIGH, s=_num(x.get("strength_high", 1.0))),
-                _t(STRENGTH_LOW, s=_num(x.get("strength_low", 1.0))),
-            )
+        high = _num(x.get("strength_high", 1.0))
+        strengths = (
+            [_t(STRENGTH, s=high)]  # one model, one strength (both fields equal)
+            if one_model
+            else [_t(STRENGTH_HIGH, s=high), _t(STRENGTH_LOW, s=_num(x.get("strength_low", 1.0)))]
         )
+        out.append(_line(LORA, _raw(Path(str(x.get("path", ""))).name), *strengths))
     return out
+
+
+def _one_model(task: Any) -> bool:
+    try:
+        return not get_task(str(task)).is_moe
+    except UserInputError:
+        return False
 
 
 def _attention(plan: Mapping[str, Any]) -> list[Line]:
@@ -422,8 +438,8 @@ def _attention(plan: Mapping[str, Any]) -> list[Line]:
 
 
 def _seed(gen: Mapping[str, Any]) -> list[Line]:
-    seed = gen.get("seed")
-    return [_line(SEED, _raw(seed))] if isinstance(seed, int) else []
+    seed = gen.get("seed")  # a queued job's -1: picked when it ran
+    return [_line(SEED, _raw(seed))] if isinstance(seed, int) and seed >= 0 else []
 
 
 def _time(
@@ -450,16 +466,18 @@ def _time(
     return [_line(TIME, *phrases)]
 
 
-def _memory(gen: Mapping[str, Any], plan: Mapping[str, Any]) -> list[Line]:
+def _memory(gen: Mapping[str, Any], plan: Mapping[str, Any], *, measured: bool) -> list[Line]:
     peak = gen.get("peak_memory_bytes")
-    out = [
-        _line(
-            PEAK,
-            _raw(format_bytes(peak, binary=True))
-            if isinstance(peak, (int, float)) and peak > 0
-            else _t(NOT_RECORDED),
+    out: list[Line] = []
+    if measured:
+        out.append(
+            _line(
+                PEAK,
+                _raw(format_bytes(peak, binary=True))
+                if isinstance(peak, (int, float)) and peak > 0
+                else _t(NOT_RECORDED),
+            )
         )
-    ]
     vram, ram = plan.get("est_vram_gib"), plan.get("est_ram_gib")
     if isinstance(vram, (int, float)) and isinstance(ram, (int, float)):
         out.append(_line(PLANNED, _t(PLANNED_IS, vram=f"{vram:.1f}", ram=f"{ram:.1f}")))

@@ -42,6 +42,7 @@ from wan22_desktop.gui.history_actions import (
     date_range,
     detail_html,
     how_made_html,
+    job_how_made,
     last_frame_path,
     next_clip_request,
 )
@@ -430,7 +431,7 @@ class HistoryView(QWidget):
         elif isinstance(row, GenerationRow):
             html = detail_html(row, how_made_html(row.how_made, expanded=self.how_made_open))
         else:
-            html = detail_html(row)
+            html = detail_html(row, how_made_html(job_how_made(row), expanded=self.how_made_open))
         self.detail_text.setHtml(html)
 
     def toggle_how_made(self) -> None:

@@ -698,7 +698,7 @@
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="149"/>
+        <location filename="../../gui/history_actions.py" line="150"/>
         <source>Extended prompt</source>
         <translation>扩展后的提示词</translation>
     </message>
@@ -733,97 +733,97 @@
         <translation>完成时间</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="152"/>
+        <location filename="../../gui/history_actions.py" line="153"/>
         <source>Video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="154"/>
+        <location filename="../../gui/history_actions.py" line="155"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="155"/>
+        <location filename="../../gui/history_actions.py" line="156"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="156"/>
+        <location filename="../../gui/history_actions.py" line="157"/>
         <source>Frames</source>
         <translation>帧数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="157"/>
+        <location filename="../../gui/history_actions.py" line="158"/>
         <source>FPS</source>
         <translation>帧率</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="158"/>
+        <location filename="../../gui/history_actions.py" line="159"/>
         <source>Duration (s)</source>
         <translation>时长（秒）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="159"/>
+        <location filename="../../gui/history_actions.py" line="160"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="160"/>
+        <location filename="../../gui/history_actions.py" line="161"/>
         <source>Created</source>
         <translation>创建时间</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="161"/>
+        <location filename="../../gui/history_actions.py" line="162"/>
         <source>Model folder</source>
         <translation>模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="162"/>
+        <location filename="../../gui/history_actions.py" line="163"/>
         <source>Peak memory</source>
         <translation>显存峰值</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="163"/>
+        <location filename="../../gui/history_actions.py" line="164"/>
         <source>Tags</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="164"/>
+        <location filename="../../gui/history_actions.py" line="165"/>
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="167"/>
+        <location filename="../../gui/history_actions.py" line="168"/>
         <source>Timings (s)</source>
         <translation>耗时（秒）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="169"/>
+        <location filename="../../gui/history_actions.py" line="170"/>
         <source>Parameters</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="175"/>
+        <location filename="../../gui/history_actions.py" line="176"/>
         <source>LoRAs</source>
         <translation>LoRA</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="179"/>
+        <location filename="../../gui/history_actions.py" line="180"/>
         <source>Plan</source>
         <translation>运行方案</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="187"/>
+        <location filename="../../gui/history_actions.py" line="188"/>
         <source>Why</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="191"/>
+        <location filename="../../gui/history_actions.py" line="192"/>
         <source>Warnings</source>
         <translation>警告</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="266"/>
+        <location filename="../../gui/history_actions.py" line="282"/>
         <source>How it was made</source>
         <translation>生成过程</translation>
     </message>
@@ -879,224 +879,224 @@
 <context>
     <name>HistoryView</name>
     <message>
-        <location filename="../../gui/views/history.py" line="116"/>
+        <location filename="../../gui/views/history.py" line="117"/>
         <source>Search prompts…</source>
         <translation>搜索提示词…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="120"/>
+        <location filename="../../gui/views/history.py" line="121"/>
         <source>All tasks</source>
         <translation>全部任务类型</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="125"/>
+        <location filename="../../gui/views/history.py" line="126"/>
         <source>Finished</source>
         <translation>已完成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="126"/>
+        <location filename="../../gui/views/history.py" line="127"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="127"/>
+        <location filename="../../gui/views/history.py" line="128"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="128"/>
+        <location filename="../../gui/views/history.py" line="129"/>
         <source>Interrupted</source>
         <translation>已中断</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="133"/>
+        <location filename="../../gui/views/history.py" line="134"/>
         <source>Any time</source>
         <translation>全部时间</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="134"/>
+        <location filename="../../gui/views/history.py" line="135"/>
         <source>Last 24 hours</source>
         <translation>最近 24 小时</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="135"/>
+        <location filename="../../gui/views/history.py" line="136"/>
         <source>Last 7 days</source>
         <translation>最近 7 天</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="136"/>
+        <location filename="../../gui/views/history.py" line="137"/>
         <source>Last 30 days</source>
         <translation>最近 30 天</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="140"/>
+        <location filename="../../gui/views/history.py" line="141"/>
         <source>Favourites</source>
         <translation>收藏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="142"/>
+        <location filename="../../gui/views/history.py" line="143"/>
         <source>Tag</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="150"/>
+        <location filename="../../gui/views/history.py" line="151"/>
         <source>Grid</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="152"/>
+        <location filename="../../gui/views/history.py" line="153"/>
         <source>List</source>
         <translation>列表</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="234"/>
+        <location filename="../../gui/views/history.py" line="235"/>
         <source>Play</source>
         <translation>播放</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="236"/>
+        <location filename="../../gui/views/history.py" line="237"/>
         <source>Re-run</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="238"/>
+        <location filename="../../gui/views/history.py" line="239"/>
         <source>Queue the same request with the same seed</source>
         <translation>用相同的参数和种子再次加入队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="241"/>
+        <location filename="../../gui/views/history.py" line="242"/>
         <source>Remix</source>
         <translation>换种子重做</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="243"/>
+        <location filename="../../gui/views/history.py" line="244"/>
         <source>Queue the same request with a new seed</source>
         <translation>用相同的参数和新的种子加入队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="246"/>
+        <location filename="../../gui/views/history.py" line="247"/>
         <source>Continue from last frame</source>
         <translation>从最后一帧继续</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="248"/>
+        <location filename="../../gui/views/history.py" line="249"/>
         <source>Start a new image-to-video job from the last frame</source>
         <translation>以最后一帧为图像，新建图生视频任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="250"/>
+        <location filename="../../gui/views/history.py" line="251"/>
         <source>Edit in Generate</source>
         <translation>在生成页编辑</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="251"/>
+        <location filename="../../gui/views/history.py" line="252"/>
         <source>Favourite</source>
         <translation>收藏</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="254"/>
+        <location filename="../../gui/views/history.py" line="255"/>
         <source>Copy command</source>
         <translation>复制命令</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="256"/>
+        <location filename="../../gui/views/history.py" line="257"/>
         <source>Copy a wan22 generate command line</source>
         <translation>复制一条 wan22 generate 命令行</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="258"/>
+        <location filename="../../gui/views/history.py" line="259"/>
         <source>Open folder</source>
         <translation>打开文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="259"/>
+        <location filename="../../gui/views/history.py" line="260"/>
         <source>Delete…</source>
         <translation>删除…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="261"/>
+        <location filename="../../gui/views/history.py" line="262"/>
         <source>Tags, comma separated (Enter saves)</source>
         <translation>标签，用逗号分隔（回车保存）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="263"/>
+        <location filename="../../gui/views/history.py" line="264"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/views/history.py" line="362"/>
+        <location filename="../../gui/views/history.py" line="363"/>
         <source>%n result(s)</source>
         <translation>
             <numerusform>%n 个结果</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="429"/>
+        <location filename="../../gui/views/history.py" line="430"/>
         <source>Select a video to see its details.</source>
         <translation>选择一个视频以查看详情。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="481"/>
+        <location filename="../../gui/views/history.py" line="482"/>
         <source>the stored request of this row cannot be read</source>
         <translation>无法读取此条目保存的请求</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="482"/>
+        <location filename="../../gui/views/history.py" line="483"/>
         <source>the details are in the log file</source>
         <translation>详情见日志文件</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="495"/>
+        <location filename="../../gui/views/history.py" line="496"/>
         <source>The video file is missing</source>
         <translation>视频文件不存在</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="499"/>
+        <location filename="../../gui/views/history.py" line="500"/>
         <source>if another machine rendered it, mount the shared outputs folder here or add a path mapping in Settings → Folders</source>
         <translation>如果是另一台机器渲染的，请在本机挂载共享输出文件夹，或在“设置 → 文件夹”中添加路径映射</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="535"/>
+        <location filename="../../gui/views/history.py" line="536"/>
         <source>Queued job #%1</source>
         <translation>已加入队列：任务 #%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="568"/>
+        <location filename="../../gui/views/history.py" line="569"/>
         <source>Delete from history</source>
         <translation>从历史中删除</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="569"/>
+        <location filename="../../gui/views/history.py" line="570"/>
         <source>Delete this video from the history?</source>
         <translation>要从历史中删除这个视频吗？</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="573"/>
+        <location filename="../../gui/views/history.py" line="574"/>
         <source>Also delete the video and thumbnail files</source>
         <translation>同时删除视频和缩略图文件</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="593"/>
+        <location filename="../../gui/views/history.py" line="594"/>
         <source>Deleted; files outside the outputs folder were kept</source>
         <translation>已删除；输出文件夹之外的文件已保留</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="597"/>
+        <location filename="../../gui/views/history.py" line="598"/>
         <source>Deleted from the history</source>
         <translation>已从历史中删除</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="613"/>
+        <location filename="../../gui/views/history.py" line="614"/>
         <source>The folder no longer exists</source>
         <translation>文件夹已不存在</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="634"/>
+        <location filename="../../gui/views/history.py" line="635"/>
         <source>Command copied; these settings have no flag: %1</source>
         <translation>命令已复制；以下设置没有对应的参数：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/history.py" line="639"/>
+        <location filename="../../gui/views/history.py" line="640"/>
         <source>Command copied to the clipboard</source>
         <translation>命令已复制到剪贴板</translation>
     </message>
@@ -1104,252 +1104,257 @@
 <context>
     <name>HowMade</name>
     <message>
-        <location filename="../../gui/history_actions.py" line="202"/>
+        <location filename="../../gui/history_actions.py" line="203"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="203"/>
+        <location filename="../../gui/history_actions.py" line="204"/>
         <source>Placement</source>
         <translation>运行位置</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="204"/>
+        <location filename="../../gui/history_actions.py" line="205"/>
         <source>Memory savers</source>
         <translation>省显存选项</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="205"/>
+        <location filename="../../gui/history_actions.py" line="206"/>
         <source>Precision</source>
         <translation>精度</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="206"/>
+        <location filename="../../gui/history_actions.py" line="207"/>
         <source>Steps</source>
         <translation>步数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="207"/>
+        <location filename="../../gui/history_actions.py" line="208"/>
         <source>Steps by expert</source>
         <translation>各专家的步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="208"/>
+        <location filename="../../gui/history_actions.py" line="209"/>
         <source>Phase {n}</source>
         <translation>阶段 {n}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="209"/>
+        <location filename="../../gui/history_actions.py" line="210"/>
         <source>Turbo (step caching)</source>
         <translation>Turbo（步缓存）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="210"/>
+        <location filename="../../gui/history_actions.py" line="211"/>
         <source>Guidance</source>
         <translation>引导强度</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="211"/>
+        <location filename="../../gui/history_actions.py" line="212"/>
         <source>LoRA</source>
         <translation>LoRA</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="212"/>
+        <location filename="../../gui/history_actions.py" line="213"/>
         <source>Attention</source>
         <translation>注意力</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="213"/>
+        <location filename="../../gui/history_actions.py" line="214"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="214"/>
+        <location filename="../../gui/history_actions.py" line="215"/>
         <source>Time</source>
         <translation>用时</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="215"/>
+        <location filename="../../gui/history_actions.py" line="216"/>
         <source>Peak memory</source>
         <translation>显存峰值</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="216"/>
+        <location filename="../../gui/history_actions.py" line="217"/>
         <source>Planned memory</source>
         <translation>预估内存</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="217"/>
+        <location filename="../../gui/history_actions.py" line="218"/>
         <source>not recorded</source>
         <translation>未记录</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="218"/>
+        <location filename="../../gui/history_actions.py" line="219"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="219"/>
+        <location filename="../../gui/history_actions.py" line="220"/>
         <source>{n} steps</source>
         <translation>{n} 步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="220"/>
+        <location filename="../../gui/history_actions.py" line="221"/>
         <source>solver {solver}</source>
         <translation>求解器 {solver}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="221"/>
+        <location filename="../../gui/history_actions.py" line="222"/>
         <source>shift {shift}</source>
         <translation>偏移 {shift}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="222"/>
+        <location filename="../../gui/history_actions.py" line="223"/>
         <source>high-noise {steps}</source>
         <translation>高噪声 {steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="223"/>
+        <location filename="../../gui/history_actions.py" line="224"/>
         <source>low-noise {steps}</source>
         <translation>低噪声 {steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="224"/>
+        <location filename="../../gui/history_actions.py" line="225"/>
         <source>one model {steps}</source>
         <translation>单一模型 {steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="225"/>
+        <location filename="../../gui/history_actions.py" line="226"/>
         <source>{expert} {steps}</source>
         <translation>{expert} {steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="226"/>
+        <location filename="../../gui/history_actions.py" line="227"/>
         <source>steps {steps}</source>
         <translation>第 {steps} 步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="227"/>
+        <location filename="../../gui/history_actions.py" line="228"/>
         <source>high-noise</source>
         <translation>高噪声</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="228"/>
+        <location filename="../../gui/history_actions.py" line="229"/>
         <source>low-noise</source>
         <translation>低噪声</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="229"/>
+        <location filename="../../gui/history_actions.py" line="230"/>
         <source>one model</source>
         <translation>单一模型</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="230"/>
+        <location filename="../../gui/history_actions.py" line="231"/>
         <source>guidance {g}</source>
         <translation>引导 {g}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="231"/>
+        <location filename="../../gui/history_actions.py" line="232"/>
         <source>LoRAs on</source>
         <translation>LoRA 开</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="232"/>
+        <location filename="../../gui/history_actions.py" line="233"/>
         <source>LoRAs off</source>
         <translation>LoRA 关</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="233"/>
+        <location filename="../../gui/history_actions.py" line="234"/>
         <source>skipped {n} of {total} steps: {steps}</source>
         <translation>跳过了 {total} 步中的 {n} 步：{steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="234"/>
+        <location filename="../../gui/history_actions.py" line="235"/>
         <source>on (threshold {t}), no step skipped</source>
         <translation>开（阈值 {t}），未跳过任何步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="235"/>
+        <location filename="../../gui/history_actions.py" line="236"/>
         <source>high-noise {g}</source>
         <translation>高噪声 {g}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="236"/>
+        <location filename="../../gui/history_actions.py" line="237"/>
         <source>low-noise {g}</source>
         <translation>低噪声 {g}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="237"/>
+        <location filename="../../gui/history_actions.py" line="238"/>
         <source>warm-up: {n} steps at {g}</source>
         <translation>预热：{n} 步，引导 {g}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="238"/>
+        <location filename="../../gui/history_actions.py" line="239"/>
         <source>warm-up: {n} steps</source>
         <translation>预热：{n} 步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="239"/>
+        <location filename="../../gui/history_actions.py" line="240"/>
         <source>high-noise {s}</source>
         <translation>高噪声 {s}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="240"/>
+        <location filename="../../gui/history_actions.py" line="241"/>
         <source>low-noise {s}</source>
         <translation>低噪声 {s}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="241"/>
+        <location filename="../../gui/history_actions.py" line="242"/>
+        <source>strength {s}</source>
+        <translation>强度 {s}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/history_actions.py" line="243"/>
         <source>fell back to PyTorch SDPA: {why}</source>
         <translation>已改用 PyTorch SDPA：{why}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="242"/>
+        <location filename="../../gui/history_actions.py" line="244"/>
         <source>loading {s} s</source>
         <translation>加载 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="243"/>
+        <location filename="../../gui/history_actions.py" line="245"/>
         <source>prompt extension {s} s</source>
         <translation>提示词扩展 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="244"/>
+        <location filename="../../gui/history_actions.py" line="246"/>
         <source>text encoding {s} s</source>
         <translation>文本编码 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="245"/>
+        <location filename="../../gui/history_actions.py" line="247"/>
         <source>sampling {s} s</source>
         <translation>采样 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="246"/>
+        <location filename="../../gui/history_actions.py" line="248"/>
         <source>decoding {s} s</source>
         <translation>解码 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="247"/>
+        <location filename="../../gui/history_actions.py" line="249"/>
         <source>saving {s} s</source>
         <translation>保存 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="248"/>
+        <location filename="../../gui/history_actions.py" line="250"/>
         <source>total {s} s</source>
         <translation>总计 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="249"/>
+        <location filename="../../gui/history_actions.py" line="251"/>
         <source>{phase} {s} s</source>
         <translation>{phase} {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="250"/>
+        <location filename="../../gui/history_actions.py" line="252"/>
         <source>{s} s per step</source>
         <translation>每步 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="251"/>
+        <location filename="../../gui/history_actions.py" line="253"/>
         <source>about {vram} GiB VRAM per GPU, {ram} GiB RAM</source>
         <translation>每个 GPU 约 {vram} GiB 显存，内存 {ram} GiB</translation>
     </message>
