@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -268,6 +269,14 @@ def job_how_made(row: JobRow) -> list[Line]:
     )
 
 
+# "80.0 s", "30.0 GiB", "80.0 秒" stay on one line when the pane wraps.
+_UNIT_SPACE = re.compile(r"(?<=\d) (?=(?:s|GiB|MiB|秒)(?:\W|$))")
+
+
+def _keep_units(text: str) -> str:
+    return _UNIT_SPACE.sub("\u00a0", text)
+
+
 def _how_tr(source: str) -> str:
     return translate(HOW_MADE, source)
 
@@ -286,7 +295,8 @@ def how_made_html(lines: tuple[Line, ...] | list[Line], *, expanded: bool) -> st
     sep = qt_tr(LIST_SEPARATOR)
     cells = "".join(
         f"<tr><td><b>{e(line.label.render(_how_tr))}</b></td>"
-        f"<td>{e(sep.join(p.render(_how_tr, tr_plan) for p in line.phrases))}</td></tr>"
+        f"<td>{e(_keep_units(sep.join(p.render(_how_tr, tr_plan) for p in line.phrases)))}</td>"
+        "</tr>"
         for line in lines
     )
     return f"{head}<table cellspacing='2'>{cells}</table>"
