@@ -22,6 +22,7 @@ tiny = pytest.importorskip("wan22_desktop.engine.wan.tiny")
 from wan22_desktop.db import history  # noqa: E402
 from wan22_desktop.db import queue as q  # noqa: E402
 from wan22_desktop.db.database import open_app_database  # noqa: E402
+from wan22_desktop.db.views import generation_to_dict  # noqa: E402
 from wan22_desktop.downloader.installed import register  # noqa: E402
 from wan22_desktop.engine.wan.pipelines import (  # noqa: E402
     HIGH_NOISE,
@@ -38,6 +39,7 @@ from wan22_desktop.presets import preset_request  # noqa: E402
 from wan22_desktop.request import GenerationRequest  # noqa: E402
 from wan22_desktop.runtime.hardware import Hardware  # noqa: E402
 from wan22_desktop.runtime.runner import QueueRunner, RunnerOptions  # noqa: E402
+from wan22_desktop.services.how_made import english_lines  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SWITCHED = [HIGH_NOISE, HIGH_NOISE, LOW_NOISE, LOW_NOISE]
@@ -200,4 +202,9 @@ def test_three_phase_preset_job_through_the_queue(tmp_path, monkeypatch) -> None
         {"steps": [1, 4], "expert": HIGH_NOISE, "guidance": 1.0, "loras": True},
         {"steps": [4, 8], "expert": LOW_NOISE, "guidance": 1.0, "loras": True},
     ]
+    # History's "How it was made" reads this record as run (services/how_made.py).
+    how = english_lines(generation_to_dict(gen))
+    assert "Steps by expert: high-noise 1–4, low-noise 5–8" in how
+    assert "Phase 1: steps 1, high-noise, guidance 3.5, LoRAs off" in how
+    assert "Phase 2: steps 2–4, high-noise, guidance 1, LoRAs on" in how
     assert np.array_equal(np.load(after.video_path), np.load(fresh.video_path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from wan22_desktop.commands.queue import (
     _cell,
@@ -22,6 +23,8 @@ from wan22_desktop.db.views import generation_to_dict
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.paths import app_paths
 from wan22_desktop.request_flags import RECORD_ID, bounded
+from wan22_desktop.services.how_made import english_lines
+from wan22_desktop.terminal_text import escape_control
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _filter_flags(se)
     se.set_defaults(func=cmd_list)
 
-    show = sub.add_parser("show", help="one generation in full")
+    show = sub.add_parser(
+        "show", help="one generation: what it is and how it was made (--json: the raw record)"
+    )
     show.add_argument("id", type=RECORD_ID)
     show.set_defaults(func=cmd_show)
 
@@ -122,7 +127,36 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    return show_record(args, h.get_generation, generation_to_dict)
+    if args.json:
+        return show_record(args, h.get_generation, generation_to_dict)
+    with _db(args) as db:
+        record = generation_to_dict(h.get_generation(db, args.id))
+    print("\n".join(escape_control(line) for line in show_lines(record)))
+    return 0
+
+
+def show_lines(g: dict[str, Any]) -> list[str]:
+    """``history show`` as plain English: the video, its prompt, then "How it was made"."""
+    lines = [
+        f"generation {g['id']}  {g.get('created_at') or ''}".rstrip(),
+        f"video: {g.get('video_path') or '—'}",
+        f"size: {g.get('width')}*{g.get('height')}, {g.get('frames')} frames at {g.get('fps')} fps",
+        f"prompt: {g.get('prompt') or ''}",
+    ]
+    final = g.get("final_prompt")
+    if final and final != g.get("prompt"):
+        lines.append(f"extended prompt: {final}")
+    if g.get("tags"):
+        lines.append(f"tags: {', '.join(g['tags'])}")
+    if g.get("note"):
+        lines.append(f"note: {g['note']}")
+    how = english_lines(g)
+    if how:
+        lines += ["", "How it was made", *(f"  {line}" for line in how)]
+    warnings = (g.get("plan") or {}).get("warnings") if isinstance(g.get("plan"), dict) else None
+    if isinstance(warnings, list) and warnings:
+        lines += ["", "Warnings", *(f"  {w}" for w in warnings)]
+    return lines
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:

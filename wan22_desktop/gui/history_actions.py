@@ -3,21 +3,25 @@
 * ``next_clip_request``: "use the last frame as the image of a new I2V job".
 * ``date_range``: the date filter's choices as UTC bounds.
 * ``detail_html``: every stored parameter of a row, as the detail pane shows it.
+* ``how_made_html``: the collapsible "How it was made" section (``services.how_made``), translated.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
-from wan22_desktop.gui.plan_text import tr_plan
+from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
+from wan22_desktop.gui.plan_text import LIST_SEPARATOR, qt_tr, tr_plan
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.services.history import utcnow
+from wan22_desktop.services.how_made import Line, how_made
 from wan22_desktop.services.rows import HistoryRow, JobRow
 from wan22_desktop.tasks import ImageUse, get_task
 from wan22_desktop.units import format_bytes
@@ -111,8 +115,9 @@ def flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return out
 
 
-def detail_html(row: HistoryRow) -> str:
-    """The detail pane for one row: prompts, every request field, plan, timings, peak memory."""
+def detail_html(row: HistoryRow, how_made: str = "") -> str:
+    """The detail pane for one row: prompts, then ``how_made`` (``how_made_html``), then every
+    request field, plan, timings, peak memory."""
     e = html.escape
     parts: list[str] = []
 
@@ -140,9 +145,11 @@ def detail_html(row: HistoryRow) -> str:
                 (translate("HistoryDetail", "Finished"), row.finished_at),
             ],
         )
+        parts.append(how_made)
     else:
         if row.final_prompt and row.final_prompt != row.prompt:
             text_block(translate("HistoryDetail", "Extended prompt"), row.final_prompt)
+        parts.append(how_made)
         section(
             translate("HistoryDetail", "Video"),
             [
@@ -186,3 +193,110 @@ def detail_html(row: HistoryRow) -> str:
             title = translate("HistoryDetail", "Warnings")
             parts.append(f"<h4>{e(title)}</h4><ul>{items}</ul>")
     return "".join(parts)
+
+
+# ---- "How it was made"
+
+HOW_MADE = "HowMade"
+HOW_MADE_LINK = "howmade:toggle"
+# Every template of ``services.how_made.TEMPLATES``, for pyside6-lupdate (a test keeps them equal).
+HOW_MADE_TEMPLATES: tuple[str, ...] = (
+    QT_TRANSLATE_NOOP("HowMade", "Model"),
+    QT_TRANSLATE_NOOP("HowMade", "Placement"),
+    QT_TRANSLATE_NOOP("HowMade", "Memory savers"),
+    QT_TRANSLATE_NOOP("HowMade", "Precision"),
+    QT_TRANSLATE_NOOP("HowMade", "Steps"),
+    QT_TRANSLATE_NOOP("HowMade", "Steps by expert"),
+    QT_TRANSLATE_NOOP("HowMade", "Phase {n}"),
+    QT_TRANSLATE_NOOP("HowMade", "Turbo (step caching)"),
+    QT_TRANSLATE_NOOP("HowMade", "Guidance"),
+    QT_TRANSLATE_NOOP("HowMade", "LoRA"),
+    QT_TRANSLATE_NOOP("HowMade", "Attention"),
+    QT_TRANSLATE_NOOP("HowMade", "Seed"),
+    QT_TRANSLATE_NOOP("HowMade", "Time"),
+    QT_TRANSLATE_NOOP("HowMade", "Peak memory"),
+    QT_TRANSLATE_NOOP("HowMade", "Planned memory"),
+    QT_TRANSLATE_NOOP("HowMade", "not recorded"),
+    QT_TRANSLATE_NOOP("HowMade", "none"),
+    QT_TRANSLATE_NOOP("HowMade", "{n} steps"),
+    QT_TRANSLATE_NOOP("HowMade", "solver {solver}"),
+    QT_TRANSLATE_NOOP("HowMade", "shift {shift}"),
+    QT_TRANSLATE_NOOP("HowMade", "high-noise {steps}"),
+    QT_TRANSLATE_NOOP("HowMade", "low-noise {steps}"),
+    QT_TRANSLATE_NOOP("HowMade", "one model {steps}"),
+    QT_TRANSLATE_NOOP("HowMade", "{expert} {steps}"),
+    QT_TRANSLATE_NOOP("HowMade", "steps {steps}"),
+    QT_TRANSLATE_NOOP("HowMade", "high-noise"),
+    QT_TRANSLATE_NOOP("HowMade", "low-noise"),
+    QT_TRANSLATE_NOOP("HowMade", "one model"),
+    QT_TRANSLATE_NOOP("HowMade", "guidance {g}"),
+    QT_TRANSLATE_NOOP("HowMade", "LoRAs on"),
+    QT_TRANSLATE_NOOP("HowMade", "LoRAs off"),
+    QT_TRANSLATE_NOOP("HowMade", "skipped {n} of {total} steps: {steps}"),
+    QT_TRANSLATE_NOOP("HowMade", "on (threshold {t}), no step skipped"),
+    QT_TRANSLATE_NOOP("HowMade", "high-noise {g}"),
+    QT_TRANSLATE_NOOP("HowMade", "low-noise {g}"),
+    QT_TRANSLATE_NOOP("HowMade", "warm-up: {n} steps at {g}"),
+    QT_TRANSLATE_NOOP("HowMade", "warm-up: {n} steps"),
+    QT_TRANSLATE_NOOP("HowMade", "high-noise {s}"),
+    QT_TRANSLATE_NOOP("HowMade", "low-noise {s}"),
+    QT_TRANSLATE_NOOP("HowMade", "strength {s}"),
+    QT_TRANSLATE_NOOP("HowMade", "fell back to PyTorch SDPA: {why}"),
+    QT_TRANSLATE_NOOP("HowMade", "loading {s} s"),
+    QT_TRANSLATE_NOOP("HowMade", "prompt extension {s} s"),
+    QT_TRANSLATE_NOOP("HowMade", "text encoding {s} s"),
+    QT_TRANSLATE_NOOP("HowMade", "sampling {s} s"),
+    QT_TRANSLATE_NOOP("HowMade", "decoding {s} s"),
+    QT_TRANSLATE_NOOP("HowMade", "saving {s} s"),
+    QT_TRANSLATE_NOOP("HowMade", "total {s} s"),
+    QT_TRANSLATE_NOOP("HowMade", "{phase} {s} s"),
+    QT_TRANSLATE_NOOP("HowMade", "{s} s per step"),
+    QT_TRANSLATE_NOOP("HowMade", "about {vram} GiB VRAM per GPU, {ram} GiB RAM"),
+)
+
+
+def job_how_made(row: JobRow) -> list[Line]:
+    """What a failed or cancelled job asked for and how it was planned (nothing ran to record)."""
+    return how_made(
+        {
+            "id": row.id,
+            "task": row.task,
+            "seed": row.seed,
+            "request": row.request.to_dict() if row.request is not None else None,
+            "plan": row.plan.to_dict() if row.plan is not None else None,
+        },
+        finished=False,
+    )
+
+
+# "80.0 s", "30.0 GiB", "80.0 秒" stay on one line when the pane wraps.
+_UNIT_SPACE = re.compile(r"(?<=\d) (?=(?:s|GiB|MiB|秒)(?:\W|$))")
+
+
+def _keep_units(text: str) -> str:
+    return _UNIT_SPACE.sub("\u00a0", text)
+
+
+def _how_tr(source: str) -> str:
+    return translate(HOW_MADE, source)
+
+
+def how_made_html(lines: tuple[Line, ...] | list[Line], *, expanded: bool) -> str:
+    """The section's header (a link that opens or closes it) and, when open, one row per line;
+    "" when the row has nothing recorded to show."""
+    if not lines:
+        return ""
+    e = html.escape
+    arrow = "▾" if expanded else "▸"
+    title = translate("HistoryDetail", "How it was made")
+    head = f"<h4><a href='{HOW_MADE_LINK}'>{arrow} {e(title)}</a></h4>"
+    if not expanded:
+        return head
+    sep = qt_tr(LIST_SEPARATOR)
+    cells = "".join(
+        f"<tr><td><b>{e(line.label.render(_how_tr))}</b></td>"
+        f"<td>{e(_keep_units(sep.join(p.render(_how_tr, tr_plan) for p in line.phrases)))}</td>"
+        "</tr>"
+        for line in lines
+    )
+    return f"{head}<table cellspacing='2'>{cells}</table>"

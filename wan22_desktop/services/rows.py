@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from wan22_desktop.path_map import PathMapping, map_path
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime.planner import Plan
+from wan22_desktop.services.how_made import Line, how_made
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class GenerationRow:
     request: GenerationRequest | None = None
     plan: Plan | None = None
     recorded_path: str = ""  # video_path as the runner wrote it (before the path mappings)
+    how_made: tuple[Line, ...] = ()  # services.how_made: model, steps per expert, phases, times
 
 
 HistoryRow = GenerationRow | JobRow
@@ -173,4 +175,5 @@ def generation_row(d: Mapping[str, Any]) -> GenerationRow:
         created_at=d.get("created_at"),
         request=_request(d.get("request")),
         plan=_plan(d.get("plan")),
+        how_made=tuple(how_made(d)),
     )

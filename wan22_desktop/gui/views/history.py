@@ -38,8 +38,11 @@ from PySide6.QtWidgets import (
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.gui.history_actions import (
     DATE_CHOICES,
+    HOW_MADE_LINK,
     date_range,
     detail_html,
+    how_made_html,
+    job_how_made,
     last_frame_path,
     next_clip_request,
 )
@@ -79,6 +82,7 @@ class HistoryView(QWidget):
         self._current: Row | None = None
         self._reselect: tuple[str, int] | None = None
         self._stale = False
+        self.how_made_open = True  # the "How it was made" section (remembered in the view state)
 
         self._build_filters()
         self._build_views()
@@ -219,6 +223,7 @@ class HistoryView(QWidget):
         self.detail_text = QTextBrowser(self.detail)
         self.detail_text.setObjectName("historyDetail")
         self.detail_text.setOpenLinks(False)
+        self.detail_text.anchorClicked.connect(self._on_detail_link)
 
         def button(text: str, slot: Any, tip: str = "") -> QPushButton:
             b = QPushButton(text, self.detail)
@@ -311,6 +316,7 @@ class HistoryView(QWidget):
             {
                 "mode": self.stack.currentIndex(),
                 "splitter": self.splitter.sizes(),
+                "how_made_open": self.how_made_open,
             },
         )
 
@@ -321,6 +327,7 @@ class HistoryView(QWidget):
     def _restore_state(self) -> None:
         state = self.ctx.settings.get_state(STATE_KEY, {}) or {}
         self.set_mode(int(state.get("mode", 0)))
+        self.how_made_open = bool(state.get("how_made_open", True))
         sizes = state.get("splitter")
         if isinstance(sizes, list) and len(sizes) == 2:
             self.splitter.setSizes([int(s) for s in sizes])
@@ -400,11 +407,7 @@ class HistoryView(QWidget):
         self._current = row
         gen = row if isinstance(row, GenerationRow) else None
         is_gen = gen is not None
-        self.detail_text.setHtml(
-            detail_html(row)
-            if row
-            else "<p>" + self.tr("Select a video to see its details.") + "</p>"
-        )
+        self._render_detail()
         for b in (
             self.play_button,
             self.continue_button,
@@ -420,6 +423,28 @@ class HistoryView(QWidget):
         self.fav_button.setChecked(gen is not None and gen.favourite)
         self.tags_edit.setText(", ".join(gen.tags) if gen is not None else "")
         self.sig_selection_changed.emit(row)
+
+    def _render_detail(self) -> None:
+        row = self._current
+        if row is None:
+            html = "<p>" + self.tr("Select a video to see its details.") + "</p>"
+        elif isinstance(row, GenerationRow):
+            html = detail_html(row, how_made_html(row.how_made, expanded=self.how_made_open))
+        else:
+            html = detail_html(row, how_made_html(job_how_made(row), expanded=self.how_made_open))
+        self.detail_text.setHtml(html)
+
+    def toggle_how_made(self) -> None:
+        """Open or close the detail pane's "How it was made" section (kept where it was)."""
+        self.how_made_open = not self.how_made_open
+        bar = self.detail_text.verticalScrollBar()
+        at = bar.value()
+        self._render_detail()
+        bar.setValue(at)
+
+    def _on_detail_link(self, url: QUrl) -> None:
+        if url.toString() == HOW_MADE_LINK:
+            self.toggle_how_made()
 
     def _replace_current(self, row: GenerationRow) -> None:
         self.model.update_row(row)
