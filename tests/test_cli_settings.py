@@ -313,8 +313,11 @@ def test_setting_the_same_value_again_writes_nothing(capsys, settings_file):
     assert settings_file.stat().st_mtime_ns == stamp
 
 
-def test_an_open_app_window_is_named_because_it_would_undo_the_change(capsys, settings_file):
-    """The window keeps its own copy and saves it when it closes (MainWindow.closeEvent)."""
+def test_an_open_app_window_is_named_because_it_uses_the_change_after_a_restart(
+    capsys, settings_file
+):
+    """The window keeps its own copy (loaded at start); its save at close keeps this change
+    (tests/test_settings.py), but it runs with the old value until it starts again."""
     pytest.importorskip("PySide6")
     from wan22_desktop.gui.app import _single_instance_lock
 
@@ -327,7 +330,7 @@ def test_an_open_app_window_is_named_because_it_would_undo_the_change(capsys, se
         assert err.startswith(
             f"warning: Wan22 Desktop is open for this data folder (pid {os.getpid()})"
         )
-        assert "writes its own copy back when it closes" in err
+        assert "it uses this after a restart" in err
         code, out, err = run(capsys, "--json", "settings", "reset")
         assert code == 0 and "Wan22 Desktop is open" in json.loads(out)["warnings"][0]
     finally:

@@ -153,6 +153,41 @@ def test_newer_file_is_read_but_never_overwritten(paths):
     assert paths.settings_file.read_text(encoding="utf-8") == text
 
 
+def test_a_save_keeps_what_another_process_saved_meanwhile(paths):
+    """The window loads settings at start and saves at close; ``wan22 settings set`` in between
+    must survive that save: each process writes only what it changed over the file as it is."""
+    window = Settings.load(paths)
+    window.set("theme", "dark")
+    window.set_state("main_window.geometry", [1, 2, 3, 4])
+    cli = Settings.load(paths)
+    cli.set("keep_awake", False)
+    cli.set("language", "zh_CN")
+    cli.set_database_url("postgresql+psycopg://wan@db.lan/wan22")
+    cli.save()
+    window.reset("language")  # the window's own change to a key the CLI also set: last one wins
+    window.save()
+    merged = Settings.load(paths)
+    assert merged.get("theme") == "dark" and merged.get("keep_awake") is False
+    assert merged.is_default("language")
+    assert merged.get_state("main_window.geometry") == [1, 2, 3, 4]
+    assert merged.database_url == "postgresql+psycopg://wan@db.lan/wan22"
+    assert window.get("keep_awake") is False  # the saver now holds what it wrote
+    # A second save with nothing changed writes the file as it is, not the stale copy.
+    cli.save()
+    assert Settings.load(paths).get("theme") == "dark"
+
+
+def test_a_save_over_a_file_a_newer_version_wrote_meanwhile_is_refused(paths):
+    s = Settings.load(paths)
+    s.set("theme", "dark")
+    paths.data.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"schema_version": SCHEMA_VERSION + 1, "settings": {"theme": "light"}})
+    paths.settings_file.write_text(text, encoding="utf-8")
+    with pytest.raises(OperationError, match="newer Wan22 Desktop"):
+        s.save()
+    assert paths.settings_file.read_text(encoding="utf-8") == text
+
+
 def test_atomic_write_leaves_no_temp_files(tmp_path):
     target = tmp_path / "sub" / "f.json"
     atomic_write_text(target, "one")

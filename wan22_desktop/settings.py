@@ -195,6 +195,12 @@ class Settings:
         self.recovered_from = recovered_from  # the backup of a corrupt file, when recover=True
         self.ignored: dict[str, str] = {}  # key: why its stored value was not used (load)
         self._database_url: str | None = None
+        # What this process changed since it loaded: ``save`` writes only these over the file as
+        # it is then, so another process's change (``wan22 settings set`` while the window is
+        # open) survives this one's save.
+        self._changed: set[str] = set()
+        self._state_changed: set[str] = set()
+        self._database_changed = False
 
     # ---- loading
 
@@ -278,10 +284,12 @@ class Settings:
     def set(self, key: str, value: Any) -> None:
         """Type-checked; raises UserInputError for an unknown key or a bad value."""
         self._values[key] = _option(key).check(value)
+        self._changed.add(key)
 
     def reset(self, key: str) -> None:
         _option(key)
         self._values.pop(key, None)
+        self._changed.add(key)
 
     def is_default(self, key: str) -> bool:
         return key not in self._values
@@ -301,6 +309,7 @@ class Settings:
     def set_state(self, key: str, value: Any) -> None:
         json.dumps(value)  # fail now, not at save time
         self._ui_state[key] = value
+        self._state_changed.add(key)
 
     @property
     def database_url(self) -> str | None:
@@ -313,16 +322,20 @@ class Settings:
         if ":" in userinfo:  # a programming error: db.location.parse splits the password off
             raise ValueError("a database URL with a password never goes to settings.json")
         self._database_url = url or None
+        self._database_changed = True
 
     # ---- saving
 
     def save(self) -> Path:
-        """Write atomically (temp file + rename); the file is never half-written."""
+        """Write atomically (temp file + rename); the file is never half-written. What this
+        process changed goes over the file as it is now (re-read), so a change another process
+        saved meanwhile is kept; where the file is gone or unreadable, this copy is written."""
         if self.read_only_reason:
             raise OperationError(
                 f"not saving settings: {self.read_only_reason}",
                 "update Wan22 Desktop, or delete the settings file",
             )
+        self._merge_from_disk()
         data = {
             "schema_version": SCHEMA_VERSION,
             "settings": {**self._unknown, **self._values},
@@ -333,7 +346,32 @@ class Settings:
         atomic_write_text(
             self.path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         )
+        self._changed.clear()
+        self._state_changed.clear()
+        self._database_changed = False
         return self.path
+
+    def _merge_from_disk(self) -> None:
+        """Take the file's current values, then this process's changes over them."""
+        try:
+            data = json.loads(self.path.read_bytes().decode("utf-8"))
+            if not isinstance(data, dict):
+                return
+            disk = Settings._from_data(self.path, data)
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # gone or unreadable: this copy is all there is
+        if disk.read_only_reason:  # a newer version wrote it since: not ours to overwrite
+            raise OperationError(
+                f"not saving settings: {disk.read_only_reason}",
+                "update Wan22 Desktop, or delete the settings file",
+            )
+        values = {k: v for k, v in disk._values.items() if k not in self._changed}
+        values.update({k: v for k, v in self._values.items() if k in self._changed})
+        state = {k: v for k, v in disk._ui_state.items() if k not in self._state_changed}
+        state.update({k: v for k, v in self._ui_state.items() if k in self._state_changed})
+        self._values, self._ui_state, self._unknown = values, state, disk._unknown
+        if not self._database_changed:
+            self._database_url = disk._database_url
 
 
 TRUE_WORDS = ("true", "yes", "on", "1")

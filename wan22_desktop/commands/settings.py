@@ -5,8 +5,9 @@ of ``settings.OPTIONS``, parsed and checked as the Settings view checks it, save
 atomic write. A corrupt file is reported (and backed up) by ``Settings.load``, never overwritten.
 
 Processes read ``settings.json`` when they start: ``wan22 queue run`` and the app window keep
-their copy. The window also writes its copy back when it closes, so a change made here while it
-is open would be undone; ``set`` and ``reset`` say so when its lock file shows it open.
+their copy. A save writes only what that process changed over the file as it is then
+(``Settings.save``), so the window's save at close keeps a change made here; the window uses it
+after a restart, which ``set`` and ``reset`` say when its lock file shows it open.
 """
 
 from __future__ import annotations
@@ -225,9 +226,9 @@ def _warn_open_window(settings: Settings) -> str | None:
     if where is None:
         return None
     warning = (
-        f"Wan22 Desktop is open for this data folder {where}: it does not re-read "
-        "settings.json and writes its own copy back when it closes, which would undo this; "
-        "close it and run this again, or change it in its Settings view"
+        f"Wan22 Desktop is open for this data folder {where}: it uses this after a restart "
+        "(it does not re-read settings.json; a change to the same option in its Settings view "
+        "wins)"
     )
     print(f"warning: {warning}", file=sys.stderr)
     return warning
