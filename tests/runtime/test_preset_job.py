@@ -83,11 +83,9 @@ def test_pipeline_runs_the_high_noise_expert_for_switch_step_steps(tmp_path) -> 
     assert [s.expert for s in seen] == SWITCHED
 
 
-@pytest.mark.slow  # a real worker process: in `make test`, not `make test-fast`
-def test_lightning_preset_job_through_the_queue(tmp_path, monkeypatch) -> None:
-    """The preset's two LoRAs (tiny files where ``wan22 models download`` puts them) are part of
-    the job: recorded with their hashes, merged by the worker (the video differs from the same
-    job without them, run next in the same warm worker, which restores the loaded weights)."""
+def _preset_home(tmp_path: Path, monkeypatch, name: str):
+    """A data folder with a tiny A14B checkpoint and the preset's LoRAs as tiny files where
+    ``wan22 models download`` puts them: (paths, registered-model arguments, LoRA folder)."""
     from tests.lora_helpers import lora_tensors, write_lora
     from wan22_desktop.engine.wan.checkpoints import read_task_dit_config
     from wan22_desktop.presets import default_lora_dir, get_preset
@@ -99,11 +97,23 @@ def test_lightning_preset_job_through_the_queue(tmp_path, monkeypatch) -> None:
     size = sum(f.stat().st_size for f in ckpt.rglob("*") if f.is_file())
     lora_dir = default_lora_dir(str(home))
     cfg = read_task_dit_config(ckpt, "t2v-A14B")
-    preset = get_preset("lightning-t2v")
-    for i, lora in enumerate(preset.loras):
+    for i, lora in enumerate(get_preset(name).loras):
         target = lora.path(lora_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
         write_lora(target, lora_tensors(cfg, seed=10 + i), "official_ab")
+    model = dict(origin="import", tasks=("t2v-A14B",), size=size)
+    return paths, ckpt, model, lora_dir
+
+
+@pytest.mark.slow  # a real worker process: in `make test`, not `make test-fast`
+def test_lightning_preset_job_through_the_queue(tmp_path, monkeypatch) -> None:
+    """The preset's two LoRAs (tiny files where ``wan22 models download`` puts them) are part of
+    the job: recorded with their hashes, merged by the worker (the video differs from the same
+    job without them, run next in the same warm worker, which restores the loaded weights)."""
+    from wan22_desktop.presets import get_preset
+
+    paths, ckpt, model, lora_dir = _preset_home(tmp_path, monkeypatch, "lightning-t2v")
+    preset = get_preset("lightning-t2v")
     common = dict(prompt="a fast cat", size="32*32", frame_num=5, seed=5, output_format="npy")
     req = preset_request("lightning-t2v", lora_dir=lora_dir, **common)
     plain = preset_request("lightning-t2v", strip_loras=True, **common)
@@ -112,11 +122,7 @@ def test_lightning_preset_job_through_the_queue(tmp_path, monkeypatch) -> None:
     assert [Path(x.path).name for x in req.loras] == [Path(x.file).name for x in preset.loras]
     assert all(len(x.sha256) == 64 for x in req.loras)
     with open_app_database(paths) as db:
-        db.transact(
-            lambda s: register(
-                s, "Wan-AI/Wan2.2-T2V-A14B", ckpt, origin="import", tasks=("t2v-A14B",), size=size
-            )
-        )
+        db.transact(lambda s: register(s, "Wan-AI/Wan2.2-T2V-A14B", ckpt, **model))
         [job] = q.enqueue(db, req)
         [job_plain] = q.enqueue(db, plain)
         events = []
@@ -151,22 +157,8 @@ def test_three_phase_preset_job_through_the_queue(tmp_path, monkeypatch) -> None
     """The 8-step three-phase preset (guided warm-up, ADR 0025) through the queue: History has
     the resolved warm-up fields and the phases as run; the plain job after it in the same warm
     worker gives the same video as in a fresh worker (the LoRAs merged mid-job are restored)."""
-    from tests.lora_helpers import lora_tensors, write_lora
-    from wan22_desktop.engine.wan.checkpoints import read_task_dit_config
-    from wan22_desktop.presets import default_lora_dir, get_preset
-
     name = "lightning-t2v-8step-3phase"
-    monkeypatch.delenv("WAN22_WORKER_BACKEND", raising=False)
-    home = tmp_path / "home"
-    paths = app_paths(home).ensure()
-    ckpt = Path(tiny.make_tiny_checkpoint("t2v-A14B", paths.models / "tiny-t2v"))
-    size = sum(f.stat().st_size for f in ckpt.rglob("*") if f.is_file())
-    lora_dir = default_lora_dir(str(home))
-    cfg = read_task_dit_config(ckpt, "t2v-A14B")
-    for i, lora in enumerate(get_preset(name).loras):
-        target = lora.path(lora_dir)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_lora(target, lora_tensors(cfg, seed=10 + i), "official_ab")
+    paths, ckpt, model, lora_dir = _preset_home(tmp_path, monkeypatch, name)
     common = dict(prompt="a fast cat", size="32*32", frame_num=5, seed=5, output_format="npy")
     req = preset_request(name, lora_dir=lora_dir, **common)
     plain = GenerationRequest.for_task("t2v-A14B", sample_steps=3, **common)
@@ -177,11 +169,7 @@ def test_three_phase_preset_job_through_the_queue(tmp_path, monkeypatch) -> None
         worker_env={"PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")},
     )
     with open_app_database(paths) as db:
-        db.transact(
-            lambda s: register(
-                s, "Wan-AI/Wan2.2-T2V-A14B", ckpt, origin="import", tasks=("t2v-A14B",), size=size
-            )
-        )
+        db.transact(lambda s: register(s, "Wan-AI/Wan2.2-T2V-A14B", ckpt, **model))
 
         def run(*requests: GenerationRequest) -> list:
             jobs = [j for r in requests for j in q.enqueue(db, r)]
