@@ -313,11 +313,9 @@ def test_setting_the_same_value_again_writes_nothing(capsys, settings_file):
     assert settings_file.stat().st_mtime_ns == stamp
 
 
-def test_an_open_app_window_is_named_because_it_uses_the_change_after_a_restart(
-    capsys, settings_file
-):
-    """The window keeps its own copy (loaded at start); its save at close keeps this change
-    (tests/test_settings.py), but it runs with the old value until it starts again."""
+def test_an_open_app_window_is_named_and_told_when_it_picks_the_change_up(capsys, settings_file):
+    """The window polls settings.json (tests/gui/test_settings.py) and its saves keep this
+    change (tests/test_settings.py); the warning names it and says when the change applies."""
     pytest.importorskip("PySide6")
     from wan22_desktop.gui.app import _single_instance_lock
 
@@ -330,7 +328,7 @@ def test_an_open_app_window_is_named_because_it_uses_the_change_after_a_restart(
         assert err.startswith(
             f"warning: Wan22 Desktop is open for this data folder (pid {os.getpid()})"
         )
-        assert "it uses this after a restart" in err
+        assert "it picks this up within seconds" in err
         code, out, err = run(capsys, "--json", "settings", "reset")
         assert code == 0 and "Wan22 Desktop is open" in json.loads(out)["warnings"][0]
     finally:

@@ -351,6 +351,26 @@ class Settings:
         self._database_changed = False
         return self.path
 
+    def file_stamp(self) -> tuple[int, int] | None:
+        """(mtime, size) of the file, None when it is not there: cheap to poll for a change
+        another process saved (an atomic rename replaces the file, so watch the stamp)."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def reload(self) -> list[str]:
+        """Take what another process saved since (``wan22 settings set``) while keeping this
+        process's unsaved changes; returns the options whose value changed."""
+        before = self.as_dict()
+        try:
+            self._merge_from_disk()
+        except OperationError as exc:  # a newer version's file: keep what we have
+            log.warning("%s", exc.message)
+            return []
+        return [key for key, value in self.as_dict().items() if before[key] != value]
+
     def _merge_from_disk(self) -> None:
         """Take the file's current values, then this process's changes over them."""
         try:

@@ -129,3 +129,36 @@ def test_shared_database_from_settings_password_in_keyring_not_in_settings(
 
     qtbot.mouseClick(view.db_local, Qt.MouseButton.LeftButton)
     assert ctx.settings.database_url is None and "own database" in view.db_current.text()
+
+
+def test_a_setting_saved_by_another_process_shows_and_takes_effect(qtbot, ctx, view):
+    """``wan22 settings set`` while the window is open: the window sees the change within its
+    poll, shows it in the editors and announces it (the runner and Generate view react to the
+    announcement as to a change made here); its own later save keeps it."""
+    from wan22_desktop.cli import main
+
+    announced: list[str] = []
+    ctx.events.sig_settings_changed.connect(announced.append)
+    ctx.watch_settings_file(interval_ms=20)
+    home = ["--home", str(ctx.base_paths.data.parent)]
+    assert main([*home, "settings", "set", "keep_awake", "off"]) == 0
+    assert main([*home, "settings", "set", "live_preview", "taehv"]) == 0
+    assert main([*home, "settings", "set", "max_attempts", "7"]) == 0
+    qtbot.waitUntil(lambda: {"keep_awake", "live_preview", "max_attempts"} <= set(announced))
+    assert not view.editors["keep_awake"].isChecked()
+    assert view.editors["live_preview"].currentData() == "taehv"
+    assert view.editors["max_attempts"].value() == 7
+    assert ctx.settings.get("keep_awake") is False
+    # Shown, not applied again: nothing was written back by the window.
+    assert saved(ctx) == {"keep_awake": False, "live_preview": "taehv", "max_attempts": 7}
+    # A change made in the window afterwards keeps the other process's values.
+    view.editors["notifications"].setChecked(False)
+    assert saved(ctx) == {
+        "keep_awake": False,
+        "live_preview": "taehv",
+        "max_attempts": 7,
+        "notifications": False,
+    }
+    count = len(announced)
+    qtbot.wait(100)  # the window's own save is not taken for another process's change
+    assert len(announced) == count

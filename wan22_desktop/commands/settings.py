@@ -4,10 +4,11 @@ For headless machines (a runner box reached over SSH), where no Settings view ex
 of ``settings.OPTIONS``, parsed and checked as the Settings view checks it, saved with the same
 atomic write. A corrupt file is reported (and backed up) by ``Settings.load``, never overwritten.
 
-Processes read ``settings.json`` when they start: ``wan22 queue run`` and the app window keep
-their copy. A save writes only what that process changed over the file as it is then
-(``Settings.save``), so the window's save at close keeps a change made here; the window uses it
-after a restart, which ``set`` and ``reset`` say when its lock file shows it open.
+``wan22 queue run`` reads ``settings.json`` when it starts. The app window polls the file and
+takes a change saved here within seconds (``AppContext.check_settings_file``; folders, language
+and theme when it starts again), and a save writes only what that process changed over the file
+as it is then (``Settings.save``), so neither undoes the other. ``set`` and ``reset`` name an
+open window (its lock file) so the user knows which process they changed.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ KEYS_STATUS_HINT = (
     "`wan22 keys status` says whether one is stored"
 )
 RESTART_NOTE = (
-    "a running `wan22 queue run` or app window reads settings when it starts: "
-    "restart it to use this"
+    "a running `wan22 queue run` reads settings when it starts: restart it to use this "
+    "(an open app window picks it up within seconds; folders, language and theme when it "
+    "starts again)"
 )
 
 
@@ -226,9 +228,8 @@ def _warn_open_window(settings: Settings) -> str | None:
     if where is None:
         return None
     warning = (
-        f"Wan22 Desktop is open for this data folder {where}: it uses this after a restart "
-        "(it does not re-read settings.json; a change to the same option in its Settings view "
-        "wins)"
+        f"Wan22 Desktop is open for this data folder {where}: it picks this up within seconds "
+        "(folders, language and theme when it starts again)"
     )
     print(f"warning: {warning}", file=sys.stderr)
     return warning

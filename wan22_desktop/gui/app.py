@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(ctx, icon=app.windowIcon())
     window.show()
+    ctx.watch_settings_file()  # `wan22 settings set` while the window is open
     log.info("window shown; log file %s", log_file)
     ctx.runner = RunnerController(ctx, start=not (args.no_runner or args.smoke_test))
     window.attach_runner(ctx.runner)

@@ -44,6 +44,8 @@ from wan22_desktop.settings import Settings, effective_paths
 
 log = logging.getLogger(__name__)
 
+SETTINGS_POLL_MS = 2000  # how soon the window sees a setting another process saved
+
 
 class AppEvents(QObject):
     """App-wide signals: views announce changes and ask for other views without knowing them."""
@@ -115,6 +117,8 @@ class AppContext:
             lambda: probe_in_subprocess((self.paths.models, self.paths.outputs))
         )
         self._probing = False
+        self._settings_stamp = settings.file_stamp()
+        self._settings_timer: Any = None  # watch_settings_file
         self.tasks.sig_task_failed.connect(self.notifier.error)
         self._apply_path_mappings("path_mappings")
         self.events.sig_settings_changed.connect(self._apply_path_mappings)
@@ -185,6 +189,30 @@ class AppContext:
             self.settings.save()
         except Exception as exc:  # noqa: BLE001 - shown, not raised, at shutdown
             self.notifier.error(exc)
+        self._settings_stamp = self.settings.file_stamp()
+
+    def watch_settings_file(self, interval_ms: int = SETTINGS_POLL_MS) -> None:
+        """Pick up what another process saves to settings.json (``wan22 settings set`` while
+        the window is open): poll its stamp (one stat, also on network folders, where file
+        watchers stay silent) and announce each changed option like a change made here."""
+        from PySide6.QtCore import QTimer
+
+        self._settings_stamp = self.settings.file_stamp()
+        self._settings_timer = QTimer(self.events)
+        self._settings_timer.setInterval(interval_ms)
+        self._settings_timer.timeout.connect(self.check_settings_file)
+        self._settings_timer.start()
+
+    def check_settings_file(self) -> None:
+        stamp = self.settings.file_stamp()
+        if stamp == self._settings_stamp:
+            return
+        self._settings_stamp = stamp
+        changed = self.settings.reload()
+        if changed:
+            log.info("settings.json changed on disk: %s", ", ".join(changed))
+        for key in changed:
+            self.events.sig_settings_changed.emit(key)
 
     def close(self) -> None:
         """Stop the runner and background threads, then close the database."""

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QSignalBlocker
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -261,12 +261,36 @@ class SettingsView(QWidget):
         self.refresh_key_status()
         self._show_gpu_mode(None)
         ctx.hardware(self._show_gpu_mode)
+        ctx.events.sig_settings_changed.connect(self.show_value)
 
     def _show_gpu_mode(self, _hw: object) -> None:
         """The GPU mode is a choice only where there is one: more than one GPU probed."""
         hw = self.ctx.hardware()
         form, cell = self._gpu_mode_row
         form.setRowVisible(cell, hw is not None and len(hw.gpus) > 1)
+
+    def show_value(self, key: str) -> None:
+        """Show an option's current value in its editor without applying it again (another
+        process saved it: ``AppContext.check_settings_file``)."""
+        editor = self.editors.get(key)
+        if editor is None:
+            return
+        value = self.ctx.settings.get(key)
+        if not isinstance(editor, QComboBox | QCheckBox | QSpinBox | QDoubleSpinBox | QLineEdit):
+            editor = editor.findChild(QLineEdit, f"path_{key}") or editor  # a folder row
+        blocker = QSignalBlocker(editor)
+        if isinstance(editor, QComboBox):
+            editor.setCurrentIndex(max(editor.findData(value), 0))
+        elif isinstance(editor, QCheckBox):
+            editor.setChecked(bool(value))
+        elif isinstance(editor, QSpinBox):
+            editor.setValue(int(value))
+        elif isinstance(editor, QDoubleSpinBox):
+            editor.setValue(float(value))
+        elif isinstance(editor, QLineEdit):
+            editor.setText(str(value))
+        blocker.unblock()
+        self.errors[key].setVisible(False)
 
     # ---- one editor per option
 
