@@ -24,8 +24,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from wan22_desktop.gui.generate_eta import format_duration
 from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
+from wan22_desktop.services.render_eta import format_duration
 from wan22_desktop.services.rows import JobRow
 
 MIME = "application/x-wan22-job-id"
