@@ -23,7 +23,8 @@ import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from wan22_desktop.db.database import Database
 from wan22_desktop.db.speed import finished_runs
@@ -34,6 +35,7 @@ from wan22_desktop.services.render_eta import (
     OFFICIAL_SECONDS,
     REFERENCE_JOB,
     estimate,
+    format_duration,
     forwards_per_step,
 )
 from wan22_desktop.services.rows import JobRow
@@ -300,6 +302,7 @@ def lanes_from_runners(
 ) -> list[Lane]:
     """The live runners as lanes; none alive: this machine alone (``gpu_name``, ``gpus``: its
     GPUs, for the table fallback)."""
+    runners = list(runners)
     lanes = [
         Lane(
             host=r.host,
@@ -311,6 +314,8 @@ def lanes_from_runners(
         for r in runners
         if r.alive
     ]
+    if not lanes and not gpu_name:  # a runner of this machine that has stopped knew its GPU
+        gpu_name = next((r.gpus[0] for r in runners if r.host == host and r.gpus), "")
     return lanes or [Lane(host=host, gpu_name=gpu_name, gpus=max(1, gpus))]
 
 
@@ -326,3 +331,56 @@ def load_runs(db: Database, limit: int = 200) -> list[FinishedRun]:
         timings = {k: float(v) for k, v in row.timings.items() if isinstance(v, int | float)}
         runs.append(FinishedRun(runner_host(row.runner_id), request, timings))
     return runs
+
+
+def utc_text(moment: datetime) -> str:
+    """ISO 8601 UTC like the rest of the JSON ("...Z"); ``moment`` is naive UTC."""
+    return moment.isoformat(timespec="seconds") + "Z"
+
+
+def local_clock(moment: datetime, now: datetime) -> str:
+    """A naive-UTC moment as this machine's wall clock: "06:40", or "Mon 06:40" on another day."""
+    local, today = (m.replace(tzinfo=timezone.utc).astimezone() for m in (moment, now))
+    return local.strftime("%H:%M" if local.date() == today.date() else "%a %H:%M")
+
+
+def to_json(eta: QueueEta) -> dict[str, Any]:
+    """The estimate for ``--json``: seconds from ``now`` and UTC clock times."""
+
+    def at(seconds: float | None) -> str | None:
+        return None if seconds is None else utc_text(eta.now + timedelta(seconds=seconds))
+
+    return {
+        "now": utc_text(eta.now),
+        "paused": eta.paused,
+        "total_s": None if eta.total_s is None else round(eta.total_s, 1),
+        "finish_at": None if eta.finish_at is None else utc_text(eta.finish_at),
+        "basis": eta.basis_text(),
+        "runners": eta.lanes,
+        "jobs": [
+            {
+                "id": job_id,
+                "start_s": None if e.start_s is None else round(e.start_s, 1),
+                "finish_s": None if e.finish_s is None else round(e.finish_s, 1),
+                "start_at": at(e.start_s),
+                "finish_at": at(e.finish_s),
+                "basis": e.basis or None,
+            }
+            for job_id, e in eta.jobs.items()
+        ],
+    }
+
+
+def summary_text(eta: QueueEta) -> str:
+    """One English line for the CLI: "Queue done about 06:40 · 3 h 10 min (from 4 finished
+    jobs)"."""
+    if eta.paused:
+        return "Queue paused: no finish time until it is resumed"
+    if not eta.jobs:
+        return "Queue empty"
+    if eta.total_s is None or eta.finish_at is None:
+        return (
+            "Queue finish: unknown (no finished job on this machine yet and no GPU to scale from)"
+        )
+    clock = local_clock(eta.finish_at, eta.now)
+    return f"Queue done about {clock} · {format_duration(eta.total_s)} ({eta.basis_text()})"
