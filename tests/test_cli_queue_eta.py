@@ -78,3 +78,14 @@ def test_without_a_finished_job_or_a_gpu_the_finish_is_unknown(
     assert est["total_s"] is None and est["jobs"][0]["finish_at"] is None
     assert main(["queue", "list"]) == 0
     assert "unknown" in capsys.readouterr().out
+
+
+def test_db_status_says_when_the_queue_is_done(capsys: pytest.CaptureFixture[str]) -> None:
+    finished_on_this_machine(3e-6)
+    with open_app_database(app_paths()) as db:
+        q.enqueue(db, request())
+    assert main(["--json", "db", "status"]) == 0
+    finish = json.loads(capsys.readouterr().out)["queue_finish"]
+    assert finish["total_s"] == pytest.approx(30 + 3e-6 * work_units(request()), abs=0.1)
+    assert main(["db", "status"]) == 0
+    assert "queue:    Queue done about" in capsys.readouterr().out
