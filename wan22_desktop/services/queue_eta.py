@@ -154,8 +154,7 @@ class QueueEta:
     measured_runs: int = 0  # finished jobs behind the measured speeds used (0: table only)
     table_jobs: int = 0  # jobs estimated from the official table
     unknown_jobs: int = 0  # jobs with no estimate at all
-    lanes: int = 1
-    hosts: int = 1
+    lanes: int = 1  # runners the jobs were laid out on
 
     @property
     def finish_at(self) -> datetime | None:
@@ -208,7 +207,6 @@ def estimate_queue(
     table = unknown = 0
 
     def job_seconds(req: GenerationRequest | None, lane: Lane) -> tuple[float | None, str]:
-        nonlocal table
         if req is None:
             return None, ""
         speed = speeds.get((lane.host, family(req.task)))
@@ -285,7 +283,6 @@ def estimate_queue(
         table_jobs=table,
         unknown_jobs=unknown,
         lanes=len(lanes),
-        hosts=len({lane.host for lane in lanes}),
     )
 
 
