@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from wan22_desktop.services.queue_eta import (
     calibrate,
     estimate_queue,
     load_runs,
+    local_clock,
     runner_host,
     work_units,
 )
@@ -222,3 +223,8 @@ def test_listed_jobs_from_the_db_layer_estimate_in_run_order(db):
 def test_runner_host():
     assert runner_host("my-pc:123:abcdef") == "my-pc"
     assert runner_host(None) == "" and runner_host("odd") == "odd"
+
+
+def test_clock_text_names_the_day_when_it_is_not_today():
+    assert ":" in local_clock(NOW, NOW) and len(local_clock(NOW, NOW)) == 5  # "HH:MM"
+    assert len(local_clock(NOW + timedelta(days=2), NOW).split()) == 2  # "Tue 01:30"

@@ -24,9 +24,10 @@ def request(steps: int = 50) -> GenerationRequest:
 
 def finish_one(ctx) -> None:
     """A job this PC's runner finished: 20 s loading, sampling at RATE, 10 s decoding."""
-    [job] = q.enqueue(ctx.db, request())
+    q.enqueue(ctx.db, request(), lane="now")
     runner = f"{socket.gethostname()}:1:t"
-    q.claim_next(ctx.db, runner)
+    job = q.claim_next(ctx.db, runner)
+    assert job is not None
     sampling = RATE * work_units(request())
     timings = {"loading": 20.0, "sampling": sampling, "decoding": 10.0, "total": sampling + 30}
     q.finish_job(ctx.db, job.id, runner, q.GenerationResult(video_path="/o.mp4", timings=timings))
@@ -87,3 +88,19 @@ def test_falls_back_to_the_official_table_before_any_job_finished(qtbot, ctx, vi
 def test_no_line_for_an_empty_queue(qtbot, ctx, view):
     polled(qtbot, ctx, view)
     assert not view.eta_label.isVisible()
+
+
+def test_speeds_are_read_again_only_when_a_job_has_finished(qtbot, ctx, view, monkeypatch):
+    from wan22_desktop.services import queue_eta
+
+    reads = []
+    real = queue_eta.load_runs
+    monkeypatch.setattr(queue_eta, "load_runs", lambda db: reads.append(1) or real(db))
+    q.enqueue(ctx.db, request())
+    polled(qtbot, ctx, view)
+    polled(qtbot, ctx, view)
+    assert len(reads) == 1  # polls recompute from the cached speeds
+    finish_one(ctx)
+    polled(qtbot, ctx, view)
+    polled(qtbot, ctx, view)
+    assert len(reads) == 2 and "from 1 finished job" in view.eta_label.text()
