@@ -15,11 +15,11 @@ from tests.lora_helpers import lora_tensors, write_lora
 from wan22_desktop.db import queue as q
 from wan22_desktop.engine.wan.dit_config import tiny_dit_config
 from wan22_desktop.gui import generate_form as gf
-from wan22_desktop.gui.generate_eta import estimate
 from wan22_desktop.gui.views.generate import GenerateView
 from wan22_desktop.lora_library import sha256_file
 from wan22_desktop.presets import LORA_FOLDER, get_preset
 from wan22_desktop.request import GenerationRequest, Guidance
+from wan22_desktop.services.render_eta import estimate
 
 LORA_DIR = Path("/nonexistent/models/loras")
 

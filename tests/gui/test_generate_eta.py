@@ -1,6 +1,6 @@
 import pytest
 
-from wan22_desktop.gui.generate_eta import OFFICIAL_SECONDS, estimate, format_duration, gpu_class
+from wan22_desktop.services.render_eta import OFFICIAL_SECONDS, estimate, format_duration, gpu_class
 
 
 @pytest.mark.parametrize(

@@ -121,6 +121,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "jobs": counts_by_status(db),
             "runners": _runners(db),
         }
+        info["queue_finish"] = _queue_finish(db)
     if args.json:
         print(json_text(info))
         return 0
@@ -129,6 +130,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"schema:   {info['schema']} (this app: {info['app_schema']})")
     jobs = ", ".join(f"{n} {st}" for st, n in sorted(info["jobs"].items())) or "none"
     print(f"jobs:     {jobs}")
+    if info["queue_finish"]["text"]:
+        print(f"queue:    {info['queue_finish']['text']}")
     for r in info["runners"]:
         gpus = ", ".join(_gpu_word(g) for g in r["gpus"]) or "no GPU"
         if r["mode"]:
@@ -141,6 +144,23 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"(last seen {r['heartbeat_at']} UTC)"
         )
     return 0
+
+
+def _queue_finish(db: Any) -> dict[str, Any]:
+    """When the running and queued jobs will be done (``wan22 queue list`` has it per job)."""
+    from wan22_desktop.commands.queue import queue_estimate
+    from wan22_desktop.db.queue import is_paused
+    from wan22_desktop.services import queue_eta
+
+    eta = queue_estimate(db, is_paused(db))
+    data = queue_eta.to_json(eta)
+    return {
+        "paused": data["paused"],
+        "total_s": data["total_s"],
+        "finish_at": data["finish_at"],
+        "basis": data["basis"],
+        "text": queue_eta.summary_text(eta) if eta.jobs else "",
+    }
 
 
 def _gpu_word(gpu: dict[str, Any]) -> str:

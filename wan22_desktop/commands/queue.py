@@ -10,8 +10,10 @@ import argparse
 import errno
 import json
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 from wan22_desktop.db import queue as q
@@ -30,6 +32,7 @@ from wan22_desktop.request_flags import (
     request_from_args,
     text,
 )
+from wan22_desktop.services import queue_eta
 from wan22_desktop.terminal_text import escape_control
 
 R = TypeVar("R")
@@ -193,11 +196,29 @@ def cmd_list(args: argparse.Namespace) -> int:
     with _db(args) as db:
         jobs = q.list_jobs(db, statuses=statuses, limit=args.limit)
         paused = q.is_paused(db)
+        eta = queue_estimate(db, paused)
     if args.json:
-        print(json_text({"paused": paused, "jobs": [job_to_dict(j) for j in jobs]}))
+        data = {"paused": paused, "jobs": [job_to_dict(j) for j in jobs]}
+        print(json_text({**data, "estimate": queue_eta.to_json(eta)}))
         return 0
-    _print_jobs(args, jobs, title="queue (paused)" if paused else "queue")
+    _print_jobs(args, jobs, title="queue (paused)" if paused else "queue", eta=eta)
     return 0
+
+
+def now_utc() -> datetime:
+    """The clock the estimate counts from (naive UTC, as the database stores times)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def queue_estimate(db: Database, paused: bool) -> queue_eta.QueueEta:
+    """When the running and queued jobs will be done, from this machine's finished jobs."""
+    from wan22_desktop.services.queue import list_runners
+    from wan22_desktop.services.rows import job_row
+
+    active = [job_row(job_to_dict(j)) for j in q.list_jobs(db, statuses=["running", "queued"])]
+    speeds = queue_eta.calibrate(queue_eta.load_runs(db))
+    lanes = queue_eta.lanes_from_runners(list_runners(db), host=socket.gethostname())
+    return queue_eta.estimate_queue(active, speeds, lanes, paused=paused, now=now_utc())
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -327,6 +348,14 @@ def _cell(text: str | None, width: int = 60) -> str:
     return (shown[: width - 1] + "…") if len(shown) > width else shown
 
 
+def _finish_cell(eta: queue_eta.QueueEta, job_id: int) -> str:
+    """ "~06:40" (this machine's clock) for a running or queued job; "" when unknown."""
+    e = eta.jobs.get(job_id)
+    if e is None or e.finish_s is None:
+        return "paused" if eta.paused and e is not None else ""
+    return "~" + queue_eta.local_clock(eta.now + timedelta(seconds=e.finish_s), eta.now)
+
+
 def _progress(job: Job) -> str:
     if job.status != "running":
         return ""
@@ -338,7 +367,9 @@ def _progress(job: Job) -> str:
     return job.progress_phase or "starting"
 
 
-def _print_jobs(args: argparse.Namespace, jobs: list[Job], *, title: str) -> None:
+def _print_jobs(
+    args: argparse.Namespace, jobs: list[Job], *, title: str, eta: queue_eta.QueueEta | None = None
+) -> None:
     if args.json:
         print(json_text([job_to_dict(j) for j in jobs]))
         return
@@ -349,6 +380,7 @@ def _print_jobs(args: argparse.Namespace, jobs: list[Job], *, title: str) -> Non
     table = Table(title=escape(title))
     columns = ["id", "status", "lane", "task", "seed", "progress", "prompt"]
     columns += ["error"] if errors else []
+    columns += ["done at"] if eta is not None else []
     for col in columns:
         table.add_column(col, overflow="fold", no_wrap=col in ("id", "seed"))
     for j in jobs:
@@ -358,7 +390,11 @@ def _print_jobs(args: argparse.Namespace, jobs: list[Job], *, title: str) -> Non
         row = [str(j.id), status, j.lane, j.task, str(job_seed(j)), _progress(j), _cell(j.prompt)]
         if errors:
             row.append(_cell(j.error_message) if j.status != "done" else "")
+        if eta is not None:
+            row.append(_finish_cell(eta, j.id))
         table.add_row(*(escape(c) for c in row))
     if not jobs:
         table.caption = "no jobs"
+    elif eta is not None and eta.jobs:
+        table.caption = escape(queue_eta.summary_text(eta))
     console().print(table)

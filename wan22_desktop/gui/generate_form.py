@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from wan22_desktop.errors import CheckpointError, UserInputError
-from wan22_desktop.gui.generate_eta import EtaEstimate, estimate
 from wan22_desktop.presets import Preset, all_presets
 from wan22_desktop.request import GenerationRequest, Guidance, MemoryOptions, PromptExtendOptions
 from wan22_desktop.runtime.hardware import Hardware
 from wan22_desktop.runtime.planner import InstalledModel, Plan, PlanError
 from wan22_desktop.runtime.planning import plan_request
+from wan22_desktop.services.render_eta import EtaEstimate, estimate, forwards_per_step
 from wan22_desktop.sizes import best_output_size, i2v_output_size
 from wan22_desktop.tasks import SIZE_AREAS, ImageUse, get_task, parse_size
 
@@ -273,33 +273,6 @@ def step_cache_refusal(task: str, quality: str, steps: int | None = None) -> str
     except UserInputError as exc:
         return exc.message if exc.field == "step_cache" else None
     return None
-
-
-def forwards_per_step(request: GenerationRequest) -> float:
-    """DiT forwards per step on average: guidance 1 skips the unconditional pass (one forward
-    instead of two). For A14B the experts may differ; without a switch step half the steps are
-    counted on each (the official boundary depends on the shift). The guided warm-up's steps
-    count at their own guidance (two forwards for the three-phase preset's phase 1)."""
-
-    def passes(g: float) -> int:
-        return 1 if g == 1.0 else 2
-
-    n = request.sample_steps
-    warm = min(max(request.warmup_steps, 0), n)
-    low, high = passes(request.guidance.low), passes(request.guidance.high)
-    if not request.spec.is_moe or low == high:
-        total = float(low * n)
-    else:
-        n_high = request.switch_step if request.switch_step is not None else n / 2
-        total = n_high * high + (n - n_high) * low
-    if warm and request.warmup_guidance is not None:
-        # the warm-up is the first steps, on the high-noise expert while they come before the
-        # switch (the rest of it on the low-noise one)
-        n_high = request.switch_step if request.switch_step is not None else n / 2
-        on_high = min(warm, n_high)
-        before = on_high * high + (warm - on_high) * low
-        total += warm * passes(request.warmup_guidance) - before
-    return total / max(n, 1)
 
 
 def sizes_for(task: str) -> tuple[str, ...]:

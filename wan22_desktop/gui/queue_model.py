@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from PySide6.QtCore import (
@@ -24,8 +25,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from wan22_desktop.gui.generate_eta import format_duration
 from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
+from wan22_desktop.services.queue_eta import QueueEta, local_clock
+from wan22_desktop.services.render_eta import format_duration
 from wan22_desktop.services.rows import JobRow
 
 MIME = "application/x-wan22-job-id"
@@ -34,7 +36,7 @@ ProgressRole = Qt.ItemDataRole.UserRole + 1  # (done, total) or None
 JobRole = Qt.ItemDataRole.UserRole + 2  # the JobRow
 Index = QModelIndex | QPersistentModelIndex
 
-COLUMNS = ("id", "status", "prompt", "task", "progress", "phase", "step", "eta", "seed")
+COLUMNS = ("id", "status", "prompt", "task", "progress", "phase", "step", "eta", "finish", "seed")
 _HEADERS = {
     "id": "#",
     "status": QT_TRANSLATE_NOOP("JobTableModel", "Status"),
@@ -44,6 +46,7 @@ _HEADERS = {
     "phase": QT_TRANSLATE_NOOP("JobTableModel", "Phase"),
     "step": QT_TRANSLATE_NOOP("JobTableModel", "Step"),
     "eta": QT_TRANSLATE_NOOP("JobTableModel", "ETA"),
+    "finish": QT_TRANSLATE_NOOP("JobTableModel", "Done at"),
     "seed": QT_TRANSLATE_NOOP("JobTableModel", "Seed"),
 }
 _STATUS_WORDS = {
@@ -100,6 +103,7 @@ class JobTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.jobs: list[JobRow] = []
         self.live: dict[int, dict[str, Any]] = {}
+        self.eta: QueueEta | None = None  # services.queue_eta: expected start/finish per job
 
     # ---- data in
 
@@ -120,6 +124,13 @@ class JobTableModel(QAbstractTableModel):
         row = self.row_of(job_id)
         if row is not None:
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def set_eta(self, eta: QueueEta | None) -> None:
+        """The queue's finish estimate (the view recomputes it per poll; cheap, no DB)."""
+        self.eta = eta
+        if self.jobs:
+            column = COLUMNS.index("finish")
+            self.dataChanged.emit(self.index(0, column), self.index(len(self.jobs) - 1, column))
 
     def row_of(self, job_id: int) -> int | None:
         return next((i for i, j in enumerate(self.jobs) if j.id == job_id), None)
@@ -164,7 +175,7 @@ class JobTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(job, column, progress)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(job)
+            return self._finish_tooltip(job) if column == "finish" else self._tooltip(job)
         if (
             role == Qt.ItemDataRole.ForegroundRole
             and column == "status"
@@ -202,7 +213,50 @@ class JobTableModel(QAbstractTableModel):
             return duration_text(eta) if eta is not None and job.status == "running" else ""
         if column == "seed":
             return "" if job.seed is None else str(job.seed)
+        if column == "finish":
+            return self._finish_text(job)
         return ""
+
+    def _finish_text(self, job: JobRow) -> str:
+        """ "~06:40" on this machine's clock; "paused" for a queued job of a paused queue."""
+        eta = self.eta
+        e = eta.jobs.get(job.id) if eta is not None else None
+        if eta is None or e is None:
+            return ""
+        if e.finish_s is None:
+            return (
+                QCoreApplication.translate("JobTableModel", "paused")
+                if eta.paused and job.status == "queued"
+                else ""
+            )
+        return "~" + local_clock(eta.now + timedelta(seconds=e.finish_s), eta.now)
+
+    def _finish_tooltip(self, job: JobRow) -> str:
+        eta = self.eta
+        e = eta.jobs.get(job.id) if eta is not None else None
+        if eta is None or e is None or e.finish_s is None:
+            return ""
+        lines = []
+        if e.start_s is not None and job.status == "queued":
+            start = local_clock(eta.now + timedelta(seconds=e.start_s), eta.now)
+            lines.append(
+                QCoreApplication.translate("JobTableModel", "Starts about %1").replace("%1", start)
+            )
+        if e.seconds is not None:
+            lines.append(
+                QCoreApplication.translate("JobTableModel", "Takes about %1").replace(
+                    "%1", duration_text(e.seconds)
+                )
+            )
+        lines.append(
+            QCoreApplication.translate("JobTableModel", "Measured on the machine that runs it")
+            if e.basis == "measured"
+            else QCoreApplication.translate(
+                "JobTableModel",
+                "Scaled from the official timing table (no comparable job finished yet)",
+            )
+        )
+        return "\n".join(lines)
 
     def _tooltip(self, job: JobRow) -> str:
         lines = [job.prompt]

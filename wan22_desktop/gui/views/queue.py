@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,17 @@ from PySide6.QtWidgets import (
 
 from wan22_desktop.errors import UserInputError
 from wan22_desktop.gui.context import AppContext
-from wan22_desktop.gui.queue_model import COLUMNS, JobTableModel, ProgressRole, phase_text
+from wan22_desktop.gui.queue_model import (
+    COLUMNS,
+    JobTableModel,
+    ProgressRole,
+    duration_text,
+    phase_text,
+)
 from wan22_desktop.gui.runner_controller import RUNNING, RunnerController
 from wan22_desktop.gui.widgets.progress_delegate import ProgressDelegate
 from wan22_desktop.services import queue as queue_ops
+from wan22_desktop.services import queue_eta
 from wan22_desktop.services.queue import DatabaseUnreachableError, QueueSnapshot, RunnerRow
 from wan22_desktop.services.rows import JobRow
 
@@ -80,6 +88,13 @@ class QueueView(QWidget):
         self._movie_data: QByteArray | None = None
         self._movie_buffer: QBuffer | None = None
         self._db_reachable = True
+        # The finish estimate: speeds measured from finished jobs, read again only when the number
+        # of done jobs changes (not per poll); the GPU for the table fallback; a clock tests fix.
+        self._speeds: queue_eta.Speeds = {}
+        self._speeds_done: int | None = None
+        self._loading_speeds = False
+        self._gpu_name, self._gpu_count = "", 1
+        self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc).replace(tzinfo=None)
         self.model = JobTableModel(self)
         self._build()
         self.model.sig_move_requested.connect(self.move_job)
@@ -121,6 +136,7 @@ class QueueView(QWidget):
             "phase": 90,
             "step": 60,
             "eta": 90,
+            "finish": 80,
             "seed": 110,
         }
         for name, width in widths.items():
@@ -221,7 +237,11 @@ class QueueView(QWidget):
         self.splitter.setStretchFactor(1, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
+        self.eta_label = QLabel(self)
+        self.eta_label.setObjectName("queueEtaLabel")
+        self.eta_label.setWordWrap(True)
         lay.addLayout(bar)
+        lay.addWidget(self.eta_label)
         lay.addWidget(self.splitter, 1)
         self._show_running(None)
         self.on_runner_attached(None)
@@ -302,8 +322,72 @@ class QueueView(QWidget):
         self._show_running(self._running_job())
         self._show_lease()
         self._show_runners(snap.runners)
+        self._update_eta()
         self._update_actions()
         self.ctx.events.sig_queue_counts_changed.emit(dict(snap.counts), snap.paused)
+
+    # ---- when the queue will be done
+
+    def _update_eta(self) -> None:
+        """Recompute the finish estimate (pure, cheap); reload the measured speeds once another
+        job has finished."""
+        snap = self.snapshot
+        if snap is None:
+            return
+        done = snap.counts.get("done", 0)
+        if done != self._speeds_done and not self._loading_speeds:
+            self._loading_speeds = True
+            self.ctx.tasks.run_db(
+                lambda: (done, queue_eta.calibrate(queue_eta.load_runs(self.ctx.db))),
+                self._on_speeds,
+                self._on_speeds_error,
+            )
+        if not self._gpu_name and (hw := self.ctx.hardware()) is not None and hw.gpus:
+            self._gpu_name, self._gpu_count = hw.gpus[0].name, len(hw.gpus)
+        lanes = queue_eta.lanes_from_runners(
+            snap.runners, host=self._host, gpu_name=self._gpu_name, gpus=self._gpu_count
+        )
+        active = [j for j in snap.jobs if j.status in ("running", "queued")]
+        eta = queue_eta.estimate_queue(
+            active, self._speeds, lanes, paused=snap.paused, now=self.now()
+        )
+        self.model.set_eta(eta)
+        self.eta_label.setText(self.eta_text(eta))
+        self.eta_label.setVisible(bool(active))
+
+    def _on_speeds(self, result: tuple[int, queue_eta.Speeds]) -> None:
+        self._loading_speeds = False
+        self._speeds_done, self._speeds = result
+        self._update_eta()
+
+    def _on_speeds_error(self, exc: BaseException) -> None:
+        self._loading_speeds = False
+        log.warning("queue estimate: could not read the finished jobs: %s", exc)
+
+    def eta_text(self, eta: queue_eta.QueueEta) -> str:
+        """ "Queue done about 06:40 · 3 h 10 min (from 4 finished jobs)"."""
+        if eta.paused:
+            return self.tr("Queue paused: no finish time until it is resumed.")
+        if eta.total_s is None or eta.finish_at is None:
+            return self.tr(
+                "Queue finish time unknown: no job has finished on this PC yet to measure its speed."
+            )
+        text = (
+            self.tr("Queue done about %1 · %2")
+            .replace("%1", queue_eta.local_clock(eta.finish_at, eta.now))
+            .replace("%2", duration_text(eta.total_s))
+        )
+        if eta.measured_runs and eta.table_jobs:
+            basis = self.tr(
+                "from %n finished job(s), partly the official timing table", "", eta.measured_runs
+            )
+        elif eta.measured_runs:
+            basis = self.tr("from %n finished job(s)", "", eta.measured_runs)
+        else:
+            basis = self.tr("estimate from the official timing table")
+        if eta.lanes > 1:
+            basis += self.tr(", shared by %n runner(s)", "", eta.lanes)
+        return f"{text} ({basis})"
 
     def _show_lease(self) -> None:
         snap = self.snapshot

@@ -693,137 +693,137 @@
 <context>
     <name>HistoryDetail</name>
     <message>
-        <location filename="../../gui/history_actions.py" line="134"/>
+        <location filename="../../gui/history_actions.py" line="135"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="150"/>
+        <location filename="../../gui/history_actions.py" line="151"/>
         <source>Extended prompt</source>
         <translation>扩展后的提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="138"/>
+        <location filename="../../gui/history_actions.py" line="139"/>
         <source>Job</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="140"/>
+        <location filename="../../gui/history_actions.py" line="141"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="141"/>
+        <location filename="../../gui/history_actions.py" line="142"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="142"/>
+        <location filename="../../gui/history_actions.py" line="143"/>
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="143"/>
+        <location filename="../../gui/history_actions.py" line="144"/>
         <source>Hint</source>
         <translation>建议</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="144"/>
+        <location filename="../../gui/history_actions.py" line="145"/>
         <source>Finished</source>
         <translation>完成时间</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="153"/>
+        <location filename="../../gui/history_actions.py" line="154"/>
         <source>Video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="155"/>
+        <location filename="../../gui/history_actions.py" line="156"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="156"/>
+        <location filename="../../gui/history_actions.py" line="157"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="157"/>
+        <location filename="../../gui/history_actions.py" line="158"/>
         <source>Frames</source>
         <translation>帧数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="158"/>
+        <location filename="../../gui/history_actions.py" line="159"/>
         <source>FPS</source>
         <translation>帧率</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="159"/>
+        <location filename="../../gui/history_actions.py" line="160"/>
         <source>Duration (s)</source>
         <translation>时长（秒）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="160"/>
+        <location filename="../../gui/history_actions.py" line="161"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="161"/>
+        <location filename="../../gui/history_actions.py" line="162"/>
         <source>Created</source>
         <translation>创建时间</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="162"/>
+        <location filename="../../gui/history_actions.py" line="163"/>
         <source>Model folder</source>
         <translation>模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="163"/>
+        <location filename="../../gui/history_actions.py" line="164"/>
         <source>Peak memory</source>
         <translation>显存峰值</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="164"/>
+        <location filename="../../gui/history_actions.py" line="165"/>
         <source>Tags</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="165"/>
+        <location filename="../../gui/history_actions.py" line="166"/>
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="168"/>
+        <location filename="../../gui/history_actions.py" line="169"/>
         <source>Timings (s)</source>
         <translation>耗时（秒）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="170"/>
+        <location filename="../../gui/history_actions.py" line="171"/>
         <source>Parameters</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="176"/>
+        <location filename="../../gui/history_actions.py" line="177"/>
         <source>LoRAs</source>
         <translation>LoRA</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="180"/>
+        <location filename="../../gui/history_actions.py" line="181"/>
         <source>Plan</source>
         <translation>运行方案</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="188"/>
+        <location filename="../../gui/history_actions.py" line="189"/>
         <source>Why</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="192"/>
+        <location filename="../../gui/history_actions.py" line="193"/>
         <source>Warnings</source>
         <translation>警告</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="282"/>
+        <location filename="../../gui/history_actions.py" line="291"/>
         <source>How it was made</source>
         <translation>生成过程</translation>
     </message>
@@ -1104,257 +1104,257 @@
 <context>
     <name>HowMade</name>
     <message>
-        <location filename="../../gui/history_actions.py" line="203"/>
+        <location filename="../../gui/history_actions.py" line="204"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="204"/>
+        <location filename="../../gui/history_actions.py" line="205"/>
         <source>Placement</source>
         <translation>运行位置</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="205"/>
+        <location filename="../../gui/history_actions.py" line="206"/>
         <source>Memory savers</source>
         <translation>省显存选项</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="206"/>
+        <location filename="../../gui/history_actions.py" line="207"/>
         <source>Precision</source>
         <translation>精度</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="207"/>
+        <location filename="../../gui/history_actions.py" line="208"/>
         <source>Steps</source>
         <translation>步数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="208"/>
+        <location filename="../../gui/history_actions.py" line="209"/>
         <source>Steps by expert</source>
         <translation>各专家的步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="209"/>
+        <location filename="../../gui/history_actions.py" line="210"/>
         <source>Phase {n}</source>
         <translation>阶段 {n}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="210"/>
+        <location filename="../../gui/history_actions.py" line="211"/>
         <source>Turbo (step caching)</source>
         <translation>Turbo（步缓存）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="211"/>
+        <location filename="../../gui/history_actions.py" line="212"/>
         <source>Guidance</source>
         <translation>引导强度</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="212"/>
+        <location filename="../../gui/history_actions.py" line="213"/>
         <source>LoRA</source>
         <translation>LoRA</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="213"/>
+        <location filename="../../gui/history_actions.py" line="214"/>
         <source>Attention</source>
         <translation>注意力</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="214"/>
+        <location filename="../../gui/history_actions.py" line="215"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="215"/>
+        <location filename="../../gui/history_actions.py" line="216"/>
         <source>Time</source>
         <translation>用时</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="216"/>
+        <location filename="../../gui/history_actions.py" line="217"/>
         <source>Peak memory</source>
         <translation>显存峰值</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="217"/>
+        <location filename="../../gui/history_actions.py" line="218"/>
         <source>Planned memory</source>
         <translation>预估内存</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="218"/>
+        <location filename="../../gui/history_actions.py" line="219"/>
         <source>not recorded</source>
         <translation>未记录</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="219"/>
+        <location filename="../../gui/history_actions.py" line="220"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="220"/>
+        <location filename="../../gui/history_actions.py" line="221"/>
         <source>{n} steps</source>
         <translation>{n} 步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="221"/>
+        <location filename="../../gui/history_actions.py" line="222"/>
         <source>solver {solver}</source>
         <translation>求解器 {solver}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="222"/>
+        <location filename="../../gui/history_actions.py" line="223"/>
         <source>shift {shift}</source>
         <translation>偏移 {shift}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="223"/>
+        <location filename="../../gui/history_actions.py" line="224"/>
         <source>high-noise {steps}</source>
         <translation>高噪声 {steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="224"/>
+        <location filename="../../gui/history_actions.py" line="225"/>
         <source>low-noise {steps}</source>
         <translation>低噪声 {steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="225"/>
+        <location filename="../../gui/history_actions.py" line="226"/>
         <source>one model {steps}</source>
         <translation>单一模型 {steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="226"/>
+        <location filename="../../gui/history_actions.py" line="227"/>
         <source>{expert} {steps}</source>
         <translation>{expert} {steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="227"/>
+        <location filename="../../gui/history_actions.py" line="228"/>
         <source>steps {steps}</source>
         <translation>第 {steps} 步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="228"/>
+        <location filename="../../gui/history_actions.py" line="229"/>
         <source>high-noise</source>
         <translation>高噪声</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="229"/>
+        <location filename="../../gui/history_actions.py" line="230"/>
         <source>low-noise</source>
         <translation>低噪声</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="230"/>
+        <location filename="../../gui/history_actions.py" line="231"/>
         <source>one model</source>
         <translation>单一模型</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="231"/>
+        <location filename="../../gui/history_actions.py" line="232"/>
         <source>guidance {g}</source>
         <translation>引导 {g}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="232"/>
+        <location filename="../../gui/history_actions.py" line="233"/>
         <source>LoRAs on</source>
         <translation>LoRA 开</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="233"/>
+        <location filename="../../gui/history_actions.py" line="234"/>
         <source>LoRAs off</source>
         <translation>LoRA 关</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="234"/>
+        <location filename="../../gui/history_actions.py" line="235"/>
         <source>skipped {n} of {total} steps: {steps}</source>
         <translation>跳过了 {total} 步中的 {n} 步：{steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="235"/>
+        <location filename="../../gui/history_actions.py" line="236"/>
         <source>on (threshold {t}), no step skipped</source>
         <translation>开（阈值 {t}），未跳过任何步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="236"/>
+        <location filename="../../gui/history_actions.py" line="237"/>
         <source>high-noise {g}</source>
         <translation>高噪声 {g}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="237"/>
+        <location filename="../../gui/history_actions.py" line="238"/>
         <source>low-noise {g}</source>
         <translation>低噪声 {g}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="238"/>
+        <location filename="../../gui/history_actions.py" line="239"/>
         <source>warm-up: {n} steps at {g}</source>
         <translation>预热：{n} 步，引导 {g}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="239"/>
+        <location filename="../../gui/history_actions.py" line="240"/>
         <source>warm-up: {n} steps</source>
         <translation>预热：{n} 步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="240"/>
+        <location filename="../../gui/history_actions.py" line="241"/>
         <source>high-noise {s}</source>
         <translation>高噪声 {s}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="241"/>
+        <location filename="../../gui/history_actions.py" line="242"/>
         <source>low-noise {s}</source>
         <translation>低噪声 {s}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="242"/>
+        <location filename="../../gui/history_actions.py" line="243"/>
         <source>strength {s}</source>
         <translation>强度 {s}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="243"/>
+        <location filename="../../gui/history_actions.py" line="244"/>
         <source>fell back to PyTorch SDPA: {why}</source>
         <translation>已改用 PyTorch SDPA：{why}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="244"/>
+        <location filename="../../gui/history_actions.py" line="245"/>
         <source>loading {s} s</source>
         <translation>加载 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="245"/>
+        <location filename="../../gui/history_actions.py" line="246"/>
         <source>prompt extension {s} s</source>
         <translation>提示词扩展 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="246"/>
+        <location filename="../../gui/history_actions.py" line="247"/>
         <source>text encoding {s} s</source>
         <translation>文本编码 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="247"/>
+        <location filename="../../gui/history_actions.py" line="248"/>
         <source>sampling {s} s</source>
         <translation>采样 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="248"/>
+        <location filename="../../gui/history_actions.py" line="249"/>
         <source>decoding {s} s</source>
         <translation>解码 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="249"/>
+        <location filename="../../gui/history_actions.py" line="250"/>
         <source>saving {s} s</source>
         <translation>保存 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="250"/>
+        <location filename="../../gui/history_actions.py" line="251"/>
         <source>total {s} s</source>
         <translation>总计 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="251"/>
+        <location filename="../../gui/history_actions.py" line="252"/>
         <source>{phase} {s} s</source>
         <translation>{phase} {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="252"/>
+        <location filename="../../gui/history_actions.py" line="253"/>
         <source>{s} s per step</source>
         <translation>每步 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="253"/>
+        <location filename="../../gui/history_actions.py" line="254"/>
         <source>about {vram} GiB VRAM per GPU, {ram} GiB RAM</source>
         <translation>每个 GPU 约 {vram} GiB 显存，内存 {ram} GiB</translation>
     </message>
@@ -1395,124 +1395,154 @@
 <context>
     <name>JobTableModel</name>
     <message>
-        <location filename="../../gui/queue_model.py" line="40"/>
+        <location filename="../../gui/queue_model.py" line="42"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="41"/>
+        <location filename="../../gui/queue_model.py" line="43"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="42"/>
+        <location filename="../../gui/queue_model.py" line="44"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="43"/>
+        <location filename="../../gui/queue_model.py" line="45"/>
         <source>Progress</source>
         <translation>进度</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="44"/>
+        <location filename="../../gui/queue_model.py" line="46"/>
         <source>Phase</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="45"/>
+        <location filename="../../gui/queue_model.py" line="47"/>
         <source>Step</source>
         <translation>步</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="46"/>
+        <location filename="../../gui/queue_model.py" line="48"/>
         <source>ETA</source>
         <translation>剩余时间</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="47"/>
+        <location filename="../../gui/queue_model.py" line="49"/>
+        <source>Done at</source>
+        <translation>预计完成</translation>
+    </message>
+    <message>
+        <location filename="../../gui/queue_model.py" line="50"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="50"/>
+        <location filename="../../gui/queue_model.py" line="53"/>
         <source>Queued</source>
         <translation>排队中</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="51"/>
+        <location filename="../../gui/queue_model.py" line="54"/>
         <source>Running</source>
         <translation>运行中</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="52"/>
+        <location filename="../../gui/queue_model.py" line="55"/>
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="53"/>
+        <location filename="../../gui/queue_model.py" line="56"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="54"/>
+        <location filename="../../gui/queue_model.py" line="57"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="55"/>
+        <location filename="../../gui/queue_model.py" line="58"/>
         <source>Interrupted</source>
         <translation>已中断</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="61"/>
+        <location filename="../../gui/queue_model.py" line="64"/>
         <source>loading model</source>
         <translation>加载模型</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="62"/>
+        <location filename="../../gui/queue_model.py" line="65"/>
         <source>extending prompt</source>
         <translation>扩写提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="63"/>
+        <location filename="../../gui/queue_model.py" line="66"/>
         <source>encoding text</source>
         <translation>编码文本</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="64"/>
+        <location filename="../../gui/queue_model.py" line="67"/>
         <source>sampling</source>
         <translation>采样</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="65"/>
+        <location filename="../../gui/queue_model.py" line="68"/>
         <source>decoding</source>
         <translation>解码</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="66"/>
+        <location filename="../../gui/queue_model.py" line="69"/>
         <source>saving</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="184"/>
+        <location filename="../../gui/queue_model.py" line="195"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="194"/>
+        <location filename="../../gui/queue_model.py" line="205"/>
         <source>s</source>
         <translation>秒</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="195"/>
+        <location filename="../../gui/queue_model.py" line="206"/>
         <source>min</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../gui/queue_model.py" line="196"/>
+        <location filename="../../gui/queue_model.py" line="207"/>
         <source>h</source>
         <translation>小时</translation>
+    </message>
+    <message>
+        <location filename="../../gui/queue_model.py" line="228"/>
+        <source>paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <location filename="../../gui/queue_model.py" line="243"/>
+        <source>Starts about %1</source>
+        <translation>约 %1 开始</translation>
+    </message>
+    <message>
+        <location filename="../../gui/queue_model.py" line="247"/>
+        <source>Takes about %1</source>
+        <translation>约需 %1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/queue_model.py" line="252"/>
+        <source>Measured on the machine that runs it</source>
+        <translation>按运行它的机器实测速度估算</translation>
+    </message>
+    <message>
+        <location filename="../../gui/queue_model.py" line="254"/>
+        <source>Scaled from the official timing table (no comparable job finished yet)</source>
+        <translation>按官方耗时表换算（尚无可比的已完成任务）</translation>
     </message>
 </context>
 <context>
@@ -2997,193 +3027,234 @@
 <context>
     <name>QueueView</name>
     <message>
-        <location filename="../../gui/views/queue.py" line="130"/>
-        <location filename="../../gui/views/queue.py" line="300"/>
+        <location filename="../../gui/views/queue.py" line="146"/>
+        <location filename="../../gui/views/queue.py" line="320"/>
         <source>Pause queue</source>
         <translation>暂停队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="133"/>
+        <location filename="../../gui/views/queue.py" line="149"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="135"/>
+        <location filename="../../gui/views/queue.py" line="151"/>
         <source>Stop and re-roll</source>
         <translation>停止并重新生成</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="139"/>
+        <location filename="../../gui/views/queue.py" line="155"/>
         <source>Stop this job and queue it again first with a new seed; other jobs are untouched</source>
         <translation>停止此任务，并用新的种子将其重新排在队列最前；其他任务不受影响</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="142"/>
+        <location filename="../../gui/views/queue.py" line="158"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="144"/>
+        <location filename="../../gui/views/queue.py" line="160"/>
         <source>Edit…</source>
         <translation>编辑…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="146"/>
+        <location filename="../../gui/views/queue.py" line="162"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="148"/>
+        <location filename="../../gui/views/queue.py" line="164"/>
         <source>Move up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="150"/>
+        <location filename="../../gui/views/queue.py" line="166"/>
         <source>Move down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="152"/>
+        <location filename="../../gui/views/queue.py" line="168"/>
         <source>Release GPU</source>
         <translation>释放 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="156"/>
+        <location filename="../../gui/views/queue.py" line="172"/>
         <source>Cancel requested</source>
         <translation>已请求取消</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="162"/>
+        <location filename="../../gui/views/queue.py" line="178"/>
         <source>Job queued again</source>
         <translation>任务已重新排队</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="165"/>
+        <location filename="../../gui/views/queue.py" line="181"/>
         <source>Job removed</source>
         <translation>任务已移除</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="199"/>
+        <location filename="../../gui/views/queue.py" line="215"/>
         <source>Now rendering</source>
         <translation>正在渲染</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="203"/>
+        <location filename="../../gui/views/queue.py" line="219"/>
         <source>Runners</source>
         <translation>渲染节点</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="207"/>
+        <location filename="../../gui/views/queue.py" line="223"/>
         <source>Machine</source>
         <translation>机器</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="207"/>
+        <location filename="../../gui/views/queue.py" line="223"/>
         <source>GPU</source>
         <translation>GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="207"/>
+        <location filename="../../gui/views/queue.py" line="223"/>
         <source>Job</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="207"/>
+        <location filename="../../gui/views/queue.py" line="223"/>
         <source>Last seen (UTC)</source>
         <translation>最后在线 (UTC)</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="244"/>
+        <location filename="../../gui/views/queue.py" line="264"/>
         <source>Stop the worker after the current job to free GPU memory</source>
         <translation>当前任务结束后停止工作进程，释放显存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="246"/>
+        <location filename="../../gui/views/queue.py" line="266"/>
         <source>Available when this window runs the queue</source>
         <translation>仅当本窗口运行队列时可用</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="300"/>
+        <location filename="../../gui/views/queue.py" line="320"/>
         <source>Resume queue</source>
         <translation>恢复队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="312"/>
+        <location filename="../../gui/views/queue.py" line="370"/>
+        <source>Queue paused: no finish time until it is resumed.</source>
+        <translation>队列已暂停：恢复前无法给出完成时间。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="373"/>
+        <source>Queue finish time unknown: no job has finished on this PC yet to measure its speed.</source>
+        <translation>队列完成时间未知：这台电脑还没有完成过任务，无法测出它的速度。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="376"/>
+        <source>Queue done about %1 · %2</source>
+        <translation>队列约 %1 完成 · 还需 %2</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../gui/views/queue.py" line="382"/>
+        <source>from %n finished job(s), partly the official timing table</source>
+        <translation>
+            <numerusform>根据 %n 个已完成任务，部分按官方耗时表</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../gui/views/queue.py" line="385"/>
+        <source>from %n finished job(s)</source>
+        <translation>
+            <numerusform>根据 %n 个已完成任务</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="387"/>
+        <source>estimate from the official timing table</source>
+        <translation>按官方耗时表估算</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../gui/views/queue.py" line="389"/>
+        <source>, shared by %n runner(s)</source>
+        <translation>
+            <numerusform>，由 %n 个运行器分担</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../gui/views/queue.py" line="396"/>
         <source>This window runs the queue.</source>
         <translation>本窗口正在运行队列。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="317"/>
+        <location filename="../../gui/views/queue.py" line="401"/>
         <source>The queue is run by another process (pid %1 on %2); this window only shows it.</source>
         <translation>队列由另一个进程运行（%2 上的 pid %1），本窗口只显示状态。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="323"/>
+        <location filename="../../gui/views/queue.py" line="407"/>
         <source>No runner is working on this queue.</source>
         <translation>当前没有运行器处理这个队列。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="333"/>
+        <location filename="../../gui/views/queue.py" line="417"/>
         <source>job %1</source>
         <translation>任务 %1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="333"/>
+        <location filename="../../gui/views/queue.py" line="417"/>
         <source>idle</source>
         <translation>空闲</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="339"/>
+        <location filename="../../gui/views/queue.py" line="423"/>
         <source>not responding</source>
         <translation>无响应</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="342"/>
+        <location filename="../../gui/views/queue.py" line="426"/>
         <source>no GPU</source>
         <translation>无 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="349"/>
+        <location filename="../../gui/views/queue.py" line="433"/>
         <source>version %1; models: %2</source>
         <translation>版本 %1；模型：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="364"/>
+        <location filename="../../gui/views/queue.py" line="448"/>
         <source>Nothing is rendering</source>
         <translation>没有正在渲染的任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="375"/>
+        <location filename="../../gui/views/queue.py" line="459"/>
         <source>step %1 of %2</source>
         <translation>第 %1/%2 步</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="388"/>
+        <location filename="../../gui/views/queue.py" line="472"/>
         <source>Preview appears after the first steps</source>
         <translation>前几步之后会显示预览</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="469"/>
+        <location filename="../../gui/views/queue.py" line="553"/>
         <source>Job %1 stopped; re-rolled as job %2 with a new seed</source>
         <translation>任务 %1 已停止；已用新种子重新生成为任务 %2</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="505"/>
+        <location filename="../../gui/views/queue.py" line="589"/>
         <source>Queue paused: the running job finishes, no new one starts</source>
         <translation>队列已暂停：当前任务会完成，不再开始新任务</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="507"/>
+        <location filename="../../gui/views/queue.py" line="591"/>
         <source>Queue resumed</source>
         <translation>队列已恢复</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="518"/>
+        <location filename="../../gui/views/queue.py" line="602"/>
         <source>job %1&apos;s stored request cannot be read</source>
         <translation>无法读取任务 %1 保存的请求</translation>
     </message>
     <message>
-        <location filename="../../gui/views/queue.py" line="519"/>
+        <location filename="../../gui/views/queue.py" line="603"/>
         <source>remove the job and queue it again</source>
         <translation>请移除该任务后重新加入队列</translation>
     </message>
@@ -3249,47 +3320,47 @@
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="178"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="181"/>
         <source>Step %1 of %2: %3</source>
         <translation>第 %1 步，共 %2 步：%3</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="193"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="196"/>
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="195"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="198"/>
         <source>Setup was cancelled; no half-made environment was left behind.</source>
         <translation>设置已取消；没有留下未完成的环境。</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="202"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="205"/>
         <source>Done.</source>
         <translation>完成。</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="203"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="206"/>
         <source>Rendering is set up: jobs in the queue can run now.</source>
         <translation>渲染环境已设置好：队列中的任务现在可以运行了。</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="205"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="208"/>
         <source>the setup command failed (exit code %1)</source>
         <translation>设置命令失败（退出码 %1）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="213"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="216"/>
         <source>Setup failed.</source>
         <translation>设置失败。</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="214"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="217"/>
         <source>Setup failed: %1</source>
         <translation>设置失败：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="218"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="221"/>
         <source>The log above has the details.</source>
         <translation>详细信息见上方日志。</translation>
     </message>
@@ -3362,147 +3433,147 @@
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="368"/>
+        <location filename="../../gui/views/settings.py" line="367"/>
         <source>Saved. This takes effect when the app starts again.</source>
         <translation>已保存，重新启动应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="380"/>
+        <location filename="../../gui/views/settings.py" line="379"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="382"/>
+        <location filename="../../gui/views/settings.py" line="381"/>
         <source>Download the tiny VAE files (Models view)</source>
         <translation>下载微型 VAE 文件（模型视图）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="413"/>
+        <location filename="../../gui/views/settings.py" line="412"/>
         <source>Tiny VAE files installed.</source>
         <translation>微型 VAE 文件已安装。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="416"/>
+        <location filename="../../gui/views/settings.py" line="415"/>
         <source>Downloading %1 in the Models view…</source>
         <translation>正在模型视图中下载 %1…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="421"/>
+        <location filename="../../gui/views/settings.py" line="420"/>
         <source>Not downloaded yet: %1 (about 23 MB each). Until then previews use the fast colours.</source>
         <translation>尚未下载：%1（每个约 23 MB）。在此之前，预览使用快速色彩。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="443"/>
+        <location filename="../../gui/views/settings.py" line="442"/>
         <source>Queue database</source>
         <translation>队列数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="453"/>
+        <location filename="../../gui/views/settings.py" line="452"/>
         <source>password (stored in the OS keyring)</source>
         <translation>密码（保存在系统密钥环中）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="454"/>
+        <location filename="../../gui/views/settings.py" line="453"/>
         <source>Use shared database</source>
         <translation>使用共享数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="456"/>
+        <location filename="../../gui/views/settings.py" line="455"/>
         <source>Use this folder&apos;s own database</source>
         <translation>使用本数据文件夹自己的数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="480"/>
+        <location filename="../../gui/views/settings.py" line="479"/>
         <source>A shared queue: %1</source>
         <translation>共享队列：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="482"/>
+        <location filename="../../gui/views/settings.py" line="481"/>
         <source>This data folder&apos;s own database: %1</source>
         <translation>本数据文件夹自己的数据库：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="490"/>
+        <location filename="../../gui/views/settings.py" line="489"/>
         <source>Restart the app to switch.</source>
         <translation>重启应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="502"/>
+        <location filename="../../gui/views/settings.py" line="501"/>
         <source>Connecting…</source>
         <translation>正在连接…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="510"/>
+        <location filename="../../gui/views/settings.py" line="509"/>
         <source>The queue is now the shared database.</source>
         <translation>队列已改为共享数据库。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="516"/>
+        <location filename="../../gui/views/settings.py" line="515"/>
         <source>The queue is now this data folder&apos;s own database.</source>
         <translation>队列已改为本数据文件夹自己的数据库。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="519"/>
+        <location filename="../../gui/views/settings.py" line="518"/>
         <source>DashScope API key (for online prompt extension)</source>
         <translation>DashScope API 密钥（用于在线扩写提示词）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="527"/>
+        <location filename="../../gui/views/settings.py" line="526"/>
         <source>paste a key (sk-…) to store it in the OS keyring</source>
         <translation>粘贴密钥（sk-…），将保存到系统钥匙串</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="529"/>
+        <location filename="../../gui/views/settings.py" line="528"/>
         <source>Save key</source>
         <translation>保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="531"/>
+        <location filename="../../gui/views/settings.py" line="530"/>
         <source>Remove key</source>
         <translation>删除密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="533"/>
+        <location filename="../../gui/views/settings.py" line="532"/>
         <source>Test</source>
         <translation>测试</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="557"/>
+        <location filename="../../gui/views/settings.py" line="556"/>
         <source>In use: %1 from the DASH_API_KEY environment variable</source>
         <translation>正在使用：来自 DASH_API_KEY 环境变量的 %1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="561"/>
+        <location filename="../../gui/views/settings.py" line="560"/>
         <source>Stored in the OS keyring: %1</source>
         <translation>已保存在系统钥匙串中：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="563"/>
+        <location filename="../../gui/views/settings.py" line="562"/>
         <source>No key stored</source>
         <translation>未保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="578"/>
+        <location filename="../../gui/views/settings.py" line="577"/>
         <source>Key saved in the OS keyring.</source>
         <translation>密钥已保存到系统钥匙串。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="587"/>
+        <location filename="../../gui/views/settings.py" line="586"/>
         <source>Key removed.</source>
         <translation>密钥已删除。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="587"/>
+        <location filename="../../gui/views/settings.py" line="586"/>
         <source>No key was stored.</source>
         <translation>没有已保存的密钥。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="596"/>
+        <location filename="../../gui/views/settings.py" line="595"/>
         <source>Testing…</source>
         <translation>正在测试…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="602"/>
+        <location filename="../../gui/views/settings.py" line="601"/>
         <source>The key works.</source>
         <translation>密钥可用。</translation>
     </message>

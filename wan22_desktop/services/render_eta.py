@@ -8,7 +8,9 @@ the DiT token count (attention makes time grow faster than tokens; the exponent 
 
 This is an estimate, shown as a range, never a promise: other GPUs are placed by an assumed speed
 relative to the H100, and model loading is not included (the table is after warm-up). Pure
-Python, no Qt: tested with tables of cases.
+Python, no Qt: tested with tables of cases. Shared by the Generate view's plan panel and the
+queue's finish estimate (``services.queue_eta``, its fallback before this machine has finished a
+comparable job), hence outside gui/.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime.planner import dit_tokens
 
 # (gpu class, model, resolution) -> seconds for 1, 4, 8 GPUs (official table, T2V rows).
@@ -117,6 +120,33 @@ def estimate(
         f"{ref_steps} steps, {', '.join(str(c) for c in GPU_COUNTS)} GPUs)"
     )
     return EtaEstimate(secs * lo, secs * hi, basis)
+
+
+def forwards_per_step(request: GenerationRequest) -> float:
+    """DiT forwards per step on average: guidance 1 skips the unconditional pass (one forward
+    instead of two). For A14B the experts may differ; without a switch step half the steps are
+    counted on each (the official boundary depends on the shift). The guided warm-up's steps
+    count at their own guidance (two forwards for the three-phase preset's phase 1)."""
+
+    def passes(g: float) -> int:
+        return 1 if g == 1.0 else 2
+
+    n = request.sample_steps
+    warm = min(max(request.warmup_steps, 0), n)
+    low, high = passes(request.guidance.low), passes(request.guidance.high)
+    if not request.spec.is_moe or low == high:
+        total = float(low * n)
+    else:
+        n_high = request.switch_step if request.switch_step is not None else n / 2
+        total = n_high * high + (n - n_high) * low
+    if warm and request.warmup_guidance is not None:
+        # the warm-up is the first steps, on the high-noise expert while they come before the
+        # switch (the rest of it on the low-noise one)
+        n_high = request.switch_step if request.switch_step is not None else n / 2
+        on_high = min(warm, n_high)
+        before = on_high * high + (warm - on_high) * low
+        total += warm * passes(request.warmup_guidance) - before
+    return total / max(n, 1)
 
 
 def _reference_class(model: str) -> str:
