@@ -693,137 +693,137 @@
 <context>
     <name>HistoryDetail</name>
     <message>
-        <location filename="../../gui/history_actions.py" line="134"/>
+        <location filename="../../gui/history_actions.py" line="135"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="150"/>
+        <location filename="../../gui/history_actions.py" line="151"/>
         <source>Extended prompt</source>
         <translation>扩展后的提示词</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="138"/>
+        <location filename="../../gui/history_actions.py" line="139"/>
         <source>Job</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="140"/>
+        <location filename="../../gui/history_actions.py" line="141"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="141"/>
+        <location filename="../../gui/history_actions.py" line="142"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="142"/>
+        <location filename="../../gui/history_actions.py" line="143"/>
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="143"/>
+        <location filename="../../gui/history_actions.py" line="144"/>
         <source>Hint</source>
         <translation>建议</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="144"/>
+        <location filename="../../gui/history_actions.py" line="145"/>
         <source>Finished</source>
         <translation>完成时间</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="153"/>
+        <location filename="../../gui/history_actions.py" line="154"/>
         <source>Video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="155"/>
+        <location filename="../../gui/history_actions.py" line="156"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="156"/>
+        <location filename="../../gui/history_actions.py" line="157"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="157"/>
+        <location filename="../../gui/history_actions.py" line="158"/>
         <source>Frames</source>
         <translation>帧数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="158"/>
+        <location filename="../../gui/history_actions.py" line="159"/>
         <source>FPS</source>
         <translation>帧率</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="159"/>
+        <location filename="../../gui/history_actions.py" line="160"/>
         <source>Duration (s)</source>
         <translation>时长（秒）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="160"/>
+        <location filename="../../gui/history_actions.py" line="161"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="161"/>
+        <location filename="../../gui/history_actions.py" line="162"/>
         <source>Created</source>
         <translation>创建时间</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="162"/>
+        <location filename="../../gui/history_actions.py" line="163"/>
         <source>Model folder</source>
         <translation>模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="163"/>
+        <location filename="../../gui/history_actions.py" line="164"/>
         <source>Peak memory</source>
         <translation>显存峰值</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="164"/>
+        <location filename="../../gui/history_actions.py" line="165"/>
         <source>Tags</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="165"/>
+        <location filename="../../gui/history_actions.py" line="166"/>
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="168"/>
+        <location filename="../../gui/history_actions.py" line="169"/>
         <source>Timings (s)</source>
         <translation>耗时（秒）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="170"/>
+        <location filename="../../gui/history_actions.py" line="171"/>
         <source>Parameters</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="176"/>
+        <location filename="../../gui/history_actions.py" line="177"/>
         <source>LoRAs</source>
         <translation>LoRA</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="180"/>
+        <location filename="../../gui/history_actions.py" line="181"/>
         <source>Plan</source>
         <translation>运行方案</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="188"/>
+        <location filename="../../gui/history_actions.py" line="189"/>
         <source>Why</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="192"/>
+        <location filename="../../gui/history_actions.py" line="193"/>
         <source>Warnings</source>
         <translation>警告</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="282"/>
+        <location filename="../../gui/history_actions.py" line="291"/>
         <source>How it was made</source>
         <translation>生成过程</translation>
     </message>
@@ -1104,257 +1104,257 @@
 <context>
     <name>HowMade</name>
     <message>
-        <location filename="../../gui/history_actions.py" line="203"/>
+        <location filename="../../gui/history_actions.py" line="204"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="204"/>
+        <location filename="../../gui/history_actions.py" line="205"/>
         <source>Placement</source>
         <translation>运行位置</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="205"/>
+        <location filename="../../gui/history_actions.py" line="206"/>
         <source>Memory savers</source>
         <translation>省显存选项</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="206"/>
+        <location filename="../../gui/history_actions.py" line="207"/>
         <source>Precision</source>
         <translation>精度</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="207"/>
+        <location filename="../../gui/history_actions.py" line="208"/>
         <source>Steps</source>
         <translation>步数</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="208"/>
+        <location filename="../../gui/history_actions.py" line="209"/>
         <source>Steps by expert</source>
         <translation>各专家的步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="209"/>
+        <location filename="../../gui/history_actions.py" line="210"/>
         <source>Phase {n}</source>
         <translation>阶段 {n}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="210"/>
+        <location filename="../../gui/history_actions.py" line="211"/>
         <source>Turbo (step caching)</source>
         <translation>Turbo（步缓存）</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="211"/>
+        <location filename="../../gui/history_actions.py" line="212"/>
         <source>Guidance</source>
         <translation>引导强度</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="212"/>
+        <location filename="../../gui/history_actions.py" line="213"/>
         <source>LoRA</source>
         <translation>LoRA</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="213"/>
+        <location filename="../../gui/history_actions.py" line="214"/>
         <source>Attention</source>
         <translation>注意力</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="214"/>
+        <location filename="../../gui/history_actions.py" line="215"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="215"/>
+        <location filename="../../gui/history_actions.py" line="216"/>
         <source>Time</source>
         <translation>用时</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="216"/>
+        <location filename="../../gui/history_actions.py" line="217"/>
         <source>Peak memory</source>
         <translation>显存峰值</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="217"/>
+        <location filename="../../gui/history_actions.py" line="218"/>
         <source>Planned memory</source>
         <translation>预估内存</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="218"/>
+        <location filename="../../gui/history_actions.py" line="219"/>
         <source>not recorded</source>
         <translation>未记录</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="219"/>
+        <location filename="../../gui/history_actions.py" line="220"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="220"/>
+        <location filename="../../gui/history_actions.py" line="221"/>
         <source>{n} steps</source>
         <translation>{n} 步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="221"/>
+        <location filename="../../gui/history_actions.py" line="222"/>
         <source>solver {solver}</source>
         <translation>求解器 {solver}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="222"/>
+        <location filename="../../gui/history_actions.py" line="223"/>
         <source>shift {shift}</source>
         <translation>偏移 {shift}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="223"/>
+        <location filename="../../gui/history_actions.py" line="224"/>
         <source>high-noise {steps}</source>
         <translation>高噪声 {steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="224"/>
+        <location filename="../../gui/history_actions.py" line="225"/>
         <source>low-noise {steps}</source>
         <translation>低噪声 {steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="225"/>
+        <location filename="../../gui/history_actions.py" line="226"/>
         <source>one model {steps}</source>
         <translation>单一模型 {steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="226"/>
+        <location filename="../../gui/history_actions.py" line="227"/>
         <source>{expert} {steps}</source>
         <translation>{expert} {steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="227"/>
+        <location filename="../../gui/history_actions.py" line="228"/>
         <source>steps {steps}</source>
         <translation>第 {steps} 步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="228"/>
+        <location filename="../../gui/history_actions.py" line="229"/>
         <source>high-noise</source>
         <translation>高噪声</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="229"/>
+        <location filename="../../gui/history_actions.py" line="230"/>
         <source>low-noise</source>
         <translation>低噪声</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="230"/>
+        <location filename="../../gui/history_actions.py" line="231"/>
         <source>one model</source>
         <translation>单一模型</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="231"/>
+        <location filename="../../gui/history_actions.py" line="232"/>
         <source>guidance {g}</source>
         <translation>引导 {g}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="232"/>
+        <location filename="../../gui/history_actions.py" line="233"/>
         <source>LoRAs on</source>
         <translation>LoRA 开</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="233"/>
+        <location filename="../../gui/history_actions.py" line="234"/>
         <source>LoRAs off</source>
         <translation>LoRA 关</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="234"/>
+        <location filename="../../gui/history_actions.py" line="235"/>
         <source>skipped {n} of {total} steps: {steps}</source>
         <translation>跳过了 {total} 步中的 {n} 步：{steps}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="235"/>
+        <location filename="../../gui/history_actions.py" line="236"/>
         <source>on (threshold {t}), no step skipped</source>
         <translation>开（阈值 {t}），未跳过任何步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="236"/>
+        <location filename="../../gui/history_actions.py" line="237"/>
         <source>high-noise {g}</source>
         <translation>高噪声 {g}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="237"/>
+        <location filename="../../gui/history_actions.py" line="238"/>
         <source>low-noise {g}</source>
         <translation>低噪声 {g}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="238"/>
+        <location filename="../../gui/history_actions.py" line="239"/>
         <source>warm-up: {n} steps at {g}</source>
         <translation>预热：{n} 步，引导 {g}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="239"/>
+        <location filename="../../gui/history_actions.py" line="240"/>
         <source>warm-up: {n} steps</source>
         <translation>预热：{n} 步</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="240"/>
+        <location filename="../../gui/history_actions.py" line="241"/>
         <source>high-noise {s}</source>
         <translation>高噪声 {s}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="241"/>
+        <location filename="../../gui/history_actions.py" line="242"/>
         <source>low-noise {s}</source>
         <translation>低噪声 {s}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="242"/>
+        <location filename="../../gui/history_actions.py" line="243"/>
         <source>strength {s}</source>
         <translation>强度 {s}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="243"/>
+        <location filename="../../gui/history_actions.py" line="244"/>
         <source>fell back to PyTorch SDPA: {why}</source>
         <translation>已改用 PyTorch SDPA：{why}</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="244"/>
+        <location filename="../../gui/history_actions.py" line="245"/>
         <source>loading {s} s</source>
         <translation>加载 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="245"/>
+        <location filename="../../gui/history_actions.py" line="246"/>
         <source>prompt extension {s} s</source>
         <translation>提示词扩展 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="246"/>
+        <location filename="../../gui/history_actions.py" line="247"/>
         <source>text encoding {s} s</source>
         <translation>文本编码 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="247"/>
+        <location filename="../../gui/history_actions.py" line="248"/>
         <source>sampling {s} s</source>
         <translation>采样 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="248"/>
+        <location filename="../../gui/history_actions.py" line="249"/>
         <source>decoding {s} s</source>
         <translation>解码 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="249"/>
+        <location filename="../../gui/history_actions.py" line="250"/>
         <source>saving {s} s</source>
         <translation>保存 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="250"/>
+        <location filename="../../gui/history_actions.py" line="251"/>
         <source>total {s} s</source>
         <translation>总计 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="251"/>
+        <location filename="../../gui/history_actions.py" line="252"/>
         <source>{phase} {s} s</source>
         <translation>{phase} {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="252"/>
+        <location filename="../../gui/history_actions.py" line="253"/>
         <source>{s} s per step</source>
         <translation>每步 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../../gui/history_actions.py" line="253"/>
+        <location filename="../../gui/history_actions.py" line="254"/>
         <source>about {vram} GiB VRAM per GPU, {ram} GiB RAM</source>
         <translation>每个 GPU 约 {vram} GiB 显存，内存 {ram} GiB</translation>
     </message>
@@ -2501,382 +2501,392 @@
         <translation>采样时约 {gib} GiB，解码时约 {gib2} GiB，共 {total} GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="123"/>
+        <location filename="../../gui/plan_text.py" line="122"/>
+        <source>planned for {gib} of {total} GiB: {pct} % kept free</source>
+        <translation>按 {total} GiB 中的 {gib} GiB 规划：预留 {pct}% 空闲</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="124"/>
         <source>no CUDA GPU: PyTorch SDPA</source>
         <translation>没有 CUDA GPU：PyTorch SDPA</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="124"/>
+        <location filename="../../gui/plan_text.py" line="125"/>
         <source>PyTorch SDPA: {reason}; {reason2}</source>
         <translation>PyTorch SDPA：{reason}；{reason2}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="125"/>
+        <location filename="../../gui/plan_text.py" line="126"/>
         <source>{kernel}: it imports, and the GPU ({card}) runs it</source>
         <translation>{kernel}：已安装，且此 GPU（{card}）支持</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="126"/>
+        <location filename="../../gui/plan_text.py" line="127"/>
         <source>{kernel} is not installed (importing {module} failed: {detail})</source>
         <translation>{kernel} 未安装（导入 {module} 失败：{detail}）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="129"/>
+        <location filename="../../gui/plan_text.py" line="130"/>
         <source>{kernel} is not installed</source>
         <translation>{kernel} 未安装</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="130"/>
+        <location filename="../../gui/plan_text.py" line="131"/>
         <source>{kernel} runs on Hopper (sm90) only; this GPU is {card}</source>
         <translation>{kernel} 仅支持 Hopper（sm90）；此 GPU 为 {card}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="131"/>
+        <location filename="../../gui/plan_text.py" line="132"/>
         <source>{kernel} needs compute capability {need} or newer; this GPU is {card}</source>
         <translation>{kernel} 需要计算能力 {need} 或更新；此 GPU 为 {card}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="134"/>
+        <location filename="../../gui/plan_text.py" line="135"/>
         <source>{kernel} needs a CUDA GPU</source>
         <translation>{kernel} 需要 CUDA GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="136"/>
+        <location filename="../../gui/plan_text.py" line="137"/>
         <source>fp32 on the CPU</source>
         <translation>CPU 上使用 fp32</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="137"/>
+        <location filename="../../gui/plan_text.py" line="138"/>
         <source>bf16: the official precision on GPUs</source>
         <translation>bf16：GPU 上的官方精度</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="138"/>
+        <location filename="../../gui/plan_text.py" line="139"/>
         <source>on the CPU compiling takes longer than it saves</source>
         <translation>在 CPU 上编译耗时多于节省的时间</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="139"/>
+        <location filename="../../gui/plan_text.py" line="140"/>
         <source>not used with several GPUs (Ulysses/FSDP)</source>
         <translation>多 GPU（Ulysses/FSDP）时不使用</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="140"/>
+        <location filename="../../gui/plan_text.py" line="141"/>
         <source>not combined with block streaming (its hooks run around each block)</source>
         <translation>不与分块流式加载同用（其钩子在每个块前后运行）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="143"/>
+        <location filename="../../gui/plan_text.py" line="144"/>
         <source>a long job ({steps} steps × {k}k tokens); compiling the blocks (about a minute the first time, cached after) saves ≈10–20 % per step</source>
         <translation>长任务（{steps} 步 × {k}k 词元）；编译各块（首次约一分钟，之后有缓存）每步可省约 10–20 %</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="148"/>
+        <location filename="../../gui/plan_text.py" line="149"/>
         <source>a short job ({steps} steps × {k}k tokens); compiling would take longer than it saves</source>
         <translation>短任务（{steps} 步 × {k}k 词元）；编译耗时会多于节省的时间</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="152"/>
+        <location filename="../../gui/plan_text.py" line="153"/>
         <source>on the CPU two forwards cost the same as one batch of two</source>
         <translation>在 CPU 上两次前向与一次两路批处理耗时相同</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="153"/>
+        <location filename="../../gui/plan_text.py" line="154"/>
         <source>not used with several GPUs (Ulysses)</source>
         <translation>多 GPU（Ulysses）时不使用</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="154"/>
+        <location filename="../../gui/plan_text.py" line="155"/>
         <source>no memory estimate</source>
         <translation>没有显存估算</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="155"/>
+        <location filename="../../gui/plan_text.py" line="156"/>
         <source>the GPU has room for both CFG passes at once (~{gib} of {total} GiB)</source>
         <translation>GPU 放得下同时进行的两路 CFG（约 {gib} / {total} GiB）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="158"/>
+        <location filename="../../gui/plan_text.py" line="159"/>
         <source>both CFG passes at once would need ~{gib} GiB of the GPU&apos;s {total}</source>
         <translation>同时进行两路 CFG 约需 {gib} GiB，GPU 只有 {total}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="162"/>
+        <location filename="../../gui/plan_text.py" line="163"/>
         <source>CFG batching (set by you) needs about {gib} GiB of the GPU&apos;s {total}: the job may run out of GPU memory; turn it off</source>
         <translation>CFG 批处理（由你设定）约需 {gib} GiB，GPU 只有 {total}：任务可能显存不足；请关闭它</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="167"/>
+        <location filename="../../gui/plan_text.py" line="168"/>
         <source>about {gib} GiB of RAM needed but only {free} GiB is free now: close other programs</source>
         <translation>约需 {gib} GiB 内存，但当前只有 {free} GiB 空闲：请关闭其他程序</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="171"/>
+        <location filename="../../gui/plan_text.py" line="172"/>
         <source>the {task} model is not installed yet: download or import it first</source>
         <translation>{task} 模型尚未安装：请先下载或导入</translation>
     </message>
     <message>
         <location filename="../../gui/plan_text.py" line="175"/>
+        <source>ran out of GPU memory; retried with {pct} % of the GPU kept free</source>
+        <translation>GPU 显存不足；已预留 {pct}% 的 GPU 显存空闲并重试</translation>
+    </message>
+    <message>
+        <location filename="../../gui/plan_text.py" line="179"/>
         <source>{task} at {size}, {frames} frames needs about {gib} GiB per GPU (sampling {gib2}, decode {gib3}); the GPU has {total} GiB</source>
         <translation>{task} 在 {size}、{frames} 帧时每个 GPU 约需 {gib} GiB（采样 {gib2}，解码 {gib3}）；此 GPU 有 {total} GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="180"/>
+        <location filename="../../gui/plan_text.py" line="184"/>
         <source>{task} at {size}, {frames} frames needs about {gib} GiB per GPU; the GPU has {total} GiB</source>
         <translation>{task} 在 {size}、{frames} 帧时每个 GPU 约需 {gib} GiB；此 GPU 有 {total} GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="184"/>
+        <location filename="../../gui/plan_text.py" line="188"/>
         <source>{task} with these settings needs about {gib} GiB of system RAM; this machine has {total} GiB</source>
         <translation>{task} 在这些设置下约需 {gib} GiB 系统内存；本机有 {total} GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="189"/>
+        <location filename="../../gui/plan_text.py" line="193"/>
         <source>add RAM or swap, use several GPUs, or choose TI2V-5B</source>
         <translation>请增加内存或交换空间、使用多个 GPU，或选择 TI2V-5B</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="190"/>
+        <location filename="../../gui/plan_text.py" line="194"/>
         <source>the smallest card that fits this job is {gb} GB; {reason}</source>
         <translation>能运行此任务的最小显卡为 {gb} GB；{reason}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="191"/>
+        <location filename="../../gui/plan_text.py" line="195"/>
         <source>no single card fits this job; {reason}</source>
         <translation>没有单张显卡放得下此任务；{reason}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="192"/>
+        <location filename="../../gui/plan_text.py" line="196"/>
         <source>choose a smaller size or fewer frames, or TI2V-5B</source>
         <translation>请选择更小的尺寸或更少的帧数，或选择 TI2V-5B</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="193"/>
+        <location filename="../../gui/plan_text.py" line="197"/>
         <source>choose a smaller size or fewer frames</source>
         <translation>请选择更小的尺寸或更少的帧数</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="194"/>
+        <location filename="../../gui/plan_text.py" line="198"/>
         <source>no model fits this machine: {reason}</source>
         <translation>没有模型适合这台机器：{reason}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="195"/>
+        <location filename="../../gui/plan_text.py" line="199"/>
         <source>use a smaller size or fewer frames, or a machine with more GPU memory</source>
         <translation>请使用更小的尺寸或更少的帧数，或换一台显存更大的机器</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="198"/>
+        <location filename="../../gui/plan_text.py" line="202"/>
         <source>{task} needs an NVIDIA GPU: its checkpoint is far too large for the CPU</source>
         <translation>{task} 需要 NVIDIA GPU：其检查点对 CPU 来说太大了</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="201"/>
+        <location filename="../../gui/plan_text.py" line="205"/>
         <source>run on a machine with a CUDA GPU; the CPU runs only tiny test checkpoints</source>
         <translation>请在有 CUDA GPU 的机器上运行；CPU 只能运行微型测试检查点</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="205"/>
+        <location filename="../../gui/plan_text.py" line="209"/>
         <source>no CUDA GPU found: {task} needs an NVIDIA GPU ({detail})</source>
         <translation>未找到 CUDA GPU：{task} 需要 NVIDIA GPU（{detail}）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="206"/>
+        <location filename="../../gui/plan_text.py" line="210"/>
         <source>no CUDA GPU found: {task} needs an NVIDIA GPU</source>
         <translation>未找到 CUDA GPU：{task} 需要 NVIDIA GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="207"/>
+        <location filename="../../gui/plan_text.py" line="211"/>
         <source>install the NVIDIA driver and a CUDA build of PyTorch, or run on another machine</source>
         <translation>请安装 NVIDIA 驱动和 CUDA 版 PyTorch，或换一台机器运行</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="211"/>
+        <location filename="../../gui/plan_text.py" line="215"/>
         <source>{n} GPUs requested but {total} found</source>
         <translation>请求了 {n} 个 GPU，但只找到 {total} 个</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="212"/>
+        <location filename="../../gui/plan_text.py" line="216"/>
         <source>use at most {n} GPUs</source>
         <translation>最多使用 {n} 个 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="213"/>
+        <location filename="../../gui/plan_text.py" line="217"/>
         <source>Ulysses size {n} does not divide the model&apos;s {heads} heads</source>
         <translation>Ulysses 并行数 {n} 不能整除模型的 {heads} 个注意力头</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="214"/>
+        <location filename="../../gui/plan_text.py" line="218"/>
         <source>FSDP sharding needs several GPUs; this plan uses one</source>
         <translation>FSDP 分片需要多个 GPU；此方案只用一个</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="215"/>
+        <location filename="../../gui/plan_text.py" line="219"/>
         <source>turn FSDP off, or use more GPUs</source>
         <translation>请关闭 FSDP，或使用更多 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="216"/>
+        <location filename="../../gui/plan_text.py" line="220"/>
         <source>T5 cannot be sharded across GPUs and kept on the CPU at once</source>
         <translation>T5 不能同时分片到各 GPU 又留在 CPU 上</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="217"/>
+        <location filename="../../gui/plan_text.py" line="221"/>
         <source>choose one of &apos;T5 FSDP&apos; and &apos;T5 on CPU&apos;</source>
         <translation>请在“T5 FSDP”和“T5 在 CPU 上”中选一个</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="218"/>
+        <location filename="../../gui/plan_text.py" line="222"/>
         <source>unknown attention backend {name}</source>
         <translation>未知的注意力后端 {name}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="219"/>
+        <location filename="../../gui/plan_text.py" line="223"/>
         <source>attention backend {name} cannot run here: {reason}</source>
         <translation>注意力后端 {name} 无法在此运行：{reason}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="220"/>
+        <location filename="../../gui/plan_text.py" line="224"/>
         <source>unknown task {name}</source>
         <translation>未知任务 {name}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="221"/>
+        <location filename="../../gui/plan_text.py" line="225"/>
         <source>unknown precision {name}</source>
         <translation>未知精度 {name}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="222"/>
+        <location filename="../../gui/plan_text.py" line="226"/>
         <source>use t2v-A14B, i2v-A14B, ti2v-5B or auto</source>
         <translation>请使用 t2v-A14B、i2v-A14B、ti2v-5B 或 auto</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="223"/>
+        <location filename="../../gui/plan_text.py" line="227"/>
         <source>use one of {names}</source>
         <translation>请使用以下之一：{names}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="225"/>
+        <location filename="../../gui/plan_text.py" line="229"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="226"/>
+        <location filename="../../gui/plan_text.py" line="230"/>
         <source>{n} GPUs, Ulysses {size}</source>
         <translation>{n} 个 GPU，Ulysses {size}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="227"/>
+        <location filename="../../gui/plan_text.py" line="231"/>
         <source>DiT sharded (FSDP)</source>
         <translation>DiT 分片（FSDP）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="228"/>
+        <location filename="../../gui/plan_text.py" line="232"/>
         <source>DiT streamed, {n} blocks resident</source>
         <translation>DiT 流式加载，{n} 个块常驻</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="229"/>
+        <location filename="../../gui/plan_text.py" line="233"/>
         <source>one DiT on the GPU at a time (offload)</source>
         <translation>每次一个 DiT 在 GPU 上（卸载）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="230"/>
+        <location filename="../../gui/plan_text.py" line="234"/>
         <source>whole DiT on the GPU</source>
         <translation>整个 DiT 在 GPU 上</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="231"/>
+        <location filename="../../gui/plan_text.py" line="235"/>
         <source>T5 on the CPU</source>
         <translation>T5 在 CPU 上</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="232"/>
+        <location filename="../../gui/plan_text.py" line="236"/>
         <source>T5 sharded across the GPUs</source>
         <translation>T5 分片到各 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="233"/>
+        <location filename="../../gui/plan_text.py" line="237"/>
         <source>T5 streamed through the GPU to encode</source>
         <translation>T5 编码时流式经过 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="234"/>
+        <location filename="../../gui/plan_text.py" line="238"/>
         <source>T5 on the GPU only to encode</source>
         <translation>T5 仅在编码时放到 GPU 上</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="235"/>
+        <location filename="../../gui/plan_text.py" line="239"/>
         <source>T5 on the GPU</source>
         <translation>T5 在 GPU 上</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="236"/>
+        <location filename="../../gui/plan_text.py" line="240"/>
         <source>offload</source>
         <translation>卸载</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="237"/>
+        <location filename="../../gui/plan_text.py" line="241"/>
         <source>bf16 weights</source>
         <translation>bf16 权重</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="238"/>
+        <location filename="../../gui/plan_text.py" line="242"/>
         <source>T5 on CPU</source>
         <translation>T5 在 CPU 上</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="239"/>
+        <location filename="../../gui/plan_text.py" line="243"/>
         <source>FSDP</source>
         <translation>FSDP</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="240"/>
+        <location filename="../../gui/plan_text.py" line="244"/>
         <source>streaming ({n} blocks resident)</source>
         <translation>流式加载（{n} 个块常驻）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="241"/>
+        <location filename="../../gui/plan_text.py" line="245"/>
         <source>FP8 weights</source>
         <translation>FP8 权重</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="242"/>
+        <location filename="../../gui/plan_text.py" line="246"/>
         <source>{dtype} VAE</source>
         <translation>{dtype} VAE</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="243"/>
+        <location filename="../../gui/plan_text.py" line="247"/>
         <source>tiled VAE ({tile})</source>
         <translation>分块 VAE（{tile}）</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="244"/>
+        <location filename="../../gui/plan_text.py" line="248"/>
         <source>VAE off the GPU while sampling</source>
         <translation>采样时 VAE 移出 GPU</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="246"/>
+        <location filename="../../gui/plan_text.py" line="250"/>
         <source>{value}: set by you</source>
         <translation>{value}：由你设定</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="247"/>
+        <location filename="../../gui/plan_text.py" line="251"/>
         <source>{task}: {reason}</source>
         <translation>{task}：{reason}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="248"/>
+        <location filename="../../gui/plan_text.py" line="252"/>
         <source>{reason}; {reason2}</source>
         <translation>{reason}；{reason2}</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="251"/>
+        <location filename="../../gui/plan_text.py" line="255"/>
         <source>, </source>
         <translation>，</translation>
     </message>
     <message>
-        <location filename="../../gui/plan_text.py" line="252"/>
+        <location filename="../../gui/plan_text.py" line="256"/>
         <source>; </source>
         <translation>；</translation>
     </message>
@@ -3249,47 +3259,47 @@
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="178"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="181"/>
         <source>Step %1 of %2: %3</source>
         <translation>第 %1 步，共 %2 步：%3</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="193"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="196"/>
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="195"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="198"/>
         <source>Setup was cancelled; no half-made environment was left behind.</source>
         <translation>设置已取消；没有留下未完成的环境。</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="202"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="205"/>
         <source>Done.</source>
         <translation>完成。</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="203"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="206"/>
         <source>Rendering is set up: jobs in the queue can run now.</source>
         <translation>渲染环境已设置好：队列中的任务现在可以运行了。</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="205"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="208"/>
         <source>the setup command failed (exit code %1)</source>
         <translation>设置命令失败（退出码 %1）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="213"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="216"/>
         <source>Setup failed.</source>
         <translation>设置失败。</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="214"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="217"/>
         <source>Setup failed: %1</source>
         <translation>设置失败：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/runtime_setup.py" line="218"/>
+        <location filename="../../gui/widgets/runtime_setup.py" line="221"/>
         <source>The log above has the details.</source>
         <translation>详细信息见上方日志。</translation>
     </message>
@@ -3347,162 +3357,162 @@
         <translation>修改不会被保存</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="309"/>
+        <location filename="../../gui/views/settings.py" line="333"/>
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="326"/>
+        <location filename="../../gui/views/settings.py" line="350"/>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="327"/>
+        <location filename="../../gui/views/settings.py" line="351"/>
         <source>Default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="368"/>
+        <location filename="../../gui/views/settings.py" line="391"/>
         <source>Saved. This takes effect when the app starts again.</source>
         <translation>已保存，重新启动应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="380"/>
+        <location filename="../../gui/views/settings.py" line="403"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="382"/>
+        <location filename="../../gui/views/settings.py" line="405"/>
         <source>Download the tiny VAE files (Models view)</source>
         <translation>下载微型 VAE 文件（模型视图）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="413"/>
+        <location filename="../../gui/views/settings.py" line="436"/>
         <source>Tiny VAE files installed.</source>
         <translation>微型 VAE 文件已安装。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="416"/>
+        <location filename="../../gui/views/settings.py" line="439"/>
         <source>Downloading %1 in the Models view…</source>
         <translation>正在模型视图中下载 %1…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="421"/>
+        <location filename="../../gui/views/settings.py" line="444"/>
         <source>Not downloaded yet: %1 (about 23 MB each). Until then previews use the fast colours.</source>
         <translation>尚未下载：%1（每个约 23 MB）。在此之前，预览使用快速色彩。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="443"/>
+        <location filename="../../gui/views/settings.py" line="466"/>
         <source>Queue database</source>
         <translation>队列数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="453"/>
+        <location filename="../../gui/views/settings.py" line="476"/>
         <source>password (stored in the OS keyring)</source>
         <translation>密码（保存在系统密钥环中）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="454"/>
+        <location filename="../../gui/views/settings.py" line="477"/>
         <source>Use shared database</source>
         <translation>使用共享数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="456"/>
+        <location filename="../../gui/views/settings.py" line="479"/>
         <source>Use this folder&apos;s own database</source>
         <translation>使用本数据文件夹自己的数据库</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="480"/>
+        <location filename="../../gui/views/settings.py" line="503"/>
         <source>A shared queue: %1</source>
         <translation>共享队列：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="482"/>
+        <location filename="../../gui/views/settings.py" line="505"/>
         <source>This data folder&apos;s own database: %1</source>
         <translation>本数据文件夹自己的数据库：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="490"/>
+        <location filename="../../gui/views/settings.py" line="513"/>
         <source>Restart the app to switch.</source>
         <translation>重启应用后生效。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="502"/>
+        <location filename="../../gui/views/settings.py" line="525"/>
         <source>Connecting…</source>
         <translation>正在连接…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="510"/>
+        <location filename="../../gui/views/settings.py" line="533"/>
         <source>The queue is now the shared database.</source>
         <translation>队列已改为共享数据库。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="516"/>
+        <location filename="../../gui/views/settings.py" line="539"/>
         <source>The queue is now this data folder&apos;s own database.</source>
         <translation>队列已改为本数据文件夹自己的数据库。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="519"/>
+        <location filename="../../gui/views/settings.py" line="542"/>
         <source>DashScope API key (for online prompt extension)</source>
         <translation>DashScope API 密钥（用于在线扩写提示词）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="527"/>
+        <location filename="../../gui/views/settings.py" line="550"/>
         <source>paste a key (sk-…) to store it in the OS keyring</source>
         <translation>粘贴密钥（sk-…），将保存到系统钥匙串</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="529"/>
+        <location filename="../../gui/views/settings.py" line="552"/>
         <source>Save key</source>
         <translation>保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="531"/>
+        <location filename="../../gui/views/settings.py" line="554"/>
         <source>Remove key</source>
         <translation>删除密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="533"/>
+        <location filename="../../gui/views/settings.py" line="556"/>
         <source>Test</source>
         <translation>测试</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="557"/>
+        <location filename="../../gui/views/settings.py" line="580"/>
         <source>In use: %1 from the DASH_API_KEY environment variable</source>
         <translation>正在使用：来自 DASH_API_KEY 环境变量的 %1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="561"/>
+        <location filename="../../gui/views/settings.py" line="584"/>
         <source>Stored in the OS keyring: %1</source>
         <translation>已保存在系统钥匙串中：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="563"/>
+        <location filename="../../gui/views/settings.py" line="586"/>
         <source>No key stored</source>
         <translation>未保存密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="578"/>
+        <location filename="../../gui/views/settings.py" line="601"/>
         <source>Key saved in the OS keyring.</source>
         <translation>密钥已保存到系统钥匙串。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="587"/>
+        <location filename="../../gui/views/settings.py" line="610"/>
         <source>Key removed.</source>
         <translation>密钥已删除。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="587"/>
+        <location filename="../../gui/views/settings.py" line="610"/>
         <source>No key was stored.</source>
         <translation>没有已保存的密钥。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="596"/>
+        <location filename="../../gui/views/settings.py" line="619"/>
         <source>Testing…</source>
         <translation>正在测试…</translation>
     </message>
     <message>
-        <location filename="../../gui/views/settings.py" line="602"/>
+        <location filename="../../gui/views/settings.py" line="625"/>
         <source>The key works.</source>
         <translation>密钥可用。</translation>
     </message>
