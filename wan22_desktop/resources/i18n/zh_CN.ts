@@ -4,123 +4,138 @@
 <context>
     <name>AdvancedFields</name>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="27"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="28"/>
         <source>Advanced</source>
         <translation>高级</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="31"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="32"/>
         <source>custom</source>
         <translation>自定义</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="52"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="53"/>
         <source>official boundary</source>
         <translation>官方切换点</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="54"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="55"/>
         <source>The step at which the low-noise expert takes over from the high-noise one</source>
         <translation>低噪声专家从高噪声专家接手的步数</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="56"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="57"/>
         <source>Expert switch step</source>
         <translation>专家切换步</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="57"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="58"/>
         <source>Step caching (Turbo)</source>
         <translation>步缓存（Turbo）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="66"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="67"/>
         <source>Higher thresholds skip more steps: faster, and the video changes more</source>
         <translation>阈值越高跳过的步数越多：更快，但视频变化也更大</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="74"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="75"/>
         <source>auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="75"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="76"/>
         <source>on</source>
         <translation>开</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="76"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="77"/>
         <source>off</source>
         <translation>关</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="81"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="84"/>
+        <source>none</source>
+        <translation>不预留</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/advanced_fields.py" line="87"/>
+        <source>Plan for less of the GPU&apos;s memory, leaving this share free for other programs. A job that runs out of GPU memory is retried once with 20 % kept free.</source>
+        <translation>只按 GPU 显存的一部分来规划，把这一比例留给其他程序。显存不足的任务会自动预留 20% 空闲后重试一次。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/advanced_fields.py" line="94"/>
         <source>all that help</source>
         <translation>全部可用</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="87"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="100"/>
         <source>threshold</source>
         <translation>阈值</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="90"/>
-        <location filename="../../gui/widgets/advanced_fields.py" line="113"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="103"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="127"/>
         <source>Guidance (high-noise expert)</source>
         <translation>引导强度（高噪声专家）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="91"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="104"/>
         <source>Guidance (low-noise expert)</source>
         <translation>引导强度（低噪声专家）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="93"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="106"/>
         <source>Steps</source>
         <translation>步数</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="96"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="109"/>
         <source>Shift</source>
         <translation>偏移（shift）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="97"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="110"/>
         <source>Solver</source>
         <translation>求解器</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="99"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="112"/>
         <source>Speed</source>
         <translation>加速</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="100"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="113"/>
         <source>Offload model to CPU</source>
         <translation>模型卸载到 CPU</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="101"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="114"/>
         <source>bf16 weights</source>
         <translation>bf16 权重</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="102"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="115"/>
         <source>T5 on CPU</source>
         <translation>T5 在 CPU 上运行</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="103"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="116"/>
+        <source>Keep GPU memory free</source>
+        <translation>预留 GPU 显存</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/advanced_fields.py" line="117"/>
         <source>GPUs</source>
         <translation>GPU 数量</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="113"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="127"/>
         <source>Guidance</source>
         <translation>引导强度</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/advanced_fields.py" line="132"/>
+        <location filename="../../gui/widgets/advanced_fields.py" line="146"/>
         <source>Reuse the model&apos;s output on steps where it barely changes (faster)</source>
         <translation>在模型输出几乎不变的步上复用上一步的结果（更快）</translation>
     </message>
@@ -367,13 +382,13 @@
 <context>
     <name>GenerateView</name>
     <message>
-        <location filename="../../gui/views/generate.py" line="569"/>
-        <location filename="../../gui/views/generate.py" line="576"/>
+        <location filename="../../gui/views/generate.py" line="572"/>
+        <location filename="../../gui/views/generate.py" line="579"/>
         <source>Settings taken from %1 (%2)</source>
         <translation>已从 %1（%2）读取设置</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="572"/>
+        <location filename="../../gui/views/generate.py" line="575"/>
         <source>not used: %1</source>
         <translation>未使用：%1</translation>
     </message>
@@ -453,17 +468,17 @@
         <translation> 帧</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="661"/>
+        <location filename="../../gui/views/generate.py" line="664"/>
         <source>Draft (fast preview)</source>
         <translation>草稿（快速预览）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="662"/>
+        <location filename="../../gui/views/generate.py" line="665"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="663"/>
+        <location filename="../../gui/views/generate.py" line="666"/>
         <source>Official (best)</source>
         <translation>官方（最佳）</translation>
     </message>
@@ -618,74 +633,74 @@
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="630"/>
+        <location filename="../../gui/views/generate.py" line="633"/>
         <source>at %1 fps</source>
         <translation>（%1 fps）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="633"/>
+        <location filename="../../gui/views/generate.py" line="636"/>
         <source>Start image (required)</source>
         <translation>首帧图像（必需）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="635"/>
+        <location filename="../../gui/views/generate.py" line="638"/>
         <source>Start image (optional)</source>
         <translation>首帧图像（可选）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="637"/>
+        <location filename="../../gui/views/generate.py" line="640"/>
         <source>Start image (not used by this task)</source>
         <translation>首帧图像（此任务不使用）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="683"/>
+        <location filename="../../gui/views/generate.py" line="686"/>
         <source>%1 steps, guidance %2, shift %3, solver %4; LoRAs: %5</source>
         <translation>%1 步，引导 %2，偏移 %3，求解器 %4；LoRA：%5</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="692"/>
+        <location filename="../../gui/views/generate.py" line="695"/>
         <source>; first %1 step(s): guidance %2, no LoRA</source>
         <translation>；前 %1 步：引导 %2，不用 LoRA</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="844"/>
+        <location filename="../../gui/views/generate.py" line="847"/>
         <source>Output: %1×%2 (%3)</source>
         <translation>输出：%1×%2（%3）</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="862"/>
+        <location filename="../../gui/views/generate.py" line="865"/>
         <source>Downloading %1… (progress in the Models view). If it stops, Download resumes it.</source>
         <translation>正在下载 %1…（进度见模型视图）。如果下载中断，点击“下载”可继续。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="869"/>
+        <location filename="../../gui/views/generate.py" line="872"/>
         <source>This Fast preset needs LoRA files that are not downloaded yet (%1). Queueing waits until they are there, or choose another quality.</source>
         <translation>此快速预设需要尚未下载的 LoRA 文件（%1）。下载完成后才能加入队列，或选择其他质量。</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="915"/>
+        <location filename="../../gui/views/generate.py" line="918"/>
         <source>Add to queue</source>
         <translation>加入队列</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="915"/>
+        <location filename="../../gui/views/generate.py" line="918"/>
         <source>Add %1 to queue</source>
         <translation>加入队列（%1 个）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/views/generate.py" line="939"/>
+        <location filename="../../gui/views/generate.py" line="942"/>
         <source>Queued %n job(s)</source>
         <translation>
             <numerusform>已加入 %n 个任务</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="957"/>
+        <location filename="../../gui/views/generate.py" line="960"/>
         <source>Job %1 updated</source>
         <translation>任务 %1 已更新</translation>
     </message>
     <message>
-        <location filename="../../gui/views/generate.py" line="967"/>
+        <location filename="../../gui/views/generate.py" line="970"/>
         <source>Editing queued job %1</source>
         <translation>正在编辑排队中的任务 %1</translation>
     </message>
