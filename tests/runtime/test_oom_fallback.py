@@ -224,3 +224,14 @@ def test_out_of_memory_at_the_cap_fails_with_the_reason(home):
     )
     assert "smaller size" in job.error_hint
     assert not [e for e in events if e.kind == "requeued"]
+
+
+def test_a_video_made_with_headroom_queues_again_with_it():
+    """``queue add --from VIDEO`` reads the request embedded in the file."""
+    from wan22_desktop.video_metadata import build_payload, comment_text, settings_from_tags
+
+    req = GenerationRequest.for_task(TASK, prompt="x", seed=3, memory={"vram_headroom": 20})
+    settings = settings_from_tags({"comment": comment_text(build_payload(req))})
+    assert settings is not None
+    fields = {k: v for k, v in settings.fields.items() if k != "task"}
+    assert GenerationRequest.for_task(TASK, **fields).memory.vram_headroom == 20
