@@ -138,8 +138,8 @@ def add_request_flags(parser: argparse.ArgumentParser, *, edit: bool = False) ->
         "--vram_headroom",
         type=whole_number,
         metavar="PCT",
-        help="plan for only (100-PCT) %% of the GPU memory, 0..60 (default 0; the out-of-memory "
-        "fallback raises it)",
+        help="queued jobs and `wan22 plan`: plan for (100-PCT) %% of the GPU memory, 0..60 "
+        "(default 0; raised after out of memory)",
     )
     parser.add_argument(
         "--ulysses_size", type=whole_number, help="sequence-parallel size (multi-GPU, default 1)"

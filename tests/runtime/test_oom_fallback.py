@@ -235,3 +235,15 @@ def test_a_video_made_with_headroom_queues_again_with_it():
     assert settings is not None
     fields = {k: v for k, v in settings.fields.items() if k != "task"}
     assert GenerationRequest.for_task(TASK, **fields).memory.vram_headroom == 20
+
+
+def test_the_cli_says_queued_again_for_the_fallback(capsys):
+    from wan22_desktop.commands.queue_run import _Display
+    from wan22_desktop.runtime.runner import RunnerEvent
+
+    display = _Display(json_lines=False)
+    data = {"kind": "out_of_memory", "vram_headroom": 20}
+    display(RunnerEvent("requeued", 7, "ran out of GPU memory; retried with 20 %", data))
+    assert (
+        capsys.readouterr().out == "job 7: queued again: ran out of GPU memory; retried with 20 %\n"
+    )

@@ -241,6 +241,8 @@ class _Display:
         if ev.kind == "stopped":  # was "stopped: stopped" after Ctrl-C
             text = "runner stopped:"
             message = stop_reason(message, interrupted=bool(getattr(self.runner, "interrupted", 0)))
+        if ev.kind == "requeued" and isinstance(ev.data, dict) and "vram_headroom" in ev.data:
+            text = "queued again:"  # the out-of-memory fallback, not a stop
         prefix = f"job {ev.job_id}: " if ev.job_id is not None else ""
         line = f"{prefix}{text} {escape_control(message)}".strip()
         if ev.kind == "failed" and isinstance(ev.data, dict) and ev.data.get("hint"):
