@@ -22,6 +22,8 @@ JSON schema versions (``schema_version``):
   boundary), ``step_cache`` (0: off) and ``preset``. v3 rows load with no LoRA and the defaults.
   Added later (default: off): ``warmup_steps`` and ``warmup_guidance``, a guided warm-up (the
   first steps with the LoRAs off and their own guidance; the three-phase Lightning preset).
+  Added later (default 0): ``memory.vram_headroom``, the percent of GPU memory the planner
+  leaves free (the out-of-memory fallback raises it).
 
 Loading rules: a version newer than ``SCHEMA_VERSION`` is refused (update the app); older ones
 are upgraded step by step; fields missing from a dict take the task's defaults; **unknown keys are
@@ -76,6 +78,7 @@ OUTPUT_FORMATS = ("mp4", "png", "npy")
 EXTEND_METHODS = ("local_qwen", "dashscope")
 TARGET_LANGS = ("zh", "en")
 SWITCH_VALUES = ("auto", "on", "off")
+VRAM_HEADROOM_MAX = 60  # percent: beyond this no plan is left worth running
 
 DEVICE_RE = re.compile(r"auto|cpu|cuda(:[0-9]{1,3})?")
 DTYPES = ("auto", "bf16", "fp16", "fp32")
@@ -160,6 +163,9 @@ class MemoryOptions:
     offload_model: str = "auto"
     convert_model_dtype: str = "auto"
     t5_cpu: str = "auto"
+    # Percent of the GPU the planner leaves unplanned (other programs, an estimate that was
+    # short): raised by the out-of-memory fallback (runtime/planning.py safer_request).
+    vram_headroom: int = 0
 
 
 @dataclass(frozen=True)
@@ -512,6 +518,7 @@ _SUB_TYPES: dict[str, Callable[[str, Any], Any]] = {
     "offload_model": _as_str,
     "convert_model_dtype": _as_str,
     "t5_cpu": _as_str,
+    "vram_headroom": _as_int,
     "ulysses_size": _as_int,
     "dit_fsdp": _as_bool,
     "t5_fsdp": _as_bool,
@@ -794,6 +801,12 @@ def _check_choices(r: GenerationRequest) -> list[str]:
         )
     for name in ("offload_model", "convert_model_dtype", "t5_cpu"):
         _choice(name, getattr(r.memory, name), SWITCH_VALUES, "memory")
+    if not 0 <= r.memory.vram_headroom <= VRAM_HEADROOM_MAX:
+        raise _bad(
+            f"vram_headroom {r.memory.vram_headroom} out of range",
+            f"use 0..{VRAM_HEADROOM_MAX} (percent of the GPU memory the plan leaves free)",
+            "memory",
+        )
     if not DEVICE_RE.fullmatch(r.device):
         raise _bad(f"unknown device {r.device!r}", "use auto, cpu, cuda or cuda:N", "device")
     _choice("dtype", r.dtype, DTYPES, "dtype")

@@ -140,6 +140,8 @@ def _memory_flags(m: MemoryOptions) -> list[str]:
         out.append("--convert_model_dtype")
     if m.t5_cpu == "on":
         out.append("--t5_cpu")
+    if m.vram_headroom:
+        out += ["--vram_headroom", str(m.vram_headroom)]
     return out
 
 

@@ -135,6 +135,13 @@ def add_request_flags(parser: argparse.ArgumentParser, *, edit: bool = False) ->
         help="offload models to the CPU between uses (default: decided for the hardware)",
     )
     parser.add_argument(
+        "--vram_headroom",
+        type=whole_number,
+        metavar="PCT",
+        help="queued jobs and `wan22 plan`: plan for (100-PCT) %% of the GPU memory, 0..60 "
+        "(default 0; raised after out of memory)",
+    )
+    parser.add_argument(
         "--ulysses_size", type=whole_number, help="sequence-parallel size (multi-GPU, default 1)"
     )
     parser.add_argument(
@@ -355,13 +362,15 @@ def request_changes(
     if args.sample_guide_scale is not None:
         out["guidance"] = Guidance.parse(args.sample_guide_scale)
 
-    memory: dict[str, str] = {}
+    memory: dict[str, Any] = {}
     if args.offload_model is not None:
         memory["offload_model"] = "on" if args.offload_model else "off"
     if args.convert_model_dtype:
         memory["convert_model_dtype"] = "on"
     if args.t5_cpu:
         memory["t5_cpu"] = "on"
+    if getattr(args, "vram_headroom", None) is not None:
+        memory["vram_headroom"] = args.vram_headroom
     if memory:
         out["memory"] = replace(base.memory if base else MemoryOptions(), **memory)
 

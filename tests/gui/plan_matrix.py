@@ -20,7 +20,7 @@ from wan22_desktop.runtime.planner import (
     PlanOverrides,
     plan,
 )
-from wan22_desktop.runtime.planning import plan_request
+from wan22_desktop.runtime.planning import oom_note, plan_request
 
 SHAPES = (
     JobShape("t2v-A14B", 1280, 720, 81),
@@ -93,6 +93,17 @@ def planner_lines() -> set[str]:
                     lines.update(p.warnings)
                     lines.update(placement_parts(p))
                     lines.update(p.savers())
+        if len(hw.gpus) == 1 and hw.gpus[0].total_gib in (CARD_GIB[8], CARD_GIB[24]):
+            # Memory kept free (the out-of-memory fallback): the vram line and refusals say so.
+            for shape in SHAPES[:4] + SHAPES[7:8]:
+                for headroom in (20, 60):
+                    try:
+                        p = plan(shape, hw, BIG, PlanOverrides(vram_headroom=headroom))
+                    except PlanError as exc:
+                        lines.update(filter(None, (exc.message, exc.hint)))
+                        continue
+                    lines.update(p.reasons.values())
+                    lines.update(p.warnings)
         if len(hw.gpus) > 1:  # the GUI runner's latency mode (Settings) spreads every job
             for task in ("t2v-A14B", "ti2v-5B"):
                 for size in ("1280*720", "832*480") if task != "ti2v-5B" else ("1280*704",):
@@ -103,4 +114,5 @@ def planner_lines() -> set[str]:
                         lines.update(filter(None, (exc.message, exc.hint)))
                         continue
                     lines.update(p.reasons.values())
+    lines.update(oom_note(h) for h in (20, 40, 60))  # the runner's note in a plan's warnings
     return lines

@@ -9,7 +9,9 @@ injected through the worker's environment (set by the test):
 * ``LOOP_STEP_S``: extra seconds per step (gives a test time to act mid-job);
 * ``LOOP_HANG_AT``: at this step of a job whose prompt contains "hang", sleep for an hour;
 * ``LOOP_OOM_AT``: at this step of a job whose prompt contains "oom", raise torch's real
-  ``OutOfMemoryError``.
+  ``OutOfMemoryError``;
+* ``LOOP_OOM_BELOW_HEADROOM``: with ``LOOP_OOM_AT``, run out of memory only while the request
+  keeps less than this percent of the GPU free (the runner's safer retry then succeeds).
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ class LoopBackend:
         step_s = float(os.environ.get("LOOP_STEP_S", "0"))
         hang_at = _env_int("LOOP_HANG_AT") if "hang" in prompt else None
         oom_at = _env_int("LOOP_OOM_AT") if "oom" in prompt else None
+        below = _env_int("LOOP_OOM_BELOW_HEADROOM")
+        if below is not None and request.memory.vram_headroom >= below:
+            oom_at = None
         if os.environ.get("LOOP_PRINT"):  # a chatty library writing to stdout and to fd 1
             print("noise from a library", flush=True)
             os.write(1, b"raw noise on fd 1\n")

@@ -1,6 +1,6 @@
 """wan22 queue run: work the queue headless until it is empty (--forever: keep waiting;
 --gpu-mode throughput: one runner per GPU, supervised here, see runtime/runner_group.py);
-wan22 queue retry-safer ID: queue a failed job again with every memory saver on.
+wan22 queue retry-safer ID: queue a failed job again planned for less of the GPU (more headroom).
 
 Attaches to the queue group that commands/queue.py registers (modules are registered in
 name order, so it exists by now). Ctrl-C stops cleanly: the running job goes back to the queue.
@@ -56,8 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     safer = sub.add_parser(
         "retry-safer",
-        help="queue a failed job again with offload, bf16 "
-        "weights and T5 on the CPU (after out of memory)",
+        help="queue a failed job again with more of the GPU kept free (after out of memory): "
+        "20 %% more each time, up to 60 %%, while the plan gets smaller",
     )
     safer.add_argument("ids", type=RECORD_ID, nargs="+", metavar="ID")
     safer.set_defaults(func=cmd_retry_safer)
@@ -241,6 +241,8 @@ class _Display:
         if ev.kind == "stopped":  # was "stopped: stopped" after Ctrl-C
             text = "runner stopped:"
             message = stop_reason(message, interrupted=bool(getattr(self.runner, "interrupted", 0)))
+        if ev.kind == "requeued" and isinstance(ev.data, dict) and "vram_headroom" in ev.data:
+            text = "queued again:"  # the out-of-memory fallback, not a stop
         prefix = f"job {ev.job_id}: " if ev.job_id is not None else ""
         line = f"{prefix}{text} {escape_control(message)}".strip()
         if ev.kind == "failed" and isinstance(ev.data, dict) and ev.data.get("hint"):
@@ -277,18 +279,67 @@ def cmd_retry_safer(args: argparse.Namespace) -> int:
     from wan22_desktop.db.database import open_app_database
     from wan22_desktop.paths import app_paths
     from wan22_desktop.request import GenerationRequest
-    from wan22_desktop.runtime.planning import safer_request
+    from wan22_desktop.runtime.hardware import probe_in_subprocess
+    from wan22_desktop.runtime.planning import installed_models
 
-    with open_app_database(app_paths(args.home)) as db:
+    paths = app_paths(args.home)
+    hardware = probe_in_subprocess([paths.outputs, paths.models])
+    said: dict[int, tuple[int, str]] = {}
+    with open_app_database(paths) as db:
+        installed = installed_models(db)
         for job_id in args.ids:
+            job = q.get_job(db, job_id)
+            request = GenerationRequest.from_json(job.request_json)
+            safer, how = _safer(request, job.plan_json, hardware, installed)
             q.retry_job(db, job_id)
-            safer = safer_request(GenerationRequest.from_json(q.get_job(db, job_id).request_json))
             q.edit_job(db, job_id, memory=safer.memory)
+            said[job_id] = (safer.memory.vram_headroom, how)
     if args.json:
-        print(json.dumps({"retried": args.ids, "memory": "all savers on"}))
-    else:
         print(
-            f"queued again with offload, bf16 weights and T5 on the CPU: "
-            f"{', '.join(map(str, args.ids))}"
+            json.dumps(
+                {
+                    "retried": args.ids,
+                    "vram_headroom": {str(i): h for i, (h, _) in said.items()},
+                }
+            )
         )
+    else:
+        for job_id, (headroom, how) in said.items():
+            print(
+                f"job {job_id}: queued again with {headroom} % of the GPU kept free "
+                f"({escape_control(how)})"
+            )
     return 0
+
+
+def _safer(request: Any, plan_json: str | None, hardware: Any, installed: Any) -> tuple[Any, str]:
+    """(the safer request, what it changes) for ``retry-safer``: checked against this machine's
+    GPU when it has one (``NoSaferPlan``, exit 2, when the same plan would run again), else the
+    headroom raised one step, unchecked."""
+    from wan22_desktop.runtime.planner import Plan, PlanError
+    from wan22_desktop.runtime.planning import HEADROOM_CAP, NoSaferPlan, safer_request, safer_retry
+
+    failed = None
+    try:
+        failed = Plan.from_dict(json.loads(plan_json)) if plan_json else None
+    except (ValueError, TypeError):
+        failed = None
+    if failed is not None and failed.device != "cuda":
+        failed = None
+    if hardware.gpus:
+        try:
+            safer, new = safer_retry(request, hardware, installed, failed=failed)
+        except NoSaferPlan:
+            raise
+        except PlanError:
+            pass  # the job has no plan on this machine: the runner's machine decides
+        else:
+            before = f" instead of {failed.est_vram_gib:.0f}" if failed is not None else ""
+            return safer, f"about {new.est_vram_gib:.0f} GiB of the GPU{before}"
+    if request.memory.vram_headroom >= HEADROOM_CAP:
+        raise NoSaferPlan(
+            f"no safer plan to retry with: the job already keeps {HEADROOM_CAP} % of the GPU "
+            "free, the most the planner keeps",
+            "choose a smaller size or fewer frames, and close other programs that use the GPU",
+        )
+    return safer_request(request), "not checked: no CUDA GPU for this job on this machine"

@@ -402,6 +402,45 @@ def requeue_own(
     return db.transact(put_back)
 
 
+def requeue_after_oom(
+    db: Database,
+    job_id: int,
+    runner_id: str,
+    request: GenerationRequest,
+    note: str,
+    failed_plan: Mapping[str, Any],
+) -> Job:
+    """This runner's job ran out of GPU memory and a smaller plan exists: queue it again at the
+    front of its lane with ``request`` (the safer one), in one transaction. ``note`` is its
+    status until claimed; the failed plan is kept with the note under ``"oom_fallback"``, which
+    the next run moves into its plan's warnings (``carried_warnings``), so history shows it."""
+
+    def put_back(s: Session) -> Job:
+        job = _owned(s, job_id, runner_id)
+        job.request_json, job.task, job.prompt = request.to_json(), request.task, request.prompt
+        job.status, job.runner_id, job.started_at = QUEUED, None, None
+        job.position = _first_position(s, job.priority) - 1
+        job.status_reason = note
+        job.plan_json = json.dumps(
+            {**failed_plan, "oom_fallback": note}, ensure_ascii=False, sort_keys=True
+        )
+        _clear_progress(job)
+        log.warning("job %s: %s", job.id, note)
+        return job
+
+    return db.transact(put_back)
+
+
+def carried_warnings(plan_json: str | None) -> tuple[str, ...]:
+    """The note ``requeue_after_oom`` left in a claimed job's old plan (empty: none)."""
+    try:
+        old = json.loads(plan_json) if plan_json else None
+    except ValueError:
+        return ()
+    note = old.get("oom_fallback") if isinstance(old, dict) else None
+    return (note,) if isinstance(note, str) and note else ()
+
+
 def _requeue(s: Session, job: Job, max_interruptions: int, who: str) -> None:
     now = utcnow()
     job.interruptions += 1

@@ -62,6 +62,7 @@ class FormValues:
     offload_model: str = "auto"
     convert_model_dtype: str = "auto"
     t5_cpu: str = "auto"
+    vram_headroom: int = 0  # percent of the GPU the plan leaves free (the OOM fallback's)
     gpus: int | None = None
     count: int = 1
     random_seeds: bool = False
@@ -339,7 +340,9 @@ def build_request(values: FormValues, task: str, *, size: str | None = None) -> 
             method=values.extend_method,
             target_lang=values.extend_lang,
         ),
-        memory=MemoryOptions(values.offload_model, values.convert_model_dtype, values.t5_cpu),
+        memory=MemoryOptions(
+            values.offload_model, values.convert_model_dtype, values.t5_cpu, values.vram_headroom
+        ),
         gpus=values.gpus,
         loras=lora_refs(values.loras, spec.is_moe),
         switch_step=values.switch_step if spec.is_moe else None,
@@ -494,6 +497,7 @@ def values_from_request(request: GenerationRequest, *, count: int = 1) -> FormVa
         offload_model=request.memory.offload_model,
         convert_model_dtype=request.memory.convert_model_dtype,
         t5_cpu=request.memory.t5_cpu,
+        vram_headroom=request.memory.vram_headroom,
         gpus=request.gpus,
         count=count,
         loras=tuple((x.path, x.strength_high, x.strength_low) for x in request.loras),

@@ -119,6 +119,7 @@ TEMPLATES: tuple[str, ...] = (
     QT_TRANSLATE_NOOP(
         "PlanText", "about {gib} GiB while sampling and {gib2} GiB while decoding, of {total} GiB"
     ),
+    QT_TRANSLATE_NOOP("PlanText", "planned for {gib} of {total} GiB: {pct} % kept free"),
     # --- Attention -----------------------------------------------------------------------------
     QT_TRANSLATE_NOOP("PlanText", "no CUDA GPU: PyTorch SDPA"),
     QT_TRANSLATE_NOOP("PlanText", "PyTorch SDPA: {reason}; {reason2}"),
@@ -170,6 +171,9 @@ TEMPLATES: tuple[str, ...] = (
     ),
     QT_TRANSLATE_NOOP(
         "PlanText", "the {task} model is not installed yet: download or import it first"
+    ),
+    QT_TRANSLATE_NOOP(
+        "PlanText", "ran out of GPU memory; retried with {pct} % of the GPU kept free"
     ),
     # --- Refusals (PlanError message and hint) -------------------------------------------------
     QT_TRANSLATE_NOOP(

@@ -68,6 +68,19 @@ HEADS = {"A14B": 40, "5B": 24}
 DTYPES = ("bf16", "fp16", "fp32")
 
 
+def planned_gib(card_gib_: float, headroom_pct: int) -> float:
+    """The GiB of a card the planner plans for when ``headroom_pct`` percent is kept free."""
+    return card_gib_ * (1 - max(0, headroom_pct) / 100)
+
+
+def headroom_note(card_gib_: float, headroom_pct: int) -> str:
+    """The clause a plan line gets when memory is kept free ("" without headroom)."""
+    if headroom_pct <= 0:
+        return ""
+    planned = planned_gib(card_gib_, headroom_pct)
+    return f"; planned for {planned:.0f} of {card_gib_:.0f} GiB: {headroom_pct} % kept free"
+
+
 def model_of(task: str) -> str:
     """The model family a task runs ("A14B": two experts; "5B": one), for the figures above."""
     return "A14B" if TASKS[task].is_moe else "5B"
@@ -101,6 +114,9 @@ class PlanOverrides:
     vae_offload: bool | None = None
     compile: bool | None = None  # torch.compile of the DiT blocks
     cfg_batch: bool | None = None  # CFG's two forwards as one batch of two
+    # Percent of each GPU's memory left out of the plan (other programs, an estimate that was
+    # short on this machine): the out-of-memory fallback raises it (runtime/planning.py).
+    vram_headroom: int = 0
 
 
 @dataclass(frozen=True)
@@ -554,9 +570,11 @@ def _choose_memory(
 
 
 def _smallest_card(job: _Job, ov: PlanOverrides) -> int | None:
-    """The smallest common card (nominal GB) on which one GPU runs ``job``."""
+    """The smallest common card (nominal GB) on which one GPU runs ``job`` (with the same
+    headroom kept free)."""
     for nominal, gib in sorted(CARD_GIB.items()):
-        if _choose_memory(job, vm.Switches(), gib, 0.0, ov).switches is not None:
+        budget = planned_gib(gib, ov.vram_headroom)
+        if _choose_memory(job, vm.Switches(), budget, 0.0, ov).switches is not None:
             return nominal
     return None
 
@@ -795,7 +813,9 @@ def _memory_plan(
             ": split across GPUs with Ulysses sequence parallelism" if nproc > 1 else ""
         )
     used = gpus_all[:nproc]
-    vram = min(g.total_gib for g in used)
+    card = min(g.total_gib for g in used)
+    vram = planned_gib(card, ov.vram_headroom)
+    kept = headroom_note(card, ov.vram_headroom)
 
     # --- Memory: the fastest placement whose modelled peak fits (runtime/vram_model.py) -----------
     multi = nproc > 1
@@ -852,7 +872,7 @@ def _memory_plan(
         )
         raise PlanError(
             f"{task} at {width}x{height}, {shape.frame_num} frames needs about "
-            f"{need:.0f} GiB per GPU{phases}; the GPU has {vram:.0f} GiB",
+            f"{need:.0f} GiB per GPU{phases}; the GPU has {card:.0f} GiB" + kept,
             hint,
         )
     sw, est = choice.switches, choice.estimate
@@ -891,6 +911,7 @@ def _memory_plan(
         f"{est.decode + vm.allocator_margin(est.decode):.1f} GiB while decoding, of "
         f"{vram:.1f} GiB"
         + (" (several GPUs: arithmetic, not simulated per rank)" if est.formula_only else "")
+        + kept
     )
 
     ram = _peak_ram(model, sw)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from wan22_desktop.db.database import Database
 from wan22_desktop.db.installed import installed_checkpoints
-from wan22_desktop.request import GenerationRequest, MemoryOptions
+from wan22_desktop.errors import UserInputError
+from wan22_desktop.request import VRAM_HEADROOM_MAX, GenerationRequest
 from wan22_desktop.runtime.hardware import Hardware
 from wan22_desktop.runtime.planner import (
     InstalledModel,
@@ -23,6 +24,7 @@ from wan22_desktop.runtime.planner import (
     PlanOverrides,
     plan,
 )
+from wan22_desktop.tasks import TASKS
 
 
 def _switch(value: str) -> bool | None:
@@ -45,14 +47,90 @@ def overrides_for(request: GenerationRequest) -> PlanOverrides:
         device=None if request.device == "auto" else request.device.split(":")[0],
         dtype=None if request.dtype == "auto" else request.dtype,
         attention=None if request.attention == "auto" else request.attention,
+        vram_headroom=m.vram_headroom,
     )
+
+
+HEADROOM_STEP = 20  # percent of the GPU one safer retry keeps free beyond the last
+HEADROOM_CAP = VRAM_HEADROOM_MAX
+
+
+class NoSaferPlan(UserInputError):
+    """A retry after out-of-memory would run the same plan again: the message says why."""
 
 
 def safer_request(request: GenerationRequest) -> GenerationRequest:
-    """The same job with every memory saver on: the one-click retry after out-of-memory."""
-    return replace(
-        request, memory=MemoryOptions(offload_model="on", convert_model_dtype="on", t5_cpu="on")
+    """The same job planned with ``HEADROOM_STEP`` more percent of the GPU kept free (at most
+    ``HEADROOM_CAP``). A memory switch pinned *off* goes back to auto, since it can keep the
+    planner from a smaller placement (offload off rules out block streaming); pins that are on
+    stay. Nothing is pinned on: every switch pinned on would also rule out the planner's
+    faster placements that fit the smaller budget, and none makes the plan smaller than the
+    planner's own choice for that budget."""
+    m = request.memory
+    free = {
+        name: "auto"
+        for name in ("offload_model", "convert_model_dtype", "t5_cpu")
+        if getattr(m, name) == "off"
+    }
+    headroom = min(HEADROOM_CAP, m.vram_headroom + HEADROOM_STEP)
+    return replace(request, memory=replace(m, vram_headroom=headroom, **free))
+
+
+def lower_peak(new: Plan, old: Plan) -> bool:
+    """Whether ``new``'s modelled GPU peak is strictly lower than ``old``'s: overall, or in one
+    phase (sampling, decoding) with the other no higher."""
+    if new.est_vram_gib < old.est_vram_gib:
+        return True
+    a = (new.est_vram_sampling_gib, new.est_vram_decode_gib)
+    b = (old.est_vram_sampling_gib, old.est_vram_decode_gib)
+    return a[0] <= b[0] and a[1] <= b[1] and a != b
+
+
+def safer_retry(
+    request: GenerationRequest,
+    hardware: Hardware,
+    installed: Mapping[str, InstalledModel],
+    *,
+    failed: Plan | None = None,
+    gpu_mode: str = "auto",
+) -> tuple[GenerationRequest, Plan]:
+    """The request to queue after out-of-memory, with its plan: the headroom raised step by
+    step until the planner's plan needs strictly less GPU memory than ``failed`` (the plan
+    that ran out; default: the request's plan now). ``NoSaferPlan`` when the headroom is at
+    its cap or no budget within it gives a smaller plan: the same plan would run again."""
+    if failed is None:
+        failed = plan_request(request, hardware, installed, gpu_mode=gpu_mode)
+    if failed.device != "cuda":
+        raise NoSaferPlan(
+            "this job does not run on a GPU here, so keeping GPU memory free changes nothing",
+            "if the computer ran out of memory, close other programs or choose a smaller size",
+        )
+    candidate = request
+    while candidate.memory.vram_headroom < HEADROOM_CAP:
+        candidate = safer_request(candidate)
+        try:
+            new = plan_request(candidate, hardware, installed, gpu_mode=gpu_mode)
+        except PlanError:
+            break  # a smaller budget has no plan at all: the failed one was the tightest
+        if lower_peak(new, failed):
+            return candidate, new
+    kept = request.memory.vram_headroom
+    why = (
+        f"it already keeps {kept} % of the GPU free, the most the planner keeps"
+        if kept >= HEADROOM_CAP
+        else f"it already ran the tightest plan this GPU has (about {failed.est_vram_gib:.0f} GiB)"
     )
+    raise NoSaferPlan(
+        f"no safer plan to retry with: {why}",
+        "choose a smaller size or fewer frames"
+        + (", or TI2V-5B" if TASKS[failed.task].is_moe else "")
+        + ", and close other programs that use the GPU",
+    )
+
+
+def oom_note(headroom: int) -> str:
+    """The warning a job retried by the runner after out-of-memory carries into its history."""
+    return f"ran out of GPU memory; retried with {headroom} % of the GPU kept free"
 
 
 def job_shape(request: GenerationRequest) -> JobShape:

@@ -20,7 +20,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,13 @@ from wan22_desktop.db.lease import (
 )
 from wan22_desktop.db.models import Job
 from wan22_desktop.engine.video_io import check_writable
-from wan22_desktop.errors import Cancelled, CheckpointError, OperationError, Wan22Error
+from wan22_desktop.errors import (
+    Cancelled,
+    CheckpointError,
+    OperationError,
+    OutOfMemory,
+    Wan22Error,
+)
 from wan22_desktop.paths import AppPaths
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime import protocol as P
@@ -45,7 +51,14 @@ from wan22_desktop.runtime.hardware import Hardware
 from wan22_desktop.runtime.keep_awake import KeepAwake
 from wan22_desktop.runtime.launcher import Exited, WorkerProcess, describe_exit
 from wan22_desktop.runtime.planner import Plan, PlanError
-from wan22_desktop.runtime.planning import installed_models, plan_request
+from wan22_desktop.runtime.planning import (
+    HEADROOM_CAP,
+    NoSaferPlan,
+    installed_models,
+    oom_note,
+    plan_request,
+    safer_retry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -376,6 +389,8 @@ class QueueRunner:
             job_plan = plan_request(
                 request, self.hardware(), installed_models(self.db), gpu_mode=self.options.gpu_mode
             )
+            if carried := q.carried_warnings(job.plan_json):  # retried after out-of-memory
+                job_plan = replace(job_plan, warnings=(*job_plan.warnings, *carried))
             files = self.job_files(job.id, request, job_plan)
             check_job_files(files)
         except Wan22Error as exc:  # PlanError included: nothing fits this machine
@@ -518,6 +533,43 @@ class QueueRunner:
         self.summary.failed.append(job_id)
         self._emit("failed", job_id, message, {"kind": kind, "hint": hint})
 
+    def _out_of_memory(self, job_id: int, failed: Plan, message: str, hint: str | None) -> None:
+        """A job that ran out of GPU memory is queued again once, by itself, with more of the
+        GPU kept free (``planning.safer_retry``): only from a job planned without headroom,
+        and only when the planner then has a plan with a strictly lower modelled peak. Any
+        other out-of-memory fails, saying why no retry was made (never a loop)."""
+        if failed.device != "cuda":  # the host ran out: GPU headroom changes nothing
+            self._fail(job_id, OutOfMemory.kind, message, hint)
+            return
+        try:
+            request = GenerationRequest.from_json(q.get_job(self.db, job_id).request_json)
+            kept = request.memory.vram_headroom
+            if 0 < kept < HEADROOM_CAP:  # at the cap, safer_retry says so
+                raise NoSaferPlan(
+                    f"not retried by itself: it already kept {kept} % of the GPU free",
+                    f"`wan22 queue retry-safer {job_id}` plans it with more of the GPU kept "
+                    "free; or choose a smaller size or fewer frames",
+                )
+            safer, new_plan = safer_retry(
+                request,
+                self.hardware(),
+                installed_models(self.db),
+                failed=failed,
+                gpu_mode=self.options.gpu_mode,
+            )
+        except Wan22Error as exc:  # NoSaferPlan, or the job cannot be read or planned now
+            self._fail(job_id, OutOfMemory.kind, f"{message}; {exc.message}", exc.hint or hint)
+            return
+        note = oom_note(safer.memory.vram_headroom)
+        q.requeue_after_oom(self.db, job_id, self.me.holder, safer, note, failed.to_dict())
+        self.summary.requeued.append(job_id)
+        self._emit(
+            "requeued",
+            job_id,
+            f"{note} (about {new_plan.est_vram_gib:.0f} GiB instead of {failed.est_vram_gib:.0f})",
+            {"kind": OutOfMemory.kind, "vram_headroom": safer.memory.vram_headroom},
+        )
+
     def _worker_died(
         self,
         job_id: int,
@@ -645,7 +697,10 @@ class _JobWatch:
                     where = f" (during {ev.phase.replace('_', ' ')}" + (
                         f", step {ev.step})" if ev.step is not None else ")"
                     )
-                r._fail(self.job_id, ev.kind, ev.message + where, ev.hint)
+                if ev.kind == OutOfMemory.kind:
+                    r._out_of_memory(self.job_id, self.plan, ev.message + where, ev.hint)
+                else:
+                    r._fail(self.job_id, ev.kind, ev.message + where, ev.hint)
             return True
         r._emit("progress", self.job_id, self.phase or "", ev)
         return False

@@ -410,6 +410,7 @@ class GenerateView(QWidget):
             self.advanced.guidance_high,
             self.advanced.shift,
             self.advanced.gpus,
+            self.advanced.vram_headroom,
             self.count,
         ):
             w.valueChanged.connect(changed)
@@ -461,6 +462,7 @@ class GenerateView(QWidget):
             offload_model=self.advanced.memory["offload_model"].currentData(),
             convert_model_dtype=self.advanced.memory["convert_model_dtype"].currentData(),
             t5_cpu=self.advanced.memory["t5_cpu"].currentData(),
+            vram_headroom=self.advanced.vram_headroom.value(),
             gpus=self.advanced.gpus.value() or None,
             count=self.count.value(),
             random_seeds=bool(self.variation.currentData()),
@@ -516,6 +518,7 @@ class GenerateView(QWidget):
             for name in MEMORY_SWITCHES:
                 _select(self.advanced.memory[name], getattr(v, name))
             self.advanced.gpus.setValue(v.gpus or 0)
+            self.advanced.vram_headroom.setValue(v.vram_headroom)
             self.count.setValue(v.count)
             _select(self.variation, v.random_seeds)
             self.loras.set_rows(v.loras)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from wan22_desktop.gui.generate_form import STEP_CACHE_DEFAULT
 from wan22_desktop.gui.widgets.collapsible import Collapsible
+from wan22_desktop.request import VRAM_HEADROOM_MAX
 from wan22_desktop.tasks import STEP_CACHE_MAX, get_task
 
 MEMORY_SWITCHES = ("offload_model", "convert_model_dtype", "t5_cpu")
@@ -75,6 +76,18 @@ class AdvancedFields(Collapsible):
             switch.addItem(self.tr("on"), "on")
             switch.addItem(self.tr("off"), "off")
             self.memory[name] = switch
+        self.vram_headroom = QSpinBox(self)
+        self.vram_headroom.setObjectName("vramHeadroom")
+        self.vram_headroom.setRange(0, VRAM_HEADROOM_MAX)
+        self.vram_headroom.setSingleStep(10)
+        self.vram_headroom.setSuffix(" %")
+        self.vram_headroom.setSpecialValueText(self.tr("none"))
+        self.vram_headroom.setToolTip(
+            self.tr(
+                "Plan for less of the GPU's memory, leaving this share free for other programs. "
+                "A job that runs out of GPU memory is retried once with 20 % kept free."
+            )
+        )
         self.gpus = QSpinBox(self)
         self.gpus.setObjectName("gpus")
         self.gpus.setRange(0, 64)
@@ -100,6 +113,7 @@ class AdvancedFields(Collapsible):
         form.addRow(self.tr("Offload model to CPU"), self.memory["offload_model"])
         form.addRow(self.tr("bf16 weights"), self.memory["convert_model_dtype"])
         form.addRow(self.tr("T5 on CPU"), self.memory["t5_cpu"])
+        form.addRow(self.tr("Keep GPU memory free"), self.vram_headroom)
         form.addRow(self.tr("GPUs"), self.gpus)
 
     def show_task(self, task: str, *, auto: bool) -> None:

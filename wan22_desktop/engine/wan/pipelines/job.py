@@ -52,7 +52,8 @@ _UNSAFE = re.compile(r'[\x00-\x1f<>:"\\|?*/ ]')
 TORCH_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 OOM_HINT = (
     "turn on offload_model and T5 on the CPU, choose a smaller size or fewer frames, or "
-    "use the TI2V-5B model; `wan22 queue retry-safer ID` retries with every memory saver on"
+    "use the TI2V-5B model; `wan22 queue retry-safer ID` plans it again with more of the GPU "
+    "kept free (the queue does that once by itself)"
 )
 # Plan fields that change what is loaded and where; the same values mean the pipeline can stay.
 PIPELINE_KEY_FIELDS = (
