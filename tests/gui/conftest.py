@@ -76,3 +76,17 @@ def drain(qtbot, ctx, timeout: int = 5000) -> None:
     """Wait until every background task has finished and its callback ran."""
     qtbot.waitUntil(lambda: not ctx.tasks.busy, timeout=timeout)
     qtbot.wait(1)
+
+
+@pytest.fixture
+def chinese(qapp):
+    """The zh_CN translations installed for one test."""
+    from PySide6.QtCore import QCoreApplication, QTranslator
+
+    from wan22_desktop.gui.i18n import I18N_DIR
+
+    translator = QTranslator()
+    assert translator.load("zh_CN", str(I18N_DIR))
+    QCoreApplication.installTranslator(translator)
+    yield
+    QCoreApplication.removeTranslator(translator)

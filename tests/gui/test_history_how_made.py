@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-from PySide6.QtCore import QCoreApplication, QTranslator, QUrl
+from PySide6.QtCore import QUrl
 
 from wan22_desktop.db import queue as dbq
 from wan22_desktop.gui.history_actions import HOW_MADE_LINK, HOW_MADE_TEMPLATES
-from wan22_desktop.gui.i18n import I18N_DIR
 from wan22_desktop.gui.views.history import HistoryView
 from wan22_desktop.request import GenerationRequest
 from wan22_desktop.runtime.planning import plan_request
@@ -100,15 +98,6 @@ def test_an_old_row_without_plan_or_sampling_says_not_recorded(qtbot, ctx) -> No
     text = view.detail_text.toPlainText()
     assert "Steps by expert" in text and "not recorded" in text
     assert "Prompt" in text  # the rest of the pane is there
-
-
-@pytest.fixture
-def chinese(qapp):
-    translator = QTranslator()
-    assert translator.load("zh_CN", str(I18N_DIR))
-    QCoreApplication.installTranslator(translator)
-    yield
-    QCoreApplication.removeTranslator(translator)
 
 
 def test_detail_pane_speaks_chinese(qtbot, ctx, chinese) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-import pytest
-from PySide6.QtCore import QCoreApplication, Qt, QTranslator
+from PySide6.QtCore import Qt
 
 from wan22_desktop.gui.i18n import I18N_DIR
 from wan22_desktop.gui.views.history import HistoryView
@@ -28,15 +27,6 @@ def test_ts_is_complete_and_the_qm_is_current():
     ]
     assert unfinished == []
     assert qm.stat().st_mtime >= ts.stat().st_mtime - 1, "run pyside6-lrelease on zh_CN.ts"
-
-
-@pytest.fixture
-def chinese(qapp):
-    translator = QTranslator()
-    assert translator.load("zh_CN", str(I18N))
-    QCoreApplication.installTranslator(translator)
-    yield
-    QCoreApplication.removeTranslator(translator)
 
 
 def test_views_speak_chinese(qtbot, ctx, chinese):

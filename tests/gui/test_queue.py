@@ -280,3 +280,28 @@ def test_reroll_is_offered_only_for_queued_or_running_jobs(qtbot, ctx, view):
     assert not [x for x in view.context_menu().actions() if x.objectName() == "rerollJob"][
         0
     ].isEnabled()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_a_job_queued_again_after_out_of_memory_says_why(qtbot, ctx, view, request, lang):
+    """The runner's out-of-memory fallback (ADR 0031) leaves a note on the job it queues again;
+    the Queue view shows it in the job's tooltip, in the interface language."""
+    from tests.db.conftest import claim
+
+    if lang == "zh_CN":
+        request.getfixturevalue("chinese")
+    job_id = add(ctx, "a cat")
+    job = claim(ctx.db, "host:1:runner")
+    assert job is not None and job.id == job_id
+    req = GenerationRequest.from_json(job.request_json)
+    safer = replace(req, memory=replace(req.memory, vram_headroom=20))
+    note = "ran out of GPU memory; retried with 20 % of the GPU kept free"
+    q.requeue_after_oom(ctx.db, job_id, "host:1:runner", safer, note, {"device": "cuda"})
+    refreshed(qtbot, ctx, view)
+    tip = view.model.data(
+        view.model.index(view.model.row_of(job_id), 0), Qt.ItemDataRole.ToolTipRole
+    )
+    if lang == "en":
+        assert note in tip
+    else:
+        assert note not in tip and "GPU 显存不足；已预留 20% 的 GPU 显存空闲并重试" in tip

@@ -26,6 +26,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from wan22_desktop.gui.i18n import QT_TRANSLATE_NOOP
+from wan22_desktop.gui.plan_text import tr_plan
 from wan22_desktop.services.queue_eta import QueueEta, local_clock
 from wan22_desktop.services.render_eta import format_duration
 from wan22_desktop.services.rows import JobRow
@@ -263,7 +264,7 @@ class JobTableModel(QAbstractTableModel):
         if job.error is not None:
             lines.append(job.error.text())
         elif job.status_reason:
-            lines.append(job.status_reason)
+            lines.append(tr_plan(job.status_reason))  # e.g. the out-of-memory retry note
         return "\n".join(line for line in lines if line)
 
     # ---- drag to reorder
