@@ -305,3 +305,37 @@ def test_a_job_queued_again_after_out_of_memory_says_why(qtbot, ctx, view, reque
         assert note in tip
     else:
         assert note not in tip and "GPU 显存不足；已预留 20% 的 GPU 显存空闲并重试" in tip
+
+
+def test_a_job_that_ran_out_of_memory_is_retried_with_a_smaller_plan(qtbot, ctx, view):
+    """Only a job that failed out of GPU memory offers "Retry with less GPU memory"; it queues
+    the job again with 20 % of the GPU kept free, which on this 24 GiB GPU plans smaller."""
+    from wan22_desktop.runtime.planning import plan_request
+
+    runner = "host:1:runner"
+    other = add(ctx, "a crash")
+    oom = add(ctx, "a storm")
+    for job_id, kind in ((other, "worker_crashed"), (oom, "out_of_memory")):
+        job = q.claim_next(ctx.db, runner)
+        assert job is not None and job.id == job_id
+        req = GenerationRequest.from_json(job.request_json)
+        q.set_plan(ctx.db, job_id, runner, plan_request(req, ctx.hardware(), {}).to_dict())
+        q.fail_job(ctx.db, job_id, runner, kind=kind, message="it failed")
+    refreshed(qtbot, ctx, view)
+    select(view, other)
+    assert view.retry.isEnabled() and view.retry_safer.isHidden()
+    assert "retrySaferJob" not in [a.objectName() for a in view.context_menu().actions()]
+    select(view, oom)
+    assert not view.retry_safer.isHidden()
+    assert "retrySaferJob" in [a.objectName() for a in view.context_menu().actions()]
+    failed = plan_request(
+        GenerationRequest.from_json(q.get_job(ctx.db, oom).request_json), ctx.hardware(), {}
+    )
+    qtbot.mouseClick(view.retry_safer, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    again = q.get_job(ctx.db, oom)
+    assert again.status == "queued"
+    safer = GenerationRequest.from_json(again.request_json)
+    assert safer.memory.vram_headroom == 20
+    assert plan_request(safer, ctx.hardware(), {}).est_vram_gib < failed.est_vram_gib
+    assert "20 % of the GPU kept free" in ctx.notifier.last.message

@@ -280,7 +280,7 @@ def cmd_retry_safer(args: argparse.Namespace) -> int:
     from wan22_desktop.paths import app_paths
     from wan22_desktop.request import GenerationRequest
     from wan22_desktop.runtime.hardware import probe_in_subprocess
-    from wan22_desktop.runtime.planning import installed_models
+    from wan22_desktop.runtime.planning import installed_models, safer_for_job
 
     paths = app_paths(args.home)
     hardware = probe_in_subprocess([paths.outputs, paths.models])
@@ -290,7 +290,7 @@ def cmd_retry_safer(args: argparse.Namespace) -> int:
         for job_id in args.ids:
             job = q.get_job(db, job_id)
             request = GenerationRequest.from_json(job.request_json)
-            safer, how = _safer(request, job.plan_json, hardware, installed)
+            safer, how = safer_for_job(request, job.plan_json, hardware, installed)
             q.retry_job(db, job_id)
             q.edit_job(db, job_id, memory=safer.memory)
             said[job_id] = (safer.memory.vram_headroom, how)
@@ -310,36 +310,3 @@ def cmd_retry_safer(args: argparse.Namespace) -> int:
                 f"({escape_control(how)})"
             )
     return 0
-
-
-def _safer(request: Any, plan_json: str | None, hardware: Any, installed: Any) -> tuple[Any, str]:
-    """(the safer request, what it changes) for ``retry-safer``: checked against this machine's
-    GPU when it has one (``NoSaferPlan``, exit 2, when the same plan would run again), else the
-    headroom raised one step, unchecked."""
-    from wan22_desktop.runtime.planner import Plan, PlanError
-    from wan22_desktop.runtime.planning import HEADROOM_CAP, NoSaferPlan, safer_request, safer_retry
-
-    failed = None
-    try:
-        failed = Plan.from_dict(json.loads(plan_json)) if plan_json else None
-    except (ValueError, TypeError):
-        failed = None
-    if failed is not None and failed.device != "cuda":
-        failed = None
-    if hardware.gpus:
-        try:
-            safer, new = safer_retry(request, hardware, installed, failed=failed)
-        except NoSaferPlan:
-            raise
-        except PlanError:
-            pass  # the job has no plan on this machine: the runner's machine decides
-        else:
-            before = f" instead of {failed.est_vram_gib:.0f}" if failed is not None else ""
-            return safer, f"about {new.est_vram_gib:.0f} GiB of the GPU{before}"
-    if request.memory.vram_headroom >= HEADROOM_CAP:
-        raise NoSaferPlan(
-            f"no safer plan to retry with: the job already keeps {HEADROOM_CAP} % of the GPU "
-            "free, the most the planner keeps",
-            "choose a smaller size or fewer frames, and close other programs that use the GPU",
-        )
-    return safer_request(request), "not checked: no CUDA GPU for this job on this machine"

@@ -7,6 +7,7 @@ and Qt-free.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -204,3 +205,39 @@ def _weights_bytes(folder: str) -> int:
         for f in root.rglob("*")
         if f.suffix in (".safetensors", ".pth") and f.is_file()
     )
+
+
+def safer_for_job(
+    request: GenerationRequest,
+    plan_json: str | None,
+    hardware: Hardware,
+    installed: Mapping[str, InstalledModel],
+) -> tuple[GenerationRequest, str]:
+    """(the request to retry a job that ran out of memory with, what it changes), for
+    ``wan22 queue retry-safer`` and the Queue view: checked against this machine's GPU when it
+    has one (``NoSaferPlan`` when the same plan would run again), else the headroom raised one
+    step, unchecked (the runner's machine plans it)."""
+    failed = None
+    try:
+        failed = Plan.from_dict(json.loads(plan_json)) if plan_json else None
+    except (ValueError, TypeError):
+        failed = None
+    if failed is not None and failed.device != "cuda":
+        failed = None
+    if hardware.gpus:
+        try:
+            safer, new = safer_retry(request, hardware, installed, failed=failed)
+        except NoSaferPlan:
+            raise
+        except PlanError:
+            pass  # the job has no plan on this machine: the runner's machine decides
+        else:
+            before = f" instead of {failed.est_vram_gib:.0f}" if failed is not None else ""
+            return safer, f"about {new.est_vram_gib:.0f} GiB of the GPU{before}"
+    if request.memory.vram_headroom >= HEADROOM_CAP:
+        raise NoSaferPlan(
+            f"no safer plan to retry with: the job already keeps {HEADROOM_CAP} % of the GPU "
+            "free, the most the planner keeps",
+            "choose a smaller size or fewer frames, and close other programs that use the GPU",
+        )
+    return safer_request(request), "not checked: no CUDA GPU for this job on this machine"

@@ -15,6 +15,7 @@ from wan22_desktop.db.database import DatabaseUnreachableError as DatabaseUnreac
 from wan22_desktop.db.lease import current_lease, runner_states
 from wan22_desktop.db.views import job_to_dict
 from wan22_desktop.request import GenerationRequest
+from wan22_desktop.runtime.hardware import Hardware
 from wan22_desktop.services.rows import JobRow, job_row
 
 JOB_LIMIT = 500
@@ -131,6 +132,20 @@ def cancel(db: Database, job_id: int) -> None:
 def retry(db: Database, job_id: int) -> int:
     """Queue a failed, cancelled or interrupted job again; its id."""
     return q.retry_job(db, job_id).id
+
+
+def retry_safer(db: Database, job_id: int, hardware: Hardware) -> tuple[int, str]:
+    """Queue a job that ran out of GPU memory again with a smaller plan (more of the GPU kept
+    free, ``runtime.planning.safer_for_job``): (its headroom in percent, what that changes).
+    ``NoSaferPlan`` (a UserInputError) when the same plan would run again."""
+    from wan22_desktop.runtime.planning import installed_models, safer_for_job
+
+    job = q.get_job(db, job_id)
+    request = GenerationRequest.from_json(job.request_json)
+    safer, how = safer_for_job(request, job.plan_json, hardware, installed_models(db))
+    q.retry_job(db, job_id)
+    q.edit_job(db, job_id, memory=safer.memory)
+    return safer.memory.vram_headroom, how
 
 
 def reroll(db: Database, job_id: int) -> int:

@@ -42,6 +42,7 @@ from wan22_desktop.gui.queue_model import (
 )
 from wan22_desktop.gui.runner_controller import RUNNING, RunnerController
 from wan22_desktop.gui.widgets.progress_delegate import ProgressDelegate
+from wan22_desktop.runtime.hardware import Hardware
 from wan22_desktop.services import queue as queue_ops
 from wan22_desktop.services import queue_eta
 from wan22_desktop.services.queue import DatabaseUnreachableError, QueueSnapshot, RunnerRow
@@ -157,6 +158,15 @@ class QueueView(QWidget):
         )
         self.retry = QPushButton(self.tr("Retry"), self)
         self.retry.setObjectName("retryJob")
+        self.retry_safer = QPushButton(self.tr("Retry with less GPU memory"), self)
+        self.retry_safer.setObjectName("retrySaferJob")
+        self.retry_safer.setVisible(False)  # only for a job that ran out of GPU memory
+        self.retry_safer.setToolTip(
+            self.tr(
+                "The job ran out of GPU memory: queue it again with more of the GPU kept free, "
+                "so the planner picks a smaller plan"
+            )
+        )
         self.edit = QPushButton(self.tr("Edit…"), self)
         self.edit.setObjectName("editJob")
         self.remove = QPushButton(self.tr("Remove"), self)
@@ -177,6 +187,7 @@ class QueueView(QWidget):
         self.retry.clicked.connect(
             lambda: self._on_selected(queue_ops.retry, self.tr("Job queued again"))
         )
+        self.retry_safer.clicked.connect(self.retry_safer_selected)
         self.remove.clicked.connect(
             lambda: self._on_selected(queue_ops.remove, self.tr("Job removed"))
         )
@@ -190,6 +201,7 @@ class QueueView(QWidget):
             self.cancel,
             self.reroll,
             self.retry,
+            self.retry_safer,
             self.edit,
             self.remove,
             self.up,
@@ -523,6 +535,8 @@ class QueueView(QWidget):
         self.cancel.setEnabled(status in ("queued", "running"))
         self.reroll.setEnabled(status in ("queued", "running"))
         self.retry.setEnabled(status in ("failed", "cancelled", "interrupted"))
+        oom = job is not None and job.error is not None and job.error.kind == "out_of_memory"
+        self.retry_safer.setVisible(oom and status == "failed")
         self.edit.setEnabled(status == "queued")
         self.remove.setEnabled(status is not None and status != "running")
         self.up.setEnabled(status == "queued")
@@ -540,6 +554,26 @@ class QueueView(QWidget):
         job = self.selected_job()
         if job is not None:
             self._run(lambda: op(self.ctx.db, job.id), message)
+
+    def retry_safer_selected(self) -> None:
+        """Queue the selected out-of-memory job again with a smaller plan (``services.queue``);
+        where no smaller plan exists, the notice says so and what to change."""
+        job = self.selected_job()
+        if job is None:
+            return
+        db, job_id, hardware = self.ctx.db, job.id, self.ctx.hardware() or Hardware()
+
+        def done(result: tuple[int, str]) -> None:
+            self.ctx.notifier.info(
+                self.tr("Job %1 queued again with %2 % of the GPU kept free")
+                .replace("%1", str(job_id))
+                .replace("%2", str(result[0]))
+            )
+            self.ctx.events.sig_queue_changed.emit()
+
+        self.ctx.tasks.run_db(
+            lambda: queue_ops.retry_safer(db, job_id, hardware), done, self.ctx.notifier.error
+        )
 
     def reroll_selected(self) -> None:
         """Stop the selected job and queue it again first with a new seed (``services.queue``)."""
@@ -561,7 +595,16 @@ class QueueView(QWidget):
     def context_menu(self) -> QMenu:
         """The selected job's actions, as the buttons above the table offer them."""
         menu = QMenu(self)
-        for button in (self.reroll, self.cancel, self.retry, self.edit, self.remove):
+        for button in (
+            self.reroll,
+            self.cancel,
+            self.retry,
+            self.retry_safer,
+            self.edit,
+            self.remove,
+        ):
+            if button.isHidden():  # retry with less GPU memory: only after out-of-memory
+                continue
             action = menu.addAction(button.text())
             action.setEnabled(button.isEnabled())
             action.setObjectName(button.objectName())
