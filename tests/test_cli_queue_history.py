@@ -101,7 +101,12 @@ def test_add_maps_the_official_flags(capsys: pytest.CaptureFixture[str]) -> None
     )
     assert req["guidance"] == {"low": 4.0, "high": 4.0}
     assert (req["solver"], req["negative_prompt"]) == ("dpm++", "blurry")
-    assert req["memory"] == {"offload_model": "off", "convert_model_dtype": "on", "t5_cpu": "on"}
+    assert req["memory"] == {
+        "offload_model": "off",
+        "convert_model_dtype": "on",
+        "t5_cpu": "on",
+        "vram_headroom": 0,
+    }
 
 
 def test_add_stores_the_image_as_an_absolute_path(
