@@ -247,3 +247,16 @@ def test_the_cli_says_queued_again_for_the_fallback(capsys):
     assert (
         capsys.readouterr().out == "job 7: queued again: ran out of GPU memory; retried with 20 %\n"
     )
+
+
+def test_a_throughput_group_words_the_fallback_as_one_runner_does():
+    """``queue run --gpu-mode throughput`` prints its children's JSON events with the same words
+    (``runner_group.event_word``): the fallback is "queued again", a stop "left queued"."""
+    from wan22_desktop.runtime.runner_group import _event_text
+
+    note = "ran out of GPU memory; retried with 20 %"
+    data = {"kind": "out_of_memory", "vram_headroom": 20}
+    event = {"event": "requeued", "job_id": 7, "message": note, "data": data}
+    assert _event_text(event) == f"job 7: queued again: {note}"
+    stop = {"event": "requeued", "job_id": 8, "message": "stopped by the user", "data": None}
+    assert _event_text(stop) == "job 8: left queued: stopped by the user"

@@ -226,23 +226,13 @@ class _Display:
             if isinstance(ev.data, P.Phase):
                 self._say(f"job {ev.job_id}: {ev.data.phase.replace('_', ' ')}")
             return
-        text = {
-            "claimed": "started",
-            "planned": "plan",
-            "done": "done ->",
-            "failed": "FAILED:",
-            "cancelled": "cancelled:",
-            "requeued": "left queued:",
-            "idle": "",
-            "worker": "",
-            "started": "",
-        }.get(ev.kind, ev.kind)
+        from wan22_desktop.runtime.runner_group import event_word
+
+        text = "" if ev.kind in ("idle", "worker", "started") else event_word(ev.kind, ev.data)
         message = ev.message
         if ev.kind == "stopped":  # was "stopped: stopped" after Ctrl-C
             text = "runner stopped:"
             message = stop_reason(message, interrupted=bool(getattr(self.runner, "interrupted", 0)))
-        if ev.kind == "requeued" and isinstance(ev.data, dict) and "vram_headroom" in ev.data:
-            text = "queued again:"  # the out-of-memory fallback, not a stop
         prefix = f"job {ev.job_id}: " if ev.job_id is not None else ""
         line = f"{prefix}{text} {escape_control(message)}".strip()
         if ev.kind == "failed" and isinstance(ev.data, dict) and ev.data.get("hint"):

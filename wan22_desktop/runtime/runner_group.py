@@ -276,13 +276,22 @@ def _event_text(ev: dict[str, Any]) -> str:
     kind, job_id, message = ev.get("event"), ev.get("job_id"), str(ev.get("message") or "")
     if kind in ("progress", "idle", "worker", "stopped", None):  # "stopped": the summary says it
         return ""
-    word = {
-        "claimed": "started",
-        "planned": "plan",
-        "done": "done ->",
-        "failed": "FAILED:",
-        "cancelled": "cancelled:",
-        "requeued": "left queued:",
-    }
     prefix = f"job {job_id}: " if job_id is not None else ""
-    return escape_control(f"{prefix}{word.get(kind, kind)} {message}".strip())
+    return escape_control(f"{prefix}{event_word(kind, ev.get('data'))} {message}".strip())
+
+
+EVENT_WORDS = {
+    "claimed": "started",
+    "planned": "plan",
+    "done": "done ->",
+    "failed": "FAILED:",
+    "cancelled": "cancelled:",
+    "requeued": "left queued:",
+}
+
+
+def event_word(kind: str, data: Any) -> str:
+    """How a runner event's line starts in ``queue run``'s text output (one runner or a group)."""
+    if kind == "requeued" and isinstance(data, dict) and "vram_headroom" in data:
+        return "queued again:"  # the out-of-memory fallback, not a stop
+    return EVENT_WORDS.get(kind, kind)
