@@ -227,9 +227,7 @@ def safer_for_job(
     if hardware.gpus:
         try:
             safer, new = safer_retry(request, hardware, installed, failed=failed)
-        except NoSaferPlan:
-            raise
-        except PlanError:
+        except PlanError:  # NoSaferPlan is not one: it goes to the caller
             pass  # the job has no plan on this machine: the runner's machine decides
         else:
             before = f" instead of {failed.est_vram_gib:.0f}" if failed is not None else ""
